@@ -1,0 +1,1 @@
+"""bolo: be on the lookout."""

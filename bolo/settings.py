@@ -1,0 +1,51 @@
+"""Settings: one pydantic-settings object read from the environment (prefix ``BOLO_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything bolo reads from its environment.
+
+    ``database_url`` defaults to a SQLite file inside ``data_dir``; ``broker_url`` empty means the
+    in-process dispatcher.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BOLO_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".bolo"), description="Where bolo keeps its files.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty = SQLite in data_dir.")
+    broker_url: str = Field(default="", description="nats://... for JetStream; empty = in-process.")
+    public_base_url: str = Field(default="http://127.0.0.1:8000")
+    cap_sender: str = Field(default="bolo@bolo.local", description="CAP <sender> of our alerts.")
+    retention_days: int = Field(default=30, ge=0)
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL to connect to, with the SQLite default filled in."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{(self.data_dir / 'bolo.db').resolve()}"
+
+    def networks_dir(self) -> Path:
+        """Folder where imported networks are cached."""
+        return self.data_dir / "networks"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests change the environment)."""
+    get_settings.cache_clear()

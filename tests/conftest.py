@@ -1,0 +1,78 @@
+"""Shared test fixtures: where ../shared is, and which outside services are required."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def _services_required() -> bool:
+    return os.environ.get("BOLO_TEST_SERVICES", "").lower() == "required" or bool(
+        os.environ.get("CI")
+    )
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail under BOLO_TEST_SERVICES=required) when a server is not listening."""
+    if _port_open(host, port):
+        return
+    message = (
+        f"{name} is not listening at {host}:{port}; start it, and set "
+        "BOLO_TEST_SERVICES=required to make these tests mandatory"
+    )
+    if _services_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The workplace's ../shared folder; skip when absent (CI has it, so there it must exist)."""
+    if SHARED.is_dir():
+        return SHARED
+    message = f"{SHARED} is absent: tests on the large shared data sets are skipped"
+    if _services_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """URL of the test PostgreSQL server (BOLO_TEST_POSTGRES_URL or the local one)."""
+    url = os.environ.get("BOLO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    return url
+
+
+@pytest.fixture(scope="session")
+def nats_url() -> str:
+    """URL of the test NATS JetStream server."""
+    need_service("NATS", "127.0.0.1", 4222)
+    return os.environ.get("BOLO_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@pytest.fixture()
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh BOLO_DATA_DIR for one test, with settings re-read."""
+    from bolo.settings import reset_settings
+
+    monkeypatch.setenv("BOLO_DATA_DIR", str(tmp_path / "bolo-data"))
+    monkeypatch.delenv("BOLO_DATABASE_URL", raising=False)
+    reset_settings()
+    yield tmp_path / "bolo-data"
+    reset_settings()
