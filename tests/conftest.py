@@ -76,3 +76,58 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     reset_settings()
     yield tmp_path / "bolo-data"
     reset_settings()
+
+
+def _postgres_engine(url: str) -> Iterator[object]:
+    import uuid
+
+    from sqlalchemy import text
+
+    from bolo.store.db import engine_for, upgrade_database
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = engine_for(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = engine_for(url, schema=schema)
+    try:
+        upgrade_database(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_engine(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[object]:
+    """A freshly migrated engine: a SQLite file, or a fresh PostgreSQL schema."""
+    from bolo.store.db import engine_for, set_default_engine, upgrade_database
+
+    if request.param == "sqlite":
+        engine = engine_for(f"sqlite:///{data_dir / 'test.db'}")
+        upgrade_database(engine)
+        set_default_engine(engine)
+        yield engine
+        set_default_engine(None)
+        engine.dispose()
+        return
+    url = request.getfixturevalue("postgres_url")
+    for engine in _postgres_engine(url):
+        set_default_engine(engine)  # type: ignore[arg-type]
+        yield engine
+        set_default_engine(None)
+
+
+@pytest.fixture()
+def sqlite_engine(data_dir: Path) -> Iterator[object]:
+    """A freshly migrated SQLite engine only (for tests that need no PostgreSQL run)."""
+    from bolo.store.db import engine_for, set_default_engine, upgrade_database
+
+    engine = engine_for(f"sqlite:///{data_dir / 'test.db'}")
+    upgrade_database(engine)
+    set_default_engine(engine)
+    yield engine
+    set_default_engine(None)
+    engine.dispose()

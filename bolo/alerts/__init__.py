@@ -1,0 +1,1 @@
+"""Alerts: versions, two-person approval, expiry, CAP rendering."""

@@ -1,0 +1,1 @@
+"""Cases: one abduction, from report to purge."""

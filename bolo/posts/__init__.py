@@ -1,0 +1,1 @@
+"""Posts: the units that receive alerts (checkpoints, stations, patrols, guard posts, public)."""

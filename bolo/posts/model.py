@@ -1,0 +1,34 @@
+"""The Post table: one row per receiving unit, with the same id the network gives it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bolo.clock import now
+from bolo.store.db import Base
+from bolo.store.types import UtcDateTime
+
+
+class Post(Base):
+    """A receiving unit. ``channels`` is a list of ``{"kind", "url", ...}`` in escalation order."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    mode: Mapped[str] = mapped_column(String(16), default="road")
+    network: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    node: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    region: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    supervisor_id: Mapped[str | None] = mapped_column(ForeignKey("posts.id"), nullable=True)
+    channels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)

@@ -1,0 +1,1 @@
+"""Storage: the SQLAlchemy engine and sessions, and the Alembic migrations."""
