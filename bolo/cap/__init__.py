@@ -1,0 +1,1 @@
+"""Pure CAP 1.2: typed model, hardened codec, schema and rule validation, signatures, feeds."""

@@ -1,0 +1,262 @@
+"""Build the CAP model from a parsed `alert` element (CAP 1.0, 1.1 or 1.2)."""
+
+from __future__ import annotations
+
+import math
+from enum import StrEnum
+from typing import TypeVar
+
+from lxml import etree
+
+from bolo.cap.errors import CapRefused
+from bolo.cap.model import (
+    CAP10_NS,
+    CAP11_NS,
+    CAP12_NS,
+    Alert,
+    Area,
+    Category,
+    Certainty,
+    Circle,
+    Info,
+    MsgType,
+    Reference,
+    Resource,
+    ResponseType,
+    Scope,
+    Severity,
+    Status,
+    Urgency,
+    ValuePair,
+)
+from bolo.cap.times import parse_time
+
+VERSIONS = {CAP12_NS: "1.2", CAP11_NS: "1.1", CAP10_NS: "1.0"}
+E = TypeVar("E", bound=StrEnum)
+Children = dict[str, list[etree._Element]]
+
+
+def cap_version(root: etree._Element) -> str:
+    """The CAP version ("1.0", "1.1", "1.2") of an `alert` root; `CapRefused` if it is not one."""
+    tag = root.tag
+    if isinstance(tag, str) and tag.startswith("{"):
+        namespace, _, local = tag[1:].partition("}")
+        if local == "alert" and namespace in VERSIONS:
+            return VERSIONS[namespace]
+    raise CapRefused(f"not a CAP alert: root element is {tag!r}")
+
+
+def _children(element: etree._Element, prefix: str) -> Children:
+    found: Children = {}
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str) and tag.startswith(prefix):
+            found.setdefault(tag[len(prefix) :], []).append(child)
+    return found
+
+
+def _text(element: etree._Element) -> str:
+    return element.text or ""
+
+
+def _required(children: Children, name: str) -> str:
+    elements = children.get(name)
+    if not elements:
+        raise CapRefused(f"missing required element {name}")
+    return _text(elements[0])
+
+
+def _optional(children: Children, name: str) -> str | None:
+    elements = children.get(name)
+    return _text(elements[0]) if elements else None
+
+
+def _enum(cls: type[E], text: str, what: str) -> E:
+    value = text.strip()
+    if cls is Certainty and value == "Very Likely":  # CAP 1.0, deprecated in 1.1
+        value = "Likely"
+    try:
+        return cls(value)
+    except ValueError as exc:
+        raise CapRefused(f"unknown {what} {value!r}") from exc
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError as exc:
+        raise CapRefused(f"malformed {what}: {text.strip()!r}") from exc
+    if not math.isfinite(value):
+        raise CapRefused(f"malformed {what}: {text.strip()!r}")
+    return value
+
+
+def _pairs(children: Children, name: str, prefix: str, version: str) -> list[ValuePair]:
+    pairs = []
+    for element in children.get(name, []):
+        if version == "1.0":  # CAP 1.0 writes "valueName=value" as the element's text
+            left, _, right = _text(element).partition("=")
+            pairs.append(ValuePair(name=left.strip(), value=right.strip()))
+            continue
+        inner = _children(element, prefix)
+        pairs.append(ValuePair(name=_required(inner, "valueName"), value=_required(inner, "value")))
+    return pairs
+
+
+def split_list(text: str) -> list[str]:
+    """Split a CAP space-delimited list; items with whitespace are enclosed in double quotes."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = False
+    started = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+            started = True
+        elif char.isspace() and not quoted:
+            if started:
+                items.append("".join(current))
+            current, started = [], False
+        else:
+            current.append(char)
+            started = True
+    if quoted:
+        raise CapRefused(f"unbalanced quotes in list: {text!r}")
+    if started:
+        items.append("".join(current))
+    return items
+
+
+def parse_references(text: str, version: str = "1.2") -> list[Reference]:
+    """Parse `references`: whitespace-separated `sender,identifier,sent` triplets."""
+    references = []
+    for item in text.split():
+        parts = item.split(",")
+        if len(parts) != 3:
+            if version == "1.0":  # 1.0 referenced by identifier alone; the key cannot be built
+                continue
+            raise CapRefused(f"malformed references entry {item!r}: want sender,identifier,sent")
+        sent = parse_time(parts[2], what="references sent time")
+        references.append(Reference(sender=parts[0], identifier=parts[1], sent=sent))
+    return references
+
+
+def parse_polygon(text: str) -> list[tuple[float, float]]:
+    """Parse a polygon: whitespace-separated `lat,lon` pairs (WGS84 degrees)."""
+    points = []
+    for item in text.split():
+        parts = item.split(",")
+        if len(parts) != 2:
+            raise CapRefused(f"malformed polygon point {item!r}: want lat,lon")
+        lat = _number(parts[0], "polygon latitude")
+        points.append((lat, _number(parts[1], "polygon longitude")))
+    return points
+
+
+def parse_circle(text: str) -> Circle:
+    """Parse a circle: `lat,lon radius` (WGS84 degrees, kilometres)."""
+    parts = text.split()
+    centre = parts[0].split(",") if parts else []
+    if len(parts) != 2 or len(centre) != 2:
+        raise CapRefused(f"malformed circle {text.strip()!r}: want 'lat,lon radius_km'")
+    return Circle(
+        lat=_number(centre[0], "circle latitude"),
+        lon=_number(centre[1], "circle longitude"),
+        radius_km=_number(parts[1], "circle radius"),
+    )
+
+
+def _area(element: etree._Element, prefix: str, version: str) -> Area:
+    children = _children(element, prefix)
+    altitude = _optional(children, "altitude")
+    ceiling = _optional(children, "ceiling")
+    return Area(
+        description=_required(children, "areaDesc"),
+        polygons=[parse_polygon(_text(e)) for e in children.get("polygon", [])],
+        circles=[parse_circle(_text(e)) for e in children.get("circle", [])],
+        geocodes=_pairs(children, "geocode", prefix, version),
+        altitude=None if altitude is None else _number(altitude, "altitude"),
+        ceiling=None if ceiling is None else _number(ceiling, "ceiling"),
+    )
+
+
+def _resource(element: etree._Element, prefix: str) -> Resource:
+    children = _children(element, prefix)
+    size = _optional(children, "size")
+    try:
+        size_value = None if size is None else int(size.strip())
+    except ValueError as exc:
+        raise CapRefused(f"malformed resource size {size!r}") from exc
+    return Resource(
+        description=_required(children, "resourceDesc"),
+        mime_type=_optional(children, "mimeType") or "",  # optional in CAP 1.0
+        size=size_value,
+        uri=_optional(children, "uri"),
+        deref_uri=_optional(children, "derefUri"),
+        digest=_optional(children, "digest"),
+    )
+
+
+def _time(children: Children, name: str) -> object:
+    text = _optional(children, name)
+    return None if text is None else parse_time(text, what=name)
+
+
+def _info(element: etree._Element, prefix: str, version: str) -> Info:
+    c = _children(element, prefix)
+    language = _optional(c, "language")
+    return Info(
+        language=language.strip() if language is not None else "en-US",
+        categories=[_enum(Category, _text(e), "category") for e in c.get("category", [])],
+        event=_required(c, "event"),
+        response_types=[_enum(ResponseType, _text(e), "responseType")
+                        for e in c.get("responseType", [])],
+        urgency=_enum(Urgency, _required(c, "urgency"), "urgency"),
+        severity=_enum(Severity, _required(c, "severity"), "severity"),
+        certainty=_enum(Certainty, _required(c, "certainty"), "certainty"),
+        audience=_optional(c, "audience"),
+        event_codes=_pairs(c, "eventCode", prefix, version),
+        effective=_time(c, "effective"),  # type: ignore[arg-type]
+        onset=_time(c, "onset"),  # type: ignore[arg-type]
+        expires=_time(c, "expires"),  # type: ignore[arg-type]
+        sender_name=_optional(c, "senderName"),
+        headline=_optional(c, "headline"),
+        description=_optional(c, "description"),
+        instruction=_optional(c, "instruction"),
+        web=_optional(c, "web"),
+        contact=_optional(c, "contact"),
+        parameters=_pairs(c, "parameter", prefix, version),
+        resources=[_resource(e, prefix) for e in c.get("resource", [])],
+        areas=[_area(e, prefix, version) for e in c.get("area", [])],
+    )
+
+
+def alert_from_element(root: etree._Element) -> Alert:
+    """Build an `Alert` from a CAP 1.0/1.1/1.2 `alert` element; `CapRefused` names what is wrong.
+
+    Free texts keep their whitespace; enumerations, times and numbers are read stripped.
+    """
+    version = cap_version(root)
+    prefix = "{" + root.tag[1:].partition("}")[0] + "}"
+    c = _children(root, prefix)
+    references = _optional(c, "references")
+    incidents = _optional(c, "incidents")
+    scope = _optional(c, "scope")
+    if scope is None:
+        raise CapRefused("missing required element scope")
+    return Alert(
+        identifier=_required(c, "identifier"),
+        sender=_required(c, "sender"),
+        sent=parse_time(_required(c, "sent"), what="sent"),
+        status=_enum(Status, _required(c, "status"), "status"),
+        msg_type=_enum(MsgType, _required(c, "msgType"), "msgType"),
+        scope=_enum(Scope, scope, "scope"),
+        source=_optional(c, "source"),
+        restriction=_optional(c, "restriction"),
+        addresses=_optional(c, "addresses"),
+        codes=[_text(e) for e in c.get("code", [])],
+        note=_optional(c, "note"),
+        references=[] if references is None else parse_references(references, version),
+        incidents=[] if incidents is None else split_list(incidents),
+        infos=[_info(e, prefix, version) for e in c.get("info", [])],
+    )

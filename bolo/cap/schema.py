@@ -1,0 +1,57 @@
+"""XSD validation against the CAP 1.0, 1.1 and 1.2 schemas vendored in `bolo/cap/schemas/`."""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from bolo.cap.errors import CapRefused
+from bolo.cap.xmlsafe import parse_xml
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_FILES = {"1.2": "CAP-v1.2.xsd", "1.1": "CAP-v1.1.xsd", "1.0": "CAP-v1.0.xsd"}
+
+_local = threading.local()
+
+
+@cache
+def _schema_doc(version: str) -> etree._ElementTree:
+    if version not in SCHEMA_FILES:
+        raise ValueError(f"unknown CAP version {version!r}; known: {sorted(SCHEMA_FILES)}")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return etree.parse(str(SCHEMA_DIR / SCHEMA_FILES[version]), parser)
+
+
+def _schema(version: str) -> etree.XMLSchema:
+    # lxml schema objects are not safe to share between threads; one per thread, built once.
+    cached: dict[str, etree.XMLSchema] = _local.__dict__.setdefault("schemas", {})
+    if version not in cached:
+        cached[version] = etree.XMLSchema(_schema_doc(version))
+    return cached[version]
+
+
+def element_schema_errors(root: etree._Element, version: str = "1.2") -> list[str]:
+    """Schema errors of an already parsed `alert` element (empty when it is schema-valid)."""
+    schema = _schema(version)
+    if schema.validate(root):
+        return []
+    return [f"schema: line {e.line}: {_short(e.message)}" for e in schema.error_log]  # type: ignore[attr-defined]
+
+
+def _short(message: str) -> str:
+    return message.replace("{" + "urn:oasis:names:tc:emergency:cap:1.2" + "}", "cap:")
+
+
+def schema_errors(xml: bytes, version: str = "1.2") -> list[str]:
+    """Schema errors of the message `xml` against the CAP `version` schema; empty when valid.
+
+    The document is parsed with the hardened parser first; a refusal is returned as one error.
+    """
+    try:
+        root = parse_xml(xml)
+    except CapRefused as exc:
+        return [exc.reason]
+    return element_schema_errors(root, version)
