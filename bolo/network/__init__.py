@@ -1,0 +1,45 @@
+"""The transport network: import (OSM, corridor tables), travel times, posts, isochrones.
+
+Pure: numpy, scipy, numba, shapely, osmium. ``load(name)`` is the entry point for readers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bolo.network.errors import NetworkError, NetworkImportError, NetworkNotFound, PointTooFar
+from bolo.network.graph import Exit, Mode, ModeCode, Network, NetworkPost, PostKind
+
+BUNDLED_CORRIDORS = {"dprk": Path(__file__).resolve().parent.parent / "data" / "dprk"}
+
+__all__ = [
+    "Exit", "Mode", "ModeCode", "Network", "NetworkError", "NetworkImportError",
+    "NetworkNotFound", "NetworkPost", "PointTooFar", "PostKind", "load", "networks_root",
+]
+
+
+def networks_root() -> Path:
+    """The folder where networks are cached (``BOLO_DATA_DIR``/networks)."""
+    from bolo.settings import get_settings
+
+    return get_settings().networks_dir()
+
+
+def load(name: str) -> Network:
+    """Load the cached network ``name``; build and cache a bundled corridor network ("dprk")
+    on first use. NetworkNotFound when there is no such network."""
+    from bolo.network.store import load_network, read_meta, save_network
+
+    root = networks_root()
+    if read_meta(root, name) is not None:
+        return load_network(root, name)
+    if name in BUNDLED_CORRIDORS:
+        from bolo.network.corridors import load_corridors
+
+        network = load_corridors(BUNDLED_CORRIDORS[name], name=name)
+        save_network(network, root)
+        return network
+    raise NetworkNotFound(
+        f"no network named {name!r} in {root}; import one with "
+        f"'bolo network import FILE.osm.pbf --name {name}'"
+    )

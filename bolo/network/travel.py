@@ -1,0 +1,153 @@
+"""Travel times on a Network: earliest arrival from one or many sources, and snapping points.
+
+Times are seconds, distances metres, coordinates WGS84 degrees. Modes: ``road`` drives the road
+arcs at their nominal times, ``rail`` rides the rail arcs, ``foot`` walks the road and foot arcs
+at walking speed; transfer arcs (station <-> road) are usable when two or more modes are allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from bolo.network._kernels import earliest_arrival_kernel
+from bolo.network.build import haversine_m
+from bolo.network.errors import PointTooFar
+from bolo.network.graph import FloatArray, IntArray, Mode, ModeCode, Network
+
+WALK_METRES_PER_SECOND = 1.4
+TRAVEL_MODES: frozenset[Mode] = frozenset({Mode.ROAD, Mode.RAIL, Mode.FOOT})
+_EMPTY_F = np.empty(0, dtype=np.float64)
+_EMPTY_I = np.empty(0, dtype=np.int64)
+
+
+def _mode_set(modes: Collection[Mode] | None) -> frozenset[Mode]:
+    return TRAVEL_MODES if modes is None else frozenset(Mode(m) for m in modes)
+
+
+def arc_weights(network: Network, modes: Collection[Mode] | None = None) -> FloatArray:
+    """Seconds per arc for a traveller using ``modes`` (all when None); inf = not usable.
+
+    The result is cached on the network per mode set; callers must not modify it.
+    """
+    wanted = _mode_set(modes)
+    key = "weights:" + ",".join(sorted(m.value for m in wanted))
+    cached = network.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    weights = np.full(network.n_arcs, np.inf)
+    code = network.arc_mode
+    road = code == ModeCode.ROAD
+    if Mode.ROAD in wanted:
+        weights[road] = network.arc_seconds[road]
+    elif Mode.FOOT in wanted:
+        weights[road] = network.arc_metres[road] / WALK_METRES_PER_SECOND
+    if Mode.FOOT in wanted:
+        foot = code == ModeCode.FOOT
+        weights[foot] = network.arc_metres[foot] / WALK_METRES_PER_SECOND
+    if Mode.RAIL in wanted:
+        rail = code == ModeCode.RAIL
+        weights[rail] = network.arc_seconds[rail]
+    if len(wanted & TRAVEL_MODES) >= 2 or Mode.TRANSFER in wanted:
+        transfer = code == ModeCode.TRANSFER
+        weights[transfer] = network.arc_seconds[transfer]
+    network.cache[key] = weights
+    return weights
+
+
+def earliest_arrival(
+    network: Network,
+    sources: Sequence[int] | IntArray,
+    *,
+    start_seconds: Sequence[float] | FloatArray | None = None,
+    limit_seconds: float | None = None,
+    modes: Collection[Mode] | None = None,
+    closed_arcs: Sequence[int] | IntArray | None = None,
+    targets: Sequence[int] | IntArray | None = None,
+    open_from: FloatArray | None = None,
+    open_until: FloatArray | None = None,
+) -> FloatArray:
+    """Earliest arrival time (seconds) at every node, inf when unreachable.
+
+    Travel starts at ``sources[i]`` at ``start_seconds[i]`` (0 when None); the result is on the
+    same clock. Arrivals later than ``limit_seconds`` (same clock) count as unreachable.
+    ``closed_arcs`` are arc indices no one can use. With ``targets`` the search stops once all of
+    them are settled: only their times (and those of nodes settled earlier) are then final,
+    every other node reads inf. ``open_from``/``open_until`` (seconds per arc, same clock) are
+    time windows: an arc is entered only inside its window, waiting for it to open.
+    """
+    src = np.asarray(sources, dtype=np.int64).reshape(-1)
+    if src.size and (src.min() < 0 or src.max() >= network.n_nodes):
+        raise IndexError("source node out of range")
+    if start_seconds is None:
+        starts = np.zeros(src.shape[0])
+    else:
+        starts = np.asarray(start_seconds, dtype=np.float64).reshape(-1)
+        if starts.shape != src.shape:
+            raise ValueError("start_seconds must have one value per source")
+    weights = arc_weights(network, modes)
+    if closed_arcs is not None and len(closed_arcs):
+        weights = weights.copy()
+        weights[np.asarray(closed_arcs, dtype=np.int64)] = np.inf
+    windows = (_EMPTY_F, _EMPTY_F)
+    if open_from is not None or open_until is not None:
+        lo = np.full(network.n_arcs, -np.inf) if open_from is None else open_from
+        hi = np.full(network.n_arcs, np.inf) if open_until is None else open_until
+        windows = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+    tgt = _EMPTY_I if targets is None else np.asarray(targets, dtype=np.int64).reshape(-1)
+    limit = np.inf if limit_seconds is None else float(limit_seconds)
+    return earliest_arrival_kernel(
+        network.indptr, network.indices, weights, src, starts, limit, tgt, *windows
+    )
+
+
+def _unit_xyz(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
+def _snap_index(network: Network, mode: Mode | None) -> tuple[cKDTree, IntArray]:
+    key = f"kdtree:{mode.value if mode else '*'}"
+    cached = network.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[return-value]
+    if mode is None:
+        nodes = np.flatnonzero(np.diff(network.indptr) > 0)
+        if nodes.size == 0:
+            nodes = np.arange(network.n_nodes)
+    elif mode is Mode.FOOT:
+        nodes = np.flatnonzero(network.node_has_mode(Mode.ROAD) | network.node_has_mode(Mode.FOOT))
+    else:
+        nodes = np.flatnonzero(network.node_has_mode(mode))
+    tree = cKDTree(_unit_xyz(network.node_lat[nodes], network.node_lon[nodes]))
+    network.cache[key] = (tree, nodes)
+    return tree, nodes
+
+
+def nearest_node(
+    network: Network,
+    lat: float,
+    lon: float,
+    *,
+    mode: Mode | None = None,
+    max_metres: float | None = None,
+) -> tuple[int, float]:
+    """The node nearest to (lat, lon) that has an arc of ``mode`` (any when None), and the
+    great-circle distance to it in metres. PointTooFar when none lies within ``max_metres``."""
+    tree, nodes = _snap_index(network, mode)
+    if nodes.size == 0:
+        raise PointTooFar(f"network {network.name!r} has no {mode or 'any'} nodes")
+    _, i = tree.query(_unit_xyz(np.array([lat]), np.array([lon]))[0])
+    node = int(nodes[int(i)])
+    metres = float(haversine_m(lat, lon, network.node_lat[node], network.node_lon[node]))
+    if max_metres is not None and metres > max_metres:
+        raise PointTooFar(
+            f"({lat:.5f}, {lon:.5f}) is {metres / 1000:.1f} km from the nearest "
+            f"{mode.value + ' ' if mode else ''}node of {network.name!r} "
+            f"(limit {max_metres / 1000:.1f} km)"
+        )
+    return node, metres
+
+
