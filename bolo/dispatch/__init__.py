@@ -1,0 +1,1 @@
+"""Dissemination that loses nothing: outbox, signed webhooks, channels, acks, escalation."""

@@ -1,0 +1,44 @@
+"""Apprise URLs (e-mail, SMS, chat): Apprise is blocking, so each send runs in a thread."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from urllib.parse import urlsplit
+
+import apprise
+
+from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
+from bolo.dispatch.policy import Outcome
+
+
+def _notify(url: str, title: str, body: str) -> Outcome:
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return Outcome.PERMANENT
+    return Outcome.DELIVERED if sender.notify(body=body, title=title) else Outcome.RETRY
+
+
+class AppriseChannel:
+    """Sends the public text through an Apprise URL, off the event loop."""
+
+    kind = ChannelKind.APPRISE
+
+    async def send(self, message: Message) -> SendResult:
+        """One notification; an unparseable URL is permanent, a failed notify is retried."""
+        started = time.perf_counter()
+        outcome = await asyncio.to_thread(_notify, message.url, message.title, message.text)
+        error = None
+        if outcome is Outcome.PERMANENT:
+            error = "apprise does not accept this URL"
+        elif outcome is Outcome.RETRY:
+            error = "apprise notify failed"
+        return SendResult(outcome, error=error, duration_s=time.perf_counter() - started)
+
+    def destination(self, message: Message) -> str:
+        """Rate-limit key: the service and its host (an SMS gateway counts as one sender)."""
+        parts = urlsplit(message.url)
+        return f"{parts.scheme}://{parts.hostname or ''}"
+
+    async def aclose(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,146 @@
+"""Retry policy as pure functions: outcome classes, exponential backoff with jitter, rate limits.
+
+Nothing here reads the wall clock or a global random generator: callers pass the time (seconds
+on any monotonic scale) and a ``random.Random``, so tests run the policy on a fake clock.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """What one attempt means for the delivery."""
+
+    DELIVERED = "delivered"  # the post's endpoint took it (2xx)
+    RETRY = "retry"  # transient: try again after the backoff
+    SLOW_DOWN = "slow_down"  # the destination asks us to back off (429, 502, 504, Retry-After)
+    DISABLE = "disable"  # 410 Gone: the endpoint is disabled, no more sends to it
+    PERMANENT = "permanent"  # a 4xx that no retry will fix
+
+
+SLOW_DOWN_CODES = frozenset({429, 502, 503, 504})
+RETRY_4XX = frozenset({408, 425})
+
+
+def classify_status(status: int) -> Outcome:
+    """The outcome of an HTTP response status code."""
+    if 200 <= status < 300:
+        return Outcome.DELIVERED
+    if status == 410:
+        return Outcome.DISABLE
+    if status in SLOW_DOWN_CODES:
+        return Outcome.SLOW_DOWN
+    if status in RETRY_4XX or status >= 500:
+        return Outcome.RETRY
+    return Outcome.PERMANENT
+
+
+def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
+    or unreadable. Never negative."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry (all durations in seconds)."""
+
+    base_s: float = 2.0
+    factor: float = 2.0
+    max_backoff_s: float = 600.0
+    max_attempts: int = 8
+    slow_down_factor: float = 4.0
+    max_retry_after_s: float = 3600.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Delay before attempt ``attempt + 1`` after ``attempt`` (1-based) failures.
+
+        "Equal jitter": half the exponential step is fixed, half random, so retries spread out
+        but never come back immediately.
+        """
+        step = min(self.max_backoff_s, self.base_s * self.factor ** max(0, attempt - 1))
+        return step / 2 + rng.uniform(0, step / 2)
+
+    def next_delay(
+        self, outcome: Outcome, attempt: int, rng: random.Random, retry_after_s: float | None
+    ) -> float | None:
+        """Seconds until the next attempt, or None when the delivery must not be retried."""
+        if outcome in (Outcome.DELIVERED, Outcome.DISABLE, Outcome.PERMANENT):
+            return None
+        if attempt >= self.max_attempts:
+            return None
+        delay = self.backoff(attempt, rng)
+        if outcome is Outcome.SLOW_DOWN:
+            delay *= self.slow_down_factor
+        if retry_after_s is not None:
+            delay = max(delay, min(retry_after_s, self.max_retry_after_s))
+        return delay
+
+
+@dataclass
+class TokenBucket:
+    """A per-destination rate limit: ``rate_per_s`` sustained, ``burst`` at once.
+
+    Time is passed in by the caller (seconds, monotonic), so the bucket is a pure state machine.
+    """
+
+    rate_per_s: float
+    burst: float
+    tokens: float = field(default=-1.0)
+    updated_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.rate_per_s <= 0 or self.burst < 1:
+            raise ValueError("rate_per_s must be > 0 and burst >= 1")
+        if self.tokens < 0:
+            self.tokens = self.burst
+
+    def _refill(self, now_s: float) -> None:
+        elapsed = max(0.0, now_s - self.updated_s)
+        self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s)
+        self.updated_s = now_s
+
+    def wait_time(self, now_s: float) -> float:
+        """Seconds until one token is available (0 when one is available now)."""
+        self._refill(now_s)
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate_per_s
+
+    def take(self, now_s: float) -> bool:
+        """Take one token if available now; whether it was taken."""
+        self._refill(now_s)
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class RateLimits:
+    """Token buckets per destination key (e.g. an Apprise SMS gateway or a webhook host)."""
+
+    default_rate_per_s: float = 50.0
+    default_burst: float = 100.0
+    overrides: dict[str, tuple[float, float]] = field(default_factory=dict)
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def bucket(self, key: str) -> TokenBucket:
+        """The bucket of destination ``key``, created on first use."""
+        found = self.buckets.get(key)
+        if found is None:
+            rate, burst = self.overrides.get(key, (self.default_rate_per_s, self.default_burst))
+            found = self.buckets[key] = TokenBucket(rate_per_s=rate, burst=burst)
+        return found
