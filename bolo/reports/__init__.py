@@ -1,0 +1,1 @@
+"""Reports: public tips, post sightings and search reports; geocoding, triage, evidence."""

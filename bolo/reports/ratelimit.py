@@ -1,0 +1,81 @@
+"""Token-bucket rate limits for public intake: one bucket per client and one for everyone.
+
+A request passes only when both its client's bucket and the overall bucket hold a token; otherwise
+the caller answers 429 with ``Retry-After`` set to the seconds returned. Times are monotonic
+seconds (``time.monotonic``), passed in so tests need no sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+
+@dataclass
+class TokenBucket:
+    """``rate`` tokens per second, at most ``burst`` stored; starts full."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("a bucket needs rate > 0 per second and burst >= 1")
+        if self.tokens < 0:
+            self.tokens = self.burst
+
+    def refill(self, at: float) -> None:
+        """Add the tokens earned since the last call (``at`` in monotonic seconds)."""
+        if at > self.stamp:
+            self.tokens = min(self.burst, self.tokens + (at - self.stamp) * self.rate)
+            self.stamp = at
+
+    def wait(self) -> float:
+        """Seconds until one token is available (0 when one is there now)."""
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+
+class RateLimiter:
+    """Per-client and overall token buckets, safe to share between threads."""
+
+    def __init__(self, *, per_client_rate: float, per_client_burst: float, overall_rate: float,
+                 overall_burst: float, max_clients: int = 100_000) -> None:
+        self.per_client_rate = per_client_rate
+        self.per_client_burst = per_client_burst
+        self.overall = TokenBucket(overall_rate, overall_burst)
+        self.max_clients = max_clients
+        self._clients: dict[str, TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, client: str, at: float | None = None) -> float:
+        """Take a token for ``client``; return 0 when allowed, else the seconds to wait
+        (rounded up to whole seconds, at least 1, as ``Retry-After`` wants)."""
+        moment = time.monotonic() if at is None else at
+        with self._lock:
+            bucket = self._clients.get(client)
+            if bucket is None:
+                if len(self._clients) >= self.max_clients:
+                    self._forget_idle(moment)
+                bucket = TokenBucket(self.per_client_rate, self.per_client_burst, stamp=moment)
+                self._clients[client] = bucket
+            bucket.refill(moment)
+            self.overall.refill(moment)
+            wait = max(bucket.wait(), self.overall.wait())
+            if wait > 0.0:
+                return float(max(1, math.ceil(wait)))
+            bucket.tokens -= 1.0
+            self.overall.tokens -= 1.0
+            return 0.0
+
+    def _forget_idle(self, moment: float) -> None:
+        # A full bucket carries no history: dropping it changes nothing for that client.
+        for key, bucket in list(self._clients.items()):
+            bucket.refill(moment)
+            if bucket.tokens >= bucket.burst:
+                del self._clients[key]
+        if len(self._clients) >= self.max_clients:
+            self._clients.clear()
