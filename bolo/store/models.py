@@ -4,6 +4,14 @@ from bolo.alerts import model as alerts_model
 from bolo.audit import model as audit_model
 from bolo.auth import model as auth_model
 from bolo.cases import model as cases_model
+from bolo.dispatch import model as dispatch_model
 from bolo.posts import model as posts_model
 
-__all__ = ["alerts_model", "audit_model", "auth_model", "cases_model", "posts_model"]
+__all__ = [
+    "alerts_model",
+    "audit_model",
+    "auth_model",
+    "cases_model",
+    "dispatch_model",
+    "posts_model",
+]

@@ -1,0 +1,125 @@
+"""Turn a case and a version's content into a CAP 1.2 message (via the pure bolo.cap codec)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from bolo.alerts.schemas import AlertContent, AreaSpec
+from bolo.cap import model as cap
+from bolo.cap.codec import encode
+
+EVENT = "Child Abduction Emergency"
+SAME_CODE = cap.ValuePair(name="SAME", value="CAE")
+
+
+def _area(spec: AreaSpec) -> cap.Area:
+    return cap.Area(
+        description=spec.description,
+        polygons=[[(float(la), float(lo)) for la, lo in ring] for ring in spec.polygons],
+        circles=[cap.Circle(lat=c.lat, lon=c.lon, radius_km=c.radius_km) for c in spec.circles],
+    )
+
+
+def _photos(children: Sequence[dict[str, Any]]) -> list[cap.Resource]:
+    resources = []
+    for child in children:
+        url = child.get("photo_url")
+        if url:
+            resources.append(cap.Resource(description=f"Photo of {child.get('name', 'the child')}",
+                                          mime_type="image/jpeg", uri=str(url)))
+    return resources
+
+
+def render_alert(
+    *,
+    identifier: str,
+    sender: str,
+    sender_name: str,
+    sent: datetime,
+    expires: datetime,
+    status: str,
+    msg_type: str,
+    content: AlertContent,
+    children: Sequence[dict[str, Any]],
+    references: Sequence[tuple[str, str, datetime]],
+    incident: str,
+    note: str | None = None,
+) -> cap.Alert:
+    """The CAP model of an Alert or Update version: one ``info`` per language."""
+    infos = [
+        cap.Info(
+            language=text.language,
+            categories=[cap.Category.RESCUE],
+            event=EVENT,
+            response_types=[cap.ResponseType.MONITOR],
+            urgency=cap.Urgency.IMMEDIATE,
+            severity=cap.Severity.SEVERE,
+            certainty=cap.Certainty.LIKELY,
+            event_codes=[SAME_CODE],
+            effective=sent,
+            expires=expires,
+            sender_name=sender_name,
+            headline=text.headline,
+            description=text.description,
+            instruction=text.instruction,
+            web=content.web,
+            contact=content.contact,
+            resources=_photos(children),
+            areas=[_area(content.area)],
+        )
+        for text in content.texts
+    ]
+    return cap.Alert(
+        identifier=identifier, sender=sender, sent=sent, status=cap.Status(status),
+        msg_type=cap.MsgType(msg_type), scope=cap.Scope.PUBLIC, note=note,
+        references=[cap.Reference(sender=s, identifier=i, sent=t) for s, i, t in references],
+        incidents=[incident], infos=infos,
+    )
+
+
+def render_cancel(
+    *,
+    identifier: str,
+    sender: str,
+    sender_name: str,
+    sent: datetime,
+    status: str,
+    last: AlertContent,
+    references: Sequence[tuple[str, str, datetime]],
+    incident: str,
+    reason: str,
+) -> cap.Alert:
+    """The CAP model of a Cancel: all clear, referencing every earlier message."""
+    infos = [
+        cap.Info(
+            language=text.language,
+            categories=[cap.Category.RESCUE],
+            event=EVENT,
+            response_types=[cap.ResponseType.ALL_CLEAR],
+            urgency=cap.Urgency.PAST,
+            severity=cap.Severity.MINOR,
+            certainty=cap.Certainty.OBSERVED,
+            event_codes=[SAME_CODE],
+            effective=sent,
+            sender_name=sender_name,
+            headline=("CANCELLED: " + text.headline)[:140],
+            description=f"This child abduction alert is cancelled. {reason}",
+            instruction="No further action is needed. Thank you for your help.",
+            web=last.web,
+            areas=[_area(last.area)],
+        )
+        for text in last.texts
+    ]
+    return cap.Alert(
+        identifier=identifier, sender=sender, sent=sent, status=cap.Status(status),
+        msg_type=cap.MsgType.CANCEL, scope=cap.Scope.PUBLIC, note=reason,
+        references=[cap.Reference(sender=s, identifier=i, sent=t) for s, i, t in references],
+        incidents=[incident], infos=infos,
+    )
+
+
+def to_xml(message: cap.Alert) -> str:
+    """The UTF-8 CAP XML text of a message."""
+    return encode(message).decode("utf-8")

@@ -1,0 +1,246 @@
+"""Alert lifecycle: draft -> approval by a second person -> active -> update -> cancel / expire.
+
+Every rule lives here, so the API, the CLI and the replay obey the same ones:
+a live (Actual) version is issued only after a different person approved its exact SHA-256;
+Exercise and Test alerts never address a public post; each version references every earlier one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bolo.alerts.model import (
+    Alert,
+    AlertState,
+    AlertTarget,
+    AlertVersion,
+    CapStatus,
+    MsgType,
+    VersionState,
+)
+from bolo.alerts.render import render_alert, to_xml
+from bolo.alerts.schemas import AlertContent, AlertDraft
+from bolo.audit.service import record
+from bolo.auth.model import Role, User
+from bolo.auth.service import require_role
+from bolo.cases.model import Case, CaseState
+from bolo.clock import now
+from bolo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bolo.network.graph import PostKind
+from bolo.posts.model import Post
+from bolo.settings import get_settings
+
+DRAFTERS = (Role.COORDINATOR,)
+APPROVERS = (Role.APPROVER, Role.COORDINATOR, Role.SUPERVISOR)
+SENDER_NAME = "bolo child abduction alerts"
+
+
+def _now_s() -> datetime:
+    return now().replace(microsecond=0)
+
+
+def get_alert(session: Session, *, alert_id: str) -> Alert:
+    """The alert with this id, or NotFound."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    return alert
+
+
+def get_version(session: Session, *, version_id: str) -> AlertVersion:
+    """The version with this id, or NotFound."""
+    version = session.get(AlertVersion, version_id)
+    if version is None:
+        raise NotFound(f"no alert version {version_id}")
+    return version
+
+
+def versions_of(session: Session, *, alert_id: str) -> list[AlertVersion]:
+    """Every version of an alert, in order."""
+    stmt = select(AlertVersion).where(AlertVersion.alert_id == alert_id).order_by(AlertVersion.seq)
+    return list(session.execute(stmt).scalars())
+
+
+def issued_versions(session: Session, *, alert_id: str) -> list[AlertVersion]:
+    """The versions that went out, in order."""
+    return [v for v in versions_of(session, alert_id=alert_id) if v.state == VersionState.ISSUED]
+
+
+def targets_of(session: Session, *, version_id: str) -> list[str]:
+    """Ids of the posts a version addresses."""
+    stmt = select(AlertTarget.post_id).where(AlertTarget.version_id == version_id)
+    return sorted(session.execute(stmt).scalars())
+
+
+def _check_targets(session: Session, alert: Alert, post_ids: list[str]) -> list[str]:
+    unique = sorted(set(post_ids))
+    if not unique:
+        return []
+    posts = {p.id: p for p in session.execute(select(Post).where(Post.id.in_(unique))).scalars()}
+    missing = [p for p in unique if p not in posts]
+    if missing:
+        raise InvalidInput(f"unknown post ids: {', '.join(missing[:10])}")
+    public = [p for p in unique if posts[p].kind == PostKind.PUBLIC]
+    if public and alert.cap_status != CapStatus.ACTUAL:
+        raise InvalidInput(
+            f"a {alert.cap_status} alert never reaches a public channel;"
+            f" remove: {', '.join(public)}"
+        )
+    return unique
+
+
+def _render(session: Session, alert: Alert, version: AlertVersion, content: AlertContent) -> None:
+    case = session.get(Case, alert.case_id)
+    if case is None:
+        raise NotFound(f"no case {alert.case_id}")
+    settings = get_settings()
+    earlier = [v for v in issued_versions(session, alert_id=alert.id) if v.id != version.id]
+    version.sent = _now_s()
+    version.expires = version.sent + timedelta(hours=content.expires_in_hours)
+    message = render_alert(
+        identifier=version.identifier, sender=settings.cap_sender, sender_name=SENDER_NAME,
+        sent=version.sent, expires=version.expires, status=alert.cap_status,
+        msg_type=version.msg_type, content=content, children=case.children,
+        references=[(settings.cap_sender, v.identifier, v.sent) for v in earlier],
+        incident=case.reference,
+    )
+    version.content = content.model_dump(mode="json")
+    version.cap_xml = to_xml(message)
+    version.sha256 = hashlib.sha256(version.cap_xml.encode("utf-8")).hexdigest()
+
+
+def _new_version(alert: Alert, seq: int, msg_type: MsgType, author: User) -> AlertVersion:
+    return AlertVersion(
+        alert_id=alert.id, seq=seq, msg_type=msg_type, identifier=f"bolo-{uuid.uuid4()}",
+        author_id=author.id, state=VersionState.DRAFT,
+    )
+
+
+def draft_alert(session: Session, *, case_id: str, data: AlertDraft, author: User) -> AlertVersion:
+    """Create an alert for an open case and its first version, as a draft."""
+    require_role(author, *DRAFTERS)
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    if case.state != CaseState.OPEN:
+        raise Conflict(f"case {case.reference} is {case.state}: alerts need an open case")
+    alert = Alert(case_id=case.id, cap_status=data.cap_status.value, created_by=author.id)
+    session.add(alert)
+    session.flush()
+    content = AlertContent.model_validate(data.model_dump(exclude={"cap_status"}))
+    content.target_post_ids = _check_targets(session, alert, content.target_post_ids)
+    version = _new_version(alert, 1, MsgType.ALERT, author)
+    _render(session, alert, version, content)
+    session.add(version)
+    session.flush()
+    record(session, actor_id=author.id, action="alert.drafted", entity="alert",
+           entity_id=alert.id, data={"version": version.id, "cap_status": alert.cap_status,
+                                     "targets": len(content.target_post_ids)})
+    return version
+
+
+def edit_version(
+    session: Session, *, version_id: str, content: AlertContent, author: User
+) -> AlertVersion:
+    """Replace a draft's content. Any approval given to the old content is void."""
+    require_role(author, *DRAFTERS)
+    version = get_version(session, version_id=version_id)
+    if version.state not in (VersionState.DRAFT, VersionState.PENDING_APPROVAL):
+        raise Conflict(f"version {version.seq} is {version.state}: only drafts can be edited")
+    alert = get_alert(session, alert_id=version.alert_id)
+    content.target_post_ids = _check_targets(session, alert, content.target_post_ids)
+    _render(session, alert, version, content)
+    version.author_id = author.id
+    version.state = VersionState.DRAFT
+    version.approved_by_id = version.approved_sha256 = version.approved_at = None
+    if alert.state == AlertState.PENDING_APPROVAL and version.seq == 1:
+        alert.state = AlertState.DRAFT
+    record(session, actor_id=author.id, action="alert.edited", entity="alert",
+           entity_id=alert.id, data={"version": version.id, "sha256": version.sha256})
+    return version
+
+
+def submit_for_approval(session: Session, *, version_id: str, author: User) -> AlertVersion:
+    """Ask a second person to approve this exact content."""
+    require_role(author, *DRAFTERS)
+    version = get_version(session, version_id=version_id)
+    if version.state != VersionState.DRAFT:
+        raise Conflict(f"version {version.seq} is {version.state}, not a draft")
+    alert = get_alert(session, alert_id=version.alert_id)
+    version.state = VersionState.PENDING_APPROVAL
+    if version.seq == 1:
+        alert.state = AlertState.PENDING_APPROVAL
+    record(session, actor_id=author.id, action="alert.submitted", entity="alert",
+           entity_id=alert.id, data={"version": version.id, "sha256": version.sha256})
+    return version
+
+
+def approve(session: Session, *, version_id: str, sha256: str, approver: User) -> AlertVersion:
+    """Approve the content whose SHA-256 the approver saw, and issue it at once."""
+    require_role(approver, *APPROVERS)
+    version = get_version(session, version_id=version_id)
+    alert = get_alert(session, alert_id=version.alert_id)
+    if version.state != VersionState.PENDING_APPROVAL:
+        raise Conflict(f"version {version.seq} is {version.state}, not pending approval")
+    if sha256 != version.sha256:
+        raise Conflict("the content changed since you saw it: review it again and approve that")
+    if alert.cap_status == CapStatus.ACTUAL and approver.id == version.author_id:
+        raise Forbidden("a live alert needs a second person: its author cannot approve it")
+    if alert.state in (AlertState.CANCELLED, AlertState.EXPIRED):
+        raise Conflict(f"alert is {alert.state}")
+    version.approved_by_id = approver.id
+    version.approved_sha256 = sha256
+    version.approved_at = now()
+    record(session, actor_id=approver.id, action="alert.approved", entity="alert",
+           entity_id=alert.id, data={"version": version.id, "sha256": sha256})
+    _issue(session, alert, version, actor=approver)
+    return version
+
+
+def _issue(session: Session, alert: Alert, version: AlertVersion, *, actor: User) -> None:
+    if version.approved_sha256 != version.sha256:
+        raise Conflict("the approval does not match this content")
+    version.state = VersionState.ISSUED
+    version.issued_at = now()
+    alert.state = AlertState.CANCELLED if version.msg_type == MsgType.CANCEL else AlertState.ACTIVE
+    alert.expires_at = version.expires
+    content = AlertContent.model_validate(version.content)
+    targets = set(content.target_post_ids)
+    if version.msg_type == MsgType.CANCEL:
+        alert.cancelled_at = version.issued_at
+    for post_id in sorted(targets):
+        session.add(AlertTarget(version_id=version.id, post_id=post_id))
+    session.flush()
+    record(session, actor_id=actor.id, action="alert.issued", entity="alert", entity_id=alert.id,
+           data={"version": version.id, "identifier": version.identifier,
+                 "msg_type": version.msg_type, "targets": len(targets)})
+    from bolo.alerts.hooks import on_version_issued
+
+    on_version_issued(session, version_id=version.id)
+
+
+def update_alert(
+    session: Session, *, alert_id: str, content: AlertContent, author: User
+) -> AlertVersion:
+    """Draft an Update of an active alert; it needs approval like the first version."""
+    require_role(author, *DRAFTERS)
+    alert = get_alert(session, alert_id=alert_id)
+    if alert.state != AlertState.ACTIVE:
+        raise Conflict(f"alert is {alert.state}: only an active alert can be updated")
+    versions = versions_of(session, alert_id=alert.id)
+    if any(v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL) for v in versions):
+        raise Conflict("this alert already has an update in preparation: edit that one")
+    content.target_post_ids = _check_targets(session, alert, content.target_post_ids)
+    version = _new_version(alert, versions[-1].seq + 1, MsgType.UPDATE, author)
+    _render(session, alert, version, content)
+    session.add(version)
+    session.flush()
+    version.state = VersionState.DRAFT
+    record(session, actor_id=author.id, action="alert.update_drafted", entity="alert",
+           entity_id=alert.id, data={"version": version.id})
+    return version

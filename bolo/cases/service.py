@@ -1,0 +1,128 @@
+"""Case lifecycle: open -> resolved -> closed -> purged, enforced here for the API and the CLI."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bolo.alerts.model import Alert, AlertState
+from bolo.audit.service import record
+from bolo.cases.model import Case, CaseState
+from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
+from bolo.clock import now
+from bolo.errors import Conflict, InvalidInput, NotFound
+
+PURGED = "[purged]"
+
+
+def open_case(session: Session, *, data: CaseCreate, actor_id: str) -> Case:
+    """Open a case from a report; times must not lie in the future."""
+    current = now()
+    reported = data.reported_at or current
+    if data.last_known.time_earliest > current or reported > current:
+        raise InvalidInput("a time of the report lies in the future")
+    case = Case(
+        reference=f"C-{reported:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
+        state=CaseState.OPEN,
+        network=data.network,
+        children=[p.model_dump() for p in data.children],
+        suspects=[p.model_dump() for p in data.suspects],
+        vehicles=[v.model_dump() for v in data.vehicles],
+        narrative=data.narrative,
+        hints=[h.model_dump(mode="json") for h in data.hints],
+        last_known_place=data.last_known.place,
+        last_known_lat=data.last_known.lat,
+        last_known_lon=data.last_known.lon,
+        last_seen_earliest=data.last_known.time_earliest,
+        last_seen_latest=data.last_known.time_latest,
+        reported_at=reported,
+        created_by=actor_id,
+    )
+    session.add(case)
+    session.flush()
+    record(session, actor_id=actor_id, action="case.opened", entity="case", entity_id=case.id,
+           data={"reference": case.reference, "children": len(data.children),
+                 "suspects": len(data.suspects), "hints": len(data.hints)})
+    return case
+
+
+def get_case(session: Session, *, case_id: str) -> Case:
+    """The case with this id or reference, or NotFound."""
+    case = session.get(Case, case_id)
+    if case is None:
+        case = session.execute(select(Case).where(Case.reference == case_id)).scalar_one_or_none()
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def list_cases(session: Session, *, state: CaseState | None = None) -> list[Case]:
+    """Cases, newest report first, optionally in one state."""
+    stmt = select(Case).order_by(Case.reported_at.desc())
+    if state is not None:
+        stmt = stmt.where(Case.state == state)
+    return list(session.execute(stmt).scalars())
+
+
+def add_hint(session: Session, *, case_id: str, hint: Hint, actor_id: str) -> Case:
+    """Add a heading or destination hint to an open case."""
+    case = get_case(session, case_id=case_id)
+    _require(case, CaseState.OPEN, "add a hint to")
+    case.hints = [*case.hints, hint.model_dump(mode="json")]
+    record(session, actor_id=actor_id, action="case.hint_added", entity="case",
+           entity_id=case.id, data={"kind": hint.kind.value, "weight": hint.weight})
+    return case
+
+
+def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor_id: str) -> Case:
+    """Record the outcome; refused while one of the case's alerts is still live."""
+    case = get_case(session, case_id=case_id)
+    _require(case, CaseState.OPEN, "resolve")
+    live = session.execute(
+        select(Alert.id).where(
+            Alert.case_id == case.id,
+            Alert.state.in_([AlertState.ACTIVE, AlertState.PENDING_APPROVAL]),
+        )
+    ).scalars().first()
+    if live is not None:
+        raise Conflict(f"alert {live} of this case is still live: cancel it first")
+    case.state = CaseState.RESOLVED
+    case.outcome = data.outcome.value
+    case.resolved_at = now()
+    record(session, actor_id=actor_id, action="case.resolved", entity="case",
+           entity_id=case.id, data={"outcome": data.outcome.value})
+    return case
+
+
+def close_case(session: Session, *, case_id: str, actor_id: str) -> Case:
+    """Close a resolved case; its retention period starts now."""
+    case = get_case(session, case_id=case_id)
+    _require(case, CaseState.RESOLVED, "close")
+    case.state = CaseState.CLOSED
+    case.closed_at = now()
+    record(session, actor_id=actor_id, action="case.closed", entity="case", entity_id=case.id)
+    return case
+
+
+def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
+    """Erase the personal data of a closed case; counts, times and the audit chain remain."""
+    case = get_case(session, case_id=case_id)
+    _require(case, CaseState.CLOSED, "purge")
+    counts = {"children": len(case.children), "suspects": len(case.suspects)}
+    case.children = [{"name": PURGED} for _ in case.children]
+    case.suspects = [{"name": PURGED} for _ in case.suspects]
+    case.vehicles = [{"description": PURGED} for _ in case.vehicles]
+    case.narrative = ""
+    case.last_known_place = PURGED
+    case.state = CaseState.PURGED
+    case.purged_at = now()
+    record(session, actor_id=actor_id, action="case.purged", entity="case", entity_id=case.id,
+           data=counts)
+    return case
+
+
+def _require(case: Case, state: CaseState, verb: str) -> None:
+    if case.state != state:
+        raise Conflict(f"cannot {verb} case {case.reference}: it is {case.state}, not {state}")

@@ -1,0 +1,67 @@
+"""Input and output shapes of posts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bolo.network.graph import Mode, PostKind
+
+
+class ChannelKind(StrEnum):
+    """How a post is reached."""
+
+    WEBHOOK = "webhook"
+    APPRISE = "apprise"
+    MQTT = "mqtt"
+
+
+class Channel(BaseModel):
+    """One way to reach a post; channels are tried in order when escalating."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ChannelKind
+    url: str = Field(min_length=1, max_length=2000)
+    secret: str | None = Field(default=None, max_length=200)
+
+
+class PostIn(BaseModel):
+    """A post to create or update."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    kind: PostKind
+    name: str = Field(min_length=1, max_length=200)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    mode: Mode = Mode.ROAD
+    network: str | None = None
+    node: int | None = None
+    region: str | None = Field(default=None, max_length=64)
+    supervisor_id: str | None = None
+    channels: list[Channel] = Field(default_factory=list, max_length=10)
+
+
+class PostOut(BaseModel):
+    """A post as staff see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    kind: str
+    name: str
+    lat: float
+    lon: float
+    mode: str
+    network: str | None
+    node: int | None
+    region: str | None
+    supervisor_id: str | None
+    channels: list[dict[str, Any]]
+    heartbeat_at: datetime | None
+    active: bool
