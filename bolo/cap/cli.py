@@ -1,0 +1,170 @@
+"""`bolo cap ...`: validate, convert, sign, verify and (dry-run) import CAP messages.
+
+Exit codes: 0 success, 1 a message is invalid, refused or unverified, 2 a usage error. Errors go to
+stderr as one line; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bolo.cap.codec import encode
+from bolo.cap.errors import CapRefused, SignatureError
+from bolo.cap.fetch import FetchError, fetch_cap
+from bolo.cap.imports import Decision, decide
+from bolo.cap.jsonconv import alert_to_json
+from bolo.cap.profiles import Profile
+from bolo.cap.signing import embedded_certificate, load_certificate, sign, verify
+from bolo.cap.validate import ValidationResult, validate
+from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES
+
+app = typer.Typer(help="CAP 1.2: validate, convert, sign, verify, import.", no_args_is_help=True)
+
+
+class Target(StrEnum):
+    """Output formats of `bolo cap convert`."""
+
+    JSON = "json"
+    XML = "xml"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code)
+
+
+def _read(path: str, max_bytes: int) -> bytes:
+    """Read a file (or stdin for `-`) without reading more than `max_bytes` + 1 bytes."""
+    if path == "-":
+        return sys.stdin.buffer.read(max_bytes + 1)
+    with open(path, "rb") as handle:
+        return handle.read(max_bytes + 1)
+
+
+def _line(result: ValidationResult) -> str:
+    if not result.ok:
+        return "INVALID: " + "; ".join(result.errors)
+    if result.warnings:
+        return "WARN: " + "; ".join(result.warnings)
+    return "OK"
+
+
+@app.command("validate")
+def validate_command(
+    files: Annotated[list[str], typer.Argument(help="CAP files ('-' for stdin)")],
+    profile: Annotated[Profile | None, typer.Option(help="extra rules: ipaws or google")] = None,
+    max_bytes: Annotated[int, typer.Option(min=1, help="size limit in bytes")] = DEFAULT_MAX_BYTES,
+) -> None:
+    """Print one line per file (OK, WARN: ..., INVALID: reason); exit 1 if any is invalid."""
+    any_invalid = False
+    for path in files:
+        try:
+            data = _read(path, max_bytes)
+        except OSError as exc:
+            typer.echo(f"{path}: INVALID: cannot read: {exc.strerror or exc}")
+            any_invalid = True
+            continue
+        result = validate(data, profile=profile, max_bytes=max_bytes)
+        any_invalid |= not result.ok
+        typer.echo(f"{path}: {_line(result)}")
+    raise typer.Exit(1 if any_invalid else 0)
+
+
+@app.command("convert")
+def convert_command(
+    file: Annotated[str, typer.Argument(help="a CAP 1.0-1.2 file ('-' for stdin)")],
+    to: Annotated[Target, typer.Option("--to", help="json, or xml (re-encoded as CAP 1.2)")],
+) -> None:
+    """Convert a valid CAP message to JSON, or re-encode it as CAP 1.2 XML."""
+    try:
+        data = _read(file, DEFAULT_MAX_BYTES)
+    except OSError as exc:
+        raise _fail(f"{file}: cannot read: {exc.strerror or exc}") from None
+    result = validate(data)
+    if result.alert is None or not result.ok:
+        raise _fail(f"{file}: INVALID: " + "; ".join(result.errors))
+    if to is Target.JSON:
+        typer.echo(alert_to_json(result.alert))
+    else:
+        sys.stdout.buffer.write(encode(result.alert) + b"\n")
+
+
+@app.command("sign")
+def sign_command(
+    file: Annotated[Path, typer.Argument(help="the CAP message to sign")],
+    key: Annotated[Path, typer.Option(help="PEM private key (RSA or EC)")],
+    cert: Annotated[Path, typer.Option(help="PEM certificate of the key")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="default: stdout")] = None,
+) -> None:
+    """Sign a CAP message (enveloped XML-DSig, exclusive c14n, SHA-256)."""
+    try:
+        signed = sign(file.read_bytes(), key_pem=key.read_bytes(), cert_pem=cert.read_bytes())
+    except OSError as exc:
+        raise _fail(f"cannot read: {exc.strerror or exc}") from None
+    except CapRefused as exc:
+        raise _fail(f"{file}: refused: {exc.reason}") from None
+    except (ValueError, TypeError) as exc:
+        raise _fail(f"cannot sign: {exc}") from None
+    if output is None:
+        sys.stdout.buffer.write(signed + b"\n")
+    else:
+        output.write_bytes(signed)
+
+
+@app.command("verify")
+def verify_command(
+    file: Annotated[Path, typer.Argument(help="the signed CAP message")],
+    cert: Annotated[Path | None, typer.Option(help="pinned signer certificate (PEM/DER)")] = None,
+    embedded: Annotated[bool, typer.Option(help="trust the certificate embedded in the "
+                                           "message (inspection only: no trust)")] = False,
+) -> None:
+    """Verify the signature against a pinned certificate; exit 1 when it does not verify."""
+    if (cert is None) == (not embedded):
+        raise _fail("give exactly one of --cert FILE or --embedded", 2)
+    try:
+        data = file.read_bytes()
+        if cert is not None:
+            pinned = load_certificate(cert.read_bytes())
+        else:
+            pinned = embedded_certificate(data)
+        verified = verify(data, cert=pinned)
+    except OSError as exc:
+        raise _fail(f"cannot read: {exc.strerror or exc}") from None
+    except (SignatureError, CapRefused) as exc:
+        raise _fail(f"{file}: NOT VERIFIED: {exc.reason}") from None
+    except ValueError as exc:
+        raise _fail(f"unreadable certificate: {exc}") from None
+    typer.echo(f"{file}: VERIFIED: signed by {verified.signer}, certificate valid until "
+               f"{verified.not_after:%Y-%m-%d}")
+
+
+@app.command("import")
+def import_command(
+    source: Annotated[str, typer.Argument(help="a CAP file, or an http(s) URL")],
+    allow_private: Annotated[bool, typer.Option(help="allow private/loopback hosts")] = False,
+) -> None:
+    """Dry run: fetch, validate and decode an external CAP message and say what import would do.
+
+    Storing it (read-only external alert, de-duplicated, Updates/Cancels applied) is done by the
+    application, which knows the stored keys.
+    """
+    try:
+        if source.startswith(("http://", "https://")):
+            data = fetch_cap(source, allow_private=allow_private)
+        else:
+            data = _read(source, DEFAULT_MAX_BYTES)
+    except (OSError, FetchError) as exc:
+        raise _fail(f"{source}: cannot fetch: {exc}") from None
+    result = validate(data)
+    if result.alert is None or not result.ok:
+        raise _fail(f"{source}: INVALID: " + "; ".join(result.errors))
+    plan = decide(result.alert, known=set())
+    targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
+    suffix = f" -> {targets}" if plan.decision is not Decision.NEW else ""
+    typer.echo(f"{source}: {plan.decision}{suffix} (dry run against an empty store; "
+               f"CAP {result.version})")
