@@ -1,0 +1,230 @@
+"""The particle filter: motion between evidence times, evidence weighting, resampling, rewinds.
+
+Evidence may arrive late (a sighting reported hours after it happened). The filter keeps
+checkpoints of its state; when evidence older than the current time arrives it restores the
+latest checkpoint before that evidence and replays forward with everything it knows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from bolo.search.case import Case, Evidence, SearchReport, Sighting
+from bolo.search.geo import haversine_m
+from bolo.search.kernels import advance, nearest_node_index, positions, reseed_copies
+from bolo.search.kernels import systematic_indices
+from bolo.search.model import NetworkModel
+from bolo.search.particles import Particles, Prior, build_prior, empty_events, spawn
+
+HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)   # a hiding period every ~6 h of travel
+HIDE_MEAN_S = 2 * 3600.0
+DETOUR_SCALE = 0.15                    # softmax scale of route detours, relative to arc time
+ARC_NOISE = 0.15                       # log-normal noise of each arc's travel time
+UNEXPLAINED = 1e-3                     # kernel mass below which a sighting re-seeds particles
+MAX_CHECKPOINTS = 64
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class _State:
+    t: float
+    parts: Particles
+    weights: FloatArray
+    factors: list[tuple[str, FloatArray]]
+    open_flags: dict[int, npt.NDArray[np.uint8]]
+    applied: set[int]
+    epoch: int
+
+
+@dataclass
+class ParticleFilter:
+    """Particles over one network for one case; times are seconds since ``case.time_earliest``."""
+
+    model: NetworkModel
+    case: Case
+    n: int
+    seed: int
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        net = self.model.network
+        self.origin = int(nearest_node_index(net.node_lat, net.node_lon,
+                                             self.case.lat, self.case.lon))
+        self.prior: Prior = build_prior(self.model, self.case, self.origin)
+        window = (self.case.time_latest - self.case.time_earliest).total_seconds()
+        parts = spawn(self.prior, self.n, self.origin, 0.0, window, self.seed, 0)
+        factors = [(label, f[parts.dest]) for label, f in self.prior.hint_factors]
+        self.state = _State(0.0, parts, np.full(self.n, 1.0 / self.n), factors, {}, set(), 0)
+        self.checkpoints: list[_State] = []
+        self.post_index = {p.post_id: i for i, p in enumerate(net.posts)}
+        self._watch = np.full_like(self.model.watch, -1)
+        self._no_events = (np.full((1, 1), -1, dtype=np.int32), np.full((1, 1), math.inf),
+                           np.zeros(1, dtype=np.int32))
+
+    # ---- time -------------------------------------------------------------------------
+    def seconds(self, ev_time: float) -> float:
+        """Identity helper kept for symmetry with datetimes converted by the caller."""
+        return ev_time
+
+    def add_evidence(self, ev: Evidence, key_seconds: float) -> None:
+        """Register evidence; rewinds to a checkpoint if it starts before the current time."""
+        self.evidence.append(ev)
+        if key_seconds < self.state.t:
+            self._rewind(key_seconds)
+
+    def _rewind(self, t: float) -> None:
+        keep = [c for c in self.checkpoints if c.t <= t]
+        self.checkpoints = keep
+        if keep:
+            self.state = _copy_state(keep[-1])
+        else:
+            self.__post_init__()
+
+    def checkpoint(self) -> None:
+        """Remember the current state so late evidence can be replayed from here."""
+        if self.checkpoints and self.checkpoints[-1].t == self.state.t:
+            self.checkpoints[-1] = _copy_state(self.state)
+        else:
+            self.checkpoints.append(_copy_state(self.state))
+        if len(self.checkpoints) > MAX_CHECKPOINTS:
+            del self.checkpoints[1:3]
+
+    def advance_to(self, t: float, times: list[tuple[float, float]]) -> None:
+        """Move to ``t`` seconds, applying evidence whose (start, end) seconds are in ``times``."""
+        events: list[tuple[float, int, int]] = []
+        st = self.state
+        for i, ev in enumerate(self.evidence):
+            if i in st.applied:
+                continue
+            t0, t1 = times[i]
+            if isinstance(ev, Sighting):
+                if t0 <= t:
+                    events.append((t0, 1, i))
+            else:
+                if i not in st.open_flags and t0 <= t:
+                    events.append((t0, 0, i))
+                if t1 <= t:
+                    events.append((t1, 2, i))
+        for et, kind, i in sorted(events):
+            self._move(max(et, self.state.t))
+            if kind == 0:
+                self.state.open_flags[i] = np.zeros(self.n, dtype=np.uint8)
+            elif kind == 1:
+                self._apply_sighting(i, self.evidence[i])  # type: ignore[arg-type]
+            else:
+                self._apply_search(i, self.evidence[i])  # type: ignore[arg-type]
+        self._move(t)
+
+    # ---- motion -----------------------------------------------------------------------
+    def _move(self, t: float) -> None:
+        st = self.state
+        if t <= st.t:
+            return
+        net, model, p = self.model.network, self.model, st.parts
+        rep = model.post_rep
+        slots = {int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
+                 for i in st.open_flags}
+        for s in slots:
+            self._watch[net.posts[s].node] = model.watch[net.posts[s].node]
+        ev_slot, ev_time, ev_n = empty_events(self.n) if slots else self._no_events
+        advance(st.t, t, p.node, p.arc, p.rem, p.dur, p.dest, p.speed, p.hide_until, p.start,
+                p.done, p.rng, net.indptr, net.indices, net.arc_seconds, model.allowed,
+                net.arc_mode, self.prior.dist, self.prior.dest_nodes, self._watch,
+                ev_slot, ev_time, ev_n, HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, ARC_NOISE)
+        for s in slots:
+            self._watch[net.posts[s].node] = -1
+        for i, flags in st.open_flags.items():
+            s = int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
+            flags |= (ev_slot == s).any(axis=1).astype(np.uint8)
+        st.t = t
+
+    # ---- evidence ---------------------------------------------------------------------
+    def _apply_sighting(self, i: int, ev: Sighting) -> None:
+        st = self.state
+        net = self.model.network
+        p = st.parts
+        plat, plon = positions(p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat,
+                               net.node_lon)
+        d = haversine_m(plat, plon, ev.lat, ev.lon)
+        kernel = np.exp(-0.5 * (d / ev.radius_m) ** 2)
+        if float(np.dot(st.weights, kernel)) < UNEXPLAINED and ev.credibility > 0:
+            self._reseed_at(ev, i)
+            plat, plon = positions(p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat,
+                                   net.node_lon)
+            kernel = np.exp(-0.5 * (haversine_m(plat, plon, ev.lat, ev.lon) / ev.radius_m) ** 2)
+        like = (1.0 - ev.credibility) + ev.credibility * kernel
+        self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}")
+
+    def _reseed_at(self, ev: Sighting, i: int) -> None:
+        """The particles cannot explain a sighting: move a credibility share of them there."""
+        st = self.state
+        net = self.model.network
+        node = int(nearest_node_index(net.node_lat, net.node_lon, ev.lat, ev.lon))
+        k = max(1, int(round(self.n * ev.credibility * 0.5)))
+        rng = np.random.default_rng([self.seed, 7, i, st.epoch])
+        idx = np.sort(rng.choice(self.n, size=k, replace=False))
+        fresh = spawn(self.prior, k, node, st.t, st.t, self.seed, 1000 + i * 31 + st.epoch)
+        fresh.start[:] = st.t
+        fresh.done[:] = 0
+        st.parts.assign(idx, fresh)
+        st.weights[idx] = 1.0 / self.n
+        st.weights /= st.weights.sum()
+        for _, f in st.factors:
+            f[idx] = 1.0
+
+    def _apply_search(self, i: int, ev: SearchReport) -> None:
+        flags = self.state.open_flags.pop(i).astype(bool)
+        pd = ev.detection_probability
+        like = np.where(flags, pd, 1.0 - pd) if ev.found else np.where(flags, 1.0 - pd, 1.0)
+        label = ev.label or f"search at {ev.post_id} {ev.start:%H:%M}-{ev.end:%H:%M}"
+        self._weigh(i, like, label)
+
+    def _weigh(self, i: int, like: FloatArray, label: str) -> None:
+        st = self.state
+        w = st.weights * like
+        total = float(w.sum())
+        if total <= 0 or not math.isfinite(total):
+            # The evidence contradicts every particle: keep the picture rather than divide by 0.
+            w = st.weights.copy()
+            total = float(w.sum())
+        st.weights = w / total
+        st.factors.append((label, np.maximum(like, 1e-12) / max(float(np.dot(st.weights,
+                                                                          like)), 1e-12)))
+        st.applied.add(i)
+        if 1.0 / float(np.sum(st.weights**2)) < self.n / 2:
+            self._resample()
+
+    def _resample(self) -> None:
+        st = self.state
+        st.epoch += 1
+        u0 = float(np.random.default_rng([self.seed, 11, st.epoch]).random())
+        anc = systematic_indices(st.weights, u0)
+        parts = st.parts.take(anc)
+        parts.rng = reseed_copies(st.parts.rng, anc, st.epoch)
+        jitter = np.random.default_rng([self.seed, 13, st.epoch]).normal(0.0, 0.05, self.n)
+        parts.speed *= np.exp(jitter)
+        st.parts = parts
+        st.weights = np.full(self.n, 1.0 / self.n)
+        st.factors = [(label, f[anc]) for label, f in st.factors]
+        st.open_flags = {k: v[anc] for k, v in st.open_flags.items()}
+
+    # ---- reading ----------------------------------------------------------------------
+    def node_probability(self) -> FloatArray:
+        """Probability per node: each particle counts at the nearer end of its arc."""
+        st, net = self.state, self.model.network
+        p = st.parts
+        node = p.node.copy()
+        on = p.arc >= 0
+        half = on & (p.rem < 0.5 * p.dur)
+        node[half] = net.indices[p.arc[half]]
+        return np.bincount(node, weights=st.weights, minlength=net.n_nodes)
+
+
+def _copy_state(s: _State) -> _State:
+    return _State(s.t, s.parts.copy(), s.weights.copy(), [(a, b.copy()) for a, b in s.factors],
+                  {k: v.copy() for k, v in s.open_flags.items()}, set(s.applied), s.epoch)

@@ -1,0 +1,223 @@
+"""SearchPicture: the stable entry point other tools drive (see docs/search-api.md).
+
+    picture = SearchPicture(network, case, strategy="particle", seed=0)
+    picture.observe({"kind": "search", "post_id": "kilju", ...})
+    picture.advance(datetime(2026, 4, 1, 6, tzinfo=UTC))
+    picture.rank(5)  # [{"post_id", "probability", "eta", "reason"}, ...]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import h3
+import numpy as np
+import numpy.typing as npt
+
+from bolo.network.graph import Network
+from bolo.search.baselines import RadiusBaseline, ReachabilityBaseline
+from bolo.search.case import Case, CaseError, Evidence, SearchReport, Sighting, parse_case
+from bolo.search.case import parse_evidence, parse_time
+from bolo.search.forecast import evidence_effects, forecast, greedy_order
+from bolo.search.model import network_model
+from bolo.search.pfilter import ParticleFilter
+
+DEFAULT_PARTICLES = 4000
+DEFAULT_HORIZON_H = 2.0
+
+
+class Strategy(StrEnum):
+    """How the picture ranks posts."""
+
+    PARTICLE = "particle"
+    REACHABILITY = "reachability"
+    RADIUS = "radius"
+
+
+class SearchPicture:
+    """Where the suspects of one case can be, and which posts to alert.
+
+    ``case`` is a dict as documented (or a parsed Case); its evidence is observed at once.
+    Times given to ``advance`` must be timezone-aware; the picture starts at the case's
+    ``time_earliest``. The same network, case, evidence, strategy and seed give the same ranks.
+    """
+
+    def __init__(self, network: Network, case: Mapping[str, Any] | Case,
+                 strategy: str = "particle", seed: int = 0, *,
+                 particles: int = DEFAULT_PARTICLES,
+                 horizon_hours: float = DEFAULT_HORIZON_H) -> None:
+        try:
+            self.strategy = Strategy(strategy)
+        except ValueError as exc:
+            raise CaseError(f"unknown strategy {strategy!r}: particle, reachability or radius"
+                            ) from exc
+        if not network.posts:
+            raise CaseError(f"network {network.name!r} has no posts to rank")
+        self.network = network
+        self.case = parse_case(case)
+        self.seed = int(seed)
+        self.horizon_s = float(horizon_hours) * 3600.0
+        self.model = network_model(network, self.case.modes)
+        self.epoch = self.case.time_earliest
+        self.t = 0.0
+        self._times: list[tuple[float, float]] = []
+        self._pf: ParticleFilter | None = None
+        self._base: RadiusBaseline | ReachabilityBaseline | None = None
+        if self.strategy == Strategy.PARTICLE:
+            self._pf = ParticleFilter(self.model, self.case, int(particles), self.seed)
+        elif self.strategy == Strategy.RADIUS:
+            self._base = RadiusBaseline(self.model, self.case)
+        else:
+            self._base = ReachabilityBaseline(self.model, self.case)
+        for ev in self.case.evidence:
+            self.observe(ev)
+
+    # ---- input ------------------------------------------------------------------------
+    def _sec(self, t: datetime) -> float:
+        return (t - self.epoch).total_seconds()
+
+    @property
+    def now(self) -> datetime:
+        """The picture's current time (timezone-aware)."""
+        return self.epoch + timedelta(seconds=self.t)
+
+    def observe(self, evidence: Mapping[str, Any] | Evidence) -> None:
+        """Add one sighting or search report (a dict as documented, or a parsed one)."""
+        ev = evidence if isinstance(evidence, Sighting | SearchReport) else parse_evidence(
+            evidence)
+        if isinstance(ev, SearchReport):
+            try:
+                self.network.post(ev.post_id)
+            except KeyError as exc:
+                raise CaseError(f"unknown post {ev.post_id!r} in search report") from exc
+            times = (max(0.0, self._sec(ev.start)), max(0.0, self._sec(ev.end)))
+        else:
+            times = (max(0.0, self._sec(ev.time)),) * 2
+        self._times.append(times)
+        if self._pf is not None:
+            self._pf.add_evidence(ev, times[0])
+        elif self._base is not None:
+            self._base.observe(ev, times[0])
+
+    def advance(self, to: datetime | str) -> None:
+        """Move the picture to time ``to`` (aware datetime or ISO string); never backwards."""
+        t = self._sec(parse_time(to, "advance(to)"))
+        self.t = max(self.t, t)
+        self._sync()
+
+    def _sync(self) -> None:
+        if self._pf is not None:
+            self._pf.advance_to(self.t, self._times)
+            self._pf.checkpoint()
+        elif self._base is not None:
+            self._base.advance(self.t)
+
+    # ---- output -----------------------------------------------------------------------
+    def _iso(self, seconds: float) -> str | None:
+        if not math.isfinite(seconds):
+            return None
+        return (self.epoch + timedelta(seconds=round(float(seconds)))).isoformat()
+
+    def rank(self, budget: int, *, horizon_hours: float | None = None) -> list[dict[str, Any]]:
+        """The ``budget`` posts to alert now, best first.
+
+        Each item: ``post_id``; ``probability`` that the suspects pass the post within the
+        horizon (particle) or the baseline's uniform share; ``eta`` (ISO time or None);
+        ``reason`` in words (probability, expected time, evidence that moved it).
+        """
+        if budget <= 0:
+            return []
+        order, prob, eta, reasons = self._ranked(budget, horizon_hours)
+        posts = self.network.posts
+        return [{"post_id": posts[s].post_id, "probability": float(prob[s]),
+                 "eta": self._iso(eta[s]), "reason": reasons.get(s, "")} for s in order[:budget]]
+
+    def ranked_slots(self, *, horizon_hours: float | None = None) -> npt.NDArray[np.int64]:
+        """Every post slot (index into network.posts) in the strategy's order, best first."""
+        order, _, _, _ = self._ranked(len(self.network.posts), horizon_hours, explain=False)
+        return np.asarray(order, dtype=np.int64)
+
+    def _ranked(self, budget: int, horizon_hours: float | None, explain: bool = True
+                ) -> tuple[list[int], npt.NDArray[np.float64], npt.NDArray[np.float64],
+                           dict[int, str]]:
+        self._sync()
+        if self._base is not None:
+            order, score, eta = self._base.order()
+            why = self._baseline_reasons(order[:budget]) if explain else {}
+            return [int(x) for x in order], score, eta, why
+        assert self._pf is not None
+        horizon = self.horizon_s if horizon_hours is None else horizon_hours * 3600.0
+        fc = forecast(self._pf, horizon)
+        n_posts = len(self.network.posts)
+        rep = self._rep()
+        chosen = greedy_order(fc, n_posts, rep, budget)
+        rest = self._fallback_order(fc.probability, chosen)
+        order = chosen + rest
+        why: dict[int, str] = {}
+        if explain:
+            for s in order[:budget]:
+                why[s] = self._particle_reason(fc, s, rep)
+        return order, fc.probability, fc.eta, why
+
+    def _rep(self) -> npt.NDArray[np.int64]:
+        return self.model.post_rep
+
+    def _fallback_order(self, prob: npt.NDArray[np.float64], chosen: list[int]) -> list[int]:
+        """Posts not picked by coverage: by probability, then nearest to the particle mass."""
+        assert self._pf is not None
+        net = self.network
+        w = self._pf.node_probability()
+        clat = float(np.dot(w, net.node_lat))
+        clon = float(np.dot(w, net.node_lon))
+        from bolo.search.geo import haversine_m
+
+        plat = np.asarray([p.lat for p in net.posts])
+        plon = np.asarray([p.lon for p in net.posts])
+        d = haversine_m(clat, clon, plat, plon)
+        order = np.lexsort((d, -prob))
+        taken = set(chosen)
+        return [int(s) for s in order if int(s) not in taken]
+
+    def _particle_reason(self, fc: Any, s: int, rep: npt.NDArray[np.int64]) -> str:
+        assert self._pf is not None
+        p = float(fc.probability[s])
+        eta = self._iso(float(fc.eta[s])) if p > 0 else None
+        text = f"P(pass within {fc_hours(self)}) = {p:.2f}"
+        if eta:
+            text += f", expected {eta}"
+        effects = [e for e in evidence_effects(self._pf, fc, int(rep[s])) if abs(e[1]) >= 0.005]
+        if effects:
+            text += "; moved by " + ", ".join(f"{lab} ({d:+.2f})" for lab, d in effects[:3])
+        return text
+
+    def _baseline_reasons(self, slots: Any) -> dict[int, str]:
+        if isinstance(self._base, RadiusBaseline):
+            r = self._base.radius_m() / 1000.0
+            return {int(s): f"near the edge of the {r:.0f} km radius circle" for s in slots}
+        return {int(s): "earliest possible arrival is just ahead of now" for s in slots}
+
+    def node_probability(self) -> npt.NDArray[np.float64]:
+        """Probability per network node at the current time (sums to 1)."""
+        self._sync()
+        if self._pf is not None:
+            return self._pf.node_probability()
+        assert self._base is not None
+        return self._base.node_probability()
+
+    def cell_probability(self) -> dict[str, float]:
+        """Probability per h3 cell (resolution 7, hex string ids) with non-zero mass."""
+        p = self.node_probability()
+        cells = self.model.node_cells()
+        keys, inv = np.unique(cells, return_inverse=True)
+        mass = np.bincount(inv, weights=p)
+        return {h3.int_to_str(int(np.uint64(k))): float(m)
+                for k, m in zip(keys.view(np.uint64), mass, strict=True) if m > 0}
+
+
+def fc_hours(picture: SearchPicture) -> str:
+    """The forecast horizon in words."""
+    return f"{picture.horizon_s / 3600.0:g} h"
