@@ -141,7 +141,9 @@ class Gazetteer:
         for key in fold_variants(query):
             if len(key) < 4:
                 continue
-            for candidate in difflib.get_close_matches(key, self._latin.keys(), 3, _FUZZY_CUTOFF):
+            # Only keys of similar length can reach the cutoff: a cheap filter before difflib.
+            near = [k for k in self._latin if abs(len(k) - len(key)) <= 2]
+            for candidate in difflib.get_close_matches(key, near, 3, _FUZZY_CUTOFF):
                 score = difflib.SequenceMatcher(None, key, candidate).ratio()
                 if best is None or score > best[0]:
                     best = (score, candidate)

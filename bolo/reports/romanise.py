@@ -27,6 +27,8 @@ _HANGUL_SUFFIXES = ("노동자구", "역", "시", "군", "읍", "리", "동", "�
 _FOLD_RULES: tuple[tuple[str, str], ...] = (
     ("eo", "o"),
     ("eu", "u"),
+    ("oo", "u"),
+    ("ee", "i"),
     ("tch", "c"),
     ("ch", "c"),
     ("sh", "s"),

@@ -1,0 +1,187 @@
+"""Triage of stored reports: the queue, de-duplication, decisions, evidence, contact purge.
+
+Re-exported by ``bolo.reports.service``. State changes append to the audit log in the caller's
+transaction; decision reasons stay on the report (they may name people), not in the audit data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bolo.audit.service import record
+from bolo.cases.model import Case
+from bolo.clock import now
+from bolo.errors import Conflict, InvalidInput, NotFound
+from bolo.reports.intake import ReportKind, ReportState, SearchResult
+from bolo.reports.model import Report, ReportContact
+from bolo.reports.triage import CaseFacts, ReportFacts, cluster, credibility, evidence
+
+ALLOWED: dict[ReportState, frozenset[ReportState]] = {
+    ReportState.NEW: frozenset({ReportState.CREDIBLE, ReportState.DISMISSED}),
+    ReportState.CREDIBLE: frozenset({ReportState.CONFIRMED, ReportState.DISMISSED}),
+    ReportState.DISMISSED: frozenset({ReportState.CREDIBLE}),
+    ReportState.CONFIRMED: frozenset(),
+}
+EVIDENCE_STATES = (ReportState.CREDIBLE, ReportState.CONFIRMED)
+TRIAGE_WINDOW = timedelta(hours=48)
+
+
+def facts_of(report: Report) -> ReportFacts:
+    """The triage view of a stored report."""
+    return ReportFacts(
+        id=report.id, kind=ReportKind(report.kind), text=report.text, time=report.seen_at,
+        lat=report.lat, lon=report.lon, radius_m=report.radius_m,
+        how_located=report.how_located, photo_lat=report.photo_lat, photo_lon=report.photo_lon,
+        has_photo=report.photo_path is not None, post_id=report.post_id,
+        searched_to=report.seen_until,
+        result=SearchResult(report.result) if report.result else None,
+        detection_probability=report.detection_probability or 0.8,
+    )
+
+
+def get_report(session: Session, *, report_id: str) -> Report:
+    """The report with this id (or receipt number), or NotFound."""
+    report = session.get(Report, report_id)
+    if report is None:
+        report = session.execute(
+            select(Report).where(Report.receipt == report_id)
+        ).scalar_one_or_none()
+    if report is None:
+        raise NotFound(f"no report {report_id!r}")
+    return report
+
+
+def list_reports(session: Session, *, case_id: str | None = None,
+                 state: ReportState | None = None, kind: ReportKind | None = None,
+                 limit: int = 100) -> list[Report]:
+    """Reports, newest first, filtered by case, state and kind."""
+    stmt = select(Report).order_by(Report.created_at.desc(), Report.id).limit(limit)
+    if case_id is not None:
+        stmt = stmt.where(Report.case_id == case_id)
+    if state is not None:
+        stmt = stmt.where(Report.state == state.value)
+    if kind is not None:
+        stmt = stmt.where(Report.kind == kind.value)
+    return list(session.execute(stmt).scalars())
+
+
+def triage_report(session: Session, *, report_id: str, state: ReportState, reason: str,
+                  actor_id: str) -> Report:
+    """Move a report to ``state`` (new -> credible | dismissed, credible -> confirmed |
+    dismissed, dismissed -> credible), recording who decided and why. Conflict (409) for any
+    other transition, InvalidInput (422) without a reason."""
+    if not reason.strip():
+        raise InvalidInput("reason: say why")
+    report = get_report(session, report_id=report_id)
+    current = ReportState(report.state)
+    if state not in ALLOWED[current]:
+        raise Conflict(f"report {report.receipt} is {current.value}; it cannot become "
+                       f"{state.value}")
+    report.state = state.value
+    report.decided_by = actor_id
+    report.decided_at = now()
+    report.decision_reason = reason.strip()
+    record(session, actor_id=actor_id, action="report.triaged", entity="report",
+           entity_id=report.id, data={"from": current.value, "to": state.value,
+                                      "case_id": report.case_id})
+    return report
+
+
+def _case_facts(session: Session, case_id: str | None) -> CaseFacts | None:
+    case = session.get(Case, case_id) if case_id else None
+    if case is None:
+        return None
+    return CaseFacts(case.last_known_lat, case.last_known_lon, case.last_seen_earliest)
+
+
+def refresh_triage(session: Session, *, case_id: str | None) -> int:
+    """Re-cluster the case's recent reports (new and credible, last 48 h) and re-score the new
+    ones with the case's last-known place and with corroboration. Returns reports changed."""
+    since = now() - TRIAGE_WINDOW
+    stmt = select(Report).where(
+        Report.state.in_([ReportState.NEW.value, ReportState.CREDIBLE.value]),
+        Report.seen_at >= since,
+    )
+    stmt = stmt.where(Report.case_id == case_id) if case_id else stmt.where(
+        Report.case_id.is_(None))
+    reports = list(session.execute(stmt.limit(5000)).scalars())
+    facts = [facts_of(r) for r in reports]
+    labels = cluster(facts)
+    sizes: dict[str, int] = {}
+    for label in labels:
+        sizes[label] = sizes.get(label, 0) + 1
+    case = _case_facts(session, case_id)
+    changed = 0
+    for report, fact, label in zip(reports, facts, labels, strict=True):
+        updates: dict[str, Any] = {"cluster_id": label}
+        if report.state == ReportState.NEW.value:
+            score, reasons = credibility(fact, case, sizes[label] - 1)
+            updates.update(credibility=score, reasons=reasons)
+        if any(getattr(report, k) != v for k, v in updates.items()):
+            for key, value in updates.items():
+                setattr(report, key, value)
+            changed += 1
+    return changed
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One line of the triage queue: a report heading its cluster, with the cluster's size."""
+
+    report: Report
+    cluster_size: int
+
+
+def triage_queue(session: Session, *, case_id: str | None, limit: int = 100) -> list[QueueEntry]:
+    """The ``new`` reports of a case, one entry per cluster (its most credible report), most
+    credible first; de-duplicated so a surge of the same sighting takes one line."""
+    refresh_triage(session, case_id=case_id)
+    stmt = select(Report).where(Report.state == ReportState.NEW.value)
+    stmt = stmt.where(Report.case_id == case_id) if case_id else stmt.where(
+        Report.case_id.is_(None))
+    heads: dict[str, tuple[Report, int]] = {}
+    for report in session.execute(stmt.limit(5000)).scalars():
+        label = report.cluster_id or report.id
+        head, size = heads.get(label, (report, 0))
+        if report.credibility > head.credibility:
+            head = report
+        heads[label] = (head, size + 1)
+    entries = [QueueEntry(r, n) for r, n in heads.values()]
+    entries.sort(key=lambda e: (-e.report.credibility, e.report.seen_at))
+    return entries[:limit]
+
+
+def evidence_for_case(session: Session, *, case_id: str) -> list[dict[str, Any]]:
+    """Search-picture evidence from the case's credible and confirmed reports, oldest first:
+    ``{"kind": "sighting", "time", "lat", "lon", "radius_m", "credibility"}`` and
+    ``{"kind": "search", "post_id", "from", "to", "detection_probability", "found"}``."""
+    stmt = (select(Report)
+            .where(Report.case_id == case_id,
+                   Report.state.in_([s.value for s in EVIDENCE_STATES]))
+            .order_by(Report.seen_at, Report.id))
+    items: list[dict[str, Any]] = []
+    for report in session.execute(stmt).scalars():
+        score = 1.0 if report.state == ReportState.CONFIRMED.value else report.credibility
+        items.extend(evidence(facts_of(report), score))
+    return items
+
+
+def purge_contacts(session: Session, *, case_id: str, actor_id: str | None) -> int:
+    """Delete the tipsters' contacts and blank the free text of a case's reports (personal
+    data); positions, times and states remain. Returns the number of reports touched."""
+    ids = list(session.execute(select(Report.id).where(Report.case_id == case_id)).scalars())
+    if not ids:
+        return 0
+    session.execute(delete(ReportContact).where(ReportContact.report_id.in_(ids)))
+    for report in session.execute(select(Report).where(Report.id.in_(ids))).scalars():
+        report.text = ""
+        report.decision_reason = ""
+        report.photo_path = None
+    record(session, actor_id=actor_id, action="report.purged", entity="case", entity_id=case_id,
+           data={"reports": len(ids)})
+    return len(ids)

@@ -1,0 +1,258 @@
+"""Report services: submit tips, sightings and search reports; triage; evidence for a case.
+
+Every function takes the caller's session and changes state in that one transaction, appending to
+the audit log (ids only, never names). Times are aware datetimes, positions WGS84 degrees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bolo.audit.service import record
+from bolo.cases.model import Case
+from bolo.clock import now
+from bolo.errors import Conflict, InvalidInput, NotFound
+from bolo.posts.model import Post
+from bolo.reports.intake import (
+    ReportKind,
+    ReportState,
+    SearchReportIn,
+    SearchResult,
+    SightingIn,
+    TipIn,
+)
+from bolo.reports.locate import HowLocated, locate
+from bolo.reports.model import Report, ReportContact
+from bolo.reports.photo import CleanPhoto
+from bolo.reports.triage import ReportFacts, credibility
+from bolo.settings import get_settings
+from bolo.store.types import new_id
+
+_RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class DuplicateSubmission(Conflict):
+    """The same report was already received; ``receipt`` is the one given the first time."""
+
+    def __init__(self, receipt: str) -> None:
+        super().__init__(f"this report was already received (receipt {receipt})")
+        self.receipt = receipt
+
+
+def new_receipt() -> str:
+    """A receipt number a tipster can read out over the phone, e.g. ``T-7KQ3-M9XA``."""
+    chars = [secrets.choice(_RECEIPT_ALPHABET) for _ in range(8)]
+    return f"T-{''.join(chars[:4])}-{''.join(chars[4:])}"
+
+
+def dedupe_key(*parts: object) -> str:
+    """SHA-256 over the identifying content of a submission (same content, same key)."""
+    text = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def save_photo(photo: CleanPhoto) -> str:
+    """Write a cleaned photo under ``<data_dir>/report-photos``; returns its path relative to
+    the data folder. Content-addressed, so a repeated photo is stored once."""
+    folder = get_settings().data_dir / "report-photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{photo.sha256}.{photo.extension}"
+    target = folder / name
+    if not target.exists():
+        partial = target.with_suffix(".part")
+        partial.write_bytes(photo.data)
+        partial.replace(target)
+    return str(Path("report-photos") / name)
+
+
+def tip_row(tip: TipIn, *, photo: CleanPhoto | None = None, photo_path: str | None = None,
+            via: str = "api") -> dict[str, Any]:
+    """The ``reports`` row for a validated tip (geocoded and scored, not yet stored)."""
+    photo_lat = photo.lat if photo else None
+    photo_lon = photo.lon if photo else None
+    where = locate(place=tip.place, lat=tip.lat, lon=tip.lon, photo_lat=photo_lat,
+                   photo_lon=photo_lon)
+    facts = ReportFacts(id="", kind=ReportKind.TIP, text=tip.what, time=tip.seen_at,
+                        lat=where.lat, lon=where.lon, radius_m=where.radius_m,
+                        how_located=where.how.value, photo_lat=photo_lat, photo_lon=photo_lon,
+                        has_photo=photo is not None, has_contact=bool(tip.contact))
+    score, reasons = credibility(facts)
+    key = dedupe_key("tip", tip.case_id, tip.what, tip.place, tip.lat, tip.lon,
+                     tip.seen_at.isoformat(), photo.sha256 if photo else None)
+    return _row(kind=ReportKind.TIP, case_id=tip.case_id, post_id=None, state=ReportState.NEW,
+                via=via, text=tip.what, place=tip.place or "", lat=where.lat, lon=where.lon,
+                radius_m=where.radius_m, how_located=where.how.value,
+                place_resolved=where.resolved, seen_at=tip.seen_at, credibility=score,
+                reasons=reasons, dedupe_key=key, photo_path=photo_path, photo_lat=photo_lat,
+                photo_lon=photo_lon)
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "id": new_id(), "receipt": new_receipt(), "seen_until": None, "result": None,
+        "detection_probability": None, "intercepted": False, "cluster_id": None,
+        "photo_path": None, "photo_lat": None, "photo_lon": None, "decided_by": None,
+        "decided_at": None, "decision_reason": "", "created_at": now(), "place_resolved": "",
+    }
+    row.update(values)
+    return row
+
+
+def existing_receipt(session: Session, key: str) -> str | None:
+    """The receipt of an already stored report with this dedupe key, if any."""
+    return session.execute(
+        select(Report.receipt).where(Report.dedupe_key == key)
+    ).scalar_one_or_none()
+
+
+def check_case(session: Session, case_id: str | None) -> Case | None:
+    """The case a report names (None when it names none); InvalidInput when it is unknown."""
+    if case_id is None:
+        return None
+    case = session.get(Case, case_id)
+    if case is None:
+        raise InvalidInput(f"case_id: no case {case_id!r}")
+    return case
+
+
+def store_rows(session: Session, rows: list[dict[str, Any]], contacts: dict[str, str],
+               *, actor_id: str | None = None) -> None:
+    """Insert prepared report rows (and contacts, by report id) with one audit entry per batch
+    listing every report id. The caller's transaction commits them."""
+    if not rows:
+        return
+    session.execute(insert(Report), rows)
+    if contacts:
+        session.execute(insert(ReportContact),
+                        [{"report_id": k, "contact": v} for k, v in contacts.items()])
+    record(session, actor_id=actor_id, action="report.received", entity="report",
+           entity_id=rows[0]["id"],
+           data={"ids": [r["id"] for r in rows], "kinds": sorted({r["kind"] for r in rows})})
+
+
+def submit_tip(session: Session, *, tip: TipIn, photo: CleanPhoto | None = None,
+               via: str = "api") -> Report:
+    """Store one public tip (state ``new``) and return it; DuplicateSubmission (409) when the
+    same tip was already received, InvalidInput (422) when it names an unknown case."""
+    check_case(session, tip.case_id)
+    row = tip_row(tip, photo=photo, photo_path=save_photo(photo) if photo else None, via=via)
+    receipt = existing_receipt(session, row["dedupe_key"])
+    if receipt is not None:
+        raise DuplicateSubmission(receipt)
+    store_rows(session, [row], {row["id"]: tip.contact} if tip.contact else {})
+    report = session.get(Report, row["id"])
+    if report is None:
+        raise NotFound(f"report {row['id']} vanished after insert")
+    return report
+
+
+@dataclass(frozen=True)
+class _PostFacts:
+    post: Post
+    case: Case
+
+
+def _post_and_case(session: Session, post_id: str, case_id: str) -> _PostFacts:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound(f"no post {post_id!r}")
+    case = check_case(session, case_id)
+    if case is None:
+        raise InvalidInput("case_id is required")
+    return _PostFacts(post, case)
+
+
+def _store_post_report(session: Session, row: dict[str, Any], actor_id: str | None) -> Report:
+    receipt = existing_receipt(session, row["dedupe_key"])
+    if receipt is not None:
+        raise DuplicateSubmission(receipt)
+    report = Report(**row)
+    session.add(report)
+    session.flush()
+    record(session, actor_id=actor_id, action=f"report.{row['kind']}", entity="report",
+           entity_id=report.id, data={"case_id": row["case_id"], "post_id": row["post_id"],
+                                      "state": row["state"]})
+    return report
+
+
+def submit_sighting(session: Session, *, case_id: str, post_id: str, seen_at: datetime,
+                    text: str, lat: float | None = None, lon: float | None = None,
+                    place: str | None = None, intercepted: bool = False,
+                    actor_id: str | None = None, via: str = "api") -> Report:
+    """Store a post's sighting (or interception) of the suspects. Position: the coordinates
+    or place given, else the post's own. Posts are authenticated, so the report enters as
+    ``credible`` (decided by the reporting user) and counts as evidence at once."""
+    data = SightingIn(case_id=case_id, post_id=post_id, seen_at=seen_at, text=text, lat=lat,
+                      lon=lon, place=place, intercepted=intercepted)
+    facts = _post_and_case(session, post_id, case_id)
+    where = locate(place=data.place, lat=data.lat, lon=data.lon)
+    if where.lat is None:
+        where = type(where)(facts.post.lat, facts.post.lon, 500.0, HowLocated.POST,
+                            facts.post.name)
+    triage = ReportFacts(id="", kind=ReportKind.SIGHTING, text=data.text, time=data.seen_at,
+                         lat=where.lat, lon=where.lon, radius_m=where.radius_m,
+                         how_located=where.how.value, post_id=post_id)
+    score, reasons = credibility(triage)
+    row = _row(kind=ReportKind.SIGHTING, case_id=case_id, post_id=post_id,
+               state=ReportState.CREDIBLE, via=via, text=data.text, place=data.place or "",
+               place_resolved=where.resolved, lat=where.lat, lon=where.lon,
+               radius_m=where.radius_m, how_located=where.how.value, seen_at=data.seen_at,
+               intercepted=data.intercepted, credibility=score, reasons=reasons,
+               decided_by=actor_id, decided_at=now(),
+               decision_reason=f"reported by post {post_id}",
+               dedupe_key=dedupe_key("sighting", case_id, post_id, data.seen_at.isoformat(),
+                                     data.text, where.lat, where.lon))
+    return _store_post_report(session, row, actor_id)
+
+
+def submit_search_report(session: Session, *, case_id: str, post_id: str,
+                         searched_from: datetime, searched_to: datetime, searched: str,
+                         result: SearchResult = SearchResult.NOTHING_FOUND,
+                         detection_probability: float = 0.8, actor_id: str | None = None,
+                         via: str = "api") -> Report:
+    """Store a post's search report ("searched all passengers with children 14:00-18:00, none
+    matched"): negative evidence (or, with result ``found``, a sighting at the post). Enters
+    as ``credible``, decided by the reporting user."""
+    data = SearchReportIn(case_id=case_id, post_id=post_id, searched_from=searched_from,
+                          searched_to=searched_to, searched=searched, result=result,
+                          detection_probability=detection_probability)
+    facts = _post_and_case(session, post_id, case_id)
+    triage = ReportFacts(id="", kind=ReportKind.SEARCH, text=data.searched,
+                         time=data.searched_from, post_id=post_id)
+    score, reasons = credibility(triage)
+    row = _row(kind=ReportKind.SEARCH, case_id=case_id, post_id=post_id,
+               state=ReportState.CREDIBLE, via=via, text=data.searched, place=facts.post.name,
+               place_resolved=facts.post.name, lat=facts.post.lat, lon=facts.post.lon,
+               radius_m=500.0, how_located=HowLocated.POST.value, seen_at=data.searched_from,
+               seen_until=data.searched_to, result=data.result.value,
+               detection_probability=data.detection_probability, credibility=score,
+               reasons=reasons, decided_by=actor_id, decided_at=now(),
+               decision_reason=f"reported by post {post_id}",
+               dedupe_key=dedupe_key("search", case_id, post_id, data.searched_from.isoformat(),
+                                     data.searched_to.isoformat(), data.result.value))
+    return _store_post_report(session, row, actor_id)
+
+
+from bolo.reports.review import (  # noqa: E402  (re-exported: one service module for callers)
+    evidence_for_case,
+    get_report,
+    list_reports,
+    purge_contacts,
+    refresh_triage,
+    triage_queue,
+    triage_report,
+)
+
+__all__ = [
+    "DuplicateSubmission", "evidence_for_case", "get_report", "list_reports", "purge_contacts",
+    "refresh_triage", "store_rows", "submit_search_report", "submit_sighting", "submit_tip",
+    "tip_row", "triage_queue", "triage_report",
+]
