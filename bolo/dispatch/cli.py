@@ -1,0 +1,153 @@
+"""``bolo dispatcher``, ``bolo relay`` and ``bolo post-receiver``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from bolo.dispatch.config import DispatchSettings, dispatch_settings
+from bolo.dispatch.receiver import Deduper
+from bolo.dispatch.receiver_server import ReceiverApp, derived_secret, run_forever
+from bolo.dispatch.sending import Sender, default_channels
+from bolo.dispatch.signing import Key, key_from_string
+from bolo.settings import get_settings
+
+app = typer.Typer(help="Dissemination: dispatcher workers, the NATS relay, the post's receiver.",
+                  no_args_is_help=True)
+
+
+class Backend(StrEnum):
+    """Where dispatcher workers get their work."""
+
+    INPROCESS = "inprocess"
+    NATS = "nats"
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+async def _until_signal(main: object) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    run = getattr(main, "run")  # noqa: B009  (Dispatcher, Relay and NatsWorker share run(stop))
+    await run(stop)
+
+
+def _settings(concurrency: int | None) -> DispatchSettings:
+    base = dispatch_settings()
+    return base.model_copy(update={"concurrency": concurrency}) if concurrency else base
+
+
+@app.command("dispatcher")
+def dispatcher(
+    backend: Annotated[Backend | None, typer.Option(help="Default: nats when BOLO_BROKER_URL "
+                                                   "is set, else inprocess.")] = None,
+    database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
+    broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Sends in flight.")] = None,
+    name: Annotated[str, typer.Option(help="Worker name recorded on attempts.")] = "",
+) -> None:
+    """Run one dispatcher worker process (run as many as needed, on as many machines)."""
+    from bolo.dispatch.inprocess import Dispatcher
+    from bolo.dispatch.nats_backend import NatsWorker
+    from bolo.store.db import engine_for
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    broker = broker_url or get_settings().broker_url
+    chosen = backend or (Backend.NATS if broker else Backend.INPROCESS)
+    if chosen is Backend.NATS and not broker:
+        _fail("the nats backend needs --broker-url or BOLO_BROKER_URL")
+    settings = _settings(concurrency)
+    engine = engine_for(database_url or None)
+    sender = Sender(default_channels(timeout_s=settings.timeout_s,
+                                     max_connections=settings.concurrency))
+    worker: object
+    if chosen is Backend.NATS:
+        worker = NatsWorker(engine=engine, url=broker, sender=sender, settings=settings)
+    else:
+        worker = Dispatcher(engine=engine, sender=sender, settings=settings)
+    if name:
+        setattr(worker, "name", name)  # noqa: B010
+    asyncio.run(_until_signal(worker))
+
+
+@app.command("relay")
+def relay(
+    database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
+    broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
+) -> None:
+    """Publish due outbox rows to NATS JetStream and run due escalations."""
+    from bolo.dispatch.nats_backend import Relay
+    from bolo.store.db import engine_for
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    broker = broker_url or get_settings().broker_url
+    if not broker:
+        _fail("the relay needs --broker-url or BOLO_BROKER_URL (nats://...)")
+    asyncio.run(_until_signal(Relay(engine=engine_for(database_url or None), url=broker)))
+
+
+def _print_message(msg_id: str, body: bytes) -> None:
+    sys.stdout.write(json.dumps({"webhook_id": msg_id, **json.loads(body)}) + "\n")
+    sys.stdout.flush()
+
+
+@app.command("post-receiver")
+def post_receiver(
+    secret: Annotated[list[str] | None, typer.Option(
+        help="The post's key: whsec_... (HMAC) or whpk_... (ed25519); twice while rotating.")
+    ] = None,
+    derive_from: Annotated[str, typer.Option(
+        help="Benchmarks: derive each post's secret from this master and the last path part.")
+    ] = "",
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535)] = 8900,
+    record_arrivals: Annotated[bool, typer.Option(help="Keep arrival times (/_arrivals).")
+                               ] = False,
+    quiet: Annotated[bool, typer.Option(help="Do not print accepted alerts.")] = False,
+) -> None:
+    """Receive bolo webhooks: verify signatures, refuse timestamps outside +-5 minutes,
+    de-duplicate by webhook-id, print each new alert as one JSON line."""
+    if not secret and not derive_from:
+        _fail("give --secret (the post's key) or --derive-from")
+    try:
+        keys: list[Key] = [key_from_string(s) for s in secret or []]
+    except ValueError as exc:
+        _fail(f"unreadable key: {exc}")
+    cache: dict[str, list[Key]] = {}
+
+    def keys_for(post_id: str) -> list[Key]:
+        if not derive_from:
+            return keys
+        found = cache.get(post_id)
+        if found is None:
+            found = cache[post_id] = [key_from_string(derived_secret(derive_from, post_id))]
+        return found
+
+    receiver = ReceiverApp(keys_for=keys_for, deduper=Deduper(), record_arrivals=record_arrivals,
+                           on_message=None if quiet else _print_message)
+
+    def ready(bound: int) -> None:
+        typer.echo(f"listening on http://{host}:{bound}/", err=True)
+
+    run_forever(receiver, host, port, ready)
+
+
+def main() -> None:
+    """Run this sub-app alone (benchmarks start workers this way)."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

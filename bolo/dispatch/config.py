@@ -1,0 +1,29 @@
+"""Dispatch settings (prefix ``BOLO_DISPATCH_``), apart from bolo's core settings."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DispatchSettings(BaseSettings):
+    """Timers and sizes of the dispatcher; durations in seconds."""
+
+    model_config = SettingsConfigDict(env_prefix="BOLO_DISPATCH_", extra="ignore")
+
+    escalate_after_s: float = Field(default=600.0, gt=0, description="T: wait for an ack.")
+    lease_s: float = Field(default=30.0, gt=0, description="A claimed row is retried after this.")
+    batch: int = Field(default=200, ge=1, description="Rows claimed per round.")
+    concurrency: int = Field(default=200, ge=1, description="Sends in flight per worker.")
+    max_attempts: int = Field(default=8, ge=1)
+    timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
+    poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")
+    heartbeat_interval_s: float = Field(default=300.0, gt=0, description="Expected check-in.")
+
+
+@lru_cache(maxsize=1)
+def dispatch_settings() -> DispatchSettings:
+    """The process-wide dispatch settings, read once."""
+    return DispatchSettings()

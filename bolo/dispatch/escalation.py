@@ -1,0 +1,85 @@
+"""Escalation: a post that has not acknowledged within T is escalated (next channel, then its
+supervisor post). The next escalation time is a column, so it survives restarts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bolo import clock
+from bolo.alerts.model import AlertVersion
+from bolo.audit.service import record
+from bolo.dispatch.config import dispatch_settings
+from bolo.dispatch.model import Delivery, Escalation, EscalationState, Phase
+from bolo.dispatch.outbox import write_deliveries
+from bolo.posts.model import Post
+
+
+def _next_standby(session: Session, esc: Escalation) -> Delivery | None:
+    return session.scalars(
+        select(Delivery)
+        .where(Delivery.version_id == esc.version_id, Delivery.post_id == esc.post_id,
+               Delivery.phase == Phase.STANDBY)
+        .order_by(Delivery.channel_index)
+        .limit(1)
+    ).first()
+
+
+def _to_supervisor(session: Session, esc: Escalation) -> str | None:
+    """Address the post's supervisor (once per version); return its id, or None."""
+    post = session.get(Post, esc.post_id)
+    if post is None or not post.supervisor_id:
+        return None
+    already = session.scalars(
+        select(Escalation.id).where(Escalation.version_id == esc.version_id,
+                                    Escalation.post_id == post.supervisor_id)
+    ).first()
+    supervisor = session.get(Post, post.supervisor_id)
+    if already is not None or supervisor is None:
+        return None
+    version = session.get(AlertVersion, esc.version_id)
+    if version is None:
+        return None
+    write_deliveries(session, version=version, posts=[supervisor], escalate=True,
+                     origin_post_id=esc.post_id)
+    return supervisor.id
+
+
+def escalate_one(session: Session, esc: Escalation) -> str:
+    """Take one escalation step now; return what was done (``channel``, ``supervisor``,
+    ``exhausted``)."""
+    when = clock.now()
+    step_s = dispatch_settings().escalate_after_s
+    esc.updated_at = when
+    standby = _next_standby(session, esc)
+    if standby is not None:
+        esc.step += 1
+        standby.phase, standby.next_attempt_at = Phase.ACTIVE, when
+        standby.escalation_step = esc.step
+        esc.due_at = when + timedelta(seconds=step_s)
+        action = "channel"
+    else:
+        supervisor = _to_supervisor(session, esc)
+        esc.step += 1
+        esc.state, esc.due_at = EscalationState.EXHAUSTED, None
+        action = "supervisor" if supervisor else "exhausted"
+    record(session, actor_id=None, action=f"dispatch.escalated.{action}",
+           entity="alert_version", entity_id=esc.version_id,
+           data={"post_id": esc.post_id, "step": esc.step})
+    return action
+
+
+def run_escalations(session: Session, *, limit: int = 500) -> int:
+    """Escalate every pending escalation that is due by bolo's clock; return how many."""
+    due = list(session.scalars(
+        select(Escalation)
+        .where(Escalation.state == EscalationState.PENDING, Escalation.due_at <= clock.now())
+        .order_by(Escalation.due_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ))
+    for esc in due:
+        escalate_one(session, esc)
+    return len(due)

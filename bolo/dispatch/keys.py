@@ -1,0 +1,65 @@
+"""Per-post webhook secrets: one secret per post, rotation signs with both for a grace period."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from bolo import clock
+from bolo.dispatch.model import PostKey
+from bolo.dispatch.signing import Key, key_from_string, new_secret
+
+ROTATION_GRACE_S = 24 * 3600.0
+
+
+def ensure_post_keys(session: Session, post_ids: Sequence[str]) -> None:
+    """Give every post in ``post_ids`` a secret if it has none yet."""
+    ids = sorted(set(post_ids))
+    have: set[str] = set()
+    for start in range(0, len(ids), 500):
+        have.update(session.scalars(
+            select(PostKey.post_id).where(PostKey.post_id.in_(ids[start : start + 500]))
+        ))
+    when = clock.now()
+    missing = [{"post_id": p, "secret": new_secret(), "rotated_at": when}
+               for p in ids if p not in have]
+    for start in range(0, len(missing), 1000):
+        session.execute(insert(PostKey), missing[start : start + 1000])
+
+
+def set_post_secret(session: Session, *, post_id: str, secret: str) -> None:
+    """Set a post's secret outright (registration, tests), without a rotation period."""
+    key = session.get(PostKey, post_id)
+    if key is None:
+        session.add(PostKey(post_id=post_id, secret=secret, rotated_at=clock.now()))
+    else:
+        key.secret, key.previous_secret, key.previous_until = secret, None, None
+
+
+def rotate_post_secret(
+    session: Session, *, post_id: str, grace_s: float = ROTATION_GRACE_S, secret: str = ""
+) -> str:
+    """Give the post a new secret; the old one keeps signing for ``grace_s`` seconds so the post
+    can switch over. Returns the new secret (hand it to the post over a trusted path)."""
+    key = session.get(PostKey, post_id)
+    fresh = secret or new_secret()
+    now = clock.now()
+    if key is None:
+        session.add(PostKey(post_id=post_id, secret=fresh, rotated_at=now))
+        return fresh
+    key.previous_secret, key.previous_until = key.secret, now + timedelta(seconds=grace_s)
+    key.secret, key.rotated_at = fresh, now
+    return fresh
+
+
+def signing_keys(key: PostKey | None) -> tuple[Key, ...]:
+    """The keys to sign with now: the current secret, plus the previous one during rotation."""
+    if key is None:
+        return ()
+    keys: list[Key] = [key_from_string(key.secret)]
+    if key.previous_secret and key.previous_until and key.previous_until > clock.now():
+        keys.append(key_from_string(key.previous_secret))
+    return tuple(keys)

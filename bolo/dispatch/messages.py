@@ -1,0 +1,117 @@
+"""Building what is sent: the thin payload (public text, CAP link, ack link) per delivery."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bolo.alerts.model import AlertVersion
+from bolo.cap.codec import decode
+from bolo.cap.errors import CapRefused
+from bolo.dispatch.channels.base import Message
+from bolo.dispatch.keys import signing_keys
+from bolo.dispatch.model import Delivery, PostKey
+from bolo.dispatch.signing import PRIVATE_PREFIX, PUBLIC_PREFIX, SYMMETRIC_PREFIX
+from bolo.posts.model import Post
+from bolo.settings import get_settings
+
+
+@dataclass(frozen=True)
+class VersionText:
+    """What every post is told about one version."""
+
+    alert_id: str
+    version_id: str
+    identifier: str
+    msg_type: str
+    title: str
+    text: str
+
+
+def version_text(version: AlertVersion) -> VersionText:
+    """The public headline and text of a version, read from its CAP XML (first info block)."""
+    title, text = version.identifier, ""
+    try:
+        alert = decode(version.cap_xml.encode())
+    except CapRefused:
+        alert = None
+    if alert is not None and alert.infos:
+        info = alert.infos[0]
+        title = info.headline or info.event
+        text = "\n\n".join(part for part in (info.description, info.instruction) if part)
+    content = version.content or {}
+    title = str(content.get("headline", title))
+    return VersionText(version.alert_id, version.id, version.identifier, version.msg_type,
+                       title, text or str(content.get("description", "")))
+
+
+def _secret_bytes(secret: str) -> bytes:
+    for prefix in (SYMMETRIC_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX):
+        if secret.startswith(prefix):
+            return base64.b64decode(secret.removeprefix(prefix))
+    return secret.encode()
+
+
+def ack_token(secret: str, delivery_id: str) -> str:
+    """The token of a delivery's ack link: HMAC-SHA256 of the id under the post's secret."""
+    mac = hmac.new(_secret_bytes(secret), b"ack:" + delivery_id.encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
+
+
+def ack_link(secret: str, delivery_id: str) -> str:
+    """The signed acknowledgement link of a delivery."""
+    base = get_settings().public_base_url.rstrip("/")
+    return f"{base}/api/v1/dispatch/ack/{delivery_id}?t={ack_token(secret, delivery_id)}"
+
+
+def payload(text: VersionText, delivery_id: str, post_id: str, secret: str | None) -> bytes:
+    """The thin JSON body: public text, CAP link, ack link; no personal data beyond the alert."""
+    base = get_settings().public_base_url.rstrip("/")
+    body: dict[str, Any] = {
+        "type": f"alert.{text.msg_type.lower()}",
+        "alert_id": text.alert_id,
+        "version_id": text.version_id,
+        "identifier": text.identifier,
+        "post_id": post_id,
+        "title": text.title,
+        "text": text.text,
+        "cap_url": f"{base}/alerts/{text.alert_id}.cap",
+        "ack_url": ack_link(secret, delivery_id) if secret else None,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class MessageBuilder:
+    """Turns delivery rows into Messages, caching versions, posts and keys across batches."""
+
+    def __init__(self) -> None:
+        self.versions: dict[str, VersionText] = {}
+
+    def build(self, session: Session, deliveries: list[Delivery]) -> list[Message]:
+        """Messages for ``deliveries`` (same order), reading what is missing in bulk."""
+        missing = {d.version_id for d in deliveries} - set(self.versions)
+        for version in session.scalars(select(AlertVersion).where(AlertVersion.id.in_(missing))):
+            self.versions[version.id] = version_text(version)
+        post_ids = list({d.post_id for d in deliveries})
+        keys = {k.post_id: k for k in session.scalars(
+            select(PostKey).where(PostKey.post_id.in_(post_ids)))}
+        regions = dict(session.execute(
+            select(Post.id, Post.region).where(Post.id.in_(post_ids))).tuples().all())
+        messages = []
+        for d in deliveries:
+            key = keys.get(d.post_id)
+            text = self.versions[d.version_id]
+            messages.append(Message(
+                msg_id=d.id, post_id=d.post_id, url=d.url,
+                body=payload(text, d.id, d.post_id, key.secret if key else None),
+                title=text.title, text=text.text, region=regions.get(d.post_id) or "",
+                keys=signing_keys(key),
+            ))
+        return messages

@@ -1,0 +1,220 @@
+"""The NATS JetStream backend: a relay publishes due outbox rows (``Nats-Msg-Id`` makes a
+re-publish after a relay crash a no-op); any number of ``bolo dispatcher`` workers, on any
+machines, pull them from one durable consumer and ack each after its attempt is recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import nats
+from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
+
+from bolo import clock
+from bolo.dispatch.claims import SENDABLE, due_clause
+from bolo.dispatch.config import DispatchSettings, dispatch_settings
+from bolo.dispatch.escalation import run_escalations
+from bolo.dispatch.messages import MessageBuilder
+from bolo.dispatch.model import Delivery, Phase
+from bolo.dispatch.policy import RetryPolicy
+from bolo.dispatch.results import Attempt, record_attempts
+from bolo.dispatch.sending import Sender
+from bolo.store.db import session_scope
+
+log = logging.getLogger(__name__)
+STREAM = "BOLO_DISPATCH"
+SUBJECT = "bolo.dispatch.deliveries"
+DURABLE = "bolo-dispatchers"
+DUPLICATE_WINDOW_S = 600.0
+
+
+async def connect(url: str) -> Any:
+    """A NATS connection that keeps reconnecting (a server restart is an outage, not an end)."""
+    return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                              connect_timeout=5)
+
+
+async def ensure_stream(js: Any) -> None:
+    """Create the work-queue stream (file storage: messages survive a server restart)."""
+    config = StreamConfig(name=STREAM, subjects=[SUBJECT], retention=RetentionPolicy.WORK_QUEUE,
+                          storage=StorageType.FILE, duplicate_window=DUPLICATE_WINDOW_S)
+    try:
+        await js.stream_info(STREAM)
+    except nats.js.errors.NotFoundError:
+        await js.add_stream(config)
+
+
+def msg_id(delivery_id: str, attempt: int, queued_at: datetime | None) -> str:
+    """The ``Nats-Msg-Id`` of one publication: the same DB state gives the same id, so a relay
+    that dies between publishing and committing re-publishes as a duplicate JetStream drops."""
+    stamp = int(queued_at.timestamp() * 1000) if queued_at else 0
+    return f"{delivery_id}:{attempt}:{stamp}"
+
+
+def pick_unqueued(session: Session, *, limit: int, requeue_after_s: float
+                  ) -> list[tuple[str, int, str]]:
+    """Due rows not yet published for their next attempt (or published so long ago that the
+    message is presumed lost): (delivery id, attempt number, Nats-Msg-Id)."""
+    when = clock.now()
+    stale = when - timedelta(seconds=requeue_after_s)
+    rows = session.execute(
+        select(Delivery.id, Delivery.attempts, Delivery.queued_attempt, Delivery.queued_at)
+        .where(*due_clause(when))
+        .where(or_(Delivery.queued_attempt <= Delivery.attempts, Delivery.queued_at < stale))
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+    ).tuples().all()
+    return [(d, a + 1, msg_id(d, a + 1, q_at if q > a else None)) for d, a, q, q_at in rows]
+
+
+def mark_queued(session: Session, picked: Sequence[tuple[str, int, str]]) -> None:
+    """Remember that these attempts are published."""
+    when = clock.now()
+    for delivery_id, attempt, _ in picked:
+        session.execute(update(Delivery).where(Delivery.id == delivery_id)
+                        .values(queued_attempt=attempt, queued_at=when)
+                        .execution_options(synchronize_session=False))
+
+
+@dataclass
+class Relay:
+    """Publishes due outbox rows to JetStream and runs due escalations."""
+
+    engine: Engine
+    url: str
+    settings: DispatchSettings = field(default_factory=dispatch_settings)
+    requeue_after_s: float = 120.0
+
+    def _pick(self) -> list[tuple[str, int, str]]:
+        with session_scope(self.engine) as session:
+            return pick_unqueued(session, limit=self.settings.batch * 5,
+                                 requeue_after_s=self.requeue_after_s)
+
+    def _mark(self, picked: Sequence[tuple[str, int, str]]) -> None:
+        with session_scope(self.engine) as session:
+            mark_queued(session, picked)
+
+    def _escalate(self) -> int:
+        with session_scope(self.engine) as session:
+            return run_escalations(session)
+
+    async def publish_once(self, js: Any) -> int:
+        """Publish one round of due rows; return how many."""
+        picked = await asyncio.to_thread(self._pick)
+        for start in range(0, len(picked), 500):
+            chunk = picked[start : start + 500]
+            await asyncio.gather(*(
+                js.publish(SUBJECT, json.dumps({"id": d, "attempt": a}).encode(),
+                           headers={"Nats-Msg-Id": mid})
+                for d, a, mid in chunk
+            ))
+            await asyncio.to_thread(self._mark, chunk)
+        return len(picked)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set."""
+        nc = await connect(self.url)
+        js = nc.jetstream()
+        await ensure_stream(js)
+        loop = asyncio.get_running_loop()
+        next_escalation = 0.0
+        try:
+            while not stop.is_set():
+                if loop.time() >= next_escalation:
+                    await asyncio.to_thread(self._escalate)
+                    next_escalation = loop.time() + 1.0
+                try:
+                    published = await self.publish_once(js)
+                except (nats.errors.Error, TimeoutError) as exc:
+                    log.warning("relay publish failed (%r); retrying", exc)
+                    published = 0
+                if not published:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.poll_s)
+        finally:
+            await nc.close()
+
+
+@dataclass
+class NatsWorker:
+    """Pulls delivery messages, sends, records, then acks (explicit acks: a worker that dies
+    before acking leaves its messages to be redelivered to another)."""
+
+    engine: Engine
+    url: str
+    sender: Sender
+    settings: DispatchSettings = field(default_factory=dispatch_settings)
+    rng: random.Random = field(default_factory=random.Random)
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}-nats")
+    builder: MessageBuilder = field(default_factory=MessageBuilder)
+    ack_wait_s: float = 60.0
+    fetchers: int = 4
+
+    def _load(self, wanted: dict[str, int]) -> list[tuple[Delivery, Any]]:
+        with session_scope(self.engine) as session:
+            rows = [r for r in session.scalars(select(Delivery).where(Delivery.id.in_(wanted)))
+                    if r.phase == Phase.ACTIVE and r.status in SENDABLE
+                    and r.attempts < wanted[r.id]]
+            messages = self.builder.build(session, rows) if rows else []
+        return list(zip(rows, messages, strict=True))
+
+    def _record(self, attempts: list[Attempt]) -> None:
+        if attempts:
+            with session_scope(self.engine) as session:
+                record_attempts(session, attempts,
+                                policy=RetryPolicy(max_attempts=self.settings.max_attempts),
+                                rng=self.rng, worker=self.name)
+
+    async def handle(self, msgs: Sequence[Any]) -> int:
+        """Send and record one fetched batch, then ack it; return the attempts made."""
+        wanted: dict[str, int] = {}
+        for m in msgs:
+            data = json.loads(m.data)
+            wanted[str(data["id"])] = max(wanted.get(str(data["id"]), 0), int(data["attempt"]))
+        jobs = await asyncio.to_thread(self._load, wanted)
+        results = await asyncio.gather(*(self.sender.send(r.channel_kind, m) for r, m in jobs))
+        attempts = [Attempt(r.id, r.attempts + 1, res)
+                    for (r, _), res in zip(jobs, results, strict=True)]
+        await asyncio.to_thread(self._record, attempts)
+        for m in msgs:
+            await m.ack()
+        return len(attempts)
+
+    async def _fetch_loop(self, sub: Any, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(self.settings.batch, timeout=1.0)
+            except TimeoutError:
+                continue
+            except nats.errors.Error as exc:
+                log.warning("fetch failed (%r); retrying", exc)
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await self.handle(msgs)
+            except nats.errors.Error as exc:
+                # Unacked messages come back after ack_wait; recorded attempts are skipped then.
+                log.warning("ack failed (%r); the batch will be redelivered", exc)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set."""
+        nc = await connect(self.url)
+        js = nc.jetstream()
+        await ensure_stream(js)
+        config = ConsumerConfig(durable_name=DURABLE, ack_wait=self.ack_wait_s,
+                                max_ack_pending=20_000, max_waiting=512)
+        sub = await js.pull_subscribe(SUBJECT, durable=DURABLE, stream=STREAM, config=config)
+        try:
+            await asyncio.gather(*(self._fetch_loop(sub, stop) for _ in range(self.fetchers)))
+        finally:
+            await nc.close()

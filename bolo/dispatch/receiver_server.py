@@ -1,0 +1,158 @@
+"""A small asyncio HTTP/1.1 server for ``bolo post-receiver`` (and the benchmarks).
+
+Keep-alive, Content-Length bodies only (chunked requests get 411). POST any path: verify,
+de-duplicate, answer 204 (a duplicate is also 204, so the sender stops retrying), 401 for a bad
+signature or stale timestamp. GET /_stats gives counts; GET /_arrivals the first arrival time
+(Unix seconds) of every webhook-id when arrivals are recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bolo.dispatch.receiver import Deduper
+from bolo.dispatch.signing import SYMMETRIC_PREFIX, Key, WebhookVerificationError, verify
+
+log = logging.getLogger(__name__)
+MAX_HEAD = 64 * 1024
+MAX_BODY = 1024 * 1024
+REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
+           404: "Not Found", 411: "Length Required", 413: "Payload Too Large",
+           431: "Request Header Fields Too Large"}
+
+KeyResolver = Callable[[str], Sequence[Key]]
+OnMessage = Callable[[str, bytes], None]
+
+
+def derived_secret(master: str, post_id: str) -> str:
+    """A per-post secret derived from a master string (benchmarks give every post its own)."""
+    raw = hmac.new(master.encode(), post_id.encode(), hashlib.sha256).digest()[:24]
+    return SYMMETRIC_PREFIX + base64.b64encode(raw).decode()
+
+
+@dataclass
+class ReceiverApp:
+    """What the server does with a request; counts everything it sees."""
+
+    keys_for: KeyResolver
+    deduper: Deduper = field(default_factory=Deduper)
+    record_arrivals: bool = False
+    on_message: OnMessage | None = None
+    received: int = 0
+    unique: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    arrivals: dict[str, float] = field(default_factory=dict)
+
+    def stats(self) -> dict[str, int]:
+        """Counts so far."""
+        return {"received": self.received, "unique": self.unique,
+                "duplicates": self.duplicates, "rejected": self.rejected}
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes
+               ) -> tuple[int, bytes]:
+        """Answer one request: (status, JSON body or empty)."""
+        if method == "GET" and path == "/_stats":
+            return 200, json.dumps(self.stats()).encode()
+        if method == "GET" and path == "/_arrivals":
+            return 200, json.dumps(self.arrivals).encode()
+        if method != "POST":
+            return 404, b""
+        self.received += 1
+        post_id = path.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            msg_id = verify(body, headers, self.keys_for(post_id))
+        except WebhookVerificationError as exc:
+            self.rejected += 1
+            return 401, json.dumps({"error": str(exc)}).encode()
+        if not self.deduper.check_and_add(msg_id):
+            self.duplicates += 1
+            return 204, b""
+        self.unique += 1
+        if self.record_arrivals:
+            self.arrivals[msg_id] = time.time()
+        if self.on_message is not None:
+            self.on_message(msg_id, body)
+        return 204, b""
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, app: ReceiverApp) -> None:
+        self.app = app
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def _respond(self, status: int, body: bytes, *, close: bool = False) -> None:
+        assert self.transport is not None
+        head = (f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
+                f"content-length: {len(body)}\r\ncontent-type: application/json\r\n"
+                f"{'connection: close' if close else 'connection: keep-alive'}\r\n\r\n")
+        self.transport.write(head.encode() + body)
+        if close:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.transport is not None and not self.transport.is_closing():
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                if len(self.buffer) > MAX_HEAD:
+                    self._respond(431, b"", close=True)
+                return
+            lines = self.buffer[:end].decode("latin-1").split("\r\n")
+            try:
+                method, target, _ = lines[0].split(" ", 2)
+            except ValueError:
+                self._respond(400, b"", close=True)
+                return
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip().lower()] = value.strip()
+            if "chunked" in headers.get("transfer-encoding", "").lower():
+                self._respond(411, b"", close=True)
+                return
+            length = int(headers.get("content-length", "0") or 0)
+            if length > MAX_BODY:
+                self._respond(413, b"", close=True)
+                return
+            if len(self.buffer) < end + 4 + length:
+                return
+            body = self.buffer[end + 4 : end + 4 + length]
+            self.buffer = self.buffer[end + 4 + length :]
+            status, answer = self.app.handle(method, target.split("?", 1)[0], headers, body)
+            self._respond(status, answer, close=headers.get("connection", "") == "close")
+
+
+async def serve(app: ReceiverApp, host: str, port: int) -> asyncio.Server:
+    """Start listening; the caller owns the returned server."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: _Connection(app), host, port, backlog=2048)
+
+
+def run_forever(app: ReceiverApp, host: str, port: int, ready: Callable[[int], Any] | None = None
+                ) -> None:
+    """Serve until interrupted; ``ready`` is called with the bound port."""
+
+    async def main() -> None:
+        server = await serve(app, host, port)
+        bound = server.sockets[0].getsockname()[1]
+        if ready is not None:
+            ready(bound)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())

@@ -1,0 +1,120 @@
+"""Recording attempts: status transitions, backoff, 410 disabling and channel fallback."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from bolo import clock
+from bolo.dispatch.channels.base import SendResult
+from bolo.dispatch.model import (
+    FINAL_STATUSES,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    DisabledEndpoint,
+    Phase,
+)
+from bolo.dispatch.policy import Outcome, RetryPolicy
+
+_T = cast(Table, Delivery.__table__)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One finished attempt: delivery id, its 1-based number, the channel's answer."""
+
+    delivery_id: str
+    number: int
+    result: SendResult
+
+
+def _transition(
+    attempt: Attempt, policy: RetryPolicy, rng: random.Random, when: datetime
+) -> dict[str, Any]:
+    outcome = attempt.result.outcome
+    values: dict[str, Any] = {
+        "_id": attempt.delivery_id, "_n": attempt.number, "attempts": attempt.number,
+        "lease_until": None, "last_error": attempt.result.error,
+        "sent_at": when, "delivered_at": None, "next_attempt_at": None,
+    }
+    if outcome is Outcome.DELIVERED:
+        values["status"], values["delivered_at"] = DeliveryStatus.DELIVERED, when
+        return values
+    delay = policy.next_delay(outcome, attempt.number, rng, attempt.result.retry_after_s)
+    if delay is None:
+        values["status"] = DeliveryStatus.FAILED_PERMANENT
+    else:
+        values["status"] = DeliveryStatus.FAILED_TEMPORARY
+        values["next_attempt_at"] = when + timedelta(seconds=delay)
+    return values
+
+
+def _fallback(session: Session, failed: Sequence[str], when: datetime) -> None:
+    """A post whose channel failed for good gets its next standby channel at once."""
+    if not failed:
+        return
+    rows = session.execute(
+        select(Delivery.version_id, Delivery.post_id).where(Delivery.id.in_(failed))
+    ).tuples().all()
+    for version_id, post_id in rows:
+        standby = session.scalars(
+            select(Delivery).where(Delivery.version_id == version_id,
+                                   Delivery.post_id == post_id, Delivery.phase == Phase.STANDBY)
+            .order_by(Delivery.channel_index).limit(1)
+        ).first()
+        if standby is not None:
+            standby.phase, standby.next_attempt_at = Phase.ACTIVE, when
+
+
+def _disable_endpoints(session: Session, ids: Sequence[str], when: datetime) -> None:
+    if not ids:
+        return
+    rows = session.execute(select(Delivery.post_id, Delivery.url).where(Delivery.id.in_(ids)))
+    for post_id, url in set(rows.tuples().all()):
+        if session.get(DisabledEndpoint, (post_id, url)) is None:
+            session.add(DisabledEndpoint(post_id=post_id, url=url, disabled_at=when,
+                                         reason="HTTP 410 Gone"))
+
+
+def record_attempts(
+    session: Session,
+    attempts: Sequence[Attempt],
+    *,
+    policy: RetryPolicy,
+    rng: random.Random,
+    worker: str = "",
+) -> int:
+    """Store a batch of attempts and move each delivery on; return how many rows changed.
+
+    An attempt whose number is not above the row's recorded attempts (a redelivered message
+    after a crash) or whose row is already final changes nothing: recording is idempotent.
+    """
+    if not attempts:
+        return 0
+    when = clock.now()
+    params = [_transition(a, policy, rng, when) for a in attempts]
+    stmt = (
+        update(_T)
+        .where(and_(_T.c.id == bindparam("_id"), _T.c.attempts < bindparam("_n"),
+                    _T.c.status.not_in([str(s) for s in FINAL_STATUSES])))
+        .values({k: bindparam(k) for k in params[0] if not k.startswith("_")})
+    )
+    changed = session.connection().execute(stmt, params).rowcount
+    session.execute(insert(DeliveryAttempt), [
+        {"delivery_id": a.delivery_id, "number": a.number, "at": when,
+         "duration_s": a.result.duration_s, "outcome": a.result.outcome,
+         "status_code": a.result.status_code, "error": a.result.error, "worker": worker}
+        for a in attempts
+    ])
+    gone = [a.delivery_id for a in attempts if a.result.outcome is Outcome.DISABLE]
+    _disable_endpoints(session, gone, when)
+    final_fail = [p["_id"] for p in params if p["status"] == DeliveryStatus.FAILED_PERMANENT]
+    _fallback(session, final_fail, when)
+    return int(changed or 0)

@@ -1,0 +1,52 @@
+"""Sending one message through its channel, under per-destination rate limits."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bolo.dispatch.channels.apprise_channel import AppriseChannel
+from bolo.dispatch.channels.base import ChannelKind, ChannelSet, FeedChannel, Message, SendResult
+from bolo.dispatch.channels.mqtt import MqttChannel
+from bolo.dispatch.channels.webhook import WebhookChannel
+from bolo.dispatch.policy import Outcome, RateLimits
+
+# SMS and e-mail gateways block senders that burst: Apprise sends are limited per gateway by
+# default; webhooks and MQTT go to servers we expect to take the load.
+DEFAULT_LIMITS = {ChannelKind.APPRISE: RateLimits(default_rate_per_s=2.0, default_burst=5.0)}
+
+
+def default_channels(*, timeout_s: float = 10.0, max_connections: int = 200) -> ChannelSet:
+    """The real channels: webhook, Apprise, MQTT and the pull feed."""
+    return ChannelSet.of({
+        ChannelKind.WEBHOOK: WebhookChannel(timeout_s=timeout_s, max_connections=max_connections),
+        ChannelKind.APPRISE: AppriseChannel(),
+        ChannelKind.MQTT: MqttChannel(timeout_s=timeout_s),
+        ChannelKind.FEED: FeedChannel(),
+    })
+
+
+@dataclass
+class Sender:
+    """Sends messages by channel kind, waiting for the destination's rate limit first."""
+
+    channels: ChannelSet
+    limits: dict[ChannelKind, RateLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+
+    async def _wait_for_token(self, kind: ChannelKind, destination: str) -> None:
+        limits = self.limits.get(kind)
+        if limits is None:
+            return
+        bucket = limits.bucket(destination)
+        loop = asyncio.get_running_loop()
+        while not bucket.take(loop.time()):
+            await asyncio.sleep(bucket.wait_time(loop.time()))
+
+    async def send(self, kind: str, message: Message) -> SendResult:
+        """One attempt; a kind this dispatcher has no channel for fails permanently."""
+        try:
+            channel = self.channels.get(kind)
+        except (KeyError, ValueError):
+            return SendResult(Outcome.PERMANENT, error=f"no channel of kind {kind!r}")
+        await self._wait_for_token(channel.kind, channel.destination(message))
+        return await channel.send(message)
