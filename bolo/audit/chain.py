@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -45,7 +45,7 @@ def entry_hash(
 ) -> str:
     """SHA-256 (hex) over the previous hash and the canonical content of the entry."""
     content = json.dumps(
-        [seq, at.isoformat(), actor_id, action, entity, entity_id, data, prev_hash],
+        [seq, at.astimezone(UTC).isoformat(), actor_id, action, entity, entity_id, data, prev_hash],
         separators=(",", ":"),
         ensure_ascii=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -38,7 +39,7 @@ def record(
     if head is None:
         head = AuditHead(id=HEAD_ID, seq=0, entry_hash=GENESIS)
         session.add(head)
-    at = now().replace(microsecond=0)
+    at = now().astimezone(UTC).replace(microsecond=0)
     text = canonical_data(data or {})
     seq = head.seq + 1
     digest = entry_hash(

@@ -40,6 +40,6 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def IdColumn() -> String:  # noqa: N802  (reads like a type)
+def IdColumn() -> String:
     """The column type of every bolo primary key."""
     return String(36)

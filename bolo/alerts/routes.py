@@ -1,0 +1,107 @@
+"""Alert routes for staff under /api/v1 (drafting, approval, update, cancel)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bolo.alerts import ending, service
+from bolo.alerts.model import Alert
+from bolo.alerts.schemas import (
+    AlertContent,
+    AlertDraft,
+    AlertOut,
+    Approval,
+    CancelRequest,
+    VersionOut,
+)
+from bolo.auth.deps import DB, CurrentUser
+from bolo.auth.model import Role
+from bolo.auth.service import require_role
+
+router = APIRouter(prefix="/api/v1", tags=["alerts"])
+READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+CAP_XML = "application/cap+xml"
+
+
+def alert_out(db: Session, alert: Alert) -> AlertOut:
+    """An alert with its versions, as the API shows it."""
+    versions = service.versions_of(db, alert_id=alert.id)
+    return AlertOut(id=alert.id, case_id=alert.case_id, cap_status=alert.cap_status,
+                    state=alert.state, expires_at=alert.expires_at,
+                    versions=[VersionOut.model_validate(v) for v in versions])
+
+
+@router.post("/cases/{case_id}/alerts", response_model=VersionOut, status_code=201)
+def draft(case_id: str, body: AlertDraft, db: DB, user: CurrentUser) -> VersionOut:
+    """Draft a new alert for a case (its first version)."""
+    version = service.draft_alert(db, case_id=case_id, data=body, author=user)
+    db.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.get("/alerts", response_model=list[AlertOut])
+def list_alerts(db: DB, user: CurrentUser, case_id: str | None = None) -> list[AlertOut]:
+    """Alerts, newest first, optionally of one case."""
+    require_role(user, *READERS)
+    stmt = select(Alert).order_by(Alert.created_at.desc())
+    if case_id:
+        stmt = stmt.where(Alert.case_id == case_id)
+    return [alert_out(db, a) for a in db.execute(stmt).scalars()]
+
+
+@router.get("/alerts/{alert_id}", response_model=AlertOut)
+def get_alert(alert_id: str, db: DB, user: CurrentUser) -> AlertOut:
+    """One alert with its versions."""
+    require_role(user, *READERS)
+    return alert_out(db, service.get_alert(db, alert_id=alert_id))
+
+
+@router.get("/alert-versions/{version_id}/cap", response_class=Response)
+def version_cap(version_id: str, db: DB, user: CurrentUser) -> Response:
+    """The exact CAP XML of a version (what an approver reviews and approves)."""
+    require_role(user, *READERS)
+    version = service.get_version(db, version_id=version_id)
+    return Response(version.cap_xml, media_type=CAP_XML,
+                    headers={"X-Content-SHA256": version.sha256})
+
+
+@router.put("/alert-versions/{version_id}", response_model=VersionOut)
+def edit(version_id: str, body: AlertContent, db: DB, user: CurrentUser) -> VersionOut:
+    """Replace a draft's content (voids any approval)."""
+    version = service.edit_version(db, version_id=version_id, content=body, author=user)
+    db.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.post("/alert-versions/{version_id}/submit", response_model=VersionOut)
+def submit(version_id: str, db: DB, user: CurrentUser) -> VersionOut:
+    """Ask for approval."""
+    version = service.submit_for_approval(db, version_id=version_id, author=user)
+    db.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.post("/alert-versions/{version_id}/approve", response_model=VersionOut)
+def approve(version_id: str, body: Approval, db: DB, user: CurrentUser) -> VersionOut:
+    """Approve the content with this SHA-256 and issue it (a second person for live alerts)."""
+    version = service.approve(db, version_id=version_id, sha256=body.sha256, approver=user)
+    db.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.post("/alerts/{alert_id}/updates", response_model=VersionOut, status_code=201)
+def update(alert_id: str, body: AlertContent, db: DB, user: CurrentUser) -> VersionOut:
+    """Draft an Update of an active alert."""
+    version = service.update_alert(db, alert_id=alert_id, content=body, author=user)
+    db.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.post("/alerts/{alert_id}/cancel", response_model=AlertOut)
+def cancel(alert_id: str, body: CancelRequest, db: DB, user: CurrentUser) -> AlertOut:
+    """Cancel in one step: a CAP Cancel to everyone who received any version."""
+    alert = ending.cancel_alert(db, alert_id=alert_id, reason=body.reason, actor=user)
+    db.commit()
+    return alert_out(db, alert)

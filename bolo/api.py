@@ -1,0 +1,81 @@
+"""FastAPI app assembly: every domain's routers, error handling, the expiry timer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from bolo.errors import BoloError
+from bolo.store.db import session_scope
+
+log = structlog.get_logger(__name__)
+EXPIRY_PERIOD_S = 30.0
+
+
+def _expire_once() -> None:
+    from bolo.alerts.ending import expire_due
+
+    with session_scope() as session:
+        expired = expire_due(session)
+    if expired:
+        log.info("alerts.expired", count=len(expired))
+
+
+async def _expiry_loop() -> None:
+    while True:
+        await asyncio.to_thread(_expire_once)
+        await asyncio.sleep(EXPIRY_PERIOD_S)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    task = asyncio.create_task(_expiry_loop()) if app.state.timers else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _bolo_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BoloError)
+    return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+
+async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": "conflicts with existing data (duplicate or dangling id)"},
+                        status_code=409)
+
+
+def create_app(*, timers: bool = True) -> FastAPI:
+    """The bolo web application. ``timers`` runs the expiry loop (off in most tests)."""
+    from bolo.alerts.public_routes import router as public_alerts
+    from bolo.alerts.routes import router as alerts
+    from bolo.audit.routes import router as audit
+    from bolo.auth.routes import router as users
+    from bolo.cases.routes import router as cases
+    from bolo.posts.routes import router as posts
+
+    app = FastAPI(title="bolo", version="0.1.0", lifespan=_lifespan,
+                  description="Be on the lookout: child-abduction emergency alerting.")
+    app.state.timers = timers
+    app.add_exception_handler(BoloError, _bolo_error)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    for router in (users, cases, alerts, posts, audit, public_alerts):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["public"])
+    def healthz() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,31 @@
+"""Audit routes: verify the chain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from bolo.audit.service import verify
+from bolo.auth.deps import DB, CurrentUser
+from bolo.auth.model import Role
+from bolo.auth.service import require_role
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class VerifyOut(BaseModel):
+    """The chain's verdict; ``first_bad`` is a 0-based index."""
+
+    ok: bool
+    entries: int
+    first_bad: int | None
+    reason: str
+
+
+@router.get("/verify", response_model=VerifyOut)
+def verify_chain(db: DB, user: CurrentUser) -> VerifyOut:
+    """Walk every link of the audit chain."""
+    require_role(user, Role.SUPERVISOR, Role.COORDINATOR)
+    report = verify(db)
+    return VerifyOut(ok=report.ok, entries=report.entries, first_bad=report.first_bad,
+                     reason=report.reason)

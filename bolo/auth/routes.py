@@ -1,0 +1,62 @@
+"""User and token administration (admins)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from bolo.auth.deps import DB, CurrentUser
+from bolo.auth.model import Role
+from bolo.auth.service import create_user, issue_token, require_role
+
+router = APIRouter(prefix="/api/v1", tags=["users"])
+
+
+class UserIn(BaseModel):
+    """A user to create."""
+
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    role: Role
+    post_id: str | None = None
+
+
+class UserOut(BaseModel):
+    """A user."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    username: str
+    role: str
+    post_id: str | None
+
+
+class TokenOut(BaseModel):
+    """A new API token: shown once."""
+
+    token: str
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: CurrentUser) -> UserOut:
+    """The calling user."""
+    return UserOut.model_validate(user)
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
+    """Create a user (admins only)."""
+    require_role(user, Role.ADMIN)
+    created = create_user(db, username=body.username, role=body.role, post_id=body.post_id,
+                          actor_id=user.id)
+    db.commit()
+    return UserOut.model_validate(created)
+
+
+@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
+def add_token(user_id: str, db: DB, user: CurrentUser) -> TokenOut:
+    """Issue an API token for a user (admins only)."""
+    require_role(user, Role.ADMIN)
+    token = issue_token(db, user_id=user_id, label=f"issued by {user.id}")
+    db.commit()
+    return TokenOut(token=token)

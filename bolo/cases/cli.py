@@ -1,0 +1,79 @@
+"""`bolo case ...`: open, list, show, hint, resolve, close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from bolo.cases import service
+from bolo.cases.model import Outcome
+from bolo.cases.schemas import CaseCreate, CaseOut, CaseResolve, Hint
+from bolo.cli_support import acting_user, console, handle_errors, print_json, read_model
+from bolo.store.db import session_scope
+
+app = typer.Typer(help="Cases: one abduction each.", no_args_is_help=True)
+AS = Annotated[str, typer.Option("--as", help="Username to act as.")]
+
+
+@app.command("open")
+@handle_errors
+def open_(file: Annotated[Path, typer.Argument(help="Case JSON ('-' for stdin).")],
+          as_: AS) -> None:
+    """Open a case from a JSON report."""
+    data = read_model(file, CaseCreate)
+    with session_scope() as db:
+        case = service.open_case(db, data=data, actor_id=acting_user(db, as_).id)
+        console.print(f"opened case {case.reference} ({case.id})")
+
+
+@app.command("list")
+@handle_errors
+def list_() -> None:
+    """List cases."""
+    table = Table("reference", "id", "state", "reported", "last known place")
+    with session_scope() as db:
+        for c in service.list_cases(db):
+            table.add_row(c.reference, c.id, c.state, f"{c.reported_at:%Y-%m-%d %H:%M}",
+                          c.last_known_place)
+    console.print(table)
+
+
+@app.command("show")
+@handle_errors
+def show(case_id: str) -> None:
+    """Show one case as JSON."""
+    with session_scope() as db:
+        print_json(CaseOut.model_validate(service.get_case(db, case_id=case_id)).model_dump(
+            mode="json"))
+
+
+@app.command("hint")
+@handle_errors
+def hint(case_id: str, file: Path, as_: AS) -> None:
+    """Add a heading or destination hint from JSON."""
+    data = read_model(file, Hint)
+    with session_scope() as db:
+        service.add_hint(db, case_id=case_id, hint=data, actor_id=acting_user(db, as_).id)
+    console.print("hint added")
+
+
+@app.command("resolve")
+@handle_errors
+def resolve(case_id: str, outcome: Outcome, as_: AS, note: str = "") -> None:
+    """Record the outcome of a case (its alerts must be down)."""
+    with session_scope() as db:
+        service.resolve_case(db, case_id=case_id, data=CaseResolve(outcome=outcome, note=note),
+                             actor_id=acting_user(db, as_).id)
+    console.print("case resolved")
+
+
+@app.command("close")
+@handle_errors
+def close(case_id: str, as_: AS) -> None:
+    """Close a resolved case."""
+    with session_scope() as db:
+        service.close_case(db, case_id=case_id, actor_id=acting_user(db, as_).id)
+    console.print("case closed")

@@ -1,0 +1,92 @@
+"""The `bolo` command: assembles every domain's sub-commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bolo.alerts.cli import app as alert_app
+from bolo.audit.cli import app as audit_app
+from bolo.auth.cli import app as user_app
+from bolo.cases.cli import app as case_app
+from bolo.cli_support import console, handle_errors
+from bolo.posts.cli import app as post_app
+
+app = typer.Typer(help="bolo: be on the lookout. Child-abduction emergency alerting.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database.", no_args_is_help=True)
+replay_app = typer.Typer(help="Replay a reference incident.", no_args_is_help=True)
+
+app.add_typer(db_app, name="db")
+app.add_typer(case_app, name="case")
+app.add_typer(alert_app, name="alert")
+app.add_typer(post_app, name="post")
+app.add_typer(user_app, name="user")
+app.add_typer(audit_app, name="audit")
+app.add_typer(replay_app, name="replay")
+
+OUT = Annotated[Path, typer.Option(help="Where to write every CAP message.")]
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Apply every migration to the configured database."""
+    from bolo.store.db import upgrade_database
+
+    upgrade_database()
+    console.print("database is up to date")
+
+
+@app.command()
+@handle_errors
+def serve(port: int = 8000, host: str = "127.0.0.1") -> None:
+    """Migrate the database and serve the API and pages."""
+    import uvicorn
+
+    from bolo.api import create_app
+    from bolo.store.db import upgrade_database
+
+    upgrade_database()
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@replay_app.command("seed-incident")
+@handle_errors
+def replay_seed(out: OUT = Path("demo-out")) -> None:
+    """Replay the Songch'on -> Kilju incident through the service layer."""
+    from bolo.scenarios.seed_run import run_replay
+
+    run_replay(out=out)
+
+
+@app.command()
+@handle_errors
+def demo(
+    out: OUT = Path("demo-out"),
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+    port: int = 8000,
+) -> None:
+    """Replay the reference incident on a fresh embedded database, then serve it."""
+    from bolo.scenarios.seed_run import run_replay
+
+    run_replay(out=out, fresh=True)
+    if serve_after:
+        serve(port=port)
+
+
+def _mount_optional() -> None:
+    """Mount the sub-apps of domains that bring their own CLI."""
+    from bolo.cap.cli import app as cap_app
+
+    app.add_typer(cap_app, name="cap")
+
+
+_mount_optional()
+
+
+def main() -> None:
+    """Entry point of the `bolo` script."""
+    app()

@@ -1,0 +1,82 @@
+"""Shared pieces of the command line: error handling, JSON input, acting users."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel, ValidationError
+from rich.console import Console
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bolo.auth.model import User
+from bolo.auth.service import user_by_name
+from bolo.errors import BoloError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+M = TypeVar("M", bound=BaseModel)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``message`` on stderr and return the Exit to raise."""
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(x) for x in error.get("loc", ())) or "input"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "; ".join(parts)
+
+
+def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain, validation and database errors into a message and exit 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except BoloError as exc:
+            raise fail(exc.message) from None
+        except ValidationError as exc:
+            raise fail(_validation_message(exc)) from None
+        except IntegrityError as exc:
+            raise fail(f"conflicts with existing data: {exc.orig}") from None
+        except OperationalError as exc:
+            raise fail(f"database error: {exc.orig}") from None
+
+    return wrapper
+
+
+def read_model(path: Path, model: type[M]) -> M:
+    """Read a JSON file (``-`` for stdin) into a pydantic model, with a clear error."""
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise fail(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    return model.model_validate(data)
+
+
+def acting_user(session: Session, username: str) -> User:
+    """The user the command acts as (the CLI is a trusted local tool; audit names the user)."""
+    return user_by_name(session, username=username)
+
+
+def print_json(data: Any) -> None:
+    """Print JSON on stdout (no colour codes, so it pipes)."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")

@@ -1,0 +1,1 @@
+"""Reference incidents and their replays."""

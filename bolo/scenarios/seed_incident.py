@@ -1,0 +1,120 @@
+"""Replay of the reference incident (Songch'on, Mar 31 -> Kilju, Apr 4) through the service layer.
+
+Facts come from shared/scenarios/seed-incident (a Daily NK report). Everything else is an
+assumption and is listed in ASSUMPTIONS, printed with the timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bolo.alerts.model import AlertVersion
+from bolo.alerts.schemas import AlertContent, AreaSpec, InfoText
+from bolo.auth.model import Role, User
+from bolo.auth.service import create_user, user_by_name
+from bolo.errors import NotFound
+from bolo.network.graph import Network
+
+KST = timezone(timedelta(hours=9), "KST")
+SONGCHON = (39.2068, 126.2039)
+KILJU_GUARD_POST = "guard-kilju"
+BUDGET = 20
+
+ASSUMPTIONS = [
+    "Year 2023 and all times of day (the report gives dates only);"
+    " times are Pyongyang time, +09:00.",
+    "The boy was last seen in Songch'on between 12:00 and 15:00 on Mar 31; reported 16:30.",
+    "'Heading north to the border' is a heading hint, bearing 0 deg, weight 0.7.",
+    "Posts: the network's stations, the 31 synthetic province-boundary checkpoints, the border"
+    " crossings, and a guard post at Kilju (40.9642 N, 129.3278 E).",
+    "Route and speeds: the schematic DPRK corridor table (road 35 km/h, rail 25 km/h);"
+    " the suspects went by road (hitching rides in military vehicles).",
+    f"The alert targets the top {BUDGET} posts of the search picture; station crews on the"
+    " western lines searched trains and found nothing (search reports, detection 0.6).",
+    "No post has a webhook or phone channel configured in the replay: deliveries are recorded"
+    " in the outbox only (see bolo/dispatch for sending).",
+    "Names of the child and the suspects are withheld (the report names no one).",
+]
+
+
+@dataclass
+class Timeline:
+    """What the replay did, in order, for the table and the checks."""
+
+    rows: list[tuple[datetime, str, str]] = field(default_factory=list)
+    versions: list[AlertVersion] = field(default_factory=list)
+    kilju_ranks: list[int | None] = field(default_factory=list)
+
+    def add(self, when: datetime, who: str, what: str) -> None:
+        """Add one row."""
+        self.rows.append((when, who, what))
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A time of the incident (March 31 is day 0), Pyongyang time."""
+    return datetime(2023, 3, 31, hour, minute, tzinfo=KST) + timedelta(days=day)
+
+
+def ensure_user(session: Session, username: str, role: Role, post_id: str | None = None) -> User:
+    """The user with this name, created when missing (replays may run twice on one database)."""
+    try:
+        return user_by_name(session, username=username)
+    except NotFound:
+        return create_user(session, username=username, role=role, post_id=post_id)
+
+
+TEXT_EN = InfoText(
+    language="en-US",
+    headline="Child abduction: boy taken from Songch'on, suspects heading north",
+    description=(
+        "A boy was taken from Songch'on County, South P'yongan, on 31 March by two adults, a man "
+        "and a woman travelling together, believed to be heading north towards the border, "
+        "possibly by road and by hitching rides in passing vehicles."
+    ),
+    instruction=(
+        "Checkpoints, station crews and posts: search every passenger travelling with a child. "
+        "Public: do not approach; report a sighting at once through the tip form."
+    ),
+)
+TEXT_KO = InfoText(
+    language="ko-KP",
+    headline="아동 유괴: 송천군에서 소년 납치, 용의자 북쪽으로 이동",
+    description=(
+        "3월 31일 평안남도 송천군에서 남녀 두 명이 소년을 데려갔다. 용의자들은 국경 쪽 북쪽으로 "
+        "도로로 이동하며 지나가는 차량을 얻어 탈 수 있다."
+    ),
+    instruction=(
+        "초소, 역 근무자: 아이를 동반한 모든 여행자를 검색하십시오. "
+        "목격 시 즉시 제보하십시오."
+    ),
+)
+
+
+def area_from(ranked: list[dict[str, Any]], network: Network, start: tuple[float, float]
+              ) -> AreaSpec:
+    """The alert area: the hull of the last-known place and the recommended posts (<= 100 pts)."""
+    from shapely.geometry import MultiPoint, Polygon
+
+    points = [(start[1], start[0])]
+    for row in ranked:
+        post = network.post(row["post_id"])
+        points.append((post.lon, post.lat))
+    hull = MultiPoint(points).convex_hull.buffer(0.15).simplify(0.02)
+    if not isinstance(hull, Polygon):
+        raise ValueError("could not build an alert area from the recommended posts")
+    ring = [(round(lat, 4), round(lon, 4)) for lon, lat in hull.exterior.coords]
+    return AreaSpec(description="Songch'on County and the routes north to the border",
+                    polygons=[ring])
+
+
+def content_for(ranked: list[dict[str, Any]], network: Network) -> AlertContent:
+    """An alert body addressed to the recommended posts."""
+    return AlertContent(
+        texts=[TEXT_EN, TEXT_KO], area=area_from(ranked, network, SONGCHON),
+        target_post_ids=[r["post_id"] for r in ranked], expires_in_hours=48,
+        contact="Ministry of Social Security, Songch'on County",
+    )
