@@ -1,0 +1,87 @@
+"""OSM tag semantics: which ways a car or a train can use, at what speed, in which direction."""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+KMH = 1 / 3.6
+
+# Free-flow speeds (km/h) by highway class when a way has no usable maxspeed. The search
+# wants the suspects' earliest *possible* arrival, so these are limits, not averages.
+ROAD_KMH: dict[str, float] = {
+    "motorway": 120, "motorway_link": 60, "trunk": 100, "trunk_link": 50,
+    "primary": 80, "primary_link": 45, "secondary": 70, "secondary_link": 40,
+    "tertiary": 60, "tertiary_link": 35, "unclassified": 50, "residential": 40,
+    "living_street": 15, "service": 20, "road": 40, "busway": 50,
+}
+# Major roads: where patrols can set up and where a cut road counts as an exit.
+MAJOR = frozenset({"motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
+                   "primary_link", "secondary_link"})
+CUT_EXIT_CLASSES = MAJOR | {"tertiary", "tertiary_link", "unclassified"}
+RAIL_KMH: dict[str, float] = {"rail": 100, "light_rail": 50, "subway": 40, "narrow_gauge": 50}
+SKIP_SERVICE = frozenset({"parking_aisle", "driveway", "drive-through", "emergency_access"})
+RAIL_SKIP_SERVICE = frozenset({"yard", "siding", "spur", "crossover"})
+NO_ACCESS = frozenset({"no", "private", "agricultural", "forestry", "delivery", "customers"})
+YES_ACCESS = frozenset({"yes", "permissive", "destination", "designated"})
+# Zone maxspeeds such as "PT:urban" or "DE:motorway".
+ZONE_KMH = {"urban": 50, "rural": 90, "trunk": 100, "motorway": 120, "living_street": 20,
+            "zone30": 30, "zone:30": 30, "bicycle_road": 30, "walk": 7, "none": 130}
+_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|knots|km/h|kmh|kph)?\s*$")
+
+
+class Oneway(IntEnum):
+    """Which arcs a way yields: both directions, along the way's node order, or against it."""
+
+    BOTH = 0
+    FORWARD = 1
+    BACKWARD = -1
+
+
+def parse_maxspeed(value: str | None) -> float | None:
+    """km/h from an OSM maxspeed value ("50", "30 mph", "PT:urban", "none"); None if unusable."""
+    if not value:
+        return None
+    first = value.split(";")[0].strip().lower()
+    match = _NUMBER.match(first)
+    if match:
+        speed = float(match.group(1))
+        unit = match.group(2)
+        if unit == "mph":
+            speed *= 1.609344
+        elif unit == "knots":
+            speed *= 1.852
+        return speed if 1 <= speed <= 300 else None
+    zone = first.split(":", 1)[1] if ":" in first else first
+    return ZONE_KMH.get(zone)
+
+
+def road_speed_kmh(highway: str, maxspeed: str | None) -> float:
+    """Speed (km/h) of a road: its maxspeed when usable, else its class default."""
+    return parse_maxspeed(maxspeed) or ROAD_KMH[highway]
+
+
+def road_oneway(highway: str, oneway: str | None, junction: str | None) -> Oneway:
+    """Direction rule of a road way from oneway=*, junction=roundabout and motorway defaults."""
+    if oneway in ("yes", "true", "1"):
+        return Oneway.FORWARD
+    if oneway in ("-1", "reverse"):
+        return Oneway.BACKWARD
+    if oneway in ("no", "false", "0", "reversible", "alternating"):
+        return Oneway.BOTH
+    if junction in ("roundabout", "circular") or highway in ("motorway", "motorway_link"):
+        return Oneway.FORWARD
+    return Oneway.BOTH
+
+
+def car_allowed(tags: dict[str, str]) -> bool:
+    """Whether a motor vehicle may use a highway way, from access, motor_vehicle and motorcar."""
+    for key in ("motorcar", "motor_vehicle"):
+        value = tags.get(key)
+        if value in YES_ACCESS:
+            return True
+        if value in NO_ACCESS:
+            return False
+    if tags.get("access") in NO_ACCESS:
+        return False
+    return tags.get("area") != "yes" and tags.get("service") not in SKIP_SERVICE
