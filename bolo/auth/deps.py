@@ -1,17 +1,31 @@
-"""FastAPI dependencies: a database session per request and the calling user."""
+"""FastAPI dependencies: a database session per request, the calling user (API token or web
+session) and CSRF protection for web forms."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import quote, urlsplit
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
 from bolo.auth.model import User
-from bolo.auth.service import user_for_token
-from bolo.errors import Unauthorized
+from bolo.auth.scopes import check_token_route
+from bolo.auth.service import token_for_secret, user_for_token
+from bolo.auth.sessions import (
+    ABSOLUTE_TIMEOUT,
+    COOKIE_NAME,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    check_csrf,
+    session_user,
+)
+from bolo.errors import Forbidden, Unauthorized
+from bolo.settings import get_settings
 from bolo.store.db import session_scope
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def db_session() -> Iterator[Session]:
@@ -23,11 +37,87 @@ def db_session() -> Iterator[Session]:
 DB = Annotated[Session, Depends(db_session)]
 
 
-def current_user(db: DB, authorization: Annotated[str | None, Header()] = None) -> User:
-    """The user of the ``Authorization: Bearer <token>`` header, or 401."""
+def current_user(request: Request, db: DB,
+                 authorization: Annotated[str | None, Header()] = None) -> User:
+    """The user of the ``Authorization: Bearer <token>`` header, or 401. A post-scoped token is
+    refused (403) on every route not opened to post tokens (default deny)."""
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("send an API token: 'Authorization: Bearer <token>'")
-    return user_for_token(db, token=authorization.split(" ", 1)[1].strip())
+    secret = authorization.split(" ", 1)[1].strip()
+    user = user_for_token(db, token=secret)
+    token = token_for_secret(db, token=secret)
+    check_token_route(token, request)
+    request.state.token_post_id = token.post_id
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def web_session_id(request: Request) -> str:
+    """The session id from the cookie ('' when there is none)."""
+    return request.cookies.get(COOKIE_NAME, "")
+
+
+WebSessionId = Annotated[str, Depends(web_session_id)]
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def web_user(request: Request, db: DB, session_id: WebSessionId) -> User:
+    """The user of the session cookie. Without a live session: a browser asking for HTML is sent
+    to ``/login?next=<path>`` (303); any other caller gets 401."""
+    try:
+        return session_user(db, session_id=session_id)
+    except Unauthorized:
+        if _wants_html(request):
+            target = quote(request.url.path, safe="/")
+            raise HTTPException(status_code=303, detail="log in first",
+                                headers={"Location": f"/login?next={target}"}) from None
+        raise
+
+
+WebUser = Annotated[User, Depends(web_user)]
+
+
+def _same_origin(request: Request) -> bool:
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if origin is None:
+        # Browsers send Origin on every cross-site POST; its absence means an old browser on a
+        # same-site form, or a non-browser client: the CSRF token still has to match.
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+async def require_csrf(request: Request) -> None:
+    """For unsafe methods (POST, PUT, PATCH, DELETE): the request must come from our own origin
+    and carry the session's CSRF token in the ``X-CSRF-Token`` header or the ``csrf_token`` form
+    field; otherwise 403. Safe methods pass."""
+    if request.method in SAFE_METHODS:
+        return
+    if not _same_origin(request):
+        raise Forbidden("cross-origin request refused")
+    token = request.headers.get(CSRF_HEADER)
+    if token is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        value = (await request.form()).get(CSRF_FIELD)
+        token = value if isinstance(value, str) else None
+    check_csrf(request.cookies.get(COOKIE_NAME, ""), token)
+
+
+CsrfChecked = Depends(require_csrf)
+
+
+def set_session_cookie(response: Response, session_id: str) -> None:
+    """Put the session id in an HttpOnly, SameSite=Lax cookie (Secure when bolo is served over
+    https, as ``BOLO_PUBLIC_BASE_URL`` says)."""
+    secure = get_settings().public_base_url.startswith("https://")
+    response.set_cookie(COOKIE_NAME, session_id, max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+                        httponly=True, samesite="lax", secure=secure, path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    """Remove the session cookie from the browser (logout)."""
+    response.delete_cookie(COOKIE_NAME, path="/")

@@ -1,11 +1,11 @@
-"""Users and API tokens."""
+"""Users, API tokens, web sessions and login attempts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bolo.clock import now
@@ -24,6 +24,18 @@ class Role(StrEnum):
     VIEWER = "viewer"
 
 
+class Scope(StrEnum):
+    """What an API token may do, on top of (never beyond) its user's role.
+
+    ``FULL`` acts with the whole role of the user (the tokens of staff and services);
+    ``POST`` acts only for the token's post: read the alerts addressed to it, acknowledge them and
+    report sightings or searches for it.
+    """
+
+    FULL = "full"
+    POST = "post"
+
+
 class User(Base):
     """A person who works in bolo (staff, not a person of a case)."""
 
@@ -35,6 +47,12 @@ class User(Base):
     post_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    # argon2id encoded hash; None = this user cannot log in with a password (token only).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True, default=None)
+    # base32 TOTP secret; None = no second factor enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    # The last TOTP time step accepted: a code is never accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
 
 
 class ApiToken(Base):
@@ -48,3 +66,33 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    scope: Mapped[str] = mapped_column(String(16), default=Scope.FULL.value)
+    # For a POST-scoped token: the only post it may act for.
+    post_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, default=None)
+
+
+class WebSession(Base):
+    """A server-side browser session. The cookie holds a random secret; only its SHA-256 is here."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    # When the user last typed the password (and TOTP): approval needs a recent one.
+    reauth_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, default=None)
+
+
+class LoginAttempt(Base):
+    """One failed login, kept for the rate limit window only."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)

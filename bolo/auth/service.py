@@ -1,18 +1,30 @@
-"""Users and API tokens: create, look up, check roles."""
+"""Users and API tokens: create, look up, check roles, log in, revoke."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
-from bolo.auth.model import ApiToken, Role, User
-from bolo.errors import Conflict, Forbidden, NotFound, Unauthorized
+from bolo.auth.login import TooManyAttempts, authenticate, check_reauth
+from bolo.auth.model import ApiToken, Role, Scope, User
+from bolo.auth.passwords import check_password_policy, hash_password
+from bolo.auth.sessions import end_user_sessions
+from bolo.auth.totp import new_secret
+from bolo.clock import now
+from bolo.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 
 TOKEN_PREFIX = "bolo_"
+
+__all__ = [
+    "TOKEN_PREFIX", "TooManyAttempts", "authenticate", "check_reauth", "create_user",
+    "enroll_totp", "get_user", "issue_token", "require_role", "revoke_token", "set_password",
+    "token_for_secret", "user_by_name", "user_for_token",
+]
 
 
 def _sha256(text: str) -> str:
@@ -21,12 +33,14 @@ def _sha256(text: str) -> str:
 
 def create_user(
     session: Session, *, username: str, role: Role, post_id: str | None = None,
-    actor_id: str | None = None,
+    actor_id: str | None = None, password: str | None = None,
 ) -> User:
-    """Create a user with a role; usernames are unique."""
+    """Create a user with a role (and a password, when given); usernames are unique."""
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise Conflict(f"user {username!r} already exists")
     user = User(username=username, role=Role(role).value, post_id=post_id)
+    if password is not None:
+        user.password_hash = _checked_hash(password)
     session.add(user)
     session.flush()
     record(session, actor_id=actor_id, action="user.created", entity="user", entity_id=user.id,
@@ -34,24 +48,89 @@ def create_user(
     return user
 
 
-def issue_token(session: Session, *, user_id: str, label: str = "") -> str:
-    """Create an API token for a user and return it; only its hash is stored."""
-    if session.get(User, user_id) is None:
+def _checked_hash(password: str) -> str:
+    try:
+        check_password_policy(password)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return hash_password(password)
+
+
+def set_password(session: Session, *, user_id: str, password: str,
+                 actor_id: str | None = None) -> None:
+    """Set a user's password (argon2id hash) and end all the user's web sessions."""
+    user = get_user(session, user_id=user_id)
+    user.password_hash = _checked_hash(password)
+    end_user_sessions(session, user_id=user.id)
+    record(session, actor_id=actor_id or user.id, action="user.password_set", entity="user",
+           entity_id=user.id)
+
+
+def enroll_totp(session: Session, *, user_id: str, actor_id: str | None = None) -> str:
+    """Give a user a new TOTP secret and return it (show it once, as a QR code of
+    ``bolo.auth.totp.provisioning_uri``); from now on the user's logins need a code."""
+    user = get_user(session, user_id=user_id)
+    user.totp_secret = new_secret()
+    user.totp_last_step = None
+    record(session, actor_id=actor_id or user.id, action="user.totp_enrolled", entity="user",
+           entity_id=user.id)
+    return user.totp_secret
+
+
+def issue_token(
+    session: Session, *, user_id: str, label: str = "", scope: Scope = Scope.FULL,
+    post_id: str | None = None, expires_at: datetime | None = None,
+) -> str:
+    """Create an API token for a user and return it; only its hash is stored. A POST-scoped
+    token names the one post it acts for; its user must be a post officer or supervisor."""
+    user = session.get(User, user_id)
+    if user is None:
         raise NotFound(f"no user {user_id}")
+    scope = Scope(scope)
+    if scope == Scope.POST:
+        if post_id is None:
+            raise InvalidInput("a post token needs the post it acts for")
+        if user.role not in {Role.POST_OFFICER, Role.SUPERVISOR}:
+            raise InvalidInput("post tokens are for post officers and supervisors")
+    elif post_id is not None:
+        raise InvalidInput("only post tokens name a post")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user_id, token_sha256=_sha256(token), label=label))
+    row = ApiToken(user_id=user_id, token_sha256=_sha256(token), label=label[:128],
+                   scope=scope.value, post_id=post_id, expires_at=expires_at)
+    session.add(row)
     session.flush()
-    record(session, actor_id=user_id, action="token.issued", entity="user", entity_id=user_id)
+    record(session, actor_id=user_id, action="token.issued", entity="api_token", entity_id=row.id,
+           data={"scope": scope.value, "post_id": post_id})
     return token
 
 
-def user_for_token(session: Session, *, token: str) -> User:
-    """The active user a bearer token belongs to, or Unauthorized."""
+def revoke_token(session: Session, *, token_id: str, actor_id: str | None = None) -> None:
+    """Revoke a token at once; revoking twice is a Conflict."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    if row.revoked_at is not None:
+        raise Conflict("token already revoked")
+    row.revoked_at = now()
+    record(session, actor_id=actor_id, action="token.revoked", entity="api_token",
+           entity_id=row.id)
+
+
+def token_for_secret(session: Session, *, token: str) -> ApiToken:
+    """The live (not revoked, not expired) token row of a bearer secret, or Unauthorized."""
     row = session.execute(
         select(ApiToken).where(ApiToken.token_sha256 == _sha256(token))
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("invalid or revoked API token")
+    if row.expires_at is not None and row.expires_at <= now():
+        raise Unauthorized("expired API token")
+    return row
+
+
+def user_for_token(session: Session, *, token: str) -> User:
+    """The active user a live bearer token belongs to, or Unauthorized."""
+    row = token_for_secret(session, token=token)
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("the token's user is not active")
