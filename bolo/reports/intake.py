@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
@@ -116,10 +117,15 @@ class TipIn(_Located):
     contact: Line | None = Field(None, description="Optional phone or e-mail (personal data).")
 
     @model_validator(mode="after")
-    def _somewhere(self) -> TipIn:
-        if self.place is None and self.lat is None:
+    def _somewhere(self, info: ValidationInfo) -> TipIn:
+        # A photo may carry the position (EXIF GPS); the caller checks that once it is read.
+        with_photo = bool((info.context or {}).get("photo")) or self._has_photo()
+        if self.place is None and self.lat is None and not with_photo:
             raise ValueError("say where: a place name, a pick on the map, or lat and lon")
         return self
+
+    def _has_photo(self) -> bool:
+        return False
 
 
 class SightingIn(_Located):
@@ -180,3 +186,16 @@ def summary(problems: list[dict[str, str]]) -> str:
 def form_to_dict(fields: dict[str, Any]) -> dict[str, Any]:
     """Drop the empty strings an HTML form sends for fields left blank."""
     return {k: v for k, v in fields.items() if not (isinstance(v, str) and not v.strip())}
+
+
+MAX_PHOTO_BASE64 = 7_200_000
+
+
+class TipApiIn(TipIn):
+    """A tip through the JSON API; the optional photo comes base64-encoded."""
+
+    photo_base64: str | None = Field(None, max_length=MAX_PHOTO_BASE64,
+                                     description="JPEG, PNG or WebP, base64, at most 5 MiB.")
+
+    def _has_photo(self) -> bool:
+        return self.photo_base64 is not None

@@ -45,3 +45,4 @@ def post(session: Session, post_id: str, lat: float, lon: float,
     upsert_post(session, data=PostIn(id=post_id, kind=kind, name=post_id.title(), lat=lat,
                                      lon=lon, mode=Mode.ROAD), actor_id=None)
     return post_id
+

@@ -1,0 +1,158 @@
+"""HTTP plumbing of the public tip intake: client address, limited body, forms, pages, errors."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from bolo.cases.model import Case
+from bolo.reports import csrf
+from bolo.reports.config import tip_settings
+from bolo.reports.mapimage import pixel_to_lonlat
+from bolo.reports.photo import MAX_PHOTO_BYTES, PhotoError
+from bolo.store.db import session_scope
+
+_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                         autoescape=select_autoescape(["html"]))
+_FORM_FIELDS = 16
+_CASE_TTL_S = 10.0
+_cases: dict[str, tuple[bool, float]] = {}
+
+
+class BodyTooLarge(ValueError):
+    """The request body is larger than allowed (413)."""
+
+    status = 413
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the request body is larger than {limit} bytes")
+
+
+def client_of(request: Request) -> str:
+    """The client address: the peer, or the last untrusted X-Forwarded-For hop when the peer is
+    a trusted proxy (the bolo server behind nginx on the same machine)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = tip_settings().proxies()
+    forwarded = request.headers.get("x-forwarded-for")
+    if peer not in proxies or not forwarded:
+        return peer
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        if hop not in proxies:
+            return hop[:64]
+    return peer
+
+
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The request body, refusing (BodyTooLarge) as soon as more than ``limit`` bytes arrive."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # Starlette re-reads the cached body when parsing the form
+    return body
+
+
+async def parse_form(request: Request, body: bytes) -> tuple[dict[str, Any], bytes | None]:
+    """Form fields as strings, with the map click turned into lat/lon and the ``tz`` choice
+    appended to a zone-less ``seen_at``; plus the raw photo bytes, if one was sent."""
+    del body  # already cached on the request by read_limited
+    form = await request.form(max_files=1, max_fields=_FORM_FIELDS)
+    values: dict[str, Any] = {}
+    photo: bytes | None = None
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key != "photo":
+                values[key] = "(file)"
+                continue
+            photo = await value.read(MAX_PHOTO_BYTES + 1) or None
+            if photo is not None and len(photo) > MAX_PHOTO_BYTES:
+                raise PhotoError("photo is larger than 5 MiB", 413)
+        else:
+            values[key] = value
+    _map_click(values)
+    zone = str(values.pop("tz", "") or "")
+    seen = str(values.get("seen_at", "") or "")
+    if zone and len(seen) == 16:
+        values["seen_at"] = f"{seen}:00{zone}"
+    elif zone and len(seen) == 19:
+        values["seen_at"] = f"{seen}{zone}"
+    return values, photo
+
+
+def _map_click(values: dict[str, Any]) -> None:
+    x, y = values.pop("map.x", None), values.pop("map.y", None)
+    if x is None or y is None:
+        return
+    try:
+        lon, lat = pixel_to_lonlat(float(x), float(y))
+    except ValueError as exc:
+        raise PhotoError(str(exc)) from exc
+    values["lat"], values["lon"] = f"{lat:.5f}", f"{lon:.5f}"
+
+
+def known_case(case_id: str | None) -> bool:
+    """True when ``case_id`` is None or names a case (cached for a few seconds)."""
+    if case_id is None:
+        return True
+    cached = _cases.get(case_id)
+    if cached is not None and time.monotonic() - cached[1] < _CASE_TTL_S:
+        return cached[0]
+    with session_scope() as session:
+        found = session.execute(select(Case.id).where(Case.id == case_id)).first() is not None
+    if len(_cases) > 10_000:
+        _cases.clear()
+    _cases[case_id] = (found, time.monotonic())
+    return found
+
+
+def too_many(wait: float, *, html: bool = False) -> HTMLResponse | JSONResponse:
+    """429 with Retry-After (seconds)."""
+    headers = {"Retry-After": str(int(wait))}
+    message = f"too many tips right now: try again in {int(wait)} s"
+    if html:
+        return HTMLResponse(f"<!doctype html><title>Busy</title><p>{message}</p>", 429,
+                            headers=headers)
+    return JSONResponse({"detail": message}, 429, headers=headers)
+
+
+def json_error(status: int, message: str, extra: Any = None) -> JSONResponse:
+    """A 4xx JSON answer: ``{"detail": message}`` plus the field problems or first receipt."""
+    content: dict[str, Any] = {"detail": message}
+    if isinstance(extra, list):
+        content["problems"] = extra
+    elif isinstance(extra, str):
+        content["receipt"] = extra
+    return JSONResponse(content, status)
+
+
+def form_page(values: dict[str, Any], errors: list[dict[str, str]], status: int) -> HTMLResponse:
+    """The tip form (values re-filled, escaped) with a fresh CSRF token and cookie."""
+    token, nonce = csrf.issue()
+    html = _TEMPLATES.get_template("tip_form.html").render(
+        values=values, errors=errors, csrf_token=token)
+    response = HTMLResponse(html, status)
+    response.set_cookie(csrf.COOKIE, nonce, max_age=csrf.MAX_AGE_S, httponly=True,
+                        samesite="strict", path="/tips")
+    return response
+
+
+def receipt_page(row: dict[str, Any]) -> HTMLResponse:
+    """The thank-you page with the receipt number (201)."""
+    html = _TEMPLATES.get_template("tip_receipt.html").render(
+        receipt=row["receipt"], what=row["text"], where=row["place_resolved"],
+        case_id=row["case_id"])
+    return HTMLResponse(html, 201)

@@ -1,0 +1,48 @@
+"""Fixtures of the reports tests: an HTTP client on a migrated database, generous limits."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bolo.reports.public import reset_public_state
+
+# The test modules import their builders from reports_testlib beside this file.
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def make_app() -> object:
+    """The bolo app with the reports routers included (once, whether or not api.py has them)."""
+    from bolo.api import create_app
+    from bolo.reports.routes import public_router, router
+
+    app = create_app(timers=False)
+    present = {getattr(r, "path", "") for r in app.routes}
+    if "/api/v1/public/tips" not in present:
+        app.include_router(public_router)
+    if "/api/v1/reports" not in present:
+        app.include_router(router)
+    return app
+
+
+@pytest.fixture()
+def limits(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """High rate limits so ordinary tests never see 429 (a test may lower them first)."""
+    values = {"BOLO_TIPS_PER_CLIENT_BURST": "1000", "BOLO_TIPS_PER_CLIENT_PER_MINUTE": "6000"}
+    for key, value in values.items():
+        monkeypatch.setenv(key, value)
+    return values
+
+
+@pytest.fixture()
+def client(sqlite_engine: Engine, limits: dict[str, str]) -> Iterator[TestClient]:
+    """A TestClient on a fresh SQLite database."""
+    reset_public_state()
+    with TestClient(make_app()) as http:  # type: ignore[arg-type]
+        yield http
+    reset_public_state()
