@@ -13,9 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bolo.search.kernels import advance
 from bolo.search.particles import empty_events
-from bolo.search.pfilter import ARC_NOISE, DETOUR_SCALE, HIDE_MEAN_S, HIDE_RATE_PER_S
 from bolo.search.pfilter import ParticleFilter
 
 FloatArray = npt.NDArray[np.float64]
@@ -32,6 +30,7 @@ class Forecast:
     weights: FloatArray
     probability: FloatArray      # per post: probability to pass within the horizon
     eta: FloatArray              # per post: weighted mean first-pass time (nan if none)
+    rep: IntArray                # per post: representative slot of its (node, mode)
 
 
 def forecast(pf: ParticleFilter, horizon_s: float) -> Forecast:
@@ -41,28 +40,43 @@ def forecast(pf: ParticleFilter, horizon_s: float) -> Forecast:
     p = st.parts.copy()
     n_posts = len(net.posts)
     ev_slot, ev_time, ev_n = empty_events(pf.n)
-    advance(st.t, st.t + horizon_s, p.node, p.arc, p.rem, p.dur, p.dest, p.speed, p.hide_until,
-            p.start, p.done, p.rng, net.indptr, net.indices, net.arc_seconds, model.allowed,
-            net.arc_mode, pf.prior.dist, pf.prior.dest_nodes, model.watch, ev_slot, ev_time,
-            ev_n, HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, ARC_NOISE)
+    pf.move_particles(p, st.t, st.t + horizon_s, model.watch, (ev_slot, ev_time, ev_n))
     mask = ev_slot >= 0
     part = np.nonzero(mask)[0].astype(np.int64)
     slot = ev_slot[mask].astype(np.int64)
     time = ev_time[mask]
-    # Posts sharing a node and mode share one representative slot, and so their passes.
-    rep = model.post_rep
     order = np.lexsort((time, part, slot))
     part, slot, time = part[order], slot[order], time[order]
     first = np.ones(part.shape[0], dtype=bool)
     first[1:] = (slot[1:] != slot[:-1]) | (part[1:] != part[:-1])
-    part, slot, time = part[first], slot[first], time[first]
-    w = st.weights[part]
+    return _summarise(part[first], slot[first], time[first], st.weights, model.post_rep, n_posts)
+
+
+def _summarise(part: IntArray, slot: IntArray, time: FloatArray, weights: FloatArray,
+               rep: IntArray, n_posts: int) -> Forecast:
+    # Posts sharing a node and mode share one representative slot, and so their passes.
+    w = weights[part]
     mass = np.bincount(slot, weights=w, minlength=n_posts)
     tsum = np.bincount(slot, weights=w * time, minlength=n_posts)
-    prob = mass[rep]
     with np.errstate(invalid="ignore", divide="ignore"):
         eta = np.where(mass[rep] > 0, tsum[rep] / mass[rep], np.nan)
-    return Forecast(part, slot, time, st.weights, prob, eta)
+    prob = np.asarray(mass[rep], dtype=np.float64)
+    return Forecast(part, slot, time, weights, prob, np.asarray(eta, dtype=np.float64), rep)
+
+
+def forecast_within(fc: Forecast, t_end: float) -> Forecast:
+    """The same forecast cut to first passes before ``t_end`` seconds."""
+    keep = fc.time < t_end
+    n_posts = fc.probability.shape[0]
+    return _summarise(fc.particle[keep], fc.slot[keep], fc.time[keep], fc.weights, fc.rep,
+                      n_posts)
+
+
+def discounted_mass(fc: Forecast, n_posts: int, rep: IntArray, t_now: float,
+                    scale_s: float) -> FloatArray:
+    """Per post: probability mass passing it, each pass discounted by exp(-delay / scale_s)."""
+    w = fc.weights[fc.particle] * np.exp(-(fc.time - t_now) / max(scale_s, 1.0))
+    return np.asarray(np.bincount(fc.slot, weights=w, minlength=n_posts)[rep], dtype=np.float64)
 
 
 def greedy_order(fc: Forecast, n_posts: int, rep: IntArray, budget: int) -> list[int]:

@@ -28,6 +28,13 @@ def haversine_m(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike,
     return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0))), dtype=np.float64)
 
 
+def unit_xyz(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
+    """Unit-sphere coordinates (x, y, z) of WGS84 points, one row each (chord ~ radians)."""
+    la = np.radians(np.asarray(lat, dtype=np.float64))
+    lo = np.radians(np.asarray(lon, dtype=np.float64))
+    return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
+
+
 def bearing_deg(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike,
                 lon2: npt.ArrayLike) -> FloatArray:
     """Initial bearing in degrees [0, 360) from point 1 to point 2, element-wise."""

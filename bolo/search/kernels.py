@@ -95,6 +95,19 @@ def _choose_arc(
 
 
 @njit(cache=True, inline="always")
+def _draw(cdf: np.ndarray, r: float) -> int:
+    lo = 0
+    hi = cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if cdf[mid] < r:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, inline="always")
 def _record(i: int, slot: int, t: float, ev_slot: np.ndarray, ev_time: np.ndarray,
             ev_n: np.ndarray) -> None:
     n = ev_n[i]
@@ -111,9 +124,11 @@ def advance(
     dest: np.ndarray, speed: np.ndarray, hide_until: np.ndarray, start: np.ndarray,
     done: np.ndarray, rng: np.ndarray,
     indptr: np.ndarray, indices: np.ndarray, arc_sec: np.ndarray, allowed: np.ndarray,
-    arc_mode: np.ndarray, dist: np.ndarray, dest_node: np.ndarray, watch: np.ndarray,
+    arc_mode: np.ndarray, dist: np.ndarray, dest_node: np.ndarray, dest_exit: np.ndarray,
+    dest_cdf: np.ndarray, watch: np.ndarray,
     ev_slot: np.ndarray, ev_time: np.ndarray, ev_n: np.ndarray,
     hide_rate: float, hide_mean: float, detour_scale: float, arc_noise: float,
+    dwell_mean: float,
 ) -> None:
     """Move every particle from ``t_from`` to ``t_to`` (seconds) along the network.
 
@@ -122,7 +137,9 @@ def advance(
     and after each arc starts hiding with probability ``1 - exp(-hide_rate * arc seconds)`` for
     an exponential time of mean ``hide_mean`` seconds. Arriving at node v over an arc of mode m
     with ``watch[v, m] >= 0`` records (slot, time) in the particle's event buffer (a road
-    checkpoint does not see a train passing through the same town).
+    checkpoint does not see a train passing through the same town). Reaching an exit ends the
+    particle's journey; reaching a place inside the region starts a stay of mean ``dwell_mean``
+    seconds, after which a new destination is drawn from ``dest_cdf``.
     """
     n = node.shape[0]
     for i in prange(n):
@@ -147,8 +164,21 @@ def advance(
                 if slot >= 0:
                     _record(i, slot, t, ev_slot, ev_time, ev_n)
                 if v == dest_node[dest[i]]:
-                    done[i] = 1
-                    break
+                    if dest_exit[dest[i]] != 0:
+                        done[i] = 1
+                        break
+                    # Reached a place inside the region: stay a while, then pick a new goal.
+                    s, r1 = _next(s)
+                    s, r2 = _next(s)
+                    dest[i] = _draw(dest_cdf, r2)
+                    if dest_node[dest[i]] == v:
+                        done[i] = 1
+                        break
+                    hide_until[i] = t - dwell_mean * math.log(1.0 - r1)
+                    t = hide_until[i]
+                    if t >= t_to:
+                        break
+                    continue
                 s, r = _next(s)
                 if r < 1.0 - math.exp(-hide_rate * dur[i]):
                     s, r2 = _next(s)

@@ -71,7 +71,12 @@ class Prior:
     dest_nodes: IntArray
     dist: npt.NDArray[np.float32]
     weights: FloatArray               # with the hints
+    is_exit: npt.NDArray[np.uint8]
     hint_factors: list[tuple[str, FloatArray]]   # per hint: p_with / p_without per destination
+
+    def __post_init__(self) -> None:
+        self.cdf: FloatArray = np.cumsum(self.weights)
+        self.cdf[-1] = 1.0
 
 
 def build_prior(model: NetworkModel, case: Case, origin: int) -> Prior:
@@ -107,7 +112,9 @@ def build_prior(model: NetworkModel, case: Case, origin: int) -> Prior:
         ratio = np.where(old > 0, new / np.where(old > 0, old, 1.0), 1e6)
         factors.append((_hint_label(h), ratio))
         w = new
-    return Prior(dest_nodes=nodes, dist=dist, weights=w / w.sum(), hint_factors=factors)
+    is_exit = np.asarray([k == "exit" for k in kinds], dtype=np.uint8)
+    return Prior(dest_nodes=nodes, dist=dist, weights=w / w.sum(), is_exit=is_exit,
+                 hint_factors=factors)
 
 
 def _base_weights(kinds: list[str], to_dest: npt.NDArray[np.float32], nodes: IntArray,

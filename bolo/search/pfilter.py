@@ -9,23 +9,33 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from scipy.spatial import cKDTree
 
 from bolo.search.case import Case, Evidence, SearchReport, Sighting
-from bolo.search.geo import haversine_m
-from bolo.search.kernels import advance, nearest_node_index, positions, reseed_copies
-from bolo.search.kernels import systematic_indices
+from bolo.search.geo import EARTH_RADIUS_M, haversine_m
+from bolo.search.geo import unit_xyz as _unit_xyz
+from bolo.search.kernels import (
+    advance,
+    nearest_node_index,
+    positions,
+    reseed_copies,
+    systematic_indices,
+)
 from bolo.search.model import NetworkModel
 from bolo.search.particles import Particles, Prior, build_prior, empty_events, spawn
 
 HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)   # a hiding period every ~6 h of travel
 HIDE_MEAN_S = 2 * 3600.0
+DWELL_MEAN_S = 4 * 3600.0              # stay at a place inside the region before moving on
 DETOUR_SCALE = 0.15                    # softmax scale of route detours, relative to arc time
 ARC_NOISE = 0.15                       # log-normal noise of each arc's travel time
 UNEXPLAINED = 1e-3                     # kernel mass below which a sighting re-seeds particles
 MAX_CHECKPOINTS = 64
+BACKGROUND = 1e-6                      # total probability of the map's distance background
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -132,16 +142,23 @@ class ParticleFilter:
         for s in slots:
             self._watch[net.posts[s].node] = model.watch[net.posts[s].node]
         ev_slot, ev_time, ev_n = empty_events(self.n) if slots else self._no_events
-        advance(st.t, t, p.node, p.arc, p.rem, p.dur, p.dest, p.speed, p.hide_until, p.start,
-                p.done, p.rng, net.indptr, net.indices, net.arc_seconds, model.allowed,
-                net.arc_mode, self.prior.dist, self.prior.dest_nodes, self._watch,
-                ev_slot, ev_time, ev_n, HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, ARC_NOISE)
+        self.move_particles(p, st.t, t, self._watch, (ev_slot, ev_time, ev_n))
         for s in slots:
             self._watch[net.posts[s].node] = -1
         for i, flags in st.open_flags.items():
             s = int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
             flags |= (ev_slot == s).any(axis=1).astype(np.uint8)
         st.t = t
+
+    def move_particles(self, p: Particles, t0: float, t1: float,
+                       watch: npt.NDArray[np.int32], events: tuple[Any, Any, Any]) -> None:
+        """Run the motion kernel on ``p`` from t0 to t1 seconds, recording watched arrivals."""
+        net, model, prior = self.model.network, self.model, self.prior
+        advance(t0, t1, p.node, p.arc, p.rem, p.dur, p.dest, p.speed, p.hide_until, p.start,
+                p.done, p.rng, net.indptr, net.indices, net.arc_seconds, model.allowed,
+                net.arc_mode, prior.dist, prior.dest_nodes, prior.is_exit, prior.cdf, watch,
+                events[0], events[1], events[2], HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE,
+                ARC_NOISE, DWELL_MEAN_S)
 
     # ---- evidence ---------------------------------------------------------------------
     def _apply_sighting(self, i: int, ev: Sighting) -> None:
@@ -165,7 +182,7 @@ class ParticleFilter:
         st = self.state
         net = self.model.network
         node = int(nearest_node_index(net.node_lat, net.node_lon, ev.lat, ev.lon))
-        k = max(1, int(round(self.n * ev.credibility * 0.5)))
+        k = max(1, round(self.n * ev.credibility * 0.5))
         rng = np.random.default_rng([self.seed, 7, i, st.epoch])
         idx = np.sort(rng.choice(self.n, size=k, replace=False))
         fresh = spawn(self.prior, k, node, st.t, st.t, self.seed, 1000 + i * 31 + st.epoch)
@@ -181,10 +198,10 @@ class ParticleFilter:
         flags = self.state.open_flags.pop(i).astype(bool)
         pd = ev.detection_probability
         like = np.where(flags, pd, 1.0 - pd) if ev.found else np.where(flags, 1.0 - pd, 1.0)
-        label = ev.label or f"search at {ev.post_id} {ev.start:%H:%M}-{ev.end:%H:%M}"
-        self._weigh(i, like, label)
+        # All searches of one post share one attribution entry, keeping the state small.
+        self._weigh(i, like, ev.label or f"searches at {ev.post_id} found nothing", merge=True)
 
-    def _weigh(self, i: int, like: FloatArray, label: str) -> None:
+    def _weigh(self, i: int, like: FloatArray, label: str, merge: bool = False) -> None:
         st = self.state
         w = st.weights * like
         total = float(w.sum())
@@ -193,8 +210,12 @@ class ParticleFilter:
             w = st.weights.copy()
             total = float(w.sum())
         st.weights = w / total
-        st.factors.append((label, np.maximum(like, 1e-12) / max(float(np.dot(st.weights,
-                                                                          like)), 1e-12)))
+        factor = np.maximum(like, 1e-12) / max(float(np.dot(st.weights, like)), 1e-12)
+        same = [k for k, (lab, _) in enumerate(st.factors) if merge and lab == label]
+        if same:
+            st.factors[same[0]] = (label, st.factors[same[0]][1] * factor)
+        else:
+            st.factors.append((label, factor))
         st.applied.add(i)
         if 1.0 / float(np.sum(st.weights**2)) < self.n / 2:
             self._resample()
@@ -222,7 +243,15 @@ class ParticleFilter:
         on = p.arc >= 0
         half = on & (p.rem < 0.5 * p.dur)
         node[half] = net.indices[p.arc[half]]
-        return np.bincount(node, weights=st.weights, minlength=net.n_nodes)
+        mass = np.bincount(node, weights=st.weights, minlength=net.n_nodes)
+        # Nodes no particle reached still differ: nearer the cloud is likelier. A tiny
+        # background decaying with the distance to the nearest occupied node orders them.
+        occupied = np.flatnonzero(mass > 0)
+        xyz = _unit_xyz(net.node_lat, net.node_lon)
+        dist, _ = cKDTree(xyz[occupied]).query(xyz, k=1)
+        background = 1.0 / (1.0 + dist * EARTH_RADIUS_M / 1000.0)
+        mass = mass + BACKGROUND * background / background.sum()
+        return np.asarray(mass / mass.sum(), dtype=np.float64)
 
 
 def _copy_state(s: _State) -> _State:

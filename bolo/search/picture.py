@@ -20,14 +20,29 @@ import numpy.typing as npt
 
 from bolo.network.graph import Network
 from bolo.search.baselines import RadiusBaseline, ReachabilityBaseline
-from bolo.search.case import Case, CaseError, Evidence, SearchReport, Sighting, parse_case
-from bolo.search.case import parse_evidence, parse_time
-from bolo.search.forecast import evidence_effects, forecast, greedy_order
+from bolo.search.case import (
+    Case,
+    CaseError,
+    Evidence,
+    SearchReport,
+    Sighting,
+    parse_case,
+    parse_evidence,
+    parse_time,
+)
+from bolo.search.forecast import (
+    discounted_mass,
+    evidence_effects,
+    forecast,
+    forecast_within,
+    greedy_order,
+)
 from bolo.search.model import network_model
 from bolo.search.pfilter import ParticleFilter
 
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
+LOOKAHEAD_S = 4 * 3600.0
 
 
 class Strategy(StrEnum):
@@ -146,22 +161,27 @@ class SearchPicture:
                            dict[int, str]]:
         self._sync()
         if self._base is not None:
-            order, score, eta = self._base.order()
-            why = self._baseline_reasons(order[:budget]) if explain else {}
-            return [int(x) for x in order], score, eta, why
+            b_order, score, b_eta = self._base.order()
+            b_why = self._baseline_reasons(b_order[:budget]) if explain else {}
+            return [int(x) for x in b_order], score, b_eta, b_why
         assert self._pf is not None
         horizon = self.horizon_s if horizon_hours is None else horizon_hours * 3600.0
-        fc = forecast(self._pf, horizon)
+        # One forecast over a longer look-ahead: the first ``horizon`` seconds choose posts by
+        # coverage, the rest orders the posts coverage leaves over (by discounted mass).
+        look = max(horizon, LOOKAHEAD_S)
+        fc = forecast(self._pf, look)
+        t_now = self._pf.state.t
+        soon = forecast_within(fc, t_now + horizon)
         n_posts = len(self.network.posts)
         rep = self._rep()
-        chosen = greedy_order(fc, n_posts, rep, budget)
-        rest = self._fallback_order(fc.probability, chosen)
-        order = chosen + rest
+        chosen = greedy_order(soon, n_posts, rep, budget)
+        later = discounted_mass(fc, n_posts, rep, t_now, horizon)
+        order = chosen + self._fallback_order(later, chosen)
         why: dict[int, str] = {}
         if explain:
             for s in order[:budget]:
-                why[s] = self._particle_reason(fc, s, rep)
-        return order, fc.probability, fc.eta, why
+                why[s] = self._particle_reason(soon, s, rep, horizon)
+        return order, soon.probability, soon.eta, why
 
     def _rep(self) -> npt.NDArray[np.int64]:
         return self.model.post_rep
@@ -182,11 +202,12 @@ class SearchPicture:
         taken = set(chosen)
         return [int(s) for s in order if int(s) not in taken]
 
-    def _particle_reason(self, fc: Any, s: int, rep: npt.NDArray[np.int64]) -> str:
+    def _particle_reason(self, fc: Any, s: int, rep: npt.NDArray[np.int64],
+                         horizon: float) -> str:
         assert self._pf is not None
         p = float(fc.probability[s])
         eta = self._iso(float(fc.eta[s])) if p > 0 else None
-        text = f"P(pass within {fc_hours(self)}) = {p:.2f}"
+        text = f"P(pass within {horizon / 3600:g} h) = {p:.2f}"
         if eta:
             text += f", expected {eta}"
         effects = [e for e in evidence_effects(self._pf, fc, int(rep[s])) if abs(e[1]) >= 0.005]
@@ -216,8 +237,3 @@ class SearchPicture:
         mass = np.bincount(inv, weights=p)
         return {h3.int_to_str(int(np.uint64(k))): float(m)
                 for k, m in zip(keys.view(np.uint64), mass, strict=True) if m > 0}
-
-
-def fc_hours(picture: SearchPicture) -> str:
-    """The forecast horizon in words."""
-    return f"{picture.horizon_s / 3600.0:g} h"

@@ -51,3 +51,45 @@ def grid_network(n: int = 15, spacing_deg: float = 0.01, seconds: float = 60.0) 
     return Network(name="grid", node_lat=lat, node_lon=lon, indptr=indptr, indices=h,
                    arc_seconds=np.full(m, seconds), arc_metres=np.full(m, 1100.0),
                    arc_mode=np.zeros(m, dtype=np.uint8), posts=posts, exits=exits)
+
+
+def fork_network(arm: int = 20, seconds: float = 60.0) -> Network:
+    """A Y: a stem of ``arm`` nodes going north from node 0, then a west and an east branch of
+    ``arm`` nodes each, ending at exits "west" and "east". Posts "p_west" and "p_east" sit a
+    few nodes into each branch, "p_stem" on the stem."""
+    lat, lon = [], []
+    for i in range(arm):
+        lat.append(40.0 + 0.01 * i)
+        lon.append(10.0)
+    fork = arm - 1
+    west = list(range(arm, 2 * arm))
+    east = list(range(2 * arm, 3 * arm))
+    for i in range(arm):
+        lat.append(40.0 + 0.01 * fork + 0.007 * (i + 1))
+        lon.append(10.0 - 0.007 * (i + 1))
+    for i in range(arm):
+        lat.append(40.0 + 0.01 * fork + 0.007 * (i + 1))
+        lon.append(10.0 + 0.007 * (i + 1))
+    edges = [(i, i + 1) for i in range(arm - 1)]
+    for branch in (west, east):
+        edges.append((fork, branch[0]))
+        edges += [(branch[i], branch[i + 1]) for i in range(arm - 1)]
+    tails = np.asarray([a for a, b in edges] + [b for a, b in edges], dtype=np.int64)
+    heads = np.asarray([b for a, b in edges] + [a for a, b in edges], dtype=np.int64)
+    order = np.argsort(tails, kind="stable")
+    tails, heads = tails[order], heads[order]
+    n = 3 * arm
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tails, minlength=n), out=indptr[1:])
+    m = heads.shape[0]
+    la, lo = np.asarray(lat), np.asarray(lon)
+
+    def post(pid: str, node: int) -> NetworkPost:
+        return NetworkPost(pid, PostKind.CHECKPOINT, pid, float(la[node]), float(lo[node]),
+                           Mode.ROAD, node)
+
+    posts = [post("p_stem", arm // 2), post("p_west", west[3]), post("p_east", east[3])]
+    exits = [Exit("west", "border", "west", west[-1]), Exit("east", "border", "east", east[-1])]
+    return Network(name="fork", node_lat=la, node_lon=lo, indptr=indptr, indices=heads,
+                   arc_seconds=np.full(m, seconds), arc_metres=np.full(m, 1000.0),
+                   arc_mode=np.zeros(m, dtype=np.uint8), posts=posts, exits=exits)

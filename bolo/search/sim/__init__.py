@@ -1,0 +1,1 @@
+"""Simulated abductions with ground truth, and the comparison of search strategies on them."""

@@ -1,0 +1,122 @@
+"""The search picture's promises: evidence moves probability the right way, seeds repeat."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from search_testlib import fork_network, grid_network
+
+from bolo.search import CaseError, SearchPicture
+from bolo.search.geo import haversine_m
+
+T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
+
+
+def _case(lat: float, lon: float, **extra: Any) -> dict[str, Any]:
+    case: dict[str, Any] = {
+        "last_known": {"lat": lat, "lon": lon, "time_earliest": T0.isoformat(),
+                       "time_latest": (T0 + timedelta(minutes=30)).isoformat()},
+        "modes": ["road"],
+    }
+    case.update(extra)
+    return case
+
+
+def _branch_mass(pic: SearchPicture, arm: int = 20) -> tuple[float, float]:
+    p = pic.node_probability()
+    return float(p[arm:2 * arm].sum()), float(p[2 * arm:].sum())
+
+
+def test_search_that_found_nothing_moves_probability_away_from_that_post() -> None:
+    net = fork_network()
+    at = T0 + timedelta(hours=2)
+    search = {"kind": "search", "post_id": "p_east", "from": T0.isoformat(),
+              "to": at.isoformat(), "detection_probability": 0.9, "found": False}
+    base = SearchPicture(net, _case(40.0, 10.0), seed=3, particles=600)
+    base.advance(at)
+    told = SearchPicture(net, _case(40.0, 10.0), seed=3, particles=600)
+    told.observe(search)
+    told.advance(at)
+    west0, east0 = _branch_mass(base)
+    west1, east1 = _branch_mass(told)
+    assert east0 > 0.2 and west0 > 0.2      # symmetric prior: both branches are used
+    assert east1 < 0.5 * east0
+    assert west1 > west0
+
+
+def test_a_certain_sighting_concentrates_probability_there() -> None:
+    net = grid_network(n=25)
+    seen_at = T0 + timedelta(hours=1)
+    node = 3 * 25 + 20
+    lat, lon = float(net.node_lat[node]), float(net.node_lon[node])
+    pic = SearchPicture(net, _case(40.12, 10.12), seed=1, particles=800)
+    pic.advance(seen_at)
+    near = haversine_m(lat, lon, net.node_lat, net.node_lon) < 1500.0
+    before = float(pic.node_probability()[near].sum())
+    pic.observe({"kind": "sighting", "time": seen_at.isoformat(), "lat": lat, "lon": lon,
+                 "radius_m": 300.0, "credibility": 1.0})
+    pic.advance(seen_at)
+    after = float(pic.node_probability()[near].sum())
+    assert before < 0.3
+    assert after > 0.9
+
+
+def test_same_seed_same_picture_and_another_seed_another() -> None:
+    net = grid_network(n=20)
+    case = _case(40.1, 10.1, hints=[{"kind": "heading", "bearing_deg": 45, "weight": 0.6}])
+    at = T0 + timedelta(minutes=50)
+    pics = [SearchPicture(net, case, seed=s, particles=400) for s in (5, 5, 6)]
+    for p in pics:
+        p.observe({"kind": "sighting", "time": (T0 + timedelta(minutes=40)).isoformat(),
+                   "lat": 40.15, "lon": 10.15, "radius_m": 800, "credibility": 0.7})
+        p.advance(at)
+    a, b, c = (p.node_probability() for p in pics)
+    assert np.array_equal(a, b)
+    assert pics[0].rank(5) == pics[1].rank(5)
+    assert not np.array_equal(a, c)
+
+
+def test_late_evidence_gives_the_picture_of_evidence_known_in_time() -> None:
+    net = grid_network(n=20)
+    sighting = {"kind": "sighting", "time": (T0 + timedelta(minutes=40)).isoformat(),
+                "lat": 40.05, "lon": 10.15, "radius_m": 500, "credibility": 0.8}
+    early = SearchPicture(net, _case(40.1, 10.1), seed=2, particles=300)
+    early.observe(sighting)
+    early.advance(T0 + timedelta(minutes=90))
+    late = SearchPicture(net, _case(40.1, 10.1), seed=2, particles=300)
+    late.advance(T0 + timedelta(minutes=90))
+    late.observe(sighting)
+    late.advance(T0 + timedelta(minutes=90))
+    assert np.array_equal(early.node_probability(), late.node_probability())
+
+
+@pytest.mark.parametrize("strategy", ["particle", "reachability", "radius"])
+def test_rank_items_have_the_documented_shape(strategy: str) -> None:
+    net = grid_network(n=15)
+    pic = SearchPicture(net, _case(40.07, 10.07), strategy=strategy, particles=200)
+    pic.advance(T0 + timedelta(minutes=20))
+    ranked = pic.rank(4)
+    assert len(ranked) == 4
+    assert len({r["post_id"] for r in ranked}) == 4
+    for r in ranked:
+        assert set(r) == {"post_id", "probability", "eta", "reason"}
+        assert 0.0 <= r["probability"] <= 1.0
+        assert r["eta"] is None or datetime.fromisoformat(r["eta"]).tzinfo is not None
+        assert isinstance(r["reason"], str) and r["reason"]
+    assert abs(sum(pic.cell_probability().values()) - 1.0) < 1e-6
+
+
+def test_bad_input_is_refused_with_a_case_error() -> None:
+    net = grid_network(n=10)
+    with pytest.raises(CaseError):
+        SearchPicture(net, {"last_known": {"lat": 40, "lon": 10,
+                                           "time_earliest": "2026-03-31T08:00:00"}})
+    pic = SearchPicture(net, _case(40.05, 10.05), particles=50)
+    with pytest.raises(CaseError):
+        pic.observe({"kind": "search", "post_id": "nope", "from": T0.isoformat(),
+                     "to": T0.isoformat()})
+    with pytest.raises(CaseError):
+        SearchPicture(net, _case(40.05, 10.05), strategy="psychic")
