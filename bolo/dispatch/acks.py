@@ -40,7 +40,7 @@ def _stop_escalations(session: Session, *, alert_id: str, post_id: str) -> None:
         .where(Escalation.alert_id == alert_id, Escalation.post_id == post_id,
                Escalation.state == EscalationState.PENDING)
         .values(state=EscalationState.ACKNOWLEDGED, due_at=None, updated_at=when)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     # What was escalated to the supervisor on this post's behalf is no longer needed.
     session.execute(
@@ -48,7 +48,7 @@ def _stop_escalations(session: Session, *, alert_id: str, post_id: str) -> None:
         .where(Escalation.alert_id == alert_id, Escalation.origin_post_id == post_id,
                Escalation.state == EscalationState.PENDING)
         .values(state=EscalationState.STOPPED, due_at=None, updated_at=when)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     session.execute(
         update(Delivery)
@@ -58,7 +58,7 @@ def _stop_escalations(session: Session, *, alert_id: str, post_id: str) -> None:
                    Delivery.origin_post_id == post_id))
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.attempts == 0)
         .values(phase=Phase.STOPPED, last_error="stopped: acknowledged")
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
 
 
@@ -86,7 +86,7 @@ def acknowledge(
         .where(Delivery.version_id == version_id, Delivery.post_id == post_id,
                Delivery.acknowledged_at.is_(None))
         .values(acknowledged_at=when, acknowledged_by=name[:200])
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     _stop_escalations(session, alert_id=delivery.alert_id, post_id=post_id)
     session.flush()

@@ -44,12 +44,28 @@ async def connect(url: str) -> Any:
                               connect_timeout=5)
 
 
-async def ensure_stream(js: Any) -> None:
+@dataclass(frozen=True)
+class Names:
+    """Stream, subject and durable consumer names (tests and benchmarks use their own)."""
+
+    stream: str = STREAM
+    subject: str = SUBJECT
+    durable: str = DURABLE
+
+    @classmethod
+    def with_suffix(cls, suffix: str) -> Names:
+        """Names of a separate stream, e.g. for one benchmark run."""
+        return cls(f"{STREAM}_{suffix}", f"{SUBJECT}.{suffix}", f"{DURABLE}-{suffix}")
+
+
+async def ensure_stream(js: Any, names: Names | None = None) -> None:
     """Create the work-queue stream (file storage: messages survive a server restart)."""
-    config = StreamConfig(name=STREAM, subjects=[SUBJECT], retention=RetentionPolicy.WORK_QUEUE,
+    names = names or Names()
+    config = StreamConfig(name=names.stream, subjects=[names.subject],
+                          retention=RetentionPolicy.WORK_QUEUE,
                           storage=StorageType.FILE, duplicate_window=DUPLICATE_WINDOW_S)
     try:
-        await js.stream_info(STREAM)
+        await js.stream_info(names.stream)
     except nats.js.errors.NotFoundError:
         await js.add_stream(config)
 
@@ -94,6 +110,7 @@ class Relay:
     url: str
     settings: DispatchSettings = field(default_factory=dispatch_settings)
     requeue_after_s: float = 120.0
+    names: Names = field(default_factory=Names)
 
     def _pick(self) -> list[tuple[str, int, str]]:
         with session_scope(self.engine) as session:
@@ -114,7 +131,7 @@ class Relay:
         for start in range(0, len(picked), 500):
             chunk = picked[start : start + 500]
             await asyncio.gather(*(
-                js.publish(SUBJECT, json.dumps({"id": d, "attempt": a}).encode(),
+                js.publish(self.names.subject, json.dumps({"id": d, "attempt": a}).encode(),
                            headers={"Nats-Msg-Id": mid})
                 for d, a, mid in chunk
             ))
@@ -125,7 +142,7 @@ class Relay:
         """Relay until ``stop`` is set."""
         nc = await connect(self.url)
         js = nc.jetstream()
-        await ensure_stream(js)
+        await ensure_stream(js, self.names)
         loop = asyncio.get_running_loop()
         next_escalation = 0.0
         try:
@@ -159,6 +176,7 @@ class NatsWorker:
     builder: MessageBuilder = field(default_factory=MessageBuilder)
     ack_wait_s: float = 60.0
     fetchers: int = 4
+    names: Names = field(default_factory=Names)
 
     def _load(self, wanted: dict[str, int]) -> list[tuple[Delivery, Any]]:
         with session_scope(self.engine) as session:
@@ -196,24 +214,28 @@ class NatsWorker:
                 msgs = await sub.fetch(self.settings.batch, timeout=1.0)
             except TimeoutError:
                 continue
+            except nats.errors.ConnectionClosedError:
+                return
             except nats.errors.Error as exc:
                 log.warning("fetch failed (%r); retrying", exc)
                 await asyncio.sleep(0.5)
                 continue
             try:
                 await self.handle(msgs)
-            except nats.errors.Error as exc:
+            except Exception:
                 # Unacked messages come back after ack_wait; recorded attempts are skipped then.
-                log.warning("ack failed (%r); the batch will be redelivered", exc)
+                log.exception("batch failed; its messages will be redelivered")
+                await asyncio.sleep(0.5)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set."""
         nc = await connect(self.url)
         js = nc.jetstream()
-        await ensure_stream(js)
-        config = ConsumerConfig(durable_name=DURABLE, ack_wait=self.ack_wait_s,
+        await ensure_stream(js, self.names)
+        config = ConsumerConfig(durable_name=self.names.durable, ack_wait=self.ack_wait_s,
                                 max_ack_pending=20_000, max_waiting=512)
-        sub = await js.pull_subscribe(SUBJECT, durable=DURABLE, stream=STREAM, config=config)
+        sub = await js.pull_subscribe(self.names.subject, durable=self.names.durable,
+                                      stream=self.names.stream, config=config)
         try:
             await asyncio.gather(*(self._fetch_loop(sub, stop) for _ in range(self.fetchers)))
         finally:

@@ -48,14 +48,14 @@ def stop_earlier_versions(session: Session, *, alert_id: str, version_id: str) -
         .where(Delivery.phase != Phase.STOPPED)
         .where(Delivery.status.not_in([str(s) for s in FINAL_STATUSES]))
         .values(phase=Phase.STOPPED, last_error="stopped: alert cancelled")
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     session.execute(
         update(Escalation)
         .where(Escalation.alert_id == alert_id, Escalation.version_id != version_id)
         .where(Escalation.state == EscalationState.PENDING)
         .values(state=EscalationState.STOPPED, due_at=None, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -103,7 +103,7 @@ def record_attempts(
     stmt = (
         update(_T)
         .where(and_(_T.c.id == bindparam("_id"), _T.c.attempts < bindparam("_n"),
-                    _T.c.status.not_in([str(s) for s in FINAL_STATUSES])))
+                    *(_T.c.status != str(s) for s in FINAL_STATUSES)))
         .values({k: bindparam(k) for k in params[0] if not k.startswith("_")})
     )
     changed = session.connection().execute(stmt, params).rowcount
