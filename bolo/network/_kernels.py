@@ -62,15 +62,18 @@ def earliest_arrival_kernel(
     sources: IntArray,
     starts: FloatArray,
     limit: float,
-    targets: IntArray,
+    target_count: IntArray,
+    stop_count: int,
+    count_after: float,
     open_from: FloatArray,
     open_until: FloatArray,
 ) -> FloatArray:
-    """Earliest arrival (seconds) at every node; inf when unreachable, later than ``limit``,
-    or not settled before every target was (when ``targets`` is non-empty).
+    """Earliest arrival (seconds) at every node; inf when unreachable or later than ``limit``.
 
-    An arc with an infinite weight is closed. With non-empty ``open_from``/``open_until``
-    an arc can only be entered in [open_from, open_until]: a traveller waits for it to open.
+    Early stop: with a non-empty ``target_count`` (per node), the search stops once the settled
+    nodes reached after ``count_after`` add up to ``stop_count``; nodes not settled by then
+    read inf. An arc with an infinite weight is closed. With non-empty ``open_from``/
+    ``open_until`` an arc is entered only in [open_from, open_until], waiting for it to open.
     """
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
@@ -78,12 +81,8 @@ def earliest_arrival_kernel(
     heap_node = np.empty(n, dtype=np.int64)
     heap_key = np.empty(n, dtype=np.float64)
     windows = open_from.shape[0] > 0
-    is_target = np.zeros(n, dtype=np.bool_)
-    remaining = 0
-    for t in targets:
-        if not is_target[t]:
-            is_target[t] = True
-            remaining += 1
+    counting = target_count.shape[0] > 0
+    remaining = stop_count
     size = 0
     for j in range(sources.shape[0]):
         s = sources[j]
@@ -108,9 +107,9 @@ def earliest_arrival_kernel(
             heap_node[0] = heap_node[size]
             heap_key[0] = heap_key[size]
             _sift_down(heap_node, heap_key, pos, size)
-        if is_target[u]:
-            remaining -= 1
-            if remaining == 0:
+        if counting and du > count_after and target_count[u] > 0:
+            remaining -= target_count[u]
+            if remaining <= 0:
                 break
         for k in range(indptr[u], indptr[u + 1]):
             w = weights[k]
@@ -141,3 +140,48 @@ def earliest_arrival_kernel(
     for i in range(size):
         dist[heap_node[i]] = np.inf
     return dist
+
+
+@njit(cache=True, inline="always")
+def _mark(grid: np.ndarray, lat: float, lon: float, frame: FloatArray) -> None:
+    # frame = (x0, y0, cell, scale): x = lon * scale, in cells from (x0, y0)
+    ix = int((lon * frame[3] - frame[0]) / frame[2])
+    iy = int((lat - frame[1]) / frame[2])
+    if 0 <= iy < grid.shape[0] and 0 <= ix < grid.shape[1]:
+        grid[iy, ix] = True
+
+
+@njit(cache=True)
+def raster_reached_kernel(
+    indptr: IntArray,
+    indices: IntArray,
+    seconds: FloatArray,
+    node_lat: FloatArray,
+    node_lon: FloatArray,
+    geom_ptr: IntArray,
+    geom_lat: FloatArray,
+    geom_lon: FloatArray,
+    times: FloatArray,
+    limit: float,
+    frame: FloatArray,
+    grid: np.ndarray,
+) -> None:
+    """Mark the grid cells holding a reached node, a drawing point of an arc reached at both
+    ends, or the straight-line point where travel stops on a partly reached arc."""
+    n = indptr.shape[0] - 1
+    has_geom = geom_ptr.shape[0] > 0
+    for u in range(n):
+        tu = times[u]
+        if not tu <= limit:
+            continue
+        _mark(grid, node_lat[u], node_lon[u], frame)
+        for k in range(indptr[u], indptr[u + 1]):
+            v = indices[k]
+            if times[v] <= limit:
+                if has_geom:
+                    for g in range(geom_ptr[k], geom_ptr[k + 1]):
+                        _mark(grid, geom_lat[g], geom_lon[g], frame)
+            elif seconds[k] > 0 and seconds[k] < np.inf:
+                f = min(max((limit - tu) / seconds[k], 0.0), 1.0)
+                _mark(grid, node_lat[u] + f * (node_lat[v] - node_lat[u]),
+                      node_lon[u] + f * (node_lon[v] - node_lon[u]), frame)

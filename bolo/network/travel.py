@@ -96,10 +96,34 @@ def earliest_arrival(
         lo = np.full(network.n_arcs, -np.inf) if open_from is None else open_from
         hi = np.full(network.n_arcs, np.inf) if open_until is None else open_until
         windows = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
-    tgt = _EMPTY_I if targets is None else np.asarray(targets, dtype=np.int64).reshape(-1)
+    counts, stop = _EMPTY_I, 0
+    if targets is not None:
+        counts = np.zeros(network.n_nodes, dtype=np.int64)
+        counts[np.asarray(targets, dtype=np.int64).reshape(-1)] = 1
+        stop = int(counts.sum())
     limit = np.inf if limit_seconds is None else float(limit_seconds)
     return earliest_arrival_kernel(
-        network.indptr, network.indices, weights, src, starts, limit, tgt, *windows
+        network.indptr, network.indices, weights, src, starts, limit, counts, stop, -np.inf,
+        *windows,
+    )
+
+
+def run_kernel(
+    network: Network,
+    sources: IntArray,
+    starts: FloatArray,
+    *,
+    weights: FloatArray,
+    limit: float,
+    target_count: IntArray,
+    stop_count: int,
+    count_after: float,
+) -> FloatArray:
+    """Low-level access to the Dijkstra kernel for callers that stop on their own criterion
+    (see bolo.network._kernels.earliest_arrival_kernel)."""
+    return earliest_arrival_kernel(
+        network.indptr, network.indices, weights, sources, starts, limit, target_count,
+        stop_count, count_after, _EMPTY_F, _EMPTY_F,
     )
 
 
