@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from bolo.errors import BoloError
+from bolo.settings import get_settings
 from bolo.store.db import session_scope
 
 log = structlog.get_logger(__name__)
@@ -64,13 +65,18 @@ def create_app(*, timers: bool = True) -> FastAPI:
     from bolo.auth.routes import router as users
     from bolo.cases.routes import router as cases
     from bolo.posts.routes import router as posts
+    from bolo.reports.public import public_router as public_tips
+    from bolo.reports.routes import router as reports
 
     app = FastAPI(title="bolo", version="0.1.0", lifespan=_lifespan,
                   description="Be on the lookout: child-abduction emergency alerting.")
     app.state.timers = timers
+    from bolo.security.middleware import install as install_security
+
+    install_security(app, hsts=get_settings().public_base_url.startswith("https://"))
     app.add_exception_handler(BoloError, _bolo_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    for router in (users, cases, alerts, posts, audit, public_alerts):
+    for router in (users, cases, alerts, posts, reports, audit, public_alerts, public_tips):
         app.include_router(router)
 
     @app.get("/healthz", tags=["public"])

@@ -77,14 +77,24 @@ def demo(
         serve(port=port)
 
 
-def _mount_optional() -> None:
-    """Mount the sub-apps of domains that bring their own CLI."""
+def _mount_domains() -> None:
+    """Mount the sub-apps that the pure-core and dissemination domains bring."""
     from bolo.cap.cli import app as cap_app
+    from bolo.dispatch.cli import app as dispatch_app
+    from bolo.reports.cli import app as report_app
+    from bolo.search.cli import app as search_app
+    from bolo.search.cli import simulate_command
 
     app.add_typer(cap_app, name="cap")
+    app.add_typer(search_app, name="search")
+    app.add_typer(report_app, name="report")
+    app.command("simulate", help="Compare search strategies on simulated abductions.")(
+        simulate_command)
+    # `bolo dispatcher`, `bolo relay`, `bolo post-receiver` are top-level commands.
+    app.registered_commands.extend(dispatch_app.registered_commands)
 
 
-_mount_optional()
+_mount_domains()
 
 
 def main() -> None:
