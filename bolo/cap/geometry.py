@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import shapely
-from shapely.geometry import Polygon
 
 from bolo.cap.model import Area, Circle
 
@@ -29,8 +29,11 @@ def polygon_errors(points: list[tuple[float, float]], where: str) -> list[str]:
         errors.append(f"{where}: polygon not closed (first point differs from last)")
     if errors:
         return errors
-    reason = shapely.is_valid_reason(Polygon([(lon, lat) for lat, lon in points]))
-    if reason != "Valid Geometry":
+    ring = np.asarray(points, dtype=np.float64)[:, ::-1]  # GEOS wants x, y = lon, lat
+    if shapely.is_simple(shapely.linearrings(ring)):
+        return errors
+    reason = str(shapely.is_valid_reason(shapely.polygons(ring)))
+    if reason:
         match = _REASON_AT.match(reason)
         if match:  # GEOS reports x y (lon lat); CAP people read lat,lon
             reason = f"{match['what'].strip().lower()} at {match['y']},{match['x']}"

@@ -46,12 +46,27 @@ def cap_version(root: etree._Element) -> str:
     raise CapRefused(f"not a CAP alert: root element is {tag!r}")
 
 
+_NAMES = str.split(
+    "identifier sender sent status msgType password source scope restriction addresses code note "
+    "references incidents info language category event responseType urgency severity certainty "
+    "audience eventCode effective onset expires senderName headline description instruction web "
+    "contact parameter resource area valueName value resourceDesc mimeType size uri derefUri "
+    "digest areaDesc polygon circle geocode altitude ceiling"
+)
+# Full tag -> local name for every CAP element of every version: one dict lookup per child.
+_LOCAL = {"{" + ns + "}": {"{" + ns + "}" + name: name for name in _NAMES} for ns in VERSIONS}
+
+
 def _children(element: etree._Element, prefix: str) -> Children:
     found: Children = {}
+    local = _LOCAL[prefix]
     for child in element:
-        tag = child.tag
-        if isinstance(tag, str) and tag.startswith(prefix):
-            found.setdefault(tag[len(prefix) :], []).append(child)
+        name = local.get(child.tag)
+        if name is not None:
+            if name in found:
+                found[name].append(child)
+            else:
+                found[name] = [child]
     return found
 
 
@@ -98,9 +113,21 @@ def _pairs(children: Children, name: str, prefix: str, version: str) -> list[Val
             left, _, right = _text(element).partition("=")
             pairs.append(ValuePair(name=left.strip(), value=right.strip()))
             continue
-        inner = _children(element, prefix)
-        pairs.append(ValuePair(name=_required(inner, "valueName"), value=_required(inner, "value")))
+        name: str | None = None
+        value: str | None = None
+        for child in element:  # a plain loop: pairs are the bulk of large messages
+            if child.tag == prefix + "valueName":
+                name = child.text or ""
+            elif child.tag == prefix + "value":
+                value = child.text or ""
+        if name is None or value is None:
+            raise CapRefused(f"{_local_name(element)} without valueName and value")
+        pairs.append(ValuePair(name=name, value=value))
     return pairs
+
+
+def _local_name(element: etree._Element) -> str:
+    return str(element.tag).rpartition("}")[2]
 
 
 def split_list(text: str) -> list[str]:
@@ -143,6 +170,15 @@ def parse_references(text: str, version: str = "1.2") -> list[Reference]:
 
 def parse_polygon(text: str) -> list[tuple[float, float]]:
     """Parse a polygon: whitespace-separated `lat,lon` pairs (WGS84 degrees)."""
+    tokens = text.split()
+    flat = ",".join(tokens).split(",")
+    if len(flat) == 2 * len(tokens) and "_" not in text:
+        try:
+            numbers = [float(x) for x in flat]
+        except ValueError:
+            numbers = []  # the careful path below names the bad point
+        if numbers and all(map(math.isfinite, numbers)):
+            return list(zip(numbers[0::2], numbers[1::2], strict=True))
     points = []
     for item in text.split():
         parts = item.split(",")

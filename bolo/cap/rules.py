@@ -136,9 +136,11 @@ def info_findings(alert: Alert, info: Info, where: str) -> Findings:
 
 def raw_references(root: etree._Element) -> str | None:
     """The text of the `references` element as written (None when absent)."""
-    namespace = root.tag[1:].partition("}")[0] if isinstance(root.tag, str) else ""
-    element = root.find("{" + namespace + "}references")
-    return None if element is None else (element.text or "")
+    wanted = root.tag[: root.tag.index("}") + 1] + "references"
+    for child in root:  # a plain loop: lxml's find() parses its path in Python each call
+        if child.tag == wanted:
+            return child.text or ""
+    return None
 
 
 def alert_findings(alert: Alert, root: etree._Element, version: str) -> Findings:

@@ -6,6 +6,7 @@ Everything refused raises `CapRefused` with a reason naming the cause (`DTD forb
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import Any
@@ -18,9 +19,10 @@ DEFAULT_MAX_BYTES = 1_048_576
 DEFAULT_MAX_DEPTH = 32
 
 # A DOCTYPE (and so any DTD or entity declaration) can only appear in the prolog, before the root
-# element; looking for it in the raw bytes lets us refuse before libxml2 sees the document.
-_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
-_ENTITY = re.compile(rb"<!ENTITY", re.IGNORECASE)
+# element; looking for it in the raw bytes lets us refuse before libxml2 sees the document. The
+# parser flags, the refusing resolver and the check of the parsed tree stay as further layers.
+# XML 1.0 §2.8: prolog ::= XMLDecl? Misc* (doctypedecl Misc*)?; Misc ::= Comment | PI | S.
+_MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _ENCODING_DECL = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*(['\"])[^'\"]*\2", re.DOTALL)
 
 _local = threading.local()
@@ -71,14 +73,22 @@ def _to_utf8(data: bytes) -> bytes:
     return data
 
 
+@functools.lru_cache(maxsize=8)
+def _deeper_than(max_depth: int) -> etree.XPath:
+    # An element exists at depth max_depth + 1 (evaluated in C, ~40 us on a 10 kB message).
+    return etree.XPath("boolean(/" + "*/" * max_depth + "*)")
+
+
 def _depth_exceeds(root: etree._Element, max_depth: int) -> bool:
-    stack = [(root, 1)]
-    while stack:
-        element, depth = stack.pop()
-        if depth > max_depth:
-            return True
-        stack.extend((child, depth + 1) for child in element)
-    return False
+    return bool(_deeper_than(max_depth)(root))
+
+
+def _has_doctype(data: bytes) -> bool:
+    """True when the prolog (XML declaration, comments, PIs, space) is followed by a DOCTYPE,
+    the only place XML allows one."""
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    end = _MISC.match(data, start).end()  # type: ignore[union-attr]
+    return data[end : end + 9].upper() == b"<!DOCTYPE"
 
 
 def parse_xml(
@@ -97,10 +107,8 @@ def parse_xml(
     if not data.strip():
         raise CapRefused("empty document")
     data = _to_utf8(bytes(data))
-    if _DOCTYPE.search(data):
+    if _has_doctype(data):
         raise CapRefused("DTD forbidden")
-    if _ENTITY.search(data):
-        raise CapRefused("entity declarations forbidden")
     try:
         root = etree.fromstring(data, parser=_parser())
     except CapRefused:

@@ -97,3 +97,18 @@ def test_cap11_and_cap10_messages_decode() -> None:
     assert alert.infos[0].areas[0].geocodes[0].value == "006109"
     assert alert.sent == SENT.replace(year=2003, month=6, day=17, hour=14, minute=57,
                                       tzinfo=timezone(-timedelta(hours=7)))
+
+
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        b"<!-- <a --><!DOCTYPE alert [<!ENTITY e SYSTEM 'file:///etc/hostname'>]>",
+        b"<?xml version='1.0'?>\n<?pi <a?>\n<!-- c --> <!DOCTYPE alert "
+        b"[<!ENTITY % p SYSTEM 'file:///etc/hostname'> %p;]>",
+        b"\xef\xbb\xbf<!DOCTYPE alert>",
+    ],
+)
+def test_doctype_hidden_behind_comments_or_pis_is_refused(prolog: bytes) -> None:
+    with pytest.raises(CapRefused) as refused:
+        decode(prolog + b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'>&e;</alert>")
+    assert refused.value.reason == "DTD forbidden"
