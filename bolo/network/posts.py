@@ -1,0 +1,89 @@
+"""Posts from a CSV file, snapped to the network: a pure reader for ``bolo post import``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from bolo.network.errors import NetworkImportError, PointTooFar
+from bolo.network.graph import Mode, Network, NetworkPost, PostKind
+from bolo.network.travel import nearest_node
+
+REQUIRED_COLUMNS = ("id", "kind", "lat", "lon")
+OPTIONAL_COLUMNS = ("name", "mode")
+DEFAULT_MAX_SNAP_METRES = 2000.0
+
+
+def default_mode(network: Network, kind: PostKind) -> Mode:
+    """The mode a post of ``kind`` watches: rail for stations when the network has rail."""
+    if kind is PostKind.STATION and network.node_has_mode(Mode.RAIL).any():
+        return Mode.RAIL
+    return Mode.ROAD if network.node_has_mode(Mode.ROAD).any() else Mode.RAIL
+
+
+def _parse_row(row: dict[str, str], network: Network, max_metres: float) -> NetworkPost:
+    post_id = (row.get("id") or "").strip()
+    if not post_id:
+        raise ValueError("empty id")
+    try:
+        kind = PostKind((row.get("kind") or "").strip())
+    except ValueError:
+        raise ValueError(f"unknown kind {row.get('kind')!r} "
+                         f"(one of {', '.join(k.value for k in PostKind)})") from None
+    try:
+        lat, lon = float(row["lat"]), float(row["lon"])
+    except (TypeError, ValueError):
+        raise ValueError(f"lat/lon not numbers: {row.get('lat')!r}, {row.get('lon')!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"lat/lon out of range: {lat}, {lon}")
+    mode_text = (row.get("mode") or "").strip()
+    try:
+        mode = Mode(mode_text) if mode_text else default_mode(network, kind)
+    except ValueError:
+        raise ValueError(f"unknown mode {mode_text!r}") from None
+    try:
+        node, _ = nearest_node(network, lat, lon, mode=mode, max_metres=max_metres)
+    except PointTooFar as exc:
+        raise ValueError(str(exc)) from None
+    name = (row.get("name") or "").strip() or post_id
+    return NetworkPost(post_id, kind, name, lat, lon, mode, node)
+
+
+def read_posts_csv(
+    path: Path, network: Network, *, max_snap_metres: float = DEFAULT_MAX_SNAP_METRES
+) -> list[NetworkPost]:
+    """Read posts (columns id, kind, lat, lon; optional name, mode) and snap each to the nearest
+    node of its mode within ``max_snap_metres``. All or nothing: any bad row raises
+    NetworkImportError naming every bad line, and no post is returned."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            columns = [c.strip() for c in (reader.fieldnames or [])]
+            missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+            if missing:
+                raise NetworkImportError(
+                    f"{path}: missing column(s) {', '.join(missing)}; "
+                    f"required: {', '.join(REQUIRED_COLUMNS)}")
+            rows = [{(k or "").strip(): v for k, v in r.items()} for r in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise NetworkImportError(f"{path}: cannot read CSV ({exc})") from exc
+    posts: list[NetworkPost] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for line, row in enumerate(rows, start=2):
+        try:
+            post = _parse_row(row, network, max_snap_metres)
+        except ValueError as exc:
+            errors.append(f"line {line}: {exc}")
+            continue
+        if post.post_id in seen:
+            errors.append(f"line {line}: duplicate id {post.post_id!r}")
+        seen.add(post.post_id)
+        posts.append(post)
+    if errors:
+        shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10
+                                          else "")
+        raise NetworkImportError(f"{path}: {len(errors)} bad row(s): {shown}")
+    if not posts:
+        raise NetworkImportError(f"{path}: no posts")
+    return posts
