@@ -113,16 +113,17 @@ def _pairs(children: Children, name: str, prefix: str, version: str) -> list[Val
             left, _, right = _text(element).partition("=")
             pairs.append(ValuePair(name=left.strip(), value=right.strip()))
             continue
-        name: str | None = None
+        label: str | None = None
         value: str | None = None
+        name_tag, value_tag = prefix + "valueName", prefix + "value"
         for child in element:  # a plain loop: pairs are the bulk of large messages
-            if child.tag == prefix + "valueName":
-                name = child.text or ""
-            elif child.tag == prefix + "value":
+            if child.tag == name_tag:
+                label = child.text or ""
+            elif child.tag == value_tag:
                 value = child.text or ""
-        if name is None or value is None:
+        if label is None or value is None:
             raise CapRefused(f"{_local_name(element)} without valueName and value")
-        pairs.append(ValuePair(name=name, value=value))
+        pairs.append(ValuePair(name=label, value=value))
     return pairs
 
 
