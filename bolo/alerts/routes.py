@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,12 +18,17 @@ from bolo.alerts.schemas import (
     CancelRequest,
     VersionOut,
 )
-from bolo.auth.deps import DB, CurrentUser
+from bolo.auth.deps import DB, CurrentUser, allow
+from bolo.auth.login import require_second_factor
 from bolo.auth.model import Role
 from bolo.auth.service import require_role
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+DRAFT = [allow(*service.DRAFTERS)]
+APPROVE = [allow(*service.APPROVERS)]
+CANCEL = [allow(*service.DRAFTERS, *service.APPROVERS)]
+READ = [allow(*READERS)]
 CAP_XML = "application/cap+xml"
 
 
@@ -33,7 +40,8 @@ def alert_out(db: Session, alert: Alert) -> AlertOut:
                     versions=[VersionOut.model_validate(v) for v in versions])
 
 
-@router.post("/cases/{case_id}/alerts", response_model=VersionOut, status_code=201)
+@router.post("/cases/{case_id}/alerts", response_model=VersionOut, status_code=201,
+             dependencies=DRAFT)
 def draft(case_id: str, body: AlertDraft, db: DB, user: CurrentUser) -> VersionOut:
     """Draft a new alert for a case (its first version)."""
     version = service.draft_alert(db, case_id=case_id, data=body, author=user)
@@ -41,7 +49,7 @@ def draft(case_id: str, body: AlertDraft, db: DB, user: CurrentUser) -> VersionO
     return VersionOut.model_validate(version)
 
 
-@router.get("/alerts", response_model=list[AlertOut])
+@router.get("/alerts", response_model=list[AlertOut], dependencies=READ)
 def list_alerts(db: DB, user: CurrentUser, case_id: str | None = None) -> list[AlertOut]:
     """Alerts, newest first, optionally of one case."""
     require_role(user, *READERS)
@@ -51,14 +59,14 @@ def list_alerts(db: DB, user: CurrentUser, case_id: str | None = None) -> list[A
     return [alert_out(db, a) for a in db.execute(stmt).scalars()]
 
 
-@router.get("/alerts/{alert_id}", response_model=AlertOut)
+@router.get("/alerts/{alert_id}", response_model=AlertOut, dependencies=READ)
 def get_alert(alert_id: str, db: DB, user: CurrentUser) -> AlertOut:
     """One alert with its versions."""
     require_role(user, *READERS)
     return alert_out(db, service.get_alert(db, alert_id=alert_id))
 
 
-@router.get("/alert-versions/{version_id}/cap", response_class=Response)
+@router.get("/alert-versions/{version_id}/cap", response_class=Response, dependencies=READ)
 def version_cap(version_id: str, db: DB, user: CurrentUser) -> Response:
     """The exact CAP XML of a version (what an approver reviews and approves)."""
     require_role(user, *READERS)
@@ -67,7 +75,7 @@ def version_cap(version_id: str, db: DB, user: CurrentUser) -> Response:
                     headers={"X-Content-SHA256": version.sha256})
 
 
-@router.put("/alert-versions/{version_id}", response_model=VersionOut)
+@router.put("/alert-versions/{version_id}", response_model=VersionOut, dependencies=DRAFT)
 def edit(version_id: str, body: AlertContent, db: DB, user: CurrentUser) -> VersionOut:
     """Replace a draft's content (voids any approval)."""
     version = service.edit_version(db, version_id=version_id, content=body, author=user)
@@ -75,7 +83,8 @@ def edit(version_id: str, body: AlertContent, db: DB, user: CurrentUser) -> Vers
     return VersionOut.model_validate(version)
 
 
-@router.post("/alert-versions/{version_id}/submit", response_model=VersionOut)
+@router.post("/alert-versions/{version_id}/submit", response_model=VersionOut,
+             dependencies=DRAFT)
 def submit(version_id: str, db: DB, user: CurrentUser) -> VersionOut:
     """Ask for approval."""
     version = service.submit_for_approval(db, version_id=version_id, author=user)
@@ -83,15 +92,20 @@ def submit(version_id: str, db: DB, user: CurrentUser) -> VersionOut:
     return VersionOut.model_validate(version)
 
 
-@router.post("/alert-versions/{version_id}/approve", response_model=VersionOut)
-def approve(version_id: str, body: Approval, db: DB, user: CurrentUser) -> VersionOut:
-    """Approve the content with this SHA-256 and issue it (a second person for live alerts)."""
+@router.post("/alert-versions/{version_id}/approve", response_model=VersionOut,
+             dependencies=APPROVE)
+def approve(version_id: str, body: Approval, db: DB, user: CurrentUser,
+            x_bolo_totp: Annotated[str | None, Header()] = None) -> VersionOut:
+    """Approve the content with this SHA-256 and issue it (a second person for live alerts).
+    An approver who enrolled TOTP sends a fresh code in the ``X-Bolo-TOTP`` header."""
+    require_second_factor(db, user=user, totp_code=x_bolo_totp)
     version = service.approve(db, version_id=version_id, sha256=body.sha256, approver=user)
     db.commit()
     return VersionOut.model_validate(version)
 
 
-@router.post("/alerts/{alert_id}/updates", response_model=VersionOut, status_code=201)
+@router.post("/alerts/{alert_id}/updates", response_model=VersionOut, status_code=201,
+             dependencies=DRAFT)
 def update(alert_id: str, body: AlertContent, db: DB, user: CurrentUser) -> VersionOut:
     """Draft an Update of an active alert."""
     version = service.update_alert(db, alert_id=alert_id, content=body, author=user)
@@ -99,7 +113,7 @@ def update(alert_id: str, body: AlertContent, db: DB, user: CurrentUser) -> Vers
     return VersionOut.model_validate(version)
 
 
-@router.post("/alerts/{alert_id}/cancel", response_model=AlertOut)
+@router.post("/alerts/{alert_id}/cancel", response_model=AlertOut, dependencies=CANCEL)
 def cancel(alert_id: str, body: CancelRequest, db: DB, user: CurrentUser) -> AlertOut:
     """Cancel in one step: a CAP Cancel to everyone who received any version."""
     alert = ending.cancel_alert(db, alert_id=alert_id, reason=body.reason, actor=user)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from bolo.audit.service import verify
-from bolo.auth.deps import DB, CurrentUser
+from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role
 from bolo.auth.service import require_role
 
@@ -22,7 +22,8 @@ class VerifyOut(BaseModel):
     reason: str
 
 
-@router.get("/verify", response_model=VerifyOut)
+@router.get("/verify", response_model=VerifyOut,
+            dependencies=[allow(Role.SUPERVISOR, Role.COORDINATOR)])
 def verify_chain(db: DB, user: CurrentUser) -> VerifyOut:
     """Walk every link of the audit chain."""
     require_role(user, Role.SUPERVISOR, Role.COORDINATOR)

@@ -4,15 +4,15 @@ session) and CSRF protection for web forms."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Header, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
-from bolo.auth.model import User
+from bolo.auth.model import Role, User
 from bolo.auth.scopes import check_token_route
-from bolo.auth.service import token_for_secret, user_for_token
+from bolo.auth.service import require_role, token_for_secret, user_for_token
 from bolo.auth.sessions import (
     ABSOLUTE_TIMEOUT,
     COOKIE_NAME,
@@ -121,3 +121,15 @@ def set_session_cookie(response: Response, session_id: str) -> None:
 def clear_session_cookie(response: Response) -> None:
     """Remove the session cookie from the browser (logout)."""
     response.delete_cookie(COOKIE_NAME, path="/")
+
+
+def allow(*roles: Role) -> Any:
+    """A route dependency (``dependencies=[allow(Role.COORDINATOR)]``): the bearer token's user
+    must have one of ``roles`` (admins pass). It runs before the body is validated, so a caller
+    without the role learns nothing about the route's input."""
+
+    def _check(user: CurrentUser) -> None:
+        require_role(user, *roles)
+
+    _check.__name__ = "allow_" + "_".join(r.value for r in roles)
+    return Depends(_check)

@@ -100,3 +100,17 @@ def forget_old_attempts(session: Session) -> int:
     """Delete failed-login rows older than the window; return how many went."""
     result = session.execute(delete(LoginAttempt).where(LoginAttempt.at < now() - WINDOW))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def require_second_factor(session: Session, *, user: User, totp_code: str | None) -> None:
+    """Before an approval by API token: a user who enrolled TOTP must send a fresh code (a stolen
+    token alone cannot approve); users without TOTP pass. Failures count toward the login
+    rate limit; Unauthorized or TooManyAttempts otherwise."""
+    if user.totp_secret is None:
+        return
+    by_name, _ = _failures(session, username=user.username, client="")
+    if by_name >= MAX_FAILURES_PER_USERNAME:
+        raise TooManyAttempts("too many failed attempts; wait 15 minutes and try again")
+    if not _second_factor_ok(user, totp_code):
+        _note_failure(session, username=user.username, client="")
+        raise Unauthorized("approving needs a fresh one-time code (header X-Bolo-TOTP)")

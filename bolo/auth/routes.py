@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from bolo.auth.deps import DB, CurrentUser
-from bolo.auth.model import Role
-from bolo.auth.service import create_user, issue_token, require_role
+from bolo.auth.deps import DB, CurrentUser, allow
+from bolo.auth.model import Role, Scope
+from bolo.auth.service import create_user, issue_token, require_role, revoke_token
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
+ADMIN = [allow(Role.ADMIN)]
 
 
 class UserIn(BaseModel):
@@ -31,6 +32,14 @@ class UserOut(BaseModel):
     post_id: str | None
 
 
+class TokenIn(BaseModel):
+    """What a new token may do: ``full`` (the user's role) or ``post`` (one post only)."""
+
+    model_config = ConfigDict(extra="forbid")
+    scope: Scope = Scope.FULL
+    post_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
 class TokenOut(BaseModel):
     """A new API token: shown once."""
 
@@ -43,7 +52,7 @@ def me(user: CurrentUser) -> UserOut:
     return UserOut.model_validate(user)
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post("/users", response_model=UserOut, status_code=201, dependencies=ADMIN)
 def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
     """Create a user (admins only)."""
     require_role(user, Role.ADMIN)
@@ -53,10 +62,22 @@ def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
     return UserOut.model_validate(created)
 
 
-@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201)
-def add_token(user_id: str, db: DB, user: CurrentUser) -> TokenOut:
-    """Issue an API token for a user (admins only)."""
+@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201,
+             dependencies=ADMIN)
+def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = None) -> TokenOut:
+    """Issue an API token for a user (admins only); ``scope: post`` makes a post token that acts
+    only for the user's own post."""
     require_role(user, Role.ADMIN)
-    token = issue_token(db, user_id=user_id, label=f"issued by {user.id}")
+    request = body or TokenIn()
+    token = issue_token(db, user_id=user_id, label=f"issued by {user.id}", scope=request.scope,
+                        post_id=request.post_id)
     db.commit()
     return TokenOut(token=token)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, dependencies=ADMIN)
+def delete_token(token_id: str, db: DB, user: CurrentUser) -> None:
+    """Revoke an API token at once (admins only)."""
+    require_role(user, Role.ADMIN)
+    revoke_token(db, token_id=token_id, actor_id=user.id)
+    db.commit()

@@ -9,7 +9,14 @@ from bolo.errors import Forbidden
 
 # (method, path template) pairs a POST-scoped token may call. A route that takes a {post_id}
 # must be called with the token's own post. Extend with ``allow_for_post_tokens``.
-_POST_ROUTES: set[tuple[str, str]] = set()
+_POST_ROUTES: set[tuple[str, str]] = {
+    ("GET", "/api/v1/me"),
+    ("GET", "/api/v1/posts/{post_id}/alerts"),
+    ("POST", "/api/v1/reports/sightings"),
+    ("POST", "/api/v1/reports/searches"),
+    ("GET", "/api/v1/geocode"),
+    ("GET", "/api/v1/geocode/reverse"),
+}
 
 
 def allow_for_post_tokens(method: str, path: str) -> None:

@@ -82,7 +82,7 @@ def issue_token(
     post_id: str | None = None, expires_at: datetime | None = None,
 ) -> str:
     """Create an API token for a user and return it; only its hash is stored. A POST-scoped
-    token names the one post it acts for; its user must be a post officer or supervisor."""
+    token names the one post it acts for; its user must be a post officer of that post."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
@@ -90,8 +90,8 @@ def issue_token(
     if scope == Scope.POST:
         if post_id is None:
             raise InvalidInput("a post token needs the post it acts for")
-        if user.role not in {Role.POST_OFFICER, Role.SUPERVISOR}:
-            raise InvalidInput("post tokens are for post officers and supervisors")
+        if user.role != Role.POST_OFFICER or user.post_id != post_id:
+            raise InvalidInput("a post token belongs to a post officer of that same post")
     elif post_id is not None:
         raise InvalidInput("only post tokens name a post")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

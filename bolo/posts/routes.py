@@ -2,32 +2,40 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
 
-from bolo.auth.deps import DB, CurrentUser
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from bolo.alerts.model import Alert, AlertTarget, AlertVersion
+from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role
+from bolo.auth.policy import require_post_access
 from bolo.auth.service import require_role
 from bolo.posts import service
 from bolo.posts.schemas import PostIn, PostOut
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
+READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+MANAGERS = (Role.COORDINATOR, Role.SUPERVISOR)
 
 
-@router.get("", response_model=list[PostOut])
+@router.get("", response_model=list[PostOut], dependencies=[allow(*READERS)])
 def list_posts(db: DB, user: CurrentUser) -> list[PostOut]:
     """Every active post."""
     require_role(user, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
     return [PostOut.model_validate(p) for p in service.list_posts(db)]
 
 
-@router.get("/{post_id}", response_model=PostOut)
+@router.get("/{post_id}", response_model=PostOut, dependencies=[allow(*READERS)])
 def get_post(post_id: str, db: DB, user: CurrentUser) -> PostOut:
     """One post."""
     require_role(user, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
     return PostOut.model_validate(service.get_post(db, post_id=post_id))
 
 
-@router.put("/{post_id}", response_model=PostOut)
+@router.put("/{post_id}", response_model=PostOut, dependencies=[allow(*MANAGERS)])
 def put_post(post_id: str, body: PostIn, db: DB, user: CurrentUser) -> PostOut:
     """Create or update a post (its id in the path and body must agree)."""
     require_role(user, Role.COORDINATOR, Role.SUPERVISOR)
@@ -38,3 +46,35 @@ def put_post(post_id: str, body: PostIn, db: DB, user: CurrentUser) -> PostOut:
     post = service.upsert_post(db, data=body, actor_id=user.id)
     db.commit()
     return PostOut.model_validate(post)
+
+
+class PostAlertOut(BaseModel):
+    """An issued alert version addressed to a post (what the post must act on)."""
+
+    alert_id: str
+    version_id: str
+    identifier: str
+    msg_type: str
+    alert_state: str
+    sent: datetime
+    issued_at: datetime | None
+    sha256: str
+
+
+@router.get("/{post_id}/alerts", response_model=list[PostAlertOut],
+            dependencies=[allow(Role.POST_OFFICER, *MANAGERS)])
+def post_alerts(post_id: str, db: DB, user: CurrentUser) -> list[PostAlertOut]:
+    """The issued versions addressed to this post, newest first: a post officer sees only
+    those of their own post; the public fields only."""
+    require_post_access(user, post_id)
+    service.get_post(db, post_id=post_id)
+    rows = db.execute(
+        select(AlertVersion, Alert)
+        .join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
+        .join(Alert, Alert.id == AlertVersion.alert_id)
+        .where(AlertTarget.post_id == post_id, AlertVersion.issued_at.is_not(None))
+        .order_by(AlertVersion.issued_at.desc())
+    ).all()
+    return [PostAlertOut(alert_id=a.id, version_id=v.id, identifier=v.identifier,
+                         msg_type=v.msg_type, alert_state=a.state, sent=v.sent,
+                         issued_at=v.issued_at, sha256=v.sha256) for v, a in rows]

@@ -1,0 +1,1 @@
+"""Hardening: security headers, request size limits, the SSRF guard, the retention purge."""

@@ -1,0 +1,135 @@
+"""ASGI middleware: security headers, ``Cache-Control: no-store`` on personal data, and a
+request body size limit (413) that also holds for chunked bodies without Content-Length."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MIB = 1024 * 1024
+DEFAULT_MAX_BODY = 1 * MIB
+# Photo uploads of the public tip form: the reports domain enforces its own finer limits below
+# this ceiling.
+UPLOAD_PREFIXES: dict[str, int] = {"/api/v1/public/tips": 8 * MIB, "/tips/": 8 * MIB}
+# Public, non-personal content that caches may keep for a minute.
+PUBLIC_CACHEABLE = ("/feed/", "/static/", "/healthz")
+
+CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+       "form-action 'self'")
+BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"geolocation=(self), camera=(self), microphone=(), payment=()"),
+)
+DOCS_PATHS = ("/docs", "/redoc")
+
+
+@dataclass
+class SecurityMiddleware:
+    """Wraps an ASGI app. ``max_body`` bytes for ordinary requests, ``upload_limits`` per path
+    prefix; ``hsts`` adds Strict-Transport-Security (when served over https)."""
+
+    app: ASGIApp
+    max_body: int = DEFAULT_MAX_BODY
+    upload_limits: dict[str, int] = field(default_factory=lambda: dict(UPLOAD_PREFIXES))
+    hsts: bool = False
+
+    def limit_for(self, path: str) -> int:
+        """The body limit in bytes for a request path."""
+        for prefix, limit in self.upload_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared size, count the streamed size, and add headers to the answer."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+        limit = self.limit_for(path)
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _too_large(send, limit, self._headers(path, ()))
+            return
+        seen = 0
+
+        async def counted_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    # An HTTPException passes through FastAPI's body parsing untouched and
+                    # becomes the 413 answer.
+                    raise HTTPException(413, f"request body larger than {limit} bytes")
+            return message
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self._headers(path, message.get("headers", []))
+            await send(message)
+
+        await self.app(scope, counted_receive, send_with_headers)
+
+    def _headers(self, path: str, existing: Any) -> list[tuple[bytes, bytes]]:
+        headers = [(bytes(k).lower(), bytes(v)) for k, v in existing]
+        names = {k for k, _ in headers}
+        for name, value in BASE_HEADERS:
+            if name not in names:
+                headers.append((name, value))
+        if b"content-security-policy" not in names and not path.startswith(DOCS_PATHS):
+            # Swagger UI loads its assets from a CDN; it gets no CSP rather than a broken page.
+            headers.append((b"content-security-policy", CSP.encode()))
+        if self.hsts:
+            headers.append((b"strict-transport-security", b"max-age=31536000"))
+        public = path.startswith(PUBLIC_CACHEABLE) or _is_public_alert(path)
+        if not public:
+            headers = [(k, v) for k, v in headers if k not in (b"cache-control", b"pragma")]
+            headers += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+        elif b"cache-control" not in names:
+            headers.append((b"cache-control", b"public, max-age=60"))
+        return headers
+
+
+def _is_public_alert(path: str) -> bool:
+    # /alerts and /alerts/{id}(.cap): public alert pages carry public fields only.
+    return path == "/alerts" or (path.startswith("/alerts/") and path.count("/") == 2)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _too_large(send: Send, limit: int, headers: list[tuple[bytes, bytes]]) -> None:
+    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+    headers = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+    headers += [(b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: Any, *, hsts: bool = False) -> None:
+    """Add the middleware to a FastAPI/Starlette ``app`` (outermost)."""
+    app.add_middleware(SecurityMiddleware, hsts=hsts)
