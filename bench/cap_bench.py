@@ -134,11 +134,15 @@ def main() -> None:
                   "", f"{all_cores / baseline:.1f}")
     console = Console(width=120)
     console.print(table)
-    best = max(figures["parse_validate_per_s"], all_cores)
-    verdict = "met" if best >= 2000 else "NOT met"
-    console.print(f"goal >= 2,000 messages/s parse + validate: {verdict}"
-                  f" (load average {figures['load_average_1min']:.1f} on "
-                  f"{figures['workers']:.0f} cores during the run)")
+    wall = max(figures["parse_validate_per_s"], all_cores)
+    cpu = figures["parse_validate_per_cpu_s"]
+    console.print(
+        "goal >= 2,000 messages/s parse + validate: "
+        f"wall clock {'met' if wall >= 2000 else 'NOT met'}"
+        f", per CPU second {'met' if cpu >= 2000 else 'NOT met'} (load average "
+        f"{figures['load_average_1min']:.1f} on {figures['workers']:.0f} cores during the run; "
+        "other work sharing the cores lowers the wall-clock figures)"
+    )
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ def verify(
         result = XMLVerifier().verify(root, x509_cert=cert, expect_config=_config(inside))
     except InvalidSignature as exc:
         raise SignatureError(f"signature does not verify: {exc}") from exc
-    except InvalidInput as exc:
+    except (InvalidInput, ValueError, TypeError, etree.LxmlError) as exc:
         raise SignatureError(f"signature malformed: {exc}") from exc
     try:
         check_validity(cert, now)

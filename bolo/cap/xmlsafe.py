@@ -117,7 +117,7 @@ def parse_xml(
         line = exc.lineno if exc.lineno is not None else 0
         message = exc.msg.split("\n")[0] if exc.msg else "syntax error"
         raise CapRefused(f"not well-formed at line {line}: {message}") from exc
-    except ValueError as exc:  # e.g. an encoding lxml does not know
+    except (ValueError, etree.LxmlError) as exc:  # e.g. an encoding lxml does not know
         raise CapRefused(f"not well-formed: {exc}") from exc
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:

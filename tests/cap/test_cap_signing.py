@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from signxml import XMLSigner  # type: ignore[attr-defined]
 
@@ -22,6 +24,9 @@ CERT = make_cert(KEY)
 
 def _signed(alert_xml: bytes | None = None) -> bytes:
     return sign(alert_xml or encode(make_alert()), key_pem=key_pem(KEY), cert_pem=cert_pem(CERT))
+
+
+SIGNED = _signed()
 
 
 @pytest.mark.parametrize("kind", ["rsa", "ec"])
@@ -118,3 +123,18 @@ def test_expiry_warning_30_days_ahead() -> None:
     assert warning is not None
     assert "in 19 days" in warning or "in 20 days" in warning
     assert "expired" in str(expiry_warning(soon, now=now + timedelta(days=21)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_change_to_the_signed_alert_is_a_signature_error(data: st.DataObject) -> None:
+    # Only the alert's own bytes: KeyInfo is not signed (the signer is pinned instead), and
+    # whitespace inside the signature's tags is removed by canonicalisation.
+    signed = bytearray(SIGNED)
+    start, end = signed.index(b"<identifier>"), signed.index(b"<ds:Signature")
+    for _ in range(data.draw(st.integers(1, 3))):
+        position = data.draw(st.integers(start, end - 1))
+        old = signed[position]
+        signed[position] = data.draw(st.integers(0, 255).filter(lambda b, old=old: b != old))
+    with pytest.raises(SignatureError):
+        verify(bytes(signed), cert=CERT)
