@@ -120,3 +120,18 @@ def test_bad_input_is_refused_with_a_case_error() -> None:
                      "to": T0.isoformat()})
     with pytest.raises(CaseError):
         SearchPicture(net, _case(40.05, 10.05), strategy="psychic")
+
+
+def test_a_heading_tip_raises_the_posts_it_points_to() -> None:
+    net = grid_network(n=25)
+    at = T0 + timedelta(minutes=45)
+
+    def north_exit(bearing: float) -> float:
+        case = _case(40.12, 10.12, hints=[{"kind": "heading", "bearing_deg": bearing,
+                                           "weight": 0.8}])
+        pic = SearchPicture(net, case, seed=4, particles=600)
+        pic.advance(at)
+        ranked = {r["post_id"]: r["probability"] for r in pic.rank(len(net.posts))}
+        return ranked["x_north"]
+
+    assert north_exit(0.0) > 2 * north_exit(180.0)
