@@ -187,3 +187,21 @@ def expiry_warning(cert: x509.Certificate, *, now: datetime,
         return (f"signing certificate expires on {cert.not_valid_after_utc:%Y-%m-%d}, "
                 f"in {remaining.days} days: renew it")
     return None
+
+
+def sign_own_alert(
+    xml: bytes, *, key_pem: bytes | None, cert_pem: bytes | None, now: datetime
+) -> tuple[bytes, list[str]]:
+    """What bolo does with each alert it issues: sign it when a key and certificate are
+    configured (else return it unchanged), and warn within 30 days of the certificate's end.
+
+    Returns (xml to publish, warnings). An expired certificate is not used: the alert goes out
+    unsigned with a warning, because a signature that fails verification helps no one.
+    """
+    if key_pem is None or cert_pem is None:
+        return xml, []
+    cert = load_certificate(cert_pem)
+    warning = expiry_warning(cert, now=now)
+    if now > cert.not_valid_after_utc:
+        return xml, [f"{warning}; alert sent unsigned"]
+    return sign(xml, key_pem=key_pem, cert_pem=cert_pem), [warning] if warning else []

@@ -14,7 +14,13 @@ from signxml import XMLSigner  # type: ignore[attr-defined]
 from bolo.cap.codec import decode, encode
 from bolo.cap.errors import SignatureError
 from bolo.cap.schema import schema_errors
-from bolo.cap.signing import embedded_certificate, expiry_warning, sign, verify
+from bolo.cap.signing import (
+    embedded_certificate,
+    expiry_warning,
+    sign,
+    sign_own_alert,
+    verify,
+)
 from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -138,3 +144,21 @@ def test_any_change_to_the_signed_alert_is_a_signature_error(data: st.DataObject
         signed[position] = (signed[position] + shift) % 256  # always a different byte
     with pytest.raises(SignatureError):
         verify(bytes(signed), cert=CERT)
+
+
+def test_sign_own_alert_signs_when_configured_and_warns_before_expiry() -> None:
+    xml = encode(make_alert())
+    now = datetime.now(UTC)
+    assert sign_own_alert(xml, key_pem=None, cert_pem=None, now=now) == (xml, [])
+    signed, warnings = sign_own_alert(xml, key_pem=key_pem(KEY), cert_pem=cert_pem(CERT), now=now)
+    assert warnings == []
+    assert verify(signed, cert=CERT).alert == make_alert()
+    soon = make_cert(KEY, not_after=now + timedelta(days=10))
+    signed, warnings = sign_own_alert(xml, key_pem=key_pem(KEY), cert_pem=cert_pem(soon), now=now)
+    assert verify(signed, cert=soon).alert == make_alert()
+    assert len(warnings) == 1 and "renew" in warnings[0]
+    later = now + timedelta(days=11)
+    unsigned, warnings = sign_own_alert(xml, key_pem=key_pem(KEY), cert_pem=cert_pem(soon),
+                                        now=later)
+    assert unsigned == xml
+    assert "unsigned" in warnings[0]
