@@ -29,8 +29,9 @@ def alert_cap(alert_id: str, db: DB) -> Response:
     """The newest issued CAP message of a public alert (a Cancel once it is cancelled)."""
     alert = _public_alert(db, alert_id)
     version = ending.latest_issued(db, alert_id=alert.id)
-    if version is None:
-        raise NotFound(f"alert {alert_id} has not been issued")
+    if version is None or not version.cap_xml:
+        # Not issued, or its case was purged at the end of the retention period.
+        raise NotFound(f"alert {alert_id} has not been issued or has been purged")
     return Response(version.cap_xml, media_type=CAP_XML)
 
 

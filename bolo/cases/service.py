@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bolo.alerts.model import Alert, AlertState
+from bolo.alerts.model import Alert, AlertState, AlertVersion
 from bolo.audit.service import record
 from bolo.cases.model import Case, CaseState
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
@@ -116,11 +116,26 @@ def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
     case.vehicles = [{"description": PURGED} for _ in case.vehicles]
     case.narrative = ""
     case.last_known_place = PURGED
+    case.hints = [{**h, "text": ""} for h in case.hints]
+    counts["alert_versions"] = _purge_alert_texts(session, case.id)
     case.state = CaseState.PURGED
     case.purged_at = now()
     record(session, actor_id=actor_id, action="case.purged", entity="case", entity_id=case.id,
            data=counts)
     return case
+
+
+def _purge_alert_texts(session: Session, case_id: str) -> int:
+    """Blank the content and CAP XML of every version of the case's alerts (they name and
+    describe the child); ids, times, states and the SHA-256 the approval was bound to remain."""
+    versions = session.execute(
+        select(AlertVersion).join(Alert, Alert.id == AlertVersion.alert_id)
+        .where(Alert.case_id == case_id)
+    ).scalars().all()
+    for version in versions:
+        version.content = {"purged": True}
+        version.cap_xml = ""
+    return len(versions)
 
 
 def _require(case: Case, state: CaseState, verb: str) -> None:

@@ -10,29 +10,41 @@ from sqlalchemy import select
 
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion
 from bolo.auth.deps import DB, CurrentUser, allow
-from bolo.auth.model import Role
+from bolo.auth.model import Role, User
 from bolo.auth.policy import require_post_access
 from bolo.auth.service import require_role
 from bolo.posts import service
+from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn, PostOut
+from bolo.security.urls import check_channel_url
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
 MANAGERS = (Role.COORDINATOR, Role.SUPERVISOR)
 
 
+def _out(post: Post, user: User) -> PostOut:
+    """A post without its channels' secrets; channel URLs (which may embed tokens) only for the
+    roles that manage posts."""
+    manager = user.role in {Role.ADMIN, *MANAGERS}
+    channels = [{"kind": c.get("kind"), "url": c.get("url") if manager else "[restricted]",
+                 "has_secret": bool(c.get("secret"))} for c in post.channels]
+    out = PostOut.model_validate(post)
+    return out.model_copy(update={"channels": channels})
+
+
 @router.get("", response_model=list[PostOut], dependencies=[allow(*READERS)])
 def list_posts(db: DB, user: CurrentUser) -> list[PostOut]:
     """Every active post."""
     require_role(user, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
-    return [PostOut.model_validate(p) for p in service.list_posts(db)]
+    return [_out(p, user) for p in service.list_posts(db)]
 
 
 @router.get("/{post_id}", response_model=PostOut, dependencies=[allow(*READERS)])
 def get_post(post_id: str, db: DB, user: CurrentUser) -> PostOut:
     """One post."""
     require_role(user, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
-    return PostOut.model_validate(service.get_post(db, post_id=post_id))
+    return _out(service.get_post(db, post_id=post_id), user)
 
 
 @router.put("/{post_id}", response_model=PostOut, dependencies=[allow(*MANAGERS)])
@@ -43,9 +55,11 @@ def put_post(post_id: str, body: PostIn, db: DB, user: CurrentUser) -> PostOut:
         from bolo.errors import InvalidInput
 
         raise InvalidInput(f"the body's id {body.id!r} differs from the path's {post_id!r}")
+    for channel in body.channels:
+        check_channel_url(channel.kind.value, channel.url)
     post = service.upsert_post(db, data=body, actor_id=user.id)
     db.commit()
-    return PostOut.model_validate(post)
+    return _out(post, user)
 
 
 class PostAlertOut(BaseModel):

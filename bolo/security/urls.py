@@ -1,0 +1,144 @@
+"""SSRF guard: outgoing URLs (webhooks, CAP import, MQTT brokers) must point at public hosts.
+
+A URL passes when its scheme is allowed and *every* address its host resolves to is a global
+unicast address, or lies in a network the operator explicitly allowed
+(``BOLO_SECURITY_ALLOW_NETWORKS``, e.g. ``127.0.0.0/8`` for a lab), or ``allow_private=True``.
+The addresses checked are returned, so a caller can connect to exactly those (no DNS rebinding
+between the check and the connection).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bolo.errors import InvalidInput
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], list[str]]
+
+DEFAULT_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443, "mqtt": 1883, "mqtts": 8883, "ws": 80, "wss": 443}
+MAX_URL_LENGTH = 2048
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class SecuritySettings(BaseSettings):
+    """Operator switches of the guard (environment prefix ``BOLO_SECURITY_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="BOLO_SECURITY_", extra="ignore")
+
+    allow_networks: str = Field("", description="Comma-separated CIDRs that outgoing URLs may "
+                                "reach although not public (e.g. 127.0.0.0/8,10.1.0.0/16).")
+
+    def networks(self) -> tuple[IPNetwork, ...]:
+        """The allowed networks, parsed."""
+        return tuple(ipaddress.ip_network(n.strip(), strict=False)
+                     for n in self.allow_networks.split(",") if n.strip())
+
+
+@lru_cache(maxsize=1)
+def security_settings() -> SecuritySettings:
+    """The process-wide guard settings, read once (``security_settings.cache_clear()`` re-reads)."""
+    return SecuritySettings()
+
+
+class UnsafeUrl(InvalidInput):
+    """An outgoing URL was refused by the SSRF guard (HTTP 422 at the API)."""
+
+
+def _system_resolve(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeUrl(f"cannot resolve host {host!r}: {exc}") from None
+    return [str(info[4][0]) for info in infos]
+
+
+def _address(text: str) -> IPAddress:
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    # ::ffff:127.0.0.1 and 64:ff9b::/96 must be judged by the IPv4 address inside.
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if address in _NAT64:
+            return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return address
+
+
+def is_public_address(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> bool:
+    """True when ``address`` is a global unicast address (not private, loopback, link-local,
+    multicast, reserved, shared or unspecified) or lies in one of ``allowed``."""
+    if any(address in net for net in allowed if net.version == address.version):
+        return True
+    return address.is_global and not address.is_multicast
+
+
+def check_public_url(
+    url: str, *, allow_private: bool = False, schemes: frozenset[str] = DEFAULT_SCHEMES,
+    resolve: Resolver | None = None,
+) -> list[str]:
+    """Refuse (UnsafeUrl) a URL that is malformed, has another scheme than ``schemes``, carries
+    credentials, or whose host resolves to any non-public address (unless ``allow_private`` or
+    the operator's allowed networks). Returns the resolved addresses that were checked."""
+    if len(url) > MAX_URL_LENGTH:
+        raise UnsafeUrl(f"URL longer than {MAX_URL_LENGTH} characters")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeUrl(f"malformed URL: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in schemes:
+        raise UnsafeUrl(f"scheme {scheme!r} not allowed (use one of {sorted(schemes)})")
+    host = parts.hostname
+    if not host:
+        raise UnsafeUrl("the URL has no host")
+    if parts.username or parts.password:
+        raise UnsafeUrl("credentials in the URL are not allowed")
+    addresses = (resolve or _system_resolve)(host, port or DEFAULT_PORTS.get(scheme, 443))
+    if not addresses:
+        raise UnsafeUrl(f"host {host!r} resolves to no address")
+    if allow_private:
+        return addresses
+    allowed = security_settings().networks()
+    for text in addresses:
+        try:
+            address = _address(text)
+        except ValueError:
+            raise UnsafeUrl(f"host {host!r} resolves to an unusable address {text!r}") from None
+        if not is_public_address(address, allowed):
+            raise UnsafeUrl(f"host {host!r} resolves to non-public address {address}")
+    return addresses
+
+
+# Apprise schemes that post to a host the URL names (the others reach fixed public services).
+_APPRISE_HTTP = {"json": "http", "jsons": "https", "xml": "http", "xmls": "https",
+                 "form": "http", "forms": "https"}
+
+
+def check_channel_url(kind: str, url: str, *, allow_private: bool = False,
+                      resolve: Resolver | None = None) -> None:
+    """The SSRF guard for a post's channel: webhooks need a public http(s) host, MQTT a public
+    broker, Apprise URLs that post to a named host a public one (UnsafeUrl otherwise)."""
+    if kind == "webhook":
+        check_public_url(url, allow_private=allow_private, resolve=resolve)
+    elif kind == "mqtt":
+        check_public_url(url, allow_private=allow_private, resolve=resolve,
+                         schemes=frozenset({"mqtt", "mqtts", "ws", "wss"}))
+    elif kind == "apprise":
+        scheme, sep, rest = url.partition("://")
+        target = _APPRISE_HTTP.get(scheme.lower())
+        if sep and target is not None:
+            check_public_url(f"{target}://{rest}", allow_private=allow_private, resolve=resolve)
+    else:
+        raise UnsafeUrl(f"unknown channel kind {kind!r}")
