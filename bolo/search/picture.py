@@ -42,7 +42,7 @@ from bolo.search.pfilter import ParticleFilter
 
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
-LOOKAHEAD_S = 4 * 3600.0
+LOOKAHEAD_S = 2 * 3600.0
 
 
 class Strategy(StrEnum):

@@ -44,6 +44,10 @@ def truth_passes(net: Network, sc: Scenario, modes: tuple[str, ...]
     return slots[keep].astype(np.int64), tr.arrive[1:][keep]
 
 
+class _Unreachable(Exception):
+    """Scoring shortcut: the suspects will pass no post again (left or settled)."""
+
+
 class _Detector:
     """Common random numbers: the same post at the same moment detects in every strategy."""
 
@@ -72,7 +76,12 @@ def run_strategy(net: Network, sc: Scenario, strategy: Strategy, *, budget: int,
             _score_step(net, sc, pic, order, model.post_rep, reps, times, t_rel, cells, result)
         return order
 
+    last_pass = float(times[-1]) if times.size else -1.0
+
     def detect(active: list[int], t0: float, t1: float) -> float | None:
+        if t0 > last_pass:
+            raise _Unreachable   # the suspects pass no post any more: nothing can change
+
         active_reps = {int(model.post_rep[s]) for s in active}
         hit = (times >= t0) & (times < t1)
         for r, tau in zip(reps[hit], times[hit], strict=True):
@@ -80,9 +89,12 @@ def run_strategy(net: Network, sc: Scenario, strategy: Strategy, *, budget: int,
                 return float(tau)
         return None
 
-    result.intercepted_minutes = run_policy(net, sc.observed, sc.abducted, strategy,
-                                            budget=budget, seed=seed, particles=particles,
-                                            policy_step=policy_step, detect=detect)
+    try:
+        result.intercepted_minutes = run_policy(net, sc.observed, sc.abducted, strategy,
+                                                budget=budget, seed=seed, particles=particles,
+                                                policy_step=policy_step, detect=detect)
+    except _Unreachable:
+        result.intercepted_minutes = None
     return result
 
 
