@@ -37,6 +37,7 @@ from bolo.search.forecast import (
     forecast_within,
     greedy_order,
 )
+from bolo.search.geo import haversine_m
 from bolo.search.model import network_model
 from bolo.search.pfilter import ParticleFilter
 
@@ -190,11 +191,9 @@ class SearchPicture:
         """Posts not picked by coverage: by probability, then nearest to the particle mass."""
         assert self._pf is not None
         net = self.network
-        w = self._pf.node_probability()
-        clat = float(np.dot(w, net.node_lat))
-        clon = float(np.dot(w, net.node_lon))
-        from bolo.search.geo import haversine_m
-
+        st = self._pf.state
+        clat = float(np.dot(st.weights, net.node_lat[st.parts.node]))
+        clon = float(np.dot(st.weights, net.node_lon[st.parts.node]))
         plat = np.asarray([p.lat for p in net.posts])
         plon = np.asarray([p.lon for p in net.posts])
         d = haversine_m(clat, clon, plat, plon)

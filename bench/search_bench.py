@@ -1,0 +1,148 @@
+"""Search picture speed: one 1-minute step + an evidence update for 100k particles on Porto,
+and the rebuild of the picture after late evidence on a >= 2 M-node graph, with peak memory.
+
+    .venv/bin/python bench/search_bench.py [--json] [--particles 100000] [--grid 1450]
+
+Baseline (same run): one earliest-arrival Dijkstra over the same network, the cost of a
+`reachability` update. Goals: step + update <= 20 ms; rebuild <= 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "search"))
+
+from bolo.network.graph import Network  # noqa: E402
+from bolo.search import SearchPicture  # noqa: E402
+from bolo.search.geo import dijkstra  # noqa: E402
+
+PORTO = REPO.parent / "shared" / "data" / "osm" / "r5_porto_portugal.osm.pbf"
+T0 = datetime.fromisoformat("2026-03-31T08:00:00+00:00")
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _case(net: Network) -> dict[str, Any]:
+    mid = net.n_nodes // 2
+    return {"last_known": {"lat": float(net.node_lat[mid]), "lon": float(net.node_lon[mid]),
+                           "time_earliest": T0.isoformat(),
+                           "time_latest": (T0 + timedelta(minutes=30)).isoformat()},
+            "modes": ["road"], "hints": [{"kind": "heading", "bearing_deg": 0, "weight": 0.5}]}
+
+
+def _dijkstra_seconds(net: Network, repeat: int = 3) -> float:
+    allowed = np.ones(net.n_arcs, dtype=np.uint8)
+    dijkstra(net.indptr, net.indices, net.arc_seconds, allowed, [0])
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        dijkstra(net.indptr, net.indices, net.arc_seconds, allowed, [net.n_nodes // 2])
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def bench_step(net: Network, particles: int) -> dict[str, float]:
+    """Median time of (advance 60 s + one sighting update) over 10 steps after 1 h of motion."""
+    t = time.perf_counter()
+    pic = SearchPicture(net, _case(net), seed=0, particles=particles)
+    setup = time.perf_counter() - t
+    now = T0 + timedelta(hours=1)
+    pic.advance(now)
+    times = []
+    for k in range(10):
+        now += timedelta(minutes=1)
+        mid = (k * 7919) % net.n_nodes
+        ev = {"kind": "sighting", "time": now.isoformat(), "lat": float(net.node_lat[mid]),
+              "lon": float(net.node_lon[mid]), "radius_m": 2000.0, "credibility": 0.3}
+        t = time.perf_counter()
+        pic.observe(ev)
+        pic.advance(now)
+        times.append(time.perf_counter() - t)
+    return {"setup_s": setup, "step_ms": 1000 * float(np.median(times))}
+
+
+def bench_rebuild(net: Network, particles: int) -> dict[str, float]:
+    """Time to rebuild the picture when a sighting 20 min old arrives, 3 h into the case."""
+    t = time.perf_counter()
+    pic = SearchPicture(net, _case(net), seed=0, particles=particles)
+    setup = time.perf_counter() - t
+    now = T0
+    for _ in range(18):
+        now += timedelta(minutes=10)
+        pic.advance(now)
+    seen = now - timedelta(minutes=20)
+    ev = {"kind": "sighting", "time": seen.isoformat(), "lat": float(net.node_lat[0]),
+          "lon": float(net.node_lon[0]), "radius_m": 1000.0, "credibility": 0.5}
+    t = time.perf_counter()
+    pic.observe(ev)
+    pic.advance(now)
+    pic.rank(10)
+    return {"setup_s": setup, "rebuild_s": time.perf_counter() - t}
+
+
+def main() -> None:
+    """Run both benchmarks and print a table (or JSON)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--particles", type=int, default=100_000)
+    ap.add_argument("--grid", type=int, default=1450, help="side of the synthetic grid")
+    args = ap.parse_args()
+    from search_testlib import grid_network
+
+    out: dict[str, Any] = {"particles": args.particles}
+    if PORTO.is_file():
+        from bolo.network.osm import import_osm
+
+        porto = import_osm(PORTO, name="porto")
+        step = bench_step(porto, args.particles)
+        base = _dijkstra_seconds(porto)
+        out["porto"] = {"nodes": porto.n_nodes, "arcs": porto.n_arcs, **step,
+                        "dijkstra_ms": 1000 * base, "ratio": step["step_ms"] / (1000 * base),
+                        "goal_ms": 20.0}
+    else:
+        out["porto"] = {"skipped": f"{PORTO} is absent"}
+    big = grid_network(n=args.grid, spacing_deg=0.001, seconds=8.0)
+    rb = bench_rebuild(big, args.particles)
+    base = _dijkstra_seconds(big, repeat=1)
+    out["grid"] = {"nodes": big.n_nodes, "arcs": big.n_arcs, **rb, "dijkstra_s": base,
+                   "ratio": rb["rebuild_s"] / base, "goal_s": 1.0}
+    out["peak_rss_mib"] = _peak_mib()
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"search picture, {args.particles} particles")
+    for col in ("graph", "nodes", "measure", "time", "baseline: one Dijkstra", "ratio", "goal"):
+        table.add_column(col)
+    p = out["porto"]
+    if "step_ms" in p:
+        table.add_row("Porto (OSM)", str(p["nodes"]), "1-min step + sighting update",
+                      f"{p['step_ms']:.1f} ms", f"{p['dijkstra_ms']:.1f} ms",
+                      f"{p['ratio']:.2f}", "<= 20 ms")
+    g = out["grid"]
+    table.add_row("grid", str(g["nodes"]), "rebuild after late sighting + rank",
+                  f"{g['rebuild_s']:.2f} s", f"{g['dijkstra_s']:.2f} s", f"{g['ratio']:.2f}",
+                  "<= 1 s")
+    Console().print(table)
+    print(f"setup (destinations, Dijkstras, particles): Porto {p.get('setup_s', 0):.1f} s, "
+          f"grid {g['setup_s']:.1f} s; peak RSS {out['peak_rss_mib']:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
