@@ -112,3 +112,15 @@ def test_doctype_hidden_behind_comments_or_pis_is_refused(prolog: bytes) -> None
     with pytest.raises(CapRefused) as refused:
         decode(prolog + b"<alert xmlns='urn:oasis:names:tc:emergency:cap:1.2'>&e;</alert>")
     assert refused.value.reason == "DTD forbidden"
+
+
+def test_special_characters_round_trip_and_control_characters_are_refused() -> None:
+    alert = make_alert()
+    alert.infos[0].description = 'a & b < c > d ]]> "q" \'s\'\r\nline\ttab \u00e9 \U0001f6a8'
+    alert.infos[0].event_codes[0].value = "<&>"
+    xml = encode(alert)
+    assert schema_errors(xml) == []
+    assert decode(xml) == alert
+    alert.infos[0].description = "bell \x07"
+    with pytest.raises(ValueError, match="cannot carry"):
+        encode(alert)
