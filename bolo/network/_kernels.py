@@ -7,6 +7,7 @@ early stop once a set of targets is settled; these kernels have all three.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 from bolo.network.graph import FloatArray, IntArray
@@ -185,3 +186,95 @@ def raster_reached_kernel(
                 f = min(max((limit - tu) / seconds[k], 0.0), 1.0)
                 _mark(grid, node_lat[u] + f * (node_lat[v] - node_lat[u]),
                       node_lon[u] + f * (node_lon[v] - node_lon[u]), frame)
+
+
+@njit(cache=True)
+def bucket_kernel(
+    indptr: IntArray,
+    indices: npt.NDArray[np.int32] | IntArray,
+    weights: FloatArray,
+    sources: IntArray,
+    starts: FloatArray,
+    limit: float,
+    delta: float,
+    max_weight: float,
+) -> FloatArray:
+    """Same result as earliest_arrival_kernel without early stop or windows, by a bucket
+    queue (delta-stepping, run sequentially): nodes wait in buckets of width ``delta``;
+    arcs lighter than ``delta`` may re-open a node within its bucket (label-correcting), so
+    every final time is the minimum of final tail time + arc weight, as in Dijkstra.
+    ``max_weight`` bounds every finite weight (it sizes the ring of buckets).
+
+    Bucket entries live in one append-only pool (singly linked per bucket, stale entries
+    skipped when popped): pushes write sequentially, which is what makes this fast."""
+    n = indptr.shape[0] - 1
+    dist = np.full(n, np.inf)
+    t0 = np.inf
+    t1 = -np.inf
+    for j in range(sources.shape[0]):
+        t0 = min(t0, starts[j])
+        t1 = max(t1, starts[j])
+    ring = int((max_weight + (t1 - t0)) / delta) + 2
+    head = np.full(ring, -1, dtype=np.int32)
+    cap = n + 16
+    e_node = np.empty(cap, dtype=np.int32)
+    e_next = np.empty(cap, dtype=np.int32)
+    e_key = np.empty(cap, dtype=np.float64)
+    size = 0
+    live = 0
+    for j in range(sources.shape[0]):
+        s = sources[j]
+        if starts[j] > limit or starts[j] >= dist[s]:
+            continue
+        dist[s] = starts[j]
+        slot = int((starts[j] - t0) / delta) % ring
+        e_node[size] = s
+        e_key[size] = starts[j]
+        e_next[size] = head[slot]
+        head[slot] = size
+        size += 1
+        live += 1
+    cur = 0
+    while live > 0:
+        slot = cur % ring
+        while head[slot] != -1:
+            e = head[slot]
+            head[slot] = e_next[e]
+            live -= 1
+            u = e_node[e]
+            du = e_key[e]
+            if du != dist[u]:
+                continue  # stale: u was reached faster since
+            for k in range(indptr[u], indptr[u + 1]):
+                nd = du + weights[k]
+                v = indices[k]
+                if nd < dist[v] and nd <= limit:
+                    dist[v] = nd
+                    if size == cap:
+                        cap *= 2
+                        e_node = _grow_i(e_node, cap)
+                        e_next = _grow_i(e_next, cap)
+                        e_key = _grow_f(e_key, cap)
+                    b = int((nd - t0) / delta) % ring
+                    e_node[size] = v
+                    e_key[size] = nd
+                    e_next[size] = head[b]
+                    head[b] = size
+                    size += 1
+                    live += 1
+        cur += 1
+    return dist
+
+
+@njit(cache=True)
+def _grow_i(a: np.ndarray, cap: int) -> np.ndarray:
+    out = np.empty(cap, dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
+def _grow_f(a: FloatArray, cap: int) -> FloatArray:
+    out = np.empty(cap, dtype=a.dtype)
+    out[: a.shape[0]] = a
+    return out

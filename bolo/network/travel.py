@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 import numpy as np
+import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from bolo.network._kernels import earliest_arrival_kernel
+from bolo.network._kernels import bucket_kernel, earliest_arrival_kernel
 from bolo.network.build import haversine_m
 from bolo.network.errors import PointTooFar
 from bolo.network.graph import FloatArray, IntArray, Mode, ModeCode, Network
@@ -21,6 +22,7 @@ WALK_METRES_PER_SECOND = 1.4
 TRAVEL_MODES: frozenset[Mode] = frozenset({Mode.ROAD, Mode.RAIL, Mode.FOOT})
 _EMPTY_F = np.empty(0, dtype=np.float64)
 _EMPTY_I = np.empty(0, dtype=np.int64)
+_MAX_BUCKETS = 20_000_000
 
 
 def _mode_set(modes: Collection[Mode] | None) -> frozenset[Mode]:
@@ -87,7 +89,7 @@ def earliest_arrival(
         starts = np.asarray(start_seconds, dtype=np.float64).reshape(-1)
         if starts.shape != src.shape:
             raise ValueError("start_seconds must have one value per source")
-    weights = arc_weights(network, modes)
+    weights = base = arc_weights(network, modes)
     if closed_arcs is not None and len(closed_arcs):
         weights = weights.copy()
         weights[np.asarray(closed_arcs, dtype=np.int64)] = np.inf
@@ -96,16 +98,48 @@ def earliest_arrival(
         lo = np.full(network.n_arcs, -np.inf) if open_from is None else open_from
         hi = np.full(network.n_arcs, np.inf) if open_until is None else open_until
         windows = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+    limit = np.inf if limit_seconds is None else float(limit_seconds)
+    if targets is None and windows[0].size == 0:
+        delta, max_weight = _bucket_params(network, base)
+        spread = float(starts.max() - starts.min()) if starts.size else 0.0
+        if (max_weight + spread) / delta < _MAX_BUCKETS:
+            return bucket_kernel(network.indptr, _indices32(network), weights, src, starts,
+                                 limit, delta, max_weight)
     counts, stop = _EMPTY_I, 0
     if targets is not None:
         counts = np.zeros(network.n_nodes, dtype=np.int64)
         counts[np.asarray(targets, dtype=np.int64).reshape(-1)] = 1
         stop = int(counts.sum())
-    limit = np.inf if limit_seconds is None else float(limit_seconds)
     return earliest_arrival_kernel(
         network.indptr, network.indices, weights, src, starts, limit, counts, stop, -np.inf,
         *windows,
     )
+
+
+def _indices32(network: Network) -> npt.NDArray[np.int32]:
+    """The arc heads as int32 (half the memory traffic), cached on the network."""
+    cached = network.cache.get("indices32")
+    if cached is None:
+        if network.n_nodes >= 2**31 - 1:
+            return network.indices  # type: ignore[return-value]
+        cached = network.indices.astype(np.int32)
+        network.cache["indices32"] = cached
+    return cached  # type: ignore[return-value]
+
+
+def _bucket_params(network: Network, weights: FloatArray) -> tuple[float, float]:
+    """(bucket width, largest finite weight) in seconds for the bucket queue: twice the median
+    arc time, measured fastest on road graphs (Porto, a 2 M-node grid)."""
+    key = f"bucket:{id(weights)}"  # weights are the cached per-mode arrays: ids are stable
+    cached = network.cache.get(key)
+    if cached is None:
+        finite = weights[np.isfinite(weights)]
+        if finite.size == 0:
+            cached = (1.0, 0.0)
+        else:
+            cached = (max(2.0 * float(np.median(finite)), 1e-3), float(finite.max()))
+        network.cache[key] = cached
+    return cached  # type: ignore[return-value]
 
 
 def run_kernel(

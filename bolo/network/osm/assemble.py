@@ -8,7 +8,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from bolo.network.build import build_csr, haversine_m
+from bolo.network.build import build_csr, haversine_m, morton_order
 from bolo.network.graph import FloatArray, IntArray, ModeCode, Network
 from bolo.network.osm.topology import Arcs, BoolArray, geometry_arrays
 
@@ -69,29 +69,6 @@ def prune_rail(arcs: Arcs, station_lat: FloatArray, station_lon: FloatArray,
     served = np.zeros(labels.max() + 1, dtype=np.bool_)
     served[labels[idx[ok]]] = True
     return subset(arcs, served[labels])
-
-
-def morton_order(lat: FloatArray, lon: FloatArray) -> IntArray:
-    """A permutation putting nearby nodes next to each other (Z-order curve), for cache locality
-    in the Dijkstra loop."""
-    if lat.size == 0:
-        return np.empty(0, dtype=np.int64)
-
-    def spread(v: IntArray) -> IntArray:
-        v = v & 0xFFFF
-        v = (v | (v << 8)) & 0x00FF00FF
-        v = (v | (v << 4)) & 0x0F0F0F0F
-        v = (v | (v << 2)) & 0x33333333
-        return (v | (v << 1)) & 0x55555555
-
-    def quant(x: FloatArray) -> IntArray:
-        span = max(float(x.max() - x.min()), 1e-9)
-        q: IntArray = ((x - x.min()) / span * 65535).astype(np.int64)
-        return q
-
-    code = spread(quant(lat)) | (spread(quant(lon)) << 1)
-    order: IntArray = np.argsort(code, kind="stable").astype(np.int64)
-    return order
 
 
 @dataclass
