@@ -81,11 +81,13 @@ def _mount_domains() -> None:
     """Mount the sub-apps that the pure-core and dissemination domains bring."""
     from bolo.cap.cli import app as cap_app
     from bolo.dispatch.cli import app as dispatch_app
+    from bolo.network.cli import app as network_app
     from bolo.reports.cli import app as report_app
     from bolo.search.cli import app as search_app
     from bolo.search.cli import simulate_command
 
     app.add_typer(cap_app, name="cap")
+    app.add_typer(network_app, name="network")
     app.add_typer(search_app, name="search")
     app.add_typer(report_app, name="report")
     app.command("simulate", help="Compare search strategies on simulated abductions.")(

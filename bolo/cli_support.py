@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bolo.auth.model import User
 from bolo.auth.service import user_by_name
 from bolo.errors import BoloError
+from bolo.network.errors import NetworkError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -49,6 +50,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             return fn(*args, **kwargs)
         except BoloError as exc:
             raise fail(exc.message) from None
+        except NetworkError as exc:
+            raise fail(str(exc)) from None
         except ValidationError as exc:
             raise fail(_validation_message(exc)) from None
         except IntegrityError as exc:

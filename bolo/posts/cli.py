@@ -38,6 +38,23 @@ def load_network(name: Annotated[str, typer.Argument(help="Network name, e.g. dp
     console.print(f"{count} posts of network {name} stored")
 
 
+@app.command("import")
+@handle_errors
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="CSV with columns id, kind, lat, lon[, name, mode].")],
+    network: Annotated[str, typer.Option(help="Network to snap the posts to.")] = "dprk",
+) -> None:
+    """Import posts from CSV, each snapped to the nearest node of its mode; all or nothing."""
+    from bolo.network import load
+    from bolo.network.posts import read_posts_csv
+
+    net = load(network)
+    posts = read_posts_csv(file, net)
+    with session_scope() as db:
+        count = service.import_network_posts(db, network=net, posts=posts, actor_id=None)
+    console.print(f"{count} posts imported from {file}")
+
+
 @app.command("list")
 @handle_errors
 def list_() -> None:

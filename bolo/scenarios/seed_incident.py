@@ -17,7 +17,8 @@ from bolo.alerts.schemas import AlertContent, AreaSpec, InfoText
 from bolo.auth.model import Role, User
 from bolo.auth.service import create_user, user_by_name
 from bolo.errors import NotFound
-from bolo.network.graph import Network
+from bolo.network.graph import Mode, Network
+from bolo.network.isochrone import isochrone_polygon
 
 KST = timezone(timedelta(hours=9), "KST")
 SONGCHON = (39.2068, 126.2039)
@@ -94,27 +95,20 @@ TEXT_KO = InfoText(
 )
 
 
-def area_from(ranked: list[dict[str, Any]], network: Network, start: tuple[float, float]
-              ) -> AreaSpec:
-    """The alert area: the hull of the last-known place and the recommended posts (<= 100 pts)."""
-    from shapely.geometry import MultiPoint, Polygon
-
-    points = [(start[1], start[0])]
-    for row in ranked:
-        post = network.post(row["post_id"])
-        points.append((post.lon, post.lat))
-    hull = MultiPoint(points).convex_hull.buffer(0.15).simplify(0.02)
-    if not isinstance(hull, Polygon):
-        raise ValueError("could not build an alert area from the recommended posts")
-    ring = [(round(lat, 4), round(lon, 4)) for lon, lat in hull.exterior.coords]
-    return AreaSpec(description="Songch'on County and the routes north to the border",
-                    polygons=[ring])
+def area_from(network: Network, *, start: tuple[float, float], seconds: float) -> AreaSpec:
+    """The alert area: where the suspects can be by road or rail ``seconds`` after the abduction
+    (an isochrone of the network, at most 100 vertices, as CAP wants it)."""
+    ring = isochrone_polygon(network, lat=start[0], lon=start[1], seconds=seconds,
+                             modes=[Mode.ROAD, Mode.RAIL])
+    return AreaSpec(description="Where the suspects can be by now from Songch'on (road and rail)",
+                    polygons=[[(round(la, 4), round(lo, 4)) for la, lo in ring]])
 
 
-def content_for(ranked: list[dict[str, Any]], network: Network) -> AlertContent:
-    """An alert body addressed to the recommended posts."""
+def content_for(ranked: list[dict[str, Any]], network: Network, *, elapsed_s: float
+                ) -> AlertContent:
+    """An alert body addressed to the recommended posts, its area the reachable region."""
     return AlertContent(
-        texts=[TEXT_EN, TEXT_KO], area=area_from(ranked, network, SONGCHON),
+        texts=[TEXT_EN, TEXT_KO], area=area_from(network, start=SONGCHON, seconds=elapsed_s),
         target_post_ids=[r["post_id"] for r in ranked], expires_in_hours=48,
         contact="Ministry of Social Security, Songch'on County",
     )

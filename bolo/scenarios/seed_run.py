@@ -55,6 +55,11 @@ def _open_case(db: Session, clock: FakeClock, tl: Timeline, coordinator_id: str)
     return case
 
 
+def _elapsed(case: Case, clock: FakeClock) -> float:
+    """Seconds since the earliest time the boy can have been taken."""
+    return (clock() - case.last_seen_earliest).total_seconds()
+
+
 def _rank(case: Case, network: Network, evidence: list[dict[str, Any]], tl: Timeline,
           clock: FakeClock) -> list[dict[str, Any]]:
     ranked = recommended_posts(case, network, at=clock(), budget=BUDGET, evidence=evidence)
@@ -106,7 +111,8 @@ def replay(db: Session, clock: FakeClock, out: Path) -> Timeline:
 
     clock.set(at(1, 8))
     ranked = _rank(case, network, [], tl, clock)
-    draft = AlertDraft.model_validate(content_for(ranked, network).model_dump())
+    draft = AlertDraft.model_validate(
+        content_for(ranked, network, elapsed_s=_elapsed(case, clock)).model_dump())
     version = service.draft_alert(db, case_id=case.id, data=draft, author=coordinator)
     service.submit_for_approval(db, version_id=version.id, author=coordinator)
     tl.add(clock(), "coordinator", f"alert drafted for the top {len(ranked)} posts "
@@ -117,8 +123,8 @@ def replay(db: Session, clock: FakeClock, out: Path) -> Timeline:
     evidence = _searches(db, clock, tl, case, network, officer.id)
     clock.set(at(2, 8))
     ranked = _rank(case, network, evidence, tl, clock)
-    update = service.update_alert(db, alert_id=alert_id, content=content_for(ranked, network),
-                                  author=coordinator)
+    body = content_for(ranked, network, elapsed_s=_elapsed(case, clock))
+    update = service.update_alert(db, alert_id=alert_id, content=body, author=coordinator)
     service.submit_for_approval(db, version_id=update.id, author=coordinator)
     tl.add(clock(), "coordinator", "update drafted from the new search picture "
            f"(Kilju guard post rank {tl.kilju_ranks[-1]})")
