@@ -18,6 +18,8 @@ def _in_range(lat: float, lon: float) -> bool:
 
 def polygon_errors(points: list[tuple[float, float]], where: str) -> list[str]:
     """Errors of one CAP polygon: >= 4 (lat, lon) pairs, closed, in range, a simple ring."""
+    if not points:
+        return [f"{where}: polygon is empty (a polygon needs at least 4 lat,lon pairs)"]
     if len(points) < 4:
         return [f"{where}: polygon needs at least 4 lat,lon pairs, has {len(points)}"]
     errors = []

@@ -170,3 +170,10 @@ def test_google_profile() -> None:
 def test_unknown_profile_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         validate(encode(make_alert()), profile="nope")
+
+
+def test_an_empty_polygon_element_is_an_error_as_google_and_the_spec_say() -> None:
+    xml = encode(_with_area(_poly((39.0, 126.0), (39.0, 127.0), (40.0, 127.0), (39.0, 126.0))))
+    start, end = xml.index(b"<polygon>"), xml.index(b"</polygon>")
+    empty = xml[:start] + b"<polygon>" + xml[end:]
+    assert "polygon is empty" in validate(empty).errors[0]
