@@ -41,7 +41,7 @@ def load_network(name: Annotated[str, typer.Argument(help="Network name, e.g. dp
 @app.command("import")
 @handle_errors
 def import_csv(
-    file: Annotated[Path, typer.Argument(help="CSV with columns id, kind, lat, lon[, name, mode].")],
+    file: Annotated[Path, typer.Argument(help="CSV: id, kind, lat, lon[, name, mode].")],
     network: Annotated[str, typer.Option(help="Network to snap the posts to.")] = "dprk",
 ) -> None:
     """Import posts from CSV, each snapped to the nearest node of its mode; all or nothing."""
