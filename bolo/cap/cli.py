@@ -7,6 +7,7 @@ stderr as one line; no traceback reaches the user.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -16,12 +17,22 @@ import typer
 from bolo.cap.codec import encode
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.fetch import FetchError, fetch_cap
-from bolo.cap.imports import Decision, decide
+from bolo.cap.imports import ImportStore, decide, import_message
 from bolo.cap.jsonconv import alert_to_json
 from bolo.cap.profiles import Profile
 from bolo.cap.signing import embedded_certificate, load_certificate, sign, verify
 from bolo.cap.validate import ValidationResult, validate
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES
+
+_import_store: Callable[[], ImportStore] | None = None
+
+
+def register_import_store(factory: Callable[[], ImportStore]) -> None:
+    """Let `bolo cap import` store what it imports (the application registers its store here);
+    without one the command is a dry run."""
+    global _import_store
+    _import_store = factory
+
 
 app = typer.Typer(help="CAP 1.2: validate, convert, sign, verify, import.", no_args_is_help=True)
 
@@ -148,10 +159,10 @@ def import_command(
     source: Annotated[str, typer.Argument(help="a CAP file, or an http(s) URL")],
     allow_private: Annotated[bool, typer.Option(help="allow private/loopback hosts")] = False,
 ) -> None:
-    """Dry run: fetch, validate and decode an external CAP message and say what import would do.
+    """Import another agency's CAP 1.0-1.2 message as a read-only external alert.
 
-    Storing it (read-only external alert, de-duplicated, Updates/Cancels applied) is done by the
-    application, which knows the stored keys.
+    De-duplicated by (sender, identifier, sent); an Update or Cancel is applied to the stored
+    alerts it references. Without a registered store this is a dry run.
     """
     try:
         if source.startswith(("http://", "https://")):
@@ -163,8 +174,10 @@ def import_command(
     result = validate(data)
     if result.alert is None or not result.ok:
         raise _fail(f"{source}: INVALID: " + "; ".join(result.errors))
-    plan = decide(result.alert, known=set())
+    if _import_store is None:
+        plan, note = decide(result.alert, known=set()), "dry run against an empty store; "
+    else:
+        plan, note = import_message(result.alert, data, store=_import_store()), ""
     targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
-    suffix = f" -> {targets}" if plan.decision is not Decision.NEW else ""
-    typer.echo(f"{source}: {plan.decision}{suffix} (dry run against an empty store; "
-               f"CAP {result.version})")
+    suffix = f" -> {targets}" if targets else ""
+    typer.echo(f"{source}: {plan.decision}{suffix} ({note}CAP {result.version})")

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from bolo.cap.model import Alert, MsgType, Status
 
@@ -64,3 +65,27 @@ def decide(alert: Alert, *, known: Collection[Key]) -> ImportPlan:
         targets=[k for k in referenced if k in known],
         unknown_references=[k for k in referenced if k not in known],
     )
+
+
+class ImportStore(Protocol):
+    """What the application provides to store imported messages (bolo.store implements it)."""
+
+    def known(self, keys: Collection[Key]) -> set[Key]:
+        """The subset of `keys` already stored."""
+        ...
+
+    def apply(self, plan: ImportPlan, alert: Alert, xml: bytes) -> None:
+        """Carry out `plan`: store `alert` (with its original `xml`) as a read-only external
+        alert unless the decision is DUPLICATE or IGNORE; supersede or cancel `plan.targets`."""
+        ...
+
+
+def import_message(alert: Alert, xml: bytes, *, store: ImportStore) -> ImportPlan:
+    """Decide against the store what importing an already validated `alert` does, and apply it.
+
+    Only the keys this message names (its own and its references) are looked up.
+    """
+    wanted = [alert.key, *(r.key for r in alert.references)]
+    plan = decide(alert, known=store.known(wanted))
+    store.apply(plan, alert, xml)
+    return plan

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,8 +20,8 @@ from bolo.cap.feeds import (
     rss_feed,
 )
 from bolo.cap.fetch import FetchError, check_url, fetch_cap
-from bolo.cap.imports import Decision, decide
-from bolo.cap.model import MsgType, Reference, Status
+from bolo.cap.imports import Decision, ImportPlan, Key, decide, import_message
+from bolo.cap.model import Alert, MsgType, Reference, Status
 from bolo.cap.validate import validate
 from tests.cap.cap_testlib import SENT, make_alert
 
@@ -138,3 +138,39 @@ def test_fetch_refuses_loopback_unless_allowed_and_honours_the_size_limit(server
     assert fetch_cap(server + "/redirect", allow_private=True) == _Handler.body
     with pytest.raises(FetchError, match="too large"):
         fetch_cap(server + "/alert.cap", allow_private=True, max_bytes=100)
+
+
+class _MemoryStore:
+    """An ImportStore in memory: key -> (alert, state)."""
+
+    def __init__(self) -> None:
+        self.rows: dict[Key, tuple[Alert, str]] = {}
+
+    def known(self, keys: Collection[Key]) -> set[Key]:
+        return {k for k in keys if k in self.rows}
+
+    def apply(self, plan: ImportPlan, alert: Alert, xml: bytes) -> None:
+        if plan.decision in (Decision.DUPLICATE, Decision.IGNORE):
+            return
+        for target in plan.targets:
+            old, _ = self.rows[target]
+            self.rows[target] = (old, "superseded" if plan.decision is Decision.UPDATE
+                                 else "cancelled")
+        self.rows[plan.key] = (alert, "cancel" if plan.decision is Decision.CANCEL else "active")
+
+
+def test_import_message_applies_updates_and_cancels_through_the_store() -> None:
+    store = _MemoryStore()
+    original = make_alert()
+    assert import_message(original, encode(original), store=store).decision is Decision.NEW
+    assert import_message(original, encode(original), store=store).decision is Decision.DUPLICATE
+    ref = Reference(sender=original.sender, identifier=original.identifier, sent=original.sent)
+    update = make_alert(identifier="u-1", msg_type=MsgType.UPDATE, references=[ref])
+    import_message(update, encode(update), store=store)
+    assert store.rows[original.key][1] == "superseded"
+    cancel = make_alert(identifier="c-1", msg_type=MsgType.CANCEL,
+                        references=[ref, Reference(sender=update.sender, identifier="u-1",
+                                                   sent=update.sent)])
+    plan = import_message(cancel, encode(cancel), store=store)
+    assert set(plan.targets) == {original.key, update.key}
+    assert store.rows[update.key][1] == "cancelled"
