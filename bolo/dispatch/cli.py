@@ -57,10 +57,11 @@ def dispatcher(
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
     concurrency: Annotated[int | None, typer.Option(min=1, help="Sends in flight.")] = None,
     name: Annotated[str, typer.Option(help="Worker name recorded on attempts.")] = "",
+    stream_suffix: Annotated[str, typer.Option(help="NATS: use a separate stream.")] = "",
 ) -> None:
     """Run one dispatcher worker process (run as many as needed, on as many machines)."""
     from bolo.dispatch.inprocess import Dispatcher
-    from bolo.dispatch.nats_backend import NatsWorker
+    from bolo.dispatch.nats_backend import Names, NatsWorker
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -74,7 +75,9 @@ def dispatcher(
                                      max_connections=settings.concurrency))
     worker: object
     if chosen is Backend.NATS:
-        worker = NatsWorker(engine=engine, url=broker, sender=sender, settings=settings)
+        names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
+        worker = NatsWorker(engine=engine, url=broker, sender=sender, settings=settings,
+                            names=names)
     else:
         worker = Dispatcher(engine=engine, sender=sender, settings=settings)
     if name:
@@ -86,16 +89,19 @@ def dispatcher(
 def relay(
     database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
+    stream_suffix: Annotated[str, typer.Option(help="Use a separate stream.")] = "",
 ) -> None:
     """Publish due outbox rows to NATS JetStream and run due escalations."""
-    from bolo.dispatch.nats_backend import Relay
+    from bolo.dispatch.nats_backend import Names, Relay
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     broker = broker_url or get_settings().broker_url
     if not broker:
         _fail("the relay needs --broker-url or BOLO_BROKER_URL (nats://...)")
-    asyncio.run(_until_signal(Relay(engine=engine_for(database_url or None), url=broker)))
+    names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
+    asyncio.run(_until_signal(Relay(engine=engine_for(database_url or None), url=broker,
+                                    names=names)))
 
 
 def _print_message(msg_id: str, body: bytes) -> None:

@@ -13,11 +13,11 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import nats
 from nats.js.api import ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
-from sqlalchemy import Engine, or_, select, update
+from sqlalchemy import Engine, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from bolo import clock
@@ -95,11 +95,15 @@ def pick_unqueued(session: Session, *, limit: int, requeue_after_s: float
 
 def mark_queued(session: Session, picked: Sequence[tuple[str, int, str]]) -> None:
     """Remember that these attempts are published."""
+    if not picked:
+        return
     when = clock.now()
-    for delivery_id, attempt, _ in picked:
-        session.execute(update(Delivery).where(Delivery.id == delivery_id)
-                        .values(queued_attempt=attempt, queued_at=when)
-                        .execution_options(synchronize_session=False))
+    table = cast(Table, Delivery.__table__)
+    session.connection().execute(
+        update(table).where(table.c.id == bindparam("_id"))
+        .values(queued_attempt=bindparam("_attempt"), queued_at=when),
+        [{"_id": d, "_attempt": a} for d, a, _ in picked],
+    )
 
 
 @dataclass
@@ -176,7 +180,12 @@ class NatsWorker:
     builder: MessageBuilder = field(default_factory=MessageBuilder)
     ack_wait_s: float = 60.0
     fetchers: int = 4
+    fetch_batch: int = 64
     names: Names = field(default_factory=Names)
+    _gate: asyncio.Semaphore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._gate = asyncio.Semaphore(self.settings.concurrency)
 
     def _load(self, wanted: dict[str, int]) -> list[tuple[Delivery, Any]]:
         with session_scope(self.engine) as session:
@@ -200,7 +209,12 @@ class NatsWorker:
             data = json.loads(m.data)
             wanted[str(data["id"])] = max(wanted.get(str(data["id"]), 0), int(data["attempt"]))
         jobs = await asyncio.to_thread(self._load, wanted)
-        results = await asyncio.gather(*(self.sender.send(r.channel_kind, m) for r, m in jobs))
+
+        async def bounded(row: Delivery, message: Any) -> Any:
+            async with self._gate:
+                return await self.sender.send(row.channel_kind, message)
+
+        results = await asyncio.gather(*(bounded(r, m) for r, m in jobs))
         attempts = [Attempt(r.id, r.attempts + 1, res)
                     for (r, _), res in zip(jobs, results, strict=True)]
         await asyncio.to_thread(self._record, attempts)
@@ -211,7 +225,7 @@ class NatsWorker:
     async def _fetch_loop(self, sub: Any, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                msgs = await sub.fetch(self.settings.batch, timeout=1.0)
+                msgs = await sub.fetch(self.fetch_batch, timeout=1.0)
             except TimeoutError:
                 continue
             except nats.errors.ConnectionClosedError:

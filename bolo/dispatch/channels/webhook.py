@@ -24,13 +24,22 @@ class WebhookChannel:
         timeout_s: float = 10.0,
         max_connections: int = 200,
         transport: httpx.AsyncBaseTransport | None = None,
+        connections_per_client: int = 4,
     ) -> None:
-        limits = httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections
-        )
-        self.client = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout_s), limits=limits, transport=transport
-        )
+        # httpcore's pool does work proportional to its connection count on every request, so
+        # many small pools (used in turn) scale far better than one large pool.
+        shards = max(1, max_connections // max(1, connections_per_client))
+        per = max(1, max_connections // shards)
+        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+        self.clients = [
+            httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), limits=limits, transport=transport)
+            for _ in range(shards)
+        ]
+        self._turn = 0
+
+    def _client(self) -> httpx.AsyncClient:
+        self._turn = (self._turn + 1) % len(self.clients)
+        return self.clients[self._turn]
 
     async def send(self, message: Message) -> SendResult:
         """One signed POST; timeouts and connection errors come back as RETRY."""
@@ -43,7 +52,9 @@ class WebhookChannel:
         headers["content-type"] = "application/json"
         started = time.perf_counter()
         try:
-            response = await self.client.post(message.url, content=message.body, headers=headers)
+            response = await self._client().post(
+                message.url, content=message.body, headers=headers
+            )
         except httpx.TimeoutException as exc:
             return SendResult(
                 Outcome.RETRY, error=f"timeout: {exc!r}", duration_s=time.perf_counter() - started
@@ -71,4 +82,5 @@ class WebhookChannel:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        await self.client.aclose()
+        for client in self.clients:
+            await client.aclose()

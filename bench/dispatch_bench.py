@@ -1,0 +1,348 @@
+"""Fan-out of one alert to N signed-webhook posts through the real dispatcher.
+
+    .venv/bin/python bench/dispatch_bench.py --posts 1000 [--backend inprocess|nats]
+        [--database-url postgresql://postgres@127.0.0.1:5432/test] [--workers 2] [--json]
+
+A loopback `bolo post-receiver` (verifying every signature, de-duplicating by webhook-id) runs
+in its own process. The baseline `ceiling_per_s` is that receiver's own rate under a plain load
+generator (httpx, same concurrency, pre-signed requests, no database) measured in the same run.
+Latency is from the commit of the outbox rows to the first arrival at the receiver (seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, func, insert, select, text
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bolo.alerts.model import Alert, AlertTarget, AlertVersion  # noqa: E402
+from bolo.cases.model import Case  # noqa: E402
+from bolo.dispatch.channels.webhook import WebhookChannel  # noqa: E402
+from bolo.dispatch.model import Delivery, DeliveryStatus, PostKey  # noqa: E402
+from bolo.dispatch.outbox import enqueue_version  # noqa: E402
+from bolo.dispatch.receiver_server import derived_secret  # noqa: E402
+from bolo.dispatch.signing import HmacKey, sign_headers  # noqa: E402
+from bolo.posts.model import Post  # noqa: E402
+from bolo.store.db import engine_for, session_scope, upgrade_database  # noqa: E402
+
+PY = sys.executable
+MASTER = "bench-master-secret"
+NATS_URL = os.environ.get("BOLO_BROKER_URL", "nats://127.0.0.1:4222")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_port(port: int, timeout_s: float = 20.0) -> None:
+    """Block until something listens on ``port``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def bolo_cmd(*args: str) -> list[str]:
+    """Run the dispatch sub-app in a fresh interpreter."""
+    return [PY, "-m", "bolo.dispatch.cli", *args]
+
+
+@dataclass
+class Procs:
+    """Child processes of one run, stopped at the end."""
+
+    items: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``cmd`` with output to a log file in the temp dir."""
+        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.items.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        """SIGTERM, then SIGKILL what is left."""
+        for proc in self.items:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.items:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+@contextmanager
+def database(url: str, workdir: Path) -> Iterator[tuple[Engine, str]]:
+    """A migrated database: a fresh SQLite file, or a fresh schema in PostgreSQL."""
+    os.environ["BOLO_DATA_DIR"] = str(workdir)
+    if not url:
+        db_url = f"sqlite:///{workdir / 'bench.db'}"
+        engine = engine_for(db_url)
+        upgrade_database(engine)
+        yield engine, db_url
+        engine.dispose()
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = engine_for(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine = engine_for(url, schema=schema)
+    try:
+        upgrade_database(engine)
+        sep = "&" if "?" in url else "?"
+        yield engine, f"{url}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def seed(engine: Engine, posts: int, port: int) -> str:
+    """N posts (each with its own secret and webhook URL) and an approved alert version
+    addressed to all of them; return the version id (outbox not yet written)."""
+    now = datetime.now(UTC)
+    ids = [f"bp{i:06d}" for i in range(posts)]
+    with session_scope(engine) as s:
+        s.execute(insert(Post), [
+            {"id": p, "kind": "checkpoint", "name": p, "lat": 40.0, "lon": 127.0, "mode": "road",
+             "region": f"r{i % 20}", "active": True, "created_at": now,
+             "channels": [{"kind": "webhook", "url": f"http://127.0.0.1:{port}/hook/{p}"}]}
+            for i, p in enumerate(ids)])
+        s.execute(insert(PostKey), [{"post_id": p, "secret": derived_secret(MASTER, p),
+                                     "rotated_at": now} for p in ids])
+        case = Case(reference=uuid.uuid4().hex[:12], last_known_lat=40.0, last_known_lon=127.0,
+                    last_seen_earliest=now, last_seen_latest=now, reported_at=now,
+                    created_by="bench")
+        s.add(case)
+        s.flush()
+        alert = Alert(case_id=case.id, cap_status="Exercise", state="active", created_by="bench")
+        s.add(alert)
+        s.flush()
+        version = AlertVersion(
+            alert_id=alert.id, seq=1, msg_type="Alert", identifier=f"bench-{alert.id}",
+            sent=now, content={"headline": "AMBER alert (benchmark)",
+                               "description": "Girl, 7, taken from Songchon by car."},
+            cap_xml="<alert/>", sha256="0" * 64, state="issued", author_id="bench")
+        s.add(version)
+        s.flush()
+        s.execute(insert(AlertTarget), [{"version_id": version.id, "post_id": p} for p in ids])
+        return version.id
+
+
+def issue(engine: Engine, version_id: str) -> tuple[int, float]:
+    """Write the outbox in one transaction, as the approval does; return (rows, commit time)."""
+    with session_scope(engine) as s:
+        rows = enqueue_version(s, version_id=version_id)
+    return rows, time.time()
+
+
+def load_ceiling(port: int, requests: int, concurrency: int) -> float:
+    """Requests per second the receiver takes from a plain httpx load generator (signed,
+    unique ids, no database): the baseline."""
+    body = json.dumps({"title": "x" * 60, "text": "y" * 120}).encode()
+    stamp = int(time.time())
+    jobs = []
+    for i in range(requests):
+        post = f"lp{i % 500}"
+        key = HmacKey(derived_secret(MASTER, post))
+        headers = sign_headers(msg_id=f"load-{i}", timestamp=stamp, body=body, keys=[key])
+        jobs.append((f"http://127.0.0.1:{port}/hook/{post}", headers))
+
+    async def run() -> float:
+        # The same transport the dispatcher uses (httpx in small pools), nothing else.
+        channel = WebhookChannel(timeout_s=30, max_connections=concurrency)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(url: str, headers: dict[str, str]) -> None:
+            async with gate:
+                response = await channel._client().post(url, content=body, headers=headers)
+                response.raise_for_status()
+
+        try:
+            start = time.perf_counter()
+            await asyncio.gather(*(one(u, h) for u, h in jobs))
+            return requests / (time.perf_counter() - start)
+        finally:
+            await channel.aclose()
+
+    return asyncio.run(run())
+
+
+def receiver_json(port: int, path: str) -> Any:
+    """GET a JSON document from the receiver."""
+    return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=60).json()
+
+
+def wait_delivered(port: int, target: int, base: int, timeout_s: float) -> None:
+    """Wait until ``target`` unique webhooks arrived beyond ``base``, or the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if receiver_json(port, "/_stats")["unique"] - base >= target:
+            return
+        time.sleep(0.2)
+
+
+def delivered_in_db(engine: Engine) -> int:
+    """Rows the dispatcher recorded as delivered."""
+    with session_scope(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Delivery)
+                            .where(Delivery.status == DeliveryStatus.DELIVERED)) or 0)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0..1) by nearest rank; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def start_dispatchers(procs: Procs, backend: str, workers: int, db_url: str, suffix: str,
+                      concurrency: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    """Start the dispatcher worker(s) (and for NATS the relay); return the workers."""
+    common = ["--database-url", db_url, "--concurrency", str(concurrency)]
+    if backend == "nats":
+        procs.start(bolo_cmd("relay", "--database-url", db_url, "--broker-url", NATS_URL,
+                             "--stream-suffix", suffix), env)
+        return [procs.start(bolo_cmd("dispatcher", "--backend", "nats", "--broker-url",
+                                     NATS_URL, "--stream-suffix", suffix, "--name", f"w{i}",
+                                     *common), env) for i in range(workers)]
+    return [procs.start(bolo_cmd("dispatcher", "--backend", "inprocess", "--name", f"w{i}",
+                                 *common), env) for i in range(workers)]
+
+
+def delete_stream(suffix: str, url: str = NATS_URL) -> None:
+    """Remove the run's JetStream stream."""
+    from bolo.dispatch.nats_backend import Names, connect
+
+    async def run() -> None:
+        nc = await connect(url)
+        try:
+            await nc.jetstream().delete_stream(Names.with_suffix(suffix).stream)
+        finally:
+            await nc.close()
+
+    asyncio.run(run())
+
+
+def summarise(port: int, posts: int, t0: float, base: dict[str, int]) -> dict[str, Any]:
+    """Latency and loss figures from the receiver's arrival log."""
+    arrivals = receiver_json(port, "/_arrivals")
+    times = [t - t0 for k, t in arrivals.items() if not k.startswith("load-")]
+    stats = receiver_json(port, "/_stats")
+    delivered = len(times)
+    span = max(times) if times else float("nan")
+    return {"posts": posts, "delivered": delivered, "lost": posts - delivered,
+            "duplicates": stats["duplicates"] - base["duplicates"],
+            "p50_s": round(percentile(times, 0.5), 3), "p99_s": round(percentile(times, 0.99), 3),
+            "deliveries_per_s": round(delivered / span, 1) if times else 0.0}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    """One benchmark run."""
+    procs = Procs()
+    suffix = uuid.uuid4().hex[:8]
+    with tempfile.TemporaryDirectory() as tmp, database(args.database_url, Path(tmp)) as (
+            engine, db_url):
+        try:
+            port = free_port()
+            procs.start(bolo_cmd("post-receiver", "--derive-from", MASTER, "--port", str(port),
+                                 "--record-arrivals", "--quiet"))
+            wait_port(port)
+            ceiling = load_ceiling(port, min(args.posts, args.ceiling_requests), args.concurrency)
+            version_id = seed(engine, args.posts, port)
+            env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s)}
+            start_dispatchers(procs, args.backend, args.workers, db_url, suffix,
+                              args.concurrency, env)
+            time.sleep(args.warmup_s)  # workers are up before the approval, as in service
+            base = receiver_json(port, "/_stats")
+            _, t0 = issue(engine, version_id)
+            wait_delivered(port, args.posts, base["unique"], args.timeout_s)
+            result = summarise(port, args.posts, t0, base)
+            result["recorded_delivered"] = delivered_in_db(engine)
+        finally:
+            procs.stop_all()
+            if args.backend == "nats":
+                delete_stream(suffix)
+    result.update(backend=args.backend, ceiling_per_s=round(ceiling, 1),
+                  database="postgresql" if args.database_url else "sqlite",
+                  workers=args.workers)
+    result["ratio_to_ceiling"] = round(result["deliveries_per_s"] / ceiling, 3)
+    return result
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--posts", type=int, default=1000)
+    p.add_argument("--backend", choices=["inprocess", "nats"], default="inprocess")
+    p.add_argument("--database-url", default="", help="PostgreSQL URL; default a SQLite file")
+    p.add_argument("--workers", type=int, default=None, help="default 1 in-process, 2 nats")
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--lease-s", type=float, default=30.0)
+    p.add_argument("--ceiling-requests", type=int, default=5000)
+    p.add_argument("--warmup-s", type=float, default=3.0)
+    p.add_argument("--timeout-s", type=float, default=300.0)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    if args.workers is None:
+        args.workers = 2 if args.backend == "nats" else 1
+    return args
+
+
+def show(result: dict[str, Any], title: str) -> None:
+    """A rich table of the figures."""
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+def main() -> None:
+    """Run once and print."""
+    args = parse()
+    result = run(args)
+    keys = ["backend", "posts", "delivered", "lost", "duplicates", "p50_s", "p99_s",
+            "deliveries_per_s", "ceiling_per_s"]
+    if args.json:
+        print(json.dumps({k: result[k] for k in keys} | result))
+    else:
+        show(result, f"dispatch fan-out, {args.posts} webhook posts ({args.backend})")
+
+
+if __name__ == "__main__":
+    main()
