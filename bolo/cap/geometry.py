@@ -23,18 +23,19 @@ def polygon_errors(points: list[tuple[float, float]], where: str) -> list[str]:
     if len(points) < 4:
         return [f"{where}: polygon needs at least 4 lat,lon pairs, has {len(points)}"]
     errors = []
-    bad = [p for p in points if not _in_range(*p)]
-    if bad:
-        lat, lon = bad[0]
+    coords = np.asarray(points, dtype=np.float64)
+    bad = np.flatnonzero((np.abs(coords[:, 0]) > 90.0) | (np.abs(coords[:, 1]) > 180.0))
+    if bad.size:
+        lat, lon = points[int(bad[0])]
         errors.append(f"{where}: polygon point {lat},{lon} out of WGS84 range")
     if points[0] != points[-1]:
         errors.append(f"{where}: polygon not closed (first point differs from last)")
     if errors:
         return errors
-    ring = np.asarray(points, dtype=np.float64)[:, ::-1]  # GEOS wants x, y = lon, lat
-    if shapely.is_simple(shapely.linearrings(ring)):
+    # Simplicity does not depend on the axis order, so the (lat, lon) array serves as it is.
+    if shapely.is_simple(shapely.linearrings(coords)):
         return errors
-    reason = str(shapely.is_valid_reason(shapely.polygons(ring)))
+    reason = str(shapely.is_valid_reason(shapely.polygons(coords[:, ::-1])))
     if reason:
         match = _REASON_AT.match(reason)
         if match:  # GEOS reports x y (lon lat); CAP people read lat,lon

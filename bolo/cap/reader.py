@@ -273,6 +273,12 @@ def alert_from_element(root: etree._Element) -> Alert:
 
     Free texts keep their whitespace; enumerations, times and numbers are read stripped.
     """
+    return read_alert(root)[0]
+
+
+def read_alert(root: etree._Element) -> tuple[Alert, str | None]:
+    """`alert_from_element`, plus the text of `references` as written (None when absent), which
+    the rules need and the model cannot keep (an empty element reads as no references)."""
     version = cap_version(root)
     prefix = "{" + root.tag[1:].partition("}")[0] + "}"
     c = _children(root, prefix)
@@ -281,7 +287,7 @@ def alert_from_element(root: etree._Element) -> Alert:
     scope = _optional(c, "scope")
     if scope is None:
         raise CapRefused("missing required element scope")
-    return Alert(
+    alert = Alert(
         identifier=_required(c, "identifier"),
         sender=_required(c, "sender"),
         sent=parse_time(_required(c, "sent"), what="sent"),
@@ -297,3 +303,4 @@ def alert_from_element(root: etree._Element) -> Alert:
         incidents=[] if incidents is None else split_list(incidents),
         infos=[_info(e, prefix, version) for e in c.get("info", [])],
     )
+    return alert, references

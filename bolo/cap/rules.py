@@ -8,8 +8,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lxml import etree
-
 from bolo.cap.geometry import area_errors
 from bolo.cap.model import Alert, Info, MsgType, Scope
 from bolo.cap.times import CAP12_TIME
@@ -92,7 +90,7 @@ def _text_warnings(info: Info, where: str) -> list[str]:
     warnings = []
     for name in ("headline", "description", "instruction", "event", "sender_name", "contact"):
         value = getattr(info, name)
-        if value and _HTML.search(value):
+        if value and ("<" in value or "&" in value) and _HTML.search(value):
             warnings.append(f"{where}: HTML markup in {name} (CAP text is plain text)")
     if info.headline is not None and len(info.headline) > HEADLINE_MAX:
         warnings.append(f"{where}: headline is {len(info.headline)} characters, over "
@@ -134,21 +132,13 @@ def info_findings(alert: Alert, info: Info, where: str) -> Findings:
     return errors, warnings
 
 
-def raw_references(root: etree._Element) -> str | None:
-    """The text of the `references` element as written (None when absent)."""
-    wanted = root.tag[: root.tag.index("}") + 1] + "references"
-    for child in root:  # a plain loop: lxml's find() parses its path in Python each call
-        if child.tag == wanted:
-            return child.text or ""
-    return None
-
-
-def alert_findings(alert: Alert, root: etree._Element, version: str) -> Findings:
-    """All rules beyond the schema for one decoded message (`root` is its parsed element)."""
+def alert_findings(alert: Alert, raw_references: str | None, version: str) -> Findings:
+    """All rules beyond the schema for one decoded message; `raw_references` is the text of its
+    `references` element as written (None when absent)."""
     errors = identity_errors(alert)
     warnings: list[str] = []
     for found_errors, found_warnings in (
-        reference_findings(alert, raw_references(root), version),
+        reference_findings(alert, raw_references, version),
         scope_findings(alert),
     ):
         errors += found_errors

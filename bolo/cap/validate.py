@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from bolo.cap.errors import CapRefused
 from bolo.cap.model import Alert
 from bolo.cap.profiles import PROFILES, Profile
-from bolo.cap.reader import alert_from_element, cap_version
+from bolo.cap.reader import alert_from_element, cap_version, read_alert
 from bolo.cap.rules import alert_findings
 from bolo.cap.schema import element_schema_errors
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES, parse_xml
@@ -52,10 +52,10 @@ def validate(
             errors.insert(0, exc.reason)
         return ValidationResult(errors=errors, version=version)
     try:
-        alert = alert_from_element(root)
+        alert, references = read_alert(root)
     except CapRefused as exc:
         return ValidationResult(errors=[exc.reason], version=version)
-    errors, warnings = alert_findings(alert, root, version)
+    errors, warnings = alert_findings(alert, references, version)
     if chosen is not None:
         profile_errors, profile_warnings = PROFILES[chosen](alert, root)
         errors += profile_errors
