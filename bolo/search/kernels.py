@@ -16,6 +16,7 @@ _MUL = np.uint64(2685821657736338717)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _INV53 = 1.0 / 9007199254740992.0
 MAX_EVENTS = 32
+LEFT = 3          # done code of a particle that left the region through an exit
 
 
 @njit(cache=True, inline="always")
@@ -165,7 +166,7 @@ def advance(
                     _record(i, slot, t, ev_slot, ev_time, ev_n)
                 if v == dest_node[dest[i]]:
                     if dest_exit[dest[i]] != 0:
-                        done[i] = 1
+                        done[i] = LEFT
                         break
                     # Reached a place inside the region: stay a while, then pick a new goal.
                     s, r1 = _next(s)

@@ -19,6 +19,7 @@ from bolo.search.case import Case, Evidence, SearchReport, Sighting
 from bolo.search.geo import EARTH_RADIUS_M, haversine_m
 from bolo.search.geo import unit_xyz as _unit_xyz
 from bolo.search.kernels import (
+    LEFT,
     advance,
     nearest_node_index,
     positions,
@@ -236,14 +237,18 @@ class ParticleFilter:
 
     # ---- reading ----------------------------------------------------------------------
     def node_probability(self) -> FloatArray:
-        """Probability per node: each particle counts at the nearer end of its arc."""
+        """Probability per node (sums to 1): each particle counts at the nearer end of its arc."""
         st, net = self.state, self.model.network
         p = st.parts
         node = p.node.copy()
         on = p.arc >= 0
         half = on & (p.rem < 0.5 * p.dur)
         node[half] = net.indices[p.arc[half]]
-        mass = np.bincount(node, weights=st.weights, minlength=net.n_nodes)
+        # The map is of the region: hypotheses that already left through an exit are not on it
+        # (unless every hypothesis left).
+        inside = p.done != LEFT
+        w = st.weights * inside if inside.any() else st.weights
+        mass = np.bincount(node, weights=w, minlength=net.n_nodes)
         # Nodes no particle reached still differ: nearer the cloud is likelier. A tiny
         # background decaying with the distance to the nearest occupied node orders them.
         occupied = np.flatnonzero(mass > 0)
