@@ -1,26 +1,28 @@
-"""Group commit for public tips: requests wait while one writer thread stores tips in batches.
+"""Group commit for public tips: requests wait while their tips are stored in batches.
 
-Under a surge, one transaction per tip would make SQLite the bottleneck. Requests hand their
-prepared row to the writer and await it; the writer takes everything queued (up to
-``batch_max``), inserts it in one transaction with one audit entry and only then answers each
-request. So every 2xx answer means the tip is committed, and throughput grows with the load.
+Under a surge, one transaction per tip would make the database (and its audit entry per
+transaction) the bottleneck. Each request hands its prepared row to the ``TipWriter`` of its
+event loop and awaits it; one flusher at a time takes everything queued (up to ``batch_max``),
+inserts it in one transaction with one audit entry in a worker thread, and only then answers
+each request. Every 2xx answer therefore means the tip is committed, and the work per tip falls
+as the load rises. Items never cross threads one by one (a thread wake-up per tip costs more
+than its insert): the hand-over is one list per batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import queue
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from bolo.reports.service import DuplicateSubmission, existing_receipt, store_rows
-from bolo.store.db import default_engine, session_scope
+from bolo.store.db import default_engine
 
 log = logging.getLogger(__name__)
 _SEEN_MAX = 200_000
@@ -31,106 +33,100 @@ class _Item:
     row: dict[str, Any]
     contact: str | None
     future: asyncio.Future[str]
-    loop: asyncio.AbstractEventLoop
-
-
-def _settle(item: _Item, result: str | None, error: BaseException | None) -> None:
-    def apply() -> None:
-        if item.future.done():  # the client went away; the tip is stored all the same
-            return
-        if error is not None:
-            item.future.set_exception(error)
-        else:
-            item.future.set_result(result or "")
-
-    item.loop.call_soon_threadsafe(apply)
 
 
 class TipWriter:
-    """A daemon thread that commits queued tips in batches; ``submit`` awaits the commit."""
+    """Batches tips of one event loop into transactions; ``submit`` awaits the commit."""
 
-    def __init__(self, *, batch_max: int = 512, engine: Engine | None = None) -> None:
+    def __init__(self, *, batch_max: int = 512, linger_s: float = 0.002,
+                 engine: Engine | None = None) -> None:
         self.batch_max = batch_max
+        self.linger_s = linger_s
         self.engine = engine
-        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
-        self._seen: OrderedDict[str, str] = OrderedDict()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
         self.batches = 0
+        self._pending: list[_Item] = []
+        self._seen: OrderedDict[str, str] = OrderedDict()
+        self._flusher: asyncio.Task[None] | None = None
+        self._factory: sessionmaker[Session] | None = None
 
     async def submit(self, row: dict[str, Any], contact: str | None) -> str:
         """Queue one prepared tip row and return its receipt once committed. Raises
         DuplicateSubmission (with the first receipt) when the same tip was seen before."""
         key = row["dedupe_key"]
-        with self._lock:
-            first = self._seen.get(key)
-            if first is not None:
-                raise DuplicateSubmission(first)
-            self._seen[key] = row["receipt"]
-            if len(self._seen) > _SEEN_MAX:
-                self._seen.popitem(last=False)
-        self._ensure_thread()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[str] = loop.create_future()
-        self._queue.put(_Item(row, contact, future, loop))
+        first = self._seen.get(key)
+        if first is not None:
+            raise DuplicateSubmission(first)
+        self._seen[key] = row["receipt"]
+        if len(self._seen) > _SEEN_MAX:
+            self._seen.popitem(last=False)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Item(row, contact, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
         try:
             return await future
         except DuplicateSubmission:
             raise
         except BaseException:
-            with self._lock:
-                self._seen.pop(key, None)
+            self._seen.pop(key, None)
             raise
 
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name="tip-writer",
-                                                    daemon=True)
-                    self._thread.start()
+    async def _flush(self) -> None:
+        # Linger once so a burst that is just arriving shares the first transaction.
+        await asyncio.sleep(self.linger_s)
+        while self._pending:
+            batch = self._pending[: self.batch_max]
+            del self._pending[: self.batch_max]
+            errors = await asyncio.to_thread(self._write, batch)
+            self.batches += 1
+            for index, item in enumerate(batch):
+                if item.future.done():  # the client went away; the tip is stored all the same
+                    continue
+                error = errors.get(index)
+                if error is not None:
+                    item.future.set_exception(error)
+                else:
+                    item.future.set_result(item.row["receipt"])
 
-    def _run(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            while len(batch) < self.batch_max:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._write(batch)
-
-    def _write(self, batch: list[_Item]) -> None:
+    def _sessions(self) -> sessionmaker[Session]:
+        # One factory per engine: building a sessionmaker per batch costs more than the insert.
         engine = self.engine or default_engine()
+        if self._factory is None or self._factory.kw.get("bind") is not engine:
+            self._factory = sessionmaker(bind=engine, expire_on_commit=False)
+        return self._factory
+
+    def _write(self, batch: list[_Item]) -> dict[int, BaseException]:
+        """Store a batch in one transaction; returns the errors by position (empty: all
+        stored). Runs in a worker thread."""
+        factory = self._sessions()
         try:
-            with session_scope(engine) as session:
+            with factory.begin() as session:
                 store_rows(session, [i.row for i in batch],
                            {i.row["id"]: i.contact for i in batch if i.contact})
         except IntegrityError:
             # Somebody else (another process) stored one of these: find it, keep the rest.
-            for item in batch:
-                self._write_one(engine, item)
-            return
+            errors: dict[int, BaseException] = {}
+            for index, item in enumerate(batch):
+                error = self._write_one(factory, item)
+                if error is not None:
+                    errors[index] = error
+            return errors
         except Exception as exc:
             log.exception("tip batch of %d failed", len(batch))
-            for item in batch:
-                _settle(item, None, exc)
-            return
-        self.batches += 1
-        for item in batch:
-            _settle(item, item.row["receipt"], None)
+            return dict.fromkeys(range(len(batch)), exc)
+        return {}
 
-    def _write_one(self, engine: Engine, item: _Item) -> None:
+    @staticmethod
+    def _write_one(factory: sessionmaker[Session], item: _Item) -> BaseException | None:
         try:
-            with session_scope(engine) as session:
+            with factory.begin() as session:
                 store_rows(session, [item.row],
                            {item.row["id"]: item.contact} if item.contact else {})
         except IntegrityError as exc:
-            with session_scope(engine) as session:
+            with factory() as session:
                 first = existing_receipt(session, item.row["dedupe_key"])
-            _settle(item, None, DuplicateSubmission(first) if first else exc)
+            return DuplicateSubmission(first) if first else exc
         except Exception as exc:
             log.exception("tip %s failed", item.row["id"])
-            _settle(item, None, exc)
-        else:
-            _settle(item, item.row["receipt"], None)
+            return exc
+        return None

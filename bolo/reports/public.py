@@ -8,6 +8,7 @@ batches by ``TipWriter``; a 2xx answer means the tip is stored.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from typing import Any
@@ -26,6 +27,7 @@ from bolo.reports.photo import CleanPhoto, PhotoError, clean_photo
 from bolo.reports.pipeline import TipWriter
 from bolo.reports.publichttp import (
     BodyTooLarge,
+    cached_case,
     client_of,
     form_page,
     json_error,
@@ -54,11 +56,13 @@ def limiter() -> RateLimiter:
 
 
 def writer() -> TipWriter:
-    """The process-wide batching tip writer."""
-    if "writer" not in _state:
-        _state["writer"] = TipWriter(batch_max=tip_settings().batch_max)
-    result: TipWriter = _state["writer"]
-    return result
+    """The batching tip writer of the running event loop (one per loop: its futures and
+    flusher task belong to that loop)."""
+    loop = asyncio.get_running_loop()
+    writers: dict[int, TipWriter] = _state.setdefault("writers", {})
+    if id(loop) not in writers:
+        writers[id(loop)] = TipWriter(batch_max=tip_settings().batch_max)
+    return writers[id(loop)]
 
 
 def reset_public_state() -> None:
@@ -69,7 +73,10 @@ def reset_public_state() -> None:
 
 
 async def _store(tip: TipIn, photo: CleanPhoto | None, via: str) -> dict[str, Any]:
-    if not await run_in_threadpool(known_case, tip.case_id):
+    known = cached_case(tip.case_id)
+    if known is None:
+        known = await run_in_threadpool(known_case, tip.case_id)
+    if not known:
         raise InvalidInput(f"case_id: no case {tip.case_id!r}")
     row = tip_row(tip, photo=photo, via=via)
     if row["lat"] is None and not tip.place:

@@ -104,13 +104,21 @@ def _map_click(values: dict[str, Any]) -> None:
     values["lat"], values["lon"] = f"{lat:.5f}", f"{lon:.5f}"
 
 
-def known_case(case_id: str | None) -> bool:
-    """True when ``case_id`` is None or names a case (cached for a few seconds)."""
+def cached_case(case_id: str | None) -> bool | None:
+    """Whether ``case_id`` names a case, from the few-seconds cache (None: not cached)."""
     if case_id is None:
         return True
     cached = _cases.get(case_id)
     if cached is not None and time.monotonic() - cached[1] < _CASE_TTL_S:
         return cached[0]
+    return None
+
+
+def known_case(case_id: str | None) -> bool:
+    """True when ``case_id`` is None or names a case (asks the database, then caches)."""
+    cached = cached_case(case_id)
+    if cached is not None or case_id is None:
+        return cached is not False
     with session_scope() as session:
         found = session.execute(select(Case.id).where(Case.id == case_id)).first() is not None
     if len(_cases) > 10_000:

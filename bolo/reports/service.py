@@ -48,8 +48,10 @@ class DuplicateSubmission(Conflict):
 
 
 def new_receipt() -> str:
-    """A receipt number a tipster can read out over the phone, e.g. ``T-7KQ3-M9XA``."""
-    chars = [secrets.choice(_RECEIPT_ALPHABET) for _ in range(8)]
+    """A receipt number a tipster can read out over the phone, e.g. ``T-7KQ3-M9XA`` (40 random
+    bits, an alphabet without 0/O and 1/I)."""
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    chars = [_RECEIPT_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8)]
     return f"T-{''.join(chars[:4])}-{''.join(chars[4:])}"
 
 
