@@ -198,15 +198,20 @@ def bucket_kernel(
     limit: float,
     delta: float,
     max_weight: float,
+    target_count: IntArray,
+    stop_count: int,
+    count_after: float,
 ) -> FloatArray:
-    """Same result as earliest_arrival_kernel without early stop or windows, by a bucket
+    """Same result as earliest_arrival_kernel without time windows, by a bucket
     queue (delta-stepping, run sequentially): nodes wait in buckets of width ``delta``;
     arcs lighter than ``delta`` may re-open a node within its bucket (label-correcting), so
     every final time is the minimum of final tail time + arc weight, as in Dijkstra.
     ``max_weight`` bounds every finite weight (it sizes the ring of buckets).
 
     Bucket entries live in one append-only pool (singly linked per bucket, stale entries
-    skipped when popped): pushes write sequentially, which is what makes this fast."""
+    skipped when popped): pushes write sequentially, which is what makes this fast.
+    Early stop (``target_count`` non-empty) is checked when a bucket is finished, since only
+    then are its nodes final; nodes not final at the stop read inf."""
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     t0 = np.inf
@@ -234,6 +239,11 @@ def bucket_kernel(
         head[slot] = size
         size += 1
         live += 1
+    counting = target_count.shape[0] > 0
+    remaining = stop_count
+    last_seen = np.full(n if counting else 0, -1, dtype=np.int64)
+    popped = np.empty(n if counting else 0, dtype=np.int64)
+    n_popped = 0
     cur = 0
     while live > 0:
         slot = cur % ring
@@ -245,6 +255,10 @@ def bucket_kernel(
             du = e_key[e]
             if du != dist[u]:
                 continue  # stale: u was reached faster since
+            if counting and target_count[u] > 0 and last_seen[u] != cur:
+                last_seen[u] = cur
+                popped[n_popped] = u
+                n_popped += 1
             for k in range(indptr[u], indptr[u + 1]):
                 nd = du + weights[k]
                 v = indices[k]
@@ -262,6 +276,18 @@ def bucket_kernel(
                     head[b] = size
                     size += 1
                     live += 1
+        if counting:
+            # Only now are this bucket's times final: count its targets.
+            for i in range(n_popped):
+                if dist[popped[i]] > count_after:
+                    remaining -= target_count[popped[i]]
+            n_popped = 0
+        if counting and remaining <= 0:
+            boundary = t0 + (cur + 1) * delta
+            for v in range(n):
+                if dist[v] >= boundary:
+                    dist[v] = np.inf
+            break
         cur += 1
     return dist
 

@@ -99,17 +99,14 @@ def earliest_arrival(
         hi = np.full(network.n_arcs, np.inf) if open_until is None else open_until
         windows = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
     limit = np.inf if limit_seconds is None else float(limit_seconds)
-    if targets is None and windows[0].size == 0:
-        delta, max_weight = _bucket_params(network, base)
-        spread = float(starts.max() - starts.min()) if starts.size else 0.0
-        if (max_weight + spread) / delta < _MAX_BUCKETS:
-            return bucket_kernel(network.indptr, _indices32(network), weights, src, starts,
-                                 limit, delta, max_weight)
     counts, stop = _EMPTY_I, 0
     if targets is not None:
         counts = np.zeros(network.n_nodes, dtype=np.int64)
         counts[np.asarray(targets, dtype=np.int64).reshape(-1)] = 1
         stop = int(counts.sum())
+    if windows[0].size == 0:
+        return run_kernel(network, src, starts, weights=weights, limit=limit,
+                          target_count=counts, stop_count=stop, count_after=-np.inf, base=base)
     return earliest_arrival_kernel(
         network.indptr, network.indices, weights, src, starts, limit, counts, stop, -np.inf,
         *windows,
@@ -152,9 +149,18 @@ def run_kernel(
     target_count: IntArray,
     stop_count: int,
     count_after: float,
+    base: FloatArray | None = None,
 ) -> FloatArray:
-    """Low-level access to the Dijkstra kernel for callers that stop on their own criterion
-    (see bolo.network._kernels.earliest_arrival_kernel)."""
+    """Low-level earliest arrival for callers that stop on their own criterion: the search
+    stops once settled nodes later than ``count_after`` add up to ``stop_count`` in
+    ``target_count`` (empty = no early stop). Uses the bucket queue, or the binary heap when
+    arc times span too many buckets. ``base`` is the cached per-mode weight array
+    ``weights`` derives from (for its bucket parameters)."""
+    delta, max_weight = _bucket_params(network, weights if base is None else base)
+    spread = float(starts.max() - starts.min()) if starts.size else 0.0
+    if (max_weight + spread) / delta < _MAX_BUCKETS:
+        return bucket_kernel(network.indptr, _indices32(network), weights, sources, starts,
+                             limit, delta, max_weight, target_count, stop_count, count_after)
     return earliest_arrival_kernel(
         network.indptr, network.indices, weights, sources, starts, limit, target_count,
         stop_count, count_after, _EMPTY_F, _EMPTY_F,

@@ -128,3 +128,31 @@ def test_bad_sources_rejected() -> None:
         earliest_arrival(net, [net.n_nodes])
     with pytest.raises(ValueError):
         earliest_arrival(net, [0, 1], start_seconds=[0.0])
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), budget=st.integers(1, 6), after=st.floats(0, 200))
+def test_heap_and_bucket_kernels_agree_with_early_stop(seed: int, budget: int,
+                                                       after: float) -> None:
+    from bolo.network._kernels import bucket_kernel, earliest_arrival_kernel
+
+    net = random_network(seed)
+    rng = np.random.default_rng(seed)
+    counts = np.zeros(net.n_nodes, dtype=np.int64)
+    counts[rng.choice(net.n_nodes, 10, replace=False)] = 1
+    src, starts = np.array([0, 5]), np.array([0.0, 30.0])
+    empty = np.empty(0)
+    heap = earliest_arrival_kernel(net.indptr, net.indices, net.arc_seconds, src, starts, np.inf,
+                                   counts, budget, after, empty, empty)
+    for delta in (0.5, 10.0, 80.0):
+        bucket = bucket_kernel(net.indptr, net.indices.astype(np.int32), net.arc_seconds, src,
+                               starts, np.inf, delta, float(net.arc_seconds.max()), counts,
+                               budget, after)
+        both = np.isfinite(heap) & np.isfinite(bucket)
+        np.testing.assert_array_equal(heap[both], bucket[both])
+        # Both stop only after the same qualifying targets are final.
+        full = earliest_arrival_kernel(net.indptr, net.indices, net.arc_seconds, src, starts,
+                                       np.inf, counts[:0], 0, after, empty, empty)
+        qualifying = (counts > 0) & (full > after) & np.isfinite(full)
+        np.testing.assert_array_equal(bucket[np.isfinite(bucket)], full[np.isfinite(bucket)])
+        assert (np.isfinite(bucket) & qualifying).sum() >= min(budget, qualifying.sum())
