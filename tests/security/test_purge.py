@@ -10,11 +10,11 @@ from sqlalchemy import Engine, inspect, select, text
 from typer.testing import CliRunner
 
 from bolo.alerts.ending import cancel_alert
-from bolo.cli import app as bolo_app
 from bolo.audit.model import AuditEntry
 from bolo.cases.model import Case, CaseState, Outcome
 from bolo.cases.schemas import CaseResolve
 from bolo.cases.service import close_case, resolve_case
+from bolo.cli import app as bolo_app
 from bolo.clock import FakeClock, use_clock
 from bolo.security.cli import app as security_app
 from bolo.security.retention import purge_due

@@ -1,0 +1,118 @@
+"""The access policy as a specification: for every route of ``create_app()``, who may call it.
+
+Every route must appear here (or be public, or be a web page behind the cookie login): a new
+route without an entry fails the matrix test, so nothing is reachable by default. Admins may
+call every non-public route.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from bolo.auth.model import Role
+from bolo.clock import now
+
+R = Role
+ALL = frozenset(Role)
+STAFF = frozenset({R.ADMIN, R.COORDINATOR, R.APPROVER, R.SUPERVISOR, R.VIEWER})
+COORD = frozenset({R.ADMIN, R.COORDINATOR})
+MANAGE = frozenset({R.ADMIN, R.COORDINATOR, R.SUPERVISOR})
+APPROVE = frozenset({R.ADMIN, R.APPROVER, R.COORDINATOR, R.SUPERVISOR})
+REPORTERS = frozenset({R.ADMIN, R.POST_OFFICER, R.SUPERVISOR, R.COORDINATOR})
+ADMIN = frozenset({R.ADMIN})
+
+API: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/api/v1/me"): ALL,
+    ("POST", "/api/v1/users"): ADMIN,
+    ("POST", "/api/v1/users/{user_id}/tokens"): ADMIN,
+    ("DELETE", "/api/v1/tokens/{token_id}"): ADMIN,
+    ("POST", "/api/v1/cases"): COORD,
+    ("GET", "/api/v1/cases"): STAFF,
+    ("GET", "/api/v1/cases/{case_id}"): STAFF,
+    ("POST", "/api/v1/cases/{case_id}/hints"): COORD,
+    ("POST", "/api/v1/cases/{case_id}/resolve"): MANAGE,
+    ("POST", "/api/v1/cases/{case_id}/close"): MANAGE,
+    ("POST", "/api/v1/cases/{case_id}/alerts"): COORD,
+    ("GET", "/api/v1/alerts"): STAFF,
+    ("GET", "/api/v1/alerts/{alert_id}"): STAFF,
+    ("GET", "/api/v1/alert-versions/{version_id}/cap"): STAFF,
+    ("PUT", "/api/v1/alert-versions/{version_id}"): COORD,
+    ("POST", "/api/v1/alert-versions/{version_id}/submit"): COORD,
+    ("POST", "/api/v1/alert-versions/{version_id}/approve"): APPROVE,
+    ("POST", "/api/v1/alerts/{alert_id}/updates"): COORD,
+    ("POST", "/api/v1/alerts/{alert_id}/cancel"): APPROVE,
+    ("GET", "/api/v1/posts"): STAFF,
+    ("GET", "/api/v1/posts/{post_id}"): STAFF,
+    ("PUT", "/api/v1/posts/{post_id}"): MANAGE,
+    ("GET", "/api/v1/posts/{post_id}/alerts"): REPORTERS,
+    ("GET", "/api/v1/reports"): STAFF,
+    ("GET", "/api/v1/reports/queue"): STAFF,
+    ("GET", "/api/v1/reports/evidence"): STAFF,
+    ("GET", "/api/v1/reports/{report_id}"): STAFF,
+    ("POST", "/api/v1/reports/{report_id}/triage"): MANAGE,
+    ("POST", "/api/v1/reports/sightings"): REPORTERS,
+    ("POST", "/api/v1/reports/searches"): REPORTERS,
+    ("GET", "/api/v1/geocode"): ALL,
+    ("GET", "/api/v1/geocode/reverse"): ALL,
+    ("GET", "/api/v1/audit/verify"): MANAGE,
+}
+
+# Reachable without a bearer token (each has its own guard where it needs one).
+PUBLIC: frozenset[tuple[str, str]] = frozenset({
+    ("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/docs"),
+    ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
+    ("GET", "/alerts/{alert_id}.cap"), ("GET", "/feed/cap.atom"), ("GET", "/feed/cap.rss"),
+    ("GET", "/alerts"), ("GET", "/alerts/{alert_id}"), ("GET", "/"),
+    ("GET", "/static/{path:path}"),
+    ("POST", "/api/v1/public/tips"), ("GET", "/tips/new"), ("POST", "/tips/new"),
+    ("GET", "/tips/map.png"),
+    # Authenticated by the post's Standard Webhooks signature instead of a token.
+    ("POST", "/api/v1/reports/webhook-reply/{post_id}"),
+})
+# Web pages behind the cookie login: without a session they must never answer 2xx.
+WEB_PREFIXES = ("/console", "/post")
+WEB_OPEN = frozenset({("GET", "/console/login"), ("POST", "/console/login"),
+                      ("GET", "/login"), ("POST", "/login")})
+
+
+def request_for(method: str, path: str, ids: dict[str, str], *, seq: int
+                ) -> tuple[str, dict[str, Any], Any]:
+    """(url, query params, JSON body) of a valid request to the route, from the world's ids."""
+    url = path.format(**{k: ids[k] for k in ids if "{" + k + "}" in path})
+    earlier = (now() - timedelta(hours=2)).isoformat()
+    later = (now() - timedelta(hours=1)).isoformat()
+    content = {"texts": [{"headline": "Child taken", "description": "A boy, 8.",
+                          "instruction": "Check cars."}],
+               "area": {"description": "Songchon", "circles": [
+                   {"lat": 39.2, "lon": 126.2, "radius_km": 20}]},
+               "target_post_ids": [ids["post_id"]]}
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/api/v1/users"): {"username": f"made-{seq}", "role": "viewer"},
+        ("POST", "/api/v1/cases"): {
+            "children": [{"name": "Another Child"}],
+            "last_known": {"lat": 39.2, "lon": 126.2, "time_earliest": earlier,
+                           "time_latest": later}},
+        ("POST", "/api/v1/cases/{case_id}/hints"): {"kind": "heading", "bearing_deg": 10},
+        ("POST", "/api/v1/cases/{case_id}/resolve"): {"outcome": "found_safe"},
+        ("POST", "/api/v1/cases/{case_id}/alerts"): content,
+        ("PUT", "/api/v1/alert-versions/{version_id}"): content,
+        ("POST", "/api/v1/alert-versions/{version_id}/approve"): {"sha256": "0" * 64},
+        ("POST", "/api/v1/alerts/{alert_id}/updates"): content,
+        ("POST", "/api/v1/alerts/{alert_id}/cancel"): {"reason": "test"},
+        ("PUT", "/api/v1/posts/{post_id}"): {"id": ids["post_id"], "kind": "checkpoint",
+                                             "name": "Checkpoint 0", "lat": 39.3, "lon": 126.3},
+        ("POST", "/api/v1/reports/{report_id}/triage"): {"state": "credible", "reason": "ok"},
+        ("POST", "/api/v1/reports/sightings"): {
+            "case_id": ids["case_id"], "post_id": ids["post_id"], "seen_at": later,
+            "text": f"seen {seq}", "lat": 39.3, "lon": 126.3},
+        ("POST", "/api/v1/reports/searches"): {
+            "case_id": ids["case_id"], "post_id": ids["post_id"], "from": earlier, "to": later,
+            "searched": f"all cars {seq}", "result": "nothing_found"},
+    }
+    queries: dict[tuple[str, str], dict[str, Any]] = {
+        ("GET", "/api/v1/reports/evidence"): {"case_id": ids["case_id"]},
+        ("GET", "/api/v1/geocode"): {"q": "Kilju"},
+        ("GET", "/api/v1/geocode/reverse"): {"lat": 40.96, "lon": 129.32},
+    }
+    return url, queries.get((method, path), {}), bodies.get((method, path))
