@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -34,6 +35,7 @@ from bolo.cap.times import parse_time
 VERSIONS = {CAP12_NS: "1.2", CAP11_NS: "1.1", CAP10_NS: "1.0"}
 E = TypeVar("E", bound=StrEnum)
 Children = dict[str, list[etree._Element]]
+Texts = dict[str, str]
 
 
 def cap_version(root: etree._Element) -> str:
@@ -57,33 +59,32 @@ _NAMES = str.split(
 _LOCAL = {"{" + ns + "}": {"{" + ns + "}" + name: name for name in _NAMES} for ns in VERSIONS}
 
 
-def _children(element: etree._Element, prefix: str) -> Children:
-    found: Children = {}
+def _scan(element: etree._Element, prefix: str) -> tuple[Texts, Children]:
+    """One pass over the CAP children: the first text of each name, and every element by name."""
+    first: Texts = {}
+    every: Children = {}
     local = _LOCAL[prefix]
     for child in element:
         name = local.get(child.tag)
-        if name is not None:
-            if name in found:
-                found[name].append(child)
-            else:
-                found[name] = [child]
-    return found
+        if name is None:
+            continue
+        if name in every:
+            every[name].append(child)
+        else:
+            every[name] = [child]
+            first[name] = child.text or ""
+    return first, every
 
 
 def _text(element: etree._Element) -> str:
     return element.text or ""
 
 
-def _required(children: Children, name: str) -> str:
-    elements = children.get(name)
-    if not elements:
+def _required(texts: Texts, name: str) -> str:
+    text = texts.get(name)
+    if text is None:
         raise CapRefused(f"missing required element {name}")
-    return _text(elements[0])
-
-
-def _optional(children: Children, name: str) -> str | None:
-    elements = children.get(name)
-    return _text(elements[0]) if elements else None
+    return text
 
 
 def _enum(cls: type[E], text: str, what: str) -> E:
@@ -108,7 +109,7 @@ def _number(text: str, what: str) -> float:
 
 def _pairs(children: Children, name: str, prefix: str, version: str) -> list[ValuePair]:
     pairs = []
-    for element in children.get(name, []):
+    for element in children.get(name, ()):
         if version == "1.0":  # CAP 1.0 writes "valueName=value" as the element's text
             left, _, right = _text(element).partition("=")
             pairs.append(ValuePair(name=left.strip(), value=right.strip()))
@@ -204,13 +205,13 @@ def parse_circle(text: str) -> Circle:
 
 
 def _area(element: etree._Element, prefix: str, version: str) -> Area:
-    children = _children(element, prefix)
-    altitude = _optional(children, "altitude")
-    ceiling = _optional(children, "ceiling")
+    texts, children = _scan(element, prefix)
+    altitude = texts.get("altitude")
+    ceiling = texts.get("ceiling")
     return Area(
-        description=_required(children, "areaDesc"),
-        polygons=[parse_polygon(_text(e)) for e in children.get("polygon", [])],
-        circles=[parse_circle(_text(e)) for e in children.get("circle", [])],
+        description=_required(texts, "areaDesc"),
+        polygons=[parse_polygon(_text(e)) for e in children.get("polygon", ())],
+        circles=[parse_circle(_text(e)) for e in children.get("circle", ())],
         geocodes=_pairs(children, "geocode", prefix, version),
         altitude=None if altitude is None else _number(altitude, "altitude"),
         ceiling=None if ceiling is None else _number(ceiling, "ceiling"),
@@ -218,53 +219,53 @@ def _area(element: etree._Element, prefix: str, version: str) -> Area:
 
 
 def _resource(element: etree._Element, prefix: str) -> Resource:
-    children = _children(element, prefix)
-    size = _optional(children, "size")
+    texts = _scan(element, prefix)[0]
+    size = texts.get("size")
     try:
         size_value = None if size is None else int(size.strip())
     except ValueError as exc:
         raise CapRefused(f"malformed resource size {size!r}") from exc
     return Resource(
-        description=_required(children, "resourceDesc"),
-        mime_type=_optional(children, "mimeType") or "",  # optional in CAP 1.0
+        description=_required(texts, "resourceDesc"),
+        mime_type=texts.get("mimeType") or "",  # optional in CAP 1.0
         size=size_value,
-        uri=_optional(children, "uri"),
-        deref_uri=_optional(children, "derefUri"),
-        digest=_optional(children, "digest"),
+        uri=texts.get("uri"),
+        deref_uri=texts.get("derefUri"),
+        digest=texts.get("digest"),
     )
 
 
-def _time(children: Children, name: str) -> object:
-    text = _optional(children, name)
+def _time(texts: Texts, name: str) -> datetime | None:
+    text = texts.get(name)
     return None if text is None else parse_time(text, what=name)
 
 
 def _info(element: etree._Element, prefix: str, version: str) -> Info:
-    c = _children(element, prefix)
-    language = _optional(c, "language")
+    t, c = _scan(element, prefix)
+    language = t.get("language")
     return Info(
         language=language.strip() if language is not None else "en-US",
-        categories=[_enum(Category, _text(e), "category") for e in c.get("category", [])],
-        event=_required(c, "event"),
+        categories=[_enum(Category, _text(e), "category") for e in c.get("category", ())],
+        event=_required(t, "event"),
         response_types=[_enum(ResponseType, _text(e), "responseType")
-                        for e in c.get("responseType", [])],
-        urgency=_enum(Urgency, _required(c, "urgency"), "urgency"),
-        severity=_enum(Severity, _required(c, "severity"), "severity"),
-        certainty=_enum(Certainty, _required(c, "certainty"), "certainty"),
-        audience=_optional(c, "audience"),
+                        for e in c.get("responseType", ())],
+        urgency=_enum(Urgency, _required(t, "urgency"), "urgency"),
+        severity=_enum(Severity, _required(t, "severity"), "severity"),
+        certainty=_enum(Certainty, _required(t, "certainty"), "certainty"),
+        audience=t.get("audience"),
         event_codes=_pairs(c, "eventCode", prefix, version),
-        effective=_time(c, "effective"),  # type: ignore[arg-type]
-        onset=_time(c, "onset"),  # type: ignore[arg-type]
-        expires=_time(c, "expires"),  # type: ignore[arg-type]
-        sender_name=_optional(c, "senderName"),
-        headline=_optional(c, "headline"),
-        description=_optional(c, "description"),
-        instruction=_optional(c, "instruction"),
-        web=_optional(c, "web"),
-        contact=_optional(c, "contact"),
+        effective=_time(t, "effective"),
+        onset=_time(t, "onset"),
+        expires=_time(t, "expires"),
+        sender_name=t.get("senderName"),
+        headline=t.get("headline"),
+        description=t.get("description"),
+        instruction=t.get("instruction"),
+        web=t.get("web"),
+        contact=t.get("contact"),
         parameters=_pairs(c, "parameter", prefix, version),
-        resources=[_resource(e, prefix) for e in c.get("resource", [])],
-        areas=[_area(e, prefix, version) for e in c.get("area", [])],
+        resources=[_resource(e, prefix) for e in c.get("resource", ())],
+        areas=[_area(e, prefix, version) for e in c.get("area", ())],
     )
 
 
@@ -281,26 +282,23 @@ def read_alert(root: etree._Element) -> tuple[Alert, str | None]:
     the rules need and the model cannot keep (an empty element reads as no references)."""
     version = cap_version(root)
     prefix = "{" + root.tag[1:].partition("}")[0] + "}"
-    c = _children(root, prefix)
-    references = _optional(c, "references")
-    incidents = _optional(c, "incidents")
-    scope = _optional(c, "scope")
-    if scope is None:
-        raise CapRefused("missing required element scope")
+    t, c = _scan(root, prefix)
+    references = t.get("references")
+    incidents = t.get("incidents")
     alert = Alert(
-        identifier=_required(c, "identifier"),
-        sender=_required(c, "sender"),
-        sent=parse_time(_required(c, "sent"), what="sent"),
-        status=_enum(Status, _required(c, "status"), "status"),
-        msg_type=_enum(MsgType, _required(c, "msgType"), "msgType"),
-        scope=_enum(Scope, scope, "scope"),
-        source=_optional(c, "source"),
-        restriction=_optional(c, "restriction"),
-        addresses=_optional(c, "addresses"),
-        codes=[_text(e) for e in c.get("code", [])],
-        note=_optional(c, "note"),
+        identifier=_required(t, "identifier"),
+        sender=_required(t, "sender"),
+        sent=parse_time(_required(t, "sent"), what="sent"),
+        status=_enum(Status, _required(t, "status"), "status"),
+        msg_type=_enum(MsgType, _required(t, "msgType"), "msgType"),
+        scope=_enum(Scope, _required(t, "scope"), "scope"),
+        source=t.get("source"),
+        restriction=t.get("restriction"),
+        addresses=t.get("addresses"),
+        codes=[_text(e) for e in c.get("code", ())],
+        note=t.get("note"),
         references=[] if references is None else parse_references(references, version),
         incidents=[] if incidents is None else split_list(incidents),
-        infos=[_info(e, prefix, version) for e in c.get("info", [])],
+        infos=[_info(e, prefix, version) for e in c.get("info", ())],
     )
     return alert, references
