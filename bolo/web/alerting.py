@@ -1,0 +1,196 @@
+"""Drafting an alert (recommended posts preselected), the approval screen, and Cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from shapely.geometry import MultiPoint, Polygon
+
+from bolo.alerts import ending, service
+from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
+from bolo.alerts.schemas import AlertDraft
+from bolo.auth.deps import DB, web_session_id
+from bolo.auth.login import check_reauth
+from bolo.auth.sessions import mark_reauthenticated
+from bolo.cases.model import Case
+from bolo.cases.service import get_case
+from bolo.errors import BoloError, NotFound
+from bolo.network import PostKind
+from bolo.posts.model import Post
+from bolo.posts.service import list_posts
+from bolo.web.auth import Csrf, PageUser
+from bolo.web.console import base_context
+from bolo.web.pictures import recommendations
+from bolo.web.templating import page
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def alert_area(case: Case, posts: list[Post]) -> list[list[tuple[float, float]]]:
+    """The alert polygon: the hull of the last-known place and the chosen posts, widened by
+    about 15 km, as one closed (lat, lon) ring in WGS84 degrees."""
+    points = [(case.last_known_lon, case.last_known_lat)] + [(p.lon, p.lat) for p in posts]
+    hull = MultiPoint(points).convex_hull.buffer(0.15).simplify(0.02)
+    if not isinstance(hull, Polygon):
+        raise ValueError("could not build an alert area")
+    return [[(round(lat, 4), round(lon, 4)) for lon, lat in hull.exterior.coords]]
+
+
+def _default_texts(case: Case) -> dict[str, str]:
+    child = case.children[0] if case.children else {}
+    who = child.get("description") or child.get("name") or "a child"
+    place = case.last_known_place or "the last-known place"
+    seen = f"{case.last_seen_earliest:%d %b %H:%M}-{case.last_seen_latest:%H:%M} UTC"
+    return {
+        "en_headline": f"Child abduction: {child.get('name', 'child')} taken near {place}"[:140],
+        "en_description": f"{who}. Last seen at {place} {seen}. {case.narrative}".strip(),
+        "en_instruction": "Check every traveller with a child. Do not approach the suspects; "
+                          "report a sighting at once through the tip form.",
+        "area_description": f"{place} and the routes leading away from it",
+        "expires_in_hours": "24",
+    }
+
+
+@router.get("/cases/{case_id}/alerts/new", response_class=HTMLResponse)
+def draft_form(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """The drafting form: texts in English and Korean, status, and the posts, with the search
+    picture's recommended posts ticked."""
+    case = get_case(db, case_id=case_id)
+    ranked = recommendations(db, case)
+    return page(request, "console/draft.html", base_context(
+        request, user, case=case, ranked=ranked, values=_default_texts(case), errors=[],
+        chosen={r["post_id"] for r in ranked}, posts=_posts_by_id(db)))
+
+
+def _posts_by_id(db: DB) -> dict[str, Post]:
+    return {p.id: p for p in list_posts(db)}
+
+
+def draft_from_form(case: Case, form: dict[str, Any], posts: dict[str, Post],
+                    chosen: list[str]) -> AlertDraft:
+    """The AlertDraft of the drafting form (raises ValidationError or ValueError)."""
+    texts = [{"language": "en-US", "headline": form.get("en_headline", ""),
+              "description": form.get("en_description", ""),
+              "instruction": form.get("en_instruction", "")}]
+    if str(form.get("ko_headline", "")).strip():
+        texts.append({"language": "ko-KP", "headline": form.get("ko_headline", ""),
+                      "description": form.get("ko_description", "") or form["ko_headline"],
+                      "instruction": form.get("ko_instruction", "") or form["ko_headline"]})
+    picked = [posts[p] for p in chosen if p in posts]
+    return AlertDraft.model_validate({
+        "cap_status": form.get("cap_status", CapStatus.ACTUAL.value),
+        "texts": texts,
+        "area": {"description": form.get("area_description", ""),
+                 "polygons": alert_area(case, picked)},
+        "target_post_ids": [p.id for p in picked],
+        "expires_in_hours": form.get("expires_in_hours", "24") or "24",
+        "contact": str(form.get("contact", "")).strip() or None,
+    })
+
+
+@router.post("/cases/{case_id}/alerts", dependencies=[Csrf])
+async def create_draft(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """Save the draft and submit it for approval by a second person."""
+    case = get_case(db, case_id=case_id)
+    form = await request.form()
+    values = {k: str(v) for k, v in form.items() if k != "post"}
+    chosen = [str(p) for p in form.getlist("post")]
+    posts = _posts_by_id(db)
+    try:
+        draft = draft_from_form(case, values, posts, chosen)
+        version = service.draft_alert(db, case_id=case.id, data=draft, author=user)
+        service.submit_for_approval(db, version_id=version.id, author=user)
+    except (ValidationError, ValueError, BoloError) as exc:
+        errors = _problems(exc)
+        db.rollback()
+        return page(request, "console/draft.html", base_context(
+            request, user, case=case, ranked=recommendations(db, case), values=values,
+            errors=errors, chosen=set(chosen), posts=posts), 422)
+    db.commit()
+    return RedirectResponse(f"/console/alerts/{version.alert_id}", status_code=303)
+
+
+def _problems(exc: Exception) -> list[str]:
+    if isinstance(exc, ValidationError):
+        return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+    if isinstance(exc, BoloError):
+        return [exc.message]
+    return [str(exc)]
+
+
+def _pending(db: DB, alert: Alert) -> AlertVersion | None:
+    versions = service.versions_of(db, alert_id=alert.id)
+    return next((v for v in reversed(versions)
+                 if v.state == VersionState.PENDING_APPROVAL), None)
+
+
+def reach(db: DB, alert: Alert, version: AlertVersion) -> dict[str, Any]:
+    """Who a version reaches: post count, public or not, and the words of the banner."""
+    targets = [str(t) for t in version.content.get("target_post_ids", [])]
+    posts = {p.id: p for p in list_posts(db, ids=targets)}
+    staff = [t for t in targets if t in posts and posts[t].kind != PostKind.PUBLIC]
+    live = alert.cap_status == CapStatus.ACTUAL
+    banner = (f"LIVE - {len(staff)} posts + public" if live
+              else f"{alert.cap_status.upper()} - NOT LIVE - {len(staff)} posts, no public")
+    return {"live": live, "posts": len(staff), "banner": banner, "targets": targets,
+            "post_names": {t: posts[t].name for t in targets if t in posts}}
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_page(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """The alert: its versions, and the approval screen when a version waits for approval."""
+    return _alert_page(alert_id, request, db, user)
+
+
+def _alert_page(alert_id: str, request: Request, db: DB, user: Any, error: str | None = None
+                ) -> Response:
+    alert = service.get_alert(db, alert_id=alert_id)
+    case = get_case(db, case_id=alert.case_id)
+    pending = _pending(db, alert)
+    shown = pending or ending.latest_issued(db, alert_id=alert.id)
+    if shown is None:
+        shown = service.versions_of(db, alert_id=alert.id)[-1]
+    return page(request, "console/alert.html", base_context(
+        request, user, alert=alert, case=case, pending=pending, shown=shown,
+        reach=reach(db, alert, shown), versions=service.versions_of(db, alert_id=alert.id),
+        own=pending is not None and pending.author_id == user.id, error=error),
+        409 if error else 200)
+
+
+@router.post("/alerts/{alert_id}/approve", dependencies=[Csrf])
+async def approve(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """Approve the exact content (SHA-256) the approver saw, after the approver typed the
+    password (and one-time code) again; the version is issued at once."""
+    form = await request.form()
+    alert = service.get_alert(db, alert_id=alert_id)
+    pending = _pending(db, alert)
+    if pending is None:
+        raise NotFound("nothing of this alert waits for approval")
+    try:
+        check_reauth(db, user=user, password=str(form.get("password", "")),
+                     totp_code=str(form.get("code", "")).strip() or None)
+        mark_reauthenticated(db, session_id=web_session_id(request))
+        service.approve(db, version_id=pending.id, sha256=str(form.get("sha256", "")),
+                        approver=user)
+    except BoloError as exc:
+        db.rollback()
+        return _alert_page(alert_id, request, db, user, exc.message)
+    db.commit()
+    return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
+
+
+@router.post("/alerts/{alert_id}/cancel", dependencies=[Csrf])
+async def cancel(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """Cancel the alert in one step (a CAP Cancel to every post it reached)."""
+    form = await request.form()
+    reason = str(form.get("reason", "")).strip() or "The alert was cancelled."
+    try:
+        ending.cancel_alert(db, alert_id=alert_id, reason=reason, actor=user)
+    except BoloError as exc:
+        db.rollback()
+        return _alert_page(alert_id, request, db, user, exc.message)
+    db.commit()
+    return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)

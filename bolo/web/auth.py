@@ -1,0 +1,89 @@
+"""Signing in to the web pages: the login page, logout, and the page dependencies.
+
+Sessions, passwords, TOTP and CSRF are bolo.auth's (server-side sessions, argon2id, rate-limited
+login). This module only puts forms in front of them. Console pages need a staff role; the post
+page needs a user that belongs to a post.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from bolo.auth.deps import (
+    DB,
+    CsrfChecked,
+    WebUser,
+    clear_session_cookie,
+    set_session_cookie,
+    web_session_id,
+)
+from bolo.auth.login import authenticate
+from bolo.auth.model import Role, User
+from bolo.auth.service import require_role
+from bolo.auth.sessions import create_session, csrf_token_for, end_session
+from bolo.errors import BoloError
+from bolo.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+STAFF = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+Csrf = CsrfChecked
+
+
+def _safe_next(target: str, user: User) -> str:
+    if target.startswith("/") and not target.startswith("//"):
+        return target
+    return "/post" if user.role == Role.POST_OFFICER else "/console"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "") -> Response:
+    """The sign-in page (username, password, and the one-time code when enrolled)."""
+    return page(request, "login.html", {"next": next, "error": None})
+
+
+@router.post("/login")
+def login(request: Request, db: DB, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], code: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "") -> Response:
+    """Check the credentials, start a server-side session and go where the user was heading."""
+    client = request.client.host if request.client else ""
+    try:
+        user = authenticate(db, username=username.strip(), password=password,
+                            totp_code=code.strip() or None, client=client)
+    except BoloError as exc:
+        db.commit()  # keep nothing but what authenticate wrote on purpose
+        return page(request, "login.html", {"next": next, "error": exc.message}, exc.status)
+    session_id = create_session(db, user_id=user.id)
+    db.commit()
+    response = RedirectResponse(_safe_next(next, user), status_code=303)
+    set_session_cookie(response, session_id)
+    return response
+
+
+@router.post("/logout", dependencies=[Csrf])
+def logout(request: Request, db: DB) -> Response:
+    """End the session and forget the cookie."""
+    end_session(db, session_id=web_session_id(request))
+    db.commit()
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+def staff_user(user: WebUser) -> User:
+    """The signed-in user, who must have a staff role (coordinator, approver, supervisor,
+    viewer; admins pass) to use the console."""
+    require_role(user, *STAFF)
+    return user
+
+
+PageUser = Annotated[User, Depends(staff_user)]
+PostUser = WebUser
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token the forms of this signed-in browser send back (``csrf_token`` field)."""
+    return csrf_token_for(web_session_id(request))

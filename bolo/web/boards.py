@@ -1,0 +1,95 @@
+"""Console boards: the triage queue, the delivery board (who has not acknowledged), heartbeats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from bolo.alerts.ending import latest_issued
+from bolo.alerts.model import Alert, AlertState
+from bolo.alerts.service import targets_of
+from bolo.auth.deps import DB
+from bolo.cases.model import Case, CaseState
+from bolo.cases.service import list_cases
+from bolo.dispatch.heartbeat import heartbeat_board
+from bolo.dispatch.model import Delivery
+from bolo.posts.service import list_posts
+from bolo.reports.intake import ReportState
+from bolo.reports.review import QueueEntry
+from bolo.reports.service import triage_queue, triage_report
+from bolo.web.auth import Csrf, PageUser
+from bolo.web.console import base_context
+from bolo.web.templating import page
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/triage", response_class=HTMLResponse)
+def triage(request: Request, db: DB, user: PageUser) -> Response:
+    """New reports of every open case (and those naming no case), most credible first."""
+    cases = list_cases(db, state=CaseState.OPEN)
+    queues: list[tuple[Case | None, list[QueueEntry]]] = [
+        (c, triage_queue(db, case_id=c.id)) for c in cases]
+    queues.append((None, triage_queue(db, case_id=None)))
+    db.commit()  # triage_queue refreshes clusters and scores
+    return page(request, "console/triage.html", base_context(
+        request, user, queues=queues, total=sum(len(q) for _c, q in queues)))
+
+
+@router.post("/triage/{report_id}", dependencies=[Csrf])
+def decide(report_id: str, db: DB, user: PageUser, state: Annotated[str, Form()],
+           reason: Annotated[str, Form()] = "") -> Response:
+    """Mark a report credible, dismissed or confirmed."""
+    triage_report(db, report_id=report_id, state=ReportState(state),
+                  reason=reason.strip() or f"marked {state} in the console", actor_id=user.id)
+    db.commit()
+    return RedirectResponse("/console/triage", status_code=303)
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    """One post addressed by a live alert: delivery state and acknowledgement."""
+
+    post_id: str
+    name: str
+    status: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+def _lines(db: DB, alert: Alert) -> list[BoardLine]:
+    version = latest_issued(db, alert_id=alert.id)
+    if version is None:
+        return []
+    names = {p.id: p.name for p in list_posts(db, ids=targets_of(db, version_id=version.id))}
+    best: dict[str, BoardLine] = {
+        post_id: BoardLine(post_id, name, "no channel", None, None)
+        for post_id, name in names.items()}
+    for d in db.scalars(select(Delivery).where(Delivery.version_id == version.id)
+                        .order_by(Delivery.channel_index)):
+        old = best.get(d.post_id)
+        if old is None or old.status == "no channel" or d.acknowledged_at:
+            best[d.post_id] = BoardLine(d.post_id, names.get(d.post_id, d.post_id), d.status,
+                                        d.acknowledged_at, d.acknowledged_by)
+    # Who has not acknowledged comes first: that is who the coordinator must chase.
+    return sorted(best.values(), key=lambda b: (b.acknowledged_at is not None, b.post_id))
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries(request: Request, db: DB, user: PageUser) -> Response:
+    """Every live alert's posts: delivered or not, acknowledged or not (unacknowledged first)."""
+    alerts = list(db.scalars(select(Alert).where(Alert.state == AlertState.ACTIVE)))
+    boards = [(a, _lines(db, a)) for a in alerts]
+    return page(request, "console/deliveries.html", base_context(request, user, boards=boards))
+
+
+@router.get("/posts", response_class=HTMLResponse)
+def heartbeats(request: Request, db: DB, user: PageUser) -> Response:
+    """Post heartbeats, silent posts first."""
+    return page(request, "console/posts.html",
+                base_context(request, user, board=heartbeat_board(db)))

@@ -1,0 +1,135 @@
+"""Coordinator console: sign-in, the case list, opening a case, the case page and its map."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from bolo.alerts.model import Alert, AlertState
+from bolo.auth.deps import DB
+from bolo.auth.model import Role
+from bolo.auth.policy import case_view
+from bolo.auth.service import require_role
+from bolo.cases.model import CaseState
+from bolo.cases.schemas import CaseCreate
+from bolo.cases.service import get_case, list_cases, open_case
+from bolo.clock import now
+from bolo.errors import InvalidInput
+from bolo.posts.service import list_posts
+from bolo.reports.service import list_reports
+from bolo.web import mapdata
+from bolo.web.auth import Csrf, PageUser, csrf_token
+from bolo.web.forms import case_form_data
+from bolo.web.pictures import cached, evidence_of, layer_key, network_of, picture_time
+from bolo.web.templating import page
+from bolo.web.timeline import case_timeline
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+CASE_OPENERS = (Role.COORDINATOR,)
+
+
+def base_context(request: Request, user: Any, **extra: Any) -> dict[str, Any]:
+    """What every console template needs: the user, the CSRF token, the current time."""
+    return {"user": user, "csrf": csrf_token(request), "now": now(), **extra}
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request, db: DB, user: PageUser) -> Response:
+    """Open cases, alerts waiting for approval and live alerts."""
+    alerts = list(db.scalars(select(Alert).where(Alert.state.in_(
+        [AlertState.PENDING_APPROVAL, AlertState.ACTIVE, AlertState.DRAFT]))
+        .order_by(Alert.created_at.desc())))
+    cases = {c.id: c for c in list_cases(db)}
+    return page(request, "console/home.html", base_context(
+        request, user, cases=list(cases.values()), alerts=alerts, case_of=cases))
+
+
+@router.get("/cases/new", response_class=HTMLResponse)
+def new_case_form(request: Request, user: PageUser) -> Response:
+    """The form to open a case."""
+    start = now().replace(second=0, microsecond=0)
+    values = {"time_earliest": (start - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
+              "time_latest": (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
+    return page(request, "console/case_new.html",
+                base_context(request, user, values=values, errors=[]))
+
+
+@router.post("/cases", dependencies=[Csrf])
+async def create_case(request: Request, db: DB, user: PageUser) -> Response:
+    """Open a case from the form; the form again with the problems when it is incomplete."""
+    require_role(user, *CASE_OPENERS)
+    values = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        data = CaseCreate.model_validate(case_form_data(values))
+        case = open_case(db, data=data, actor_id=user.id)
+    except (ValidationError, InvalidInput) as exc:
+        errors = ([f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+                  if isinstance(exc, ValidationError) else [exc.message])
+        return page(request, "console/case_new.html",
+                    base_context(request, user, values=values, errors=errors), 422)
+    db.commit()
+    return RedirectResponse(f"/console/cases/{case.id}", status_code=303)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """A case: details, photos, its alerts, the map and one timeline of everything."""
+    case = get_case(db, case_id=case_id)
+    alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)
+                             .order_by(Alert.created_at)))
+    network = network_of(case)
+    return page(request, "console/case.html", base_context(
+        request, user, case=case, alerts=alerts, timeline=case_timeline(db, case),
+        people=case_view({"children": case.children, "suspects": case.suspects,
+                          "vehicles": case.vehicles, "narrative": case.narrative}, user),
+        attribution=network.attribution, open=case.state == CaseState.OPEN,
+        picture_at=picture_time(case)))
+
+
+@router.get("/cases/{case_id}/map.json")
+def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
+    """Every map layer of a case as GeoJSON (outline, network, posts, heat, isochrones, reports)."""
+    case = get_case(db, case_id=case_id)
+    network = network_of(case)
+    evidence = evidence_of(db, case)
+    at = picture_time(case)
+    live = [a.id for a in db.scalars(select(Alert).where(
+        Alert.case_id == case.id, Alert.state == AlertState.ACTIVE))]
+    targeted, acked = _targets_and_acks(db, live)
+    layers = {
+        "outline": mapdata.outline(case.network),
+        "network": cached(("net", network.name, network.source_sha256),
+                          lambda: mapdata.network_lines(network)),
+        "posts": mapdata.post_points(list_posts(db), targeted=targeted, acknowledged=acked),
+        "heat": cached(layer_key(case, "heat", evidence),
+                       lambda: mapdata.heat_cells(case, network, at=at, evidence=evidence)),
+        "isochrones": cached(layer_key(case, "iso", evidence),
+                             lambda: mapdata.isochrones(case, network, at=at)),
+        "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500)),
+        "last_known": {"lat": case.last_known_lat, "lon": case.last_known_lon,
+                       "place": case.last_known_place},
+        "attribution": network.attribution,
+        "at": at.isoformat(),
+    }
+    return JSONResponse(layers)
+
+
+def _targets_and_acks(db: DB, alert_ids: list[str]) -> tuple[set[str], set[str]]:
+    from bolo.alerts.ending import latest_issued
+    from bolo.alerts.service import targets_of
+    from bolo.dispatch.model import Acknowledgement
+
+    targeted: set[str] = set()
+    for alert_id in alert_ids:
+        version = latest_issued(db, alert_id=alert_id)
+        if version is not None:
+            targeted.update(targets_of(db, version_id=version.id))
+    acked = set(db.scalars(select(Acknowledgement.post_id).where(
+        Acknowledgement.alert_id.in_(alert_ids)))) if alert_ids else set()
+    return targeted, acked
+

@@ -1,0 +1,61 @@
+"""Turning the console's HTML forms into the service layer's input shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def local_time(value: str) -> str:
+    """A ``datetime-local`` value (no zone) as an ISO time in UTC; the console works in UTC."""
+    if not value:
+        return value
+    parsed = datetime.fromisoformat(value)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
+
+
+def _person(values: dict[str, str], prefix: str) -> dict[str, Any] | None:
+    name = values.get(f"{prefix}_name", "").strip()
+    if not name:
+        return None
+    person: dict[str, Any] = {"name": name,
+                              "description": values.get(f"{prefix}_description", "").strip()}
+    age = values.get(f"{prefix}_age", "").strip()
+    if age:
+        person["age"] = age
+    for key in ("sex", "photo_url"):
+        text = values.get(f"{prefix}_{key}", "").strip()
+        if text:
+            person[key] = text
+    return person
+
+
+def _float(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # left for validation to name the field
+
+
+def case_form_data(values: dict[str, str]) -> dict[str, Any]:
+    """The CaseCreate dict of the "open a case" form (validation is CaseCreate's)."""
+    children = [p for p in (_person(values, "child"),) if p]
+    suspects = [p for p in (_person(values, "suspect1"), _person(values, "suspect2")) if p]
+    vehicle = values.get("vehicle", "").strip()
+    data: dict[str, Any] = {
+        "children": children, "suspects": suspects,
+        "vehicles": [{"description": vehicle}] if vehicle else [],
+        "narrative": values.get("narrative", "").strip(),
+        "network": values.get("network", "dprk").strip() or "dprk",
+        "last_known": {
+            "place": values.get("place", "").strip(),
+            "lat": _float(values.get("lat", "")), "lon": _float(values.get("lon", "")),
+            "time_earliest": local_time(values.get("time_earliest", "")),
+            "time_latest": local_time(values.get("time_latest", "")),
+        },
+    }
+    bearing = values.get("heading_deg", "").strip()
+    if bearing:
+        data["hints"] = [{"kind": "heading", "bearing_deg": _float(bearing), "weight": 0.7,
+                          "text": values.get("heading_text", "").strip()}]
+    return data

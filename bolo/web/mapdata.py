@@ -1,0 +1,133 @@
+"""GeoJSON layers of the console map, computed on the server so the browser needs no internet.
+
+Every coordinate is WGS84 degrees in GeoJSON order (lon, lat). Layers: the country outline,
+the network (schematic arcs), the posts, the search picture as h3 cells with their probability
+(the heat layer), isochrones (where the suspects can be by now, by elapsed time), and reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+from shapely.geometry import MultiPoint, mapping
+
+from bolo.cases.model import Case
+from bolo.cases.picture import picture_for
+from bolo.network import Mode, Network, PostKind
+from bolo.network.travel import earliest_arrival, nearest_node
+from bolo.posts.model import Post
+from bolo.reports.model import Report
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+OUTLINES = {"dprk": DATA / "dprk" / "ne50m_prk_country.geojson"}
+ISOCHRONE_HOURS = (1.0, 3.0, 6.0, 12.0)
+Feature = dict[str, Any]
+
+
+def collection(features: Sequence[Feature]) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of ``features``."""
+    return {"type": "FeatureCollection", "features": list(features)}
+
+
+@lru_cache(maxsize=8)
+def outline(network_name: str) -> dict[str, Any]:
+    """The country outline bundled for a network (empty collection when there is none)."""
+    path = OUTLINES.get(network_name)
+    if path is None:
+        return collection([])
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def network_lines(network: Network) -> dict[str, Any]:
+    """One LineString per undirected arc, with its mode (road or rail)."""
+    from bolo.network.graph import ModeCode
+
+    names = {int(ModeCode.of(m)): m.value for m in Mode}
+    seen: set[tuple[int, int, int]] = set()
+    features = []
+    tails = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
+    for k in range(network.n_arcs):
+        a, b, mode = int(tails[k]), int(network.indices[k]), int(network.arc_mode[k])
+        key = (min(a, b), max(a, b), mode)
+        if key in seen:
+            continue
+        seen.add(key)
+        coords = [[float(network.node_lon[a]), float(network.node_lat[a])]]
+        if network.geom_ptr is not None and network.geom_lat is not None \
+                and network.geom_lon is not None:
+            lo, hi = int(network.geom_ptr[k]), int(network.geom_ptr[k + 1])
+            coords += [[float(x), float(y)]
+                       for x, y in zip(network.geom_lon[lo:hi], network.geom_lat[lo:hi],
+                                       strict=True)]
+        coords.append([float(network.node_lon[b]), float(network.node_lat[b])])
+        features.append({"type": "Feature", "geometry": {"type": "LineString",
+                                                         "coordinates": coords},
+                         "properties": {"mode": names.get(mode, "other")}})
+    return collection(features)
+
+
+def post_points(posts: Sequence[Post], *, targeted: set[str] | None = None,
+                acknowledged: set[str] | None = None) -> dict[str, Any]:
+    """The posts as points: id, name, kind, whether the alert addresses it and it acknowledged."""
+    targeted = targeted or set()
+    acknowledged = acknowledged or set()
+    return collection([
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+         "properties": {"id": p.id, "name": p.name, "kind": p.kind,
+                        "targeted": p.id in targeted, "acknowledged": p.id in acknowledged}}
+        for p in posts if p.kind != PostKind.PUBLIC
+    ])
+
+
+def heat_cells(case: Case, network: Network, *, at: datetime,
+               evidence: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The search picture at ``at`` as h3 cell polygons with ``probability`` (sums to 1)."""
+    cells = picture_for(case, network, at=at, evidence=evidence).cell_probability()
+    top = max(cells.values(), default=1.0)
+    features = []
+    for cell, p in sorted(cells.items(), key=lambda kv: kv[1]):
+        ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(cell)]
+        ring.append(ring[0])
+        features.append({"type": "Feature",
+                         "geometry": {"type": "Polygon", "coordinates": [ring]},
+                         "properties": {"cell": cell, "probability": p, "relative": p / top}})
+    return collection(features)
+
+
+def isochrones(case: Case, network: Network, *, at: datetime,
+               hours: Sequence[float] = ISOCHRONE_HOURS) -> dict[str, Any]:
+    """Hulls of the nodes reachable from the last-known place within each of ``hours`` (and
+    within the time elapsed since the earliest last sighting), largest first."""
+    source, _ = nearest_node(network, case.last_known_lat, case.last_known_lon)
+    elapsed_h = max((at - case.last_seen_earliest).total_seconds() / 3600.0, 0.0)
+    limits = sorted({*(h for h in hours if h < elapsed_h), round(elapsed_h, 1)}, reverse=True)
+    arrival = earliest_arrival(network, [source], limit_seconds=max(limits, default=0) * 3600)
+    features = []
+    for limit in limits:
+        reach = np.flatnonzero(arrival <= limit * 3600.0)
+        points = [(float(network.node_lon[i]), float(network.node_lat[i])) for i in reach]
+        if not points:
+            continue
+        hull = MultiPoint(points).convex_hull.buffer(0.05)
+        features.append({"type": "Feature", "geometry": mapping(hull),
+                         "properties": {"hours": limit,
+                                        "label": f"reachable within {limit:g} h"}})
+    return collection(features)
+
+
+def report_points(reports: Sequence[Report]) -> dict[str, Any]:
+    """Located reports as points: kind, state, time, receipt (no free text, no contact)."""
+    return collection([
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+         "properties": {"id": r.id, "kind": r.kind, "state": r.state, "receipt": r.receipt,
+                        "seen_at": r.seen_at.isoformat(), "radius_m": r.radius_m}}
+        for r in reports if r.lat is not None and r.lon is not None
+    ])

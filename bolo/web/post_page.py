@@ -1,0 +1,164 @@
+"""The post page, built for a phone: current alerts with photo and what to look for,
+acknowledge, report a sighting or a search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from bolo.alerts.ending import latest_issued
+from bolo.alerts.model import Alert, AlertState, AlertTarget, AlertVersion
+from bolo.auth.deps import DB
+from bolo.auth.model import User
+from bolo.cap import model as cap
+from bolo.cap.codec import decode
+from bolo.cases.model import Case
+from bolo.clock import now
+from bolo.dispatch.acks import AckRefused, acknowledge
+from bolo.dispatch.heartbeat import record_heartbeat
+from bolo.dispatch.model import Acknowledgement
+from bolo.errors import BoloError, Forbidden
+from bolo.posts.model import Post
+from bolo.posts.service import get_post
+from bolo.reports.intake import SearchResult
+from bolo.reports.service import submit_search_report, submit_sighting
+from bolo.web.auth import Csrf, PostUser, csrf_token
+from bolo.web.forms import local_time
+from bolo.web.templating import page
+
+router = APIRouter(prefix="/post", include_in_schema=False)
+RECENT_END = timedelta(hours=24)  # cancelled alerts stay on the page this long, marked as such
+
+
+@dataclass(frozen=True)
+class PostAlert:
+    """One alert as the post sees it."""
+
+    alert: Alert
+    case: Case
+    version: AlertVersion
+    infos: list[cap.Info]
+    photos: list[cap.Resource]
+    acknowledged_by: str | None
+
+
+def _own_post(db: DB, user: User) -> Post:
+    """The post the user acts for (post officers and supervisors belong to one)."""
+    if user.post_id is None:
+        raise Forbidden(f"user {user.username} belongs to no post: ask an administrator")
+    return get_post(db, post_id=user.post_id)
+
+
+def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
+    """Active alerts that address ``post_id`` (newest first), then recently ended ones."""
+    alert_ids = set(db.scalars(
+        select(AlertVersion.alert_id).join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
+        .where(AlertTarget.post_id == post_id)))
+    found = []
+    for alert in db.scalars(select(Alert).where(Alert.id.in_(alert_ids))
+                            .order_by(Alert.created_at.desc())):
+        ended = alert.cancelled_at or alert.expires_at
+        if alert.state != AlertState.ACTIVE and (ended is None or now() - ended > RECENT_END):
+            continue
+        version = latest_issued(db, alert_id=alert.id)
+        case = db.get(Case, alert.case_id)
+        if version is None or case is None:
+            continue
+        ack = db.scalars(select(Acknowledgement.by_name).where(
+            Acknowledgement.version_id == version.id,
+            Acknowledgement.post_id == post_id)).first()
+        message = decode(version.cap_xml.encode("utf-8"))
+        photos = [r for info in message.infos[:1] for r in info.resources
+                  if r.uri and r.mime_type.startswith("image/")]
+        found.append(PostAlert(alert, case, version, message.infos, photos, ack))
+    found.sort(key=lambda a: a.alert.state != AlertState.ACTIVE)
+    return found
+
+
+def _render(request: Request, db: DB, user: User, *, message: str | None = None,
+            error: str | None = None, status: int = 200) -> Response:
+    post = _own_post(db, user)
+    return page(request, "post/index.html", {
+        "user": user, "post": post, "alerts": alerts_for_post(db, post.id),
+        "csrf": csrf_token(request), "message": message, "error": error,
+        "now": now(), "default_from": (now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "default_to": now().strftime("%Y-%m-%dT%H:%M")}, status)
+
+
+@router.get("", response_class=HTMLResponse)
+def post_home(request: Request, db: DB, user: PostUser, done: str | None = None) -> Response:
+    """The post's current alerts and its forms."""
+    return _render(request, db, user, message=done)
+
+
+@router.post("/ack", dependencies=[Csrf])
+def post_ack(request: Request, db: DB, user: PostUser, version_id: Annotated[str, Form()],
+             name: Annotated[str, Form()]) -> Response:
+    """Acknowledge an alert version for the user's post, by a named person."""
+    post = _own_post(db, user)
+    try:
+        acknowledge(db, version_id=version_id, post_id=post.id, by=name)
+    except AckRefused as exc:
+        db.rollback()
+        return _render(request, db, user, error=str(exc), status=409)
+    record_heartbeat(db, post_id=post.id)
+    db.commit()
+    return RedirectResponse("/post?done=Acknowledged", status_code=303)
+
+
+@router.post("/sighting", dependencies=[Csrf])
+def post_sighting(request: Request, db: DB, user: PostUser, case_id: Annotated[str, Form()],
+                  text: Annotated[str, Form()], place: Annotated[str, Form()] = "",
+                  intercepted: Annotated[str, Form()] = "") -> Response:
+    """Report a sighting (or an interception) at or near the post."""
+    post = _own_post(db, user)
+    try:
+        submit_sighting(db, case_id=case_id, post_id=post.id, seen_at=now(), text=text,
+                        place=place.strip() or None, intercepted=bool(intercepted),
+                        actor_id=user.id, via="web")
+    except (BoloError, ValueError) as exc:
+        db.rollback()
+        return _render(request, db, user, error=_message(exc), status=422)
+    record_heartbeat(db, post_id=post.id)
+    db.commit()
+    return RedirectResponse("/post?done=Sighting+reported", status_code=303)
+
+
+@router.post("/search", dependencies=[Csrf])
+def post_search(request: Request, db: DB, user: PostUser, case_id: Annotated[str, Form()],
+                searched: Annotated[str, Form()], searched_from: Annotated[str, Form()],
+                searched_to: Annotated[str, Form()],
+                result: Annotated[str, Form()] = SearchResult.NOTHING_FOUND.value) -> Response:
+    """Report a search ("checked every bus 14:00-18:00, nothing found"): negative evidence."""
+    from datetime import datetime
+
+    post = _own_post(db, user)
+    try:
+        submit_search_report(
+            db, case_id=case_id, post_id=post.id, searched=searched,
+            searched_from=datetime.fromisoformat(local_time(searched_from)),
+            searched_to=datetime.fromisoformat(local_time(searched_to)),
+            result=SearchResult(result), actor_id=user.id, via="web")
+    except (BoloError, ValueError) as exc:
+        db.rollback()
+        return _render(request, db, user, error=_message(exc), status=422)
+    record_heartbeat(db, post_id=post.id)
+    db.commit()
+    return RedirectResponse("/post?done=Search+reported", status_code=303)
+
+
+@router.post("/checkin", dependencies=[Csrf])
+def post_checkin(db: DB, user: PostUser) -> Response:
+    """Record that the post is staffed and listening (a heartbeat)."""
+    record_heartbeat(db, post_id=_own_post(db, user).id)
+    db.commit()
+    return RedirectResponse("/post?done=Checked+in", status_code=303)
+
+
+def _message(exc: Exception) -> str:
+    return exc.message if isinstance(exc, BoloError) else str(exc)

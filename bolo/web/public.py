@@ -1,0 +1,84 @@
+"""Public pages: the active alerts and one alert (photo, plain text, what to do, tip form link,
+CAP and Atom links), in every language its CAP message carries (Korean and English)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from bolo.alerts import ending
+from bolo.alerts.model import Alert, AlertState, CapStatus
+from bolo.auth.deps import DB
+from bolo.cap import model as cap
+from bolo.cap.codec import decode
+from bolo.errors import NotFound
+from bolo.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
+
+
+@dataclass(frozen=True)
+class PublicAlert:
+    """What the public pages show of one alert: its newest issued CAP message."""
+
+    alert: Alert
+    message: cap.Alert
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the alert was cancelled (its newest message is a CAP Cancel)."""
+        return (self.message.msg_type == cap.MsgType.CANCEL
+                or self.alert.state == AlertState.CANCELLED)
+
+    @property
+    def ended(self) -> bool:
+        """True when the alert no longer asks anything of the public."""
+        return self.cancelled or self.alert.state == AlertState.EXPIRED
+
+    def info(self, lang: str | None) -> cap.Info:
+        """The info block in language ``lang`` (prefix match, "ko" or "en"), else the first."""
+        if lang:
+            for info in self.message.infos:
+                if info.language.lower().startswith(lang.lower()):
+                    return info
+        return self.message.infos[0]
+
+    def languages(self) -> list[tuple[str, str]]:
+        """(code, name) of each language the message carries."""
+        codes = [i.language.split("-")[0].lower() for i in self.message.infos]
+        return [(c, LANGUAGE_NAMES.get(c, c)) for c in dict.fromkeys(codes)]
+
+
+def _public(db: DB, alert: Alert) -> PublicAlert | None:
+    version = ending.latest_issued(db, alert_id=alert.id)
+    if version is None:
+        return None
+    return PublicAlert(alert, decode(version.cap_xml.encode("utf-8")))
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
+    """Active public alerts, newest first, with the ones ended in the last days below."""
+    shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := _public(db, a))]
+    return page(request, "public/alerts.html", {
+        "active": [p for p in shown if not p.ended], "ended": [p for p in shown if p.ended][:20],
+        "lang": lang})
+
+
+@router.get("/alerts/{alert_id}", response_class=HTMLResponse)
+def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = None) -> Response:
+    """One public alert in the chosen language (``?lang=ko`` or ``?lang=en``)."""
+    alert = db.get(Alert, alert_id)
+    if alert is None or alert.cap_status != CapStatus.ACTUAL:
+        raise NotFound(f"no public alert {alert_id}")
+    shown = _public(db, alert)
+    if shown is None:
+        raise NotFound(f"alert {alert_id} has not been issued")
+    info = shown.info(lang)
+    photos = [r for r in info.resources if r.uri and (r.mime_type or "").startswith("image/")]
+    return page(request, "public/alert.html", {
+        "p": shown, "info": info, "photos": photos, "lang": info.language.split("-")[0],
+        "html_lang": info.language})

@@ -1,0 +1,34 @@
+"""Every web page's routes in one router for bolo.api to include, and the static assets.
+
+Include it AFTER bolo.alerts.public_routes: ``/alerts/{id}.cap`` must match before the HTML
+page ``/alerts/{id}``.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from bolo.errors import NotFound
+from bolo.web import alerting, auth, boards, console, events, post_page, public
+from bolo.web.templating import STATIC_DIR
+
+router = APIRouter(include_in_schema=False)
+for _part in (auth.router, console.router, alerting.router, boards.router, post_page.router,
+              public.router, events.router):
+    router.include_router(_part)
+
+
+@router.get("/static/{path:path}")
+def static(path: str) -> Response:
+    """A packaged static asset (CSS, JavaScript, vendored Leaflet); never outside the folder."""
+    target = (STATIC_DIR / path).resolve()
+    if not target.is_relative_to(STATIC_DIR) or not target.is_file():
+        raise NotFound(f"no static file {path}")
+    return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/")
+def root() -> Response:
+    """The front page is the public list of alerts."""
+    return RedirectResponse("/alerts", status_code=307)

@@ -1,0 +1,38 @@
+// Live updates: listen to the page's server-sent events and refresh its [data-live] parts
+// in place (fetch the same URL, swap the matching elements). Forms being typed in are left alone.
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var url = script && script.getAttribute("data-events");
+  var status = document.getElementById("live-status");
+  if (!url || !window.EventSource) { if (status) status.textContent = "no live updates"; return; }
+  var pending = null;
+
+  function busy(el) {
+    var a = document.activeElement;
+    return a && el.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName) && a.value !== a.defaultValue;
+  }
+
+  function refresh() {
+    pending = null;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live][id]").forEach(function (el) {
+          var fresh = doc.getElementById(el.id);
+          if (fresh && !busy(el)) { el.replaceWith(fresh); }
+        });
+        document.dispatchEvent(new CustomEvent("bolo:refreshed"));
+      })
+      .catch(function () { if (status) status.textContent = "refresh failed"; });
+  }
+
+  var source = new EventSource(url);
+  source.addEventListener("hello", function () { if (status) status.textContent = "live"; });
+  source.addEventListener("change", function () {
+    if (status) status.textContent = "live";
+    if (!pending) pending = setTimeout(refresh, 300);  // coalesce bursts of changes
+  });
+  source.onerror = function () { if (status) status.textContent = "reconnecting"; };
+})();

@@ -1,0 +1,77 @@
+// The case map, drawn offline: no tiles, no fonts, only GeoJSON layers from the server
+// (country outline, network, posts, search picture heat cells, isochrones, reports).
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  if (!el || !window.L) { return; }
+  var map = L.map(el, { zoomControl: true, attributionControl: true, preferCanvas: true });
+  map.attributionControl.setPrefix("Leaflet (BSD-2)");
+  var groups = {};
+  var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+  var first = true;
+
+  function heatStyle(f) {
+    var r = f.properties.relative;
+    return { stroke: r > 0.5, color: "#7f0000", weight: 0.5, fillColor: "#d7301f",
+             fillOpacity: 0.08 + 0.6 * Math.sqrt(r) };
+  }
+  function postMarker(f, latlng) {
+    var p = f.properties;
+    var fill = p.acknowledged ? "#1e6b2f" : (p.targeted ? "#f59e0b" : "#ffffff");
+    return L.circleMarker(latlng, { radius: p.targeted ? 6 : 4, color: "#222", weight: 1,
+                                    fillColor: fill, fillOpacity: 1 });
+  }
+  function postPopup(f, layer) {
+    var p = f.properties;
+    layer.bindTooltip(p.name + " (" + p.kind + ")" + (p.acknowledged ? " - acknowledged"
+      : p.targeted ? " - alerted, not acknowledged" : ""));
+  }
+  function reportMarker(f, latlng) {
+    return L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#6a3d9a", fillOpacity: 1 });
+  }
+  function reportPopup(f, layer) {
+    var p = f.properties;
+    layer.bindTooltip(p.kind + " " + p.receipt + " (" + p.state + ") " + p.seen_at);
+  }
+
+  function put(name, layer, show) {
+    if (groups[name]) { map.removeLayer(groups[name]); control.removeLayer(groups[name]); }
+    groups[name] = layer;
+    control.addOverlay(layer, name);
+    if (show) { layer.addTo(map); }
+  }
+
+  function fit(d) {
+    var b = L.geoJSON(d.outline).getBounds();
+    if (!b.isValid()) { b = L.geoJSON(d.network).getBounds(); }
+    if (b.isValid()) { map.fitBounds(b, { padding: [10, 10] }); } else { map.setView([0, 0], 2); }
+  }
+
+  function draw(d) {
+    if (first) { fit(d); first = false; }  // Leaflet needs a view before it draws paths
+    put("Outline", L.geoJSON(d.outline, { style: { color: "#555", weight: 1.5, fillColor: "#f4f1e8", fillOpacity: 1 }, interactive: false }), true);
+    put("Reachable by now", L.geoJSON(d.isochrones, { style: function (f) {
+      return { color: "#3182bd", weight: 1, dashArray: "4 3", fillColor: "#9ecae1", fillOpacity: 0.12 }; },
+      onEachFeature: function (f, l) { l.bindTooltip(f.properties.label); } }), true);
+    put("Search picture", L.geoJSON(d.heat, { style: heatStyle, onEachFeature: function (f, l) {
+      l.bindTooltip((100 * f.properties.probability).toFixed(1) + " %"); } }), true);
+    put("Network", L.geoJSON(d.network, { interactive: false, style: function (f) {
+      return f.properties.mode === "rail" ? { color: "#333", weight: 2, dashArray: "6 4" }
+                                          : { color: "#8c6d31", weight: 2 }; } }), true);
+    put("Posts", L.geoJSON(d.posts, { pointToLayer: postMarker, onEachFeature: postPopup }), true);
+    put("Reports", L.geoJSON(d.reports, { pointToLayer: reportMarker, onEachFeature: reportPopup }), true);
+    put("Last known place", L.circleMarker([d.last_known.lat, d.last_known.lon],
+      { radius: 9, color: "#000", weight: 3, fillColor: "#fff", fillOpacity: 1 })
+      .bindTooltip("Last known: " + (d.last_known.place || "")), true);
+    map.attributionControl.addAttribution(d.attribution);
+    el.setAttribute("data-drawn", String(d.heat.features.length));
+  }
+
+  function load() {
+    fetch(el.getAttribute("data-src"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); }).then(draw)
+      .catch(function (e) { el.setAttribute("data-error", String(e)); });
+  }
+  load();
+  document.addEventListener("bolo:refreshed", load);
+})();
