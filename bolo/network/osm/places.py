@@ -4,7 +4,8 @@ major junctions, and the places where a traveller can leave the region."""
 from __future__ import annotations
 
 import numpy as np
-from shapely import MultiPoint, distance, points
+import shapely
+from shapely import distance, points
 
 from bolo.network.build import haversine_m
 from bolo.network.graph import Exit, FloatArray, IntArray, Mode, NetworkPost, PostKind
@@ -66,9 +67,7 @@ def patrol_posts(c: Combined, raw: RawOsm, opts: ImportOptions) -> list[NetworkP
     net = c.network
     tails = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
     major = c.arc_major
-    pairs = np.unique(np.sort(np.column_stack((tails[major], net.indices[major])), axis=1), axis=0)
-    degree = np.bincount(pairs.ravel(), minlength=net.n_nodes) if pairs.size else np.zeros(
-        net.n_nodes, dtype=np.int64)
+    degree = undirected_degree(net.n_nodes, tails[major], net.indices[major])
     cand = np.flatnonzero(degree >= 3)
     length = float(np.sum(net.arc_metres[major] * c.arc_share[major]))
     target = max(1, round(length / opts.patrol_spacing_metres))
@@ -126,12 +125,12 @@ def cut_exits(c: Combined, raw: RawOsm) -> list[Exit]:
                                     int(node))
     tails = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
     cut = c.arc_cut_exit
-    pairs = np.unique(np.sort(np.column_stack((tails, net.indices)), axis=1), axis=0)
-    degree = np.bincount(pairs.ravel(), minlength=net.n_nodes)
+    degree = undirected_degree(net.n_nodes, tails, net.indices)
     ends = np.unique(np.concatenate((tails[cut], net.indices[cut])))
     ends = ends[degree[ends] == 1]
     if ends.size and road.size >= 3:
-        hull = MultiPoint(np.column_stack((net.node_lon[road], net.node_lat[road]))).convex_hull
+        hull = shapely.convex_hull(shapely.multipoints(
+            np.column_stack((net.node_lon[road], net.node_lat[road]))))
         pts = points(np.column_stack((net.node_lon[ends], net.node_lat[ends])))
         deg_dist = distance(pts, hull.boundary)
         near = deg_dist * 111_000.0 <= 1000.0
@@ -139,6 +138,15 @@ def cut_exits(c: Combined, raw: RawOsm) -> list[Exit]:
             exits.setdefault(int(node), Exit(f"exit-cut-{node}", "road_cut",
                                              "road leaves the extract", int(node)))
     return list(exits.values())
+
+
+def undirected_degree(n: int, tails: IntArray, heads: IntArray) -> IntArray:
+    """Number of distinct neighbours of each node, ignoring arc direction and self-loops."""
+    lo, hi = np.minimum(tails, heads), np.maximum(tails, heads)
+    keys = np.sort(lo[lo != hi] * n + hi[lo != hi])
+    if keys.size:  # sort + diff: numpy's hash-based unique is slower on these sizes
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    return np.bincount(np.concatenate((keys // n, keys % n)), minlength=n).astype(np.int64)
 
 
 def dedupe_posts(posts: list[NetworkPost]) -> list[NetworkPost]:

@@ -73,10 +73,12 @@ class RawOsm:
 
     def major_ref_table(self) -> tuple[IntArray, IntArray]:
         """(sorted coordinate keys, OSM node ids) of the nodes of major roads."""
-        keys = coord_key(np.array(self.major_lat7, dtype=np.int64),
-                         np.array(self.major_lon7, dtype=np.int64))
+        lat7 = np.array(self.major_lat7, dtype=np.int64)
+        lon7 = np.array(self.major_lon7, dtype=np.int64)
+        valid = (np.abs(lat7) <= 900_000_000) & (np.abs(lon7) <= 1_800_000_000)
+        keys = coord_key(lat7[valid], lon7[valid])
         order = np.argsort(keys, kind="stable")
-        return keys[order], np.array(self.major_refs, dtype=np.int64)[order]
+        return keys[order], np.array(self.major_refs, dtype=np.int64)[valid][order]
 
 
 def coord_key(lat7: IntArray, lon7: IntArray) -> IntArray:
@@ -144,11 +146,11 @@ class _Reader:
         major = highway in T.MAJOR
         self._add(o, self.raw.road, speed, int(oneway), major, highway in T.CUT_EXIT_CLASSES)
         if major:
-            for n in o.nodes:
-                if n.location.valid():
-                    self.raw.major_refs.append(n.ref)
-                    self.raw.major_lat7.append(n.location.y)
-                    self.raw.major_lon7.append(n.location.x)
+            # Invalid locations are filtered in bulk later (see major_ref_table).
+            nodes = [(n.ref, n.y, n.x) for n in o.nodes]
+            self.raw.major_refs.extend(r for r, _, _ in nodes)
+            self.raw.major_lat7.extend(y for _, y, _ in nodes)
+            self.raw.major_lon7.extend(x for _, _, x in nodes)
 
     def _add(self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int, major: bool,
              cut: bool) -> None:
