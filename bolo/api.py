@@ -67,6 +67,7 @@ def create_app(*, timers: bool = True) -> FastAPI:
     from bolo.posts.routes import router as posts
     from bolo.reports.public import public_router as public_tips
     from bolo.reports.routes import router as reports
+    from bolo.web.routes import router as web
 
     app = FastAPI(title="bolo", version="0.1.0", lifespan=_lifespan,
                   description="Be on the lookout: child-abduction emergency alerting.")
@@ -76,7 +77,8 @@ def create_app(*, timers: bool = True) -> FastAPI:
     install_security(app, hsts=get_settings().public_base_url.startswith("https://"))
     app.add_exception_handler(BoloError, _bolo_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
-    for router in (users, cases, alerts, posts, reports, audit, public_alerts, public_tips):
+    # web last: its HTML page /alerts/{id} must not shadow /alerts/{id}.cap
+    for router in (users, cases, alerts, posts, reports, audit, public_alerts, public_tips, web):
         app.include_router(router)
 
     @app.get("/healthz", tags=["public"])
