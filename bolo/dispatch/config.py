@@ -20,6 +20,8 @@ class DispatchSettings(BaseSettings):
     max_attempts: int = Field(default=8, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
     poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")
+    ack_wait_s: float = Field(default=60.0, gt=0, description="NATS: redeliver unacked after.")
+    requeue_after_s: float = Field(default=120.0, gt=0, description="NATS: republish lost.")
     heartbeat_interval_s: float = Field(default=300.0, gt=0, description="Expected check-in.")
 
 

@@ -88,12 +88,18 @@ class Dispatcher:
         return len(attempts)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pipelined loop: a claimer feeds ``concurrency`` senders, a writer records batches."""
-        queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=self.settings.concurrency * 2)
+        """Pipelined loop: a claimer feeds ``concurrency`` senders, a writer records batches.
+
+        A send holds one of ``concurrency`` tokens until its attempt is committed, so at most
+        ``concurrency`` deliveries are ever sent-but-unrecorded: that is the in-flight window a
+        crash can repeat (the receiver drops the repeats by webhook-id).
+        """
+        queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=self.settings.concurrency)
         done: list[Attempt] = []
-        senders = [asyncio.create_task(self._sender(queue, done))
+        tokens = asyncio.Semaphore(self.settings.concurrency)
+        senders = [asyncio.create_task(self._sender(queue, done, tokens))
                    for _ in range(self.settings.concurrency)]
-        writer = asyncio.create_task(self._writer(done, stop))
+        writer = asyncio.create_task(self._writer(done, tokens, stop))
         try:
             await self._claimer(queue, stop)
         finally:
@@ -110,8 +116,7 @@ class Dispatcher:
             if loop.time() >= next_escalation:
                 await asyncio.to_thread(self.escalate)
                 next_escalation = loop.time() + 1.0
-            room = queue.maxsize - queue.qsize()
-            want = min(room, self.settings.batch)
+            want = min(queue.maxsize - queue.qsize(), self.settings.batch)
             jobs = await asyncio.to_thread(self.claim, want) if want else []
             for job in jobs:
                 await queue.put(job)
@@ -119,22 +124,30 @@ class Dispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_s)
 
-    async def _sender(self, queue: asyncio.Queue[Job], done: list[Attempt]) -> None:
+    async def _sender(
+        self, queue: asyncio.Queue[Job], done: list[Attempt], tokens: asyncio.Semaphore
+    ) -> None:
         while True:
             row, message = await queue.get()
+            await tokens.acquire()
             try:
                 done.append(await self._attempt(row, message))
             except Exception:
+                tokens.release()
                 log.exception("send of delivery %s failed unexpectedly; its lease will expire",
                               row.id)
             finally:
                 queue.task_done()
 
-    async def _writer(self, done: list[Attempt], stop: asyncio.Event) -> None:
+    async def _writer(
+        self, done: list[Attempt], tokens: asyncio.Semaphore, stop: asyncio.Event
+    ) -> None:
         while not stop.is_set() or done:
             if done:
                 batch = done[:]
                 del done[: len(batch)]
                 await asyncio.to_thread(self.record, batch)
+                for _ in batch:
+                    tokens.release()
             else:
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)

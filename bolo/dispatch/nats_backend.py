@@ -113,13 +113,12 @@ class Relay:
     engine: Engine
     url: str
     settings: DispatchSettings = field(default_factory=dispatch_settings)
-    requeue_after_s: float = 120.0
     names: Names = field(default_factory=Names)
 
     def _pick(self) -> list[tuple[str, int, str]]:
         with session_scope(self.engine) as session:
             return pick_unqueued(session, limit=self.settings.batch * 5,
-                                 requeue_after_s=self.requeue_after_s)
+                                 requeue_after_s=self.settings.requeue_after_s)
 
     def _mark(self, picked: Sequence[tuple[str, int, str]]) -> None:
         with session_scope(self.engine) as session:
@@ -178,7 +177,6 @@ class NatsWorker:
     rng: random.Random = field(default_factory=random.Random)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-nats")
     builder: MessageBuilder = field(default_factory=MessageBuilder)
-    ack_wait_s: float = 60.0
     fetchers: int = 4
     fetch_batch: int = 64
     names: Names = field(default_factory=Names)
@@ -246,7 +244,8 @@ class NatsWorker:
         nc = await connect(self.url)
         js = nc.jetstream()
         await ensure_stream(js, self.names)
-        config = ConsumerConfig(durable_name=self.names.durable, ack_wait=self.ack_wait_s,
+        config = ConsumerConfig(durable_name=self.names.durable,
+                                ack_wait=self.settings.ack_wait_s,
                                 max_ack_pending=20_000, max_waiting=512)
         sub = await js.pull_subscribe(self.names.subject, durable=self.names.durable,
                                       stream=self.names.stream, config=config)
