@@ -1,0 +1,73 @@
+"""The CLI's error paths, heartbeats and secret rotation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from typer.testing import CliRunner
+
+from bolo.clock import FakeClock, use_clock
+from bolo.dispatch.cli import app
+from bolo.dispatch.heartbeat import (
+    HeartbeatState,
+    heartbeat_board,
+    heartbeat_state,
+    record_heartbeat,
+)
+from bolo.dispatch.keys import rotate_post_secret, set_post_secret, signing_keys
+from bolo.dispatch.model import PostKey
+from bolo.dispatch.signing import HmacKey
+from bolo.store.db import session_scope
+from tests.dispatch.factory import T0, make_post
+
+runner = CliRunner()
+
+
+def test_cli_refuses_without_keys_or_broker(monkeypatch: Any) -> None:
+    monkeypatch.delenv("BOLO_BROKER_URL", raising=False)
+    result = runner.invoke(app, ["post-receiver"])
+    assert result.exit_code == 2 and "--secret" in result.output
+    result = runner.invoke(app, ["post-receiver", "--secret", "whsk_!!notbase64"])
+    assert result.exit_code == 2 and "unreadable key" in result.output
+    result = runner.invoke(app, ["relay"])
+    assert result.exit_code == 2 and "BOLO_BROKER_URL" in result.output
+    result = runner.invoke(app, ["dispatcher", "--backend", "nats"])
+    assert result.exit_code == 2 and "broker" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_heartbeat_states() -> None:
+    interval = 300.0
+    assert heartbeat_state(None, now=T0, interval_s=interval) is HeartbeatState.EXPIRED
+    assert heartbeat_state(T0 - timedelta(seconds=600), now=T0,
+                           interval_s=interval) is HeartbeatState.OK
+    assert heartbeat_state(T0 - timedelta(seconds=601), now=T0,
+                           interval_s=interval) is HeartbeatState.SLOW
+    assert heartbeat_state(T0 - timedelta(seconds=1801), now=T0,
+                           interval_s=interval) is HeartbeatState.EXPIRED
+
+
+def test_heartbeat_board_worst_first(sqlite_engine: Any) -> None:
+    clock = FakeClock(T0)
+    with use_clock(clock), session_scope(sqlite_engine) as s:
+        for pid in ("a", "b", "c"):
+            make_post(s, pid)
+        record_heartbeat(s, post_id="a")
+        clock.advance(seconds=1000)
+        record_heartbeat(s, post_id="b")
+        board = heartbeat_board(s, interval_s=300)
+    assert [(b.post_id, b.state) for b in board] == [
+        ("c", HeartbeatState.EXPIRED), ("a", HeartbeatState.SLOW), ("b", HeartbeatState.OK)]
+
+
+def test_rotation_signs_with_both_until_grace_ends(sqlite_engine: Any) -> None:
+    clock = FakeClock(T0)
+    with use_clock(clock), session_scope(sqlite_engine) as s:
+        make_post(s, "a")
+        set_post_secret(s, post_id="a", secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        new = rotate_post_secret(s, post_id="a", grace_s=3600)
+        keys = signing_keys(s.get(PostKey, "a"))
+        assert keys == (HmacKey(new), HmacKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+        clock.advance(seconds=3601)
+        assert signing_keys(s.get(PostKey, "a")) == (HmacKey(new),)
