@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -18,9 +19,9 @@ class FetchError(Exception):
     """A URL was refused (scheme, private address, size) or could not be fetched."""
 
 
-def check_url(url: str, *, allow_private: bool = False) -> None:
+def check_url(url: str, *, allow_private: bool = False) -> str:
     """Refuse non-http(s) URLs and hosts resolving to private, loopback, link-local or other
-    non-global addresses (unless `allow_private`)."""
+    non-global addresses (unless `allow_private`); return the checked address to connect to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"only http and https URLs with a host are allowed: {url!r}")
@@ -28,10 +29,24 @@ def check_url(url: str, *, allow_private: bool = False) -> None:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise FetchError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
         if not address.is_global and not allow_private:
             raise FetchError(f"{parts.hostname} resolves to non-public address {address}")
+    if not addresses:
+        raise FetchError(f"cannot resolve {parts.hostname}")
+    return str(addresses[0])
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL aimed at the checked `address`, with the Host header and TLS server name of the
+    original host: a second DNS answer (rebinding) cannot redirect the request."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    headers = {"Accept": "application/cap+xml", "Host": parts.netloc.rpartition("@")[2]}
+    return parts._replace(netloc=netloc).geturl(), headers, {"sni_hostname": host}
 
 
 def fetch_cap(
@@ -43,13 +58,18 @@ def fetch_cap(
 ) -> bytes:
     """GET `url` and return at most `max_bytes` bytes of body; stop reading beyond that.
 
-    Each redirect is checked like the first URL (at most 3). Timeout in seconds.
+    Each redirect is checked like the first URL (at most 3); the connection goes to the address
+    that was checked. Timeout in seconds.
     """
     for _ in range(MAX_REDIRECTS + 1):
-        check_url(url, allow_private=allow_private)
-        with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
+        target, headers, extensions = _pinned(url, check_url(url, allow_private=allow_private))
+        # The system's trust store (it honours SSL_CERT_FILE), not certifi's; no proxies, which
+        # would undo the address pinning.
+        tls = ssl.create_default_context()
+        with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False,
+                          verify=tls) as client:
             try:
-                with client.stream("GET", url, headers={"Accept": "application/cap+xml"}) as r:
+                with client.stream("GET", target, headers=headers, extensions=extensions) as r:
                     if r.is_redirect and "location" in r.headers:
                         url = urljoin(url, r.headers["location"])
                         continue
