@@ -19,7 +19,7 @@ from bolo.cap.feeds import (
     feed_errors,
     rss_feed,
 )
-from bolo.cap.fetch import FetchError, check_url, fetch_cap
+from bolo.cap.fetch import FetchError, _pinned, check_url, fetch_cap
 from bolo.cap.imports import Decision, ImportPlan, Key, decide, import_message
 from bolo.cap.model import Alert, MsgType, Reference, Status
 from bolo.cap.validate import validate
@@ -174,3 +174,13 @@ def test_import_message_applies_updates_and_cancels_through_the_store() -> None:
     plan = import_message(cancel, encode(cancel), store=store)
     assert set(plan.targets) == {original.key, update.key}
     assert store.rows[update.key][1] == "cancelled"
+
+
+def test_requests_are_pinned_to_the_checked_address() -> None:
+    url, headers, extensions = _pinned("https://alerts.example.org:8443/cap/a.xml?x=1", "1.2.3.4")
+    assert url == "https://1.2.3.4:8443/cap/a.xml?x=1"
+    assert headers["Host"] == "alerts.example.org:8443"
+    assert extensions == {"sni_hostname": "alerts.example.org"}
+    url, headers, _ = _pinned("http://alerts.example.org/a", "2001:db8::1")
+    assert url == "http://[2001:db8::1]/a"
+    assert headers["Host"] == "alerts.example.org"
