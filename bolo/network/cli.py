@@ -39,7 +39,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     stages = ["hashing", "reading OSM", "splitting ways", "pruning islands", "assembling",
-              "posts and exits", "saving"]
+              "posts and exits", "contracting chains", "saving"]
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("importing", total=len(stages))

@@ -28,7 +28,7 @@ def _nx_times(g: nx.DiGraph, sources: dict[int, float], n: int) -> np.ndarray:
     return out
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), source=st.integers(0, 59))
 def test_single_source_matches_networkx(seed: int, source: int) -> None:
     net = random_network(seed)
@@ -38,7 +38,7 @@ def test_single_source_matches_networkx(seed: int, source: int) -> None:
     assert {v: got[v] for v in range(net.n_nodes) if got[v] < np.inf} == expected
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), k=st.integers(1, 5))
 def test_multi_source_with_start_times_matches_networkx(seed: int, k: int) -> None:
     net = random_network(seed)
@@ -52,7 +52,7 @@ def test_multi_source_with_start_times_matches_networkx(seed: int, k: int) -> No
     np.testing.assert_array_equal(got, expected)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), limit=st.floats(0.0, 300.0))
 def test_limit_cuts_exactly(seed: int, limit: float) -> None:
     net = random_network(seed)
@@ -62,7 +62,7 @@ def test_limit_cuts_exactly(seed: int, limit: float) -> None:
     np.testing.assert_array_equal(bounded, expected)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_modes_and_closed_arcs_match_networkx(seed: int) -> None:
     net = random_network(seed, n_modes=3)
@@ -84,7 +84,7 @@ def test_rail_only_ignores_road_arcs() -> None:
     assert {v: rail[v] for v in range(net.n_nodes) if rail[v] < np.inf} == expected
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000))
 def test_early_stop_keeps_target_times_exact(seed: int) -> None:
     net = random_network(seed)
@@ -130,7 +130,7 @@ def test_bad_sources_rejected() -> None:
         earliest_arrival(net, [0, 1], start_seconds=[0.0])
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), budget=st.integers(1, 6), after=st.floats(0, 200))
 def test_heap_and_bucket_kernels_agree_with_early_stop(seed: int, budget: int,
                                                        after: float) -> None:

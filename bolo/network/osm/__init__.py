@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bolo.network.contract import contract_chains
 from bolo.network.errors import NetworkImportError
-from bolo.network.graph import Network, PostKind
+from bolo.network.graph import ModeCode, Network, PostKind
 from bolo.network.osm.assemble import (
     ImportOptions,
     combine,
@@ -24,7 +25,7 @@ from bolo.network.osm.read import RawOsm, coord_key, read_osm, to_fixed
 from bolo.network.osm.topology import split_ways
 from bolo.network.store import load_network, read_meta, save_network
 
-IMPORT_VERSION = 1
+IMPORT_VERSION = 2
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
 Progress = Callable[[str], None]
 
@@ -118,4 +119,8 @@ def build_network(path: Path, *, name: str, options: ImportOptions | None = None
     net.exits = exits
     net.node_names = {p.node: p.name for p in net.posts if p.kind != PostKind.PATROL}
     net.attribution = ATTRIBUTION
-    return net
+    step("contracting chains")
+    # Transfer ends stay: they are where a traveller changes mode.
+    transfer_ends = np.flatnonzero(np.bincount(
+        net.indices[net.arc_mode == ModeCode.TRANSFER], minlength=net.n_nodes))
+    return contract_chains(net, keep_nodes=transfer_ends)
