@@ -31,14 +31,18 @@ def load(name: str) -> Network:
     from bolo.network.store import load_network, read_meta, save_network
 
     root = networks_root()
-    if read_meta(root, name) is not None:
-        return load_network(root, name)
+    meta = read_meta(root, name)
     if name in BUNDLED_CORRIDORS:
-        from bolo.network.corridors import load_corridors
+        from bolo.network.corridors import corridor_cache_key, load_corridors
 
+        key = corridor_cache_key(BUNDLED_CORRIDORS[name])
+        if meta is not None and meta.get("extra", {}).get("cache_key") == key:
+            return load_network(root, name)
         network = load_corridors(BUNDLED_CORRIDORS[name], name=name)
-        save_network(network, root)
+        save_network(network, root, extra={"cache_key": key})
         return network
+    if meta is not None:
+        return load_network(root, name)
     raise NetworkNotFound(
         f"no network named {name!r} in {root}; import one with "
         f"'bolo network import FILE.osm.pbf --name {name}'"

@@ -12,6 +12,7 @@ time and length in two halves, so a traveller on that edge passes the checkpoint
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,11 +24,21 @@ from bolo.network.errors import NetworkImportError
 from bolo.network.graph import Exit, Mode, ModeCode, Network, NetworkPost, PostKind
 from bolo.network.travel import nearest_node
 
+CORRIDOR_VERSION = 1  # bump when the way a table becomes a Network changes
 KILJU_GUARD = ("guard-kilju", "Kilju guard post", 40.9642, 129.3278)
 ATTRIBUTION = (
     "Schematic network. GeoNames (CC BY 4.0); NGII; Natural Earth; "
     "© OpenStreetMap contributors (ODbL); Wikipedia (CC BY-SA)"
 )
+
+
+def corridor_cache_key(directory: Path) -> str:
+    """A key that changes when the table's CSV files or this builder change."""
+    digest = hashlib.sha256(str(CORRIDOR_VERSION).encode())
+    for path in sorted(directory.glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _read_csv(path: Path, required: set[str]) -> list[dict[str, str]]:
