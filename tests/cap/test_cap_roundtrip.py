@@ -138,7 +138,7 @@ def alerts(draw: st.DrawFn) -> Alert:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(alerts())
 def test_generated_alerts_round_trip(alert: Alert) -> None:
     xml = encode(alert)
@@ -148,7 +148,7 @@ def test_generated_alerts_round_trip(alert: Alert) -> None:
     assert result.ok, result.errors
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=400) | st.text(max_size=200).map(str.encode))
 def test_arbitrary_bytes_are_refused_or_decoded_never_crash(data: bytes) -> None:
     try:
@@ -159,7 +159,7 @@ def test_arbitrary_bytes_are_refused_or_decoded_never_crash(data: bytes) -> None
     assert result.ok or result.errors
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(alerts(), st.data())
 def test_mutated_messages_never_crash_the_validator(alert: Alert, data: st.DataObject) -> None:
     xml = bytearray(encode(alert))
