@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -79,8 +79,9 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 class TipMaker:
     """Distinct, valid tips: varied text and places, each from a new client address."""
 
-    PLACES = ["Kilju", "Gilju", "Kilchu", "Hamhung", "Hamheung", "Songch'on", "Seongcheon",
-              "Tanchon", "Kimchaek", "길주", "Hyesan", "Chongjin", "40.9642, 129.3278"]
+    PLACES: ClassVar[list[str]] = [
+        "Kilju", "Gilju", "Kilchu", "Hamhung", "Hamheung", "Songch'on", "Seongcheon", "Tanchon",
+        "Kimchaek", "길주", "Hyesan", "Chongjin", "40.9642, 129.3278"]
 
     def __init__(self, case_id: str) -> None:
         self.case_id = case_id

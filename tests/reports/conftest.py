@@ -46,3 +46,31 @@ def client(sqlite_engine: Engine, limits: dict[str, str]) -> Iterator[TestClient
     with TestClient(make_app()) as http:  # type: ignore[arg-type]
         yield http
     reset_public_state()
+
+
+@pytest.fixture(scope="module")
+def module_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One TestClient and SQLite database shared by a module's tests that store nothing
+    (requests that must be refused): one migration instead of one per test."""
+    from bolo.settings import reset_settings
+    from bolo.store.db import engine_for, set_default_engine, upgrade_database
+
+    folder = tmp_path_factory.mktemp("reports-shared")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BOLO_DATA_DIR", str(folder))
+        patch.delenv("BOLO_DATABASE_URL", raising=False)
+        patch.setenv("BOLO_TIPS_PER_CLIENT_BURST", "100000")
+        patch.setenv("BOLO_TIPS_PER_CLIENT_PER_MINUTE", "100000")
+        reset_settings()
+        reset_public_state()
+        engine = engine_for(f"sqlite:///{folder / 'shared.db'}")
+        upgrade_database(engine)
+        set_default_engine(engine)
+        try:
+            with TestClient(make_app()) as http:  # type: ignore[arg-type]
+                yield http
+        finally:
+            set_default_engine(None)
+            engine.dispose()
+            reset_public_state()
+            reset_settings()
