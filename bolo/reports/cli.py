@@ -66,7 +66,10 @@ def list_(case: Annotated[str | None, typer.Option("--case")] = None,
           state: ReportState | None = None, kind: ReportKind | None = None,
           limit: int = 50) -> None:
     """List reports, newest first."""
-    table = Table("receipt", "kind", "state", "cred.", "seen", "place", "text")
+    table = Table()
+    table.add_column("receipt", no_wrap=True)
+    for name in ("kind", "state", "cred.", "seen", "place", "text"):
+        table.add_column(name)
     with session_scope() as db:
         for r in service.list_reports(db, case_id=case, state=state, kind=kind, limit=limit):
             table.add_row(r.receipt, r.kind, r.state, f"{r.credibility:.2f}",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from PIL import Image
 from reports_testlib import KILJU, coordinator, post, songchon_case
 from sqlalchemy import Engine, func, select
 
@@ -14,6 +16,8 @@ from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.reports import service
 from bolo.reports.intake import ReportState, SearchResult, TipIn
 from bolo.reports.model import Report, ReportContact
+from bolo.reports.photo import clean_photo
+from bolo.settings import get_settings
 from bolo.store.db import session_scope
 
 
@@ -126,10 +130,21 @@ def test_queue_deduplicates_a_surge_and_purge_removes_contacts(db_engine: Engine
                  "a couple with a small boy at the Kilju station!"]
         for text in texts:
             service.submit_tip(s, tip=_tip(case.id, text, "Kilju", contact="me@example.org"))
-        service.submit_tip(s, tip=_tip(case.id, "red car speeding south", "Pyongyang"))
+        photo = clean_photo(_png())
+        with_photo = service.submit_tip(s, tip=_tip(case.id, "red car speeding south",
+                                                    "Pyongyang"), photo=photo)
+        photo_file = get_settings().data_dir / str(with_photo.photo_path)
+        assert photo_file.is_file()
         queue = service.triage_queue(s, case_id=case.id)
         assert sorted(e.cluster_size for e in queue) == [1, 3]
         surge = next(e for e in queue if e.cluster_size == 3)
         assert any("agree" in r for r in surge.report.reasons)
         assert service.purge_contacts(s, case_id=case.id, actor_id=coord.id) == 4
         assert s.execute(select(func.count()).select_from(ReportContact)).scalar_one() == 0
+    assert not photo_file.exists()
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (1, 2, 3)).save(out, format="PNG")
+    return out.getvalue()
