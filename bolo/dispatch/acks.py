@@ -20,6 +20,7 @@ from bolo.dispatch.model import (
     Phase,
     PostKey,
 )
+from bolo.errors import Forbidden
 
 
 class AckVia(StrEnum):
@@ -29,8 +30,14 @@ class AckVia(StrEnum):
     API = "api"
 
 
-class AckRefused(ValueError):
+class AckRefused(Forbidden):
     """The acknowledgement was refused (unknown delivery, bad token, no name)."""
+
+
+class AckNeedsName(AckRefused):
+    """An acknowledgement without the name of the person."""
+
+    status = 422
 
 
 def _stop_escalations(session: Session, *, alert_id: str, post_id: str) -> None:
@@ -70,7 +77,7 @@ def acknowledge(
     this sets ``acknowledged_at``/``acknowledged_by`` only."""
     name = by.strip()
     if not name:
-        raise AckRefused("an acknowledgement needs the name of the person")
+        raise AckNeedsName("an acknowledgement needs the name of the person")
     delivery = session.scalars(
         select(Delivery).where(Delivery.version_id == version_id, Delivery.post_id == post_id)
         .limit(1)

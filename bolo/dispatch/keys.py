@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import insert, select
@@ -15,19 +15,24 @@ from bolo.dispatch.signing import Key, key_from_string, new_secret
 ROTATION_GRACE_S = 24 * 3600.0
 
 
-def ensure_post_keys(session: Session, post_ids: Sequence[str]) -> None:
-    """Give every post in ``post_ids`` a secret if it has none yet."""
-    ids = sorted(set(post_ids))
-    have: set[str] = set()
+def ensure_post_keys(session: Session, wanted: Mapping[str, str | None]) -> None:
+    """Give every post in ``wanted`` (post id -> the secret set on its webhook channel, if any)
+    a signing secret: the channel's secret when given (a changed one is rotated in, the old one
+    signing on during the grace period), else a fresh random one."""
+    ids = sorted(wanted)
+    have: dict[str, PostKey] = {}
     for start in range(0, len(ids), 500):
-        have.update(session.scalars(
-            select(PostKey.post_id).where(PostKey.post_id.in_(ids[start : start + 500]))
-        ))
+        have.update((k.post_id, k) for k in session.scalars(
+            select(PostKey).where(PostKey.post_id.in_(ids[start : start + 500]))))
     when = clock.now()
-    missing = [{"post_id": p, "secret": new_secret(), "rotated_at": when}
+    missing = [{"post_id": p, "secret": wanted[p] or new_secret(), "rotated_at": when}
                for p in ids if p not in have]
     for start in range(0, len(missing), 1000):
         session.execute(insert(PostKey), missing[start : start + 1000])
+    for post_id, key in have.items():
+        given = wanted[post_id]
+        if given and given not in (key.secret, key.previous_secret):
+            rotate_post_secret(session, post_id=post_id, secret=given)
 
 
 def set_post_secret(session: Session, *, post_id: str, secret: str) -> None:

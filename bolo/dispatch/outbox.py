@@ -123,7 +123,7 @@ def write_deliveries(
     number of delivery rows written."""
     when = clock.now()
     disabled = _disabled(session, (p.id for p in posts))
-    ensure_post_keys(session, [p.id for p in posts if _has_webhook(p)])
+    ensure_post_keys(session, {p.id: _channel_secret(p) for p in posts if _has_webhook(p)})
     rows: list[dict[str, Any]] = []
     for post in posts:
         rows.extend(delivery_rows(alert_id=version.alert_id, version_id=version.id, post=post,
@@ -142,6 +142,14 @@ def write_deliveries(
 
 def _has_webhook(post: Post) -> bool:
     return any(str(c.get("kind", "webhook")) == "webhook" for c in post.channels or [])
+
+
+def _channel_secret(post: Post) -> str | None:
+    """The secret set on the post's first webhook channel, if any."""
+    for channel in post.channels or []:
+        if str(channel.get("kind", "webhook")) == "webhook" and channel.get("secret"):
+            return str(channel["secret"])
+    return None
 
 
 def _load_posts(session: Session, post_ids: Iterable[str]) -> list[Post]:

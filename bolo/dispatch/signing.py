@@ -119,12 +119,21 @@ Key = HmacKey | Ed25519Key
 
 
 def key_from_string(text: str) -> Key:
-    """Parse a key by its prefix: ``whsec_`` (HMAC), ``whsk_`` (ed25519 private), ``whpk_``."""
+    """Parse a key by its prefix: ``whsec_`` (HMAC), ``whsk_`` (ed25519 private), ``whpk_``
+    (ed25519 public). An unprefixed secret is base64 (as the spec says) or else raw text."""
     if text.startswith(PRIVATE_PREFIX):
         return Ed25519Key.from_private(text)
     if text.startswith(PUBLIC_PREFIX):
         return Ed25519Key(public=text)
-    return HmacKey(text)
+    if text.startswith(SYMMETRIC_PREFIX):
+        return HmacKey(text)
+    # Unprefixed: base64 per the spec; anything else is taken as its UTF-8 bytes.
+    try:
+        if base64.b64decode(text, validate=True):
+            return HmacKey(SYMMETRIC_PREFIX + text)
+    except ValueError:
+        pass
+    return HmacKey(SYMMETRIC_PREFIX + base64.b64encode(text.encode()).decode())
 
 
 def sign_headers(

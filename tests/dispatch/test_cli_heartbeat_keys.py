@@ -71,3 +71,29 @@ def test_rotation_signs_with_both_until_grace_ends(sqlite_engine: Any) -> None:
         assert keys == (HmacKey(new), HmacKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
         clock.advance(seconds=3601)
         assert signing_keys(s.get(PostKey, "a")) == (HmacKey(new),)
+
+
+def test_unprefixed_secrets_are_base64_or_raw_text() -> None:
+    from bolo.dispatch.signing import key_from_string
+
+    assert key_from_string("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == HmacKey(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    raw = key_from_string("correct horse battery staple")
+    assert isinstance(raw, HmacKey) and raw.sign(b"x").startswith("v1,")
+
+
+def test_the_channel_secret_is_used_and_a_change_is_rotated_in(sqlite_engine: Any) -> None:
+    from bolo.dispatch.outbox import enqueue_version
+    from tests.dispatch.factory import make_alert, make_version
+
+    with use_clock(FakeClock(T0)), session_scope(sqlite_engine) as s:
+        post = make_post(s, "a", [{"kind": "webhook", "url": "http://h/a", "secret": "first"}])
+        alert = make_alert(s)
+        enqueue_version(s, version_id=make_version(s, alert, 1, "Alert", ["a"]).id)
+        key = s.get(PostKey, "a")
+        assert key is not None and key.secret == "first"
+        post.channels = [{"kind": "webhook", "url": "http://h/a", "secret": "second"}]
+        s.flush()
+        enqueue_version(s, version_id=make_version(s, alert, 2, "Update", ["a"]).id)
+        s.refresh(key)
+        assert (key.secret, key.previous_secret) == ("second", "first")

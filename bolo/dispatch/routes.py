@@ -1,0 +1,96 @@
+"""Dispatch routes under /api/v1/dispatch: acknowledgements, heartbeats, delivery status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from bolo.auth.deps import DB, CurrentUser, allow
+from bolo.auth.model import Role
+from bolo.auth.policy import STAFF_READERS, require_post_access
+from bolo.dispatch.acks import AckVia, acknowledge, acknowledge_by_link
+from bolo.dispatch.heartbeat import heartbeat_board, record_heartbeat
+from bolo.dispatch.model import Delivery
+
+router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
+POST_ROLES = (Role.POST_OFFICER, Role.COORDINATOR, Role.SUPERVISOR)
+
+
+class AckOut(BaseModel):
+    """An accepted acknowledgement."""
+
+    ack_id: str
+    version_id: str
+    post_id: str
+    by: str
+    at: datetime
+
+
+@router.get("/ack/{delivery_id}", response_class=HTMLResponse)
+def ack_form(delivery_id: str, t: Annotated[str, Query(max_length=64)]) -> str:
+    """The page behind the ack link: asks who is acknowledging (nothing is recorded yet)."""
+    return (
+        "<!doctype html><meta charset=utf-8><title>Acknowledge alert</title>"
+        f"<form method=post action='/api/v1/dispatch/ack/{escape(delivery_id)}?t={escape(t)}'>"
+        "<label>Your name <input name=by required maxlength=200></label> "
+        "<button>Acknowledge</button></form>"
+    )
+
+
+@router.post("/ack/{delivery_id}", response_model=AckOut)
+def ack_by_link(
+    delivery_id: str, t: Annotated[str, Query(max_length=64)], db: DB,
+    by: Annotated[str, Form(max_length=200)],
+) -> AckOut:
+    """Acknowledge through the signed link of a delivery, by a named person."""
+    ack = acknowledge_by_link(db, delivery_id=delivery_id, token=t, by=by)
+    db.commit()
+    return AckOut(ack_id=ack.id, version_id=ack.version_id, post_id=ack.post_id,
+                  by=ack.by_name, at=ack.at)
+
+
+@router.post("/versions/{version_id}/posts/{post_id}/ack", response_model=AckOut,
+             dependencies=[allow(*POST_ROLES)])
+def ack_by_api(version_id: str, post_id: str, db: DB, user: CurrentUser) -> AckOut:
+    """Acknowledge for a post as the logged-in user (a post officer only for their post)."""
+    require_post_access(user, post_id)
+    ack = acknowledge(db, version_id=version_id, post_id=post_id, by=user.username,
+                      via=AckVia.API)
+    db.commit()
+    return AckOut(ack_id=ack.id, version_id=version_id, post_id=post_id, by=ack.by_name,
+                  at=ack.at)
+
+
+@router.post("/posts/{post_id}/heartbeat", dependencies=[allow(*POST_ROLES)])
+def heartbeat(post_id: str, db: DB, user: CurrentUser) -> dict[str, str]:
+    """A post checks in."""
+    require_post_access(user, post_id)
+    at = record_heartbeat(db, post_id=post_id)
+    db.commit()
+    return {"post_id": post_id, "at": at.isoformat()}
+
+
+@router.get("/heartbeats", dependencies=[allow(*STAFF_READERS)])
+def heartbeats(db: DB) -> list[dict[str, Any]]:
+    """Every active post's heartbeat state (ok / slow / expired), worst first."""
+    return [{"post_id": b.post_id, "name": b.name, "state": b.state,
+             "last": b.last.isoformat() if b.last else None} for b in heartbeat_board(db)]
+
+
+@router.get("/versions/{version_id}/deliveries", dependencies=[allow(*STAFF_READERS)])
+def deliveries(version_id: str, db: DB) -> list[dict[str, Any]]:
+    """Each delivery of a version: delivered and acknowledged shown apart."""
+    rows = db.scalars(select(Delivery).where(Delivery.version_id == version_id)
+                      .order_by(Delivery.post_id, Delivery.channel_index))
+    return [{"id": d.id, "post_id": d.post_id, "channel": d.channel_kind, "phase": d.phase,
+             "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
+             "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+             "acknowledged_at": d.acknowledged_at.isoformat() if d.acknowledged_at else None,
+             "acknowledged_by": d.acknowledged_by, "escalation_step": d.escalation_step}
+            for d in rows]
