@@ -87,3 +87,37 @@ def test_every_shared_extract_imports(shared_dir: Path, tmp_path: Path, name: st
     if name in ("otp_milan_italy_small", "osrm_kbh"):
         assert (net.arc_mode == ModeCode.RAIL).any() and (net.arc_mode == ModeCode.TRANSFER).any()
         assert any(p.kind == PostKind.STATION and p.mode == Mode.RAIL for p in net.posts)
+
+
+TINY = """<?xml version='1.0' encoding='UTF-8'?>
+<osm version="0.6">
+ <node id="1" lat="42.50" lon="1.50"/>
+ <node id="2" lat="42.50" lon="1.51"/>
+ <node id="3" lat="42.51" lon="1.51"><tag k="barrier" v="checkpoint"/></node>
+ <node id="4" lat="42.52" lon="1.51"/>
+ <way id="10"><nd ref="1"/><tag k="highway" v="primary"/></way>
+ <way id="11"><nd ref="1"/><nd ref="2"/><nd ref="3"/><nd ref="4"/><nd ref="99"/>
+  <tag k="highway" v="primary"/><tag k="maxspeed" v="36"/></way>
+ <way id="12"><nd ref="4"/><nd ref="1"/><tag k="highway" v="service"/>
+  <tag k="access" v="private"/></way>
+ <way id="13"><nd ref="2"/><nd ref="4"/><tag k="highway" v="residential"/>
+  <tag k="oneway" v="yes"/></way>
+</osm>
+"""
+
+
+def test_tiny_extract_rules(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.osm"
+    path.write_text(TINY, encoding="utf-8")
+    net = import_osm(path, name="tiny", root=tmp_path / "nets")
+    # The cut way leaves an exit at node 4, the checkpoint is pinned as a node of its own,
+    # the private service road is gone, the one-way residential has one arc.
+    assert {e.kind for e in net.exits} == {"road_cut"}
+    assert (42.52, 1.51) in {(net.node_lat[e.node], net.node_lon[e.node]) for e in net.exits}
+    cp = [p for p in net.posts if p.kind == PostKind.CHECKPOINT]
+    assert len(cp) == 1 and (net.node_lat[cp[0].node], net.node_lon[cp[0].node]) == (42.51, 1.51)
+    start = nearest_node(net, 42.50, 1.50)[0]
+    times = earliest_arrival(net, [start])
+    # 36 km/h = 10 m/s along the primary: the checkpoint is ~1.1 km + ~0.8 km away.
+    assert 150 < times[cp[0].node] < 230
+    assert net.n_arcs == 2 * 3 + 1  # three two-way primary pieces + one one-way residential
