@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import weakref
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -59,10 +60,11 @@ def writer() -> TipWriter:
     """The batching tip writer of the running event loop (one per loop: its futures and
     flusher task belong to that loop)."""
     loop = asyncio.get_running_loop()
-    writers: dict[int, TipWriter] = _state.setdefault("writers", {})
-    if id(loop) not in writers:
-        writers[id(loop)] = TipWriter(batch_max=tip_settings().batch_max)
-    return writers[id(loop)]
+    writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TipWriter] = (
+        _state.setdefault("writers", weakref.WeakKeyDictionary()))
+    if loop not in writers:
+        writers[loop] = TipWriter(batch_max=tip_settings().batch_max)
+    return writers[loop]
 
 
 def reset_public_state() -> None:
