@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000")
     cap_sender: str = Field(default="bolo@bolo.local", description="CAP <sender> of our alerts.")
     retention_days: int = Field(default=30, ge=0)
+    cap_signing_key: Path | None = Field(
+        default=None, description="PEM private key: sign every issued CAP message (XML-DSig)."
+    )
+    cap_signing_cert: Path | None = Field(
+        default=None, description="PEM certificate that goes with cap_signing_key."
+    )
 
     @property
     def effective_database_url(self) -> str:

@@ -6,9 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import structlog
+
 from bolo.alerts.schemas import AlertContent, AreaSpec
 from bolo.cap import model as cap
 from bolo.cap.codec import encode
+from bolo.cap.signing import sign_own_alert
+from bolo.clock import now
+from bolo.settings import get_settings
+
+log = structlog.get_logger(__name__)
 
 EVENT = "Child Abduction Emergency"
 SAME_CODE = cap.ValuePair(name="SAME", value="CAE")
@@ -121,5 +128,19 @@ def render_cancel(
 
 
 def to_xml(message: cap.Alert) -> str:
-    """The UTF-8 CAP XML text of a message."""
-    return encode(message).decode("utf-8")
+    """The UTF-8 CAP XML text of a message, signed (enveloped XML-DSig) when a key is configured.
+
+    Signing happens here, before the SHA-256 is taken, so a second person approves exactly the
+    bytes that go out, signature included.
+    """
+    xml = encode(message)
+    settings = get_settings()
+    if settings.cap_signing_key is None or settings.cap_signing_cert is None:
+        return xml.decode("utf-8")
+    signed, warnings = sign_own_alert(
+        xml, key_pem=settings.cap_signing_key.read_bytes(),
+        cert_pem=settings.cap_signing_cert.read_bytes(), now=now(),
+    )
+    for warning in warnings:
+        log.warning("cap.signing", warning=warning)
+    return signed.decode("utf-8")
