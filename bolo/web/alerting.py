@@ -23,6 +23,7 @@ from bolo.posts.model import Post
 from bolo.posts.service import list_posts
 from bolo.web.auth import Csrf, PageUser
 from bolo.web.console import base_context
+from bolo.web.forms import FormFields, FormLists
 from bolo.web.pictures import recommendations
 from bolo.web.templating import page
 
@@ -92,12 +93,12 @@ def draft_from_form(case: Case, form: dict[str, Any], posts: dict[str, Post],
 
 
 @router.post("/cases/{case_id}/alerts", dependencies=[Csrf])
-async def create_draft(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
+def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
+                 form: FormLists) -> Response:
     """Save the draft and submit it for approval by a second person."""
     case = get_case(db, case_id=case_id)
-    form = await request.form()
-    values = {k: str(v) for k, v in form.items() if k != "post"}
-    chosen = [str(p) for p in form.getlist("post")]
+    values = {k: v[-1] for k, v in form.items() if k != "post"}
+    chosen = form.get("post", [])
     posts = _posts_by_id(db)
     try:
         draft = draft_from_form(case, values, posts, chosen)
@@ -161,10 +162,10 @@ def _alert_page(alert_id: str, request: Request, db: DB, user: Any, error: str |
 
 
 @router.post("/alerts/{alert_id}/approve", dependencies=[Csrf])
-async def approve(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
+def approve(alert_id: str, request: Request, db: DB, user: PageUser,
+            form: FormFields) -> Response:
     """Approve the exact content (SHA-256) the approver saw, after the approver typed the
     password (and one-time code) again; the version is issued at once."""
-    form = await request.form()
     alert = service.get_alert(db, alert_id=alert_id)
     pending = _pending(db, alert)
     if pending is None:
@@ -183,9 +184,8 @@ async def approve(alert_id: str, request: Request, db: DB, user: PageUser) -> Re
 
 
 @router.post("/alerts/{alert_id}/cancel", dependencies=[Csrf])
-async def cancel(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
+def cancel(alert_id: str, request: Request, db: DB, user: PageUser, form: FormFields) -> Response:
     """Cancel the alert in one step (a CAP Cancel to every post it reached)."""
-    form = await request.form()
     reason = str(form.get("reason", "")).strip() or "The alert was cancelled."
     try:
         ending.cancel_alert(db, alert_id=alert_id, reason=reason, actor=user)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bolo.auth.deps import (
@@ -25,6 +25,7 @@ from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.auth.sessions import create_session, csrf_token_for, end_session
 from bolo.errors import BoloError
+from bolo.web.forms import FormFields
 from bolo.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -45,14 +46,14 @@ def login_form(request: Request, next: str = "") -> Response:
 
 
 @router.post("/login")
-def login(request: Request, db: DB, username: Annotated[str, Form()],
-          password: Annotated[str, Form()], code: Annotated[str, Form()] = "",
-          next: Annotated[str, Form()] = "") -> Response:
+def login(request: Request, db: DB, form: FormFields) -> Response:
     """Check the credentials, start a server-side session and go where the user was heading."""
     client = request.client.host if request.client else ""
+    next = form.get("next", "")
     try:
-        user = authenticate(db, username=username.strip(), password=password,
-                            totp_code=code.strip() or None, client=client)
+        user = authenticate(db, username=form.get("username", "").strip(),
+                            password=form.get("password", ""),
+                            totp_code=form.get("code", "").strip() or None, client=client)
     except BoloError as exc:
         db.commit()  # keep nothing but what authenticate wrote on purpose
         return page(request, "login.html", {"next": next, "error": exc.message}, exc.status)

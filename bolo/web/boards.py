@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -24,6 +23,7 @@ from bolo.reports.review import QueueEntry
 from bolo.reports.service import triage_queue, triage_report
 from bolo.web.auth import Csrf, PageUser
 from bolo.web.console import base_context
+from bolo.web.forms import FormFields
 from bolo.web.templating import page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -42,9 +42,9 @@ def triage(request: Request, db: DB, user: PageUser) -> Response:
 
 
 @router.post("/triage/{report_id}", dependencies=[Csrf])
-def decide(report_id: str, db: DB, user: PageUser, state: Annotated[str, Form()],
-           reason: Annotated[str, Form()] = "") -> Response:
+def decide(report_id: str, db: DB, user: PageUser, form: FormFields) -> Response:
     """Mark a report credible, dismissed or confirmed."""
+    state, reason = form.get("state", ""), form.get("reason", "")
     triage_report(db, report_id=report_id, state=ReportState(state),
                   reason=reason.strip() or f"marked {state} in the console", actor_id=user.id)
     db.commit()

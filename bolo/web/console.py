@@ -24,7 +24,7 @@ from bolo.posts.service import list_posts
 from bolo.reports.service import list_reports
 from bolo.web import mapdata
 from bolo.web.auth import Csrf, PageUser, csrf_token
-from bolo.web.forms import case_form_data
+from bolo.web.forms import FormFields, case_form_data
 from bolo.web.pictures import cached, evidence_of, layer_key, network_of, picture_time
 from bolo.web.templating import page
 from bolo.web.timeline import case_timeline
@@ -60,10 +60,9 @@ def new_case_form(request: Request, user: PageUser) -> Response:
 
 
 @router.post("/cases", dependencies=[Csrf])
-async def create_case(request: Request, db: DB, user: PageUser) -> Response:
+def create_case(request: Request, db: DB, user: PageUser, values: FormFields) -> Response:
     """Open a case from the form; the form again with the problems when it is incomplete."""
     require_role(user, *CASE_OPENERS)
-    values = {k: str(v) for k, v in (await request.form()).items()}
     try:
         data = CaseCreate.model_validate(case_form_data(values))
         case = open_case(db, data=data, actor_id=user.id)

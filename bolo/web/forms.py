@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
 
 
 def local_time(value: str) -> str:
@@ -59,3 +61,23 @@ def case_form_data(values: dict[str, str]) -> dict[str, Any]:
         data["hints"] = [{"kind": "heading", "bearing_deg": _float(bearing), "weight": 0.7,
                           "text": values.get("heading_text", "").strip()}]
     return data
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await request.form()
+    return {key: value for key, value in form.multi_items() if isinstance(value, str)}
+
+
+async def _form_lists(request: Request) -> dict[str, list[str]]:
+    form = await request.form()
+    lists: dict[str, list[str]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, str):
+            lists.setdefault(key, []).append(value)
+    return lists
+
+
+# The posted form as a dependency: routes stay synchronous (database work runs in the thread
+# pool) and declare no body model, so nothing else reads the body before the form parser.
+FormFields = Annotated[dict[str, str], Depends(_form_fields)]
+FormLists = Annotated[dict[str, list[str]], Depends(_form_lists)]

@@ -28,6 +28,9 @@ from bolo.reports.model import Report
 DATA = Path(__file__).resolve().parent.parent / "data"
 OUTLINES = {"dprk": DATA / "dprk" / "ne50m_prk_country.geojson"}
 ISOCHRONE_HOURS = (1.0, 3.0, 6.0, 12.0)
+# The picture's h3 resolution-7 cells (about 5 km2) are specks at country zoom; the map sums
+# them into resolution-5 cells (about 250 km2, 9 km edge).
+HEAT_RESOLUTION = 5
 Feature = dict[str, Any]
 
 
@@ -88,9 +91,15 @@ def post_points(posts: Sequence[Post], *, targeted: set[str] | None = None,
 
 
 def heat_cells(case: Case, network: Network, *, at: datetime,
-               evidence: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The search picture at ``at`` as h3 cell polygons with ``probability`` (sums to 1)."""
-    cells = picture_for(case, network, at=at, evidence=evidence).cell_probability()
+               evidence: Sequence[dict[str, Any]],
+               resolution: int = HEAT_RESOLUTION) -> dict[str, Any]:
+    """The search picture at ``at`` as h3 cell polygons (at ``resolution``) with their
+    ``probability`` (sums to 1) and ``relative`` (probability over the largest one)."""
+    cells: dict[str, float] = {}
+    for cell, p in picture_for(case, network, at=at, evidence=evidence).cell_probability().items():
+        parent = h3.cell_to_parent(cell, resolution) if h3.get_resolution(cell) > resolution \
+            else cell
+        cells[parent] = cells.get(parent, 0.0) + p
     top = max(cells.values(), default=1.0)
     features = []
     for cell, p in sorted(cells.items(), key=lambda kv: kv[1]):

@@ -4,10 +4,9 @@ acknowledge, report a sighting or a search."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -28,7 +27,7 @@ from bolo.posts.service import get_post
 from bolo.reports.intake import SearchResult
 from bolo.reports.service import submit_search_report, submit_sighting
 from bolo.web.auth import Csrf, PostUser, csrf_token
-from bolo.web.forms import local_time
+from bolo.web.forms import FormFields, local_time
 from bolo.web.templating import page
 
 router = APIRouter(prefix="/post", include_in_schema=False)
@@ -97,12 +96,12 @@ def post_home(request: Request, db: DB, user: PostUser, done: str | None = None)
 
 
 @router.post("/ack", dependencies=[Csrf])
-def post_ack(request: Request, db: DB, user: PostUser, version_id: Annotated[str, Form()],
-             name: Annotated[str, Form()]) -> Response:
+def post_ack(request: Request, db: DB, user: PostUser, form: FormFields) -> Response:
     """Acknowledge an alert version for the user's post, by a named person."""
     post = _own_post(db, user)
     try:
-        acknowledge(db, version_id=version_id, post_id=post.id, by=name)
+        acknowledge(db, version_id=form.get("version_id", ""), post_id=post.id,
+                    by=form.get("name", ""))
     except AckRefused as exc:
         db.rollback()
         return _render(request, db, user, error=str(exc), status=409)
@@ -112,14 +111,13 @@ def post_ack(request: Request, db: DB, user: PostUser, version_id: Annotated[str
 
 
 @router.post("/sighting", dependencies=[Csrf])
-def post_sighting(request: Request, db: DB, user: PostUser, case_id: Annotated[str, Form()],
-                  text: Annotated[str, Form()], place: Annotated[str, Form()] = "",
-                  intercepted: Annotated[str, Form()] = "") -> Response:
+def post_sighting(request: Request, db: DB, user: PostUser, form: FormFields) -> Response:
     """Report a sighting (or an interception) at or near the post."""
     post = _own_post(db, user)
     try:
-        submit_sighting(db, case_id=case_id, post_id=post.id, seen_at=now(), text=text,
-                        place=place.strip() or None, intercepted=bool(intercepted),
+        submit_sighting(db, case_id=form.get("case_id", ""), post_id=post.id, seen_at=now(),
+                        text=form.get("text", ""), place=form.get("place", "").strip() or None,
+                        intercepted=bool(form.get("intercepted")),
                         actor_id=user.id, via="web")
     except (BoloError, ValueError) as exc:
         db.rollback()
@@ -130,20 +128,17 @@ def post_sighting(request: Request, db: DB, user: PostUser, case_id: Annotated[s
 
 
 @router.post("/search", dependencies=[Csrf])
-def post_search(request: Request, db: DB, user: PostUser, case_id: Annotated[str, Form()],
-                searched: Annotated[str, Form()], searched_from: Annotated[str, Form()],
-                searched_to: Annotated[str, Form()],
-                result: Annotated[str, Form()] = SearchResult.NOTHING_FOUND.value) -> Response:
+def post_search(request: Request, db: DB, user: PostUser, form: FormFields) -> Response:
     """Report a search ("checked every bus 14:00-18:00, nothing found"): negative evidence."""
-    from datetime import datetime
-
     post = _own_post(db, user)
     try:
         submit_search_report(
-            db, case_id=case_id, post_id=post.id, searched=searched,
-            searched_from=datetime.fromisoformat(local_time(searched_from)),
-            searched_to=datetime.fromisoformat(local_time(searched_to)),
-            result=SearchResult(result), actor_id=user.id, via="web")
+            db, case_id=form.get("case_id", ""), post_id=post.id,
+            searched=form.get("searched", ""),
+            searched_from=datetime.fromisoformat(local_time(form.get("searched_from", ""))),
+            searched_to=datetime.fromisoformat(local_time(form.get("searched_to", ""))),
+            result=SearchResult(form.get("result", SearchResult.NOTHING_FOUND.value)),
+            actor_id=user.id, via="web")
     except (BoloError, ValueError) as exc:
         db.rollback()
         return _render(request, db, user, error=_message(exc), status=422)

@@ -76,7 +76,6 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         sign_in(alice, cast.coordinator)
         case_url = open_case(alice)
         check_map(alice)
-        shoot(alice, "console-case")
         alert_id = draft_alert(alice)
         banner = alice.locator("#reach-banner")
         expect(banner).to_have_text(re.compile(r"^LIVE - \d+ posts \+ public$"))
@@ -140,6 +139,9 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         alice.goto("/console/triage")
         expect(alice.locator("tr.report", has_text=receipt)).to_have_count(1)
         shoot(alice, "console-triage")
+        alice.goto(case_url)
+        check_map(alice)
+        shoot(alice, "console-case")
 
         alice.goto(f"/console/alerts/{alert_id}")
         alice.get_by_label("Reason (shown to the public)").fill("The boy was found safe.")
@@ -164,3 +166,32 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
     finally:
         for ctx in (alice_ctx, bob_ctx, officer_ctx, public_ctx):
             ctx.close()
+
+
+def test_exercise_is_visibly_different_and_never_public(browser: Browser, server: str,
+                                                         cast: Cast) -> None:
+    """An Exercise alert: a striped blue "NOT LIVE" screen, no public page, no public listing."""
+    ctx = Offline(browser, server, viewport=DESKTOP)
+    try:
+        page = ctx.page()
+        sign_in(page, cast.coordinator)
+        open_case(page)
+        page.get_by_role("link", name="Draft an alert").click()
+        page.get_by_role("radio", name=re.compile("Exercise: posts only")).check()
+        page.get_by_label("Headline", exact=True).fill("EXERCISE: drill at Songchon")
+        page.get_by_role("button", name="Save and ask a second person to approve").click()
+        expect(page.locator("#reach-banner")).to_have_text(
+            re.compile(r"^EXERCISE - NOT LIVE - \d+ posts, no public$"))
+        expect(page.locator("body")).to_have_class(re.compile("is-exercise"))
+        approve = page.locator("#approve")
+        expect(approve).to_have_text(re.compile(r"Approve EXERCISE \(not live\)"))
+        page.get_by_label("Your password (confirms it is you)").fill(cast.coordinator.password)
+        shoot(page, "console-approval-exercise")
+        approve.click()
+        expect(page.locator("h1 .state")).to_have_text("active")
+        alert_id = page.url.rsplit("/", 1)[1]
+        assert httpx.get(f"{server}/alerts/{alert_id}").status_code == 404
+        assert "drill at Songchon" not in httpx.get(f"{server}/alerts").text
+        assert ctx.outside == []
+    finally:
+        ctx.close()

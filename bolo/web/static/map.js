@@ -13,7 +13,7 @@
   function heatStyle(f) {
     var r = f.properties.relative;
     return { stroke: r > 0.5, color: "#7f0000", weight: 0.5, fillColor: "#d7301f",
-             fillOpacity: 0.08 + 0.6 * Math.sqrt(r) };
+             fillOpacity: 0.2 + 0.6 * Math.sqrt(r) };
   }
   function postMarker(f, latlng) {
     var p = f.properties;
@@ -42,9 +42,13 @@
   }
 
   function fit(d) {
-    var b = L.geoJSON(d.outline).getBounds();
+    // Where the suspects can be (and the last-known place), with room around it; the whole
+    // country when there is no picture yet.
+    var b = L.geoJSON(d.isochrones).getBounds();
+    if (b.isValid()) { b = b.extend([d.last_known.lat, d.last_known.lon]).pad(0.6); }
+    if (!b.isValid()) { b = L.geoJSON(d.outline).getBounds(); }
     if (!b.isValid()) { b = L.geoJSON(d.network).getBounds(); }
-    if (b.isValid()) { map.fitBounds(b, { padding: [10, 10] }); } else { map.setView([0, 0], 2); }
+    if (b.isValid()) { map.fitBounds(b, { maxZoom: 9 }); } else { map.setView([0, 0], 2); }
   }
 
   function draw(d) {
