@@ -6,7 +6,7 @@ from datetime import datetime
 from html import escape
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -44,12 +44,19 @@ def ack_form(delivery_id: str, t: Annotated[str, Query(max_length=64)]) -> str:
 
 
 @router.post("/ack/{delivery_id}", response_model=AckOut)
-def ack_by_link(
-    delivery_id: str, t: Annotated[str, Query(max_length=64)], db: DB,
-    by: Annotated[str, Form(max_length=200)],
+async def ack_by_link(
+    delivery_id: str, t: Annotated[str, Query(max_length=64)], db: DB, request: Request
 ) -> AckOut:
-    """Acknowledge through the signed link of a delivery, by a named person."""
-    ack = acknowledge_by_link(db, delivery_id=delivery_id, token=t, by=by)
+    """Acknowledge through the signed link of a delivery, by a named person (form field
+    ``by``, or JSON ``{"by": ...}``)."""
+    # The body is read here rather than declared, so the app-wide strict-JSON check does not
+    # consume the form first.
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = await request.json()
+        by = str(data.get("by", "")) if isinstance(data, dict) else ""
+    else:
+        by = str((await request.form()).get("by", ""))
+    ack = acknowledge_by_link(db, delivery_id=delivery_id, token=t, by=by[:200])
     db.commit()
     return AckOut(ack_id=ack.id, version_id=ack.version_id, post_id=ack.post_id,
                   by=ack.by_name, at=ack.at)
