@@ -77,9 +77,19 @@ def demo(
         serve(port=port)
 
 
+def _import_store() -> object:
+    """The database store `bolo cap import` writes to (migrated first)."""
+    from bolo.alerts.external import DatabaseImportStore
+    from bolo.store.db import upgrade_database
+
+    upgrade_database()
+    return DatabaseImportStore()
+
+
 def _mount_domains() -> None:
     """Mount the sub-apps that the pure-core and dissemination domains bring."""
     from bolo.cap.cli import app as cap_app
+    from bolo.cap.cli import register_import_store
     from bolo.dispatch.cli import app as dispatch_app
     from bolo.network.cli import app as network_app
     from bolo.reports.cli import app as report_app
@@ -87,6 +97,7 @@ def _mount_domains() -> None:
     from bolo.search.cli import simulate_command
 
     app.add_typer(cap_app, name="cap")
+    register_import_store(_import_store)  # type: ignore[arg-type]
     app.add_typer(network_app, name="network")
     app.add_typer(search_app, name="search")
     app.add_typer(report_app, name="report")

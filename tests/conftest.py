@@ -70,11 +70,14 @@ def nats_url() -> str:
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh BOLO_DATA_DIR for one test, with settings re-read."""
     from bolo.settings import reset_settings
+    from bolo.store.db import set_default_engine
 
     monkeypatch.setenv("BOLO_DATA_DIR", str(tmp_path / "bolo-data"))
     monkeypatch.delenv("BOLO_DATABASE_URL", raising=False)
     reset_settings()
+    set_default_engine(None)
     yield tmp_path / "bolo-data"
+    set_default_engine(None)
     reset_settings()
 
 

@@ -1,0 +1,102 @@
+"""Other agencies' CAP alerts, imported read-only and kept current by their Updates and Cancels."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bolo.audit.service import record
+from bolo.cap.imports import Decision, ImportPlan, Key
+from bolo.cap.model import Alert as CapAlert
+from bolo.clock import now
+from bolo.store.db import Base, session_scope
+from bolo.store.types import UtcDateTime, new_id
+
+
+class ExternalState(StrEnum):
+    """Where an imported alert stands."""
+
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    CANCELLED = "cancelled"
+
+
+class ExternalAlert(Base):
+    """One imported CAP message, named by (sender, identifier, sent)."""
+
+    __tablename__ = "external_alerts"
+    __table_args__ = (UniqueConstraint("sender", "identifier", "sent"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    sender: Mapped[str] = mapped_column(String(255))
+    identifier: Mapped[str] = mapped_column(String(255))
+    sent: Mapped[datetime] = mapped_column(UtcDateTime())
+    msg_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default=ExternalState.ACTIVE)
+    headline: Mapped[str] = mapped_column(String(500), default="")
+    expires: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    xml: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+
+
+def _utc(key: Key) -> Key:
+    return key[0], key[1], key[2].astimezone(UTC)
+
+
+class DatabaseImportStore:
+    """bolo.cap.imports.ImportStore on the database: each call is its own transaction."""
+
+    def known(self, keys: Collection[Key]) -> set[Key]:
+        """The subset of ``keys`` already stored (times compared as instants)."""
+        wanted = {_utc(k): k for k in keys}
+        found: set[Key] = set()
+        with session_scope() as db:
+            identifiers = {k[1] for k in wanted}
+            stmt = select(ExternalAlert).where(ExternalAlert.identifier.in_(identifiers))
+            for row in db.execute(stmt).scalars():
+                original = wanted.get((row.sender, row.identifier, row.sent.astimezone(UTC)))
+                if original is not None:
+                    found.add(original)
+        return found
+
+    def apply(self, plan: ImportPlan, alert: CapAlert, xml: bytes) -> None:
+        """Store the message and supersede or cancel the stored ones it names."""
+        if plan.decision in (Decision.DUPLICATE, Decision.IGNORE):
+            return
+        cancel = plan.decision == Decision.CANCEL
+        with session_scope() as db:
+            headline = next((i.headline for i in alert.infos if i.headline), "") or ""
+            expires = next((i.expires for i in alert.infos if i.expires), None)
+            row = ExternalAlert(
+                sender=alert.sender, identifier=alert.identifier, sent=alert.sent,
+                msg_type=str(alert.msg_type), status=str(alert.status), headline=headline[:500],
+                expires=expires, xml=xml.decode("utf-8", errors="replace"),
+                state=ExternalState.CANCELLED if cancel else ExternalState.ACTIVE,
+            )
+            db.add(row)
+            new_state = ExternalState.CANCELLED if cancel else ExternalState.SUPERSEDED
+            for sender, identifier, sent in plan.targets:
+                stmt = select(ExternalAlert).where(ExternalAlert.sender == sender,
+                                                   ExternalAlert.identifier == identifier)
+                for target in db.execute(stmt).scalars():
+                    if target.sent.astimezone(UTC) == sent.astimezone(UTC):
+                        target.state = new_state
+            db.flush()
+            record(db, actor_id=None, action=f"external.{plan.decision.value}",
+                   entity="external_alert", entity_id=row.id,
+                   data={"targets": len(plan.targets)})
+
+
+def active_external_alerts() -> list[ExternalAlert]:
+    """Imported alerts still in force (not superseded, cancelled or expired), newest first."""
+    current = now()
+    with session_scope() as db:
+        stmt = (select(ExternalAlert).where(ExternalAlert.state == ExternalState.ACTIVE)
+                .order_by(ExternalAlert.sent.desc()))
+        return [a for a in db.execute(stmt).scalars()
+                if a.expires is None or a.expires > current]
