@@ -94,8 +94,10 @@ def forecast_within(fc: Forecast, t_end: float) -> Forecast:
     """The same forecast cut to first passes before ``t_end`` seconds."""
     keep = fc.time < t_end
     n_posts = fc.probability.shape[0]
-    return _summarise(fc.particle[keep], fc.slot[keep], fc.time[keep], fc.weights, fc.rep,
-                      n_posts)
+    cut = _summarise(fc.particle[keep], fc.slot[keep], fc.time[keep], fc.weights, fc.rep,
+                     n_posts)
+    cut.index = fc.index
+    return cut
 
 
 def discounted_mass(fc: Forecast, n_posts: int, rep: IntArray, t_now: float,
