@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.pages import DESKTOP, PHONE, Offline, shoot, sign_in
+from tests.e2e.pages import DESKTOP, PHONE, Offline, accessibility_problems, shoot, sign_in
 from tests.e2e.seed import OFFICER_POST, Cast
 
 pytestmark = pytest.mark.e2e
@@ -71,11 +71,13 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
     bob_ctx = Offline(browser, server, viewport=DESKTOP)
     officer_ctx = Offline(browser, server, viewport=PHONE, is_mobile=True, has_touch=True)
     public_ctx = Offline(browser, server, viewport=PHONE, locale="ko-KR")
+    a11y: dict[str, list[str]] = {}
     try:
         alice = alice_ctx.page()
         sign_in(alice, cast.coordinator)
         case_url = open_case(alice)
         check_map(alice)
+        a11y["case page"] = accessibility_problems(alice)
         alert_id = draft_alert(alice)
         banner = alice.locator("#reach-banner")
         expect(banner).to_have_text(re.compile(r"^LIVE - \d+ posts \+ public$"))
@@ -89,6 +91,7 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         approve = bob.locator("#approve")
         expect(approve).to_have_text(re.compile(r"Approve and send LIVE to \d+ posts \+ public"))
         expect(bob.locator("body")).to_have_class(re.compile("is-live"))
+        a11y["approval"] = accessibility_problems(bob)
         bob.get_by_label("Your password (confirms it is you)").fill(cast.approver.password)
         shoot(bob, "console-approval")
         approve.click()
@@ -106,6 +109,7 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         expect(card.get_by_role("heading", name=HEADLINE)).to_be_visible()
         expect(card.get_by_text("Blue padded jacket")).to_be_visible()
         shoot(officer, "post-page", full_page=True)
+        a11y["post page"] = accessibility_problems(officer)
         card.get_by_role("button", name="Acknowledge: we are looking").click()
         expect(officer.get_by_text("Acknowledged by songchon-officer")).to_be_visible()
 
@@ -119,6 +123,7 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         expect(public.get_by_role("heading", level=1)).to_have_text(KO_HEADLINE)
         expect(public.locator("html")).to_have_attribute("lang", "ko-KP")
         shoot(public, "public-alert-ko", full_page=True)
+        a11y["public alert (ko)"] = accessibility_problems(public)
         public.get_by_role("link", name="English").click()
         shoot(public, "public-alert", full_page=True)
         cap = httpx.get(f"{server}/alerts/{alert_id}.cap")
@@ -139,6 +144,7 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         alice.goto("/console/triage")
         expect(alice.locator("tr.report", has_text=receipt)).to_have_count(1)
         shoot(alice, "console-triage")
+        a11y["triage"] = accessibility_problems(alice)
         alice.goto(case_url)
         check_map(alice)
         shoot(alice, "console-case")
@@ -156,8 +162,11 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         alice.goto(case_url)
         expect(alice.locator("#timeline")).to_contain_text("acknowledged")
         expect(alice.locator("#timeline")).to_contain_text(receipt)
+        alice.goto("/console/deliveries")
+        a11y["deliveries"] = accessibility_problems(alice)
         for ctx in (alice_ctx, bob_ctx, officer_ctx, public_ctx):
             assert ctx.outside == [], f"pages asked the internet for {ctx.outside}"
+        assert {k: v for k, v in a11y.items() if v} == {}, "accessibility (axe-core) problems"
     except Exception:
         for n, ctx in enumerate((alice_ctx, bob_ctx, officer_ctx, public_ctx)):
             ctx.keep_evidence(tmp_path / f"context-{n}")
@@ -178,6 +187,7 @@ def test_exercise_is_visibly_different_and_never_public(browser: Browser, server
         open_case(page)
         page.get_by_role("link", name="Draft an alert").click()
         page.get_by_role("radio", name=re.compile("Exercise: posts only")).check()
+        assert accessibility_problems(page) == [], "drafting page"
         page.get_by_label("Headline", exact=True).fill("EXERCISE: drill at Songchon")
         page.get_by_role("button", name="Save and ask a second person to approve").click()
         expect(page.locator("#reach-banner")).to_have_text(
