@@ -66,7 +66,7 @@ def test_post_reports_triage_and_evidence_over_http(client: TestClient) -> None:
     assert [e["kind"] for e in evidence] == ["search", "sighting"]
 
 
-def test_signed_webhook_reply_becomes_a_sighting(client: TestClient) -> None:
+def test_signed_webhook_reply_and_geocoding(client: TestClient) -> None:
     ids = _setup()
     body = json.dumps({"kind": "sighting", "case_id": ids["case"],
                        "seen_at": now().isoformat(), "intercepted": True,
@@ -84,10 +84,10 @@ def test_signed_webhook_reply_becomes_a_sighting(client: TestClient) -> None:
     bad_headers = sign_headers(msg_id="msg_2", timestamp=int(now().timestamp()), body=bad,
                                keys=[key_from_string(ids["secret"])])
     assert client.post(url, content=bad, headers=bad_headers).status_code == 422
+    _geocode_routes(client, ids)
 
 
-def test_geocode_routes(client: TestClient) -> None:
-    ids = _setup()
+def _geocode_routes(client: TestClient, ids: dict[str, Any]) -> None:
     r = client.get("/api/v1/geocode", params={"q": "Gilju"}, headers=ids["coord"])
     assert r.status_code == 200 and r.json()["name"].startswith("Kilju")
     assert client.get("/api/v1/geocode", params={"q": "Atlantis"},

@@ -44,9 +44,6 @@ def test_tip_is_geocoded_stored_and_duplicate_refused(db_engine: Engine) -> None
     with session_scope(db_engine) as s:
         assert s.get(ReportContact, report_id) is not None
         assert s.execute(select(func.count()).select_from(Report)).scalar_one() == 1
-
-
-def test_tip_for_unknown_case_is_refused(db_engine: Engine) -> None:
     with session_scope(db_engine) as s, pytest.raises(InvalidInput, match="no case"):
         service.submit_tip(s, tip=_tip("no-such-case", "a boy and a couple", "Kilju"))
 
