@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 import numpy as np
-import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from bolo.network._kernels import bucket_kernel, earliest_arrival_kernel
@@ -113,15 +112,25 @@ def earliest_arrival(
     )
 
 
-def _indices32(network: Network) -> npt.NDArray[np.int32]:
-    """The arc heads as int32 (half the memory traffic), cached on the network."""
-    cached = network.cache.get("indices32")
-    if cached is None:
-        if network.n_nodes >= 2**31 - 1:
-            return network.indices  # type: ignore[return-value]
-        cached = network.indices.astype(np.int32)
-        network.cache["indices32"] = cached
-    return cached  # type: ignore[return-value]
+def _is_mode_weights(network: Network, weights: FloatArray) -> bool:
+    """Whether ``weights`` is one of the per-mode arrays cached by arc_weights (cache keys
+    by id() are only safe for arrays the cache itself keeps alive)."""
+    return any(v is weights for k, v in network.cache.items() if k.startswith("weights:"))
+
+
+def _packed(network: Network, weights: FloatArray, *, cached: bool) -> FloatArray:
+    """(head, weight) per arc in one float64 array (see bucket_kernel); cached on the network
+    for the per-mode weight arrays, built afresh for one-off weights (closed arcs)."""
+    key = f"packed:{id(weights)}"
+    hit = network.cache.get(key) if cached else None
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    adj = np.empty((network.n_arcs, 2))
+    adj[:, 0] = network.indices
+    adj[:, 1] = weights
+    if cached:
+        network.cache[key] = adj
+    return adj
 
 
 def _bucket_params(network: Network, weights: FloatArray) -> tuple[float, float]:
@@ -156,11 +165,15 @@ def run_kernel(
     ``target_count`` (empty = no early stop). Uses the bucket queue, or the binary heap when
     arc times span too many buckets. ``base`` is the cached per-mode weight array
     ``weights`` derives from (for its bucket parameters)."""
-    delta, max_weight = _bucket_params(network, weights if base is None else base)
+    ref = base if base is not None else weights
+    if not _is_mode_weights(network, ref):
+        raise ValueError("weights must be (derived from) an arc_weights() array")
+    delta, max_weight = _bucket_params(network, ref)
     spread = float(starts.max() - starts.min()) if starts.size else 0.0
-    if (max_weight + spread) / delta < _MAX_BUCKETS:
-        return bucket_kernel(network.indptr, _indices32(network), weights, sources, starts,
-                             limit, delta, max_weight, target_count, stop_count, count_after)
+    if (max_weight + spread) / delta < _MAX_BUCKETS and network.n_nodes < 2**31 - 1:
+        adj = _packed(network, weights, cached=_is_mode_weights(network, weights))
+        return bucket_kernel(network.indptr, adj, sources, starts, limit, delta, max_weight,
+                             target_count, stop_count, count_after)
     return earliest_arrival_kernel(
         network.indptr, network.indices, weights, sources, starts, limit, target_count,
         stop_count, count_after, _EMPTY_F, _EMPTY_F,

@@ -145,9 +145,9 @@ def test_heap_and_bucket_kernels_agree_with_early_stop(seed: int, budget: int,
     heap = earliest_arrival_kernel(net.indptr, net.indices, net.arc_seconds, src, starts, np.inf,
                                    counts, budget, after, empty, empty)
     for delta in (0.5, 10.0, 80.0):
-        bucket = bucket_kernel(net.indptr, net.indices.astype(np.int32), net.arc_seconds, src,
-                               starts, np.inf, delta, float(net.arc_seconds.max()), counts,
-                               budget, after)
+        adj = np.column_stack((net.indices.astype(np.float64), net.arc_seconds))
+        bucket = bucket_kernel(net.indptr, adj, src, starts, np.inf, delta,
+                               float(net.arc_seconds.max()), counts, budget, after)
         both = np.isfinite(heap) & np.isfinite(bucket)
         np.testing.assert_array_equal(heap[both], bucket[both])
         # Both stop only after the same qualifying targets are final.
