@@ -1,5 +1,6 @@
 """Search picture speed: one 1-minute step + an evidence update for 100k particles on Porto,
-and the rebuild of the picture after late evidence on a >= 2 M-node graph, with peak memory.
+and the rebuild of the picture after new evidence (of now, and 20 min late) on a >= 2 M-node
+graph, with peak memory.
 
     .venv/bin/python bench/search_bench.py [--json] [--particles 100000] [--grid 1450]
 
@@ -76,7 +77,8 @@ def bench_step(net: Network, particles: int) -> dict[str, float]:
 
 
 def bench_rebuild(net: Network, particles: int) -> dict[str, float]:
-    """Time to rebuild the picture when a sighting 20 min old arrives, 3 h into the case."""
+    """Rebuild the picture (weights, resampling, ranking) 3 h into a case after new evidence:
+    a sighting of now, and a sighting 20 min old (rewind to a checkpoint and replay)."""
     t = time.perf_counter()
     pic = SearchPicture(net, _case(net), seed=0, particles=particles)
     setup = time.perf_counter() - t
@@ -84,14 +86,18 @@ def bench_rebuild(net: Network, particles: int) -> dict[str, float]:
     for _ in range(18):
         now += timedelta(minutes=10)
         pic.advance(now)
-    seen = now - timedelta(minutes=20)
-    ev = {"kind": "sighting", "time": seen.isoformat(), "lat": float(net.node_lat[0]),
-          "lon": float(net.node_lon[0]), "radius_m": 1000.0, "credibility": 0.5}
-    t = time.perf_counter()
-    pic.observe(ev)
-    pic.advance(now)
-    pic.rank(10)
-    return {"setup_s": setup, "rebuild_s": time.perf_counter() - t}
+    out = {"setup_s": setup}
+    for key, age in (("rebuild_now_s", 0), ("rebuild_late_s", 20)):
+        seen = now - timedelta(minutes=age)
+        node = int(pic.node_probability().argmax())
+        ev = {"kind": "sighting", "time": seen.isoformat(), "lat": float(net.node_lat[node]),
+              "lon": float(net.node_lon[node]), "radius_m": 1000.0, "credibility": 0.5}
+        t = time.perf_counter()
+        pic.observe(ev)
+        pic.advance(now)
+        pic.rank(10)
+        out[key] = time.perf_counter() - t
+    return out
 
 
 def main() -> None:
@@ -119,7 +125,8 @@ def main() -> None:
     rb = bench_rebuild(big, args.particles)
     base = _dijkstra_seconds(big, repeat=1)
     out["grid"] = {"nodes": big.n_nodes, "arcs": big.n_arcs, **rb, "dijkstra_s": base,
-                   "ratio": rb["rebuild_s"] / base, "goal_s": 1.0}
+                   "ratio_now": rb["rebuild_now_s"] / base,
+                   "ratio_late": rb["rebuild_late_s"] / base, "goal_s": 1.0}
     out["peak_rss_mib"] = _peak_mib()
     if args.json:
         print(json.dumps(out, indent=2))
@@ -136,9 +143,12 @@ def main() -> None:
                       f"{p['step_ms']:.1f} ms", f"{p['dijkstra_ms']:.1f} ms",
                       f"{p['ratio']:.2f}", "<= 20 ms")
     g = out["grid"]
-    table.add_row("grid", str(g["nodes"]), "rebuild after late sighting + rank",
-                  f"{g['rebuild_s']:.2f} s", f"{g['dijkstra_s']:.2f} s", f"{g['ratio']:.2f}",
-                  "<= 1 s")
+    table.add_row("grid", str(g["nodes"]), "rebuild after a sighting of now + rank",
+                  f"{g['rebuild_now_s']:.2f} s", f"{g['dijkstra_s']:.2f} s",
+                  f"{g['ratio_now']:.2f}", "<= 1 s")
+    table.add_row("grid", str(g["nodes"]), "rebuild after a 20-min-old sighting + rank",
+                  f"{g['rebuild_late_s']:.2f} s", f"{g['dijkstra_s']:.2f} s",
+                  f"{g['ratio_late']:.2f}", "<= 1 s")
     Console().print(table)
     print(f"setup (destinations, Dijkstras, particles): Porto {p.get('setup_s', 0):.1f} s, "
           f"grid {g['setup_s']:.1f} s; peak RSS {out['peak_rss_mib']:.0f} MiB")
