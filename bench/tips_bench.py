@@ -42,6 +42,12 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     elapsed: float = 0.0
     retry_after_ok: bool = True
+    server_cpu: float = 0.0
+
+    def cpu_ms(self) -> float:
+        """Server CPU milliseconds per answered request in this phase."""
+        answered = self.count(0, 1000)
+        return 1000.0 * self.server_cpu / answered if answered else 0.0
 
     def count(self, low: int, high: int) -> int:
         """Responses with a status in [low, high)."""
@@ -184,13 +190,25 @@ def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not start")
 
 
-async def _phases(port: int, case_id: str, seconds: float, connections: int,
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc; 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int,
                   burst: int) -> dict[str, Phase]:
     maker = TipMaker(case_id)
     bare_request = _request("/bench/bare", b"{}", "10.0.0.1")
     warmup = await _drive(port, lambda: maker.next("/api/v1/public/tips"), 1.0, 4)
+    cpu = _cpu_seconds(pid)
     bare = await _drive(port, lambda: bare_request, seconds / 2, connections)
+    bare.server_cpu, cpu = _cpu_seconds(pid) - cpu, _cpu_seconds(pid)
     tips = await _drive(port, lambda: maker.next("/api/v1/public/tips"), seconds, connections)
+    tips.server_cpu = _cpu_seconds(pid) - cpu
     single = Phase()
     for i in range(burst + 35):
         body = json.dumps({"what": f"the same person again, tip {i}", "place": "Kilju",
@@ -215,20 +233,25 @@ def _stored() -> int:
         return int(session.execute(select(func.count()).select_from(Report)).scalar_one())
 
 
-def run(seconds: float, connections: int) -> dict[str, Any]:
-    """Run the three phases and return the figures."""
+def run(seconds: float, connections: int, overall_limit: float | None = None) -> dict[str, Any]:
+    """Run the three phases and return the figures. ``overall_limit`` (tips per second) sets
+    the server's overall rate limit, to watch the surge being cut to it with 429s."""
     from bolo.reports.config import TipSettings
 
     burst = TipSettings().per_client_burst
     with tempfile.TemporaryDirectory(prefix="tips-bench-") as tmp:
         env, case_id = _prepare(Path(tmp))
+        if overall_limit:
+            env["BOLO_TIPS_OVERALL_PER_SECOND"] = str(overall_limit)
+            env["BOLO_TIPS_OVERALL_BURST"] = str(max(1, int(overall_limit)))
         port = _free_port()
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
         try:
             _wait_ready(port, process)
             import uvloop
 
-            result = uvloop.run(_phases(port, case_id, seconds, connections, burst))
+            result = uvloop.run(_phases(port, process.pid, case_id, seconds, connections,
+                                        burst))
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -249,8 +272,11 @@ def run(seconds: float, connections: int) -> dict[str, Any]:
         "bare_per_s": round(bare.count(200, 300) / bare.elapsed, 1),
         "bare_p99_ms": round(bare.p99_ms(), 2),
         "surge_429": tips.count(429, 430),
+        "server_cpu_ms_per_tip": round(tips.cpu_ms(), 3),
+        "server_cpu_ms_per_bare": round(bare.cpu_ms(), 3),
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "retry_after_ok": all(p.retry_after_ok for p in counted),
-        "seconds": seconds, "connections": connections,
+        "seconds": seconds, "connections": connections, "overall_limit": overall_limit,
     }
 
 
@@ -275,6 +301,11 @@ def _table(figures: dict[str, Any]) -> None:
                   f"{figures['responses_429']:,} ({figures['surge_429']:,} + "
                   f"{figures['responses_429'] - figures['surge_429']})", "> 0")
     table.add_row("5xx answers", str(figures["responses_5xx"]), "0")
+    table.add_row("server CPU ms per tip / per bare request",
+                  f"{figures['server_cpu_ms_per_tip']:.2f} / "
+                  f"{figures['server_cpu_ms_per_bare']:.2f}", "")
+    table.add_row("load average (1 min) after the run", f"{figures['load_average_1min']:.1f}",
+                  "< 2 for meaningful rates")
     table.add_row("other answers", str(figures["responses_other"]), "0")
     Console().print(table)
 
@@ -285,12 +316,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the surge")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--overall-limit", type=float, default=None,
+                        help="server's overall limit, tips/s (default: its setting, 2000)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
-    figures = run(args.seconds, args.connections)
+    figures = run(args.seconds, args.connections, args.overall_limit)
     if args.json:
         print(json.dumps(figures))
     else:
