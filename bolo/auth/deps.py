@@ -22,6 +22,7 @@ from bolo.auth.sessions import (
     session_user,
 )
 from bolo.errors import Forbidden, Unauthorized
+from bolo.security.strictjson import check_request
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
 
@@ -48,6 +49,8 @@ def current_user(request: Request, db: DB,
     token = token_for_secret(db, token=secret)
     check_token_route(token, request)
     request.state.token_post_id = token.post_id
+    # FastAPI has read the body before resolving dependencies; Starlette keeps it on _body.
+    check_request(request, getattr(request, "_body", None))
     return user
 
 

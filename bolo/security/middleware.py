@@ -81,7 +81,10 @@ class SecurityMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = self._headers(path, message.get("headers", []))
+                headers = self._headers(path, message.get("headers", []))
+                if message.get("status") == 405:
+                    headers = _fix_allow(headers, scope)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, counted_receive, send_with_headers)
@@ -104,6 +107,36 @@ class SecurityMiddleware:
         elif b"cache-control" not in names:
             headers.append((b"cache-control", b"public, max-age=60"))
         return headers
+
+
+def _route_methods(app: Any, path: str) -> set[str]:
+    """The methods of the most specific routes of ``app`` matching ``path``."""
+    matches: list[tuple[int, set[str]]] = []
+    pending = list(getattr(getattr(app, "router", None), "routes", []))
+    while pending:
+        route = pending.pop()
+        if hasattr(route, "effective_candidates"):
+            pending.extend(route.effective_candidates())
+            continue
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path):
+            template = str(getattr(route, "path", ""))
+            matches.append((template.count("{"), set(getattr(route, "methods", None) or ())))
+    if not matches:
+        return set()
+    # The resource is the most specific template: /reports/sightings, not /reports/{id}.
+    fewest = min(n for n, _ in matches)
+    return set().union(*(m for n, m in matches if n == fewest))
+
+
+def _fix_allow(headers: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[bytes, bytes]]:
+    # Starlette's 405 names only the first route matching the path; with one route per method
+    # (GET and PUT on /posts/{id}) the Allow header must list them all.
+    methods = _route_methods(scope.get("app"), str(scope.get("path", "")))
+    if not methods:
+        return headers
+    value = ", ".join(sorted(methods)).encode()
+    return [(k, v) for k, v in headers if k != b"allow"] + [(b"allow", value)]
 
 
 def _is_public_alert(path: str) -> bool:
@@ -131,5 +164,13 @@ async def _too_large(send: Send, limit: int, headers: list[tuple[bytes, bytes]])
 
 
 def install(app: Any, *, hsts: bool = False) -> None:
-    """Add the middleware to a FastAPI/Starlette ``app`` (outermost)."""
+    """Harden a FastAPI ``app`` (call before including routers): the middleware, strict JSON
+    typing of request bodies, and an OpenAPI schema that documents every refusal."""
+    from fastapi import Depends
+
+    from bolo.security.openapi import install_openapi
+    from bolo.security.strictjson import strict_json_body
+
     app.add_middleware(SecurityMiddleware, hsts=hsts)
+    app.router.dependencies.append(Depends(strict_json_body))
+    install_openapi(app)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bolo.errors import InvalidInput
+from bolo.errors import Forbidden
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -50,8 +50,8 @@ def security_settings() -> SecuritySettings:
     return SecuritySettings()
 
 
-class UnsafeUrl(InvalidInput):
-    """An outgoing URL was refused by the SSRF guard (HTTP 422 at the API)."""
+class UnsafeUrl(Forbidden):
+    """An outgoing URL was refused by the SSRF guard: bolo will not send there (HTTP 403)."""
 
 
 def _system_resolve(host: str, port: int) -> list[str]:
