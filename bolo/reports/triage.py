@@ -7,7 +7,7 @@ what these functions return. Distances are metres, times aware datetimes, coordi
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ _DETAIL = re.compile(
     r"|아이|아동|소년|소녀|남자|여자|부부|차|트럭|기차|열차|군인|북쪽"
 )
 _WORD = re.compile(r"\w+")
+_Add = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def credibility(report: ReportFacts, case: CaseFacts | None = None,
     return max(0.0, min(1.0, round(score, 3))), reasons
 
 
-def _place_terms(report: ReportFacts, add: Any) -> None:
+def _place_terms(report: ReportFacts, add: _Add) -> None:
     if report.lat is None or report.lon is None:
         add(-0.2, "no usable place")
         return
@@ -99,7 +100,7 @@ def _place_terms(report: ReportFacts, add: Any) -> None:
         add(0.05, "photo attached")
 
 
-def _text_terms(report: ReportFacts, add: Any) -> None:
+def _text_terms(report: ReportFacts, add: _Add) -> None:
     details = {m.group(0) for m in _DETAIL.finditer(report.text.lower())}
     if details:
         add(min(0.15, 0.05 * len(details)), f"describes {', '.join(sorted(details)[:4])}")
@@ -107,7 +108,7 @@ def _text_terms(report: ReportFacts, add: Any) -> None:
         add(-0.1, "very short description")
 
 
-def _plausibility(report: ReportFacts, case: CaseFacts, add: Any) -> None:
+def _plausibility(report: ReportFacts, case: CaseFacts, add: _Add) -> None:
     if report.time < case.since - timedelta(minutes=10):
         add(-0.3, "seen before the child went missing")
         return
