@@ -214,6 +214,13 @@ def wait_delivered(port: int, target: int, base: int, timeout_s: float) -> None:
         time.sleep(0.2)
 
 
+def retried_in_db(engine: Engine) -> int:
+    """Rows that needed more than one attempt."""
+    with session_scope(engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Delivery)
+                            .where(Delivery.attempts > 1)) or 0)
+
+
 def delivered_in_db(engine: Engine) -> int:
     """Rows the dispatcher recorded as delivered."""
     with session_scope(engine) as s:
@@ -292,6 +299,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             wait_delivered(port, args.posts, base["unique"], args.timeout_s)
             result = summarise(port, args.posts, t0, base)
             result["recorded_delivered"] = delivered_in_db(engine)
+            result["retried"] = retried_in_db(engine)
         finally:
             procs.stop_all()
             if args.backend == "nats":

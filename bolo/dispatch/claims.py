@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -23,7 +23,18 @@ def due_clause(when: datetime) -> list[Any]:
     ]
 
 
-def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Delivery]:
+class Claimed(NamedTuple):
+    """What sending needs of a claimed row (plain tuple: no ORM object per delivery)."""
+
+    id: str
+    version_id: str
+    post_id: str
+    url: str
+    channel_kind: str
+    attempts: int
+
+
+def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Claimed]:
     """Lease up to ``limit`` due rows for ``lease_s`` seconds and return them.
 
     One UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING statement, so two
@@ -40,13 +51,12 @@ def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Delivery]
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    ids = list(session.scalars(
+    rows = session.execute(
         update(Delivery)
         .where(Delivery.id.in_(chosen))
         .values(lease_until=when + timedelta(seconds=lease_s))
-        .returning(Delivery.id)
+        .returning(Delivery.id, Delivery.version_id, Delivery.post_id, Delivery.url,
+                   Delivery.channel_kind, Delivery.attempts)
         .execution_options(synchronize_session=False)
-    ))
-    if not ids:
-        return []
-    return list(session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
+    ).tuples()
+    return [Claimed(*row) for row in rows]

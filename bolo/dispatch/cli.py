@@ -19,6 +19,8 @@ from bolo.dispatch.sending import Sender, default_channels
 from bolo.dispatch.signing import Key, key_from_string
 from bolo.settings import get_settings
 
+SWITCH_INTERVAL_S = 0.0005
+
 app = typer.Typer(help="Dissemination: dispatcher workers, the NATS relay, the post's receiver.",
                   no_args_is_help=True)
 
@@ -65,6 +67,9 @@ def dispatcher(
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The event loop waits on sockets while the database thread computes; with the default
+    # 5 ms GIL switch interval every socket wake-up can wait that long for the GIL.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     broker = broker_url or get_settings().broker_url
     chosen = backend or (Backend.NATS if broker else Backend.INPROCESS)
     if chosen is Backend.NATS and not broker:

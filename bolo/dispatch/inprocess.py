@@ -7,17 +7,18 @@ import contextlib
 import logging
 import random
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from bolo.dispatch.channels.base import Message
-from bolo.dispatch.claims import claim_due
+from bolo.dispatch.claims import Claimed, claim_due
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.escalation import run_escalations
 from bolo.dispatch.messages import MessageBuilder
-from bolo.dispatch.model import Delivery
 from bolo.dispatch.policy import RetryPolicy
 from bolo.dispatch.results import Attempt, record_attempts
 from bolo.dispatch.sending import Sender
@@ -25,7 +26,8 @@ from bolo.store.db import session_scope
 
 log = logging.getLogger(__name__)
 
-Job = tuple[Delivery, Message]
+Job = tuple[Claimed, Message]
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,6 +44,14 @@ class Dispatcher:
     rng: random.Random = field(default_factory=random.Random)
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-inprocess")
     builder: MessageBuilder = field(default_factory=MessageBuilder)
+
+    _executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="bolo-dispatch-db"))
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run blocking database work on this dispatcher's one database thread: claims and
+        records never contend for SQLite's write lock within one process."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     @property
     def policy(self) -> RetryPolicy:
@@ -68,23 +78,23 @@ class Dispatcher:
         with session_scope(self.engine) as session:
             return run_escalations(session)
 
-    async def _attempt(self, row: Delivery, message: Message) -> Attempt:
+    async def _attempt(self, row: Claimed, message: Message) -> Attempt:
         result = await self.sender.send(row.channel_kind, message)
         return Attempt(row.id, row.attempts + 1, result)
 
     async def run_once(self) -> int:
         """Escalate what is due, then claim, send and record every due delivery once; return the
         number of attempts made."""
-        await asyncio.to_thread(self.escalate)
-        jobs = await asyncio.to_thread(self.claim, self.settings.batch)
+        await self._db(self.escalate)
+        jobs = await self._db(self.claim, self.settings.batch)
         gate = asyncio.Semaphore(self.settings.concurrency)
 
-        async def bounded(row: Delivery, message: Message) -> Attempt:
+        async def bounded(row: Claimed, message: Message) -> Attempt:
             async with gate:
                 return await self._attempt(row, message)
 
         attempts = await asyncio.gather(*(bounded(r, m) for r, m in jobs))
-        await asyncio.to_thread(self.record, attempts)
+        await self._db(self.record, attempts)
         return len(attempts)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -94,7 +104,8 @@ class Dispatcher:
         ``concurrency`` deliveries are ever sent-but-unrecorded: that is the in-flight window a
         crash can repeat (the receiver drops the repeats by webhook-id).
         """
-        queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=self.settings.concurrency)
+        queue: asyncio.Queue[Job] = asyncio.Queue(
+            maxsize=max(self.settings.batch, 2 * self.settings.concurrency))
         done: list[Attempt] = []
         tokens = asyncio.Semaphore(self.settings.concurrency)
         senders = [asyncio.create_task(self._sender(queue, done, tokens))
@@ -107,17 +118,19 @@ class Dispatcher:
             for task in senders:
                 task.cancel()
             await writer
-            await asyncio.to_thread(self.record, done)
+            await self._db(self.record, done)
 
     async def _claimer(self, queue: asyncio.Queue[Job], stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_escalation = 0.0
         while not stop.is_set():
             if loop.time() >= next_escalation:
-                await asyncio.to_thread(self.escalate)
+                await self._db(self.escalate)
                 next_escalation = loop.time() + 1.0
-            want = min(queue.maxsize - queue.qsize(), self.settings.batch)
-            jobs = await asyncio.to_thread(self.claim, want) if want else []
+            room = queue.maxsize - queue.qsize()
+            # Claim in large rounds: each claim costs a statement, whatever its size.
+            want = min(room, self.settings.batch) if room * 2 >= queue.maxsize else 0
+            jobs = await self._db(self.claim, want) if want else []
             for job in jobs:
                 await queue.put(job)
             if not jobs:
@@ -146,7 +159,7 @@ class Dispatcher:
             if done:
                 batch = done[:]
                 del done[: len(batch)]
-                await asyncio.to_thread(self.record, batch)
+                await self._db(self.record, batch)
                 for _ in batch:
                     tokens.release()
             else:

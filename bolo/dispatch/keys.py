@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -60,11 +62,27 @@ def rotate_post_secret(
     return fresh
 
 
-def signing_keys(key: PostKey | None) -> tuple[Key, ...]:
+class KeyRow(Protocol):
+    """A post's secrets as stored (a PostKey row, or a plain tuple of its columns)."""
+
+    @property
+    def secret(self) -> str: ...
+    @property
+    def previous_secret(self) -> str | None: ...
+    @property
+    def previous_until(self) -> datetime | None: ...
+
+
+@lru_cache(maxsize=65536)
+def _parsed(secret: str) -> Key:
+    return key_from_string(secret)
+
+
+def signing_keys(key: KeyRow | None) -> tuple[Key, ...]:
     """The keys to sign with now: the current secret, plus the previous one during rotation."""
     if key is None:
         return ()
-    keys: list[Key] = [key_from_string(key.secret)]
+    keys: list[Key] = [_parsed(key.secret)]
     if key.previous_secret and key.previous_until and key.previous_until > clock.now():
-        keys.append(key_from_string(key.previous_secret))
+        keys.append(_parsed(key.previous_secret))
     return tuple(keys)

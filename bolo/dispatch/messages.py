@@ -6,8 +6,10 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from bolo.cap.codec import decode
 from bolo.cap.errors import CapRefused
 from bolo.dispatch.channels.base import Message
 from bolo.dispatch.keys import signing_keys
-from bolo.dispatch.model import Delivery, PostKey
+from bolo.dispatch.model import PostKey
 from bolo.dispatch.signing import PRIVATE_PREFIX, PUBLIC_PREFIX, SYMMETRIC_PREFIX
 from bolo.posts.model import Post
 from bolo.settings import get_settings
@@ -65,15 +67,17 @@ def ack_token(secret: str, delivery_id: str) -> str:
     return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
 
 
-def ack_link(secret: str, delivery_id: str) -> str:
-    """The signed acknowledgement link of a delivery."""
-    base = get_settings().public_base_url.rstrip("/")
+def ack_link(secret: str, delivery_id: str, base: str = "") -> str:
+    """The signed acknowledgement link of a delivery (``base``: the public base URL)."""
+    base = base or get_settings().public_base_url.rstrip("/")
     return f"{base}/api/v1/dispatch/ack/{delivery_id}?t={ack_token(secret, delivery_id)}"
 
 
-def payload(text: VersionText, delivery_id: str, post_id: str, secret: str | None) -> bytes:
+def payload(
+    text: VersionText, delivery_id: str, post_id: str, secret: str | None, base: str = ""
+) -> bytes:
     """The thin JSON body: public text, CAP link, ack link; no personal data beyond the alert."""
-    base = get_settings().public_base_url.rstrip("/")
+    base = base or get_settings().public_base_url.rstrip("/")
     body: dict[str, Any] = {
         "type": f"alert.{text.msg_type.lower()}",
         "alert_id": text.alert_id,
@@ -83,9 +87,28 @@ def payload(text: VersionText, delivery_id: str, post_id: str, secret: str | Non
         "title": text.title,
         "text": text.text,
         "cap_url": f"{base}/alerts/{text.alert_id}.cap",
-        "ack_url": ack_link(secret, delivery_id) if secret else None,
+        "ack_url": ack_link(secret, delivery_id, base) if secret else None,
     }
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class _Key(NamedTuple):
+    secret: str
+    previous_secret: str | None
+    previous_until: datetime | None
+
+
+class DeliveryLike(Protocol):
+    """The fields of a delivery a message is built from."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def version_id(self) -> str: ...
+    @property
+    def post_id(self) -> str: ...
+    @property
+    def url(self) -> str: ...
 
 
 class MessageBuilder:
@@ -94,24 +117,33 @@ class MessageBuilder:
     def __init__(self) -> None:
         self.versions: dict[str, VersionText] = {}
 
-    def build(self, session: Session, deliveries: list[Delivery]) -> list[Message]:
+    def build(self, session: Session, deliveries: Sequence[DeliveryLike]) -> list[Message]:
         """Messages for ``deliveries`` (same order), reading what is missing in bulk."""
         missing = {d.version_id for d in deliveries} - set(self.versions)
         for version in session.scalars(select(AlertVersion).where(AlertVersion.id.in_(missing))):
             self.versions[version.id] = version_text(version)
         post_ids = list({d.post_id for d in deliveries})
-        keys = {k.post_id: k for k in session.scalars(
-            select(PostKey).where(PostKey.post_id.in_(post_ids)))}
-        regions = dict(session.execute(
-            select(Post.id, Post.region).where(Post.id.in_(post_ids))).tuples().all())
+        rows = session.execute(
+            select(Post.id, Post.region, PostKey.secret, PostKey.previous_secret,
+                   PostKey.previous_until)
+            .outerjoin(PostKey, PostKey.post_id == Post.id)
+            .where(Post.id.in_(post_ids))
+        ).tuples()
+        regions: dict[str, str] = {}
+        keys: dict[str, _Key] = {}
+        for post_id, region, secret, previous, until in rows:
+            regions[post_id] = region or ""
+            if secret is not None:
+                keys[post_id] = _Key(secret, previous, until)
+        base = get_settings().public_base_url.rstrip("/")
         messages = []
         for d in deliveries:
             key = keys.get(d.post_id)
             text = self.versions[d.version_id]
             messages.append(Message(
                 msg_id=d.id, post_id=d.post_id, url=d.url,
-                body=payload(text, d.id, d.post_id, key.secret if key else None),
-                title=text.title, text=text.text, region=regions.get(d.post_id) or "",
+                body=payload(text, d.id, d.post_id, key.secret if key else None, base),
+                title=text.title, text=text.text, region=regions.get(d.post_id, ""),
                 keys=signing_keys(key),
             ))
         return messages
