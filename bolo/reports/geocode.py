@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import difflib
 import json
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ import numpy as np
 
 from bolo.reports.romanise import fold_variants, hangul_key, hangul_to_rr, has_hangul
 
+log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "dprk"
 EARTH_RADIUS_M = 6_371_008.8
 _FUZZY_CUTOFF = 0.8
@@ -262,3 +264,27 @@ def load_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
 def default_gazetteer() -> Gazetteer:
     """The process-wide gazetteer of the bundled DPRK data, built on first use."""
     return load_gazetteer()
+
+
+_BY_NETWORK: dict[str, Gazetteer] = {}
+
+
+def gazetteer_for_network(name: str | None) -> Gazetteer:
+    """The bundled gazetteer plus the named nodes of the imported network ``name`` (stations,
+    junctions, places of an OSM import), built once per name. The bundled one alone for None,
+    for ``"dprk"`` (its nodes are already in it) and when no such network has been imported."""
+    if not name or name == "dprk":
+        return default_gazetteer()
+    if name not in _BY_NETWORK:
+        from bolo.network import load
+        from bolo.network.errors import NetworkNotFound
+
+        try:
+            network = load(name)
+        except NetworkNotFound:
+            log.warning("no network %r: place names are matched against the bundled data", name)
+            return default_gazetteer()
+        gazetteer = load_gazetteer()
+        gazetteer.add_network_places(network.node_names, network.node_lat, network.node_lon)
+        _BY_NETWORK[name] = gazetteer
+    return _BY_NETWORK[name]

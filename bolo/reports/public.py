@@ -29,6 +29,7 @@ from bolo.reports.pipeline import TipWriter
 from bolo.reports.publichttp import (
     BodyTooLarge,
     cached_case,
+    case_network,
     client_of,
     form_page,
     json_error,
@@ -80,7 +81,7 @@ async def _store(tip: TipIn, photo: CleanPhoto | None, via: str) -> dict[str, An
         known = await run_in_threadpool(known_case, tip.case_id)
     if not known:
         raise InvalidInput(f"case_id: no case {tip.case_id!r}")
-    row = tip_row(tip, photo=photo, via=via)
+    row = tip_row(tip, photo=photo, via=via, network=case_network(tip.case_id))
     if row["lat"] is None and not tip.place:
         raise InvalidInput("say where: the photo holds no position; give a place or lat and lon")
     if photo is not None:

@@ -23,7 +23,7 @@ _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templa
                          autoescape=select_autoescape(["html"]))
 _FORM_FIELDS = 16
 _CASE_TTL_S = 10.0
-_cases: dict[str, tuple[bool, float]] = {}
+_cases: dict[str, tuple[str | None, float]] = {}
 
 
 class BodyTooLarge(ValueError):
@@ -110,21 +110,28 @@ def cached_case(case_id: str | None) -> bool | None:
         return True
     cached = _cases.get(case_id)
     if cached is not None and time.monotonic() - cached[1] < _CASE_TTL_S:
-        return cached[0]
+        return cached[0] is not None
     return None
 
 
+def case_network(case_id: str | None) -> str | None:
+    """The network of a case seen by ``known_case`` recently (None when unknown)."""
+    cached = _cases.get(case_id) if case_id else None
+    return cached[0] if cached else None
+
+
 def known_case(case_id: str | None) -> bool:
-    """True when ``case_id`` is None or names a case (asks the database, then caches)."""
+    """True when ``case_id`` is None or names a case (asks the database, then caches the
+    case's network for a few seconds)."""
     cached = cached_case(case_id)
     if cached is not None or case_id is None:
         return cached is not False
     with session_scope() as session:
-        found = session.execute(select(Case.id).where(Case.id == case_id)).first() is not None
+        network = session.execute(select(Case.network).where(Case.id == case_id)).scalar()
     if len(_cases) > 10_000:
         _cases.clear()
-    _cases[case_id] = (found, time.monotonic())
-    return found
+    _cases[case_id] = (network, time.monotonic())
+    return network is not None
 
 
 def too_many(wait: float, *, html: bool = False) -> HTMLResponse | JSONResponse:

@@ -21,6 +21,7 @@ from bolo.cases.model import Case
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.posts.model import Post
+from bolo.reports.geocode import gazetteer_for_network
 from bolo.reports.intake import (
     ReportKind,
     ReportState,
@@ -76,12 +77,13 @@ def save_photo(photo: CleanPhoto) -> str:
 
 
 def tip_row(tip: TipIn, *, photo: CleanPhoto | None = None, photo_path: str | None = None,
-            via: str = "api") -> dict[str, Any]:
-    """The ``reports`` row for a validated tip (geocoded and scored, not yet stored)."""
+            via: str = "api", network: str | None = None) -> dict[str, Any]:
+    """The ``reports`` row for a validated tip (geocoded against the bundled data plus the
+    case's ``network``, scored, not yet stored)."""
     photo_lat = photo.lat if photo else None
     photo_lon = photo.lon if photo else None
     where = locate(place=tip.place, lat=tip.lat, lon=tip.lon, photo_lat=photo_lat,
-                   photo_lon=photo_lon)
+                   photo_lon=photo_lon, gazetteer=gazetteer_for_network(network))
     facts = ReportFacts(id="", kind=ReportKind.TIP, text=tip.what, time=tip.seen_at,
                         lat=where.lat, lon=where.lon, radius_m=where.radius_m,
                         how_located=where.how.value, photo_lat=photo_lat, photo_lon=photo_lon,
@@ -144,8 +146,9 @@ def submit_tip(session: Session, *, tip: TipIn, photo: CleanPhoto | None = None,
                via: str = "api") -> Report:
     """Store one public tip (state ``new``) and return it; DuplicateSubmission (409) when the
     same tip was already received, InvalidInput (422) when it names an unknown case."""
-    check_case(session, tip.case_id)
-    row = tip_row(tip, photo=photo, photo_path=save_photo(photo) if photo else None, via=via)
+    case = check_case(session, tip.case_id)
+    row = tip_row(tip, photo=photo, photo_path=save_photo(photo) if photo else None, via=via,
+                  network=case.network if case else None)
     receipt = existing_receipt(session, row["dedupe_key"])
     if receipt is not None:
         raise DuplicateSubmission(receipt)
@@ -195,7 +198,8 @@ def submit_sighting(session: Session, *, case_id: str, post_id: str, seen_at: da
     data = SightingIn(case_id=case_id, post_id=post_id, seen_at=seen_at, text=text, lat=lat,
                       lon=lon, place=place, intercepted=intercepted)
     facts = _post_and_case(session, post_id, case_id)
-    where = locate(place=data.place, lat=data.lat, lon=data.lon)
+    where = locate(place=data.place, lat=data.lat, lon=data.lon,
+                   gazetteer=gazetteer_for_network(facts.case.network))
     if where.lat is None:
         where = type(where)(facts.post.lat, facts.post.lon, 500.0, HowLocated.POST,
                             facts.post.name)

@@ -106,3 +106,30 @@ def test_locate_prefers_coordinates_then_place_then_photo() -> None:
                    photo_lon=128.0)
     assert photo.how is HowLocated.PHOTO and photo.radius_m == 50.0
     assert locate(place=None, lat=None, lon=None).how is HowLocated.NONE
+
+
+def test_a_case_network_adds_its_named_places(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    import bolo.network
+    from bolo.network.errors import NetworkNotFound
+    from bolo.network.graph import Network
+    from bolo.reports import geocode
+
+    def fake_load(name: str) -> Network:
+        if name != "andorra":
+            raise NetworkNotFound(name)
+        empty = np.zeros(0)
+        return Network(name=name, node_lat=np.array([42.5345]), node_lon=np.array([1.5800]),
+                       indptr=np.zeros(2, dtype=np.int64), indices=empty.astype(np.int64),
+                       arc_seconds=empty, arc_metres=empty, arc_mode=empty.astype(np.uint8),
+                       node_names={0: "Encamp"})
+
+    monkeypatch.setattr(bolo.network, "load", fake_load)
+    monkeypatch.setattr(geocode, "_BY_NETWORK", {})
+    andorra = geocode.gazetteer_for_network("andorra")
+    match = andorra.geocode("encamp")
+    assert match is not None and match.place.source is Source.NETWORK
+    assert andorra.geocode("Gilju") is not None  # the bundled places stay
+    assert geocode.gazetteer_for_network("atlantis") is default_gazetteer()
+    assert default_gazetteer().geocode("Encamp") is None
