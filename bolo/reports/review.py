@@ -20,7 +20,6 @@ from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.reports.intake import ReportKind, ReportState, SearchResult
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.triage import CaseFacts, ReportFacts, cluster, credibility, evidence
-from bolo.settings import get_settings
 
 ALLOWED: dict[ReportState, frozenset[ReportState]] = {
     ReportState.NEW: frozenset({ReportState.CREDIBLE, ReportState.DISMISSED}),
@@ -173,25 +172,18 @@ def evidence_for_case(session: Session, *, case_id: str) -> list[dict[str, Any]]
 
 
 def purge_contacts(session: Session, *, case_id: str, actor_id: str | None) -> int:
-    """Delete the tipsters' contacts and photos and blank the free text of a case's reports
-    (personal data); positions, times and states remain. Returns the number of reports
-    touched. Photo files go once no other report uses them (they are content-addressed)."""
+    """Delete the tipsters' contacts, blank the free text and drop the photo references of a
+    case's reports (personal data); positions, times and states remain. Returns the number of
+    reports touched. The photo files are deleted after the commit by the caller
+    (``bolo.security.retention.delete_orphan_photos``): a rolled-back purge keeps them."""
     ids = list(session.execute(select(Report.id).where(Report.case_id == case_id)).scalars())
     if not ids:
         return 0
     session.execute(delete(ReportContact).where(ReportContact.report_id.in_(ids)))
-    photos: set[str] = set()
     for report in session.execute(select(Report).where(Report.id.in_(ids))).scalars():
         report.text = ""
         report.decision_reason = ""
-        if report.photo_path:
-            photos.add(report.photo_path)
         report.photo_path = None
-    session.flush()
-    still_used = set(session.execute(
-        select(Report.photo_path).where(Report.photo_path.in_(photos))).scalars())
-    for path in photos - still_used:
-        (get_settings().data_dir / path).unlink(missing_ok=True)
     record(session, actor_id=actor_id, action="report.purged", entity="case", entity_id=case_id,
            data={"reports": len(ids)})
     return len(ids)

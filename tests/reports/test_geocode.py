@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bolo.reports.geocode import (
@@ -90,6 +90,7 @@ def test_coordinates_in_the_place_field(text: str, expected: tuple[float, float]
     assert parse_coordinates(text) == expected
 
 
+@settings(max_examples=40, deadline=None)
 @given(st.floats(-89.9, 89.9), st.floats(-179.9, 179.9))
 def test_written_coordinates_round_trip(lat: float, lon: float) -> None:
     parsed = parse_coordinates(f"{lat:.6f}, {lon:.6f}")

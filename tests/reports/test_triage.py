@@ -55,7 +55,7 @@ def test_identical_text_without_place_is_a_duplicate() -> None:
     assert not same_event(a, tip("c", "a cat on a roof somewhere", 10, where=None))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 600), st.floats(-0.3, 0.3), st.sampled_from(
     ["couple with a boy", "a couple with the boy", "red car", "nothing to report"])),
     min_size=1, max_size=25))
