@@ -63,10 +63,11 @@ def draft_form(case_id: str, request: Request, db: DB, user: PageUser) -> Respon
     ranked = recommendations(db, case)
     return page(request, "console/draft.html", base_context(
         request, user, case=case, ranked=ranked, values=_default_texts(case), errors=[],
-        chosen={r["post_id"] for r in ranked}, posts=_posts_by_id(db)))
+        chosen={r["post_id"] for r in ranked}, posts=posts_by_id(db)))
 
 
-def _posts_by_id(db: DB) -> dict[str, Post]:
+def posts_by_id(db: DB) -> dict[str, Post]:
+    """Every active post by id."""
     return {p.id: p for p in list_posts(db)}
 
 
@@ -99,13 +100,13 @@ def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
     case = get_case(db, case_id=case_id)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
     chosen = form.get("post", [])
-    posts = _posts_by_id(db)
+    posts = posts_by_id(db)
     try:
         draft = draft_from_form(case, values, posts, chosen)
         version = service.draft_alert(db, case_id=case.id, data=draft, author=user)
         service.submit_for_approval(db, version_id=version.id, author=user)
     except (ValidationError, ValueError, BoloError) as exc:
-        errors = _problems(exc)
+        errors = problems(exc)
         db.rollback()
         return page(request, "console/draft.html", base_context(
             request, user, case=case, ranked=recommendations(db, case), values=values,
@@ -114,7 +115,8 @@ def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
     return RedirectResponse(f"/console/alerts/{version.alert_id}", status_code=303)
 
 
-def _problems(exc: Exception) -> list[str]:
+def problems(exc: Exception) -> list[str]:
+    """The form errors of a refused draft, one line each."""
     if isinstance(exc, ValidationError):
         return [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
     if isinstance(exc, BoloError):

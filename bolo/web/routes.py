@@ -10,12 +10,12 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from bolo.errors import NotFound
-from bolo.web import alerting, auth, boards, console, events, post_page, public
+from bolo.web import alerting, auth, boards, console, events, post_page, public, updating
 from bolo.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for _part in (auth.router, console.router, alerting.router, boards.router, post_page.router,
-              public.router, events.router):
+for _part in (auth.router, console.router, alerting.router, updating.router, boards.router,
+              post_page.router, public.router, events.router):
     router.include_router(_part)
 
 

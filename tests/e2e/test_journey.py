@@ -112,8 +112,25 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         a11y["post page"] = accessibility_problems(officer)
         card.get_by_role("button", name="Acknowledge: we are looking").click()
         expect(officer.get_by_text("Acknowledged by songchon-officer")).to_be_visible()
+        card = officer.locator("article.alert-card").first
+        card.get_by_text("Report a search").click()
+        card.get_by_label("What did you search?").fill("every bus leaving Songchon, all children")
+        card.get_by_role("button", name="Send search report").click()
+        expect(officer.get_by_text("Search reported")).to_be_visible()
 
         expect(alice.locator("tr.acked", has_text=OFFICER_POST)).to_have_count(1, timeout=10_000)
+
+        # An Update from the new search picture (the search counts as evidence), approved by Bob.
+        alice.goto(f"/console/alerts/{alert_id}")
+        alice.get_by_role("link", name="Draft an update from the current search picture").click()
+        expect(alice.get_by_label("Headline", exact=True)).to_have_value(HEADLINE)
+        alice.get_by_role("button", name="Save and ask a second person to approve").click()
+        expect(alice.locator("#approve")).to_have_count(0)
+        bob.goto(f"/console/alerts/{alert_id}")
+        expect(bob.get_by_role("heading", name="Approval: Update version 2")).to_be_visible()
+        bob.get_by_label("Your password (confirms it is you)").fill(cast.approver.password)
+        bob.locator("#approve").click()
+        expect(bob.locator("h1 .state")).to_have_text("active")
 
         public = public_ctx.page()
         public.goto("/alerts")
@@ -127,7 +144,7 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         public.get_by_role("link", name="English").click()
         shoot(public, "public-alert", full_page=True)
         cap = httpx.get(f"{server}/alerts/{alert_id}.cap")
-        assert cap.status_code == 200 and "<msgType>Alert</msgType>" in cap.text
+        assert cap.status_code == 200 and "<msgType>Update</msgType>" in cap.text
         assert alert_id in httpx.get(f"{server}/feed/cap.atom").text
 
         public.locator(".todo").get_by_role("link", name="Report a sighting").click()
@@ -162,6 +179,8 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         alice.goto(case_url)
         expect(alice.locator("#timeline")).to_contain_text("acknowledged")
         expect(alice.locator("#timeline")).to_contain_text(receipt)
+        search_row = re.compile(r"search T-[A-Z2-9-]{9} at")
+        expect(alice.locator("#timeline")).to_contain_text(search_row)
         alice.goto("/console/deliveries")
         a11y["deliveries"] = accessibility_problems(alice)
         for ctx in (alice_ctx, bob_ctx, officer_ctx, public_ctx):

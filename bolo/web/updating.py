@@ -1,0 +1,86 @@
+"""Drafting an Update of a live alert from the current search picture (new area, new posts).
+
+The Update needs approval like the first version; the approval screen is the alert page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from bolo.alerts import ending, service
+from bolo.alerts.model import Alert
+from bolo.alerts.schemas import AlertContent
+from bolo.auth.deps import DB
+from bolo.cases.service import get_case
+from bolo.errors import BoloError, Conflict
+from bolo.web.alerting import draft_from_form, posts_by_id, problems
+from bolo.web.auth import Csrf, PageUser
+from bolo.web.console import base_context
+from bolo.web.forms import FormLists
+from bolo.web.pictures import recommendations
+from bolo.web.templating import page
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+def values_of(content: dict[str, Any]) -> dict[str, str]:
+    """The drafting form's values of an issued version's content (texts by language)."""
+    values = {"area_description": str(content.get("area", {}).get("description", "")),
+              "expires_in_hours": str(content.get("expires_in_hours", 24)),
+              "contact": str(content.get("contact") or "")}
+    for text in content.get("texts", []):
+        prefix = "ko" if str(text.get("language", "")).startswith("ko") else "en"
+        for key in ("headline", "description", "instruction"):
+            values.setdefault(f"{prefix}_{key}", str(text.get(key, "")))
+    return values
+
+
+def _context(request: Request, db: DB, user: Any, alert: Alert, values: dict[str, str],
+             chosen: set[str], errors: list[str]) -> dict[str, Any]:
+    case = get_case(db, case_id=alert.case_id)
+    last = ending.latest_issued(db, alert_id=alert.id)
+    alerted = set(service.targets_of(db, version_id=last.id)) if last else set()
+    return base_context(
+        request, user, case=case, ranked=recommendations(db, case), values=values,
+        errors=errors, chosen=chosen, posts=posts_by_id(db), alerted=alerted,
+        heading="Draft an update", action=f"/console/alerts/{alert.id}/update",
+        fixed_status=alert.cap_status)
+
+
+@router.get("/alerts/{alert_id}/update", response_class=HTMLResponse)
+def update_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """The Update form: the live texts, and the current picture's recommended posts ticked."""
+    alert = service.get_alert(db, alert_id=alert_id)
+    last = ending.latest_issued(db, alert_id=alert.id)
+    if last is None:
+        raise Conflict("this alert was never issued: edit or cancel its draft instead")
+    case = get_case(db, case_id=alert.case_id)
+    chosen = {r["post_id"] for r in recommendations(db, case)}
+    return page(request, "console/draft.html",
+                _context(request, db, user, alert, values_of(last.content), chosen, []))
+
+
+@router.post("/alerts/{alert_id}/update", dependencies=[Csrf])
+def create_update(alert_id: str, request: Request, db: DB, user: PageUser,
+                  form: FormLists) -> Response:
+    """Save the Update and submit it for approval by a second person."""
+    alert = service.get_alert(db, alert_id=alert_id)
+    case = get_case(db, case_id=alert.case_id)
+    values = {k: v[-1] for k, v in form.items() if k != "post"}
+    chosen = form.get("post", [])
+    try:
+        draft = draft_from_form(case, {**values, "cap_status": alert.cap_status},
+                                posts_by_id(db), chosen)
+        content = AlertContent.model_validate(draft.model_dump(exclude={"cap_status"}))
+        version = service.update_alert(db, alert_id=alert.id, content=content, author=user)
+        service.submit_for_approval(db, version_id=version.id, author=user)
+    except (ValidationError, ValueError, BoloError) as exc:
+        db.rollback()
+        return page(request, "console/draft.html", _context(
+            request, db, user, alert, values, set(chosen), problems(exc)), 422)
+    db.commit()
+    return RedirectResponse(f"/console/alerts/{alert.id}", status_code=303)
