@@ -77,7 +77,14 @@ class TipWriter:
         while self._pending:
             batch = self._pending[: self.batch_max]
             del self._pending[: self.batch_max]
-            errors = await asyncio.to_thread(self._write, batch)
+            try:
+                errors = await asyncio.to_thread(self._write, batch)
+            except BaseException as exc:  # cancelled at shutdown: nobody may wait forever
+                for item in batch + self._pending:
+                    if not item.future.done():
+                        item.future.set_exception(exc)
+                self._pending.clear()
+                raise
             self.batches += 1
             for index, item in enumerate(batch):
                 if item.future.done():  # the client went away; the tip is stored all the same
