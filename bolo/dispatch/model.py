@@ -17,13 +17,15 @@ class DeliveryStatus(StrEnum):
     """Where one delivery stands."""
 
     PENDING = "pending"
-    SENT = "sent"  # handed to a channel that does not confirm (kept for channels that may)
+    SENT = "sent"  # handed to a broker or gateway that does not confirm receipt
     DELIVERED = "delivered"
     FAILED_TEMPORARY = "failed_temporary"
     FAILED_PERMANENT = "failed_permanent"
 
 
-FINAL_STATUSES = frozenset({DeliveryStatus.DELIVERED, DeliveryStatus.FAILED_PERMANENT})
+FINAL_STATUSES = frozenset(
+    {DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.FAILED_PERMANENT}
+)
 
 
 class Phase(StrEnum):

@@ -17,6 +17,7 @@ class Outcome(StrEnum):
     """What one attempt means for the delivery."""
 
     DELIVERED = "delivered"  # the post's endpoint took it (2xx)
+    SENT = "sent"  # handed to a relay that does not confirm receipt (MQTT broker, Apprise)
     RETRY = "retry"  # transient: try again after the backoff
     SLOW_DOWN = "slow_down"  # the destination asks us to back off (429, 502, 504, Retry-After)
     DISABLE = "disable"  # 410 Gone: the endpoint is disabled, no more sends to it
@@ -79,7 +80,7 @@ class RetryPolicy:
         self, outcome: Outcome, attempt: int, rng: random.Random, retry_after_s: float | None
     ) -> float | None:
         """Seconds until the next attempt, or None when the delivery must not be retried."""
-        if outcome in (Outcome.DELIVERED, Outcome.DISABLE, Outcome.PERMANENT):
+        if outcome in (Outcome.DELIVERED, Outcome.SENT, Outcome.DISABLE, Outcome.PERMANENT):
             return None
         if attempt >= self.max_attempts:
             return None

@@ -47,6 +47,9 @@ def _transition(
     if outcome is Outcome.DELIVERED:
         values["status"], values["delivered_at"] = DeliveryStatus.DELIVERED, when
         return values
+    if outcome is Outcome.SENT:
+        values["status"] = DeliveryStatus.SENT
+        return values
     delay = policy.next_delay(outcome, attempt.number, rng, attempt.result.retry_after_s)
     if delay is None:
         values["status"] = DeliveryStatus.FAILED_PERMANENT

@@ -109,7 +109,7 @@ async def test_mqtt_publishes_to_the_region_topic() -> None:
     try:
         assert await asyncio.to_thread(subscribed.wait, 5)
         result = await channel.send(_message("mqtt://127.0.0.1:1883/bolo/test-alerts"))
-        assert result.outcome is Outcome.DELIVERED
+        assert result.outcome is Outcome.SENT  # the broker took it; no receipt from posts
         assert await asyncio.to_thread(arrived.wait, 5)
     finally:
         await channel.aclose()

@@ -134,3 +134,14 @@ async def test_gives_up_after_max_attempts(sqlite_engine: Any) -> None:
     assert row.status == DeliveryStatus.FAILED_PERMANENT and row.attempts == 4
     assert len(hooks.sent) == 4
     assert len({m.msg_id for m in hooks.sent}) == 1  # webhook-id stable across retries
+
+
+async def test_unconfirmed_channels_end_as_sent_not_delivered(sqlite_engine: Any) -> None:
+    mail = InMemoryChannel(ChannelKind.APPRISE, responder=lambda m: SendResult(Outcome.SENT))
+    with use_clock(FakeClock(T0)):
+        _issue(sqlite_engine, [{"kind": "apprise", "url": "mailto://a@example.org"}])
+        dispatcher = _dispatcher(sqlite_engine, InMemoryChannel(), mail)
+        assert await dispatcher.run_once() == 1
+        assert await dispatcher.run_once() == 0
+    row = _rows(sqlite_engine)[0]
+    assert row.status == DeliveryStatus.SENT and row.delivered_at is None

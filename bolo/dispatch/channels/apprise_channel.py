@@ -16,7 +16,7 @@ def _notify(url: str, title: str, body: str) -> Outcome:
     sender = apprise.Apprise()
     if not sender.add(url):
         return Outcome.PERMANENT
-    return Outcome.DELIVERED if sender.notify(body=body, title=title) else Outcome.RETRY
+    return Outcome.SENT if sender.notify(body=body, title=title) else Outcome.RETRY
 
 
 class AppriseChannel:
@@ -25,7 +25,8 @@ class AppriseChannel:
     kind = ChannelKind.APPRISE
 
     async def send(self, message: Message) -> SendResult:
-        """One notification; an unparseable URL is permanent, a failed notify is retried."""
+        """One notification: SENT once the service took it (it does not confirm receipt); an
+        unparseable URL is permanent, a failed notify is retried."""
         started = time.perf_counter()
         outcome = await asyncio.to_thread(_notify, message.url, message.title, message.text)
         error = None

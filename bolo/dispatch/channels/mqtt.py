@@ -50,7 +50,7 @@ class MqttChannel:
         topic = region_topic(parts.path or DEFAULT_BASE_TOPIC, message.region)
         info = client.publish(topic, message.body, qos=1)
         info.wait_for_publish(timeout=self.timeout_s)
-        return Outcome.DELIVERED if info.is_published() else Outcome.RETRY
+        return Outcome.SENT if info.is_published() else Outcome.RETRY
 
     async def send(self, message: Message) -> SendResult:
         """Publish once; a refused connection or an unacknowledged publish is retried."""
@@ -61,7 +61,7 @@ class MqttChannel:
             return SendResult(
                 Outcome.RETRY, error=f"mqtt: {exc!r}", duration_s=time.perf_counter() - started
             )
-        error = None if outcome is Outcome.DELIVERED else "mqtt publish not acknowledged"
+        error = None if outcome is Outcome.SENT else "mqtt publish not acknowledged"
         return SendResult(outcome, error=error, duration_s=time.perf_counter() - started)
 
     def destination(self, message: Message) -> str:
