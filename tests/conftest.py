@@ -134,3 +134,9 @@ def sqlite_engine(data_dir: Path) -> Iterator[object]:
     yield engine
     set_default_engine(None)
     engine.dispose()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread for as long as its session lasts, which other tests' asyncio.run() cannot share."""
+    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
