@@ -199,7 +199,8 @@ def bucket_kernel(
     target_count: IntArray,
     stop_count: int,
     count_after: float,
-) -> FloatArray:
+    pool: int,
+) -> tuple[FloatArray, bool]:
     """Same result as earliest_arrival_kernel without time windows, by a bucket
     queue (delta-stepping, run sequentially): nodes wait in buckets of width ``delta``;
     arcs lighter than ``delta`` may re-open a node within its bucket (label-correcting), so
@@ -211,7 +212,8 @@ def bucket_kernel(
     Bucket entries live in one append-only pool (singly linked per bucket, stale entries
     skipped when popped): pushes write sequentially, which is what makes this fast.
     Early stop (``target_count`` non-empty) is checked when a bucket is finished, since only
-    then are its nodes final; nodes not final at the stop read inf."""
+    then are its nodes final; nodes not final at the stop read inf. Returns (times, True), or
+    (partial, False) when more than ``pool`` bucket entries were needed."""
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     t0 = np.inf
@@ -221,7 +223,7 @@ def bucket_kernel(
         t1 = max(t1, starts[j])
     ring = int((max_weight + (t1 - t0)) / delta) + 2
     head = np.full(ring, -1, dtype=np.int32)
-    cap = n + n // 2 + 16
+    cap = max(pool, sources.shape[0] + 1)
     e_node = np.empty(cap, dtype=np.int32)
     e_next = np.empty(cap, dtype=np.int32)
     e_key = np.empty(cap, dtype=np.float64)
@@ -265,10 +267,9 @@ def bucket_kernel(
                 if nd < dist[v] and nd <= limit:
                     dist[v] = nd
                     if size == cap:
-                        cap *= 2
-                        e_node = _grow_i(e_node, cap)
-                        e_next = _grow_i(e_next, cap)
-                        e_key = _grow_f(e_key, cap)
+                        # Growing here would cost every iteration (reassigned arrays):
+                        # the caller retries with a larger pool instead.
+                        return dist, False
                     b = int((nd - t0) / delta) % ring
                     e_node[size] = v
                     e_key[size] = nd
@@ -289,18 +290,4 @@ def bucket_kernel(
                     dist[v] = np.inf
             break
         cur += 1
-    return dist
-
-
-@njit(cache=True)
-def _grow_i(a: np.ndarray, cap: int) -> np.ndarray:
-    out = np.empty(cap, dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
-
-
-@njit(cache=True)
-def _grow_f(a: FloatArray, cap: int) -> FloatArray:
-    out = np.empty(cap, dtype=a.dtype)
-    out[: a.shape[0]] = a
-    return out
+    return dist, True

@@ -172,8 +172,14 @@ def run_kernel(
     spread = float(starts.max() - starts.min()) if starts.size else 0.0
     if (max_weight + spread) / delta < _MAX_BUCKETS and network.n_nodes < 2**31 - 1:
         adj = _packed(network, weights, cached=_is_mode_weights(network, weights))
-        return bucket_kernel(network.indptr, adj, sources, starts, limit, delta, max_weight,
-                             target_count, stop_count, count_after)
+        pool = network.n_nodes + network.n_nodes // 2 + 16
+        while True:
+            times, complete = bucket_kernel(network.indptr, adj, sources, starts, limit, delta,
+                                            max_weight, target_count, stop_count, count_after,
+                                            pool)
+            if complete:
+                return times
+            pool *= 2
     return earliest_arrival_kernel(
         network.indptr, network.indices, weights, sources, starts, limit, target_count,
         stop_count, count_after, _EMPTY_F, _EMPTY_F,

@@ -146,8 +146,14 @@ def test_heap_and_bucket_kernels_agree_with_early_stop(seed: int, budget: int,
                                    counts, budget, after, empty, empty)
     for delta in (0.5, 10.0, 80.0):
         adj = np.column_stack((net.indices.astype(np.float64), net.arc_seconds))
-        bucket = bucket_kernel(net.indptr, adj, src, starts, np.inf, delta,
-                               float(net.arc_seconds.max()), counts, budget, after)
+        bucket, complete = bucket_kernel(net.indptr, adj, src, starts, np.inf, delta,
+                                         float(net.arc_seconds.max()), counts, budget, after,
+                                         4)  # a tiny pool: must report it, not overflow
+        if not complete:
+            bucket, complete = bucket_kernel(net.indptr, adj, src, starts, np.inf, delta,
+                                             float(net.arc_seconds.max()), counts, budget,
+                                             after, 10 * net.n_arcs + 10)
+        assert complete
         both = np.isfinite(heap) & np.isfinite(bucket)
         np.testing.assert_array_equal(heap[both], bucket[both])
         # Both stop only after the same qualifying targets are final.
