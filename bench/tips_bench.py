@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import socket
@@ -174,8 +175,9 @@ def serve(port: int) -> None:
     async def bare() -> JSONResponse:
         return JSONResponse({"ok": True}, 201)
 
+    fast = all(importlib.util.find_spec(m) for m in ("uvloop", "httptools"))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                loop="uvloop", http="httptools")
+                loop="uvloop" if fast else "auto", http="httptools" if fast else "auto")
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -248,9 +250,12 @@ def run(seconds: float, connections: int, overall_limit: float | None = None) ->
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
         try:
             _wait_ready(port, process)
-            import uvloop
+            runner = asyncio.run
+            if importlib.util.find_spec("uvloop"):
+                import uvloop
 
-            result = uvloop.run(_phases(port, process.pid, case_id, seconds, connections,
+                runner = uvloop.run
+            result = runner(_phases(port, process.pid, case_id, seconds, connections,
                                         burst))
         finally:
             process.terminate()
