@@ -36,6 +36,7 @@ DETOUR_SCALE = 0.15                    # softmax scale of route detours, relativ
 ARC_NOISE = 0.15                       # log-normal noise of each arc's travel time
 UNEXPLAINED = 1e-3                     # kernel mass below which a sighting re-seeds particles
 MAX_CHECKPOINTS = 64
+CHECKPOINT_EVERY_S = 600.0
 BACKGROUND = 1e-6                      # total probability of the map's distance background
 
 FloatArray = npt.NDArray[np.float64]
@@ -97,10 +98,15 @@ class ParticleFilter:
             self.__post_init__()
 
     def checkpoint(self) -> None:
-        """Remember the current state so late evidence can be replayed from here."""
+        """Remember the current state so late evidence can be replayed from here.
+
+        At most one checkpoint per CHECKPOINT_EVERY_S: replaying from an earlier one gives the
+        same picture (each particle draws its random numbers per arc, whatever the steps).
+        """
         if self.checkpoints and self.checkpoints[-1].t == self.state.t:
             self.checkpoints[-1] = _copy_state(self.state)
-        else:
+        elif not self.checkpoints or (
+                self.state.t - self.checkpoints[-1].t >= CHECKPOINT_EVERY_S):
             self.checkpoints.append(_copy_state(self.state))
         if len(self.checkpoints) > MAX_CHECKPOINTS:
             del self.checkpoints[1:3]
