@@ -26,8 +26,10 @@ _lock = threading.Lock()
 
 
 def picture_time(case: Case) -> datetime:
-    """The time the picture is drawn for: now, but never before the last sighting window."""
-    return max(now(), case.last_seen_latest)
+    """The time the picture is drawn for: now for an open case, the resolution for a resolved
+    one (where the suspects could be when it ended); never before the last-seen window ends."""
+    at = now() if case.resolved_at is None else min(now(), case.resolved_at)
+    return max(at, case.last_seen_latest)
 
 
 def _key(case: Case, what: str, evidence: list[dict[str, Any]]) -> tuple[str, ...]:

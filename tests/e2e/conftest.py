@@ -6,18 +6,20 @@ fails these tests; it never skips them.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.seed import Cast, seed
+from tests.e2e.seed import Cast, Login
 
 CHROMIUM = os.environ.get("BOLO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,58 +33,61 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A fresh BOLO_DATA_DIR shared by this process (seeding) and the server subprocess."""
-    from bolo.settings import reset_settings
+@dataclass(frozen=True)
+class Running:
+    """A running bolo server and the logins of its seeded users."""
 
-    path = tmp_path_factory.mktemp("bolo-e2e") / "data"
-    old = {k: os.environ.get(k) for k in ("BOLO_DATA_DIR", "BOLO_DATABASE_URL")}
-    os.environ["BOLO_DATA_DIR"] = str(path)
-    os.environ.pop("BOLO_DATABASE_URL", None)
-    reset_settings()
-    yield path
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    reset_settings()
+    base: str
+    cast: Cast
 
 
 @pytest.fixture(scope="session")
-def cast(e2e_data_dir: Path) -> Cast:
-    """The seeded users (coordinator, approver, post officer)."""
-    return seed()
-
-
-@pytest.fixture(scope="session")
-def server(cast: Cast, e2e_data_dir: Path) -> Iterator[str]:
-    """The base URL of a bolo server running on the seeded data."""
-    port = _free_port()
-    env = {**os.environ, "BOLO_DATA_DIR": str(e2e_data_dir),
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """A bolo server on a free port over a fresh BOLO_DATA_DIR, seeded by the server process
+    itself (this process's environment and database stay untouched)."""
+    folder = tmp_path_factory.mktemp("bolo-e2e")
+    port, cast_file = _free_port(), folder / "cast.json"
+    env = {**os.environ, "BOLO_DATA_DIR": str(folder / "data"),
            "BOLO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, str(HERE / "serve_app.py"), str(port)], env=env,
-                            cwd=HERE.parent.parent)
+    env.pop("BOLO_DATABASE_URL", None)
+    proc = subprocess.Popen([sys.executable, str(HERE / "serve_app.py"), str(port),
+                             str(cast_file)], env=env, cwd=HERE.parent.parent)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the bolo server did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
-        yield base
+        _wait_until_up(proc, base)
+        raw = json.loads(cast_file.read_text(encoding="utf-8"))
+        yield Running(base, Cast(**{role: Login(**login) for role, login in raw.items()}))
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _wait_until_up(proc: subprocess.Popen[bytes], base: str) -> None:
+    deadline = time.monotonic() + 150
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"the bolo server did not start (exit code {proc.poll()})")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def server(running: Running) -> str:
+    """The base URL of the running server."""
+    return running.base
+
+
+@pytest.fixture(scope="session")
+def cast(running: Running) -> Cast:
+    """The seeded users (coordinator, approver, post officer) and their passwords."""
+    return running.cast
 
 
 @pytest.fixture(scope="session")

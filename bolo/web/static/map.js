@@ -45,7 +45,7 @@
     // Where the suspects can be (and the last-known place), with room around it; the whole
     // country when there is no picture yet.
     var b = L.geoJSON(d.isochrones).getBounds();
-    if (b.isValid()) { b = b.extend([d.last_known.lat, d.last_known.lon]).pad(0.6); }
+    if (b.isValid()) { b = b.extend([d.last_known.lat, d.last_known.lon]).pad(0.15); }
     if (!b.isValid()) { b = L.geoJSON(d.outline).getBounds(); }
     if (!b.isValid()) { b = L.geoJSON(d.network).getBounds(); }
     if (b.isValid()) { map.fitBounds(b, { maxZoom: 9 }); } else { map.setView([0, 0], 2); }
