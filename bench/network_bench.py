@@ -227,20 +227,25 @@ def table(results: dict[str, Any], console: Console) -> None:
 
 
 def goals(results: dict[str, Any]) -> dict[str, Any]:
-    """Each goal of the issue with the measured figure and whether it is met."""
+    """Each goal of the issue with the measured (wall, CPU) figures and whether each meets it.
+    On a shared machine the CPU figure is what the code costs; wall adds others' load."""
     p, s = results["porto"], results["synthetic"]
-    checks: dict[str, Any] = {}
+    checks: dict[str, tuple[float, float]] = {}
     if "networkx_one_to_all" in p["base"]:
-        checks["one_to_all_vs_networkx"] = p["base"]["networkx_one_to_all"][0] / p["ours"][
-            "one_to_all"][0]
-    checks["one_to_all_2m_s"] = s["ours"]["one_to_all"][0]
-    checks["ranking_2m_s"] = s["ours"]["ranking"][0]
-    checks["isochrone_porto_s"] = p["isochrone"][0]
-    checks["porto_import_s"] = p["import_cold"][0]
-    checks["porto_reload_s"] = p["reload"][0]
-    return {k: {"value": v, "goal": GOALS[k],
-                "met": v >= GOALS[k] if k == "one_to_all_vs_networkx" else v <= GOALS[k]}
-            for k, v in checks.items()}
+        nx_w, nx_c = p["base"]["networkx_one_to_all"]
+        checks["one_to_all_vs_networkx"] = (nx_w / p["ours"]["one_to_all"][0],
+                                            nx_c / p["ours"]["one_to_all"][1])
+    checks["one_to_all_2m_s"] = tuple(s["ours"]["one_to_all"])  # type: ignore[assignment]
+    checks["ranking_2m_s"] = tuple(s["ours"]["ranking"])  # type: ignore[assignment]
+    checks["isochrone_porto_s"] = tuple(p["isochrone"][:2])  # type: ignore[assignment]
+    checks["porto_import_s"] = tuple(p["import_cold"])  # type: ignore[assignment]
+    checks["porto_reload_s"] = tuple(p["reload"])  # type: ignore[assignment]
+
+    def met(k: str, v: float) -> bool:
+        return v >= GOALS[k] if k == "one_to_all_vs_networkx" else v <= GOALS[k]
+
+    return {k: {"wall": w, "cpu": c, "goal": GOALS[k], "met_wall": met(k, w),
+                "met_cpu": met(k, c)} for k, (w, c) in checks.items()}
 
 
 def main() -> None:
@@ -260,8 +265,9 @@ def main() -> None:
         return
     table(results, Console())
     for k, g in results["goals"].items():
-        mark = "met" if g["met"] else "NOT met"
-        Console().print(f"goal {k}: {g['value']:.3f} (goal {g['goal']}) {mark}")
+        marks = [f"{'met' if g[f'met_{x}'] else 'NOT met'} on {x}" for x in ("wall", "cpu")]
+        Console().print(f"goal {k} <= / >= {g['goal']}: wall {g['wall']:.3f}, "
+                        f"cpu {g['cpu']:.3f}: {', '.join(marks)}")
 
 
 if __name__ == "__main__":
