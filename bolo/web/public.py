@@ -13,7 +13,6 @@ from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.auth.deps import DB
 from bolo.cap import model as cap
 from bolo.cap.codec import decode
-from bolo.errors import NotFound
 from bolo.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -72,11 +71,9 @@ def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
 def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = None) -> Response:
     """One public alert in the chosen language (``?lang=ko`` or ``?lang=en``)."""
     alert = db.get(Alert, alert_id)
-    if alert is None or alert.cap_status != CapStatus.ACTUAL:
-        raise NotFound(f"no public alert {alert_id}")
-    shown = _public(db, alert)
+    shown = _public(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
     if shown is None:
-        raise NotFound(f"alert {alert_id} has not been issued")
+        return page(request, "public/missing.html", {"lang": lang}, 404)
     info = shown.info(lang)
     photos = [r for r in info.resources if r.uri and (r.mime_type or "").startswith("image/")]
     return page(request, "public/alert.html", {

@@ -84,3 +84,12 @@ def test_event_stream_greets_then_reports_changes(server: str, cast: Cast) -> No
             if line.startswith("event:"):
                 assert line == "event: change"
                 break
+
+
+def test_unknown_public_alert_is_a_plain_404_page(server: str) -> None:
+    answer = httpx.get(f"{server}/alerts/no-such-alert?lang=ko")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "경보를 찾을 수 없습니다" in answer.text
+    cap = httpx.get(f"{server}/alerts/no-such-alert.cap")
+    assert cap.status_code == 404 and cap.headers["content-type"].startswith("application/json")
