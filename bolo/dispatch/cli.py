@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
+import socket
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 
@@ -37,13 +39,20 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-async def _until_signal(main: object) -> None:
+class Runner(Protocol):
+    """Dispatcher, NatsWorker and Relay: run until ``stop`` is set."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set."""
+        ...
+
+
+async def _until_signal(main: Runner) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    run = getattr(main, "run")  # noqa: B009  (Dispatcher, Relay and NatsWorker share run(stop))
-    await run(stop)
+    await main.run(stop)
 
 
 def _settings(concurrency: int | None) -> DispatchSettings:
@@ -78,15 +87,14 @@ def dispatcher(
     engine = engine_for(database_url or None)
     sender = Sender(default_channels(timeout_s=settings.timeout_s,
                                      max_connections=settings.concurrency))
-    worker: object
+    label = name or f"{socket.gethostname()}-{os.getpid()}"
+    worker: Runner
     if chosen is Backend.NATS:
         names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
         worker = NatsWorker(engine=engine, url=broker, sender=sender, settings=settings,
-                            names=names)
+                            names=names, name=label)
     else:
-        worker = Dispatcher(engine=engine, sender=sender, settings=settings)
-    if name:
-        setattr(worker, "name", name)  # noqa: B010
+        worker = Dispatcher(engine=engine, sender=sender, settings=settings, name=label)
     asyncio.run(_until_signal(worker))
 
 
