@@ -203,6 +203,10 @@ def test_exercise_is_visibly_different_and_never_public(browser: Browser, server
     try:
         page = ctx.page()
         sign_in(page, cast.coordinator)
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "main"
         open_case(page)
         page.get_by_role("link", name="Draft an alert").click()
         page.get_by_role("radio", name=re.compile("Exercise: posts only")).check()
@@ -216,7 +220,7 @@ def test_exercise_is_visibly_different_and_never_public(browser: Browser, server
         expect(approve).to_have_text(re.compile(r"Approve EXERCISE \(not live\)"))
         page.get_by_label("Your password (confirms it is you)").fill(cast.coordinator.password)
         shoot(page, "console-approval-exercise")
-        approve.click()
+        page.keyboard.press("Enter")  # keyboard only: Enter in the password field approves
         expect(page.locator("h1 .state")).to_have_text("active")
         alert_id = page.url.rsplit("/", 1)[1]
         assert httpx.get(f"{server}/alerts/{alert_id}").status_code == 404
