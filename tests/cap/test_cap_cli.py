@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bolo.cap.cli import app
@@ -84,7 +85,9 @@ def test_sign_and_verify(tmp_path: Path) -> None:
     assert runner.invoke(app, ["verify", alert, "--cert", cert_file]).exit_code == 1
 
 
-def test_import_dry_run_and_ssrf_refusal(tmp_path: Path) -> None:
+def test_import_dry_run_and_ssrf_refusal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without a registered store (bolo.cli registers the database one) import is a dry run.
+    monkeypatch.setattr("bolo.cap.cli._import_store", None)
     path = _write(tmp_path, "a.xml", encode(make_alert()))
     result = runner.invoke(app, ["import", path])
     assert result.exit_code == 0
