@@ -70,10 +70,14 @@ def demo(
     port: int = 8000,
 ) -> None:
     """Replay the reference incident on a fresh embedded database, then serve it."""
-    from bolo.scenarios.seed_run import run_replay
+    from bolo.scenarios.seed_run import demo_logins, run_replay
 
     run_replay(out=out, fresh=True)
     if serve_after:
+        console.print(f"Console: http://127.0.0.1:{port}/console   Post page: /post   "
+                      f"Public: /alerts   API docs: /docs")
+        for username, password in demo_logins().items():
+            console.print(f"  sign in as [bold]{username}[/bold] / {password}", highlight=False)
         serve(port=port)
 
 

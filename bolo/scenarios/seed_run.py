@@ -162,3 +162,24 @@ def run_replay(*, out: Path, fresh: bool = False) -> Timeline:
         files = write_and_check(db, tl, out)
     print_timeline(console, tl, files)
     return tl
+
+
+DEMO_LOGINS = ("coordinator", "approver", "kilju-officer")
+
+
+def demo_logins() -> dict[str, str]:
+    """Give the replay's users fresh random passwords so a person can sign in to the served demo.
+
+    Returns username -> password (printed once by `bolo demo`, never stored in clear).
+    """
+    import secrets
+
+    from bolo.auth.service import set_password, user_by_name
+
+    logins = {}
+    with session_scope() as db:
+        for username in DEMO_LOGINS:
+            password = secrets.token_urlsafe(12)
+            set_password(db, user_id=user_by_name(db, username=username).id, password=password)
+            logins[username] = password
+    return logins

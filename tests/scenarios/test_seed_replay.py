@@ -43,3 +43,15 @@ def test_cli_errors_are_messages_not_tracebacks(data_dir: Path, tmp_path: Path) 
     assert "Traceback" not in result.output
     missing = runner.invoke(app, ["alert", "cancel", "nope", "--reason", "x", "--as", "nobody"])
     assert missing.exit_code == 1 and "no user" in missing.output
+
+
+def test_demo_logins_let_the_replay_users_sign_in(data_dir: Path, tmp_path: Path) -> None:
+    from bolo.auth.service import authenticate
+    from bolo.scenarios.seed_run import demo_logins, run_replay
+    from bolo.store.db import session_scope
+
+    run_replay(out=tmp_path / "out", fresh=True)
+    logins = demo_logins()
+    with session_scope() as db:
+        for username, password in logins.items():
+            assert authenticate(db, username=username, password=password).username == username
