@@ -47,11 +47,29 @@ class Runner(Protocol):
         ...
 
 
+def _run(main: Runner) -> None:
+    """Run until SIGINT/SIGTERM; an unreachable database or broker ends with a message."""
+    import nats.errors
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        asyncio.run(_until_signal(main))
+    except (OSError, nats.errors.Error, SQLAlchemyError) as exc:
+        _fail(f"{type(exc).__name__}: {exc}")
+
+
 async def _until_signal(main: Runner) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def first_signal() -> None:
+        # Stop gracefully on the first signal; a second one gets the default (terminate).
+        stop.set()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, first_signal)
     await main.run(stop)
 
 
@@ -95,7 +113,7 @@ def dispatcher(
                             names=names, name=label)
     else:
         worker = Dispatcher(engine=engine, sender=sender, settings=settings, name=label)
-    asyncio.run(_until_signal(worker))
+    _run(worker)
 
 
 @app.command("relay")
@@ -113,8 +131,7 @@ def relay(
     if not broker:
         _fail("the relay needs --broker-url or BOLO_BROKER_URL (nats://...)")
     names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
-    asyncio.run(_until_signal(Relay(engine=engine_for(database_url or None), url=broker,
-                                    names=names)))
+    _run(Relay(engine=engine_for(database_url or None), url=broker, names=names))
 
 
 def _print_message(msg_id: str, body: bytes) -> None:

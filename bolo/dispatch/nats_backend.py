@@ -41,7 +41,12 @@ DUPLICATE_WINDOW_S = 600.0
 async def connect(url: str) -> Any:
     """A NATS connection that keeps reconnecting (a server restart is an outage, not an end)."""
     return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                              connect_timeout=5)
+                              connect_timeout=5, error_cb=_log_error)
+
+
+async def _log_error(exc: Exception) -> None:
+    # One line per connection problem; the client keeps reconnecting on its own.
+    log.warning("nats: %r", exc)
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,20 @@ class Names:
     def with_suffix(cls, suffix: str) -> Names:
         """Names of a separate stream, e.g. for one benchmark run."""
         return cls(f"{STREAM}_{suffix}", f"{SUBJECT}.{suffix}", f"{DURABLE}-{suffix}")
+
+
+async def connect_or_stop(url: str, stop: asyncio.Event) -> Any | None:
+    """Connect (retrying while the server is down); None when ``stop`` is set first."""
+    connecting = asyncio.ensure_future(connect(url))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if connecting.done():
+        return connecting.result()
+    connecting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await connecting
+    return None
 
 
 async def ensure_stream(js: Any, names: Names | None = None) -> None:
@@ -143,7 +162,9 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set."""
-        nc = await connect(self.url)
+        nc = await connect_or_stop(self.url, stop)
+        if nc is None:
+            return
         js = nc.jetstream()
         await ensure_stream(js, self.names)
         loop = asyncio.get_running_loop()
@@ -241,7 +262,9 @@ class NatsWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set."""
-        nc = await connect(self.url)
+        nc = await connect_or_stop(self.url, stop)
+        if nc is None:
+            return
         js = nc.jetstream()
         await ensure_stream(js, self.names)
         config = ConsumerConfig(durable_name=self.names.durable,
