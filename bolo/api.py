@@ -64,6 +64,7 @@ def create_app(*, timers: bool = True) -> FastAPI:
     from bolo.audit.routes import router as audit
     from bolo.auth.routes import router as users
     from bolo.cases.routes import router as cases
+    from bolo.dispatch.routes import router as dispatch
     from bolo.posts.routes import router as posts
     from bolo.reports.public import public_router as public_tips
     from bolo.reports.routes import router as reports
@@ -78,7 +79,9 @@ def create_app(*, timers: bool = True) -> FastAPI:
     app.add_exception_handler(BoloError, _bolo_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     # web last: its HTML page /alerts/{id} must not shadow /alerts/{id}.cap
-    for router in (users, cases, alerts, posts, reports, audit, public_alerts, public_tips, web):
+    routers = (users, cases, alerts, posts, reports, dispatch, audit, public_alerts, public_tips,
+               web)
+    for router in routers:
         app.include_router(router)
 
     @app.get("/healthz", tags=["public"])
