@@ -56,7 +56,16 @@ API: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/geocode"): ALL,
     ("GET", "/api/v1/geocode/reverse"): ALL,
     ("GET", "/api/v1/audit/verify"): MANAGE,
+    ("POST", "/api/v1/dispatch/versions/{version_id}/posts/{post_id}/ack"): REPORTERS,
+    ("POST", "/api/v1/dispatch/posts/{post_id}/heartbeat"): REPORTERS,
+    ("GET", "/api/v1/dispatch/heartbeats"): STAFF,
+    ("GET", "/api/v1/dispatch/versions/{version_id}/deliveries"): STAFF,
 }
+
+# Routes whose allowed callers may still get 403 from the object's state, not their role:
+# acknowledging a version that was never delivered to the post is refused (AckRefused).
+STATE_403: frozenset[tuple[str, str]] = frozenset({
+    ("POST", "/api/v1/dispatch/versions/{version_id}/posts/{post_id}/ack")})
 
 # Reachable without a bearer token (each has its own guard where it needs one).
 PUBLIC: frozenset[tuple[str, str]] = frozenset({
@@ -69,11 +78,42 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/tips/map.png"),
     # Authenticated by the post's Standard Webhooks signature instead of a token.
     ("POST", "/api/v1/reports/webhook-reply/{post_id}"),
+    # Acknowledgement links in messages: authenticated by the per-delivery token ``t``.
+    ("GET", "/api/v1/dispatch/ack/{delivery_id}"), ("POST", "/api/v1/dispatch/ack/{delivery_id}"),
 })
 # Web pages behind the cookie login: without a session they must never answer 2xx.
-WEB_PREFIXES = ("/console", "/post")
-WEB_OPEN = frozenset({("GET", "/console/login"), ("POST", "/console/login"),
-                      ("GET", "/login"), ("POST", "/login")})
+WEB_PREFIXES = ("/console", "/post", "/login", "/logout")
+WEB_OPEN = frozenset({("GET", "/login"), ("POST", "/login")})
+CONSOLE = STAFF
+POST_PAGE = frozenset({R.POST_OFFICER})  # the page of the post the user belongs to
+# Who may use each web page with a cookie session (the console's actions follow the API's).
+WEB: dict[tuple[str, str], frozenset[Role]] = {
+    ("POST", "/logout"): ALL,
+    ("GET", "/console"): CONSOLE,
+    ("GET", "/console/cases/new"): CONSOLE,
+    ("POST", "/console/cases"): COORD,
+    ("GET", "/console/cases/{case_id}"): CONSOLE,
+    ("GET", "/console/cases/{case_id}/map.json"): CONSOLE,
+    ("GET", "/console/cases/{case_id}/alerts/new"): CONSOLE,
+    ("POST", "/console/cases/{case_id}/alerts"): COORD,
+    ("GET", "/console/alerts/{alert_id}"): CONSOLE,
+    ("POST", "/console/alerts/{alert_id}/approve"): APPROVE,
+    ("POST", "/console/alerts/{alert_id}/cancel"): APPROVE,
+    ("GET", "/console/alerts/{alert_id}/update"): CONSOLE,
+    ("POST", "/console/alerts/{alert_id}/update"): COORD,
+    ("GET", "/console/triage"): CONSOLE,
+    ("POST", "/console/triage/{report_id}"): MANAGE,
+    ("GET", "/console/deliveries"): CONSOLE,
+    ("GET", "/console/posts"): CONSOLE,
+    ("GET", "/console/events"): CONSOLE,
+    ("GET", "/post"): POST_PAGE,
+    ("POST", "/post/ack"): POST_PAGE,
+    ("POST", "/post/sighting"): POST_PAGE,
+    ("POST", "/post/search"): POST_PAGE,
+    ("POST", "/post/checkin"): POST_PAGE,
+    ("GET", "/post/events"): POST_PAGE,
+}
+STREAMS = frozenset({("GET", "/console/events"), ("GET", "/post/events")})
 
 
 def request_for(method: str, path: str, ids: dict[str, str], *, seq: int
@@ -116,3 +156,6 @@ def request_for(method: str, path: str, ids: dict[str, str], *, seq: int
         ("GET", "/api/v1/geocode/reverse"): {"lat": 40.96, "lon": 129.32},
     }
     return url, queries.get((method, path), {}), bodies.get((method, path))
+
+
+SWAP_KEYS = ("case_id", "alert_id", "version_id", "post_id", "user_id", "token_id", "report_id")

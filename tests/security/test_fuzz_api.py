@@ -6,13 +6,13 @@ examples per operation, so the run stays short; other seeds and budgets must pas
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
-from sqlalchemy import Engine
 
 from bolo.api import create_app
 from bolo.store.db import session_scope
@@ -23,11 +23,27 @@ load_all_checks()
 ALL_CHECKS = list(CHECKS.get_all())
 
 
-@pytest.fixture()
-def fuzz_world(sqlite_engine: Engine) -> dict[str, str]:
-    with session_scope(sqlite_engine) as db:
-        w = build_world(db)
-    return {"Authorization": f"Bearer {w.tokens['admin']}"}
+@pytest.fixture(scope="module")
+def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated SQLite database with a whole incident, shared by every operation (the
+    fuzzing's own writes accumulate, which only widens the states the API is tried in)."""
+    from bolo.settings import reset_settings
+    from bolo.store.db import engine_for, set_default_engine, upgrade_database
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BOLO_DATA_DIR", str(folder))
+        patch.delenv("BOLO_DATABASE_URL", raising=False)
+        reset_settings()
+        engine = engine_for(f"sqlite:///{folder / 'fuzz.db'}")
+        upgrade_database(engine)
+        set_default_engine(engine)
+        with session_scope(engine) as db:
+            w = build_world(db)
+        yield {"Authorization": f"Bearer {w.tokens['admin']}"}
+        set_default_engine(None)
+        engine.dispose()
+    reset_settings()
 
 
 # JSON Schema cannot say "a polygon ring is closed", "a time lies in the past" or "a heading
