@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bolo import clock
 from bolo.dispatch.config import dispatch_settings
+from bolo.errors import NotFound
 from bolo.posts.model import Post
 
 SLOW_FACTOR = 2.0
@@ -41,7 +42,7 @@ def record_heartbeat(session: Session, *, post_id: str) -> datetime:
     """Store a check-in of ``post_id`` at bolo's current time; return that time."""
     post = session.get(Post, post_id)
     if post is None:
-        raise LookupError(f"no post {post_id}")
+        raise NotFound(f"no post {post_id}")
     post.heartbeat_at = clock.now()
     return post.heartbeat_at
 

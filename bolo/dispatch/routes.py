@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from bolo.alerts.service import get_version
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role
 from bolo.auth.policy import STAFF_READERS, require_post_access
@@ -93,6 +94,7 @@ def heartbeats(db: DB) -> list[dict[str, Any]]:
 @router.get("/versions/{version_id}/deliveries", dependencies=[allow(*STAFF_READERS)])
 def deliveries(version_id: str, db: DB) -> list[dict[str, Any]]:
     """Each delivery of a version: delivered and acknowledged shown apart."""
+    get_version(db, version_id=version_id)  # 404 for an unknown version, not an empty list
     rows = db.scalars(select(Delivery).where(Delivery.version_id == version_id)
                       .order_by(Delivery.post_id, Delivery.channel_index))
     return [{"id": d.id, "post_id": d.post_id, "channel": d.channel_kind, "phase": d.phase,

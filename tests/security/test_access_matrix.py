@@ -130,9 +130,6 @@ def test_web_pages_need_a_session(world: tuple[TestClient, World, dict[str, str]
 SWAPS = ("case_id", "alert_id", "version_id", "post_id", "user_id", "token_id", "report_id")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dispatch: POST /api/v1/dispatch/posts/{post_id}/heartbeat with an unknown post raises "
-    "LookupError -> 500 (reported to the dispatch owner); strict, remove when fixed"))
 def test_swapped_ids_never_succeed(world: tuple[TestClient, World, dict[str, str]]) -> None:
     """IDOR: each id parameter given an id of another kind of object, with the all-powerful
     admin token, never reaches a different object (no 2xx)."""
