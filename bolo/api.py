@@ -21,12 +21,15 @@ EXPIRY_PERIOD_S = 30.0
 
 
 def _expire_once() -> None:
+    """Expire alerts past their time, and purge cases past their retention period."""
     from bolo.alerts.ending import expire_due
+    from bolo.security.retention import purge_due
 
     with session_scope() as session:
         expired = expire_due(session)
     if expired:
         log.info("alerts.expired", count=len(expired))
+    purge_due()
 
 
 async def _expiry_loop() -> None:

@@ -99,12 +99,14 @@ def _mount_domains() -> None:
     from bolo.reports.cli import app as report_app
     from bolo.search.cli import app as search_app
     from bolo.search.cli import simulate_command
+    from bolo.security.cli import app as security_app
 
     app.add_typer(cap_app, name="cap")
     register_import_store(_import_store)  # type: ignore[arg-type]
     app.add_typer(network_app, name="network")
     app.add_typer(search_app, name="search")
     app.add_typer(report_app, name="report")
+    app.add_typer(security_app, name="security")
     app.command("simulate", help="Compare search strategies on simulated abductions.")(
         simulate_command)
     # `bolo dispatcher`, `bolo relay`, `bolo post-receiver` are top-level commands.

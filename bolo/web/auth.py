@@ -34,7 +34,8 @@ Csrf = CsrfChecked
 
 
 def _safe_next(target: str, user: User) -> str:
-    if target.startswith("/") and not target.startswith("//"):
+    # Only a path on this site: not "//host" nor "/\\host" (browsers read both as another host).
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
         return target
     return "/post" if user.role == Role.POST_OFFICER else "/console"
 

@@ -17,6 +17,7 @@ from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases
 from bolo.dispatch.heartbeat import heartbeat_board
 from bolo.dispatch.model import Delivery
+from bolo.errors import InvalidInput
 from bolo.posts.service import list_posts
 from bolo.reports.intake import ReportState
 from bolo.reports.review import QueueEntry
@@ -45,6 +46,8 @@ def triage(request: Request, db: DB, user: PageUser) -> Response:
 def decide(report_id: str, db: DB, user: PageUser, form: FormFields) -> Response:
     """Mark a report credible, dismissed or confirmed."""
     state, reason = form.get("state", ""), form.get("reason", "")
+    if state not in {s.value for s in ReportState}:
+        raise InvalidInput(f"choose a triage state, not {state!r}")
     triage_report(db, report_id=report_id, state=ReportState(state),
                   reason=reason.strip() or f"marked {state} in the console", actor_id=user.id)
     db.commit()
