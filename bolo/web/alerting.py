@@ -21,7 +21,7 @@ from bolo.errors import BoloError, NotFound
 from bolo.network import PostKind
 from bolo.posts.model import Post
 from bolo.posts.service import list_posts
-from bolo.web.auth import Csrf, PageUser
+from bolo.web.auth import Approvers, Coordinators, Csrf, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormFields, FormLists
 from bolo.web.pictures import recommendations
@@ -93,7 +93,7 @@ def draft_from_form(case: Case, form: dict[str, Any], posts: dict[str, Post],
     })
 
 
-@router.post("/cases/{case_id}/alerts", dependencies=[Csrf])
+@router.post("/cases/{case_id}/alerts", dependencies=[Coordinators, Csrf])
 def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
                  form: FormLists) -> Response:
     """Save the draft and submit it for approval by a second person."""
@@ -163,7 +163,7 @@ def _alert_page(alert_id: str, request: Request, db: DB, user: Any, error: str |
         409 if error else 200)
 
 
-@router.post("/alerts/{alert_id}/approve", dependencies=[Csrf])
+@router.post("/alerts/{alert_id}/approve", dependencies=[Approvers, Csrf])
 def approve(alert_id: str, request: Request, db: DB, user: PageUser,
             form: FormFields) -> Response:
     """Approve the exact content (SHA-256) the approver saw, after the approver typed the
@@ -185,7 +185,7 @@ def approve(alert_id: str, request: Request, db: DB, user: PageUser,
     return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
 
 
-@router.post("/alerts/{alert_id}/cancel", dependencies=[Csrf])
+@router.post("/alerts/{alert_id}/cancel", dependencies=[Approvers, Csrf])
 def cancel(alert_id: str, request: Request, db: DB, user: PageUser, form: FormFields) -> Response:
     """Cancel the alert in one step (a CAP Cancel to every post it reached)."""
     reason = str(form.get("reason", "")).strip() or "The alert was cancelled."

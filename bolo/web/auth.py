@@ -7,7 +7,7 @@ page needs a user that belongs to a post.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,7 +24,7 @@ from bolo.auth.login import authenticate
 from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.auth.sessions import create_session, csrf_token_for, end_session
-from bolo.errors import BoloError
+from bolo.errors import BoloError, Forbidden
 from bolo.web.forms import FormFields
 from bolo.web.templating import page
 
@@ -83,9 +83,35 @@ def staff_user(user: WebUser) -> User:
 
 
 PageUser = Annotated[User, Depends(staff_user)]
-PostUser = WebUser
+
+
+def post_officer(user: WebUser) -> User:
+    """The signed-in user, who must be a post officer: the post page acts for one post."""
+    if user.role != Role.POST_OFFICER:
+        raise Forbidden("the post page is for post officers; staff use the console")
+    return user
+
+
+PostUser = Annotated[User, Depends(post_officer)]
+
+
+def web_allow(*roles: Role) -> Any:
+    """A console route dependency: the signed-in user must have one of ``roles`` (admins pass),
+    checked before the form is read, exactly as the API's ``allow`` does for tokens."""
+
+    def _check(user: WebUser) -> None:
+        require_role(user, *roles)
+
+    _check.__name__ = "web_allow_" + "_".join(r.value for r in roles)
+    return Depends(_check)
 
 
 def csrf_token(request: Request) -> str:
     """The CSRF token the forms of this signed-in browser send back (``csrf_token`` field)."""
     return csrf_token_for(web_session_id(request))
+
+
+# Who may take each console action: the same roles the API and the services allow.
+Coordinators = web_allow(Role.COORDINATOR)
+Approvers = web_allow(Role.APPROVER, Role.COORDINATOR, Role.SUPERVISOR)
+Managers = web_allow(Role.COORDINATOR, Role.SUPERVISOR)

@@ -22,7 +22,7 @@ from bolo.posts.service import list_posts
 from bolo.reports.intake import ReportState
 from bolo.reports.review import QueueEntry
 from bolo.reports.service import triage_queue, triage_report
-from bolo.web.auth import Csrf, PageUser
+from bolo.web.auth import Csrf, Managers, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormFields
 from bolo.web.templating import page
@@ -42,7 +42,7 @@ def triage(request: Request, db: DB, user: PageUser) -> Response:
         request, user, queues=queues, total=sum(len(q) for _c, q in queues)))
 
 
-@router.post("/triage/{report_id}", dependencies=[Csrf])
+@router.post("/triage/{report_id}", dependencies=[Managers, Csrf])
 def decide(report_id: str, db: DB, user: PageUser, form: FormFields) -> Response:
     """Mark a report credible, dismissed or confirmed."""
     state, reason = form.get("state", ""), form.get("reason", "")

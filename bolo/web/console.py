@@ -23,7 +23,7 @@ from bolo.errors import InvalidInput
 from bolo.posts.service import list_posts
 from bolo.reports.service import list_reports
 from bolo.web import mapdata
-from bolo.web.auth import Csrf, PageUser, csrf_token
+from bolo.web.auth import Coordinators, Csrf, PageUser, csrf_token
 from bolo.web.forms import FormFields, case_form_data
 from bolo.web.pictures import cached, evidence_of, layer_key, network_of, picture_time
 from bolo.web.templating import page
@@ -59,7 +59,7 @@ def new_case_form(request: Request, user: PageUser) -> Response:
                 base_context(request, user, values=values, errors=[]))
 
 
-@router.post("/cases", dependencies=[Csrf])
+@router.post("/cases", dependencies=[Coordinators, Csrf])
 def create_case(request: Request, db: DB, user: PageUser, values: FormFields) -> Response:
     """Open a case from the form; the form again with the problems when it is incomplete."""
     require_role(user, *CASE_OPENERS)

@@ -18,7 +18,7 @@ from bolo.auth.deps import DB
 from bolo.cases.service import get_case
 from bolo.errors import BoloError, Conflict
 from bolo.web.alerting import draft_from_form, posts_by_id, problems
-from bolo.web.auth import Csrf, PageUser
+from bolo.web.auth import Coordinators, Csrf, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormLists
 from bolo.web.pictures import recommendations
@@ -64,7 +64,7 @@ def update_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Resp
                 _context(request, db, user, alert, values_of(last.content), chosen, []))
 
 
-@router.post("/alerts/{alert_id}/update", dependencies=[Csrf])
+@router.post("/alerts/{alert_id}/update", dependencies=[Coordinators, Csrf])
 def create_update(alert_id: str, request: Request, db: DB, user: PageUser,
                   form: FormLists) -> Response:
     """Save the Update and submit it for approval by a second person."""

@@ -35,10 +35,6 @@ def test_every_web_page_has_a_rule() -> None:
     assert [r for r in pages if r not in WEB] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "console actions check the role after the form and the state (viewer approve -> 404, "
-    "approver triage -> 303, non-coordinators drafting -> 422): reported to the web owner; "
-    "strict, so this marker must go when they are fixed"))
 def test_web_matrix(web_world: tuple[World, dict[str, str], dict[str, str]]) -> None:
     _w, ids, sessions = web_world
     failures = []
