@@ -18,23 +18,35 @@ from bolo.store.db import session_scope
 
 log = structlog.get_logger(__name__)
 EXPIRY_PERIOD_S = 30.0
+PURGE_PERIOD_S = 3600.0
 
 
 def _expire_once() -> None:
-    """Expire alerts past their time, and purge cases past their retention period."""
+    """Expire alerts past their time."""
     from bolo.alerts.ending import expire_due
-    from bolo.security.retention import purge_due
 
     with session_scope() as session:
         expired = expire_due(session)
     if expired:
         log.info("alerts.expired", count=len(expired))
+
+
+def _purge_once() -> None:
+    """Purge cases past their retention period (and dead sessions, old login attempts)."""
+    from bolo.security.retention import purge_due
+
     purge_due()
 
 
 async def _expiry_loop() -> None:
+    # Expiry must be prompt; retention is counted in days, so the purge runs hourly.
+    ticks_per_purge = int(PURGE_PERIOD_S // EXPIRY_PERIOD_S)
+    tick = 0
     while True:
         await asyncio.to_thread(_expire_once)
+        if tick % ticks_per_purge == 0:
+            await asyncio.to_thread(_purge_once)
+        tick += 1
         await asyncio.sleep(EXPIRY_PERIOD_S)
 
 

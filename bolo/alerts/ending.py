@@ -14,10 +14,10 @@ from bolo.alerts.service import (
     APPROVERS,
     DRAFTERS,
     SENDER_NAME,
-    _issue,
-    _new_version,
-    _now_s,
     get_alert,
+    issue_version,
+    new_version,
+    now_seconds,
     targets_of,
     versions_of,
 )
@@ -58,8 +58,8 @@ def cancel_alert(session: Session, *, alert_id: str, reason: str, actor: User) -
     reached = sorted({p for v in issued for p in targets_of(session, version_id=v.id)})
     last = AlertContent.model_validate(issued[-1].content)
     last.target_post_ids = reached
-    version = _new_version(alert, versions[-1].seq + 1, MsgType.CANCEL, actor)
-    version.sent = _now_s()
+    version = new_version(alert, versions[-1].seq + 1, MsgType.CANCEL, actor)
+    version.sent = now_seconds()
     version.expires = None
     settings = get_settings()
     message = render_cancel(
@@ -79,7 +79,7 @@ def cancel_alert(session: Session, *, alert_id: str, reason: str, actor: User) -
     session.flush()
     record(session, actor_id=actor.id, action="alert.cancel_requested", entity="alert",
            entity_id=alert.id, data={"version": version.id})
-    _issue(session, alert, version, actor=actor)
+    issue_version(session, alert, version, actor=actor)
     return alert
 
 

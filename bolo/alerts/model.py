@@ -9,9 +9,14 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bolo.cap.model import MsgType
 from bolo.clock import now
 from bolo.store.db import Base
 from bolo.store.types import UtcDateTime, new_id
+
+__all__ = [
+    "Alert", "AlertState", "AlertTarget", "AlertVersion", "CapStatus", "MsgType", "VersionState",
+]
 
 
 class AlertState(StrEnum):
@@ -30,14 +35,6 @@ class CapStatus(StrEnum):
     ACTUAL = "Actual"
     EXERCISE = "Exercise"
     TEST = "Test"
-
-
-class MsgType(StrEnum):
-    """The CAP message type of a version."""
-
-    ALERT = "Alert"
-    UPDATE = "Update"
-    CANCEL = "Cancel"
 
 
 class VersionState(StrEnum):

@@ -39,6 +39,20 @@ def _photos(children: Sequence[dict[str, Any]]) -> list[cap.Resource]:
     return resources
 
 
+def _envelope(
+    *, identifier: str, sender: str, sent: datetime, status: str, msg_type: str,
+    note: str | None, references: Sequence[tuple[str, str, datetime]], incident: str,
+    infos: list[cap.Info],
+) -> cap.Alert:
+    """The public CAP message around ``infos``, referencing (sender, identifier, sent) triplets."""
+    return cap.Alert(
+        identifier=identifier, sender=sender, sent=sent, status=cap.Status(status),
+        msg_type=cap.MsgType(msg_type), scope=cap.Scope.PUBLIC, note=note,
+        references=[cap.Reference(sender=s, identifier=i, sent=t) for s, i, t in references],
+        incidents=[incident], infos=infos,
+    )
+
+
 def render_alert(
     *,
     identifier: str,
@@ -78,12 +92,9 @@ def render_alert(
         )
         for text in content.texts
     ]
-    return cap.Alert(
-        identifier=identifier, sender=sender, sent=sent, status=cap.Status(status),
-        msg_type=cap.MsgType(msg_type), scope=cap.Scope.PUBLIC, note=note,
-        references=[cap.Reference(sender=s, identifier=i, sent=t) for s, i, t in references],
-        incidents=[incident], infos=infos,
-    )
+    return _envelope(identifier=identifier, sender=sender, sent=sent, status=status,
+                     msg_type=msg_type, note=note, references=references, incident=incident,
+                     infos=infos)
 
 
 def render_cancel(
@@ -119,12 +130,9 @@ def render_cancel(
         )
         for text in last.texts
     ]
-    return cap.Alert(
-        identifier=identifier, sender=sender, sent=sent, status=cap.Status(status),
-        msg_type=cap.MsgType.CANCEL, scope=cap.Scope.PUBLIC, note=reason,
-        references=[cap.Reference(sender=s, identifier=i, sent=t) for s, i, t in references],
-        incidents=[incident], infos=infos,
-    )
+    return _envelope(identifier=identifier, sender=sender, sent=sent, status=status,
+                     msg_type=cap.MsgType.CANCEL, note=reason, references=references,
+                     incident=incident, infos=infos)
 
 
 def to_xml(message: cap.Alert) -> str:

@@ -40,7 +40,8 @@ APPROVERS = (Role.APPROVER, Role.COORDINATOR, Role.SUPERVISOR)
 SENDER_NAME = "bolo child abduction alerts"
 
 
-def _now_s() -> datetime:
+def now_seconds() -> datetime:
+    """The current time, whole seconds (CAP times carry no fractions)."""
     return now().replace(microsecond=0)
 
 
@@ -100,7 +101,7 @@ def _render(session: Session, alert: Alert, version: AlertVersion, content: Aler
         raise NotFound(f"no case {alert.case_id}")
     settings = get_settings()
     earlier = [v for v in issued_versions(session, alert_id=alert.id) if v.id != version.id]
-    version.sent = _now_s()
+    version.sent = now_seconds()
     version.expires = version.sent + timedelta(hours=content.expires_in_hours)
     message = render_alert(
         identifier=version.identifier, sender=settings.cap_sender, sender_name=SENDER_NAME,
@@ -114,7 +115,8 @@ def _render(session: Session, alert: Alert, version: AlertVersion, content: Aler
     version.sha256 = hashlib.sha256(version.cap_xml.encode("utf-8")).hexdigest()
 
 
-def _new_version(alert: Alert, seq: int, msg_type: MsgType, author: User) -> AlertVersion:
+def new_version(alert: Alert, seq: int, msg_type: MsgType, author: User) -> AlertVersion:
+    """A fresh draft version with a new CAP identifier."""
     return AlertVersion(
         alert_id=alert.id, seq=seq, msg_type=msg_type, identifier=f"bolo-{uuid.uuid4()}",
         author_id=author.id, state=VersionState.DRAFT,
@@ -134,7 +136,7 @@ def draft_alert(session: Session, *, case_id: str, data: AlertDraft, author: Use
     session.flush()
     content = AlertContent.model_validate(data.model_dump(exclude={"cap_status"}))
     content.target_post_ids = _check_targets(session, alert, content.target_post_ids)
-    version = _new_version(alert, 1, MsgType.ALERT, author)
+    version = new_version(alert, 1, MsgType.ALERT, author)
     _render(session, alert, version, content)
     session.add(version)
     session.flush()
@@ -198,11 +200,12 @@ def approve(session: Session, *, version_id: str, sha256: str, approver: User) -
     version.approved_at = now()
     record(session, actor_id=approver.id, action="alert.approved", entity="alert",
            entity_id=alert.id, data={"version": version.id, "sha256": sha256})
-    _issue(session, alert, version, actor=approver)
+    issue_version(session, alert, version, actor=approver)
     return version
 
 
-def _issue(session: Session, alert: Alert, version: AlertVersion, *, actor: User) -> None:
+def issue_version(session: Session, alert: Alert, version: AlertVersion, *, actor: User) -> None:
+    """Issue an approved version: targets, alert state, audit and outbox, in this transaction."""
     if version.approved_sha256 != version.sha256:
         raise Conflict("the approval does not match this content")
     version.state = VersionState.ISSUED
@@ -236,7 +239,7 @@ def update_alert(
     if any(v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL) for v in versions):
         raise Conflict("this alert already has an update in preparation: edit that one")
     content.target_post_ids = _check_targets(session, alert, content.target_post_ids)
-    version = _new_version(alert, versions[-1].seq + 1, MsgType.UPDATE, author)
+    version = new_version(alert, versions[-1].seq + 1, MsgType.UPDATE, author)
     _render(session, alert, version, content)
     session.add(version)
     session.flush()

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String
+from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -38,8 +38,3 @@ class UtcDateTime(TypeDecorator[datetime]):
 def new_id() -> str:
     """A fresh random identifier (UUID4, 36 characters)."""
     return str(uuid.uuid4())
-
-
-def IdColumn() -> String:
-    """The column type of every bolo primary key."""
-    return String(36)

@@ -70,7 +70,6 @@ def test_exercise_never_reaches_a_public_post_or_feed(db_engine: Engine) -> None
 def test_update_and_cancel_reference_every_earlier_version(db_engine: Engine) -> None:
     alert_id, posts = _issued_alert(db_engine)
     with session_scope(db_engine) as db:
-        coord = service.get_alert(db, alert_id=alert_id)
         from bolo.auth.service import user_by_name
 
         coord, approver = user_by_name(db, username="coord"), user_by_name(db, username="approver")
@@ -106,8 +105,6 @@ def test_one_coordinator_cancels_in_one_step_and_not_twice(db_engine: Engine) ->
 
 
 def test_expiry_moves_an_alert_to_expired(db_engine: Engine) -> None:
-    from datetime import timedelta
-
     from bolo.clock import FakeClock, now, use_clock
 
     clock = FakeClock(now())
@@ -119,7 +116,6 @@ def test_expiry_moves_an_alert_to_expired(db_engine: Engine) -> None:
         with session_scope(db_engine) as db:
             assert ending.expire_due(db) == [alert_id]
             assert service.get_alert(db, alert_id=alert_id).state == AlertState.EXPIRED
-        del timedelta
 
 
 def test_invalid_transitions_are_refused(db_engine: Engine) -> None:
