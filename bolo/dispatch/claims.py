@@ -58,5 +58,5 @@ def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Claimed]:
         .returning(Delivery.id, Delivery.version_id, Delivery.post_id, Delivery.url,
                    Delivery.channel_kind, Delivery.attempts)
         .execution_options(synchronize_session=False)
-    ).tuples()
+    )
     return [Claimed(*row) for row in rows]

@@ -128,7 +128,7 @@ class MessageBuilder:
                    PostKey.previous_until)
             .outerjoin(PostKey, PostKey.post_id == Post.id)
             .where(Post.id.in_(post_ids))
-        ).tuples()
+        )
         regions: dict[str, str] = {}
         keys: dict[str, _Key] = {}
         for post_id, region, secret, previous, until in rows:

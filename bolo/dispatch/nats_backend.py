@@ -108,7 +108,7 @@ def pick_unqueued(session: Session, *, limit: int, requeue_after_s: float
         .where(or_(Delivery.queued_attempt <= Delivery.attempts, Delivery.queued_at < stale))
         .order_by(Delivery.next_attempt_at)
         .limit(limit)
-    ).tuples().all()
+    ).all()
     return [(d, a + 1, msg_id(d, a + 1, q_at if q > a else None)) for d, a, q, q_at in rows]
 
 

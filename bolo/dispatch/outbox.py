@@ -69,7 +69,7 @@ def _disabled(session: Session, post_ids: Iterable[str]) -> set[tuple[str, str]]
                 DisabledEndpoint.post_id.in_(ids[start : start + 500])
             )
         )
-        found.update((p, u) for p, u in rows.tuples())
+        found.update((p, u) for p, u in rows)
     return found
 
 

@@ -65,7 +65,7 @@ def _fallback(session: Session, failed: Sequence[str], when: datetime) -> None:
         return
     rows = session.execute(
         select(Delivery.version_id, Delivery.post_id).where(Delivery.id.in_(failed))
-    ).tuples().all()
+    ).all()
     for version_id, post_id in rows:
         standby = session.scalars(
             select(Delivery).where(Delivery.version_id == version_id,
@@ -80,7 +80,7 @@ def _disable_endpoints(session: Session, ids: Sequence[str], when: datetime) -> 
     if not ids:
         return
     rows = session.execute(select(Delivery.post_id, Delivery.url).where(Delivery.id.in_(ids)))
-    for post_id, url in set(rows.tuples().all()):
+    for post_id, url in set(rows.all()):
         if session.get(DisabledEndpoint, (post_id, url)) is None:
             session.add(DisabledEndpoint(post_id=post_id, url=url, disabled_at=when,
                                          reason="HTTP 410 Gone"))

@@ -5,6 +5,7 @@ all its arcs share one mode, and it is either a two-way pass-through (one arc to
 each neighbour) or a one-way pass-through (one arc in from one neighbour, one out to the
 other). A merged arc's time is the sum of its parts, so earliest arrivals at kept nodes do
 not change (up to float rounding, ~1e-12 s on Porto, since the chain is summed first).
+A ring made only of such nodes (an isolated loop) keeps one node, so no arc is dropped.
 """
 
 from __future__ import annotations
@@ -111,6 +112,37 @@ def _walk(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: Floa
             g_ptr[: out + 1], g_lat[:g], g_lon[:g])
 
 
+@njit(cache=True)
+def _follow(indptr: IntArray, indices: IntArray, contract: BoolArray, seen: BoolArray,
+            u: int) -> None:
+    """Mark every contracted node on the chains leaving ``u`` as seen."""
+    for k0 in range(indptr[u], indptr[u + 1]):
+        prev = u
+        v = indices[k0]
+        while contract[v] and not seen[v]:
+            seen[v] = True
+            nk = indptr[v]
+            if indices[nk] == prev and indptr[v + 1] - indptr[v] == 2:
+                nk += 1
+            prev = v
+            v = indices[nk]
+
+
+@njit(cache=True)
+def _break_rings(indptr: IntArray, indices: IntArray, contract: BoolArray) -> None:
+    """Keep one node of every ring made only of contractible nodes (an isolated loop road),
+    which no walk from a kept node would reach, so its arcs and drawing are not lost."""
+    n = indptr.shape[0] - 1
+    seen = np.zeros(n, dtype=np.bool_)
+    for u in range(n):
+        if not contract[u]:
+            _follow(indptr, indices, contract, seen, u)
+    for v in range(n):
+        if contract[v] and not seen[v]:
+            contract[v] = False
+            _follow(indptr, indices, contract, seen, v)
+
+
 def contract_chains(network: Network, *, keep_nodes: IntArray | None = None) -> Network:
     """The network with its degree-2 chains contracted (see module doc). Posts' and exits'
     nodes, and ``keep_nodes``, are never contracted; node ids are renumbered in order."""
@@ -128,6 +160,7 @@ def contract_chains(network: Network, *, keep_nodes: IntArray | None = None) -> 
                              tails[order], order.astype(np.int64), protected)
     if not contract.any():
         return network
+    _break_rings(network.indptr, network.indices, contract)
     geom_ptr = network.geom_ptr if network.geom_ptr is not None else np.zeros(
         network.n_arcs + 1, dtype=np.int64)
     geom_lat = network.geom_lat if network.geom_lat is not None else np.empty(0)

@@ -40,7 +40,7 @@ class Row:
 def _names(db: Session, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
-    rows = db.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples().all()
+    rows = db.execute(select(User.id, User.username).where(User.id.in_(ids))).all()
     return dict(rows)
 
 
@@ -69,7 +69,7 @@ def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
     deliveries = db.execute(
         select(Delivery.version_id, Delivery.status, Delivery.created_at)
         .where(Delivery.alert_id.in_(alert_ids))
-    ).tuples().all()
+    ).all()
     by_version: dict[str, Counter[str]] = {}
     first: dict[str, datetime] = {}
     for version_id, status, created in deliveries:

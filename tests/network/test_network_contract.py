@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bolo.network.contract import contract_chains
@@ -22,6 +22,7 @@ def _kept_index(before, after):  # type: ignore[no-untyped-def]
 
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 1000), keep=st.floats(0.5, 0.9))
+@example(seed=28, keep=0.5)  # holds an isolated four-node ring: once dropped whole (CI, stop 10)
 def test_contraction_preserves_times(seed: int, keep: float) -> None:
     net = synthetic_road_network(25, seed=seed, keep=keep, primary_every=7, motorway_every=14)
     small = contract_chains(net)
