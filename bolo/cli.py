@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from bolo.alerts.cli import app as alert_app
 from bolo.audit.cli import app as audit_app
@@ -81,6 +85,9 @@ def demo(
         serve(port=port)
 
 
+Command = TyperCommand | TyperGroup | Any  # typer vendors click; its base class is private
+
+
 def _import_store() -> object:
     """The database store `bolo cap import` writes to (migrated first)."""
     from bolo.alerts.external import DatabaseImportStore
@@ -90,30 +97,78 @@ def _import_store() -> object:
     return DatabaseImportStore()
 
 
-def _mount_domains() -> None:
-    """Mount the sub-apps that the pure-core and dissemination domains bring."""
-    from bolo.cap.cli import app as cap_app
-    from bolo.cap.cli import register_import_store
-    from bolo.dispatch.cli import app as dispatch_app
-    from bolo.network.cli import app as network_app
-    from bolo.reports.cli import app as report_app
-    from bolo.search.cli import app as search_app
-    from bolo.search.cli import simulate_command
-    from bolo.security.cli import app as security_app
+def _sub_app(module: str) -> Command:
+    """The command group of ``module.app`` (a domain's Typer sub-app)."""
+    group = typer.main.get_group(importlib.import_module(module).app)
+    if module == "bolo.cap.cli":
+        from bolo.cap.cli import register_import_store
 
-    app.add_typer(cap_app, name="cap")
-    register_import_store(_import_store)  # type: ignore[arg-type]
-    app.add_typer(network_app, name="network")
-    app.add_typer(search_app, name="search")
-    app.add_typer(report_app, name="report")
-    app.add_typer(security_app, name="security")
-    app.command("simulate", help="Compare search strategies on simulated abductions.")(
-        simulate_command)
-    # `bolo dispatcher`, `bolo relay`, `bolo post-receiver` are top-level commands.
-    app.registered_commands.extend(dispatch_app.registered_commands)
+        register_import_store(_import_store)  # type: ignore[arg-type]
+    return group
 
 
-_mount_domains()
+def _command_of(module: str, name: str) -> Command:
+    """The command ``name`` of ``module.app``, mounted at the top level."""
+    return typer.main.get_group(importlib.import_module(module).app).commands[name]
+
+
+# The heavy domains (numpy, numba, scipy, the HTTP clients) load only when their command runs,
+# so `bolo --help` and the database commands start in a fraction of the time. The short helps
+# are repeated here for the listing; a test checks that they match the real ones.
+LAZY_COMMANDS: dict[str, tuple[str, Callable[[], Command]]] = {
+    "cap": ("CAP 1.2: validate, convert, sign, verify, import.",
+            functools.partial(_sub_app, "bolo.cap.cli")),
+    "network": ("Transport networks: import, inspect, isochrones.",
+                functools.partial(_sub_app, "bolo.network.cli")),
+    "search": ("The search picture: where the suspects can be, which posts to alert.",
+               functools.partial(_sub_app, "bolo.search.cli")),
+    "report": ("Reports: public tips, post sightings and search reports; triage.",
+               functools.partial(_sub_app, "bolo.reports.cli")),
+    "security": ("Retention purge and outgoing-URL checks.",
+                 functools.partial(_sub_app, "bolo.security.cli")),
+    "simulate": ("Simulate abductions and compare radius, reachability and particle at the "
+                 "same budget.",
+                 functools.partial(_command_of, "bolo.search.cli", "simulate")),
+    "dispatcher": ("Run one dispatcher worker process (run as many as needed, on as many "
+                   "machines).", functools.partial(_command_of, "bolo.dispatch.cli", "dispatcher")),
+    "relay": ("Publish due outbox rows to NATS JetStream and run due escalations.",
+              functools.partial(_command_of, "bolo.dispatch.cli", "relay")),
+    "post-receiver": ("Receive bolo webhooks: verify signatures, refuse timestamps outside "
+                      "+-5 minutes, ...",
+                      functools.partial(_command_of, "bolo.dispatch.cli", "post-receiver")),
+}
+
+
+class _LazyCommand(TyperCommand):
+    """A listed command whose module is imported only when it is invoked."""
+
+    def __init__(self, name: str, short_help: str, load: Callable[[], Command]) -> None:
+        super().__init__(name=name, short_help=short_help, help=short_help)
+        self._load = load
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: Any = None, **extra: Any) -> Any:
+        """Hand over to the real command (its context then names it, not this stand-in)."""
+        return self._load().make_context(info_name, args, parent=parent, **extra)
+
+
+class _BoloGroup(TyperGroup):
+    """The top-level group: eager domain commands first, then the lazy ones."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Every command name, the lazy ones included."""
+        return [*super().list_commands(ctx), *LAZY_COMMANDS]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The eager command, or a stand-in that loads the lazy one when invoked."""
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in LAZY_COMMANDS:
+            short_help, load = LAZY_COMMANDS[cmd_name]
+            return _LazyCommand(cmd_name, short_help, load)
+        return found
+
+
+app.info.cls = _BoloGroup
 
 
 def main() -> None:
