@@ -9,12 +9,19 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bolo.errors import BoloError
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
+from bolo.web.errors import error_page, wants_page
 
 log = structlog.get_logger(__name__)
 EXPIRY_PERIOD_S = 30.0
@@ -62,14 +69,37 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await task
 
 
-async def _bolo_error(_request: Request, exc: Exception) -> JSONResponse:
+# A browser asking for a page gets an HTML page saying what is wrong; the API gets JSON.
+async def _bolo_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BoloError)
+    if wants_page(request):
+        return error_page(request, status=exc.status, message=exc.message)
     return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
 
-async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": "conflicts with existing data (duplicate or dangling id)"},
-                        status_code=409)
+async def _integrity_error(request: Request, exc: Exception) -> Response:
+    message = "conflicts with existing data (duplicate or dangling id)"
+    if wants_page(request):
+        return error_page(request, status=409, message=message)
+    return JSONResponse({"detail": message}, status_code=409)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code >= 400 and wants_page(request):
+        return error_page(request, status=exc.status_code, message=str(exc.detail),
+                          headers=exc.headers)
+    return await http_exception_handler(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if wants_page(request):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'][1:]) or 'form'}: {error['msg']}"
+            for error in exc.errors())
+        return error_page(request, status=422, message=problems)
+    return await request_validation_exception_handler(request, exc)
 
 
 def create_app(*, timers: bool = True) -> FastAPI:
@@ -93,6 +123,8 @@ def create_app(*, timers: bool = True) -> FastAPI:
     install_security(app, hsts=get_settings().public_base_url.startswith("https://"))
     app.add_exception_handler(BoloError, _bolo_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
     # web last: its HTML page /alerts/{id} must not shadow /alerts/{id}.cap
     routers = (users, cases, alerts, posts, reports, dispatch, audit, public_alerts, public_tips,
                web)

@@ -1,0 +1,58 @@
+"""Errors on the web pages answer an HTML page a person can read, not the API's JSON.
+
+The API, the feeds, CAP files and static files keep their machine-readable answers; only a
+browser asking for one of the pages (``Accept: text/html``) gets the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from bolo.web.templating import page
+
+_MACHINE_PREFIXES = ("/api/", "/static/", "/feed/", "/docs", "/redoc", "/openapi", "/healthz")
+_MACHINE_SUFFIXES = (".cap", ".json", ".atom", ".rss", ".xml", ".geojson", ".png")
+_TITLES = {
+    400: "This request cannot be read",
+    401: "Please sign in",
+    403: "You may not do this",
+    404: "There is nothing here",
+    405: "This page cannot be used that way",
+    409: "This cannot be done now",
+    413: "This is too large",
+    422: "Please check what you entered",
+    429: "Too many requests: please wait a moment",
+}
+
+
+def wants_page(request: Request) -> bool:
+    """True when a browser asked for one of the HTML pages (not the API or a feed)."""
+    path = request.url.path
+    if path.startswith(_MACHINE_PREFIXES) or path.endswith(_MACHINE_SUFFIXES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _home_of(path: str) -> tuple[str, str]:
+    if path.startswith("/console"):
+        return "/console", "Back to the console"
+    if path.startswith("/post"):
+        return "/post", "Back to the post page"
+    return "/alerts", "See the active alerts"
+
+
+def error_page(request: Request, *, status: int, message: str,
+               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+    """The error page for ``status`` with ``message`` (shown escaped) and a way back."""
+    home, home_label = _home_of(request.url.path)
+    title = _TITLES.get(status) or HTTPStatus(status).phrase
+    response = page(request, "error.html", {"status": status, "title": title,
+                                            "message": message, "home": home,
+                                            "home_label": home_label}, status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
