@@ -108,6 +108,7 @@ def create_app(*, timers: bool = True) -> FastAPI:
     from bolo.alerts.routes import router as alerts
     from bolo.audit.routes import router as audit
     from bolo.auth.routes import router as users
+    from bolo.cases.routes import media_router as case_media
     from bolo.cases.routes import router as cases
     from bolo.dispatch.routes import router as dispatch
     from bolo.posts.routes import router as posts
@@ -127,7 +128,7 @@ def create_app(*, timers: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     # web last: its HTML page /alerts/{id} must not shadow /alerts/{id}.cap
     routers = (users, cases, alerts, posts, reports, dispatch, audit, public_alerts, public_tips,
-               web)
+               case_media, web)
     for router in routers:
         app.include_router(router)
 

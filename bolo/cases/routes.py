@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, User
 from bolo.auth.policy import case_view
-from bolo.auth.service import require_role
-from bolo.cases import service
+from bolo.auth.service import require_role, user_for_token
+from bolo.auth.sessions import COOKIE_NAME, session_user
+from bolo.cases import photos, service
 from bolo.cases.model import Case, CaseState
 from bolo.cases.schemas import CaseCreate, CaseOut, CaseResolve, Hint
+from bolo.errors import Unauthorized
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+media_router = APIRouter(tags=["public"])
 STAFF = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+
+
+class PhotoOut(BaseModel):
+    """Where an uploaded photo is served, and the SHA-256 of the stored (cleaned) bytes."""
+
+    photo_url: str
+    sha256: str
 
 
 def _out(case: Case, user: User) -> CaseOut:
@@ -72,3 +84,40 @@ def close(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     case = service.close_case(db, case_id=case_id, actor_id=user.id)
     db.commit()
     return CaseOut.model_validate(case)
+
+
+@router.post("/{case_id}/children/{child_index}/photo", response_model=PhotoOut, status_code=201,
+             dependencies=[allow(Role.COORDINATOR)])
+def upload_child_photo(case_id: str, child_index: int, photo: UploadFile, db: DB,
+                       user: CurrentUser) -> PhotoOut:
+    """Upload a photo of a child of an open case (multipart field ``photo``: JPEG, PNG or WebP,
+    at most 5 MiB); it is stored without metadata and becomes the child's ``photo_url``."""
+    require_role(user, Role.COORDINATOR)
+    stored = photos.attach_child_photo(db, case_id=case_id, child_index=child_index,
+                                       raw=photo.file.read(), actor_id=user.id)
+    db.commit()
+    return PhotoOut(photo_url=photos.photo_url(stored), sha256=stored.sha256)
+
+
+def _is_staff(request: Request, db: DB) -> bool:
+    """True when the request carries a live staff token or web session (no error otherwise:
+    the media route answers everyone, staff just see more)."""
+    authorization = request.headers.get("authorization", "")
+    try:
+        if authorization.lower().startswith("bearer "):
+            user = user_for_token(db, token=authorization.split(" ", 1)[1].strip())
+        elif request.cookies.get(COOKIE_NAME):
+            user = session_user(db, session_id=request.cookies[COOKIE_NAME])
+        else:
+            return False
+    except Unauthorized:
+        return False
+    return user.role in (*STAFF, Role.ADMIN)
+
+
+@media_router.get(photos.MEDIA_PATH + "/{name}")
+def case_photo(name: str, request: Request, db: DB) -> Response:
+    """A child's photo: public while one of the case's alerts is active, else staff only."""
+    photo = photos.photo_to_show(db, name=name, staff=_is_staff(request, db))
+    db.commit()  # a web session's last-used time
+    return Response(photo.data, media_type=photo.mime_type)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bolo.alerts.model import Alert, AlertState, AlertVersion
 from bolo.audit.service import record
-from bolo.cases.model import Case, CaseState
+from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
@@ -118,6 +118,8 @@ def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
     case.last_known_place = PURGED
     case.hints = [{**h, "text": ""} for h in case.hints]
     counts["alert_versions"] = _purge_alert_texts(session, case.id)
+    counts["photos"] = session.execute(
+        delete(CasePhoto).where(CasePhoto.case_id == case.id)).rowcount  # type: ignore[attr-defined]
     case.state = CaseState.PURGED
     case.purged_at = now()
     record(session, actor_id=actor_id, action="case.purged", entity="case", entity_id=case.id,

@@ -4,6 +4,7 @@ request body size limit (413) that also holds for chunked bodies without Content
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,11 @@ DEFAULT_MAX_BODY = 1 * MIB
 # Photo uploads of the public tip form: the reports domain enforces its own finer limits below
 # this ceiling.
 UPLOAD_PREFIXES: dict[str, int] = {"/api/v1/public/tips": 8 * MIB, "/tips/": 8 * MIB}
+# A child's photo uploaded to a case (API and console); bolo.cases.photos allows 5 MiB of it.
+UPLOAD_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"/api/v1/cases/[^/]+/children/[0-9]+/photo|/console/cases/[^/]+/photo"),
+     8 * MIB),
+)
 # Public, non-personal content that caches may keep for a minute.
 PUBLIC_CACHEABLE = ("/feed/", "/static/", "/healthz")
 
@@ -52,6 +58,9 @@ class SecurityMiddleware:
         """The body limit in bytes for a request path."""
         for prefix, limit in self.upload_limits.items():
             if path.startswith(prefix):
+                return limit
+        for pattern, limit in UPLOAD_PATTERNS:
+            if pattern.fullmatch(path):
                 return limit
         return self.max_body
 

@@ -1,10 +1,10 @@
 """The retention purge: ``BOLO_RETENTION_DAYS`` after a case is closed, its personal data goes.
 
-Per case, one transaction: the case's people, vehicles, narrative, place name and hint texts, the
-texts and CAP XML of its alerts (``bolo.cases.service.purge_case``), the tipsters' contacts and the
-free text of its reports (``bolo.reports.service.purge_contacts``). After the commit, the report
-photos no remaining report refers to are deleted from disk. Counts, positions, times, states and
-the audit chain remain (the chain only ever held ids and counts).
+Per case, one transaction: the case's people, vehicles, narrative, place name and hint texts,
+the children's photos, the texts and CAP XML of its alerts (``bolo.cases.service.purge_case``),
+the tipsters' contacts and the free text of its reports (``bolo.reports.service.purge_contacts``).
+After the commit, the report photos no remaining report refers to are deleted from disk. Counts,
+positions, times, states and the audit chain remain (the chain only ever held ids and counts).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bolo.settings import get_settings
 from bolo.store.db import default_engine, session_scope
 
 # Tables whose rows held personal data before a purge overwrote it.
-PERSONAL_TABLES = ("cases", "alert_versions", "reports", "report_contacts")
+PERSONAL_TABLES = ("cases", "case_photos", "alert_versions", "reports", "report_contacts")
 
 
 @dataclass

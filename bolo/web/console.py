@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from bolo.alerts.model import Alert, AlertState
 from bolo.auth.deps import DB
@@ -16,6 +17,7 @@ from bolo.auth.model import Role
 from bolo.auth.policy import case_view
 from bolo.auth.service import require_role
 from bolo.cases.model import CaseState
+from bolo.cases.photos import attach_child_photo
 from bolo.cases.schemas import CaseCreate
 from bolo.cases.service import get_case, list_cases, open_case
 from bolo.clock import now
@@ -87,7 +89,22 @@ def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Respons
         people=case_view({"children": case.children, "suspects": case.suspects,
                           "vehicles": case.vehicles, "narrative": case.narrative}, user),
         attribution=network.attribution, open=case.state == CaseState.OPEN,
+        may_edit=user.role in (*CASE_OPENERS, Role.ADMIN),
         picture_at=picture_time(case)))
+
+
+@router.post("/cases/{case_id}/photo", dependencies=[Coordinators, Csrf])
+async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
+    """Attach the uploaded photo to a child of the case, then show the case again."""
+    require_role(user, *CASE_OPENERS)
+    form = await request.form()
+    upload, index = form.get("photo"), str(form.get("child_index", ""))
+    if not isinstance(upload, StarletteUploadFile) or not index.isdigit():
+        raise InvalidInput("choose a photo file and the child it shows")
+    attach_child_photo(db, case_id=case_id, child_index=int(index), raw=await upload.read(),
+                       actor_id=user.id)
+    db.commit()
+    return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
 
 
 @router.get("/cases/{case_id}/map.json")

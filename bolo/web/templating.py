@@ -36,7 +36,14 @@ def _ago(value: datetime | None) -> str:
     return f"{int(seconds)} s ago"
 
 
+def _media_path(url: str) -> str:
+    # Our own media as a path, so the console shows it whatever address it is reached at.
+    marker = "/media/case-photos/"
+    return url[url.index(marker):] if marker in url else url
+
+
 templates.env.filters["when"] = _when
+templates.env.filters["media_path"] = _media_path
 templates.env.filters["ago"] = _ago
 
 

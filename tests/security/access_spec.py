@@ -33,6 +33,7 @@ API: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/cases/{case_id}/hints"): COORD,
     ("POST", "/api/v1/cases/{case_id}/resolve"): MANAGE,
     ("POST", "/api/v1/cases/{case_id}/close"): MANAGE,
+    ("POST", "/api/v1/cases/{case_id}/children/{child_index}/photo"): COORD,
     ("POST", "/api/v1/cases/{case_id}/alerts"): COORD,
     ("GET", "/api/v1/alerts"): STAFF,
     ("GET", "/api/v1/alerts/{alert_id}"): STAFF,
@@ -76,6 +77,8 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/static/{path:path}"),
     ("POST", "/api/v1/public/tips"), ("GET", "/tips/new"), ("POST", "/tips/new"),
     ("GET", "/tips/map.png"),
+    # A child's photo: public only while an alert of its case is active (bolo.cases.photos).
+    ("GET", "/media/case-photos/{name}"),
     # Authenticated by the post's Standard Webhooks signature instead of a token.
     ("POST", "/api/v1/reports/webhook-reply/{post_id}"),
     # Acknowledgement links in messages: authenticated by the per-delivery token ``t``.
@@ -92,6 +95,7 @@ WEB: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console"): CONSOLE,
     ("GET", "/console/cases/new"): CONSOLE,
     ("POST", "/console/cases"): COORD,
+    ("POST", "/console/cases/{case_id}/photo"): COORD,
     ("GET", "/console/cases/{case_id}"): CONSOLE,
     ("GET", "/console/cases/{case_id}/map.json"): CONSOLE,
     ("GET", "/console/cases/{case_id}/alerts/new"): CONSOLE,
