@@ -1,4 +1,4 @@
-"""`bolo case ...`: open, list, show, hint, resolve, close."""
+"""`bolo case ...`: open, list, show, hint, photo, resolve, close."""
 
 from __future__ import annotations
 
@@ -48,6 +48,25 @@ def show(case_id: str) -> None:
     with session_scope() as db:
         print_json(CaseOut.model_validate(service.get_case(db, case_id=case_id)).model_dump(
             mode="json"))
+
+
+@app.command("photo")
+@handle_errors
+def photo(case_id: str,
+          file: Annotated[Path, typer.Argument(help="JPEG, PNG or WebP, at most 5 MiB.")],
+          as_: AS,
+          child: Annotated[int, typer.Option(min=0, help="Which child (0 = the first).")] = 0,
+          ) -> None:
+    """Attach a photo of a child (its metadata removed); it goes into the next alert."""
+    from bolo.cases.photos import attach_child_photo, photo_url
+    from bolo.errors import InvalidInput
+
+    if not file.is_file():
+        raise InvalidInput(f"no such file: {file}")
+    with session_scope() as db:
+        stored = attach_child_photo(db, case_id=case_id, child_index=child,
+                                    raw=file.read_bytes(), actor_id=acting_user(db, as_).id)
+        console.print(f"photo stored: {photo_url(stored)}")
 
 
 @app.command("hint")

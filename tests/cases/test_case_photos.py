@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from bolo.alerts.ending import cancel_alert
 from bolo.alerts.model import AlertVersion
@@ -20,6 +22,7 @@ from bolo.auth.passwords import hash_password
 from bolo.auth.service import create_user, issue_token
 from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.service import purge_case
+from bolo.cli import app
 from bolo.store.db import session_scope
 from tests.alerts.helpers import a_case, draft, some_posts, staff
 
@@ -172,3 +175,19 @@ def test_console_upload_form(world: World) -> None:
                           files={"photo": ("notes.txt", b"hello", "text/plain")},
                           headers={"Accept": "text/html"}, follow_redirects=False)
     assert refused.status_code == 415 and "JPEG, PNG or WebP" in refused.text
+
+
+def test_cli_attaches_a_photo_and_refuses_a_missing_file(sqlite_engine: Engine,
+                                                         tmp_path: Path) -> None:
+    with session_scope(sqlite_engine) as db:
+        coord, _approver = staff(db)
+        case_id = a_case(db, coord).id
+    photo = tmp_path / "child.jpg"
+    photo.write_bytes(jpeg_with_gps())
+    done = CliRunner().invoke(app, ["case", "photo", case_id, str(photo), "--as", "coord"])
+    assert done.exit_code == 0, done.output
+    assert "/media/case-photos/" in done.output
+    missing = CliRunner().invoke(app, ["case", "photo", case_id, str(tmp_path / "none.jpg"),
+                                       "--as", "coord"])
+    assert missing.exit_code != 0 and "no such file" in missing.output
+    assert "Traceback" not in missing.output
