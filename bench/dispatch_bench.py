@@ -168,41 +168,75 @@ def issue(engine: Engine, version_id: str) -> tuple[int, float]:
     return rows, time.time()
 
 
-def load_ceiling(port: int, requests: int, concurrency: int) -> float:
-    """Requests per second the receiver takes from a plain httpx load generator (signed,
-    unique ids, no database): the baseline."""
-    body = json.dumps({"title": "x" * 60, "text": "y" * 120}).encode()
+def load_ceiling(port: int, requests: int, concurrency: int, processes: int) -> float:
+    """Requests per second the receiver takes from a plain load generator: ``processes``
+    processes (as many as dispatcher workers), each with ``concurrency`` requests in flight
+    through the dispatcher's own transport (WebhookChannel's pooled aiohttp session), requests
+    signed beforehand, unique ids, no database. The baseline."""
+    stamp = int(time.time())
+    cmds = [[PY, str(Path(__file__).resolve()), "--_load", str(port), str(requests // processes),
+             str(concurrency), f"{stamp}-{i}"] for i in range(processes)]
+    children = [subprocess.Popen(c, cwd=REPO, stdout=subprocess.PIPE) for c in cmds]
+    firsts, lasts = [], []
+    for child in children:
+        out, _ = child.communicate()
+        first, last = json.loads(out)
+        firsts.append(first)
+        lasts.append(last)
+    if any(c.returncode for c in children):
+        raise RuntimeError("a load generator failed")
+    return (requests // processes) * processes / (max(lasts) - min(firsts))
+
+
+def _load_generator(port: int, requests: int, concurrency: int, tag: str) -> None:
+    """One load-generator process: sign everything first, then send; print the wall-clock
+    (Unix seconds) of the first send and of the last answer as JSON."""
+    import uvloop
+
+    body = json.dumps({"title": "x" * 60, "text": "y" * 300}).encode()
     stamp = int(time.time())
     jobs = []
     for i in range(requests):
         post = f"lp{i % 500}"
-        key = HmacKey(derived_secret(MASTER, post))
-        headers = sign_headers(msg_id=f"load-{i}", timestamp=stamp, body=body, keys=[key])
+        headers = sign_headers(msg_id=f"load-{tag}-{i}", timestamp=stamp, body=body,
+                               keys=[HmacKey(derived_secret(MASTER, post))])
+        headers["content-type"] = "application/json"
         jobs.append((f"http://127.0.0.1:{port}/hook/{post}", headers))
 
-    async def run() -> float:
-        # The same transport the dispatcher uses (httpx in small pools), nothing else.
+    async def run() -> tuple[float, float]:
         channel = WebhookChannel(timeout_s=30, max_connections=concurrency)
-        gate = asyncio.Semaphore(concurrency)
+        session = channel.session()
+        todo = iter(jobs)
 
-        async def one(url: str, headers: dict[str, str]) -> None:
-            async with gate:
-                response = await channel._client().post(url, content=body, headers=headers)
-                response.raise_for_status()
+        async def one_lane() -> None:
+            for url, headers in todo:
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 204:
+                        raise RuntimeError(f"receiver answered {response.status}")
 
         try:
-            start = time.perf_counter()
-            await asyncio.gather(*(one(u, h) for u, h in jobs))
-            return requests / (time.perf_counter() - start)
+            first = time.time()
+            await asyncio.gather(*(one_lane() for _ in range(concurrency)))
+            return first, time.time()
         finally:
             await channel.aclose()
 
-    return asyncio.run(run())
+    print(json.dumps(uvloop.run(run())))
+
+
+def receiver_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+_POLL = httpx.Client(timeout=60)  # one client: a new one per poll costs an SSL context (~5 ms)
 
 
 def receiver_json(port: int, path: str) -> Any:
     """GET a JSON document from the receiver."""
-    return httpx.get(f"http://127.0.0.1:{port}{path}", timeout=60).json()
+    return _POLL.get(f"http://127.0.0.1:{port}{path}").json()
 
 
 def wait_delivered(port: int, target: int, base: int, timeout_s: float) -> None:
@@ -285,21 +319,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             engine, db_url):
         try:
             port = free_port()
-            procs.start(bolo_cmd("post-receiver", "--derive-from", MASTER, "--port", str(port),
-                                 "--record-arrivals", "--quiet"))
+            receiver = procs.start(bolo_cmd("post-receiver", "--derive-from", MASTER,
+                                            "--port", str(port), "--record-arrivals", "--quiet"))
             wait_port(port)
-            ceiling = load_ceiling(port, min(args.posts, args.ceiling_requests), args.concurrency)
+            load = min(args.posts, args.ceiling_requests)
+            cpu0 = receiver_cpu_s(receiver.pid)
+            ceiling = load_ceiling(port, load, args.concurrency, args.workers)
+            cpu_load = receiver_cpu_s(receiver.pid) - cpu0
             version_id = seed(engine, args.posts, port)
-            env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s)}
+            env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s),
+                   "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8"}
             start_dispatchers(procs, args.backend, args.workers, db_url, suffix,
                               args.concurrency, env)
             time.sleep(args.warmup_s)  # workers are up before the approval, as in service
             base = receiver_json(port, "/_stats")
+            cpu0 = receiver_cpu_s(receiver.pid)
             _, t0 = issue(engine, version_id)
             wait_delivered(port, args.posts, base["unique"], args.timeout_s)
+            cpu_run = receiver_cpu_s(receiver.pid) - cpu0
             result = summarise(port, args.posts, t0, base)
             result["recorded_delivered"] = delivered_in_db(engine)
             result["retried"] = retried_in_db(engine)
+            # The receiver's own CPU per request: 1000 / this is what one core could take.
+            result["receiver_cpu_ms_load"] = round(1000 * cpu_load / load, 3)
+            result["receiver_cpu_ms_run"] = round(1000 * cpu_run / max(1, args.posts), 3)
         finally:
             procs.stop_all()
             if args.backend == "nats":
@@ -341,7 +384,10 @@ def show(result: dict[str, Any], title: str) -> None:
 
 
 def main() -> None:
-    """Run once and print."""
+    """Run once and print (``--_load PORT N CONCURRENCY TAG``: one load-generator process)."""
+    if len(sys.argv) == 6 and sys.argv[1] == "--_load":
+        _load_generator(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+        return
     args = parse()
     result = run(args)
     keys = ["backend", "posts", "delivered", "lost", "duplicates", "p50_s", "p99_s",

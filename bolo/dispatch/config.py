@@ -17,6 +17,11 @@ class DispatchSettings(BaseSettings):
     lease_s: float = Field(default=30.0, gt=0, description="A claimed row is retried after this.")
     batch: int = Field(default=200, ge=1, description="Rows claimed per round.")
     concurrency: int = Field(default=200, ge=1, description="Sends in flight per worker.")
+    in_flight_window: int = Field(
+        default=512, ge=1, description="Sent but not yet recorded, per worker: the most a "
+        "crash can send twice (the receiver de-duplicates them by webhook-id).")
+    db_process: bool = Field(default=True, description="bolo dispatcher (in-process backend) "
+                             "does its database work in a child process, on another core.")
     max_attempts: int = Field(default=8, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
     poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")

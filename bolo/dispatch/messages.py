@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
@@ -54,6 +55,7 @@ def version_text(version: AlertVersion) -> VersionText:
                        title, text or str(content.get("description", "")))
 
 
+@lru_cache(maxsize=65536)
 def _secret_bytes(secret: str) -> bytes:
     for prefix in (SYMMETRIC_PREFIX, PRIVATE_PREFIX, PUBLIC_PREFIX):
         if secret.startswith(prefix):
@@ -78,18 +80,31 @@ def payload(
 ) -> bytes:
     """The thin JSON body: public text, CAP link, ack link; no personal data beyond the alert."""
     base = base or get_settings().public_base_url.rstrip("/")
-    body: dict[str, Any] = {
+    head, tail = _payload_parts(text, base)
+    ack = ack_link(secret, delivery_id, base) if secret else None
+    return b"".join((head, _json(post_id), tail, _json(ack), b"}"))
+
+
+def _json(value: str | None) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode()
+
+
+@lru_cache(maxsize=64)
+def _payload_parts(text: VersionText, base: str) -> tuple[bytes, bytes]:
+    """The JSON of the fields every post of a version shares, around the per-post ones: the
+    body is encoded once per version, not once per delivery."""
+    common: dict[str, Any] = {
         "type": f"alert.{text.msg_type.lower()}",
         "alert_id": text.alert_id,
         "version_id": text.version_id,
         "identifier": text.identifier,
-        "post_id": post_id,
-        "title": text.title,
-        "text": text.text,
-        "cap_url": f"{base}/alerts/{text.alert_id}.cap",
-        "ack_url": ack_link(secret, delivery_id, base) if secret else None,
     }
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    rest = {"title": text.title, "text": text.text,
+            "cap_url": f"{base}/alerts/{text.alert_id}.cap"}
+    dumps = json.dumps(common, separators=(",", ":"), ensure_ascii=False)
+    head = dumps[:-1] + ',"post_id":'
+    middle = "," + json.dumps(rest, separators=(",", ":"), ensure_ascii=False)[1:-1]
+    return head.encode(), (middle + ',"ack_url":').encode()
 
 
 class _Key(NamedTuple):

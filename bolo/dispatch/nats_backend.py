@@ -21,14 +21,15 @@ from sqlalchemy import Engine, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from bolo import clock
-from bolo.dispatch.claims import SENDABLE, due_clause
+from bolo.dispatch.channels.base import Message
+from bolo.dispatch.claims import Claimed, due_clause
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.escalation import run_escalations
 from bolo.dispatch.messages import MessageBuilder
-from bolo.dispatch.model import Delivery, Phase
-from bolo.dispatch.policy import RetryPolicy
-from bolo.dispatch.results import Attempt, record_attempts
+from bolo.dispatch.model import Delivery
+from bolo.dispatch.results import Attempt
 from bolo.dispatch.sending import Sender
+from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
 from bolo.store.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -201,25 +202,15 @@ class NatsWorker:
     fetchers: int = 4
     fetch_batch: int = 64
     names: Names = field(default_factory=Names)
+    separate_db_process: bool = False
     _gate: asyncio.Semaphore = field(init=False)
+    _db: DbRunner = field(init=False)
 
     def __post_init__(self) -> None:
         self._gate = asyncio.Semaphore(self.settings.concurrency)
-
-    def _load(self, wanted: dict[str, int]) -> list[tuple[Delivery, Any]]:
-        with session_scope(self.engine) as session:
-            rows = [r for r in session.scalars(select(Delivery).where(Delivery.id.in_(wanted)))
-                    if r.phase == Phase.ACTIVE and r.status in SENDABLE
-                    and r.attempts < wanted[r.id]]
-            messages = self.builder.build(session, rows) if rows else []
-        return list(zip(rows, messages, strict=True))
-
-    def _record(self, attempts: list[Attempt]) -> None:
-        if attempts:
-            with session_scope(self.engine) as session:
-                record_attempts(session, attempts,
-                                policy=RetryPolicy(max_attempts=self.settings.max_attempts),
-                                rng=self.rng, worker=self.name)
+        store = OutboxStore(engine=self.engine, settings=self.settings, name=self.name,
+                            rng=self.rng, builder=self.builder)
+        self._db = DbRunner(store, separate_process=self.separate_db_process)
 
     async def handle(self, msgs: Sequence[Any]) -> int:
         """Send and record one fetched batch, then ack it; return the attempts made."""
@@ -227,18 +218,16 @@ class NatsWorker:
         for m in msgs:
             data = json.loads(m.data)
             wanted[str(data["id"])] = max(wanted.get(str(data["id"]), 0), int(data["attempt"]))
-        jobs = await asyncio.to_thread(self._load, wanted)
+        jobs: list[tuple[Claimed, Message]] = await self._db(DbOp.LOAD, wanted)
 
-        async def bounded(row: Delivery, message: Any) -> Any:
+        async def bounded(row: Claimed, message: Message) -> Attempt:
             async with self._gate:
-                return await self.sender.send(row.channel_kind, message)
+                result = await self.sender.send(row.channel_kind, message)
+            return Attempt(row.id, row.attempts + 1, result)
 
-        results = await asyncio.gather(*(bounded(r, m) for r, m in jobs))
-        attempts = [Attempt(r.id, r.attempts + 1, res)
-                    for (r, _), res in zip(jobs, results, strict=True)]
-        await asyncio.to_thread(self._record, attempts)
-        for m in msgs:
-            await m.ack()
+        attempts = await asyncio.gather(*(bounded(r, m) for r, m in jobs))
+        await self._db(DbOp.RECORD, attempts)
+        await asyncio.gather(*(m.ack() for m in msgs))
         return len(attempts)
 
     async def _fetch_loop(self, sub: Any, stop: asyncio.Event) -> None:
@@ -276,3 +265,4 @@ class NatsWorker:
             await asyncio.gather(*(self._fetch_loop(sub, stop) for _ in range(self.fetchers)))
         finally:
             await nc.close()
+            self._db.close()

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.signing import SYMMETRIC_PREFIX, Key, WebhookVerificationError, verify
@@ -92,8 +92,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self.transport = cast(asyncio.Transport, transport)
 
     def _respond(self, status: int, body: bytes, *, close: bool = False) -> None:
         assert self.transport is not None
@@ -155,4 +155,9 @@ def run_forever(app: ReceiverApp, host: str, port: int, ready: Callable[[int], A
         async with server:
             await server.serve_forever()
 
-    asyncio.run(main())
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on Windows): the default loop also works
+        asyncio.run(main())
+    else:
+        uvloop.run(main())

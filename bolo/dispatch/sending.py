@@ -6,7 +6,14 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bolo.dispatch.channels.apprise_channel import AppriseChannel
-from bolo.dispatch.channels.base import ChannelKind, ChannelSet, FeedChannel, Message, SendResult
+from bolo.dispatch.channels.base import (
+    Channel,
+    ChannelKind,
+    ChannelSet,
+    FeedChannel,
+    Message,
+    SendResult,
+)
 from bolo.dispatch.channels.mqtt import MqttChannel
 from bolo.dispatch.channels.webhook import WebhookChannel
 from bolo.dispatch.policy import Outcome, RateLimits
@@ -33,11 +40,11 @@ class Sender:
     channels: ChannelSet
     limits: dict[ChannelKind, RateLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
-    async def _wait_for_token(self, kind: ChannelKind, destination: str) -> None:
-        limits = self.limits.get(kind)
+    async def _wait_for_token(self, channel: Channel, message: Message) -> None:
+        limits = self.limits.get(channel.kind)
         if limits is None:
             return
-        bucket = limits.bucket(destination)
+        bucket = limits.bucket(channel.destination(message))
         loop = asyncio.get_running_loop()
         while not bucket.take(loop.time()):
             await asyncio.sleep(bucket.wait_time(loop.time()))
@@ -48,5 +55,5 @@ class Sender:
             channel = self.channels.get(kind)
         except (KeyError, ValueError):
             return SendResult(Outcome.PERMANENT, error=f"no channel of kind {kind!r}")
-        await self._wait_for_token(channel.kind, channel.destination(message))
+        await self._wait_for_token(channel, message)
         return await channel.send(message)

@@ -1,21 +1,27 @@
-"""Webhook channel over httpx's MockTransport, the loopback receiver, and MQTT on Mosquitto."""
+"""Webhook channel against real loopback servers (aiohttp), the receiver, and MQTT on Mosquitto."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bolo.dispatch.channels import Message
 from bolo.dispatch.channels.mqtt import MqttChannel, region_topic
-from bolo.dispatch.channels.webhook import WebhookChannel
+from bolo.dispatch.channels.webhook import GuardedResolver, WebhookChannel
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, serve
 from bolo.dispatch.signing import HmacKey, new_secret, verify
+from bolo.security.urls import UnsafeUrl, security_settings
 from tests.conftest import need_service
 
 SECRET = new_secret()
@@ -26,42 +32,115 @@ def _message(url: str, msg_id: str = "d-1") -> Message:
                    text="y", region="north", keys=(HmacKey(SECRET),))
 
 
-async def _send_with(handler: httpx.MockTransport) -> tuple[Outcome, float | None, int | None]:
-    channel = WebhookChannel(transport=handler)
+@pytest.fixture
+def loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Let sends reach 127.0.0.0/8, as a lab operator would (BOLO_SECURITY_ALLOW_NETWORKS)."""
+    monkeypatch.setenv("BOLO_SECURITY_ALLOW_NETWORKS", "127.0.0.0/8")
+    security_settings.cache_clear()
+    yield
+    monkeypatch.delenv("BOLO_SECURITY_ALLOW_NETWORKS")
+    security_settings.cache_clear()
+
+
+@pytest.fixture
+async def scripted(loopback_allowed: None) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback server: POST /status/{code}?retry_after=N answers that; /slow sleeps 2 s."""
+    seen: list[dict[str, Any]] = []
+
+    async def status(request: web.Request) -> web.Response:
+        seen.append({"body": await request.read(), "headers": dict(request.headers)})
+        headers = {}
+        if "retry_after" in request.query:
+            headers["Retry-After"] = request.query["retry_after"]
+        return web.Response(status=int(request.match_info["code"]), headers=headers)
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/status/{code}", status)
+    app.router.add_post("/slow", slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
     try:
-        result = await channel.send(_message("http://post/hook"))
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+async def _send(url: str, timeout_s: float = 10.0) -> tuple[Outcome, float | None, int | None]:
+    channel = WebhookChannel(timeout_s=timeout_s)
+    try:
+        result = await channel.send(_message(url))
     finally:
         await channel.aclose()
     return result.outcome, result.retry_after_s, result.status_code
 
 
-async def test_webhook_status_mapping_and_retry_after() -> None:
-    seen: list[httpx.Request] = []
-
-    def answer(status: int, headers: dict[str, str] | None = None) -> httpx.MockTransport:
-        def handler(request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return httpx.Response(status, headers=headers or {})
-        return httpx.MockTransport(handler)
-
-    assert await _send_with(answer(204)) == (Outcome.DELIVERED, None, 204)
-    assert await _send_with(answer(410)) == (Outcome.DISABLE, None, 410)
-    assert await _send_with(answer(429, {"Retry-After": "30"})) == (Outcome.SLOW_DOWN, 30.0, 429)
-    assert (await _send_with(answer(503, {"Retry-After": "5"})))[:2] == (Outcome.SLOW_DOWN, 5.0)
-    assert (await _send_with(answer(400)))[0] is Outcome.PERMANENT
-    request = seen[0]
-    assert verify(request.content, dict(request.headers), [HmacKey(SECRET)]) == "d-1"
+async def test_webhook_status_mapping_and_retry_after(
+        scripted: tuple[str, list[dict[str, Any]]]) -> None:
+    base, seen = scripted
+    assert await _send(f"{base}/status/204") == (Outcome.DELIVERED, None, 204)
+    assert await _send(f"{base}/status/410") == (Outcome.DISABLE, None, 410)
+    assert await _send(f"{base}/status/429?retry_after=30") == (Outcome.SLOW_DOWN, 30.0, 429)
+    assert (await _send(f"{base}/status/503?retry_after=5"))[:2] == (Outcome.SLOW_DOWN, 5.0)
+    assert (await _send(f"{base}/status/400"))[0] is Outcome.PERMANENT
+    assert (await _send(f"{base}/status/302"))[0] is Outcome.PERMANENT  # redirects not followed
+    first = seen[0]
+    assert verify(first["body"], first["headers"], [HmacKey(SECRET)]) == "d-1"
 
 
-async def test_webhook_timeout_is_retried() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise httpx.ReadTimeout("slow post", request=request)
-
-    outcome, _, status = await _send_with(httpx.MockTransport(handler))
+async def test_webhook_timeout_is_retried(scripted: tuple[str, list[dict[str, Any]]]) -> None:
+    outcome, _, status = await _send(f"{scripted[0]}/slow", timeout_s=0.3)
     assert outcome is Outcome.RETRY and status is None
 
 
-async def test_loopback_receiver_verifies_and_deduplicates() -> None:
+async def test_connection_refused_is_retried(loopback_allowed: None) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    outcome, _, status = await _send(f"http://127.0.0.1:{port}/hook")
+    assert outcome is Outcome.RETRY and status is None
+
+
+async def test_private_address_is_refused_at_send_time() -> None:
+    # No allowed networks: a loopback or private literal is refused before connecting.
+    security_settings.cache_clear()
+    for url in ("http://127.0.0.1:9/hook", "http://10.0.0.8/hook", "http://[::1]:9/hook",
+                "ftp://example.org/hook"):
+        outcome, _, status = await _send(url)
+        assert outcome is Outcome.PERMANENT and status is None, url
+
+
+class _Rebound(AbstractResolver):
+    """A DNS answer that changed after registration: the name now points inside."""
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        return [{"hostname": host, "host": "169.254.169.254", "port": port, "family": family,
+                 "proto": 0, "flags": 0}]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_dns_rebinding_is_refused_at_connect_time() -> None:
+    security_settings.cache_clear()
+    with pytest.raises(UnsafeUrl):
+        await GuardedResolver(_Rebound()).resolve("hooks.example.org", 80)
+    channel = WebhookChannel(resolver=GuardedResolver(_Rebound()))
+    try:
+        result = await channel.send(_message("http://hooks.example.org/hook"))
+    finally:
+        await channel.aclose()
+    assert result.outcome is Outcome.PERMANENT and "unsafe url" in (result.error or "")
+
+
+async def test_loopback_receiver_verifies_and_deduplicates(loopback_allowed: None) -> None:
     app = ReceiverApp(keys_for=lambda post_id: [HmacKey(SECRET)], deduper=Deduper())
     server = await serve(app, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]

@@ -1,20 +1,85 @@
-"""Signed webhooks (Standard Webhooks 1.0) over httpx."""
+"""Signed webhooks (Standard Webhooks 1.0) over one pooled aiohttp keep-alive connector.
+
+Every connection is guarded against SSRF at connect time, not only at registration: a host name
+is resolved by ``GuardedResolver``, which refuses the whole name when any address it resolves to
+is not public (``bolo.security.urls``), so a DNS answer that changes after registration (DNS
+rebinding) cannot reach a private address; IP-literal hosts are checked before each send.
+"""
 
 from __future__ import annotations
 
+import socket
 import time
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
 
 from bolo import clock
 from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
 from bolo.dispatch.policy import Outcome, classify_status, parse_retry_after
 from bolo.dispatch.signing import sign_headers
+from bolo.security.urls import UnsafeUrl, check_public_url, security_settings
+
+JSON_HEADERS = {"content-type": "application/json"}
+
+
+class GuardedResolver(AbstractResolver):
+    """aiohttp's resolver, refusing (UnsafeUrl) a host when any of its addresses is not public
+    or in the operator's allowed networks (``BOLO_SECURITY_ALLOW_NETWORKS``)."""
+
+    def __init__(self, inner: AbstractResolver | None = None) -> None:
+        self.inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        """The addresses of ``host``, all of them checked."""
+        found = await self.inner.resolve(host, port, family)
+        addresses = [str(r["host"]) for r in found]
+        check_public_url(f"http://{host}:{port or 80}/", resolve=lambda _h, _p: addresses)
+        return found
+
+    async def close(self) -> None:
+        """Release the inner resolver."""
+        await self.inner.close()
+
+
+@lru_cache(maxsize=4096)
+def _literal_guard(scheme: str, netloc: str, allowed: str) -> str | None:
+    """The refusal reason for an IP-literal host aiohttp would connect to without resolving,
+    None when the host is a public literal or a name (names are checked by the resolver).
+    ``allowed`` (the operator's allowed networks) is only part of the cache key."""
+    host = urlsplit(f"{scheme}://{netloc}/").hostname or ""
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return None
+    try:
+        check_public_url(f"{scheme}://{netloc}/", resolve=lambda _h, _p: [host])
+    except UnsafeUrl as exc:
+        return str(exc)
+    return None
+
+
+def check_send_url(url: str) -> None:
+    """Refuse (UnsafeUrl) a webhook URL whose scheme is not http(s), or whose host is an IP
+    literal that is not public; host names are checked when resolved at connect time."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeUrl(f"scheme {parts.scheme!r} not allowed for webhooks")
+    if parts.username or parts.password:
+        raise UnsafeUrl("credentials in the URL are not allowed")
+    reason = _literal_guard(parts.scheme, parts.netloc, security_settings().allow_networks)
+    if reason is not None:
+        raise UnsafeUrl(reason)
 
 
 class WebhookChannel:
-    """POSTs the thin JSON payload, signed with the post's key(s), through one pooled client."""
+    """POSTs the thin JSON payload, signed with the post's key(s), over one pooled session
+    (keep-alive, at most ``max_connections`` connections, redirects not followed)."""
 
     kind = ChannelKind.WEBHOOK
 
@@ -23,57 +88,55 @@ class WebhookChannel:
         *,
         timeout_s: float = 10.0,
         max_connections: int = 200,
-        transport: httpx.AsyncBaseTransport | None = None,
-        connections_per_client: int = 4,
+        resolver: AbstractResolver | None = None,
     ) -> None:
-        # httpcore's pool does work proportional to its connection count on every request, so
-        # many small pools (used in turn) scale far better than one large pool.
-        shards = max(1, max_connections // max(1, connections_per_client))
-        per = max(1, max_connections // shards)
-        limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
-        self.clients = [
-            httpx.AsyncClient(timeout=httpx.Timeout(timeout_s), limits=limits, transport=transport)
-            for _ in range(shards)
-        ]
-        self._turn = 0
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.max_connections = max_connections
+        self._resolver = resolver
+        self._session: aiohttp.ClientSession | None = None
 
-    def _client(self) -> httpx.AsyncClient:
-        self._turn = (self._turn + 1) % len(self.clients)
-        return self.clients[self._turn]
+    def session(self) -> aiohttp.ClientSession:
+        """The pooled session, created on first use inside the running loop."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.max_connections, limit_per_host=0, keepalive_timeout=30,
+                resolver=self._resolver or GuardedResolver())
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self.timeout, auto_decompress=False,
+                skip_auto_headers=("User-Agent",))
+        return self._session
 
     async def send(self, message: Message) -> SendResult:
-        """One signed POST; timeouts and connection errors come back as RETRY."""
-        headers = sign_headers(
-            msg_id=message.msg_id,
-            timestamp=int(clock.now().timestamp()),
-            body=message.body,
-            keys=message.keys,
-        )
-        headers["content-type"] = "application/json"
+        """One signed POST; timeouts and connection errors come back as RETRY, a URL the SSRF
+        guard refuses as PERMANENT."""
         started = time.perf_counter()
+        headers = sign_headers(msg_id=message.msg_id, timestamp=int(clock.now().timestamp()),
+                               body=message.body, keys=message.keys)
+        headers.update(JSON_HEADERS)
         try:
-            response = await self._client().post(
-                message.url, content=message.body, headers=headers
-            )
-        except httpx.TimeoutException as exc:
-            return SendResult(
-                Outcome.RETRY, error=f"timeout: {exc!r}", duration_s=time.perf_counter() - started
-            )
-        except httpx.TransportError as exc:
-            return SendResult(
-                Outcome.RETRY, error=f"transport: {exc!r}", duration_s=time.perf_counter() - started
-            )
-        outcome = classify_status(response.status_code)
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now=clock.now())
+            check_send_url(message.url)
+            async with self.session().post(message.url, data=message.body, headers=headers,
+                                           allow_redirects=False) as response:
+                await response.read()
+                status = response.status
+                retry_header = response.headers.get("retry-after")
+        except UnsafeUrl as exc:
+            return SendResult(Outcome.PERMANENT, error=f"unsafe url: {exc}",
+                              duration_s=time.perf_counter() - started)
+        except TimeoutError as exc:
+            return SendResult(Outcome.RETRY, error=f"timeout: {exc!r}",
+                              duration_s=time.perf_counter() - started)
+        except (aiohttp.ClientError, OSError) as exc:
+            return SendResult(Outcome.RETRY, error=f"transport: {exc!r}",
+                              duration_s=time.perf_counter() - started)
+        outcome = classify_status(status)
+        retry_after = parse_retry_after(retry_header, now=clock.now())
         if retry_after is not None and outcome is Outcome.RETRY:
             outcome = Outcome.SLOW_DOWN
         return SendResult(
-            outcome,
-            status_code=response.status_code,
-            error=None if outcome is Outcome.DELIVERED else f"HTTP {response.status_code}",
-            retry_after_s=retry_after,
-            duration_s=time.perf_counter() - started,
-        )
+            outcome, status_code=status,
+            error=None if outcome is Outcome.DELIVERED else f"HTTP {status}",
+            retry_after_s=retry_after, duration_s=time.perf_counter() - started)
 
     def destination(self, message: Message) -> str:
         """Rate-limit key: scheme://host:port of the endpoint."""
@@ -82,5 +145,6 @@ class WebhookChannel:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        for client in self.clients:
-            await client.aclose()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
