@@ -24,6 +24,8 @@ KST = timezone(timedelta(hours=9), "KST")
 SONGCHON = (39.2068, 126.2039)
 KILJU_GUARD_POST = "guard-kilju"
 BUDGET = 20
+ACK_AFTER_MIN = 4
+SILENT_POSTS = 2
 
 ASSUMPTIONS = [
     "Year 2023 and all times of day (the report gives dates only);"
@@ -36,8 +38,16 @@ ASSUMPTIONS = [
     " the suspects went by road (hitching rides in military vehicles).",
     f"The alert targets the top {BUDGET} posts of the search picture; station crews on the"
     " western lines searched trains and found nothing (search reports, detection 0.6).",
-    "No post has a webhook or phone channel configured in the replay: deliveries are recorded"
-    " in the outbox only (see bolo/dispatch for sending).",
+    "Every post has two webhook channels, its own alerting system and its duty officer's"
+    " phone, both pointing at one loopback HTTP receiver started by the replay on 127.0.0.1:"
+    " it stands in for the posts' own systems (it checks each signature with the post's own"
+    " secret, as a post does, but no real post, phone or network is involved). bolo's"
+    " in-process dispatcher sends them for real over HTTP, on the replay's clock.",
+    f"Within {ACK_AFTER_MIN} minutes of each Alert and Update, every targeted post acknowledges"
+    " by name (the Kilju guard post as its officer in bolo; the others through the signed link"
+    f" in the message, by a placeholder name) except the {SILENT_POSTS} lowest-ranked other"
+    " posts, which stay silent: bolo escalates them to their duty phone after the escalation"
+    " time (10 minutes by default); one then acknowledges, the other stays silent to the end.",
     "Names of the child and the suspects are withheld (the report names no one).",
 ]
 
@@ -49,6 +59,12 @@ class Timeline:
     rows: list[tuple[datetime, str, str]] = field(default_factory=list)
     versions: list[AlertVersion] = field(default_factory=list)
     kilju_ranks: list[int | None] = field(default_factory=list)
+    # Dissemination as the replay meant it, checked against the stored rows afterwards:
+    acks: dict[tuple[str, str], str] = field(default_factory=dict)  # (version, post) -> name
+    silent: dict[str, list[str]] = field(default_factory=dict)  # version -> posts escalated
+    unacknowledged: dict[str, list[str]] = field(default_factory=dict)  # version -> posts
+    received: list[str] = field(default_factory=list)  # webhook-ids the posts verified
+    rejected: int = 0  # requests the posts' receiver refused
 
     def add(self, when: datetime, who: str, what: str) -> None:
         """Add one row."""

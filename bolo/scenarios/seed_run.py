@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bolo.alerts import ending, service
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.model import Role
+from bolo.auth.service import user_by_name
 from bolo.cases.model import Case, Outcome
 from bolo.cases.picture import recommended_posts
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint, HintKind, LastKnown, Person
@@ -20,7 +22,8 @@ from bolo.network import load
 from bolo.network.graph import Network, PostKind
 from bolo.posts.service import import_network_posts
 from bolo.reports.service import submit_search_report, submit_sighting
-from bolo.scenarios.seed_checks import print_timeline, write_and_check
+from bolo.scenarios.seed_checks import ReplayFailed, print_timeline, write_and_check
+from bolo.scenarios.seed_dispatch import Dissemination, disseminating
 from bolo.scenarios.seed_incident import (
     BUDGET,
     KILJU_GUARD_POST,
@@ -30,6 +33,7 @@ from bolo.scenarios.seed_incident import (
     content_for,
     ensure_user,
 )
+from bolo.scenarios.seed_posts import give_channels
 from bolo.store.db import session_scope, upgrade_database
 
 
@@ -69,13 +73,15 @@ def _rank(case: Case, network: Network, evidence: list[dict[str, Any]], tl: Time
     return ranked
 
 
-def _issue(db: Session, clock: FakeClock, tl: Timeline, version_id: str, approver: Any) -> None:
+def _issue(db: Session, clock: FakeClock, tl: Timeline, version_id: str, approver: Any,
+           net: Dissemination, ranked: list[dict[str, Any]]) -> None:
     version = service.get_version(db, version_id=version_id)
     clock.advance(minutes=20)
     service.approve(db, version_id=version.id, sha256=version.sha256, approver=approver)
     tl.versions.append(version)
     tl.add(clock(), "approver", f"{version.msg_type} approved by a second person and issued to "
            f"{len(service.targets_of(db, version_id=version.id))} posts")
+    net.issued(db, tl, version, [r["post_id"] for r in ranked])
 
 
 def _searches(db: Session, clock: FakeClock, tl: Timeline, case: Case, network: Network,
@@ -96,16 +102,11 @@ def _searches(db: Session, clock: FakeClock, tl: Timeline, case: Case, network: 
     return evidence
 
 
-def replay(db: Session, clock: FakeClock, out: Path) -> Timeline:
-    """Play the incident on ``db``; return its timeline. Raises ReplayFailed when a check fails."""
-    tl = Timeline()
-    network = load("dprk")
-    import_network_posts(db, network=network, actor_id=None)
-    coordinator = ensure_user(db, "coordinator", Role.COORDINATOR)
-    approver = ensure_user(db, "approver", Role.APPROVER)
-    officer = ensure_user(db, "kilju-officer", Role.POST_OFFICER, post_id=KILJU_GUARD_POST)
-    case = _open_case(db, clock, tl, coordinator.id)
-
+def _alert_and_update(db: Session, clock: FakeClock, tl: Timeline, case: Case, network: Network,
+                      net: Dissemination) -> str:
+    """The Alert to the top posts, the western stations' searches, the Update; the alert id."""
+    coordinator = user_by_name(db, username="coordinator")
+    approver = user_by_name(db, username="approver")
     clock.set(at(1, 8))
     ranked = _rank(case, network, [], tl, clock)
     draft = AlertDraft.model_validate(
@@ -114,34 +115,65 @@ def replay(db: Session, clock: FakeClock, out: Path) -> Timeline:
     service.submit_for_approval(db, version_id=version.id, author=coordinator)
     tl.add(clock(), "coordinator", f"alert drafted for the top {len(ranked)} posts "
            f"(Kilju guard post rank {tl.kilju_ranks[-1]})")
-    _issue(db, clock, tl, version.id, approver)
-    alert_id = version.alert_id
+    _issue(db, clock, tl, version.id, approver, net, ranked)
 
-    evidence = _searches(db, clock, tl, case, network, officer.id)
+    evidence = _searches(db, clock, tl, case, network, net.officer.id)
     clock.set(at(2, 8))
     ranked = _rank(case, network, evidence, tl, clock)
     body = content_for(ranked, network, elapsed_s=_elapsed(case, clock))
-    update = service.update_alert(db, alert_id=alert_id, content=body, author=coordinator)
+    update = service.update_alert(db, alert_id=version.alert_id, content=body,
+                                  author=coordinator)
     service.submit_for_approval(db, version_id=update.id, author=coordinator)
     tl.add(clock(), "coordinator", "update drafted from the new search picture "
            f"(Kilju guard post rank {tl.kilju_ranks[-1]})")
-    _issue(db, clock, tl, update.id, approver)
+    _issue(db, clock, tl, update.id, approver, net, ranked)
+    return version.alert_id
 
+
+def _interception_and_cancel(db: Session, clock: FakeClock, tl: Timeline, case: Case,
+                             network: Network, net: Dissemination, alert_id: str) -> None:
+    coordinator = user_by_name(db, username="coordinator")
     clock.set(at(4, 10))
     kilju = network.post(KILJU_GUARD_POST)
     submit_sighting(db, case_id=case.id, post_id=KILJU_GUARD_POST, seen_at=at(4, 9, 40),
                     text="Couple travelling with a boy stopped at the guard post and detained.",
-                    lat=kilju.lat, lon=kilju.lon, intercepted=True, actor_id=officer.id)
+                    lat=kilju.lat, lon=kilju.lon, intercepted=True, actor_id=net.officer.id)
     tl.add(clock(), "Kilju guard post", "interception: couple and boy stopped, child safe")
     clock.set(at(4, 10, 30))
     ending.cancel_alert(db, alert_id=alert_id, reason="The child was found safe at Kilju.",
                         actor=coordinator)
-    tl.versions.append(service.versions_of(db, alert_id=alert_id)[-1])
+    cancel = service.versions_of(db, alert_id=alert_id)[-1]
+    tl.versions.append(cancel)
     tl.add(clock(), "coordinator", "alert cancelled in one step (CAP Cancel to every post)")
+    net.issued(db, tl, cancel, [])
     clock.set(at(4, 12))
     resolve_case(db, case_id=case.id, data=CaseResolve(outcome=Outcome.FOUND_SAFE),
                  actor_id=coordinator.id)
     tl.add(clock(), "coordinator", "case resolved: found safe")
+
+
+def replay(db: Session, clock: FakeClock, out: Path) -> Timeline:
+    """Play the incident on ``db``; return its timeline. Raises ReplayFailed when a check fails.
+
+    The replay commits before each dispatcher round (the dispatcher works on its own database
+    connection), so a failure part-way leaves the steps before it stored.
+    """
+    tl = Timeline()
+    network = load("dprk")
+    import_network_posts(db, network=network, actor_id=None)
+    coordinator = ensure_user(db, "coordinator", Role.COORDINATOR)
+    ensure_user(db, "approver", Role.APPROVER)
+    officer = ensure_user(db, "kilju-officer", Role.POST_OFFICER, post_id=KILJU_GUARD_POST)
+    case = _open_case(db, clock, tl, coordinator.id)
+    engine = db.get_bind()
+    if not isinstance(engine, Engine):
+        raise ReplayFailed("the replay needs a session bound to an engine")
+    with disseminating(engine, clock, officer) as net:
+        give_channels(db, net.posts, [p.post_id for p in network.posts])
+        alert_id = _alert_and_update(db, clock, tl, case, network, net)
+        _interception_and_cancel(db, clock, tl, case, network, net, alert_id)
+        tl.received = [a.webhook_id for a in net.posts.arrivals]
+        tl.rejected = net.posts.rejected
     return tl
 
 
@@ -157,7 +189,7 @@ def run_replay(*, out: Path, fresh: bool = False) -> Timeline:
     with use_clock(clock), session_scope() as db:
         tl = replay(db, clock, out)
         files = write_and_check(db, tl, out)
-    print_timeline(console, tl, files)
+        print_timeline(console, db, tl, files)
     return tl
 
 
