@@ -96,7 +96,8 @@ class Dissemination:
             return
         tl.add(self.clock(), "dispatcher", f"{version.msg_type} delivered to {len(got)} of "
                f"{len(targets)} posts at once (signed webhooks, each verified by the post)")
-        order = [p for p in ranked if p in set(targets)]
+        addressed = set(targets)
+        order = [p for p in ranked if p in addressed]
         others = [p for p in order if p != KILJU_GUARD_POST]
         if len(others) <= SILENT_POSTS:
             raise ReplayFailed(f"{version.msg_type} has too few posts to leave some silent")
@@ -115,7 +116,7 @@ class Dissemination:
         the rest stay silent until escalation runs out."""
         step = timedelta(seconds=dispatch_settings().escalate_after_s)
         tl.silent[version.id] = silent
-        self.clock.set(issued_at + step + timedelta(minutes=1))
+        self._not_before(issued_at + step + timedelta(minutes=1))
         self.dispatcher.drain(db)
         phoned = delivered_posts(db, version.id, escalated_only=True)
         tl.add(self.clock(), "dispatcher", f"{len(silent)} posts silent for "
@@ -126,7 +127,7 @@ class Dissemination:
         name = self._acknowledge(db, tl, version, late, PostChannel.DUTY)
         tl.add(self.clock(), "posts", f"{get_post(db, post_id=late).name}: acknowledged after "
                f"escalation ({name})")
-        self.clock.set(issued_at + 2 * step + timedelta(minutes=1))
+        self._not_before(issued_at + 2 * step + timedelta(minutes=1))
         self.dispatcher.drain(db)
         tl.unacknowledged[version.id] = never
         clocks = escalations(db, version.id)
@@ -134,6 +135,10 @@ class Dissemination:
         names = ", ".join(get_post(db, post_id=p).name for p in exhausted)
         tl.add(self.clock(), "dispatcher", f"{names}: still silent on both channels, no "
                "supervisor post: escalation exhausted, left unacknowledged")
+
+    def _not_before(self, when: datetime) -> None:
+        # A short BOLO_DISPATCH_ESCALATE_AFTER_S must not move the replay's clock backwards.
+        self.clock.set(max(self.clock(), when))
 
     def _acknowledge(self, db: Session, tl: Timeline, version: AlertVersion, post_id: str,
                      channel: PostChannel) -> str:
