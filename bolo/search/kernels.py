@@ -1,4 +1,4 @@
-"""Numba kernels of the particle filter: random numbers, motion along the network, resampling.
+"""Numba kernels of the particle filter: random numbers, resampling, positions, likelihoods.
 
 Every particle carries its own xorshift64* generator state, so the result of a step does not
 depend on how many threads run it, and the same seed always gives the same picture.
@@ -10,17 +10,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 _MUL = np.uint64(2685821657736338717)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _INV53 = 1.0 / 9007199254740992.0
 MAX_EVENTS = 32
-LEFT = 3          # done code of a particle that left the region through an exit
 
 
 @njit(cache=True, inline="always")
-def _next(s: np.uint64) -> tuple[np.uint64, float]:
+def next_uniform(s: np.uint64) -> tuple[np.uint64, float]:
+    """Advance a xorshift64* state; return (new state, a uniform float in [0, 1))."""
     s ^= s >> np.uint64(12)
     s ^= s << np.uint64(25)
     s ^= s >> np.uint64(27)
@@ -48,159 +48,6 @@ def seed_states(seed: int, n: int) -> np.ndarray:
     for i in range(n):
         out[i] = splitmix(base ^ (np.uint64(i + 1) * _GOLDEN))
     return out
-
-
-@njit(cache=True, inline="always")
-def _choose_arc(
-    u: int,
-    d: int,
-    s: np.uint64,
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    arc_sec: np.ndarray,
-    allowed: np.ndarray,
-    dist: np.ndarray,
-    detour_scale: float,
-) -> tuple[int, np.uint64]:
-    """Pick an arc out of ``u`` that brings the particle closer to destination ``d``.
-
-    Among arcs that strictly reduce the remaining nominal time (so a route never loops), the
-    choice is a softmax over the detour each arc implies; this spreads particles over the
-    near-shortest routes instead of the single shortest one.
-    """
-    du = dist[d, u]
-    total = 0.0
-    for k in range(indptr[u], indptr[u + 1]):
-        if allowed[k] == 0:
-            continue
-        dv = dist[d, indices[k]]
-        if dv < du:
-            detour = arc_sec[k] + dv - du
-            total += math.exp(-detour / (detour_scale * (1.0 + arc_sec[k])))
-    if total <= 0.0:
-        return -1, s
-    s, r = _next(s)
-    r *= total
-    last = -1
-    for k in range(indptr[u], indptr[u + 1]):
-        if allowed[k] == 0:
-            continue
-        dv = dist[d, indices[k]]
-        if dv < du:
-            detour = arc_sec[k] + dv - du
-            r -= math.exp(-detour / (detour_scale * (1.0 + arc_sec[k])))
-            last = k
-            if r <= 0.0:
-                return k, s
-    return last, s
-
-
-@njit(cache=True, inline="always")
-def _draw(cdf: np.ndarray, r: float) -> int:
-    lo = 0
-    hi = cdf.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if cdf[mid] < r:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True, inline="always")
-def _record(i: int, slot: int, t: float, ev_slot: np.ndarray, ev_time: np.ndarray,
-            ev_n: np.ndarray) -> None:
-    n = ev_n[i]
-    if n < ev_slot.shape[1]:
-        ev_slot[i, n] = slot
-        ev_time[i, n] = t
-        ev_n[i] = n + 1
-
-
-@njit(cache=True, parallel=True)
-def advance(
-    t_from: float, t_to: float,
-    node: np.ndarray, arc: np.ndarray, rem: np.ndarray, dur: np.ndarray,
-    dest: np.ndarray, speed: np.ndarray, hide_until: np.ndarray, start: np.ndarray,
-    done: np.ndarray, rng: np.ndarray,
-    indptr: np.ndarray, indices: np.ndarray, arc_sec: np.ndarray, allowed: np.ndarray,
-    arc_mode: np.ndarray, dist: np.ndarray, dest_node: np.ndarray, dest_exit: np.ndarray,
-    dest_cdf: np.ndarray, watch: np.ndarray,
-    ev_slot: np.ndarray, ev_time: np.ndarray, ev_n: np.ndarray,
-    hide_rate: float, hide_mean: float, detour_scale: float, arc_noise: float,
-    dwell_mean: float,
-) -> None:
-    """Move every particle from ``t_from`` to ``t_to`` (seconds) along the network.
-
-    A particle waits at its start node until its start time, travels arc by arc towards its
-    destination at ``nominal / speed`` seconds per arc (with log-normal noise ``arc_noise``),
-    and after each arc starts hiding with probability ``1 - exp(-hide_rate * arc seconds)`` for
-    an exponential time of mean ``hide_mean`` seconds. Arriving at node v over an arc of mode m
-    with ``watch[v, m] >= 0`` records (slot, time) in the particle's event buffer (a road
-    checkpoint does not see a train passing through the same town). Reaching an exit ends the
-    particle's journey; reaching a place inside the region starts a stay of mean ``dwell_mean``
-    seconds, after which a new destination is drawn from ``dest_cdf``.
-    """
-    n = node.shape[0]
-    for i in prange(n):
-        if done[i] != 0:
-            continue
-        t = max(t_from, start[i], hide_until[i])
-        if t >= t_to:
-            continue
-        s = rng[i]
-        while True:
-            if arc[i] >= 0:
-                if t + rem[i] > t_to:
-                    rem[i] -= t_to - t
-                    break
-                t += rem[i]
-                a = arc[i]
-                v = indices[a]
-                node[i] = v
-                arc[i] = -1
-                rem[i] = 0.0
-                slot = watch[v, arc_mode[a]]
-                if slot >= 0:
-                    _record(i, slot, t, ev_slot, ev_time, ev_n)
-                if v == dest_node[dest[i]]:
-                    if dest_exit[dest[i]] != 0:
-                        done[i] = LEFT
-                        break
-                    # Reached a place inside the region: stay a while, then pick a new goal.
-                    s, r1 = _next(s)
-                    s, r2 = _next(s)
-                    dest[i] = _draw(dest_cdf, r2)
-                    if dest_node[dest[i]] == v:
-                        done[i] = 1
-                        break
-                    hide_until[i] = t - dwell_mean * math.log(1.0 - r1)
-                    t = hide_until[i]
-                    if t >= t_to:
-                        break
-                    continue
-                s, r = _next(s)
-                if r < 1.0 - math.exp(-hide_rate * dur[i]):
-                    s, r2 = _next(s)
-                    hide_until[i] = t - hide_mean * math.log(1.0 - r2)
-                    t = hide_until[i]
-                    if t >= t_to:
-                        break
-            else:
-                k, s = _choose_arc(node[i], dest[i], s, indptr, indices, arc_sec, allowed,
-                                   dist, detour_scale)
-                if k < 0:
-                    done[i] = 2
-                    break
-                s, r1 = _next(s)
-                s, r2 = _next(s)
-                g = math.sqrt(-2.0 * math.log(1.0 - r1)) * math.cos(2.0 * math.pi * r2)
-                d = arc_sec[k] / speed[i] * math.exp(arc_noise * g)
-                arc[i] = k
-                dur[i] = d
-                rem[i] = d
-        rng[i] = s
 
 
 @njit(cache=True)
@@ -266,3 +113,64 @@ def nearest_node_index(lat: np.ndarray, lon: np.ndarray, qlat: float, qlon: floa
             bd = d
             best = i
     return best
+
+
+@njit(cache=True)
+def sighting_likelihood(
+    node: np.ndarray, arc: np.ndarray, rem: np.ndarray, dur: np.ndarray, indices: np.ndarray,
+    lat: np.ndarray, lon: np.ndarray, weights: np.ndarray, qlat: float, qlon: float,
+    radius_m: float, credibility: float,
+) -> tuple[np.ndarray, float]:
+    """Likelihood of a sighting at (qlat, qlon) for every particle, and the explained mass.
+
+    A particle at distance d (metres, equirectangular at the sighting's latitude: < 2% error
+    within 100 km at 60 deg, and the kernel is ~0 beyond a few radii) has likelihood
+    ``(1 - c) + c * exp(-d^2 / (2 radius^2))``; the explained mass is sum(weights * kernel).
+    Sequential: ~1 ms for 100 000 particles, less than waking threads would cost.
+    """
+    n = node.shape[0]
+    like = np.empty(n)
+    deg = math.pi / 180.0 * 6_371_008.8
+    inv = 1.0 / radius_m
+    kx = deg * math.cos(math.radians(qlat))
+    mass = 0.0
+    for i in range(n):
+        u = node[i]
+        plat, plon = lat[u], lon[u]
+        if arc[i] >= 0 and dur[i] > 0.0:
+            v = indices[arc[i]]
+            f = 1.0 - rem[i] / dur[i]
+            plat += f * (lat[v] - plat)
+            plon += f * (lon[v] - plon)
+        dy = (plat - qlat) * deg
+        dx = (plon - qlon) * kx
+        z = 0.5 * (dx * dx + dy * dy) * inv * inv
+        k = math.exp(-z) if z < 700.0 else 0.0
+        like[i] = (1.0 - credibility) + credibility * k
+        mass += weights[i] * k
+    return like, mass
+
+
+@njit(cache=True)
+def reweigh(weights: np.ndarray, like: np.ndarray) -> float:
+    """Bayes update of normalised ``weights`` by ``like``, both in place (no allocation): the
+    weights become the posterior and ``like`` the attribution factor like / E_post[like]
+    (floored at 1e-12). Returns the effective sample size. Evidence that contradicts every
+    particle (total 0 or not finite) leaves the weights as they were rather than divide by 0."""
+    n = weights.shape[0]
+    total = 0.0
+    for i in range(n):
+        total += weights[i] * like[i]
+    ok = total > 0.0 and math.isfinite(total)
+    scale = 1.0 / total if ok else 1.0
+    expect = 0.0
+    sq = 0.0
+    for i in range(n):
+        if ok:
+            weights[i] *= like[i] * scale
+        expect += weights[i] * like[i]
+        sq += weights[i] * weights[i]
+    inv = 1.0 / max(expect, 1e-12)
+    for i in range(n):
+        like[i] = max(like[i], 1e-12) * inv
+    return 1.0 / sq

@@ -2,13 +2,19 @@
 
 A particle is a suspect hypothesis: the node it is at (or the tail of the arc it is on), the arc
 and the seconds left on it, its destination, a speed factor (multiplier of the nominal arc
-speed), when it starts moving and when a hiding period ends (seconds since the case epoch).
+speed), when it starts moving and when a hiding period ends (seconds since the case epoch), the
+travel seconds left before its next hiding period, and whether it is on foot (vehicle found).
+
+Particles are kept sorted by destination (at birth; resampling keeps the order): the motion
+kernel then reads one destination's row of the distance table for a run of particles, which
+stays in cache (Porto: 128 -> ~100 ns per arc at one thread).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +31,7 @@ SPEED_LOG_SD = 0.3
 DEPARTURE_MEAN_S = 1200.0   # time from the last-known moment to leaving, mean 20 min
 STAY_SHARE = 0.05           # share of hypotheses in which the suspects stay put
 EXIT_SHARE = 0.5            # prior mass on leaving the region vs going to a place inside it
+HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)   # a hiding period every ~6 h of travel
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -44,6 +51,8 @@ class Particles:
     start: FloatArray
     done: npt.NDArray[np.uint8]
     rng: npt.NDArray[np.uint64]
+    hide_left: FloatArray
+    foot: npt.NDArray[np.uint8]
 
     @property
     def n(self) -> int:
@@ -57,6 +66,11 @@ class Particles:
     def take(self, idx: IntArray) -> Particles:
         """The particles at positions ``idx`` (copies)."""
         return Particles(**{f.name: getattr(self, f.name)[idx] for f in fields(self)})
+
+    def arrays(self) -> tuple[npt.NDArray[Any], ...]:
+        """The state arrays in the order the motion kernel reads them (see motion.advance)."""
+        return (self.node, self.arc, self.rem, self.dur, self.dest, self.speed, self.hide_until,
+                self.start, self.done, self.rng, self.hide_left, self.foot)
 
     def assign(self, idx: IntArray, other: Particles) -> None:
         """Overwrite particles ``idx`` with ``other`` (same length as idx)."""
@@ -147,7 +161,8 @@ def spawn(prior: Prior, n: int, node: int, t_start: float, t_end: float, seed: i
     them never leaves (``done`` set), which keeps the picture honest when suspects hide.
     """
     rng = np.random.default_rng([seed, stream])
-    dest = rng.choice(prior.weights.shape[0], size=n, p=prior.weights).astype(np.int64)
+    # Sorted by destination (see the module doc); the streams below follow the sorted order.
+    dest = np.sort(rng.choice(prior.weights.shape[0], size=n, p=prior.weights).astype(np.int64))
     start = rng.uniform(t_start, max(t_start, t_end), size=n)
     start += rng.exponential(DEPARTURE_MEAN_S, size=n)
     done = (rng.random(n) < STAY_SHARE).astype(np.uint8)
@@ -157,6 +172,8 @@ def spawn(prior: Prior, n: int, node: int, t_start: float, t_end: float, seed: i
         speed=np.exp(rng.normal(SPEED_LOG_MEAN, SPEED_LOG_SD, size=n)),
         hide_until=np.zeros(n), start=start, done=done,
         rng=seed_states(int(seed * 1_000_003 + stream) % (2**62), n),
+        hide_left=rng.exponential(1.0 / HIDE_RATE_PER_S, size=n),
+        foot=np.zeros(n, dtype=np.uint8),
     )
 
 

@@ -16,20 +16,26 @@ import numpy.typing as npt
 from scipy.spatial import cKDTree
 
 from bolo.search.case import Case, Evidence, SearchReport, Sighting
-from bolo.search.geo import EARTH_RADIUS_M, haversine_m
+from bolo.search.geo import EARTH_RADIUS_M
 from bolo.search.geo import unit_xyz as _unit_xyz
 from bolo.search.kernels import (
-    LEFT,
-    advance,
     nearest_node_index,
-    positions,
     reseed_copies,
+    reweigh,
+    sighting_likelihood,
     systematic_indices,
 )
 from bolo.search.model import NetworkModel
-from bolo.search.particles import Particles, Prior, build_prior, empty_events, spawn
+from bolo.search.motion import LEFT, MotionParams, advance, arc_table, noise_table
+from bolo.search.particles import (
+    HIDE_RATE_PER_S,
+    Particles,
+    Prior,
+    build_prior,
+    empty_events,
+    spawn,
+)
 
-HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)   # a hiding period every ~6 h of travel
 HIDE_MEAN_S = 2 * 3600.0
 DWELL_MEAN_S = 4 * 3600.0              # stay at a place inside the region before moving on
 DETOUR_SCALE = 0.15                    # softmax scale of route detours, relative to arc time
@@ -37,6 +43,7 @@ ARC_NOISE = 0.15                       # log-normal noise of each arc's travel t
 UNEXPLAINED = 1e-3                     # kernel mass below which a sighting re-seeds particles
 MAX_CHECKPOINTS = 64
 CHECKPOINT_EVERY_S = 600.0
+RESORT_SHARE = 50                      # re-sort by destination when > 1/50 are out of order
 BACKGROUND = 1e-6                      # total probability of the map's distance background
 
 FloatArray = npt.NDArray[np.float64]
@@ -77,6 +84,9 @@ class ParticleFilter:
         self._watch = np.full_like(self.model.watch, -1)
         self._no_events = (np.full((1, 1), -1, dtype=np.int32), np.full((1, 1), math.inf),
                            np.zeros(1, dtype=np.int32))
+        self._graph = _motion_graph(self.model)
+        self._noise = noise_table(ARC_NOISE)
+        self._params = MotionParams(HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, DWELL_MEAN_S)
 
     # ---- time -------------------------------------------------------------------------
     def seconds(self, ev_time: float) -> float:
@@ -160,29 +170,26 @@ class ParticleFilter:
     def move_particles(self, p: Particles, t0: float, t1: float,
                        watch: npt.NDArray[np.int32], events: tuple[Any, Any, Any]) -> None:
         """Run the motion kernel on ``p`` from t0 to t1 seconds, recording watched arrivals."""
-        net, model, prior = self.model.network, self.model, self.prior
-        advance(t0, t1, p.node, p.arc, p.rem, p.dur, p.dest, p.speed, p.hide_until, p.start,
-                p.done, p.rng, net.indptr, net.indices, net.arc_seconds, model.allowed,
-                net.arc_mode, prior.dist, prior.dest_nodes, prior.is_exit, prior.cdf, watch,
-                events[0], events[1], events[2], HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE,
-                ARC_NOISE, DWELL_MEAN_S)
+        prior = self.prior
+        advance(t0, t1, p.arrays(), self._graph,
+                (prior.dist, prior.dest_nodes, prior.is_exit, prior.cdf),
+                (watch, events[0], events[1], events[2]), self._noise, self._params)
 
     # ---- evidence ---------------------------------------------------------------------
     def _apply_sighting(self, i: int, ev: Sighting) -> None:
-        st = self.state
-        net = self.model.network
-        p = st.parts
-        plat, plon = positions(p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat,
-                               net.node_lon)
-        d = haversine_m(plat, plon, ev.lat, ev.lon)
-        kernel = np.exp(-0.5 * (d / ev.radius_m) ** 2)
-        if float(np.dot(st.weights, kernel)) < UNEXPLAINED and ev.credibility > 0:
+        like, explained = self._sighting_likelihood(ev)
+        if explained < UNEXPLAINED and ev.credibility > 0:
             self._reseed_at(ev, i)
-            plat, plon = positions(p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat,
-                                   net.node_lon)
-            kernel = np.exp(-0.5 * (haversine_m(plat, plon, ev.lat, ev.lon) / ev.radius_m) ** 2)
-        like = (1.0 - ev.credibility) + ev.credibility * kernel
+            like, _ = self._sighting_likelihood(ev)
         self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}")
+
+    def _sighting_likelihood(self, ev: Sighting) -> tuple[FloatArray, float]:
+        st, net = self.state, self.model.network
+        p = st.parts
+        like, explained = sighting_likelihood(
+            p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat, net.node_lon, st.weights,
+            ev.lat, ev.lon, ev.radius_m, ev.credibility)
+        return like, float(explained)
 
     def _reseed_at(self, ev: Sighting, i: int) -> None:
         """The particles cannot explain a sighting: move a credibility share of them there."""
@@ -200,6 +207,7 @@ class ParticleFilter:
         st.weights /= st.weights.sum()
         for _, f in st.factors:
             f[idx] = 1.0
+        self._sort_by_destination()
 
     def _apply_search(self, i: int, ev: SearchReport) -> None:
         flags = self.state.open_flags.pop(i).astype(bool)
@@ -210,21 +218,15 @@ class ParticleFilter:
 
     def _weigh(self, i: int, like: FloatArray, label: str, merge: bool = False) -> None:
         st = self.state
-        w = st.weights * like
-        total = float(w.sum())
-        if total <= 0 or not math.isfinite(total):
-            # The evidence contradicts every particle: keep the picture rather than divide by 0.
-            w = st.weights.copy()
-            total = float(w.sum())
-        st.weights = w / total
-        factor = np.maximum(like, 1e-12) / max(float(np.dot(st.weights, like)), 1e-12)
+        factor = np.array(like, dtype=np.float64, copy=None)
+        ess = reweigh(st.weights, factor)
         same = [k for k, (lab, _) in enumerate(st.factors) if merge and lab == label]
         if same:
             st.factors[same[0]] = (label, st.factors[same[0]][1] * factor)
         else:
             st.factors.append((label, factor))
         st.applied.add(i)
-        if 1.0 / float(np.sum(st.weights**2)) < self.n / 2:
+        if ess < self.n / 2:
             self._resample()
 
     def _resample(self) -> None:
@@ -240,6 +242,20 @@ class ParticleFilter:
         st.weights = np.full(self.n, 1.0 / self.n)
         st.factors = [(label, f[anc]) for label, f in st.factors]
         st.open_flags = {k: v[anc] for k, v in st.open_flags.items()}
+        self._sort_by_destination()
+
+    def _sort_by_destination(self) -> None:
+        """Restore the destination order the motion kernel's cache use relies on (particles
+        that drew a new destination, or were re-seeded, fall out of it)."""
+        st = self.state
+        dest = st.parts.dest
+        if np.count_nonzero(dest[1:] < dest[:-1]) <= dest.shape[0] // RESORT_SHARE:
+            return
+        order = np.argsort(dest, kind="stable")
+        st.parts = st.parts.take(order)
+        st.weights = st.weights[order]
+        st.factors = [(label, f[order]) for label, f in st.factors]
+        st.open_flags = {k: v[order] for k, v in st.open_flags.items()}
 
     # ---- reading ----------------------------------------------------------------------
     def node_probability(self) -> FloatArray:
@@ -268,3 +284,14 @@ class ParticleFilter:
 def _copy_state(s: _State) -> _State:
     return _State(s.t, s.parts.copy(), s.weights.copy(), [(a, b.copy()) for a, b in s.factors],
                   {k: v.copy() for k, v in s.open_flags.items()}, set(s.applied), s.epoch)
+
+
+def _motion_graph(model: NetworkModel) -> tuple[Any, ...]:
+    """The graph arrays of the motion kernel (see motion.advance), cached with the model."""
+    net = model.network
+    key = "search:arc_table:" + ",".join(model.modes)
+    tab = net.cache.get(key)
+    if not isinstance(tab, np.ndarray):
+        tab = arc_table(net.indices, net.arc_seconds, net.arc_mode, model.allowed, DETOUR_SCALE)
+        net.cache[key] = tab
+    return (net.indptr, net.arc_metres, tab)
