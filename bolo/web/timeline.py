@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bolo.alerts.model import Alert, AlertVersion
 from bolo.auth.model import User
 from bolo.cases.model import Case
-from bolo.dispatch.model import Acknowledgement, Delivery
+from bolo.dispatch.model import Acknowledgement, Delivery, DeliveryStatus, Phase
 from bolo.reports.model import Report
 
 
@@ -67,13 +67,15 @@ def _version_rows(db: Session, alerts: list[Alert]) -> list[Row]:
 def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
     rows = []
     deliveries = db.execute(
-        select(Delivery.version_id, Delivery.status, Delivery.created_at)
+        select(Delivery.version_id, Delivery.status, Delivery.phase, Delivery.created_at)
         .where(Delivery.alert_id.in_(alert_ids))
     ).all()
     by_version: dict[str, Counter[str]] = {}
     first: dict[str, datetime] = {}
-    for version_id, status, created in deliveries:
-        by_version.setdefault(version_id, Counter())[status] += 1
+    for version_id, status, phase, created in deliveries:
+        # An unsent standby channel, or one stopped by an ack or a Cancel, is not "pending".
+        label = phase if status == DeliveryStatus.PENDING and phase != Phase.ACTIVE else status
+        by_version.setdefault(version_id, Counter())[label] += 1
         first[version_id] = min(first.get(version_id, created), created)
     for version_id, counts in by_version.items():
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

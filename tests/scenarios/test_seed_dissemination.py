@@ -214,3 +214,14 @@ def test_replay_leaves_the_ssrf_guard_as_it_found_it(replayed: Replayed) -> None
     assert "BOLO_SECURITY_ALLOW_NETWORKS" not in os.environ
     assert security_settings().allow_networks == ""
 
+
+
+def test_console_timeline_does_not_call_stopped_standby_rows_pending(db: Session) -> None:
+    from bolo.cases.model import Case
+    from bolo.web.timeline import case_timeline
+
+    case = db.execute(select(Case)).scalar_one()
+    summaries = [row.text for row in case_timeline(db, case) if row.text.startswith("deliveries")]
+    assert len(summaries) == 3  # Alert, Update, Cancel
+    assert not any("pending" in text for text in summaries), summaries
+    assert any("stopped" in text for text in summaries), summaries
