@@ -12,6 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# Where the suspects can be when their vehicle is found: they may have left it a while before
+# (2 km is ~25 minutes on foot).
+VEHICLE_RADIUS_M = 2000.0
+
 
 class CaseError(ValueError):
     """A case or evidence dict is malformed."""
@@ -22,6 +26,7 @@ class EvidenceKind(StrEnum):
 
     SIGHTING = "sighting"
     SEARCH = "search"
+    VEHICLE_FOUND = "vehicle_found"
 
 
 class HintKind(StrEnum):
@@ -63,6 +68,13 @@ class SearchReport:
     def key_time(self) -> datetime:
         """The earliest time the filter needs to be at to apply this evidence."""
         return self.start
+
+
+@dataclass(frozen=True)
+class VehicleFound(Sighting):
+    """The suspects' vehicle was found at (lat, lon) at ``time``: they left it there and go on
+    without it (on foot; by train where the case allows rail). ``credibility`` is the chance it
+    is really theirs. To the baselines it is a sighting (confirmed when credibility >= 0.9)."""
 
 
 Evidence = Sighting | SearchReport
@@ -137,6 +149,14 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
             credibility=_unit(_num(item, "credibility", where, 0.5), f"{where}.credibility"),
             label=label,
         )
+    if kind == EvidenceKind.VEHICLE_FOUND:
+        return VehicleFound(
+            time=parse_time(item.get("time"), f"{where}.time"),
+            lat=_num(item, "lat", where), lon=_num(item, "lon", where),
+            radius_m=max(1.0, _num(item, "radius_m", where, VEHICLE_RADIUS_M)),
+            credibility=_unit(_num(item, "credibility", where, 1.0), f"{where}.credibility"),
+            label=label,
+        )
     if kind == EvidenceKind.SEARCH:
         start = parse_time(item.get("from"), f"{where}.from")
         end = parse_time(item.get("to"), f"{where}.to")
@@ -148,7 +168,8 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
         pd = _unit(_num(item, "detection_probability", where, 0.5), f"{where}.pd")
         return SearchReport(post_id=post_id, start=start, end=end, detection_probability=pd,
                             found=bool(item.get("found", False)), label=label)
-    raise CaseError(f"{where}: unknown evidence kind {kind!r} (sighting or search)")
+    raise CaseError(f"{where}: unknown evidence kind {kind!r} (sighting, search or "
+                    "vehicle_found)")
 
 
 def _parse_hint(item: Mapping[str, Any], where: str) -> Hint:

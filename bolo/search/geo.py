@@ -54,7 +54,7 @@ def allowed_arcs(network: Network, modes: Iterable[str]) -> npt.NDArray[np.uint8
     return np.isin(network.arc_mode, sorted(codes)).astype(np.uint8)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dijkstra(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, allowed: np.ndarray,
               sources: np.ndarray, start: np.ndarray, limit: float) -> np.ndarray:
     n = indptr.shape[0] - 1

@@ -7,6 +7,8 @@ case costs only its particles, not a Dijkstra per destination.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import h3
@@ -95,8 +97,13 @@ def network_model(network: Network, modes: tuple[str, ...]) -> NetworkModel:
     cost = network.arc_seconds[rarc]
     rallowed = allowed[rarc]
     dist = np.empty((len(nodes), network.n_nodes), dtype=np.float32)
-    for i, d in enumerate(nodes):
-        dist[i] = dijkstra(rindptr, rindices, cost, rallowed, [d])
+
+    def one(i: int) -> None:
+        dist[i] = dijkstra(rindptr, rindices, cost, rallowed, [nodes[i]])
+
+    # One Dijkstra per destination; the kernel releases the GIL, so threads use every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(one, range(len(nodes))))
     model = NetworkModel(
         network=network, modes=key, allowed=allowed, rindptr=rindptr, rindices=rindices,
         rarc=rarc, dest_nodes=np.asarray(nodes, dtype=np.int64), dest_kind=kinds, dist=dist,

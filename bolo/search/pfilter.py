@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from bolo.search.case import Case, Evidence, SearchReport, Sighting
+from bolo.search.case import Case, Evidence, SearchReport, Sighting, VehicleFound
 from bolo.search.geo import EARTH_RADIUS_M
 from bolo.search.geo import unit_xyz as _unit_xyz
 from bolo.search.kernels import (
@@ -181,7 +181,18 @@ class ParticleFilter:
         if explained < UNEXPLAINED and ev.credibility > 0:
             self._reseed_at(ev, i)
             like, _ = self._sighting_likelihood(ev)
-        self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}")
+        if isinstance(ev, VehicleFound):
+            self._weigh(i, like, ev.label or f"vehicle found {ev.time.isoformat()}")
+            self._leave_vehicle(i, ev)
+        else:
+            self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}")
+
+    def _leave_vehicle(self, i: int, ev: VehicleFound) -> None:
+        """The vehicle is found: a credibility share of the hypotheses (drawn per particle) go
+        on without it, at walking pace on roads (trains keep their pace)."""
+        st = self.state
+        u = np.random.default_rng([self.seed, 19, i, st.epoch]).random(self.n)
+        st.parts.foot[u < ev.credibility] = 1
 
     def _sighting_likelihood(self, ev: Sighting) -> tuple[FloatArray, float]:
         st, net = self.state, self.model.network

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from search_testlib import fork_network, grid_network
 
-from bolo.search import CaseError, SearchPicture
+from bolo.search import CaseError, SearchPicture, parse_evidence
 from bolo.search.geo import haversine_m
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
@@ -135,3 +135,33 @@ def test_a_heading_tip_raises_the_posts_it_points_to() -> None:
         return ranked["x_north"]
 
     assert north_exit(0.0) > 2 * north_exit(180.0)
+
+
+def test_a_found_vehicle_keeps_the_suspects_within_walking_distance() -> None:
+    # Grid arcs: 1.1 km in 60 s by road (66 km/h); on foot (1.4 m/s) the same arc takes 13 min.
+    net = grid_network(n=25)
+    found_at = T0 + timedelta(hours=1)
+    node = 12 * 25 + 12
+    lat, lon = float(net.node_lat[node]), float(net.node_lon[node])
+    far = haversine_m(lat, lon, net.node_lat, net.node_lon) > 8000.0
+
+    def mass_far_after_an_hour(kind: str) -> float:
+        pic = SearchPicture(net, _case(40.12, 10.12), seed=5, particles=800)
+        pic.observe({"kind": kind, "time": found_at.isoformat(), "lat": lat, "lon": lon,
+                     "radius_m": 300.0, "credibility": 1.0})
+        pic.advance(found_at + timedelta(hours=1))
+        return float(pic.node_probability()[far].sum())
+
+    on_foot = mass_far_after_an_hour("vehicle_found")
+    by_car = mass_far_after_an_hour("sighting")   # the same report, the car still theirs
+    assert on_foot < 0.02           # an hour's walk is ~5 km
+    assert by_car > 0.15
+
+
+def test_vehicle_found_is_parsed_with_its_defaults() -> None:
+    from bolo.search.case import VEHICLE_RADIUS_M, VehicleFound
+
+    ev = parse_evidence({"kind": "vehicle_found", "time": T0.isoformat(), "lat": 40.0,
+                         "lon": 10.0})
+    assert isinstance(ev, VehicleFound)
+    assert ev.credibility == 1.0 and ev.radius_m == VEHICLE_RADIUS_M
