@@ -231,6 +231,21 @@ def receiver_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_s(pids: list[int]) -> float:
+    """CPU seconds used so far by these processes and their live children (Linux /proc)."""
+    total = 0.0
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        try:
+            total += receiver_cpu_s(pid)
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
 _POLL = httpx.Client(timeout=60)  # one client: a new one per poll costs an SSL context (~5 ms)
 
 
@@ -329,20 +344,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             version_id = seed(engine, args.posts, port)
             env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s),
                    "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8"}
+            before = len(procs.items)
             start_dispatchers(procs, args.backend, args.workers, db_url, suffix,
                               args.concurrency, env)
+            dispatchers = [p.pid for p in procs.items[before:]]
             time.sleep(args.warmup_s)  # workers are up before the approval, as in service
             base = receiver_json(port, "/_stats")
-            cpu0 = receiver_cpu_s(receiver.pid)
+            cpu0, dcpu0 = receiver_cpu_s(receiver.pid), tree_cpu_s(dispatchers)
             _, t0 = issue(engine, version_id)
             wait_delivered(port, args.posts, base["unique"], args.timeout_s)
             cpu_run = receiver_cpu_s(receiver.pid) - cpu0
+            dcpu_run = tree_cpu_s(dispatchers) - dcpu0
             result = summarise(port, args.posts, t0, base)
             result["recorded_delivered"] = delivered_in_db(engine)
             result["retried"] = retried_in_db(engine)
             # The receiver's own CPU per request: 1000 / this is what one core could take.
             result["receiver_cpu_ms_load"] = round(1000 * cpu_load / load, 3)
             result["receiver_cpu_ms_run"] = round(1000 * cpu_run / max(1, args.posts), 3)
+            # Dispatcher processes (and relay, database children) CPU per delivery.
+            result["dispatcher_cpu_ms"] = round(1000 * dcpu_run / max(1, args.posts), 3)
         finally:
             procs.stop_all()
             if args.backend == "nats":

@@ -8,7 +8,8 @@ also restarted once in the middle. A loopback `bolo post-receiver` counts every 
 `duplicates` are arrivals of a webhook-id already received (the in-flight window: sent, but the
 attempt not yet recorded when the process died), `duplicates_after_dedup` are those that got
 through the receiver's de-duplication (webhook-id). Baseline: `in_flight_bound`, kills times
-the in-flight capacity (concurrency), the most the design allows.
+the in-flight window (in-process: --window; NATS: fetchers x fetch batch), the most the design
+allows.
 """
 
 from __future__ import annotations
@@ -65,14 +66,15 @@ def start_workers(procs: Procs, args: argparse.Namespace, db_url: str, broker: s
 
 def in_flight_window(args: argparse.Namespace) -> int:
     """Deliveries one dispatcher process may have sent but not recorded when it dies: the
-    in-process dispatcher holds a token per send until it is committed (concurrency); a NATS
-    worker records each fetched batch after sending it (fetchers x fetch batch)."""
+    in-process dispatcher holds a token per send until it is committed (its in-flight window,
+    BOLO_DISPATCH_IN_FLIGHT_WINDOW); a NATS worker records each fetched batch after sending
+    it (fetchers x fetch batch)."""
     if args.backend == "nats":
         from bolo.dispatch.nats_backend import NatsWorker
 
         fields = NatsWorker.__dataclass_fields__
         return int(fields["fetchers"].default) * int(fields["fetch_batch"].default)  # type: ignore[call-overload]
-    return int(args.concurrency)
+    return int(args.window)
 
 
 def unique_since(port: int, base: int) -> int:
@@ -99,7 +101,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if args.backend == "nats":
                 nats_proc = start_nats(tmp, nats_port)
             env = {"BOLO_DATA_DIR": tmp_name, "BOLO_DISPATCH_LEASE_S": "10",
-                   "BOLO_DISPATCH_ACK_WAIT_S": "5", "BOLO_DISPATCH_REQUEUE_AFTER_S": "20"}
+                   "BOLO_DISPATCH_ACK_WAIT_S": "5", "BOLO_DISPATCH_REQUEUE_AFTER_S": "20",
+                   "BOLO_DISPATCH_IN_FLIGHT_WINDOW": str(args.window),
+                   "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8"}
             suffix = uuid.uuid4().hex[:8]
             version_id = seed(engine, args.posts, port)
             workers = start_workers(procs, args, db_url, broker, suffix, env)
@@ -147,6 +151,7 @@ def main() -> None:
     p.add_argument("--backend", choices=["inprocess", "nats"], default="inprocess")
     p.add_argument("--database-url", default="")
     p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--window", type=int, default=256, help="in-process in-flight window")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max-gap-s", type=float, default=4.0)
     p.add_argument("--warmup-s", type=float, default=3.0)

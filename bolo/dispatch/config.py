@@ -20,8 +20,9 @@ class DispatchSettings(BaseSettings):
     in_flight_window: int = Field(
         default=512, ge=1, description="Sent but not yet recorded, per worker: the most a "
         "crash can send twice (the receiver de-duplicates them by webhook-id).")
-    db_process: bool = Field(default=True, description="bolo dispatcher (in-process backend) "
-                             "does its database work in a child process, on another core.")
+    db_process: bool = Field(default=False, description="bolo dispatcher does its database "
+                             "work in a child process (another core, no shared GIL) instead of "
+                             "a thread; it pays pickling, so it helps only with idle cores.")
     max_attempts: int = Field(default=8, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
     poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")

@@ -39,6 +39,7 @@ class Dispatcher:
     builder: MessageBuilder = field(default_factory=MessageBuilder)
     separate_db_process: bool = False
     _db: DbRunner = field(init=False)
+    _room: asyncio.Event = field(init=False)
 
     def __post_init__(self) -> None:
         store = OutboxStore(engine=self.engine, settings=self.settings, name=self.name,
@@ -75,8 +76,9 @@ class Dispatcher:
         is committed, so at most that many deliveries are ever sent-but-unrecorded: that is the
         window a crash can repeat (the receiver drops the repeats by webhook-id).
         """
-        queue: asyncio.Queue[Job] = asyncio.Queue(
-            maxsize=max(self.settings.batch, 2 * self.settings.concurrency))
+        # Room for two claims: one being sent while the next is read.
+        queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=2 * self.settings.batch)
+        self._room = asyncio.Event()
         done: list[Attempt] = []
         finished = asyncio.Event()
         tokens = asyncio.Semaphore(self.settings.in_flight_window)
@@ -97,16 +99,22 @@ class Dispatcher:
     async def _claimer(self, queue: asyncio.Queue[Job], stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_escalation = 0.0
+        batch = self.settings.batch
         while not stop.is_set():
             if loop.time() >= next_escalation:
                 await self._db(DbOp.ESCALATE)
                 next_escalation = loop.time() + 1.0
-            room = queue.maxsize - queue.qsize()
+            if queue.maxsize - queue.qsize() < batch:
+                # The senders have a batch in hand: claim the next one as soon as there is
+                # room for it (not after a poll interval, which would cap the rate).
+                self._room.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._room.wait(), self.settings.poll_s)
+                continue
             # Claim in large rounds: each claim costs a statement, whatever its size.
-            want = min(room, self.settings.batch) if room * 2 >= queue.maxsize else 0
-            jobs = await self._db(DbOp.CLAIM, want) if want else []
+            jobs = await self._db(DbOp.CLAIM, batch)
             for job in jobs:
-                await queue.put(job)
+                queue.put_nowait(job)
             if not jobs:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_s)
@@ -117,6 +125,8 @@ class Dispatcher:
     ) -> None:
         while True:
             row, message = await queue.get()
+            if queue.maxsize - queue.qsize() >= self.settings.batch:
+                self._room.set()
             await tokens.acquire()
             try:
                 done.append(await self._attempt(row, message))

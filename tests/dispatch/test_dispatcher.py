@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
@@ -145,3 +147,39 @@ async def test_unconfirmed_channels_end_as_sent_not_delivered(sqlite_engine: Any
         assert await dispatcher.run_once() == 0
     row = _rows(sqlite_engine)[0]
     assert row.status == DeliveryStatus.SENT and row.delivered_at is None
+
+
+async def _run_until(dispatcher: Dispatcher, done: Any, timeout_s: float = 60.0) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not done():
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+
+
+@pytest.mark.parametrize("separate_process", [False, True])
+async def test_pipelined_run_records_every_row(sqlite_engine: Any, separate_process: bool
+                                               ) -> None:
+    # The real loop (claimer, senders, writer), database work on a thread or in a child
+    # process: every row ends delivered, once, with one attempt each.
+    hooks = InMemoryChannel()
+    with session_scope(sqlite_engine) as s:
+        for i in range(300):
+            make_post(s, f"p{i}")
+        alert = make_alert(s)
+        version = make_version(s, alert, 1, "Alert", [f"p{i}" for i in range(300)])
+        enqueue_version(s, version_id=version.id)
+    dispatcher = Dispatcher(engine=sqlite_engine, sender=Sender(ChannelSet.of(
+        {ChannelKind.WEBHOOK: hooks}), limits={}), settings=DispatchSettings(
+        batch=64, concurrency=8, in_flight_window=16, poll_s=0.05),
+        separate_db_process=separate_process)
+    await _run_until(dispatcher, lambda: len(hooks.sent) >= 300)
+    with session_scope(sqlite_engine) as s:
+        statuses = [d.status for d in s.scalars(select(Delivery))]
+        attempts = s.scalar(select(func.count()).select_from(DeliveryAttempt))
+    assert statuses == [DeliveryStatus.DELIVERED] * 300 and attempts == 300
+    assert len({m.msg_id for m in hooks.sent}) == 300
