@@ -18,7 +18,7 @@ import typer
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, derived_secret, run_forever
-from bolo.dispatch.sending import Sender, default_channels
+from bolo.dispatch.sending import Sender, default_channels, limits_from_settings
 from bolo.dispatch.signing import Key, key_from_string
 from bolo.settings import get_settings
 
@@ -115,8 +115,12 @@ def dispatcher(
         _fail("the nats backend needs --broker-url or BOLO_BROKER_URL")
     settings = _settings(concurrency)
     engine = engine_for(database_url or None)
+    try:
+        limits = limits_from_settings(settings.rate_limits)
+    except ValueError as exc:
+        _fail(f"BOLO_DISPATCH_RATE_LIMITS: {exc}")
     sender = Sender(default_channels(timeout_s=settings.timeout_s,
-                                     max_connections=settings.concurrency))
+                                     max_connections=settings.concurrency), limits=limits)
     label = name or f"{socket.gethostname()}-{os.getpid()}"
     worker: Runner
     if chosen is Backend.NATS:

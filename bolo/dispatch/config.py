@@ -23,6 +23,12 @@ class DispatchSettings(BaseSettings):
     db_process: bool = Field(default=False, description="bolo dispatcher does its database "
                              "work in a child process (another core, no shared GIL) instead of "
                              "a thread; it pays pickling, so it helps only with idle cores.")
+    rate_limits: dict[str, tuple[float, float]] = Field(
+        default_factory=lambda: {"apprise": (2.0, 5.0)},
+        description="Per channel kind: (sends per second, burst) allowed to each destination "
+        "(an Apprise gateway, a webhook host, an MQTT broker); kinds not named are not "
+        'limited. JSON, e.g. BOLO_DISPATCH_RATE_LIMITS=\'{"apprise": [2, 5], "webhook": '
+        '[50, 100]}\'.')
     max_attempts: int = Field(default=8, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
     poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from bolo import clock
 from bolo.dispatch.model import PostKey
-from bolo.dispatch.signing import Key, key_from_string, new_secret
+from bolo.dispatch.signing import Ed25519Key, Key, key_from_string, new_secret
 
 ROTATION_GRACE_S = 24 * 3600.0
+log = logging.getLogger(__name__)
 
 
 def ensure_post_keys(session: Session, wanted: Mapping[str, str | None]) -> None:
@@ -74,15 +76,28 @@ class KeyRow(Protocol):
 
 
 @lru_cache(maxsize=65536)
-def _parsed(secret: str) -> Key:
-    return key_from_string(secret)
+def _parsed(secret: str) -> Key | None:
+    try:
+        key = key_from_string(secret)
+    except ValueError as exc:
+        # One unreadable secret must not stop a whole claimed batch: the post's sends fail
+        # for good with a reason instead (see signing_keys).
+        log.warning("unreadable webhook secret (%s): the post's webhooks cannot be signed", exc)
+        return None
+    if isinstance(key, Ed25519Key) and not key.private:
+        log.warning("a post's webhook secret is an ed25519 public key (whpk_): bolo signs v1a "
+                    "only with the private seed (whsk_)")
+        return None
+    return key
 
 
 def signing_keys(key: KeyRow | None) -> tuple[Key, ...]:
-    """The keys to sign with now: the current secret, plus the previous one during rotation."""
+    """The keys to sign with now: the current secret, plus the previous one during rotation.
+    Secrets that cannot sign (unreadable, or an ed25519 public key) are left out; with none
+    left the send fails permanently ("no usable signing key") rather than being retried."""
     if key is None:
         return ()
-    keys: list[Key] = [_parsed(key.secret)]
+    keys = [_parsed(key.secret)]
     if key.previous_secret and key.previous_until and key.previous_until > clock.now():
         keys.append(_parsed(key.previous_secret))
-    return tuple(keys)
+    return tuple(k for k in keys if k is not None)

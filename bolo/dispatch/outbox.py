@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bolo import clock
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion, CapStatus, MsgType
+from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.config import dispatch_settings
 from bolo.dispatch.keys import ensure_post_keys
 from bolo.dispatch.model import (
@@ -26,6 +27,7 @@ from bolo.posts.model import Post
 from bolo.store.types import new_id
 
 PUBLIC_KIND = "public"
+UNREACHABLE_REASON = "unreachable: the post has no channel"
 
 
 def _posts_that_received(session: Session, alert_id: str, version_id: str) -> set[str]:
@@ -83,10 +85,23 @@ def delivery_rows(
     origin_post_id: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per channel of ``post``: the first usable channel active, later ones on standby
-    (for escalation and fallback), disabled endpoints recorded as failed_permanent."""
+    (for escalation and fallback), disabled endpoints recorded as failed_permanent. A post
+    without any channel gets one failed_permanent row of kind ``none`` saying it is
+    unreachable."""
+    if not post.channels:
+        # Nothing can be sent, but the coordinator must see the post as unreachable (a row
+        # that is final at once, with the reason) rather than not see it at all.
+        return [{
+            "id": new_id(), "alert_id": alert_id, "version_id": version_id, "post_id": post.id,
+            "channel_index": 0, "channel_kind": ChannelKind.NONE, "url": "",
+            "status": DeliveryStatus.FAILED_PERMANENT, "phase": Phase.STOPPED, "attempts": 0,
+            "next_attempt_at": None, "queued_attempt": 0, "created_at": when,
+            "escalation_step": 0, "origin_post_id": origin_post_id,
+            "last_error": UNREACHABLE_REASON,
+        }]
     rows: list[dict[str, Any]] = []
     active_given = False
-    for index, channel in enumerate(post.channels or []):
+    for index, channel in enumerate(post.channels):
         url = str(channel.get("url", ""))
         row: dict[str, Any] = {
             "id": new_id(), "alert_id": alert_id, "version_id": version_id,
@@ -135,7 +150,8 @@ def write_deliveries(
             {"id": new_id(), "alert_id": version.alert_id, "version_id": version.id,
              "post_id": post.id, "origin_post_id": origin_post_id, "step": 0, "due_at": due,
              "state": EscalationState.PENDING, "updated_at": when}
-            for post in posts if post.channels
+            # A post without channels is escalated too: straight to its supervisor.
+            for post in posts
         ])
     return len(rows)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bolo.dispatch.channels.apprise_channel import AppriseChannel
@@ -19,8 +20,20 @@ from bolo.dispatch.channels.webhook import WebhookChannel
 from bolo.dispatch.policy import Outcome, RateLimits
 
 # SMS and e-mail gateways block senders that burst: Apprise sends are limited per gateway by
-# default; webhooks and MQTT go to servers we expect to take the load.
+# default (BOLO_DISPATCH_RATE_LIMITS); webhooks and MQTT go to servers we expect to take the load.
 DEFAULT_LIMITS = {ChannelKind.APPRISE: RateLimits(default_rate_per_s=2.0, default_burst=5.0)}
+
+
+def limits_from_settings(limits: Mapping[str, tuple[float, float]]) -> dict[ChannelKind,
+                                                                           RateLimits]:
+    """Token-bucket limits per channel kind from ``{kind: (rate per second, burst)}``;
+    ValueError for an unknown kind, a rate <= 0 or a burst < 1."""
+    out: dict[ChannelKind, RateLimits] = {}
+    for kind, (rate, burst) in limits.items():
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate limit of {kind!r}: rate must be > 0 and burst >= 1")
+        out[ChannelKind(kind)] = RateLimits(default_rate_per_s=rate, default_burst=burst)
+    return out
 
 
 def default_channels(*, timeout_s: float = 10.0, max_connections: int = 200) -> ChannelSet:

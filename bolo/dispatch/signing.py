@@ -61,6 +61,10 @@ class HmacKey:
 
     secret: str
 
+    def __post_init__(self) -> None:
+        # Refuse an unreadable secret when the key is made, not at the first signature.
+        _key_bytes(self.secret, SYMMETRIC_PREFIX)
+
     def __getstate__(self) -> dict[str, str]:
         # Pickled (to and from a dispatcher's database process) without the cached key state.
         return {"secret": self.secret}

@@ -7,6 +7,8 @@ import json
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -15,12 +17,17 @@ from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bolo.dispatch.channels import Message
+from bolo.dispatch.channels.apprise_channel import AppriseChannel
+from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.channels.mqtt import MqttChannel, region_topic
 from bolo.dispatch.channels.webhook import GuardedResolver, WebhookChannel
+from bolo.dispatch.config import DispatchSettings
+from bolo.dispatch.keys import signing_keys
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, serve
-from bolo.dispatch.signing import HmacKey, new_secret, verify
+from bolo.dispatch.sending import limits_from_settings
+from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, verify
 from bolo.security.urls import UnsafeUrl, security_settings
 from tests.conftest import need_service
 
@@ -170,7 +177,7 @@ def test_deduper_forgets_after_ttl() -> None:
     assert seen.check_and_add("a", 20.0)
 
 
-async def test_mqtt_publishes_to_the_region_topic() -> None:
+async def test_mqtt_publishes_to_the_region_topic(loopback_allowed: None) -> None:
     need_service("Mosquitto", "127.0.0.1", 1883)
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -201,3 +208,43 @@ async def test_mqtt_publishes_to_the_region_topic() -> None:
                                           ("a/b+#", "bolo/alerts/a_b__"), ("", "bolo/alerts/_")])
 def test_region_topic_is_one_level(region: str, topic: str) -> None:
     assert region_topic("/bolo/alerts/", region) == topic
+
+
+async def test_post_without_usable_key_fails_for_good_with_a_reason() -> None:
+    # A whpk_ (public) secret cannot sign: the send is refused at once, never retried.
+    public_only = Ed25519Key.generate().public
+    assert signing_keys(_KeyRow(public_only)) == ()
+    assert signing_keys(_KeyRow("whsec_not base64!")) == ()
+    private = Ed25519Key.generate().private
+    assert [type(k) for k in signing_keys(_KeyRow(private))] == [Ed25519Key]
+    channel = WebhookChannel()
+    try:
+        result = await channel.send(Message(msg_id="d-9", post_id="p1", url="http://h/x",
+                                            body=b"{}", title="", text="", keys=()))
+    finally:
+        await channel.aclose()
+    assert result.outcome is Outcome.PERMANENT and "signing key" in (result.error or "")
+
+
+async def test_apprise_url_naming_a_private_host_is_refused_before_sending() -> None:
+    security_settings.cache_clear()
+    result = await AppriseChannel().send(_message("json://127.0.0.1:9/hook"))
+    assert result.outcome is Outcome.PERMANENT and "unsafe url" in (result.error or "")
+
+
+def test_rate_limits_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOLO_DISPATCH_RATE_LIMITS", '{"apprise": [1, 2], "webhook": [50, 100]}')
+    limits = limits_from_settings(DispatchSettings().rate_limits)
+    assert limits[ChannelKind.APPRISE].bucket("mailto://x").rate_per_s == 1.0
+    assert limits[ChannelKind.WEBHOOK].bucket("http://h").burst == 100.0
+    with pytest.raises(ValueError):
+        limits_from_settings({"pigeon": (1.0, 1.0)})
+    with pytest.raises(ValueError):
+        limits_from_settings({"webhook": (0.0, 1.0)})
+
+
+@dataclass
+class _KeyRow:
+    secret: str
+    previous_secret: str | None = None
+    previous_until: datetime | None = None

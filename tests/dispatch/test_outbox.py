@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.model import Delivery, DeliveryStatus, Escalation, EscalationState, Phase
 from bolo.dispatch.outbox import enqueue_version
+from bolo.posts.model import Post
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 
@@ -83,3 +84,21 @@ def test_cancel_stops_pending_and_reaches_everyone_who_got_any(db_engine: Any) -
         states = set(s.scalars(select(Escalation.state).where(Escalation.version_id != cancel.id)))
         assert states == {EscalationState.STOPPED}
         assert s.scalars(select(Escalation).where(Escalation.version_id == cancel.id)).all() == []
+
+
+def test_post_without_channel_is_recorded_as_unreachable(db_engine: Any) -> None:
+    with use_clock(FakeClock(T0)), session_scope(db_engine) as s:
+        make_post(s, "mute", [])
+        make_post(s, "ok")
+        s.get(Post, "mute").channels = []  # type: ignore[union-attr]
+        alert = make_alert(s)
+        version = make_version(s, alert, 1, "Alert", ["mute", "ok"])
+        enqueue_version(s, version_id=version.id)
+        rows = {d.post_id: d for d in s.scalars(select(Delivery))}
+        assert rows["mute"].status == DeliveryStatus.FAILED_PERMANENT
+        assert rows["mute"].phase == Phase.STOPPED and rows["mute"].channel_kind == "none"
+        assert "no channel" in (rows["mute"].last_error or "")
+        assert rows["ok"].status == DeliveryStatus.PENDING
+        # It is chased all the same: its escalation clock runs (to its supervisor).
+        assert s.scalars(select(Escalation.post_id).where(
+            Escalation.version_id == version.id)).all().count("mute") == 1

@@ -10,13 +10,22 @@ import apprise
 
 from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
 from bolo.dispatch.policy import Outcome
+from bolo.security.urls import UnsafeUrl, check_channel_url
 
 
-def _notify(url: str, title: str, body: str) -> Outcome:
+def _notify(url: str, title: str, body: str) -> tuple[Outcome, str | None]:
+    try:
+        # The SSRF guard again before each send (json://, form://... name a host that may
+        # resolve elsewhere than when the channel was registered).
+        check_channel_url("apprise", url)
+    except UnsafeUrl as exc:
+        return Outcome.PERMANENT, f"unsafe url: {exc}"
     sender = apprise.Apprise()
     if not sender.add(url):
-        return Outcome.PERMANENT
-    return Outcome.SENT if sender.notify(body=body, title=title) else Outcome.RETRY
+        return Outcome.PERMANENT, "apprise does not accept this URL"
+    if sender.notify(body=body, title=title):
+        return Outcome.SENT, None
+    return Outcome.RETRY, "apprise notify failed"
 
 
 class AppriseChannel:
@@ -28,12 +37,8 @@ class AppriseChannel:
         """One notification: SENT once the service took it (it does not confirm receipt); an
         unparseable URL is permanent, a failed notify is retried."""
         started = time.perf_counter()
-        outcome = await asyncio.to_thread(_notify, message.url, message.title, message.text)
-        error = None
-        if outcome is Outcome.PERMANENT:
-            error = "apprise does not accept this URL"
-        elif outcome is Outcome.RETRY:
-            error = "apprise notify failed"
+        outcome, error = await asyncio.to_thread(_notify, message.url, message.title,
+                                                 message.text)
         return SendResult(outcome, error=error, duration_s=time.perf_counter() - started)
 
     def destination(self, message: Message) -> str:

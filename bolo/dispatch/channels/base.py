@@ -18,6 +18,7 @@ class ChannelKind(StrEnum):
     APPRISE = "apprise"
     MQTT = "mqtt"
     FEED = "feed"
+    NONE = "none"  # a post without channels: its one delivery row records it as unreachable
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
 from bolo.dispatch.policy import Outcome
+from bolo.security.urls import UnsafeUrl, check_channel_url
 
 DEFAULT_BASE_TOPIC = "bolo/alerts"
 
@@ -38,6 +39,9 @@ class MqttChannel:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
+                # The SSRF guard again at connect time (the broker's name may resolve
+                # elsewhere than when the channel was registered).
+                check_channel_url("mqtt", f"mqtt://{key}/")
                 client = mqtt.Client(CallbackAPIVersion.VERSION2)
                 client.connect(host, port, keepalive=30)
                 client.loop_start()
@@ -57,6 +61,9 @@ class MqttChannel:
         started = time.perf_counter()
         try:
             outcome = await asyncio.to_thread(self._publish, message)
+        except UnsafeUrl as exc:
+            return SendResult(Outcome.PERMANENT, error=f"unsafe url: {exc}",
+                              duration_s=time.perf_counter() - started)
         except (OSError, RuntimeError, ValueError) as exc:
             return SendResult(
                 Outcome.RETRY, error=f"mqtt: {exc!r}", duration_s=time.perf_counter() - started

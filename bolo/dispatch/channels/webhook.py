@@ -110,8 +110,15 @@ class WebhookChannel:
         """One signed POST; timeouts and connection errors come back as RETRY, a URL the SSRF
         guard refuses as PERMANENT."""
         started = time.perf_counter()
-        headers = sign_headers(msg_id=message.msg_id, timestamp=int(clock.now().timestamp()),
-                               body=message.body, keys=message.keys)
+        if not message.keys:
+            return SendResult(Outcome.PERMANENT, error="no usable signing key for this post "
+                              "(a whsec_ or whsk_ secret is needed)")
+        try:
+            headers = sign_headers(msg_id=message.msg_id,
+                                   timestamp=int(clock.now().timestamp()),
+                                   body=message.body, keys=message.keys)
+        except ValueError as exc:
+            return SendResult(Outcome.PERMANENT, error=f"cannot sign: {exc}")
         headers.update(JSON_HEADERS)
         try:
             check_send_url(message.url)
