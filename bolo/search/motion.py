@@ -1,8 +1,12 @@
 """The motion kernel of the particle filter: particles travel arc by arc towards a destination.
 
-Cost is per arc traversed (per junction on a chain-contracted network), and was cut to a few
-table look-ups and one random draw per arc (Porto, 100 000 particles, 1 min: ~114 000 arcs):
+Cost is per arc traversed (per junction on a chain-contracted network; the OSM import already
+splits ways only at junctions, so Porto has 23 contractible nodes of 53 598), and was cut to a
+few table look-ups and one random draw per arc (Porto, 100 000 particles, 1 min: ~114 000 arcs,
+~145 -> ~90 ns per arc at one thread):
 
+- what the kernel reads of an arc is one 16-byte record (ARC_DTYPE), so the arcs of a
+  junction share a cache line;
 - the route choice skips the exponential of arcs whose softmax weight is below e^-30 and
   draws no random number when a single arc remains (the usual case on road networks);
 - the log-normal per-arc noise is read from a table of NOISE_TABLE quantiles;
@@ -10,7 +14,10 @@ table look-ups and one random draw per arc (Porto, 100 000 particles, 1 min: ~11
   hiding period (one draw per period instead of one exponential per arc).
 
 Each particle keeps its own xorshift64* stream (bolo.search.kernels), so the result does not
-depend on the number of threads. Times are seconds since the case epoch.
+depend on the number of threads. The threads are Python threads over contiguous particle ranges
+of a nogil kernel, not ``prange``: numba 0.68 mis-compiled this loop with its inlined helpers in
+a prange body (results differed from the same code run uncompiled); a test holds the compiled
+kernel equal to its Python function. Times are seconds since the case epoch.
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ RAIL_CODE = 1       # ModeCode.RAIL: trains keep their timetable pace when on fo
 MIN_PER_THREAD = 2000  # below this a second thread costs more than it saves
 
 FloatArray = npt.NDArray[np.float64]
+# One 16-byte record per arc, so the arcs of a junction share one cache line.
+ARC_DTYPE = np.dtype([("head", np.int32), ("sec", np.float32), ("inv", np.float32),
+                      ("mode", np.int32)], align=True)
 Arrays = tuple[Any, ...]   # numba takes heterogeneous tuples of arrays
 
 
@@ -58,15 +68,15 @@ def noise_table(sd: float) -> FloatArray:
 
 def arc_table(indices: npt.NDArray[np.int64], arc_seconds: FloatArray,
               arc_mode: npt.NDArray[np.uint8], allowed: npt.NDArray[np.uint8],
-              detour_scale: float) -> FloatArray:
-    """Per arc one row of what the kernel reads at a junction, in one cache line: head node,
-    nominal seconds, 1 / (detour_scale * (1 + seconds)) (the softmax temperature of a detour)
-    and the mode code (-1 when the case's modes do not allow the arc)."""
-    tab = np.empty((indices.shape[0], 4))
-    tab[:, 0] = indices
-    tab[:, 1] = arc_seconds
-    tab[:, 2] = 1.0 / (detour_scale * (1.0 + arc_seconds))
-    tab[:, 3] = np.where(allowed != 0, arc_mode, -1)
+              detour_scale: float) -> npt.NDArray[np.void]:
+    """Per arc one 16-byte record (ARC_DTYPE) of what the kernel reads at a junction: head
+    node, nominal seconds, 1 / (detour_scale * (1 + seconds)) (the softmax temperature of a
+    detour) and the mode code (-1 when the case's modes do not allow the arc)."""
+    tab = np.empty(indices.shape[0], dtype=ARC_DTYPE)
+    tab["head"] = indices
+    tab["sec"] = arc_seconds
+    tab["inv"] = 1.0 / (detour_scale * (1.0 + arc_seconds))
+    tab["mode"] = np.where(allowed != 0, arc_mode, -1)
     return tab
 
 
@@ -80,9 +90,9 @@ def _choose_arc(u: int, d: int, s: np.uint64, indptr: np.ndarray, tab: np.ndarra
     count = 0
     best, best_x, only = -1, math.inf, -1
     for k in range(indptr[u], indptr[u + 1]):
-        dv = dist[d, int(tab[k, 0])]
-        if tab[k, 3] >= 0.0 and dv < du:
-            x = (tab[k, 1] + dv - du) * tab[k, 2]
+        dv = dist[d, tab[k]["head"]]
+        if tab[k]["mode"] >= 0 and dv < du:
+            x = (tab[k]["sec"] + dv - du) * tab[k]["inv"]
             if x < best_x:
                 best, best_x = k, x
             if x < SOFTMAX_CUT:
@@ -96,9 +106,9 @@ def _choose_arc(u: int, d: int, s: np.uint64, indptr: np.ndarray, tab: np.ndarra
     s, r = next_uniform(s)
     r *= total
     for k in range(indptr[u], indptr[u + 1]):
-        dv = dist[d, int(tab[k, 0])]
-        if tab[k, 3] >= 0.0 and dv < du:
-            x = (tab[k, 1] + dv - du) * tab[k, 2]
+        dv = dist[d, tab[k]["head"]]
+        if tab[k]["mode"] >= 0 and dv < du:
+            x = (tab[k]["sec"] + dv - du) * tab[k]["inv"]
             if x < SOFTMAX_CUT:
                 r -= math.exp(-x)
                 if r <= 0.0:
@@ -110,9 +120,9 @@ def _choose_arc(u: int, d: int, s: np.uint64, indptr: np.ndarray, tab: np.ndarra
 def _arc_seconds(k: int, speed: float, foot: int, tab: np.ndarray, metres: np.ndarray
                  ) -> float:
     """Nominal seconds of arc ``k`` at a particle's speed factor, or at walking pace."""
-    if foot != 0 and tab[k, 3] != RAIL_CODE:
-        return float(max(metres[k] / WALK_MPS, tab[k, 1]))
-    return float(tab[k, 1] / speed)
+    if foot != 0 and tab[k]["mode"] != RAIL_CODE:
+        return float(max(metres[k] / WALK_MPS, tab[k]["sec"]))
+    return float(tab[k]["sec"] / speed)
 
 
 @njit(cache=True, inline="always")
@@ -192,8 +202,8 @@ def _advance_range(lo: int, hi: int, t_from: float, t_to: float, p: Arrays, g: A
                 rem[i] -= t_to - t
                 break
             t += rem[i]
-            v = int(tab[arc[i], 0])
-            _record(i, watch[v, int(tab[arc[i], 3])], t, ev_slot, ev_time, ev_n)
+            v = int(tab[arc[i]]["head"])
+            _record(i, watch[v, tab[arc[i]]["mode"]], t, ev_slot, ev_time, ev_n)
             node[i], arc[i], rem[i] = v, -1, 0.0
             if v == dest_node[dest[i]]:
                 t, s = _new_goal(i, v, t, s, dest, hide_until, done, dest_node, dest_exit,
