@@ -1,17 +1,20 @@
 """Public tip intake under a surge, beside a bare FastAPI endpoint in the same server and run.
 
+    make bench-tools   # once: installs Debian's wrk (the load generator)
     .venv/bin/python bench/tips_bench.py [--seconds 10] [--connections 32] [--json]
 
-Starts bolo's app (with the reports routers and one bare endpoint) in a uvicorn subprocess on
-loopback over a fresh SQLite file, then drives it with an asyncio HTTP/1.1 keep-alive client:
+Starts bolo's app (with one bare endpoint added) in a uvicorn subprocess (uvloop, httptools) on
+loopback over a fresh SQLite file, then drives it with wrk (bench/tips_wrk.lua; ``--client
+asyncio`` uses a Python client instead, and is the fallback when wrk is missing):
 1. bare: ``POST /bench/bare`` (returns a constant) for S/2 seconds: ``bare_per_s``;
 2. surge: ``POST /api/v1/public/tips`` for S seconds, each tip distinct and from its own client
    address (X-Forwarded-For from a trusted loopback proxy: thousands of people answering a public
    alert); above the overall limit the server answers 429;
 3. one client: a single address sends 40 tips at once: its bucket lets ``burst`` through, the
    rest get 429 with Retry-After.
-Each phase stops issuing at its deadline and waits for every answer, so ``responses_2xx`` can be
-compared exactly with ``stored`` (rows in the database afterwards).
+Each phase stops issuing at its deadline and counts every answer to what it sent, so
+``responses_2xx`` can be compared exactly with ``stored`` (rows in the database afterwards).
+``accepted_per_s`` is the surge's 2xx divided by S. Server CPU per request comes from /proc.
 """
 
 from __future__ import annotations
@@ -26,109 +29,25 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-@dataclass
-class Phase:
-    """Counts and latencies (seconds) of one load phase."""
-
-    statuses: dict[int, int] = field(default_factory=dict)
-    latencies: list[float] = field(default_factory=list)
-    elapsed: float = 0.0
-    retry_after_ok: bool = True
-    server_cpu: float = 0.0
-
-    def cpu_ms(self) -> float:
-        """Server CPU milliseconds per answered request in this phase."""
-        answered = self.count(0, 1000)
-        return 1000.0 * self.server_cpu / answered if answered else 0.0
-
-    def count(self, low: int, high: int) -> int:
-        """Responses with a status in [low, high)."""
-        return sum(n for s, n in self.statuses.items() if low <= s < high)
-
-    def p99_ms(self) -> float:
-        """99th-percentile latency in milliseconds."""
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return 1000.0 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-
-
-def _request(path: str, body: bytes, client_ip: str) -> bytes:
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"X-Forwarded-For: {client_ip}\r\nContent-Length: {len(body)}\r\n\r\n")
-    return head.encode("ascii") + body
-
-
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    request: bytes) -> tuple[int, dict[str, str]]:
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split(" ", 2)[1])
-    headers = {}
-    for line in lines[1:]:
-        if ":" in line:
-            key, value = line.split(":", 1)
-            headers[key.strip().lower()] = value.strip()
-    await reader.readexactly(int(headers.get("content-length", "0")))
-    return status, headers
-
-
-class TipMaker:
-    """Distinct, valid tips: varied text and places, each from a new client address."""
-
-    PLACES: ClassVar[list[str]] = [
-        "Kilju", "Gilju", "Kilchu", "Hamhung", "Hamheung", "Songch'on", "Seongcheon", "Tanchon",
-        "Kimchaek", "길주", "Hyesan", "Chongjin", "40.9642, 129.3278"]
-
-    def __init__(self, case_id: str) -> None:
-        self.case_id = case_id
-        self.n = 0
-        self.seen = (datetime.now(UTC) - timedelta(minutes=20)).isoformat()
-
-    def next(self, path: str) -> bytes:
-        """The next request: a fresh tip from a fresh address."""
-        self.n += 1
-        n = self.n
-        body = json.dumps({
-            "case_id": self.case_id, "seen_at": self.seen,
-            "what": f"couple with a small boy in a grey truck, heading north (tip {n})",
-            "place": self.PLACES[n % len(self.PLACES)],
-        }).encode()
-        return _request(path, body, f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}")
-
-
-async def _drive(port: int, make: Any, seconds: float, connections: int) -> Phase:
-    phase = Phase()
-    deadline = time.perf_counter() + seconds
-
-    async def one_connection() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            while time.perf_counter() < deadline:
-                request = make()
-                start = time.perf_counter()
-                status, headers = await _exchange(reader, writer, request)
-                phase.latencies.append(time.perf_counter() - start)
-                phase.statuses[status] = phase.statuses.get(status, 0) + 1
-                if status == 429 and not headers.get("retry-after", "").isdigit():
-                    phase.retry_after_ok = False
-        finally:
-            writer.close()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(one_connection() for _ in range(connections)))
-    phase.elapsed = time.perf_counter() - start
-    return phase
+from tips_load import (  # noqa: E402  (beside this file)
+    TIP_PATH,
+    Phase,
+    TipMaker,
+    asyncio_phase,
+    exchange,
+    have_wrk,
+    request_bytes,
+    seen_at,
+    wrk_phase,
+)
 
 
 def _free_port() -> int:
@@ -161,6 +80,7 @@ def serve(port: int) -> None:
     """Run the app under test (called in the subprocess)."""
     import uvicorn
     from fastapi.responses import JSONResponse
+    from starlette.requests import Request
 
     from bolo.api import create_app
     from bolo.reports.routes import public_router, router
@@ -174,6 +94,14 @@ def serve(port: int) -> None:
     @app.post("/bench/bare")
     async def bare() -> JSONResponse:
         return JSONResponse({"ok": True}, 201)
+
+    async def hold(request: Request) -> JSONResponse:
+        # Parks a wrk connection after its last tip until wrk has gone (see tips_wrk.lua).
+        while not await request.is_disconnected():
+            await asyncio.sleep(0.2)
+        return JSONResponse({"ok": True})
+
+    app.add_route("/bench/hold", hold, methods=["GET"], include_in_schema=False)
 
     fast = all(importlib.util.find_spec(m) for m in ("uvloop", "httptools"))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
@@ -201,28 +129,62 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int,
-                  burst: int) -> dict[str, Phase]:
-    maker = TipMaker(case_id)
-    bare_request = _request("/bench/bare", b"{}", "10.0.0.1")
-    warmup = await _drive(port, lambda: maker.next("/api/v1/public/tips"), 1.0, 4)
-    cpu = _cpu_seconds(pid)
-    bare = await _drive(port, lambda: bare_request, seconds / 2, connections)
-    bare.server_cpu, cpu = _cpu_seconds(pid) - cpu, _cpu_seconds(pid)
-    tips = await _drive(port, lambda: maker.next("/api/v1/public/tips"), seconds, connections)
-    tips.server_cpu = _cpu_seconds(pid) - cpu
+async def _single_client(port: int, burst: int) -> Phase:
     single = Phase()
+    seen = seen_at()
     for i in range(burst + 35):
         body = json.dumps({"what": f"the same person again, tip {i}", "place": "Kilju",
-                           "seen_at": maker.seen}).encode()
+                           "seen_at": seen}).encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        status, headers = await _exchange(reader, writer,
-                                          _request("/api/v1/public/tips", body, "192.0.2.7"))
+        status, headers = await exchange(reader, writer,
+                                         request_bytes(TIP_PATH, body, "192.0.2.7"))
         writer.close()
         single.statuses[status] = single.statuses.get(status, 0) + 1
         if status == 429 and not headers.get("retry-after", "").isdigit():
             single.retry_after_ok = False
-    return {"bare": bare, "tips": tips, "single": single, "warmup": warmup}
+    return single
+
+
+def _measured(pid: int, drive: Any) -> Phase:
+    """Run one phase (a callable returning its Phase) and attach the server's CPU seconds."""
+    cpu = _cpu_seconds(pid)
+    phase: Phase = drive()
+    phase.server_cpu = _cpu_seconds(pid) - cpu
+    return phase
+
+
+def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int, burst: int,
+            client: str) -> dict[str, Phase]:
+    runner = _async_runner()
+    if client == "wrk":
+        seen = seen_at()
+
+        def tips(first: int, length: float, conns: int) -> Phase:
+            return wrk_phase(port, mode="tips", seconds=length, connections=conns, first=first,
+                             case_id=case_id, seen=seen)
+
+        warmup = tips(0, 1.0, 4)
+        bare = _measured(pid, lambda: wrk_phase(port, mode="bare", seconds=seconds / 2,
+                                                connections=connections, first=0))
+        surge = _measured(pid, lambda: tips(1_000_000_000, seconds, connections))
+    else:
+        maker = TipMaker(case_id)
+        bare_request = request_bytes("/bench/bare", b"{}", "10.0.0.1")
+        warmup = runner(asyncio_phase(port, maker.next, 1.0, 4))
+        bare = _measured(pid, lambda: runner(asyncio_phase(port, lambda: bare_request,
+                                                           seconds / 2, connections)))
+        surge = _measured(pid, lambda: runner(asyncio_phase(port, maker.next, seconds,
+                                                            connections)))
+    single = runner(_single_client(port, burst))
+    return {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
+
+
+def _async_runner() -> Any:
+    if importlib.util.find_spec("uvloop"):
+        import uvloop
+
+        return uvloop.run
+    return asyncio.run
 
 
 def _stored() -> int:
@@ -235,9 +197,11 @@ def _stored() -> int:
         return int(session.execute(select(func.count()).select_from(Report)).scalar_one())
 
 
-def run(seconds: float, connections: int, overall_limit: float | None = None) -> dict[str, Any]:
+def run(seconds: float, connections: int, overall_limit: float | None = None,
+        client: str = "wrk") -> dict[str, Any]:
     """Run the three phases and return the figures. ``overall_limit`` (tips per second) sets
-    the server's overall rate limit, to watch the surge being cut to it with 429s."""
+    the server's overall rate limit, to watch the surge being cut to it with 429s; ``client``
+    is 'wrk' or 'asyncio'."""
     from bolo.reports.config import TipSettings
 
     burst = TipSettings().per_client_burst
@@ -250,15 +214,10 @@ def run(seconds: float, connections: int, overall_limit: float | None = None) ->
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
         try:
             _wait_ready(port, process)
-            runner = asyncio.run
-            if importlib.util.find_spec("uvloop"):
-                import uvloop
-
-                runner = uvloop.run
-            result = runner(_phases(port, process.pid, case_id, seconds, connections,
-                                        burst))
+            result = _phases(port, process.pid, case_id, seconds, connections, burst, client)
         finally:
-            process.terminate()
+            # SIGKILL, no graceful shutdown: every tip answered 2xx must already be committed.
+            process.kill()
             process.wait(timeout=30)
         stored = _stored()
     tips, bare = result["tips"], result["bare"]
@@ -282,6 +241,7 @@ def run(seconds: float, connections: int, overall_limit: float | None = None) ->
         "load_average_1min": round(os.getloadavg()[0], 2),
         "retry_after_ok": all(p.retry_after_ok for p in counted),
         "seconds": seconds, "connections": connections, "overall_limit": overall_limit,
+        "client": client,
     }
 
 
@@ -291,7 +251,8 @@ def _table(figures: dict[str, Any]) -> None:
 
     ratio = figures["accepted_per_s"] / figures["bare_per_s"] if figures["bare_per_s"] else 0.0
     table = Table(title=f"public tip intake, {figures['seconds']:g} s, "
-                        f"{figures['connections']} connections, SQLite")
+                        f"{figures['connections']} connections, {figures['client']} client, "
+                        "SQLite")
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("goal")
@@ -323,12 +284,20 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--overall-limit", type=float, default=None,
                         help="server's overall limit, tips/s (default: its setting, 2000)")
+    parser.add_argument("--client", choices=["wrk", "asyncio"], default=None,
+                        help="load generator (default: wrk when installed, else asyncio)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return
-    figures = run(args.seconds, args.connections, args.overall_limit)
+    client = args.client or ("wrk" if have_wrk() else "asyncio")
+    if client == "wrk" and not have_wrk():
+        raise SystemExit("wrk is not installed: run `make bench-tools` (or use --client asyncio)")
+    if client == "asyncio" and args.client is None:
+        print("wrk is missing (`make bench-tools` installs it): using the asyncio client, "
+              "which takes CPU from the server", file=sys.stderr)
+    figures = run(args.seconds, args.connections, args.overall_limit, client)
     if args.json:
         print(json.dumps(figures))
     else:

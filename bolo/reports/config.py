@@ -25,7 +25,13 @@ class TipSettings(BaseSettings):
 
     def proxies(self) -> frozenset[str]:
         """The trusted proxy addresses as a set."""
-        return frozenset(p.strip() for p in self.trusted_proxies.split(",") if p.strip())
+        return _proxy_set(self.trusted_proxies)
+
+
+@lru_cache(maxsize=8)
+def _proxy_set(addresses: str) -> frozenset[str]:
+    # Asked on every public request: parse each setting once.
+    return frozenset(p.strip() for p in addresses.split(",") if p.strip())
 
 
 @lru_cache(maxsize=1)

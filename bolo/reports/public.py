@@ -15,14 +15,16 @@ import weakref
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
 from bolo.errors import BoloError, InvalidInput
 from bolo.reports import csrf
 from bolo.reports.config import tip_settings
 from bolo.reports.intake import TipApiIn, TipIn, explain, form_to_dict
+from bolo.reports.leanroute import LeanRoute
 from bolo.reports.mapimage import map_png
 from bolo.reports.photo import CleanPhoto, PhotoError, clean_photo
 from bolo.reports.pipeline import TipWriter
@@ -61,10 +63,14 @@ def writer() -> TipWriter:
     """The batching tip writer of the running event loop (one per loop: its futures and
     flusher task belong to that loop)."""
     loop = asyncio.get_running_loop()
+    last: tuple[asyncio.AbstractEventLoop, TipWriter] | None = _state.get("last_writer")
+    if last is not None and last[0] is loop:
+        return last[1]
     writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TipWriter] = (
         _state.setdefault("writers", weakref.WeakKeyDictionary()))
     if loop not in writers:
         writers[loop] = TipWriter(batch_max=tip_settings().batch_max)
+    _state["last_writer"] = (loop, writers[loop])
     return writers[loop]
 
 
@@ -94,8 +100,6 @@ _TIP_SCHEMA = {"requestBody": {"required": True, "content": {
     "application/json": {"schema": TipApiIn.model_json_schema(ref_template="#/$defs/{model}")}}}}
 
 
-@public_router.post("/api/v1/public/tips", status_code=201, openapi_extra=_TIP_SCHEMA,
-                    responses={201: {"description": "Stored; the body has the receipt."}})
 async def post_tip_json(request: Request) -> Response:
     """Receive a tip as JSON (no login). 201 with the receipt number when stored."""
     wait = limiter().acquire(client_of(request))
@@ -116,10 +120,18 @@ async def post_tip_json(request: Request) -> Response:
         return json_error(422, "the tip is not valid", explain(exc))
     except (BodyTooLarge, PhotoError, BoloError) as exc:
         return json_error(exc.status, str(exc), getattr(exc, "receipt", None))
-    return JSONResponse(status_code=201, content={
+    # pydantic_core's encoder: the same JSON as JSONResponse, for a fraction of its CPU.
+    return Response(to_json({
         "receipt": row["receipt"], "id": row["id"], "state": row["state"].value,
         "place": row["place_resolved"] or None, "lat": row["lat"], "lon": row["lon"],
-        "radius_m": row["radius_m"]})
+        "radius_m": row["radius_m"]}), 201, media_type="application/json")
+
+
+# The surge path: LeanRoute calls the endpoint without FastAPI's parameter machinery.
+public_router.add_api_route(
+    "/api/v1/public/tips", post_tip_json, methods=["POST"], status_code=201,
+    openapi_extra=_TIP_SCHEMA, route_class_override=LeanRoute,
+    responses={201: {"description": "Stored; the body has the receipt."}})
 
 
 async def _decode_photo(data: str | None) -> CleanPhoto | None:

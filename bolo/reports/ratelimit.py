@@ -40,15 +40,21 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """Per-client and overall token buckets, safe to share between threads."""
+    """Per-client and overall token buckets, safe to share between threads.
+
+    A client's bucket is kept as a ``(tokens, stamp)`` tuple rather than a ``TokenBucket``:
+    under a surge there is one per tipster, and tuples of floats are not tracked by Python's
+    cyclic garbage collector, whose full collections would otherwise scan every one of them.
+    """
 
     def __init__(self, *, per_client_rate: float, per_client_burst: float, overall_rate: float,
                  overall_burst: float, max_clients: int = 100_000) -> None:
+        TokenBucket(per_client_rate, per_client_burst)  # refuses a bad per-client setting
         self.per_client_rate = per_client_rate
-        self.per_client_burst = per_client_burst
+        self.per_client_burst = float(per_client_burst)
         self.overall = TokenBucket(overall_rate, overall_burst)
         self.max_clients = max_clients
-        self._clients: dict[str, TokenBucket] = {}
+        self._clients: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def acquire(self, client: str, at: float | None = None) -> float:
@@ -56,26 +62,33 @@ class RateLimiter:
         (rounded up to whole seconds, at least 1, as ``Retry-After`` wants)."""
         moment = time.monotonic() if at is None else at
         with self._lock:
-            bucket = self._clients.get(client)
-            if bucket is None:
+            state = self._clients.get(client)
+            if state is None:
                 if len(self._clients) >= self.max_clients:
                     self._forget_idle(moment)
-                bucket = TokenBucket(self.per_client_rate, self.per_client_burst, stamp=moment)
-                self._clients[client] = bucket
-            bucket.refill(moment)
+                tokens = self.per_client_burst
+            else:
+                tokens = self._refilled(state, moment)
             self.overall.refill(moment)
-            wait = max(bucket.wait(), self.overall.wait())
+            mine = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.per_client_rate
+            wait = max(mine, self.overall.wait())
             if wait > 0.0:
+                self._clients[client] = (tokens, moment)
                 return float(max(1, math.ceil(wait)))
-            bucket.tokens -= 1.0
+            self._clients[client] = (tokens - 1.0, moment)
             self.overall.tokens -= 1.0
             return 0.0
 
+    def _refilled(self, state: tuple[float, float], moment: float) -> float:
+        tokens, stamp = state
+        if moment <= stamp:
+            return tokens
+        return min(self.per_client_burst, tokens + (moment - stamp) * self.per_client_rate)
+
     def _forget_idle(self, moment: float) -> None:
         # A full bucket carries no history: dropping it changes nothing for that client.
-        for key, bucket in list(self._clients.items()):
-            bucket.refill(moment)
-            if bucket.tokens >= bucket.burst:
+        for key, state in list(self._clients.items()):
+            if self._refilled(state, moment) >= self.per_client_burst:
                 del self._clients[key]
         if len(self._clients) >= self.max_clients:
             self._clients.clear()
