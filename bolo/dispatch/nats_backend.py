@@ -200,7 +200,7 @@ class NatsWorker:
     name: str = field(default_factory=lambda: f"{socket.gethostname()}-nats")
     builder: MessageBuilder = field(default_factory=MessageBuilder)
     fetchers: int = 4
-    fetch_batch: int = 64
+    fetch_batch: int = 128
     names: Names = field(default_factory=Names)
     separate_db_process: bool = False
     _gate: asyncio.Semaphore = field(init=False)
@@ -210,7 +210,10 @@ class NatsWorker:
         self._gate = asyncio.Semaphore(self.settings.concurrency)
         store = OutboxStore(engine=self.engine, settings=self.settings, name=self.name,
                             rng=self.rng, builder=self.builder)
-        self._db = DbRunner(store, separate_process=self.separate_db_process)
+        # Fetchers load and record independently (no leases to race on, recording is
+        # idempotent): on PostgreSQL they get a connection each, SQLite keeps one writer.
+        threads = 1 if self.engine.dialect.name == "sqlite" else self.fetchers
+        self._db = DbRunner(store, separate_process=self.separate_db_process, threads=threads)
 
     async def handle(self, msgs: Sequence[Any]) -> int:
         """Send and record one fetched batch, then ack it; return the attempts made."""

@@ -144,11 +144,12 @@ def process_call(op: DbOp, *args: Any) -> Any:
 
 @dataclass
 class DbRunner:
-    """Runs a store's blocking operations off the event loop: on one thread, or in one child
-    process when ``separate_process`` (started on first use)."""
+    """Runs a store's blocking operations off the event loop: on ``threads`` threads, or in
+    one child process when ``separate_process`` (started on first use)."""
 
     store: OutboxStore
     separate_process: bool = False
+    threads: int = 1
     _executor: Executor | None = None
 
     async def __call__(self, op: DbOp, *args: Any) -> Any:
@@ -158,7 +159,7 @@ class DbRunner:
             self._executor = (
                 db_process(self.store.engine, self.store.settings, self.store.name)
                 if self.separate_process
-                else ThreadPoolExecutor(1, thread_name_prefix="bolo-dispatch-db"))
+                else ThreadPoolExecutor(self.threads, thread_name_prefix="bolo-dispatch-db"))
         if self.separate_process:
             return await loop.run_in_executor(self._executor, process_call, op, *args)
         return await loop.run_in_executor(self._executor, self.store.call, op, *args)
