@@ -126,7 +126,7 @@ def sighting_likelihood(
     A particle at distance d (metres, equirectangular at the sighting's latitude: < 2% error
     within 100 km at 60 deg, and the kernel is ~0 beyond a few radii) has likelihood
     ``(1 - c) + c * exp(-d^2 / (2 radius^2))``; the explained mass is sum(weights * kernel).
-    Sequential: ~1 ms for 100 000 particles, less than waking threads would cost.
+    Sequential: 100 000 particles take ~3 ms (Porto, shared machine).
     """
     n = node.shape[0]
     like = np.empty(n)
