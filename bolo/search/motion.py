@@ -182,6 +182,7 @@ def _advance_range(lo: int, hi: int, t_from: float, t_to: float, p: Arrays, g: A
     indptr, metres, tab = g
     dist, dest_node, dest_exit, dest_cdf = dests
     watch, ev_slot, ev_time, ev_n = ev
+    watching = ev_n.shape[0] >= node.shape[0]   # else nothing is watched: skip the look-ups
     n_noise = noise.shape[0]
     for i in range(lo, hi):
         t = max(t_from, start[i], hide_until[i])
@@ -203,7 +204,8 @@ def _advance_range(lo: int, hi: int, t_from: float, t_to: float, p: Arrays, g: A
                 break
             t += rem[i]
             v = int(tab[arc[i]]["head"])
-            _record(i, watch[v, tab[arc[i]]["mode"]], t, ev_slot, ev_time, ev_n)
+            if watching:
+                _record(i, watch[v, tab[arc[i]]["mode"]], t, ev_slot, ev_time, ev_n)
             node[i], arc[i], rem[i] = v, -1, 0.0
             if v == dest_node[dest[i]]:
                 t, s = _new_goal(i, v, t, s, dest, hide_until, done, dest_node, dest_exit,
@@ -223,7 +225,8 @@ def advance(t_from: float, t_to: float, p: Arrays, g: Arrays, dests: Arrays, ev:
     hide_left, foot); ``g``: graph arrays (indptr, arc metres, arc_table);
     ``dests``: (dist D x N seconds, node, is_exit, cdf);
     ``ev``: (watch[node, mode] -> slot or -1, event slot, event time, event count).
-    Arriving at node v over an arc of mode m with watch[v, m] >= 0 records (slot, time).
+    Arriving at node v over an arc of mode m with watch[v, m] >= 0 records (slot, time); an
+    event buffer with fewer rows than particles means that no post is watched.
     The particles are split into one contiguous range per thread (numba's thread count; the
     kernel releases the GIL); each has its own stream, so the split does not change the result.
     """

@@ -102,7 +102,7 @@ class SearchPicture:
         return self.epoch + timedelta(seconds=self.t)
 
     def observe(self, evidence: Mapping[str, Any] | Evidence) -> None:
-        """Add one sighting or search report (a dict as documented, or a parsed one)."""
+        """Add one sighting, search report or found vehicle (a dict as documented, or parsed)."""
         ev = evidence if isinstance(evidence, Sighting | SearchReport) else parse_evidence(
             evidence)
         if isinstance(ev, SearchReport):
