@@ -78,26 +78,30 @@ class KeyRow(Protocol):
 @lru_cache(maxsize=65536)
 def _parsed(secret: str) -> Key | None:
     try:
-        key = key_from_string(secret)
+        return key_from_string(secret)
     except ValueError as exc:
         # One unreadable secret must not stop a whole claimed batch: the post's sends fail
-        # for good with a reason instead (see signing_keys).
+        # for good with a reason instead (see keys_that_sign).
         log.warning("unreadable webhook secret (%s): the post's webhooks cannot be signed", exc)
         return None
-    if isinstance(key, Ed25519Key) and not key.private:
-        log.warning("a post's webhook secret is an ed25519 public key (whpk_): bolo signs v1a "
-                    "only with the private seed (whsk_)")
-        return None
-    return key
 
 
 def signing_keys(key: KeyRow | None) -> tuple[Key, ...]:
-    """The keys to sign with now: the current secret, plus the previous one during rotation.
-    Secrets that cannot sign (unreadable, or an ed25519 public key) are left out; with none
-    left the send fails permanently ("no usable signing key") rather than being retried."""
+    """The post's keys now: the current secret, plus the previous one during rotation.
+    Unreadable secrets are left out (and logged)."""
     if key is None:
         return ()
     keys = [_parsed(key.secret)]
     if key.previous_secret and key.previous_until and key.previous_until > clock.now():
         keys.append(_parsed(key.previous_secret))
     return tuple(k for k in keys if k is not None)
+
+
+def keys_that_sign(keys: tuple[Key, ...]) -> tuple[Key, ...]:
+    """Those of ``keys`` bolo can sign with: an ed25519 public key (``whpk_``) only verifies.
+    With none left the webhook send fails for good ("no usable signing key"), not retried."""
+    usable = tuple(k for k in keys if not (isinstance(k, Ed25519Key) and not k.private))
+    if len(usable) < len(keys):
+        log.warning("a post's webhook secret is an ed25519 public key (whpk_): bolo signs v1a "
+                    "only with the private seed (whsk_)")
+    return usable

@@ -19,7 +19,7 @@ from bolo.alerts.model import AlertVersion
 from bolo.cap.codec import decode
 from bolo.cap.errors import CapRefused
 from bolo.dispatch.channels.base import Message
-from bolo.dispatch.keys import signing_keys
+from bolo.dispatch.keys import keys_that_sign, signing_keys
 from bolo.dispatch.model import PostKey
 from bolo.dispatch.signing import PRIVATE_PREFIX, PUBLIC_PREFIX, SYMMETRIC_PREFIX
 from bolo.posts.model import Post
@@ -159,6 +159,6 @@ class MessageBuilder:
                 msg_id=d.id, post_id=d.post_id, url=d.url,
                 body=payload(text, d.id, d.post_id, key.secret if key else None, base),
                 title=text.title, text=text.text, region=regions.get(d.post_id, ""),
-                keys=signing_keys(key),
+                keys=keys_that_sign(signing_keys(key)),
             ))
         return messages

@@ -22,7 +22,7 @@ from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.channels.mqtt import MqttChannel, region_topic
 from bolo.dispatch.channels.webhook import GuardedResolver, WebhookChannel
 from bolo.dispatch.config import DispatchSettings
-from bolo.dispatch.keys import signing_keys
+from bolo.dispatch.keys import keys_that_sign, signing_keys
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, serve
@@ -213,10 +213,11 @@ def test_region_topic_is_one_level(region: str, topic: str) -> None:
 async def test_post_without_usable_key_fails_for_good_with_a_reason() -> None:
     # A whpk_ (public) secret cannot sign: the send is refused at once, never retried.
     public_only = Ed25519Key.generate().public
-    assert signing_keys(_KeyRow(public_only)) == ()
+    assert keys_that_sign(signing_keys(_KeyRow(public_only))) == ()
+    assert len(signing_keys(_KeyRow(public_only))) == 1  # still verifies a post's replies
     assert signing_keys(_KeyRow("whsec_not base64!")) == ()
     private = Ed25519Key.generate().private
-    assert [type(k) for k in signing_keys(_KeyRow(private))] == [Ed25519Key]
+    assert [type(k) for k in keys_that_sign(signing_keys(_KeyRow(private)))] == [Ed25519Key]
     channel = WebhookChannel()
     try:
         result = await channel.send(Message(msg_id="d-9", post_id="p1", url="http://h/x",
