@@ -126,7 +126,7 @@ def dispatcher(
     if chosen is Backend.NATS:
         names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
         worker = NatsWorker(engine=engine, url=broker, sender=sender, settings=settings,
-                            names=names, name=label, separate_db_process=settings.db_process)
+                            names=names, name=label)
     else:
         worker = Dispatcher(engine=engine, sender=sender, settings=settings, name=label,
                             separate_db_process=settings.db_process)

@@ -20,9 +20,9 @@ class DispatchSettings(BaseSettings):
     in_flight_window: int = Field(
         default=512, ge=1, description="Sent but not yet recorded, per worker: the most a "
         "crash can send twice (the receiver de-duplicates them by webhook-id).")
-    db_process: bool = Field(default=False, description="bolo dispatcher does its database "
-                             "work in a child process (another core, no shared GIL) instead of "
-                             "a thread; it pays pickling, so it helps only with idle cores.")
+    db_process: bool = Field(default=True, description="In-process backend: bolo dispatcher "
+                             "does its database work in a child process (another core, no "
+                             "shared GIL) instead of a thread.")
     rate_limits: dict[str, tuple[float, float]] = Field(
         default_factory=lambda: {"apprise": (2.0, 5.0)},
         description="Per channel kind: (sends per second, burst) allowed to each destination "
