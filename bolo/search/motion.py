@@ -23,7 +23,6 @@ kernel equal to its Python function. Times are seconds since the case epoch.
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -43,6 +42,7 @@ SOFTMAX_CUT = 30.0  # weights below e^-30 of the best arc are not drawn
 WALK_MPS = 1.4      # walking pace of suspects who left their vehicle (road arcs)
 RAIL_CODE = 1       # ModeCode.RAIL: trains keep their timetable pace when on foot
 MIN_PER_THREAD = 2000  # below this a second thread costs more than it saves
+CHUNKS_PER_THREAD = 4
 
 FloatArray = npt.NDArray[np.float64]
 # One 16-byte record per arc, so the arcs of a junction share one cache line.
@@ -227,27 +227,30 @@ def advance(t_from: float, t_to: float, p: Arrays, g: Arrays, dests: Arrays, ev:
     ``ev``: (watch[node, mode] -> slot or -1, event slot, event time, event count).
     Arriving at node v over an arc of mode m with watch[v, m] >= 0 records (slot, time); an
     event buffer with fewer rows than particles means that no post is watched.
-    The particles are split into one contiguous range per thread (numba's thread count; the
+    The particles are split into contiguous ranges run by numba's thread count of threads (the
     kernel releases the GIL); each has its own stream, so the split does not change the result.
     """
     n = int(p[0].shape[0])
-    parts = max(1, min(numba.get_num_threads(), n // MIN_PER_THREAD))
-    bounds = [n * j // parts for j in range(parts + 1)]
-    if parts == 1:
+    threads = numba.get_num_threads()
+    if threads == 1 or n < 2 * MIN_PER_THREAD:
         _advance_range(0, n, t_from, t_to, p, g, dests, ev, noise, prm)
         return
-    futures = [_pool().submit(_advance_range, bounds[j], bounds[j + 1], t_from, t_to, p, g,
-                              dests, ev, noise, prm) for j in range(parts)]
+    # A few ranges per thread balance the load (particles bound for one destination, or done,
+    # sit together).
+    parts = min(CHUNKS_PER_THREAD * threads, n // MIN_PER_THREAD)
+    bounds = [n * j // parts for j in range(parts + 1)]
+    futures = [_pool(threads).submit(_advance_range, bounds[j], bounds[j + 1], t_from, t_to, p,
+                                     g, dests, ev, noise, prm) for j in range(parts)]
     for f in futures:
         f.result()
 
 
-_POOL: list[ThreadPoolExecutor] = []
+_POOLS: dict[int, ThreadPoolExecutor] = {}
 
 
-def _pool() -> ThreadPoolExecutor:
-    """One process-wide pool of worker threads for the motion kernel."""
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=os.cpu_count() or 1,
-                                        thread_name_prefix="bolo-motion"))
-    return _POOL[0]
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """The process-wide pool of ``threads`` worker threads for the motion kernel."""
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(max_workers=threads,
+                                             thread_name_prefix="bolo-motion")
+    return _POOLS[threads]
