@@ -130,7 +130,9 @@ def _child_call(op: DbOp, *args: Any) -> Any:
 
 def db_process(engine: Engine, settings: DispatchSettings, name: str) -> Executor:
     """A one-process executor whose process owns an OutboxStore on the same database; submit
-    ``process_call`` to it."""
+    ``process_call`` to it. The child connects with the engine's URL: connection arguments
+    given outside the URL (e.g. a PostgreSQL search_path set by ``engine_for(schema=...)``)
+    are not carried over, so put them in the URL."""
     return ProcessPoolExecutor(
         1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_child,
         initargs=(engine.url.render_as_string(hide_password=False),
