@@ -23,6 +23,7 @@ kernel equal to its Python function. Times are seconds since the case epoch.
 from __future__ import annotations
 
 import math
+import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
@@ -245,12 +246,13 @@ def advance(t_from: float, t_to: float, p: Arrays, g: Arrays, dests: Arrays, ev:
         f.result()
 
 
-_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    """The process-wide pool of ``threads`` worker threads for the motion kernel."""
-    if threads not in _POOLS:
-        _POOLS[threads] = ThreadPoolExecutor(max_workers=threads,
-                                             thread_name_prefix="bolo-motion")
-    return _POOLS[threads]
+    """The process-wide pool of ``threads`` worker threads for the motion kernel (keyed by the
+    process id too: a forked child has none of its parent's threads)."""
+    key = (os.getpid(), threads)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bolo-motion")
+    return _POOLS[key]
