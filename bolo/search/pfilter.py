@@ -25,6 +25,7 @@ from bolo.search.kernels import (
     sighting_likelihood,
     systematic_indices,
 )
+from bolo.search.late import apply_late_sighting
 from bolo.search.model import NetworkModel
 from bolo.search.motion import LEFT, MotionParams, advance, arc_table, noise_table
 from bolo.search.particles import (
@@ -58,6 +59,12 @@ class _State:
     open_flags: dict[int, npt.NDArray[np.uint8]]
     applied: set[int]
     epoch: int
+    # Time of the last change of which particle sits at which index, or of how it moves
+    # (resampling, re-seeding, re-sorting, a found vehicle): late evidence can re-weigh the
+    # current particles only from a checkpoint taken at or after it (see bolo.search.late).
+    generation_t: float = 0.0
+    # Evidence index -> (seconds at which it was applied, index in factors or -1 if merged).
+    applied_at: dict[int, tuple[float, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,10 +101,14 @@ class ParticleFilter:
         return ev_time
 
     def add_evidence(self, ev: Evidence, key_seconds: float) -> None:
-        """Register evidence; rewinds to a checkpoint if it starts before the current time."""
+        """Register evidence. A late sighting re-weighs the current particles by where they
+        were at its time when that gives the replayed picture (bolo.search.late); other late
+        evidence rewinds to a checkpoint before it and replays."""
         self.evidence.append(ev)
         if key_seconds < self.state.t:
-            self._rewind(key_seconds)
+            i = len(self.evidence) - 1
+            if not (type(ev) is Sighting and apply_late_sighting(self, i, ev, key_seconds)):
+                self._rewind(key_seconds)
 
     def _rewind(self, t: float) -> None:
         keep = [c for c in self.checkpoints if c.t <= t]
@@ -193,6 +204,7 @@ class ParticleFilter:
         st = self.state
         u = np.random.default_rng([self.seed, 19, i, st.epoch]).random(self.n)
         st.parts.foot[u < ev.credibility] = 1
+        st.generation_t = st.t
 
     def _sighting_likelihood(self, ev: Sighting) -> tuple[FloatArray, float]:
         st, net = self.state, self.model.network
@@ -218,6 +230,7 @@ class ParticleFilter:
         st.weights /= st.weights.sum()
         for _, f in st.factors:
             f[idx] = 1.0
+        st.generation_t = st.t
         self._sort_by_destination()
 
     def _apply_search(self, i: int, ev: SearchReport) -> None:
@@ -237,6 +250,7 @@ class ParticleFilter:
         else:
             st.factors.append((label, factor))
         st.applied.add(i)
+        st.applied_at[i] = (st.t, -1 if merge else len(st.factors) - 1)
         if ess < self.n / 2:
             self._resample()
 
@@ -253,6 +267,7 @@ class ParticleFilter:
         st.weights = np.full(self.n, 1.0 / self.n)
         st.factors = [(label, f[anc]) for label, f in st.factors]
         st.open_flags = {k: v[anc] for k, v in st.open_flags.items()}
+        st.generation_t = st.t
         self._sort_by_destination()
 
     def _sort_by_destination(self) -> None:
@@ -263,6 +278,7 @@ class ParticleFilter:
         if np.count_nonzero(dest[1:] < dest[:-1]) <= dest.shape[0] // RESORT_SHARE:
             return
         order = np.argsort(dest, kind="stable")
+        st.generation_t = st.t
         st.parts = st.parts.take(order)
         st.weights = st.weights[order]
         st.factors = [(label, f[order]) for label, f in st.factors]
@@ -294,7 +310,8 @@ class ParticleFilter:
 
 def _copy_state(s: _State) -> _State:
     return _State(s.t, s.parts.copy(), s.weights.copy(), [(a, b.copy()) for a, b in s.factors],
-                  {k: v.copy() for k, v in s.open_flags.items()}, set(s.applied), s.epoch)
+                  {k: v.copy() for k, v in s.open_flags.items()}, set(s.applied), s.epoch,
+                  s.generation_t, dict(s.applied_at))
 
 
 def _motion_graph(model: NetworkModel) -> tuple[Any, ...]:

@@ -165,3 +165,30 @@ def test_vehicle_found_is_parsed_with_its_defaults() -> None:
                          "lon": 10.0})
     assert isinstance(ev, VehicleFound)
     assert ev.credibility == 1.0 and ev.radius_m == VEHICLE_RADIUS_M
+
+
+def test_a_late_sighting_reweighed_without_replay_gives_the_replayed_picture() -> None:
+    # A weak sighting causes no resampling: the late picture re-weighs its particles by where
+    # they were 45 minutes ago instead of replaying them (bolo.search.late).
+    net = grid_network(n=20)
+    sighting = {"kind": "sighting", "time": (T0 + timedelta(minutes=45)).isoformat(),
+                "lat": 40.1, "lon": 10.12, "radius_m": 2000, "credibility": 0.3}
+    steps = [T0 + timedelta(minutes=10 * k) for k in range(1, 10)]
+    early = SearchPicture(net, _case(40.1, 10.1), seed=2, particles=300)
+    early.observe(sighting)
+    late = SearchPicture(net, _case(40.1, 10.1), seed=2, particles=300)
+    for t in steps:
+        early.advance(t)
+        late.advance(t)
+    assert late._pf is not None
+    particles = late._pf.state.parts
+    late.observe(sighting)
+    late.advance(steps[-1])
+    assert late._pf.state.parts is particles       # re-weighed: no rewind, no replay
+    assert early._pf is not None and early._pf.state.epoch == 0   # no resampling
+    np.testing.assert_array_equal(early._pf.state.parts.node, late._pf.state.parts.node)
+    np.testing.assert_allclose(early.node_probability(), late.node_probability(), rtol=1e-9,
+                               atol=1e-15)
+    e, r = early.rank(3), late.rank(3)
+    assert [x["post_id"] for x in e] == [x["post_id"] for x in r]
+    assert [x["probability"] for x in e] == pytest.approx([x["probability"] for x in r])
