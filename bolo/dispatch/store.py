@@ -11,6 +11,7 @@ dispatcher, so claims and records never contend for SQLite's write lock within i
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 import random
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -35,6 +37,7 @@ from bolo.dispatch.results import Attempt, record_attempts
 from bolo.store.db import engine_for, session_scope
 
 Job = tuple[Claimed, Message]
+log = logging.getLogger(__name__)
 PARENT_CHECK_S = 0.5
 
 
@@ -162,9 +165,18 @@ class DbRunner:
                 db_process(self.store.engine, self.store.settings, self.store.name)
                 if self.separate_process
                 else ThreadPoolExecutor(self.threads, thread_name_prefix="bolo-dispatch-db"))
-        if self.separate_process:
+        if not self.separate_process:
+            return await loop.run_in_executor(self._executor, self.store.call, op, *args)
+        try:
             return await loop.run_in_executor(self._executor, process_call, op, *args)
-        return await loop.run_in_executor(self._executor, self.store.call, op, *args)
+        except BrokenProcessPool:
+            # The child died (killed, out of memory). Start another and do the operation
+            # again: a claim is only a lease, a record is idempotent per attempt number.
+            log.warning("the dispatcher's database process died; starting another")
+            self._executor.shutdown(wait=False)
+            self._executor = db_process(self.store.engine, self.store.settings,
+                                        self.store.name)
+            return await loop.run_in_executor(self._executor, process_call, op, *args)
 
     def close(self) -> None:
         """Stop the thread or process (the next call starts a new one)."""
