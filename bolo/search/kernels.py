@@ -8,7 +8,10 @@ Times are seconds since the case epoch; distances to destinations are seconds of
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -16,6 +19,7 @@ _MUL = np.uint64(2685821657736338717)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _INV53 = 1.0 / 9007199254740992.0
 MAX_EVENTS = 32
+MIN_PER_THREAD = 2000  # below this a second thread costs more than it saves
 
 
 @njit(cache=True, inline="always")
@@ -115,26 +119,16 @@ def nearest_node_index(lat: np.ndarray, lon: np.ndarray, qlat: float, qlon: floa
     return best
 
 
-@njit(cache=True)
-def sighting_likelihood(
-    node: np.ndarray, arc: np.ndarray, rem: np.ndarray, dur: np.ndarray, indices: np.ndarray,
-    lat: np.ndarray, lon: np.ndarray, weights: np.ndarray, qlat: float, qlon: float,
-    radius_m: float, credibility: float,
-) -> tuple[np.ndarray, float]:
-    """Likelihood of a sighting at (qlat, qlon) for every particle, and the explained mass.
-
-    A particle at distance d (metres, equirectangular at the sighting's latitude: < 2% error
-    within 100 km at 60 deg, and the kernel is ~0 beyond a few radii) has likelihood
-    ``(1 - c) + c * exp(-d^2 / (2 radius^2))``; the explained mass is sum(weights * kernel).
-    Sequential: 100 000 particles take ~3 ms (Porto, shared machine).
-    """
-    n = node.shape[0]
-    like = np.empty(n)
+@njit(cache=True, nogil=True)
+def _sighting_range(lo: int, hi: int, like: np.ndarray, node: np.ndarray, arc: np.ndarray,
+                    rem: np.ndarray, dur: np.ndarray, indices: np.ndarray, lat: np.ndarray,
+                    lon: np.ndarray, weights: np.ndarray, qlat: float, qlon: float,
+                    radius_m: float, credibility: float) -> float:
     deg = math.pi / 180.0 * 6_371_008.8
     inv = 1.0 / radius_m
     kx = deg * math.cos(math.radians(qlat))
     mass = 0.0
-    for i in range(n):
+    for i in range(lo, hi):
         u = node[i]
         plat, plon = lat[u], lon[u]
         if arc[i] >= 0 and dur[i] > 0.0:
@@ -148,7 +142,44 @@ def sighting_likelihood(
         k = math.exp(-z) if z < 700.0 else 0.0
         like[i] = (1.0 - credibility) + credibility * k
         mass += weights[i] * k
-    return like, mass
+    return mass
+
+
+def sighting_likelihood(
+    node: np.ndarray, arc: np.ndarray, rem: np.ndarray, dur: np.ndarray, indices: np.ndarray,
+    lat: np.ndarray, lon: np.ndarray, weights: np.ndarray, qlat: float, qlon: float,
+    radius_m: float, credibility: float,
+) -> tuple[np.ndarray, float]:
+    """Likelihood of a sighting at (qlat, qlon) for every particle, and the explained mass.
+
+    A particle at distance d (metres, equirectangular at the sighting's latitude: < 2% error
+    within 100 km at 60 deg, and the kernel is ~0 beyond a few radii) has likelihood
+    ``(1 - c) + c * exp(-d^2 / (2 radius^2))``; the explained mass is sum(weights * kernel).
+    100 000 particles take ~3 ms on one thread; they are split over numba's thread count.
+    """
+    n = int(node.shape[0])
+    like = np.empty(n)
+    args = (like, node, arc, rem, dur, indices, lat, lon, weights, float(qlat), float(qlon),
+            float(radius_m), float(credibility))
+    threads = numba.get_num_threads()
+    if threads == 1 or n < 2 * MIN_PER_THREAD:
+        return like, float(_sighting_range(0, n, *args))
+    bounds = [n * j // threads for j in range(threads + 1)]
+    futures = [thread_pool(threads).submit(_sighting_range, bounds[j], bounds[j + 1], *args)
+               for j in range(threads)]
+    return like, float(sum(f.result() for f in futures))
+
+
+_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
+
+
+def thread_pool(threads: int) -> ThreadPoolExecutor:
+    """The process-wide pool of ``threads`` worker threads for the particle kernels (keyed by
+    the process id too: a forked child has none of its parent's threads)."""
+    key = (os.getpid(), threads)
+    if key not in _POOLS:
+        _POOLS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bolo-search")
+    return _POOLS[key]
 
 
 @njit(cache=True)

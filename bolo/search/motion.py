@@ -23,8 +23,6 @@ kernel equal to its Python function. Times are seconds since the case epoch.
 from __future__ import annotations
 
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numba
@@ -33,7 +31,7 @@ import numpy.typing as npt
 from numba import njit
 from scipy.special import ndtri
 
-from bolo.search.kernels import next_uniform
+from bolo.search.kernels import MIN_PER_THREAD, next_uniform, thread_pool
 
 LEFT = 3            # done code of a particle that left the region through an exit
 STAYED = 1          # done code of a particle that settled at its destination
@@ -42,7 +40,6 @@ NOISE_TABLE = 4096
 SOFTMAX_CUT = 30.0  # weights below e^-30 of the best arc are not drawn
 WALK_MPS = 1.4      # walking pace of suspects who left their vehicle (road arcs)
 RAIL_CODE = 1       # ModeCode.RAIL: trains keep their timetable pace when on foot
-MIN_PER_THREAD = 2000  # below this a second thread costs more than it saves
 CHUNKS_PER_THREAD = 4
 
 FloatArray = npt.NDArray[np.float64]
@@ -240,19 +237,8 @@ def advance(t_from: float, t_to: float, p: Arrays, g: Arrays, dests: Arrays, ev:
     # sit together).
     parts = min(CHUNKS_PER_THREAD * threads, n // MIN_PER_THREAD)
     bounds = [n * j // parts for j in range(parts + 1)]
-    futures = [_pool(threads).submit(_advance_range, bounds[j], bounds[j + 1], t_from, t_to, p,
-                                     g, dests, ev, noise, prm) for j in range(parts)]
+    pool = thread_pool(threads)
+    futures = [pool.submit(_advance_range, bounds[j], bounds[j + 1], t_from, t_to, p, g, dests,
+                           ev, noise, prm) for j in range(parts)]
     for f in futures:
         f.result()
-
-
-_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """The process-wide pool of ``threads`` worker threads for the motion kernel (keyed by the
-    process id too: a forked child has none of its parent's threads)."""
-    key = (os.getpid(), threads)
-    if key not in _POOLS:
-        _POOLS[key] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bolo-motion")
-    return _POOLS[key]
