@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bolo import clock
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion, CapStatus, MsgType
@@ -58,6 +58,28 @@ def stop_earlier_versions(session: Session, *, alert_id: str, version_id: str) -
         .where(Escalation.state == EscalationState.PENDING)
         .values(state=EscalationState.STOPPED, due_at=None, updated_at=clock.now())
         .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def retire_cancel_standbys(session: Session) -> int:
+    """Stop the standby channels of Cancel deliveries whose post the Cancel already reached.
+
+    A Cancel is not escalated, so its standby rows only serve as a fallback while the first
+    channel fails; once the post has it, they would otherwise stay ``pending`` for ever.
+    Returns how many rows were stopped."""
+    reached = aliased(Delivery)
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.phase == Phase.STANDBY, Delivery.status == DeliveryStatus.PENDING)
+        .where(Delivery.version_id.in_(
+            select(AlertVersion.id).where(AlertVersion.msg_type == MsgType.CANCEL)))
+        .where(select(reached.id).where(
+            reached.version_id == Delivery.version_id, reached.post_id == Delivery.post_id,
+            reached.status.in_([DeliveryStatus.DELIVERED, DeliveryStatus.SENT])).exists())
+        .values(phase=Phase.STOPPED, next_attempt_at=None,
+                last_error="stopped: the Cancel reached the post")
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 

@@ -117,3 +117,34 @@ async def test_ack_link_needs_the_right_token_and_a_name(sqlite_engine: Any) -> 
                 acknowledge_by_link(s, delivery_id=delivery.id, token=token, by="  ")
             ack = acknowledge_by_link(s, delivery_id=delivery.id, token=token, by="Cpl. Kim")
             assert ack.via == "link" and ack.by_name == "Cpl. Kim"
+
+
+async def test_cancel_reaching_a_post_retires_its_standby_channels(db_engine: Any) -> None:
+    clock = FakeClock(T0)
+    hooks, mail = InMemoryChannel(), InMemoryChannel(ChannelKind.APPRISE)
+    with use_clock(clock):
+        with session_scope(db_engine) as s:
+            make_post(s, "a", CHANNELS)
+            alert = make_alert(s)
+            enqueue_version(s, version_id=make_version(s, alert, 1, "Alert", ["a"]).id)
+            alert_id = alert.id
+        await _new_dispatcher(db_engine, hooks, mail).run_once()
+        with session_scope(db_engine) as s:
+            alert = s.get(type(alert), alert_id)
+            assert alert is not None
+            cancel = make_version(s, alert, 2, "Cancel", ["a"])
+            enqueue_version(s, version_id=cancel.id)
+            cancel_id = cancel.id
+        await _new_dispatcher(db_engine, hooks, mail).run_once()
+        with session_scope(db_engine) as s:
+            standby = s.scalars(select(Delivery).where(
+                Delivery.version_id == cancel_id, Delivery.channel_index == 1)).one()
+            assert standby.phase == Phase.STANDBY  # the Cancel is not delivered yet
+        await _new_dispatcher(db_engine, hooks, mail).run_once()
+        with session_scope(db_engine) as s:
+            rows = {d.channel_index: d for d in s.scalars(
+                select(Delivery).where(Delivery.version_id == cancel_id))}
+            assert rows[0].status == DeliveryStatus.DELIVERED
+            assert rows[1].phase == Phase.STOPPED and rows[1].status == DeliveryStatus.PENDING
+            assert rows[1].last_error == "stopped: the Cancel reached the post"
+        assert _sent_to(mail) == []  # the standby channel was never used
