@@ -15,8 +15,9 @@ from bolo.alerts.service import targets_of
 from bolo.auth.deps import DB
 from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases
+from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.heartbeat import heartbeat_board
-from bolo.dispatch.model import Delivery
+from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
 from bolo.errors import InvalidInput
 from bolo.posts.service import list_posts
 from bolo.reports.intake import ReportState
@@ -65,22 +66,41 @@ class BoardLine:
     acknowledged_by: str | None
 
 
+# How far a post got, best first: the board shows each post's best channel.
+_RANK = {DeliveryStatus.DELIVERED: 0, DeliveryStatus.SENT: 1, DeliveryStatus.PENDING: 2,
+         DeliveryStatus.FAILED_TEMPORARY: 3, DeliveryStatus.FAILED_PERMANENT: 4}
+
+
+def _label(d: Delivery) -> str:
+    if d.channel_kind == ChannelKind.NONE:
+        return "unreachable: no channel"
+    if d.status == DeliveryStatus.PENDING and d.phase != Phase.ACTIVE:
+        return "not sent (standby)" if d.phase == Phase.STANDBY else "stopped"
+    return str(d.status)
+
+
+def _rank(d: Delivery) -> tuple[int, int]:
+    unsent = d.status == DeliveryStatus.PENDING and d.phase != Phase.ACTIVE
+    return (0 if d.acknowledged_at else 1, 9 if unsent else _RANK.get(d.status, 8))
+
+
 def _lines(db: DB, alert: Alert) -> list[BoardLine]:
     version = latest_issued(db, alert_id=alert.id)
     if version is None:
         return []
     names = {p.id: p.name for p in list_posts(db, ids=targets_of(db, version_id=version.id))}
-    best: dict[str, BoardLine] = {
-        post_id: BoardLine(post_id, name, "no channel", None, None)
-        for post_id, name in names.items()}
+    best: dict[str, Delivery] = {}
     for d in db.scalars(select(Delivery).where(Delivery.version_id == version.id)
                         .order_by(Delivery.channel_index)):
         old = best.get(d.post_id)
-        if old is None or old.status == "no channel" or d.acknowledged_at:
-            best[d.post_id] = BoardLine(d.post_id, names.get(d.post_id, d.post_id), d.status,
-                                        d.acknowledged_at, d.acknowledged_by)
+        if old is None or _rank(d) < _rank(old):
+            best[d.post_id] = d
+    lines = [BoardLine(post_id, name, "no delivery recorded", None, None)
+             for post_id, name in names.items() if post_id not in best]
+    lines += [BoardLine(d.post_id, names.get(d.post_id, d.post_id), _label(d),
+                        d.acknowledged_at, d.acknowledged_by) for d in best.values()]
     # Who has not acknowledged comes first: that is who the coordinator must chase.
-    return sorted(best.values(), key=lambda b: (b.acknowledged_at is not None, b.post_id))
+    return sorted(lines, key=lambda b: (b.acknowledged_at is not None, b.post_id))
 
 
 @router.get("/deliveries", response_class=HTMLResponse)
