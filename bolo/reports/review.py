@@ -7,7 +7,7 @@ transaction; decision reasons stay on the report (they may name people), not in 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -179,11 +179,38 @@ def purge_contacts(session: Session, *, case_id: str, actor_id: str | None) -> i
     ids = list(session.execute(select(Report.id).where(Report.case_id == case_id)).scalars())
     if not ids:
         return 0
+    _blank_reports(session, ids)
+    record(session, actor_id=actor_id, action="report.purged", entity="case", entity_id=case_id,
+           data={"reports": len(ids)})
+    return len(ids)
+
+
+def purge_caseless_reports(session: Session, *, received_before: datetime,
+                           actor_id: str | None) -> tuple[int, set[str]]:
+    """Purge, as ``purge_contacts`` does for a case, the reports that name no case and were
+    received at or before ``received_before`` (no case's closing will ever purge them): contacts
+    deleted, free text blanked, photo references dropped. Reports already purged are left
+    alone. Returns (reports touched, photo paths they used, relative to the data folder: delete
+    the orphans after the commit)."""
+    with_contact = select(ReportContact.report_id)
+    rows = session.execute(
+        select(Report.id, Report.photo_path).where(
+            Report.case_id.is_(None), Report.created_at <= received_before,
+            (Report.text != "") | (Report.decision_reason != "")
+            | Report.photo_path.is_not(None) | Report.id.in_(with_contact))
+    ).all()
+    if not rows:
+        return 0, set()
+    ids = [row.id for row in rows]
+    _blank_reports(session, ids)
+    record(session, actor_id=actor_id, action="report.purged", entity="report",
+           entity_id=ids[0], data={"reports": len(ids), "caseless": True})
+    return len(ids), {row.photo_path for row in rows if row.photo_path}
+
+
+def _blank_reports(session: Session, ids: list[str]) -> None:
     session.execute(delete(ReportContact).where(ReportContact.report_id.in_(ids)))
     for report in session.execute(select(Report).where(Report.id.in_(ids))).scalars():
         report.text = ""
         report.decision_reason = ""
         report.photo_path = None
-    record(session, actor_id=actor_id, action="report.purged", entity="case", entity_id=case_id,
-           data={"reports": len(ids)})
-    return len(ids)

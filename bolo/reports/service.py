@@ -254,6 +254,7 @@ from bolo.reports.review import (  # noqa: E402  (re-exported: one service modul
     evidence_for_case,
     get_report,
     list_reports,
+    purge_caseless_reports,
     purge_contacts,
     refresh_triage,
     triage_queue,
@@ -261,7 +262,8 @@ from bolo.reports.review import (  # noqa: E402  (re-exported: one service modul
 )
 
 __all__ = [
-    "DuplicateSubmission", "evidence_for_case", "get_report", "list_reports", "purge_contacts",
+    "DuplicateSubmission", "evidence_for_case", "get_report", "list_reports",
+    "purge_caseless_reports", "purge_contacts",
     "refresh_triage", "store_rows", "submit_search_report", "submit_sighting", "submit_tip",
     "tip_row", "triage_queue", "triage_report",
 ]

@@ -1,4 +1,5 @@
-"""The retention purge: ``BOLO_RETENTION_DAYS`` after a case is closed, its personal data goes.
+"""The retention purge: ``BOLO_RETENTION_DAYS`` after a case is closed, its personal data goes;
+as much after a tip that names no case was received, its personal data goes too.
 
 Per case, one transaction: the case's people, vehicles, narrative, place name and hint texts,
 the children's photos, the texts and CAP XML of its alerts (``bolo.cases.service.purge_case``),
@@ -22,7 +23,7 @@ from bolo.cases.model import Case, CaseState
 from bolo.cases.service import purge_case
 from bolo.clock import now
 from bolo.reports.model import Report
-from bolo.reports.service import purge_contacts
+from bolo.reports.service import purge_caseless_reports, purge_contacts
 from bolo.settings import get_settings
 from bolo.store.db import default_engine, session_scope
 
@@ -55,16 +56,20 @@ def purge_case_data(session: Session, *, case_id: str, actor_id: str | None = No
     """Purge one closed case in the caller's transaction: the case and its alerts, the reports'
     contacts and texts. Returns (reports touched, photo paths relative to the data folder that
     the case's reports used): delete those files after the commit with ``delete_orphan_photos``."""
-    if session.get_bind().dialect.name == "sqlite":
-        # Zero the freed space of the rows we overwrite, so the names do not linger in free
-        # pages of the database file.
-        session.execute(text("PRAGMA secure_delete=ON"))
+    _secure_delete(session)
     photos = {p for p in session.execute(
         select(Report.photo_path).where(Report.case_id == case_id,
                                         Report.photo_path.is_not(None))).scalars() if p}
     case = purge_case(session, case_id=case_id, actor_id=actor_id)
     reports = purge_contacts(session, case_id=case.id, actor_id=actor_id)
     return reports, photos
+
+
+def _secure_delete(session: Session) -> None:
+    if session.get_bind().dialect.name == "sqlite":
+        # Zero the freed space of the rows we overwrite, so the names do not linger in free
+        # pages of the database file.
+        session.execute(text("PRAGMA secure_delete=ON"))
 
 
 def delete_orphan_photos(session: Session, photos: set[str], *, data_dir: Path) -> int:
@@ -103,10 +108,18 @@ def purge_due(engine: Engine | None = None, *, days: int | None = None,
                                                           data_dir=settings.data_dir)
         result.cases.append(case_id)
         result.reports += reports
+    # Tips that name no case: no case's closing purges them, so their own age does.
+    with session_scope(engine) as session:
+        _secure_delete(session)
+        reports, photos = purge_caseless_reports(
+            session, received_before=now() - timedelta(days=keep_days), actor_id=actor_id)
+    with session_scope(engine) as session:
+        result.photos_deleted += delete_orphan_photos(session, photos, data_dir=settings.data_dir)
+    result.reports += reports
     with session_scope(engine) as session:
         result.sessions_deleted = purge_dead_sessions(session)
         result.login_attempts_deleted = forget_old_attempts(session)
-    if result.cases:
+    if result.cases or reports:
         compact(engine or default_engine())
     return result
 
