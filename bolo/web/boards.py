@@ -67,8 +67,9 @@ class BoardLine:
 
 
 # How far a post got, best first: the board shows each post's best channel.
-_RANK = {DeliveryStatus.DELIVERED: 0, DeliveryStatus.SENT: 1, DeliveryStatus.PENDING: 2,
-         DeliveryStatus.FAILED_TEMPORARY: 3, DeliveryStatus.FAILED_PERMANENT: 4}
+_RANK: dict[str, int] = {
+    DeliveryStatus.DELIVERED: 0, DeliveryStatus.SENT: 1, DeliveryStatus.PENDING: 2,
+    DeliveryStatus.FAILED_TEMPORARY: 3, DeliveryStatus.FAILED_PERMANENT: 4}
 
 
 def _label(d: Delivery) -> str:
