@@ -358,10 +358,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(args.warmup_s)  # workers are up before the approval, as in service
             base = receiver_json(port, "/_stats")
             cpu0, dcpu0 = receiver_cpu_s(receiver.pid), tree_cpu_s(dispatchers)
+            mcpu0 = sum(receiver_cpu_s(p) for p in dispatchers)
             _, t0 = issue(engine, version_id)
             wait_delivered(port, args.posts, base["unique"], args.timeout_s)
             cpu_run = receiver_cpu_s(receiver.pid) - cpu0
             dcpu_run = tree_cpu_s(dispatchers) - dcpu0
+            mcpu_run = sum(receiver_cpu_s(p) for p in dispatchers) - mcpu0
             result = summarise(port, args.posts, t0, base)
             result["recorded_delivered"] = delivered_in_db(engine)
             result["retried"] = retried_in_db(engine)
@@ -370,6 +372,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["receiver_cpu_ms_run"] = round(1000 * cpu_run / max(1, args.posts), 3)
             # Dispatcher processes (and relay, database children) CPU per delivery.
             result["dispatcher_cpu_ms"] = round(1000 * dcpu_run / max(1, args.posts), 3)
+            # Of which the started processes themselves (workers; for NATS also the relay),
+            # without their database child processes.
+            result["dispatcher_main_cpu_ms"] = round(1000 * mcpu_run / max(1, args.posts), 3)
         finally:
             procs.stop_all()
             if args.backend == "nats":

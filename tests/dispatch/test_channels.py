@@ -227,6 +227,22 @@ async def test_post_without_usable_key_fails_for_good_with_a_reason() -> None:
     assert result.outcome is Outcome.PERMANENT and "signing key" in (result.error or "")
 
 
+@pytest.mark.parametrize(("url", "error"), [
+    ("http://[bad/hook", "invalid url"),
+    ("http://user:pw@hooks.example.org/hook", "unsafe url"),
+    ("ftp://hooks.example.org/hook", "unsafe url"),
+    ("http://10.0.0.7/hook", "unsafe url"),
+])
+async def test_webhook_url_refused_before_sending(url: str, error: str) -> None:
+    security_settings.cache_clear()
+    channel = WebhookChannel(resolver=GuardedResolver(_Rebound()))
+    try:
+        result = await channel.send(_message(url))
+    finally:
+        await channel.aclose()
+    assert result.outcome is Outcome.PERMANENT and error in (result.error or "")
+
+
 async def test_apprise_url_naming_a_private_host_is_refused_before_sending() -> None:
     security_settings.cache_clear()
     result = await AppriseChannel().send(_message("json://127.0.0.1:9/hook"))

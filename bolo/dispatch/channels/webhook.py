@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+from yarl import URL
 
 from bolo import clock
 from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
@@ -64,17 +65,22 @@ def _literal_guard(scheme: str, netloc: str, allowed: str) -> str | None:
     return None
 
 
-def check_send_url(url: str) -> None:
-    """Refuse (UnsafeUrl) a webhook URL whose scheme is not http(s), or whose host is an IP
-    literal that is not public; host names are checked when resolved at connect time."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise UnsafeUrl(f"scheme {parts.scheme!r} not allowed for webhooks")
-    if parts.username or parts.password:
+def check_send_url(url: str) -> URL:
+    """The parsed webhook URL; UnsafeUrl when its scheme is not http(s), it carries
+    credentials, or its host is an IP literal that is not public (host names are checked when
+    resolved at connect time); ValueError when it cannot be parsed."""
+    # Parsed once, here: the same URL object is handed to aiohttp, which would otherwise
+    # parse the string again on every request.
+    parsed = URL(url)
+    if parsed.scheme not in ("http", "https"):
+        raise UnsafeUrl(f"scheme {parsed.scheme!r} not allowed for webhooks")
+    if parsed.raw_user or parsed.raw_password:
         raise UnsafeUrl("credentials in the URL are not allowed")
-    reason = _literal_guard(parts.scheme, parts.netloc, security_settings().allow_networks)
+    reason = _literal_guard(parsed.scheme, parsed.raw_authority,
+                            security_settings().allow_networks)
     if reason is not None:
         raise UnsafeUrl(reason)
+    return parsed
 
 
 class WebhookChannel:
@@ -101,9 +107,13 @@ class WebhookChannel:
             connector = aiohttp.TCPConnector(
                 limit=self.max_connections, limit_per_host=0, keepalive_timeout=30,
                 resolver=self._resolver or GuardedResolver())
+            # No cookie jar (a post's cookies are no business of the others on its host) and
+            # no Accept/Accept-Encoding/User-Agent headers (the answer's body is unused): less work
+            # per request on both sides.
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self.timeout, auto_decompress=False,
-                skip_auto_headers=("User-Agent",))
+                cookie_jar=aiohttp.DummyCookieJar(),
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"))
         return self._session
 
     async def send(self, message: Message) -> SendResult:
@@ -121,8 +131,15 @@ class WebhookChannel:
             return SendResult(Outcome.PERMANENT, error=f"cannot sign: {exc}")
         headers.update(JSON_HEADERS)
         try:
-            check_send_url(message.url)
-            async with self.session().post(message.url, data=message.body, headers=headers,
+            url = check_send_url(message.url)
+        except UnsafeUrl as exc:
+            return SendResult(Outcome.PERMANENT, error=f"unsafe url: {exc}",
+                              duration_s=time.perf_counter() - started)
+        except ValueError as exc:
+            return SendResult(Outcome.PERMANENT, error=f"invalid url: {exc}",
+                              duration_s=time.perf_counter() - started)
+        try:
+            async with self.session().post(url, data=message.body, headers=headers,
                                            allow_redirects=False) as response:
                 await response.read()
                 status = response.status
@@ -137,12 +154,16 @@ class WebhookChannel:
             return SendResult(Outcome.RETRY, error=f"transport: {exc!r}",
                               duration_s=time.perf_counter() - started)
         outcome = classify_status(status)
-        retry_after = parse_retry_after(retry_header, now=clock.now())
+        if outcome is Outcome.DELIVERED:
+            # The common case: no Retry-After to read, no error text to format.
+            return SendResult(outcome, status_code=status,
+                              duration_s=time.perf_counter() - started)
+        retry_after = (parse_retry_after(retry_header, now=clock.now())
+                       if retry_header else None)
         if retry_after is not None and outcome is Outcome.RETRY:
             outcome = Outcome.SLOW_DOWN
         return SendResult(
-            outcome, status_code=status,
-            error=None if outcome is Outcome.DELIVERED else f"HTTP {status}",
+            outcome, status_code=status, error=f"HTTP {status}",
             retry_after_s=retry_after, duration_s=time.perf_counter() - started)
 
     def destination(self, message: Message) -> str:
