@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from bolo.audit.chain import (
     GENESIS,
@@ -21,6 +22,8 @@ from bolo.audit.model import AuditEntry, AuditHead
 from bolo.clock import now
 
 HEAD_ID = 1
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
 
 
 def record(
@@ -55,6 +58,49 @@ def record(
     head.entry_hash = digest
     session.flush()
     return entry
+
+
+def append(
+    db: Session | Connection,
+    *,
+    actor_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    data: Mapping[str, Any] | None = None,
+) -> tuple[int, str]:
+    """Append one entry to the chain in the caller's transaction, as ``record`` does (same
+    row, same hash), through Core statements without ORM objects; returns (seq, entry_hash).
+
+    For hot paths (the tip writer appends once per batch): the ORM unit of work around
+    ``record`` costs several times the hashing and the three statements. It may be mixed with
+    ``record`` in one session (``record`` flushes; a head it loaded is expired here).
+    """
+    head = db.execute(
+        select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+    ).first()
+    if head is None:
+        db.execute(insert(_HEAD), {"id": HEAD_ID, "seq": 0, "entry_hash": GENESIS})
+        prev_seq, prev_hash = 0, GENESIS
+    else:
+        prev_seq, prev_hash = int(head[0]), str(head[1])
+    at = now().astimezone(UTC).replace(microsecond=0)
+    text = canonical_data(data or {})
+    seq = prev_seq + 1
+    digest = entry_hash(
+        seq=seq, at=at, actor_id=actor_id, action=action, entity=entity,
+        entity_id=entity_id, data=text, prev_hash=prev_hash,
+    )
+    db.execute(insert(_ENTRIES), {
+        "seq": seq, "at": at, "actor_id": actor_id, "action": action, "entity": entity,
+        "entity_id": entity_id, "data": text, "prev_hash": prev_hash, "entry_hash": digest})
+    db.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=seq, entry_hash=digest))
+    if isinstance(db, Session):
+        # A head ``record`` loaded earlier in this session is now stale: reload it next time.
+        loaded = db.identity_map.get(identity_key(AuditHead, HEAD_ID))
+        if loaded is not None:
+            db.expire(loaded)
+    return seq, digest
 
 
 def verify(session: Session) -> ChainReport:

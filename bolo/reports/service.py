@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from bolo.audit.service import record
+from bolo.audit.service import append, record
 from bolo.cases.model import Case
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
@@ -140,7 +140,8 @@ def store_rows(session: Session, rows: list[dict[str, Any]], contacts: dict[str,
     if contacts:
         session.execute(insert(_CONTACTS),
                         [{"report_id": k, "contact": v} for k, v in contacts.items()])
-    record(session, actor_id=actor_id, action="report.received", entity="report",
+    # Core append, same entry as ``record``: the ORM unit of work cost ~2 ms per batch.
+    append(session, actor_id=actor_id, action="report.received", entity="report",
            entity_id=rows[0]["id"],
            data={"ids": [r["id"] for r in rows], "kinds": sorted({r["kind"] for r in rows})})
 
