@@ -22,6 +22,7 @@ from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.login import require_second_factor
 from bolo.auth.model import Role
 from bolo.auth.service import require_role
+from bolo.cases.schemas import CaseFilter
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
@@ -50,7 +51,7 @@ def draft(case_id: str, body: AlertDraft, db: DB, user: CurrentUser) -> VersionO
 
 
 @router.get("/alerts", response_model=list[AlertOut], dependencies=READ)
-def list_alerts(db: DB, user: CurrentUser, case_id: str | None = None) -> list[AlertOut]:
+def list_alerts(db: DB, user: CurrentUser, case_id: CaseFilter = None) -> list[AlertOut]:
     """Alerts, newest first, optionally of one case."""
     require_role(user, *READERS)
     stmt = select(Alert).order_by(Alert.created_at.desc())

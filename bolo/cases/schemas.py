@@ -2,13 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from fastapi import Query
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 from bolo.cases.model import Outcome
+from bolo.clock import now
+
+# A query filter naming one case: an empty value is an error, not "every case" nor "none".
+CaseFilter = Annotated[str | None, Query(min_length=1, max_length=64,
+                                         description="Only this case (id or reference).")]
+
+
+# A report may be a few minutes ahead of bolo's clock (another device's clock), no more.
+CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_YEAR = 1900
+
+
+def _sane_time(value: datetime) -> datetime:
+    try:
+        in_utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    if in_utc.year < EARLIEST_YEAR:
+        raise ValueError(f"is before {EARLIEST_YEAR}")
+    if in_utc > now() + CLOCK_SKEW:
+        raise ValueError("is in the future")
+    return value
+
+
+# A time of the case (last seen, reported): with a zone, in UTC range, not in the future.
+CaseTime = Annotated[AwareDatetime, AfterValidator(_sane_time)]
 
 
 class Strict(BaseModel):
@@ -66,8 +100,8 @@ class LastKnown(Strict):
     place: str = Field(default="", max_length=200)
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
-    time_earliest: AwareDatetime
-    time_latest: AwareDatetime
+    time_earliest: CaseTime
+    time_latest: CaseTime
 
     @model_validator(mode="after")
     def _ordered(self) -> LastKnown:
@@ -84,7 +118,7 @@ class CaseCreate(Strict):
     vehicles: list[Vehicle] = Field(default_factory=list, max_length=20)
     narrative: str = Field(default="", max_length=10000)
     last_known: LastKnown
-    reported_at: AwareDatetime | None = None
+    reported_at: CaseTime | None = None
     network: str = Field(default="dprk", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     hints: list[Hint] = Field(default_factory=list, max_length=20)
 

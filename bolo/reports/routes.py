@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from bolo.auth.deps import DB, CurrentUser
 from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
+from bolo.cases.schemas import CaseFilter
 from bolo.dispatch.keys import signing_keys
 from bolo.dispatch.model import PostKey
 from bolo.dispatch.signing import WebhookVerificationError, verify
@@ -42,7 +43,7 @@ def _own_post(user: User, post_id: str) -> None:
 
 
 @router.get("/reports", response_model=list[ReportOut])
-def list_reports(db: DB, user: CurrentUser, case_id: str | None = None,
+def list_reports(db: DB, user: CurrentUser, case_id: CaseFilter = None,
                  state: ReportState | None = None, kind: ReportKind | None = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ReportOut]:
     """Reports, newest first."""
@@ -52,7 +53,7 @@ def list_reports(db: DB, user: CurrentUser, case_id: str | None = None,
 
 
 @router.get("/reports/queue", response_model=list[QueueOut])
-def queue(db: DB, user: CurrentUser, case_id: str | None = None,
+def queue(db: DB, user: CurrentUser, case_id: CaseFilter = None,
           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[QueueOut]:
     """The triage queue: new reports, de-duplicated into clusters, most credible first."""
     require_role(user, *STAFF)
