@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -111,8 +111,9 @@ class TipWriter:
         stored). Runs in a worker thread."""
         factory = self._sessions()
         try:
-            with factory.begin() as session:
-                store_rows(session, [i.row for i in batch],
+            # A plain connection: everything here is Core, the ORM session only added overhead.
+            with cast(Engine, factory.kw["bind"]).begin() as conn:
+                store_rows(conn, [i.row for i in batch],
                            {i.row["id"]: i.contact for i in batch if i.contact})
         except IntegrityError:
             # Somebody else (another process) stored one of these: find it, keep the rest.

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import append, record
@@ -129,10 +129,11 @@ def check_case(session: Session, case_id: str | None) -> Case | None:
     return case
 
 
-def store_rows(session: Session, rows: list[dict[str, Any]], contacts: dict[str, str],
-               *, actor_id: str | None = None) -> None:
+def store_rows(session: Session | Connection, rows: list[dict[str, Any]],
+               contacts: dict[str, str], *, actor_id: str | None = None) -> None:
     """Insert prepared report rows (and contacts, by report id) with one audit entry per batch
-    listing every report id. The caller's transaction commits them."""
+    listing every report id. The caller's transaction (a Session or a plain Connection)
+    commits them."""
     if not rows:
         return
     # Core inserts of the tables: the ORM's bulk path adds per-row bookkeeping nobody reads.
