@@ -85,16 +85,24 @@ class Dispatcher:
         senders = [asyncio.create_task(self._sender(queue, done, tokens, finished))
                    for _ in range(self.settings.concurrency)]
         writer = asyncio.create_task(self._writer(done, tokens, finished, stop))
+        # A writer that fails (the database is gone) ends the run instead of leaving the
+        # senders waiting for tokens it would have released: a crash, not a silent hang.
+        writer.add_done_callback(lambda task: stop.set() if not task.cancelled()
+                                 and task.exception() is not None else None)
         try:
             await self._claimer(queue, stop)
         finally:
-            await queue.join()
-            for task in senders:
-                task.cancel()
-            finished.set()
-            await writer
-            await self._db(DbOp.RECORD, done)
-            self.close()
+            stop.set()  # however the claimer ended, the writer must drain and return
+            try:
+                if not writer.done():
+                    await queue.join()
+                for task in senders:
+                    task.cancel()
+                finished.set()
+                await writer
+                await self._db(DbOp.RECORD, done)
+            finally:
+                self.close()
 
     async def _claimer(self, queue: asyncio.Queue[Job], stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()

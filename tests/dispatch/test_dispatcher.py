@@ -201,3 +201,34 @@ async def test_database_process_that_dies_is_replaced(sqlite_engine: Any) -> Non
         assert runner._executor is not executor
     finally:
         runner.close()
+
+
+@pytest.mark.parametrize("failing", [DbOp.CLAIM, DbOp.RECORD])
+async def test_a_database_failure_ends_the_run_instead_of_hanging(
+        sqlite_engine: Any, monkeypatch: pytest.MonkeyPatch, failing: DbOp) -> None:
+    hooks = InMemoryChannel()
+    with session_scope(sqlite_engine) as s:
+        for i in range(20):
+            make_post(s, f"p{i}")
+        enqueue_version(s, version_id=make_version(s, make_alert(s), 1, "Alert",
+                                                   [f"p{i}" for i in range(20)]).id)
+    dispatcher = Dispatcher(engine=sqlite_engine, sender=Sender(ChannelSet.of(
+        {ChannelKind.WEBHOOK: hooks}), limits={}), settings=DispatchSettings(
+        batch=8, concurrency=4, in_flight_window=8, poll_s=0.05))
+    real = dispatcher._db
+
+    class Broken:
+        """The real database runner, but ``failing`` raises."""
+
+        async def __call__(self, op: DbOp, *args: Any) -> Any:
+            if op is failing:
+                raise RuntimeError("database gone")
+            return await real(op, *args)
+
+        def close(self) -> None:
+            real.close()
+
+    monkeypatch.setattr(dispatcher, "_db", Broken())
+    with pytest.raises(RuntimeError, match="database gone"):
+        async with asyncio.timeout(30):
+            await dispatcher.run(asyncio.Event())

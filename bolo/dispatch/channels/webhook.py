@@ -24,6 +24,7 @@ from bolo.dispatch.policy import Outcome, classify_status, parse_retry_after
 from bolo.dispatch.signing import sign_headers
 from bolo.security.urls import UnsafeUrl, check_public_url, security_settings
 
+MAX_ANSWER_BYTES = 64 * 1024
 JSON_HEADERS = {"content-type": "application/json"}
 
 
@@ -141,7 +142,9 @@ class WebhookChannel:
         try:
             async with self.session().post(url, data=message.body, headers=headers,
                                            allow_redirects=False) as response:
-                await response.read()
+                # Read a bounded answer (nothing uses it): an endpoint sending gigabytes
+                # cannot make the dispatcher hold them; a longer one just loses keep-alive.
+                await response.content.read(MAX_ANSWER_BYTES)
                 status = response.status
                 retry_header = response.headers.get("retry-after")
         except UnsafeUrl as exc:
