@@ -50,7 +50,7 @@ def apply_late_sighting(pf: ParticleFilter, i: int, ev: Sighting, ts: float) -> 
     if not _never_resampled(w_ts, like, factors, pf.n / 2):
         return False
     pf.checkpoints = [k for k in pf.checkpoints if k.t <= ts]
-    pf._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}")
+    pf._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}", at=ts)
     return True
 
 

@@ -240,7 +240,9 @@ class ParticleFilter:
         # All searches of one post share one attribution entry, keeping the state small.
         self._weigh(i, like, ev.label or f"searches at {ev.post_id} found nothing", merge=True)
 
-    def _weigh(self, i: int, like: FloatArray, label: str, merge: bool = False) -> None:
+    def _weigh(self, i: int, like: FloatArray, label: str, merge: bool = False,
+               at: float | None = None) -> None:
+        # ``at``: the evidence's own time when it is applied late (seconds); else now.
         st = self.state
         factor = np.array(like, dtype=np.float64, copy=None)
         ess = reweigh(st.weights, factor)
@@ -250,7 +252,7 @@ class ParticleFilter:
         else:
             st.factors.append((label, factor))
         st.applied.add(i)
-        st.applied_at[i] = (st.t, -1 if merge else len(st.factors) - 1)
+        st.applied_at[i] = (st.t if at is None else at, -1 if merge else len(st.factors) - 1)
         if ess < self.n / 2:
             self._resample()
 

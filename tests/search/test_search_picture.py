@@ -192,3 +192,28 @@ def test_a_late_sighting_reweighed_without_replay_gives_the_replayed_picture() -
     e, r = early.rank(3), late.rank(3)
     assert [x["post_id"] for x in e] == [x["post_id"] for x in r]
     assert [x["probability"] for x in e] == pytest.approx([x["probability"] for x in r])
+
+
+def test_two_late_sightings_give_the_picture_of_both_known_in_time() -> None:
+    # The second late sighting lies between the first one's time and now: the first must be
+    # counted at its own time (not at the time it was applied) for the order to be right.
+    net = grid_network(n=20)
+    first = {"kind": "sighting", "time": (T0 + timedelta(minutes=40)).isoformat(),
+             "lat": 40.1, "lon": 10.12, "radius_m": 2000, "credibility": 0.3}
+    second = {**first, "time": (T0 + timedelta(minutes=60)).isoformat(), "lon": 10.13}
+    steps = [T0 + timedelta(minutes=10 * k) for k in range(1, 10)]
+    early = SearchPicture(net, _case(40.1, 10.1), seed=2, particles=300)
+    early.observe(first)
+    early.observe(second)
+    late = SearchPicture(net, _case(40.1, 10.1), seed=2, particles=300)
+    for t in steps:
+        early.advance(t)
+        late.advance(t)
+    late.observe(first)
+    late.advance(steps[-1])
+    late.observe(second)
+    late.advance(steps[-1])
+    assert late._pf is not None and early._pf is not None
+    assert late._pf.state.applied_at[max(late._pf.state.applied_at)][0] < late._pf.state.t
+    np.testing.assert_allclose(early.node_probability(), late.node_probability(), rtol=1e-9,
+                               atol=1e-15)
