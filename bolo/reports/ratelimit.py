@@ -13,6 +13,17 @@ import time
 from dataclasses import dataclass
 
 
+def refilled(tokens: float, stamp: float, at: float, *, rate: float, burst: float) -> float:
+    """Tokens of a bucket last seen holding ``tokens`` at ``stamp``, at time ``at`` (monotonic
+    seconds; never more than ``burst``, never less when time ran backwards)."""
+    return tokens if at <= stamp else min(burst, tokens + (at - stamp) * rate)
+
+
+def seconds_to_token(tokens: float, rate: float) -> float:
+    """Seconds until a bucket holding ``tokens`` has one (0 when it has one now)."""
+    return 0.0 if tokens >= 1.0 else (1.0 - tokens) / rate
+
+
 @dataclass
 class TokenBucket:
     """``rate`` tokens per second, at most ``burst`` stored; starts full."""
@@ -31,12 +42,12 @@ class TokenBucket:
     def refill(self, at: float) -> None:
         """Add the tokens earned since the last call (``at`` in monotonic seconds)."""
         if at > self.stamp:
-            self.tokens = min(self.burst, self.tokens + (at - self.stamp) * self.rate)
+            self.tokens = refilled(self.tokens, self.stamp, at, rate=self.rate, burst=self.burst)
             self.stamp = at
 
     def wait(self) -> float:
         """Seconds until one token is available (0 when one is there now)."""
-        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+        return seconds_to_token(self.tokens, self.rate)
 
 
 class RateLimiter:
@@ -70,7 +81,7 @@ class RateLimiter:
             else:
                 tokens = self._refilled(state, moment)
             self.overall.refill(moment)
-            mine = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.per_client_rate
+            mine = seconds_to_token(tokens, self.per_client_rate)
             wait = max(mine, self.overall.wait())
             if wait > 0.0:
                 self._clients[client] = (tokens, moment)
@@ -80,10 +91,7 @@ class RateLimiter:
             return 0.0
 
     def _refilled(self, state: tuple[float, float], moment: float) -> float:
-        tokens, stamp = state
-        if moment <= stamp:
-            return tokens
-        return min(self.per_client_burst, tokens + (moment - stamp) * self.per_client_rate)
+        return refilled(*state, moment, rate=self.per_client_rate, burst=self.per_client_burst)
 
     def _forget_idle(self, moment: float) -> None:
         # A full bucket carries no history: dropping it changes nothing for that client.

@@ -84,6 +84,11 @@ def check_send_url(url: str) -> URL:
     return parsed
 
 
+def _failed(outcome: Outcome, error: str, started: float) -> SendResult:
+    """A send that got no HTTP answer, timed from ``started`` (``time.perf_counter``)."""
+    return SendResult(outcome, error=error, duration_s=time.perf_counter() - started)
+
+
 class WebhookChannel:
     """POSTs the thin JSON payload, signed with the post's key(s), over one pooled session
     (keep-alive, at most ``max_connections`` connections, redirects not followed)."""
@@ -134,11 +139,9 @@ class WebhookChannel:
         try:
             url = check_send_url(message.url)
         except UnsafeUrl as exc:
-            return SendResult(Outcome.PERMANENT, error=f"unsafe url: {exc}",
-                              duration_s=time.perf_counter() - started)
+            return _failed(Outcome.PERMANENT, f"unsafe url: {exc}", started)
         except ValueError as exc:
-            return SendResult(Outcome.PERMANENT, error=f"invalid url: {exc}",
-                              duration_s=time.perf_counter() - started)
+            return _failed(Outcome.PERMANENT, f"invalid url: {exc}", started)
         try:
             async with self.session().post(url, data=message.body, headers=headers,
                                            allow_redirects=False) as response:
@@ -148,14 +151,11 @@ class WebhookChannel:
                 status = response.status
                 retry_header = response.headers.get("retry-after")
         except UnsafeUrl as exc:
-            return SendResult(Outcome.PERMANENT, error=f"unsafe url: {exc}",
-                              duration_s=time.perf_counter() - started)
+            return _failed(Outcome.PERMANENT, f"unsafe url: {exc}", started)
         except TimeoutError as exc:
-            return SendResult(Outcome.RETRY, error=f"timeout: {exc!r}",
-                              duration_s=time.perf_counter() - started)
+            return _failed(Outcome.RETRY, f"timeout: {exc!r}", started)
         except (aiohttp.ClientError, OSError) as exc:
-            return SendResult(Outcome.RETRY, error=f"transport: {exc!r}",
-                              duration_s=time.perf_counter() - started)
+            return _failed(Outcome.RETRY, f"transport: {exc!r}", started)
         outcome = classify_status(status)
         if outcome is Outcome.DELIVERED:
             # The common case: no Retry-After to read, no error text to format.
