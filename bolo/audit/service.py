@@ -35,29 +35,12 @@ def record(
     entity_id: str,
     data: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one entry to the chain in the caller's transaction (ids only, never names)."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=HEAD_ID, seq=0, entry_hash=GENESIS)
-        session.add(head)
-    at = now().astimezone(UTC).replace(microsecond=0)
-    text = canonical_data(data or {})
-    seq = head.seq + 1
-    digest = entry_hash(
-        seq=seq, at=at, actor_id=actor_id, action=action, entity=entity,
-        entity_id=entity_id, data=text, prev_hash=head.entry_hash,
-    )
-    entry = AuditEntry(
-        seq=seq, at=at, actor_id=actor_id, action=action, entity=entity, entity_id=entity_id,
-        data=text, prev_hash=head.entry_hash, entry_hash=digest,
-    )
-    session.add(entry)
-    head.seq = seq
-    head.entry_hash = digest
-    session.flush()
-    return entry
+    """Append one entry to the chain in the caller's transaction (ids only, never names);
+    returns it as an ORM object (``append`` is the same without one)."""
+    session.flush()  # the chain head must be read after this session's earlier writes
+    seq, _digest = append(session, actor_id=actor_id, action=action, entity=entity,
+                          entity_id=entity_id, data=data)
+    return session.execute(select(AuditEntry).where(AuditEntry.seq == seq)).scalar_one()
 
 
 def append(
@@ -72,9 +55,9 @@ def append(
     """Append one entry to the chain in the caller's transaction, as ``record`` does (same
     row, same hash), through Core statements without ORM objects; returns (seq, entry_hash).
 
-    For hot paths (the tip writer appends once per batch): the ORM unit of work around
-    ``record`` costs several times the hashing and the three statements. It may be mixed with
-    ``record`` in one session (``record`` flushes; a head it loaded is expired here).
+    For hot paths (the tip writer appends once per batch): building the ORM entry costs
+    several times the hashing and the three statements. A head loaded as an ORM object in
+    this session is expired here, so it is never read stale.
     """
     head = db.execute(
         select(_HEAD.c.seq, _HEAD.c.entry_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
