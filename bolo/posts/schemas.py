@@ -6,9 +6,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from bolo.dispatch.signing import PUBLIC_PREFIX, key_from_string
 from bolo.network.graph import Mode, PostKind
+
+ACCEPTED_SECRETS = ("give a whsec_ symmetric secret (HMAC, v1) or the whsk_ ed25519 private key "
+                    "(v1a; the post keeps the whpk_ public key to verify)")
 
 
 class ChannelKind(StrEnum):
@@ -27,6 +32,25 @@ class Channel(BaseModel):
     kind: ChannelKind
     url: str = Field(min_length=1, max_length=2000)
     secret: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _webhook_secret_signs(self) -> Channel:
+        """A webhook channel's secret must be one bolo can sign with: refused here, at
+        registration, because the dispatcher would otherwise fail every send to the post."""
+        if self.kind != ChannelKind.WEBHOOK or not self.secret:
+            return self
+        if self.secret.startswith(PUBLIC_PREFIX):
+            raise PydanticCustomError(
+                "webhook_secret", "the webhook secret is a whpk_ ed25519 public key, which can "
+                "only verify: bolo cannot sign with it; " + ACCEPTED_SECRETS)
+        try:
+            key_from_string(self.secret)
+        except ValueError as exc:
+            # The parser's reason (bad base64, wrong seed length) never quotes the secret.
+            raise PydanticCustomError(
+                "webhook_secret", "the webhook secret cannot be read ({reason}); "
+                + ACCEPTED_SECRETS, {"reason": str(exc)}) from None
+        return self
 
 
 class PostIn(BaseModel):
