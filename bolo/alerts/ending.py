@@ -42,16 +42,39 @@ def cancel_alert(session: Session, *, alert_id: str, reason: str, actor: User) -
     if alert.state in (AlertState.CANCELLED, AlertState.EXPIRED):
         raise Conflict(f"alert is already {alert.state}")
     versions = versions_of(session, alert_id=alert.id)
+    _withdraw_drafts(versions)
+    issued = [v for v in versions if v.state == VersionState.ISSUED]
+    if not issued:
+        _withdraw_unissued(session, alert, actor)
+        return alert
+    version = _cancel_version(session, alert, versions, issued, reason=reason, actor=actor)
+    session.add(version)
+    session.flush()
+    record(session, actor_id=actor.id, action="alert.cancel_requested", entity="alert",
+           entity_id=alert.id, data={"version": version.id})
+    issue_version(session, alert, version, actor=actor)
+    return alert
+
+
+def _withdraw_drafts(versions: list[AlertVersion]) -> None:
+    """Withdraw every version still in preparation (draft or awaiting approval)."""
     for v in versions:
         if v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL):
             v.state = VersionState.WITHDRAWN
-    issued = [v for v in versions if v.state == VersionState.ISSUED]
-    if not issued:
-        alert.state = AlertState.CANCELLED
-        alert.cancelled_at = now()
-        record(session, actor_id=actor.id, action="alert.withdrawn", entity="alert",
-               entity_id=alert.id, data={})
-        return alert
+
+
+def _withdraw_unissued(session: Session, alert: Alert, actor: User) -> None:
+    """End an alert that never went out: cancelled now, audited as withdrawn."""
+    alert.state = AlertState.CANCELLED
+    alert.cancelled_at = now()
+    record(session, actor_id=actor.id, action="alert.withdrawn", entity="alert",
+           entity_id=alert.id, data={})
+
+
+def _cancel_version(session: Session, alert: Alert, versions: list[AlertVersion],
+                    issued: list[AlertVersion], *, reason: str, actor: User) -> AlertVersion:
+    """The next version of ``alert``: a rendered, hashed CAP Cancel of the ``issued`` versions,
+    addressed to every post any of them reached, approved by ``actor`` (not yet added)."""
     case = session.get(Case, alert.case_id)
     if case is None:
         raise NotFound(f"no case {alert.case_id}")
@@ -75,12 +98,7 @@ def cancel_alert(session: Session, *, alert_id: str, reason: str, actor: User) -
     version.approved_by_id = actor.id
     version.approved_sha256 = version.sha256
     version.approved_at = now()
-    session.add(version)
-    session.flush()
-    record(session, actor_id=actor.id, action="alert.cancel_requested", entity="alert",
-           entity_id=alert.id, data={"version": version.id})
-    issue_version(session, alert, version, actor=actor)
-    return alert
+    return version
 
 
 def expire_due(session: Session) -> list[str]:

@@ -55,11 +55,65 @@ def _contractible(indptr: IntArray, indices: IntArray, mode: npt.NDArray[np.uint
 
 
 @njit(cache=True)
+def _next_arc(indptr: IntArray, indices: IntArray, v: int, prev: int) -> int:
+    """The arc leaving contracted node ``v`` that does not lead back to ``prev`` (a one-way
+    pass-through has one arc; a two-way one has one back to each neighbour)."""
+    nk = int(indptr[v])
+    if indices[nk] == prev and indptr[v + 1] - indptr[v] == 2:
+        nk += 1
+    return nk
+
+
+@njit(cache=True)
+def _copy_points(src_lat: FloatArray, src_lon: FloatArray, lo: int, hi: int,
+                 g_lat: FloatArray, g_lon: FloatArray, g: int) -> int:
+    """Copy drawing points ``lo:hi`` to ``g_lat``/``g_lon`` from ``g``; returns the new end."""
+    for q in range(lo, hi):
+        g_lat[g] = src_lat[q]
+        g_lon[g] = src_lon[q]
+        g += 1
+    return g
+
+
+@njit(cache=True)
+def _walk_chain(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: FloatArray,
+                geom_ptr: IntArray, geom_lat: FloatArray, geom_lon: FloatArray,
+                node_lat: FloatArray, node_lon: FloatArray, contract: BoolArray,
+                u: int, k0: int, g_lat: FloatArray, g_lon: FloatArray, g: int
+                ) -> tuple[int, float, float, int]:
+    """Follow arc ``k0`` out of kept node ``u`` through contracted nodes to the next kept
+    node, appending the drawing (arc geometry and the contracted nodes) to ``g_lat``/``g_lon``
+    from ``g``. Returns the last arc, the summed seconds and metres, and the drawing's end.
+    Stops after n steps, so a ring of contracted nodes cannot loop forever."""
+    n = indptr.shape[0] - 1
+    prev = u
+    k = k0
+    s = 0.0
+    d = 0.0
+    steps = 0
+    while True:
+        s += seconds[k]
+        d += metres[k]
+        g = _copy_points(geom_lat, geom_lon, geom_ptr[k], geom_ptr[k + 1], g_lat, g_lon, g)
+        v = indices[k]
+        steps += 1
+        if not contract[v] or steps > n:
+            break
+        g = _copy_points(node_lat, node_lon, v, v + 1, g_lat, g_lon, g)  # v is drawn only
+        k = _next_arc(indptr, indices, v, prev)
+        prev = v
+    return k, s, d, g
+
+
+@njit(cache=True)
 def _walk(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: FloatArray,
           geom_ptr: IntArray, geom_lat: FloatArray, geom_lon: FloatArray,
           node_lat: FloatArray, node_lon: FloatArray, contract: BoolArray
           ) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, IntArray,
                      FloatArray, FloatArray]:
+    """The merged arcs: one per arc leaving a kept node, followed to the next kept node.
+    Returns (tails, heads, first original arc, seconds, metres, geom_ptr, geom_lat,
+    geom_lon), all over the old node ids."""
     n = indptr.shape[0] - 1
     m = indices.shape[0]
     tails = np.empty(m, dtype=np.int64)
@@ -77,30 +131,9 @@ def _walk(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: Floa
         if contract[u]:
             continue
         for k0 in range(indptr[u], indptr[u + 1]):
-            prev = u
-            k = k0
-            s = 0.0
-            d = 0.0
-            steps = 0
-            while True:
-                s += seconds[k]
-                d += metres[k]
-                for q in range(geom_ptr[k], geom_ptr[k + 1]):
-                    g_lat[g] = geom_lat[q]
-                    g_lon[g] = geom_lon[q]
-                    g += 1
-                v = indices[k]
-                steps += 1
-                if not contract[v] or steps > n:
-                    break
-                g_lat[g] = node_lat[v]
-                g_lon[g] = node_lon[v]
-                g += 1
-                nk = indptr[v]
-                if indices[nk] == prev and indptr[v + 1] - indptr[v] == 2:
-                    nk += 1
-                prev = v
-                k = nk
+            k, s, d, g = _walk_chain(indptr, indices, seconds, metres, geom_ptr, geom_lat,
+                                     geom_lon, node_lat, node_lon, contract, u, k0, g_lat,
+                                     g_lon, g)
             tails[out] = u
             heads[out] = indices[k]
             first_arc[out] = k0
@@ -121,9 +154,7 @@ def _follow(indptr: IntArray, indices: IntArray, contract: BoolArray, seen: Bool
         v = indices[k0]
         while contract[v] and not seen[v]:
             seen[v] = True
-            nk = indptr[v]
-            if indices[nk] == prev and indptr[v + 1] - indptr[v] == 2:
-                nk += 1
+            nk = _next_arc(indptr, indices, v, prev)
             prev = v
             v = indices[nk]
 

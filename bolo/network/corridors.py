@@ -105,16 +105,40 @@ def load_corridors(directory: Path, name: str = "dprk") -> Network:
     ids = {r["id"]: b.node(float(r["lat"]), float(r["lon"]), r["name"]) for r in node_rows}
     kinds = {r["id"]: r["kind"] for r in node_rows}
     edges = _read_edges(directory, ids)
-    checkpoint_rows = _read_csv(
-        directory / "checkpoints_synthetic.csv", {"edge", "mode", "lat", "lon"}
-    )
-    per_edge = Counter(r["edge"] for r in checkpoint_rows)
-    split: dict[tuple[str, Mode], tuple[str, dict[str, str]]] = {}
-    for r in checkpoint_rows:
+    posts, rail_towns = _add_edges(b, edges, ids, _checkpoints(directory))
+    net = _assemble(b, name)
+    for town in sorted(rail_towns, key=lambda t: ids[t]):
+        if kinds[town] != "border_crossing":
+            posts.append(NetworkPost(f"station-{town}", PostKind.STATION, b.names[ids[town]],
+                                     b.lat[ids[town]], b.lon[ids[town]], Mode.RAIL, ids[town]))
+    net.posts = posts
+    _add_borders(net, directory)
+    _add_kilju_guard(net)
+    return net
+
+
+_Checkpoints = dict[tuple[str, Mode], tuple[str, dict[str, str]]]
+
+
+def _checkpoints(directory: Path) -> _Checkpoints:
+    """Checkpoint rows keyed by (edge, mode), each with its post id (see load_corridors)."""
+    rows = _read_csv(directory / "checkpoints_synthetic.csv", {"edge", "mode", "lat", "lon"})
+    per_edge = Counter(r["edge"] for r in rows)
+    split: _Checkpoints = {}
+    for r in rows:
         post_id = f"checkpoint-{r['edge']}"
         if per_edge[r["edge"]] > 1:
             post_id += f"-{r['mode']}"
         split[(r["edge"], Mode(r["mode"]))] = (post_id, r)
+    return split
+
+
+def _add_edges(b: _Builder, edges: list[tuple[str, str, Mode, float, float]],
+               ids: dict[str, int], split: _Checkpoints
+               ) -> tuple[list[NetworkPost], set[str]]:
+    """Add every edge to ``b``, an edge with a checkpoint as two halves through a new midpoint
+    node (``split`` is emptied as they are used). Returns the checkpoint posts and the towns
+    on a rail edge; NetworkImportError for a checkpoint on an edge that does not exist."""
     posts: list[NetworkPost] = []
     rail_towns: set[str] = set()
     for a, c, mode, seconds, metres in edges:
@@ -133,18 +157,15 @@ def load_corridors(directory: Path, name: str = "dprk") -> Network:
                                  float(row["lat"]), float(row["lon"]), mode, mid))
     if split:
         raise NetworkImportError(f"checkpoints on unknown edges: {sorted(e for e, _ in split)}")
-    net = _assemble(b, name)
-    for town in sorted(rail_towns, key=lambda t: ids[t]):
-        if kinds[town] != "border_crossing":
-            posts.append(NetworkPost(f"station-{town}", PostKind.STATION, b.names[ids[town]],
-                                     b.lat[ids[town]], b.lon[ids[town]], Mode.RAIL, ids[town]))
-    net.posts = posts
-    _add_borders(net, directory)
+    return posts, rail_towns
+
+
+def _add_kilju_guard(net: Network) -> None:
+    """Add the Kilju guard post at the road node nearest to it."""
     glat, glon = KILJU_GUARD[2], KILJU_GUARD[3]
     node, _ = nearest_node(net, glat, glon, mode=Mode.ROAD)
     net.posts.append(NetworkPost(KILJU_GUARD[0], PostKind.GUARD_POST, KILJU_GUARD[1], glat, glon,
                                  Mode.ROAD, node))
-    return net
 
 
 def _assemble(b: _Builder, name: str) -> Network:

@@ -79,30 +79,14 @@ def earliest_arrival(
     every other node reads inf. ``open_from``/``open_until`` (seconds per arc, same clock) are
     time windows: an arc is entered only inside its window, waiting for it to open.
     """
-    src = np.asarray(sources, dtype=np.int64).reshape(-1)
-    if src.size and (src.min() < 0 or src.max() >= network.n_nodes):
-        raise IndexError("source node out of range")
-    if start_seconds is None:
-        starts = np.zeros(src.shape[0])
-    else:
-        starts = np.asarray(start_seconds, dtype=np.float64).reshape(-1)
-        if starts.shape != src.shape:
-            raise ValueError("start_seconds must have one value per source")
+    src, starts = _sources_and_starts(network, sources, start_seconds)
     weights = base = arc_weights(network, modes)
     if closed_arcs is not None and len(closed_arcs):
         weights = weights.copy()
         weights[np.asarray(closed_arcs, dtype=np.int64)] = np.inf
-    windows = (_EMPTY_F, _EMPTY_F)
-    if open_from is not None or open_until is not None:
-        lo = np.full(network.n_arcs, -np.inf) if open_from is None else open_from
-        hi = np.full(network.n_arcs, np.inf) if open_until is None else open_until
-        windows = (np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64))
+    windows = _time_windows(network, open_from, open_until)
     limit = np.inf if limit_seconds is None else float(limit_seconds)
-    counts, stop = _EMPTY_I, 0
-    if targets is not None:
-        counts = np.zeros(network.n_nodes, dtype=np.int64)
-        counts[np.asarray(targets, dtype=np.int64).reshape(-1)] = 1
-        stop = int(counts.sum())
+    counts, stop = _target_counts(network, targets)
     if windows[0].size == 0:
         return run_kernel(network, src, starts, weights=weights, limit=limit,
                           target_count=counts, stop_count=stop, count_after=-np.inf, base=base)
@@ -110,6 +94,45 @@ def earliest_arrival(
         network.indptr, network.indices, weights, src, starts, limit, counts, stop, -np.inf,
         *windows,
     )
+
+
+def _sources_and_starts(
+    network: Network, sources: Sequence[int] | IntArray,
+    start_seconds: Sequence[float] | FloatArray | None,
+) -> tuple[IntArray, FloatArray]:
+    """Source nodes (int64) and their start times in seconds (0 when None), checked: every
+    source is a node of ``network`` (IndexError), one start per source (ValueError)."""
+    src = np.asarray(sources, dtype=np.int64).reshape(-1)
+    if src.size and (src.min() < 0 or src.max() >= network.n_nodes):
+        raise IndexError("source node out of range")
+    if start_seconds is None:
+        return src, np.zeros(src.shape[0])
+    starts = np.asarray(start_seconds, dtype=np.float64).reshape(-1)
+    if starts.shape != src.shape:
+        raise ValueError("start_seconds must have one value per source")
+    return src, starts
+
+
+def _target_counts(network: Network,
+                   targets: Sequence[int] | IntArray | None) -> tuple[IntArray, int]:
+    """Per-node target counts (1 per distinct target, empty without targets) and how many
+    must be settled before the search may stop."""
+    if targets is None:
+        return _EMPTY_I, 0
+    counts = np.zeros(network.n_nodes, dtype=np.int64)
+    counts[np.asarray(targets, dtype=np.int64).reshape(-1)] = 1
+    return counts, int(counts.sum())
+
+
+def _time_windows(network: Network, open_from: FloatArray | None,
+                  open_until: FloatArray | None) -> tuple[FloatArray, FloatArray]:
+    """(open_from, open_until) seconds per arc as float64, a missing side always open; both
+    empty (no windows) when neither is given."""
+    if open_from is None and open_until is None:
+        return _EMPTY_F, _EMPTY_F
+    lo = np.full(network.n_arcs, -np.inf) if open_from is None else open_from
+    hi = np.full(network.n_arcs, np.inf) if open_until is None else open_until
+    return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
 
 
 def _is_mode_weights(network: Network, weights: FloatArray) -> bool:

@@ -45,6 +45,27 @@ def _empty_arcs() -> Arcs:
     return Arcs(f, f, i, i, i, f, f, b, b, i, i, b, f, f, f)
 
 
+@dataclass
+class _Runs:
+    """Stretches of one way between consecutive graph-node points: points ``a`` to ``b``
+    (indices into the point arrays), their way, length (m), time (s) and end nodes (local)."""
+
+    a: IntArray
+    b: IntArray
+    way: IntArray
+    metres: FloatArray
+    seconds: FloatArray
+    tail: IntArray
+    head: IntArray
+
+    def without_loops(self) -> _Runs:
+        """The runs whose two ends are different nodes (zero-length or closed-loop runs carry
+        no travel)."""
+        keep = self.tail != self.head
+        return _Runs(self.a[keep], self.b[keep], self.way[keep], self.metres[keep],
+                     self.seconds[keep], self.tail[keep], self.head[keep])
+
+
 def split_ways(ways: WaySet, pinned_keys: IntArray) -> Arcs:
     """Turn a WaySet into arcs between graph nodes (see module doc)."""
     if not ways.counts:
@@ -53,47 +74,80 @@ def split_ways(ways: WaySet, pinned_keys: IntArray) -> Arcs:
     counts = np.array(ways.counts, dtype=np.int64)
     keys = coord_key(to_fixed(lat), to_fixed(lon))
     uniq, vertex, multiplicity = np.unique(keys, return_inverse=True, return_counts=True)
+    gp = np.flatnonzero(_node_points(keys, vertex, multiplicity, counts, pinned_keys))
+    node_vertices, local, pts = _local_nodes(vertex, uniq.size, gp)
+    runs = _runs(ways, lat, lon, counts, gp, local[vertex]).without_loops()
+    return _oriented_arcs(ways, runs, lat, lon, pts, uniq[node_vertices])
+
+
+def _way_bounds(counts: IntArray) -> tuple[IntArray, IntArray]:
+    """Index of the first and of the last point of every way (ways given by point counts)."""
     starts = np.zeros(counts.size, dtype=np.int64)
     np.cumsum(counts[:-1], out=starts[1:])
-    ends = starts + counts - 1
+    return starts, starts + counts - 1
+
+
+def _node_points(keys: IntArray, vertex: IntArray, multiplicity: IntArray, counts: IntArray,
+                 pinned_keys: IntArray) -> BoolArray:
+    """Whether each point is a graph node: it ends a way, its location is shared (by two ways
+    or twice by one) or pinned."""
+    starts, ends = _way_bounds(counts)
     is_node = multiplicity[vertex] >= 2
     is_node[starts] = True
     is_node[ends] = True
     if pinned_keys.size:
         is_node |= np.isin(keys, pinned_keys)
+    return is_node
+
+
+def _local_nodes(vertex: IntArray, n_vertices: int,
+                 gp: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Local node ids, given the graph-node points ``gp``: the node vertices in id order, the
+    local id of every vertex (-1 when not a node) and the first point at each node."""
+    node_vertices = np.unique(vertex[gp])
+    local = np.full(n_vertices, -1, dtype=np.int64)
+    local[node_vertices] = np.arange(node_vertices.size)
+    first_point = np.zeros(n_vertices, dtype=np.int64)
+    # Reversed so the lowest point index is written last and wins.
+    first_point[vertex[::-1]] = np.arange(vertex.size)[::-1]
+    return node_vertices, local, first_point[node_vertices]
+
+
+def _runs(ways: WaySet, lat: FloatArray, lon: FloatArray, counts: IntArray, gp: IntArray,
+          point_node: IntArray) -> _Runs:
+    """The runs between consecutive graph-node points ``gp`` of the same way, with their
+    great-circle length (m) and time at the way's speed (s); ``point_node`` is the local node
+    of every point."""
     step = np.zeros(lat.size)
     step[:-1] = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    step[ends] = 0.0  # no step from the end of one way to the start of the next
+    step[_way_bounds(counts)[1]] = 0.0  # no step from the end of one way to the next's start
     way_of = np.repeat(np.arange(counts.size), counts)
     speed = np.asarray(ways.speed_mps)[way_of]
-    gp = np.flatnonzero(is_node)
     a, b = gp[:-1], gp[1:]
     same_way = way_of[a] == way_of[b]
     a, b = a[same_way], b[same_way]
     metres = np.add.reduceat(step, gp)[:-1][same_way]
     seconds = np.add.reduceat(step / speed, gp)[:-1][same_way]
-    # Local node ids: graph-node vertices only.
-    node_vertices = np.unique(vertex[gp])
-    local = np.full(uniq.size, -1, dtype=np.int64)
-    local[node_vertices] = np.arange(node_vertices.size)
-    first_point = np.zeros(uniq.size, dtype=np.int64)
-    first_point[vertex[::-1]] = np.arange(lat.size)[::-1]
-    pts = first_point[node_vertices]
-    w = way_of[a]
-    oneway = np.asarray(ways.oneway, dtype=np.int64)[w]
-    u, v = local[vertex[a]], local[vertex[b]]
-    keep = u != v  # zero-length or closed-loop runs carry no travel
-    a, b, w, u, v, metres, seconds, oneway = (
-        x[keep] for x in (a, b, w, u, v, metres, seconds, oneway))
+    return _Runs(a, b, way_of[a], metres, seconds, point_node[a], point_node[b])
+
+
+def _oriented_arcs(ways: WaySet, runs: _Runs, lat: FloatArray, lon: FloatArray,
+                   node_points: IntArray, node_keys: IntArray) -> Arcs:
+    """The Arcs of ``runs``: one arc per run along a one-way way (backwards for oneway -1),
+    two for a two-way way, forward arcs first; nodes drawn at ``node_points``."""
+    oneway = np.asarray(ways.oneway, dtype=np.int64)[runs.way]
     fwd, bwd = oneway >= 0, oneway <= 0
     share = np.where(oneway == 0, 0.5, 1.0)
+    major = np.asarray(ways.major)[runs.way]
+    cut_exit = np.asarray(ways.cut_exit)[runs.way]
+    a, b, u, v = runs.a, runs.b, runs.tail, runs.head
     cat = np.concatenate
     return Arcs(
-        node_lat=lat[pts], node_lon=lon[pts], node_key=uniq[node_vertices],
+        node_lat=lat[node_points], node_lon=lon[node_points], node_key=node_keys,
         tails=cat((u[fwd], v[bwd])), heads=cat((v[fwd], u[bwd])),
-        metres=cat((metres[fwd], metres[bwd])), seconds=cat((seconds[fwd], seconds[bwd])),
-        major=cat((np.asarray(ways.major)[w][fwd], np.asarray(ways.major)[w][bwd])),
-        cut_exit=cat((np.asarray(ways.cut_exit)[w][fwd], np.asarray(ways.cut_exit)[w][bwd])),
+        metres=cat((runs.metres[fwd], runs.metres[bwd])),
+        seconds=cat((runs.seconds[fwd], runs.seconds[bwd])),
+        major=cat((major[fwd], major[bwd])), cut_exit=cat((cut_exit[fwd], cut_exit[bwd])),
         geom_first=cat((a[fwd] + 1, a[bwd] + 1)), geom_last=cat((b[fwd], b[bwd])),
         geom_reversed=cat((np.zeros(fwd.sum(), np.bool_), np.ones(bwd.sum(), np.bool_))),
         share=cat((share[fwd], share[bwd])), point_lat=lat, point_lon=lon,
