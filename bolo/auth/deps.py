@@ -65,7 +65,12 @@ def web_session_id(request: Request) -> str:
 WebSessionId = Annotated[str, Depends(web_session_id)]
 
 
-def _wants_html(request: Request) -> bool:
+def wants_html(request: Request) -> bool:
+    """True when the client's ``Accept`` header names ``text/html`` (a browser navigating).
+
+    The one test of the header: ``bolo.web.errors.wants_page`` builds on it (web imports auth,
+    never the reverse), adding that API, feed and file paths always keep their machine answers.
+    """
     return "text/html" in request.headers.get("accept", "")
 
 
@@ -75,7 +80,7 @@ def web_user(request: Request, db: DB, session_id: WebSessionId) -> User:
     try:
         return session_user(db, session_id=session_id)
     except Unauthorized:
-        if _wants_html(request):
+        if wants_html(request):
             target = quote(request.url.path, safe="/")
             raise HTTPException(status_code=303, detail="log in first",
                                 headers={"Location": f"/login?next={target}"}) from None

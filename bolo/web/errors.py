@@ -12,6 +12,7 @@ from http import HTTPStatus
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from bolo.auth.deps import wants_html
 from bolo.web.templating import page
 
 _MACHINE_PREFIXES = ("/api/", "/static/", "/feed/", "/docs", "/redoc", "/openapi", "/healthz")
@@ -34,7 +35,7 @@ def wants_page(request: Request) -> bool:
     path = request.url.path
     if path.startswith(_MACHINE_PREFIXES) or path.endswith(_MACHINE_SUFFIXES):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    return wants_html(request)
 
 
 def _home_of(path: str) -> tuple[str, str]:

@@ -69,3 +69,21 @@ def test_api_errors_stay_json_even_for_a_browser(client: TestClient) -> None:
     answer = client.get("/api/v1/cases")
     assert answer.status_code == 401
     assert "Bearer" in answer.json()["detail"]
+
+
+def test_one_accept_test_decides_html_for_the_sign_in_redirect_and_the_error_pages(
+        client: TestClient) -> None:
+    # wants_page builds on auth's wants_html: a JSON client of a page gets no HTML and no
+    # redirect; a browser does, on any web route, even one answering JSON (map.json).
+    from bolo.auth import deps
+    from bolo.web import errors
+
+    assert errors.wants_html is deps.wants_html
+    as_json = client.get("/console", headers={"Accept": "application/json"},
+                         follow_redirects=False)
+    assert as_json.status_code == 401 and "detail" in as_json.json()
+    map_json = client.get("/console/cases/c1/map.json", follow_redirects=False)
+    assert map_json.status_code == 303
+    assert map_json.headers["location"] == "/login?next=/console/cases/c1/map.json"
+    missing = client.get("/console/no-such-page.json")
+    assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
