@@ -9,6 +9,7 @@ dispatcher sees exactly what a production worker would.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,7 +52,9 @@ class ReplayDispatcher:
         """Commit the replay's work, then escalate what is due and send until nothing is due on
         the clock; return the number of send attempts."""
         session.commit()
-        attempts = self._runner.run(self._drain())
+        # The round runs in a copy of the caller's context, so it sends to the loopback
+        # receiver exactly when drain is called inside loopback_allowed() (a context variable).
+        attempts = self._runner.run(self._drain(), context=contextvars.copy_context())
         session.expire_all()  # the dispatcher changed rows this session may hold
         return attempts
 

@@ -10,10 +10,9 @@ on that clock, in 2023), not the wall clock.
 from __future__ import annotations
 
 import logging
-import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,10 +27,9 @@ from bolo.dispatch.signing import WebhookVerificationError, new_secret
 from bolo.network.graph import Mode, PostKind
 from bolo.posts.schemas import Channel, ChannelKind, PostIn
 from bolo.posts.service import list_posts, upsert_post
-from bolo.security.urls import security_settings
+from bolo.security.urls import networks_allowed
 
 log = logging.getLogger(__name__)
-ALLOW_NETWORKS_ENV = "BOLO_SECURITY_ALLOW_NETWORKS"
 LOOPBACK = "127.0.0.1"
 POLL_S = 0.02  # how soon the server thread notices a shutdown (stdlib default: 0.5 s)
 
@@ -162,22 +160,12 @@ def _handler_for(posts: LoopbackPosts) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextmanager
-def loopback_allowed() -> Iterator[None]:
-    """Let bolo's SSRF guard send to 127.0.0.1 inside the block, as an operator does with
-    BOLO_SECURITY_ALLOW_NETWORKS for an on-premises receiver; restored on leaving, so a server
-    started after the replay (``bolo demo``) keeps refusing loopback URLs."""
-    before = os.environ.get(ALLOW_NETWORKS_ENV)
-    os.environ[ALLOW_NETWORKS_ENV] = ",".join(n for n in (before, f"{LOOPBACK}/32") if n)
-    security_settings.cache_clear()
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(ALLOW_NETWORKS_ENV, None)
-        else:
-            os.environ[ALLOW_NETWORKS_ENV] = before
-        security_settings.cache_clear()
+def loopback_allowed() -> AbstractContextManager[None]:
+    """Let bolo's SSRF guard send to 127.0.0.1 inside the block, as an operator's
+    BOLO_SECURITY_ALLOW_NETWORKS does for an on-premises receiver, but for the replay's own
+    context only: the environment is left alone, a server thread keeps refusing loopback URLs,
+    and the allowance ends however the block ends."""
+    return networks_allowed(f"{LOOPBACK}/32")
 
 
 def give_channels(session: Session, posts: LoopbackPosts, post_ids: Sequence[str]) -> int:

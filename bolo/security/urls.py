@@ -4,14 +4,17 @@ A URL passes when its scheme is allowed and *every* address its host resolves to
 unicast address, or lies in a network the operator explicitly allowed
 (``BOLO_SECURITY_ALLOW_NETWORKS``, e.g. ``127.0.0.0/8`` for a lab), or ``allow_private=True``.
 The addresses checked are returned, so a caller can connect to exactly those (no DNS rebinding
-between the check and the connection).
+between the check and the connection). ``networks_allowed(...)`` widens the allowed networks for
+one block of code only (the reference replay's loopback receiver), never for the whole process.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -45,9 +48,47 @@ class SecuritySettings(BaseSettings):
 
 
 @lru_cache(maxsize=1)
-def security_settings() -> SecuritySettings:
-    """The process-wide guard settings, read once (``security_settings.cache_clear()`` re-reads)."""
+def _environment_settings() -> SecuritySettings:
     return SecuritySettings()
+
+
+# Set by networks_allowed: a context variable, so the widening is seen only by the code that
+# entered the block (its thread, and the asyncio tasks and to_thread calls started from it).
+_scoped: ContextVar[SecuritySettings | None] = ContextVar("bolo_security_scoped", default=None)
+
+
+class _SecuritySettingsSource:
+    """``security_settings()``: the guard settings in force here (see ``__call__``)."""
+
+    def __call__(self) -> SecuritySettings:
+        """Inside ``networks_allowed`` the widened settings; elsewhere the process-wide ones,
+        read once from the environment (``security_settings.cache_clear()`` re-reads)."""
+        scoped = _scoped.get()
+        return scoped if scoped is not None else _environment_settings()
+
+    def cache_clear(self) -> None:
+        """Forget the settings read from the environment (tests change it)."""
+        _environment_settings.cache_clear()
+
+
+security_settings = _SecuritySettingsSource()
+
+
+@contextmanager
+def networks_allowed(*networks: str) -> Iterator[None]:
+    """Inside the block, outgoing URLs may also reach ``networks`` (CIDRs, added to the
+    operator's ``BOLO_SECURITY_ALLOW_NETWORKS``), for the code running in this context only:
+    the process environment is not touched, other threads (a server) keep the operator's
+    settings, and the widening ends however the block ends. ValueError for a bad CIDR."""
+    for network in networks:
+        ipaddress.ip_network(network, strict=False)
+    base = security_settings()
+    joined = ",".join(n for n in (base.allow_networks, *networks) if n)
+    token = _scoped.set(base.model_copy(update={"allow_networks": joined}))
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
 
 
 class UnsafeUrl(Forbidden):

@@ -215,6 +215,41 @@ def test_replay_leaves_the_ssrf_guard_as_it_found_it(replayed: Replayed) -> None
     assert security_settings().allow_networks == ""
 
 
+def _loopback_refused() -> bool:
+    from bolo.security.urls import UnsafeUrl, check_public_url
+
+    try:
+        check_public_url("http://127.0.0.1:9/posts/p1/system")
+    except UnsafeUrl:
+        return True
+    return False
+
+
+def test_replay_allows_loopback_for_itself_only_and_not_after_it_raises(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import threading
+
+    from bolo.scenarios.seed_posts import loopback_allowed
+    from bolo.security.urls import security_settings
+
+    monkeypatch.delenv("BOLO_SECURITY_ALLOW_NETWORKS", raising=False)
+    security_settings.cache_clear()
+    environ = dict(os.environ)
+    elsewhere: list[bool] = []
+    with pytest.raises(ReplayFailed), loopback_allowed():
+        assert not _loopback_refused()
+        # The process is untouched: its environment, and a server thread's guard.
+        assert dict(os.environ) == environ
+        server = threading.Thread(target=lambda: elsewhere.append(_loopback_refused()))
+        server.start()
+        server.join()
+        raise ReplayFailed("a check failed part-way")
+    assert elsewhere == [True]
+    assert _loopback_refused()
+    assert dict(os.environ) == environ
+
+
 
 def test_console_timeline_does_not_call_stopped_standby_rows_pending(db: Session) -> None:
     from bolo.cases.model import Case
