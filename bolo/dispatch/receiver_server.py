@@ -2,8 +2,9 @@
 
 Keep-alive, Content-Length bodies only (chunked requests get 411). POST any path: verify,
 de-duplicate, answer 204 (a duplicate is also 204, so the sender stops retrying), 401 for a bad
-signature or stale timestamp. GET /_stats gives counts; GET /_arrivals the first arrival time
-(Unix seconds) of every webhook-id when arrivals are recorded.
+signature or stale timestamp, 404 for a post it has no key for. GET /_stats gives counts;
+GET /_arrivals the first arrival time (Unix seconds) of every webhook-id when arrivals are
+recorded. ``BackgroundReceiver`` serves on its own event loop thread (the reference replay).
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ import hashlib
 import hmac
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, Protocol, cast
 
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.signing import SYMMETRIC_PREFIX, Key, WebhookVerificationError, verify
@@ -31,6 +34,21 @@ REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized"
 
 KeyResolver = Callable[[str], Sequence[Key]]
 OnMessage = Callable[[str, bytes], None]
+Clock = Callable[[], datetime]
+STOP_TIMEOUT_S = 5.0
+
+
+class UnknownPost(LookupError):
+    """Raised by a ``keys_for`` that has no key for the post: the request is answered 404."""
+
+
+class Handler(Protocol):
+    """What ``serve`` hands every request to (a ReceiverApp, or a router in front of several)."""
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes
+               ) -> tuple[int, bytes]:
+        """Answer one request: (status, JSON body or empty)."""
+        ...
 
 
 def derived_secret(master: str, post_id: str) -> str:
@@ -41,12 +59,18 @@ def derived_secret(master: str, post_id: str) -> str:
 
 @dataclass
 class ReceiverApp:
-    """What the server does with a request; counts everything it sees."""
+    """What the server does with a request; counts everything it sees.
+
+    ``keys_for(post_id)`` gives the post's keys (the post id is the last path part; raise
+    UnknownPost for 404). ``clock`` is what the +-5 minute timestamp window is checked against
+    (default: bolo's clock). ``accept`` is called once per new verified message.
+    """
 
     keys_for: KeyResolver
     deduper: Deduper = field(default_factory=Deduper)
     record_arrivals: bool = False
     on_message: OnMessage | None = None
+    clock: Clock | None = None
     received: int = 0
     unique: int = 0
     duplicates: int = 0
@@ -70,23 +94,38 @@ class ReceiverApp:
         self.received += 1
         post_id = path.rstrip("/").rsplit("/", 1)[-1]
         try:
-            msg_id = verify(body, headers, self.keys_for(post_id))
+            msg_id = verify(body, headers, self.keys_for(post_id),
+                            now=None if self.clock is None else self.clock())
+        except UnknownPost as exc:
+            return self._refuse(404, str(exc))
         except WebhookVerificationError as exc:
-            self.rejected += 1
-            return 401, json.dumps({"error": str(exc)}).encode()
+            return self._refuse(401, str(exc))
         if not self.deduper.check_and_add(msg_id):
             self.duplicates += 1
             return 204, b""
+        arrived = time.time() if self.record_arrivals else 0.0
+        try:
+            self.accept(post_id, msg_id, body)
+        except ValueError as exc:
+            return self._refuse(400, str(exc))
         self.unique += 1
         if self.record_arrivals:
-            self.arrivals[msg_id] = time.time()
+            self.arrivals[msg_id] = arrived
+        return 204, b""
+
+    def accept(self, post_id: str, msg_id: str, body: bytes) -> None:
+        """A new, verified message for ``post_id``: hand it to ``on_message``. A subclass may
+        take it further; raising ValueError refuses the body (400, counted as rejected)."""
         if self.on_message is not None:
             self.on_message(msg_id, body)
-        return 204, b""
+
+    def _refuse(self, status: int, reason: str) -> tuple[int, bytes]:
+        self.rejected += 1
+        return status, json.dumps({"error": reason}).encode()
 
 
 class _Connection(asyncio.Protocol):
-    def __init__(self, app: ReceiverApp) -> None:
+    def __init__(self, app: Handler) -> None:
         self.app = app
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
@@ -137,7 +176,7 @@ class _Connection(asyncio.Protocol):
             self._respond(status, answer, close=headers.get("connection", "") == "close")
 
 
-async def serve(app: ReceiverApp, host: str, port: int) -> asyncio.Server:
+async def serve(app: Handler, host: str, port: int) -> asyncio.Server:
     """Start listening; the caller owns the returned server."""
     loop = asyncio.get_running_loop()
     return await loop.create_server(lambda: _Connection(app), host, port, backlog=2048)
@@ -161,3 +200,38 @@ def run_forever(app: ReceiverApp, host: str, port: int, ready: Callable[[int], A
         asyncio.run(main())
     else:
         uvloop.run(main())
+
+
+class BackgroundReceiver:
+    """``serve(app)`` on its own event loop in a daemon thread, for a caller that is not async
+    (the reference replay): ``start()`` returns the bound port, ``stop()`` closes the server."""
+
+    def __init__(self, app: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app, self.host, self.port = app, host, port
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="post-receiver",
+                                        daemon=True)
+        self._server: asyncio.Server | None = None
+
+    def start(self) -> int:
+        """Listen; return the bound TCP port (the one asked for, or a free one for 0)."""
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(serve(self.app, self.host, self.port),
+                                                  self._loop)
+        self._server = future.result(timeout=STOP_TIMEOUT_S)
+        self.port = int(self._server.sockets[0].getsockname()[1])
+        return self.port
+
+    def stop(self) -> None:
+        """Stop listening, end the loop and its thread (waits at most 5 s for each)."""
+        server = self._server
+        if server is not None:
+            async def close() -> None:
+                server.close()
+                await server.wait_closed()
+
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=STOP_TIMEOUT_S)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=STOP_TIMEOUT_S)
+        self._loop.close()

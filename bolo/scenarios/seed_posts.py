@@ -1,29 +1,31 @@
 """The posts' side of the replay: one real loopback HTTP receiver standing in for every post's own
 system, and the webhook channels that point at it.
 
-The receiver is a real server on 127.0.0.1 (a free port, its own thread). It checks every request
-the way a post does, with bolo's post-side ``verify_webhook`` and the post's own secret; the
-+-5 minute timestamp window is checked against the replay's fake clock (the messages are signed
-on that clock, in 2023), not the wall clock.
+The receiver is bolo's own post-side server (``bolo.dispatch.receiver_server``, what
+``bolo post-receiver`` runs) on 127.0.0.1, on a free port and its own event loop thread. It checks
+every request the way a post does, with the post's own secret; the +-5 minute timestamp window
+is checked against the replay's fake clock (the messages are signed on that clock, in 2023), not
+the wall clock.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.orm import Session
 
 from bolo.clock import Clock
-from bolo.dispatch.receiver import Deduper, verify_webhook
-from bolo.dispatch.signing import WebhookVerificationError, new_secret
+from bolo.dispatch.receiver import Deduper
+from bolo.dispatch.receiver_server import BackgroundReceiver, ReceiverApp, UnknownPost
+from bolo.dispatch.signing import Key, key_from_string, new_secret
 from bolo.network.graph import Mode, PostKind
 from bolo.posts.schemas import Channel, ChannelKind, PostIn
 from bolo.posts.service import list_posts, upsert_post
@@ -31,7 +33,6 @@ from bolo.security.urls import networks_allowed
 
 log = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
-POLL_S = 0.02  # how soon the server thread notices a shutdown (stdlib default: 0.5 s)
 
 
 class PostChannel(StrEnum):
@@ -57,72 +58,98 @@ class Arrival:
         return parts.path.rstrip("/").rsplit("/", 1)[-1], token
 
 
+@dataclass
+class _ChannelReceiver(ReceiverApp):
+    """The receiver of one channel of every post: keeps each new message as an Arrival."""
+
+    channel: PostChannel = PostChannel.SYSTEM
+    posts: LoopbackPosts | None = None
+
+    def accept(self, post_id: str, msg_id: str, body: bytes) -> None:
+        """Keep the message; ValueError (answered 400) when the body is not a JSON object."""
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("the webhook body is not a JSON object")
+        assert self.posts is not None
+        self.posts.arrived(Arrival(post_id, self.channel, msg_id, data))
+
+
 class LoopbackPosts:
     """A real HTTP receiver for every post at ``http://127.0.0.1:PORT/posts/{post_id}/{channel}``.
 
     POST answers 204 for a verified message (also for a duplicate, as a post should), 401 for a
-    bad signature or a timestamp more than 5 minutes from ``clock()``, 404 for an unknown post,
-    400 for a body that is not a JSON object. Every refusal is counted in ``rejected``.
+    bad signature or a timestamp more than 5 minutes from ``clock()``, 404 for an unknown post
+    or path, 400 for a body that is not a JSON object. Every refusal is counted in ``rejected``.
     """
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.secrets: dict[str, str] = {}
         self.arrivals: list[Arrival] = []
-        self.rejected = 0
-        self.duplicates = 0
-        self._seen = Deduper()
+        self._keys: dict[str, Key] = {}
+        self._unrouted = 0
         self._lock = threading.Lock()
-        self._server = _Server((LOOPBACK, 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(POLL_S,),
-                                        name="replay-posts", daemon=True)
+        seen = Deduper()  # one memory for both channels, as one post system would have
+        self._apps = {c: _ChannelReceiver(keys_for=self._keys_for, deduper=seen, clock=clock,
+                                          channel=c, posts=self) for c in PostChannel}
+        self._server = BackgroundReceiver(self, LOOPBACK, 0)
 
     @property
     def port(self) -> int:
-        """The bound TCP port."""
-        return int(self._server.server_address[1])
+        """The bound TCP port (0 before ``start``)."""
+        return self._server.port
+
+    @property
+    def rejected(self) -> int:
+        """Requests refused (401, 404, 400)."""
+        return self._unrouted + sum(app.rejected for app in self._apps.values())
+
+    @property
+    def duplicates(self) -> int:
+        """Verified messages already seen (answered 204, not kept again)."""
+        return sum(app.duplicates for app in self._apps.values())
 
     def url_for(self, post_id: str, channel: PostChannel) -> str:
         """The webhook URL of one channel of one post."""
         return f"http://{LOOPBACK}:{self.port}/posts/{post_id}/{channel}"
 
     def start(self) -> None:
-        """Serve in the background thread."""
-        self._thread.start()
+        """Serve in the background thread, on a free port."""
+        self._server.start()
 
     def stop(self) -> None:
         """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
-    def handle(self, path: str, headers: Mapping[str, str], body: bytes) -> int:
-        """Verify one request as the addressed post would; return the HTTP status."""
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes
+               ) -> tuple[int, bytes]:
+        """Route ``/posts/{post_id}/{channel}`` to that channel's receiver, which verifies the
+        request as the addressed post would; return (status, JSON body or empty)."""
         parts = path.strip("/").split("/")
         if len(parts) != 3 or parts[0] != "posts" or parts[2] not in set(PostChannel):
-            return self._refuse(404, f"no such receiver path {path}")
-        post_id, channel = parts[1], PostChannel(parts[2])
+            self._unrouted += 1  # only the receiver's loop thread counts
+            status, answer = 404, b""
+        else:
+            app = self._apps[PostChannel(parts[2])]
+            status, answer = app.handle(method, f"/posts/{parts[1]}", headers, body)
+        if status >= 400:
+            log.warning("replay receiver refused %s %s (%s): %s", method, path, status,
+                        answer.decode() or "no such receiver path")
+        return status, answer
+
+    def _keys_for(self, post_id: str) -> list[Key]:
         secret = self.secrets.get(post_id)
         if secret is None:
-            return self._refuse(404, f"no post {post_id} at this receiver")
-        try:
-            data = verify_webhook(body, headers, [secret], seen=self._seen, now=self.clock())
-        except WebhookVerificationError as exc:
-            return self._refuse(401, f"{post_id}: {exc}")
-        except ValueError as exc:
-            return self._refuse(400, f"{post_id}: {exc}")
-        with self._lock:
-            if data is None:
-                self.duplicates += 1
-            else:
-                self.arrivals.append(Arrival(post_id, channel, str(data["webhook_id"]), data))
-        return 204
+            raise UnknownPost(f"no post {post_id} at this receiver")
+        key = self._keys.get(secret)
+        if key is None:
+            key = self._keys[secret] = key_from_string(secret)
+        return [key]
 
-    def _refuse(self, status: int, reason: str) -> int:
-        log.warning("replay receiver refused a webhook (%s): %s", status, reason)
+    def arrived(self, item: Arrival) -> None:
+        """Keep one new verified message (called on the receiver's thread)."""
         with self._lock:
-            self.rejected += 1
-        return status
+            self.arrivals.append(item)
 
     def arrival(self, post_id: str, version_id: str, channel: PostChannel) -> Arrival:
         """The message of ``version_id`` that reached ``post_id`` on ``channel``; LookupError
@@ -133,31 +160,6 @@ class LoopbackPosts:
                         and item.payload.get("version_id") == version_id:
                     return item
         raise LookupError(f"no {channel} message of version {version_id} reached {post_id}")
-
-
-class _Server(ThreadingHTTPServer):
-    # The dispatcher opens many connections at once; with the stdlib's listen backlog of 5 the
-    # kernel drops the surplus SYNs and the client retries them only after a second.
-    request_queue_size = 128
-    daemon_threads = True
-
-
-def _handler_for(posts: LoopbackPosts) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        # HTTP/1.1 keep-alive: the dispatcher's connection pool reuses its connections.
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            self.send_response(posts.handle(self.path.split("?", 1)[0], headers, body))
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("replay receiver: " + format, *args)
-
-    return Handler
 
 
 def loopback_allowed() -> AbstractContextManager[None]:
