@@ -8,7 +8,7 @@ also restarted once in the middle. A loopback `bolo post-receiver` counts every 
 `duplicates` are arrivals of a webhook-id already received (the in-flight window: sent, but the
 attempt not yet recorded when the process died), `duplicates_after_dedup` are those that got
 through the receiver's de-duplication (webhook-id). Baseline: `in_flight_bound`, kills times
-the in-flight window (in-process: --window; NATS: fetchers x fetch batch), the most the design
+the in-flight window (--window, for either backend), the most the design
 allows.
 """
 
@@ -65,15 +65,9 @@ def start_workers(procs: Procs, args: argparse.Namespace, db_url: str, broker: s
 
 
 def in_flight_window(args: argparse.Namespace) -> int:
-    """Deliveries one dispatcher process may have sent but not recorded when it dies: the
-    in-process dispatcher holds a token per send until it is committed (its in-flight window,
-    BOLO_DISPATCH_IN_FLIGHT_WINDOW); a NATS worker records each fetched batch after sending
-    it (fetchers x fetch batch)."""
-    if args.backend == "nats":
-        from bolo.dispatch.nats_backend import NatsWorker
-
-        fields = NatsWorker.__dataclass_fields__
-        return int(fields["fetchers"].default) * int(fields["fetch_batch"].default)  # type: ignore[call-overload]
+    """Deliveries one dispatcher process may have sent but not recorded when it dies: either
+    backend holds a token per send until its attempt is committed (the in-flight window,
+    BOLO_DISPATCH_IN_FLIGHT_WINDOW, ``--window``)."""
     return int(args.window)
 
 
@@ -151,7 +145,7 @@ def main() -> None:
     p.add_argument("--backend", choices=["inprocess", "nats"], default="inprocess")
     p.add_argument("--database-url", default="")
     p.add_argument("--concurrency", type=int, default=32)
-    p.add_argument("--window", type=int, default=256, help="in-process in-flight window")
+    p.add_argument("--window", type=int, default=256, help="in-flight window (either backend)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max-gap-s", type=float, default=4.0)
     p.add_argument("--warmup-s", type=float, default=3.0)

@@ -102,7 +102,8 @@ def dispatcher(
 ) -> None:
     """Run one dispatcher worker process (run as many as needed, on as many machines)."""
     from bolo.dispatch.inprocess import Dispatcher
-    from bolo.dispatch.nats_backend import Names, NatsWorker
+    from bolo.dispatch.nats_backend import Names
+    from bolo.dispatch.nats_worker import NatsWorker
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -140,7 +141,8 @@ def relay(
     stream_suffix: Annotated[str, typer.Option(help="Use a separate stream.")] = "",
 ) -> None:
     """Publish due outbox rows to NATS JetStream and run due escalations."""
-    from bolo.dispatch.nats_backend import Names, Relay
+    from bolo.dispatch.nats_backend import Names
+    from bolo.dispatch.nats_relay import Relay
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

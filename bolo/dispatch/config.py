@@ -33,6 +33,10 @@ class DispatchSettings(BaseSettings):
     timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
     poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")
     ack_wait_s: float = Field(default=60.0, gt=0, description="NATS: redeliver unacked after.")
+    rows_per_message: int = Field(
+        default=32, ge=1, le=1000, description="NATS: outbox rows carried by one JetStream "
+        "message (a parcel); one message per row costs the broker, relay and workers a "
+        "publish, a delivery and an ack per post.")
     requeue_after_s: float = Field(default=120.0, gt=0, description="NATS: republish lost.")
     heartbeat_interval_s: float = Field(default=300.0, gt=0, description="Expected check-in.")
 

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery, DeliveryStatus
-from bolo.dispatch.nats_backend import Names, NatsWorker, Relay, connect, pick_unqueued
+from bolo.dispatch.nats_backend import Names, connect
+from bolo.dispatch.nats_relay import Relay, pick_unqueued
+from bolo.dispatch.nats_worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.sending import Sender

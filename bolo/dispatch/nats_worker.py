@@ -1,0 +1,255 @@
+"""A NATS dispatcher worker: pulls parcels, sends their rows, records the attempts, acks.
+
+Pipelined like the in-process dispatcher: fetchers pull parcels and load their rows while
+``concurrency`` senders send and a writer records finished attempts in batches. A parcel is
+acked once every row it carried is recorded (or needed no attempt): a worker that dies leaves
+its unacked parcels to be redelivered after ``ack_wait_s``, and attempts already recorded are
+skipped then. A send holds one of ``in_flight_window`` tokens until its attempt is committed,
+so at most that many deliveries are sent-but-unrecorded when a worker dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+from nats.js.api import ConsumerConfig
+from sqlalchemy import Engine
+
+from bolo.dispatch.channels.base import Message
+from bolo.dispatch.claims import Claimed
+from bolo.dispatch.config import DispatchSettings, dispatch_settings
+from bolo.dispatch.messages import MessageBuilder
+from bolo.dispatch.nats_backend import Names, connect_or_stop, ensure_stream
+from bolo.dispatch.parcels import rows_of
+from bolo.dispatch.results import Attempt
+from bolo.dispatch.sending import Sender
+from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
+
+log = logging.getLogger(__name__)
+# How long one pull waits for messages. Short: nats-py's fetch of N messages can wait its
+# whole timeout when fewer than N are left, which put the last parcels of a fan-out a second
+# behind the rest; an idle worker pays one cheap pull request per interval.
+FETCH_WAIT_S = 0.1
+RETRY_PAUSE_S = 0.5
+
+
+class _Parcel:
+    """A fetched message and how many of its rows are not yet recorded."""
+
+    __slots__ = ("msg", "open")
+
+    def __init__(self, msg: Any, rows: int) -> None:
+        self.msg = msg
+        self.open = rows
+
+
+_Job = tuple[Claimed, Message, list[_Parcel]]
+_Done = tuple[Attempt, list[_Parcel]]
+
+
+@dataclass
+class NatsWorker:
+    """Pulls parcels from the durable consumer, sends, records, then acks (explicit acks)."""
+
+    engine: Engine
+    url: str
+    sender: Sender
+    settings: DispatchSettings = field(default_factory=dispatch_settings)
+    rng: random.Random = field(default_factory=random.Random)
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}-nats")
+    builder: MessageBuilder = field(default_factory=MessageBuilder)
+    fetchers: int = 2
+    fetch_batch: int = 4  # messages per pull; each a parcel of up to rows_per_message rows
+    names: Names = field(default_factory=Names)
+    separate_db_process: bool = False
+    _db: DbRunner = field(init=False)
+    _room: asyncio.Event = field(init=False)
+
+    def __post_init__(self) -> None:
+        store = OutboxStore(engine=self.engine, settings=self.settings, name=self.name,
+                            rng=self.rng, builder=self.builder)
+        # Loads and records run concurrently (recording is idempotent, loading takes no
+        # lease): on PostgreSQL a connection each, SQLite keeps one writer.
+        threads = 1 if self.engine.dialect.name == "sqlite" else self.fetchers + 1
+        self._db = DbRunner(store, separate_process=self.separate_db_process, threads=threads)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set, then finish what was fetched and record it."""
+        nc = await connect_or_stop(self.url, stop)
+        if nc is None:
+            return
+        try:
+            sub = await self._subscribe(nc)
+            await self._pipeline(sub, stop)
+        finally:
+            await nc.close()
+            self._db.close()
+
+    async def _subscribe(self, nc: Any) -> Any:
+        js = nc.jetstream()
+        await ensure_stream(js, self.names)
+        config = ConsumerConfig(durable_name=self.names.durable,
+                                ack_wait=self.settings.ack_wait_s,
+                                max_ack_pending=20_000, max_waiting=512)
+        return await js.pull_subscribe(self.names.subject, durable=self.names.durable,
+                                       stream=self.names.stream, config=config)
+
+    async def _pipeline(self, sub: Any, stop: asyncio.Event) -> None:
+        queue: asyncio.Queue[_Job] = asyncio.Queue()
+        done: list[_Done] = []
+        finished = asyncio.Event()
+        tokens = asyncio.Semaphore(self.settings.in_flight_window)
+        self._room = asyncio.Event()
+        senders = [asyncio.create_task(self._sender(queue, done, tokens, finished))
+                   for _ in range(self.settings.concurrency)]
+        drained = asyncio.Event()
+        writer = asyncio.create_task(self._writer(done, tokens, finished, stop, drained))
+        # A writer that fails ends the run (a crash, not senders waiting for tokens forever).
+        writer.add_done_callback(lambda task: stop.set() if not task.cancelled()
+                                 and task.exception() is not None else None)
+        try:
+            await asyncio.gather(*(self._fetcher(sub, queue, stop)
+                                   for _ in range(self.fetchers)))
+        finally:
+            stop.set()
+            # Send what was loaded, unless the writer is gone (then nothing more is recorded).
+            joined = asyncio.ensure_future(queue.join())
+            await asyncio.wait({joined, writer}, return_when=asyncio.FIRST_COMPLETED)
+            joined.cancel()
+            for task in senders:
+                task.cancel()
+            drained.set()
+            finished.set()
+            await writer
+
+    def _queue_limit(self) -> int:
+        # Loaded but not yet sent: enough to keep every sender busy while the next pull and
+        # load are under way, not so much that a slow endpoint strands many parcels here.
+        return max(self.settings.concurrency, self.fetch_batch * self.settings.rows_per_message)
+
+    async def _fetcher(self, sub: Any, queue: asyncio.Queue[_Job], stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            if queue.qsize() >= self._queue_limit():
+                self._room.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._room.wait(), self.settings.poll_s)
+                continue
+            try:
+                msgs = await sub.fetch(self.fetch_batch, timeout=FETCH_WAIT_S)
+            except TimeoutError:
+                continue
+            except nats.errors.ConnectionClosedError:
+                return
+            except nats.errors.Error as exc:
+                log.warning("fetch failed (%r); retrying", exc)
+                await asyncio.sleep(RETRY_PAUSE_S)
+                continue
+            try:
+                await self._take(msgs, queue)
+            except Exception:
+                # Unacked parcels come back after ack_wait; recorded attempts are skipped then.
+                log.exception("loading a fetched batch failed; it will be redelivered")
+                await asyncio.sleep(RETRY_PAUSE_S)
+
+    async def _take(self, msgs: Sequence[Any], queue: asyncio.Queue[_Job]) -> None:
+        """Load the rows of ``msgs`` and queue their sends; ack parcels with nothing to send.
+        A message that is not a parcel is logged and terminated (redelivery cannot help)."""
+        wanted: dict[str, int] = {}
+        parcels_of: dict[str, list[_Parcel]] = {}
+        parcels: list[_Parcel] = []
+        for msg in msgs:
+            try:
+                rows = rows_of(msg.data)
+            except ValueError as exc:
+                log.error("dropping an unreadable dispatch message: %s", exc)
+                await msg.term()
+                continue
+            parcel = _Parcel(msg, 0)
+            parcels.append(parcel)
+            for delivery_id, attempt in rows:
+                wanted[delivery_id] = max(wanted.get(delivery_id, 0), attempt)
+                parcels_of.setdefault(delivery_id, []).append(parcel)
+        jobs: list[tuple[Claimed, Message]] = (
+            await self._db(DbOp.LOAD, wanted) if wanted else [])
+        for row, message in jobs:
+            for parcel in parcels_of[row.id]:
+                parcel.open += 1
+            queue.put_nowait((row, message, parcels_of[row.id]))
+        # Rows already recorded or no longer due need nothing: their parcels may be done.
+        await _ack([p.msg for p in parcels if p.open == 0])
+
+    async def _sender(self, queue: asyncio.Queue[_Job], done: list[_Done],
+                      tokens: asyncio.Semaphore, finished: asyncio.Event) -> None:
+        while True:
+            row, message, parcels = await queue.get()
+            if queue.qsize() < self._queue_limit():
+                self._room.set()
+            await tokens.acquire()
+            try:
+                result = await self.sender.send(row.channel_kind, message)
+                done.append((Attempt(row.id, row.attempts + 1, result), parcels))
+                finished.set()
+            except Exception:
+                tokens.release()
+                log.exception("send of delivery %s failed unexpectedly; its parcel will be "
+                              "redelivered", row.id)
+            finally:
+                queue.task_done()
+
+    async def _writer(self, done: list[_Done], tokens: asyncio.Semaphore,
+                      finished: asyncio.Event, stop: asyncio.Event,
+                      drained: asyncio.Event) -> None:
+        # Records whatever finished while the previous batch was written (one transaction per
+        # round), then acks the parcels whose last row that was.
+        while not drained.is_set() or done:
+            await finished.wait()
+            finished.clear()
+            if not done:
+                continue
+            batch = done[:]
+            del done[: len(batch)]
+            if not await self._record([attempt for attempt, _ in batch], stop):
+                return
+            for _ in batch:
+                tokens.release()
+            complete = []
+            for _, parcels in batch:
+                for parcel in parcels:
+                    parcel.open -= 1
+                    if parcel.open == 0:
+                        complete.append(parcel.msg)
+            await _ack(complete)
+
+    async def _record(self, attempts: list[Attempt], stop: asyncio.Event) -> bool:
+        """Record ``attempts``, retrying while the database is unreachable; False when the
+        worker is stopping and the database still refuses (the parcels stay unacked and are
+        redelivered, their sends repeated)."""
+        pause = RETRY_PAUSE_S
+        while True:
+            try:
+                await self._db(DbOp.RECORD, attempts)
+                return True
+            except Exception:
+                log.exception("recording %d attempts failed; retrying", len(attempts))
+                if stop.is_set():
+                    return False
+                await asyncio.sleep(pause)
+                pause = min(5.0, pause * 2)
+
+
+async def _ack(msgs: Sequence[Any]) -> None:
+    """Ack ``msgs``. An ack that fails (the connection to NATS is down) is logged, not fatal:
+    the parcel is redelivered after ack_wait and its recorded rows are skipped then."""
+    results = await asyncio.gather(*(m.ack() for m in msgs), return_exceptions=True)
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        log.warning("%d of %d acks failed (%r); those parcels will be redelivered",
+                    len(failed), len(msgs), failed[0])

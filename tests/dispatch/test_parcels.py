@@ -1,0 +1,52 @@
+"""Parcels: several outbox rows to a JetStream message, with a stable de-duplication id."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bolo.dispatch.parcels import parcel_of, parcels, rows_of, wanted_attempts
+
+ROW = st.tuples(st.uuids().map(str), st.integers(1, 8), st.text(min_size=1, max_size=40))
+
+
+@given(st.lists(ROW, min_size=1, max_size=60), st.integers(1, 20))
+def test_parcels_carry_every_row_once_in_order(rows: list[tuple[str, int, str]], size: int
+                                               ) -> None:
+    cut = list(parcels(rows, rows_per_message=size))
+    assert all(1 <= len(p.rows) <= size for p in cut)
+    carried = [pair for p in cut for pair in rows_of(p.body)]
+    assert carried == [(d, a) for d, a, _ in rows]
+
+
+@given(st.lists(ROW, min_size=1, max_size=20))
+def test_the_same_rows_give_the_same_msg_id(rows: list[tuple[str, int, str]]) -> None:
+    assert parcel_of(rows).msg_id == parcel_of(list(rows)).msg_id
+
+
+def test_another_publication_of_a_row_gets_another_msg_id() -> None:
+    first = parcel_of([("d1", 1, "d1:1:0"), ("d2", 1, "d2:1:0")])
+    requeued = parcel_of([("d1", 1, "d1:1:1700000000000"), ("d2", 1, "d2:1:0")])
+    retried = parcel_of([("d1", 2, "d1:2:0"), ("d2", 1, "d2:1:0")])
+    assert len({first.msg_id, requeued.msg_id, retried.msg_id}) == 3
+
+
+def test_wanted_attempts_take_the_highest_and_read_one_row_messages() -> None:
+    bodies = [parcel_of([("d1", 1, "a"), ("d2", 2, "b")]).body,
+              json.dumps({"id": "d1", "attempt": 3}).encode()]
+    assert wanted_attempts(bodies) == {"d1": 3, "d2": 2}
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"rows"', b'{"rows": [["d1"]]}',
+                                  b'{"rows": [["d1", "x"]]}', b'{"id": "d1"}', b"{}"])
+def test_a_body_that_is_no_dispatch_message_is_refused(body: bytes) -> None:
+    with pytest.raises(ValueError, match="not a dispatch message"):
+        rows_of(body)
+
+
+def test_rows_per_message_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        list(parcels([("d", 1, "m")], rows_per_message=0))
