@@ -91,7 +91,7 @@ class NatsWorker:
             await self._pipeline(sub, stop)
         finally:
             await nc.close()
-            self._db.close()
+            await self._db.aclose()
 
     async def _subscribe(self, nc: Any) -> Any:
         js = nc.jetstream()

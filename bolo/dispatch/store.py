@@ -179,7 +179,15 @@ class DbRunner:
             return await loop.run_in_executor(self._executor, process_call, op, *args)
 
     def close(self) -> None:
-        """Stop the thread or process (the next call starts a new one)."""
+        """Stop the thread or process (the next call starts a new one); blocks until the
+        operation under way has finished, so call ``aclose`` from an event loop."""
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+    async def aclose(self) -> None:
+        """``close`` without blocking the event loop while the operation under way (a commit,
+        a process exiting) finishes: other tasks of the loop keep running meanwhile."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True)
