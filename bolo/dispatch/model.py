@@ -83,9 +83,14 @@ class DeliveryAttempt(Base):
     """One try of one delivery: when, how long (seconds), what came back."""
 
     __tablename__ = "dispatch_attempts"
+    __table_args__ = (
+        # One row per attempt however often a batch is recorded (results.record_attempts skips
+        # a repeated one); it also serves lookups by delivery_id alone.
+        Index("uq_dispatch_attempts_delivery_number", "delivery_id", "number", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    delivery_id: Mapped[str] = mapped_column(ForeignKey("dispatch_deliveries.id"), index=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("dispatch_deliveries.id"))
     number: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)

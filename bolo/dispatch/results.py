@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, and_, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bolo import clock
@@ -87,6 +88,22 @@ def _disable_endpoints(session: Session, ids: Sequence[str], when: datetime) -> 
                                          reason="HTTP 410 Gone"))
 
 
+_ATTEMPT_KEY = [_A.c.delivery_id, _A.c.number]
+
+
+def _attempt_insert(session: Session) -> Insert:
+    """The INSERT of attempt rows that skips an attempt already stored (same delivery and
+    number): a batch recorded again after its commit (a retried record, a redelivered parcel
+    loaded before the first record committed) adds no second row. Other dialects get a plain
+    INSERT, and the unique index refuses the repeat."""
+    dialect = session.connection().dialect.name
+    if dialect == postgresql.dialect.name:
+        return postgresql.insert(_A).on_conflict_do_nothing(index_elements=_ATTEMPT_KEY)
+    if dialect == sqlite.dialect.name:
+        return sqlite.insert(_A).on_conflict_do_nothing(index_elements=_ATTEMPT_KEY)
+    return insert(_A)
+
+
 _NOT_FINAL = [_T.c.status != str(s) for s in FINAL_STATUSES]
 _CHUNK = 500
 
@@ -111,6 +128,26 @@ def _record_delivered(session: Session, delivered: Sequence[Attempt], when: date
     return changed
 
 
+def _record_others(session: Session, params: Sequence[dict[str, Any]]) -> tuple[int, list[str]]:
+    """Move on the rows of attempts that did not deliver; return how many rows changed and the
+    ids of the rows this call made failed_permanent. Those few are updated one by one so their
+    row count says whether this call changed them: a batch recorded again must not fall back
+    to the next channel a second time."""
+    if not params:
+        return 0, []
+    stmt = (
+        update(_T)
+        .where(and_(_T.c.id == bindparam("_id"), _T.c.attempts < bindparam("_n"), *_NOT_FINAL))
+        .values({k: bindparam(k) for k in params[0] if not k.startswith("_")})
+    )
+    connection = session.connection()
+    failed = [p for p in params if p["status"] == DeliveryStatus.FAILED_PERMANENT]
+    others = [p for p in params if p["status"] != DeliveryStatus.FAILED_PERMANENT]
+    changed = (connection.execute(stmt, others).rowcount or 0) if others else 0
+    newly_failed = [p["_id"] for p in failed if connection.execute(stmt, p).rowcount]
+    return changed + len(newly_failed), newly_failed
+
+
 def record_attempts(
     session: Session,
     attempts: Sequence[Attempt],
@@ -122,24 +159,18 @@ def record_attempts(
     """Store a batch of attempts and move each delivery on; return how many rows changed.
 
     An attempt whose number is not above the row's recorded attempts (a redelivered message
-    after a crash) or whose row is already final changes nothing: recording is idempotent.
+    after a crash) or whose row is already final changes nothing, and an attempt already stored
+    (same delivery and number) is not stored again: recording is idempotent.
     """
     if not attempts:
         return 0
     when = clock.now()
     delivered = [a for a in attempts if a.result.outcome is Outcome.DELIVERED]
     changed = _record_delivered(session, delivered, when)
-    params = [_transition(a, policy, rng, when) for a in attempts
-              if a.result.outcome is not Outcome.DELIVERED]
-    if params:
-        stmt = (
-            update(_T)
-            .where(and_(_T.c.id == bindparam("_id"), _T.c.attempts < bindparam("_n"),
-                        *_NOT_FINAL))
-            .values({k: bindparam(k) for k in params[0] if not k.startswith("_")})
-        )
-        changed += session.connection().execute(stmt, params).rowcount or 0
-    session.connection().execute(insert(_A), [
+    more, newly_failed = _record_others(session, [
+        _transition(a, policy, rng, when) for a in attempts
+        if a.result.outcome is not Outcome.DELIVERED])
+    session.connection().execute(_attempt_insert(session), [
         {"delivery_id": a.delivery_id, "number": a.number, "at": when,
          "duration_s": a.result.duration_s, "outcome": a.result.outcome,
          "status_code": a.result.status_code, "error": a.result.error, "worker": worker}
@@ -147,6 +178,5 @@ def record_attempts(
     ])
     gone = [a.delivery_id for a in attempts if a.result.outcome is Outcome.DISABLE]
     _disable_endpoints(session, gone, when)
-    final_fail = [p["_id"] for p in params if p["status"] == DeliveryStatus.FAILED_PERMANENT]
-    _fallback(session, final_fail, when)
-    return changed
+    _fallback(session, newly_failed, when)
+    return changed + more

@@ -1,0 +1,35 @@
+"""dispatch: one attempt row per (delivery, number); a batch recorded twice adds nothing
+
+Revision ID: 0007_dispatch_attempt_number
+Revises: 0002_dispatch
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_dispatch_attempt_number"
+down_revision = "0002_dispatch"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # A batch recorded twice (a retried record after its commit) left the same attempt twice:
+    # keep the first row of each (delivery, number), so the unique index can be built.
+    op.execute(sa.text(
+        "DELETE FROM dispatch_attempts WHERE id NOT IN "
+        "(SELECT MIN(id) FROM dispatch_attempts GROUP BY delivery_id, number)"))
+    # A unique index rather than a table constraint: SQLite builds it in place instead of
+    # copying the whole attempts table, and ON CONFLICT (delivery_id, number) uses it on both.
+    # It leads with delivery_id, so it also serves what the delivery_id index served.
+    op.create_index("uq_dispatch_attempts_delivery_number", "dispatch_attempts",
+                    ["delivery_id", "number"], unique=True)
+    op.drop_index(op.f("ix_dispatch_attempts_delivery_id"), table_name="dispatch_attempts")
+
+
+def downgrade() -> None:
+    op.create_index(op.f("ix_dispatch_attempts_delivery_id"), "dispatch_attempts",
+                    ["delivery_id"], unique=False)
+    op.drop_index("uq_dispatch_attempts_delivery_number", table_name="dispatch_attempts")

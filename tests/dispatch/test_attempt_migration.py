@@ -1,0 +1,54 @@
+"""Migration 0007 on SQLite and PostgreSQL: attempts stored twice before it are stored once
+after it (the first row kept), and a repeat is refused from then on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from bolo.dispatch.model import Delivery, DeliveryAttempt
+from bolo.dispatch.outbox import enqueue_version
+from bolo.store.db import MIGRATIONS, session_scope
+from tests.dispatch.factory import T0, make_alert, make_post, make_version
+
+REVISION = "0007_dispatch_attempt_number"
+
+
+def _alembic(engine: Engine, verb: str, target: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        getattr(command, verb)(config, target)
+
+
+def _attempt(delivery_id: str, number: int, minutes: int) -> dict[str, Any]:
+    return {"delivery_id": delivery_id, "number": number, "at": T0 + timedelta(minutes=minutes),
+            "duration_s": 0.1, "outcome": "retry", "worker": "w1"}
+
+
+def test_duplicate_attempts_are_merged_then_refused(db_engine: Any) -> None:
+    _alembic(db_engine, "downgrade", f"{REVISION}-1")
+    with session_scope(db_engine) as s:
+        make_post(s, "a")
+        make_post(s, "b")
+        enqueue_version(s, version_id=make_version(s, make_alert(s), 1, "Alert", ["a", "b"]).id)
+        a, b = (s.scalars(select(Delivery.id).where(Delivery.post_id == p)).one() for p in "ab")
+        s.execute(insert(DeliveryAttempt), [
+            _attempt(a, 1, 0), _attempt(a, 1, 5), _attempt(a, 2, 6), _attempt(a, 1, 9),
+            _attempt(b, 1, 1), _attempt(b, 2, 2)])
+    _alembic(db_engine, "upgrade", "heads")
+    with session_scope(db_engine) as s:
+        kept = s.execute(select(DeliveryAttempt.delivery_id, DeliveryAttempt.number,
+                                DeliveryAttempt.at).order_by(DeliveryAttempt.id)).all()
+        assert [(d, n, at - T0) for d, n, at in kept] == [
+            (a, 1, timedelta(0)), (a, 2, timedelta(minutes=6)),
+            (b, 1, timedelta(minutes=1)), (b, 2, timedelta(minutes=2))]
+    with pytest.raises(IntegrityError), session_scope(db_engine) as s:
+        s.execute(insert(DeliveryAttempt), [_attempt(b, 2, 3)])
