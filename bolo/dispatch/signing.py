@@ -166,6 +166,23 @@ def key_from_string(text: str) -> Key:
     return HmacKey(SYMMETRIC_PREFIX + base64.b64encode(text.encode()).decode())
 
 
+def signature(*, msg_id: str, timestamp: int, body: bytes, keys: Sequence[Key]) -> str:
+    """The ``webhook-signature`` header value: one signature per key (two while rotating),
+    space-separated; ``timestamp`` in integer seconds since the Unix epoch. ValueError without
+    keys or with a key that cannot sign."""
+    if not keys:
+        raise ValueError("at least one signing key is needed")
+    content = signed_content(msg_id, timestamp, body)
+    return " ".join(key.sign(content) for key in keys)
+
+
+def signed_headers(msg_id: str, timestamp: int, signature_value: str) -> dict[str, str]:
+    """The three Standard Webhooks headers around a signature already computed for
+    ``msg_id`` and ``timestamp`` (integer seconds since the Unix epoch)."""
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature_value}
+
+
 def sign_headers(
     *, msg_id: str, timestamp: int, body: bytes, keys: Sequence[Key]
 ) -> dict[str, str]:
@@ -173,14 +190,8 @@ def sign_headers(
 
     ``timestamp`` is in integer seconds since the Unix epoch.
     """
-    if not keys:
-        raise ValueError("at least one signing key is needed")
-    content = signed_content(msg_id, timestamp, body)
-    return {
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": " ".join(key.sign(content) for key in keys),
-    }
+    return signed_headers(msg_id, timestamp, signature(msg_id=msg_id, timestamp=timestamp,
+                                                       body=body, keys=keys))
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

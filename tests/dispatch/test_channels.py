@@ -6,8 +6,9 @@ import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -20,14 +21,14 @@ from bolo.dispatch.channels import Message
 from bolo.dispatch.channels.apprise_channel import AppriseChannel
 from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.channels.mqtt import MqttChannel, region_topic
-from bolo.dispatch.channels.webhook import GuardedResolver, WebhookChannel
+from bolo.dispatch.channels.webhook import PRESIGNED_MAX_AGE_S, GuardedResolver, WebhookChannel
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.keys import keys_that_sign, signing_keys
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, serve
 from bolo.dispatch.sending import limits_from_settings
-from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, verify
+from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, signature, verify
 from bolo.security.urls import UnsafeUrl, security_settings
 from tests.conftest import need_service
 
@@ -265,3 +266,31 @@ class _KeyRow:
     secret: str
     previous_secret: str | None = None
     previous_until: datetime | None = None
+
+
+async def test_a_signature_made_ahead_is_sent_while_recent_else_made_again(
+        scripted: tuple[str, list[dict[str, Any]]]) -> None:
+    # The database side signs claimed webhooks ahead (claims.encode_job); the channel sends
+    # that signature only while its timestamp is recent, else it signs again at send time.
+    base, seen = scripted
+    now = int(time.time())
+    fresh = replace(_message(f"{base}/status/204", "d-fresh"), signed_at=now - 5,
+                    signature=signature(msg_id="d-fresh", timestamp=now - 5,
+                                        body=b'{"title":"x"}', keys=(HmacKey(SECRET),)))
+    stale_at = now - PRESIGNED_MAX_AGE_S - 5
+    stale = replace(_message(f"{base}/status/204", "d-stale"), signed_at=stale_at,
+                    signature=signature(msg_id="d-stale", timestamp=stale_at,
+                                        body=b'{"title":"x"}', keys=(HmacKey(SECRET),)))
+    channel = WebhookChannel(timeout_s=5)
+    try:
+        for message in (fresh, stale):
+            assert (await channel.send(message)).outcome is Outcome.DELIVERED
+    finally:
+        await channel.aclose()
+    sent_fresh, sent_stale = (s["headers"] for s in seen)
+    assert sent_fresh["webhook-signature"] == fresh.signature
+    assert sent_fresh["webhook-timestamp"] == str(now - 5)
+    assert sent_stale["webhook-signature"] != stale.signature
+    assert int(sent_stale["webhook-timestamp"]) >= now
+    for sent in seen:
+        verify(sent["body"], sent["headers"], [HmacKey(SECRET)])

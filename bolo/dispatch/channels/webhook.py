@@ -21,11 +21,15 @@ from yarl import URL
 from bolo import clock
 from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
 from bolo.dispatch.policy import Outcome, classify_status, parse_retry_after
-from bolo.dispatch.signing import sign_headers
+from bolo.dispatch.signing import sign_headers, signed_headers
 from bolo.security.urls import UnsafeUrl, check_public_url, security_settings
 
 MAX_ANSWER_BYTES = 64 * 1024
 JSON_HEADERS = {"content-type": "application/json"}
+# A signature made ahead (``Message.signature``) is used while its timestamp is at most this
+# old (seconds); an older one is made again at send time, so a post always sees a recent
+# webhook-timestamp (it refuses those more than 5 minutes away).
+PRESIGNED_MAX_AGE_S = 30
 
 
 class GuardedResolver(AbstractResolver):
@@ -129,12 +133,15 @@ class WebhookChannel:
         if not message.keys:
             return SendResult(Outcome.PERMANENT, error="no usable signing key for this post "
                               "(a whsec_ or whsk_ secret is needed)")
-        try:
-            headers = sign_headers(msg_id=message.msg_id,
-                                   timestamp=int(clock.now().timestamp()),
-                                   body=message.body, keys=message.keys)
-        except ValueError as exc:
-            return SendResult(Outcome.PERMANENT, error=f"cannot sign: {exc}")
+        now = int(clock.now().timestamp())
+        if message.signature and 0 <= now - message.signed_at <= PRESIGNED_MAX_AGE_S:
+            headers = signed_headers(message.msg_id, message.signed_at, message.signature)
+        else:
+            try:
+                headers = sign_headers(msg_id=message.msg_id, timestamp=now, body=message.body,
+                                       keys=message.keys)
+            except ValueError as exc:
+                return SendResult(Outcome.PERMANENT, error=f"cannot sign: {exc}")
         headers.update(JSON_HEADERS)
         try:
             url = check_send_url(message.url)
