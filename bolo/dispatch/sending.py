@@ -53,10 +53,8 @@ class Sender:
     channels: ChannelSet
     limits: dict[ChannelKind, RateLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
 
-    async def _wait_for_token(self, channel: Channel, message: Message) -> None:
-        limits = self.limits.get(channel.kind)
-        if limits is None:
-            return
+    async def _wait_for_token(self, channel: Channel, message: Message, limits: RateLimits
+                              ) -> None:
         bucket = limits.bucket(channel.destination(message))
         loop = asyncio.get_running_loop()
         while not bucket.take(loop.time()):
@@ -68,5 +66,7 @@ class Sender:
             channel = self.channels.get(kind)
         except (KeyError, ValueError):
             return SendResult(Outcome.PERMANENT, error=f"no channel of kind {kind!r}")
-        await self._wait_for_token(channel, message)
+        limits = self.limits.get(channel.kind)
+        if limits is not None:  # most kinds are not limited: no wait to set up per send
+            await self._wait_for_token(channel, message, limits)
         return await channel.send(message)
