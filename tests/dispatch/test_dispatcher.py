@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
+from bolo.dispatch.channels.base import Message
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.inprocess import Dispatcher
 from bolo.dispatch.keys import set_post_secret
@@ -24,7 +25,7 @@ from bolo.dispatch.model import (
     Phase,
 )
 from bolo.dispatch.outbox import enqueue_version
-from bolo.dispatch.policy import Outcome
+from bolo.dispatch.policy import Outcome, RateLimits
 from bolo.dispatch.receiver import Deduper, verify_webhook
 from bolo.dispatch.sending import Sender
 from bolo.dispatch.signing import new_secret, sign_headers
@@ -232,3 +233,23 @@ async def test_a_database_failure_ends_the_run_instead_of_hanging(
     with pytest.raises(RuntimeError, match="database gone"):
         async with asyncio.timeout(30):
             await dispatcher.run(asyncio.Event())
+
+
+async def test_sender_waits_for_the_rate_limit_of_limited_kinds_only() -> None:
+    hooks, mail = InMemoryChannel(), InMemoryChannel(ChannelKind.APPRISE)
+    sender = Sender(ChannelSet.of({ChannelKind.WEBHOOK: hooks, ChannelKind.APPRISE: mail}),
+                    limits={ChannelKind.APPRISE: RateLimits(default_rate_per_s=20.0,
+                                                            default_burst=1.0)})
+    message = Message(msg_id="d", post_id="p", url="mailto://a@example.org", body=b"{}",
+                      title="t", text="x")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    for _ in range(5):
+        assert (await sender.send("webhook", message)).outcome is Outcome.DELIVERED
+    assert loop.time() - started < 0.04  # webhooks are not limited here
+    started = loop.time()
+    for _ in range(3):  # a burst of 1 at 20/s: the 2nd and 3rd wait 50 ms each
+        assert (await sender.send("apprise", message)).outcome is Outcome.DELIVERED
+    assert loop.time() - started >= 0.09
+    assert len(mail.sent) == 3
+    assert (await sender.send("carrier-pigeon", message)).outcome is Outcome.PERMANENT
