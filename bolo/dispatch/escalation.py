@@ -13,7 +13,7 @@ from bolo.alerts.model import AlertVersion
 from bolo.audit.service import record
 from bolo.dispatch.config import dispatch_settings
 from bolo.dispatch.model import Delivery, Escalation, EscalationState, Phase
-from bolo.dispatch.outbox import retire_cancel_standbys, write_deliveries
+from bolo.dispatch.outbox import write_deliveries
 from bolo.posts.model import Post
 
 
@@ -72,9 +72,8 @@ def escalate_one(session: Session, esc: Escalation) -> str:
 
 
 def run_escalations(session: Session, *, limit: int = 500) -> int:
-    """Escalate every pending escalation that is due by bolo's clock; return how many. The same
-    periodic step retires the standby channels of Cancels that reached their post."""
-    retire_cancel_standbys(session)
+    """Escalate every pending escalation that is due by bolo's clock; return how many. (The
+    standby channels of a Cancel are retired where its delivery is recorded, not here.)"""
     due = list(session.scalars(
         select(Escalation)
         .where(Escalation.state == EscalationState.PENDING, Escalation.due_at <= clock.now())

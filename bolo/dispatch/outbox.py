@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from bolo import clock
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion, CapStatus, MsgType
@@ -62,26 +62,54 @@ def stop_earlier_versions(session: Session, *, alert_id: str, version_id: str) -
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def retire_cancel_standbys(session: Session) -> int:
-    """Stop the standby channels of Cancel deliveries whose post the Cancel already reached.
+CANCEL_REACHED = "stopped: the Cancel reached the post"
+# Whether a version is a Cancel never changes once it is issued, so it is remembered per
+# process: recording a batch then costs no extra query for versions already seen.
+_is_cancel: dict[str, bool] = {}
+_IS_CANCEL_MAX = 4096
+
+
+def _cancel_versions(session: Session, version_ids: set[str]) -> set[str]:
+    """Those of ``version_ids`` that are Cancels (one query for versions not seen before)."""
+    # Read into a local dict first: another database thread may clear the cache meanwhile.
+    known = {v: _is_cancel.get(v) for v in version_ids}
+    unknown = [v for v, is_cancel in known.items() if is_cancel is None]
+    if unknown:
+        rows = session.execute(select(AlertVersion.id, AlertVersion.msg_type)
+                               .where(AlertVersion.id.in_(unknown)))
+        found = {v: msg_type == MsgType.CANCEL for v, msg_type in rows}
+        known.update(found)
+        if len(_is_cancel) + len(found) > _IS_CANCEL_MAX:
+            _is_cancel.clear()
+        _is_cancel.update(found)
+    return {v for v, is_cancel in known.items() if is_cancel}
+
+
+def retire_cancel_standbys(session: Session, reached: Iterable[tuple[str, str]]) -> int:
+    """Stop the standby channels of the Cancels among ``reached``: (version id, post id) of
+    deliveries just recorded delivered or sent. Called where they are recorded, in the same
+    transaction; pairs of other versions cost nothing more than knowing the version's type.
 
     A Cancel is not escalated, so its standby rows only serve as a fallback while the first
     channel fails; once the post has it, they would otherwise stay ``pending`` for ever.
     Returns how many rows were stopped."""
-    reached = aliased(Delivery)
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.phase == Phase.STANDBY, Delivery.status == DeliveryStatus.PENDING)
-        .where(Delivery.version_id.in_(
-            select(AlertVersion.id).where(AlertVersion.msg_type == MsgType.CANCEL)))
-        .where(select(reached.id).where(
-            reached.version_id == Delivery.version_id, reached.post_id == Delivery.post_id,
-            reached.status.in_([DeliveryStatus.DELIVERED, DeliveryStatus.SENT])).exists())
-        .values(phase=Phase.STOPPED, next_attempt_at=None,
-                last_error="stopped: the Cancel reached the post")
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    by_version: dict[str, set[str]] = {}
+    for version_id, post_id in reached:
+        by_version.setdefault(version_id, set()).add(post_id)
+    stopped = 0
+    for version_id in _cancel_versions(session, set(by_version)):
+        posts = sorted(by_version[version_id])
+        for start in range(0, len(posts), 500):
+            result = session.execute(
+                update(Delivery)
+                .where(Delivery.version_id == version_id,
+                       Delivery.post_id.in_(posts[start : start + 500]),
+                       Delivery.phase == Phase.STANDBY, Delivery.status == DeliveryStatus.PENDING)
+                .values(phase=Phase.STOPPED, next_attempt_at=None, last_error=CANCEL_REACHED)
+                .execution_options(synchronize_session=False)
+            )
+            stopped += int(getattr(result, "rowcount", 0) or 0)
+    return stopped
 
 
 def _disabled(session: Session, post_ids: Iterable[str]) -> set[tuple[str, str]]:

@@ -22,6 +22,7 @@ from bolo.dispatch.model import (
     DisabledEndpoint,
     Phase,
 )
+from bolo.dispatch.outbox import retire_cancel_standbys
 from bolo.dispatch.policy import Outcome, RetryPolicy
 
 _T = cast(Table, Delivery.__table__)
@@ -108,14 +109,17 @@ _NOT_FINAL = [_T.c.status != str(s) for s in FINAL_STATUSES]
 _CHUNK = 500
 
 
-def _record_delivered(session: Session, delivered: Sequence[Attempt], when: datetime) -> int:
+def _record_delivered(
+    session: Session, delivered: Sequence[Attempt], when: datetime
+) -> list[tuple[str, str]]:
     """Mark delivered rows with one UPDATE per attempt number (almost always just 1) and id
     list, instead of one parameter set per row: the common case of a fan-out costs the
-    database one statement per few hundred deliveries."""
+    database one statement per few hundred deliveries. Returns (version id, post id) of the
+    rows this call changed."""
     by_number: dict[int, list[str]] = {}
     for a in delivered:
         by_number.setdefault(a.number, []).append(a.delivery_id)
-    changed = 0
+    changed: list[tuple[str, str]] = []
     for number, ids in by_number.items():
         for start in range(0, len(ids), _CHUNK):
             result = session.connection().execute(
@@ -123,9 +127,21 @@ def _record_delivered(session: Session, delivered: Sequence[Attempt], when: date
                 .where(_T.c.id.in_(ids[start : start + _CHUNK]), _T.c.attempts < number,
                        *_NOT_FINAL)
                 .values(status=DeliveryStatus.DELIVERED, attempts=number, lease_until=None,
-                        last_error=None, sent_at=when, delivered_at=when, next_attempt_at=None))
-            changed += result.rowcount or 0
+                        last_error=None, sent_at=when, delivered_at=when, next_attempt_at=None)
+                .returning(_T.c.version_id, _T.c.post_id))
+            changed.extend((version_id, post_id) for version_id, post_id in result)
     return changed
+
+
+def _sent_rows(session: Session, sent: Sequence[str]) -> list[tuple[str, str]]:
+    """(version id, post id) of the rows among ``sent`` that are now sent (few: a first
+    channel that does not confirm receipt)."""
+    if not sent:
+        return []
+    rows = session.connection().execute(
+        select(_T.c.version_id, _T.c.post_id)
+        .where(_T.c.id.in_(sent), _T.c.status == DeliveryStatus.SENT))
+    return [(version_id, post_id) for version_id, post_id in rows]
 
 
 def _record_others(session: Session, params: Sequence[dict[str, Any]]) -> tuple[int, list[str]]:
@@ -166,7 +182,7 @@ def record_attempts(
         return 0
     when = clock.now()
     delivered = [a for a in attempts if a.result.outcome is Outcome.DELIVERED]
-    changed = _record_delivered(session, delivered, when)
+    reached = _record_delivered(session, delivered, when)
     more, newly_failed = _record_others(session, [
         _transition(a, policy, rng, when) for a in attempts
         if a.result.outcome is not Outcome.DELIVERED])
@@ -179,4 +195,7 @@ def record_attempts(
     gone = [a.delivery_id for a in attempts if a.result.outcome is Outcome.DISABLE]
     _disable_endpoints(session, gone, when)
     _fallback(session, newly_failed, when)
-    return changed + more
+    # A Cancel that reached its post needs none of the post's standby channels any more.
+    sent = [a.delivery_id for a in attempts if a.result.outcome is Outcome.SENT]
+    retire_cancel_standbys(session, reached + _sent_rows(session, sent))
+    return len(reached) + more

@@ -1,5 +1,6 @@
 """Migration 0007 on SQLite and PostgreSQL: attempts stored twice before it are stored once
-after it (the first row kept), and a repeat is refused from then on."""
+after it (the first row kept), and a repeat is refused from then on; standby channels of
+Cancels that already reached their post are retired."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Any
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bolo.dispatch.model import Delivery, DeliveryAttempt
+from bolo.dispatch.model import Delivery, DeliveryAttempt, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import MIGRATIONS, session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
@@ -52,3 +53,26 @@ def test_duplicate_attempts_are_merged_then_refused(db_engine: Any) -> None:
             (b, 1, timedelta(minutes=1)), (b, 2, timedelta(minutes=2))]
     with pytest.raises(IntegrityError), session_scope(db_engine) as s:
         s.execute(insert(DeliveryAttempt), [_attempt(b, 2, 3)])
+
+
+def test_standbys_of_cancels_that_reached_their_post_are_retired(db_engine: Any) -> None:
+    _alembic(db_engine, "downgrade", f"{REVISION}-1")
+    two = [{"kind": "webhook", "url": "http://h/1"}, {"kind": "apprise", "url": "mailto://a@b"}]
+    with session_scope(db_engine) as s:
+        make_post(s, "got", two)
+        make_post(s, "not_yet", two)
+        alert = make_alert(s)
+        enqueue_version(s, version_id=make_version(s, alert, 1, "Alert", ["got", "not_yet"]).id)
+        cancel = make_version(s, alert, 2, "Cancel", ["got", "not_yet"])
+        enqueue_version(s, version_id=cancel.id)
+        s.execute(update(Delivery).where(Delivery.post_id == "got", Delivery.channel_index == 0)
+                  .values(status=DeliveryStatus.DELIVERED, attempts=1))
+    _alembic(db_engine, "upgrade", "heads")
+    with session_scope(db_engine) as s:
+        standbys = s.execute(select(Delivery.post_id, Delivery.version_id, Delivery.phase,
+                                    Delivery.last_error).where(Delivery.channel_index == 1))
+        assert {(p, v == cancel.id, phase, error) for p, v, phase, error in standbys} == {
+            ("got", True, Phase.STOPPED, "stopped: the Cancel reached the post"),
+            ("not_yet", True, Phase.STANDBY, None),
+            ("got", False, Phase.STOPPED, "stopped: alert cancelled"),
+            ("not_yet", False, Phase.STOPPED, "stopped: alert cancelled")}

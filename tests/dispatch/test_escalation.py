@@ -135,16 +135,18 @@ async def test_cancel_reaching_a_post_retires_its_standby_channels(db_engine: An
             cancel = make_version(s, alert, 2, "Cancel", ["a"])
             enqueue_version(s, version_id=cancel.id)
             cancel_id = cancel.id
-        await _new_dispatcher(db_engine, hooks, mail).run_once()
         with session_scope(db_engine) as s:
             standby = s.scalars(select(Delivery).where(
                 Delivery.version_id == cancel_id, Delivery.channel_index == 1)).one()
             assert standby.phase == Phase.STANDBY  # the Cancel is not delivered yet
         await _new_dispatcher(db_engine, hooks, mail).run_once()
+        # Retired where the Cancel's delivery was recorded, not by a later escalation round.
         with session_scope(db_engine) as s:
             rows = {d.channel_index: d for d in s.scalars(
                 select(Delivery).where(Delivery.version_id == cancel_id))}
             assert rows[0].status == DeliveryStatus.DELIVERED
             assert rows[1].phase == Phase.STOPPED and rows[1].status == DeliveryStatus.PENDING
             assert rows[1].last_error == "stopped: the Cancel reached the post"
+        clock.advance(seconds=10 * T_S)
+        await _new_dispatcher(db_engine, hooks, mail).run_once()
         assert _sent_to(mail) == []  # the standby channel was never used

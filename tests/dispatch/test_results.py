@@ -1,5 +1,6 @@
 """Recording attempts on SQLite and PostgreSQL: a batch recorded twice (a retried record after
-its commit, a redelivered parcel) stores each attempt once and moves no delivery further."""
+its commit, a redelivered parcel) stores each attempt once and moves no delivery further; a
+Cancel recorded as having reached its post retires that post's standby channels at once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bolo.alerts.model import AlertVersion
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.channels.base import SendResult
 from bolo.dispatch.model import Delivery, DeliveryAttempt, DeliveryStatus, Phase
@@ -24,6 +26,9 @@ OUTCOMES = {"ok": SendResult(Outcome.DELIVERED, status_code=200),
             "flaky": SendResult(Outcome.RETRY, status_code=500, error="HTTP 500"),
             "gone": SendResult(Outcome.DISABLE, status_code=410, error="HTTP 410"),
             "bad": SendResult(Outcome.PERMANENT, status_code=400, error="HTTP 400")}
+
+RETIRED = (Phase.STOPPED, "stopped: the Cancel reached the post")
+WAITING = (Phase.STANDBY, None)
 
 
 def _first_channels(engine: Any) -> dict[str, str]:
@@ -91,3 +96,54 @@ def test_later_attempts_of_a_delivery_are_all_kept(db_engine: Any) -> None:
             assert numbers.all() == [1, 2]
             assert s.get(Delivery, ids["flaky"]).status == DeliveryStatus.DELIVERED  # type: ignore[union-attr]
             assert s.scalar(select(func.count()).select_from(DeliveryAttempt)) == 2
+
+
+def _cancel_to(engine: Any, post_ids: list[str], channels: list[dict[str, str]]) -> dict[str, str]:
+    """An Alert to ``post_ids`` then its Cancel; post id -> the Cancel's first-channel id."""
+    with session_scope(engine) as s:
+        for post_id in post_ids:
+            make_post(s, post_id, channels)
+        alert = make_alert(s)
+        enqueue_version(s, version_id=make_version(s, alert, 1, "Alert", post_ids).id)
+        cancel = make_version(s, alert, 2, "Cancel", post_ids)
+        enqueue_version(s, version_id=cancel.id)
+        return {d.post_id: d.id for d in s.scalars(select(Delivery).where(
+            Delivery.version_id == cancel.id, Delivery.channel_index == 0))}
+
+
+def _standbys(s: Session, seq: int) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """(post, channel) -> (phase, last_error) of the later channels of version ``seq``."""
+    rows = s.execute(select(Delivery.post_id, Delivery.channel_index, Delivery.phase,
+                            Delivery.last_error)
+                     .join(AlertVersion, AlertVersion.id == Delivery.version_id)
+                     .where(AlertVersion.seq == seq, Delivery.channel_index > 0))
+    return {(p, i): (phase, error) for p, i, phase, error in rows}
+
+
+def test_a_cancel_recorded_delivered_retires_that_posts_standby_channels(db_engine: Any) -> None:
+    with use_clock(FakeClock(T0)):
+        firsts = _cancel_to(db_engine, ["a", "b"], THREE)
+        assert _record(db_engine, [Attempt(firsts["a"], 1, OUTCOMES["ok"])]) == 1
+        with session_scope(db_engine) as s:
+            assert _standbys(s, 2) == {
+                ("a", 1): RETIRED, ("a", 2): RETIRED,  # in the same transaction
+                ("b", 1): WAITING, ("b", 2): WAITING}  # b's Cancel is not there yet
+
+
+def test_a_cancel_handed_to_a_relay_retires_the_standby_channels_too(db_engine: Any) -> None:
+    relay_first = [{"kind": "apprise", "url": "mailto://a@example.org"}, *THREE[:1]]
+    with use_clock(FakeClock(T0)):
+        firsts = _cancel_to(db_engine, ["a"], relay_first)
+        _record(db_engine, [Attempt(firsts["a"], 1, SendResult(Outcome.SENT))])
+        with session_scope(db_engine) as s:
+            assert _standbys(s, 2) == {("a", 1): RETIRED}
+
+
+def test_an_alert_recorded_delivered_keeps_its_standby_channels(db_engine: Any) -> None:
+    with use_clock(FakeClock(T0)):
+        ids = _first_channels(db_engine)
+        _record(db_engine, [Attempt(ids["ok"], 1, OUTCOMES["ok"])])
+        with session_scope(db_engine) as s:
+            phases = s.scalars(select(Delivery.phase).where(
+                Delivery.post_id == "ok", Delivery.channel_index > 0)).all()
+            assert phases == [Phase.STANDBY, Phase.STANDBY]  # escalation may need them
