@@ -69,7 +69,6 @@ class NatsWorker:
     fetchers: int = 2
     fetch_batch: int = 4  # messages per pull; each a parcel of up to rows_per_message rows
     names: Names = field(default_factory=Names)
-    separate_db_process: bool = False
     _db: DbRunner = field(init=False)
     _room: asyncio.Event = field(init=False)
 
@@ -79,7 +78,7 @@ class NatsWorker:
         # Loads and records run concurrently (recording is idempotent, loading takes no
         # lease): on PostgreSQL a connection each, SQLite keeps one writer.
         threads = 1 if self.engine.dialect.name == "sqlite" else self.fetchers + 1
-        self._db = DbRunner(store, separate_process=self.separate_db_process, threads=threads)
+        self._db = DbRunner(store, threads=threads)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, then finish what was fetched and record it."""

@@ -17,7 +17,7 @@ from bolo.dispatch.claims import (
     encode_job,
 )
 from bolo.dispatch.config import DispatchSettings
-from bolo.dispatch.inprocess import DbProcess
+from bolo.dispatch.db_process import DbProcess
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.results import Attempt
 from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, sign_headers, verify

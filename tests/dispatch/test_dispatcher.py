@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -29,7 +28,7 @@ from bolo.dispatch.policy import Outcome, RateLimits
 from bolo.dispatch.receiver import Deduper, verify_webhook
 from bolo.dispatch.sending import Sender
 from bolo.dispatch.signing import new_secret, sign_headers
-from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
+from bolo.dispatch.store import DbOp
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 
@@ -186,22 +185,6 @@ async def test_pipelined_run_records_every_row(sqlite_engine: Any, separate_proc
         attempts = s.scalar(select(func.count()).select_from(DeliveryAttempt))
     assert statuses == [DeliveryStatus.DELIVERED] * 300 and attempts == 300
     assert len({m.msg_id for m in hooks.sent}) == 300
-
-
-async def test_database_process_that_dies_is_replaced(sqlite_engine: Any) -> None:
-    runner = DbRunner(OutboxStore(engine=sqlite_engine, settings=DispatchSettings(), name="t"),
-                      separate_process=True)
-    try:
-        assert await runner(DbOp.CLAIM, 10) == []
-        executor = runner._executor
-        assert isinstance(executor, ProcessPoolExecutor)
-        for proc in list(executor._processes.values()):  # kill -9 the child
-            proc.kill()
-            proc.join()
-        assert await runner(DbOp.CLAIM, 10) == []  # a new child took over
-        assert runner._executor is not executor
-    finally:
-        runner.close()
 
 
 @pytest.mark.parametrize("failing", [DbOp.CLAIM, DbOp.RECORD])
