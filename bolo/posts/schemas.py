@@ -9,7 +9,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from bolo.dispatch.signing import PUBLIC_PREFIX, key_from_string
 from bolo.network.graph import Mode, PostKind
 
 ACCEPTED_SECRETS = ("give a whsec_ symmetric secret (HMAC, v1) or the whsk_ ed25519 private key "
@@ -39,6 +38,10 @@ class Channel(BaseModel):
         registration, because the dispatcher would otherwise fail every send to the post."""
         if self.kind != ChannelKind.WEBHOOK or not self.secret:
             return self
+        # Imported here: the dispatch domain (and its crypto) stays out of `bolo --help` and
+        # of every command that never registers a post.
+        from bolo.dispatch.signing import PUBLIC_PREFIX, key_from_string
+
         if self.secret.startswith(PUBLIC_PREFIX):
             raise PydanticCustomError(
                 "webhook_secret", "the webhook secret is a whpk_ ed25519 public key, which can "
