@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from dispatch_ceiling import load_ceiling
+from dispatch_ceiling import load_ceiling, requests_per_round
 from dispatch_common import (
     MASTER,
     NATS_URL,
@@ -145,7 +145,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ceiling, rounds, ceiling_machine_ms = load_ceiling(port, load, args.concurrency,
                                                                args.workers)
             # The receiver's own CPU per request: 1000 / this is what one core could take.
-            receiver_ms = 1000 * (receiver_cpu_s(receiver.pid) - cpu0) / (len(rounds) * load)
+            receiver_ms = 1000 * (receiver_cpu_s(receiver.pid) - cpu0) / (
+                len(rounds) * requests_per_round(load, args.concurrency, args.workers))
             version_id = seed(engine, args.posts, port)
             env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s),
                    "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8"}

@@ -42,6 +42,11 @@ def load_ceiling(port: int, requests: int, concurrency: int, processes: int,
     return max(rates), rates, 1000 * busy / (rounds * (requests // processes) * processes)
 
 
+def requests_per_round(requests: int, concurrency: int, processes: int) -> int:
+    """Requests the receiver gets in one round: the load and one warm-up per connection."""
+    return (requests // processes) * processes + concurrency * processes
+
+
 def _round(port: int, each: int, concurrency: int, processes: int, round_no: int
            ) -> tuple[float, float]:
     stamp = int(time.time())
@@ -49,25 +54,38 @@ def _round(port: int, each: int, concurrency: int, processes: int, round_no: int
              f"{stamp}-{round_no}-{i}"] for i in range(processes)]
     children = [subprocess.Popen(c, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                 for c in cmds]
-    for child in children:
-        assert child.stdout is not None
-        if child.stdout.readline().strip() != b"ready":
-            raise RuntimeError("a load generator failed to start")
-    busy0 = machine_busy_s()
-    for child in children:
-        assert child.stdin is not None
-        child.stdin.write(b"go\n")
-        child.stdin.flush()
-    spans = []
-    for child in children:
-        out, _ = child.communicate()
-        spans.append(json.loads(out))
-    busy = machine_busy_s() - busy0
+    try:
+        for child in children:
+            if _line(child) != b"ready":
+                raise RuntimeError("a load generator failed to start")
+        busy0 = machine_busy_s()
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write(b"go\n")
+            child.stdin.flush()
+        # The span line comes before the generator's teardown, which is not counted.
+        spans = [json.loads(_line(child)) for child in children]
+        busy = machine_busy_s() - busy0
+    finally:
+        for child in children:
+            if child.poll() is None and child.stdin is not None:
+                child.stdin.close()
+        for child in children:
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
     if any(c.returncode for c in children):
         raise RuntimeError("a load generator failed")
     first = min(s[0] for s in spans)
     last = max(s[1] for s in spans)
     return each * processes / (last - first), busy
+
+
+def _line(child: subprocess.Popen[bytes]) -> bytes:
+    assert child.stdout is not None
+    return child.stdout.readline().strip()
 
 
 def _signed(port: int, requests: int, tag: str) -> list[tuple[str, dict[str, str]]]:
@@ -82,7 +100,7 @@ def _signed(port: int, requests: int, tag: str) -> list[tuple[str, dict[str, str
     return jobs
 
 
-async def _generate(port: int, requests: int, concurrency: int, tag: str) -> tuple[float, float]:
+async def _generate(port: int, requests: int, concurrency: int, tag: str) -> None:
     jobs = _signed(port, requests, tag)
     warmup = _signed(port, concurrency, f"warm-{tag}")
     channel = WebhookChannel(timeout_s=30, max_connections=concurrency)
@@ -103,7 +121,7 @@ async def _generate(port: int, requests: int, concurrency: int, tag: str) -> tup
         lanes = [jobs[i::concurrency] for i in range(concurrency)]
         first = time.time()
         await asyncio.gather(*(one_lane(lane) for lane in lanes))
-        return first, time.time()
+        print(json.dumps([first, time.time()]), flush=True)  # before closing the pool
     finally:
         await channel.aclose()
 
@@ -114,8 +132,7 @@ def main() -> None:
     import uvloop
 
     port, requests, concurrency, tag = sys.argv[1:5]
-    span = uvloop.run(_generate(int(port), int(requests), int(concurrency), tag))
-    print(json.dumps(span), flush=True)
+    uvloop.run(_generate(int(port), int(requests), int(concurrency), tag))
 
 
 if __name__ == "__main__":

@@ -111,21 +111,36 @@ class DbProcess:
     _reader: asyncio.Task[None] | None = field(init=False, default=None)
     # Futures of the requests the current child has not answered yet, in request order.
     _pending: deque[asyncio.Future[Any]] = field(init=False, default_factory=deque)
+    # Which child is current: a caller whose request the dead child took replaces it only if
+    # no other caller already did (several requests are outstanding when a child dies).
+    _generation: int = field(init=False, default=0)
+    _restart: asyncio.Lock = field(init=False, default_factory=asyncio.Lock)
 
     async def __call__(self, op: DbOp, *args: Any) -> Any:
         """Do ``op`` with ``args`` in the child and return its answer (or raise its error)."""
+        generation = await self._started()
         try:
             return await self._call(op, args)
         except DbProcessDied:
             log.warning("the dispatcher's database process died; starting another")
-            self.close()
+            async with self._restart:
+                if self._generation == generation:
+                    self.close()
+            await self._started()
             return await self._call(op, args)
 
+    async def _started(self) -> int:
+        """Start a child unless a live one is there; return its generation."""
+        async with self._restart:
+            if self._writer is None or self._reader is None or self._reader.done():
+                self.close()
+                await self._start()
+                self._generation += 1
+            return self._generation
+
     async def _call(self, op: DbOp, args: tuple[Any, ...]) -> Any:
-        if self._writer is None or self._reader is None or self._reader.done():
-            self.close()
-            await self._start()
-        assert self._writer is not None
+        if self._writer is None:
+            raise DbProcessDied("the database process was closed")
         data = pickle.dumps((str(op), args), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self._writer.write(_HEADER.pack(len(data)) + data)

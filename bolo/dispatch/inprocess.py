@@ -117,8 +117,11 @@ class Dispatcher:
         finally:
             stop.set()  # however the claimer ended, the writer must drain and return
             try:
-                if not writer.done():
-                    await queue.join()
+                # Send what was claimed, unless the writer dies meanwhile (its tokens would
+                # never come back and the senders would wait for ever).
+                joined = asyncio.ensure_future(queue.join())
+                await asyncio.wait({joined, writer}, return_when=asyncio.FIRST_COMPLETED)
+                joined.cancel()
                 for task in senders:
                     task.cancel()
                 finished.set()

@@ -4,8 +4,11 @@ Pipelined like the in-process dispatcher: fetchers pull parcels and load their r
 ``concurrency`` senders send and a writer records finished attempts in batches. A parcel is
 acked once every row it carried is recorded (or needed no attempt): a worker that dies leaves
 its unacked parcels to be redelivered after ``ack_wait_s``, and attempts already recorded are
-skipped then. A send holds one of ``in_flight_window`` tokens until its attempt is committed,
-so at most that many deliveries are sent-but-unrecorded when a worker dies.
+skipped then. A parcel still waiting for a row is reported in progress every third of
+``ack_wait_s`` (a rate-limited gateway can hold it for minutes), and a parcel redelivered while
+its row is on its way joins the send instead of repeating it. A send holds one of
+``in_flight_window`` tokens until its attempt is committed, so at most that many deliveries are
+sent-but-unrecorded when a worker dies.
 """
 
 from __future__ import annotations
@@ -22,13 +25,15 @@ from typing import Any
 import nats
 from nats.js.api import ConsumerConfig
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
-from bolo.dispatch.channels.base import Message
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.claims import Claimed
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.messages import MessageBuilder
 from bolo.dispatch.nats_backend import Names, connect_or_stop, ensure_stream
 from bolo.dispatch.parcels import rows_of
+from bolo.dispatch.policy import Outcome
 from bolo.dispatch.results import Attempt
 from bolo.dispatch.sending import Sender
 from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
@@ -71,6 +76,9 @@ class NatsWorker:
     names: Names = field(default_factory=Names)
     _db: DbRunner = field(init=False)
     _room: asyncio.Event = field(init=False)
+    # Delivery id -> the parcels waiting for that row, while it is queued or being sent: a
+    # parcel redelivered meanwhile joins them instead of sending the row a second time.
+    _waiting: dict[str, list[_Parcel]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         store = OutboxStore(engine=self.engine, settings=self.settings, name=self.name,
@@ -102,6 +110,7 @@ class NatsWorker:
                                        stream=self.names.stream, config=config)
 
     async def _pipeline(self, sub: Any, stop: asyncio.Event) -> None:
+        self._waiting = {}
         queue: asyncio.Queue[_Job] = asyncio.Queue()
         done: list[_Done] = []
         finished = asyncio.Event()
@@ -114,6 +123,7 @@ class NatsWorker:
         # A writer that fails ends the run (a crash, not senders waiting for tokens forever).
         writer.add_done_callback(lambda task: stop.set() if not task.cancelled()
                                  and task.exception() is not None else None)
+        keep_alive = asyncio.create_task(self._keep_alive())
         try:
             await asyncio.gather(*(self._fetcher(sub, queue, stop)
                                    for _ in range(self.fetchers)))
@@ -127,7 +137,19 @@ class NatsWorker:
                 task.cancel()
             drained.set()
             finished.set()
-            await writer
+            try:
+                await writer
+            finally:
+                keep_alive.cancel()
+
+    async def _keep_alive(self) -> None:
+        """Tell JetStream every third of ``ack_wait_s`` that the parcels still waiting for a
+        row are being worked on: a parcel held longer (rate-limited gateways, a slow
+        endpoint) would otherwise be redelivered and its rows sent again."""
+        while True:
+            await asyncio.sleep(self.settings.ack_wait_s / 3)
+            held = {id(p): p for ps in self._waiting.values() for p in ps if p.open > 0}
+            await _reply([p.msg for p in held.values()], "in_progress")
 
     def _queue_limit(self) -> int:
         # Loaded but not yet sent: enough to keep every sender busy while the next pull and
@@ -154,8 +176,9 @@ class NatsWorker:
             try:
                 await self._take(msgs, queue)
             except Exception:
-                # Unacked parcels come back after ack_wait; recorded attempts are skipped then.
+                # Given back at once (not after ack_wait); recorded attempts are skipped then.
                 log.exception("loading a fetched batch failed; it will be redelivered")
+                await _reply(msgs, "nak")
                 await asyncio.sleep(RETRY_PAUSE_S)
 
     async def _take(self, msgs: Sequence[Any], queue: asyncio.Queue[_Job]) -> None:
@@ -181,9 +204,14 @@ class NatsWorker:
         for row, message in jobs:
             for parcel in parcels_of[row.id]:
                 parcel.open += 1
-            queue.put_nowait((row, message, parcels_of[row.id]))
+            waiting = self._waiting.get(row.id)
+            if waiting is not None:  # a redelivered parcel: the row is already on its way
+                waiting.extend(parcels_of[row.id])
+                continue
+            self._waiting[row.id] = list(parcels_of[row.id])
+            queue.put_nowait((row, message, self._waiting[row.id]))
         # Rows already recorded or no longer due need nothing: their parcels may be done.
-        await _ack([p.msg for p in parcels if p.open == 0])
+        await _reply([p.msg for p in parcels if p.open == 0], "ack")
 
     async def _sender(self, queue: asyncio.Queue[_Job], done: list[_Done],
                       tokens: asyncio.Semaphore, finished: asyncio.Event) -> None:
@@ -194,14 +222,14 @@ class NatsWorker:
             await tokens.acquire()
             try:
                 result = await self.sender.send(row.channel_kind, message)
-                done.append((Attempt(row.id, row.attempts + 1, result), parcels))
-                finished.set()
-            except Exception:
-                tokens.release()
-                log.exception("send of delivery %s failed unexpectedly; its parcel will be "
-                              "redelivered", row.id)
-            finally:
-                queue.task_done()
+            except Exception as exc:
+                # Recorded as a failed attempt (retried with backoff), so its parcel is
+                # finished like any other instead of being held for ever.
+                log.exception("send of delivery %s failed unexpectedly", row.id)
+                result = SendResult(Outcome.RETRY, error=f"dispatcher error: {exc!r}")
+            done.append((Attempt(row.id, row.attempts + 1, result), parcels))
+            finished.set()
+            queue.task_done()
 
     async def _writer(self, done: list[_Done], tokens: asyncio.Semaphore,
                       finished: asyncio.Event, stop: asyncio.Event,
@@ -220,12 +248,13 @@ class NatsWorker:
             for _ in batch:
                 tokens.release()
             complete = []
-            for _, parcels in batch:
+            for attempt, parcels in batch:
+                self._waiting.pop(attempt.delivery_id, None)
                 for parcel in parcels:
                     parcel.open -= 1
                     if parcel.open == 0:
                         complete.append(parcel.msg)
-            await _ack(complete)
+            await _reply(complete, "ack")
 
     async def _record(self, attempts: list[Attempt], stop: asyncio.Event) -> bool:
         """Record ``attempts``, retrying while the database is unreachable; False when the
@@ -236,7 +265,7 @@ class NatsWorker:
             try:
                 await self._db(DbOp.RECORD, attempts)
                 return True
-            except Exception:
+            except (SQLAlchemyError, OSError):  # an outage; anything else ends the run
                 log.exception("recording %d attempts failed; retrying", len(attempts))
                 if stop.is_set():
                     return False
@@ -244,11 +273,11 @@ class NatsWorker:
                 pause = min(5.0, pause * 2)
 
 
-async def _ack(msgs: Sequence[Any]) -> None:
-    """Ack ``msgs``. An ack that fails (the connection to NATS is down) is logged, not fatal:
-    the parcel is redelivered after ack_wait and its recorded rows are skipped then."""
-    results = await asyncio.gather(*(m.ack() for m in msgs), return_exceptions=True)
+async def _reply(msgs: Sequence[Any], how: str) -> None:
+    """``ack``, ``nak`` or ``in_progress`` each of ``msgs``. A reply that fails (the connection
+    to NATS is down) is logged, not fatal: an unacked parcel is redelivered after ack_wait and
+    its recorded rows are skipped then."""
+    results = await asyncio.gather(*(getattr(m, how)() for m in msgs), return_exceptions=True)
     failed = [r for r in results if isinstance(r, BaseException)]
     if failed:
-        log.warning("%d of %d acks failed (%r); those parcels will be redelivered",
-                    len(failed), len(msgs), failed[0])
+        log.warning("%d of %d %s replies failed (%r)", len(failed), len(msgs), how, failed[0])

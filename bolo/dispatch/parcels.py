@@ -45,17 +45,6 @@ def parcels(rows: Sequence[PickedRow], *, rows_per_message: int) -> Iterator[Par
         yield parcel_of(rows[start : start + rows_per_message])
 
 
-def wanted_attempts(bodies: Sequence[bytes]) -> dict[str, int]:
-    """Delivery id -> the highest attempt number the messages ask for. Reads parcels and the
-    one-row messages of earlier versions (``{"id", "attempt"}``) still in a stream; ValueError
-    for a body that is neither."""
-    wanted: dict[str, int] = {}
-    for body in bodies:
-        for delivery_id, attempt in rows_of(body):
-            wanted[delivery_id] = max(wanted.get(delivery_id, 0), attempt)
-    return wanted
-
-
 def rows_of(body: bytes) -> list[tuple[str, int]]:
     """The (delivery id, attempt number) pairs of one message; ValueError when the body is
     not a parcel or a one-row message."""

@@ -49,6 +49,10 @@ class Deduper:
         self.seen[msg_id] = current
         return True
 
+    def forget(self, msg_id: str) -> None:
+        """Drop ``msg_id`` (a message refused after it was checked: a resend must be taken)."""
+        self.seen.pop(msg_id, None)
+
 
 def _keys(secrets: Sequence[str | Key]) -> list[Key]:
     return [key_from_string(s) if isinstance(s, str) else s for s in secrets]

@@ -107,6 +107,7 @@ class ReceiverApp:
         try:
             self.accept(post_id, msg_id, body)
         except ValueError as exc:
+            self.deduper.forget(msg_id)  # refused, not kept: the same id sent again is new
             return self._refuse(400, str(exc))
         self.unique += 1
         if self.record_arrivals:

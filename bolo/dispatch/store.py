@@ -117,7 +117,7 @@ class DbRunner:
         return await loop.run_in_executor(self._executor, self.store.call, op, *args)
 
     def close(self) -> None:
-        """Stop the thread or process (the next call starts a new one); blocks until the
+        """Stop the threads (the next call starts new ones); blocks until the
         operation under way has finished, so call ``aclose`` from an event loop."""
         if self._executor is not None:
             self._executor.shutdown(wait=True)

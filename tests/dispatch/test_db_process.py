@@ -94,3 +94,21 @@ async def test_database_process_leaves_when_closed(sqlite_engine: Any) -> None:
     link.close()
     await asyncio.sleep(0)
     assert not child.is_alive() and child.exitcode == 0
+
+
+async def test_two_requests_in_hand_when_the_child_dies_both_get_answered(
+    sqlite_engine: Any
+) -> None:
+    # The dispatcher's claimer and writer overlap: a dying child takes two requests with it,
+    # and both callers must end up on one new child (not close each other's replacement).
+    link = DbProcess(engine=sqlite_engine, settings=DispatchSettings(), name="t")
+    try:
+        await link(DbOp.ESCALATE)
+        first = link._process
+        assert first is not None
+        first.kill()
+        first.join()
+        assert await asyncio.gather(link(DbOp.CLAIM, 10), link(DbOp.ESCALATE)) == [[], 0]
+        assert link._process is not None and link._process.is_alive()
+    finally:
+        link.close()

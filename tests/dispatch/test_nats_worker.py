@@ -30,9 +30,17 @@ class FakeMsg:
         self.data = data
         self.acks = 0
         self.terms = 0
+        self.naks = 0
+        self.progress = 0
 
     async def ack(self) -> None:
         self.acks += 1
+
+    async def nak(self) -> None:
+        self.naks += 1
+
+    async def in_progress(self) -> None:
+        self.progress += 1
 
     async def term(self) -> None:
         self.terms += 1
@@ -77,9 +85,10 @@ def _issue(engine: Any, posts: int) -> list[str]:
         return [d for d, _ in rows]
 
 
-def _worker(engine: Any, channel: InMemoryChannel) -> NatsWorker:
+def _worker(engine: Any, channel: InMemoryChannel, ack_wait_s: float = 60.0) -> NatsWorker:
     return NatsWorker(engine=engine, url="nats://unused", name="w",
-                      settings=DispatchSettings(concurrency=8, poll_s=0.02),
+                      settings=DispatchSettings(concurrency=8, poll_s=0.02,
+                                                ack_wait_s=ack_wait_s),
                       sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: channel}), limits={}),
                       rng=random.Random(0), fetchers=1)
 
@@ -164,3 +173,51 @@ async def test_a_redelivered_parcel_of_recorded_rows_is_acked_without_sending(
         await run
     assert len(channel.sent) == 3  # the redelivery sent nothing
     assert json.loads(body)["rows"][0][0] == ids[0]
+
+
+async def test_a_held_parcel_is_kept_alive_and_a_redelivery_joins_its_send(
+    sqlite_engine: Any
+) -> None:
+    # A send held longer than ack_wait: the parcel is reported in progress, and the same
+    # parcel delivered again meanwhile waits for that send instead of sending the row twice.
+    ids = _issue(sqlite_engine, 2)
+    body = parcel_of([(d, 1, f"{d}:1:0") for d in ids]).body
+    first, redelivered = FakeMsg(body), FakeMsg(body)
+    channel = GatedChannel(held_post="p1")
+    sub = FakeSub([first])
+    stop = asyncio.Event()
+    run = asyncio.create_task(_worker(sqlite_engine, channel, ack_wait_s=0.15)._pipeline(
+        sub, stop))
+    try:
+        await _until(lambda: first.progress >= 2)
+        sub.msgs.append(redelivered)
+        await _until(lambda: not sub.msgs)
+        await asyncio.sleep(0.1)
+        channel.gate.set()
+        await _until(lambda: first.acks == 1 and redelivered.acks == 1)
+    finally:
+        channel.gate.set()
+        stop.set()
+        await run
+    assert sorted(m.post_id for m in channel.sent) == ["p0", "p1"]  # p1 once, not twice
+
+
+async def test_a_batch_that_cannot_be_loaded_is_given_back(
+    sqlite_engine: Any, monkeypatch: Any
+) -> None:
+    ids = _issue(sqlite_engine, 1)
+    msg = FakeMsg(parcel_of([(ids[0], 1, f"{ids[0]}:1:0")]).body)
+    worker = _worker(sqlite_engine, InMemoryChannel())
+
+    async def broken(op: Any, *args: Any) -> Any:
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(worker, "_db", broken)
+    stop = asyncio.Event()
+    run = asyncio.create_task(worker._pipeline(FakeSub([msg]), stop))
+    try:
+        await _until(lambda: msg.naks == 1)
+    finally:
+        stop.set()
+        await run
+    assert msg.acks == 0

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bolo.dispatch.parcels import parcel_of, parcels, rows_of, wanted_attempts
+from bolo.dispatch.parcels import parcel_of, parcels, rows_of
 
 ROW = st.tuples(st.uuids().map(str), st.integers(1, 8), st.text(min_size=1, max_size=40))
 
@@ -34,10 +34,8 @@ def test_another_publication_of_a_row_gets_another_msg_id() -> None:
     assert len({first.msg_id, requeued.msg_id, retried.msg_id}) == 3
 
 
-def test_wanted_attempts_take_the_highest_and_read_one_row_messages() -> None:
-    bodies = [parcel_of([("d1", 1, "a"), ("d2", 2, "b")]).body,
-              json.dumps({"id": "d1", "attempt": 3}).encode()]
-    assert wanted_attempts(bodies) == {"d1": 3, "d2": 2}
+def test_one_row_messages_of_earlier_versions_are_read() -> None:
+    assert rows_of(json.dumps({"id": "d1", "attempt": 3}).encode()) == [("d1", 3)]
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"rows"', b'{"rows": [["d1"]]}',
