@@ -187,15 +187,32 @@ class DbProcess:
                     future.set_exception(DbProcessDied("the database process ended"))
 
     def close(self) -> None:
-        """Stop the child (it finishes the request in hand, then sees the socket close)."""
+        """Stop the child (it finishes the request in hand, then sees the socket close);
+        blocks until it has left (at most CHILD_EXIT_S, then it is killed)."""
+        process = self._hang_up()
+        if process is not None:
+            _reap(process)
+
+    async def aclose(self) -> None:
+        """``close`` without holding the event loop while the child finishes and leaves."""
+        process = self._hang_up()
+        if process is not None:
+            await asyncio.to_thread(_reap, process)
+
+    def _hang_up(self) -> multiprocessing.process.BaseProcess | None:
+        """Close our end of the socket; return the child to wait for."""
         if self._sock is not None:
             with contextlib.suppress(OSError):
                 self._sock.shutdown(socket.SHUT_RDWR)
         if self._writer is not None:
             self._writer.close()
-        if self._process is not None:
-            self._process.join(CHILD_EXIT_S)
-            if self._process.is_alive():
-                self._process.kill()
-                self._process.join()
+        process = self._process
         self._process = self._sock = self._writer = None
+        return process
+
+
+def _reap(process: multiprocessing.process.BaseProcess) -> None:
+    process.join(CHILD_EXIT_S)
+    if process.is_alive():
+        process.kill()
+        process.join()

@@ -41,6 +41,10 @@ class DbCall(Protocol):
         """Stop the thread or process."""
         ...
 
+    async def aclose(self) -> None:
+        """Stop the thread or process without holding the event loop."""
+        ...
+
 
 @dataclass
 class Dispatcher:
@@ -72,6 +76,10 @@ class Dispatcher:
     def close(self) -> None:
         """Stop the database thread or process."""
         self._db.close()
+
+    async def aclose(self) -> None:
+        """Stop the database thread or process without holding the event loop."""
+        await self._db.aclose()
 
     async def _attempt(self, row: Claimed, message: Message) -> Attempt:
         result = await self.sender.send(row.channel_kind, message)
@@ -128,7 +136,7 @@ class Dispatcher:
                 await writer
                 await self._db(DbOp.RECORD, [encode_attempt(a) for a in done])
             finally:
-                self.close()
+                await self.aclose()
 
     async def _claimer(self, queue: asyncio.Queue[Job], stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()

@@ -112,3 +112,23 @@ async def test_two_requests_in_hand_when_the_child_dies_both_get_answered(
         assert link._process is not None and link._process.is_alive()
     finally:
         link.close()
+
+
+async def test_aclose_lets_the_loop_run_while_the_child_leaves(sqlite_engine: Any) -> None:
+    link = DbProcess(engine=sqlite_engine, settings=DispatchSettings(), name="t")
+    await link(DbOp.ESCALATE)
+    child = link._process
+    assert child is not None
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await link.aclose()
+    ticker.cancel()
+    assert not child.is_alive() and child.exitcode == 0
+    assert ticks > 0  # close() would have held the loop until the child was gone

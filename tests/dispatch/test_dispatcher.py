@@ -212,6 +212,9 @@ async def test_a_database_failure_ends_the_run_instead_of_hanging(
         def close(self) -> None:
             real.close()
 
+        async def aclose(self) -> None:
+            await real.aclose()
+
     monkeypatch.setattr(dispatcher, "_db", Broken())
     with pytest.raises(RuntimeError, match="database gone"):
         async with asyncio.timeout(30):
