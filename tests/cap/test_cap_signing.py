@@ -136,12 +136,15 @@ def test_expiry_warning_30_days_ahead() -> None:
 def test_any_change_to_the_signed_alert_is_a_signature_error(data: st.DataObject) -> None:
     # Only the alert's own bytes: KeyInfo is not signed (the signer is pinned instead), and
     # whitespace inside the signature's tags is removed by canonicalisation.
+    # Distinct positions: two shifts of one byte could add up to no change at all (1 + 255).
     signed = bytearray(SIGNED)
     start, end = signed.index(b"<identifier>"), signed.index(b"<ds:Signature")
-    for _ in range(data.draw(st.integers(1, 3))):
-        position = data.draw(st.integers(start, end - 1))
+    positions = data.draw(st.lists(st.integers(start, end - 1), min_size=1, max_size=3,
+                                   unique=True))
+    for position in positions:
         shift = data.draw(st.integers(1, 255))
         signed[position] = (signed[position] + shift) % 256  # always a different byte
+    assert bytes(signed) != SIGNED
     with pytest.raises(SignatureError):
         verify(bytes(signed), cert=CERT)
 
