@@ -23,6 +23,7 @@ from bolo.dispatch.claims import Claimed, decode_job, encode_attempt
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.db_process import DbProcess, WireStore
 from bolo.dispatch.messages import MessageBuilder
+from bolo.dispatch.pipeline import SendPipeline
 from bolo.dispatch.results import Attempt
 from bolo.dispatch.sending import Sender
 from bolo.dispatch.store import DbOp, DbRunner, Job
@@ -64,7 +65,6 @@ class Dispatcher:
     builder: MessageBuilder = field(default_factory=MessageBuilder)
     separate_db_process: bool = False
     _db: DbCall = field(init=False)
-    _room: asyncio.Event = field(init=False)
 
     def __post_init__(self) -> None:
         if self.separate_db_process:
@@ -101,98 +101,50 @@ class Dispatcher:
         return len(attempts)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Pipelined loop: a claimer feeds ``concurrency`` senders, a writer records batches.
-
-        A send holds one of ``in_flight_window`` tokens from before it is sent until its attempt
-        is committed, so at most that many deliveries are ever sent-but-unrecorded: that is the
-        window a crash can repeat (the receiver drops the repeats by webhook-id).
-        """
+        """Pipelined loop until ``stop`` is set: a claimer feeds ``concurrency`` senders, a
+        writer records batches (``bolo.dispatch.pipeline``: at most ``in_flight_window``
+        deliveries are ever sent-but-unrecorded, the window a crash can repeat)."""
         # Room for two claims: one being sent while the next is read.
-        queue: asyncio.Queue[Job] = asyncio.Queue(maxsize=2 * self.settings.batch)
-        self._room = asyncio.Event()
-        done: list[Attempt] = []
-        finished = asyncio.Event()
-        tokens = asyncio.Semaphore(self.settings.in_flight_window)
-        senders = [asyncio.create_task(self._sender(queue, done, tokens, finished))
-                   for _ in range(self.settings.concurrency)]
-        writer = asyncio.create_task(self._writer(done, tokens, finished, stop))
-        # A writer that fails (the database is gone) ends the run instead of leaving the
-        # senders waiting for tokens it would have released: a crash, not a silent hang.
-        writer.add_done_callback(lambda task: stop.set() if not task.cancelled()
-                                 and task.exception() is not None else None)
+        batch = self.settings.batch
+        pipeline: SendPipeline[Job, Attempt] = SendPipeline(
+            send=self._send_job, record=self._record_batch,
+            concurrency=self.settings.concurrency, window=self.settings.in_flight_window,
+            room_below=batch + 1, queue=asyncio.Queue(maxsize=2 * batch))
         try:
-            await self._claimer(queue, stop)
+            await pipeline.run(self._claimer(pipeline, stop), stop)
         finally:
-            stop.set()  # however the claimer ended, the writer must drain and return
-            try:
-                # Send what was claimed, unless the writer dies meanwhile (its tokens would
-                # never come back and the senders would wait for ever).
-                joined = asyncio.ensure_future(queue.join())
-                await asyncio.wait({joined, writer}, return_when=asyncio.FIRST_COMPLETED)
-                joined.cancel()
-                for task in senders:
-                    task.cancel()
-                finished.set()
-                await writer
-                await self._db(DbOp.RECORD, [encode_attempt(a) for a in done])
-            finally:
-                await self.aclose()
+            await self.aclose()
 
-    async def _claimer(self, queue: asyncio.Queue[Job], stop: asyncio.Event) -> None:
+    async def _send_job(self, job: Job) -> Attempt | None:
+        row, message = job
+        try:
+            return await self._attempt(row, message)
+        except Exception:
+            log.exception("send of delivery %s failed unexpectedly; its lease will expire",
+                          row.id)
+            return None
+
+    async def _record_batch(self, attempts: list[Attempt]) -> bool:
+        await self._db(DbOp.RECORD, [encode_attempt(a) for a in attempts])
+        return True
+
+    async def _claimer(self, pipeline: SendPipeline[Job, Attempt], stop: asyncio.Event
+                       ) -> None:
         loop = asyncio.get_running_loop()
         next_escalation = 0.0
-        batch = self.settings.batch
         while not stop.is_set():
             if loop.time() >= next_escalation:
                 await self._db(DbOp.ESCALATE)
                 next_escalation = loop.time() + 1.0
-            if queue.maxsize - queue.qsize() < batch:
+            if not pipeline.has_room():
                 # The senders have a batch in hand: claim the next one as soon as there is
                 # room for it (not after a poll interval, which would cap the rate).
-                self._room.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._room.wait(), self.settings.poll_s)
+                await pipeline.wait_for_room(self.settings.poll_s)
                 continue
             # Claim in large rounds: each claim costs a statement, whatever its size.
-            jobs = await self._db(DbOp.CLAIM, batch)
+            jobs = await self._db(DbOp.CLAIM, self.settings.batch)
             for job in jobs:
-                queue.put_nowait(decode_job(job))
+                pipeline.queue.put_nowait(decode_job(job))
             if not jobs:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.poll_s)
-
-    async def _sender(
-        self, queue: asyncio.Queue[Job], done: list[Attempt], tokens: asyncio.Semaphore,
-        finished: asyncio.Event,
-    ) -> None:
-        while True:
-            row, message = await queue.get()
-            if queue.maxsize - queue.qsize() >= self.settings.batch:
-                self._room.set()
-            await tokens.acquire()
-            try:
-                done.append(await self._attempt(row, message))
-                finished.set()
-            except Exception:
-                tokens.release()
-                log.exception("send of delivery %s failed unexpectedly; its lease will expire",
-                              row.id)
-            finally:
-                queue.task_done()
-
-    async def _writer(
-        self, done: list[Attempt], tokens: asyncio.Semaphore, finished: asyncio.Event,
-        stop: asyncio.Event,
-    ) -> None:
-        # Records whatever finished while the previous batch was being written: the batch
-        # grows with the rate, so the database sees one transaction per round, not per send.
-        while not stop.is_set() or done:
-            await finished.wait()
-            finished.clear()
-            if not done:
-                continue
-            batch = done[:]
-            del done[: len(batch)]
-            await self._db(DbOp.RECORD, [encode_attempt(a) for a in batch])
-            for _ in batch:
-                tokens.release()

@@ -1,7 +1,8 @@
 """A NATS dispatcher worker: pulls parcels, sends their rows, records the attempts, acks.
 
-Pipelined like the in-process dispatcher: fetchers pull parcels and load their rows while
-``concurrency`` senders send and a writer records finished attempts in batches. A parcel is
+On the pipeline the in-process dispatcher uses (``bolo.dispatch.pipeline``): fetchers pull
+parcels and load their rows while ``concurrency`` senders send and a writer records finished
+attempts in batches. A parcel is
 acked once every row it carried is recorded (or needed no attempt): a worker that dies leaves
 its unacked parcels to be redelivered after ``ack_wait_s``, and attempts already recorded are
 skipped then. A parcel still waiting for a row is reported in progress every third of
@@ -14,7 +15,6 @@ sent-but-unrecorded when a worker dies.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import socket
@@ -33,6 +33,7 @@ from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.messages import MessageBuilder
 from bolo.dispatch.nats_backend import Names, connect_or_stop, ensure_stream
 from bolo.dispatch.parcels import rows_of
+from bolo.dispatch.pipeline import SendPipeline
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.results import Attempt
 from bolo.dispatch.sending import Sender
@@ -75,7 +76,6 @@ class NatsWorker:
     fetch_batch: int = 4  # messages per pull; each a parcel of up to rows_per_message rows
     names: Names = field(default_factory=Names)
     _db: DbRunner = field(init=False)
-    _room: asyncio.Event = field(init=False)
     # Delivery id -> the parcels waiting for that row, while it is queued or being sent: a
     # parcel redelivered meanwhile joins them instead of sending the row a second time.
     _waiting: dict[str, list[_Parcel]] = field(init=False, default_factory=dict)
@@ -111,36 +111,16 @@ class NatsWorker:
 
     async def _pipeline(self, sub: Any, stop: asyncio.Event) -> None:
         self._waiting = {}
-        queue: asyncio.Queue[_Job] = asyncio.Queue()
-        done: list[_Done] = []
-        finished = asyncio.Event()
-        tokens = asyncio.Semaphore(self.settings.in_flight_window)
-        self._room = asyncio.Event()
-        senders = [asyncio.create_task(self._sender(queue, done, tokens, finished))
-                   for _ in range(self.settings.concurrency)]
-        drained = asyncio.Event()
-        writer = asyncio.create_task(self._writer(done, tokens, finished, stop, drained))
-        # A writer that fails ends the run (a crash, not senders waiting for tokens forever).
-        writer.add_done_callback(lambda task: stop.set() if not task.cancelled()
-                                 and task.exception() is not None else None)
+        pipeline: SendPipeline[_Job, _Done] = SendPipeline(
+            send=self._send_job, record=lambda batch: self._record_and_ack(batch, stop),
+            concurrency=self.settings.concurrency, window=self.settings.in_flight_window,
+            room_below=self._queue_limit())
         keep_alive = asyncio.create_task(self._keep_alive())
         try:
-            await asyncio.gather(*(self._fetcher(sub, queue, stop)
-                                   for _ in range(self.fetchers)))
+            await pipeline.run(asyncio.gather(*(self._fetcher(sub, pipeline, stop)
+                                                for _ in range(self.fetchers))), stop)
         finally:
-            stop.set()
-            # Send what was loaded, unless the writer is gone (then nothing more is recorded).
-            joined = asyncio.ensure_future(queue.join())
-            await asyncio.wait({joined, writer}, return_when=asyncio.FIRST_COMPLETED)
-            joined.cancel()
-            for task in senders:
-                task.cancel()
-            drained.set()
-            finished.set()
-            try:
-                await writer
-            finally:
-                keep_alive.cancel()
+            keep_alive.cancel()
 
     async def _keep_alive(self) -> None:
         """Tell JetStream every third of ``ack_wait_s`` that the parcels still waiting for a
@@ -156,12 +136,11 @@ class NatsWorker:
         # load are under way, not so much that a slow endpoint strands many parcels here.
         return max(self.settings.concurrency, self.fetch_batch * self.settings.rows_per_message)
 
-    async def _fetcher(self, sub: Any, queue: asyncio.Queue[_Job], stop: asyncio.Event) -> None:
+    async def _fetcher(self, sub: Any, pipeline: SendPipeline[_Job, _Done], stop: asyncio.Event
+                       ) -> None:
         while not stop.is_set():
-            if queue.qsize() >= self._queue_limit():
-                self._room.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._room.wait(), self.settings.poll_s)
+            if not pipeline.has_room():
+                await pipeline.wait_for_room(self.settings.poll_s)
                 continue
             try:
                 msgs = await sub.fetch(self.fetch_batch, timeout=FETCH_WAIT_S)
@@ -174,7 +153,7 @@ class NatsWorker:
                 await asyncio.sleep(RETRY_PAUSE_S)
                 continue
             try:
-                await self._take(msgs, queue)
+                await self._take(msgs, pipeline.queue)
             except Exception:
                 # Given back at once (not after ack_wait); recorded attempts are skipped then.
                 log.exception("loading a fetched batch failed; it will be redelivered")
@@ -213,48 +192,30 @@ class NatsWorker:
         # Rows already recorded or no longer due need nothing: their parcels may be done.
         await _reply([p.msg for p in parcels if p.open == 0], "ack")
 
-    async def _sender(self, queue: asyncio.Queue[_Job], done: list[_Done],
-                      tokens: asyncio.Semaphore, finished: asyncio.Event) -> None:
-        while True:
-            row, message, parcels = await queue.get()
-            if queue.qsize() < self._queue_limit():
-                self._room.set()
-            await tokens.acquire()
-            try:
-                result = await self.sender.send(row.channel_kind, message)
-            except Exception as exc:
-                # Recorded as a failed attempt (retried with backoff), so its parcel is
-                # finished like any other instead of being held for ever.
-                log.exception("send of delivery %s failed unexpectedly", row.id)
-                result = SendResult(Outcome.RETRY, error=f"dispatcher error: {exc!r}")
-            done.append((Attempt(row.id, row.attempts + 1, result), parcels))
-            finished.set()
-            queue.task_done()
+    async def _send_job(self, job: _Job) -> _Done:
+        row, message, parcels = job
+        try:
+            result = await self.sender.send(row.channel_kind, message)
+        except Exception as exc:
+            # Recorded as a failed attempt (retried with backoff), so its parcel is finished
+            # like any other instead of being held for ever.
+            log.exception("send of delivery %s failed unexpectedly", row.id)
+            result = SendResult(Outcome.RETRY, error=f"dispatcher error: {exc!r}")
+        return Attempt(row.id, row.attempts + 1, result), parcels
 
-    async def _writer(self, done: list[_Done], tokens: asyncio.Semaphore,
-                      finished: asyncio.Event, stop: asyncio.Event,
-                      drained: asyncio.Event) -> None:
-        # Records whatever finished while the previous batch was written (one transaction per
-        # round), then acks the parcels whose last row that was.
-        while not drained.is_set() or done:
-            await finished.wait()
-            finished.clear()
-            if not done:
-                continue
-            batch = done[:]
-            del done[: len(batch)]
-            if not await self._record([attempt for attempt, _ in batch], stop):
-                return
-            for _ in batch:
-                tokens.release()
-            complete = []
-            for attempt, parcels in batch:
-                self._waiting.pop(attempt.delivery_id, None)
-                for parcel in parcels:
-                    parcel.open -= 1
-                    if parcel.open == 0:
-                        complete.append(parcel.msg)
-            await _reply(complete, "ack")
+    async def _record_and_ack(self, batch: list[_Done], stop: asyncio.Event) -> bool:
+        """Record a batch, then ack the parcels whose last row it was."""
+        if not await self._record([attempt for attempt, _ in batch], stop):
+            return False
+        complete = []
+        for attempt, parcels in batch:
+            self._waiting.pop(attempt.delivery_id, None)
+            for parcel in parcels:
+                parcel.open -= 1
+                if parcel.open == 0:
+                    complete.append(parcel.msg)
+        await _reply(complete, "ack")
+        return True
 
     async def _record(self, attempts: list[Attempt], stop: asyncio.Event) -> bool:
         """Record ``attempts``, retrying while the database is unreachable; False when the
