@@ -3,7 +3,7 @@ reached over one socket pair (``DbProcess``).
 
 The child claims rows and builds their messages, signing webhooks ahead, and records
 attempts; the dispatcher's event loop only sends. Requests and answers are length-prefixed
-pickles of plain tuples (``claims.WireJob``, ``claims.WireAttempt``), answered in order, so no
+pickles of plain tuples (``wire.WireJob``, ``wire.WireAttempt``), answered in order, so no
 executor threads in the sending process compete with its loop for the interpreter lock.
 """
 
@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from bolo import clock
-from bolo.dispatch.claims import decode_attempt, encode_job
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.store import DbOp, OutboxStore
+from bolo.dispatch.wire import decode_attempt, encode_job
 from bolo.store.db import engine_for
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ CHILD_EXIT_S = 10.0  # how long close() waits for the database child to finish a
 
 
 class WireStore(OutboxStore):
-    """An OutboxStore that speaks plain tuples (``claims.WireJob``, ``claims.WireAttempt``)
+    """An OutboxStore that speaks plain tuples (``wire.WireJob``, ``wire.WireAttempt``)
     to the event loop: claimed webhooks come signed, so the loop computes no HMAC."""
 
     def call(self, op: DbOp, *args: Any) -> Any:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine
 
 from bolo.dispatch.channels.base import Message
-from bolo.dispatch.claims import Claimed, decode_job, encode_attempt
+from bolo.dispatch.claims import Claimed
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.db_process import DbProcess, WireStore
 from bolo.dispatch.messages import MessageBuilder
@@ -27,6 +27,7 @@ from bolo.dispatch.pipeline import SendPipeline
 from bolo.dispatch.results import Attempt
 from bolo.dispatch.sending import Sender
 from bolo.dispatch.store import DbOp, DbRunner, Job
+from bolo.dispatch.wire import decode_job, encode_attempt
 
 log = logging.getLogger(__name__)
 

@@ -76,7 +76,9 @@ class KeyRow(Protocol):
 
 
 @lru_cache(maxsize=65536)
-def _parsed(secret: str) -> Key | None:
+def parsed_key(secret: str) -> Key | None:
+    """The key of a stored secret, parsed once per process (an ed25519 seed takes a
+    public-key derivation); None, logged, when it cannot be read."""
     try:
         return key_from_string(secret)
     except ValueError as exc:
@@ -91,9 +93,9 @@ def signing_keys(key: KeyRow | None) -> tuple[Key, ...]:
     Unreadable secrets are left out (and logged)."""
     if key is None:
         return ()
-    keys = [_parsed(key.secret)]
+    keys = [parsed_key(key.secret)]
     if key.previous_secret and key.previous_until and key.previous_until > clock.now():
-        keys.append(_parsed(key.previous_secret))
+        keys.append(parsed_key(key.previous_secret))
     return tuple(k for k in keys if k is not None)
 
 

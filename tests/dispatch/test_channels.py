@@ -270,7 +270,7 @@ class _KeyRow:
 
 async def test_a_signature_made_ahead_is_sent_while_recent_else_made_again(
         scripted: tuple[str, list[dict[str, Any]]]) -> None:
-    # The database side signs claimed webhooks ahead (claims.encode_job); the channel sends
+    # The database side signs claimed webhooks ahead (wire.encode_job); the channel sends
     # that signature only while its timestamp is recent, else it signs again at send time.
     base, seen = scripted
     now = int(time.time())

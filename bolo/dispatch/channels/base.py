@@ -39,7 +39,7 @@ class Message:
     region: str = ""
     keys: tuple[Key, ...] = ()
     # The webhook-signature of this message for webhook-timestamp ``signed_at`` (Unix seconds),
-    # computed ahead by the dispatcher's database side (``claims.encode_job``): the sending
+    # computed ahead by the dispatcher's database side (``wire.encode_job``): the sending
     # loop then only checks it is recent instead of computing an HMAC per send.
     signature: str = ""
     signed_at: int = 0
