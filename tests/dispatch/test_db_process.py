@@ -19,6 +19,7 @@ from bolo.dispatch.store import DbOp
 from bolo.dispatch.wire import decode_attempt, decode_job, encode_attempt, encode_job
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.ticks import LoopTicker
 
 BODY = b'{"title":"x"}'
 
@@ -114,16 +115,9 @@ async def test_aclose_lets_the_loop_run_while_the_child_leaves(sqlite_engine: An
     await link(DbOp.ESCALATE)
     child = link._process
     assert child is not None
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
+    ticker = LoopTicker()
+    ticker.start()
     await link.aclose()
-    ticker.cancel()
+    ticker.stop()
     assert not child.is_alive() and child.exitcode == 0
-    assert ticks > 0  # close() would have held the loop until the child was gone
+    assert ticker.ticks > 0  # close() would have held the loop until the child was gone

@@ -8,6 +8,7 @@ from typing import Any
 
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
+from tests.dispatch.ticks import LoopTicker
 
 
 class SlowStore(OutboxStore):
@@ -22,19 +23,12 @@ async def test_aclose_lets_the_loop_run_while_the_last_operation_finishes(
     sqlite_engine: Any
 ) -> None:
     runner = DbRunner(SlowStore(engine=sqlite_engine, settings=DispatchSettings(), name="t"))
-    ticks = 0
-
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.01)
-            ticks += 1
-
-    ticker = asyncio.create_task(tick())
+    ticker = LoopTicker(period_s=0.01)
+    ticker.start()
     operation = asyncio.create_task(runner(DbOp.ESCALATE))
     await asyncio.sleep(0.05)  # the operation is under way on the thread
-    ticks = 0
+    ticker.reset()
     await runner.aclose()
-    ticker.cancel()
+    ticker.stop()
     assert await operation == 0
-    assert ticks >= 10  # close() would have held the loop for the remaining ~0.35 s
+    assert ticker.ticks >= 10  # close() would have held the loop for the remaining ~0.35 s

@@ -15,6 +15,7 @@ from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.receiver_server import BackgroundReceiver, ReceiverApp, UnknownPost
 from bolo.dispatch.signing import HmacKey, Key, new_secret, sign_headers
 from bolo.scenarios.seed_posts import LoopbackPosts, PostChannel
+from tests.scenarios.http import post_status
 
 KEY = HmacKey(new_secret())
 REPLAY_NOW = datetime(2023, 4, 1, 8, 20, tzinfo=UTC)
@@ -60,15 +61,6 @@ def test_unknown_post_is_404_and_a_refused_body_400() -> None:
     assert list(app.arrivals) == ["m3", "m2"]
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
 def test_replay_receiver_refuses_bad_paths_and_bodies_over_http() -> None:
     posts = LoopbackPosts(FakeClock(REPLAY_NOW))
     posts.secrets["p1"] = KEY.secret
@@ -76,12 +68,12 @@ def test_replay_receiver_refuses_bad_paths_and_bodies_over_http() -> None:
     try:
         base = f"http://127.0.0.1:{posts.port}"
         listed = b"[1, 2]"
-        assert _post(f"{base}/posts/p1/pager", b"{}", _signed(b"{}", "m1", REPLAY_NOW)) == 404
-        assert _post(f"{base}/other/p1", b"{}", _signed(b"{}", "m2", REPLAY_NOW)) == 404
-        assert _post(posts.url_for("p1", PostChannel.DUTY), listed,
+        assert post_status(f"{base}/posts/p1/pager", b"{}", _signed(b"{}", "m1", REPLAY_NOW)) == 404
+        assert post_status(f"{base}/other/p1", b"{}", _signed(b"{}", "m2", REPLAY_NOW)) == 404
+        assert post_status(posts.url_for("p1", PostChannel.DUTY), listed,
                      _signed(listed, "m3", REPLAY_NOW)) == 400
         body = json.dumps({"version_id": "v1", "ack_url": "http://x/ack/d1?t=tok"}).encode()
-        assert _post(posts.url_for("p1", PostChannel.DUTY), body,
+        assert post_status(posts.url_for("p1", PostChannel.DUTY), body,
                      _signed(body, "m4", REPLAY_NOW)) == 204
     finally:
         posts.stop()
@@ -95,8 +87,8 @@ def test_background_receiver_releases_its_port() -> None:
     server = BackgroundReceiver(ReceiverApp(keys_for=_keys))
     port = server.start()
     url = f"http://127.0.0.1:{port}/hook/p1"
-    assert _post(url, b"{}", _signed(b"{}", "m1", datetime.now(UTC) - timedelta(seconds=1))) \
+    assert post_status(url, b"{}", _signed(b"{}", "m1", datetime.now(UTC) - timedelta(seconds=1))) \
         == 204
     server.stop()
     with pytest.raises(urllib.error.URLError):
-        _post(url, b"{}", {})
+        post_status(url, b"{}", {})

@@ -4,8 +4,6 @@ a silent post and a Cancel to every post that got any version, checked on the st
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +25,7 @@ from bolo.dispatch.signing import key_from_string, new_secret, sign_headers
 from bolo.scenarios.seed_checks import ReplayFailed, check_dissemination
 from bolo.scenarios.seed_incident import KILJU_GUARD_POST, Timeline
 from bolo.scenarios.seed_posts import LoopbackPosts, PostChannel
+from tests.scenarios.http import post_status
 
 Replayed = tuple[Timeline, str]
 
@@ -169,15 +168,6 @@ def test_the_checks_fail_when_the_rows_do_not_hold(
         check_dissemination(db, tl)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
-
-
 def test_receiver_checks_signature_and_the_replay_clock_not_the_wall_clock() -> None:
     replay_now = datetime(2023, 4, 1, 8, 20, tzinfo=UTC)
     posts = LoopbackPosts(FakeClock(replay_now))
@@ -191,13 +181,13 @@ def test_receiver_checks_signature_and_the_replay_clock_not_the_wall_clock() -> 
             return sign_headers(msg_id=msg_id, timestamp=int(when.timestamp()), body=body,
                                 keys=[key_from_string(key)])
 
-        assert _post(url, body, signed("m1", replay_now + timedelta(minutes=4))) == 204
-        assert _post(url, body, signed("m1", replay_now)) == 204  # duplicate: not recorded
+        assert post_status(url, body, signed("m1", replay_now + timedelta(minutes=4))) == 204
+        assert post_status(url, body, signed("m1", replay_now)) == 204  # duplicate: not recorded
         wall = datetime.now(UTC)
-        assert _post(url, body, signed("m2", wall)) == 401  # fresh by the wall clock: stale
-        assert _post(url, body, signed("m3", replay_now + timedelta(minutes=6))) == 401
-        assert _post(url, body, signed("m4", replay_now, new_secret())) == 401
-        assert _post(posts.url_for("p2", PostChannel.SYSTEM), body,
+        assert post_status(url, body, signed("m2", wall)) == 401  # fresh by the wall clock: stale
+        assert post_status(url, body, signed("m3", replay_now + timedelta(minutes=6))) == 401
+        assert post_status(url, body, signed("m4", replay_now, new_secret())) == 401
+        assert post_status(posts.url_for("p2", PostChannel.SYSTEM), body,
                      signed("m5", replay_now)) == 404
     finally:
         posts.stop()
