@@ -27,12 +27,13 @@ from bolo.dispatch.escalation import run_escalations
 from bolo.dispatch.model import Delivery
 from bolo.dispatch.nats_backend import Names, connect_or_stop, ensure_stream
 from bolo.dispatch.parcels import PickedRow, parcels
+from bolo.dispatch.results import id_chunks_by_number
 from bolo.store.db import session_scope
 
 log = logging.getLogger(__name__)
 _T = cast(Table, Delivery.__table__)
-# Rows marked per UPDATE statement (an IN list) when the relay records what it published.
-_MARK_CHUNK = 500
+# Rows published between two marks: what a relay that dies may publish again.
+PUBLISH_LOT_ROWS = 512
 
 
 def msg_id(delivery_id: str, attempt: int, queued_at: datetime | None) -> str:
@@ -63,14 +64,9 @@ def mark_queued(session: Session, picked: Sequence[PickedRow]) -> None:
     """Remember that these attempts are published: one UPDATE per attempt number and few
     hundred rows (a fan-out is almost all first attempts), not one per row."""
     when = clock.now()
-    by_attempt: dict[int, list[str]] = {}
-    for delivery_id, attempt, _ in picked:
-        by_attempt.setdefault(attempt, []).append(delivery_id)
-    for attempt, ids in by_attempt.items():
-        for start in range(0, len(ids), _MARK_CHUNK):
-            session.connection().execute(
-                update(_T).where(_T.c.id.in_(ids[start : start + _MARK_CHUNK]))
-                .values(queued_attempt=attempt, queued_at=when))
+    for attempt, ids in id_chunks_by_number((d, a) for d, a, _ in picked):
+        session.connection().execute(
+            update(_T).where(_T.c.id.in_(ids)).values(queued_attempt=attempt, queued_at=when))
 
 
 @dataclass
@@ -99,7 +95,7 @@ class Relay:
         """Publish one round of due rows (parcels of ``rows_per_message``, a few hundred rows
         at a time, each lot marked once JetStream stored it); return how many rows."""
         picked = await asyncio.to_thread(self._pick)
-        lot = max(1, 512 // self.settings.rows_per_message)
+        lot = max(1, PUBLISH_LOT_ROWS // self.settings.rows_per_message)
         todo = list(parcels(picked, rows_per_message=self.settings.rows_per_message))
         for start in range(0, len(todo), lot):
             chunk = todo[start : start + lot]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -106,7 +106,20 @@ def _attempt_insert(session: Session) -> Insert:
 
 
 _NOT_FINAL = [_T.c.status != str(s) for s in FINAL_STATUSES]
-_CHUNK = 500
+ID_CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
+
+
+def id_chunks_by_number(pairs: Iterable[tuple[str, int]], size: int = ID_CHUNK
+                        ) -> Iterator[tuple[int, list[str]]]:
+    """(attempt number, up to ``size`` delivery ids) for ``pairs`` of (delivery id, attempt
+    number): one statement per number and chunk instead of a parameter set per row (a fan-out
+    is almost all one number)."""
+    by_number: dict[int, list[str]] = {}
+    for delivery_id, number in pairs:
+        by_number.setdefault(number, []).append(delivery_id)
+    for number, ids in by_number.items():
+        for start in range(0, len(ids), size):
+            yield number, ids[start : start + size]
 
 
 def _record_delivered(
@@ -116,20 +129,15 @@ def _record_delivered(
     list, instead of one parameter set per row: the common case of a fan-out costs the
     database one statement per few hundred deliveries. Returns (version id, post id) of the
     rows this call changed."""
-    by_number: dict[int, list[str]] = {}
-    for a in delivered:
-        by_number.setdefault(a.number, []).append(a.delivery_id)
     changed: list[tuple[str, str]] = []
-    for number, ids in by_number.items():
-        for start in range(0, len(ids), _CHUNK):
-            result = session.connection().execute(
-                update(_T)
-                .where(_T.c.id.in_(ids[start : start + _CHUNK]), _T.c.attempts < number,
-                       *_NOT_FINAL)
-                .values(status=DeliveryStatus.DELIVERED, attempts=number, lease_until=None,
-                        last_error=None, sent_at=when, delivered_at=when, next_attempt_at=None)
-                .returning(_T.c.version_id, _T.c.post_id))
-            changed.extend((version_id, post_id) for version_id, post_id in result)
+    for number, ids in id_chunks_by_number((a.delivery_id, a.number) for a in delivered):
+        result = session.connection().execute(
+            update(_T)
+            .where(_T.c.id.in_(ids), _T.c.attempts < number, *_NOT_FINAL)
+            .values(status=DeliveryStatus.DELIVERED, attempts=number, lease_until=None,
+                    last_error=None, sent_at=when, delivered_at=when, next_attempt_at=None)
+            .returning(_T.c.version_id, _T.c.post_id))
+        changed.extend((version_id, post_id) for version_id, post_id in result)
     return changed
 
 
