@@ -42,7 +42,7 @@ from dispatch_common import (
     machine_busy_s,
     named_cpu_s,
     percentile,
-    receiver_cpu_s,
+    process_cpu_s,
     receiver_json,
     retried_in_db,
     seed,
@@ -101,17 +101,17 @@ def fan_out(engine: Engine, version_id: str, port: int, dispatchers: list[int],
             receiver_pid: int, args: argparse.Namespace) -> dict[str, Any]:
     """Approve (write the outbox), wait for every post, and measure latency and CPU."""
     base = receiver_json(port, "/_stats")
-    cpu0, dcpu0 = receiver_cpu_s(receiver_pid), tree_cpu_s(dispatchers)
-    mcpu0 = sum(receiver_cpu_s(p) for p in dispatchers)
+    cpu0, dcpu0 = process_cpu_s(receiver_pid), tree_cpu_s(dispatchers)
+    mcpu0 = sum(process_cpu_s(p) for p in dispatchers)
     servers0 = named_cpu_s(SERVERS)
     busy0 = machine_busy_s()
     _, t0 = issue(engine, version_id)
     wait_delivered(port, args.posts, base["unique"], args.timeout_s)
     busy = machine_busy_s() - busy0
     servers = cpu_since(servers0, SERVERS)
-    cpu_run = receiver_cpu_s(receiver_pid) - cpu0
+    cpu_run = process_cpu_s(receiver_pid) - cpu0
     dcpu_run = tree_cpu_s(dispatchers) - dcpu0
-    mcpu_run = sum(receiver_cpu_s(p) for p in dispatchers) - mcpu0
+    mcpu_run = sum(process_cpu_s(p) for p in dispatchers) - mcpu0
     result = summarise(port, args.posts, t0, base)
     per = 1000 / max(1, args.posts)
     result["recorded_delivered"] = delivered_in_db(engine)
@@ -141,11 +141,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                             "--port", str(port), "--record-arrivals", "--quiet"))
             wait_port(port)
             load = min(args.posts, args.ceiling_requests)
-            cpu0 = receiver_cpu_s(receiver.pid)
+            cpu0 = process_cpu_s(receiver.pid)
             ceiling, rounds, ceiling_machine_ms = load_ceiling(port, load, args.concurrency,
                                                                args.workers)
             # The receiver's own CPU per request: 1000 / this is what one core could take.
-            receiver_ms = 1000 * (receiver_cpu_s(receiver.pid) - cpu0) / (
+            receiver_ms = 1000 * (process_cpu_s(receiver.pid) - cpu0) / (
                 len(rounds) * requests_per_round(load, args.concurrency, args.workers))
             version_id = seed(engine, args.posts, port)
             env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s),

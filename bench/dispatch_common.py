@@ -154,7 +154,7 @@ def issue(engine: Engine, version_id: str) -> tuple[int, float]:
     return rows, time.time()
 
 
-def receiver_cpu_s(pid: int) -> float:
+def process_cpu_s(pid: int) -> float:
     """CPU seconds (user + system) the process used so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -167,7 +167,7 @@ def tree_cpu_s(pids: list[int]) -> float:
     while todo:
         pid = todo.pop()
         try:
-            total += receiver_cpu_s(pid)
+            total += process_cpu_s(pid)
             for task in Path(f"/proc/{pid}/task").iterdir():
                 todo.extend(int(c) for c in (task / "children").read_text().split())
         except (FileNotFoundError, ProcessLookupError):
@@ -228,7 +228,7 @@ def named_cpu_s(names: tuple[str, ...]) -> dict[int, float]:
         except OSError:
             continue
         if stat[stat.index("(") + 1 : stat.rindex(")")] in names:
-            found[int(entry.name)] = receiver_cpu_s(int(entry.name))
+            found[int(entry.name)] = process_cpu_s(int(entry.name))
     return found
 
 

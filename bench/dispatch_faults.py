@@ -64,13 +64,6 @@ def start_workers(procs: Procs, args: argparse.Namespace, db_url: str, broker: s
     return [procs.start(bolo_cmd("dispatcher", "--backend", "inprocess", *common), env)]
 
 
-def in_flight_window(args: argparse.Namespace) -> int:
-    """Deliveries one dispatcher process may have sent but not recorded when it dies: either
-    backend holds a token per send until its attempt is committed (the in-flight window,
-    BOLO_DISPATCH_IN_FLIGHT_WINDOW, ``--window``)."""
-    return int(args.window)
-
-
 def unique_since(port: int, base: int) -> int:
     """Webhooks accepted by the receiver since ``base``."""
     return int(receiver_json(port, "/_stats")["unique"]) - base
@@ -133,7 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "kills_during_fanout": kills_during_fanout, "delivered": delivered,
         "lost": args.posts - delivered, "duplicates": stats["duplicates"] - base["duplicates"],
         "duplicates_after_dedup": (stats["unique"] - base["unique"]) - delivered,
-        "in_flight_bound": args.kills * in_flight_window(args), "recorded_delivered": recorded,
+        "in_flight_bound": args.kills * args.window, "recorded_delivered": recorded,
     }
 
 
