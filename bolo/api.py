@@ -7,6 +7,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import FastAPI, Request
@@ -23,6 +24,9 @@ from bolo.errors import BoloError
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
 from bolo.web.errors import error_page, wants_page
+
+if TYPE_CHECKING:
+    from bolo.dispatch.running import Embedded
 
 log = structlog.get_logger(__name__)
 EXPIRY_PERIOD_S = 30.0
@@ -76,13 +80,26 @@ _heap_frozen: list[bool] = []
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     _freeze_startup_heap()
     task = asyncio.create_task(_expiry_loop()) if app.state.timers else None
+    sending = _embedded_dispatch() if app.state.dispatcher else None
+    if sending is not None:
+        sending.start()
     try:
         yield
     finally:
+        if sending is not None:
+            await sending.stop()
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _embedded_dispatch() -> Embedded:
+    """The dispatcher this process runs: in-process, or the NATS relay and a worker."""
+    from bolo.dispatch.running import Embedded
+    from bolo.store.db import default_engine
+
+    return Embedded(engine=default_engine(), broker_url=get_settings().broker_url)
 
 
 # A browser asking for a page gets an HTML page saying what is wrong; the API gets JSON.
@@ -118,8 +135,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return await request_validation_exception_handler(request, exc)
 
 
-def create_app(*, timers: bool = True) -> FastAPI:
-    """The bolo web application. ``timers`` runs the expiry loop (off in most tests)."""
+def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
+    """The bolo web application. ``timers`` runs the expiry and purge loop (off in most
+    tests); ``dispatcher`` sends the outbox from this process (``bolo serve``'s default: the
+    in-process dispatcher, or with BOLO_BROKER_URL the NATS relay and one worker)."""
     from bolo.alerts.public_routes import router as public_alerts
     from bolo.alerts.routes import router as alerts
     from bolo.audit.routes import router as audit
@@ -135,6 +154,7 @@ def create_app(*, timers: bool = True) -> FastAPI:
     app = FastAPI(title="bolo", version="0.1.0", lifespan=_lifespan,
                   description="Be on the lookout: child-abduction emergency alerting.")
     app.state.timers = timers
+    app.state.dispatcher = dispatcher
     from bolo.security.middleware import install as install_security
 
     install_security(app, hsts=get_settings().public_base_url.startswith("https://"))

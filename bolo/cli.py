@@ -15,8 +15,9 @@ from bolo.alerts.cli import app as alert_app
 from bolo.audit.cli import app as audit_app
 from bolo.auth.cli import app as user_app
 from bolo.cases.cli import app as case_app
-from bolo.cli_support import console, handle_errors
+from bolo.cli_support import console, err_console, handle_errors
 from bolo.posts.cli import app as post_app
+from bolo.settings import get_settings
 
 app = typer.Typer(help="bolo: be on the lookout. Child-abduction emergency alerting.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -46,15 +47,30 @@ def db_upgrade() -> None:
 
 @app.command()
 @handle_errors
-def serve(port: int = 8000, host: str = "127.0.0.1") -> None:
-    """Migrate the database and serve the API and pages."""
+def serve(
+    port: int = 8000,
+    host: str = "127.0.0.1",
+    dispatcher: Annotated[bool, typer.Option(
+        "--dispatcher/--no-dispatcher",
+        help="Send alerts from this process (default): the in-process dispatcher, or with "
+             "BOLO_BROKER_URL the NATS relay and one worker. --no-dispatcher when `bolo "
+             "dispatcher` workers (and `bolo relay`) run as processes of their own.")] = True,
+) -> None:
+    """Migrate the database and serve the API and pages; send alerts unless --no-dispatcher."""
     import uvicorn
 
     from bolo.api import create_app
     from bolo.store.db import upgrade_database
 
     upgrade_database()
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if dispatcher:
+        how = (f"the NATS relay and a worker ({get_settings().broker_url})"
+               if get_settings().broker_url else "the in-process dispatcher")
+        err_console.print(f"sending alerts with {how}", highlight=False)
+    else:
+        err_console.print("not sending alerts: run `bolo dispatcher` (and with a broker "
+                          "`bolo relay`) beside this server", highlight=False)
+    uvicorn.run(create_app(dispatcher=dispatcher), host=host, port=port, log_level="info")
 
 
 @replay_app.command("seed-incident")

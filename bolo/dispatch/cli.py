@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
-import socket
 import sys
 from collections.abc import Coroutine
 from enum import StrEnum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 import typer
 
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
+from bolo.dispatch.liveness import Runner
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, derived_secret, run_forever
-from bolo.dispatch.sending import Sender, default_channels, limits_from_settings
 from bolo.dispatch.signing import Key, key_from_string
 from bolo.settings import get_settings
 
@@ -38,14 +36,6 @@ class Backend(StrEnum):
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(2)
-
-
-class Runner(Protocol):
-    """Dispatcher, NatsWorker and Relay: run until ``stop`` is set."""
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set."""
-        ...
 
 
 def _run(main: Runner) -> None:
@@ -101,9 +91,7 @@ def dispatcher(
     stream_suffix: Annotated[str, typer.Option(help="NATS: use a separate stream.")] = "",
 ) -> None:
     """Run one dispatcher worker process (run as many as needed, on as many machines)."""
-    from bolo.dispatch.inprocess import Dispatcher
-    from bolo.dispatch.nats_backend import Names
-    from bolo.dispatch.nats_worker import NatsWorker
+    from bolo.dispatch import running
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -116,21 +104,12 @@ def dispatcher(
         _fail("the nats backend needs --broker-url or BOLO_BROKER_URL")
     settings = _settings(concurrency)
     engine = engine_for(database_url or None)
+    label = name or running.process_name()
     try:
-        limits = limits_from_settings(settings.rate_limits)
+        worker = (running.nats_worker(engine, settings, label, broker, stream_suffix)
+                  if chosen is Backend.NATS else running.dispatcher(engine, settings, label))
     except ValueError as exc:
-        _fail(f"BOLO_DISPATCH_RATE_LIMITS: {exc}")
-    sender = Sender(default_channels(timeout_s=settings.timeout_s,
-                                     max_connections=settings.concurrency), limits=limits)
-    label = name or f"{socket.gethostname()}-{os.getpid()}"
-    worker: Runner
-    if chosen is Backend.NATS:
-        names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
-        worker = NatsWorker(engine=engine, url=broker, sender=sender, settings=settings,
-                            names=names, name=label)
-    else:
-        worker = Dispatcher(engine=engine, sender=sender, settings=settings, name=label,
-                            separate_db_process=settings.db_process)
+        _fail(str(exc))
     _run(worker)
 
 
@@ -141,16 +120,16 @@ def relay(
     stream_suffix: Annotated[str, typer.Option(help="Use a separate stream.")] = "",
 ) -> None:
     """Publish due outbox rows to NATS JetStream and run due escalations."""
-    from bolo.dispatch.nats_backend import Names
-    from bolo.dispatch.nats_relay import Relay
+    from bolo.dispatch import running
     from bolo.store.db import engine_for
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     broker = broker_url or get_settings().broker_url
     if not broker:
         _fail("the relay needs --broker-url or BOLO_BROKER_URL (nats://...)")
-    names = Names.with_suffix(stream_suffix) if stream_suffix else Names()
-    _run(Relay(engine=engine_for(database_url or None), url=broker, names=names))
+    engine = engine_for(database_url or None)
+    _run(running.relay(engine, dispatch_settings(), running.process_name("relay"), broker,
+                       stream_suffix))
 
 
 def _print_message(msg_id: str, body: bytes) -> None:

@@ -5,6 +5,7 @@ from bolo.alerts import model as alerts_model
 from bolo.audit import model as audit_model
 from bolo.auth import model as auth_model
 from bolo.cases import model as cases_model
+from bolo.dispatch import liveness as dispatch_liveness_model
 from bolo.dispatch import model as dispatch_model
 from bolo.posts import model as posts_model
 from bolo.reports import model as reports_model
@@ -14,6 +15,7 @@ __all__ = [
     "audit_model",
     "auth_model",
     "cases_model",
+    "dispatch_liveness_model",
     "dispatch_model",
     "external_alerts_model",
     "posts_model",
