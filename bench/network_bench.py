@@ -1,6 +1,11 @@
 """Network benchmark: import, one-to-all, bounded search, post ranking, isochrones.
 
     .venv/bin/python bench/network_bench.py [--side 1450] [--no-networkx-big] [--json]
+    .venv/bin/python bench/network_bench.py --outlines-only [--json]
+
+Isochrone outlines on Andorra, Milan and Porto (when ../shared/data/osm holds them): the
+network-following outline beside the filled one (follow_network=False) in the same run, with
+time, vertex count, area and the share of its own convex hull it covers.
 
 Graphs: Porto (../shared/data/osm/r5_porto_portugal.osm.pbf, else the Andorra fixture) and a
 synthetic road-like grid of side**2 nodes (default 2.1 M). Baselines measured in the same run:
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import shapely
 from rich.console import Console
 from rich.table import Table
 
@@ -30,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bolo.network.graph import Network  # noqa: E402
-from bolo.network.isochrone import isochrone_polygon  # noqa: E402
+from bolo.network.isochrone import isochrone_polygon, isochrone_shape  # noqa: E402
 from bolo.network.osm import build_network, import_osm  # noqa: E402
 from bolo.network.ranking import rank_posts_by_arrival  # noqa: E402
 from bolo.network.synthetic import synthetic_road_network  # noqa: E402
@@ -154,6 +160,70 @@ def isochrones(net: Network, srcs: list[int], seconds: float) -> tuple[float, fl
             max(len(r[2]) for r in runs))
 
 
+OUTLINE_EXTRACTS = ("vh_andorra-latest", "otp_milan_italy_small", "r5_porto_portugal")
+
+
+def outlines(net: Network, srcs: list[int], seconds: float) -> dict[str, dict[str, float]]:
+    """Per outline (network-following, filled): median wall/CPU seconds, most exterior
+    vertices, median area (km2), median share of its convex hull, median number of holes."""
+    out: dict[str, dict[str, float]] = {}
+    for label, follow in (("network", True), ("filled", False)):
+        def one(s: int, follow: bool = follow) -> Any:
+            return isochrone_shape(net, lat=float(net.node_lat[s]),
+                                   lon=float(net.node_lon[s]), seconds=seconds,
+                                   follow_network=follow)
+        one(srcs[0])
+        runs = [timed(lambda s=s: one(s), 3) for s in srcs]  # type: ignore[misc]
+        shapes = [r[2] for r in runs]
+        km2 = [_km2(sh) for sh in shapes]
+        out[label] = {
+            "wall_s": statistics.median(r[0] for r in runs),
+            "cpu_s": statistics.median(r[1] for r in runs),
+            "max_vertices": max(len(sh.exterior.coords) for sh in shapes),
+            "area_km2": statistics.median(km2),
+            "hull_share": statistics.median(sh.area / sh.convex_hull.area for sh in shapes),
+            "holes": statistics.median(len(sh.interiors) for sh in shapes),
+        }
+    return out
+
+
+def _km2(shape: Any) -> float:
+    """Area of a (lon, lat) polygon in km2 (local equirectangular projection)."""
+    lat0 = float(shape.centroid.y)
+    scaled = shapely.transform(shape, lambda xy: xy * np.array(
+        [111.32 * np.cos(np.radians(lat0)), 110.57]))
+    return float(scaled.area)
+
+
+def extract_outlines(console: Console) -> dict[str, Any]:
+    """Outlines at 15 and 30 minutes from 5 sources on each extract present."""
+    res: dict[str, Any] = {}
+    for stem in OUTLINE_EXTRACTS:
+        path = REPO.parent / "shared" / "data" / "osm" / f"{stem}.osm.pbf"
+        if not path.is_file():
+            console.log(f"{path} absent: skipped")
+            continue
+        console.log(f"outlines on {path.name}")
+        net = build_network(path, name=stem)
+        srcs = sources(net, 5)
+        res[stem] = {f"{m} min": outlines(net, srcs, m * 60.0) for m in (15, 30)}
+    return res
+
+
+def outline_table(res: dict[str, Any], console: Console) -> None:
+    """Print the outline comparison."""
+    t = Table(title="isochrone outlines (median of 5 sources; wall / CPU)")
+    for col in ("extract", "limit", "outline", "time", "vertices", "km2", "of hull", "holes"):
+        t.add_column(col)
+    for stem, by_limit in res.items():
+        for limit, by_kind in by_limit.items():
+            for kind, m in by_kind.items():
+                t.add_row(stem, limit, kind, f"{_ms(m['wall_s'])} / {_ms(m['cpu_s'])}",
+                          str(m["max_vertices"]), f"{m['area_km2']:.1f}",
+                          f"{m['hull_share']:.2f}", f"{m['holes']:g}")
+    console.print(t)
+
+
 def porto(console: Console) -> dict[str, Any]:
     """All figures on the Porto extract (or Andorra when ../shared is absent)."""
     path = PORTO if PORTO.is_file() else ANDORRA
@@ -254,16 +324,27 @@ def main() -> None:
     parser.add_argument("--side", type=int, default=1450, help="synthetic grid side")
     parser.add_argument("--no-networkx-big", action="store_true",
                         help="skip networkx on the synthetic graph (minutes, GBs)")
+    parser.add_argument("--outlines-only", action="store_true",
+                        help="only the isochrone outlines on the OSM extracts")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     console = Console(stderr=True)
+    if args.outlines_only:
+        res = extract_outlines(console)
+        if args.json:
+            print(json.dumps({"outlines": res}, indent=1, default=float))
+        else:
+            outline_table(res, Console())
+        return
     results: dict[str, Any] = {"porto": porto(console)}
     results["synthetic"] = synthetic(console, args.side, not args.no_networkx_big)
     results["goals"] = goals(results)
+    results["outlines"] = extract_outlines(console)
     if args.json:
         print(json.dumps(results, indent=1, default=float))
         return
     table(results, Console())
+    outline_table(results["outlines"], Console())
     for k, g in results["goals"].items():
         marks = [f"{'met' if g[f'met_{x}'] else 'NOT met'} on {x}" for x in ("wall", "cpu")]
         Console().print(f"goal {k} <= / >= {g['goal']}: wall {g['wall']:.3f}, "

@@ -1,9 +1,13 @@
-"""Isochrones: the area reachable within a time, as one simple polygon ready for CAP.
+"""Isochrones: the area reachable within a time, as one polygon ready for CAP.
 
-Reached nodes, the drawing points of fully reached arcs and the cut points of partly reached
-arcs are rasterised on a grid of at most GRID cells a side; the grid is closed (gaps along fast
-roads), holes are filled, and the cells become one polygon, simplified to at most 100 vertices
-(first = last), valid and counter-clockwise.
+The default outline follows the network: every reached arc is drawn on a grid of at most
+GRID cells a side, each point widened by how far the suspects could still go off the network
+in the time left (OFFROAD_MPS, at most OFFROAD_CAP_M, at least one cell; nothing beside rail
+lines, whose trains stop only at stations). The cells become one polygon with holes where
+no reached road comes near enough, simplified so its exterior has at most 100 vertices
+(first = last), valid and counter-clockwise. The exterior alone is the CAP ring (a CAP
+polygon has no holes). ``follow_network=False`` gives the earlier filled outline: reached
+points rasterised, closed, hole-filled (close to the convex hull of the reached roads).
 """
 
 from __future__ import annotations
@@ -18,13 +22,19 @@ from shapely.geometry import Polygon
 from shapely.geometry.polygon import orient
 
 from bolo.network._kernels import raster_reached_kernel
+from bolo.network._outline import raster_reach_kernel, spread_reach_kernel
 from bolo.network.graph import FloatArray, Mode, Network
 from bolo.network.ranking import DEFAULT_MAX_SNAP_METRES, source_node
-from bolo.network.travel import earliest_arrival
+from bolo.network.travel import WALK_METRES_PER_SECOND, arc_weights, earliest_arrival
 
 GRID = 160
 MAX_VERTICES = 100
 _MIN_CELL_DEG = 0.0005  # about 50 m: finer than that, road gaps fragment the area
+OUTLINE_GRID = 256       # the network-following outline needs finer cells to show valleys
+OFFROAD_MPS = WALK_METRES_PER_SECOND  # walking pace off the network
+OFFROAD_CAP_M = 500.0    # a car left farther than this from any road is not a fast escape
+MIN_HOLE_CELLS = 6.0     # smaller holes are raster noise, not places nothing reaches
+_M_PER_DEG = 111_320.0
 
 
 def reached_grid(network: Network, times: FloatArray, limit: float, *,
@@ -60,6 +70,82 @@ def reached_grid(network: Network, times: FloatArray, limit: float, *,
         g_ptr, g_lat, g_lon, times, float(limit), np.array(frame), grid,
     )
     return grid, frame
+
+
+def reach_grid(network: Network, times: FloatArray, limit: float, *,
+               also: tuple[float, float] | None = None,
+               arc_seconds: FloatArray | None = None) -> tuple[
+        np.ndarray, tuple[float, float, float, float]]:
+    """The network-following area on a grid of at most ~OUTLINE_GRID cells a side (plus the
+    off-road margin): True where a point reached by ``limit`` (seconds, clock of ``times``)
+    can still get to in the time left (see module doc). Returns (grid, frame) as
+    ``reached_grid``; ``also`` is one more (lat, lon) point inside (the last-known place);
+    ``arc_seconds`` the traveller's seconds per arc (inf: not usable; default: nominal)."""
+    reached = times <= limit
+    lat, lon = network.node_lat[reached], network.node_lon[reached]
+    if also is not None:
+        lat, lon = np.append(lat, also[0]), np.append(lon, also[1])
+    if lat.size == 0:
+        raise ValueError("nothing is reached")
+    scale = float(np.cos(np.radians(np.mean(lat))))
+    x, y = lon * scale, lat
+    span = max(float(x.max() - x.min()), float(y.max() - y.min()))
+    cell = max(span / (OUTLINE_GRID - 8), _MIN_CELL_DEG)
+    cell_m = cell * _M_PER_DEG
+    pad = 6.5 + OFFROAD_CAP_M / cell_m
+    x0, y0 = float(x.min()) - pad * cell, float(y.min()) - pad * cell
+    shape = (int((float(y.max()) - y0) / cell + pad) + 2,
+             int((float(x.max()) - x0) / cell + pad) + 2)
+    reach = np.full(shape, -np.inf)
+    frame = (x0, y0, cell, scale)
+    g_ptr, g_lat, g_lon = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+    if network.geom_ptr is not None and network.geom_lat is not None:
+        g_ptr, g_lat = network.geom_ptr, network.geom_lat
+        g_lon = network.geom_lon if network.geom_lon is not None else g_lon
+    raster_reach_kernel(
+        network.indptr, network.indices,
+        network.arc_seconds if arc_seconds is None else arc_seconds, network.arc_mode,
+        network.node_lat, network.node_lon, g_ptr, g_lat, g_lon, times, float(limit),
+        np.array(frame), OFFROAD_MPS, OFFROAD_CAP_M, cell_m, reach)
+    if also is not None:
+        iy, ix = int((also[0] - y0) / cell), int((also[1] * scale - x0) / cell)
+        if 0 <= iy < shape[0] and 0 <= ix < shape[1]:
+            reach[iy, ix] = max(reach[iy, ix], cell_m)
+    spread_reach_kernel(reach, cell_m)
+    return reach >= 0.0, frame
+
+
+def outline_from_grid(grid: np.ndarray, frame: tuple[float, float, float, float]) -> Polygon:
+    """One polygon (lon, lat) of the marked cells, holes kept (those of at least
+    MIN_HOLE_CELLS cells), exterior simplified to <= MAX_VERTICES points, counter-clockwise.
+    Parts that touch no other (a station reached by a train) are joined by closing."""
+    x0, y0, cell, scale = frame
+    _, count = ndimage.label(grid)
+    if count > 1:
+        grid = _joined(grid)
+    rows, starts, ends, tops = _stacked_runs(grid)
+    shape = shapely.union_all(shapely.box(x0 + starts * cell, y0 + rows * cell,
+                                          x0 + ends * cell, y0 + tops * cell))
+    if not isinstance(shape, Polygon):
+        return polygon_from_grid(grid, frame)   # parts touching at a corner: fill them in
+    holes = [h for h in shape.interiors
+             if Polygon(h).area >= MIN_HOLE_CELLS * cell * cell]
+    out = _simplify(Polygon(shape.exterior, holes), cell)
+    rescale = np.array([1.0 / scale, 1.0])
+    return orient(Polygon(np.asarray(out.exterior.coords) * rescale,
+                          [np.asarray(h.coords) * rescale for h in out.interiors]), 1.0)
+
+
+def _joined(grid: np.ndarray) -> np.ndarray:
+    """The grid with its parts joined by the smallest closing that makes it one part."""
+    structure = np.ones((3, 3), dtype=np.bool_)
+    for iterations in (1, 3, 8, 20):
+        closed = ndimage.binary_closing(grid, structure, iterations=iterations, border_value=0)
+        closed |= grid
+        _, count = ndimage.label(closed)
+        if count <= 1:
+            return np.asarray(closed, dtype=np.bool_)
+    return _one_blob(grid)
 
 
 def polygon_from_grid(grid: np.ndarray, frame: tuple[float, float, float, float]) -> Polygon:
@@ -106,7 +192,26 @@ def _runs(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return r1, c1, c2
 
 
+def _stacked_runs(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of marked cells, a run repeated in the rows above merged into one taller box
+    (fewer boxes: the union is what costs). Returns (first row, start, end, row past top)."""
+    rows, starts, ends = _runs(grid)
+    open_box: dict[tuple[int, int], int] = {}
+    tops = rows + 1
+    keep = np.ones(rows.shape[0], dtype=np.bool_)
+    for i, (r, a, b) in enumerate(zip(rows.tolist(), starts.tolist(), ends.tolist(),
+                                      strict=True)):
+        j = open_box.get((a, b))
+        if j is not None and tops[j] == r:
+            tops[j] = r + 1
+            keep[i] = False
+        else:
+            open_box[(a, b)] = i
+    return rows[keep], starts[keep], ends[keep], tops[keep]
+
+
 def _simplify(shape: Polygon, cell: float) -> Polygon:
+    """At most MAX_VERTICES exterior points; holes simplified alike (and kept)."""
     exact = shapely.simplify(shape, 0.0)  # drops collinear staircase points only
     if isinstance(exact, Polygon) and len(exact.exterior.coords) <= MAX_VERTICES:
         return exact
@@ -115,7 +220,7 @@ def _simplify(shape: Polygon, cell: float) -> Polygon:
     for _ in range(40):
         out = shapely.simplify(shape, tolerance, preserve_topology=True)
         if isinstance(out, Polygon) and out.is_valid and len(out.exterior.coords) <= MAX_VERTICES:
-            return Polygon(out.exterior)
+            return out
         tolerance *= 1.5
     hull = shape.convex_hull
     return Polygon(shapely.simplify(hull, tolerance).exterior)
@@ -129,13 +234,19 @@ def isochrone_shape(
     seconds: float,
     modes: Collection[Mode] | None = None,
     max_snap_metres: float = DEFAULT_MAX_SNAP_METRES,
+    follow_network: bool = True,
 ) -> Polygon:
-    """The area reachable from (lat, lon) within ``seconds`` as a shapely Polygon (lon, lat)."""
+    """The area reachable from (lat, lon) within ``seconds`` as a shapely Polygon (lon, lat):
+    following the network with holes (default) or the filled outline (see module doc)."""
     if seconds < 0:
         raise ValueError("seconds must be >= 0")
     node, access = source_node(network, lat, lon, max_metres=max_snap_metres)
     times = earliest_arrival(network, [node], start_seconds=[access], limit_seconds=seconds,
                              modes=modes)
+    if follow_network:
+        grid, frame = reach_grid(network, times, seconds, also=(lat, lon),
+                                 arc_seconds=arc_weights(network, modes))
+        return outline_from_grid(grid, frame)
     grid, frame = reached_grid(network, times, seconds, also=(lat, lon))
     x0, y0, cell, scale = frame
     # The last-known place itself is always inside (it may sit off the network).
@@ -153,11 +264,12 @@ def isochrone_polygon(
     seconds: float,
     modes: Collection[Mode] | None = None,
     max_snap_metres: float = DEFAULT_MAX_SNAP_METRES,
+    follow_network: bool = True,
 ) -> list[tuple[float, float]]:
-    """The reachable area as a closed (lat, lon) ring of at most 100 points, first = last,
-    valid and non-self-intersecting: the content of a CAP ``<polygon>``."""
+    """The reachable area's exterior as a closed (lat, lon) ring of at most 100 points,
+    first = last, valid and non-self-intersecting: the content of a CAP ``<polygon>``."""
     shape = isochrone_shape(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
-                            max_snap_metres=max_snap_metres)
+                            max_snap_metres=max_snap_metres, follow_network=follow_network)
     return [(float(y), float(x)) for x, y in shape.exterior.coords]
 
 
@@ -175,12 +287,15 @@ def isochrone_geojson(
     modes: Collection[Mode] | None = None,
     max_snap_metres: float = DEFAULT_MAX_SNAP_METRES,
 ) -> dict[str, Any]:
-    """The isochrone as a GeoJSON Feature (RFC 7946: lon, lat; exterior counter-clockwise)."""
-    ring = isochrone_polygon(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
-                             max_snap_metres=max_snap_metres)
+    """The isochrone as a GeoJSON Feature (RFC 7946: lon, lat; exterior counter-clockwise,
+    then the holes where nothing is reached, clockwise)."""
+    shape = orient(isochrone_shape(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
+                                   max_snap_metres=max_snap_metres), 1.0)
+    rings = [shape.exterior, *shape.interiors]
     return {
         "type": "Feature",
-        "geometry": {"type": "Polygon", "coordinates": [[[lo, la] for la, lo in ring]]},
+        "geometry": {"type": "Polygon",
+                     "coordinates": [[[float(x), float(y)] for x, y in r.coords] for r in rings]},
         "properties": {
             "network": network.name, "from": [lat, lon], "seconds": seconds,
             "modes": sorted(m.value for m in modes) if modes else "all",
