@@ -81,10 +81,16 @@ def simulate_command(
     rail: Annotated[bool, typer.Option(help="Let suspects and models use rail too.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write interception over time (PNG).")] = None,
+    truth: Annotated[str, typer.Option(
+        help="Behaviour model of the suspects: bolo or evasive (independent of the filter).")
+    ] = "bolo",
 ) -> None:
     """Simulate abductions and compare radius, reachability and particle at the same budget."""
     from bolo.search.sim.compare import compare
+    from bolo.search.sim.scenario import TRUTH_MODELS
 
+    if truth not in TRUTH_MODELS:
+        _fail(f"unknown --truth {truth!r}: one of {', '.join(TRUTH_MODELS)}")
     net = _load_network(network)
     if not net.posts:
         _fail(f"network {network!r} has no posts")
@@ -95,7 +101,7 @@ def simulate_command(
             print(f"\r{done}/{cases} cases", end="", file=sys.stderr, flush=True)
 
     comp = compare(net, cases=cases, seed=seed, budget=budget, particles=particles,
-                   modes=modes, progress=progress)
+                   modes=modes, progress=progress, truth=truth)
     summary = comp.summary()
     if plot is not None:
         from bolo.search.sim.plot import plot_interception
@@ -113,7 +119,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{summary['network']}: {summary['cases']} cases, K={summary['budget']},"
-                        f" seed {summary['seed']}")
+                        f" seed {summary['seed']}, truth {summary['truth']}")
     for col in ("strategy", "intercepted", "95% CI", "median min", "search cost", "MapScore",
                 "x radius", "x reachability"):
         table.add_column(col)

@@ -24,11 +24,12 @@ class Comparison:
     seed: int
     budget: int
     results: dict[str, list[CaseResult]] = field(default_factory=dict)
+    truth: str = "bolo"
 
     def summary(self) -> dict[str, Any]:
         """The JSON figures documented for `bolo simulate --json`."""
         out: dict[str, Any] = {"network": self.network, "cases": self.cases, "seed": self.seed,
-                               "budget": self.budget, "strategies": {}}
+                               "budget": self.budget, "truth": self.truth, "strategies": {}}
         for name, res in self.results.items():
             hits = [r.intercepted_minutes for r in res if r.intercepted_minutes is not None]
             costs = [c for r in res for c in r.search_costs]
@@ -46,11 +47,12 @@ class Comparison:
 
 def compare(net: Network, *, cases: int, seed: int, budget: int, particles: int,
             strategies: Sequence[Strategy] = tuple(Strategy), modes: tuple[str, ...] = ("road",),
-            progress: Callable[[int], None] | None = None) -> Comparison:
-    """Simulate ``cases`` abductions and run every strategy on each at budget K."""
-    comp = Comparison(net.name, cases, seed, budget, {s.value: [] for s in strategies})
+            progress: Callable[[int], None] | None = None, truth: str = "bolo") -> Comparison:
+    """Simulate ``cases`` abductions (behaviour model ``truth``: see ``TRUTH_MODELS``) and
+    run every strategy on each at budget K."""
+    comp = Comparison(net.name, cases, seed, budget, {s.value: [] for s in strategies}, truth)
     for i in range(cases):
-        sc = make_scenario(net, seed, i, modes)
+        sc = make_scenario(net, seed, i, modes, truth)
         for s in strategies:
             comp.results[s.value].append(
                 run_strategy(net, sc, s, budget=budget, seed=seed, particles=particles))

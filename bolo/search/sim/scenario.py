@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from bolo.network.graph import Network
+from bolo.network.graph import ModeCode, Network
 from bolo.search.geo import bearing_deg, haversine_m
+from bolo.search.sim.evasive import draw_destination, evasive_plan, evasive_trajectory
 from bolo.search.sim.truth import Trajectory, simulate_trajectory
 
 SIGHTINGS_PER_S = 1.0 / (5 * 3600.0)
@@ -47,19 +48,37 @@ def _iso(t: datetime) -> str:
     return t.isoformat()
 
 
-def make_scenario(net: Network, seed: int, index: int, modes: tuple[str, ...]) -> Scenario:
-    """Draw one abduction on ``net``: truth, case report, sightings and false tips."""
-    rng = np.random.default_rng([seed, index, 42])
+TRUTH_MODELS = ("bolo", "evasive")
+
+
+def make_scenario(net: Network, seed: int, index: int, modes: tuple[str, ...],
+                  truth_model: str = "bolo") -> Scenario:
+    """Draw one abduction on ``net``: truth, case report, sightings and false tips.
+
+    ``truth_model``: "bolo" (``truth.py``) or "evasive" (``evasive.py``, the independent one);
+    the report, hints and tips follow the same protocol for both."""
+    if truth_model not in TRUTH_MODELS:
+        raise ValueError(f"unknown truth model {truth_model!r}: {', '.join(TRUTH_MODELS)}")
+    rng = np.random.default_rng([seed, index, 42 if truth_model == "bolo" else 4242])
     degree = np.diff(net.indptr)
     candidates = np.flatnonzero(degree > 0)
+    if truth_model == "evasive":
+        candidates = np.flatnonzero(np.bincount(
+            np.repeat(np.arange(net.n_nodes), degree)[net.arc_mode == ModeCode.ROAD],
+            minlength=net.n_nodes) > 0)
     exits = {e.node for e in net.exits}
     abducted = BASE_TIME + timedelta(days=int(rng.integers(0, 28)),
                                      seconds=float(rng.uniform(0, 86400)))
+    until = HORIZON_S + REPORT_DELAY_S[1] * 2
     for _ in range(50):
         origin = int(rng.choice(candidates))
-        dest = _draw_destination(net, rng, origin, candidates, exits)
-        truth = simulate_trajectory(net, rng, origin, dest, modes, exits,
-                                    HORIZON_S + REPORT_DELAY_S[1] * 2)
+        if truth_model == "evasive":
+            dest = draw_destination(net, rng, origin, candidates)
+            arcs = evasive_plan(net, rng, origin, dest, modes, candidates)
+            truth = evasive_trajectory(net, rng, origin, arcs, until)
+        else:
+            dest = _draw_destination(net, rng, origin, candidates, exits)
+            truth = simulate_trajectory(net, rng, origin, dest, modes, exits, until)
         if truth.node.shape[0] > 3:
             break
     delay = float(rng.uniform(*REPORT_DELAY_S))
