@@ -3,8 +3,10 @@
 A photo is re-encoded without any metadata (EXIF, GPS, ICC) and kept in the database, so the
 purge removes it in the same transaction as the case's other personal data. Its address goes
 into the child's ``photo_url``, which the CAP message carries as an image resource. Anyone may
-fetch it while one of the case's alerts is active (posts and the public need it); before that,
-and after the alert is lifted, only staff may: a found child's face does not stay public.
+fetch it while one of the case's live (``Actual``) alerts is active (posts and the public need
+it); while only an ``Exercise`` or ``Test`` alert is active, signed-in post officers may too, the
+public may not. Before that, and after the alert is lifted, only staff may: a found child's face
+does not stay public.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bolo.alerts.model import Alert, AlertState
+from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.audit.service import record
 from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.service import get_case
@@ -68,22 +70,27 @@ def attach_child_photo(session: Session, *, case_id: str, child_index: int, raw:
     return photo
 
 
-def photo_to_show(session: Session, *, name: str, staff: bool) -> CasePhoto:
-    """The photo served at ``{MEDIA_PATH}/{name}`` (``<id>.<ext>``) for a staff member or, while
-    one of its case's alerts is active, for anyone; NotFound otherwise (existence not told)."""
+def photo_to_show(session: Session, *, name: str, staff: bool,
+                  post_officer: bool = False) -> CasePhoto:
+    """The photo served at ``{MEDIA_PATH}/{name}`` (``<id>.<ext>``) for a staff member; for a
+    signed-in post officer while any alert of its case is active; for anyone while an Actual
+    alert of its case is active (an Exercise never makes it public). NotFound otherwise
+    (existence not told)."""
     photo_id, _, extension = name.partition(".")
     photo = session.get(CasePhoto, photo_id)
     if photo is None or _MIME.get(extension) != photo.mime_type:
         raise NotFound("no such photo")
-    if staff or _case_alert_is_active(session, photo.case_id):
+    statuses = list(CapStatus) if post_officer else [CapStatus.ACTUAL]
+    if staff or _case_alert_is_active(session, photo.case_id, statuses):
         return photo
     raise NotFound("no such photo")
 
 
-def _case_alert_is_active(session: Session, case_id: str) -> bool:
+def _case_alert_is_active(session: Session, case_id: str, statuses: list[CapStatus]) -> bool:
     case = session.get(Case, case_id)
     if case is None or case.state == CaseState.PURGED:
         return False
     return session.execute(
-        select(Alert.id).where(Alert.case_id == case_id, Alert.state == AlertState.ACTIVE)
+        select(Alert.id).where(Alert.case_id == case_id, Alert.state == AlertState.ACTIVE,
+                               Alert.cap_status.in_([s.value for s in statuses]))
         .limit(1)).first() is not None

@@ -99,9 +99,9 @@ def upload_child_photo(case_id: str, child_index: int, photo: UploadFile, db: DB
     return PhotoOut(photo_url=photos.photo_url(stored), sha256=stored.sha256)
 
 
-def _is_staff(request: Request, db: DB) -> bool:
-    """True when the request carries a live staff token or web session (no error otherwise:
-    the media route answers everyone, staff just see more)."""
+def _reader_role(request: Request, db: DB) -> Role | None:
+    """The role of the live token or web session the request carries, if any (no error
+    otherwise: the media route answers everyone, signed-in users just see more)."""
     authorization = request.headers.get("authorization", "")
     try:
         if authorization.lower().startswith("bearer "):
@@ -109,15 +109,18 @@ def _is_staff(request: Request, db: DB) -> bool:
         elif request.cookies.get(COOKIE_NAME):
             user = session_user(db, session_id=request.cookies[COOKIE_NAME])
         else:
-            return False
+            return None
     except Unauthorized:
-        return False
-    return user.role in (*STAFF, Role.ADMIN)
+        return None
+    return Role(user.role)
 
 
 @media_router.get(photos.MEDIA_PATH + "/{name}")
 def case_photo(name: str, request: Request, db: DB) -> Response:
-    """A child's photo: public while one of the case's alerts is active, else staff only."""
-    photo = photos.photo_to_show(db, name=name, staff=_is_staff(request, db))
+    """A child's photo: public while one of the case's Actual alerts is active, to post
+    officers while any of its alerts is, to staff always."""
+    role = _reader_role(request, db)
+    photo = photos.photo_to_show(db, name=name, staff=role in (*STAFF, Role.ADMIN),
+                                 post_officer=role == Role.POST_OFFICER)
     db.commit()  # a web session's last-used time
     return Response(photo.data, media_type=photo.mime_type)

@@ -14,6 +14,8 @@ from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.deps import DB, web_session_id
 from bolo.auth.login import check_reauth
+from bolo.auth.model import User
+from bolo.auth.policy import REDACTED, can_see_personal, case_view
 from bolo.auth.sessions import mark_reauthenticated
 from bolo.cases.model import Case
 from bolo.cases.service import get_case
@@ -40,14 +42,27 @@ def alert_area(case: Case, posts: list[Post]) -> list[list[tuple[float, float]]]
     return [[(round(lat, 4), round(lon, 4)) for lon, lat in hull.exterior.coords]]
 
 
-def _default_texts(case: Case) -> dict[str, str]:
-    child = case.children[0] if case.children else {}
+TEXT_FIELDS = ("headline", "description", "instruction")
+
+
+def texts_for(user: User, texts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An alert version's texts as ``user`` may read them: they name and describe the child,
+    so a role that may not see personal data (a viewer) gets every text as REDACTED."""
+    if can_see_personal(user):
+        return texts
+    return [{**t, **dict.fromkeys(TEXT_FIELDS, REDACTED)} for t in texts]
+
+
+def _default_texts(case: Case, user: User) -> dict[str, str]:
+    # From the case as this user may see it: a viewer's form never holds the child's name.
+    people = case_view({"children": case.children, "narrative": case.narrative}, user)
+    child = people["children"][0] if people["children"] else {}
     who = child.get("description") or child.get("name") or "a child"
     place = case.last_known_place or "the last-known place"
     seen = f"{case.last_seen_earliest:%d %b %H:%M}-{case.last_seen_latest:%H:%M} UTC"
     return {
         "en_headline": f"Child abduction: {child.get('name', 'child')} taken near {place}"[:140],
-        "en_description": f"{who}. Last seen at {place} {seen}. {case.narrative}".strip(),
+        "en_description": f"{who}. Last seen at {place} {seen}. {people['narrative']}".strip(),
         "en_instruction": "Check every traveller with a child. Do not approach the suspects; "
                           "report a sighting at once through the tip form.",
         "area_description": f"{place} and the routes leading away from it",
@@ -62,7 +77,7 @@ def draft_form(case_id: str, request: Request, db: DB, user: PageUser) -> Respon
     case = get_case(db, case_id=case_id)
     ranked = recommendations(db, case)
     return page(request, "console/draft.html", base_context(
-        request, user, case=case, ranked=ranked, values=_default_texts(case), errors=[],
+        request, user, case=case, ranked=ranked, values=_default_texts(case, user), errors=[],
         chosen={r["post_id"] for r in ranked}, posts=posts_by_id(db)))
 
 
@@ -158,7 +173,8 @@ def _alert_page(alert_id: str, request: Request, db: DB, user: Any, error: str |
         shown = service.versions_of(db, alert_id=alert.id)[-1]
     return page(request, "console/alert.html", base_context(
         request, user, alert=alert, case=case, pending=pending, shown=shown,
-        reach=reach(db, alert, shown), versions=service.versions_of(db, alert_id=alert.id),
+        reach=reach(db, alert, shown), texts=texts_for(user, shown.content.get("texts", [])),
+        versions=service.versions_of(db, alert_id=alert.id),
         own=pending is not None and pending.author_id == user.id, error=error),
         409 if error else 200)
 

@@ -13,10 +13,10 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from bolo.alerts.model import Alert, AlertState
 from bolo.auth.deps import DB
-from bolo.auth.model import Role
-from bolo.auth.policy import case_view
+from bolo.auth.model import Role, User
+from bolo.auth.policy import REDACTED, can_see_personal, case_view
 from bolo.auth.service import require_role
-from bolo.cases.model import CaseState
+from bolo.cases.model import Case, CaseState
 from bolo.cases.photos import attach_child_photo
 from bolo.cases.schemas import CaseCreate
 from bolo.cases.service import get_case, list_cases, open_case
@@ -84,13 +84,24 @@ def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Respons
     alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)
                              .order_by(Alert.created_at)))
     network = network_of(case)
+    people = people_view(case, user)
     return page(request, "console/case.html", base_context(
-        request, user, case=case, alerts=alerts, timeline=case_timeline(db, case),
-        people=case_view({"children": case.children, "suspects": case.suspects,
-                          "vehicles": case.vehicles, "narrative": case.narrative}, user),
+        request, user, case=case, alerts=alerts, people=people,
+        timeline=case_timeline(db, case, people["hints"]),
         attribution=network.attribution, open=case.state == CaseState.OPEN,
         may_edit=user.role in (*CASE_OPENERS, Role.ADMIN),
         picture_at=picture_time(case)))
+
+
+def people_view(case: Case, user: User) -> dict[str, Any]:
+    """The case's personal fields as ``user`` may see them (``case_view``), and its hints,
+    whose free text (a tipster's words, a destination) is kept from the same roles."""
+    view = case_view({"children": case.children, "suspects": case.suspects,
+                      "vehicles": case.vehicles, "narrative": case.narrative}, user)
+    hidden = not can_see_personal(user)
+    view["hints"] = [{**h, "text": REDACTED if hidden and h.get("text") else h.get("text", "")}
+                     for h in case.hints]
+    return view
 
 
 @router.post("/cases/{case_id}/photo", dependencies=[Coordinators, Csrf])

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,11 +87,13 @@ def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
     return rows
 
 
-def case_timeline(db: Session, case: Case) -> list[Row]:
-    """Every event of ``case`` in time order, newest last."""
+def case_timeline(db: Session, case: Case, hints: list[dict[str, Any]] | None = None
+                  ) -> list[Row]:
+    """Every event of ``case`` in time order, newest last; ``hints`` are the case's hints as
+    the reader may see them (all of them, unredacted, when not given)."""
     rows = [Row(case.reported_at, Kind.CASE, f"case {case.reference} reported"),
             Row(case.created_at, Kind.CASE, "case opened in bolo")]
-    for hint in case.hints:
+    for hint in case.hints if hints is None else hints:
         rows.append(Row(case.created_at, Kind.CASE, f"hint: {hint.get('kind')} "
                         f"{hint.get('text') or ''}".strip()))
     alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)))

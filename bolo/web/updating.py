@@ -17,7 +17,7 @@ from bolo.alerts.schemas import AlertContent
 from bolo.auth.deps import DB
 from bolo.cases.service import get_case
 from bolo.errors import BoloError, Conflict
-from bolo.web.alerting import draft_from_form, posts_by_id, problems
+from bolo.web.alerting import draft_from_form, posts_by_id, problems, texts_for
 from bolo.web.auth import Coordinators, Csrf, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormLists
@@ -60,8 +60,10 @@ def update_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Resp
         raise Conflict("this alert was never issued: edit or cancel its draft instead")
     case = get_case(db, case_id=alert.case_id)
     chosen = {r["post_id"] for r in recommendations(db, case)}
+    # The texts name the child: a viewer's form gets them redacted, as on the case page.
+    shown = {**last.content, "texts": texts_for(user, last.content.get("texts", []))}
     return page(request, "console/draft.html",
-                _context(request, db, user, alert, values_of(last.content), chosen, []))
+                _context(request, db, user, alert, values_of(shown), chosen, []))
 
 
 @router.post("/alerts/{alert_id}/update", dependencies=[Coordinators, Csrf])

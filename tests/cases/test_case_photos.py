@@ -191,3 +191,19 @@ def test_cli_attaches_a_photo_and_refuses_a_missing_file(sqlite_engine: Engine,
                                        "--as", "coord"])
     assert missing.exit_code != 0 and "no such file" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_an_exercise_never_makes_the_photo_public(world: World) -> None:
+    _status, body = _upload(world, jpeg_with_gps())
+    with session_scope(world.engine) as db:
+        coord = db.execute(select(User).where(User.username == "coord")).scalar_one()
+        officer = create_user(db, username="officer", role=Role.POST_OFFICER)
+        officer_token = {"Authorization": f"Bearer {issue_token(db, user_id=officer.id)}"}
+        version = draft_alert(db, case_id=world.case_id,
+                              data=draft(some_posts(db), status="Exercise"), author=coord)
+        submit_for_approval(db, version_id=version.id, author=coord)
+        approve(db, version_id=version.id, sha256=version.sha256, approver=coord)
+    path = _media_path(body["photo_url"])
+    assert world.client.get(path).status_code == 404
+    assert world.client.get(path, headers=officer_token).status_code == 200
+    assert world.client.get(path, headers=world.viewer).status_code == 200

@@ -10,6 +10,18 @@
   var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
   var first = true;
 
+  // Leaflet puts a string tooltip or attribution into innerHTML; names come from imports and
+  // forms, so every tooltip is a text node and the attribution is escaped.
+  function tip(text) {
+    var span = document.createElement("span");
+    span.textContent = String(text);
+    return span;
+  }
+  function escaped(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+
   function heatStyle(f) {
     var r = f.properties.relative;
     return { stroke: r > 0.5, color: "#7f0000", weight: 0.5, fillColor: "#d7301f",
@@ -23,15 +35,15 @@
   }
   function postPopup(f, layer) {
     var p = f.properties;
-    layer.bindTooltip(p.name + " (" + p.kind + ")" + (p.acknowledged ? " - acknowledged"
-      : p.targeted ? " - alerted, not acknowledged" : ""));
+    layer.bindTooltip(tip(p.name + " (" + p.kind + ")" + (p.acknowledged ? " - acknowledged"
+      : p.targeted ? " - alerted, not acknowledged" : "")));
   }
   function reportMarker(f, latlng) {
     return L.circleMarker(latlng, { radius: 7, color: "#fff", weight: 2, fillColor: "#6a3d9a", fillOpacity: 1 });
   }
   function reportPopup(f, layer) {
     var p = f.properties;
-    layer.bindTooltip(p.kind + " " + p.receipt + " (" + p.state + ") " + p.seen_at);
+    layer.bindTooltip(tip(p.kind + " " + p.receipt + " (" + p.state + ") " + p.seen_at));
   }
 
   function put(name, layer, show) {
@@ -56,9 +68,9 @@
     put("Outline", L.geoJSON(d.outline, { style: { color: "#555", weight: 1.5, fillColor: "#f4f1e8", fillOpacity: 1 }, interactive: false }), true);
     put("Reachable by now", L.geoJSON(d.isochrones, { style: function (f) {
       return { color: "#3182bd", weight: 1, dashArray: "4 3", fillColor: "#9ecae1", fillOpacity: 0.12 }; },
-      onEachFeature: function (f, l) { l.bindTooltip(f.properties.label); } }), true);
+      onEachFeature: function (f, l) { l.bindTooltip(tip(f.properties.label)); } }), true);
     put("Search picture", L.geoJSON(d.heat, { style: heatStyle, onEachFeature: function (f, l) {
-      l.bindTooltip((100 * f.properties.probability).toFixed(1) + " %"); } }), true);
+      l.bindTooltip(tip((100 * f.properties.probability).toFixed(1) + " %")); } }), true);
     put("Network", L.geoJSON(d.network, { interactive: false, style: function (f) {
       return f.properties.mode === "rail" ? { color: "#333", weight: 2, dashArray: "6 4" }
                                           : { color: "#8c6d31", weight: 2 }; } }), true);
@@ -66,8 +78,8 @@
     put("Reports", L.geoJSON(d.reports, { pointToLayer: reportMarker, onEachFeature: reportPopup }), true);
     put("Last known place", L.circleMarker([d.last_known.lat, d.last_known.lon],
       { radius: 9, color: "#000", weight: 3, fillColor: "#fff", fillOpacity: 1 })
-      .bindTooltip("Last known: " + (d.last_known.place || "")), true);
-    map.attributionControl.addAttribution(d.attribution);
+      .bindTooltip(tip("Last known: " + (d.last_known.place || ""))), true);
+    map.attributionControl.addAttribution(escaped(d.attribution));
     el.setAttribute("data-drawn", String(d.heat.features.length));
   }
 
