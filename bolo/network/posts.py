@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from bolo.network.errors import NetworkImportError, PointTooFar
@@ -21,6 +23,28 @@ def default_mode(network: Network, kind: PostKind) -> Mode:
     return Mode.ROAD if network.node_has_mode(Mode.ROAD).any() else Mode.RAIL
 
 
+def place_post(network: Network, *, post_id: str, kind: PostKind, lat: float, lon: float,
+               mode: Mode | None = None, name: str = "",
+               max_metres: float = DEFAULT_MAX_SNAP_METRES) -> NetworkPost:
+    """The post snapped to the nearest node of its mode (``default_mode`` when None) within
+    ``max_metres``. ValueError saying what is wrong when lat/lon are out of range or no node of
+    that mode lies close enough."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"lat/lon out of range: {lat}, {lon}")
+    mode = mode or default_mode(network, kind)
+    try:
+        node, _ = nearest_node(network, lat, lon, mode=mode, max_metres=max_metres)
+    except PointTooFar as exc:
+        raise ValueError(str(exc)) from None
+    return NetworkPost(post_id, kind, name or post_id, lat, lon, mode, node)
+
+
+def with_posts(network: Network, posts: Sequence[NetworkPost]) -> Network:
+    """The same network (arrays shared, not copied) with ``posts`` as its posts. Its cache
+    starts empty: cached data such as the search model depends on the posts."""
+    return replace(network, posts=list(posts), cache={})
+
+
 def _parse_row(row: dict[str, str], network: Network, max_metres: float) -> NetworkPost:
     post_id = (row.get("id") or "").strip()
     if not post_id:
@@ -34,19 +58,13 @@ def _parse_row(row: dict[str, str], network: Network, max_metres: float) -> Netw
         lat, lon = float(row["lat"]), float(row["lon"])
     except (TypeError, ValueError):
         raise ValueError(f"lat/lon not numbers: {row.get('lat')!r}, {row.get('lon')!r}") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise ValueError(f"lat/lon out of range: {lat}, {lon}")
     mode_text = (row.get("mode") or "").strip()
     try:
-        mode = Mode(mode_text) if mode_text else default_mode(network, kind)
+        mode = Mode(mode_text) if mode_text else None
     except ValueError:
         raise ValueError(f"unknown mode {mode_text!r}") from None
-    try:
-        node, _ = nearest_node(network, lat, lon, mode=mode, max_metres=max_metres)
-    except PointTooFar as exc:
-        raise ValueError(str(exc)) from None
-    name = (row.get("name") or "").strip() or post_id
-    return NetworkPost(post_id, kind, name, lat, lon, mode, node)
+    return place_post(network, post_id=post_id, kind=kind, lat=lat, lon=lon, mode=mode,
+                      name=(row.get("name") or "").strip(), max_metres=max_metres)
 
 
 def read_posts_csv(

@@ -236,6 +236,10 @@ def submit_search_report(session: Session, *, case_id: str, post_id: str,
                           searched_to=searched_to, searched=searched, result=result,
                           detection_probability=detection_probability)
     facts = _post_and_case(session, post_id, case_id)
+    # Imported here: the picture's modules load the search kernels, which tip intake never needs.
+    from bolo.cases.picture import check_reporting_post
+
+    check_reporting_post(session, facts.case, post_id)
     triage = ReportFacts(id="", kind=ReportKind.SEARCH, text=data.searched,
                          time=data.searched_from, post_id=post_id)
     score, reasons = credibility(triage)

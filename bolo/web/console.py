@@ -83,7 +83,7 @@ def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Respons
     case = get_case(db, case_id=case_id)
     alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)
                              .order_by(Alert.created_at)))
-    network = network_of(case)
+    network = network_of(db, case)
     people = people_view(case, user)
     return page(request, "console/case.html", base_context(
         request, user, case=case, alerts=alerts, people=people,
@@ -122,7 +122,7 @@ async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -
 def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
     """Every map layer of a case as GeoJSON (outline, network, posts, heat, isochrones, reports)."""
     case = get_case(db, case_id=case_id)
-    network = network_of(case)
+    network = network_of(db, case)
     evidence = evidence_of(db, case)
     at = picture_time(case)
     live = [a.id for a in db.scalars(select(Alert).where(

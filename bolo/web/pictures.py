@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bolo.cases.model import Case
-from bolo.cases.picture import recommended_posts
+from bolo.cases.picture import case_network, recommended_posts
 from bolo.clock import now
 from bolo.network import Network, load
 from bolo.reports.service import evidence_for_case
@@ -52,16 +52,16 @@ def cached(key: tuple[str, ...], compute: Any) -> Any:
     return value
 
 
-def network_of(case: Case) -> Network:
-    """The network the case's search runs on."""
-    return load(case.network)
+def network_of(db: Session, case: Case) -> Network:
+    """The network the case's search runs on, with the stored posts of its picture."""
+    return case_network(db, case)
 
 
 def recommendations(db: Session, case: Case, budget: int = BUDGET) -> list[dict[str, Any]]:
     """The posts to alert first (best first): ``post_id``, ``probability``, ``eta``, ``reason``."""
     evidence = evidence_for_case(db, case_id=case.id)
     return list(cached(_key(case, f"rank{budget}", evidence), lambda: recommended_posts(
-        case, network_of(case), at=picture_time(case), budget=budget, evidence=evidence)))
+        case, network_of(db, case), at=picture_time(case), budget=budget, evidence=evidence)))
 
 
 def evidence_of(db: Session, case: Case) -> list[dict[str, Any]]:
