@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000")
     cap_sender: str = Field(default="bolo@bolo.local", description="CAP <sender> of our alerts.")
     retention_days: int = Field(default=30, ge=0)
+    token_days: int = Field(
+        default=90, ge=0, description="API tokens expire after this many days; 0 = never.")
+    approver_totp_required: bool = Field(
+        default=False, description="Approving an Actual alert needs the approver's TOTP code.")
     cap_signing_key: Path | None = Field(
         default=None, description="PEM private key: sign every issued CAP message (XML-DSig)."
     )

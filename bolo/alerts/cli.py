@@ -11,6 +11,7 @@ from rich.table import Table
 
 from bolo.alerts import ending, service
 from bolo.alerts.schemas import AlertContent, AlertDraft
+from bolo.auth.login import require_second_factor
 from bolo.cli_support import acting_user, console, handle_errors, read_model
 from bolo.store.db import session_scope
 
@@ -41,10 +42,14 @@ def submit(version_id: str, as_: AS) -> None:
 @app.command("approve")
 @handle_errors
 def approve(version_id: str, sha256: Annotated[str, typer.Option(help="SHA-256 you reviewed.")],
-            as_: AS) -> None:
+            as_: AS, code: Annotated[str | None, typer.Option(
+                help="The approver's one-time code (needed once they enrolled one).")] = None,
+            ) -> None:
     """Approve (and issue) a version whose CAP content has this SHA-256."""
     with session_scope() as db:
-        v = service.approve(db, version_id=version_id, sha256=sha256, approver=acting_user(db, as_))
+        approver = acting_user(db, as_)
+        require_second_factor(db, user=approver, totp_code=code)
+        v = service.approve(db, version_id=version_id, sha256=sha256, approver=approver)
         console.print(f"version {v.id} approved and issued as {v.identifier}")
 
 

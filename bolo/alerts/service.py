@@ -26,6 +26,7 @@ from bolo.alerts.model import (
 from bolo.alerts.render import render_alert, to_xml
 from bolo.alerts.schemas import AlertContent, AlertDraft
 from bolo.audit.service import record
+from bolo.auth.independence import require_approver_code, require_second_person
 from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.cases.model import Case, CaseState
@@ -191,8 +192,11 @@ def approve(session: Session, *, version_id: str, sha256: str, approver: User) -
         raise Conflict(f"version {version.seq} is {version.state}, not pending approval")
     if sha256 != version.sha256:
         raise Conflict("the content changed since you saw it: review it again and approve that")
-    if alert.cap_status == CapStatus.ACTUAL and approver.id == version.author_id:
-        raise Forbidden("a live alert needs a second person: its author cannot approve it")
+    if alert.cap_status == CapStatus.ACTUAL:
+        if approver.id == version.author_id:
+            raise Forbidden("a live alert needs a second person: its author cannot approve it")
+        require_second_person(session, approver=approver, author_id=version.author_id)
+        require_approver_code(session, approver=approver)
     if alert.state in (AlertState.CANCELLED, AlertState.EXPIRED):
         raise Conflict(f"alert is {alert.state}")
     version.approved_by_id = approver.id

@@ -1,36 +1,196 @@
-"""`bolo user ...`: create users and API tokens."""
+"""`bolo user ...`: accounts, passwords, API tokens, one-time codes (run on the server).
+
+Whoever can run these commands can reach the database, so they need no sign-in: this is how
+the first admin of an empty database is created. ``--as ADMIN`` names the admin acting, so the
+audit log (and the two-person rule) know who created an account or issued a token; without it
+the actor is the local operator.
+"""
 
 from __future__ import annotations
 
+import getpass
+import sys
+from datetime import datetime, timedelta
 from typing import Annotated
 
+import segno
 import typer
+from sqlalchemy.orm import Session
 
-from bolo.auth.model import Role
-from bolo.auth.service import create_user, issue_token, user_by_name
-from bolo.cli_support import console, handle_errors
+from bolo.auth import accounts
+from bolo.auth.model import Role, User
+from bolo.auth.service import (
+    create_user,
+    enroll_totp,
+    issue_token,
+    require_role,
+    set_password,
+    user_by_name,
+)
+from bolo.auth.totp import provisioning_uri
+from bolo.cli_support import console, fail, handle_errors, print_json
+from bolo.clock import now
 from bolo.store.db import session_scope
 
-app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+app = typer.Typer(help="Users, passwords, API tokens and one-time codes.", no_args_is_help=True)
+
+AS = Annotated[str | None, typer.Option("--as", help="The admin acting (kept in the audit).")]
+JSON = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+STDIN = Annotated[bool, typer.Option("--password-stdin",
+                                     help="Read the password from standard input.")]
+
+
+def read_password() -> str:
+    """The password from standard input (a prompt when it is a terminal), without the final
+    line break; never from an argument, so it stays out of shell history and `ps`."""
+    if sys.stdin.isatty():
+        return getpass.getpass("password: ")
+    text = sys.stdin.read()
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _actor(db: Session, as_: str | None) -> str | None:
+    if as_ is None:
+        return None
+    actor = user_by_name(db, username=as_)
+    require_role(actor, Role.ADMIN)
+    return actor.id
+
+
+def _days(days: int | None) -> datetime | None:
+    if days is None:
+        return None
+    if days <= 0:
+        raise fail("--days must be at least 1")
+    return now() + timedelta(days=days)
 
 
 @app.command("add")
 @handle_errors
-def add(username: str, role: Role,
-        token: Annotated[bool, typer.Option(help="Also print a new API token.")] = False) -> None:
-    """Create a user with a role."""
+def add(
+    username: str, role: Role,
+    post: Annotated[str | None, typer.Option("--post", help="The post of a post officer.")] = None,
+    password_stdin: STDIN = False,
+    token: Annotated[bool, typer.Option("--token", help="Also issue an API token.")] = False,
+    as_json: JSON = False, as_: AS = None,
+) -> None:
+    """Create a user with a role (the first admin of an empty database too)."""
+    password = read_password() if password_stdin else None
     with session_scope() as db:
-        user = create_user(db, username=username, role=role)
-        secret = issue_token(db, user_id=user.id, label="cli") if token else None
-    console.print(f"user {username} ({role.value}) created")
+        actor_id = _actor(db, as_)
+        user = create_user(db, username=username, role=role, post_id=post, password=password,
+                           actor_id=actor_id)
+        secret = issue_token(db, user_id=user.id, label="cli", actor_id=actor_id) if token \
+            else None
+    if as_json:
+        out: dict[str, object] = {"id": user.id, "username": user.username, "role": user.role}
+        if post:
+            out["post_id"] = post
+        if secret:
+            out["token"] = secret
+        print_json(out)
+        return
+    console.print(f"user {username} ({role.value}) created, id {user.id}", highlight=False)
     if secret:
         console.print(f"token: {secret}", highlight=False)
 
 
+@app.command("passwd")
+@handle_errors
+def passwd(username: str, password_stdin: STDIN = False, as_: AS = None) -> None:
+    """Set a user's password (from standard input); the user's web sessions end."""
+    if not password_stdin:
+        raise fail("the password is read from standard input: add --password-stdin")
+    password = read_password()
+    with session_scope() as db:
+        set_password(db, user_id=user_by_name(db, username=username).id, password=password,
+                     actor_id=_actor(db, as_))
+    console.print(f"password of {username} set; their sessions ended", highlight=False)
+
+
+@app.command("list")
+@handle_errors
+def list_(as_json: JSON = False) -> None:
+    """Every user: role, post, active, password and one-time codes set, live tokens."""
+    with session_scope() as db:
+        users = accounts.list_users(db)
+    if as_json:
+        print_json([u.as_json() for u in users])
+        return
+    for u in users:
+        flags = [f for f, on in (("disabled", not u.active), ("password", u.has_password),
+                                 ("totp", u.totp)) if on]
+        where = f" post {u.post_id}" if u.post_id else ""
+        console.print(f"{u.username:<24} {u.role:<13}{where} tokens {u.live_tokens} "
+                      f"{' '.join(flags)}", highlight=False)
+
+
+@app.command("disable")
+@handle_errors
+def disable(username: str, as_: AS = None) -> None:
+    """Disable a user: no more sign-ins; their sessions and tokens end at once."""
+    with session_scope() as db:
+        accounts.disable_user(db, user_id=user_by_name(db, username=username).id,
+                              actor_id=_actor(db, as_))
+    console.print(f"{username} disabled; sessions ended and tokens revoked", highlight=False)
+
+
+@app.command("enable")
+@handle_errors
+def enable(username: str, as_: AS = None) -> None:
+    """Let a disabled user sign in again (old tokens stay revoked)."""
+    with session_scope() as db:
+        accounts.enable_user(db, user_id=user_by_name(db, username=username).id,
+                             actor_id=_actor(db, as_))
+    console.print(f"{username} enabled", highlight=False)
+
+
+@app.command("end-sessions")
+@handle_errors
+def end_sessions(username: str, as_: AS = None) -> None:
+    """Sign a user out everywhere now (their web sessions end; tokens stay)."""
+    with session_scope() as db:
+        ended = accounts.end_sessions(db, user_id=user_by_name(db, username=username).id,
+                                      actor_id=_actor(db, as_))
+    console.print(f"{ended} session(s) of {username} ended", highlight=False)
+
+
 @app.command("token")
 @handle_errors
-def token(username: str) -> None:
-    """Issue a new API token for a user."""
+def token(username: str, days: Annotated[int | None, typer.Option(
+              help="Expire after this many days (default: BOLO_TOKEN_DAYS).")] = None,
+          as_json: JSON = False, as_: AS = None) -> None:
+    """Issue a new API token for a user (shown once)."""
     with session_scope() as db:
-        secret = issue_token(db, user_id=user_by_name(db, username=username).id, label="cli")
-    console.print(f"token: {secret}", highlight=False)
+        user: User = user_by_name(db, username=username)
+        secret = issue_token(db, user_id=user.id, label="cli", actor_id=_actor(db, as_),
+                             expires_at=_days(days))
+    if as_json:
+        print_json({"id": user.id, "username": user.username, "token": secret})
+    else:
+        console.print(f"token: {secret}", highlight=False)
+
+
+@app.command("totp")
+@handle_errors
+def totp(username: str,
+         remove: Annotated[bool, typer.Option("--remove", help="Remove the one-time codes "
+                                              "(a lost phone).")] = False,
+         as_json: JSON = False, as_: AS = None) -> None:
+    """Enrol one-time codes for a user: prints the otpauth URI and a QR code for the phone.
+    From now on the user's sign-ins and approvals need a code."""
+    with session_scope() as db:
+        user = user_by_name(db, username=username)
+        actor_id = _actor(db, as_)
+        if remove:
+            accounts.remove_totp(db, user_id=user.id, actor_id=actor_id)
+            console.print(f"one-time codes of {username} removed", highlight=False)
+            return
+        secret = enroll_totp(db, user_id=user.id, actor_id=actor_id)
+    uri = provisioning_uri(secret, username=username)
+    if as_json:
+        print_json({"id": user.id, "username": username, "otpauth_uri": uri})
+        return
+    console.print(f"Scan with the authenticator app of {username}:", highlight=False)
+    segno.make(uri, error="m").terminal(out=sys.stdout, compact=True)
+    console.print(uri, highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Header, HTTPException, Request, Response
 from sqlalchemy.orm import Session
 
-from bolo.auth.model import Role, User
+from bolo.auth.model import Credential, Role, User
 from bolo.auth.scopes import check_token_route
 from bolo.auth.service import require_role, token_for_secret, user_for_token
 from bolo.auth.sessions import (
@@ -47,6 +47,7 @@ def current_user(request: Request, db: DB,
     secret = authorization.split(" ", 1)[1].strip()
     user = user_for_token(db, token=secret)
     token = token_for_secret(db, token=secret)
+    db.info["credential"] = Credential("token", token.id, token.issued_by)
     check_token_route(token, request)
     request.state.token_post_id = token.post_id
     # FastAPI has read the body before resolving dependencies; Starlette keeps it on _body.
@@ -90,7 +91,9 @@ def web_user(request: Request, db: DB, session_id: WebSessionId) -> User:
 WebUser = Annotated[User, Depends(web_user)]
 
 
-def _same_origin(request: Request) -> bool:
+def same_origin(request: Request) -> bool:
+    """False when the request's ``Origin`` (or ``Referer``) names another site than the
+    ``Host`` it was sent to; True when it names ours or neither is sent."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     if origin is None:
         # Browsers send Origin on every cross-site POST; its absence means an old browser on a
@@ -105,7 +108,7 @@ async def require_csrf(request: Request) -> None:
     field; otherwise 403. Safe methods pass."""
     if request.method in SAFE_METHODS:
         return
-    if not _same_origin(request):
+    if not same_origin(request):
         raise Forbidden("cross-origin request refused")
     token = request.headers.get(CSRF_HEADER)
     if token is None and request.headers.get("content-type", "").startswith(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bolo.clock import now
@@ -36,6 +37,18 @@ class Scope(StrEnum):
     POST = "post"
 
 
+@dataclass(frozen=True)
+class Credential:
+    """What authenticated the current unit of work: ``kind`` "token" or "session", the row's
+    id, and who issued it (the token's issuer, or who set the password the session was opened
+    with; None: the user themself or the local operator). Kept in ``Session.info["credential"]``
+    by the request's authentication, read by the two-person rule."""
+
+    kind: str
+    id: str
+    issued_by: str | None
+
+
 class User(Base):
     """A person who works in bolo (staff, not a person of a case)."""
 
@@ -53,6 +66,11 @@ class User(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     # The last TOTP time step accepted: a code is never accepted twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    # Who created the account and who last set its password (None: the local operator at the
+    # server's command line, or the user themself): the two-person rule refuses an approval
+    # whose approver, or whose credential, comes from the alert's author.
+    created_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
+    password_set_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
 
 
 class ApiToken(Base):
@@ -70,6 +88,8 @@ class ApiToken(Base):
     # For a POST-scoped token: the only post it may act for.
     post_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, default=None)
+    # The user who issued the token (None: the local operator at the server's command line).
+    issued_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
 
 
 class WebSession(Base):
@@ -84,15 +104,19 @@ class WebSession(Base):
     # When the user last typed the password (and TOTP): approval needs a recent one.
     reauth_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, default=None)
+    # Who set the password this session was opened with (``User.password_set_by`` at login).
+    credential_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
 
 
-class LoginAttempt(Base):
-    """One failed login, kept for the rate limit window only."""
+class LoginThrottle(Base):
+    """Sign-in attempts of one key (a client address, or a signed-in user's step-ups) in the
+    current window. Counted before the password is checked, so concurrent attempts cannot
+    overtake the limit; a success gives its attempt back."""
 
-    __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    __tablename__ = "login_throttle"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    username: Mapped[str] = mapped_column(String(64))
-    client: Mapped[str] = mapped_column(String(64), default="")
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # No attempt of this key is checked before this time (the progressive delay).
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -70,7 +70,7 @@ def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = No
     require_role(user, Role.ADMIN)
     request = body or TokenIn()
     token = issue_token(db, user_id=user_id, label=f"issued by {user.id}", scope=request.scope,
-                        post_id=request.post_id)
+                        post_id=request.post_id, actor_id=user.id)
     db.commit()
     return TokenOut(token=token)
 

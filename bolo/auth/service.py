@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,8 +18,11 @@ from bolo.auth.sessions import end_user_sessions
 from bolo.auth.totp import new_secret
 from bolo.clock import now
 from bolo.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from bolo.posts.model import Post
+from bolo.settings import get_settings
 
 TOKEN_PREFIX = "bolo_"
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 __all__ = [
     "TOKEN_PREFIX", "TooManyAttempts", "authenticate", "check_reauth", "create_user",
@@ -35,16 +39,29 @@ def create_user(
     session: Session, *, username: str, role: Role, post_id: str | None = None,
     actor_id: str | None = None, password: str | None = None,
 ) -> User:
-    """Create a user with a role (and a password, when given); usernames are unique."""
+    """Create a user with a role (and a password, when given); usernames are unique, 1-64 of
+    letters, digits, ``_ . -``. A post officer belongs to exactly one post (``post_id``); no
+    other role names one. ``actor_id`` is the admin who creates it (None: the local operator at
+    the server's command line); it is kept on the account and in the audit."""
+    if not USERNAME_RE.fullmatch(username):
+        raise InvalidInput("a username has 1-64 letters, digits, '_', '.' or '-'")
+    role = Role(role)
+    if role == Role.POST_OFFICER and not post_id:
+        raise InvalidInput("a post officer needs the post they belong to (--post POST_ID)")
+    if role != Role.POST_OFFICER and post_id:
+        raise InvalidInput("only a post officer belongs to a post")
+    if post_id and session.get(Post, post_id) is None:
+        raise InvalidInput(f"no post {post_id!r}: import or add the posts first")
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise Conflict(f"user {username!r} already exists")
-    user = User(username=username, role=Role(role).value, post_id=post_id)
+    user = User(username=username, role=role.value, post_id=post_id, created_by=actor_id)
     if password is not None:
         user.password_hash = _checked_hash(password)
+        user.password_set_by = actor_id
     session.add(user)
     session.flush()
     record(session, actor_id=actor_id, action="user.created", entity="user", entity_id=user.id,
-           data={"role": user.role})
+           data={"role": user.role, "post_id": post_id})
     return user
 
 
@@ -58,9 +75,12 @@ def _checked_hash(password: str) -> str:
 
 def set_password(session: Session, *, user_id: str, password: str,
                  actor_id: str | None = None) -> None:
-    """Set a user's password (argon2id hash) and end all the user's web sessions."""
+    """Set a user's password (argon2id hash) and end all the user's web sessions.
+    ``actor_id`` is who set it (None or the user: the user themself or the local operator);
+    a password set by someone else is that person's credential for the two-person rule."""
     user = get_user(session, user_id=user_id)
     user.password_hash = _checked_hash(password)
+    user.password_set_by = actor_id if actor_id != user.id else None
     end_user_sessions(session, user_id=user.id)
     record(session, actor_id=actor_id or user.id, action="user.password_set", entity="user",
            entity_id=user.id)
@@ -77,15 +97,27 @@ def enroll_totp(session: Session, *, user_id: str, actor_id: str | None = None) 
     return user.totp_secret
 
 
+def default_token_expiry() -> datetime | None:
+    """When a token issued now expires by default: ``BOLO_TOKEN_DAYS`` (90) days from now;
+    None when that setting is 0 (never)."""
+    days = get_settings().token_days
+    return now() + timedelta(days=days) if days else None
+
+
 def issue_token(
     session: Session, *, user_id: str, label: str = "", scope: Scope = Scope.FULL,
     post_id: str | None = None, expires_at: datetime | None = None,
+    actor_id: str | None = None,
 ) -> str:
     """Create an API token for a user and return it; only its hash is stored. A POST-scoped
-    token names the one post it acts for; its user must be a post officer of that post."""
+    token names the one post it acts for; its user must be a post officer of that post.
+    ``actor_id`` issues it (None: the local operator); without ``expires_at`` it expires
+    after ``BOLO_TOKEN_DAYS``."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
+    if not user.active:
+        raise Conflict(f"user {user.username!r} is disabled")
     scope = Scope(scope)
     if scope == Scope.POST:
         if post_id is None:
@@ -96,11 +128,12 @@ def issue_token(
         raise InvalidInput("only post tokens name a post")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user_id, token_sha256=_sha256(token), label=label[:128],
-                   scope=scope.value, post_id=post_id, expires_at=expires_at)
+                   scope=scope.value, post_id=post_id,
+                   expires_at=expires_at or default_token_expiry(), issued_by=actor_id)
     session.add(row)
     session.flush()
-    record(session, actor_id=user_id, action="token.issued", entity="api_token", entity_id=row.id,
-           data={"scope": scope.value, "post_id": post_id})
+    record(session, actor_id=actor_id, action="token.issued", entity="api_token",
+           entity_id=row.id, data={"scope": scope.value, "post_id": post_id, "user_id": user_id})
     return token
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
-from bolo.auth.model import User, WebSession
+from bolo.auth.model import Credential, User, WebSession
 from bolo.clock import now
 from bolo.errors import Forbidden, Unauthorized
 
@@ -27,6 +27,9 @@ CSRF_FIELD = "csrf_token"
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 REAUTH_WINDOW = timedelta(minutes=5)
+# A session's last-used time is written at most this often (one short write, never held
+# while a page renders).
+TOUCH_EVERY = timedelta(seconds=60)
 _CSRF_LABEL = b"bolo-csrf-v1"
 
 
@@ -36,11 +39,13 @@ def _key(session_id: str) -> str:
 
 def create_session(db: Session, *, user_id: str) -> str:
     """Start a session for ``user_id`` (already authenticated) and return the session id to put
-    in the cookie. The id is 256 random bits; only its hash is stored."""
+    in the cookie. The id is 256 random bits; only its hash is stored. The session remembers who
+    set the password it was opened with (the two-person rule)."""
     session_id = secrets.token_urlsafe(32)
     at = now()
+    user = db.get(User, user_id)
     db.add(WebSession(id=_key(session_id), user_id=user_id, created_at=at, last_seen_at=at,
-                      reauth_at=at))
+                      reauth_at=at, credential_by=user.password_set_by if user else None))
     db.flush()
     record(db, actor_id=user_id, action="session.started", entity="user", entity_id=user_id)
     return session_id
@@ -56,14 +61,42 @@ def _live_row(db: Session, session_id: str) -> WebSession:
 
 
 def session_user(db: Session, *, session_id: str) -> User:
-    """The active user of a live session (and mark the session as used now), or Unauthorized.
-    A session dies after 30 minutes idle or 12 hours in all."""
+    """The active user of a live session, or Unauthorized. A session dies after 30 minutes idle
+    or 12 hours in all. Marks the session as used (at most once a minute) and commits that at
+    once, so no request holds a write transaction while it works: call it first."""
     row = _live_row(db, session_id)
     user = db.get(User, row.user_id)
     if user is None or not user.active:
         raise Unauthorized("the session's user is not active")
-    row.last_seen_at = now()
+    db.info["credential"] = Credential("session", row.id, row.credential_by)
+    at = now()
+    if at - row.last_seen_at >= TOUCH_EVERY:
+        db.execute(update(WebSession).where(WebSession.id == row.id)
+                   .values(last_seen_at=at).execution_options(synchronize_session=False))
+        row.last_seen_at = at
+    db.commit()
     return user
+
+
+def session_is_live(db: Session, *, session_id: str) -> bool:
+    """True while the session can still be used (not ended, not expired, its user active);
+    reads only."""
+    try:
+        row = _live_row(db, session_id)
+    except Unauthorized:
+        return False
+    user = db.get(User, row.user_id)
+    return user is not None and user.active
+
+
+def ended_since(db: Session, since: datetime) -> set[str]:
+    """The keys (hashed ids) of the sessions ended at or after ``since``."""
+    return set(db.execute(select(WebSession.id).where(WebSession.ended_at >= since)).scalars())
+
+
+def session_key(session_id: str) -> str:
+    """The stored key of a session id (its SHA-256): what ``ended_since`` returns."""
+    return _key(session_id)
 
 
 def end_session(db: Session, *, session_id: str) -> None:

@@ -10,7 +10,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.dml import Insert
 
 from bolo.settings import get_settings
 
@@ -92,6 +94,14 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def insert_or_ignore(session: Session, model: type[Base], keys: list[str]) -> Insert:
+    """An INSERT into ``model``'s table that does nothing when a row with the same ``keys``
+    (a unique or primary key) exists: ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL."""
+    if session.connection().dialect.name == postgresql.dialect.name:
+        return postgresql.insert(model).on_conflict_do_nothing(index_elements=keys)
+    return sqlite.insert(model).on_conflict_do_nothing(index_elements=keys)
 
 
 def upgrade_database(engine: Engine | None = None) -> None:

@@ -17,10 +17,11 @@ from bolo.auth.deps import (
     CsrfChecked,
     WebUser,
     clear_session_cookie,
+    same_origin,
     set_session_cookie,
     web_session_id,
 )
-from bolo.auth.login import authenticate
+from bolo.auth.login import TooManyAttempts, authenticate, login_slot
 from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.auth.sessions import create_session, csrf_token_for, end_session
@@ -48,16 +49,24 @@ def login_form(request: Request, next: str = "") -> Response:
 
 @router.post("/login")
 def login(request: Request, db: DB, form: FormFields) -> Response:
-    """Check the credentials, start a server-side session and go where the user was heading."""
+    """Check the credentials, start a server-side session and go where the user was heading.
+    A form posted from another site is refused (login CSRF: it would sign the victim in to
+    the attacker's account); so is a sign-in while all password checks are busy (429)."""
     client = request.client.host if request.client else ""
     next = form.get("next", "")
+    if not same_origin(request):
+        raise Forbidden("sign in from bolo's own sign-in page")
     try:
-        user = authenticate(db, username=form.get("username", "").strip(),
-                            password=form.get("password", ""),
-                            totp_code=form.get("code", "").strip() or None, client=client)
+        with login_slot():
+            user = authenticate(db, username=form.get("username", "").strip(),
+                                password=form.get("password", ""),
+                                totp_code=form.get("code", "").strip() or None, client=client)
     except BoloError as exc:
-        db.commit()  # keep nothing but what authenticate wrote on purpose
-        return page(request, "login.html", {"next": next, "error": exc.message}, exc.status)
+        db.rollback()
+        answer = page(request, "login.html", {"next": next, "error": exc.message}, exc.status)
+        if isinstance(exc, TooManyAttempts):
+            answer.headers["Retry-After"] = str(exc.retry_after_s)
+        return answer
     session_id = create_session(db, user_id=user.id)
     db.commit()
     response = RedirectResponse(_safe_next(next, user), status_code=303)

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from bolo.api import create_app
 from bolo.auth.model import Role
+from bolo.posts.model import Post
 from bolo.auth.service import create_user
 from bolo.store.db import session_scope
 
@@ -18,7 +19,10 @@ PASSWORD = "correct horse battery staple 7"
 @pytest.fixture()
 def client(sqlite_engine: Engine) -> TestClient:
     with session_scope(sqlite_engine) as db:
-        create_user(db, username="officer", role=Role.POST_OFFICER, password=PASSWORD)
+        db.add(Post(id="gate-1", kind="police", name="Gate 1", lat=39.0, lon=125.7))
+        db.flush()
+        create_user(db, username="officer", role=Role.POST_OFFICER, post_id="gate-1",
+                    password=PASSWORD)
         create_user(db, username="viewer", role=Role.VIEWER, password=PASSWORD)
     return TestClient(create_app(timers=False), headers=HTML)
 
