@@ -8,8 +8,8 @@ from sqlalchemy import Engine
 
 from bolo.api import create_app
 from bolo.auth.model import Role
-from bolo.posts.model import Post
 from bolo.auth.service import create_user
+from bolo.posts.model import Post
 from bolo.store.db import session_scope
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}

@@ -1,8 +1,8 @@
 """auth: who created accounts, set passwords and issued tokens; atomic login throttle
 
-Revision ID: 0008_auth_accounts
+Revision ID: 0009_auth_accounts
 Revises: 0003_reports, 0004_auth, 0005_external_alerts, 0006_case_photos,
-    0007_dispatch_attempt_number (joins every branch: the chain is linear from here)
+    0008_serve_heartbeats (joins every branch: the chain is linear from here)
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_auth_accounts"
+revision = "0009_auth_accounts"
 down_revision = ("0003_reports", "0004_auth", "0005_external_alerts", "0006_case_photos",
-                 "0007_dispatch_attempt_number")
+                 "0008_serve_heartbeats")
 branch_labels = None
 depends_on = None
 
