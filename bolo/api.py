@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bolo import __version__
 from bolo.errors import BoloError
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
@@ -151,7 +152,7 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     from bolo.reports.routes import router as reports
     from bolo.web.routes import router as web
 
-    app = FastAPI(title="bolo", version="0.1.0", lifespan=_lifespan,
+    app = FastAPI(title="bolo", version=__version__, lifespan=_lifespan,
                   description="Be on the lookout: child-abduction emergency alerting.")
     app.state.timers = timers
     app.state.dispatcher = dispatcher

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from bolo import __version__
 from bolo.alerts.cli import app as alert_app
 from bolo.audit.cli import app as audit_app
 from bolo.auth.cli import app as user_app
 from bolo.cases.cli import app as case_app
-from bolo.cli_support import console, err_console, handle_errors
+from bolo.cli_support import JSON_OUT, console, emit, err_console, handle_errors
 from bolo.posts.cli import app as post_app
 from bolo.settings import get_settings
 
@@ -35,14 +36,27 @@ app.add_typer(replay_app, name="replay")
 OUT = Annotated[Path, typer.Option(help="Where to write every CAP message.")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        console.print(f"bolo {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option(
+        "--version", is_eager=True, callback=_print_version,
+        help="Print bolo's version and exit.")] = False) -> None:
+    """bolo: be on the lookout. Child-abduction emergency alerting."""
+
+
 @db_app.command("upgrade")
 @handle_errors
-def db_upgrade() -> None:
+def db_upgrade(as_json: JSON_OUT = False) -> None:
     """Apply every migration to the configured database."""
-    from bolo.store.db import upgrade_database
+    from bolo.store.db import current_revisions, upgrade_database
 
     upgrade_database()
-    console.print("database is up to date")
+    emit(as_json, {"revisions": sorted(current_revisions())}, "database is up to date")
 
 
 @app.command()

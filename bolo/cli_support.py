@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -83,3 +84,35 @@ def acting_user(session: Session, username: str) -> User:
 def print_json(data: Any) -> None:
     """Print JSON on stdout (no colour codes, so it pipes)."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+JSON_OUT = Annotated[bool, typer.Option("--json", help="Print the result as one JSON document.")]
+# For the commands whose result is JSON already: --json is accepted, so scripts can pass it to
+# every command alike.
+ALWAYS_JSON = Annotated[bool, typer.Option("--json", help="Print JSON (this command always does).")]
+
+
+def emit(as_json: bool, data: Any, text: str) -> None:
+    """Print the result: ``data`` as JSON with --json, else ``text`` for a person."""
+    if as_json:
+        print_json(data)
+    else:
+        console.print(text, highlight=False)
+
+
+def emit_rows(as_json: bool, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
+    """Print rows: a JSON list of objects with --json, else a table of ``columns``."""
+    if as_json:
+        print_json(list(rows))
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row[c]) for c in columns))
+    console.print(table)
+
+
+def case_id_of(session: Session, case: str) -> str:
+    """The id of the case named by its id or its reference (C-YYYYMMDD-XXXXXX); NotFound."""
+    from bolo.cases.service import get_case
+
+    return get_case(session, case_id=case).id

@@ -40,7 +40,7 @@ def _entries(db: DB) -> list[FeedEntry]:
     entries = []
     for alert in ending.public_alerts(db):
         version = ending.latest_issued(db, alert_id=alert.id)
-        if version is None:
+        if version is None or not version.cap_xml:  # not issued, or purged with its case
             continue
         headline = str(version.content.get("texts", [{}])[0].get("headline", "Child abduction"))
         entries.append(FeedEntry(

@@ -14,7 +14,8 @@ BUNDLED_CORRIDORS = {"dprk": Path(__file__).resolve().parent.parent / "data" / "
 
 __all__ = [
     "Exit", "Mode", "ModeCode", "Network", "NetworkError", "NetworkImportError",
-    "NetworkNotFound", "NetworkPost", "PointTooFar", "PostKind", "load", "networks_root",
+    "NetworkNotFound", "NetworkPost", "PointTooFar", "PostKind", "is_known", "load",
+    "networks_root",
 ]
 
 
@@ -23,6 +24,14 @@ def networks_root() -> Path:
     from bolo.settings import get_settings
 
     return get_settings().networks_dir()
+
+
+def is_known(name: str) -> bool:
+    """Whether ``load(name)`` can give a network: a bundled one, or one imported into the
+    networks folder (checked without loading it)."""
+    from bolo.network.store import read_meta
+
+    return name in BUNDLED_CORRIDORS or read_meta(networks_root(), name) is not None
 
 
 def load(name: str) -> Network:

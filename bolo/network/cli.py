@@ -167,8 +167,8 @@ def isochrone_cmd(
     name: Annotated[str, typer.Argument()],
     origin: Annotated[str, typer.Option("--from", help="LAT,LON of the start.")],
     minutes: Annotated[float, typer.Option("--minutes", min=0)],
-    geojson: Annotated[bool, typer.Option("--geojson", help="GeoJSON Feature (default: CAP "
-                                                            "polygon text).")] = False,
+    geojson: Annotated[bool, typer.Option("--geojson", "--json", help="GeoJSON Feature "
+                                          "(default: CAP polygon text).")] = False,
     mode: Annotated[list[str] | None, typer.Option("--mode", help="road, rail, foot "
                                                    "(repeatable; default all)")] = None,
     max_snap_km: Annotated[float, typer.Option("--max-snap-km")] = 10.0,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
 
-from bolo.cli_support import console, handle_errors
+from bolo.cli_support import JSON_OUT, console, emit, handle_errors
 from bolo.security.retention import purge_due
 from bolo.security.urls import check_public_url
 
@@ -18,9 +19,13 @@ app = typer.Typer(help="Retention purge and outgoing-URL checks.", no_args_is_he
 def purge_due_command(
     days: Annotated[int | None, typer.Option(
         min=0, help="Retention in days (default: BOLO_RETENTION_DAYS).")] = None,
+    as_json: JSON_OUT = False,
 ) -> None:
     """Purge the personal data of every case closed more than the retention period ago."""
     report = purge_due(days=days)
+    if as_json:
+        emit(True, dataclasses.asdict(report), "")
+        return
     console.print(f"purged {len(report.cases)} case(s), {report.reports} report(s), "
                   f"{report.photos_deleted} photo file(s); removed "
                   f"{report.sessions_deleted} dead session(s), "
@@ -34,7 +39,10 @@ def purge_due_command(
 def check_url_command(
     url: str,
     allow_private: Annotated[bool, typer.Option(help="Accept private/loopback hosts.")] = False,
+    as_json: JSON_OUT = False,
 ) -> None:
     """Say whether bolo would send to URL (exit 1 with the reason when refused)."""
     addresses = check_public_url(url, allow_private=allow_private)
-    console.print(f"ok: {url} -> {', '.join(sorted(set(addresses)))}", highlight=False)
+    found = sorted(set(addresses))
+    emit(as_json, {"url": url, "ok": True, "addresses": found},
+         f"ok: {url} -> {', '.join(found)}")

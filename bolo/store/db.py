@@ -9,6 +9,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -104,12 +106,28 @@ def insert_or_ignore(session: Session, model: type[Base], keys: list[str]) -> In
     return sqlite.insert(model).on_conflict_do_nothing(index_elements=keys)
 
 
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revisions() -> set[str]:
+    """The revisions this code's migrations end at (one per branch)."""
+    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+
+
+def current_revisions(engine: Engine | None = None) -> set[str]:
+    """The revisions the database is at (empty when it was never migrated)."""
+    with (engine or default_engine()).connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
 def upgrade_database(engine: Engine | None = None) -> None:
     """Run every Alembic migration up to the heads on ``engine`` (default: the configured one)."""
     import bolo.store.models  # noqa: F401  (register every table on Base.metadata)
 
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config = _alembic_config()
     target = engine or default_engine()
     with target.begin() as connection:
         config.attributes["connection"] = connection

@@ -53,7 +53,8 @@ class PublicAlert:
 
 def _public(db: DB, alert: Alert) -> PublicAlert | None:
     version = ending.latest_issued(db, alert_id=alert.id)
-    if version is None:
+    if version is None or not version.cap_xml:
+        # Not issued yet, or its CAP message was purged with its case: nothing to show.
         return None
     return PublicAlert(alert, decode(version.cap_xml.encode("utf-8")))
 
