@@ -80,8 +80,8 @@ def test_cli_names_cases_by_reference_and_prints_json(sqlite_engine: Engine,
     assert issued["state"] == "issued" and issued["alert_id"] == drafted["alert_id"]
     shown = _bolo("alert", "show", drafted["alert_id"])
     assert [v["state"] for v in shown["versions"]] == ["issued"]
-    tip = _bolo("report", "add", "tip", "--case", ref, "--text", "a red car going north", "--place", "39.3, 126.3",
-                "--at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z"))
+    tip = _bolo("report", "add", "tip", "--case", ref, "--text", "a red car going north",
+                "--place", "39.3, 126.3", "--at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z"))
     assert [r["id"] for r in _bolo("report", "list", "--case", ref)] == [tip["id"]]
     assert _bolo("alert", "cancel", drafted["alert_id"], "--reason", "found",
                  "--as", "coord")["state"] == "cancelled"
