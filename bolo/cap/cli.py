@@ -6,6 +6,7 @@ stderr as one line; no traceback reaches the user.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -17,6 +18,7 @@ import typer
 from bolo.cap.codec import encode
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.fetch import FetchError, fetch_cap
+from bolo.cap.findings import Finding, Level
 from bolo.cap.imports import ImportStore, decide, import_message
 from bolo.cap.jsonconv import alert_to_json
 from bolo.cap.profiles import Profile
@@ -57,12 +59,23 @@ def _read(path: str, max_bytes: int) -> bytes:
         return handle.read(max_bytes + 1)
 
 
-def _line(result: ValidationResult) -> str:
+def _report(path: str, result: ValidationResult) -> None:
+    """`FILE: OK`, `FILE: WARN (n)` or `FILE: INVALID (n errors, m warnings)`, then one indented
+    line per finding: `error|warning path: message [rule]`."""
+    errors, warnings = len(result.errors), len(result.warnings)
     if not result.ok:
-        return "INVALID: " + "; ".join(result.errors)
-    if result.warnings:
-        return "WARN: " + "; ".join(result.warnings)
-    return "OK"
+        head = f"INVALID ({errors} error{'s' * (errors != 1)}, {warnings} warning" \
+               f"{'s' * (warnings != 1)})"
+    else:
+        head = f"WARN ({warnings} warning{'s' * (warnings != 1)})" if warnings else "OK"
+    typer.echo(f"{path}: {head}")
+    for finding in result.findings:
+        typer.echo(f"  {finding.level} {finding} [{finding.rule}]")
+
+
+def _unreadable(exc: OSError) -> ValidationResult:
+    reason = f"cannot read: {exc.strerror or exc}"
+    return ValidationResult(findings=[Finding(Level.ERROR, "", "unreadable", reason)])
 
 
 @app.command("validate")
@@ -70,20 +83,29 @@ def validate_command(
     files: Annotated[list[str], typer.Argument(help="CAP files ('-' for stdin)")],
     profile: Annotated[Profile | None, typer.Option(help="extra rules: ipaws or google")] = None,
     max_bytes: Annotated[int, typer.Option(min=1, help="size limit in bytes")] = DEFAULT_MAX_BYTES,
+    strict: Annotated[bool, typer.Option(help="treat warnings as errors")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print findings as JSON")] = False,
 ) -> None:
-    """Print one line per file (OK, WARN: ..., INVALID: reason); exit 1 if any is invalid."""
-    any_invalid = False
+    """Report each file's errors and warnings. Exit 0 when all are valid (warnings allowed),
+    1 when any has an error, 2 when any cannot be read."""
+    code = 0
+    reports = []
     for path in files:
         try:
-            data = _read(path, max_bytes)
+            result = validate(_read(path, max_bytes), profile=profile, max_bytes=max_bytes)
         except OSError as exc:
-            typer.echo(f"{path}: INVALID: cannot read: {exc.strerror or exc}")
-            any_invalid = True
-            continue
-        result = validate(data, profile=profile, max_bytes=max_bytes)
-        any_invalid |= not result.ok
-        typer.echo(f"{path}: {_line(result)}")
-    raise typer.Exit(1 if any_invalid else 0)
+            result, code = _unreadable(exc), 2
+        if strict:
+            result = result.strict()
+        if not result.ok:
+            code = max(code, 1)
+        if as_json:
+            reports.append({"file": path, **result.as_json()})
+        else:
+            _report(path, result)
+    if as_json:
+        typer.echo(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+    raise typer.Exit(code)
 
 
 @app.command("convert")

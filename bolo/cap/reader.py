@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
@@ -36,6 +37,8 @@ VERSIONS = {CAP12_NS: "1.2", CAP11_NS: "1.1", CAP10_NS: "1.0"}
 E = TypeVar("E", bound=StrEnum)
 Children = dict[str, list[etree._Element]]
 Texts = dict[str, str]
+# Whitespace around the comma of a lat,lon pair: not CAP's form, but unambiguous to read.
+COMMA_SPACE = re.compile(r"\s*,\s*")
 
 
 def cap_version(root: etree._Element) -> str:
@@ -45,7 +48,7 @@ def cap_version(root: etree._Element) -> str:
         namespace, _, local = tag[1:].partition("}")
         if local == "alert" and namespace in VERSIONS:
             return VERSIONS[namespace]
-    raise CapRefused(f"not a CAP alert: root element is {tag!r}")
+    raise CapRefused(f"not a CAP alert: root element is {tag!r}", "not-cap")
 
 
 _NAMES = str.split(
@@ -182,7 +185,7 @@ def parse_polygon(text: str) -> list[tuple[float, float]]:
         if numbers and all(map(math.isfinite, numbers)):
             return list(zip(numbers[0::2], numbers[1::2], strict=True))
     points = []
-    for item in text.split():
+    for item in COMMA_SPACE.sub(",", text).split():  # "39.1, 126.2" is read as "39.1,126.2"
         parts = item.split(",")
         if len(parts) != 2:
             raise CapRefused(f"malformed polygon point {item!r}: want lat,lon")
@@ -193,7 +196,7 @@ def parse_polygon(text: str) -> list[tuple[float, float]]:
 
 def parse_circle(text: str) -> Circle:
     """Parse a circle: `lat,lon radius` (WGS84 degrees, kilometres)."""
-    parts = text.split()
+    parts = COMMA_SPACE.sub(",", text).split()
     centre = parts[0].split(",") if parts else []
     if len(parts) != 2 or len(centre) != 2:
         raise CapRefused(f"malformed circle {text.strip()!r}: want 'lat,lon radius_km'")

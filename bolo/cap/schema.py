@@ -9,12 +9,15 @@ from pathlib import Path
 from lxml import etree
 
 from bolo.cap.errors import CapRefused
+from bolo.cap.findings import Finding, Level
 from bolo.cap.xmlsafe import parse_xml
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 SCHEMA_FILES = {"1.2": "CAP-v1.2.xsd", "1.1": "CAP-v1.1.xsd", "1.0": "CAP-v1.0.xsd"}
 
 _local = threading.local()
+_REPEATABLE = frozenset({"info", "area", "resource", "polygon", "circle", "geocode", "parameter",
+                         "eventCode", "category", "responseType", "code"})
 
 
 @cache
@@ -33,12 +36,39 @@ def _schema(version: str) -> etree.XMLSchema:
     return cached[version]
 
 
-def element_schema_errors(root: etree._Element, version: str = "1.2") -> list[str]:
-    """Schema errors of an already parsed `alert` element (empty when it is schema-valid)."""
+def element_schema_errors(root: etree._Element, version: str = "1.2") -> list[Finding]:
+    """Schema errors (rule `schema`) of an already parsed `alert` element; empty when valid.
+
+    Each finding's path names the element the schema complains about (`/alert/info[1]/urgency`).
+    """
     schema = _schema(version)
     if schema.validate(root):
         return []
-    return [f"schema: line {e.line}: {_short(e.message)}" for e in schema.error_log]  # type: ignore[attr-defined]
+    tree = root.getroottree()
+    found = []
+    for error in schema.error_log:  # type: ignore[attr-defined]
+        hits = tree.xpath(error.path) if error.path else []
+        hit = hits[0] if isinstance(hits, list) and hits else None
+        path = readable_path(hit) if isinstance(hit, etree._Element) else "/alert"
+        found.append(Finding(Level.ERROR, path, "schema",
+                             f"schema: line {error.line}: {_short(error.message)}"))
+    return found
+
+
+def readable_path(element: etree._Element) -> str:
+    """`/alert/info[1]/area[2]`: local names, with a position among same-named siblings for
+    CAP's repeatable elements."""
+    steps = []
+    node: etree._Element | None = element
+    while node is not None:
+        local = etree.QName(node).localname
+        parent = node.getparent()
+        if parent is not None and local in _REPEATABLE:
+            same = [c for c in parent if c.tag == node.tag]
+            local += f"[{same.index(node) + 1}]"
+        steps.append(local)
+        node = parent
+    return "/" + "/".join(reversed(steps))
 
 
 def _short(message: str) -> str:
@@ -54,4 +84,4 @@ def schema_errors(xml: bytes, version: str = "1.2") -> list[str]:
         root = parse_xml(xml)
     except CapRefused as exc:
         return [exc.reason]
-    return element_schema_errors(root, version)
+    return [str(f) for f in element_schema_errors(root, version)]

@@ -24,6 +24,7 @@ from signxml import (  # type: ignore[attr-defined]
     XMLSigner,
     XMLVerifier,
 )
+from signxml.verifier import VerifyResult
 
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.model import DSIG_NS, Alert
@@ -38,15 +39,18 @@ _ALLOWED_METHODS = frozenset({
 _ALLOWED_DIGESTS = frozenset(
     {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
 )
+# Older real messages are signed with SHA-1: readable for integrity checks, never for trust.
+_SHA1_METHODS = frozenset({SignatureMethod.RSA_SHA1, SignatureMethod.ECDSA_SHA1})
 
 
-def _config(verification_time: datetime) -> SignatureConfiguration:
+def _config(verification_time: datetime, allow_sha1: bool = False) -> SignatureConfiguration:
     return SignatureConfiguration(
         require_x509=True,
         location="./",  # the Signature must be a child of the alert root
         expect_references=1,
-        signature_methods=_ALLOWED_METHODS,
-        digest_algorithms=_ALLOWED_DIGESTS,
+        signature_methods=_ALLOWED_METHODS | (_SHA1_METHODS if allow_sha1 else frozenset()),
+        digest_algorithms=_ALLOWED_DIGESTS | (
+            {DigestAlgorithm.SHA1} if allow_sha1 else frozenset()),
         ignore_ambiguous_key_info=True,  # we pin the certificate; KeyInfo is informational only
         verification_time=verification_time,
     )
@@ -94,9 +98,17 @@ def sign(xml: bytes, *, key_pem: bytes, cert_pem: bytes, passphrase: bytes | Non
     return result
 
 
-def embedded_certificate(xml: bytes) -> x509.Certificate:
+def embedded_certificate(xml: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> x509.Certificate:
     """The first X509Certificate in the message's signature KeyInfo (SignatureError if none)."""
-    root = parse_xml(xml)
+    try:
+        root = parse_xml(xml, max_bytes=max_bytes)
+    except CapRefused as exc:
+        raise SignatureError(f"refused: {exc.reason}") from exc
+    return certificate_of(root)
+
+
+def certificate_of(root: etree._Element) -> x509.Certificate:
+    """`embedded_certificate` of an already parsed `alert` element."""
     element = root.find(f"{_DS}Signature/{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")
     text = "" if element is None else (element.text or "")
     if not text.strip():
@@ -129,40 +141,53 @@ def check_validity(cert: x509.Certificate, now: datetime) -> None:
         raise SignatureError(f"certificate not valid before {cert.not_valid_before_utc:%Y-%m-%d}")
 
 
+def verify_element(root: etree._Element, *, cert: x509.Certificate, now: datetime,
+                   allow_sha1: bool = False) -> VerifyResult:
+    """The signature of a parsed `alert` checked against `cert`'s key, inside the certificate's
+    validity window (dates are `verify`'s business): shape, algorithms, digest, signature."""
+    _check_shape(root)
+    # The mathematics is checked inside the certificate's validity window, so that an expired
+    # certificate is reported as such (with the signature's own state) rather than as a bad one.
+    inside = min(max(now, cert.not_valid_before_utc), cert.not_valid_after_utc)
+    try:
+        result = XMLVerifier().verify(root, x509_cert=cert,
+                                      expect_config=_config(inside, allow_sha1))
+    except InvalidSignature as exc:
+        raise SignatureError(f"signature does not verify: {exc}") from exc
+    except (InvalidInput, ValueError, TypeError, etree.LxmlError) as exc:
+        raise SignatureError(f"signature malformed: {exc}") from exc
+    if not isinstance(result, VerifyResult):
+        raise SignatureError("signature malformed: more than one verified reference")
+    return result
+
+
 def verify(
     xml: bytes,
     *,
     cert: x509.Certificate,
     now: datetime | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_sha1: bool = False,
 ) -> Verified:
     """Verify `xml` against the pinned signer certificate `cert`, valid at `now` (default: now).
 
     Rejects (SignatureError): a missing signature, any changed byte of the signed content, a
     different signer, an expired or not-yet-valid certificate, more than one reference or a
-    reference to anything but the whole alert (signature wrapping), disallowed algorithms.
+    reference to anything but the whole alert (signature wrapping), disallowed algorithms
+    (SHA-1 only with `allow_sha1`, which integrity checks of old messages use).
     """
     try:
         root = parse_xml(xml, max_bytes=max_bytes)
         cap_version(root)
     except CapRefused as exc:
         raise SignatureError(f"refused: {exc.reason}") from exc
-    _check_shape(root)
     now = now or datetime.now(UTC)
-    # The mathematics is checked inside the certificate's validity window, so that an expired
-    # certificate is reported as such (with the signature's own state) rather than as a bad one.
-    inside = min(max(now, cert.not_valid_before_utc), cert.not_valid_after_utc)
-    try:
-        result = XMLVerifier().verify(root, x509_cert=cert, expect_config=_config(inside))
-    except InvalidSignature as exc:
-        raise SignatureError(f"signature does not verify: {exc}") from exc
-    except (InvalidInput, ValueError, TypeError, etree.LxmlError) as exc:
-        raise SignatureError(f"signature malformed: {exc}") from exc
+    result = verify_element(root, cert=cert, now=now, allow_sha1=allow_sha1)
     try:
         check_validity(cert, now)
     except SignatureError as exc:
         raise SignatureError(f"{exc.reason}; the signature itself is intact") from exc
-    signed_root = result.signed_xml  # type: ignore[union-attr]
+    signed_root = result.signed_xml
     if signed_root is None or signed_root.tag != root.tag:
         raise SignatureError("signed content is not the alert")
     try:

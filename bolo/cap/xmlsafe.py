@@ -26,13 +26,14 @@ _MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _ENCODING_DECL = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*(['\"])[^'\"]*\2", re.DOTALL)
 
 _local = threading.local()
+_BAD = "not-well-formed"  # the rule id of bolo.cap.findings.RULES
 
 
 class _RefuseResolver(etree.Resolver):
     """Refuses every attempt to load an external resource (DTD, entity, XInclude, stylesheet)."""
 
     def resolve(self, system_url: str, public_id: str, context: Any) -> Any:  # type: ignore[override]
-        raise CapRefused(f"external resource forbidden: {system_url}")
+        raise CapRefused(f"external resource forbidden: {system_url}", "dtd")
 
 
 def _parser() -> etree.XMLParser:
@@ -66,10 +67,10 @@ def _to_utf8(data: bytes) -> bytes:
             try:
                 text = data[len(bom) :].decode(codec)
             except UnicodeDecodeError as exc:
-                raise CapRefused(f"not well-formed: bad {codec} encoding") from exc
+                raise CapRefused(f"not well-formed: bad {codec} encoding", _BAD) from exc
             return _ENCODING_DECL.sub(r"\1", text, count=1).encode("utf-8")
     if data.startswith(b"\x00") or data[1:2] == b"\x00":
-        raise CapRefused("unsupported encoding: UTF-16 or UTF-32 without a byte-order mark")
+        raise CapRefused("unsupported encoding: UTF-16 or UTF-32 without a byte-order mark", _BAD)
     return data
 
 
@@ -101,14 +102,14 @@ def parse_xml(
     processing instructions are dropped.
     """
     if not isinstance(data, bytes | bytearray):
-        raise CapRefused("not bytes")
+        raise CapRefused("not bytes", _BAD)
     if len(data) > max_bytes:
-        raise CapRefused(f"too large: {len(data)} bytes > limit {max_bytes}")
+        raise CapRefused(f"too large: {len(data)} bytes > limit {max_bytes}", "too-large")
     if not data.strip():
-        raise CapRefused("empty document")
+        raise CapRefused("empty document", _BAD)
     data = _to_utf8(bytes(data))
     if _has_doctype(data):
-        raise CapRefused("DTD forbidden")
+        raise CapRefused("DTD forbidden", "dtd")
     try:
         root = etree.fromstring(data, parser=_parser())
     except CapRefused:
@@ -116,12 +117,12 @@ def parse_xml(
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno is not None else 0
         message = exc.msg.split("\n")[0] if exc.msg else "syntax error"
-        raise CapRefused(f"not well-formed at line {line}: {message}") from exc
+        raise CapRefused(f"not well-formed at line {line}: {message}", _BAD) from exc
     except (ValueError, etree.LxmlError) as exc:  # e.g. an encoding lxml does not know
-        raise CapRefused(f"not well-formed: {exc}") from exc
+        raise CapRefused(f"not well-formed: {exc}", _BAD) from exc
     docinfo: Any = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise CapRefused("DTD forbidden")
+        raise CapRefused("DTD forbidden", "dtd")
     if _depth_exceeds(root, max_depth):
-        raise CapRefused(f"too deep: more than {max_depth} nested elements")
+        raise CapRefused(f"too deep: more than {max_depth} nested elements", "too-deep")
     return root

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -30,16 +31,48 @@ def test_validate_lines_and_exit_codes(tmp_path: Path) -> None:
     warn = _write(tmp_path, "warn.xml", encode(warn_alert))
     result = runner.invoke(app, ["validate", good, warn])
     assert result.exit_code == 0
-    assert f"{warn}: WARN: info[1]: headline is 200 characters" in result.output
+    assert f"{warn}: WARN (1 warning)\n  warning /alert/info[1]/headline: 200 characters" \
+        in result.output
+    assert "[headline-length]" in result.output
     bad = _write(tmp_path, "bad.xml", encode(make_alert(identifier="has space")))
     garbage = _write(tmp_path, "garbage.bin", b"%PDF-1.4\n" + bytes(range(256)) * 4)
-    result = runner.invoke(app, ["validate", good, bad, garbage, str(tmp_path / "missing")])
+    result = runner.invoke(app, ["validate", good, bad, garbage])
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[1].startswith(f"{bad}: INVALID: identifier")
-    assert lines[2].startswith(f"{garbage}: INVALID: not well-formed")
-    assert lines[3].startswith(f"{tmp_path / 'missing'}: INVALID: cannot read")
+    assert lines[1] == f"{bad}: INVALID (1 error, 0 warnings)"
+    assert lines[2].startswith("  error /alert/identifier: identifier 'has space'")
+    assert lines[3].startswith(f"{garbage}: INVALID")
+    assert "not well-formed" in lines[4]
     assert "Traceback" not in result.output
+
+
+def test_unreadable_input_exits_2(tmp_path: Path) -> None:
+    good = _write(tmp_path, "good.xml", encode(make_alert()))
+    bad = _write(tmp_path, "bad.xml", encode(make_alert(identifier="has space")))
+    result = runner.invoke(app, ["validate", good, bad, str(tmp_path / "missing")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+    assert runner.invoke(app, ["validate", str(tmp_path)]).exit_code == 2  # a directory
+
+
+def test_validate_json_and_strict(tmp_path: Path) -> None:
+    warn_alert = make_alert(note="")
+    warn = _write(tmp_path, "warn.xml", encode(warn_alert))
+    result = runner.invoke(app, ["validate", "--json", warn])
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["valid"] is True and report["errors"] == []
+    assert report["warnings"] == [{"path": "/alert/note", "rule": "empty-element",
+                                   "message": "note is present but empty"}]
+    strict = runner.invoke(app, ["validate", "--json", "--strict", warn])
+    assert strict.exit_code == 1
+    report = json.loads(strict.output)
+    assert report["valid"] is False and report["warnings"] == []
+    assert [e["rule"] for e in report["errors"]] == ["empty-element"]
+    good = _write(tmp_path, "good.xml", encode(make_alert()))
+    assert runner.invoke(app, ["validate", "--strict", good]).exit_code == 0
+    both = json.loads(runner.invoke(app, ["validate", "--json", good, warn]).output)
+    assert [r["file"] for r in both] == [good, warn]
 
 
 def test_validate_profile_and_usage_errors(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ makes decode or validate fail with anything but a refusal."""
 
 from __future__ import annotations
 
+import base64
 import math
 from datetime import datetime, timedelta, timezone
 
@@ -82,7 +83,8 @@ RESOURCES = st.builds(
     Resource,
     description=TEXT, mime_type=TOKEN,
     size=st.none() | st.integers(0, 10**9), uri=st.none() | URIS,
-    deref_uri=st.none() | TOKEN, digest=st.none() | st.just("a" * 40),
+    deref_uri=st.none() | st.binary(max_size=30).map(lambda b: base64.b64encode(b).decode()),
+    digest=st.none() | st.just("a" * 40),
 )
 
 

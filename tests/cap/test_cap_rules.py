@@ -50,26 +50,30 @@ def test_references_rules() -> None:
     for msg_type in (MsgType.UPDATE, MsgType.CANCEL, MsgType.ACK, MsgType.ERROR):
         assert any("must reference" in e for e in _errors(make_alert(msg_type=msg_type)))
     itself = Reference(sender="bolo@example.org", identifier="bolo-2026-0001", sent=SENT)
-    assert "references names the message itself" in _errors(
+    assert "/alert/references: references names the message itself" in _errors(
         make_alert(msg_type=MsgType.UPDATE, references=[ref, itself]))
     xml = encode(make_alert(msg_type=MsgType.UPDATE, references=[ref]))
     empty = xml.replace(xml[xml.index(b"<references>"):xml.index(b"</references>")],
                         b"<references>  ")
-    assert validate(empty).errors[0].startswith("references is empty")
+    assert validate(empty).errors[0].startswith("/alert/references: references is empty")
     broken = xml.replace(b"bolo-2026-0000,", b"bolo-2026-0000;")
     assert "malformed references" in validate(broken).errors[0]
     zulu = xml.replace(b"2026-04-01T08:00:00+09:00</references>", b"2026-03-31T23:00:00Z</ref"
                        b"erences>")
-    assert any("references sent time" in e for e in validate(zulu).errors)
+    result = validate(zulu)  # readable, just not the 1.2 form
+    assert result.ok
+    assert any("sent time '2026-03-31T23:00:00Z'" in w for w in result.warnings)
 
 
 def test_scope_rules() -> None:
     assert any("restriction" in e for e in _errors(make_alert(restriction="staff only")))
     assert _errors(make_alert(scope=Scope.RESTRICTED, restriction="staff only")) == []
-    assert "scope Private requires addresses" in _errors(make_alert(scope=Scope.PRIVATE))
+    assert "/alert/addresses: scope Private requires addresses" in _errors(
+        make_alert(scope=Scope.PRIVATE))
     assert _errors(make_alert(scope=Scope.PRIVATE, addresses="post-1 post-2")) == []
     assert _errors(make_alert(scope=Scope.RESTRICTED, restriction="x", addresses="post-1")) == []
-    assert any("addresses" in e for e in _errors(make_alert(addresses="post-1")))
+    # CAP 1.2 §3.2.1: addresses is required for Private, optional otherwise (Public included).
+    assert _warnings(make_alert(addresses="post-1")) == []
 
 
 def test_polygon_rules() -> None:
@@ -105,7 +109,7 @@ def test_circle_rules() -> None:
 
 
 def test_ceiling_needs_altitude() -> None:
-    assert "info[1]/area[1]: ceiling needs altitude" in _errors(
+    assert "/alert/info[1]/area[1]/ceiling: ceiling needs altitude" in _errors(
         _with_area(Area(description="x", ceiling=1000.0)))
     assert _errors(_with_area(Area(description="x", altitude=10.0, ceiling=1000.0))) == []
     assert any("above ceiling" in e
@@ -123,17 +127,18 @@ def test_warnings() -> None:
     alert = make_alert()
     info = alert.infos[0]
     info.description = "Call <b>112</b> now&nbsp;"
-    info.headline = "h" * 141
+    info.headline = "h" * 161
     info.expires = SENT - timedelta(hours=1)
     warnings = _warnings(alert)
-    assert any("HTML markup in description" in w for w in warnings)
-    assert any("headline is 141 characters" in w for w in warnings)
+    assert any(w.startswith("/alert/info[1]/description: HTML markup") for w in warnings)
+    assert any("headline: 161 characters" in w for w in warnings)
     assert any("expires is before sent" in w for w in warnings)
 
 
 def test_ipaws_profile() -> None:
     assert _errors(make_alert(), "ipaws") == []
-    assert "IPAWS requires <code>IPAWSv1.0</code>" in _errors(make_alert(codes=[]), "ipaws")
+    assert "/alert/code: IPAWS requires <code>IPAWSv1.0</code>" in _errors(
+        make_alert(codes=[]), "ipaws")
     alert = make_alert()
     alert.infos[0].expires = None
     assert any("requires expires" in e for e in _errors(alert, "ipaws"))
@@ -160,7 +165,7 @@ def test_google_profile() -> None:
     errors = _errors(alert, "google")
     assert any("requires web" in e for e in errors)
     assert any("requires description" in e for e in errors)
-    assert "Google Public Alerts requires at least one info" in _errors(
+    assert "/alert/info: Google Public Alerts requires an info" in _errors(
         make_alert(infos=[]), "google")
     alert = make_alert()
     alert.infos[0].areas = [Area(description="nowhere")]
@@ -172,8 +177,23 @@ def test_unknown_profile_is_a_value_error() -> None:
         validate(encode(make_alert()), profile="nope")
 
 
-def test_an_empty_polygon_element_is_an_error_as_google_and_the_spec_say() -> None:
-    xml = encode(_with_area(_poly((39.0, 126.0), (39.0, 127.0), (40.0, 127.0), (39.0, 126.0))))
+def _emptied_polygon(area: Area) -> bytes:
+    xml = encode(_with_area(area))
     start, end = xml.index(b"<polygon>"), xml.index(b"</polygon>")
-    empty = xml[:start] + b"<polygon>" + xml[end:]
-    assert "polygon is empty" in validate(empty).errors[0]
+    return xml[:start] + b"<polygon>" + xml[end:]
+
+
+def test_an_empty_polygon_alone_is_an_error() -> None:
+    result = validate(_emptied_polygon(_poly((39.0, 126.0), (39.0, 127.0), (40.0, 127.0),
+                                             (39.0, 126.0))))
+    assert result.errors == ["/alert/info[1]/area[1]/polygon[1]: a polygon needs at least 4 "
+                             "lat,lon pairs, has 0"]
+
+
+def test_an_empty_polygon_beside_a_geocode_is_a_warning() -> None:
+    area = _poly((39.0, 126.0), (39.0, 127.0), (40.0, 127.0), (39.0, 126.0))
+    area.geocodes = [ValuePair(name="UGC", value="KSZ001")]
+    result = validate(_emptied_polygon(area))
+    assert result.ok, result.errors
+    assert [f.rule for f in result.findings] == ["polygon-empty"]
+    assert result.findings[0].path == "/alert/info[1]/area[1]/polygon[1]"
