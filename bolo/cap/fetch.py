@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 import ssl
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES
+from bolo.security.urls import UnsafeUrl, check_public_url
 
 MAX_REDIRECTS = 3
 TIMEOUT_S = 10.0
@@ -20,22 +19,13 @@ class FetchError(Exception):
 
 
 def check_url(url: str, *, allow_private: bool = False) -> str:
-    """Refuse non-http(s) URLs and hosts resolving to private, loopback, link-local or other
-    non-global addresses (unless `allow_private`); return the checked address to connect to."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FetchError(f"only http and https URLs with a host are allowed: {url!r}")
+    """Refuse non-http(s) URLs, credentials in the URL and hosts resolving to any non-public
+    address (the SSRF guard of ``bolo.security.urls``, with its IPv6 table and the operator's
+    allowed networks), unless `allow_private`; return the checked address to connect to."""
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {parts.hostname}: {exc}") from exc
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-    for address in addresses:
-        if not address.is_global and not allow_private:
-            raise FetchError(f"{parts.hostname} resolves to non-public address {address}")
-    if not addresses:
-        raise FetchError(f"cannot resolve {parts.hostname}")
-    return str(addresses[0])
+        return check_public_url(url, allow_private=allow_private)[0]
+    except UnsafeUrl as exc:
+        raise FetchError(str(exc)) from None
 
 
 def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:

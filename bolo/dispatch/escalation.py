@@ -28,7 +28,9 @@ def _next_standby(session: Session, esc: Escalation) -> Delivery | None:
 
 
 def _to_supervisor(session: Session, esc: Escalation) -> str | None:
-    """Address the post's supervisor (once per version); return its id, or None."""
+    """Address the post's supervisor (once per version); return its id, or None when there is
+    none to address (no supervisor, already addressed, or one the version may not reach: a
+    public post for an Exercise or Test alert)."""
     post = session.get(Post, esc.post_id)
     if post is None or not post.supervisor_id:
         return None
@@ -42,9 +44,9 @@ def _to_supervisor(session: Session, esc: Escalation) -> str | None:
     version = session.get(AlertVersion, esc.version_id)
     if version is None:
         return None
-    write_deliveries(session, version=version, posts=[supervisor], escalate=True,
-                     origin_post_id=esc.post_id)
-    return supervisor.id
+    written = write_deliveries(session, version=version, posts=[supervisor], escalate=True,
+                               origin_post_id=esc.post_id)
+    return supervisor.id if written else None
 
 
 def escalate_one(session: Session, esc: Escalation) -> str:

@@ -185,7 +185,9 @@ def write_deliveries(
     origin_post_id: str | None = None,
 ) -> int:
     """Write delivery rows (and escalation clocks when ``escalate``) for ``posts``; return the
-    number of delivery rows written."""
+    number of delivery rows written. Public posts are left out of Exercise and Test alerts
+    here, where every delivery is written (targets, Cancels, escalation to a supervisor)."""
+    posts = reachable_posts(session, version=version, posts=posts)
     when = clock.now()
     disabled = _disabled(session, (p.id for p in posts))
     ensure_post_keys(session, {p.id: _channel_secret(p) for p in posts if _has_webhook(p)})
@@ -204,6 +206,16 @@ def write_deliveries(
             for post in posts
         ])
     return len(rows)
+
+
+def reachable_posts(session: Session, *, version: AlertVersion, posts: Sequence[Post]
+                    ) -> list[Post]:
+    """Those of ``posts`` the version may be sent to: all for an Actual alert; for Exercise
+    and Test, none of kind ``public`` (the public must never see a drill)."""
+    alert = session.get(Alert, version.alert_id)
+    if alert is not None and alert.cap_status == CapStatus.ACTUAL:
+        return list(posts)
+    return [p for p in posts if p.kind != PUBLIC_KIND]
 
 
 def _has_webhook(post: Post) -> bool:
@@ -250,9 +262,5 @@ def enqueue_version(session: Session, *, version_id: str) -> int:
     if is_cancel:
         post_ids |= _posts_that_received(session, alert.id, version.id)
         stop_earlier_versions(session, alert_id=alert.id, version_id=version.id)
-    posts = [
-        p for p in _load_posts(session, post_ids)
-        if (p.active or is_cancel)
-        and not (p.kind == PUBLIC_KIND and alert.cap_status != CapStatus.ACTUAL)
-    ]
+    posts = [p for p in _load_posts(session, post_ids) if p.active or is_cancel]
     return write_deliveries(session, version=version, posts=posts, escalate=not is_cancel)

@@ -8,16 +8,37 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
-from bolo.errors import NotFound
-from bolo.network.graph import Network, NetworkPost
+from bolo.errors import InvalidInput, NotFound
+from bolo.network.graph import Network, NetworkPost, PostKind
 from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn
+from bolo.security.urls import check_channel_url
+
+
+def _check_supervision(session: Session, data: PostIn) -> None:
+    """A public post (a sign, a feed reader) supervises nobody: escalation sends a silent post's
+    alerts to its supervisor, and Exercise or Test alerts must never reach the public."""
+    if data.supervisor_id is not None:
+        supervisor = session.get(Post, data.supervisor_id)
+        if supervisor is None:
+            raise NotFound(f"no supervisor post {data.supervisor_id}")
+        if supervisor.kind == PostKind.PUBLIC:
+            raise InvalidInput(f"post {supervisor.id} is public: it cannot be a supervisor")
+    if data.kind == PostKind.PUBLIC:
+        supervised = session.scalars(
+            select(Post.id).where(Post.supervisor_id == data.id).limit(1)).first()
+        if supervised is not None:
+            raise InvalidInput(f"post {data.id} supervises {supervised}: a supervisor "
+                               "cannot be public")
 
 
 def upsert_post(session: Session, *, data: PostIn, actor_id: str | None) -> Post:
-    """Create a post, or update the one with the same id."""
-    if data.supervisor_id is not None and session.get(Post, data.supervisor_id) is None:
-        raise NotFound(f"no supervisor post {data.supervisor_id}")
+    """Create a post, or update the one with the same id. Refuses a channel URL the SSRF guard
+    refuses (UnsafeUrl, 403), an unknown supervisor (404) and a public post as a supervisor
+    (422), whoever registers it (API, CLI, import)."""
+    _check_supervision(session, data)
+    for channel in data.channels:
+        check_channel_url(channel.kind.value, channel.url)
     post = session.get(Post, data.id)
     created = post is None
     if post is None:

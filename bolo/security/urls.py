@@ -31,6 +31,12 @@ DEFAULT_SCHEMES = frozenset({"http", "https"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "mqtt": 1883, "mqtts": 8883, "ws": 80, "wss": 443}
 MAX_URL_LENGTH = 2048
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Refused whatever ``is_global`` says: Python's table is wrong for these before 3.11.10
+# (``::7f00:1`` is IPv4-compatible loopback; fec0::/10 site-local; 64:ff9b:1::/48 local-use
+# NAT64, RFC 8215; ::ffff:0:0:0/96 SIIT IPv4-translated, RFC 2765), and a host could hide a
+# private IPv4 address inside them.
+_DENIED_V6 = tuple(ipaddress.ip_network(n) for n in (
+    "::/96", "fec0::/10", "64:ff9b:1::/48", "::ffff:0:0:0/96"))
 
 
 class SecuritySettings(BaseSettings):
@@ -95,7 +101,8 @@ class UnsafeUrl(Forbidden):
     """An outgoing URL was refused by the SSRF guard: bolo will not send there (HTTP 403)."""
 
 
-def _system_resolve(host: str, port: int) -> list[str]:
+def system_resolve(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to (TCP); UnsafeUrl when it does not resolve."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -118,10 +125,31 @@ def _address(text: str) -> IPAddress:
 
 def is_public_address(address: IPAddress, allowed: Iterable[IPNetwork] = ()) -> bool:
     """True when ``address`` is a global unicast address (not private, loopback, link-local,
-    multicast, reserved, shared or unspecified) or lies in one of ``allowed``."""
+    site-local, multicast, reserved, shared, unspecified, IPv4-compatible or -translated, nor
+    local-use NAT64) or lies in one of ``allowed``."""
     if any(address in net for net in allowed if net.version == address.version):
         return True
+    if address.version == 6 and any(address in net for net in _DENIED_V6):
+        return False
     return address.is_global and not address.is_multicast
+
+
+def check_addresses(host: str, addresses: Iterable[str]) -> list[str]:
+    """Refuse (UnsafeUrl) ``host`` unless every one of ``addresses`` (its resolution) is public
+    or in the allowed networks; return them. The refusal names the host only, never the
+    addresses it resolved to (that would map an internal network for the caller)."""
+    found = list(addresses)
+    if not found:
+        raise UnsafeUrl(f"host {host!r} resolves to no address")
+    allowed = security_settings().networks()
+    for text in found:
+        try:
+            address = _address(text)
+        except ValueError:
+            raise UnsafeUrl(f"host {host!r} resolves to an unusable address") from None
+        if not is_public_address(address, allowed):
+            raise UnsafeUrl(f"host {host!r} resolves to a non-public address")
+    return found
 
 
 def check_public_url(
@@ -146,40 +174,25 @@ def check_public_url(
         raise UnsafeUrl("the URL has no host")
     if parts.username or parts.password:
         raise UnsafeUrl("credentials in the URL are not allowed")
-    addresses = (resolve or _system_resolve)(host, port or DEFAULT_PORTS.get(scheme, 443))
+    addresses = (resolve or system_resolve)(host, port or DEFAULT_PORTS.get(scheme, 443))
     if not addresses:
         raise UnsafeUrl(f"host {host!r} resolves to no address")
-    if allow_private:
-        return addresses
-    allowed = security_settings().networks()
-    for text in addresses:
-        try:
-            address = _address(text)
-        except ValueError:
-            raise UnsafeUrl(f"host {host!r} resolves to an unusable address {text!r}") from None
-        if not is_public_address(address, allowed):
-            raise UnsafeUrl(f"host {host!r} resolves to non-public address {address}")
-    return addresses
-
-
-# Apprise schemes that post to a host the URL names (the others reach fixed public services).
-_APPRISE_HTTP = {"json": "http", "jsons": "https", "xml": "http", "xmls": "https",
-                 "form": "http", "forms": "https"}
+    return addresses if allow_private else check_addresses(host, addresses)
 
 
 def check_channel_url(kind: str, url: str, *, allow_private: bool = False,
                       resolve: Resolver | None = None) -> None:
     """The SSRF guard for a post's channel: webhooks need a public http(s) host, MQTT a public
-    broker, Apprise URLs that post to a named host a public one (UnsafeUrl otherwise)."""
+    broker, Apprise URLs an allowed scheme and, when they name a host, a public one
+    (UnsafeUrl otherwise; see ``bolo.security.apprise_urls``)."""
     if kind == "webhook":
         check_public_url(url, allow_private=allow_private, resolve=resolve)
     elif kind == "mqtt":
         check_public_url(url, allow_private=allow_private, resolve=resolve,
                          schemes=frozenset({"mqtt", "mqtts", "ws", "wss"}))
     elif kind == "apprise":
-        scheme, sep, rest = url.partition("://")
-        target = _APPRISE_HTTP.get(scheme.lower())
-        if sep and target is not None:
-            check_public_url(f"{target}://{rest}", allow_private=allow_private, resolve=resolve)
+        from bolo.security.apprise_urls import check_apprise_url  # it imports this module
+
+        check_apprise_url(url, allow_private=allow_private, resolve=resolve)
     else:
         raise UnsafeUrl(f"unknown channel kind {kind!r}")

@@ -78,7 +78,8 @@ def test_a_public_key_on_a_channel_that_is_not_a_webhook_is_not_refused(
     # Only webhook channels are signed; other kinds never use the secret.
     client, headers = api
     body = _post(None)
-    body["channels"] = [{"kind": "apprise", "url": "tgram://bot/chat", "secret": PAIR.public}]
+    body["channels"] = [{"kind": "apprise", "url": "tgram://123456789:abcdefg_hijklmnop/123/",
+                         "secret": PAIR.public}]
     assert client.put("/api/v1/posts/cp-1", json=body, headers=headers).status_code == 200
 
 

@@ -109,7 +109,7 @@ def test_operator_can_allow_a_lab_network(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_channel_urls() -> None:
     public = _fixed("93.184.216.34")
-    check_channel_url("apprise", "tgram://bottoken/chat", resolve=public)
+    check_channel_url("apprise", "tgram://123456789:abcdefg_hijklmnop/12315544/", resolve=public)
     check_channel_url("mqtt", "mqtts://broker.example:8883", resolve=public)
     with pytest.raises(UnsafeUrl):
         check_channel_url("apprise", "json://intranet.local/x", resolve=_fixed("10.0.0.5"))

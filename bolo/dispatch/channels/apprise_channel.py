@@ -1,4 +1,9 @@
-"""Apprise URLs (e-mail, SMS, chat): Apprise is blocking, so each send runs in a thread."""
+"""Apprise URLs (e-mail, SMS, chat): Apprise is blocking, so each send runs in a thread.
+
+Only the schemes of ``bolo.security.apprise_urls`` are sent to, and every host name Apprise
+resolves while sending (the URL's host, an SMTP server, a redirect's target) is checked by
+``guarded_resolution``: Apprise connects only to the public addresses that were checked.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,26 @@ import apprise
 
 from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
 from bolo.dispatch.policy import Outcome
-from bolo.security.urls import UnsafeUrl, check_channel_url
+from bolo.security.apprise_urls import apprise_scheme
+from bolo.security.resolution import guarded_resolution
+from bolo.security.urls import UnsafeUrl
 
 
 def _notify(url: str, title: str, body: str) -> tuple[Outcome, str | None]:
     try:
-        # The SSRF guard again before each send (json://, form://... name a host that may
-        # resolve elsewhere than when the channel was registered).
-        check_channel_url("apprise", url)
+        apprise_scheme(url)  # the allow-list again: the URL may predate it
     except UnsafeUrl as exc:
         return Outcome.PERMANENT, f"unsafe url: {exc}"
     sender = apprise.Apprise()
     if not sender.add(url):
         return Outcome.PERMANENT, "apprise does not accept this URL"
-    if sender.notify(body=body, title=title):
+    # The host is checked as Apprise resolves it, not beforehand: a name may resolve
+    # elsewhere than at registration (DNS rebinding), and only this resolution is used.
+    with guarded_resolution() as refused:
+        sent = sender.notify(body=body, title=title)
+    if refused:
+        return Outcome.PERMANENT, f"unsafe url: {refused[0]}"
+    if sent:
         return Outcome.SENT, None
     return Outcome.RETRY, "apprise notify failed"
 
