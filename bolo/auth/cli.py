@@ -30,7 +30,7 @@ from bolo.auth.service import (
 from bolo.auth.totp import provisioning_uri
 from bolo.cli_support import console, fail, handle_errors, print_json
 from bolo.clock import now
-from bolo.store.db import session_scope
+from bolo.store.db import session_scope, upgrade_database
 
 app = typer.Typer(help="Users, passwords, API tokens and one-time codes.", no_args_is_help=True)
 
@@ -74,8 +74,10 @@ def add(
     token: Annotated[bool, typer.Option("--token", help="Also issue an API token.")] = False,
     as_json: JSON = False, as_: AS = None,
 ) -> None:
-    """Create a user with a role (the first admin of an empty database too)."""
+    """Create a user with a role (the first admin of an empty database too; a fresh database
+    is migrated first)."""
     password = read_password() if password_stdin else None
+    upgrade_database()
     with session_scope() as db:
         actor_id = _actor(db, as_)
         user = create_user(db, username=username, role=role, post_id=post, password=password,
