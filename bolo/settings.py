@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     cap_signing_cert: Path | None = Field(
         default=None, description="PEM certificate that goes with cap_signing_key."
     )
+    cap_profile: Literal["ipaws", "google"] | None = Field(
+        default=None, description="Make every issued CAP message conform to this profile.")
 
     @property
     def effective_database_url(self) -> str:

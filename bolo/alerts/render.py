@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -11,6 +11,7 @@ import structlog
 from bolo.alerts.schemas import AlertContent, AreaSpec
 from bolo.cap import model as cap
 from bolo.cap.codec import encode
+from bolo.cap.profiles import Profile, conform
 from bolo.cap.signing import sign_own_alert
 from bolo.clock import now
 from bolo.settings import get_settings
@@ -19,6 +20,8 @@ log = structlog.get_logger(__name__)
 
 EVENT = "Child Abduction Emergency"
 SAME_CODE = cap.ValuePair(name="SAME", value="CAE")
+# How long a Cancel stays current for consumers (IPAWS and Google need an expires in every info).
+CANCEL_VALID = timedelta(hours=1)
 
 
 def _area(spec: AreaSpec) -> cap.Area:
@@ -121,6 +124,7 @@ def render_cancel(
             certainty=cap.Certainty.OBSERVED,
             event_codes=[SAME_CODE],
             effective=sent,
+            expires=sent + CANCEL_VALID,
             sender_name=sender_name,
             headline=("CANCELLED: " + text.headline)[:140],
             description=f"This child abduction alert is cancelled. {reason}",
@@ -136,13 +140,16 @@ def render_cancel(
 
 
 def to_xml(message: cap.Alert) -> str:
-    """The UTF-8 CAP XML text of a message, signed (enveloped XML-DSig) when a key is configured.
+    """The UTF-8 CAP XML text of a message, made to conform to the configured profile
+    (`BOLO_CAP_PROFILE`: ipaws or google) and signed (enveloped XML-DSig) when a key is configured.
 
     Signing happens here, before the SHA-256 is taken, so a second person approves exactly the
     bytes that go out, signature included.
     """
-    xml = encode(message)
     settings = get_settings()
+    profile = Profile(settings.cap_profile) if settings.cap_profile else None
+    web = settings.public_base_url.rstrip("/") + "/alerts"
+    xml = encode(conform(message, profile, web=web))
     if settings.cap_signing_key is None or settings.cap_signing_cert is None:
         return xml.decode("utf-8")
     signed, warnings = sign_own_alert(

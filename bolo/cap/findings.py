@@ -77,6 +77,8 @@ RULES: dict[str, tuple[Level, str]] = {
     # Google Public Alerts CAP requirements.
     "profile-same-sets": (E, "IPAWS §3.2 / Google: every info has the same categories and "
                              "event codes"),
+    "ipaws-schema": (E, "IPAWS profile schema capv1.2-ipaws-profile-v1.0-pr02.xsd (OASIS): "
+                        "required code, info, eventCode, expires, area"),
     "ipaws-code": (E, "IPAWS profile: <code>IPAWSv1.0</code>"),
     "ipaws-info": (E, "IPAWS profile: an Alert or Update carries info"),
     "ipaws-expires": (E, "IPAWS profile: expires in every info"),

@@ -7,6 +7,7 @@ Each profile adds its findings (rules `ipaws-*`, `google-*`, `profile-same-sets`
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 
 from lxml import etree
@@ -136,3 +137,23 @@ PROFILES: dict[Profile, Callable[[Alert, etree._Element, Findings], None]] = {
     Profile.IPAWS: ipaws_findings,
     Profile.GOOGLE: google_findings,
 }
+
+
+def conform(alert: Alert, profile: Profile | None, *, web: str) -> Alert:
+    """`alert` made to carry what `profile` asks of a sender (a copy; the input is unchanged).
+
+    IPAWS: the `IPAWSv1.0` code, and no `effective`/`onset` (IPAWS ignores them: alerts are
+    effective on issue). Google: a `web` link in every info (`web` when the info has none).
+    Everything else a profile requires (expires, event codes, areas) is the caller's content.
+    """
+    if profile is None:
+        return alert
+    infos = list(alert.infos)
+    codes = list(alert.codes)
+    if profile is Profile.IPAWS:
+        if IPAWS_CODE not in codes:
+            codes.insert(0, IPAWS_CODE)
+        infos = [replace(i, effective=None, onset=None) for i in infos]
+    elif profile is Profile.GOOGLE:
+        infos = [i if (i.web or "").strip() else replace(i, web=web) for i in infos]
+    return replace(alert, codes=codes, infos=infos)

@@ -117,6 +117,8 @@ def validate(
     out = alert_findings(alert, references, version)
     spacing_findings(root, out)
     signature_findings(root, out)
+    if chosen is Profile.IPAWS and version == "1.2":
+        out.items += element_schema_errors(root, "ipaws", "ipaws-schema")
     if chosen is not None:
         PROFILES[chosen](alert, root, out)
     return ValidationResult(findings=out.items, version=version, alert=alert)
