@@ -1,23 +1,34 @@
 """The search picture of a stored case: the case row, its network with the stored posts, and
-its evidence, fed to bolo.search."""
+its evidence, fed to bolo.search; what the console and GET /api/v1/cases/{id}/picture show.
+
+A picture costs a particle-filter run; the pages, the map and the API ask for the same one
+within seconds, so results are kept per (case, evidence, minute) for a short while.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
 from bolo.cases.model import Case
+from bolo.clock import now
 from bolo.errors import InvalidInput
-from bolo.network import NetworkNotFound, load
+from bolo.network import Mode, NetworkNotFound, PointTooFar, load
 from bolo.network.graph import Network
 from bolo.posts.placing import check_in_picture, network_with_posts
-from bolo.search import SearchPicture
+from bolo.search import CaseError, SearchPicture
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+_CACHE_MAX = 32
+_cache: OrderedDict[tuple[str, ...], Any] = OrderedDict()
+_lock = threading.Lock()
 
 DEFAULT_MODES = ("road", "rail")
 
@@ -86,8 +97,11 @@ def picture_for(case: Case, network: Network, *, at: datetime,
                 seed: int = 0) -> SearchPicture:
     """A search picture of ``case`` advanced to ``at`` (timezone-aware); search reports of
     posts ``network`` does not have are left out (``known_evidence``)."""
-    picture = SearchPicture(network, case_document(case, evidence=known_evidence(
-        evidence, network)), strategy=strategy, seed=seed)
+    try:
+        picture = SearchPicture(network, case_document(case, evidence=known_evidence(
+            evidence, network)), strategy=strategy, seed=seed)
+    except CaseError as exc:
+        raise InvalidInput(f"case {case.reference}: {exc}") from None
     picture.advance(at)
     return picture
 
@@ -97,3 +111,66 @@ def recommended_posts(case: Case, network: Network, *, at: datetime, budget: int
                       ) -> list[dict[str, Any]]:
     """The ``budget`` posts to alert first, best first, each with probability, eta and reason."""
     return picture_for(case, network, at=at, evidence=evidence, seed=seed).rank(budget)
+
+
+def picture_time(case: Case) -> datetime:
+    """The time the picture is drawn for: now for an open case, the resolution for a resolved
+    one (where the suspects could be when it ended); never before the last-seen window ends."""
+    at = now() if case.resolved_at is None else min(now(), case.resolved_at)
+    return max(at, case.last_seen_latest)
+
+
+def picture_key(case: Case, what: str, evidence: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    """Cache key of one product (``what``) of ``case``'s picture at its picture time."""
+    return (what, case.id, str(len(evidence)), repr(list(evidence)[-1:]),
+            picture_time(case).strftime("%Y%m%d%H%M"))
+
+
+def cached(key: tuple[str, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per key among the most recent keys (thread-safe enough: a race
+    computes twice, never returns a wrong value)."""
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]  # type: ignore[no-any-return]
+    value = compute()
+    with _lock:
+        _cache[key] = value
+        while len(_cache) > _CACHE_MAX:
+            _cache.popitem(last=False)
+    return value
+
+
+def ranked_posts(session: Session, case: Case, *, budget: int) -> list[dict[str, Any]]:
+    """The ``budget`` posts to alert first at the picture time, best first: ``post_id``,
+    ``probability``, ``eta`` (ISO time or None), ``reason``."""
+    from bolo.reports.service import evidence_for_case
+
+    evidence = evidence_for_case(session, case_id=case.id)
+    return list(cached(picture_key(case, f"rank{budget}", evidence), lambda: recommended_posts(
+        case, case_network(session, case), at=picture_time(case), budget=budget,
+        evidence=evidence)))
+
+
+def reachable_area(case: Case, network: Network, *, at: datetime) -> dict[str, Any]:
+    """Where the suspects can be at ``at`` on the network (by the case's modes, from the
+    earliest last sighting) as a GeoJSON Feature with a Polygon (lon, lat; WGS84 degrees)."""
+    from bolo.network.isochrone import isochrone_geojson
+
+    seconds = max((at - case.last_seen_earliest).total_seconds(), 0.0)
+    try:
+        return isochrone_geojson(network, lat=case.last_known_lat, lon=case.last_known_lon,
+                                 seconds=seconds, modes=[Mode(m) for m in DEFAULT_MODES])
+    except PointTooFar as exc:
+        raise InvalidInput(f"case {case.reference}: the last-known place is off the "
+                           f"network: {exc}") from None
+
+
+def picture_answer(session: Session, case: Case, *, budget: int) -> dict[str, Any]:
+    """What the console shows of the case's picture: ``{"at": ISO time, "posts": [ranked
+    posts], "area": GeoJSON Feature of where the suspects can be by then}``."""
+    at = picture_time(case)
+    posts = ranked_posts(session, case, budget=budget)
+    area = cached(picture_key(case, "area", []),
+                  lambda: reachable_area(case, case_network(session, case), at=at))
+    return {"at": at.isoformat(), "posts": posts, "area": area}

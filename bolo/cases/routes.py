@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, UploadFile
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, User
@@ -13,6 +16,7 @@ from bolo.auth.service import require_role, user_for_token
 from bolo.auth.sessions import COOKIE_NAME, session_user
 from bolo.cases import photos, service
 from bolo.cases.model import Case, CaseState
+from bolo.cases.picture import picture_answer
 from bolo.cases.schemas import CaseCreate, CaseOut, CaseResolve, Hint
 from bolo.errors import Unauthorized
 
@@ -26,6 +30,28 @@ class PhotoOut(BaseModel):
 
     photo_url: str
     sha256: str
+
+
+class RankedPost(BaseModel):
+    """One post the picture ranks: the chance the suspects pass it soon, when, and why."""
+
+    post_id: str
+    probability: float = Field(description="Chance the suspects pass the post within the "
+                               "picture's horizon (2 h).")
+    eta: datetime | None = Field(description="Expected time of the pass (null when unknown).")
+    reason: str
+
+
+class PictureOut(BaseModel):
+    """The case's search picture as the console shows it."""
+
+    at: datetime = Field(description="The time the picture is drawn for.")
+    posts: list[RankedPost] = Field(description="The posts to alert first, best first.")
+    area: dict[str, Any] = Field(description="GeoJSON Feature (Polygon, lon/lat): where the "
+                                 "suspects can be by `at` on the network.")
+
+
+MAX_PICTURE_BUDGET = 1000
 
 
 def _out(case: Case, user: User) -> CaseOut:
@@ -54,6 +80,19 @@ def get_case(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     """One case by id or reference."""
     require_role(user, *STAFF)
     return _out(service.get_case(db, case_id=case_id), user)
+
+
+@router.get("/{case_id}/picture", response_model=PictureOut, dependencies=[allow(*STAFF)])
+def picture(case_id: str, db: DB, user: CurrentUser,
+            budget: Annotated[int, Query(ge=1, le=MAX_PICTURE_BUDGET,
+                                         description="How many posts to rank.")] = 10
+            ) -> PictureOut:
+    """The search picture now (at the resolution for a resolved case): the ``budget`` posts to
+    alert first, with probability, expected time and reason, and the area the suspects can be
+    in; the same picture the console shows."""
+    require_role(user, *STAFF)
+    return PictureOut.model_validate(picture_answer(db, service.get_case(db, case_id=case_id),
+                                                    budget=budget))
 
 
 @router.post("/{case_id}/hints", response_model=CaseOut,

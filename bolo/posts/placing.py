@@ -1,10 +1,11 @@
 """The stored posts on a network: which posts a case's search picture ranks and hears from.
 
-A network carries the posts its import found (OSM checkpoints, stations, patrol points); the
-organisation's own posts live in the database. The picture of a case on network N uses both:
-the network's posts, then every active stored post of network N or of no network that lies
-within the snapping distance of a node of its mode. A stored post with a network post's id
-replaces it (the database is what operators edit); an inactive one removes it.
+A network carries the posts its import found (OSM checkpoints, stations, patrol candidates);
+the organisation's own posts, the ones alerts can reach, are rows of the database. The picture
+of a case on network N ranks the posts that can be alerted: every active stored post of network
+N, or of no network, that lies within the snapping distance of a node of its mode (public posts
+are not places). Only while no stored post is on the network does it rank the network's own
+posts, so that a freshly imported network can be explored before any post is stored.
 """
 
 from __future__ import annotations
@@ -82,26 +83,15 @@ def place_stored(network: Network, post: StoredPost) -> NetworkPost:
 
 
 def picture_posts(network: Network, stored: list[StoredPost]) -> list[NetworkPost]:
-    """The posts of ``network``'s search picture: the network's own, in their order, each
-    replaced by the stored post of the same id (or dropped when that one cannot take part),
-    then the other stored posts that can, by id."""
-    own = {p.post_id: i for i, p in enumerate(network.posts)}
-    slots: list[NetworkPost | None] = list(network.posts)
-    extra: list[NetworkPost] = []
+    """The posts of ``network``'s search picture, by id: the stored posts that can take part
+    (``place_stored``), or the network's own posts while no stored post can."""
+    placed = []
     for post in stored:
-        if post.network not in (None, network.name):
-            continue  # another network's post, even if it shares an id with one of ours
-        if post.network is None and post.id in own and post.active:
-            continue  # an unplaced copy of our own post (e.g. added by hand): keep ours
         try:
-            placed: NetworkPost | None = place_stored(network, post)
+            placed.append(place_stored(network, post))
         except ValueError:
-            placed = None
-        if post.id in own:
-            slots[own[post.id]] = placed
-        elif placed is not None:
-            extra.append(placed)
-    return [p for p in slots if p is not None] + extra
+            continue
+    return placed or list(network.posts)
 
 
 def network_with_posts(session: Session, network: Network) -> Network:
@@ -110,16 +100,12 @@ def network_with_posts(session: Session, network: Network) -> Network:
 
 
 def check_in_picture(session: Session, network: Network, post_id: str) -> None:
-    """Raise InvalidInput (422) saying why, unless post ``post_id`` takes part in the search
-    picture of ``network`` (see picture_posts)."""
+    """Raise InvalidInput (422) saying why, unless stored post ``post_id`` takes part in the
+    search picture of ``network`` (see picture_posts); NotFound when there is no such post."""
     found = stored_posts(session, ids=[post_id])
     if not found:
         raise NotFound(f"no post {post_id!r}")
-    if any(p.post_id == post_id for p in picture_posts(network, found)):
-        return
     try:
         place_stored(network, found[0])
     except ValueError as exc:
         raise InvalidInput(f"{exc}; its search reports cannot count for this case") from None
-    raise InvalidInput(f"post {post_id!r} is not in the search picture of network "
-                       f"{network.name!r}")

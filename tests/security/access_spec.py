@@ -30,6 +30,7 @@ API: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/api/v1/cases"): COORD,
     ("GET", "/api/v1/cases"): STAFF,
     ("GET", "/api/v1/cases/{case_id}"): STAFF,
+    ("GET", "/api/v1/cases/{case_id}/picture"): STAFF,
     ("POST", "/api/v1/cases/{case_id}/hints"): COORD,
     ("POST", "/api/v1/cases/{case_id}/resolve"): MANAGE,
     ("POST", "/api/v1/cases/{case_id}/close"): MANAGE,
