@@ -1,10 +1,12 @@
 """A small asyncio HTTP/1.1 server for ``bolo post-receiver`` (and the benchmarks).
 
-Keep-alive, Content-Length bodies only (chunked requests get 411). POST any path: verify,
-de-duplicate, answer 204 (a duplicate is also 204, so the sender stops retrying), 401 for a bad
-signature or stale timestamp, 404 for a post it has no key for. GET /_stats gives counts;
-GET /_arrivals the first arrival time (Unix seconds) of every webhook-id when arrivals are
-recorded. ``BackgroundReceiver`` serves on its own event loop thread (the reference replay).
+Requests are parsed by httptools (llhttp, as uvicorn's): anything malformed or ambiguous
+answers 400 and closes the connection. Keep-alive, Content-Length bodies only (chunked
+requests get 411). POST any path: verify, de-duplicate, answer 204 (a duplicate is also 204,
+so the sender stops retrying), 401 for a bad signature or stale timestamp, 404 for a post it
+has no key for. GET /_stats gives counts; GET /_arrivals the first arrival time (Unix seconds)
+of every webhook-id when arrivals are recorded. ``BackgroundReceiver`` serves on its own event
+loop thread (the reference replay).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, cast
+
+import httptools
 
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.signing import SYMMETRIC_PREFIX, Key, WebhookVerificationError, verify
@@ -125,11 +129,38 @@ class ReceiverApp:
         return status, json.dumps({"error": reason}).encode()
 
 
+class _Refused(Exception):
+    """A request answered with ``status`` and the connection closed."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# Headers a request may carry once: two of them (two bodies' lengths, two signatures, two
+# hosts) mean a client or an intermediary disagrees about the request (smuggling).
+SINGLE_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"host", b"content-type",
+                            b"webhook-id", b"webhook-timestamp", b"webhook-signature"})
+
+
 class _Connection(asyncio.Protocol):
+    """One client connection, parsed by httptools (llhttp, as uvicorn uses): a malformed
+    request line or header, a Content-Length that is not one plain decimal number, two
+    Content-Lengths, Content-Length beside Transfer-Encoding... answer 400 and close; chunked
+    bodies 411, too large a head 431 or body 413, each closing the connection."""
+
     def __init__(self, app: Handler) -> None:
         self.app = app
-        self.buffer = b""
         self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpRequestParser(self)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.url = b""
+        self.head_size = 0
+        self.headers: dict[str, str] = {}
+        self.body: list[bytes] = []
+        self.body_size = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports implement asyncio.Transport without subclassing it.
@@ -144,37 +175,64 @@ class _Connection(asyncio.Protocol):
         if close:
             self.transport.close()
 
+    # httptools callbacks: raising _Refused aborts the parse (see data_received).
+    def on_message_begin(self) -> None:
+        self._reset()
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        self._count_head(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
+        key = name.lower()
+        text = key.decode("latin-1")
+        if text in self.headers:
+            if key in SINGLE_HEADERS:
+                raise _Refused(400)
+            self.headers[text] += ", " + value.decode("latin-1")
+        else:
+            self.headers[text] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        if "transfer-encoding" in self.headers:
+            raise _Refused(411)
+        # llhttp has checked it is one plain decimal number.
+        if int(self.headers.get("content-length", "0")) > MAX_BODY:
+            raise _Refused(413)
+
+    def on_body(self, body: bytes) -> None:
+        self.body_size += len(body)
+        if self.body_size > MAX_BODY:
+            raise _Refused(413)
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return  # a request pipelined behind one that closed the connection
+        method = self.parser.get_method().decode("latin-1")
+        target = self.url.decode("latin-1").split("?", 1)[0]
+        status, answer = self.app.handle(method, target, self.headers, b"".join(self.body))
+        self._respond(status, answer, close=not self.parser.should_keep_alive())
+
+    def _count_head(self, size: int) -> None:
+        self.head_size += size
+        if self.head_size > MAX_HEAD:
+            raise _Refused(431)
+
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while self.transport is not None and not self.transport.is_closing():
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                if len(self.buffer) > MAX_HEAD:
-                    self._respond(431, b"", close=True)
-                return
-            lines = self.buffer[:end].decode("latin-1").split("\r\n")
-            try:
-                method, target, _ = lines[0].split(" ", 2)
-            except ValueError:
-                self._respond(400, b"", close=True)
-                return
-            headers = {}
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            if "chunked" in headers.get("transfer-encoding", "").lower():
-                self._respond(411, b"", close=True)
-                return
-            length = int(headers.get("content-length", "0") or 0)
-            if length > MAX_BODY:
-                self._respond(413, b"", close=True)
-                return
-            if len(self.buffer) < end + 4 + length:
-                return
-            body = self.buffer[end + 4 : end + 4 + length]
-            self.buffer = self.buffer[end + 4 + length :]
-            status, answer = self.app.handle(method, target.split("?", 1)[0], headers, body)
-            self._respond(status, answer, close=headers.get("connection", "") == "close")
+        if self.transport is None or self.transport.is_closing():
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            refused = exc.__context__
+            if not isinstance(refused, _Refused):
+                log.error("post-receiver: the handler failed", exc_info=refused)
+            self._respond(refused.status if isinstance(refused, _Refused) else 500, b"",
+                          close=True)
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade):
+            self._respond(400, b"", close=True)
 
 
 async def serve(app: Handler, host: str, port: int) -> asyncio.Server:
