@@ -40,6 +40,7 @@ from bolo.search.forecast import (
 from bolo.search.geo import haversine_m
 from bolo.search.model import network_model
 from bolo.search.pfilter import ParticleFilter
+from bolo.search.regions import cell_mass, region_mask
 
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
@@ -230,9 +231,15 @@ class SearchPicture:
 
     def cell_probability(self) -> dict[str, float]:
         """Probability per h3 cell (resolution 7, hex string ids) with non-zero mass."""
-        p = self.node_probability()
-        cells = self.model.node_cells()
-        keys, inv = np.unique(cells, return_inverse=True)
-        mass = np.bincount(inv, weights=p)
+        keys, mass = cell_mass(self.model.node_cells(), self.node_probability())
         return {h3.int_to_str(int(np.uint64(k))): float(m)
                 for k, m in zip(keys.view(np.uint64), mass, strict=True) if m > 0}
+
+    def probability_region(self, level: float = 0.9) -> list[str]:
+        """The highest-probability region: the fewest h3 cells (resolution 7, hex ids), most
+        probable first, holding at least ``level`` (0-1) of the probability. A calibrated
+        picture has the suspects inside it a share ``level`` of the time."""
+        keys, mass = cell_mass(self.model.node_cells(), self.node_probability())
+        inside = region_mask(mass, level)
+        order = np.argsort(-mass[inside], kind="stable")
+        return [h3.int_to_str(int(np.uint64(k))) for k in keys[inside][order].view(np.uint64)]

@@ -1,0 +1,172 @@
+"""Search quality on the matrix {behaviour model} x {OSM extract}, under the outside protocol.
+
+    .venv/bin/python bench/search_quality.py [--cases 20] [--seed 0] [--budget 10]
+        [--particles 1000] [--extracts andorra kbh ...] [--truth bolo evasive] [--json]
+
+Extracts: every ``*.osm.pbf`` in ../shared/data/osm (imported once, cached under
+BOLO_DATA_DIR/networks); a missing folder is reported and skipped. Behaviour models: bolo's
+simulator and the independent "evasive" one (`bolo simulate --truth`). Protocol
+(bolo.search.sim.harness): re-ranking every 30 minutes from the report, the top K posts
+active for the epoch, a catch within 250 m with p = 0.7, fruitless-search reports from the
+active posts, sightings and tips when known. Per cell and strategy: interception rate with a
+95% Wilson interval, median minutes to interception, and calibration: how often the truth
+lay inside the picture's 50% and 90% highest-probability regions (resolution-7 h3 cells) at
+the re-rankings, and the share of the network's cells those regions covered.
+The process lowers its own priority (nice 10): the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bolo.network.graph import Network  # noqa: E402
+from bolo.network.osm import import_osm  # noqa: E402
+from bolo.search.picture import Strategy  # noqa: E402
+from bolo.search.sim.harness import LEVELS, HarnessResult, run_case  # noqa: E402
+from bolo.search.sim.metrics import wilson_interval  # noqa: E402
+from bolo.search.sim.scenario import TRUTH_MODELS, make_scenario  # noqa: E402
+
+OSM_DIR = REPO.parent / "shared" / "data" / "osm"
+MODES = ("road", "rail")
+
+
+def extracts(console: Console, wanted: list[str] | None) -> dict[str, Network]:
+    """The networks of the OSM extracts present (short names: the file stem's region)."""
+    if not OSM_DIR.is_dir():
+        console.log(f"{OSM_DIR} is absent: no extract to evaluate on")
+        return {}
+    out: dict[str, Network] = {}
+    for path in sorted(OSM_DIR.glob("*.osm.pbf")):
+        name = path.name.split("_", 1)[-1].split("-")[0].split("_")[0].removesuffix(".osm.pbf")
+        name = name.lower()
+        if wanted and name not in wanted:
+            continue
+        net = import_osm(path, name=name)
+        if not net.posts:
+            console.log(f"{path.name}: no posts, skipped")
+            continue
+        out[name] = net
+    return out
+
+
+def summarise(results: list[HarnessResult]) -> dict[str, Any]:
+    """Rates, interval, median minutes and calibration of one strategy on one cell."""
+    hits = [r.intercepted_minutes for r in results if r.intercepted_minutes is not None]
+    lo, hi = wilson_interval(len(hits), len(results))
+    out: dict[str, Any] = {
+        "cases": len(results), "intercepted": len(hits),
+        "interception_rate": len(hits) / len(results) if results else 0.0, "ci95": [lo, hi],
+        "median_minutes_to_interception": float(np.median(hits)) if hits else None,
+        "rerankings": sum(len(r.inside[LEVELS[0]]) for r in results),
+    }
+    for q in LEVELS:
+        inside = [x for r in results for x in r.inside[q]]
+        share = [x for r in results for x in r.share[q]]
+        key = f"{round(q * 100)}"
+        out[f"inside_{key}"] = float(np.mean(inside)) if inside else None
+        out[f"area_share_{key}"] = float(np.mean(share)) if share else None
+    return out
+
+
+def run_cell(net: Network, truth: str, args: argparse.Namespace,
+             strategies: list[Strategy]) -> dict[str, Any]:
+    """Every strategy on the same ``args.cases`` cases of one (extract, model) cell."""
+    res: dict[str, list[HarnessResult]] = {s.value: [] for s in strategies}
+    start = time.perf_counter()
+    for i in range(args.cases):
+        sc = make_scenario(net, args.seed, i, MODES, truth)
+        for s in strategies:
+            res[s.value].append(run_case(net, sc, s, budget=args.budget, seed=args.seed,
+                                         particles=args.particles))
+    return {"network": net.name, "truth": truth, "posts": len(net.posts),
+            "nodes": net.n_nodes, "seconds": time.perf_counter() - start,
+            "strategies": {k: summarise(v) for k, v in res.items()}}
+
+
+def overall(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pooled rates over the matrix, the ratios of the goals, and per-cell checks."""
+    pooled: dict[str, float] = {}
+    for name in ("particle", "reachability", "radius"):
+        n = sum(c["strategies"][name]["cases"] for c in cells if name in c["strategies"])
+        k = sum(c["strategies"][name]["intercepted"] for c in cells if name in c["strategies"])
+        pooled[name] = k / n if n else 0.0
+    p, r, d = pooled["particle"], pooled["reachability"], pooled["radius"]
+    below = [f"{c['network']}/{c['truth']}" for c in cells
+             if c["strategies"]["particle"]["ci95"][1]
+             < c["strategies"]["reachability"]["ci95"][0]]
+    return {"pooled_rate": pooled, "particle_over_reachability": p / r if r else None,
+            "particle_over_radius": p / d if d else None,
+            "cells_particle_interval_below_reachability": below}
+
+
+def print_table(out: dict[str, Any]) -> None:
+    """The matrix as a table."""
+    t = Table(title=f"search quality: {out['cases']} cases per cell, K={out['budget']}, "
+                    f"seed {out['seed']}, {out['particles']} particles")
+    for col in ("extract", "truth", "strategy", "rate [95% CI]", "median min", "in 50%",
+                "in 90%", "area 50%", "area 90%"):
+        t.add_column(col)
+    for c in out["cells"]:
+        for name, m in c["strategies"].items():
+            def f(x: float | None) -> str:
+                return "-" if x is None else f"{x:.2f}"
+            med = m["median_minutes_to_interception"]
+            t.add_row(f"{c['network']} ({c['posts']} posts)", c["truth"], name,
+                      f"{m['interception_rate']:.2f} [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]",
+                      "-" if med is None else f"{med:.0f}", f(m["inside_50"]), f(m["inside_90"]),
+                      f(m["area_share_50"]), f(m["area_share_90"]))
+    Console(width=170).print(t)
+    Console(width=170).print(out["overall"])
+
+
+def main() -> None:
+    """Run the matrix and print it (table or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=20, help="cases per cell")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=10)
+    parser.add_argument("--particles", type=int, default=1000)
+    parser.add_argument("--extracts", nargs="*", help="short names (default: all present)")
+    parser.add_argument("--truth", nargs="*", default=list(TRUTH_MODELS),
+                        choices=TRUTH_MODELS)
+    parser.add_argument("--strategies", nargs="*", default=[s.value for s in Strategy],
+                        choices=[s.value for s in Strategy])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if args.cases < 1:
+        parser.error("--cases must be >= 1")
+    os.nice(10)
+    console = Console(stderr=True)
+    strategies = [Strategy(s) for s in args.strategies]
+    cells = []
+    for name, net in extracts(console, args.extracts).items():
+        for truth in args.truth:
+            console.log(f"{name} x {truth}: {args.cases} cases")
+            cells.append(run_cell(net, truth, args, strategies))
+    out: dict[str, Any] = {"cases": args.cases, "seed": args.seed, "budget": args.budget,
+                           "particles": args.particles, "load": os.getloadavg(),
+                           "cells": cells}
+    if cells and len(strategies) == len(Strategy):
+        out["overall"] = overall(cells)
+    if args.json:
+        print(json.dumps(out, indent=1))
+    elif cells:
+        out.setdefault("overall", {})
+        print_table(out)
+
+
+if __name__ == "__main__":
+    main()
