@@ -16,7 +16,8 @@ FloatArray = npt.NDArray[np.float64]
 def cell_mass(node_cells: IntArray, node_prob: FloatArray) -> tuple[IntArray, FloatArray]:
     """(sorted distinct cell ids, probability per cell) of a per-node probability."""
     keys, inv = np.unique(node_cells, return_inverse=True)
-    return keys, np.bincount(inv, weights=node_prob, minlength=keys.shape[0])
+    mass = np.bincount(inv, weights=node_prob, minlength=keys.shape[0]).astype(np.float64)
+    return keys, mass
 
 
 def region_mask(mass: FloatArray, level: float) -> npt.NDArray[np.bool_]:
