@@ -107,15 +107,21 @@ def discounted_mass(fc: Forecast, n_posts: int, rep: IntArray, t_now: float,
     return np.asarray(np.bincount(fc.slot, weights=w, minlength=n_posts)[rep], dtype=np.float64)
 
 
-def greedy_order(fc: Forecast, n_posts: int, rep: IntArray, budget: int) -> list[int]:
-    """Post slots in greedy maximum-coverage order, at most ``budget`` with positive gain."""
+def greedy_order(fc: Forecast, n_posts: int, rep: IntArray, budget: int, *,
+                 share: float = 1.0, extra: FloatArray | None = None) -> list[int]:
+    """Post slots in greedy maximum-coverage order, at most ``budget`` with positive gain.
+
+    The gain of a post is ``share`` x the forecast mass it newly covers plus ``extra[post]``
+    (a second model's mass on that post, counted once: posts do not overlap in it)."""
     covered = np.zeros(fc.weights.shape[0], dtype=bool)
     chosen: list[int] = []
     taken = np.zeros(n_posts, dtype=bool)
     for _ in range(budget):
         live = ~covered[fc.particle]
-        gain = np.bincount(fc.slot[live], weights=fc.weights[fc.particle[live]],
-                           minlength=n_posts)[rep]
+        gain = share * np.bincount(fc.slot[live], weights=fc.weights[fc.particle[live]],
+                                   minlength=n_posts)[rep]
+        if extra is not None:
+            gain = gain + extra
         gain[taken] = -1.0
         best = int(np.argmax(gain))
         if gain[best] <= 0:

@@ -42,6 +42,8 @@ class NetworkModel:
     watch: npt.NDArray[np.int32]  # (node, mode code) -> representative post slot, or -1
     post_rep: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     _cells: npt.NDArray[np.int64] | None = field(default=None, repr=False)
+    _catchment: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = field(
+        default=None, repr=False)
 
     def time_to(self, node: int) -> npt.NDArray[np.float32]:
         """Seconds from every node to ``node`` over the allowed arcs (inf if unreachable)."""
@@ -58,6 +60,20 @@ class NetworkModel:
                  for a, b in zip(net.node_lat, net.node_lon, strict=True)),
                 dtype=np.uint64, count=net.n_nodes).view(np.int64)
         return self._cells
+
+    def catchment(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(label, size): per node, the index of the destination inside the region (town or
+        spread place, not an exit) it is nearest to in travel time (-1: none reachable), and
+        per destination the number of nodes labelled with it. A destination stands for its
+        catchment: the spread places are a coarse cover of "anywhere"."""
+        if self._catchment is None:
+            inside = np.asarray([k != "exit" for k in self.dest_kind], dtype=np.bool_)
+            dist = np.where(inside[:, None], self.dist, np.inf)
+            label = np.argmin(dist, axis=0).astype(np.int64)
+            label[~np.isfinite(dist[label, np.arange(dist.shape[1])])] = -1
+            size = np.bincount(label[label >= 0], minlength=len(self.dest_kind))
+            self._catchment = (label, size.astype(np.int64))
+        return self._catchment
 
 
 def _destination_nodes(network: Network, origin_hint: int) -> tuple[list[int], list[str]]:

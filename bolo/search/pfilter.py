@@ -27,7 +27,7 @@ from bolo.search.kernels import (
 )
 from bolo.search.late import apply_late_sighting
 from bolo.search.model import NetworkModel
-from bolo.search.motion import LEFT, MotionParams, advance, arc_table, noise_table
+from bolo.search.motion import LEFT, STAYED, MotionParams, advance, arc_table, noise_table
 from bolo.search.particles import (
     HIDE_RATE_PER_S,
     Particles,
@@ -299,7 +299,8 @@ class ParticleFilter:
         # (unless every hypothesis left).
         inside = p.done != LEFT
         w = st.weights * inside if inside.any() else st.weights
-        mass = np.bincount(node, weights=w, minlength=net.n_nodes)
+        mass = self._spread_settled(
+            np.bincount(node, weights=w, minlength=net.n_nodes).astype(np.float64), w)
         # Nodes no particle reached still differ: nearer the cloud is likelier. A tiny
         # background decaying with the distance to the nearest occupied node orders them.
         occupied = np.flatnonzero(mass > 0)
@@ -308,6 +309,25 @@ class ParticleFilter:
         background = 1.0 / (1.0 + dist * EARTH_RADIUS_M / 1000.0)
         mass = mass + BACKGROUND * background / background.sum()
         return np.asarray(mass / mass.sum(), dtype=np.float64)
+
+
+    def _spread_settled(self, mass: FloatArray, w: FloatArray) -> FloatArray:
+        """Hypotheses staying at a destination inside the region (dwelling or settled) stand
+        for "somewhere around it": their mass is spread evenly over its catchment."""
+        st, model = self.state, self.model
+        p = st.parts
+        label, size = model.catchment()
+        at_dest = np.zeros(model.network.n_nodes, dtype=np.bool_)
+        at_dest[model.dest_nodes] = True
+        still = (p.arc < 0) & ((p.hide_until > st.t) | (p.done == STAYED)) & at_dest[p.node]
+        still &= label[p.node] >= 0
+        if not still.any():
+            return mass
+        moved = np.bincount(p.node[still], weights=w[still], minlength=mass.shape[0])
+        per_dest = np.bincount(label[p.node[still]], weights=w[still], minlength=size.shape[0])
+        share = np.where(size > 0, per_dest / np.maximum(size, 1), 0.0)
+        spread = np.where(label >= 0, share[np.maximum(label, 0)], 0.0)
+        return np.asarray(mass - moved + spread, dtype=np.float64)
 
 
 def _copy_state(s: _State) -> _State:

@@ -38,6 +38,7 @@ from bolo.search.forecast import (
     greedy_order,
 )
 from bolo.search.geo import haversine_m
+from bolo.search.hedge import Frontier, frontier_mass
 from bolo.search.model import network_model
 from bolo.search.pfilter import ParticleFilter
 from bolo.search.regions import cell_mass, region_mask
@@ -45,6 +46,10 @@ from bolo.search.regions import cell_mass, region_mask
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
 LOOKAHEAD_S = 2 * 3600.0
+# The particle picture's doubt in its own motion model: this share of the probability, and of
+# the ranking's objective, follows the hedge model (bolo.search.hedge) instead. A prior, not
+# fitted to any region.
+HEDGE = 0.3
 
 
 class Strategy(StrEnum):
@@ -84,8 +89,10 @@ class SearchPicture:
         self._times: list[tuple[float, float]] = []
         self._pf: ParticleFilter | None = None
         self._base: RadiusBaseline | ReachabilityBaseline | None = None
+        self._frontier: Frontier | None = None
         if self.strategy == Strategy.PARTICLE:
             self._pf = ParticleFilter(self.model, self.case, int(particles), self.seed)
+            self._frontier = Frontier(self.model, self.case)
         elif self.strategy == Strategy.RADIUS:
             self._base = RadiusBaseline(self.model, self.case)
         else:
@@ -117,6 +124,8 @@ class SearchPicture:
         self._times.append(times)
         if self._pf is not None:
             self._pf.add_evidence(ev, times[0])
+        if self._frontier is not None:
+            self._frontier.observe(ev, times[0])
         elif self._base is not None:
             self._base.observe(ev, times[0])
 
@@ -130,6 +139,8 @@ class SearchPicture:
         if self._pf is not None:
             self._pf.advance_to(self.t, self._times)
             self._pf.checkpoint()
+        if self._frontier is not None:
+            self._frontier.advance(self.t)
         elif self._base is not None:
             self._base.advance(self.t)
 
@@ -176,7 +187,10 @@ class SearchPicture:
         soon = forecast_within(fc, t_now + horizon)
         n_posts = len(self.network.posts)
         rep = self._rep()
-        chosen = greedy_order(soon, n_posts, rep, budget)
+        assert self._frontier is not None
+        frontier = frontier_mass(self._frontier, n_posts, t_now, horizon)
+        chosen = greedy_order(soon, n_posts, rep, budget, share=1.0 - HEDGE,
+                              extra=HEDGE * frontier)
         later = discounted_mass(fc, n_posts, rep, t_now, horizon)
         order = chosen + self._fallback_order(later, chosen)
         why: dict[int, str] = {}
@@ -225,7 +239,9 @@ class SearchPicture:
         """Probability per network node at the current time (sums to 1)."""
         self._sync()
         if self._pf is not None:
-            return self._pf.node_probability()
+            assert self._frontier is not None
+            return ((1.0 - HEDGE) * self._pf.node_probability()
+                    + HEDGE * self._frontier.node_probability())
         assert self._base is not None
         return self._base.node_probability()
 

@@ -6,8 +6,9 @@ probability CATCH_P (one draw per post and epoch, the same for every strategy). 
 that caught no one report a fruitless search (stated pd 0.7); sightings and tips arrive when
 they become known (``Scenario.observed``). At each re-ranking the picture's highest-probability
 regions (LEVELS, resolution-7 h3 cells) are checked against the true position, with the share
-of the network's cells they cover. A case ends at interception, after 24 h, or once the
-suspects will pass no post again.
+of the network's cells they cover (while the suspects are in the region: after they left
+through an exit there is no position on the map to check). A case ends at interception,
+after 24 h, or once the suspects will pass no post again.
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ def run_case(net: Network, sc: Scenario, strategy: Strategy, *, budget: int, see
     result = HarnessResult(None, {q: [] for q in LEVELS}, {q: [] for q in LEVELS})
 
     def policy_step(pic: SearchPicture, t_rel: float) -> list[int]:
+        order = [int(s) for s in pic.ranked_slots()]
+        if sc.truth.exited and t_rel >= sc.truth.arrive[-1]:
+            return order   # they left the region: no position on the map to check
         lat, lon = sc.truth.position(net, t_rel)
         true_cell = int(np.uint64(h3.str_to_int(h3.latlng_to_cell(lat, lon, H3_RESOLUTION)))
                         .view(np.int64))
@@ -94,7 +98,7 @@ def run_case(net: Network, sc: Scenario, strategy: Strategy, *, budget: int, see
             mask = region_mask(mass, q)
             result.inside[q].append(bool(np.isin(true_cell, keys[mask])))
             result.share[q].append(float(mask.sum()) / keys.shape[0])
-        return [int(s) for s in pic.ranked_slots()]
+        return order
 
     def detect(active: list[int], t0: float, t1: float) -> float | None:
         if t0 > last:

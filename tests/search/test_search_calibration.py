@@ -1,0 +1,94 @@
+"""Honest uncertainty: regions, the hedge model, settled hypotheses, the outside protocol."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+from search_testlib import fork_network, grid_network
+
+from bolo.search import SearchPicture
+from bolo.search.case import parse_case, parse_evidence
+from bolo.search.hedge import Frontier
+from bolo.search.model import network_model
+from bolo.search.regions import region_mask
+from bolo.search.sim.harness import CATCH_RADIUS_M, proximity_passes
+from bolo.search.sim.truth import Trajectory
+
+T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
+
+
+def _case(lat: float, lon: float) -> dict[str, Any]:
+    return {"last_known": {"lat": lat, "lon": lon, "time_earliest": T0.isoformat(),
+                           "time_latest": (T0 + timedelta(minutes=30)).isoformat()},
+            "modes": ["road"]}
+
+
+def test_region_is_the_fewest_most_probable_cells_reaching_the_level() -> None:
+    mass = np.asarray([0.1, 0.5, 0.0, 0.3, 0.1])
+    assert region_mask(mass, 0.5).tolist() == [False, True, False, False, False]
+    assert region_mask(mass, 0.8).tolist() == [False, True, False, True, False]
+    assert region_mask(mass, 0.9).sum() == 3
+    assert region_mask(mass, 1.0).tolist() == [True, True, False, True, True]
+    with pytest.raises(ValueError):
+        region_mask(mass, 0.0)
+
+
+@pytest.mark.parametrize("strategy", ["particle", "reachability", "radius"])
+def test_probability_region_holds_the_level(strategy: str) -> None:
+    pic = SearchPicture(grid_network(n=20), _case(40.1, 10.1), strategy, seed=2, particles=500)
+    pic.advance(T0 + timedelta(hours=2))
+    cells = pic.cell_probability()
+    r50, r90 = pic.probability_region(0.5), pic.probability_region(0.9)
+    assert set(r50) <= set(r90) <= set(cells)
+    assert sum(cells[c] for c in r90) >= 0.9 - 1e-9
+    assert sum(cells[c] for c in r50) >= 0.5 - 1e-9
+    probs = [cells[c] for c in r90]
+    assert probs == sorted(probs, reverse=True)
+
+
+def test_hedge_learns_where_a_fruitless_search_says_they_are_not() -> None:
+    net = fork_network()
+    model = network_model(net, ("road",))
+    case = parse_case(_case(40.0, 10.0))
+    frontier = Frontier(model, case)
+    frontier.advance(2 * 3600.0)
+    east = slice(40, 60)
+    before = float(frontier.node_probability()[east].sum())
+    frontier.observe(parse_evidence({
+        "kind": "search", "post_id": "p_east", "from": T0.isoformat(),
+        "to": (T0 + timedelta(hours=2)).isoformat(), "detection_probability": 0.9,
+        "found": False}), 0.0)
+    after = frontier.node_probability()
+    assert float(after[east].sum()) < 0.5 * before
+    assert after.sum() == pytest.approx(1.0)
+
+
+def test_settled_hypotheses_stand_for_their_destination_catchment() -> None:
+    """Hours on, many hypotheses stay at a destination: the picture spreads them over the
+    nodes that destination stands for instead of piling them on its one node."""
+    net = grid_network(n=20)
+    pic = SearchPicture(net, _case(40.1, 10.1), "particle", seed=4, particles=600)
+    pic.advance(T0 + timedelta(hours=10))
+    assert pic._pf is not None
+    p = pic._pf.node_probability()
+    dest = network_model(net, ("road",)).dest_nodes
+    others = np.setdiff1d(np.arange(net.n_nodes), dest)
+    assert float(p[dest].max()) < 0.1
+    assert int((p[others] > 1e-4).sum()) > 0.5 * others.shape[0]
+
+
+def test_proximity_passes_catch_within_the_radius_only() -> None:
+    net = grid_network(n=10)
+    # Along the bottom row: nodes 0 -> 1 -> 2 -> 3, one minute per arc.
+    tr = Trajectory(node=np.asarray([0, 1, 2, 3], dtype=np.int64),
+                    arrive=np.asarray([0.0, 60.0, 120.0, 180.0]),
+                    depart=np.asarray([0.0, 60.0, 120.0, 1e9]),
+                    mode=np.zeros(4, dtype=np.uint8), exited=False)
+    slots, times = proximity_passes(net, tr)
+    near = {net.posts[s].node for s in slots}
+    assert near == {2}          # row 0 posts sit at columns 2, 5 and 7; the path ends at 3
+    assert np.all(np.diff(times) >= 0)
+    assert CATCH_RADIUS_M < 1000                # the next row's posts (1.1 km) are too far
