@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+import hashlib
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from fastapi import APIRouter, Request, Response
 
 from bolo.alerts import ending
 from bolo.alerts.model import Alert, CapStatus
@@ -15,6 +19,7 @@ from bolo.settings import get_settings
 router = APIRouter(tags=["public"])
 CAP_XML = "application/cap+xml"
 FEED_TITLE = "bolo: active child abduction alerts"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed that has never had an entry
 
 
 def _public_alert(db: DB, alert_id: str) -> Alert:
@@ -24,15 +29,47 @@ def _public_alert(db: DB, alert_id: str) -> Alert:
     return alert
 
 
+def conditional(request: Request, body: str, media_type: str,
+                last_modified: datetime | None) -> Response:
+    """`body` with a strong ETag (its SHA-256) and Last-Modified, or 304 Not Modified when the
+    request's If-None-Match names that ETag (or, without If-None-Match, its If-Modified-Since is
+    not older than `last_modified`; RFC 9110 §13.1)."""
+    etag = '"' + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60"}
+    if last_modified is not None:
+        headers["Last-Modified"] = format_datetime(last_modified.astimezone(UTC), usegmt=True)
+    if _not_modified(request, etag, last_modified):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or etag in tags
+    since = request.headers.get("if-modified-since")
+    if since is None or last_modified is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False  # an unreadable date is ignored, as RFC 9110 says
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return last_modified.replace(microsecond=0) <= when
+
+
 @router.get("/alerts/{alert_id}.cap", response_class=Response)
-def alert_cap(alert_id: str, db: DB) -> Response:
-    """The newest issued CAP message of a public alert (a Cancel once it is cancelled)."""
+def alert_cap(alert_id: str, db: DB, request: Request) -> Response:
+    """The newest issued CAP message of a public alert (a Cancel once it is cancelled), with
+    ETag and Last-Modified (its sending time); 304 when the client has it already."""
     alert = _public_alert(db, alert_id)
     version = ending.latest_issued(db, alert_id=alert.id)
     if version is None or not version.cap_xml:
         # Not issued, or its case was purged at the end of the retention period.
         raise NotFound(f"alert {alert_id} has not been issued or has been purged")
-    return Response(version.cap_xml, media_type=CAP_XML)
+    return conditional(request, version.cap_xml, CAP_XML, version.issued_at or version.sent)
 
 
 def _entries(db: DB) -> list[FeedEntry]:
@@ -51,20 +88,46 @@ def _entries(db: DB) -> list[FeedEntry]:
     return entries
 
 
+def _last_change(db: DB) -> datetime | None:
+    """When the feed last changed: the newest issue (Cancel included) of a public alert, or the
+    newest expiry that has passed (an entry leaving the feed changes it too)."""
+    current = now()
+    moments: list[datetime] = []
+    for alert in ending.public_alerts(db, include_ended=True):
+        version = ending.latest_issued(db, alert_id=alert.id)
+        if version is not None and (version.issued_at or version.sent) is not None:
+            moments.append(version.issued_at or version.sent)
+        if alert.expires_at is not None and alert.expires_at <= current:
+            moments.append(alert.expires_at)
+    return max(moments, default=None)
+
+
+def _feed(db: DB) -> tuple[list[FeedEntry], datetime, datetime | None]:
+    """The entries, the feed's `updated` (its newest entry's time; the last change when it is
+    empty) and its Last-Modified."""
+    entries = _entries(db)
+    changed = _last_change(db)
+    newest = max((e.updated for e in entries), default=None)
+    return entries, newest or changed or EPOCH, changed
+
+
 @router.get("/feed/cap.atom", response_class=Response)
-def feed_atom(db: DB) -> Response:
-    """Atom feed of the active public alerts, each entry linking its CAP message."""
+def feed_atom(db: DB, request: Request) -> Response:
+    """Atom feed of the active public alerts, each entry linking its CAP message (conditional
+    GET: ETag, Last-Modified, 304)."""
     base = get_settings().public_base_url.rstrip("/")
-    body = atom_feed(_entries(db), feed_id=f"{base}/feed/cap.atom", title=FEED_TITLE,
-                     self_url=f"{base}/feed/cap.atom", updated=now())
-    return Response(body, media_type="application/atom+xml")
+    entries, updated, changed = _feed(db)
+    body = atom_feed(entries, feed_id=f"{base}/feed/cap.atom", title=FEED_TITLE,
+                     self_url=f"{base}/feed/cap.atom", updated=updated)
+    return conditional(request, body.decode("utf-8"), "application/atom+xml", changed)
 
 
 @router.get("/feed/cap.rss", response_class=Response)
-def feed_rss(db: DB) -> Response:
-    """RSS 2.0 feed of the active public alerts."""
+def feed_rss(db: DB, request: Request) -> Response:
+    """RSS 2.0 feed of the active public alerts (conditional GET as the Atom feed)."""
     base = get_settings().public_base_url.rstrip("/")
-    body = rss_feed(_entries(db), title=FEED_TITLE, link=f"{base}/alerts",
+    entries, updated, changed = _feed(db)
+    body = rss_feed(entries, title=FEED_TITLE, link=f"{base}/alerts",
                     description="Active child abduction alerts (CAP 1.2)",
-                    self_url=f"{base}/feed/cap.rss", updated=now())
-    return Response(body, media_type="application/rss+xml")
+                    self_url=f"{base}/feed/cap.rss", updated=updated)
+    return conditional(request, body.decode("utf-8"), "application/rss+xml", changed)

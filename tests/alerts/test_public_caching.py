@@ -1,0 +1,87 @@
+"""Aggregators poll cheaply: ETag, Last-Modified and 304 on an alert's CAP message and on the
+feeds; the feed's `updated` is its newest entry's time, not the time of the request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+from fastapi.testclient import TestClient
+from lxml import etree
+from sqlalchemy import Engine
+
+from bolo.alerts import ending, service
+from bolo.api import create_app
+from bolo.auth.model import User
+from bolo.clock import FakeClock, use_clock
+from bolo.store.db import session_scope
+from tests.alerts.helpers import a_case, draft, staff
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _issue(engine: Engine) -> tuple[str, datetime]:
+    with session_scope(engine) as db:
+        coord, approver = staff(db)
+        v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
+        sent = v.issued_at or v.sent
+        assert sent is not None
+        return v.alert_id, sent
+
+
+def test_alert_cap_answers_304_to_a_matching_etag_or_date(sqlite_engine: Engine) -> None:
+    alert_id, _ = _issue(sqlite_engine)
+    client = TestClient(create_app(timers=False))
+    first = client.get(f"/alerts/{alert_id}.cap")
+    assert first.status_code == 200
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    again = client.get(f"/alerts/{alert_id}.cap", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
+    assert client.get(f"/alerts/{alert_id}.cap",
+                      headers={"If-Modified-Since": modified}).status_code == 304
+    old = format_datetime(datetime.now(UTC) - timedelta(days=1), usegmt=True)
+    assert client.get(f"/alerts/{alert_id}.cap",
+                      headers={"If-Modified-Since": old}).status_code == 200
+    assert client.get(f"/alerts/{alert_id}.cap",
+                      headers={"If-None-Match": '"other"', "If-Modified-Since": modified}
+                      ).status_code == 200  # If-None-Match wins (RFC 9110)
+    assert client.get(f"/alerts/{alert_id}.cap",
+                      headers={"If-Modified-Since": "yesterday-ish"}).status_code == 200
+
+
+def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: Engine) -> None:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    with use_clock(clock):
+        alert_id, sent = _issue(sqlite_engine)
+        client = TestClient(create_app(timers=False))
+        for url in ("/feed/cap.atom", "/feed/cap.rss"):
+            first = client.get(url)
+            assert first.status_code == 200
+            assert client.get(url, headers={"If-None-Match": first.headers["etag"]}
+                              ).status_code == 304
+            assert client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]}
+                              ).status_code == 304
+        clock.advance(minutes=5)
+        atom = etree.fromstring(client.get("/feed/cap.atom").content)
+        assert datetime.fromisoformat(atom.findtext(f"{ATOM}updated") or "") == sent
+        before = client.get("/feed/cap.atom")
+        clock.advance(minutes=5)
+        with session_scope(sqlite_engine) as db:
+            actor = db.query(User).filter_by(username="coord").one()
+            ending.cancel_alert(db, alert_id=alert_id, reason="Found.", actor=actor)
+        after = client.get("/feed/cap.atom", headers={"If-None-Match": before.headers["etag"]})
+        assert after.status_code == 200 and f"/alerts/{alert_id}.cap" not in after.text
+        stale = client.get("/feed/cap.atom",
+                           headers={"If-Modified-Since": before.headers["last-modified"]})
+        assert stale.status_code == 200  # the Cancel changed the feed after that date
+        assert stale.headers["last-modified"] == format_datetime(clock(), usegmt=True)
+
+
+def test_an_unchanged_feed_has_the_same_etag_from_request_to_request(
+        sqlite_engine: Engine) -> None:
+    _issue(sqlite_engine)
+    client = TestClient(create_app(timers=False))
+    assert client.get("/feed/cap.atom").headers["etag"] == \
+        client.get("/feed/cap.atom").headers["etag"]
