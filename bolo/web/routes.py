@@ -10,12 +10,23 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from bolo.errors import NotFound
-from bolo.web import alerting, auth, boards, console, events, post_page, public, updating
+from bolo.web import (
+    account,
+    alerting,
+    auth,
+    boards,
+    console,
+    events,
+    post_page,
+    public,
+    updating,
+    users,
+)
 from bolo.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 for _part in (auth.router, console.router, alerting.router, updating.router, boards.router,
-              post_page.router, public.router, events.router):
+              post_page.router, public.router, events.router, users.router, account.router):
     router.include_router(_part)
 
 

@@ -86,7 +86,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/api/v1/dispatch/ack/{delivery_id}"), ("POST", "/api/v1/dispatch/ack/{delivery_id}"),
 })
 # Web pages behind the cookie login: without a session they must never answer 2xx.
-WEB_PREFIXES = ("/console", "/post", "/login", "/logout")
+WEB_PREFIXES = ("/console", "/post", "/login", "/logout", "/account")
 WEB_OPEN = frozenset({("GET", "/login"), ("POST", "/login")})
 CONSOLE = STAFF
 POST_PAGE = frozenset({R.POST_OFFICER})  # the page of the post the user belongs to
@@ -117,6 +117,20 @@ WEB: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/post/search"): POST_PAGE,
     ("POST", "/post/checkin"): POST_PAGE,
     ("GET", "/post/events"): POST_PAGE,
+    # The admins' users page; {user_id} is an account no session of the matrix belongs to.
+    ("GET", "/console/users"): ADMIN,
+    ("POST", "/console/users"): ADMIN,
+    ("POST", "/console/users/{user_id}/disable"): ADMIN,
+    ("POST", "/console/users/{user_id}/enable"): ADMIN,
+    ("POST", "/console/users/{user_id}/password"): ADMIN,
+    ("POST", "/console/users/{user_id}/sessions/end"): ADMIN,
+    ("POST", "/console/users/{user_id}/totp/remove"): ADMIN,
+    ("POST", "/console/users/{user_id}/tokens"): ADMIN,
+    # Everyone's own account: password, one-time codes.
+    ("GET", "/account"): ALL,
+    ("POST", "/account/password"): ALL,
+    ("GET", "/account/totp"): ALL,
+    ("POST", "/account/totp"): ALL,
 }
 STREAMS = frozenset({("GET", "/console/events"), ("GET", "/post/events")})
 

@@ -25,7 +25,8 @@ def web_world(sqlite_engine: Engine) -> tuple[World, dict[str, str], dict[str, s
         w = build_world(db)
         sessions = {role.value: create_session(db, user_id=w.users[role.value].id)
                     for role in Role}
-    ids = {"case_id": w.case_id, "alert_id": w.alert_id, "report_id": w.report_ids[0]}
+    ids = {"case_id": w.case_id, "alert_id": w.alert_id, "report_id": w.report_ids[0],
+           "user_id": w.users["second_coordinator"].id}
     return w, ids, sessions
 
 
