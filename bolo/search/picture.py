@@ -47,9 +47,9 @@ DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
 LOOKAHEAD_S = 2 * 3600.0
 # The particle picture's doubt in its own motion model: this share of the probability, and of
-# the ranking's objective, follows the hedge model (bolo.search.hedge) instead. A prior, not
-# fitted to any region.
-HEDGE = 0.3
+# the ranking's objective, follows the hedge model (bolo.search.hedge) instead. Even prior
+# odds between the two models: a prior, not fitted to any region.
+HEDGE = 0.5
 
 
 class Strategy(StrEnum):
