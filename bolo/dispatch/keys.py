@@ -88,14 +88,19 @@ def parsed_key(secret: str) -> Key | None:
         return None
 
 
-def signing_keys(key: KeyRow | None) -> tuple[Key, ...]:
-    """The post's keys now: the current secret, plus the previous one during rotation.
-    Unreadable secrets are left out (and logged)."""
+def live_secrets(key: KeyRow | None) -> list[str]:
+    """The post's secrets in force now: the current one, plus the previous one until the
+    rotation's ``previous_until`` (webhooks are signed, and ack links accepted, with these)."""
     if key is None:
-        return ()
-    keys = [parsed_key(key.secret)]
+        return []
     if key.previous_secret and key.previous_until and key.previous_until > clock.now():
-        keys.append(parsed_key(key.previous_secret))
+        return [key.secret, key.previous_secret]
+    return [key.secret]
+
+
+def signing_keys(key: KeyRow | None) -> tuple[Key, ...]:
+    """The post's keys now (``live_secrets``). Unreadable secrets are left out (and logged)."""
+    keys = [parsed_key(secret) for secret in live_secrets(key)]
     return tuple(k for k in keys if k is not None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from html import escape
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from bolo.auth.policy import STAFF_READERS, require_post_access
 from bolo.dispatch.acks import AckVia, acknowledge, acknowledge_by_link
 from bolo.dispatch.heartbeat import heartbeat_board, record_heartbeat
 from bolo.dispatch.model import Delivery
+from bolo.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 POST_ROLES = (Role.POST_OFFICER, Role.COORDINATOR, Role.SUPERVISOR)
@@ -35,29 +37,45 @@ class AckOut(BaseModel):
 
 @router.get("/ack/{delivery_id}", response_class=HTMLResponse)
 def ack_form(delivery_id: str, t: Annotated[str, Query(max_length=64)]) -> str:
-    """The page behind the ack link: asks who is acknowledging (nothing is recorded yet)."""
+    """The page behind the ack link: asks who is acknowledging (nothing is recorded yet). The
+    form sends the token in its body, so the acknowledging request's URL does not carry it."""
     return (
         "<!doctype html><meta charset=utf-8><title>Acknowledge alert</title>"
-        f"<form method=post action='/api/v1/dispatch/ack/{escape(delivery_id)}?t={escape(t)}'>"
+        f"<form method=post action='/api/v1/dispatch/ack/{escape(delivery_id)}'>"
+        f"<input type=hidden name=t value='{escape(t)}'>"
         "<label>Your name <input name=by required maxlength=200></label> "
         "<button>Acknowledge</button></form>"
     )
 
 
+async def _ack_fields(request: Request) -> dict[str, Any]:
+    """The form fields or JSON object of an ack POST; InvalidInput (422) when the body cannot
+    be read (malformed JSON, not an object)."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = json.loads(await request.body())
+        except ValueError:
+            raise InvalidInput("the body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidInput('the body must be a JSON object: {"by": "<your name>"}')
+        return data
+    return dict(await request.form())
+
+
 @router.post("/ack/{delivery_id}", response_model=AckOut)
 async def ack_by_link(
-    delivery_id: str, t: Annotated[str, Query(max_length=64)], db: DB, request: Request
+    delivery_id: str, db: DB, request: Request,
+    t: Annotated[str | None, Query(max_length=64)] = None,
 ) -> AckOut:
     """Acknowledge through the signed link of a delivery, by a named person (form field
-    ``by``, or JSON ``{"by": ...}``)."""
+    ``by``, or JSON ``{"by": ...}``); the link's token ``t`` in the query or the body."""
     # The body is read here rather than declared, so the app-wide strict-JSON check does not
     # consume the form first.
-    if request.headers.get("content-type", "").startswith("application/json"):
-        data = await request.json()
-        by = str(data.get("by", "")) if isinstance(data, dict) else ""
-    else:
-        by = str((await request.form()).get("by", ""))
-    ack = acknowledge_by_link(db, delivery_id=delivery_id, token=t, by=by[:200])
+    fields = await _ack_fields(request)
+    by, token = fields.get("by", ""), t if t is not None else fields.get("t", "")
+    if not isinstance(by, str) or not isinstance(token, str) or len(token) > 64:
+        raise InvalidInput("'by' (the name) and 't' (the link's token) must be short strings")
+    ack = acknowledge_by_link(db, delivery_id=delivery_id, token=token, by=by[:200])
     db.commit()
     return AckOut(ack_id=ack.id, version_id=ack.version_id, post_id=ack.post_id,
                   by=ack.by_name, at=ack.at)
