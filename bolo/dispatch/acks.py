@@ -50,9 +50,11 @@ class AckNeedsName(AckRefused):
     status = 422
 
 
-class AckNotTaken(Conflict):
+class AckNotTaken(AckRefused):
     """An acknowledgement of a version that takes none now: acknowledged already, superseded
     by a later version, or of an alert that has ended (HTTP 409)."""
+
+    status = Conflict.status
 
 
 def _stop_escalations(session: Session, *, version: AlertVersion, post_id: str) -> None:

@@ -62,6 +62,8 @@ def test_a_link_acknowledges_once(db_engine: Any) -> None:
             acknowledge_by_link(s, delivery_id=delivery_id, token=token, by="Somebody Else")
         with session_scope(db_engine) as s, pytest.raises(AckNotTaken):
             acknowledge(s, version_id=v1, post_id="a", by="officer")
+        # The post page renders every AckRefused as its own error page (409 here).
+        assert issubclass(AckNotTaken, AckRefused) and AckNotTaken.status == 409
         with session_scope(db_engine) as s:
             assert [a.by_name for a in s.scalars(select(Acknowledgement))] == ["Lt. Ri"]
             assert s.scalars(select(Delivery.acknowledged_by)
