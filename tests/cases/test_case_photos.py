@@ -197,10 +197,12 @@ def test_an_exercise_never_makes_the_photo_public(world: World) -> None:
     _status, body = _upload(world, jpeg_with_gps())
     with session_scope(world.engine) as db:
         coord = db.execute(select(User).where(User.username == "coord")).scalar_one()
-        officer = create_user(db, username="officer", role=Role.POST_OFFICER)
+        targets = some_posts(db)
+        officer = create_user(db, username="officer", role=Role.POST_OFFICER,
+                              post_id=targets[0])
         officer_token = {"Authorization": f"Bearer {issue_token(db, user_id=officer.id)}"}
         version = draft_alert(db, case_id=world.case_id,
-                              data=draft(some_posts(db), status="Exercise"), author=coord)
+                              data=draft(targets, status="Exercise"), author=coord)
         submit_for_approval(db, version_id=version.id, author=coord)
         approve(db, version_id=version.id, sha256=version.sha256, approver=coord)
     path = _media_path(body["photo_url"])
