@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -128,3 +129,25 @@ def test_csrf_token_is_bound_to_the_session() -> None:
                      ("session-a", token[:-1] + "0")):
         with pytest.raises(Forbidden):
             check_csrf(sid, tok)
+
+
+def test_using_a_session_holds_no_write_lock(sqlite_engine: Engine) -> None:
+    clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC))
+    with use_clock(clock):
+        with session_scope(sqlite_engine) as db:
+            user = create_user(db, username="dee", role=Role.VIEWER)
+            sid = create_session(db, user_id=user.id)
+        clock.advance(minutes=5)  # the last-used time is due for a refresh
+        with session_scope(sqlite_engine) as db:
+            assert session_user(db, session_id=sid).id == user.id
+            # The page renders: it reads (which would flush a pending refresh) and takes time.
+            db.execute(select(func.count()).select_from(WebSession)).scalar_one()
+            other = sqlite3.connect(str(sqlite_engine.url.database), timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # another writer is not kept waiting
+                other.rollback()
+            finally:
+                other.close()
+        with session_scope(sqlite_engine) as db:
+            row = db.execute(select(WebSession)).scalar_one()
+            assert row.last_seen_at == clock()

@@ -34,5 +34,8 @@
     if (status) status.textContent = "live";
     if (!pending) pending = setTimeout(refresh, 300);  // coalesce bursts of changes
   });
+  // The session is over (signed out here or elsewhere, password changed, account disabled):
+  // stop listening and reload, which leads to the sign-in page.
+  source.addEventListener("ended", function () { source.close(); window.location.reload(); });
   source.onerror = function () { if (status) status.textContent = "reconnecting"; };
 })();
