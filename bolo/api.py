@@ -147,6 +147,9 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     from bolo.cases.routes import media_router as case_media
     from bolo.cases.routes import router as cases
     from bolo.dispatch.routes import router as dispatch
+    from bolo.ops.metrics import register_database_collector
+    from bolo.ops.requests import RequestMiddleware
+    from bolo.ops.routes import router as ops
     from bolo.posts.routes import router as posts
     from bolo.reports.public import public_router as public_tips
     from bolo.reports.routes import router as reports
@@ -159,6 +162,9 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     from bolo.security.middleware import install as install_security
 
     install_security(app, hsts=get_settings().public_base_url.startswith("https://"))
+    # Outermost: the request id and the timing cover the security middleware's answers too.
+    app.add_middleware(RequestMiddleware)
+    register_database_collector()
     app.add_exception_handler(BoloError, _bolo_error)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -167,7 +173,7 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     # FastAPI matches included routers in order (a third of a tip's CPU when last under a
     # surge), and no other router has a path under /tips or /api/v1/public.
     routers = (public_tips, users, cases, alerts, posts, reports, dispatch, audit, public_alerts,
-               case_media, web)
+               case_media, ops, web)
     for router in routers:
         app.include_router(router)
 

@@ -16,7 +16,7 @@ from bolo.alerts.cli import app as alert_app
 from bolo.audit.cli import app as audit_app
 from bolo.auth.cli import app as user_app
 from bolo.cases.cli import app as case_app
-from bolo.cli_support import JSON_OUT, console, emit, err_console, handle_errors
+from bolo.cli_support import JSON_OUT, console, emit, handle_errors
 from bolo.posts.cli import app as post_app
 from bolo.settings import get_settings
 
@@ -59,6 +59,44 @@ def db_upgrade(as_json: JSON_OUT = False) -> None:
     emit(as_json, {"revisions": sorted(current_revisions())}, "database is up to date")
 
 
+@db_app.command("backup")
+@handle_errors
+def db_backup(file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
+              as_json: JSON_OUT = False) -> None:
+    """Back the database up to FILE while bolo runs (SQLite: online backup; PostgreSQL:
+    pg_dump of the current schema)."""
+    from dataclasses import asdict
+
+    from bolo.ops.backup import backup
+    from bolo.store.db import default_engine
+
+    done = backup(default_engine(), file)
+    emit(as_json, asdict(done), f"backed up {sum(done.rows.values())} rows of "
+         f"{len(done.rows)} tables to {file}")
+
+
+@db_app.command("restore")
+@handle_errors
+def db_restore(file: Annotated[Path, typer.Argument(help="A file made by `bolo db backup`.")],
+               yes: Annotated[bool, typer.Option(
+                   "--yes", help="Confirm: every row of the database is replaced.")] = False,
+               as_json: JSON_OUT = False) -> None:
+    """Replace the database with a backup, then migrate it. Stop `bolo serve` and the
+    dispatchers first; check the result with `bolo audit verify`."""
+    from dataclasses import asdict
+
+    from bolo.errors import InvalidInput
+    from bolo.ops.backup import restore
+    from bolo.store.db import default_engine
+
+    if not yes:
+        raise InvalidInput("restoring replaces every row of the configured database: "
+                           "add --yes to confirm")
+    done = restore(default_engine(), file)
+    emit(as_json, asdict(done), f"restored {sum(done.rows.values())} rows of "
+         f"{len(done.rows)} tables from {file}")
+
+
 @app.command()
 @handle_errors
 def serve(
@@ -71,20 +109,27 @@ def serve(
              "dispatcher` workers (and `bolo relay`) run as processes of their own.")] = True,
 ) -> None:
     """Migrate the database and serve the API and pages; send alerts unless --no-dispatcher."""
+    import structlog
     import uvicorn
 
     from bolo.api import create_app
+    from bolo.ops.logs import setup_logging
     from bolo.store.db import upgrade_database
 
+    setup_logging()
     upgrade_database()
+    log = structlog.get_logger("bolo.serve")
     if dispatcher:
-        how = (f"the NATS relay and a worker ({get_settings().broker_url})"
-               if get_settings().broker_url else "the in-process dispatcher")
-        err_console.print(f"sending alerts with {how}", highlight=False)
+        how = ("the NATS relay and a worker" if get_settings().broker_url
+               else "the in-process dispatcher")
+        log.info(f"sending alerts with {how}")
     else:
-        err_console.print("not sending alerts: run `bolo dispatcher` (and with a broker "
-                          "`bolo relay`) beside this server", highlight=False)
-    uvicorn.run(create_app(dispatcher=dispatcher), host=host, port=port, log_level="info")
+        log.info("not sending alerts: run `bolo dispatcher` (and with a broker `bolo relay`) "
+                 "beside this server")
+    # bolo's own access log (bolo.ops.requests) replaces uvicorn's, which printed query
+    # strings (ack tokens); log_config=None keeps the logging set up above.
+    uvicorn.run(create_app(dispatcher=dispatcher), host=host, port=port, log_config=None,
+                access_log=False)
 
 
 @replay_app.command("seed-incident")

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default=90, ge=0, description="API tokens expire after this many days; 0 = never.")
     approver_totp_required: bool = Field(
         default=False, description="Approving an Actual alert needs the approver's TOTP code.")
+    log_format: Literal["console", "json"] = Field(
+        default="console", description="Logs on stderr: key=value lines, or one JSON object a "
+        "line (json).")
+    metrics_token: str = Field(default="", description="When set, /metrics needs it as a "
+                               "bearer token.")
     cap_signing_key: Path | None = Field(
         default=None, description="PEM private key: sign every issued CAP message (XML-DSig)."
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import signal
 import sys
 from collections.abc import Coroutine
@@ -18,9 +17,15 @@ from bolo.dispatch.liveness import Runner
 from bolo.dispatch.receiver import Deduper
 from bolo.dispatch.receiver_server import ReceiverApp, derived_secret, run_forever
 from bolo.dispatch.signing import Key, key_from_string
+from bolo.ops.logs import setup_logging
+from bolo.ops.metrics import register_database_collector, serve_metrics
 from bolo.settings import get_settings
 
 SWITCH_INTERVAL_S = 0.0005
+METRICS_PORT = Annotated[int, typer.Option(
+    min=0, max=65535, envvar="BOLO_METRICS_PORT",
+    help="Serve Prometheus /metrics of this process on this port (0: none).")]
+METRICS_HOST = Annotated[str, typer.Option(help="Address the metrics port listens on.")]
 
 app = typer.Typer(help="Dissemination: dispatcher workers, the NATS relay, the post's receiver.",
                   no_args_is_help=True)
@@ -89,12 +94,14 @@ def dispatcher(
     concurrency: Annotated[int | None, typer.Option(min=1, help="Sends in flight.")] = None,
     name: Annotated[str, typer.Option(help="Worker name recorded on attempts.")] = "",
     stream_suffix: Annotated[str, typer.Option(help="NATS: use a separate stream.")] = "",
+    metrics_port: METRICS_PORT = 0,
+    metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
     """Run one dispatcher worker process (run as many as needed, on as many machines)."""
     from bolo.dispatch import running
     from bolo.store.db import engine_for
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
     # The event loop waits on sockets while the database thread computes; with the default
     # 5 ms GIL switch interval every socket wake-up can wait that long for the GIL.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
@@ -110,6 +117,7 @@ def dispatcher(
                   if chosen is Backend.NATS else running.dispatcher(engine, settings, label))
     except ValueError as exc:
         _fail(str(exc))
+    serve_metrics(metrics_port, metrics_host)
     _run(worker)
 
 
@@ -118,16 +126,21 @@ def relay(
     database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
     stream_suffix: Annotated[str, typer.Option(help="Use a separate stream.")] = "",
+    metrics_port: METRICS_PORT = 0,
+    metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
     """Publish due outbox rows to NATS JetStream and run due escalations."""
     from bolo.dispatch import running
     from bolo.store.db import engine_for
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    setup_logging()
     broker = broker_url or get_settings().broker_url
     if not broker:
         _fail("the relay needs --broker-url or BOLO_BROKER_URL (nats://...)")
     engine = engine_for(database_url or None)
+    # The relay exports the deployment-wide figures (outbox, deliveries, delays, escalations).
+    register_database_collector(engine)
+    serve_metrics(metrics_port, metrics_host)
     _run(running.relay(engine, dispatch_settings(), running.process_name("relay"), broker,
                        stream_suffix))
 

@@ -13,21 +13,35 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.liveness import Beating, Role
 from bolo.dispatch.sending import Sender, default_channels, limits_from_settings
+from bolo.ops.metrics import SEND_ATTEMPTS, SEND_LATENCY
 
 log = logging.getLogger(__name__)
 STOP_WAIT_S = 15.0  # how long shutdown waits for the senders to record what is in flight
 
 
+class MeteredSender(Sender):
+    """A Sender that counts every attempt in this process's metrics (by channel, outcome)."""
+
+    async def send(self, kind: str, message: Message) -> SendResult:
+        """One attempt, counted."""
+        result = await super().send(kind, message)
+        SEND_ATTEMPTS.labels(kind, result.outcome.value).inc()
+        SEND_LATENCY.labels(kind).observe(result.duration_s)
+        return result
+
+
 def make_sender(settings: DispatchSettings) -> Sender:
-    """The real channels under the configured rate limits; ValueError names a bad limit."""
+    """The real channels under the configured rate limits, attempts counted in the metrics;
+    ValueError names a bad limit."""
     try:
         limits = limits_from_settings(settings.rate_limits)
     except ValueError as exc:
         raise ValueError(f"BOLO_DISPATCH_RATE_LIMITS: {exc}") from None
-    return Sender(default_channels(timeout_s=settings.timeout_s,
+    return MeteredSender(default_channels(timeout_s=settings.timeout_s,
                                    max_connections=settings.concurrency), limits=limits)
 
 

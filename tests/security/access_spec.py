@@ -71,7 +71,8 @@ STATE_403: frozenset[tuple[str, str]] = frozenset({
 
 # Reachable without a bearer token (each has its own guard where it needs one).
 PUBLIC: frozenset[tuple[str, str]] = frozenset({
-    ("GET", "/healthz"), ("GET", "/openapi.json"), ("GET", "/docs"),
+    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/openapi.json"),
+    ("GET", "/docs"),
     ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
     ("GET", "/alerts/{alert_id}.cap"), ("GET", "/feed/cap.atom"), ("GET", "/feed/cap.rss"),
     ("GET", "/alerts"), ("GET", "/alerts/{alert_id}"), ("GET", "/"),

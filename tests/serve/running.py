@@ -36,11 +36,11 @@ class Served:
 
 
 def bolo_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a bolo process over ``data_dir`` (SQLite), loopback allowed."""
-    env = {**os.environ, "BOLO_DATA_DIR": str(data_dir),
-           "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8", **(extra or {})}
-    env.pop("BOLO_DATABASE_URL", None)
-    return env
+    """The environment of a bolo process over ``data_dir`` (its SQLite file unless ``extra``
+    names BOLO_DATABASE_URL), loopback allowed."""
+    env = {k: v for k, v in os.environ.items() if k != "BOLO_DATABASE_URL"}
+    return {**env, "BOLO_DATA_DIR": str(data_dir), "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8",
+            **(extra or {})}
 
 
 @contextmanager

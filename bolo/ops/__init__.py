@@ -1,0 +1,1 @@
+"""Operations: logs, metrics, readiness and backups, the same for every bolo process."""
