@@ -7,8 +7,11 @@ is not kept beyond the coordinates the tip needs.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -16,8 +19,17 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+# Checked from the header, before any pixel is decoded: decoding costs 4 bytes per pixel and
+# more (a 6320x6320 PNG of 200 KB took ~370 MB). Phones take 12 MP photos.
+MAX_PIXELS = 12_600_000
 MAX_SIDE = 2048
+# Photos decode in their own small pool: at most DECODE_WORKERS at once (each bounded by
+# MAX_PIXELS), DECODE_WAITING more wait; beyond that an upload is refused (429), so a burst of
+# photos can neither exhaust memory nor take the threads every other request runs on.
+DECODE_WORKERS = 2
+DECODE_WAITING = 16
+_decoder = ThreadPoolExecutor(max_workers=DECODE_WORKERS, thread_name_prefix="bolo-photo")
+_slots = threading.BoundedSemaphore(DECODE_WORKERS + DECODE_WAITING)
 _GPS_IFD = 0x8825
 
 
@@ -91,15 +103,17 @@ def clean_photo(raw: bytes) -> CleanPhoto:
             if kind not in PhotoType.__members__:
                 raise PhotoError("photo must be JPEG, PNG or WebP", 415)
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoError("photo has too many pixels", 413)
+                raise PhotoError(f"photo has more than {MAX_PIXELS / 1e6:.1f} million pixels "
+                                 f"({probe.width}x{probe.height})", 413)
             position = exif_position(probe)
-            probe.load()
+            # Shrunk before anything else copies it: JPEG decodes at a reduced scale (draft),
+            # the others are resized in place, so only one full-size image ever exists.
+            probe.thumbnail((MAX_SIDE, MAX_SIDE))
             upright = ImageOps.exif_transpose(probe)
     except UnidentifiedImageError as exc:
         raise PhotoError("photo must be JPEG, PNG or WebP", 415) from exc
     except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise PhotoError(f"photo cannot be read: {exc}") from exc
-    upright.thumbnail((MAX_SIDE, MAX_SIDE))
     # Copy pixels into a fresh image so no info dict (EXIF, ICC, XMP, text) is carried over.
     mode = "RGBA" if kind == "PNG" and upright.mode in ("RGBA", "LA", "P") else "RGB"
     pixels = upright.convert(mode)
@@ -115,3 +129,14 @@ def clean_photo(raw: bytes) -> CleanPhoto:
     data = out.getvalue()
     lat, lon = position if position else (None, None)
     return CleanPhoto(data, hashlib.sha256(data).hexdigest(), extension, lat, lon)
+
+
+async def clean_photo_bounded(raw: bytes) -> CleanPhoto:
+    """``clean_photo`` in the photo pool (see DECODE_WORKERS): PhotoError 429 when
+    DECODE_WAITING photos are already waiting, else as ``clean_photo``."""
+    if not _slots.acquire(blocking=False):
+        raise PhotoError("too many photos are being processed: try again in a minute", 429)
+    try:
+        return await asyncio.wrap_future(_decoder.submit(clean_photo, raw))
+    finally:
+        _slots.release()

@@ -20,13 +20,14 @@ from pydantic import ValidationError
 from pydantic_core import to_json
 from starlette.concurrency import run_in_threadpool
 
+from bolo.auth.login import client_key
 from bolo.errors import BoloError, InvalidInput
 from bolo.reports import csrf
 from bolo.reports.config import tip_settings
 from bolo.reports.intake import TipApiIn, TipIn, explain, form_to_dict
 from bolo.reports.leanroute import LeanRoute
 from bolo.reports.mapimage import map_png
-from bolo.reports.photo import CleanPhoto, PhotoError, clean_photo
+from bolo.reports.photo import CleanPhoto, PhotoError, clean_photo_bounded
 from bolo.reports.pipeline import TipWriter
 from bolo.reports.publichttp import (
     BodyTooLarge,
@@ -102,7 +103,7 @@ _TIP_SCHEMA = {"requestBody": {"required": True, "content": {
 
 async def post_tip_json(request: Request) -> Response:
     """Receive a tip as JSON (no login). 201 with the receipt number when stored."""
-    wait = limiter().acquire(client_of(request))
+    wait = limiter().acquire(client_key(client_of(request)))
     if wait:
         return too_many(wait)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -141,7 +142,7 @@ async def _decode_photo(data: str | None) -> CleanPhoto | None:
         raw = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise PhotoError("photo_base64 is not valid base64") from exc
-    return await run_in_threadpool(clean_photo, raw)
+    return await clean_photo_bounded(raw)
 
 
 @public_router.get("/tips/new", response_class=HTMLResponse, include_in_schema=False)
@@ -161,7 +162,7 @@ async def tip_map() -> Response:
 async def post_tip_form(request: Request) -> Response:
     """Receive the form (urlencoded or multipart). A receipt page, or the form again with
     every problem listed (4xx)."""
-    wait = limiter().acquire(client_of(request))
+    wait = limiter().acquire(client_key(client_of(request)))
     if wait:
         return too_many(wait, html=True)
     values: dict[str, Any] = {}
@@ -170,7 +171,7 @@ async def post_tip_form(request: Request) -> Response:
         values, photo_raw = await parse_form(request, body)
         csrf.check(values.pop(csrf.FIELD, None), request.cookies.get(csrf.COOKIE))
         tip = TipIn.model_validate(form_to_dict(values), context={"photo": bool(photo_raw)})
-        photo = await run_in_threadpool(clean_photo, photo_raw) if photo_raw else None
+        photo = await clean_photo_bounded(photo_raw) if photo_raw else None
         row = await _store(tip, photo, "web")
     except csrf.CsrfError as exc:
         return form_page(values, [{"field": "form", "problem": str(exc)}], 403)

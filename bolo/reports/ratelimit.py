@@ -50,12 +50,20 @@ class TokenBucket:
         return seconds_to_token(self.tokens, self.rate)
 
 
+OVERFLOW = "*overflow*"
+
+
 class RateLimiter:
     """Per-client and overall token buckets, safe to share between threads.
 
     A client's bucket is kept as a ``(tokens, stamp)`` tuple rather than a ``TokenBucket``:
     under a surge there is one per tipster, and tuples of floats are not tracked by Python's
     cyclic garbage collector, whose full collections would otherwise scan every one of them.
+
+    At most ``max_clients`` buckets are kept. When the table is full, the buckets that have
+    refilled (they carry no history) are dropped, at most once per refill time so that a
+    flood of new clients does not scan the table on every request; if it is still full, new
+    clients share one overflow bucket. No client's bucket is ever reset by others arriving.
     """
 
     def __init__(self, *, per_client_rate: float, per_client_burst: float, overall_rate: float,
@@ -67,6 +75,9 @@ class RateLimiter:
         self.max_clients = max_clients
         self._clients: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
+        # Seconds for an empty bucket to refill: a sweep sooner than that would find little.
+        self._sweep_every_s = max(1.0, self.per_client_burst / per_client_rate)
+        self._swept_at = -math.inf
 
     def acquire(self, client: str, at: float | None = None) -> float:
         """Take a token for ``client``; return 0 when allowed, else the seconds to wait
@@ -74,12 +85,12 @@ class RateLimiter:
         moment = time.monotonic() if at is None else at
         with self._lock:
             state = self._clients.get(client)
-            if state is None:
+            if state is None and len(self._clients) >= self.max_clients:
+                self._forget_idle(moment)
                 if len(self._clients) >= self.max_clients:
-                    self._forget_idle(moment)
-                tokens = self.per_client_burst
-            else:
-                tokens = self._refilled(state, moment)
+                    client = OVERFLOW
+                    state = self._clients.get(client)
+            tokens = self.per_client_burst if state is None else self._refilled(state, moment)
             self.overall.refill(moment)
             mine = seconds_to_token(tokens, self.per_client_rate)
             wait = max(mine, self.overall.wait())
@@ -95,8 +106,9 @@ class RateLimiter:
 
     def _forget_idle(self, moment: float) -> None:
         # A full bucket carries no history: dropping it changes nothing for that client.
+        if moment - self._swept_at < self._sweep_every_s:
+            return
+        self._swept_at = moment
         for key, state in list(self._clients.items()):
             if self._refilled(state, moment) >= self.per_client_burst:
                 del self._clients[key]
-        if len(self._clients) >= self.max_clients:
-            self._clients.clear()
