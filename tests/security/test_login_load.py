@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from pathlib import Path
 
@@ -59,5 +60,5 @@ def test_failed_login_flood_leaves_the_api_responsive(tmp_path: Path) -> None:
     assert all(code < 500 for code in flood), sorted(set(flood))
     assert set(flood) <= {401, 429}
     assert set(codes) == {200}
-    p99 = sorted(times)[int(0.99 * (len(times) - 1))]
+    p99 = sorted(times)[math.ceil(0.99 * len(times)) - 1]  # nearest rank: one stall counts
     assert p99 < P99_LIMIT_S, f"/api/v1/me p99 {p99:.3f} s over {len(times)} requests"
