@@ -165,3 +165,18 @@ def acknowledge_by_link(
         raise AckRefused("the acknowledgement link is not valid")
     return acknowledge(session, version_id=delivery.version_id, post_id=delivery.post_id,
                        by=by, via=AckVia.LINK)
+
+
+def purge_ack_names(session: Session, *, alert_ids: list[str]) -> int:
+    """Blank the names of every acknowledgement of ``alert_ids`` (the retention purge of a
+    closed case): the acknowledgements, their times and posts remain. Returns how many."""
+    if not alert_ids:
+        return 0
+    result = session.execute(
+        update(Acknowledgement).where(Acknowledgement.alert_id.in_(alert_ids))
+        .values(by_name="").execution_options(synchronize_session=False))
+    session.execute(
+        update(Delivery).where(Delivery.alert_id.in_(alert_ids),
+                               Delivery.acknowledged_by.is_not(None))
+        .values(acknowledged_by="").execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)

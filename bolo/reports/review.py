@@ -172,8 +172,9 @@ def evidence_for_case(session: Session, *, case_id: str) -> list[dict[str, Any]]
 
 
 def purge_contacts(session: Session, *, case_id: str, actor_id: str | None) -> int:
-    """Delete the tipsters' contacts, blank the free text and drop the photo references of a
-    case's reports (personal data); positions, times and states remain. Returns the number of
+    """Delete the tipsters' contacts, blank the free text and place texts and drop the photo
+    references and photo GPS positions of a case's reports (personal data); positions, times
+    and states remain. Returns the number of
     reports touched. The photo files are deleted after the commit by the caller
     (``bolo.security.retention.delete_orphan_photos``): a rolled-back purge keeps them."""
     ids = list(session.execute(select(Report.id).where(Report.case_id == case_id)).scalars())
@@ -196,7 +197,8 @@ def purge_caseless_reports(session: Session, *, received_before: datetime,
     rows = session.execute(
         select(Report.id, Report.photo_path).where(
             Report.case_id.is_(None), Report.created_at <= received_before,
-            (Report.text != "") | (Report.decision_reason != "")
+            (Report.text != "") | (Report.decision_reason != "") | (Report.place != "")
+            | (Report.place_resolved != "") | Report.photo_lat.is_not(None)
             | Report.photo_path.is_not(None) | Report.id.in_(with_contact))
     ).all()
     if not rows:
@@ -209,8 +211,13 @@ def purge_caseless_reports(session: Session, *, received_before: datetime,
 
 
 def _blank_reports(session: Session, ids: list[str]) -> None:
+    # The place as the tipster wrote it (and the gazetteer's reading of it) and the photo's
+    # GPS position (where the phone was: maybe the tipster's home) go with the text; the
+    # report's own position, radius and time remain as evidence counts.
     session.execute(delete(ReportContact).where(ReportContact.report_id.in_(ids)))
     for report in session.execute(select(Report).where(Report.id.in_(ids))).scalars():
         report.text = ""
         report.decision_reason = ""
+        report.place = report.place_resolved = ""
         report.photo_path = None
+        report.photo_lat = report.photo_lon = None

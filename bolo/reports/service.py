@@ -71,7 +71,11 @@ def save_photo(photo: CleanPhoto) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{photo.sha256}.{photo.extension}"
     target = folder / name
-    if not target.exists():
+    if target.exists():
+        # Touched: the retention purge deletes only unreferenced files untouched for a day,
+        # so it cannot take this one before the report naming it is committed.
+        target.touch()
+    else:
         partial = target.with_suffix(".part")
         partial.write_bytes(photo.data)
         partial.replace(target)

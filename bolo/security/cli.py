@@ -27,7 +27,8 @@ def purge_due_command(
         emit(True, dataclasses.asdict(report), "")
         return
     console.print(f"purged {len(report.cases)} case(s), {report.reports} report(s), "
-                  f"{report.photos_deleted} photo file(s); removed "
+                  f"{report.photos_deleted} photo file(s), "
+                  f"{report.external_alerts} imported alert(s); removed "
                   f"{report.sessions_deleted} dead session(s), "
                   f"{report.login_attempts_deleted} old failed login(s)")
     for case_id in report.cases:
