@@ -7,8 +7,9 @@ on any monotonic scale) and a ``random.Random``, so tests run the policy on a fa
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 
@@ -25,6 +26,9 @@ class Outcome(StrEnum):
 
 
 SLOW_DOWN_CODES = frozenset({429, 502, 503, 504})
+# A Retry-After beyond a year is read as a year (RetryPolicy caps what it obeys lower still).
+MAX_RETRY_AFTER_S = 365 * 24 * 3600.0
+_DELTA_SECONDS = re.compile(r"[0-9]+")
 RETRY_4XX = frozenset({408, 425})
 
 
@@ -43,17 +47,20 @@ def classify_status(status: int) -> Outcome:
 
 def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
     """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent
-    or unreadable. Never negative."""
+    or unreadable. Never negative, never more than MAX_RETRY_AFTER_S. The header comes from
+    the post's server: whatever it holds, this never raises."""
     if not value:
         return None
     text = value.strip()
-    if text.isdigit():
-        return float(text)
+    if _DELTA_SECONDS.fullmatch(text):  # ASCII digits only: "²".isdigit() is True
+        return min(float(text), MAX_RETRY_AFTER_S)
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, (when - now).total_seconds())
+    if when.tzinfo is None:  # "-0000": UTC, says RFC 5322 (no zone known)
+        when = when.replace(tzinfo=UTC)
+    return min(max(0.0, (when - now).total_seconds()), MAX_RETRY_AFTER_S)
 
 
 @dataclass(frozen=True)
