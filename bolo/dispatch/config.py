@@ -29,6 +29,10 @@ class DispatchSettings(BaseSettings):
         "(an Apprise gateway, a webhook host, an MQTT broker); kinds not named are not "
         'limited. JSON, e.g. BOLO_DISPATCH_RATE_LIMITS=\'{"apprise": [2, 5], "webhook": '
         '[50, 100]}\'.')
+    shared_rate_limits: bool = Field(
+        default=True, description="Rate limits hold for the whole deployment: every worker "
+        "takes its tokens from per-destination buckets in the database (one round trip per "
+        "lease of about 0.1 s of the rate). false: each worker limits itself alone.")
     max_attempts: int = Field(default=8, ge=1)
     timeout_s: float = Field(default=10.0, gt=0, description="Per-send timeout.")
     poll_s: float = Field(default=0.2, gt=0, description="Idle wait between outbox polls.")

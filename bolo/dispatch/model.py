@@ -155,3 +155,14 @@ class DisabledEndpoint(Base):
     url: Mapped[str] = mapped_column(String(1000), primary_key=True)
     disabled_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reason: Mapped[str] = mapped_column(Text)
+
+
+class RateBucket(Base):
+    """A destination's token bucket shared by every dispatcher worker of the deployment:
+    ``tokens`` as of ``stamp_s`` (Unix seconds); see ``bolo.dispatch.shared_limits``."""
+
+    __tablename__ = "dispatch_rate_buckets"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    stamp_s: Mapped[float] = mapped_column(Float)

@@ -17,6 +17,7 @@ from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.liveness import Beating, Role
 from bolo.dispatch.sending import Sender, default_channels, limits_from_settings
+from bolo.dispatch.shared_limits import SharedBuckets, SharedLimiter
 from bolo.ops.metrics import SEND_ATTEMPTS, SEND_LATENCY
 
 log = logging.getLogger(__name__)
@@ -34,15 +35,19 @@ class MeteredSender(Sender):
         return result
 
 
-def make_sender(settings: DispatchSettings) -> Sender:
-    """The real channels under the configured rate limits, attempts counted in the metrics;
-    ValueError names a bad limit."""
+def make_sender(settings: DispatchSettings, engine: Engine | None = None) -> Sender:
+    """The real channels under the configured rate limits (shared by every worker through
+    ``engine`` when ``shared_rate_limits``), attempts counted in the metrics; ValueError names
+    a bad limit."""
     try:
         limits = limits_from_settings(settings.rate_limits)
     except ValueError as exc:
         raise ValueError(f"BOLO_DISPATCH_RATE_LIMITS: {exc}") from None
+    shared = (SharedLimiter(SharedBuckets(engine))
+              if engine is not None and settings.shared_rate_limits else None)
     return MeteredSender(default_channels(timeout_s=settings.timeout_s,
-                                   max_connections=settings.concurrency), limits=limits)
+                                          max_connections=settings.concurrency),
+                         limits=limits, shared=shared)
 
 
 def process_name(suffix: str = "") -> str:
@@ -55,8 +60,9 @@ def dispatcher(engine: Engine, settings: DispatchSettings, name: str) -> Beating
     """An in-process dispatcher (database work in a child process when ``db_process``)."""
     from bolo.dispatch.inprocess import Dispatcher
 
-    return Beating(Dispatcher(engine=engine, sender=make_sender(settings), settings=settings,
-                              name=name, separate_db_process=settings.db_process),
+    return Beating(Dispatcher(engine=engine, sender=make_sender(settings, engine),
+                              settings=settings, name=name,
+                              separate_db_process=settings.db_process),
                    engine, name, Role.DISPATCHER)
 
 
@@ -67,7 +73,8 @@ def nats_worker(engine: Engine, settings: DispatchSettings, name: str, broker_ur
     from bolo.dispatch.nats_worker import NatsWorker
 
     names = Names.with_suffix(suffix) if suffix else Names()
-    return Beating(NatsWorker(engine=engine, url=broker_url, sender=make_sender(settings),
+    return Beating(NatsWorker(engine=engine, url=broker_url,
+                                      sender=make_sender(settings, engine),
                               settings=settings, names=names, name=name),
                    engine, name, Role.WORKER)
 

@@ -18,6 +18,7 @@ from bolo.dispatch.channels.base import (
 from bolo.dispatch.channels.mqtt import MqttChannel
 from bolo.dispatch.channels.webhook import WebhookChannel
 from bolo.dispatch.policy import Outcome, RateLimits
+from bolo.dispatch.shared_limits import SharedLimiter
 
 # SMS and e-mail gateways block senders that burst: Apprise sends are limited per gateway by
 # default (BOLO_DISPATCH_RATE_LIMITS); webhooks and MQTT go to servers we expect to take the load.
@@ -48,14 +49,21 @@ def default_channels(*, timeout_s: float = 10.0, max_connections: int = 200) -> 
 
 @dataclass
 class Sender:
-    """Sends messages by channel kind, waiting for the destination's rate limit first."""
+    """Sends messages by channel kind, waiting for the destination's rate limit first: in this
+    process's buckets, or with ``shared`` in the deployment's (every worker shares them)."""
 
     channels: ChannelSet
     limits: dict[ChannelKind, RateLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    shared: SharedLimiter | None = None
 
     async def _wait_for_token(self, channel: Channel, message: Message, limits: RateLimits
                               ) -> None:
-        bucket = limits.bucket(channel.destination(message))
+        destination = channel.destination(message)
+        bucket = limits.bucket(destination)
+        if self.shared is not None:
+            await self.shared.wait(f"{channel.kind}:{destination}", bucket.rate_per_s,
+                                   bucket.burst)
+            return
         loop = asyncio.get_running_loop()
         while not bucket.take(loop.time()):
             await asyncio.sleep(bucket.wait_time(loop.time()))
