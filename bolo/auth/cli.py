@@ -65,6 +65,15 @@ def _days(days: int | None) -> datetime | None:
     return now() + timedelta(days=days)
 
 
+def _done(as_json: bool, user: User, message: str, **result: object) -> None:
+    """Print what a command did: ``message``, or with --json one object (id, username, and
+    ``result``)."""
+    if as_json:
+        print_json({"id": user.id, "username": user.username, **result})
+    else:
+        console.print(message, highlight=False)
+
+
 @app.command("add")
 @handle_errors
 def add(
@@ -99,15 +108,17 @@ def add(
 
 @app.command("passwd")
 @handle_errors
-def passwd(username: str, password_stdin: STDIN = False, as_: AS = None) -> None:
+def passwd(username: str, password_stdin: STDIN = False, as_json: JSON = False,
+           as_: AS = None) -> None:
     """Set a user's password (from standard input); the user's web sessions end."""
     if not password_stdin:
         raise fail("the password is read from standard input: add --password-stdin")
     password = read_password()
     with session_scope() as db:
-        set_password(db, user_id=user_by_name(db, username=username).id, password=password,
-                     actor_id=_actor(db, as_))
-    console.print(f"password of {username} set; their sessions ended", highlight=False)
+        user = user_by_name(db, username=username)
+        set_password(db, user_id=user.id, password=password, actor_id=_actor(db, as_))
+    _done(as_json, user, f"password of {username} set; their sessions ended",
+          password_set=True)
 
 
 @app.command("list")
@@ -129,32 +140,33 @@ def list_(as_json: JSON = False) -> None:
 
 @app.command("disable")
 @handle_errors
-def disable(username: str, as_: AS = None) -> None:
+def disable(username: str, as_json: JSON = False, as_: AS = None) -> None:
     """Disable a user: no more sign-ins; their sessions and tokens end at once."""
     with session_scope() as db:
-        accounts.disable_user(db, user_id=user_by_name(db, username=username).id,
-                              actor_id=_actor(db, as_))
-    console.print(f"{username} disabled; sessions ended and tokens revoked", highlight=False)
+        user = user_by_name(db, username=username)
+        accounts.disable_user(db, user_id=user.id, actor_id=_actor(db, as_))
+    _done(as_json, user, f"{username} disabled; sessions ended and tokens revoked",
+          active=False)
 
 
 @app.command("enable")
 @handle_errors
-def enable(username: str, as_: AS = None) -> None:
+def enable(username: str, as_json: JSON = False, as_: AS = None) -> None:
     """Let a disabled user sign in again (old tokens stay revoked)."""
     with session_scope() as db:
-        accounts.enable_user(db, user_id=user_by_name(db, username=username).id,
-                             actor_id=_actor(db, as_))
-    console.print(f"{username} enabled", highlight=False)
+        user = user_by_name(db, username=username)
+        accounts.enable_user(db, user_id=user.id, actor_id=_actor(db, as_))
+    _done(as_json, user, f"{username} enabled", active=True)
 
 
 @app.command("end-sessions")
 @handle_errors
-def end_sessions(username: str, as_: AS = None) -> None:
+def end_sessions(username: str, as_json: JSON = False, as_: AS = None) -> None:
     """Sign a user out everywhere now (their web sessions end; tokens stay)."""
     with session_scope() as db:
-        ended = accounts.end_sessions(db, user_id=user_by_name(db, username=username).id,
-                                      actor_id=_actor(db, as_))
-    console.print(f"{ended} session(s) of {username} ended", highlight=False)
+        user = user_by_name(db, username=username)
+        ended = accounts.end_sessions(db, user_id=user.id, actor_id=_actor(db, as_))
+    _done(as_json, user, f"{ended} session(s) of {username} ended", sessions_ended=ended)
 
 
 @app.command("token")
@@ -186,7 +198,7 @@ def totp(username: str,
         actor_id = _actor(db, as_)
         if remove:
             accounts.remove_totp(db, user_id=user.id, actor_id=actor_id)
-            console.print(f"one-time codes of {username} removed", highlight=False)
+            _done(as_json, user, f"one-time codes of {username} removed", totp=False)
             return
         secret = enroll_totp(db, user_id=user.id, actor_id=actor_id)
     uri = provisioning_uri(secret, username=username)

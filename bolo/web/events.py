@@ -18,9 +18,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bolo.audit.model import AuditEntry
 from bolo.auth.deps import WebSessionId
@@ -30,6 +32,7 @@ from bolo.store.db import session_scope
 from bolo.web.auth import PageUser, PostUser
 
 router = APIRouter(include_in_schema=False)
+log = structlog.get_logger(__name__)
 POLL_S = 1.0
 KEEPALIVE_S = 15.0
 
@@ -86,7 +89,13 @@ class Hub:
             await asyncio.sleep(self.poll_s)
             # A second of overlap: a session ended while the last poll ran is not missed.
             looked_at = now()
-            tick = await asyncio.to_thread(_poll, since - timedelta(seconds=1))
+            try:
+                tick = await asyncio.to_thread(_poll, since - timedelta(seconds=1))
+            except SQLAlchemyError:
+                # The database is away for a moment: the streams keep their keep-alives and
+                # hear of the changes at the next poll that works.
+                log.warning("live_poll_failed", exc_info=True)
+                continue
             since = looked_at
             for queue in list(self.listeners):
                 if queue.full():
@@ -113,7 +122,8 @@ def _frame(event: str, data: dict[str, object]) -> str:
 async def changes(request: Request, session_id: str) -> AsyncIterator[str]:
     """SSE frames: ``hello``, then ``change`` with the new sequence and action, comments as
     keep-alives, and ``ended`` (then the end of the stream) once the session is over."""
-    queue = hub().listen()
+    shared = hub()
+    queue = shared.listen()
     key = session_key(session_id)
     try:
         seen, _ = await asyncio.to_thread(last_change)
@@ -136,7 +146,7 @@ async def changes(request: Request, session_id: str) -> AsyncIterator[str]:
                 seen = tick.seq
                 yield _frame("change", {"seq": tick.seq, "action": tick.action})
     finally:
-        hub().leave(queue)
+        shared.leave(queue)
 
 
 def _still_live(session_id: str) -> bool:

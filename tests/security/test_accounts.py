@@ -81,7 +81,12 @@ def test_disable_and_totp_from_the_cli(sqlite_engine: Engine) -> None:
     uri = re.search(r"otpauth://\S+", out)
     assert uri is not None and "secret=" in uri.group(0)
     assert "\u2588" in out or "\u2580" in out  # the QR code drawn with block characters
-    assert _run("user", "disable", "ana")[0] == 0
+    code, out = _run("user", "passwd", "ana", "--password-stdin", "--json",
+                     stdin=PASSWORD + " two\n")
+    assert code == 0 and json.loads(out)["password_set"] is True, out
+    code, out = _run("user", "disable", "ana", "--json")
+    assert code == 0 and json.loads(out)["active"] is False, out
+    assert _run("user", "disable", "ana")[0] == 1  # already disabled: said, not ignored
     with session_scope(sqlite_engine) as db:
         user = db.execute(select(User).where(User.username == "ana")).scalar_one()
         assert not user.active and user.totp_secret
