@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
-from bolo.auth.model import User
+from bolo.auth.model import USERNAME_RE, User
 from bolo.auth.passwords import hash_password, needs_rehash, verify_password
 from bolo.auth.throttle import (
     WINDOW,
@@ -85,7 +85,8 @@ def authenticate(
     early, TooManyAttempts (429, with the seconds to wait). Commits ``session`` (the counted
     attempt, then the sign-in's own writes): call it before anything else in the transaction."""
     where = client_key(client)
-    keys = [(f"acct:{where}|{username[:64]}", PER_ACCOUNT_FROM_CLIENT),
+    name = username if USERNAME_RE.fullmatch(username) else "(not a username)"
+    keys = [(f"acct:{where}|{name}", PER_ACCOUNT_FROM_CLIENT),
             (f"client:{where}", PER_CLIENT)]
     return _check(session, keys, username=username, password=password, totp_code=totp_code)
 
@@ -103,7 +104,9 @@ def check_reauth(session: Session, *, user: User, password: str,
 def _check(session: Session, keys: list[tuple[str, Limit]], *, username: str, password: str,
            totp_code: str | None) -> User:
     reserve(session, keys)
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    # A name no account can have is not looked up (PostgreSQL refuses NUL characters).
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none() \
+        if USERNAME_RE.fullmatch(username) else None
     session.commit()  # no connection is held while argon2 runs
     ok = verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.active or not claim_code(session, user, totp_code):

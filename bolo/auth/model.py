@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -12,6 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bolo.clock import now
 from bolo.store.db import Base
 from bolo.store.types import UtcDateTime, new_id
+
+# What a username may be: 1-64 letters, digits, '_', '.' or '-'.
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# What a post id may be (as bolo.posts.schemas.PostIn says).
+POST_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class Role(StrEnum):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
 from bolo.auth.login import TooManyAttempts, authenticate, check_reauth
-from bolo.auth.model import ApiToken, Role, Scope, User
+from bolo.auth.model import POST_ID_RE, USERNAME_RE, ApiToken, Role, Scope, User
 from bolo.auth.passwords import check_password_policy, hash_password
 from bolo.auth.sessions import end_user_sessions
 from bolo.auth.totp import new_secret
@@ -22,7 +22,7 @@ from bolo.posts.model import Post
 from bolo.settings import get_settings
 
 TOKEN_PREFIX = "bolo_"
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_ID_RE = re.compile(r"^[0-9a-f-]{36}$")
 
 __all__ = [
     "TOKEN_PREFIX", "TooManyAttempts", "authenticate", "check_reauth", "create_user",
@@ -50,7 +50,7 @@ def create_user(
         raise InvalidInput("a post officer needs the post they belong to (--post POST_ID)")
     if role != Role.POST_OFFICER and post_id:
         raise InvalidInput("only a post officer belongs to a post")
-    if post_id and session.get(Post, post_id) is None:
+    if post_id and (not POST_ID_RE.fullmatch(post_id) or session.get(Post, post_id) is None):
         raise InvalidInput(f"no post {post_id!r}: import or add the posts first")
     if session.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise Conflict(f"user {username!r} already exists")
@@ -113,9 +113,7 @@ def issue_token(
     token names the one post it acts for; its user must be a post officer of that post.
     ``actor_id`` issues it (None: the local operator); without ``expires_at`` it expires
     after ``BOLO_TOKEN_DAYS``."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user {user_id}")
+    user = get_user(session, user_id=user_id)
     if not user.active:
         raise Conflict(f"user {user.username!r} is disabled")
     scope = Scope(scope)
@@ -139,7 +137,7 @@ def issue_token(
 
 def revoke_token(session: Session, *, token_id: str, actor_id: str | None = None) -> None:
     """Revoke a token at once; revoking twice is a Conflict."""
-    row = session.get(ApiToken, token_id)
+    row = session.get(ApiToken, token_id) if _ID_RE.fullmatch(token_id) else None
     if row is None:
         raise NotFound(f"no token {token_id}")
     if row.revoked_at is not None:
@@ -171,8 +169,8 @@ def user_for_token(session: Session, *, token: str) -> User:
 
 
 def get_user(session: Session, *, user_id: str) -> User:
-    """The user with this id, or NotFound."""
-    user = session.get(User, user_id)
+    """The user with this id, or NotFound (also for a string no id can be)."""
+    user = session.get(User, user_id) if _ID_RE.fullmatch(user_id) else None
     if user is None:
         raise NotFound(f"no user {user_id}")
     return user
@@ -180,7 +178,8 @@ def get_user(session: Session, *, user_id: str) -> User:
 
 def user_by_name(session: Session, *, username: str) -> User:
     """The user with this username, or NotFound."""
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = session.execute(select(User).where(User.username == username)
+                           ).scalar_one_or_none() if USERNAME_RE.fullmatch(username) else None
     if user is None:
         raise NotFound(f"no user named {username!r}")
     return user

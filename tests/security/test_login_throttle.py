@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from bolo.api import create_app
 from bolo.auth.login import LOGIN_SLOTS, TooManyAttempts, check_reauth, client_key, login_slot
 from bolo.auth.model import Role
-from bolo.auth.service import authenticate, create_user, enroll_totp
+from bolo.auth.service import authenticate, create_user, enroll_totp, issue_token
 from bolo.auth.totp import code_at
 from bolo.clock import FakeClock, use_clock
 from bolo.errors import Unauthorized
@@ -120,3 +120,19 @@ def test_a_flood_of_logins_gets_429_not_a_queue(sqlite_engine: Engine) -> None:
             slot.__exit__(None, None, None)
     assert client.post("/login", data={"username": "ana", "password": PASSWORD},
                        follow_redirects=False).status_code == 303
+
+
+def test_names_no_account_can_have_are_refused_not_crashed(db_engine: Engine) -> None:
+    with session_scope(db_engine) as db:
+        admin = create_user(db, username="root", role=Role.ADMIN)
+        token = issue_token(db, user_id=admin.id)
+    client = TestClient(create_app(timers=False))
+    for name in ("a\x00b", "x" * 5000, "ana\u200b", ""):
+        answer = client.post("/login", data={"username": name, "password": PASSWORD})
+        assert answer.status_code in (401, 429), (name[:10], answer.status_code)
+    bearer = {"Authorization": f"Bearer {token}"}
+    for user_id in ("a%00b", "0" * 36, "x" * 300):
+        answer = client.post(f"/api/v1/users/{user_id}/tokens", headers=bearer)
+        assert answer.status_code == 404, (user_id[:10], answer.status_code)
+    answer = client.delete("/api/v1/tokens/a%00b", headers=bearer)
+    assert answer.status_code == 404
