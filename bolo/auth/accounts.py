@@ -6,6 +6,7 @@ here is audited with the acting user (None: the local operator at the server's c
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,8 @@ from bolo.auth.sessions import end_user_sessions
 from bolo.auth.totp import matching_step, new_secret
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput
+
+_BASE32_SECRET = re.compile(r"^[A-Z2-7]{16,64}$")
 
 
 @dataclass(frozen=True)
@@ -105,17 +108,24 @@ def new_totp_secret() -> str:
     return new_secret()
 
 
+def is_totp_secret(secret: str) -> bool:
+    """True when ``secret`` is a base32 TOTP secret of 16-64 characters (as ``new_totp_secret``
+    makes them)."""
+    return _BASE32_SECRET.fullmatch(secret.strip().upper()) is not None
+
+
 def confirm_totp(db: Session, *, user_id: str, secret: str, code: str) -> None:
     """Enrol ``secret`` as the user's second factor once the user typed a code of it (so an
     authenticator app that did not read the QR code cannot lock the user out). The code is
     used: it is not accepted again at the next sign-in."""
-    if len(secret) < 16 or not secret.isalnum():
+    secret = secret.strip().upper()
+    if not is_totp_secret(secret):
         raise InvalidInput("the enrolment form is damaged: start again")
-    step = matching_step(secret.upper(), code.strip(), after_step=None)
+    step = matching_step(secret, code.strip(), after_step=None)
     if step is None:
         raise InvalidInput("that code does not match: check the phone's clock and try again")
     user = get_user(db, user_id=user_id)
-    user.totp_secret = secret.upper()
+    user.totp_secret = secret
     user.totp_last_step = step
     record(db, actor_id=user.id, action="user.totp_enrolled", entity="user", entity_id=user.id)
 

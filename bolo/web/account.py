@@ -85,7 +85,10 @@ def totp_form(request: Request, user: WebUser) -> Response:
 @router.post("/totp", dependencies=[Csrf])
 def totp_confirm(request: Request, db: DB, user: WebUser, form: FormFields) -> Response:
     """Enrol the shown secret once a code of it and the current password check out."""
+    # A damaged form gets a fresh secret to scan, never its own text back in the QR code.
     secret = form.get("secret", "")
+    if not accounts.is_totp_secret(secret):
+        secret = accounts.new_totp_secret()
     try:
         _confirm(db, user, form)
     except BoloError as exc:

@@ -73,6 +73,10 @@ def test_one_time_codes_enrolled_from_the_account_page(sqlite_engine: Engine) ->
     wrong = client.post("/account/totp", data={"secret": secret.group(1), "code": "000000",
                                                "password": PASSWORD})
     assert wrong.status_code == 422
+    for damaged in ("é" * 20, "01890189018901890189", "short"):
+        answer = client.post("/account/totp", data={"secret": damaged, "code": "123456",
+                                                    "password": PASSWORD})
+        assert answer.status_code == 422 and "damaged" in answer.text
     stranger = client.post("/account/totp", data={"secret": secret.group(1),
                                                   "code": code_at(secret.group(1)),
                                                   "password": "not my password"})
