@@ -70,10 +70,18 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         path = str(scope.get("path", ""))
+        query = bytes(scope.get("query_string", b""))
+        if "\x00" in path or b"%00" in query or b"\x00" in query:
+            # No id, name or search bolo keeps can hold a NUL, and PostgreSQL refuses one in
+            # any text: answer what is wrong instead of failing in the database.
+            await _refuse(send, 400, "a NUL character (%00) is not accepted in a URL",
+                          self._headers(path, ()))
+            return
         limit = self.limit_for(path)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _too_large(send, limit, self._headers(path, ()))
+            await _refuse(send, 413, f"request body larger than {limit} bytes",
+                          self._headers(path, ()))
             return
         seen = 0
 
@@ -163,12 +171,14 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _too_large(send: Send, limit: int, headers: list[tuple[bytes, bytes]]) -> None:
-    body = json.dumps({"detail": f"request body larger than {limit} bytes"}).encode()
+async def _refuse(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]
+                  ) -> None:
+    """Answer ``status`` with ``{"detail": detail}`` and close, without calling the app."""
+    body = json.dumps({"detail": detail}).encode()
     headers = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
     headers += [(b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

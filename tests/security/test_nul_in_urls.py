@@ -1,0 +1,24 @@
+"""A NUL character in a URL is a clear 400 everywhere (it was a 500 from PostgreSQL)."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bolo.api import create_app
+from bolo.auth.model import Role
+from bolo.auth.service import create_user, issue_token
+from bolo.store.db import session_scope
+
+
+def test_nul_in_a_path_or_query_is_400(db_engine: Engine) -> None:
+    with session_scope(db_engine) as db:
+        token = issue_token(db, user_id=create_user(db, username="root", role=Role.ADMIN).id)
+    client = TestClient(create_app(timers=False), raise_server_exceptions=False)
+    bearer = {"Authorization": f"Bearer {token}"}
+    for path in ("/alerts/a%00b", "/alerts/a%00b.cap", "/api/v1/cases/a%00b",
+                 "/api/v1/posts/a%00b", "/alerts?lang=%00", "/console/cases/a%00b"):
+        answer = client.get(path, headers=bearer)
+        assert answer.status_code == 400 and "NUL" in answer.json()["detail"], path
+        assert answer.headers["x-content-type-options"] == "nosniff"
+    assert client.get("/alerts/no-such-alert", headers=bearer).status_code == 404
