@@ -9,6 +9,7 @@ Routes that need a bearer token are checked after authentication (``current_user
 
 from __future__ import annotations
 
+import json
 import typing
 from functools import lru_cache
 from typing import Any
@@ -94,7 +95,11 @@ def check_request(request: Request, body: bytes | None) -> None:
                            "msg": "unknown query parameter", "input": None})
     annotation = _annotation(route)
     is_json = request.headers.get("content-type", "").startswith(JSON_TYPES)
-    if annotation is not None and is_json and body is not None and body.strip():
+    if is_json and body is not None and b"\\u0000" in body.lower() and _holds_nul(body):
+        errors.append({"type": "string_nul", "loc": ("body",),
+                       "msg": "a NUL character (\\u0000) is not accepted in any text",
+                       "input": None})
+    elif annotation is not None and is_json and body is not None and body.strip():
         try:
             _adapter(annotation).validate_json(body, strict=True)
         except ValidationError as exc:
@@ -102,6 +107,24 @@ def check_request(request: Request, body: bytes | None) -> None:
                        for e in exc.errors(include_url=False, include_context=False)]
     if errors:
         raise RequestValidationError(errors)
+
+
+def _holds_nul(body: bytes) -> bool:
+    """True when a string of the JSON ``body`` (a key or a value) holds a NUL character
+    (PostgreSQL refuses it in any text); False for invalid JSON (left to validation)."""
+    try:
+        stack: list[Any] = [json.loads(body)]
+    except ValueError:
+        return False
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            stack += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            stack += item
+    return False
 
 
 async def strict_json_body(request: Request) -> None:

@@ -1,4 +1,5 @@
-"""A NUL character in a URL is a clear 400 everywhere (it was a 500 from PostgreSQL)."""
+"""A NUL character in a URL (400) or a JSON text (422) is refused clearly everywhere; it was a
+500 from PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,3 +23,18 @@ def test_nul_in_a_path_or_query_is_400(db_engine: Engine) -> None:
         assert answer.status_code == 400 and "NUL" in answer.json()["detail"], path
         assert answer.headers["x-content-type-options"] == "nosniff"
     assert client.get("/alerts/no-such-alert", headers=bearer).status_code == 404
+
+
+def test_nul_in_a_json_text_is_422(db_engine: Engine) -> None:
+    with session_scope(db_engine) as db:
+        token = issue_token(db, user_id=create_user(db, username="root", role=Role.ADMIN).id)
+    client = TestClient(create_app(timers=False), raise_server_exceptions=False)
+    bearer = {"Authorization": f"Bearer {token}"}
+    post = {"id": "gate-1", "kind": "police", "name": "Gate\u00001", "lat": 42.5, "lon": 1.5}
+    answer = client.put("/api/v1/posts/gate-1", json=post, headers=bearer)
+    assert answer.status_code == 422 and "NUL" in answer.text, answer.text
+    answer = client.post("/api/v1/users", json={"username": "x", "role": "viewer",
+                                                "\u0000": 1}, headers=bearer)
+    assert answer.status_code == 422
+    post["name"] = "Gate \\u0000 written out"  # the six characters, not a NUL: fine
+    assert client.put("/api/v1/posts/gate-1", json=post, headers=bearer).status_code == 200
