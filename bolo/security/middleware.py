@@ -84,16 +84,22 @@ class SecurityMiddleware:
                           self._headers(path, ()))
             return
         seen = 0
+        form = _is_urlencoded_form(scope)
+        tail = b""
 
         async def counted_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, tail
             message = await receive()
             if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                seen += len(chunk)
                 if seen > limit:
                     # An HTTPException passes through FastAPI's body parsing untouched and
                     # becomes the 413 answer.
                     raise HTTPException(413, f"request body larger than {limit} bytes")
+                if form and (b"%00" in tail + chunk or b"\x00" in chunk):
+                    raise HTTPException(400, "a NUL character (%00) is not accepted in a form")
+                tail = chunk[-2:]
             return message
 
         async def send_with_headers(message: Message) -> None:
@@ -159,6 +165,14 @@ def _fix_allow(headers: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[b
 def _is_public_alert(path: str) -> bool:
     # /alerts and /alerts/{id}(.cap): public alert pages carry public fields only.
     return path == "/alerts" or (path.startswith("/alerts/") and path.count("/") == 2)
+
+
+def _is_urlencoded_form(scope: Scope) -> bool:
+    # Only URL-encoded forms: multipart bodies carry files, where NUL bytes are ordinary.
+    for name, value in scope.get("headers", []):
+        if name.lower() == b"content-type":
+            return bytes(value).lower().startswith(b"application/x-www-form-urlencoded")
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

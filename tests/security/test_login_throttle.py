@@ -127,12 +127,14 @@ def test_names_no_account_can_have_are_refused_not_crashed(db_engine: Engine) ->
         admin = create_user(db, username="root", role=Role.ADMIN)
         token = issue_token(db, user_id=admin.id)
     client = TestClient(create_app(timers=False))
-    for name in ("a\x00b", "x" * 5000, "ana\u200b", ""):
+    assert client.post("/login", data={"username": "a\x00b", "password": PASSWORD}
+                       ).status_code == 400  # refused before any route (security middleware)
+    for name in ("x" * 5000, "ana\u200b", "", "../root"):
         answer = client.post("/login", data={"username": name, "password": PASSWORD})
         assert answer.status_code in (401, 429), (name[:10], answer.status_code)
     bearer = {"Authorization": f"Bearer {token}"}
-    for user_id in ("a%00b", "0" * 36, "x" * 300):
+    for user_id in ("0" * 36, "x" * 300, "a b"):
         answer = client.post(f"/api/v1/users/{user_id}/tokens", headers=bearer)
         assert answer.status_code == 404, (user_id[:10], answer.status_code)
-    answer = client.delete("/api/v1/tokens/a%00b", headers=bearer)
+    answer = client.delete("/api/v1/tokens/" + "x" * 300, headers=bearer)
     assert answer.status_code == 404

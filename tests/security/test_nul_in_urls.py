@@ -1,5 +1,5 @@
-"""A NUL character in a URL (400) or a JSON text (422) is refused clearly everywhere; it was a
-500 from PostgreSQL."""
+"""A NUL character in a URL or a form (400) or a JSON text (422) is refused clearly everywhere;
+it was a 500 from PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from bolo.api import create_app
 from bolo.auth.model import Role
 from bolo.auth.service import create_user, issue_token
+from bolo.auth.sessions import COOKIE_NAME, CSRF_HEADER, create_session, csrf_token_for
 from bolo.store.db import session_scope
 
 
@@ -38,3 +39,16 @@ def test_nul_in_a_json_text_is_422(db_engine: Engine) -> None:
     assert answer.status_code == 422
     post["name"] = "Gate \\u0000 written out"  # the six characters, not a NUL: fine
     assert client.put("/api/v1/posts/gate-1", json=post, headers=bearer).status_code == 200
+
+
+def test_nul_in_a_form_is_400(db_engine: Engine) -> None:
+    with session_scope(db_engine) as db:
+        user = create_user(db, username="coord", role=Role.COORDINATOR)
+        sid = create_session(db, user_id=user.id)
+    client = TestClient(create_app(timers=False), raise_server_exceptions=False,
+                        cookies={COOKIE_NAME: sid},
+                        headers={CSRF_HEADER: csrf_token_for(sid), "Accept": "text/html"})
+    answer = client.post("/console/cases", data={"child_name": "a\x00b", "lat": "39.2",
+                                                 "lon": "126.2", "time_earliest": "",
+                                                 "time_latest": ""})
+    assert answer.status_code == 400 and "NUL" in answer.text
