@@ -30,6 +30,10 @@ _SECRET_TEXT = (
 
 def scrub(text: str) -> str:
     """``text`` with ack tokens, webhook secrets and bearer tokens replaced by [redacted]."""
+    # Most values (a method, a route, a status) hold none of the markers: skip the regexes,
+    # since every request's access line passes here.
+    if "=" not in text and "wh" not in text and "earer" not in text.lower():
+        return text
     for pattern, replacement in _SECRET_TEXT:
         text = pattern.sub(replacement, text)
     return text
