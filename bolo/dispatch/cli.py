@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import Engine
 
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.liveness import Runner
@@ -80,6 +81,23 @@ async def _until_signal(main: Runner) -> None:
     await main.run(stop)
 
 
+def _require_migrated(engine: Engine) -> None:
+    """Exit with what to do when the database is unreachable or not at this code's
+    migrations (workers never migrate: `bolo serve` or `bolo db upgrade` does)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bolo.store.db import current_revisions, head_revisions
+
+    try:
+        current = current_revisions(engine)
+    except SQLAlchemyError as exc:
+        _fail(f"cannot reach the database: {type(exc).__name__}: {exc}")
+        return
+    if current != head_revisions():
+        _fail(f"the database is at migrations {sorted(current) or 'none'}, not this code's: "
+              "run `bolo db upgrade` (or start `bolo serve`) first")
+
+
 def _settings(concurrency: int | None) -> DispatchSettings:
     base = dispatch_settings()
     return base.model_copy(update={"concurrency": concurrency}) if concurrency else base
@@ -111,6 +129,7 @@ def dispatcher(
         _fail("the nats backend needs --broker-url or BOLO_BROKER_URL")
     settings = _settings(concurrency)
     engine = engine_for(database_url or None)
+    _require_migrated(engine)
     label = name or running.process_name()
     try:
         worker = (running.nats_worker(engine, settings, label, broker, stream_suffix)
@@ -138,6 +157,7 @@ def relay(
     if not broker:
         _fail("the relay needs --broker-url or BOLO_BROKER_URL (nats://...)")
     engine = engine_for(database_url or None)
+    _require_migrated(engine)
     # The relay exports the deployment-wide figures (outbox, deliveries, delays, escalations).
     register_database_collector(engine)
     serve_metrics(metrics_port, metrics_host)

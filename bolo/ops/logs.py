@@ -50,10 +50,12 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]
     return event
 
 
-def drop_colour(_logger: Any, _method: str, event: MutableMapping[str, Any]
+def drop_copies(_logger: Any, _method: str, event: MutableMapping[str, Any]
                 ) -> MutableMapping[str, Any]:
-    """structlog processor: uvicorn's duplicate of the message with terminal colours."""
+    """structlog processor: copies of the event text a standard-library record may carry
+    (uvicorn's with terminal colours, the one another handler's formatting left behind)."""
     event.pop("color_message", None)
+    event.pop("message", None)
     return event
 
 
@@ -64,6 +66,23 @@ class _QuietAlembic(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         """Keep the record unless it is the per-context chatter."""
         return not str(record.msg).startswith(("Context impl", "Will assume"))
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record is emitted (not the stream of the
+    moment it was made), so a replaced stderr never receives writes after it is closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        """The current standard error."""
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
 
 
 def _renderer(fmt: str) -> Any:
@@ -99,14 +118,16 @@ def setup_logging(fmt: str | None = None, level: int = logging.INFO) -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, drop_colour, redact,
+                    structlog.processors.format_exc_info, drop_copies, redact,
                     _renderer(chosen)],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(formatter)
     handler.addFilter(_QuietAlembic())
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace an earlier setup's handler; leave others (a test's log capture) in place.
+    root.handlers = [h for h in root.handlers if not isinstance(h, _StderrHandler)]
+    root.addHandler(handler)
     root.setLevel(level)
     # uvicorn's loggers propagate to the root handler instead of printing their own way.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

@@ -70,3 +70,17 @@ def test_ready_with_a_live_broker_relay_and_worker(sqlite_engine: Engine, nats_u
     assert not _checks(client, 503)["dispatcher"]["ok"]  # a relay without a worker sends nothing
     _beat(sqlite_engine, Role.WORKER)
     assert _checks(client, 200)["broker"]["ok"]
+
+
+def test_workers_refuse_a_database_not_migrated(data_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bolo.dispatch.cli import app as dispatch_app
+
+    url = f"sqlite:///{data_dir / 'never-migrated.db'}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for args in (["dispatcher", "--database-url", url],
+                 ["relay", "--database-url", url, "--broker-url", "nats://127.0.0.1:1"]):
+        result = CliRunner().invoke(dispatch_app, args)
+        assert result.exit_code == 2, result.output
+        assert "run `bolo db upgrade`" in result.output and "Traceback" not in result.output
