@@ -111,7 +111,8 @@ def dispatcher(
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
     concurrency: Annotated[int | None, typer.Option(min=1, help="Sends in flight.")] = None,
     name: Annotated[str, typer.Option(help="Worker name recorded on attempts.")] = "",
-    stream_suffix: Annotated[str, typer.Option(help="NATS: use a separate stream.")] = "",
+    stream_suffix: Annotated[str, typer.Option(
+        help="NATS: use a separate stream (default: BOLO_DISPATCH_STREAM_SUFFIX).")] = "",
     metrics_port: METRICS_PORT = 0,
     metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
@@ -132,7 +133,8 @@ def dispatcher(
     _require_migrated(engine)
     label = name or running.process_name()
     try:
-        worker = (running.nats_worker(engine, settings, label, broker, stream_suffix)
+        suffix = stream_suffix or settings.stream_suffix
+        worker = (running.nats_worker(engine, settings, label, broker, suffix)
                   if chosen is Backend.NATS else running.dispatcher(engine, settings, label))
     except ValueError as exc:
         _fail(str(exc))
@@ -144,7 +146,8 @@ def dispatcher(
 def relay(
     database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
-    stream_suffix: Annotated[str, typer.Option(help="Use a separate stream.")] = "",
+    stream_suffix: Annotated[str, typer.Option(
+        help="Use a separate stream (default: BOLO_DISPATCH_STREAM_SUFFIX).")] = "",
     metrics_port: METRICS_PORT = 0,
     metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
@@ -161,8 +164,9 @@ def relay(
     # The relay exports the deployment-wide figures (outbox, deliveries, delays, escalations).
     register_database_collector(engine)
     serve_metrics(metrics_port, metrics_host)
-    _run(running.relay(engine, dispatch_settings(), running.process_name("relay"), broker,
-                       stream_suffix))
+    settings = dispatch_settings()
+    _run(running.relay(engine, settings, running.process_name("relay"), broker,
+                       stream_suffix or settings.stream_suffix))
 
 
 def _print_message(msg_id: str, body: bytes) -> None:

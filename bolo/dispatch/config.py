@@ -41,6 +41,9 @@ class DispatchSettings(BaseSettings):
         default=32, ge=1, le=1000, description="NATS: outbox rows carried by one JetStream "
         "message (a parcel); one message per row costs the broker, relay and workers a "
         "publish, a delivery and an ack per post.")
+    stream_suffix: str = Field(
+        default="", pattern=r"^[A-Za-z0-9_-]{0,32}$", description="NATS: use a stream and "
+        "consumer of their own (several bolo installations sharing one NATS server).")
     requeue_after_s: float = Field(default=120.0, gt=0, description="NATS: republish lost.")
     heartbeat_interval_s: float = Field(default=300.0, gt=0, description="Expected check-in.")
 

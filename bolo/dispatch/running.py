@@ -105,9 +105,11 @@ class Embedded:
     def runners(self) -> list[Beating]:
         """What this process runs to send alerts."""
         if self.broker_url:
-            return [relay(self.engine, self.settings, process_name("relay"), self.broker_url),
+            suffix = self.settings.stream_suffix
+            return [relay(self.engine, self.settings, process_name("relay"), self.broker_url,
+                          suffix),
                     nats_worker(self.engine, self.settings, process_name("worker"),
-                                self.broker_url)]
+                                self.broker_url, suffix)]
         return [dispatcher(self.engine, self.settings, process_name("dispatcher"))]
 
     def start(self) -> None:
