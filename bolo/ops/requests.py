@@ -5,10 +5,11 @@ reach the log); request and tip metrics by route template."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +27,23 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 REQUEST_ID_HEADER = b"x-request-id"
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 # The public tip intake (JSON API and the HTML form): counted as accepted / refused / 429.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 TIP_ROUTES = frozenset({("POST", "/api/v1/public/tips"), ("POST", "/tips/new")})
 # A standard-library logger: silent until a process sets logging up (bolo.ops.logs), which
 # renders the extra fields and the bound request id like every other line.
 access_log = logging.getLogger("bolo.access")
+
+
+# The labelled children, looked up once per label set (labels() validates and locks each
+# time; routes, methods and statuses are few, so the caches stay small).
+@functools.cache
+def _counted(method: str, route: str, status: int) -> Any:
+    return HTTP_REQUESTS.labels(method, route, str(status))
+
+
+@functools.cache
+def _timed(method: str, route: str) -> Any:
+    return HTTP_LATENCY.labels(method, route)
 
 
 def request_id_of(scope: Scope) -> str:
@@ -37,7 +51,7 @@ def request_id_of(scope: Scope) -> str:
     for key, value in scope.get("headers", ()):
         if key == REQUEST_ID_HEADER and _SANE_ID.fullmatch(value):
             return str(value.decode("ascii"))
-    return uuid.uuid4().hex
+    return os.urandom(12).hex()
 
 
 def route_of(scope: Scope) -> str:
@@ -71,17 +85,20 @@ class RequestMiddleware:
                                       (REQUEST_ID_HEADER, rid.encode("ascii"))]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=rid):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                self._record(scope, status, time.perf_counter() - started)
+        tokens = structlog.contextvars.bind_contextvars(request_id=rid)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, status, time.perf_counter() - started)
+            structlog.contextvars.reset_contextvars(**tokens)
 
     @staticmethod
     def _record(scope: Scope, status: int, elapsed_s: float) -> None:
         method, route = str(scope.get("method", "")), route_of(scope)
-        HTTP_REQUESTS.labels(method, route, str(status)).inc()
-        HTTP_LATENCY.labels(method, route).observe(elapsed_s)
+        if method not in METHODS:  # the client names the method: keep the label set bounded
+            method = "other"
+        _counted(method, route, status).inc()
+        _timed(method, route).observe(elapsed_s)
         if (method, route) in TIP_ROUTES:
             TIPS.labels(tip_result(status)).inc()
         if access_log.isEnabledFor(logging.INFO):

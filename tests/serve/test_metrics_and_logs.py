@@ -89,3 +89,13 @@ def test_secrets_are_cut_out_of_log_lines(capsys: pytest.CaptureFixture[str]) ->
         structlog.reset_defaults()
     err = capsys.readouterr().err
     assert "s3cret" not in err and '"pw"' not in err and err.count("[redacted]") == 3
+
+
+def test_request_labels_stay_bounded(sqlite_engine: Engine) -> None:
+    client = TestClient(create_app(timers=False))
+    for i in range(3):
+        client.request(f"BREW{i}", "/healthz")
+        client.get(f"/no/such/page/{i}")
+    text = client.get("/metrics").text
+    assert "BREW" not in text and "/no/such/page" not in text
+    assert 'method="other",route="/healthz"' in text and 'route="unmatched"' in text
