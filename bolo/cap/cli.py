@@ -155,6 +155,7 @@ def verify_command(
     cert: Annotated[Path | None, typer.Option(help="pinned signer certificate (PEM/DER)")] = None,
     embedded: Annotated[bool, typer.Option(help="trust the certificate embedded in the "
                                            "message (inspection only: no trust)")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Verify the signature against a pinned certificate; exit 1 when it does not verify."""
     if (cert is None) == (not embedded):
@@ -172,6 +173,11 @@ def verify_command(
         raise _fail(f"{file}: NOT VERIFIED: {exc.reason}") from None
     except ValueError as exc:
         raise _fail(f"unreadable certificate: {exc}") from None
+    if as_json:
+        typer.echo(json.dumps({"file": str(file), "verified": True,
+                               "signer": str(verified.signer),
+                               "not_after": verified.not_after.isoformat()}, indent=2))
+        return
     typer.echo(f"{file}: VERIFIED: signed by {verified.signer}, certificate valid until "
                f"{verified.not_after:%Y-%m-%d}")
 
@@ -180,6 +186,7 @@ def verify_command(
 def import_command(
     source: Annotated[str, typer.Argument(help="a CAP file, or an http(s) URL")],
     allow_private: Annotated[bool, typer.Option(help="allow private/loopback hosts")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the decision as JSON")] = False,
 ) -> None:
     """Import another agency's CAP 1.0-1.2 message as a read-only external alert.
 
@@ -202,4 +209,11 @@ def import_command(
         plan, note = import_message(result.alert, data, store=_import_store()), ""
     targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
     suffix = f" -> {targets}" if targets else ""
+    if as_json:
+        typer.echo(json.dumps({
+            "source": source, "decision": str(plan.decision), "cap_version": result.version,
+            "dry_run": _import_store is None,
+            "targets": [{"sender": s, "identifier": i, "sent": t.isoformat()}
+                        for s, i, t in plan.targets]}, indent=2))
+        return
     typer.echo(f"{source}: {plan.decision}{suffix} ({note}CAP {result.version})")

@@ -102,3 +102,25 @@ def test_an_unknown_reference_is_a_clear_error(sqlite_engine: Engine, tmp_path: 
 def test_version(args: list[str]) -> None:
     result = runner.invoke(bolo_app, args)
     assert result.exit_code == 0 and result.stdout.strip() == f"bolo {__version__}"
+
+
+def test_cap_verify_and_import_print_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    from bolo.cap.cli import app as cap_app
+    from bolo.cap.codec import encode
+    from bolo.cap.signing import sign
+    from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
+
+    key = make_key()
+    cert = make_cert(key)
+    signed, cert_file = tmp_path / "signed.xml", tmp_path / "cert.pem"
+    signed.write_bytes(sign(encode(make_alert()), key_pem=key_pem(key), cert_pem=cert_pem(cert)))
+    cert_file.write_bytes(cert_pem(cert))
+    verified = runner.invoke(cap_app, ["verify", str(signed), "--cert", str(cert_file), "--json"])
+    assert verified.exit_code == 0, verified.output
+    assert json.loads(verified.stdout)["verified"] is True
+    monkeypatch.setattr("bolo.cap.cli._import_store", None)
+    imported = runner.invoke(cap_app, ["import", str(signed), "--json"])
+    assert imported.exit_code == 0, imported.output
+    plan = json.loads(imported.stdout)
+    assert plan["decision"] == "new" and plan["dry_run"] is True and plan["targets"] == []
