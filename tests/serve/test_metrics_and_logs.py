@@ -55,10 +55,11 @@ def test_metrics_token(sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -
 def test_a_dispatcher_worker_serves_its_metrics(sqlite_engine: Engine, data_dir: Path) -> None:
     issue_webhook_alert(free_port(), new_secret())  # nothing listens there: a failed attempt
     port = free_port()
-    proc = subprocess.Popen([*BOLO, "dispatcher", "--metrics-port", str(port)],
-                            env=bolo_env(data_dir, {"BOLO_DATABASE_URL": str(
-                                sqlite_engine.url)}),
-                            stdout=subprocess.DEVNULL, stderr=(data_dir / "worker.log").open("wb"))
+    with (data_dir / "worker.log").open("wb") as log_file:
+        proc = subprocess.Popen([*BOLO, "dispatcher", "--metrics-port", str(port)],
+                                env=bolo_env(data_dir, {"BOLO_DATABASE_URL": str(
+                                    sqlite_engine.url)}),
+                                stdout=subprocess.DEVNULL, stderr=log_file)
     try:
         deadline, text = time.monotonic() + 30, ""
         while time.monotonic() < deadline and "bolo_delivery_attempts_total{" not in text:
