@@ -73,8 +73,10 @@ async def ack_by_link(
     # consume the form first.
     fields = await _ack_fields(request)
     by, token = fields.get("by", ""), t if t is not None else fields.get("t", "")
-    if not isinstance(by, str) or not isinstance(token, str) or len(token) > 64:
-        raise InvalidInput("'by' (the name) and 't' (the link's token) must be short strings")
+    if (not isinstance(by, str) or not isinstance(token, str) or len(token) > 64
+            or "\x00" in by + token):
+        raise InvalidInput("'by' (the name) and 't' (the link's token) must be short strings "
+                           "without NUL characters")
     ack = acknowledge_by_link(db, delivery_id=delivery_id, token=token, by=by[:200])
     db.commit()
     return AckOut(ack_id=ack.id, version_id=ack.version_id, post_id=ack.post_id,
