@@ -6,8 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The names of bolo.alerts.activation.Criterion (settings import nothing from the domains).
+ACTIVATION_CRITERIA = ("child_age", "abduction", "risk_of_harm", "description")
 
 
 class Settings(BaseSettings):
@@ -42,6 +45,30 @@ class Settings(BaseSettings):
     )
     cap_profile: Literal["ipaws", "google"] | None = Field(
         default=None, description="Make every issued CAP message conform to this profile.")
+
+    activation_criteria: str = Field(
+        default="child_age,abduction,risk_of_harm,description",
+        description="Comma-separated activation criteria an Actual alert must meet before it "
+        "is submitted (child_age, abduction, risk_of_harm, description); empty = no gate.")
+    activation_age_limit: int = Field(
+        default=18, ge=1, le=120, description="child_age: a child is younger than this (years).")
+    activation_override_min_length: int = Field(
+        default=20, ge=1, le=2000,
+        description="Characters an override reason needs when a criterion is not met.")
+
+    @field_validator("activation_criteria")
+    @classmethod
+    def _known_criteria(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = [n for n in names if n not in ACTIVATION_CRITERIA]
+        if unknown:
+            raise ValueError(f"unknown activation criteria {unknown}; "
+                             f"choose from {', '.join(ACTIVATION_CRITERIA)}")
+        return ",".join(names)
+
+    def activation_criteria_list(self) -> list[str]:
+        """The activation criteria in force, in the order given (empty: no gate)."""
+        return [n for n in self.activation_criteria.split(",") if n]
 
     @property
     def effective_database_url(self) -> str:

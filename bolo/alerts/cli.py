@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from bolo.alerts import ending, service
+from bolo.alerts.activation import Attestation
 from bolo.alerts.model import AlertVersion
 from bolo.alerts.schemas import AlertContent, AlertDraft
 from bolo.auth.login import require_second_factor
@@ -49,11 +50,39 @@ def draft(case: Annotated[str, typer.Argument(help="The case's id or reference."
 
 @app.command("submit")
 @handle_errors
-def submit(version_id: str, as_: AS, as_json: JSON_OUT = False) -> None:
-    """Submit a draft version for approval."""
+def submit(
+    version_id: str, as_: AS,
+    abduction_believed: Annotated[bool, typer.Option(
+        "--abduction-believed", help="State that an abduction is believed.")] = False,
+    risk_of_harm: Annotated[bool, typer.Option(
+        "--risk-of-harm", help="State that the child is at risk of serious harm.")] = False,
+    override_reason: Annotated[str | None, typer.Option(
+        help="Why a live alert that misses an activation criterion should go out.")] = None,
+    as_json: JSON_OUT = False,
+) -> None:
+    """Submit a draft version for approval (a live alert passes the activation gate first)."""
+    attestation = Attestation(abduction_believed=abduction_believed, risk_of_harm=risk_of_harm,
+                              override_reason=override_reason)
     with session_scope() as db:
-        v = service.submit_for_approval(db, version_id=version_id, author=acting_user(db, as_))
-        emit(as_json, _version(v), f"version {v.id} pending approval; sha256 {v.sha256}")
+        v = service.submit_for_approval(db, version_id=version_id, author=acting_user(db, as_),
+                                        attestation=attestation)
+        overridden = bool(v.activation and v.activation.get("override_reason"))
+        note = ("; activation criteria not met, overridden: "
+                + "; ".join((v.activation or {}).get("missing", [])) if overridden else "")
+        emit(as_json, {**_version(v), "activation": v.activation},
+             f"version {v.id} pending approval; sha256 {v.sha256}{note}")
+
+
+@app.command("reject")
+@handle_errors
+def reject(version_id: str, reason: Annotated[str, typer.Option(help="Why (the author reads it).")],
+           as_: AS, as_json: JSON_OUT = False) -> None:
+    """Send a version waiting for approval back to its author as a draft."""
+    with session_scope() as db:
+        v = service.reject(db, version_id=version_id, reason=reason,
+                           approver=acting_user(db, as_))
+        emit(as_json, {**_version(v), "rejection_reason": v.rejection_reason},
+             f"version {v.id} rejected: back to its author as a draft")
 
 
 @app.command("approve")

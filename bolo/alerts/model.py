@@ -83,6 +83,12 @@ class AlertVersion(Base):
     approved_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # The activation gate's record at submission (criteria met, statements, override reason).
+    activation: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The last rejection by an approver: the draft went back to its author with this reason.
+    rejected_by_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    rejected_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    rejection_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AlertTarget(Base):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolo.alerts import ending, service
+from bolo.alerts.activation import Attestation
 from bolo.alerts.model import Alert
 from bolo.alerts.schemas import (
     AlertContent,
@@ -16,6 +17,7 @@ from bolo.alerts.schemas import (
     AlertOut,
     Approval,
     CancelRequest,
+    RejectRequest,
     VersionOut,
 )
 from bolo.auth.deps import DB, CurrentUser, allow
@@ -86,9 +88,12 @@ def edit(version_id: str, body: AlertContent, db: DB, user: CurrentUser) -> Vers
 
 @router.post("/alert-versions/{version_id}/submit", response_model=VersionOut,
              dependencies=DRAFT)
-def submit(version_id: str, db: DB, user: CurrentUser) -> VersionOut:
-    """Ask for approval."""
-    version = service.submit_for_approval(db, version_id=version_id, author=user)
+def submit(version_id: str, db: DB, user: CurrentUser,
+           body: Attestation | None = None) -> VersionOut:
+    """Ask for approval. The first version of an Actual alert must meet the activation
+    criteria (the body states the coordinator's judgements) or give an override reason."""
+    version = service.submit_for_approval(db, version_id=version_id, author=user,
+                                          attestation=body)
     db.commit()
     return VersionOut.model_validate(version)
 
@@ -101,6 +106,15 @@ def approve(version_id: str, body: Approval, db: DB, user: CurrentUser,
     An approver who enrolled TOTP sends a fresh code in the ``X-Bolo-TOTP`` header."""
     require_second_factor(db, user=user, totp_code=x_bolo_totp)
     version = service.approve(db, version_id=version_id, sha256=body.sha256, approver=user)
+    db.commit()
+    return VersionOut.model_validate(version)
+
+
+@router.post("/alert-versions/{version_id}/reject", response_model=VersionOut,
+             dependencies=APPROVE)
+def reject(version_id: str, body: RejectRequest, db: DB, user: CurrentUser) -> VersionOut:
+    """Send a version waiting for approval back to its author, with the reason."""
+    version = service.reject(db, version_id=version_id, reason=body.reason, approver=user)
     db.commit()
     return VersionOut.model_validate(version)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -79,6 +80,12 @@ class CancelRequest(Strict):
     reason: str = Field(min_length=1, max_length=1000)
 
 
+class RejectRequest(Strict):
+    """Why an approver sends a draft back (its author reads it)."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class VersionOut(BaseModel):
     """One version as staff see it."""
 
@@ -97,6 +104,10 @@ class VersionOut(BaseModel):
     approved_by_id: str | None
     approved_at: datetime | None
     issued_at: datetime | None
+    activation: dict[str, Any] | None = None
+    rejected_by_id: str | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
 
 
 class AlertOut(BaseModel):

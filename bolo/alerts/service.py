@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bolo.alerts.activation import Attestation, gate
 from bolo.alerts.model import (
     Alert,
     AlertState,
@@ -168,18 +170,50 @@ def edit_version(
     return version
 
 
-def submit_for_approval(session: Session, *, version_id: str, author: User) -> AlertVersion:
-    """Ask a second person to approve this exact content."""
+def submit_for_approval(session: Session, *, version_id: str, author: User,
+                        attestation: Attestation | None = None) -> AlertVersion:
+    """Ask a second person to approve this exact content. The first version of an Actual
+    alert must pass the activation gate (``bolo.alerts.activation``) or carry an override
+    reason; the gate's record stays with the version and in the audit log."""
     require_role(author, *DRAFTERS)
     version = get_version(session, version_id=version_id)
     if version.state != VersionState.DRAFT:
         raise Conflict(f"version {version.seq} is {version.state}, not a draft")
     alert = get_alert(session, alert_id=version.alert_id)
+    data: dict[str, Any] = {"version": version.id, "sha256": version.sha256}
+    if alert.cap_status == CapStatus.ACTUAL and version.msg_type == MsgType.ALERT:
+        case = session.get(Case, alert.case_id)
+        if case is None:
+            raise NotFound(f"no case {alert.case_id}")
+        version.activation = gate(case, attestation or Attestation())
+        data["activation"] = version.activation
     version.state = VersionState.PENDING_APPROVAL
     if version.seq == 1:
         alert.state = AlertState.PENDING_APPROVAL
     record(session, actor_id=author.id, action="alert.submitted", entity="alert",
-           entity_id=alert.id, data={"version": version.id, "sha256": version.sha256})
+           entity_id=alert.id, data=data)
+    return version
+
+
+def reject(session: Session, *, version_id: str, reason: str, approver: User) -> AlertVersion:
+    """Send a version waiting for approval back to its author as a draft, with the reason
+    (shown to the author); nothing is issued. The author edits it and submits it again."""
+    require_role(approver, *APPROVERS)
+    version = get_version(session, version_id=version_id)
+    if version.state != VersionState.PENDING_APPROVAL:
+        raise Conflict(f"version {version.seq} is {version.state}, not pending approval")
+    text = reason.strip()
+    if not text:
+        raise InvalidInput("say why the draft is rejected: its author reads the reason")
+    alert = get_alert(session, alert_id=version.alert_id)
+    version.state = VersionState.DRAFT
+    version.rejected_by_id, version.rejected_at, version.rejection_reason = (
+        approver.id, now(), text)
+    if version.seq == 1:
+        alert.state = AlertState.DRAFT
+    record(session, actor_id=approver.id, action="alert.rejected", entity="alert",
+           entity_id=alert.id, data={"version": version.id, "sha256": version.sha256,
+                                     "reason": text})
     return version
 
 

@@ -133,7 +133,8 @@ def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
 
 def _purge_alert_texts(session: Session, case_id: str) -> int:
     """Blank the content and CAP XML of every version of the case's alerts (they name and
-    describe the child); ids, times, states and the SHA-256 the approval was bound to remain."""
+    describe the child), and the free text of their activation overrides and rejections; ids,
+    times, states and the SHA-256 the approval was bound to remain."""
     versions = session.execute(
         select(AlertVersion).join(Alert, Alert.id == AlertVersion.alert_id)
         .where(Alert.case_id == case_id)
@@ -141,6 +142,11 @@ def _purge_alert_texts(session: Session, case_id: str) -> int:
     for version in versions:
         version.content = {"purged": True}
         version.cap_xml = ""
+        if version.activation is not None:
+            version.activation = {**version.activation, "override_reason": None,
+                                  "missing": [], "purged": True}
+        if version.rejection_reason is not None:
+            version.rejection_reason = ""
     return len(versions)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bolo.alerts import ending, service
+from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.model import Role
 from bolo.auth.service import user_by_name
@@ -35,6 +36,10 @@ from bolo.scenarios.seed_incident import (
 )
 from bolo.scenarios.seed_posts import give_channels
 from bolo.store.db import session_scope, upgrade_database
+
+# The reference facts give the boy's age nowhere: the activation gate's age criterion is not met.
+AGE_OVERRIDE = ("The facts give no age, but he is a young boy whom the couple plan to sell "
+                "at the border: the alert must go out.")
 
 
 def _open_case(db: Session, clock: FakeClock, tl: Timeline, coordinator_id: str) -> Case:
@@ -112,7 +117,11 @@ def _alert_and_update(db: Session, clock: FakeClock, tl: Timeline, case: Case, n
     draft = AlertDraft.model_validate(
         content_for(ranked, network, elapsed_s=_elapsed(case, clock)).model_dump())
     version = service.draft_alert(db, case_id=case.id, data=draft, author=coordinator)
-    service.submit_for_approval(db, version_id=version.id, author=coordinator)
+    # The facts give no age: the coordinator overrides that criterion, in writing.
+    service.submit_for_approval(db, version_id=version.id, author=coordinator,
+                                attestation=Attestation(
+                                    abduction_believed=True, risk_of_harm=True,
+                                    override_reason=AGE_OVERRIDE))
     tl.add(clock(), "coordinator", f"alert drafted for the top {len(ranked)} posts "
            f"(Kilju guard post rank {tl.kilju_ranks[-1]})")
     _issue(db, clock, tl, version.id, approver, net, ranked)

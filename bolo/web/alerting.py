@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,11 +11,12 @@ from pydantic import ValidationError
 from shapely.geometry import MultiPoint, Polygon
 
 from bolo.alerts import ending, service
+from bolo.alerts.activation import Attestation, evaluate
 from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.deps import DB, web_session_id
 from bolo.auth.login import check_reauth
-from bolo.auth.model import User
+from bolo.auth.model import Role, User
 from bolo.auth.policy import REDACTED, can_see_personal, case_view
 from bolo.auth.sessions import mark_reauthenticated
 from bolo.cases.model import Case
@@ -22,7 +24,9 @@ from bolo.cases.service import get_case
 from bolo.errors import BoloError, NotFound
 from bolo.network import PostKind
 from bolo.posts.model import Post
+from bolo.posts.query import kinds, regions
 from bolo.posts.service import list_posts
+from bolo.settings import get_settings
 from bolo.web.auth import Approvers, Coordinators, Csrf, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormFields, FormLists
@@ -72,18 +76,43 @@ def _default_texts(case: Case, user: User) -> dict[str, str]:
 
 @router.get("/cases/{case_id}/alerts/new", response_class=HTMLResponse)
 def draft_form(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
-    """The drafting form: texts in English and Korean, status, and the posts, with the search
-    picture's recommended posts ticked."""
+    """The drafting form: texts in English and Korean, status, the activation criteria, and
+    the posts, with the search picture's recommended posts ticked."""
     case = get_case(db, case_id=case_id)
     ranked = recommendations(db, case)
-    return page(request, "console/draft.html", base_context(
-        request, user, case=case, ranked=ranked, values=_default_texts(case, user), errors=[],
-        chosen={r["post_id"] for r in ranked}, posts=posts_by_id(db)))
+    return page(request, "console/draft.html", draft_context(
+        request, db, user, case, values=_default_texts(case, user),
+        chosen={r["post_id"] for r in ranked}, ranked=ranked, gated=True))
 
 
-def posts_by_id(db: DB) -> dict[str, Post]:
-    """Every active post by id."""
-    return {p.id: p for p in list_posts(db)}
+def posts_by_id(db: DB, ids: Iterable[str]) -> dict[str, Post]:
+    """The active posts with these ids, by id."""
+    return {p.id: p for p in list_posts(db, ids=sorted(set(ids)))}
+
+
+def attestation_from(values: dict[str, str]) -> Attestation:
+    """The activation statements and override reason of a drafting form."""
+    return Attestation(abduction_believed=values.get("abduction_believed") == "yes",
+                       risk_of_harm=values.get("risk_of_harm") == "yes",
+                       override_reason=values.get("override_reason", "").strip() or None)
+
+
+def draft_context(request: Request, db: DB, user: User, case: Case, *, values: dict[str, Any],
+                  chosen: set[str], ranked: list[dict[str, Any]] | None = None,
+                  errors: list[str] | None = None, gated: bool = False,
+                  **extra: Any) -> dict[str, Any]:
+    """What the drafting form shows: the ranked posts, the chosen ones, the picker's filters
+    and, for a first version that may go out live (``gated``), the activation criteria."""
+    ranked = recommendations(db, case) if ranked is None else ranked
+    settings = get_settings()
+    return base_context(
+        request, user, case=case, ranked=ranked, values=values, errors=errors or [],
+        chosen=chosen, posts=posts_by_id(db, [*chosen, *(r["post_id"] for r in ranked)]),
+        regions=regions(db), kinds=kinds(db),
+        may_draft=user.role in (*service.DRAFTERS, Role.ADMIN),
+        gate=evaluate(case, attestation_from(values)) if gated else None,
+        age_limit=settings.activation_age_limit,
+        override_min=settings.activation_override_min_length, **extra)
 
 
 def draft_from_form(case: Case, form: dict[str, Any], posts: dict[str, Post],
@@ -115,17 +144,16 @@ def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
     case = get_case(db, case_id=case_id)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
     chosen = form.get("post", [])
-    posts = posts_by_id(db)
     try:
-        draft = draft_from_form(case, values, posts, chosen)
+        draft = draft_from_form(case, values, posts_by_id(db, chosen), chosen)
         version = service.draft_alert(db, case_id=case.id, data=draft, author=user)
-        service.submit_for_approval(db, version_id=version.id, author=user)
+        service.submit_for_approval(db, version_id=version.id, author=user,
+                                    attestation=attestation_from(values))
     except (ValidationError, ValueError, BoloError) as exc:
-        errors = problems(exc)
         db.rollback()
-        return page(request, "console/draft.html", base_context(
-            request, user, case=case, ranked=recommendations(db, case), values=values,
-            errors=errors, chosen=set(chosen), posts=posts), 422)
+        return page(request, "console/draft.html", draft_context(
+            request, db, user, case, values=values, chosen=set(chosen), errors=problems(exc),
+            gated=True), 422)
     db.commit()
     return RedirectResponse(f"/console/alerts/{version.alert_id}", status_code=303)
 
@@ -139,7 +167,8 @@ def problems(exc: Exception) -> list[str]:
     return [str(exc)]
 
 
-def _pending(db: DB, alert: Alert) -> AlertVersion | None:
+def pending_version(db: DB, alert: Alert) -> AlertVersion | None:
+    """The alert's version waiting for approval, if any."""
     versions = service.versions_of(db, alert_id=alert.id)
     return next((v for v in reversed(versions)
                  if v.state == VersionState.PENDING_APPROVAL), None)
@@ -160,23 +189,38 @@ def reach(db: DB, alert: Alert, version: AlertVersion) -> dict[str, Any]:
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
 def alert_page(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """The alert: its versions, and the approval screen when a version waits for approval."""
-    return _alert_page(alert_id, request, db, user)
+    return render_alert_page(alert_id, request, db, user)
 
 
-def _alert_page(alert_id: str, request: Request, db: DB, user: Any, error: str | None = None
-                ) -> Response:
+def open_version(db: DB, alert: Alert) -> AlertVersion | None:
+    """The alert's version in preparation (a draft, or waiting for approval), if any."""
+    versions = service.versions_of(db, alert_id=alert.id)
+    return next((v for v in reversed(versions)
+                 if v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL)), None)
+
+
+def render_alert_page(alert_id: str, request: Request, db: DB, user: Any,
+                      error: str | None = None, status: int = 409) -> Response:
+    """The alert page, with ``error`` (answered with ``status``) when an action was refused."""
     alert = service.get_alert(db, alert_id=alert_id)
     case = get_case(db, case_id=alert.case_id)
-    pending = _pending(db, alert)
+    pending = pending_version(db, alert)
     shown = pending or ending.latest_issued(db, alert_id=alert.id)
     if shown is None:
         shown = service.versions_of(db, alert_id=alert.id)[-1]
+    preparing = open_version(db, alert)
+    rejecter = (db.get(User, preparing.rejected_by_id)
+                if preparing is not None and preparing.rejected_by_id else None)
     return page(request, "console/alert.html", base_context(
         request, user, alert=alert, case=case, pending=pending, shown=shown,
         reach=reach(db, alert, shown), texts=texts_for(user, shown.content.get("texts", [])),
-        versions=service.versions_of(db, alert_id=alert.id),
+        versions=service.versions_of(db, alert_id=alert.id), preparing=preparing,
+        rejecter=rejecter.username if rejecter else None,
+        may_draft=user.role in (*service.DRAFTERS, Role.ADMIN),
+        may_review=user.role in (*service.APPROVERS, Role.ADMIN),
+        personal=can_see_personal(user),
         own=pending is not None and pending.author_id == user.id, error=error),
-        409 if error else 200)
+        status if error else 200)
 
 
 @router.post("/alerts/{alert_id}/approve", dependencies=[Approvers, Csrf])
@@ -185,7 +229,7 @@ def approve(alert_id: str, request: Request, db: DB, user: PageUser,
     """Approve the exact content (SHA-256) the approver saw, after the approver typed the
     password (and one-time code) again; the version is issued at once."""
     alert = service.get_alert(db, alert_id=alert_id)
-    pending = _pending(db, alert)
+    pending = pending_version(db, alert)
     if pending is None:
         raise NotFound("nothing of this alert waits for approval")
     try:
@@ -196,7 +240,7 @@ def approve(alert_id: str, request: Request, db: DB, user: PageUser,
                         approver=user)
     except BoloError as exc:
         db.rollback()
-        return _alert_page(alert_id, request, db, user, exc.message)
+        return render_alert_page(alert_id, request, db, user, exc.message)
     db.commit()
     return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)
 
@@ -209,6 +253,6 @@ def cancel(alert_id: str, request: Request, db: DB, user: PageUser, form: FormFi
         ending.cancel_alert(db, alert_id=alert_id, reason=reason, actor=user)
     except BoloError as exc:
         db.rollback()
-        return _alert_page(alert_id, request, db, user, exc.message)
+        return render_alert_page(alert_id, request, db, user, exc.message)
     db.commit()
     return RedirectResponse(f"/console/alerts/{alert_id}", status_code=303)

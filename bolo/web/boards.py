@@ -16,7 +16,6 @@ from bolo.auth.deps import DB
 from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases
 from bolo.dispatch.channels.base import ChannelKind
-from bolo.dispatch.heartbeat import heartbeat_board
 from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
 from bolo.errors import InvalidInput
 from bolo.posts.service import list_posts
@@ -110,10 +109,3 @@ def deliveries(request: Request, db: DB, user: PageUser) -> Response:
     alerts = list(db.scalars(select(Alert).where(Alert.state == AlertState.ACTIVE)))
     boards = [(a, _lines(db, a)) for a in alerts]
     return page(request, "console/deliveries.html", base_context(request, user, boards=boards))
-
-
-@router.get("/posts", response_class=HTMLResponse)
-def heartbeats(request: Request, db: DB, user: PageUser) -> Response:
-    """Post heartbeats, silent posts first."""
-    return page(request, "console/posts.html",
-                base_context(request, user, board=heartbeat_board(db)))

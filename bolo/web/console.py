@@ -11,12 +11,12 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from bolo.alerts.model import Alert, AlertState
+from bolo.alerts.model import Alert, AlertState, AlertVersion, VersionState
 from bolo.auth.deps import DB
 from bolo.auth.model import Role, User
 from bolo.auth.policy import REDACTED, can_see_personal, case_view
 from bolo.auth.service import require_role
-from bolo.cases.model import Case, CaseState
+from bolo.cases.model import Case, CaseState, Outcome
 from bolo.cases.photos import attach_child_photo
 from bolo.cases.schemas import CaseCreate
 from bolo.cases.service import get_case, list_cases, open_case
@@ -33,6 +33,7 @@ from bolo.web.timeline import case_timeline
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 CASE_OPENERS = (Role.COORDINATOR,)
+CASE_MANAGERS = (Role.COORDINATOR, Role.SUPERVISOR)
 
 
 def base_context(request: Request, user: Any, **extra: Any) -> dict[str, Any]:
@@ -47,8 +48,11 @@ def home(request: Request, db: DB, user: PageUser) -> Response:
         [AlertState.PENDING_APPROVAL, AlertState.ACTIVE, AlertState.DRAFT]))
         .order_by(Alert.created_at.desc())))
     cases = {c.id: c for c in list_cases(db)}
+    returned = list(db.scalars(select(AlertVersion).where(
+        AlertVersion.state == VersionState.DRAFT, AlertVersion.rejection_reason.is_not(None))))
     return page(request, "console/home.html", base_context(
-        request, user, cases=list(cases.values()), alerts=alerts, case_of=cases))
+        request, user, cases=list(cases.values()), alerts=alerts, case_of=cases,
+        returned=returned, alert_of={a.id: a for a in alerts}))
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
@@ -80,6 +84,14 @@ def create_case(request: Request, db: DB, user: PageUser, values: FormFields) ->
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """A case: details, photos, its alerts, the map and one timeline of everything."""
+    return render_case_page(case_id, request, db, user)
+
+
+def render_case_page(case_id: str, request: Request, db: DB, user: User,
+                     errors: list[str] | None = None, status: int = 422,
+                     values: dict[str, str] | None = None) -> Response:
+    """The case page; with ``errors`` (answered with ``status``) when one of its forms was
+    refused, the form's ``values`` kept."""
     case = get_case(db, case_id=case_id)
     alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)
                              .order_by(Alert.created_at)))
@@ -90,7 +102,9 @@ def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Respons
         timeline=case_timeline(db, case, people["hints"]),
         attribution=network.attribution, open=case.state == CaseState.OPEN,
         may_edit=user.role in (*CASE_OPENERS, Role.ADMIN),
-        picture_at=picture_time(case)))
+        may_manage=user.role in (*CASE_MANAGERS, Role.ADMIN), outcomes=list(Outcome),
+        errors=errors or [], values=values or {}, seen_default=now().strftime("%Y-%m-%dT%H:%M"),
+        picture_at=picture_time(case)), status if errors else 200)
 
 
 def people_view(case: Case, user: User) -> dict[str, Any]:

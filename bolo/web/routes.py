@@ -15,18 +15,22 @@ from bolo.web import (
     alerting,
     auth,
     boards,
+    casework,
     console,
     events,
     post_page,
+    postpages,
     public,
+    reviews,
     updating,
     users,
 )
 from bolo.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for _part in (auth.router, console.router, alerting.router, updating.router, boards.router,
-              post_page.router, public.router, events.router, users.router, account.router):
+for _part in (auth.router, console.router, alerting.router, updating.router, reviews.router,
+              casework.router, boards.router, postpages.router, post_page.router,
+              public.router, events.router, users.router, account.router):
     router.include_router(_part)
 
 

@@ -17,9 +17,14 @@ from bolo.alerts.schemas import AlertContent
 from bolo.auth.deps import DB
 from bolo.cases.service import get_case
 from bolo.errors import BoloError, Conflict
-from bolo.web.alerting import draft_from_form, posts_by_id, problems, texts_for
+from bolo.web.alerting import (
+    draft_context,
+    draft_from_form,
+    posts_by_id,
+    problems,
+    texts_for,
+)
 from bolo.web.auth import Coordinators, Csrf, PageUser
-from bolo.web.console import base_context
 from bolo.web.forms import FormLists
 from bolo.web.pictures import recommendations
 from bolo.web.templating import page
@@ -44,9 +49,8 @@ def _context(request: Request, db: DB, user: Any, alert: Alert, values: dict[str
     case = get_case(db, case_id=alert.case_id)
     last = ending.latest_issued(db, alert_id=alert.id)
     alerted = set(service.targets_of(db, version_id=last.id)) if last else set()
-    return base_context(
-        request, user, case=case, ranked=recommendations(db, case), values=values,
-        errors=errors, chosen=chosen, posts=posts_by_id(db), alerted=alerted,
+    return draft_context(
+        request, db, user, case, values=values, errors=errors, chosen=chosen, alerted=alerted,
         heading="Draft an update", action=f"/console/alerts/{alert.id}/update",
         fixed_status=alert.cap_status)
 
@@ -76,7 +80,7 @@ def create_update(alert_id: str, request: Request, db: DB, user: PageUser,
     chosen = form.get("post", [])
     try:
         draft = draft_from_form(case, {**values, "cap_status": alert.cap_status},
-                                posts_by_id(db), chosen)
+                                posts_by_id(db, chosen), chosen)
         content = AlertContent.model_validate(draft.model_dump(exclude={"cap_status"}))
         version = service.update_alert(db, alert_id=alert.id, content=content, author=user)
         service.submit_for_approval(db, version_id=version.id, author=user)

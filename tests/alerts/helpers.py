@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertContent, AlertDraft, AreaSpec, CircleSpec, InfoText
 from bolo.auth.model import Role, User
 from bolo.auth.service import create_user
@@ -31,12 +32,17 @@ def a_case(session: Session, author: User) -> Case:
     return open_case(
         session,
         data=CaseCreate(
-            children=[Person(name="Test Child", age=8)],
+            children=[Person(name="Test Child", age=8, description="blue jacket, red cap")],
+            suspects=[Person(name="Suspect One", description="woman, about 40")],
             last_known=LastKnown(place="Songchon", lat=39.2068, lon=126.2039,
                                  time_earliest=seen - timedelta(hours=1), time_latest=seen),
         ),
         actor_id=author.id,
     )
+
+
+# The submitting coordinator's statements that let a live alert of ``a_case`` pass the gate.
+ATTESTED = Attestation(abduction_believed=True, risk_of_harm=True)
 
 
 def some_posts(session: Session, n: int = 3, kind: PostKind = PostKind.CHECKPOINT) -> list[str]:

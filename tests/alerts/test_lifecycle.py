@@ -12,7 +12,7 @@ from bolo.cap.schema import schema_errors
 from bolo.errors import Conflict, Forbidden, InvalidInput
 from bolo.network.graph import PostKind
 from bolo.store.db import session_scope
-from tests.alerts.helpers import a_case, content, draft, some_posts, staff
+from tests.alerts.helpers import ATTESTED, a_case, content, draft, some_posts, staff
 
 
 def _issued_alert(engine: Engine) -> tuple[str, list[str]]:
@@ -21,7 +21,7 @@ def _issued_alert(engine: Engine) -> tuple[str, list[str]]:
         case = a_case(db, coord)
         posts = some_posts(db)
         v = service.draft_alert(db, case_id=case.id, data=draft(posts), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         return v.alert_id, posts
 
@@ -30,7 +30,7 @@ def test_author_cannot_approve_a_live_alert(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
         coord, _ = staff(db)
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         with pytest.raises(Forbidden, match="second person"):
             service.approve(db, version_id=v.id, sha256=v.sha256, approver=coord)
         assert service.get_version(db, version_id=v.id).state == VersionState.PENDING_APPROVAL
@@ -40,12 +40,12 @@ def test_an_edit_after_approval_request_voids_the_old_content(db_engine: Engine)
     with session_scope(db_engine) as db:
         coord, approver = staff(db)
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         seen = v.sha256
         service.edit_version(db, version_id=v.id, content=content([], "Edited headline"),
                              author=coord)
         assert v.sha256 != seen and v.state == VersionState.DRAFT
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         with pytest.raises(Conflict, match="changed"):
             service.approve(db, version_id=v.id, sha256=seen, approver=approver)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
@@ -60,7 +60,7 @@ def test_exercise_never_reaches_a_public_post_or_feed(db_engine: Engine) -> None
         with pytest.raises(InvalidInput, match="never reaches a public"):
             service.draft_alert(db, case_id=case.id, data=draft(public, "Exercise"), author=coord)
         v = service.draft_alert(db, case_id=case.id, data=draft([], "Exercise"), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         assert service.get_alert(db, alert_id=v.alert_id).state == AlertState.ACTIVE
         assert v.alert_id not in {a.id for a in ending.public_alerts(db, include_ended=True)}
@@ -75,7 +75,7 @@ def test_update_and_cancel_reference_every_earlier_version(db_engine: Engine) ->
         coord, approver = user_by_name(db, username="coord"), user_by_name(db, username="approver")
         extra = some_posts(db, 2, PostKind.STATION)
         u = service.update_alert(db, alert_id=alert_id, content=content(extra), author=coord)
-        service.submit_for_approval(db, version_id=u.id, author=coord)
+        service.submit_for_approval(db, version_id=u.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=u.id, sha256=u.sha256, approver=approver)
         ending.cancel_alert(db, alert_id=alert_id, reason="Found safe.", actor=coord)
         versions = service.versions_of(db, alert_id=alert_id)

@@ -17,7 +17,7 @@ from bolo.cap.errors import SignatureError
 from bolo.cap.signing import verify
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import a_case, draft, staff
+from tests.alerts.helpers import ATTESTED, a_case, draft, staff
 
 
 def _write_key_and_cert(folder: Path) -> x509.Certificate:
@@ -45,7 +45,7 @@ def test_issued_versions_are_signed_and_verify(
     with session_scope(sqlite_engine) as db:
         coord, approver = staff(db)
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         ending.cancel_alert(db, alert_id=v.alert_id, reason="Found.", actor=coord)
         versions = service.versions_of(db, alert_id=v.alert_id)

@@ -17,7 +17,7 @@ from bolo.auth.service import create_user
 from bolo.cap.codec import decode
 from bolo.errors import BoloError
 from bolo.store.db import engine_for, session_scope, upgrade_database
-from tests.alerts.helpers import a_case, content, draft
+from tests.alerts.helpers import ATTESTED, a_case, content, draft
 
 
 class AlertMachine(RuleBasedStateMachine):
@@ -72,7 +72,8 @@ class AlertMachine(RuleBasedStateMachine):
         def act(db: object) -> None:
             v = self._version(db, pick)
             if v is not None:
-                service.submit_for_approval(db, version_id=v.id, author=self.users[user])  # type: ignore[arg-type]
+                service.submit_for_approval(db, version_id=v.id, author=self.users[user],
+                                            attestation=ATTESTED)  # type: ignore[arg-type]
         self._try(act)
 
     @rule(user=st.integers(0, 2), pick=st.integers(0, 50), stale=st.booleans())

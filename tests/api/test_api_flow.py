@@ -35,7 +35,8 @@ def _tokens(engine: Engine) -> dict[str, dict[str, str]]:
 def _case_body() -> dict[str, Any]:
     seen = datetime.now(UTC) - timedelta(hours=2)
     return {
-        "children": [{"name": "A Child", "age": 7}],
+        "children": [{"name": "A Child", "age": 7, "description": "green coat"}],
+        "vehicles": [{"description": "white van"}],
         "last_known": {"place": "Songchon", "lat": 39.2, "lon": 126.2,
                        "time_earliest": (seen - timedelta(hours=1)).isoformat(),
                        "time_latest": seen.isoformat()},
@@ -51,7 +52,8 @@ def test_lifecycle_over_http(client: TestClient, db_engine: Engine) -> None:
     v = client.post(f"/api/v1/cases/{case.json()['id']}/alerts", json=body, headers=h["ri"])
     assert v.status_code == 201, v.text
     vid, sha = v.json()["id"], v.json()["sha256"]
-    assert client.post(f"/api/v1/alert-versions/{vid}/submit", headers=h["ri"]).status_code == 200
+    assert client.post(f"/api/v1/alert-versions/{vid}/submit", headers=h["ri"], json={
+        "abduction_believed": True, "risk_of_harm": True}).status_code == 200
     own = client.post(f"/api/v1/alert-versions/{vid}/approve", json={"sha256": sha},
                       headers=h["ri"])
     assert own.status_code == 403 and "second person" in own.json()["detail"]

@@ -24,7 +24,7 @@ from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.service import purge_case
 from bolo.cli import app
 from bolo.store.db import session_scope
-from tests.alerts.helpers import a_case, draft, some_posts, staff
+from tests.alerts.helpers import ATTESTED, a_case, draft, some_posts, staff
 
 
 def jpeg_with_gps() -> bytes:
@@ -77,7 +77,7 @@ def _issue(w: World) -> str:
         coord = db.execute(select(User).where(User.username == "coord")).scalar_one()
         approver = db.execute(select(User).where(User.username == "approver")).scalar_one()
         version = draft_alert(db, case_id=w.case_id, data=draft(some_posts(db)), author=coord)
-        submit_for_approval(db, version_id=version.id, author=coord)
+        submit_for_approval(db, version_id=version.id, author=coord, attestation=ATTESTED)
         approve(db, version_id=version.id, sha256=version.sha256, approver=approver)
         return version.alert_id
 

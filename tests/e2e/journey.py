@@ -48,16 +48,25 @@ def check_map(page: Page) -> None:
     expect(page.locator(".leaflet-overlay-pane canvas").first).to_be_attached()
 
 
+def pick_post(page: Page, post_id: str) -> None:
+    """Find a post with the picker's search (the server filters) and tick it."""
+    page.get_by_label("Name or id contains").fill(post_id)
+    found = page.locator("#pick-results label", has_text=post_id).first
+    found.locator("input").check()
+
+
 def draft_alert(page: Page) -> str:
     """Draft a live alert with the recommended posts (plus the officer's post); submit it;
     return the alert id."""
     page.get_by_role("link", name="Draft an alert").click()
     ticked = page.locator("table.posts-pick input[type=checkbox]:checked")
     assert ticked.count() >= 5, "the search picture's recommended posts are preselected"
-    officer = page.locator(f"input[name=post][value='{OFFICER_POST}']").first
-    if not officer.is_checked():
-        page.get_by_text("Other posts").click()
-        officer.check()
+    officer = page.locator(f"input[name=post][value='{OFFICER_POST}']")
+    if officer.count() == 0 or not officer.first.is_checked():
+        pick_post(page, OFFICER_POST)
+    expect(officer.first).to_be_checked()
+    page.get_by_label("I believe the child was abducted").check()
+    page.get_by_label("I believe the child is at risk of serious harm").check()
     page.get_by_label("Headline", exact=True).fill(HEADLINE)
     page.get_by_label("제목 (headline)").fill(KO_HEADLINE)
     page.get_by_label("설명 (description)").fill("남녀 두 명이 소년을 데려갔다. 북쪽으로 이동 중.")

@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy.orm import Session
 
 from bolo.alerts import service as alerts
+from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.model import Role, Scope, User
 from bolo.auth.service import create_user, issue_token
@@ -102,7 +103,8 @@ def build_world(db: Session, *, with_reports: bool = True) -> World:
                                                          "radius_km": 50}]},
         "target_post_ids": [w.posts[0]]})
     version = alerts.draft_alert(db, case_id=case.id, data=draft, author=coordinator)
-    alerts.submit_for_approval(db, version_id=version.id, author=coordinator)
+    alerts.submit_for_approval(db, version_id=version.id, author=coordinator,
+                              attestation=Attestation(abduction_believed=True, risk_of_harm=True))
     alerts.approve(db, version_id=version.id, sha256=version.sha256,
                    approver=w.users["approver"])
     w.alert_id, w.version_id = version.alert_id, version.id

@@ -8,7 +8,7 @@ from bolo.posts.schemas import PostIn
 from bolo.posts.service import upsert_post
 from bolo.security.urls import networks_allowed
 from bolo.store.db import session_scope, upgrade_database
-from tests.alerts.helpers import a_case, draft, staff
+from tests.alerts.helpers import ATTESTED, a_case, draft, staff
 
 
 def issue_webhook_alert(receiver_port: int, secret: str) -> str:
@@ -24,6 +24,6 @@ def issue_webhook_alert(receiver_port: int, secret: str) -> str:
             "channels": [{"kind": "webhook", "url": url, "secret": secret}]}), actor_id=None)
         case = a_case(db, coord)
         v = service.draft_alert(db, case_id=case.id, data=draft(["checkpoint-1"]), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         return v.id
