@@ -14,7 +14,7 @@ from bolo.alerts.model import AlertVersion, VersionState
 from bolo.cap.validate import validate
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import a_case, content, draft, staff
+from tests.alerts.helpers import ATTESTED, a_case, content, draft, staff
 from tests.alerts.test_signed_alerts import _write_key_and_cert
 
 
@@ -23,7 +23,7 @@ def _issue_alert_update_cancel(engine: Engine) -> list[AlertVersion]:
         coord, approver = staff(db)
         first = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]),
                                     author=coord)
-        service.submit_for_approval(db, version_id=first.id, author=coord)
+        service.submit_for_approval(db, version_id=first.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=first.id, sha256=first.sha256, approver=approver)
         update = service.update_alert(db, alert_id=first.alert_id, author=coord,
                                       content=content([], headline="Seen heading north"))

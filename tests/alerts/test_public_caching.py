@@ -15,7 +15,7 @@ from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.clock import FakeClock, use_clock
 from bolo.store.db import session_scope
-from tests.alerts.helpers import a_case, draft, staff
+from tests.alerts.helpers import ATTESTED, a_case, draft, staff
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -24,7 +24,7 @@ def _issue(engine: Engine) -> tuple[str, datetime]:
     with session_scope(engine) as db:
         coord, approver = staff(db)
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         sent = v.issued_at or v.sent
         assert sent is not None

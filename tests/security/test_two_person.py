@@ -19,7 +19,7 @@ from bolo.auth.totp import code_at
 from bolo.errors import Forbidden
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import a_case, draft, some_posts
+from tests.alerts.helpers import ATTESTED, a_case, draft, some_posts
 from tests.api.test_api_flow import _case_body
 
 PASSWORD = "a long enough pass phrase"
@@ -49,7 +49,9 @@ def _pending_actual(client: TestClient, headers: dict[str, str]) -> tuple[str, s
     v = client.post(f"/api/v1/cases/{case.json()['id']}/alerts", json=body, headers=headers)
     assert v.status_code == 201, v.text
     vid = v.json()["id"]
-    assert client.post(f"/api/v1/alert-versions/{vid}/submit", headers=headers).status_code == 200
+    submitted = client.post(f"/api/v1/alert-versions/{vid}/submit", headers=headers,
+                            json={"abduction_believed": True, "risk_of_harm": True})
+    assert submitted.status_code == 200, submitted.text
     return vid, v.json()["sha256"]
 
 
@@ -110,7 +112,8 @@ def test_a_password_the_author_set_cannot_approve(db_engine: Engine) -> None:
         targets = some_posts(db)
         version = service.draft_alert(db, case_id=a_case(db, admin).id, data=draft(targets),
                                       author=admin)
-        service.submit_for_approval(db, version_id=version.id, author=admin)
+        service.submit_for_approval(db, version_id=version.id, author=admin,
+                                    attestation=ATTESTED)
         set_password(db, user_id=pak.id, password=PASSWORD, actor_id=admin.id)
         sid = create_session(db, user_id=pak.id)
     with pytest.raises(Forbidden, match="password you signed in with"), \

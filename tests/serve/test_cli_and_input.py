@@ -25,7 +25,8 @@ runner = CliRunner()
 
 def _case(network: str = "dprk") -> dict[str, Any]:
     seen = datetime.now(UTC) - timedelta(hours=1)
-    return {"children": [{"name": "Test Child", "age": 8}], "network": network,
+    return {"children": [{"name": "Test Child", "age": 8, "description": "red coat"}],
+            "vehicles": [{"description": "grey truck"}], "network": network,
             "last_known": {"place": "Songchon", "lat": 39.2068, "lon": 126.2039,
                            "time_earliest": (seen - timedelta(hours=1)).isoformat(),
                            "time_latest": seen.isoformat()}}
@@ -74,7 +75,8 @@ def test_cli_names_cases_by_reference_and_prints_json(sqlite_engine: Engine,
     assert ref.startswith("C-") and opened["state"] == "open"
     assert _bolo("case", "show", ref)["id"] == opened["id"]
     drafted = _bolo("alert", "draft", ref, str(alert_file), "--as", "coord")
-    submitted = _bolo("alert", "submit", drafted["version_id"], "--as", "coord")
+    submitted = _bolo("alert", "submit", drafted["version_id"], "--as", "coord",
+                      "--abduction-believed", "--risk-of-harm")
     issued = _bolo("alert", "approve", drafted["version_id"], "--sha256",
                    submitted["sha256"], "--as", "approver")
     assert issued["state"] == "issued" and issued["alert_id"] == drafted["alert_id"]
