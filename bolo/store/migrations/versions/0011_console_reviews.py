@@ -1,7 +1,7 @@
 """alerts: a version keeps the activation gate's record and its last rejection.
 
-Revision ID: 0010_console_reviews
-Revises: 0009_auth_accounts
+Revision ID: 0011_console_reviews
+Revises: 0010_dispatchsec_rate_buckets
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_console_reviews"
-down_revision = "0009_auth_accounts"
+revision = "0011_console_reviews"
+down_revision = "0010_dispatchsec_rate_buckets"
 branch_labels = None
 depends_on = None
 
