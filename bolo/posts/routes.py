@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion
@@ -13,6 +15,7 @@ from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, User
 from bolo.auth.policy import require_post_access
 from bolo.auth.service import require_role
+from bolo.errors import InvalidInput
 from bolo.posts import service
 from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn, PostOut
@@ -39,6 +42,64 @@ def list_posts(db: DB, user: CurrentUser) -> list[PostOut]:
     return [_out(p, user) for p in service.list_posts(db)]
 
 
+class ImportOut(BaseModel):
+    """What an import stored."""
+
+    network: str
+    format: str
+    posts: int = Field(description="Posts in the file.")
+    created: int
+    updated: int
+
+
+IMPORT_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
+                "application/json-lines": "jsonl", "application/x-jsonlines": "jsonl"}
+
+
+@router.post("/import", response_model=ImportOut, dependencies=[allow(Role.ADMIN)],
+             responses={422: {"description": "Problems of the file, each with its line, "
+                              "column and why: `{\"detail\", \"problems\": [{\"line\", "
+                              "\"column\", \"why\"}]}`; nothing was imported."}})
+def import_posts(
+    request: Request, db: DB, user: CurrentUser,
+    body: Annotated[bytes, Body(media_type="text/csv", description=(
+        "The posts file as `bolo post import` reads it: CSV (Content-Type text/csv) or JSON "
+        "lines (application/x-ndjson), UTF-8."))],
+    network: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                                  description="Network to snap the posts to.")],
+    file_format: Annotated[Literal["csv", "jsonl"] | None, Query(
+        alias="format", description="Default: from the Content-Type, else the content.")
+    ] = None,
+) -> ImportOut | JSONResponse:
+    """Import the organisation's posts (admins): each snapped to the nearest node of its mode
+    on ``network`` within 2 km; all or nothing."""
+    from bolo.network import NetworkNotFound, load
+    from bolo.posts.files import PostImportError, detect_format, read_posts
+
+    require_role(user, Role.ADMIN)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the file is not UTF-8 text (byte {exc.start})") from None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fmt = file_format or IMPORT_TYPES.get(content_type) or detect_format("", text)
+    try:
+        net = load(network)
+    except NetworkNotFound as exc:
+        raise InvalidInput(str(exc)) from None
+    try:
+        rows, problems = read_posts(text, net, source="the file", fmt=fmt)
+        counts = service.import_posts(db, rows=rows, network=network, source="the file",
+                                      problems=problems, actor_id=user.id,
+                                      word="column" if fmt == "csv" else "field")
+    except PostImportError as exc:
+        db.rollback()
+        return JSONResponse({"detail": exc.message,
+                             "problems": [p.as_dict() for p in exc.problems]}, status_code=422)
+    db.commit()
+    return ImportOut(network=network, format=fmt, **counts)
+
+
 @router.get("/{post_id}", response_model=PostOut, dependencies=[allow(*READERS)])
 def get_post(post_id: str, db: DB, user: CurrentUser) -> PostOut:
     """One post."""
@@ -51,8 +112,6 @@ def put_post(post_id: str, body: PostIn, db: DB, user: CurrentUser) -> PostOut:
     """Create or update a post (its id in the path and body must agree)."""
     require_role(user, Role.COORDINATOR, Role.SUPERVISOR)
     if body.id != post_id:
-        from bolo.errors import InvalidInput
-
         raise InvalidInput(f"the body's id {body.id!r} differs from the path's {post_id!r}")
     post = service.upsert_post(db, data=body, actor_id=user.id)
     db.commit()

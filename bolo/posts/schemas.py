@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from bolo.network.graph import Mode, PostKind
 
+LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 ACCEPTED_SECRETS = ("give a whsec_ symmetric secret (HMAC, v1) or the whsk_ ed25519 private key "
                     "(v1a; the post keeps the whpk_ public key to verify)")
 
@@ -71,6 +72,8 @@ class PostIn(BaseModel):
     node: int | None = None
     region: str | None = Field(default=None, max_length=64)
     supervisor_id: str | None = None
+    language: str | None = Field(default=None, max_length=35, pattern=LANGUAGE_TAG,
+                                 description="BCP 47 language tag, e.g. 'ca' or 'fr-AD'.")
     channels: list[Channel] = Field(default_factory=list, max_length=10)
 
 
@@ -89,6 +92,7 @@ class PostOut(BaseModel):
     node: int | None
     region: str | None
     supervisor_id: str | None
+    language: str | None
     channels: list[dict[str, Any]]
     heartbeat_at: datetime | None
     active: bool

@@ -21,7 +21,8 @@ MIB = 1024 * 1024
 DEFAULT_MAX_BODY = 1 * MIB
 # Photo uploads of the public tip form: the reports domain enforces its own finer limits below
 # this ceiling.
-UPLOAD_PREFIXES: dict[str, int] = {"/api/v1/public/tips": 8 * MIB, "/tips/": 8 * MIB}
+UPLOAD_PREFIXES: dict[str, int] = {"/api/v1/public/tips": 8 * MIB, "/tips/": 8 * MIB,
+                                   "/api/v1/posts/import": 32 * MIB}
 # A child's photo uploaded to a case (API and console); bolo.cases.photos allows 5 MiB of it.
 UPLOAD_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/api/v1/cases/[^/]+/children/[0-9]+/photo|/console/cases/[^/]+/photo"),

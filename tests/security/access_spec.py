@@ -48,6 +48,7 @@ API: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/api/v1/posts"): STAFF,
     ("GET", "/api/v1/posts/{post_id}"): STAFF,
     ("PUT", "/api/v1/posts/{post_id}"): MANAGE,
+    ("POST", "/api/v1/posts/import"): ADMIN,
     ("GET", "/api/v1/posts/{post_id}/alerts"): REPORTERS,
     ("GET", "/api/v1/reports"): STAFF,
     ("GET", "/api/v1/reports/queue"): STAFF,

@@ -1,0 +1,25 @@
+"""posts: the language a post reads (BCP 47 tag), from the organisation's posts list
+
+Revision ID: 0010_posts_language
+Revises: 0009_auth_accounts
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010_posts_language"
+down_revision = "0009_auth_accounts"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("posts") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=35), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("posts") as batch:
+        batch.drop_column("language")
