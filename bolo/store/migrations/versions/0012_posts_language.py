@@ -1,7 +1,7 @@
 """posts: the language a post reads (BCP 47 tag), from the organisation's posts list
 
-Revision ID: 0010_posts_language
-Revises: 0009_auth_accounts
+Revision ID: 0012_posts_language
+Revises: 0011_console_reviews
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_posts_language"
-down_revision = "0009_auth_accounts"
+revision = "0012_posts_language"
+down_revision = "0011_console_reviews"
 branch_labels = None
 depends_on = None
 
