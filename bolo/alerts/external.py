@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bolo.audit.service import record
 from bolo.cap.imports import Decision, ImportPlan, Key
 from bolo.cap.model import Alert as CapAlert
+from bolo.cases.model import Case
 from bolo.clock import now
+from bolo.errors import NotFound
 from bolo.store.db import Base, session_scope
 from bolo.store.types import UtcDateTime, new_id
 
@@ -42,6 +44,26 @@ class ExternalAlert(Base):
     expires: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     xml: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+    scope: Mapped[str] = mapped_column(String(16), default="Public")
+    sender_name: Mapped[str] = mapped_column(String(255), default="")
+    event: Mapped[str] = mapped_column(String(255), default="")
+    case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+
+    @property
+    def shown_sender(self) -> str:
+        """Who sent it, as a person reads it: the sender name, else the CAP sender."""
+        return self.sender_name or self.sender
+
+    @property
+    def child_abduction(self) -> bool:
+        """True for a child abduction alert (SAME code CAE, or AMBER / abduction in the event)."""
+        event = self.event.lower()
+        return "abduct" in event or "amber" in event or ">CAE<" in self.xml
+
+    @property
+    def public(self) -> bool:
+        """True when the public may see it: status Actual, scope Public."""
+        return self.status == "Actual" and self.scope == "Public"
 
 
 def _utc(key: Key) -> Key:
@@ -70,14 +92,7 @@ class DatabaseImportStore:
             return
         cancel = plan.decision == Decision.CANCEL
         with session_scope() as db:
-            headline = next((i.headline for i in alert.infos if i.headline), "") or ""
-            expires = next((i.expires for i in alert.infos if i.expires), None)
-            row = ExternalAlert(
-                sender=alert.sender, identifier=alert.identifier, sent=alert.sent,
-                msg_type=str(alert.msg_type), status=str(alert.status), headline=headline[:500],
-                expires=expires, xml=xml.decode("utf-8", errors="replace"),
-                state=ExternalState.CANCELLED if cancel else ExternalState.ACTIVE,
-            )
+            row = _row(alert, xml, ExternalState.CANCELLED if cancel else ExternalState.ACTIVE)
             db.add(row)
             new_state = ExternalState.CANCELLED if cancel else ExternalState.SUPERSEDED
             for sender, identifier, sent in plan.targets:
@@ -92,6 +107,21 @@ class DatabaseImportStore:
                    data={"targets": len(plan.targets)})
 
 
+def _row(alert: CapAlert, xml: bytes, state: ExternalState) -> ExternalAlert:
+    """The stored form of an imported message (texts from its first info that has them)."""
+    def first(name: str) -> str:
+        return next((str(getattr(i, name)) for i in alert.infos if getattr(i, name)), "")
+
+    expires = next((i.expires for i in alert.infos if i.expires), None)
+    return ExternalAlert(
+        sender=alert.sender, identifier=alert.identifier, sent=alert.sent,
+        msg_type=str(alert.msg_type), status=str(alert.status), scope=str(alert.scope),
+        headline=first("headline")[:500], event=first("event")[:255],
+        sender_name=first("sender_name")[:255], expires=expires,
+        xml=xml.decode("utf-8", errors="replace"), state=state,
+    )
+
+
 def active_external_alerts() -> list[ExternalAlert]:
     """Imported alerts still in force (not superseded, cancelled or expired), newest first."""
     current = now()
@@ -100,3 +130,20 @@ def active_external_alerts() -> list[ExternalAlert]:
                 .order_by(ExternalAlert.sent.desc()))
         return [a for a in db.execute(stmt).scalars()
                 if a.expires is None or a.expires > current]
+
+
+def public_external_alerts() -> list[ExternalAlert]:
+    """The imported alerts in force the public may see (status Actual, scope Public)."""
+    return [a for a in active_external_alerts() if a.public]
+
+
+def link_to_case(db: Session, *, external_id: str, case_id: str | None, actor_id: str) -> None:
+    """Link an imported alert to one of our cases (None unlinks); audited."""
+    row = db.get(ExternalAlert, external_id)
+    if row is None:
+        raise NotFound(f"no external alert {external_id}")
+    if case_id is not None and db.get(Case, case_id) is None:
+        raise NotFound(f"no case {case_id}")
+    row.case_id = case_id
+    record(db, actor_id=actor_id, action="external.linked" if case_id else "external.unlinked",
+           entity="external_alert", entity_id=row.id, data={"case_id": case_id})

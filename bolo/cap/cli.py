@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -17,12 +18,13 @@ import typer
 
 from bolo.cap.codec import encode
 from bolo.cap.errors import CapRefused, SignatureError
-from bolo.cap.fetch import FetchError, fetch_cap
+from bolo.cap.fetch import Fetched, FetchError, fetch, fetch_cap
 from bolo.cap.findings import Finding, Level
 from bolo.cap.imports import ImportStore, decide, import_message
 from bolo.cap.jsonconv import alert_to_json
 from bolo.cap.profiles import Profile
 from bolo.cap.signing import embedded_certificate, load_certificate, sign, verify
+from bolo.cap.subscribe import Outcome, Subscription
 from bolo.cap.validate import ValidationResult, validate
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES
 
@@ -217,3 +219,75 @@ def import_command(
                         for s, i, t in plan.targets]}, indent=2))
         return
     typer.echo(f"{source}: {plan.decision}{suffix} ({note}CAP {result.version})")
+
+
+def _print_outcomes(outcomes: list[Outcome] | None) -> int:
+    """Print one line per message; return how many were refused."""
+    if outcomes is None:
+        typer.echo("feed unchanged (304)")
+        return 0
+    for o in outcomes:
+        who = f" {o.sender},{o.identifier}" if o.identifier else ""
+        why = f": {o.reason}" if o.reason else ""
+        typer.echo(f"{o.source}: {o.decision.upper()}{who}{why}")
+    return sum(o.decision == "refused" for o in outcomes)
+
+
+def _save(path: Path, state: dict[str, object]) -> None:
+    """Write `state` whole or not at all (a temporary file renamed over the old one)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(state))
+    temporary.replace(path)
+
+
+@app.command("subscribe")
+def subscribe_command(
+    url: Annotated[str, typer.Argument(help="an Atom or RSS feed of CAP messages (http/https)")],
+    signer: Annotated[Path | None, typer.Option(help="pinned signer certificate (PEM/DER): "
+                                                "only messages it signed are imported")] = None,
+    interval: Annotated[float, typer.Option(min=1.0, help="seconds between polls")] = 60.0,
+    once: Annotated[bool, typer.Option(help="poll once and exit")] = False,
+    allow_private: Annotated[bool, typer.Option(help="allow private/loopback hosts")] = False,
+    state: Annotated[Path | None, typer.Option(help="JSON file keeping the feed's ETag, "
+                                               "Last-Modified and handled entries between "
+                                               "runs")] = None,
+) -> None:
+    """Follow another agency's CAP feed: conditional GET (ETag, Last-Modified), backoff after
+    failures, each new message validated (and its signature checked when --signer is given),
+    imported as an external alert, Updates and Cancels applied by their references.
+
+    With --once: exit 0 when the poll worked, 1 when the feed failed or a message was refused.
+    """
+    if _import_store is None:
+        raise _fail("no import store is registered: run through the bolo command", 2)
+    try:
+        pinned = load_certificate(signer.read_bytes()) if signer is not None else None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"unreadable signer certificate: {exc}", 2) from None
+    subscription = Subscription(url=url, signer=pinned, interval_s=interval)
+    if state is not None and state.is_file():
+        try:
+            subscription.restore(json.loads(state.read_text()))
+        except (OSError, ValueError) as exc:
+            raise _fail(f"unreadable state file {state}: {exc}", 2) from None
+    store = _import_store()
+
+    def fetcher(target: str, etag: str | None, modified: str | None) -> Fetched:
+        accept = "application/atom+xml, application/rss+xml, application/cap+xml, */*;q=0.5"
+        return fetch(target, allow_private=allow_private, etag=etag, last_modified=modified,
+                     accept=accept)
+
+    while True:
+        try:
+            refused = _print_outcomes(subscription.poll(fetcher, store))
+            if state is not None:
+                _save(state, subscription.state())
+        except FetchError as exc:
+            retry = "" if once else f" (retry in {subscription.next_delay():.0f} s)"
+            typer.echo(f"{url}: cannot fetch: {exc}{retry}", err=True)
+            if once:
+                raise typer.Exit(1) from None
+        else:
+            if once:
+                raise typer.Exit(1 if refused else 0)
+        time.sleep(subscription.next_delay())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -39,20 +40,40 @@ def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]
     return parts._replace(netloc=netloc).geturl(), headers, {"sni_hostname": host}
 
 
-def fetch_cap(
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """A fetched resource: `status` 200 with `body`, or 304 (unchanged, empty body); the
+    validators to send next time (`etag`, `last_modified`, as the server wrote them)."""
+
+    status: int
+    body: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def fetch(
     url: str,
     *,
     allow_private: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout_s: float = TIMEOUT_S,
-) -> bytes:
-    """GET `url` and return at most `max_bytes` bytes of body; stop reading beyond that.
+    etag: str | None = None,
+    last_modified: str | None = None,
+    accept: str = "application/cap+xml",
+) -> Fetched:
+    """Conditional GET of `url` (If-None-Match `etag`, If-Modified-Since `last_modified`):
+    at most `max_bytes` bytes of body, reading stops beyond that.
 
     Each redirect is checked like the first URL (at most 3); the connection goes to the address
-    that was checked. Timeout in seconds.
+    that was checked. Timeout in seconds. Any status but 200 and 304 raises FetchError.
     """
     for _ in range(MAX_REDIRECTS + 1):
         target, headers, extensions = _pinned(url, check_url(url, allow_private=allow_private))
+        headers["Accept"] = accept
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         # The system's trust store (it honours SSL_CERT_FILE), not certifi's; no proxies, which
         # would undo the address pinning.
         tls = ssl.create_default_context()
@@ -63,12 +84,25 @@ def fetch_cap(
                     if r.is_redirect and "location" in r.headers:
                         url = urljoin(url, r.headers["location"])
                         continue
-                    if r.status_code != 200:
+                    if r.status_code not in (200, 304):
                         raise FetchError(f"HTTP {r.status_code} from {url}")
-                    return _read_limited(r, max_bytes)
+                    body = _read_limited(r, max_bytes) if r.status_code == 200 else b""
+                    return Fetched(r.status_code, body, r.headers.get("etag"),
+                                   r.headers.get("last-modified"))
             except httpx.HTTPError as exc:
                 raise FetchError(f"fetch failed: {exc}") from exc
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
+
+
+def fetch_cap(
+    url: str,
+    *,
+    allow_private: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    timeout_s: float = TIMEOUT_S,
+) -> bytes:
+    """GET `url` (unconditionally) and return at most `max_bytes` bytes of body (`fetch`)."""
+    return fetch(url, allow_private=allow_private, max_bytes=max_bytes, timeout_s=timeout_s).body
 
 
 def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bolo.alerts import ending
+from bolo.alerts.external import public_external_alerts
 from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.auth.deps import DB
 from bolo.cap import model as cap
@@ -65,7 +66,7 @@ def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
     shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := _public(db, a))]
     return page(request, "public/alerts.html", {
         "active": [p for p in shown if not p.ended], "ended": [p for p in shown if p.ended][:20],
-        "lang": lang})
+        "external": public_external_alerts(), "lang": lang})
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)

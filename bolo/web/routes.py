@@ -18,6 +18,7 @@ from bolo.web import (
     casework,
     console,
     events,
+    external,
     post_page,
     postpages,
     public,
@@ -29,8 +30,8 @@ from bolo.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
 for _part in (auth.router, console.router, alerting.router, updating.router, reviews.router,
-              casework.router, boards.router, postpages.router, post_page.router,
-              public.router, events.router, users.router, account.router):
+              casework.router, boards.router, external.router, postpages.router,
+              post_page.router, public.router, events.router, users.router, account.router):
     router.include_router(_part)
 
 

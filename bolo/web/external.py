@@ -1,0 +1,73 @@
+"""Console: other agencies' CAP alerts in force (list and map, each marked with its sender), and
+linking one to a case in one step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from bolo.alerts.external import ExternalAlert, active_external_alerts, link_to_case
+from bolo.auth.deps import DB
+from bolo.cap.codec import decode
+from bolo.cap.errors import CapRefused
+from bolo.cases.model import CaseState
+from bolo.cases.service import list_cases
+from bolo.web.auth import Coordinators, Csrf, PageUser
+from bolo.web.console import base_context
+from bolo.web.forms import FormFields
+from bolo.web.templating import page
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+
+@router.get("/external", response_class=HTMLResponse)
+def external_alerts(request: Request, db: DB, user: PageUser) -> Response:
+    """Imported alerts in force, newest first, with the open cases to link them to."""
+    rows = active_external_alerts()
+    cases = {c.id: c for c in list_cases(db)}
+    open_cases = [c for c in cases.values() if c.state == CaseState.OPEN]
+    return page(request, "console/external.html", base_context(
+        request, user, rows=rows, cases=cases, open_cases=open_cases))
+
+
+def features(row: ExternalAlert) -> list[dict[str, Any]]:
+    """GeoJSON features (lon, lat order) of one imported alert's polygons and circle centres
+    (radius in metres), each naming the alert and its sender."""
+    try:
+        message = decode(row.xml.encode("utf-8"))
+    except CapRefused:
+        return []
+    props = {"id": row.id, "sender": row.shown_sender, "headline": row.headline,
+             "child_abduction": row.child_abduction}
+    out: list[dict[str, Any]] = []
+    for info in message.infos[:1]:  # one language is enough for the map
+        for area in info.areas:
+            for ring in area.polygons:
+                if len(ring) >= 4:
+                    coords = [[lon, lat] for lat, lon in ring]
+                    out.append({"type": "Feature",
+                                "properties": {**props, "area": area.description},
+                                "geometry": {"type": "Polygon", "coordinates": [coords]}})
+            for circle in area.circles:
+                out.append({"type": "Feature", "properties": {
+                    **props, "area": area.description, "radius_m": circle.radius_km * 1000},
+                    "geometry": {"type": "Point", "coordinates": [circle.lon, circle.lat]}})
+    return out
+
+
+@router.get("/external/map.json")
+def external_map(user: PageUser) -> JSONResponse:
+    """The areas of the imported alerts in force, as one GeoJSON FeatureCollection."""
+    found = [f for row in active_external_alerts() for f in features(row)]
+    return JSONResponse({"type": "FeatureCollection", "features": found})
+
+
+@router.post("/external/{external_id}/link", dependencies=[Coordinators, Csrf])
+def link(external_id: str, db: DB, user: PageUser, form: FormFields) -> Response:
+    """Link an imported alert to a case (an empty case unlinks it)."""
+    case_id = form.get("case_id", "").strip() or None
+    link_to_case(db, external_id=external_id, case_id=case_id, actor_id=user.id)
+    db.commit()
+    return RedirectResponse("/console/external", status_code=303)
