@@ -67,9 +67,10 @@
       li.appendChild(label);
       results.appendChild(li);
     });
-    count.textContent = data.total === 0 ? root.getAttribute("data-none")
-      : root.getAttribute("data-count").replace("{shown}", String(data.posts.length))
-          .replace("{total}", String(data.total));
+    var message = data.total === 0 ? "data-none"
+      : data.posts.length < data.total ? "data-count" : "data-all";
+    count.textContent = root.getAttribute(message).replace("{shown}", String(data.posts.length))
+      .replace("{total}", String(data.total));
   }
   function list() {
     var extra = { limit: "50" };
@@ -133,6 +134,17 @@
                    { radius: 8, color: "#000", weight: 3, fill: false, interactive: false })
       .addTo(map);
     map.on("moveend", function () { mapPosts(); if (inView.checked) { list(); } });
+    // The country outline and the network under the posts, for orientation (no tiles).
+    fetch(mapEl.getAttribute("data-layers"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); }).then(function (d) {
+        // Sent to the back in turn: the network, then the outline beneath it.
+        var under = L.layerGroup([
+          L.geoJSON(d.network, { interactive: false, style: { color: "#8c6d31", weight: 1.5 } }),
+          L.geoJSON(d.outline, { interactive: false, style: { color: "#555", weight: 1.5,
+                                 fillColor: "#f4f1e8", fillOpacity: 1 } })
+        ]).addTo(map);
+        under.eachLayer(function (l) { l.bringToBack(); });
+      }).catch(function () { /* the posts alone still work */ });
     mapPosts();
   }
   list();
