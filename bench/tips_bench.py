@@ -11,7 +11,12 @@ asyncio`` uses a Python client instead, and is the fallback when wrk is missing)
    address (X-Forwarded-For from a trusted loopback proxy: thousands of people answering a public
    alert); above the overall limit the server answers 429;
 3. one client: a single address sends 40 tips at once: its bucket lets ``burst`` through, the
-   rest get 429 with Retry-After.
+   rest get 429 with Retry-After;
+4. with ``--with-triage-reader``: the case starts with ``--reports`` tips (default 5,000, made
+   and clustered as bench/triage_bench.py does), the server runs the triage worker as ``bolo
+   serve`` does, and a second surge runs while a signed-in coordinator loads the case's triage
+   page every 2 s (bench/triage_reader.py): ``accepted_per_s_with_reader`` beside the first
+   surge's ``accepted_per_s_alone``.
 Each phase stops issuing at its deadline and counts every answer to what it sent, so
 ``responses_2xx`` can be compared exactly with ``stored`` (rows in the database afterwards).
 ``accepted_per_s`` is the surge's 2xx divided by S. Server CPU per request comes from /proc.
@@ -48,6 +53,9 @@ from tips_load import (  # noqa: E402  (beside this file)
     seen_at,
     wrk_phase,
 )
+from triage_reader import TriageReader  # noqa: E402  (beside this file)
+
+READER = "triage-reader"
 
 
 def _free_port() -> int:
@@ -56,7 +64,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _prepare(folder: Path) -> tuple[dict[str, str], str]:
+def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
     env = dict(os.environ, BOLO_DATA_DIR=str(folder),
                BOLO_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}")
     os.environ.update(env)
@@ -73,7 +81,25 @@ def _prepare(folder: Path) -> tuple[dict[str, str], str]:
             children=[Person(name="Bench Child", age=8)],
             last_known=LastKnown(place="Songchon", lat=39.2068, lon=126.2039,
                                  time_earliest=seen - timedelta(hours=1), time_latest=seen)))
-        return env, case.id
+        case_id = case.id
+    if reports:
+        _seed_reports(case_id, reports)
+    return env, case_id
+
+
+def _seed_reports(case_id: str, reports: int) -> None:
+    """A coordinator to read triage, and ``reports`` clustered tips in the case."""
+    from triage_bench import PASSWORD, _store, make_tips
+
+    from bolo.auth.model import Role
+    from bolo.auth.service import create_user
+    from bolo.reports.worker import cluster_all
+    from bolo.store.db import default_engine, session_scope
+
+    with session_scope() as session:
+        create_user(session, username=READER, role=Role.COORDINATOR, password=PASSWORD)
+    _store(default_engine(), make_tips(case_id, reports))
+    cluster_all()
 
 
 def serve(port: int) -> None:
@@ -86,6 +112,10 @@ def serve(port: int) -> None:
     from bolo.reports.routes import public_router, router
 
     app = create_app(timers=False)
+    if os.environ.get("BOLO_BENCH_TRIAGE_WORKER") == "1":
+        from bolo.reports.worker import TriageWorker
+
+        TriageWorker().start()  # as the lifespan of `bolo serve` does
     paths = {getattr(r, "path", "") for r in app.routes}
     if "/api/v1/public/tips" not in paths:
         app.include_router(public_router)
@@ -154,7 +184,7 @@ def _measured(pid: int, drive: Any) -> Phase:
 
 
 def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int, burst: int,
-            client: str) -> dict[str, Phase]:
+            client: str, reader: TriageReader | None = None) -> dict[str, Phase]:
     runner = _async_runner()
     if client == "wrk":
         seen = seen_at()
@@ -166,17 +196,26 @@ def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int,
         warmup = tips(0, 1.0, 4)
         bare = _measured(pid, lambda: wrk_phase(port, mode="bare", seconds=seconds / 2,
                                                 connections=connections, first=0))
-        surge = _measured(pid, lambda: tips(1_000_000_000, seconds, connections))
     else:
-        maker = TipMaker(case_id)
         bare_request = request_bytes("/bench/bare", b"{}", "10.0.0.1")
-        warmup = runner(asyncio_phase(port, maker.next, 1.0, 4))
+
+        def tips(first: int, length: float, conns: int) -> Phase:
+            maker = TipMaker(case_id, first)
+            return runner(asyncio_phase(port, maker.next, length, conns))
+
+        warmup = tips(0, 1.0, 4)
         bare = _measured(pid, lambda: runner(asyncio_phase(port, lambda: bare_request,
                                                            seconds / 2, connections)))
-        surge = _measured(pid, lambda: runner(asyncio_phase(port, maker.next, seconds,
-                                                            connections)))
+    surge = _measured(pid, lambda: tips(1_000_000_000, seconds, connections))
     single = runner(_single_client(port, burst))
-    return {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
+    phases = {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
+    if reader is not None:
+        reader.start()
+        try:
+            phases["read"] = _measured(pid, lambda: tips(2_000_000_000, seconds, connections))
+        finally:
+            reader.stop()
+    return phases
 
 
 def _async_runner() -> Any:
@@ -198,30 +237,41 @@ def _stored() -> int:
 
 
 def run(seconds: float, connections: int, overall_limit: float | None = None,
-        client: str = "wrk") -> dict[str, Any]:
-    """Run the three phases and return the figures. ``overall_limit`` (tips per second) sets
+        client: str = "wrk", reader_reports: int | None = None) -> dict[str, Any]:
+    """Run the phases and return the figures. ``overall_limit`` (tips per second) sets
     the server's overall rate limit, to watch the surge being cut to it with 429s; ``client``
-    is 'wrk' or 'asyncio'."""
+    is 'wrk' or 'asyncio'; ``reader_reports`` (a number: the case's tips beforehand) adds the
+    surge with a coordinator reading triage."""
     from bolo.reports.config import TipSettings
 
     burst = TipSettings().per_client_burst
+    seeded = reader_reports or 0
     with tempfile.TemporaryDirectory(prefix="tips-bench-") as tmp:
-        env, case_id = _prepare(Path(tmp))
+        env, case_id = _prepare(Path(tmp), seeded)
+        reader = None
+        if reader_reports is not None:
+            from triage_bench import PASSWORD
+
+            env["BOLO_BENCH_TRIAGE_WORKER"] = "1"
         if overall_limit:
             env["BOLO_TIPS_OVERALL_PER_SECOND"] = str(overall_limit)
             env["BOLO_TIPS_OVERALL_BURST"] = str(max(1, int(overall_limit)))
         port = _free_port()
+        if reader_reports is not None:
+            reader = TriageReader(f"http://127.0.0.1:{port}", case_id, READER, PASSWORD)
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
         try:
             _wait_ready(port, process)
-            result = _phases(port, process.pid, case_id, seconds, connections, burst, client)
+            result = _phases(port, process.pid, case_id, seconds, connections, burst, client,
+                             reader)
         finally:
             # SIGKILL, no graceful shutdown: every tip answered 2xx must already be committed.
             process.kill()
             process.wait(timeout=30)
-        stored = _stored()
+        stored = _stored() - seeded
     tips, bare = result["tips"], result["bare"]
-    counted = [result["warmup"], tips, result["single"]]  # every phase that sent tips
+    # every phase that sent tips
+    counted = [result["warmup"], tips, result["single"], *([result["read"]] if reader else [])]
     ok = sum(p.count(200, 300) for p in counted)
     limited = sum(p.count(429, 430) for p in counted)
     failed = sum(p.count(500, 600) for p in counted)
@@ -241,8 +291,17 @@ def run(seconds: float, connections: int, overall_limit: float | None = None,
         "load_average_1min": round(os.getloadavg()[0], 2),
         "retry_after_ok": all(p.retry_after_ok for p in counted),
         "seconds": seconds, "connections": connections, "overall_limit": overall_limit,
-        "client": client,
+        "client": client, **(_reader_figures(result, reader, seeded) if reader else {}),
     }
+
+
+def _reader_figures(result: dict[str, Phase], reader: TriageReader, seeded: int
+                    ) -> dict[str, Any]:
+    alone, read = result["tips"], result["read"]
+    return {"reports": seeded,
+            "accepted_per_s_alone": round(alone.count(200, 300) / alone.elapsed, 1),
+            "accepted_per_s_with_reader": round(read.count(200, 300) / read.elapsed, 1),
+            "p99_ms_with_reader": round(read.p99_ms(), 2), **reader.figures()}
 
 
 def _table(figures: dict[str, Any]) -> None:
@@ -286,6 +345,10 @@ def main() -> None:
                         help="server's overall limit, tips/s (default: its setting, 2000)")
     parser.add_argument("--client", choices=["wrk", "asyncio"], default=None,
                         help="load generator (default: wrk when installed, else asyncio)")
+    parser.add_argument("--with-triage-reader", action="store_true",
+                        help="a second surge while a coordinator reads the case's triage page")
+    parser.add_argument("--reports", type=int, default=5000,
+                        help="tips in the case before the surges (with --with-triage-reader)")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -297,7 +360,10 @@ def main() -> None:
     if client == "asyncio" and args.client is None:
         print("wrk is missing (`make bench-tools` installs it): using the asyncio client, "
               "which takes CPU from the server", file=sys.stderr)
-    figures = run(args.seconds, args.connections, args.overall_limit, client)
+    if args.reports < 0:
+        raise SystemExit("--reports must be >= 0")
+    figures = run(args.seconds, args.connections, args.overall_limit, client,
+                  args.reports if args.with_triage_reader else None)
     if args.json:
         print(json.dumps(figures))
     else:

@@ -79,14 +79,22 @@ _heap_frozen: list[bool] = []
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from bolo.reports.worker import TriageWorker
+
     _freeze_startup_heap()
     task = asyncio.create_task(_expiry_loop()) if app.state.timers else None
     sending = _embedded_dispatch() if app.state.dispatcher else None
     if sending is not None:
         sending.start()
+    # Near-duplicate clustering of new reports, in a thread of its own (never on the loop).
+    triage = TriageWorker() if app.state.timers else None
+    if triage is not None:
+        triage.start()
     try:
         yield
     finally:
+        if triage is not None:
+            await asyncio.to_thread(triage.stop)
         if sending is not None:
             await sending.stop()
         if task is not None:
@@ -137,9 +145,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
-    """The bolo web application. ``timers`` runs the expiry and purge loop (off in most
-    tests); ``dispatcher`` sends the outbox from this process (``bolo serve``'s default: the
-    in-process dispatcher, or with BOLO_BROKER_URL the NATS relay and one worker)."""
+    """The bolo web application. ``timers`` runs the expiry and purge loop and the triage
+    worker (off in most tests); ``dispatcher`` sends the outbox from this process (``bolo
+    serve``'s default: the in-process dispatcher, or with BOLO_BROKER_URL the NATS relay and one
+    worker)."""
     from bolo.alerts.public_routes import router as public_alerts
     from bolo.alerts.routes import router as alerts
     from bolo.audit.routes import router as audit

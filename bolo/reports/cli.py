@@ -3,6 +3,7 @@ geocode."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Annotated
 
@@ -104,23 +105,49 @@ def list_(case: Annotated[str | None, typer.Option("--case")] = None,
 @app.command("queue")
 @handle_errors
 def queue(case: Annotated[str | None, typer.Option("--case")] = None, limit: int = 50,
+          after: Annotated[str | None, typer.Option(
+              help="Continue after this position (printed at the end of a full page).")] = None,
           as_json: JSON_OUT = False) -> None:
     """The triage queue: new reports clustered, most credible first, with reasons."""
     with session_scope() as db:
-        entries = service.triage_queue(db, case_id=case_id_of(db, case) if case else None,
-                                       limit=limit)
+        found = service.triage_page(db, case_id=case_id_of(db, case) if case else None,
+                                    limit=limit,
+                                    after=service.Cursor.decode(after) if after else None)
         if as_json:
             print_json([{**_brief(e.report), "cluster_size": e.cluster_size,
                          "place": e.report.place_resolved or e.report.place,
                          "text": e.report.text, "reasons": list(e.report.reasons)}
-                        for e in entries])
+                        for e in found.entries])
             return
-        for entry in entries:
+        for entry in found.entries:
             r = entry.report
             console.print(f"{r.receipt} cred {r.credibility:.2f} x{entry.cluster_size} "
                           f"{r.place_resolved or r.place}: {r.text[:70]}", highlight=False)
             for reason in r.reasons:
                 console.print(f"    {reason}", highlight=False)
+        if found.unclustered:
+            console.print(f"{found.unclustered} report(s) not yet clustered", highlight=False)
+        if found.next_after is not None:
+            console.print(f"more: --after {found.next_after.encode()}", highlight=False)
+
+
+@app.command("cluster")
+@handle_errors
+def cluster(follow: Annotated[bool, typer.Option(
+        help="Keep running, clustering reports as they arrive (until interrupted).")] = False,
+            ) -> None:
+    """Cluster the stored reports not yet clustered (near-duplicates), as `bolo serve` does."""
+    from bolo.reports.worker import TriageWorker, cluster_all
+
+    if not follow:
+        console.print(f"clustered {cluster_all()} report(s)", highlight=False)
+        return
+    worker = TriageWorker()
+    try:
+        while True:
+            time.sleep(worker.step())
+    except KeyboardInterrupt:
+        console.print(f"clustered {worker.clustered} report(s)", highlight=False)
 
 
 @app.command("triage")

@@ -3,14 +3,15 @@
 Sources, indexed once per process: the DPRK corridor nodes (``nodes.csv``, with Korean names), the
 GeoNames extract (``gazetteer_geonames.csv``, with alternate names), the NGII points (Korean names,
 romanised for Latin queries) and, when the caller adds them, the named nodes of an imported OSM
-network. Matching is tolerant of romanisation (see ``bolo.reports.romanise``) and, failing an
-exact key, of small spelling mistakes. Coordinates are WGS84 degrees, distances metres.
+network and the place names of its extract (``bolo.network.osm.gazetteer``). Matching is tolerant
+of romanisation (see ``bolo.reports.romanise``) and, failing an exact key, of small spelling
+mistakes (rapidfuzz over the keys of a similar length). Coordinates are WGS84 degrees, distances
+metres.
 """
 
 from __future__ import annotations
 
 import csv
-import difflib
 import json
 import logging
 import math
@@ -20,10 +21,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from bolo.reports.romanise import fold_variants, hangul_key, hangul_to_rr, has_hangul
+
+if TYPE_CHECKING:
+    from bolo.network.osm.gazetteer import NamedPlace
 
 log = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "dprk"
@@ -36,8 +42,9 @@ class Source(IntEnum):
 
     CORRIDOR = 0
     GEONAMES = 1
-    NETWORK = 2
-    NGII = 3
+    PLACE = 2  # place names of an imported OSM extract
+    NETWORK = 3
+    NGII = 4
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,7 @@ class Gazetteer:
 
     def __post_init__(self) -> None:
         self._memo: dict[str, Match | None] = {}
+        self._near: dict[int, list[str]] = {}  # fuzzy candidates by query key length
 
     def add(self, place: Place, names: Iterable[str] = ()) -> None:
         """Index ``place`` under its name, its Korean name and every extra name in ``names``."""
@@ -105,6 +113,7 @@ class Gazetteer:
                 for latin in fold_variants(hangul_to_rr(key)):
                     self._latin.setdefault(latin, []).append(index)
         self._memo.clear()
+        self._near.clear()
 
     def add_network_places(self, names: dict[int, str], lat: Iterable[float],
                            lon: Iterable[float]) -> int:
@@ -114,6 +123,28 @@ class Gazetteer:
         for node, name in names.items():
             self.add(Place(name, float(lats[node]), float(lons[node]), Source.NETWORK, 1000.0))
         return len(names)
+
+    def add_places(self, places: Iterable[NamedPlace]) -> int:
+        """Index the place names of an imported OSM extract (``load_places``) with every
+        spelling they carry; returns how many places were added."""
+        count = 0
+        for p in places:
+            self.add(Place(p.name, p.lat, p.lon, Source.PLACE, p.radius_m, p.name_ko,
+                           p.population), p.names)
+            count += 1
+        return count
+
+    def quick(self, query: str) -> bool:
+        """True when ``geocode(query)`` answers at once (remembered, or an exact key: a few
+        microseconds); False when it would search for near spellings, which takes
+        milliseconds at country scale: call it off the event loop then."""
+        query = query.strip()[:200]
+        if query in self._memo or not query or parse_coordinates(query) is not None:
+            return True
+        if has_hangul(query) and hangul_key(query) in self._hangul:
+            return True
+        latin = hangul_to_rr(query) if has_hangul(query) else query
+        return any(key in self._latin for key in fold_variants(latin))
 
     def geocode(self, query: str) -> Match | None:
         """Return the best place for a free-text place name (Latin in any romanisation, or
@@ -143,15 +174,22 @@ class Gazetteer:
         for key in fold_variants(query):
             if len(key) < 4:
                 continue
-            # Only keys of similar length can reach the cutoff: a cheap filter before difflib.
-            near = [k for k in self._latin if abs(len(k) - len(key)) <= 2]
-            for candidate in difflib.get_close_matches(key, near, 3, _FUZZY_CUTOFF):
-                score = difflib.SequenceMatcher(None, key, candidate).ratio()
-                if best is None or score > best[0]:
-                    best = (score, candidate)
+            found = process.extractOne(key, self._keys_near(len(key)), scorer=fuzz.ratio,
+                                       score_cutoff=100.0 * _FUZZY_CUTOFF)
+            if found is not None and (best is None or found[1] / 100.0 > best[0]):
+                best = (found[1] / 100.0, found[0])
         if best is None:
             return None
         return self._best(self._latin[best[1]], "fuzzy", best[0])
+
+    def _keys_near(self, length: int) -> list[str]:
+        # The similarity 2 * matches / (len a + len b) cannot reach the cutoff unless the
+        # shorter key has at least cutoff / (2 - cutoff) of the longer's length.
+        if length not in self._near:
+            floor = _FUZZY_CUTOFF / (2.0 - _FUZZY_CUTOFF)
+            self._near[length] = [k for k in self._latin
+                                  if min(len(k), length) >= floor * max(len(k), length)]
+        return self._near[length]
 
     def _best(self, hits: list[int], how: str, score: float) -> Match:
         ranked = sorted({self.places[i] for i in hits},
@@ -276,8 +314,10 @@ def gazetteer_for_network(name: str | None) -> Gazetteer:
     if not name or name == "dprk":
         return default_gazetteer()
     if name not in _BY_NETWORK:
-        from bolo.network import load
+        from bolo.network import load, networks_root
         from bolo.network.errors import NetworkNotFound
+        from bolo.network.osm.gazetteer import load_places
+        from bolo.network.store import network_dir
 
         try:
             network = load(name)
@@ -286,5 +326,14 @@ def gazetteer_for_network(name: str | None) -> Gazetteer:
             return default_gazetteer()
         gazetteer = load_gazetteer()
         gazetteer.add_network_places(network.node_names, network.node_lat, network.node_lon)
+        gazetteer.add_places(load_places(network_dir(networks_root(), name)))
         _BY_NETWORK[name] = gazetteer
     return _BY_NETWORK[name]
+
+
+def built_gazetteer(name: str | None) -> Gazetteer | None:
+    """The gazetteer ``gazetteer_for_network(name)`` returns, if already built (None: building
+    it reads the network and its place names from disk: call that off the event loop)."""
+    if not name or name == "dprk":
+        return default_gazetteer() if default_gazetteer.cache_info().currsize else None
+    return _BY_NETWORK.get(name)

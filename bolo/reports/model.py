@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bolo.clock import now
@@ -24,6 +24,9 @@ class Report(Base):
     __table_args__ = (
         Index("ix_reports_case_state", "case_id", "state"),
         Index("ix_reports_state_seen", "state", "seen_at"),
+        # Clustering looks for a report's neighbours by case, h3 cell and time.
+        Index("ix_reports_case_cell_seen", "case_id", "cell", "seen_at"),
+        Index("ix_reports_case_seen", "case_id", "seen_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -48,7 +51,13 @@ class Report(Base):
     intercepted: Mapped[bool] = mapped_column(Boolean, default=False)
     credibility: Mapped[float] = mapped_column(Float, default=0.0)
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Set once by the clustering worker (``bolo.reports.clustering``); None: not yet clustered.
     cluster_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    # The text's trigrams (``triage.text_key``), how many, and the h3 cell of the place, stored
+    # when the report is clustered so that no comparison recomputes them.
+    text_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    cell: Mapped[str | None] = mapped_column(String(16), nullable=True)
     photo_path: Mapped[str | None] = mapped_column(String(300), nullable=True)
     photo_lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     photo_lon: Mapped[float | None] = mapped_column(Float, nullable=True)

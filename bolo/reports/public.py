@@ -24,6 +24,7 @@ from bolo.auth.login import client_key
 from bolo.errors import BoloError, InvalidInput
 from bolo.reports import csrf
 from bolo.reports.config import tip_settings
+from bolo.reports.geocode import built_gazetteer
 from bolo.reports.intake import TipApiIn, TipIn, explain, form_to_dict
 from bolo.reports.leanroute import LeanRoute
 from bolo.reports.mapimage import map_png
@@ -88,7 +89,14 @@ async def _store(tip: TipIn, photo: CleanPhoto | None, via: str) -> dict[str, An
         known = await run_in_threadpool(known_case, tip.case_id)
     if not known:
         raise InvalidInput(f"case_id: no case {tip.case_id!r}")
-    row = tip_row(tip, photo=photo, via=via, network=case_network(tip.case_id))
+    network = case_network(tip.case_id)
+    gazetteer = built_gazetteer(network)
+    if gazetteer is None or (tip.place and not gazetteer.quick(tip.place)):
+        # Loading a country's gazetteer or searching it for near spellings takes milliseconds:
+        # never on the event loop, which serves every other tip meanwhile.
+        row = await run_in_threadpool(tip_row, tip, photo=photo, via=via, network=network)
+    else:
+        row = tip_row(tip, photo=photo, via=via, network=network)
     if row["lat"] is None and not tip.place:
         raise InvalidInput("say where: the photo holds no position; give a place or lat and lon")
     if photo is not None:

@@ -1,4 +1,4 @@
-"""Triage of stored reports: the queue, de-duplication, decisions, evidence, contact purge.
+"""Triage of stored reports: decisions, evidence, contact purge (the queue: ``queue.py``).
 
 Re-exported by ``bolo.reports.service``. State changes append to the audit log in the caller's
 transaction; decision reasons stay on the report (they may name people), not in the audit data.
@@ -6,20 +6,18 @@ transaction; decision reasons stay on the report (they may name people), not in 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
-from bolo.cases.model import Case
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.reports.intake import ReportKind, ReportState, SearchResult
 from bolo.reports.model import Report, ReportContact
-from bolo.reports.triage import CaseFacts, ReportFacts, cluster, credibility, evidence
+from bolo.reports.triage import ReportFacts, evidence
 
 ALLOWED: dict[ReportState, frozenset[ReportState]] = {
     ReportState.NEW: frozenset({ReportState.CREDIBLE, ReportState.DISMISSED}),
@@ -28,11 +26,10 @@ ALLOWED: dict[ReportState, frozenset[ReportState]] = {
     ReportState.CONFIRMED: frozenset(),
 }
 EVIDENCE_STATES = (ReportState.CREDIBLE, ReportState.CONFIRMED)
-TRIAGE_WINDOW = timedelta(hours=48)
 
 
-def facts_of(report: Report) -> ReportFacts:
-    """The triage view of a stored report."""
+def facts_of(report: Any) -> ReportFacts:
+    """The triage view of a stored report: a ``Report`` or a row of the reports table."""
     return ReportFacts(
         id=report.id, kind=ReportKind(report.kind), text=report.text, time=report.seen_at,
         lat=report.lat, lon=report.lon, radius_m=report.radius_m,
@@ -90,70 +87,6 @@ def triage_report(session: Session, *, report_id: str, state: ReportState, reaso
            entity_id=report.id, data={"from": current.value, "to": state.value,
                                       "case_id": report.case_id})
     return report
-
-
-def _case_facts(session: Session, case_id: str | None) -> CaseFacts | None:
-    case = session.get(Case, case_id) if case_id else None
-    if case is None:
-        return None
-    return CaseFacts(case.last_known_lat, case.last_known_lon, case.last_seen_earliest)
-
-
-def refresh_triage(session: Session, *, case_id: str | None) -> int:
-    """Re-cluster the case's recent reports (new and credible, last 48 h) and re-score the new
-    ones with the case's last-known place and with corroboration. Returns reports changed."""
-    since = now() - TRIAGE_WINDOW
-    stmt = select(Report).where(
-        Report.state.in_([ReportState.NEW.value, ReportState.CREDIBLE.value]),
-        Report.seen_at >= since,
-    )
-    stmt = stmt.where(Report.case_id == case_id) if case_id else stmt.where(
-        Report.case_id.is_(None))
-    reports = list(session.execute(stmt.limit(5000)).scalars())
-    facts = [facts_of(r) for r in reports]
-    labels = cluster(facts)
-    sizes: dict[str, int] = {}
-    for label in labels:
-        sizes[label] = sizes.get(label, 0) + 1
-    case = _case_facts(session, case_id)
-    changed = 0
-    for report, fact, label in zip(reports, facts, labels, strict=True):
-        updates: dict[str, Any] = {"cluster_id": label}
-        if report.state == ReportState.NEW.value:
-            score, reasons = credibility(fact, case, sizes[label] - 1)
-            updates.update(credibility=score, reasons=reasons)
-        if any(getattr(report, k) != v for k, v in updates.items()):
-            for key, value in updates.items():
-                setattr(report, key, value)
-            changed += 1
-    return changed
-
-
-@dataclass(frozen=True)
-class QueueEntry:
-    """One line of the triage queue: a report heading its cluster, with the cluster's size."""
-
-    report: Report
-    cluster_size: int
-
-
-def triage_queue(session: Session, *, case_id: str | None, limit: int = 100) -> list[QueueEntry]:
-    """The ``new`` reports of a case, one entry per cluster (its most credible report), most
-    credible first; de-duplicated so a surge of the same sighting takes one line."""
-    refresh_triage(session, case_id=case_id)
-    stmt = select(Report).where(Report.state == ReportState.NEW.value)
-    stmt = stmt.where(Report.case_id == case_id) if case_id else stmt.where(
-        Report.case_id.is_(None))
-    heads: dict[str, tuple[Report, int]] = {}
-    for report in session.execute(stmt.limit(5000)).scalars():
-        label = report.cluster_id or report.id
-        head, size = heads.get(label, (report, 0))
-        if report.credibility > head.credibility:
-            head = report
-        heads[label] = (head, size + 1)
-    entries = [QueueEntry(r, n) for r, n in heads.values()]
-    entries.sort(key=lambda e: (-e.report.credibility, e.report.seen_at))
-    return entries[:limit]
 
 
 def evidence_for_case(session: Session, *, case_id: str) -> list[dict[str, Any]]:

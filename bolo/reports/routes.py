@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
 from bolo.auth.deps import DB, CurrentUser
@@ -53,14 +53,18 @@ def list_reports(db: DB, user: CurrentUser, case_id: CaseFilter = None,
 
 
 @router.get("/reports/queue", response_model=list[QueueOut])
-def queue(db: DB, user: CurrentUser, case_id: CaseFilter = None,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[QueueOut]:
-    """The triage queue: new reports, de-duplicated into clusters, most credible first."""
+def queue(response: Response, db: DB, user: CurrentUser, case_id: CaseFilter = None,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+          after: Annotated[str | None, Query(max_length=200)] = None) -> list[QueueOut]:
+    """The triage queue: new reports, de-duplicated into clusters, most credible first. When
+    more lines follow, the ``X-Next-After`` header holds the ``after`` of the next page."""
     require_role(user, *STAFF)
-    entries = service.triage_queue(db, case_id=case_id, limit=limit)
-    db.commit()
+    found = service.triage_page(db, case_id=case_id, limit=limit,
+                                after=service.Cursor.decode(after) if after else None)
+    if found.next_after is not None:
+        response.headers["X-Next-After"] = found.next_after.encode()
     return [QueueOut(report=ReportOut.model_validate(e.report), cluster_size=e.cluster_size)
-            for e in entries]
+            for e in found.entries]
 
 
 @router.get("/reports/evidence", response_model=list[dict[str, Any]])

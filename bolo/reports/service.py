@@ -260,20 +260,26 @@ def submit_search_report(session: Session, *, case_id: str, post_id: str,
     return _store_post_report(session, row, actor_id)
 
 
+from bolo.reports.queue import (  # noqa: E402
+    Cursor,
+    QueueEntry,
+    QueuePage,
+    triage_page,
+    triage_queue,
+)
 from bolo.reports.review import (  # noqa: E402  (re-exported: one service module for callers)
     evidence_for_case,
     get_report,
     list_reports,
     purge_caseless_reports,
     purge_contacts,
-    refresh_triage,
-    triage_queue,
     triage_report,
 )
 
 __all__ = [
-    "DuplicateSubmission", "evidence_for_case", "get_report", "list_reports",
+    "Cursor", "DuplicateSubmission", "QueueEntry", "QueuePage", "evidence_for_case",
+    "get_report", "list_reports",
     "purge_caseless_reports", "purge_contacts",
-    "refresh_triage", "store_rows", "submit_search_report", "submit_sighting", "submit_tip",
-    "tip_row", "triage_queue", "triage_report",
+    "store_rows", "submit_search_report", "submit_sighting", "submit_tip",
+    "tip_row", "triage_page", "triage_queue", "triage_report",
 ]

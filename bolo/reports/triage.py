@@ -123,39 +123,83 @@ def _plausibility(report: ReportFacts, case: CaseFacts, add: _Add) -> None:
         add(0.05, "reachable from the last-known place in the time elapsed")
 
 
-def _shingles(text: str) -> set[str]:
+def shingles(text: str) -> frozenset[str]:
+    """The character trigrams of a text's words, lower-cased without diacritics or apostrophes
+    (works for Latin in any romanisation and for Hangul). Computed once per report and stored:
+    ``text_key`` joins them, ``parse_text_key`` reads them back."""
     words = " ".join(_WORD.findall(strip_marks(text)))
-    return {words[i:i + 3] for i in range(max(1, len(words) - 2))}
+    return frozenset(words[i:i + 3] for i in range(max(1, len(words) - 2)))
+
+
+def text_key(text: str) -> str:
+    """The stored form of ``shingles(text)``: the trigrams sorted and joined by ``|`` (a
+    trigram holds word characters and spaces only)."""
+    return "|".join(sorted(shingles(text)))
+
+
+def parse_text_key(key: str) -> frozenset[str]:
+    """The trigram set that ``text_key`` stored."""
+    return frozenset(key.split("|")) if key else frozenset()
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    """|a & b| / |a | b| in [0, 1]; 0 when either set is empty."""
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    return common / (len(a) + len(b) - common)
 
 
 def text_similarity(a: str, b: str) -> float:
     """Jaccard similarity of character trigrams (works for Latin and Hangul), in [0, 1]."""
-    sa, sb = _shingles(a), _shingles(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+    return jaccard(shingles(a), shingles(b))
 
 
-def same_event(a: ReportFacts, b: ReportFacts, *, distance_m: float = 3000.0,
-               window: timedelta = timedelta(hours=2), text_threshold: float = 0.3) -> bool:
+@dataclass(frozen=True)
+class Limits:
+    """When two reports are the same event: within ``window``, and within ``distance_m``
+    (metres, plus the smaller place radius) with trigram similarity >= ``text_threshold``
+    (or within 500 m and a quarter of the window); without a place, similarity >= 0.8."""
+
+    distance_m: float = 3000.0
+    window: timedelta = timedelta(hours=2)
+    text_threshold: float = 0.3
+    unplaced_threshold: float = 0.8
+
+
+LIMITS = Limits()
+
+
+def linked(a: ReportFacts, b: ReportFacts, sa: frozenset[str], sb: frozenset[str],
+           limits: Limits = LIMITS) -> bool:
+    """``same_event`` on precomputed trigram sets ``sa``/``sb`` of ``a``/``b``: the cheap time
+    and distance checks run first, the text comparison only when they pass."""
+    gap_s = abs((a.time - b.time).total_seconds())
+    if gap_s > limits.window.total_seconds():
+        return False
+    if a.lat is None or b.lat is None or a.lon is None or b.lon is None:
+        return jaccard(sa, sb) >= limits.unplaced_threshold
+    gap = haversine_m(a.lat, a.lon, b.lat, b.lon)
+    if gap > limits.distance_m + min(a.radius_m, b.radius_m):
+        return False
+    if gap < 500 and gap_s < limits.window.total_seconds() / 4:
+        return True
+    return jaccard(sa, sb) >= limits.text_threshold
+
+
+def same_event(a: ReportFacts, b: ReportFacts, limits: Limits = LIMITS) -> bool:
     """True when two reports likely describe the same thing: close in time, and close in place
     with similar words (or nearly identical words when a place is missing)."""
-    if abs(a.time - b.time) > window:
-        return False
-    similar = text_similarity(a.text, b.text)
-    if a.lat is None or b.lat is None or a.lon is None or b.lon is None:
-        return similar >= 0.8
-    gap = haversine_m(a.lat, a.lon, b.lat, b.lon)
-    if gap > distance_m + min(a.radius_m, b.radius_m):
-        return False
-    return similar >= text_threshold or (gap < 500 and abs(a.time - b.time) < window / 4)
+    return linked(a, b, shingles(a.text), shingles(b.text), limits)
 
 
-def cluster(reports: Sequence[ReportFacts], **limits: Any) -> list[str]:
-    """Group reports of the same event; returns, per report, its cluster id (the id of the
-    cluster's earliest report). Pairs are only compared inside the time window."""
-    window: timedelta = limits.get("window", timedelta(hours=2))
+def cluster(reports: Sequence[ReportFacts], limits: Limits = LIMITS) -> list[str]:
+    """Group reports of the same event (single linkage over ``same_event``); returns, per
+    report, its cluster id: the id of the cluster's earliest report (by time, then id). The
+    reference for the stored, incremental clustering (``bolo.reports.clustering``): it
+    compares every pair inside the time window."""
     order = sorted(range(len(reports)), key=lambda i: reports[i].time)
+    keys = [shingles(r.text) for r in reports]
     parent = list(range(len(reports)))
 
     def root(i: int) -> int:
@@ -166,10 +210,10 @@ def cluster(reports: Sequence[ReportFacts], **limits: Any) -> list[str]:
 
     start = 0
     for pos, i in enumerate(order):
-        while reports[i].time - reports[order[start]].time > window:
+        while reports[i].time - reports[order[start]].time > limits.window:
             start += 1
         for j in order[start:pos]:
-            if root(i) != root(j) and same_event(reports[i], reports[j], **limits):
+            if root(i) != root(j) and linked(reports[i], reports[j], keys[i], keys[j], limits):
                 a, b = sorted((root(i), root(j)), key=lambda k: (reports[k].time, reports[k].id))
                 parent[b] = a
     return [reports[root(i)].id for i in range(len(reports))]

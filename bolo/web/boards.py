@@ -17,11 +17,10 @@ from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases
 from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
-from bolo.errors import InvalidInput
+from bolo.errors import InvalidInput, NotFound
 from bolo.posts.service import list_posts
 from bolo.reports.intake import ReportState
-from bolo.reports.review import QueueEntry
-from bolo.reports.service import triage_queue, triage_report
+from bolo.reports.service import Cursor, triage_page, triage_report
 from bolo.web.auth import Csrf, Managers, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormFields
@@ -30,16 +29,33 @@ from bolo.web.templating import page
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 
+NO_CASE = "none"
+TRIAGE_PAGE = 50
+
+
 @router.get("/triage", response_class=HTMLResponse)
-def triage(request: Request, db: DB, user: PageUser) -> Response:
-    """New reports of every open case (and those naming no case), most credible first."""
-    cases = list_cases(db, state=CaseState.OPEN)
-    queues: list[tuple[Case | None, list[QueueEntry]]] = [
-        (c, triage_queue(db, case_id=c.id)) for c in cases]
-    queues.append((None, triage_queue(db, case_id=None)))
-    db.commit()  # triage_queue refreshes clusters and scores
+def triage(request: Request, db: DB, user: PageUser, case: str | None = None,
+           after: str | None = None) -> Response:
+    """New reports of every open case (and those naming no case), one line per cluster, most
+    credible first, ``TRIAGE_PAGE`` lines per case; ``?case=ID`` (or ``none``) shows one case
+    and ``&after=`` its next page. Reads stored clusters only: nothing is computed or written."""
+    cursor = Cursor.decode(after) if after else None
+    if case is None:
+        if cursor is not None:
+            raise InvalidInput("after: give the case (?case=) the position belongs to")
+        targets: list[Case | None] = [*list_cases(db, state=CaseState.OPEN), None]
+    elif case == NO_CASE:
+        targets = [None]
+    else:
+        found = db.get(Case, case)
+        if found is None:
+            raise NotFound(f"no case {case!r}")
+        targets = [found]
+    queues = [(c, triage_page(db, case_id=c.id if c else None, after=cursor, limit=TRIAGE_PAGE))
+              for c in targets]
     return page(request, "console/triage.html", base_context(
-        request, user, queues=queues, total=sum(len(q) for _c, q in queues)))
+        request, user, queues=queues, one_case=case is not None, no_case=NO_CASE,
+        total=sum(q.total_new for _c, q in queues)))
 
 
 @router.post("/triage/{report_id}", dependencies=[Managers, Csrf])

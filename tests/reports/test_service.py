@@ -17,6 +17,7 @@ from bolo.reports import service
 from bolo.reports.intake import ReportState, SearchResult, TipIn
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.photo import clean_photo
+from bolo.reports.worker import cluster_all
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
 
@@ -132,6 +133,8 @@ def test_queue_deduplicates_a_surge_and_purge_removes_contacts(db_engine: Engine
                                                     "Pyongyang"), photo=photo)
         photo_file = get_settings().data_dir / str(with_photo.photo_path)
         assert photo_file.is_file()
+    cluster_all(db_engine)
+    with session_scope(db_engine) as s:
         queue = service.triage_queue(s, case_id=case.id)
         assert sorted(e.cluster_size for e in queue) == [1, 3]
         surge = next(e for e in queue if e.cluster_size == 3)

@@ -20,10 +20,11 @@ from bolo.network.osm.assemble import (
     prune_road,
     station_transfers,
 )
+from bolo.network.osm.gazetteer import extract_places, has_places
 from bolo.network.osm.places import cut_exits, dedupe_posts, patrol_posts, tagged_places
 from bolo.network.osm.read import RawOsm, coord_key, read_osm, to_fixed
 from bolo.network.osm.topology import split_ways
-from bolo.network.store import load_network, read_meta, save_network
+from bolo.network.store import load_network, network_dir, read_meta, save_network
 
 IMPORT_VERSION = 2
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
@@ -73,11 +74,16 @@ def import_osm(
     meta = read_meta(root, name)
     if meta is not None and meta.get("extra", {}).get("cache_key") == key:
         step("loading from cache")
+        if not has_places(network_dir(root, name)):
+            step("place names")
+            extract_places(path, network_dir(root, name))
         return load_network(root, name)
     network = build_network(path, name=name, options=opts, progress=step)
     network.source_sha256 = file_sha256(path)
     step("saving")
-    save_network(network, root, extra={"cache_key": key, "source": path.name})
+    folder = save_network(network, root, extra={"cache_key": key, "source": path.name})
+    step("place names")
+    extract_places(path, folder)  # the geocoder's gazetteer of the imported country
     return network
 
 

@@ -6,15 +6,28 @@
   var url = script && script.getAttribute("data-events");
   var status = document.getElementById("live-status");
   if (!url || !window.EventSource) { if (status) status.textContent = "no live updates"; return; }
-  var pending = null;
+  var pending = null;    // a refresh is scheduled
+  var inflight = false;  // a fetch is running: never start another beside it
+  var again = false;     // a change came while it ran: refresh once more when it ends
 
   function busy(el) {
     var a = document.activeElement;
     return a && el.contains(a) && /INPUT|TEXTAREA|SELECT/.test(a.tagName) && a.value !== a.defaultValue;
   }
 
+  function schedule() {
+    if (inflight) { again = true; return; }
+    if (!pending) pending = setTimeout(refresh, 300);  // coalesce bursts of changes
+  }
+
+  function done() {
+    inflight = false;
+    if (again) { again = false; schedule(); }
+  }
+
   function refresh() {
     pending = null;
+    inflight = true;
     fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
@@ -25,14 +38,15 @@
         });
         document.dispatchEvent(new CustomEvent("bolo:refreshed"));
       })
-      .catch(function () { if (status) status.textContent = "refresh failed"; });
+      .catch(function () { if (status) status.textContent = "refresh failed"; })
+      .then(done);
   }
 
   var source = new EventSource(url);
   source.addEventListener("hello", function () { if (status) status.textContent = "live"; });
   source.addEventListener("change", function () {
     if (status) status.textContent = "live";
-    if (!pending) pending = setTimeout(refresh, 300);  // coalesce bursts of changes
+    schedule();
   });
   // The session is over (signed out here or elsewhere, password changed, account disabled):
   // stop listening and reload, which leads to the sign-in page.
