@@ -3,8 +3,8 @@
 Every existing report is queued for the clustering worker again (cluster_id NULL): it computes
 the keys once and clusters against stored neighbours.
 
-Revision ID: 0012_triage_clusters
-Revises: 0011_console_reviews, 0010_posts_language
+Revision ID: 0014_triage_clusters
+Revises: 0013_cap_external_links
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_triage_clusters"
-down_revision = ("0011_console_reviews", "0010_posts_language")
+revision = "0014_triage_clusters"
+down_revision = "0013_cap_external_links"
 branch_labels = None
 depends_on = None
 
