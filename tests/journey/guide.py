@@ -9,10 +9,12 @@ and the fixture extract.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,8 +78,6 @@ class BashSession:
         start = self._log.stat().st_size
         # The block runs in the session itself so that its variables and jobs stay.
         self._send(f"{block.text}\necho {marker}\n")
-        import time
-
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             output = self._log.read_bytes()[start:].decode(errors="replace")
@@ -94,10 +94,8 @@ class BashSession:
 
     def close(self) -> None:
         """End the shell and everything it started in the background."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         try:
             self._proc.wait(timeout=15)
         except subprocess.TimeoutExpired:

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.e2e.pages import Offline, sign_in
 from tests.e2e.seed import Login
-from tests.journey.guide import BashSession, Block, bash_blocks
+from tests.journey.guide import BashSession, Block, apply_overrides, bash_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "operating.md"
@@ -47,8 +47,6 @@ class Guide:
         self.port, self.receiver_port = _free_port(), _free_port()
         overrides = {"EXTRACT": str(EXTRACT), "PORT": str(self.port),
                      "RECEIVER_PORT": str(self.receiver_port)}
-        from tests.journey.guide import apply_overrides
-
         self.blocks = [Block(b.heading, apply_overrides(b.text, overrides))
                        for b in bash_blocks(GUIDE.read_text())]
         self.folder = folder
@@ -101,6 +99,11 @@ def test_the_operating_guide_runs_end_to_end(guide: Guide, browser: Browser) -> 
     first = [m for m in guide.received() if m["version_id"] == version]
     assert {m["post_id"] for m in first} == set(targets), "serve alone delivered to every target"
     case_id = guide.value("CASE")
+    token = guide.value("COORDINATOR_TOKEN")
+    board = httpx.get(f"{guide.base}/api/v1/dispatch/versions/{version}/deliveries",
+                      headers={"Authorization": f"Bearer {token}"}).json()
+    assert {d["post_id"] for d in board if d["acknowledged_by"] == "Duty officer"} == \
+        set(targets), "every post acknowledged through its ack link"
 
     guide.run_through("12.")
     _console_sign_in(guide, browser, case_id)
