@@ -87,20 +87,12 @@ def detect_format(name: str, text: str) -> str:
     return "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
 
 
-def parse_posts(text: str, network: Network, *, source: str, fmt: str | None = None
-                ) -> list[Row]:
-    """The posts of ``text`` (CSV or JSON lines; ``fmt`` None: detected from ``source``'s
-    name and the text), each snapped to the nearest node of its mode on ``network`` within
-    2 km. PostImportError naming every problem (line, column, why) when any row is bad."""
-    rows, problems = read_posts(text, network, source=source, fmt=fmt)
-    if problems:
-        raise PostImportError(source, problems)
-    return rows
-
-
 def read_posts(text: str, network: Network, *, source: str, fmt: str | None = None
                ) -> tuple[list[Row], list[Problem]]:
-    """The good rows of ``text`` (as ``parse_posts``) and the problems of the others."""
+    """The rows of ``text`` (CSV or JSON lines; ``fmt`` None: detected from ``source``'s name
+    and the text), each snapped to the nearest node of its mode on ``network`` within 2 km:
+    the good ones, and every problem (line, column, why) of the others. Any problem means
+    nothing may be stored (``bolo.posts.service.import_posts`` refuses)."""
     fmt = fmt or detect_format(source, text)
     problems: list[Problem] = []
     rows = (_csv_rows if fmt == "csv" else _jsonl_rows)(text.lstrip("\ufeff"), problems)
@@ -282,7 +274,7 @@ def _csv_channels(post: Post) -> tuple[dict[str, str], bool]:
 
 
 def write_csv(posts: Sequence[Post]) -> tuple[str, list[str]]:
-    """``posts`` as CSV with every column ``parse_posts`` reads (webhook secrets included, so
+    """``posts`` as CSV with every column ``read_posts`` reads (webhook secrets included, so
     that importing the file gives the same posts), and the ids of the posts whose channels the
     CSV cannot hold whole (export them as JSON lines instead)."""
     out = io.StringIO()
@@ -302,7 +294,7 @@ def write_csv(posts: Sequence[Post]) -> tuple[str, list[str]]:
 
 def write_jsonl(posts: Sequence[Post]) -> str:
     """``posts`` as JSON lines, one ``bolo post add`` object each (channels whole, secrets
-    included); ``parse_posts`` reads it back."""
+    included); ``read_posts`` reads it back."""
     lines = []
     for post in posts:
         data = PostOut.model_validate(post).model_dump(
