@@ -75,7 +75,7 @@ class SecurityMiddleware:
         if "\x00" in path or b"%00" in query or b"\x00" in query:
             # No id, name or search bolo keeps can hold a NUL, and PostgreSQL refuses one in
             # any text: answer what is wrong instead of failing in the database.
-            await _refuse(send, 400, "a NUL character (%00) is not accepted in a URL",
+            await _refuse(send, 422, "a NUL character (%00) is not accepted in a URL",
                           self._headers(path, ()))
             return
         limit = self.limit_for(path)
@@ -99,7 +99,7 @@ class SecurityMiddleware:
                     # becomes the 413 answer.
                     raise HTTPException(413, f"request body larger than {limit} bytes")
                 if form and (b"%00" in tail + chunk or b"\x00" in chunk):
-                    raise HTTPException(400, "a NUL character (%00) is not accepted in a form")
+                    raise HTTPException(422, "a NUL character (%00) is not accepted in a form")
                 tail = chunk[-2:]
             return message
 
