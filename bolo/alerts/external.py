@@ -10,6 +10,8 @@ from sqlalchemy import String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bolo.audit.service import record
+from bolo.cap.codec import decode
+from bolo.cap.errors import CapRefused
 from bolo.cap.imports import Decision, ImportPlan, Key
 from bolo.cap.model import Alert as CapAlert
 from bolo.cases.model import Case
@@ -92,7 +94,8 @@ class DatabaseImportStore:
             return
         cancel = plan.decision == Decision.CANCEL
         with session_scope() as db:
-            row = _row(alert, xml, ExternalState.CANCELLED if cancel else ExternalState.ACTIVE)
+            state = ExternalState.CANCELLED if cancel else _late_state(db, alert)
+            row = _row(alert, xml, state)
             db.add(row)
             new_state = ExternalState.CANCELLED if cancel else ExternalState.SUPERSEDED
             for sender, identifier, sent in plan.targets:
@@ -105,6 +108,26 @@ class DatabaseImportStore:
             record(db, actor_id=None, action=f"external.{plan.decision.value}",
                    entity="external_alert", entity_id=row.id,
                    data={"targets": len(plan.targets)})
+
+
+def _late_state(db: Session, alert: CapAlert) -> ExternalState:
+    """The state of a message arriving after an Update or Cancel that references it (a feed
+    window or a poll can bring the original late): superseded or cancelled, else active."""
+    key = (alert.sender, alert.identifier, alert.sent.astimezone(UTC))
+    needle = f"{alert.sender},{alert.identifier},"
+    stmt = select(ExternalAlert).where(ExternalAlert.msg_type.in_(["Update", "Cancel"]),
+                                       ExternalAlert.xml.contains(needle))
+    state = ExternalState.ACTIVE
+    for later in db.execute(stmt).scalars():
+        try:
+            references = decode(later.xml.encode("utf-8")).references
+        except CapRefused:
+            continue
+        if any(_utc(r.key) == key for r in references):
+            if later.msg_type == "Cancel":
+                return ExternalState.CANCELLED
+            state = ExternalState.SUPERSEDED
+    return state
 
 
 def _row(alert: CapAlert, xml: bytes, state: ExternalState) -> ExternalAlert:

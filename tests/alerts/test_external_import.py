@@ -46,6 +46,27 @@ def test_import_dedupes_then_update_supersedes_and_cancel_cancels(sqlite_engine:
     assert states == {"A-1": "cancelled", "A-2": "cancelled", "A-3": "cancelled"}
 
 
+def test_an_original_arriving_after_its_update_or_cancel_is_not_shown_as_active(
+    sqlite_engine: Engine,
+) -> None:
+    store = DatabaseImportStore()
+    first = _message("C-1", cap.MsgType.ALERT, [])
+    ref = cap.Reference(sender=first.sender, identifier=first.identifier, sent=first.sent)
+    update = _message("C-2", cap.MsgType.UPDATE, [ref])
+    assert import_message(update, encode(update), store=store).unknown_references == [ref.key]
+    assert import_message(first, encode(first), store=store).decision == Decision.NEW
+    assert [a.identifier for a in active_external_alerts()] == ["C-2"]
+    other = _message("D-1", cap.MsgType.ALERT, [])
+    cancel = _message("D-2", cap.MsgType.CANCEL, [cap.Reference(
+        sender=other.sender, identifier=other.identifier, sent=other.sent)])
+    import_message(cancel, encode(cancel), store=store)
+    import_message(other, encode(other), store=store)
+    with session_scope(sqlite_engine) as db:
+        states = {a.identifier: a.state for a in db.execute(select(ExternalAlert)).scalars()}
+    assert states == {"C-1": "superseded", "C-2": "active", "D-1": "cancelled",
+                      "D-2": "cancelled"}
+
+
 def test_cap_import_command_stores_a_file(data_dir: Path, tmp_path: Path) -> None:
     message = _message("B-1", cap.MsgType.ALERT, [])
     path = tmp_path / "b1.xml"
