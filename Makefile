@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.runtime-stamp
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install runtime demo test lint browser bench bench-tools clean
+.PHONY: install runtime demo test lint browser bench bench-tools clean i18n
 
 install: $(STAMP)
 
@@ -50,6 +50,16 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# Translations: extract the messages of the code and templates, merge them into every catalog
+# (bolo/locale/LANG/LC_MESSAGES/bolo.po) and compile the .mo files bolo reads (committed, so an
+# installation needs no build step). A new language: pybabel init -l LANG, then make i18n.
+i18n: install
+	$(VENV)/bin/pybabel extract -F babel.cfg --sort-by-file --no-wrap --omit-header \
+	  -k N_ -o bolo/locale/bolo.pot .
+	$(VENV)/bin/pybabel update -i bolo/locale/bolo.pot -d bolo/locale -D bolo --no-wrap \
+	  --ignore-obsolete --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d bolo/locale -D bolo --statistics
 
 clean:
 	rm -rf .bolo demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     cap_signing_cert: Path | None = Field(
         default=None, description="PEM certificate that goes with cap_signing_key."
     )
+    timezone: str = Field(
+        default="UTC", description="IANA time zone (e.g. Asia/Seoul) in which pages show "
+        "times and forms take them; storage stays UTC.")
     cap_profile: Literal["ipaws", "google"] | None = Field(
         default=None, description="Make every issued CAP message conform to this profile.")
 

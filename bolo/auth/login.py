@@ -32,11 +32,12 @@ from bolo.auth.throttle import (
 )
 from bolo.auth.totp import matching_step
 from bolo.errors import Unauthorized
+from bolo.i18n import N_
 
 __all__ = ["BAD_LOGIN", "WINDOW", "TooManyAttempts", "authenticate", "check_reauth",
            "client_key", "forget_old_attempts", "login_slot", "require_second_factor"]
 
-BAD_LOGIN = "invalid username, password or code"
+BAD_LOGIN = N_("invalid username, password or code")
 # One address may try one username 10 times in the window, with growing waits after the 3rd
 # failure, and 30 times in all (password spraying); successes do not count.
 PER_ACCOUNT_FROM_CLIENT = Limit(attempts=10, free=3)
@@ -54,7 +55,7 @@ def login_slot() -> Iterator[None]:
     """One of the process's ``LOGIN_SLOTS`` password checks, or TooManyAttempts (429) at once
     when all are busy: a flood of logins is refused, it never queues for the database pool."""
     if not _slots.acquire(blocking=False):
-        raise TooManyAttempts("too many sign-ins at this moment; try again in a few seconds",
+        raise TooManyAttempts(N_("too many sign-ins at this moment; try again in a few seconds"),
                               retry_after_s=2)
     try:
         yield

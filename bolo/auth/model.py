@@ -77,6 +77,8 @@ class User(Base):
     # whose approver, or whose credential, comes from the alert's author.
     created_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
     password_set_by: Mapped[str | None] = mapped_column(String(36), nullable=True, default=None)
+    # The language the user reads the pages in ("ko", "en"); None: the browser's choice.
+    language: Mapped[str | None] = mapped_column(String(35), nullable=True, default=None)
 
 
 class ApiToken(Base):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from html import escape
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -20,6 +19,8 @@ from bolo.dispatch.acks import AckVia, acknowledge, acknowledge_by_link
 from bolo.dispatch.heartbeat import heartbeat_board, record_heartbeat
 from bolo.dispatch.model import Delivery
 from bolo.errors import InvalidInput
+from bolo.posts.model import Post
+from bolo.web.templating import page, page_language
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
 POST_ROLES = (Role.POST_OFFICER, Role.COORDINATOR, Role.SUPERVISOR)
@@ -36,16 +37,15 @@ class AckOut(BaseModel):
 
 
 @router.get("/ack/{delivery_id}", response_class=HTMLResponse)
-def ack_form(delivery_id: str, t: Annotated[str, Query(max_length=64)]) -> str:
-    """The page behind the ack link: asks who is acknowledging (nothing is recorded yet). The
-    form sends the token in its body, so the acknowledging request's URL does not carry it."""
-    return (
-        "<!doctype html><meta charset=utf-8><title>Acknowledge alert</title>"
-        f"<form method=post action='/api/v1/dispatch/ack/{escape(delivery_id)}'>"
-        f"<input type=hidden name=t value='{escape(t)}'>"
-        "<label>Your name <input name=by required maxlength=200></label> "
-        "<button>Acknowledge</button></form>"
-    )
+def ack_form(delivery_id: str, request: Request, db: DB,
+             t: Annotated[str, Query(max_length=64)]) -> Response:
+    """The page behind the ack link, in the post's language: asks who is acknowledging
+    (nothing is recorded yet). The form sends the token in its body, so the acknowledging
+    request's URL does not carry it."""
+    delivery = db.get(Delivery, delivery_id[:64])
+    post = db.get(Post, delivery.post_id) if delivery else None
+    lang = page_language(request, None, getattr(post, "language", None))
+    return page(request, "public/ack.html", {"delivery_id": delivery_id, "token": t}, lang=lang)
 
 
 async def _ack_fields(request: Request) -> dict[str, Any]:

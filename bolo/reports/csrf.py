@@ -14,6 +14,7 @@ import secrets
 from functools import lru_cache
 
 from bolo.clock import now
+from bolo.i18n import N_
 from bolo.settings import get_settings
 
 COOKIE = "bolo_tip_csrf"
@@ -57,16 +58,16 @@ def issue() -> tuple[str, str]:
 def check(token: str | None, cookie: str | None) -> None:
     """Accept the pair or raise CsrfError saying what is wrong."""
     if not token:
-        raise CsrfError("missing CSRF token: reload the form and send it again")
+        raise CsrfError(N_("missing CSRF token: reload the form and send it again"))
     if not cookie:
-        raise CsrfError("missing CSRF cookie: allow cookies for this site and reload the form")
+        raise CsrfError(N_("missing CSRF cookie: allow cookies for this site and reload the form"))
     parts = token.split(".")
     if len(parts) != 3 or not parts[0].isdigit():
-        raise CsrfError("malformed CSRF token: reload the form")
+        raise CsrfError(N_("malformed CSRF token: reload the form"))
     stamp, nonce, mac = parts
     if not hmac.compare_digest(mac, _mac(f"{stamp}.{nonce}")):
-        raise CsrfError("invalid CSRF token: reload the form")
+        raise CsrfError(N_("invalid CSRF token: reload the form"))
     if now().timestamp() - int(stamp) > MAX_AGE_S:
-        raise CsrfError("the form has expired: reload it and send it again")
+        raise CsrfError(N_("the form has expired: reload it and send it again"))
     if not hmac.compare_digest(nonce, cookie):
-        raise CsrfError("CSRF token does not match the cookie: reload the form")
+        raise CsrfError(N_("CSRF token does not match the cookie: reload the form"))

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from bolo.clock import now
+from bolo.i18n import N_
 
 MAX_TEXT = 4000
 MAX_LINE = 200
@@ -63,22 +64,22 @@ def _multi_line(value: str) -> str:
     # Browsers send textarea line breaks as CRLF; keep them as LF, refuse every other control.
     value = value.replace("\r\n", "\n")
     if "\r" in value or _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     return value
 
 
 def _one_line(value: str) -> str:
     if "\r" in value or "\n" in value:
-        raise ValueError("must be one line (no CR or LF)")
+        raise ValueError(N_("must be one line (no CR or LF)"))
     if _CONTROL_LINE.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(N_("must not contain control characters"))
     return value
 
 
 def _past(value: datetime) -> datetime:
     current = now()
     if value > current + CLOCK_SKEW:
-        raise ValueError("is in the future")
+        raise ValueError(N_("is in the future"))
     if value < current - MAX_AGE:
         raise ValueError(f"is more than {MAX_AGE.days} days ago")
     return value
@@ -104,7 +105,7 @@ class _Located(_Strict):
     @model_validator(mode="after")
     def _coordinates_in_pairs(self) -> _Located:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
+            raise ValueError(N_("give both lat and lon, or neither"))
         return self
 
 
@@ -121,7 +122,7 @@ class TipIn(_Located):
         # A photo may carry the position (EXIF GPS); the caller checks that once it is read.
         with_photo = bool((info.context or {}).get("photo")) or self._has_photo()
         if self.place is None and self.lat is None and not with_photo:
-            raise ValueError("say where: a place name, a pick on the map, or lat and lon")
+            raise ValueError(N_("say where: a place name, a pick on the map, or lat and lon"))
         return self
 
     def _has_photo(self) -> bool:
@@ -154,9 +155,9 @@ class SearchReportIn(_Strict):
     @model_validator(mode="after")
     def _interval(self) -> SearchReportIn:
         if self.searched_to <= self.searched_from:
-            raise ValueError("'to' must be after 'from'")
+            raise ValueError(N_("'to' must be after 'from'"))
         if self.searched_to - self.searched_from > MAX_SEARCH_INTERVAL:
-            raise ValueError("a search interval may not exceed 48 hours")
+            raise ValueError(N_("a search interval may not exceed 48 hours"))
         return self
 
 
@@ -167,11 +168,11 @@ def explain(error: ValidationError) -> list[dict[str, str]]:
         field = ".".join(str(p) for p in item["loc"]) or "body"
         kind = item["type"]
         if kind == "extra_forbidden":
-            message = "is not a known field"
+            message = N_("is not a known field")
         elif kind == "missing":
-            message = "is required"
+            message = N_("is required")
         elif kind == "timezone_aware":
-            message = "needs a time zone (e.g. 2026-04-01T14:00:00+09:00)"
+            message = N_("needs a time zone (e.g. 2026-04-01T14:00:00+09:00)")
         else:
             message = str(item["msg"]).removeprefix("Value error, ")
         problems.append({"field": field, "problem": message})

@@ -18,6 +18,8 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from bolo.i18n import N_
+
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 # Checked from the header, before any pixel is decoded: decoding costs 4 bytes per pixel and
 # more (a 6320x6320 PNG of 200 KB took ~370 MB). Phones take 12 MP photos.
@@ -96,12 +98,12 @@ def clean_photo(raw: bytes) -> CleanPhoto:
     if len(raw) > MAX_PHOTO_BYTES:
         raise PhotoError(f"photo is larger than {MAX_PHOTO_BYTES // (1024 * 1024)} MiB", 413)
     if not raw:
-        raise PhotoError("photo is empty")
+        raise PhotoError(N_("photo is empty"))
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             kind = probe.format or ""
             if kind not in PhotoType.__members__:
-                raise PhotoError("photo must be JPEG, PNG or WebP", 415)
+                raise PhotoError(N_("photo must be JPEG, PNG or WebP"), 415)
             if probe.width * probe.height > MAX_PIXELS:
                 raise PhotoError(f"photo has more than {MAX_PIXELS / 1e6:.1f} million pixels "
                                  f"({probe.width}x{probe.height})", 413)
@@ -111,7 +113,7 @@ def clean_photo(raw: bytes) -> CleanPhoto:
             probe.thumbnail((MAX_SIDE, MAX_SIDE))
             upright = ImageOps.exif_transpose(probe)
     except UnidentifiedImageError as exc:
-        raise PhotoError("photo must be JPEG, PNG or WebP", 415) from exc
+        raise PhotoError(N_("photo must be JPEG, PNG or WebP"), 415) from exc
     except (OSError, Image.DecompressionBombError, SyntaxError) as exc:
         raise PhotoError(f"photo cannot be read: {exc}") from exc
     # Copy pixels into a fresh image so no info dict (EXIF, ICC, XMP, text) is carried over.
@@ -135,7 +137,7 @@ async def clean_photo_bounded(raw: bytes) -> CleanPhoto:
     """``clean_photo`` in the photo pool (see DECODE_WORKERS): PhotoError 429 when
     DECODE_WAITING photos are already waiting, else as ``clean_photo``."""
     if not _slots.acquire(blocking=False):
-        raise PhotoError("too many photos are being processed: try again in a minute", 429)
+        raise PhotoError(N_("too many photos are being processed: try again in a minute"), 429)
     try:
         return await asyncio.wrap_future(_decoder.submit(clean_photo, raw))
     finally:

@@ -38,6 +38,7 @@ from bolo.reports.publichttp import (
     form_page,
     json_error,
     known_case,
+    language,
     parse_form,
     read_limited,
     receipt_page,
@@ -156,7 +157,7 @@ async def _decode_photo(data: str | None) -> CleanPhoto | None:
 @public_router.get("/tips/new", response_class=HTMLResponse, include_in_schema=False)
 async def tip_form(request: Request, case: str | None = None) -> Response:
     """The tip form (plain HTML, no JavaScript needed), with a fresh CSRF token."""
-    return form_page({"case_id": case} if case else {}, [], 200)
+    return form_page({"case_id": case} if case else {}, [], 200, language(request))
 
 
 @public_router.get("/tips/map.png", include_in_schema=False)
@@ -170,9 +171,10 @@ async def tip_map() -> Response:
 async def post_tip_form(request: Request) -> Response:
     """Receive the form (urlencoded or multipart). A receipt page, or the form again with
     every problem listed (4xx)."""
+    lang = language(request)
     wait = limiter().acquire(client_key(client_of(request)))
     if wait:
-        return too_many(wait, html=True)
+        return too_many(wait, html=True, lang=lang)
     values: dict[str, Any] = {}
     try:
         body = await read_limited(request, tip_settings().max_upload_bytes)
@@ -182,9 +184,9 @@ async def post_tip_form(request: Request) -> Response:
         photo = await clean_photo_bounded(photo_raw) if photo_raw else None
         row = await _store(tip, photo, "web")
     except csrf.CsrfError as exc:
-        return form_page(values, [{"field": "form", "problem": str(exc)}], 403)
+        return form_page(values, [{"field": "form", "problem": str(exc)}], 403, lang)
     except ValidationError as exc:
-        return form_page(values, explain(exc), 422)
+        return form_page(values, explain(exc), 422, lang)
     except (BodyTooLarge, PhotoError, BoloError) as exc:
-        return form_page(values, [{"field": "form", "problem": str(exc)}], exc.status)
-    return receipt_page(row)
+        return form_page(values, [{"field": "form", "problem": str(exc)}], exc.status, lang)
+    return receipt_page(row, lang)

@@ -12,15 +12,24 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
+from bolo import i18n
 from bolo.cases.model import Case
+from bolo.clock import now
+from bolo.i18n import N_, zones
 from bolo.reports import csrf
 from bolo.reports.config import tip_settings
 from bolo.reports.mapimage import pixel_to_lonlat
 from bolo.reports.photo import MAX_PHOTO_BYTES, PhotoError
 from bolo.store.db import session_scope
 
-_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+_TEMPLATES = i18n.install_jinja(Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"])))
+# The form's labels, to name a field in the list of problems.
+FIELD_LABELS = {"what": N_("What did you see?"), "place": N_("Where?"), "lat": N_("Latitude"),
+                "lon": N_("Longitude"), "seen_at": N_("When?"), "photo": N_("Photo"),
+                "contact": N_("How can we reach you?"), "form": N_("Form"),
+                "body": N_("Form")}
 _FORM_FIELDS = 16
 _CASE_TTL_S = 10.0
 _cases: dict[str, tuple[str | None, float]] = {}
@@ -85,7 +94,7 @@ async def parse_form(request: Request, body: bytes) -> tuple[dict[str, Any], byt
                 continue
             photo = await value.read(MAX_PHOTO_BYTES + 1) or None
             if photo is not None and len(photo) > MAX_PHOTO_BYTES:
-                raise PhotoError("photo is larger than 5 MiB", 413)
+                raise PhotoError(N_("photo is larger than 5 MiB"), 413)
         else:
             values[key] = value
     _map_click(values)
@@ -139,14 +148,22 @@ def known_case(case_id: str | None) -> bool:
     return network is not None
 
 
-def too_many(wait: float, *, html: bool = False) -> HTMLResponse | JSONResponse:
-    """429 with Retry-After (seconds)."""
+def too_many(wait: float, *, html: bool = False, lang: str = i18n.DEFAULT,
+             ) -> HTMLResponse | JSONResponse:
+    """429 with Retry-After (seconds); the page in ``lang``."""
     headers = {"Retry-After": str(int(wait))}
-    message = f"too many tips right now: try again in {int(wait)} s"
     if html:
-        return HTMLResponse(f"<!doctype html><title>Busy</title><p>{message}</p>", 429,
-                            headers=headers)
+        with i18n.use(lang):
+            page = _TEMPLATES.get_template("tip_busy.html").render(wait=int(wait))
+        return HTMLResponse(page, 429, headers={**headers, "Content-Language": lang})
+    message = f"too many tips right now: try again in {int(wait)} s"
     return JSONResponse({"detail": message}, 429, headers=headers)
+
+
+def language(request: Request) -> str:
+    """The language of the tip pages: ``?lang=``, then the browser's ``Accept-Language``."""
+    return i18n.choose(request.query_params.get("lang"),
+                       accept_language=request.headers.get("accept-language"))
 
 
 def json_error(status: int, message: str, extra: Any = None) -> JSONResponse:
@@ -159,20 +176,26 @@ def json_error(status: int, message: str, extra: Any = None) -> JSONResponse:
     return JSONResponse(content, status)
 
 
-def form_page(values: dict[str, Any], errors: list[dict[str, str]], status: int) -> HTMLResponse:
-    """The tip form (values re-filled, escaped) with a fresh CSRF token and cookie."""
+def form_page(values: dict[str, Any], errors: list[dict[str, str]], status: int,
+              lang: str = i18n.DEFAULT) -> HTMLResponse:
+    """The tip form in ``lang`` (values re-filled, escaped) with a fresh CSRF token and
+    cookie; the time zone of ``BOLO_TIMEZONE`` offered first."""
     token, nonce = csrf.issue()
-    html = _TEMPLATES.get_template("tip_form.html").render(
-        values=values, errors=errors, csrf_token=token)
-    response = HTMLResponse(html, status)
+    here = zones.offset_text(zones.local(now()))
+    with i18n.use(lang):
+        html = _TEMPLATES.get_template("tip_form.html").render(
+            values=values, errors=errors, csrf_token=token, labels=FIELD_LABELS,
+            zone_name=zones.zone().key, zone_offset=here, lang=lang)
+    response = HTMLResponse(html, status, headers={"Content-Language": lang})
     response.set_cookie(csrf.COOKIE, nonce, max_age=csrf.MAX_AGE_S, httponly=True,
                         samesite="strict", path="/tips")
     return response
 
 
-def receipt_page(row: dict[str, Any]) -> HTMLResponse:
-    """The thank-you page with the receipt number (201)."""
-    html = _TEMPLATES.get_template("tip_receipt.html").render(
-        receipt=row["receipt"], what=row["text"], where=row["place_resolved"],
-        case_id=row["case_id"])
-    return HTMLResponse(html, 201)
+def receipt_page(row: dict[str, Any], lang: str = i18n.DEFAULT) -> HTMLResponse:
+    """The thank-you page with the receipt number (201), in ``lang``."""
+    with i18n.use(lang):
+        html = _TEMPLATES.get_template("tip_receipt.html").render(
+            receipt=row["receipt"], what=row["text"], where=row["place_resolved"],
+            case_id=row["case_id"], lang=lang)
+    return HTMLResponse(html, 201, headers={"Content-Language": lang})

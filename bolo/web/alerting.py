@@ -22,6 +22,7 @@ from bolo.auth.sessions import mark_reauthenticated
 from bolo.cases.model import Case
 from bolo.cases.service import get_case
 from bolo.errors import BoloError, NotFound
+from bolo.i18n import zones
 from bolo.network import PostKind
 from bolo.posts.model import Post
 from bolo.posts.query import kinds, regions
@@ -63,7 +64,7 @@ def _default_texts(case: Case, user: User) -> dict[str, str]:
     child = people["children"][0] if people["children"] else {}
     who = child.get("description") or child.get("name") or "a child"
     place = case.last_known_place or "the last-known place"
-    seen = f"{case.last_seen_earliest:%d %b %H:%M}-{case.last_seen_latest:%H:%M} UTC"
+    seen = f"{zones.show(case.last_seen_earliest)} - {zones.show(case.last_seen_latest)}"
     return {
         "en_headline": f"Child abduction: {child.get('name', 'child')} taken near {place}"[:140],
         "en_description": f"{who}. Last seen at {place} {seen}. {people['narrative']}".strip(),

@@ -22,6 +22,7 @@ from bolo.cases.schemas import CaseCreate
 from bolo.cases.service import get_case, list_cases, open_case
 from bolo.clock import now
 from bolo.errors import InvalidInput
+from bolo.i18n import zones
 from bolo.posts.service import list_posts
 from bolo.reports.service import list_reports
 from bolo.web import mapdata
@@ -59,8 +60,8 @@ def home(request: Request, db: DB, user: PageUser) -> Response:
 def new_case_form(request: Request, user: PageUser) -> Response:
     """The form to open a case."""
     start = now().replace(second=0, microsecond=0)
-    values = {"time_earliest": (start - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"),
-              "time_latest": (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")}
+    values = {"time_earliest": zones.form_value(start - timedelta(hours=3)),
+              "time_latest": zones.form_value(start - timedelta(hours=1))}
     return page(request, "console/case_new.html",
                 base_context(request, user, values=values, errors=[]))
 

@@ -13,20 +13,21 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from bolo.auth.deps import wants_html
+from bolo.i18n import N_
 from bolo.web.templating import page
 
 _MACHINE_PREFIXES = ("/api/", "/static/", "/feed/", "/docs", "/redoc", "/openapi", "/healthz")
 _MACHINE_SUFFIXES = (".cap", ".json", ".atom", ".rss", ".xml", ".geojson", ".png")
 _TITLES = {
-    400: "This request cannot be read",
-    401: "Please sign in",
-    403: "You may not do this",
-    404: "There is nothing here",
-    405: "This page cannot be used that way",
-    409: "This cannot be done now",
-    413: "This is too large",
-    422: "Please check what you entered",
-    429: "Too many requests: please wait a moment",
+    400: N_("This request cannot be read"),
+    401: N_("Please sign in"),
+    403: N_("You may not do this"),
+    404: N_("There is nothing here"),
+    405: N_("This page cannot be used that way"),
+    409: N_("This cannot be done now"),
+    413: N_("This is too large"),
+    422: N_("Please check what you entered"),
+    429: N_("Too many requests: please wait a moment"),
 }
 
 
@@ -40,10 +41,10 @@ def wants_page(request: Request) -> bool:
 
 def _home_of(path: str) -> tuple[str, str]:
     if path.startswith("/console"):
-        return "/console", "Back to the console"
+        return "/console", N_("Back to the console")
     if path.startswith("/post"):
-        return "/post", "Back to the post page"
-    return "/alerts", "See the active alerts"
+        return "/post", N_("Back to the post page")
+    return "/alerts", N_("See the active alerts")
 
 
 def error_page(request: Request, *, status: int, message: str,

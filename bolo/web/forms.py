@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from bolo.i18n import zones
+
 
 def local_time(value: str) -> str:
-    """A ``datetime-local`` value (no zone) as an ISO time in UTC; the console works in UTC."""
+    """A ``datetime-local`` value as an ISO time in UTC: a time without an offset is local to
+    ``BOLO_TIMEZONE`` (the forms' zone); ValueError when it is not a time."""
     if not value:
         return value
-    parsed = datetime.fromisoformat(value)
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).isoformat()
+    return zones.from_form(value).isoformat()
 
 
 def _person(values: dict[str, str], prefix: str) -> dict[str, Any] | None:

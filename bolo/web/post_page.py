@@ -3,7 +3,7 @@ acknowledge, report a sighting or a search."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
@@ -22,15 +22,20 @@ from bolo.dispatch.acks import AckRefused, acknowledge
 from bolo.dispatch.heartbeat import record_heartbeat
 from bolo.dispatch.model import Acknowledgement
 from bolo.errors import BoloError, Forbidden
+from bolo.i18n import N_, zones
 from bolo.posts.model import Post
 from bolo.posts.service import get_post
 from bolo.reports.intake import SearchResult
 from bolo.reports.service import submit_search_report, submit_sighting
 from bolo.web.auth import Csrf, PostUser, csrf_token
 from bolo.web.forms import FormFields, local_time
-from bolo.web.templating import page
+from bolo.web.templating import page, page_language
+from bolo.web.words import CAP_STATUSES, STATE_NAMES, infos_first
 
 router = APIRouter(prefix="/post", include_in_schema=False)
+# What the page says after an action (``?done=KEY``).
+DONE = {"ack": N_("Acknowledged"), "sighting": N_("Sighting reported"),
+        "search": N_("Search reported"), "checkin": N_("Checked in")}
 RECENT_END = timedelta(hours=24)  # cancelled alerts stay on the page this long, marked as such
 
 
@@ -82,17 +87,22 @@ def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
 def _render(request: Request, db: DB, user: User, *, message: str | None = None,
             error: str | None = None, status: int = 200) -> Response:
     post = _own_post(db, user)
+    # The officer's own setting, then the post's language, then the browser's.
+    lang = page_language(request, user, getattr(post, "language", None))
+    alerts = [replace(a, infos=infos_first(a.infos, lang)) for a in alerts_for_post(db, post.id)]
     return page(request, "post/index.html", {
-        "user": user, "post": post, "alerts": alerts_for_post(db, post.id),
+        "user": user, "post": post, "alerts": alerts,
         "csrf": csrf_token(request), "message": message, "error": error,
-        "now": now(), "default_from": (now() - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
-        "default_to": now().strftime("%Y-%m-%dT%H:%M")}, status)
+        "state_names": STATE_NAMES, "cap_statuses": CAP_STATUSES,
+        "zone_label": zones.zone().key,
+        "now": now(), "default_from": zones.form_value(now() - timedelta(hours=2)),
+        "default_to": zones.form_value(now())}, status, lang=lang)
 
 
 @router.get("", response_class=HTMLResponse)
 def post_home(request: Request, db: DB, user: PostUser, done: str | None = None) -> Response:
     """The post's current alerts and its forms."""
-    return _render(request, db, user, message=done)
+    return _render(request, db, user, message=DONE.get(done or ""))
 
 
 @router.post("/ack", dependencies=[Csrf])
@@ -107,7 +117,7 @@ def post_ack(request: Request, db: DB, user: PostUser, form: FormFields) -> Resp
         return _render(request, db, user, error=str(exc), status=409)
     record_heartbeat(db, post_id=post.id)
     db.commit()
-    return RedirectResponse("/post?done=Acknowledged", status_code=303)
+    return RedirectResponse("/post?done=ack", status_code=303)
 
 
 @router.post("/sighting", dependencies=[Csrf])
@@ -124,7 +134,7 @@ def post_sighting(request: Request, db: DB, user: PostUser, form: FormFields) ->
         return _render(request, db, user, error=_message(exc), status=422)
     record_heartbeat(db, post_id=post.id)
     db.commit()
-    return RedirectResponse("/post?done=Sighting+reported", status_code=303)
+    return RedirectResponse("/post?done=sighting", status_code=303)
 
 
 @router.post("/search", dependencies=[Csrf])
@@ -144,7 +154,7 @@ def post_search(request: Request, db: DB, user: PostUser, form: FormFields) -> R
         return _render(request, db, user, error=_message(exc), status=422)
     record_heartbeat(db, post_id=post.id)
     db.commit()
-    return RedirectResponse("/post?done=Search+reported", status_code=303)
+    return RedirectResponse("/post?done=search", status_code=303)
 
 
 @router.post("/checkin", dependencies=[Csrf])
@@ -152,7 +162,7 @@ def post_checkin(db: DB, user: PostUser) -> Response:
     """Record that the post is staffed and listening (a heartbeat)."""
     record_heartbeat(db, post_id=_own_post(db, user).id)
     db.commit()
-    return RedirectResponse("/post?done=Checked+in", status_code=303)
+    return RedirectResponse("/post?done=checkin", status_code=303)
 
 
 def _message(exc: Exception) -> str:

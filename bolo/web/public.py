@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bolo import i18n
 from bolo.alerts import ending
 from bolo.alerts.external import public_external_alerts
 from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.auth.deps import DB
 from bolo.cap import model as cap
 from bolo.cap.codec import decode
-from bolo.web.templating import page
+from bolo.web.templating import page, page_language
+from bolo.web.words import MSG_TYPES, STATE_NAMES, info_for
 
 router = APIRouter(include_in_schema=False)
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
@@ -39,12 +41,8 @@ class PublicAlert:
         return self.cancelled or self.alert.state == AlertState.EXPIRED
 
     def info(self, lang: str | None) -> cap.Info:
-        """The info block in language ``lang`` (prefix match, "ko" or "en"), else the first."""
-        if lang:
-            for info in self.message.infos:
-                if info.language.lower().startswith(lang.lower()):
-                    return info
-        return self.message.infos[0]
+        """The info block in language ``lang`` ("ko" finds "ko-KR"), else the first."""
+        return info_for(self.message.infos, lang)
 
     def languages(self) -> list[tuple[str, str]]:
         """(code, name) of each language the message carries."""
@@ -64,9 +62,12 @@ def _public(db: DB, alert: Alert) -> PublicAlert | None:
 def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
     """Active public alerts, newest first, with the ones ended in the last days below."""
     shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := _public(db, a))]
+    chosen = page_language(request)
     return page(request, "public/alerts.html", {
         "active": [p for p in shown if not p.ended], "ended": [p for p in shown if p.ended][:20],
-        "external": public_external_alerts(), "lang": lang})
+        "external": public_external_alerts(), "lang": chosen, "state_names": STATE_NAMES,
+        "interface_languages": interface_languages()},
+        lang=chosen)
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -74,10 +75,18 @@ def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = Non
     """One public alert in the chosen language (``?lang=ko`` or ``?lang=en``)."""
     alert = db.get(Alert, alert_id)
     shown = _public(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
+    chosen = page_language(request)
     if shown is None:
-        return page(request, "public/missing.html", {"lang": lang}, 404)
-    info = shown.info(lang)
+        return page(request, "public/missing.html",
+                    {"interface_languages": interface_languages()}, 404, lang=chosen)
+    info = shown.info(chosen)
     photos = [r for r in info.resources if r.uri and (r.mime_type or "").startswith("image/")]
     return page(request, "public/alert.html", {
         "p": shown, "info": info, "photos": photos, "lang": info.language.split("-")[0],
-        "html_lang": info.language})
+        "msg_type": MSG_TYPES.get(str(shown.message.msg_type), str(shown.message.msg_type)),
+        "poster": not shown.ended, "interface_languages": interface_languages()}, lang=chosen)
+
+
+def interface_languages() -> list[tuple[str, str]]:
+    """(code, name) of every language the pages are translated into."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.available()]

@@ -11,29 +11,29 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from bolo import i18n
 from bolo.clock import now
+from bolo.i18n import _, zones
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-
-
-def _when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M UTC") -> str:
-    if value is None:
-        return "-"
-    return value.astimezone().strftime(fmt) if value.tzinfo is None else value.strftime(fmt)
+i18n.install_jinja(templates.env)
 
 
 def _ago(value: datetime | None) -> str:
     if value is None:
-        return "never"
+        return _("never")
     seconds = (now() - value).total_seconds()
     if seconds < 0:
-        return "in the future"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)} {unit} ago"
-    return f"{int(seconds)} s ago"
+        return _("in the future")
+    if seconds >= 86400:
+        return _("%(n)d d ago") % {"n": seconds // 86400}
+    if seconds >= 3600:
+        return _("%(n)d h ago") % {"n": seconds // 3600}
+    if seconds >= 60:
+        return _("%(n)d min ago") % {"n": seconds // 60}
+    return _("%(n)d s ago") % {"n": seconds}
 
 
 def _media_path(url: str) -> str:
@@ -42,7 +42,8 @@ def _media_path(url: str) -> str:
     return url[url.index(marker):] if marker in url else url
 
 
-templates.env.filters["when"] = _when
+templates.env.filters["when"] = zones.show
+templates.env.filters["local_input"] = zones.form_value
 templates.env.filters["media_path"] = _media_path
 templates.env.filters["ago"] = _ago
 
@@ -57,7 +58,21 @@ def static_files() -> StaticFiles:
 PAGE_HEADERS = {"Referrer-Policy": "same-origin"}
 
 
-def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
-    """Render the template ``name`` with ``context``; the request is passed to the template."""
-    return templates.TemplateResponse(request, name, context, status_code=status,
-                                      headers=PAGE_HEADERS)
+def page_language(request: Request, user: Any = None, *more: str | None) -> str:
+    """The language of a page: the signed-in user's setting, then ``more`` (a post's language),
+    then ``?lang=``, then the browser's ``Accept-Language``."""
+    return i18n.choose(getattr(user, "language", None), *more, request.query_params.get("lang"),
+                       accept_language=request.headers.get("accept-language"))
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200,
+         lang: str | None = None) -> HTMLResponse:
+    """Render the template ``name`` with ``context`` in ``lang`` (by default the language
+    ``page_language`` picks for the context's ``user``); the request is passed to the template."""
+    chosen = lang or page_language(request, context.get("user"))
+    with i18n.use(chosen):
+        response = templates.TemplateResponse(request, name, context, status_code=status,
+                                              headers={**PAGE_HEADERS,
+                                                       "Content-Language": chosen})
+    response.headers.append("Vary", "Accept-Language")
+    return response

@@ -163,7 +163,7 @@ def test_the_form_sends_the_token_in_its_body(sqlite_engine: Any, client: TestCl
         url = f"/api/v1/dispatch/ack/{delivery_id}"
         page = client.get(url, params={"t": token})
         assert page.status_code == 200
-        assert f"action='{url}'" in page.text and f"name=t value='{token}'" in page.text
+        assert f'action="{url}"' in page.text and f'name="t" value="{token}"' in page.text
         ok = client.post(url, data={"t": token, "by": "Lt. Ri"})
         assert ok.status_code == 200, ok.text
         again = client.post(url, params={"t": token}, json={"by": "Replayer"})

@@ -5,7 +5,11 @@
   var script = document.currentScript;
   var url = script && script.getAttribute("data-events");
   var status = document.getElementById("live-status");
-  if (!url || !window.EventSource) { if (status) status.textContent = "no live updates"; return; }
+  // The words come from the page (data-* attributes, translated there); English otherwise.
+  function say(key, fallback) {
+    if (status) status.textContent = status.getAttribute("data-" + key) || fallback;
+  }
+  if (!url || !window.EventSource) { say("off", "no live updates"); return; }
   var pending = null;    // a refresh is scheduled
   var inflight = false;  // a fetch is running: never start another beside it
   var again = false;     // a change came while it ran: refresh once more when it ends
@@ -38,18 +42,18 @@
         });
         document.dispatchEvent(new CustomEvent("bolo:refreshed"));
       })
-      .catch(function () { if (status) status.textContent = "refresh failed"; })
+      .catch(function () { say("failed", "refresh failed"); })
       .then(done);
   }
 
   var source = new EventSource(url);
-  source.addEventListener("hello", function () { if (status) status.textContent = "live"; });
+  source.addEventListener("hello", function () { say("live-text", "live"); });
   source.addEventListener("change", function () {
-    if (status) status.textContent = "live";
+    say("live-text", "live");
     schedule();
   });
   // The session is over (signed out here or elsewhere, password changed, account disabled):
   // stop listening and reload, which leads to the sign-in page.
   source.addEventListener("ended", function () { source.close(); window.location.reload(); });
-  source.onerror = function () { if (status) status.textContent = "reconnecting"; };
+  source.onerror = function () { say("reconnecting", "reconnecting"); };
 })();
