@@ -44,7 +44,7 @@ def ack_form(delivery_id: str, request: Request, db: DB,
     request's URL does not carry it."""
     delivery = db.get(Delivery, delivery_id[:64])
     post = db.get(Post, delivery.post_id) if delivery else None
-    lang = page_language(request, None, getattr(post, "language", None))
+    lang = page_language(request, None, post.language if post else None)
     return page(request, "public/ack.html", {"delivery_id": delivery_id, "token": t}, lang=lang)
 
 

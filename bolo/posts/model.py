@@ -27,7 +27,7 @@ class Post(Base):
     network: Mapped[str | None] = mapped_column(String(64), nullable=True)
     node: Mapped[int | None] = mapped_column(Integer, nullable=True)
     region: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    # The language the post's people read (BCP 47, e.g. "ca" or "fr-AD"); kept for operators.
+    # The language the post's people read (BCP 47, e.g. "ko" or "fr-AD"): its pages and messages.
     language: Mapped[str | None] = mapped_column(String(35), nullable=True)
     supervisor_id: Mapped[str | None] = mapped_column(ForeignKey("posts.id"), nullable=True)
     channels: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

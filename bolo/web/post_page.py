@@ -88,7 +88,7 @@ def _render(request: Request, db: DB, user: User, *, message: str | None = None,
             error: str | None = None, status: int = 200) -> Response:
     post = _own_post(db, user)
     # The officer's own setting, then the post's language, then the browser's.
-    lang = page_language(request, user, getattr(post, "language", None))
+    lang = page_language(request, user, post.language)
     alerts = [replace(a, infos=infos_first(a.infos, lang)) for a in alerts_for_post(db, post.id)]
     return page(request, "post/index.html", {
         "user": user, "post": post, "alerts": alerts,

@@ -14,6 +14,7 @@ from bolo import i18n
 from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.clock import now
+from bolo.posts.model import Post
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
 from tests.security.world import World
@@ -112,10 +113,18 @@ def test_ack_page_in_korean(public: TestClient, world: World) -> None:
     assert english_left(page.text) == []
 
 
-def test_post_page_in_the_officers_language(sqlite_engine: Engine, world: World,
-                                            client_for: ClientFor) -> None:
+@pytest.mark.parametrize("whose", ["officer", "post"])
+def test_post_page_in_the_officers_or_the_posts_language(
+        sqlite_engine: Engine, world: World, client_for: ClientFor, whose: str) -> None:
     with session_scope(sqlite_engine) as db:
-        db.get(User, world.users["post_officer"].id).language = "ko"  # type: ignore[union-attr]
+        officer = db.get(User, world.users["post_officer"].id)
+        assert officer is not None and officer.post_id is not None
+        if whose == "officer":
+            officer.language = "ko"
+        else:
+            post = db.get(Post, officer.post_id)
+            assert post is not None
+            post.language = "ko-KR"
     page = client_for("post_officer").get("/post")
     assert page.status_code == 200, page.text
     assert "찾을 대상" in page.text and english_left(page.text) == []

@@ -1,7 +1,7 @@
 """users: the language a staff member reads the pages in
 
-Revision ID: 0011_korean_user_language
-Revises: 0010_dispatchsec_rate_buckets
+Revision ID: 0015_korean_user_language
+Revises: 0014_triage_clusters
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_korean_user_language"
-down_revision = "0010_dispatchsec_rate_buckets"
+revision = "0015_korean_user_language"
+down_revision = "0014_triage_clusters"
 branch_labels = None
 depends_on = None
 
