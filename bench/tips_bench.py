@@ -16,7 +16,8 @@ asyncio`` uses a Python client instead, and is the fallback when wrk is missing)
    and clustered as bench/triage_bench.py does), the server runs the triage worker as ``bolo
    serve`` does, and a second surge runs while a signed-in coordinator loads the case's triage
    page every 2 s (bench/triage_reader.py): ``accepted_per_s_with_reader`` beside the first
-   surge's ``accepted_per_s_alone``.
+   surge's ``accepted_per_s_alone``. Between the two the bench waits until the worker has
+   clustered the first surge's tips (``triage_backlog_drain_s``), so both start alike.
 Each phase stops issuing at its deadline and counts every answer to what it sent, so
 ``responses_2xx`` can be compared exactly with ``stored`` (rows in the database afterwards).
 ``accepted_per_s`` is the surge's 2xx divided by S. Server CPU per request comes from /proc.
@@ -210,12 +211,32 @@ def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int,
     single = runner(_single_client(port, burst))
     phases = {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
     if reader is not None:
+        # The first surge left tips for the triage worker: let it catch up, so that both surges
+        # start alike and only the reader differs.
+        phases["drain"] = Phase(elapsed=_drained())
         reader.start()
         try:
             phases["read"] = _measured(pid, lambda: tips(2_000_000_000, seconds, connections))
         finally:
             reader.stop()
     return phases
+
+
+def _drained(limit_s: float = 600.0) -> float:
+    """Wait until every stored tip is clustered (at most ``limit_s``); returns seconds waited."""
+    from sqlalchemy import func, select
+
+    from bolo.reports.model import Report
+    from bolo.store.db import session_scope
+
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit_s:
+        with session_scope() as session:
+            if not session.execute(select(func.count()).select_from(Report)
+                                   .where(Report.cluster_id.is_(None))).scalar_one():
+                break
+        time.sleep(0.5)
+    return time.perf_counter() - start
 
 
 def _async_runner() -> Any:
@@ -301,7 +322,8 @@ def _reader_figures(result: dict[str, Phase], reader: TriageReader, seeded: int
     return {"reports": seeded,
             "accepted_per_s_alone": round(alone.count(200, 300) / alone.elapsed, 1),
             "accepted_per_s_with_reader": round(read.count(200, 300) / read.elapsed, 1),
-            "p99_ms_with_reader": round(read.p99_ms(), 2), **reader.figures()}
+            "p99_ms_with_reader": round(read.p99_ms(), 2),
+            "triage_backlog_drain_s": round(result["drain"].elapsed, 1), **reader.figures()}
 
 
 def _table(figures: dict[str, Any]) -> None:

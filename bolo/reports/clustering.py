@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 import h3
@@ -43,6 +44,10 @@ CELL_RESOLUTION = 5  # h3 cells of ~250 km2 (edge ~8.5 km): a handful cover a re
 _IN_CHUNK = 500  # values per IN list (well under every driver's bound-parameter limit)
 _NEIGHBOUR_COLUMNS = (Report.id, Report.cluster_id, Report.seen_at, Report.lat, Report.lon,
                       Report.radius_m, Report.text_key, Report.state)
+
+
+# The same stored reports are neighbours of batch after batch: read each key set once.
+_parsed = lru_cache(maxsize=1 << 16)(parse_text_key)
 
 
 def cell_of(lat: float | None, lon: float | None) -> str | None:
@@ -145,7 +150,7 @@ def _neighbours(conn: Connection, batch: _Batch, limits: Limits) -> None:
         queries.append(base.where(Report.cell.is_(None), size_rule))
     for query in queries:
         for row in conn.execute(query):
-            batch.keep(_node(row, parse_text_key(row.text_key or ""), row.cluster_id))
+            batch.keep(_node(row, _parsed(row.text_key or ""), row.cluster_id))
 
 
 def _first_seen(conn: Connection, batch: _Batch) -> None:
@@ -245,7 +250,7 @@ def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
     return len(changed)
 
 
-def cluster_pending(engine: Engine, *, limit: int = 256, limits: Limits = LIMITS) -> int:
+def cluster_pending(engine: Engine, *, limit: int = 1024, limits: Limits = LIMITS) -> int:
     """Cluster up to ``limit`` unclustered reports (oldest received first) and store their
     labels, keys and scores; returns how many were clustered (0: nothing was waiting)."""
     with engine.connect() as conn:

@@ -154,3 +154,5 @@ def _blank_reports(session: Session, ids: list[str]) -> None:
         report.place = report.place_resolved = ""
         report.photo_path = None
         report.photo_lat = report.photo_lon = None
+        # The stored trigrams spell out the text: they go with it (the cluster stays).
+        report.text_key = ""

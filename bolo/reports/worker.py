@@ -21,7 +21,7 @@ from bolo.store.db import default_engine
 log = logging.getLogger(__name__)
 
 
-def cluster_all(engine: Engine | None = None, *, batch: int = 256) -> int:
+def cluster_all(engine: Engine | None = None, *, batch: int = 1024) -> int:
     """Cluster every report waiting, batch after batch; returns how many were clustered."""
     done = 0
     while True:
@@ -35,7 +35,7 @@ class TriageWorker:
     """Clusters new reports in a daemon thread: ``start()``, then ``stop()``."""
 
     def __init__(self, engine: Engine | None = None, *, poll_s: float = 1.0,
-                 busy_share: float = 0.5, batch: int = 256) -> None:
+                 busy_share: float = 0.5, batch: int = 1024) -> None:
         if not 0.0 < busy_share <= 1.0:
             raise ValueError("busy_share must be in (0, 1]")
         self.engine = engine

@@ -139,7 +139,9 @@ def test_queue_deduplicates_a_surge_and_purge_removes_contacts(db_engine: Engine
         assert sorted(e.cluster_size for e in queue) == [1, 3]
         surge = next(e for e in queue if e.cluster_size == 3)
         assert any("agree" in r for r in surge.report.reasons)
+        assert all(r.text_key for r in s.execute(select(Report)).scalars())
         assert service.purge_contacts(s, case_id=case.id, actor_id=coord.id) == 4
+        assert not any(r.text_key for r in s.execute(select(Report)).scalars())
         assert s.execute(select(func.count()).select_from(ReportContact)).scalar_one() == 0
     with session_scope(db_engine) as s:
         assert s.get(Report, with_photo.id).photo_path is None  # type: ignore[union-attr]
