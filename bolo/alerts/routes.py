@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bolo.alerts import ending, service
 from bolo.alerts.activation import Attestation
-from bolo.alerts.model import Alert
+from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.alerts.schemas import (
     AlertContent,
     AlertDraft,
@@ -22,9 +22,11 @@ from bolo.alerts.schemas import (
 )
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.login import require_second_factor
-from bolo.auth.model import Role
+from bolo.auth.model import Role, User
+from bolo.auth.policy import REDACTED, can_see_personal
 from bolo.auth.service import require_role
 from bolo.cases.schemas import CaseFilter
+from bolo.errors import Forbidden
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
@@ -35,12 +37,24 @@ READ = [allow(*READERS)]
 CAP_XML = "application/cap+xml"
 
 
-def alert_out(db: Session, alert: Alert) -> AlertOut:
-    """An alert with its versions, as the API shows it."""
+def version_out(version: AlertVersion, user: User) -> VersionOut:
+    """A version as ``user`` may see it: the free texts of its override and rejection (which
+    may describe the child) only for the roles that read personal data."""
+    out = VersionOut.model_validate(version)
+    if can_see_personal(user):
+        return out
+    activation = ({**out.activation, "override_reason": REDACTED if out.activation.get(
+        "override_reason") else None} if out.activation else None)
+    return out.model_copy(update={"activation": activation, "rejection_reason": (
+        REDACTED if out.rejection_reason else out.rejection_reason)})
+
+
+def alert_out(db: Session, alert: Alert, user: User) -> AlertOut:
+    """An alert with its versions, as the API shows it to ``user``."""
     versions = service.versions_of(db, alert_id=alert.id)
     return AlertOut(id=alert.id, case_id=alert.case_id, cap_status=alert.cap_status,
                     state=alert.state, expires_at=alert.expires_at,
-                    versions=[VersionOut.model_validate(v) for v in versions])
+                    versions=[version_out(v, user) for v in versions])
 
 
 @router.post("/cases/{case_id}/alerts", response_model=VersionOut, status_code=201,
@@ -59,14 +73,14 @@ def list_alerts(db: DB, user: CurrentUser, case_id: CaseFilter = None) -> list[A
     stmt = select(Alert).order_by(Alert.created_at.desc())
     if case_id:
         stmt = stmt.where(Alert.case_id == case_id)
-    return [alert_out(db, a) for a in db.execute(stmt).scalars()]
+    return [alert_out(db, a, user) for a in db.execute(stmt).scalars()]
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, dependencies=READ)
 def get_alert(alert_id: str, db: DB, user: CurrentUser) -> AlertOut:
     """One alert with its versions."""
     require_role(user, *READERS)
-    return alert_out(db, service.get_alert(db, alert_id=alert_id))
+    return alert_out(db, service.get_alert(db, alert_id=alert_id), user)
 
 
 @router.get("/alert-versions/{version_id}/cap", response_class=Response, dependencies=READ)
@@ -74,6 +88,11 @@ def version_cap(version_id: str, db: DB, user: CurrentUser) -> Response:
     """The exact CAP XML of a version (what an approver reviews and approves)."""
     require_role(user, *READERS)
     version = service.get_version(db, version_id=version_id)
+    alert = service.get_alert(db, alert_id=version.alert_id)
+    public = alert.cap_status == CapStatus.ACTUAL and version.state == VersionState.ISSUED
+    if not public and not can_see_personal(user):
+        # The message names and describes the child; only what the public got is not personal.
+        raise Forbidden(f"role {user.role!r} may read the CAP of issued live versions only")
     return Response(version.cap_xml, media_type=CAP_XML,
                     headers={"X-Content-SHA256": version.sha256})
 
@@ -133,4 +152,4 @@ def cancel(alert_id: str, body: CancelRequest, db: DB, user: CurrentUser) -> Ale
     """Cancel in one step: a CAP Cancel to everyone who received any version."""
     alert = ending.cancel_alert(db, alert_id=alert_id, reason=body.reason, actor=user)
     db.commit()
-    return alert_out(db, alert)
+    return alert_out(db, alert, user)

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from tests.security.world import PERSONAL, World
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bolo.alerts import service
+from bolo.alerts.activation import Attestation
+from bolo.alerts.schemas import AlertDraft
+from bolo.api import create_app
+from bolo.auth.model import User
+from bolo.store.db import session_scope
+from tests.security.world import CHILD, PERSONAL, World
 from tests.web.conftest import ClientFor
 
 # The last-known place is shown to every staff role (the case list, the map): not checked here.
 PLACE = ("Zorbinski",)
+OVERRIDE = "Quillane's family says she is in danger; the age is not known."
 
 
 def _leaks(text: str) -> list[str]:
@@ -33,3 +43,31 @@ def test_coordinator_still_sees_the_names_on_the_forms(client_for: ClientFor,
         answer = coordinator.get(path)
         assert answer.status_code == 200, path
         assert "Quillane Vextrambo" in answer.text, path
+
+
+def test_a_viewer_reads_no_draft_cap_nor_override_text_over_the_api(
+        sqlite_engine: Engine, world: World) -> None:
+    with session_scope(sqlite_engine) as db:
+        coordinator = db.get(User, world.users["coordinator"].id)
+        assert coordinator is not None
+        draft = AlertDraft.model_validate({
+            "texts": [{"headline": f"{CHILD} abducted", "description": f"{CHILD}, red coat",
+                       "instruction": "Search cars."}],
+            "area": {"description": "Songchon", "circles": [{"lat": 39.2, "lon": 126.2,
+                                                             "radius_km": 50}]}})
+        version = service.draft_alert(db, case_id=world.case_id, data=draft, author=coordinator)
+        service.submit_for_approval(db, version_id=version.id, author=coordinator,
+                                    attestation=Attestation(override_reason=OVERRIDE))
+        version_id, alert_id = version.id, version.alert_id
+    client = TestClient(create_app(timers=False))
+    viewer = {"Authorization": f"Bearer {world.tokens['viewer']}"}
+    approver = {"Authorization": f"Bearer {world.tokens['approver']}"}
+    assert client.get(f"/api/v1/alert-versions/{version_id}/cap", headers=viewer
+                      ).status_code == 403
+    assert CHILD in client.get(f"/api/v1/alert-versions/{version_id}/cap",
+                               headers=approver).text
+    issued = client.get(f"/api/v1/alert-versions/{world.version_id}/cap", headers=viewer)
+    assert issued.status_code == 200  # what the public was sent
+    seen = client.get(f"/api/v1/alerts/{alert_id}", headers=viewer).text
+    assert OVERRIDE not in seen and "[restricted]" in seen
+    assert OVERRIDE in client.get(f"/api/v1/alerts/{alert_id}", headers=approver).text
