@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import APIRouter, Request
@@ -10,10 +11,11 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from bolo.auth.deps import DB
-from bolo.cases.model import Outcome
+from bolo.auth.model import User
+from bolo.cases.model import Case, Outcome
 from bolo.cases.schemas import CaseResolve, Hint
 from bolo.cases.service import add_hint, close_case, get_case, resolve_case
-from bolo.errors import BoloError
+from bolo.errors import BoloError, InvalidInput
 from bolo.reports.service import submit_sighting
 from bolo.web.alerting import problems
 from bolo.web.auth import Coordinators, Csrf, Managers, PageUser
@@ -21,10 +23,6 @@ from bolo.web.console import render_case_page
 from bolo.web.forms import FormFields, local_time
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-
-def _done(case_id: str, anchor: str) -> Response:
-    return RedirectResponse(f"/console/cases/{case_id}#{anchor}", status_code=303)
 
 
 def hint_from_form(form: dict[str, str]) -> Hint:
@@ -39,19 +37,27 @@ def hint_from_form(form: dict[str, str]) -> Hint:
     return Hint.model_validate(data)
 
 
-@router.post("/cases/{case_id}/hints", dependencies=[Coordinators, Csrf])
-def post_hint(case_id: str, request: Request, db: DB, user: PageUser,
-              form: FormFields) -> Response:
-    """Add a heading or destination hint to the open case; the picture takes it at once."""
+def _act(case_id: str, request: Request, db: DB, user: User, form: dict[str, str],
+         action: Callable[[Case], object], anchor: str) -> Response:
+    """Run one form's service call on the case: committed and back to the case page, or
+    rolled back and the case page again with what to fix and the form's values."""
     case = get_case(db, case_id=case_id)
     try:
-        add_hint(db, case_id=case.id, hint=hint_from_form(form), actor_id=user.id)
-    except (ValidationError, BoloError) as exc:
+        action(case)
+    except (ValidationError, ValueError, BoloError) as exc:
         db.rollback()
         return render_case_page(case.id, request, db, user, problems(exc),
                                 getattr(exc, "status", 422), form)
     db.commit()
-    return _done(case.id, "timeline")
+    return RedirectResponse(f"/console/cases/{case.id}#{anchor}", status_code=303)
+
+
+@router.post("/cases/{case_id}/hints", dependencies=[Coordinators, Csrf])
+def post_hint(case_id: str, request: Request, db: DB, user: PageUser,
+              form: FormFields) -> Response:
+    """Add a heading or destination hint to the open case; the picture takes it at once."""
+    return _act(case_id, request, db, user, form, lambda case: add_hint(
+        db, case_id=case.id, hint=hint_from_form(form), actor_id=user.id), "timeline")
 
 
 def _seen_at(text: str) -> datetime:
@@ -65,49 +71,31 @@ def _seen_at(text: str) -> datetime:
 def post_sighting(case_id: str, request: Request, db: DB, user: PageUser,
                   form: FormFields) -> Response:
     """Record a sighting a post reported by other means (radio, telephone) for the case."""
-    case = get_case(db, case_id=case_id)
-    try:
-        seen_at = _seen_at(form.get("seen_at", "").strip())
-        submit_sighting(db, case_id=case.id, post_id=form.get("post_id", "").strip(),
-                        seen_at=seen_at, text=form.get("text", "").strip(),
-                        place=form.get("place", "").strip() or None, actor_id=user.id,
-                        via="console")
-    except (ValidationError, ValueError, BoloError) as exc:
-        db.rollback()
-        return render_case_page(case.id, request, db, user, problems(exc),
-                                getattr(exc, "status", 422), form)
-    db.commit()
-    return _done(case.id, "timeline")
+    return _act(case_id, request, db, user, form, lambda case: submit_sighting(
+        db, case_id=case.id, post_id=form.get("post_id", "").strip(),
+        seen_at=_seen_at(form.get("seen_at", "").strip()), text=form.get("text", "").strip(),
+        place=form.get("place", "").strip() or None, actor_id=user.id, via="console"),
+        "timeline")
+
+
+def _outcome(text: str) -> Outcome:
+    if text not in {o.value for o in Outcome}:
+        raise InvalidInput("outcome: choose how the case ended")
+    return Outcome(text)
 
 
 @router.post("/cases/{case_id}/resolve", dependencies=[Managers, Csrf])
 def post_resolve(case_id: str, request: Request, db: DB, user: PageUser,
                  form: FormFields) -> Response:
     """Record how the case ended; refused while one of its alerts is live (cancel it first)."""
-    case = get_case(db, case_id=case_id)
-    outcome = form.get("outcome", "")
-    if outcome not in {o.value for o in Outcome}:
-        return render_case_page(case.id, request, db, user,
-                                ["outcome: choose how the case ended"], 422, form)
-    try:
-        data = CaseResolve(outcome=Outcome(outcome), note=form.get("note", "").strip())
-        resolve_case(db, case_id=case.id, data=data, actor_id=user.id)
-    except (ValidationError, BoloError) as exc:
-        db.rollback()
-        return render_case_page(case.id, request, db, user, problems(exc),
-                                getattr(exc, "status", 422), form)
-    db.commit()
-    return _done(case.id, "details-h")
+    return _act(case_id, request, db, user, form, lambda case: resolve_case(
+        db, case_id=case.id, actor_id=user.id, data=CaseResolve(
+            outcome=_outcome(form.get("outcome", "")), note=form.get("note", "").strip())),
+        "details-h")
 
 
 @router.post("/cases/{case_id}/close", dependencies=[Managers, Csrf])
 def post_close(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Close the resolved case; its retention period starts now."""
-    case = get_case(db, case_id=case_id)
-    try:
-        close_case(db, case_id=case.id, actor_id=user.id)
-    except BoloError as exc:
-        db.rollback()
-        return render_case_page(case.id, request, db, user, problems(exc), exc.status)
-    db.commit()
-    return _done(case.id, "details-h")
+    return _act(case_id, request, db, user, {}, lambda case: close_case(
+        db, case_id=case.id, actor_id=user.id), "details-h")
