@@ -1,15 +1,20 @@
-"""Public CAP endpoints: an alert's current CAP message and the Atom feed of active alerts."""
+"""Public CAP endpoints: an alert's current CAP message and the Atom and RSS feeds.
+
+The feeds carry the newest issued message of each public Actual alert: while it is in force, and
+for `FEED_KEEP` after it came down (its Cancel issued, or its expiry passed), so that an aggregator
+or a subscribing bolo that polls during that day sees the Cancel and applies it.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request, Response
 
 from bolo.alerts import ending
-from bolo.alerts.model import Alert, CapStatus
+from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, MsgType
 from bolo.auth.deps import DB
 from bolo.cap.feeds import FeedEntry, atom_feed, rss_feed
 from bolo.clock import now
@@ -20,6 +25,9 @@ router = APIRouter(tags=["public"])
 CAP_XML = "application/cap+xml"
 FEED_TITLE = "bolo: active child abduction alerts"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed that has never had an entry
+# How long an ended alert's last message stays in the feeds. A day covers a subscriber that was
+# down overnight or polls hourly; longer would only make the feed an archive.
+FEED_KEEP = timedelta(hours=24)
 
 
 def _public_alert(db: DB, alert_id: str) -> Alert:
@@ -72,49 +80,73 @@ def alert_cap(alert_id: str, db: DB, request: Request) -> Response:
     return conditional(request, version.cap_xml, CAP_XML, version.issued_at or version.sent)
 
 
-def _entries(db: DB) -> list[FeedEntry]:
-    base = get_settings().public_base_url.rstrip("/")
-    entries = []
-    for alert in ending.public_alerts(db):
-        version = ending.latest_issued(db, alert_id=alert.id)
-        if version is None or not version.cap_xml:  # not issued, or purged with its case
-            continue
-        headline = str(version.content.get("texts", [{}])[0].get("headline", "Child abduction"))
-        entries.append(FeedEntry(
-            id=f"urn:bolo:alert:{version.identifier}", title=headline,
-            updated=version.issued_at or version.sent, summary=headline,
-            cap_url=f"{base}/alerts/{alert.id}.cap", html_url=f"{base}/alerts/{alert.id}",
-        ))
-    return entries
+def _ended_at(alert: Alert, version: AlertVersion, current: datetime) -> datetime | None:
+    """When the alert came down: its Cancel's sending time, or its expiry once passed; None
+    while it is in force."""
+    if alert.state == AlertState.CANCELLED:
+        return version.issued_at or version.sent
+    if alert.expires_at is not None and alert.expires_at <= current:
+        return alert.expires_at
+    return None
 
 
-def _last_change(db: DB) -> datetime | None:
-    """When the feed last changed: the newest issue (Cancel included) of a public alert, or the
-    newest expiry that has passed (an entry leaving the feed changes it too)."""
+def _feed_alerts(db: DB) -> list[tuple[Alert, AlertVersion, datetime | None]]:
+    """Every issued public Actual alert, newest first, with its newest issued message and when
+    it ended (None while in force)."""
     current = now()
-    moments: list[datetime] = []
+    found = []
     for alert in ending.public_alerts(db, include_ended=True):
         version = ending.latest_issued(db, alert_id=alert.id)
-        if version is not None and (version.issued_at or version.sent) is not None:
-            moments.append(version.issued_at or version.sent)
-        if alert.expires_at is not None and alert.expires_at <= current:
-            moments.append(alert.expires_at)
+        if version is not None:
+            found.append((alert, version, _ended_at(alert, version, current)))
+    return found
+
+
+def _entry(alert: Alert, version: AlertVersion, base: str) -> FeedEntry:
+    headline = str(version.content.get("texts", [{}])[0].get("headline", "Child abduction"))
+    if version.msg_type == MsgType.CANCEL:
+        headline = f"Cancelled: {headline}"
+    return FeedEntry(
+        id=f"urn:bolo:alert:{version.identifier}", title=headline,
+        updated=version.issued_at or version.sent, summary=headline,
+        cap_url=f"{base}/alerts/{alert.id}.cap", html_url=f"{base}/alerts/{alert.id}",
+    )
+
+
+def _entries(found: list[tuple[Alert, AlertVersion, datetime | None]]) -> list[FeedEntry]:
+    """The alerts in force and those that ended less than FEED_KEEP ago, each by its newest
+    issued message (a Cancel once cancelled); purged messages are left out."""
+    base = get_settings().public_base_url.rstrip("/")
+    current = now()
+    return [_entry(alert, version, base) for alert, version, ended in found
+            if version.cap_xml and (ended is None or current < ended + FEED_KEEP)]
+
+
+def _last_change(found: list[tuple[Alert, AlertVersion, datetime | None]]) -> datetime | None:
+    """When the feed last changed: the newest issue (Cancel included), the newest expiry that
+    has passed, or the newest departure of an ended alert (FEED_KEEP after it ended)."""
+    current = now()
+    moments: list[datetime] = []
+    for _alert, version, ended in found:
+        moments.append(version.issued_at or version.sent)
+        if ended is not None:
+            moments += [m for m in (ended, ended + FEED_KEEP) if m <= current]
     return max(moments, default=None)
 
 
 def _feed(db: DB) -> tuple[list[FeedEntry], datetime, datetime | None]:
     """The entries, the feed's `updated` (its newest entry's time; the last change when it is
     empty) and its Last-Modified."""
-    entries = _entries(db)
-    changed = _last_change(db)
+    found = _feed_alerts(db)
+    entries, changed = _entries(found), _last_change(found)
     newest = max((e.updated for e in entries), default=None)
     return entries, newest or changed or EPOCH, changed
 
 
 @router.get("/feed/cap.atom", response_class=Response)
 def feed_atom(db: DB, request: Request) -> Response:
-    """Atom feed of the active public alerts, each entry linking its CAP message (conditional
-    GET: ETag, Last-Modified, 304)."""
+    """Atom feed of the public alerts in force and of those ended less than FEED_KEEP ago, each
+    entry linking its newest CAP message (conditional GET: ETag, Last-Modified, 304)."""
     base = get_settings().public_base_url.rstrip("/")
     entries, updated, changed = _feed(db)
     body = atom_feed(entries, feed_id=f"{base}/feed/cap.atom", title=FEED_TITLE,
@@ -124,7 +156,7 @@ def feed_atom(db: DB, request: Request) -> Response:
 
 @router.get("/feed/cap.rss", response_class=Response)
 def feed_rss(db: DB, request: Request) -> Response:
-    """RSS 2.0 feed of the active public alerts (conditional GET as the Atom feed)."""
+    """RSS 2.0 feed of the same alerts as the Atom feed (conditional GET as the Atom feed)."""
     base = get_settings().public_base_url.rstrip("/")
     entries, updated, changed = _feed(db)
     body = rss_feed(entries, title=FEED_TITLE, link=f"{base}/alerts",

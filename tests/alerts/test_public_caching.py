@@ -11,6 +11,8 @@ from lxml import etree
 from sqlalchemy import Engine
 
 from bolo.alerts import ending, service
+from bolo.alerts.model import Alert
+from bolo.alerts.public_routes import FEED_KEEP
 from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.clock import FakeClock, use_clock
@@ -21,8 +23,11 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 def _issue(engine: Engine) -> tuple[str, datetime]:
+    """Issue a public Actual alert of a new case (creating the staff the first time)."""
     with session_scope(engine) as db:
-        coord, approver = staff(db)
+        known = db.query(User).filter(User.username.in_(["coord", "approver"])).all()
+        roles = {u.username: u for u in known}
+        coord, approver = (roles["coord"], roles["approver"]) if len(roles) == 2 else staff(db)
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
@@ -72,7 +77,8 @@ def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: En
             actor = db.query(User).filter_by(username="coord").one()
             ending.cancel_alert(db, alert_id=alert_id, reason="Found.", actor=actor)
         after = client.get("/feed/cap.atom", headers={"If-None-Match": before.headers["etag"]})
-        assert after.status_code == 200 and f"/alerts/{alert_id}.cap" not in after.text
+        assert after.status_code == 200 and f"/alerts/{alert_id}.cap" in after.text
+        assert "Cancelled: " in after.text  # the Cancel, for subscribers to apply
         stale = client.get("/feed/cap.atom",
                            headers={"If-Modified-Since": before.headers["last-modified"]})
         assert stale.status_code == 200  # the Cancel changed the feed after that date
@@ -85,3 +91,31 @@ def test_an_unchanged_feed_has_the_same_etag_from_request_to_request(
     client = TestClient(create_app(timers=False))
     assert client.get("/feed/cap.atom").headers["etag"] == \
         client.get("/feed/cap.atom").headers["etag"]
+
+
+def test_an_ended_alert_stays_in_the_feeds_for_a_day_then_leaves(sqlite_engine: Engine) -> None:
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    with use_clock(clock):
+        cancelled, _ = _issue(sqlite_engine)
+        expiring, _ = _issue(sqlite_engine)
+        with session_scope(sqlite_engine) as db:
+            actor = db.query(User).filter_by(username="coord").one()
+            ending.cancel_alert(db, alert_id=cancelled, reason="Found.", actor=actor)
+            expires = db.get(Alert, expiring).expires_at  # type: ignore[union-attr]
+        assert expires is not None
+        client = TestClient(create_app(timers=False))
+        clock.advance(seconds=FEED_KEEP.total_seconds() - 60)
+        for url in ("/feed/cap.atom", "/feed/cap.rss"):
+            assert f"/alerts/{cancelled}.cap" in client.get(url).text
+        clock.set(expires + timedelta(hours=1))
+        for url in ("/feed/cap.atom", "/feed/cap.rss"):
+            assert f"/alerts/{expiring}.cap" in client.get(url).text
+        before = client.get("/feed/cap.atom")
+        clock.set(expires + FEED_KEEP + timedelta(seconds=1))
+        after = client.get("/feed/cap.atom", headers={
+            "If-Modified-Since": before.headers["last-modified"]})
+        assert after.status_code == 200 and "<entry>" not in after.text
+        assert after.headers["last-modified"] == format_datetime(expires + FEED_KEEP,
+                                                                 usegmt=True)
+        assert client.get("/feed/cap.atom", headers={"If-None-Match": after.headers["etag"]}
+                          ).status_code == 304

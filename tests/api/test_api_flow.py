@@ -72,7 +72,10 @@ def test_lifecycle_over_http(client: TestClient, db_engine: Engine) -> None:
                          headers=h["ri"])
     assert cancel.status_code == 200 and cancel.json()["state"] == "cancelled"
     assert "<msgType>Cancel</msgType>" in client.get(f"/alerts/{alert_id}.cap").text
-    assert f"/alerts/{alert_id}.cap" not in client.get("/feed/cap.atom").text
+    # The feed keeps the cancelled alert, now by its Cancel, for a day: an aggregator or a
+    # subscribing bolo that polls after the cancel must see the Cancel to take the alert down.
+    feed = client.get("/feed/cap.atom")
+    assert f"/alerts/{alert_id}.cap" in feed.text and "Cancelled: " in feed.text
     again = client.post(f"/api/v1/alerts/{alert_id}/cancel", json={"reason": "x"},
                         headers=h["ri"])
     assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
