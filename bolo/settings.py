@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     activation_override_min_length: int = Field(
         default=20, ge=1, le=2000,
         description="Characters an override reason needs when a criterion is not met.")
+    post_catchment_metres: float = Field(
+        default=250.0, ge=0, le=5000,
+        description="A post watches every network node of its mode this close to it (metres): "
+        "suspects passing any of them pass the post in the search picture.")
 
     @field_validator("activation_criteria")
     @classmethod

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
+from bolo.network.build import EARTH_RADIUS_M, haversine_m
 from bolo.network.errors import NetworkImportError, PointTooFar
-from bolo.network.graph import Mode, Network, NetworkPost, PostKind
-from bolo.network.travel import nearest_node
+from bolo.network.graph import FloatArray, IntArray, Mode, Network, NetworkPost, PostKind
+from bolo.network.travel import _snap_index, _unit_xyz, nearest_node
 
 REQUIRED_COLUMNS = ("id", "kind", "lat", "lon")
 OPTIONAL_COLUMNS = ("name", "mode")
 DEFAULT_MAX_SNAP_METRES = 2000.0
+# A post watches every node of its mode this close to it: a checkpoint placed beside a main road
+# sees the road's traffic even when the node nearest to it is a side street's.
+DEFAULT_CATCHMENT_METRES = 250.0
+_CATCHMENT_KEY = "posts:catchment_metres"
 
 
 def default_mode(network: Network, kind: PostKind) -> Mode:
@@ -39,10 +46,75 @@ def place_post(network: Network, *, post_id: str, kind: PostKind, lat: float, lo
     return NetworkPost(post_id, kind, name or post_id, lat, lon, mode, node)
 
 
-def with_posts(network: Network, posts: Sequence[NetworkPost]) -> Network:
-    """The same network (arrays shared, not copied) with ``posts`` as its posts. Its cache
-    starts empty: cached data such as the search model depends on the posts."""
-    return replace(network, posts=list(posts), cache={})
+def with_posts(network: Network, posts: Sequence[NetworkPost], *,
+               catchment_metres: float | None = None) -> Network:
+    """The same network (arrays shared, not copied) with ``posts`` as its posts, each watching
+    the nodes within ``catchment_metres`` (default: the network's, else
+    DEFAULT_CATCHMENT_METRES; see post_catchments). Its cache starts empty: cached data such
+    as the search model depends on the posts."""
+    radius = catchment_radius(network) if catchment_metres is None else catchment_metres
+    if not radius >= 0:
+        raise ValueError(f"catchment radius must be >= 0 metres, not {radius}")
+    return replace(network, posts=list(posts), cache={_CATCHMENT_KEY: float(radius)})
+
+
+def catchment_radius(network: Network) -> float:
+    """The radius (metres) of the posts' catchments on ``network`` (see with_posts)."""
+    radius = network.cache.get(_CATCHMENT_KEY, DEFAULT_CATCHMENT_METRES)
+    return float(radius) if isinstance(radius, (int, float)) else DEFAULT_CATCHMENT_METRES
+
+
+@dataclass(frozen=True)
+class Catchments:
+    """What each post watches: post slot ``s`` (index into ``network.posts``) watches
+    ``nodes[ptr[s]:ptr[s+1]]``, nearest first, ``metres`` from the post's position. Every
+    catchment holds the post's own (snapped) node."""
+
+    ptr: IntArray
+    nodes: IntArray
+    metres: FloatArray
+
+    def of(self, slot: int) -> IntArray:
+        """The nodes post ``slot`` watches."""
+        return self.nodes[self.ptr[slot]:self.ptr[slot + 1]]
+
+    def first_arrival(self, seconds: FloatArray) -> FloatArray:
+        """Per post, the least of ``seconds`` (per node) over its catchment."""
+        if self.ptr.shape[0] <= 1:
+            return np.zeros(0)
+        return np.asarray(np.minimum.reduceat(seconds[self.nodes], self.ptr[:-1]),
+                          dtype=np.float64)
+
+
+def post_catchments(network: Network, radius_metres: float | None = None) -> Catchments:
+    """Every post's catchment: the nodes of its mode (as ``nearest_node`` counts them) within
+    ``radius_metres`` (default ``catchment_radius(network)``) of its position, plus its own
+    node. Suspects passing any of them pass within about that distance of the post. Cached
+    on the network per radius."""
+    radius = catchment_radius(network) if radius_metres is None else float(radius_metres)
+    key = f"posts:catchments:{radius}"
+    cached = network.cache.get(key)
+    if isinstance(cached, Catchments):
+        return cached
+    parts: list[tuple[IntArray, FloatArray]] = []
+    for post in network.posts:
+        tree, candidates = _snap_index(network, post.mode)
+        xyz = _unit_xyz(np.array([post.lat]), np.array([post.lon]))[0]
+        near = candidates[np.asarray(tree.query_ball_point(xyz, radius / EARTH_RADIUS_M * 1.001),
+                                     dtype=np.int64)]
+        near = np.union1d(near, [post.node]).astype(np.int64)
+        metres = np.asarray(haversine_m(post.lat, post.lon, network.node_lat[near],
+                                        network.node_lon[near]), dtype=np.float64)
+        keep = (metres <= radius) | (near == post.node)
+        order = np.argsort(metres[keep], kind="stable")
+        parts.append((near[keep][order], metres[keep][order]))
+    sizes = np.asarray([n.shape[0] for n, _ in parts], dtype=np.int64)
+    ptr = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    nodes = np.concatenate([n for n, _ in parts]) if parts else np.zeros(0, np.int64)
+    metres = np.concatenate([m for _, m in parts]) if parts else np.zeros(0)
+    found = Catchments(ptr, nodes.astype(np.int64), metres.astype(np.float64))
+    network.cache[key] = found
+    return found
 
 
 def _parse_row(row: dict[str, str], network: Network, max_metres: float) -> NetworkPost:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from bolo.network.graph import IntArray, Mode, Network, NetworkPost, PostKind
+from bolo.network.posts import post_catchments
 from bolo.network.travel import arc_weights, nearest_node, run_kernel
 
 # From the last-known place to the network: driving slowly off-network (m/s).
@@ -40,14 +42,17 @@ def source_node(network: Network, lat: float, lon: float, *,
 
 
 def _post_counts(network: Network, kinds: frozenset[PostKind] | None) -> tuple[IntArray,
-                                                                               list[NetworkPost]]:
+                                                                               list[int]]:
+    """Per node, how many of the posts of ``kinds`` are snapped there; and those posts' slots.
+    A post's catchment is reached no later than its node, so stopping once ``budget`` post
+    nodes are settled has settled every catchment node that can rank in the top ``budget``."""
     key = "post_counts:" + (",".join(sorted(kinds)) if kinds else "*")
     cached = network.cache.get(key)
     if cached is None:
-        posts = [p for p in network.posts if kinds is None or p.kind in kinds]
-        counts = np.bincount(np.array([p.node for p in posts], dtype=np.int64),
+        slots = [s for s, p in enumerate(network.posts) if kinds is None or p.kind in kinds]
+        counts = np.bincount(np.array([network.posts[s].node for s in slots], dtype=np.int64),
                              minlength=network.n_nodes).astype(np.int64)
-        cached = (counts, posts)
+        cached = (counts, slots)
         network.cache[key] = cached
     return cached  # type: ignore[return-value]
 
@@ -72,8 +77,10 @@ def rank_posts_by_arrival(
     The suspects were at (lat, lon) (WGS84) at some time in [start_earliest, start_latest]
     (seconds on any clock; ``now`` on the same clock). Posts they could already have passed
     (earliest arrival <= now) are left out unless ``include_passed``. ``horizon_seconds``
-    bounds the search to arrivals before now + horizon. The search stops as soon as ``budget``
-    qualifying posts are settled, so a small budget is fast on a national graph.
+    bounds the search to arrivals before now + horizon. A post is reached at the first node of
+    its catchment (``bolo.network.posts.post_catchments``) the suspects can reach. The search
+    stops as soon as ``budget`` qualifying posts are settled, so a small budget is fast on a
+    national graph.
     """
     if budget <= 0:
         return []
@@ -81,19 +88,22 @@ def rank_posts_by_arrival(
     if latest < start_earliest:
         raise ValueError("start_latest is before start_earliest")
     node, access = source_node(network, lat, lon, max_metres=max_snap_metres)
-    counts, posts = _post_counts(network, frozenset(kinds) if kinds is not None else None)
+    counts, slots = _post_counts(network, frozenset(kinds) if kinds is not None else None)
     limit = np.inf if horizon_seconds is None else now + horizon_seconds
-    times = run_kernel(
-        network, np.array([node], dtype=np.int64), np.array([start_earliest + access]),
-        weights=arc_weights(network, modes), limit=limit, target_count=counts,
-        stop_count=budget, count_after=-np.inf if include_passed else now,
-    )
+    after = -np.inf if include_passed else now
+    run = partial(run_kernel, network, np.array([node], dtype=np.int64),
+                  np.array([start_earliest + access]), weights=arc_weights(network, modes),
+                  limit=limit, count_after=after)
+    first = post_catchments(network).first_arrival(run(target_count=counts, stop_count=budget))
+    found = [s for s in slots if np.isfinite(first[s]) and first[s] > after]
+    if len(found) < min(budget, len(slots)):
+        # Posts whose catchment was reached before ``now`` but whose node was not may have
+        # stopped the search early: search on without stopping.
+        first = post_catchments(network).first_arrival(
+            run(target_count=np.zeros(0, dtype=np.int64), stop_count=0))
+        found = [s for s in slots if np.isfinite(first[s]) and first[s] > after]
     delay = latest - start_earliest
-    found = [
-        PostArrival(p, float(times[p.node]), float(times[p.node]) + delay,
-                    bool(times[p.node] <= now))
-        for p in posts
-        if np.isfinite(times[p.node]) and (include_passed or times[p.node] > now)
-    ]
-    found.sort(key=lambda a: (a.earliest_seconds, a.post.post_id))
-    return found[:budget]
+    ranked = [PostArrival(network.posts[s], float(first[s]), float(first[s]) + delay,
+                          bool(first[s] <= now)) for s in found]
+    ranked.sort(key=lambda a: (a.earliest_seconds, a.post.post_id))
+    return ranked[:budget]

@@ -20,6 +20,7 @@ from bolo.network.build import haversine_m
 from bolo.network.graph import Mode, Network, NetworkPost, PostKind
 from bolo.network.posts import DEFAULT_MAX_SNAP_METRES, place_post, with_posts
 from bolo.posts.model import Post
+from bolo.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,10 @@ def picture_posts(network: Network, stored: list[StoredPost]) -> list[NetworkPos
 
 
 def network_with_posts(session: Session, network: Network) -> Network:
-    """``network`` (arrays shared) whose posts are those of its search picture."""
-    return with_posts(network, picture_posts(network, stored_posts(session)))
+    """``network`` (arrays shared) whose posts are those of its search picture, each watching
+    its catchment (setting ``post_catchment_metres``)."""
+    return with_posts(network, picture_posts(network, stored_posts(session)),
+                      catchment_metres=get_settings().post_catchment_metres)
 
 
 def check_in_picture(session: Session, network: Network, post_id: str) -> None:

@@ -43,7 +43,7 @@ class Baseline:
         self.t = 0.0
         self.post_lat = np.asarray([p.lat for p in net.posts], dtype=np.float64)
         self.post_lon = np.asarray([p.lon for p in net.posts], dtype=np.float64)
-        self.post_node = model.post_nodes
+        self.catchment = model.posts_catchment
 
     def observe(self, ev: Evidence, t_seconds: float) -> None:
         """Take a confirmed sighting as the new anchor when it is the latest known."""
@@ -109,8 +109,9 @@ class ReachabilityBaseline(Baseline):
                                                 self.model.allowed, [self.anchor.node])
 
     def order(self) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
-        """All post slots in ranked order, with a score and the earliest arrival per post."""
-        a = self.arrival[self.post_node]
+        """All post slots in ranked order, with a score and the earliest arrival per post
+        (at the first node of its catchment the suspects can reach)."""
+        a = self.catchment.first_arrival(self.arrival)
         ahead = np.isfinite(a) & (a >= self.t)
         key = np.where(ahead, a - self.t, np.where(np.isfinite(a), 1e12 + (self.t - a), 1e15))
         order = np.argsort(key, kind="stable").astype(np.int64)

@@ -49,9 +49,9 @@ def forecast(pf: ParticleFilter, horizon_s: float) -> Forecast:
     ev_slot, ev_time, ev_n = empty_events(index.shape[0])
     pf.move_particles(p, st.t, st.t + horizon_s, model.watch, (ev_slot, ev_time, ev_n))
     mask = ev_slot >= 0
-    part = np.nonzero(mask)[0].astype(np.int64)
-    slot = ev_slot[mask].astype(np.int64)
-    time = ev_time[mask]
+    at, slot = model.expand(ev_slot[mask].astype(np.int64))   # a pass of every post watching
+    part = np.nonzero(mask)[0].astype(np.int64)[at]
+    time = ev_time[mask][at]
     order = np.lexsort((time, part, slot))
     part, slot, time = part[order], slot[order], time[order]
     first = np.ones(part.shape[0], dtype=bool)

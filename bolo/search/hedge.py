@@ -93,7 +93,7 @@ class Frontier(ReachabilityBaseline):
     """Reachability (re-anchored at confirmed sightings) with fruitless searches learnt."""
 
     def __init__(self, model: NetworkModel, case: Case) -> None:
-        self.searches: list[tuple[int, float, float, float]] = []   # node, from, to, pd
+        self.searches: list[tuple[int, float, float, float]] = []   # post slot, from, to, pd
         self.on_foot = False
         super().__init__(model, case)
 
@@ -116,8 +116,9 @@ class Frontier(ReachabilityBaseline):
         if isinstance(ev, SearchReport):
             if not ev.found:
                 span = (ev.end - ev.start).total_seconds()
-                node = int(self.model.network.post(ev.post_id).node)
-                self.searches.append((node, t_seconds, t_seconds + span,
+                net = self.model.network
+                slot = net.posts.index(net.post(ev.post_id))
+                self.searches.append((slot, t_seconds, t_seconds + span,
                                       ev.detection_probability))
             return
         super().observe(ev, t_seconds)
@@ -129,15 +130,28 @@ class Frontier(ReachabilityBaseline):
             w[self.anchor.node] = 1.0
             return w
         uniform = w.copy()
-        for node, a, b, pd in self.searches:
-            arr = float(self.arrival[node])
-            if b > self.t or b <= self.anchor.t or not arr <= b:
+        for slot, a, b, pd in self.searches:
+            shadow = self._shadow(slot, b)
+            if b > self.t or b <= self.anchor.t or shadow is None:
                 continue
+            arr = float(self.model.posts_catchment.first_arrival(self.arrival)[slot])
             passed = (b - max(a, arr)) / max(b - arr, 1.0)
-            shadow = self.tour[self.tin[node]:self.tout[node]]
             w[shadow] *= 1.0 - pd * min(1.0, max(0.0, passed))
         total = float(w.sum())
         return w / total if total > 0 else uniform / float(uniform.sum())
+
+
+    def _shadow(self, slot: int, until: float) -> npt.NDArray[np.bool_] | None:
+        """The nodes whose fastest route passes the catchment of post ``slot`` (reached by
+        ``until`` seconds): a fruitless search there clears them. None when none is reached."""
+        nodes = self.model.posts_catchment.of(slot)
+        nodes = nodes[self.arrival[nodes] <= until]
+        if nodes.size == 0:
+            return None
+        shadow = np.zeros(self.arrival.shape[0], dtype=np.bool_)
+        for node in nodes.tolist():
+            shadow[self.tour[self.tin[node]:self.tout[node]]] = True
+        return shadow
 
 
 def frontier_mass(frontier: Frontier, n_posts: int, t: float,

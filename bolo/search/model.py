@@ -10,12 +10,14 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import h3
 import numpy as np
 import numpy.typing as npt
 
 from bolo.network.graph import Mode, ModeCode, Network
+from bolo.network.posts import Catchments, post_catchments
 from bolo.search.geo import allowed_arcs, dijkstra, reverse_csr, spread_nodes
 
 SPREAD_DESTINATIONS = 24
@@ -39,7 +41,11 @@ class NetworkModel:
     dest_kind: list[str]
     dist: npt.NDArray[np.float32]  # seconds from each node to each destination, D x N
     post_nodes: npt.NDArray[np.int64]
-    watch: npt.NDArray[np.int32]  # (node, mode code) -> representative post slot, or -1
+    # (node, mode code) -> the group of posts whose catchments hold the node, or -1
+    watch: npt.NDArray[np.int32]
+    posts_catchment: Catchments
+    group_ptr: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    group_slots: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     post_rep: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     _cells: npt.NDArray[np.int64] | None = field(default=None, repr=False)
     _catchment: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = field(
@@ -50,6 +56,23 @@ class NetworkModel:
         cost = self.network.arc_seconds[self.rarc]
         allowed = self.allowed[self.rarc]
         return dijkstra(self.rindptr, self.rindices, cost, allowed, [node]).astype(np.float32)
+
+    def expand(self, groups: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64],
+                                                             npt.NDArray[np.int64]]:
+        """Watched arrivals (``watch`` groups, >= 0) as passes of posts: (index into
+        ``groups``, post slot) for every post of each arrival's group."""
+        sizes = self.group_ptr[groups + 1] - self.group_ptr[groups]
+        index = np.repeat(np.arange(groups.shape[0], dtype=np.int64), sizes)
+        within = np.arange(index.shape[0], dtype=np.int64) - np.repeat(
+            np.cumsum(sizes) - sizes, sizes)
+        return index, self.group_slots[self.group_ptr[groups][index] + within]
+
+    def groups_of(self, slot: int) -> npt.NDArray[np.bool_]:
+        """Per watch group plus one (index -1: nothing watched), whether post ``slot`` is in it."""
+        member = np.zeros(self.group_ptr.shape[0], dtype=np.bool_)
+        owner = np.repeat(np.arange(self.group_ptr.shape[0] - 1), np.diff(self.group_ptr))
+        member[owner[self.group_slots == slot]] = True
+        return member
 
     def node_cells(self) -> npt.NDArray[np.int64]:
         """The h3 cell (resolution 7, as int64) of every node, computed on first use."""
@@ -124,17 +147,41 @@ def network_model(network: Network, modes: tuple[str, ...]) -> NetworkModel:
         network=network, modes=key, allowed=allowed, rindptr=rindptr, rindices=rindices,
         rarc=rarc, dest_nodes=np.asarray(nodes, dtype=np.int64), dest_kind=kinds, dist=dist,
         post_nodes=np.asarray([p.node for p in network.posts], dtype=np.int64),
-        watch=np.full((network.n_nodes, len(ModeCode)), -1, dtype=np.int32))
-    rep = np.empty(len(network.posts), dtype=np.int64)
-    for s in range(len(network.posts) - 1, -1, -1):
-        post = network.posts[s]
-        for code in post_watch_modes(post.mode):
-            model.watch[post.node, code] = s
-    for s, post in enumerate(network.posts):
-        rep[s] = model.watch[post.node, int(ModeCode.of(post.mode))]
-    model.post_rep = rep
+        watch=np.full((network.n_nodes, len(ModeCode)), -1, dtype=np.int32),
+        posts_catchment=post_catchments(network))
+    _fill_watch(model)
     network.cache[cache_key] = model
     return model
+
+
+def _fill_watch(model: NetworkModel) -> None:
+    """Fill ``model.watch``: every (node, mode code) in a catchment gets the group of the posts
+    watching it (one group per distinct set of posts, so one arrival is one event); and
+    ``post_rep``: posts watching the same nodes share the first one's slot."""
+    network, catch = model.network, model.posts_catchment
+    n_posts = catch.ptr.shape[0] - 1
+    slot = np.repeat(np.arange(n_posts, dtype=np.int64), np.diff(catch.ptr))
+    groups: dict[tuple[int, ...], int] = {}
+    for code in range(model.watch.shape[1]):
+        uses = np.asarray([code in post_watch_modes(p.mode) for p in network.posts], dtype=bool)
+        pick = uses[slot] if n_posts else np.zeros(0, dtype=bool)
+        order = np.lexsort((slot[pick], catch.nodes[pick]))
+        nodes, slots = catch.nodes[pick][order], slot[pick][order]
+        if nodes.size == 0:
+            continue
+        bounds = [*np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]]).tolist(), nodes.size]
+        for a, b in pairwise(bounds):
+            members = tuple(int(x) for x in np.unique(slots[a:b]))
+            model.watch[nodes[a], code] = groups.setdefault(members, len(groups))
+    ordered = sorted(groups, key=groups.__getitem__)
+    model.group_ptr = np.concatenate(([0], np.cumsum([len(g) for g in ordered]))).astype(np.int64)
+    model.group_slots = np.asarray([s for g in ordered for s in g], dtype=np.int64)
+    first: dict[tuple[str, tuple[int, ...]], int] = {}
+    rep = np.empty(n_posts, dtype=np.int64)
+    for s, post in enumerate(network.posts):
+        codes = ",".join(map(str, post_watch_modes(post.mode)))
+        rep[s] = first.setdefault((codes, tuple(catch.of(s).tolist())), s)
+    model.post_rep = rep
 
 
 def post_watch_modes(mode: Mode) -> list[int]:

@@ -26,7 +26,7 @@ from bolo.search.kernels import (
     systematic_indices,
 )
 from bolo.search.late import apply_late_sighting
-from bolo.search.model import NetworkModel
+from bolo.search.model import NetworkModel, post_watch_modes
 from bolo.search.motion import LEFT, STAYED, MotionParams, advance, arc_table, noise_table
 from bolo.search.particles import (
     HIDE_RATE_PER_S,
@@ -167,15 +167,17 @@ class ParticleFilter:
         rep = model.post_rep
         slots = {int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
                  for i in st.open_flags}
-        for s in slots:
-            self._watch[net.posts[s].node] = model.watch[net.posts[s].node]
+        catch = model.posts_catchment
+        for s in slots:   # a searching post watches its whole catchment
+            for code in post_watch_modes(net.posts[s].mode):
+                self._watch[catch.of(s), code] = model.watch[catch.of(s), code]
         ev_slot, ev_time, ev_n = empty_events(self.n) if slots else self._no_events
         self.move_particles(p, st.t, t, self._watch, (ev_slot, ev_time, ev_n))
         for s in slots:
-            self._watch[net.posts[s].node] = -1
+            self._watch[catch.of(s)] = -1
         for i, flags in st.open_flags.items():
             s = int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
-            flags |= (ev_slot == s).any(axis=1).astype(np.uint8)
+            flags |= model.groups_of(s)[ev_slot].any(axis=1).astype(np.uint8)
         st.t = t
 
     def move_particles(self, p: Particles, t0: float, t1: float,

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 from network_testlib import random_network
 
 from bolo.network import BUNDLED_CORRIDORS, PointTooFar
+from bolo.network.build import haversine_m
 from bolo.network.corridors import load_corridors
 from bolo.network.graph import Mode, NetworkPost, PostKind
 from bolo.network.isochrone import cap_polygon_text, isochrone_geojson, isochrone_polygon
+from bolo.network.posts import place_post, with_posts
 from bolo.network.ranking import rank_posts_by_arrival, source_node
 from bolo.network.travel import earliest_arrival
 
@@ -91,3 +93,29 @@ def test_isochrone_grows_and_geojson() -> None:
     ring = feature["geometry"]["coordinates"][0]
     assert feature["type"] == "Feature" and ring[0] == ring[-1]
     assert all(124 < lo < 131 and 37 < la < 43 for lo, la in ring)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 5000), budget=st.integers(1, 10), radius=st.floats(0, 2500))
+def test_ranking_counts_the_first_node_of_each_catchment(seed: int, budget: int,
+                                                         radius: float) -> None:
+    net = random_network(seed, n=80, m=300)
+    rng = np.random.default_rng(seed)
+    lat = rng.uniform(41.0, 41.1, 12)
+    lon = rng.uniform(-8.7, -8.6, 12)
+    posts = [place_post(net, post_id=f"p{i}", kind=PostKind.PATROL, lat=float(lat[i]),
+                        lon=float(lon[i]), mode=Mode.ROAD, max_metres=1e6) for i in range(12)]
+    net = with_posts(net, posts, catchment_metres=radius)
+    start = (float(net.node_lat[0]), float(net.node_lon[0]))
+    got = rank_posts_by_arrival(net, lat=start[0], lon=start[1], start_earliest=0.0, now=50.0,
+                                budget=budget)
+    times = earliest_arrival(net, [0], start_seconds=[0.0])
+    rows = []
+    for p in posts:
+        near = haversine_m(p.lat, p.lon, net.node_lat, net.node_lon) <= radius
+        near &= net.node_has_mode(Mode.ROAD)
+        near[p.node] = True
+        first = float(times[near].min())
+        if np.isfinite(first) and first > 50.0:
+            rows.append((first, p.post_id))
+    assert [(a.earliest_seconds, a.post.post_id) for a in got] == sorted(rows)[:budget]

@@ -39,9 +39,11 @@ def truth_passes(net: Network, sc: Scenario, modes: tuple[str, ...]
     """(representative post slot, seconds since abduction) of every post the suspects pass."""
     model = network_model(net, modes)
     tr = sc.truth
-    slots = model.watch[tr.node[1:], tr.mode[1:]]
-    keep = slots >= 0
-    return slots[keep].astype(np.int64), tr.arrive[1:][keep]
+    groups = model.watch[tr.node[1:], tr.mode[1:]]
+    keep = groups >= 0
+    at, slots = model.expand(groups[keep].astype(np.int64))
+    pairs = np.unique(np.stack([at, model.post_rep[slots]]), axis=1)  # by arrival, then post
+    return pairs[1].astype(np.int64), tr.arrive[1:][keep][pairs[0]]
 
 
 class _Unreachable(Exception):
