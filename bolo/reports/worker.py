@@ -1,10 +1,10 @@
 """The triage worker: a thread that clusters stored reports as they arrive.
 
 It polls for unclustered reports, clusters a batch (``clustering.cluster_pending``) and waits
-between batches for as long as the batch took, so under a surge it takes at most about half of
-one core from the process that hosts it (the tip intake comes first; the queue shows reports not
-yet clustered on lines of their own and counts them). ``bolo serve`` starts one;
-``bolo report cluster --follow`` runs it as a process of its own.
+between batches three times as long as the batch took, so under a surge it takes at most about a
+quarter of one core (and of the interpreter) from the process that hosts it (the tip intake
+comes first; the queue shows reports not yet clustered on lines of their own and counts them).
+``bolo serve`` starts one; ``bolo report cluster --follow`` runs it as a process of its own.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class TriageWorker:
     """Clusters new reports in a daemon thread: ``start()``, then ``stop()``."""
 
     def __init__(self, engine: Engine | None = None, *, poll_s: float = 1.0,
-                 busy_share: float = 0.5, batch: int = 1024) -> None:
+                 busy_share: float = 0.25, batch: int = 1024) -> None:
         if not 0.0 < busy_share <= 1.0:
             raise ValueError("busy_share must be in (0, 1]")
         self.engine = engine
