@@ -24,7 +24,7 @@ from bolo.cap.imports import ImportStore, decide, import_message
 from bolo.cap.jsonconv import alert_to_json
 from bolo.cap.profiles import Profile
 from bolo.cap.signing import embedded_certificate, load_certificate, sign, verify
-from bolo.cap.subscribe import Outcome, Subscription
+from bolo.cap.subscribe import MAX_FEED_BYTES, Outcome, Subscription
 from bolo.cap.validate import ValidationResult, validate
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES
 
@@ -251,6 +251,8 @@ def subscribe_command(
     state: Annotated[Path | None, typer.Option(help="JSON file keeping the feed's ETag, "
                                                "Last-Modified and handled entries between "
                                                "runs")] = None,
+    timeout: Annotated[float, typer.Option(min=0.1, help="seconds allowed for each connect "
+                                           "and read (an answer: at most twice that)")] = 10.0,
 ) -> None:
     """Follow another agency's CAP feed: conditional GET (ETag, Last-Modified), backoff after
     failures, each new message validated (and its signature checked when --signer is given),
@@ -274,14 +276,17 @@ def subscribe_command(
 
     def fetcher(target: str, etag: str | None, modified: str | None) -> Fetched:
         accept = "application/atom+xml, application/rss+xml, application/cap+xml, */*;q=0.5"
+        # The feed's size cap for every answer; a message over 1 MiB is refused by validate.
         return fetch(target, allow_private=allow_private, etag=etag, last_modified=modified,
-                     accept=accept)
+                     accept=accept, max_bytes=MAX_FEED_BYTES, timeout_s=timeout)
 
     while True:
         try:
             refused = _print_outcomes(subscription.poll(fetcher, store))
             if state is not None:
                 _save(state, subscription.state())
+        except OSError as exc:  # the state file's folder vanished or is read-only
+            raise _fail(f"cannot write state file {state}: {exc}", 2) from None
         except FetchError as exc:
             retry = "" if once else f" (retry in {subscription.next_delay():.0f} s)"
             typer.echo(f"{url}: cannot fetch: {exc}{retry}", err=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -43,12 +44,14 @@ def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """A fetched resource: `status` 200 with `body`, or 304 (unchanged, empty body); the
-    validators to send next time (`etag`, `last_modified`, as the server wrote them)."""
+    validators to send next time (`etag`, `last_modified`, as the server wrote them); `url`,
+    where it came from after redirects (the base of its relative links)."""
 
     status: int
     body: bytes
     etag: str | None = None
     last_modified: str | None = None
+    url: str = ""
 
 
 def fetch(
@@ -65,10 +68,16 @@ def fetch(
     at most `max_bytes` bytes of body, reading stops beyond that.
 
     Each redirect is checked like the first URL (at most 3); the connection goes to the address
-    that was checked. Timeout in seconds. Any status but 200 and 304 raises FetchError.
+    that was checked. `timeout_s` (seconds) bounds each connect and read, and the whole answer
+    (redirects included) may take at most twice that: a server that trickles its body is cut
+    off. Any status but 200 and 304, an unreadable URL or a timeout raises FetchError.
     """
+    deadline = time.monotonic() + 2 * timeout_s
     for _ in range(MAX_REDIRECTS + 1):
-        target, headers, extensions = _pinned(url, check_url(url, allow_private=allow_private))
+        try:
+            target, headers, extensions = _pinned(url, check_url(url, allow_private=allow_private))
+        except ValueError as exc:  # a port out of range, an unclosed IPv6 bracket, ...
+            raise FetchError(f"unreadable URL {url!r}: {exc}") from None
         headers["Accept"] = accept
         if etag:
             headers["If-None-Match"] = etag
@@ -86,10 +95,13 @@ def fetch(
                         continue
                     if r.status_code not in (200, 304):
                         raise FetchError(f"HTTP {r.status_code} from {url}")
-                    body = _read_limited(r, max_bytes) if r.status_code == 200 else b""
+                    body = _read_limited(r, max_bytes, deadline) if r.status_code == 200 \
+                        else b""
                     return Fetched(r.status_code, body, r.headers.get("etag"),
-                                   r.headers.get("last-modified"))
-            except httpx.HTTPError as exc:
+                                   r.headers.get("last-modified"), url)
+            except httpx.TimeoutException:
+                raise FetchError(f"timed out after {timeout_s:g} s: {url}") from None
+            except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
                 raise FetchError(f"fetch failed: {exc}") from exc
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
@@ -105,7 +117,7 @@ def fetch_cap(
     return fetch(url, allow_private=allow_private, max_bytes=max_bytes, timeout_s=timeout_s).body
 
 
-def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
+def _read_limited(response: httpx.Response, max_bytes: int, deadline: float) -> bytes:
     declared = response.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"too large: {declared} bytes > limit {max_bytes}")
@@ -114,4 +126,6 @@ def _read_limited(response: httpx.Response, max_bytes: int) -> bytes:
         body += chunk
         if len(body) > max_bytes:
             raise FetchError(f"too large: more than {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise FetchError("too slow: the body was still arriving past the time limit")
     return bytes(body)

@@ -25,7 +25,9 @@ from bolo.cap.validate import validate
 from bolo.cap.xmlsafe import parse_xml
 
 _A = "{http://www.w3.org/2005/Atom}"
+_XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 MAX_ITEMS = 200  # entries looked at per poll: a feed is a window, not an archive
+MAX_FEED_BYTES = 8 * 1_048_576  # a national feed with its CAP inline runs to a few MiB
 MAX_BACKOFF_S = 1800.0
 
 # fetch(url, etag, last_modified) -> Fetched; raises FetchError.
@@ -34,8 +36,9 @@ Fetcher = Callable[[str, str | None, str | None], Fetched]
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:
-    """One entry of a feed: `key` (its id and updated time: a changed entry is new again) and
-    either the `url` of its CAP message or the message `embedded` in it."""
+    """One entry of a feed: `key` (its id, or its link or content when it has none, and its
+    updated time: a changed entry is new again) and either the `url` of its CAP message or the
+    message `embedded` in it."""
 
     key: str
     url: str | None = None
@@ -47,40 +50,82 @@ def _cap_children(parent: etree._Element) -> list[etree._Element]:
             and c.tag.endswith("}alert") and c.tag[1:].partition("}")[0] in VERSIONS]
 
 
+def _base(element: etree._Element, base: str) -> str:
+    """`base` as the element sees it: each xml:base from the root down applied in turn."""
+    chain = [e.get(_XML_BASE) for e in reversed(list(element.iterancestors()))]
+    for step in [*chain, element.get(_XML_BASE)]:
+        if step:
+            base = _join(base, step)
+    return base
+
+
+def _join(base: str, href: str) -> str:
+    """`href` resolved against `base`; `href` itself when it cannot be read as a URL (fetching
+    it then fails with a message naming it)."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return href.strip()
+
+
+def _items(key: str, embedded: list[etree._Element], urls: list[str]) -> list[FeedItem]:
+    """One entry's items; without an id the key is the message itself or its URL, so two
+    entries without ids never hide each other."""
+    found = []
+    for alert in embedded:
+        xml = etree.tostring(alert, encoding="UTF-8")
+        own = key if not key.startswith("@") else hashlib.sha256(xml).hexdigest() + key
+        found.append(FeedItem(key=own, embedded=xml))
+    for url in dict.fromkeys(u for u in urls if u):
+        found.append(FeedItem(key=key if not key.startswith("@") else url + key, url=url))
+    return found
+
+
+def _atom_links(entry: etree._Element, base: str) -> list[str]:
+    """The entry's CAP links; without one, its alternate links that may be XML (a feed that
+    types its CAP links as application/xml or not at all)."""
+    links = entry.findall(_A + "link")
+    typed = [link for link in links if link.get("type") == CAP_MIME]
+    loose = [link for link in links if link.get("rel", "alternate") == "alternate"
+             and ("xml" in link.get("type", "xml"))]
+    return [_join(_base(link, base), link.get("href", "")) for link in typed or loose
+            if link.get("href")]
+
+
 def _atom_items(root: etree._Element, base: str) -> list[FeedItem]:
     items = []
     for entry in root.iter(_A + "entry"):
-        key = f"{entry.findtext(_A + 'id') or ''}@{entry.findtext(_A + 'updated') or ''}"
+        key = f"{(entry.findtext(_A + 'id') or '').strip()}@{entry.findtext(_A + 'updated') or ''}"
         content = entry.find(_A + "content")
-        for alert in [] if content is None else _cap_children(content):
-            items.append(FeedItem(key=key, embedded=etree.tostring(alert, encoding="UTF-8")))
-        for link in entry.iter(_A + "link"):
-            if link.get("type") == CAP_MIME and link.get("href"):
-                items.append(FeedItem(key=key, url=urljoin(base, link.get("href", ""))))
+        embedded = [] if content is None else _cap_children(content)
+        items += _items(key, embedded, [] if embedded else _atom_links(entry, base))
     return items
 
 
 def _rss_items(root: etree._Element, base: str) -> list[FeedItem]:
     items = []
     for item in root.iter("item"):
-        key = f"{item.findtext('guid') or item.findtext('link') or ''}@" \
+        key = f"{(item.findtext('guid') or item.findtext('link') or '').strip()}@" \
               f"{item.findtext('pubDate') or ''}"
+        embedded = _cap_children(item)
         enclosures = [e.get("url", "") for e in item.iter("enclosure")
                       if e.get("type") == CAP_MIME and e.get("url")]
         link = (item.findtext("link") or "").strip()
-        for url in enclosures or ([link] if link else []):
-            items.append(FeedItem(key=key, url=urljoin(base, url)))
+        urls = [] if embedded else enclosures or ([link] if link else [])
+        items += _items(key, embedded, [_join(_base(item, base), u) for u in urls])
     return items
 
 
-def feed_items(xml: bytes, *, base_url: str) -> list[FeedItem]:
-    """The CAP messages an Atom or RSS 2.0 feed offers (links resolved against `base_url`), or
-    the document itself when it is a single CAP alert. `CapRefused` for anything else."""
-    root = parse_xml(xml)
+def feed_items(xml: bytes, *, base_url: str, limit: int | None = MAX_ITEMS) -> list[FeedItem]:
+    """The CAP messages an Atom or RSS 2.0 feed offers (CAP 1.0-1.2, inline or linked; links
+    resolved against xml:base and `base_url`), the first `limit` of them (None: all), or the
+    document itself when it is a single CAP alert. `CapRefused` for anything else (HTML, a
+    feed over MAX_FEED_BYTES, garbage)."""
+    root = parse_xml(xml, max_bytes=MAX_FEED_BYTES)
     if root.tag == _A + "feed":
-        return _atom_items(root, base_url)[:MAX_ITEMS]
+        return _atom_items(root, base_url)[:limit]
     if root.tag == "rss":
-        return _rss_items(root, base_url)[:MAX_ITEMS]
+        return _rss_items(root, base_url)[:limit]
     if _cap_children(root)[:1] == [root]:
         return [FeedItem(key=hashlib.sha256(xml).hexdigest(), embedded=xml)]
     raise CapRefused(f"not an Atom or RSS feed, nor a CAP alert: root is {root.tag!r}",
@@ -148,22 +193,32 @@ class Subscription:
     def poll(self, fetcher: Fetcher, store: ImportStore) -> list[Outcome] | None:
         """Poll once. None when the feed is unchanged (304); else what became of each message
         not handled before, imported oldest first so an Update follows its Alert. A failed
-        fetch of the feed raises FetchError (and counts towards the backoff); a message that
-        could not be fetched is retried at the next poll."""
+        fetch of the feed raises FetchError; a feed that is not a feed (HTML, garbage, too
+        large) is one `refused` outcome. Both count towards the backoff, and the next poll
+        fetches the feed whole again. A message that could not be fetched is retried at the
+        next poll. Only the first MAX_ITEMS entries are looked at (one `skipped` outcome
+        says how many more there were)."""
         try:
             answer = fetcher(self.url, self.etag, self.last_modified)
         except FetchError:
             self.failures += 1
             raise
-        self.failures = 0
         if answer.status == 304:
+            self.failures = 0
             return None
-        self.etag, self.last_modified = answer.etag, answer.last_modified
         try:
-            items = feed_items(answer.body, base_url=self.url)
+            items = feed_items(answer.body, base_url=answer.url or self.url, limit=None)
         except CapRefused as exc:
-            return [Outcome(self.url, "refused", reason=exc.reason)]
-        outcomes, ready = self._gather(items, fetcher)
+            self.failures += 1
+            return [Outcome(self.url, "refused", reason=f"not a CAP feed: {exc.reason}")]
+        self.failures = 0
+        self.etag, self.last_modified = answer.etag, answer.last_modified
+        outcomes = [] if len(items) <= MAX_ITEMS else [Outcome(
+            self.url, "skipped", reason=f"{len(items) - MAX_ITEMS} entries beyond the first "
+            f"{MAX_ITEMS} are not looked at")]
+        items = items[:MAX_ITEMS]
+        gathered, ready = self._gather(items, fetcher)
+        outcomes += gathered
         self.seen &= {f"{i.key}|{i.url or ''}" for i in items}  # forget what left the feed
         ready.sort(key=lambda entry: entry[1].sent)
         for source, alert, xml in ready:
