@@ -29,12 +29,15 @@ $(STAMP): pyproject.toml | $(PY)
 demo: runtime
 	$(VENV)/bin/bolo demo
 
-# Browser tests drive Debian's Chromium; install it when it is missing.
+# Browser tests drive Debian's Chromium (with a Korean font for the Korean pages and the poster,
+# and poppler-utils to read the poster's PDF back); install them when they are missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+	@{ command -v chromium && command -v pdftotext && fc-list :lang=ko | grep -q .; } \
+	  >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium, fonts-nanum and poppler-utils for the browser tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium fonts-nanum poppler-utils >/dev/null; }
 
 # The tip benchmark's load generator: Debian's wrk (C, so it leaves the server the CPU that a
 # Python client would take); installed when it is missing.

@@ -8,7 +8,7 @@ the language in use. Adding a language is adding a catalog: ``bolo/locale/XX/LC_
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
@@ -65,6 +65,17 @@ def choose(*candidates: str | None, accept_language: str | None = None) -> str:
         if found := supported(candidate):
             return found
     return from_accept_language(accept_language) or DEFAULT
+
+
+def best_index(languages: Sequence[str], wanted: str | None) -> int:
+    """The index of the language tag in ``languages`` whose primary tag is ``wanted``'s
+    ("ko" finds "ko-KR"), else 0 (the first: a CAP message's fallback)."""
+    if wanted:
+        primary = wanted.replace("_", "-").split("-")[0].lower()
+        for index, tag in enumerate(languages):
+            if tag.split("-")[0].lower() == primary:
+                return index
+    return 0
 
 
 @lru_cache(maxsize=16)

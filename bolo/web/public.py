@@ -50,7 +50,8 @@ class PublicAlert:
         return [(c, LANGUAGE_NAMES.get(c, c)) for c in dict.fromkeys(codes)]
 
 
-def _public(db: DB, alert: Alert) -> PublicAlert | None:
+def public_alert(db: DB, alert: Alert) -> PublicAlert | None:
+    """What the public may see of ``alert``: its newest issued CAP message (None: nothing)."""
     version = ending.latest_issued(db, alert_id=alert.id)
     if version is None or not version.cap_xml:
         # Not issued yet, or its CAP message was purged with its case: nothing to show.
@@ -61,7 +62,7 @@ def _public(db: DB, alert: Alert) -> PublicAlert | None:
 @router.get("/alerts", response_class=HTMLResponse)
 def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
     """Active public alerts, newest first, with the ones ended in the last days below."""
-    shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := _public(db, a))]
+    shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := public_alert(db, a))]
     chosen = page_language(request)
     return page(request, "public/alerts.html", {
         "active": [p for p in shown if not p.ended], "ended": [p for p in shown if p.ended][:20],
@@ -74,7 +75,7 @@ def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
 def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = None) -> Response:
     """One public alert in the chosen language (``?lang=ko`` or ``?lang=en``)."""
     alert = db.get(Alert, alert_id)
-    shown = _public(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
+    shown = public_alert(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
     chosen = page_language(request)
     if shown is None:
         return page(request, "public/missing.html",

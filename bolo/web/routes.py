@@ -20,6 +20,7 @@ from bolo.web import (
     events,
     external,
     post_page,
+    poster,
     postpages,
     public,
     reviews,
@@ -31,7 +32,8 @@ from bolo.web.templating import STATIC_DIR
 router = APIRouter(include_in_schema=False)
 for _part in (auth.router, console.router, alerting.router, updating.router, reviews.router,
               casework.router, boards.router, external.router, postpages.router,
-              post_page.router, public.router, events.router, users.router, account.router):
+              post_page.router, poster.router, public.router, events.router, users.router,
+              account.router):
     router.include_router(_part)
 
 

@@ -3,6 +3,7 @@ and the choice of a CAP message's ``info`` block by language."""
 
 from __future__ import annotations
 
+from bolo import i18n
 from bolo.cap import model as cap
 from bolo.i18n import N_
 
@@ -17,12 +18,7 @@ CAP_STATUSES = {"Actual": N_("Actual"), "Exercise": N_("Exercise"), "Test": N_("
 def info_for(infos: list[cap.Info], lang: str | None) -> cap.Info:
     """The ``info`` block in language ``lang`` (primary tag match: "ko" finds "ko-KR"),
     else the first one."""
-    if lang:
-        wanted = lang.split("-")[0].lower()
-        for info in infos:
-            if info.language.split("-")[0].lower() == wanted:
-                return info
-    return infos[0]
+    return infos[i18n.best_index([i.language for i in infos], lang)]
 
 
 def infos_first(infos: list[cap.Info], lang: str | None) -> list[cap.Info]:
