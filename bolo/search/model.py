@@ -162,17 +162,22 @@ def _fill_watch(model: NetworkModel) -> None:
     n_posts = catch.ptr.shape[0] - 1
     slot = np.repeat(np.arange(n_posts, dtype=np.int64), np.diff(catch.ptr))
     groups: dict[tuple[int, ...], int] = {}
+    done: dict[bytes, int] = {}   # codes watched by the same posts share one column's work
     for code in range(model.watch.shape[1]):
         uses = np.asarray([code in post_watch_modes(p.mode) for p in network.posts], dtype=bool)
+        if uses.tobytes() in done:
+            model.watch[:, code] = model.watch[:, done[uses.tobytes()]]
+            continue
+        done[uses.tobytes()] = code
         pick = uses[slot] if n_posts else np.zeros(0, dtype=bool)
         order = np.lexsort((slot[pick], catch.nodes[pick]))
         nodes, slots = catch.nodes[pick][order], slot[pick][order]
         if nodes.size == 0:
             continue
         bounds = [*np.flatnonzero(np.r_[True, nodes[1:] != nodes[:-1]]).tolist(), nodes.size]
+        members = slots.tolist()
         for a, b in pairwise(bounds):
-            members = tuple(int(x) for x in np.unique(slots[a:b]))
-            model.watch[nodes[a], code] = groups.setdefault(members, len(groups))
+            model.watch[nodes[a], code] = groups.setdefault(tuple(members[a:b]), len(groups))
     ordered = sorted(groups, key=groups.__getitem__)
     model.group_ptr = np.concatenate(([0], np.cumsum([len(g) for g in ordered]))).astype(np.int64)
     model.group_slots = np.asarray([s for g in ordered for s in g], dtype=np.int64)
