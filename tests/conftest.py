@@ -136,7 +136,32 @@ def sqlite_engine(data_dir: Path) -> Iterator[object]:
     engine.dispose()
 
 
+CHROMIUM = os.environ.get("BOLO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright (never Playwright's own download): one
+    for the whole session, whichever folder its tests live in."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def uses_the_browser(item: pytest.Item) -> bool:
+    """Whether a test needs the session's browser (directly or through its fixtures)."""
+    return "browser" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the browser tests last: Playwright's sync API keeps an event loop running in the main
-    thread for as long as its session lasts, which other tests' asyncio.run() cannot share."""
-    items.sort(key=lambda item: "/tests/e2e/" in str(item.path).replace("\\", "/"))
+    """Run the browser tests last, wherever they live: Playwright's sync API keeps an event loop
+    running in the main thread for as long as its session lasts, which other tests'
+    asyncio.run() cannot share."""
+    items.sort(key=uses_the_browser)

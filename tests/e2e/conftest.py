@@ -21,9 +21,6 @@ import pytest
 
 from tests.e2e.seed import Cast, Login
 
-CHROMIUM = os.environ.get("BOLO_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 HERE = Path(__file__).resolve().parent
 
 
@@ -88,16 +85,3 @@ def server(running: Running) -> str:
 def cast(running: Running) -> Cast:
     """The seeded users (coordinator, approver, post officer) and their passwords."""
     return running.cast
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, through Playwright (never Playwright's own download)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make test` (it installs Debian's chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

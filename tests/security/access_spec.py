@@ -122,6 +122,10 @@ WEB: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/console/posts"): CONSOLE,
     ("GET", "/console/posts/{post_id}"): CONSOLE,
     ("GET", "/console/picker/posts.json"): CONSOLE,
+    # Other agencies' alerts; {external_id} names none (a refusal must come before the lookup).
+    ("GET", "/console/external"): CONSOLE,
+    ("GET", "/console/external/map.json"): CONSOLE,
+    ("POST", "/console/external/{external_id}/link"): COORD,
     ("GET", "/console/events"): CONSOLE,
     ("GET", "/post"): POST_PAGE,
     ("POST", "/post/ack"): POST_PAGE,
