@@ -56,7 +56,8 @@ def world(sqlite_engine: Engine) -> tuple[TestClient, World, dict[str, str]]:
         del spare
     ids = {"case_id": w.case_id, "alert_id": w.alert_id, "version_id": w.version_id,
            "post_id": w.posts[0], "user_id": w.users["viewer"].id,
-           "token_id": token_ids["spare"], "report_id": w.report_ids[0], "child_index": "0", "external_id": "no-such-external-alert"}
+           "token_id": token_ids["spare"], "report_id": w.report_ids[0], "child_index": "0",
+           "external_id": "no-such-external-alert"}
     return TestClient(create_app(timers=False)), w, ids
 
 

@@ -26,7 +26,8 @@ def web_world(sqlite_engine: Engine) -> tuple[World, dict[str, str], dict[str, s
         sessions = {role.value: create_session(db, user_id=w.users[role.value].id)
                     for role in Role}
     ids = {"case_id": w.case_id, "alert_id": w.alert_id, "report_id": w.report_ids[0],
-           "user_id": w.users["second_coordinator"].id, "post_id": w.posts[0], "external_id": "no-such-external-alert"}
+           "user_id": w.users["second_coordinator"].id, "post_id": w.posts[0],
+           "external_id": "no-such-external-alert"}
     return w, ids, sessions
 
 
