@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
@@ -141,7 +140,19 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             f"{'.'.join(str(part) for part in error['loc'][1:]) or 'form'}: {error['msg']}"
             for error in exc.errors())
         return error_page(request, status=422, message=problems)
-    return await request_validation_exception_handler(request, exc)
+    return JSONResponse({"detail": [_printable(error) for error in exc.errors()]},
+                        status_code=422)
+
+
+def _printable(error: Any) -> Any:
+    """A validation error as JSON: FastAPI's shape, with an ``input`` JSON cannot carry (bytes
+    that are not UTF-8, an infinite number) given as its repr, not a 500."""
+    try:
+        encoded = jsonable_encoder(error)
+        json.dumps(encoded, allow_nan=False)
+        return encoded
+    except (ValueError, TypeError):
+        return jsonable_encoder({**error, "input": repr(error.get("input"))[:200]})
 
 
 def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:

@@ -10,10 +10,11 @@ import structlog
 
 from bolo.alerts.schemas import AlertContent, AreaSpec
 from bolo.cap import model as cap
-from bolo.cap.codec import encode
+from bolo.cap.codec import UnencodableText, encode
 from bolo.cap.profiles import Profile, conform
 from bolo.cap.signing import sign_own_alert
 from bolo.clock import now
+from bolo.errors import InvalidInput
 from bolo.settings import get_settings
 
 log = structlog.get_logger(__name__)
@@ -144,12 +145,17 @@ def to_xml(message: cap.Alert) -> str:
     (`BOLO_CAP_PROFILE`: ipaws or google) and signed (enveloped XML-DSig) when a key is configured.
 
     Signing happens here, before the SHA-256 is taken, so a second person approves exactly the
-    bytes that go out, signature included.
+    bytes that go out, signature included. InvalidInput (422) when a text of the message (the
+    alert's, a cancel reason, a child's name from the case) holds a character CAP cannot carry.
     """
     settings = get_settings()
     profile = Profile(settings.cap_profile) if settings.cap_profile else None
     web = settings.public_base_url.rstrip("/") + "/alerts"
-    xml = encode(conform(message, profile, web=web))
+    try:
+        xml = encode(conform(message, profile, web=web))
+    except UnencodableText as exc:
+        raise InvalidInput(f"{exc}: remove it from the alert's texts or the case's "
+                           "names and descriptions") from None
     if settings.cap_signing_key is None or settings.cap_signing_cert is None:
         return xml.decode("utf-8")
     signed, warnings = sign_own_alert(

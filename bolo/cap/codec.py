@@ -49,6 +49,23 @@ Out = list[str]
 
 
 _NOT_XML_ASCII = bytes(c for c in range(32) if c not in (9, 10, 13))
+
+
+class UnencodableText(ValueError):
+    """A text holds a character XML 1.0 cannot carry (``character`` names it, e.g. U+0001)."""
+
+    def __init__(self, character: str) -> None:
+        super().__init__(f"a text holds {character}, a character XML (CAP) cannot carry")
+        self.character = character
+
+
+def unencodable_character(text: str) -> str | None:
+    """The first character of ``text`` that XML 1.0 cannot carry, as ``U+XXXX`` (C0 controls
+    other than tab, LF and CR; surrogates; U+FFFE and U+FFFF), or None when every one can.
+    PostgreSQL refuses the first of them (NUL) in any text too, so this is the rule for
+    every text bolo keeps or sends."""
+    found = _NOT_XML.search(text)
+    return None if found is None else f"U+{ord(found.group()):04X}"
 _ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 
 
@@ -60,7 +77,7 @@ def _escape(text: str) -> str:
     else:
         bad = _NOT_XML.search(text) is not None
     if bad:
-        raise ValueError(f"text holds characters XML cannot carry: {text[:60]!r}")
+        raise UnencodableText(unencodable_character(text) or "a control character")
     for char, reference in _ESCAPES:  # \r as a reference, so parsing gives it back
         if char in text:
             text = text.replace(char, reference)
@@ -139,8 +156,8 @@ def _encode_info(out: Out, info: Info) -> None:
 def encode(alert: Alert) -> bytes:
     """Encode `alert` as CAP 1.2: UTF-8 XML with a declaration, schema element order.
 
-    Raises ValueError when a text holds characters XML cannot carry (e.g. control characters)
-    or a time is naive.
+    Raises UnencodableText (a ValueError) when a text holds characters XML cannot carry (e.g.
+    control characters), ValueError when a time is naive.
     """
     out: Out = [_DECLARATION, f'<alert xmlns="{CAP12_NS}">']
     _add(out, "identifier", alert.identifier)

@@ -18,6 +18,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
+from bolo.cap.codec import unencodable_character
+
 JSON_TYPES = ("application/json",)
 _CHECKED = "bolo_strict_checked"
 
@@ -95,10 +97,10 @@ def check_request(request: Request, body: bytes | None) -> None:
                            "msg": "unknown query parameter", "input": None})
     annotation = _annotation(route)
     is_json = request.headers.get("content-type", "").startswith(JSON_TYPES)
-    if is_json and body is not None and b"\\u0000" in body.lower() and _holds_nul(body):
-        errors.append({"type": "string_nul", "loc": ("body",),
-                       "msg": "a NUL character (\\u0000) is not accepted in any text",
-                       "input": None})
+    unsafe = _unsafe_text(body) if is_json and body is not None else None
+    if unsafe is not None:
+        errors.append({"type": "string_unsafe_character", "loc": ("body", *unsafe[0]),
+                       "msg": _refusal(unsafe[1]), "input": None})
     elif annotation is not None and is_json and body is not None and body.strip():
         try:
             _adapter(annotation).validate_json(body, strict=True)
@@ -109,22 +111,35 @@ def check_request(request: Request, body: bytes | None) -> None:
         raise RequestValidationError(errors)
 
 
-def _holds_nul(body: bytes) -> bool:
-    """True when a string of the JSON ``body`` (a key or a value) holds a NUL character
-    (PostgreSQL refuses it in any text); False for invalid JSON (left to validation)."""
+def _refusal(character: str) -> str:
+    if character == "U+0000":
+        return "a NUL character (\\u0000) is not accepted in any text"
+    return f"a control character ({character}) is not accepted in any text"
+
+
+def _unsafe_text(body: bytes) -> tuple[tuple[str | int, ...], str] | None:
+    """Where a string of the JSON ``body`` (a key or a value) holds a character no bolo text
+    may hold (``unencodable_character``: PostgreSQL refuses NUL, CAP's XML every C0 control
+    but tab, LF and CR, and U+FFFE/U+FFFF), and which: (path, "U+XXXX"). None when every text
+    is fine or the body is not JSON (left to validation)."""
+    if b"\\u" not in body and b"\xef\xbf\xbe" not in body and b"\xef\xbf\xbf" not in body:
+        return None  # JSON can carry those characters only escaped, and U+FFFE/F as such
     try:
-        stack: list[Any] = [json.loads(body)]
+        stack: list[tuple[tuple[str | int, ...], Any]] = [((), json.loads(body))]
     except ValueError:
-        return False
+        return None
     while stack:
-        item = stack.pop()
-        if isinstance(item, str) and "\x00" in item:
-            return True
-        if isinstance(item, dict):
-            stack += [*item.keys(), *item.values()]
+        path, item = stack.pop()
+        if isinstance(item, str):
+            character = unencodable_character(item)
+            if character is not None:
+                return path, character
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                stack += [((*path, key), key), ((*path, key), value)]
         elif isinstance(item, list):
-            stack += item
-    return False
+            stack += [((*path, index), value) for index, value in enumerate(item)]
+    return None
 
 
 async def strict_json_body(request: Request) -> None:

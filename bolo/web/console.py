@@ -27,7 +27,7 @@ from bolo.posts.service import list_posts
 from bolo.reports.service import list_reports
 from bolo.web import mapdata
 from bolo.web.auth import Coordinators, Csrf, PageUser, csrf_token
-from bolo.web.forms import FormFields, case_form_data
+from bolo.web.forms import FormFields, case_form_data, checked_form
 from bolo.web.pictures import cached, evidence_of, layer_key, network_of, picture_time
 from bolo.web.templating import page
 from bolo.web.timeline import case_timeline
@@ -123,9 +123,9 @@ def people_view(case: Case, user: User) -> dict[str, Any]:
 async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Attach the uploaded photo to a child of the case, then show the case again."""
     require_role(user, *CASE_OPENERS)
-    form = await request.form()
+    form = await checked_form(request)
     upload, index = form.get("photo"), str(form.get("child_index", ""))
-    if not isinstance(upload, StarletteUploadFile) or not index.isdigit():
+    if not isinstance(upload, StarletteUploadFile) or not (index.isascii() and index.isdigit()):
         raise InvalidInput("choose a photo file and the child it shows")
     attach_child_photo(db, case_id=case_id, child_index=int(index), raw=await upload.read(),
                        actor_id=user.id)

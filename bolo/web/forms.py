@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import FormData
+
+from bolo.cap.codec import unencodable_character
 
 from bolo.i18n import zones
 
@@ -64,13 +68,28 @@ def case_form_data(values: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-async def _form_fields(request: Request) -> dict[str, str]:
+async def checked_form(request: Request) -> FormData:
+    """The posted form (URL-encoded or multipart), refused (422 naming the field) when a field's
+    name or text holds a character no bolo text may hold: NUL, which PostgreSQL refuses, or
+    another control character CAP's XML cannot carry. Files are not texts and pass as sent."""
     form = await request.form()
+    for key, value in form.multi_items():
+        for text in (key, value) if isinstance(value, str) else (key,):
+            character = unencodable_character(text)
+            if character is not None:
+                raise RequestValidationError([{
+                    "type": "string_unsafe_character", "loc": ("form", key), "input": None,
+                    "msg": f"{character} (a control character) is not accepted in any text"}])
+    return form
+
+
+async def _form_fields(request: Request) -> dict[str, str]:
+    form = await checked_form(request)
     return {key: value for key, value in form.multi_items() if isinstance(value, str)}
 
 
 async def _form_lists(request: Request) -> dict[str, list[str]]:
-    form = await request.form()
+    form = await checked_form(request)
     lists: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
