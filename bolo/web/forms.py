@@ -9,7 +9,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import FormData
 
 from bolo.cap.codec import unencodable_character
-
 from bolo.i18n import zones
 
 
