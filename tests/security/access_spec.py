@@ -78,6 +78,8 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset({
     ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
     ("GET", "/alerts/{alert_id}.cap"), ("GET", "/feed/cap.atom"), ("GET", "/feed/cap.rss"),
     ("GET", "/alerts"), ("GET", "/alerts/{alert_id}"), ("GET", "/"),
+    # The printable poster of a public Actual alert while it is active (404 otherwise).
+    ("GET", "/alerts/{alert_id}/poster"), ("GET", "/alerts/{alert_id}/poster.pdf"),
     ("GET", "/static/{path:path}"),
     ("POST", "/api/v1/public/tips"), ("GET", "/tips/new"), ("POST", "/tips/new"),
     ("GET", "/tips/map.png"),

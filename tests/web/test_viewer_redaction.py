@@ -11,7 +11,7 @@ from bolo.alerts.schemas import AlertDraft
 from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.store.db import session_scope
-from tests.security.world import CHILD, PERSONAL, World
+from tests.security.world import CHILD, HINT_TEXT, PERSONAL, World
 from tests.web.conftest import ClientFor
 
 # The last-known place is shown to every staff role (the case list, the map): not checked here.
@@ -71,3 +71,17 @@ def test_a_viewer_reads_no_draft_cap_nor_override_text_over_the_api(
     seen = client.get(f"/api/v1/alerts/{alert_id}", headers=viewer).text
     assert OVERRIDE not in seen and "[restricted]" in seen
     assert OVERRIDE in client.get(f"/api/v1/alerts/{alert_id}", headers=approver).text
+
+
+def test_a_viewer_reads_no_hint_text_over_the_api(world: World) -> None:
+    """The hints' free text can name people and places: the API redacts it for a viewer as the
+    case page does, and keeps the hint's direction."""
+    client = TestClient(create_app(timers=False))
+    viewer = {"Authorization": f"Bearer {world.tokens['viewer']}"}
+    coordinator = {"Authorization": f"Bearer {world.tokens['coordinator']}"}
+    for path in (f"/api/v1/cases/{world.case_id}", "/api/v1/cases"):
+        seen = client.get(path, headers=viewer)
+        assert seen.status_code == 200, seen.text
+        assert HINT_TEXT not in seen.text, path
+        assert '"bearing_deg":0' in seen.text.replace(" ", "").replace(".0", ""), path
+        assert HINT_TEXT in client.get(path, headers=coordinator).text, path
