@@ -19,6 +19,7 @@ from bolo.web import (
     console,
     events,
     external,
+    language,
     post_page,
     poster,
     postpages,
@@ -33,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 for _part in (auth.router, console.router, alerting.router, updating.router, reviews.router,
               casework.router, boards.router, external.router, postpages.router,
               post_page.router, poster.router, public.router, events.router, users.router,
-              account.router):
+              account.router, language.router):
     router.include_router(_part)
 
 

@@ -147,3 +147,15 @@ def test_times_are_shown_and_taken_in_bolo_timezone(monkeypatch: pytest.MonkeyPa
     reset_settings()
     with pytest.raises(zones.UnknownZone, match="IANA"):
         zones.zone()
+
+
+def test_a_user_sets_their_language(client_for: ClientFor) -> None:
+    coordinator = client_for("coordinator")
+    assert coordinator.post("/account/language", data={"language": "ko"}).status_code == 303
+    console = coordinator.get("/console", headers={"Accept-Language": "en"})
+    assert '<html lang="ko">' in console.text
+    refused = coordinator.post("/account/language", data={"language": "xx"})
+    assert refused.status_code == 422
+    assert coordinator.post("/account/language", data={"language": ""}).status_code == 303
+    assert '<html lang="en">' in coordinator.get("/console",
+                                                 headers={"Accept-Language": "en"}).text

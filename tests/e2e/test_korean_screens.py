@@ -1,0 +1,90 @@
+"""Korean in a real browser (Accept-Language ko-KR): the console's case page, the post page,
+the public alert page, the tip form and the poster, each in Korean, screenshotted for the docs
+(BOLO_E2E_SCREENSHOTS=docs/screenshots)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.journey import KO_HEADLINE, PASSWORD_LABEL, draft_alert, open_case
+from tests.e2e.pages import DESKTOP, PHONE, Offline, shoot, sign_in
+from tests.e2e.seed import Cast, Login
+from tests.web.test_languages import english_left
+
+pytestmark = pytest.mark.e2e
+KOREAN = {"locale": "ko-KR", "extra_http_headers": {"Accept-Language": "ko-KR,ko;q=0.9"}}
+
+
+def _sign_in_korean(page: Page, who: Login, then: str) -> None:
+    page.goto(f"/login?next={then}")
+    page.get_by_label("사용자 이름").fill(who.username)
+    page.get_by_label("비밀번호").fill(who.password)
+    page.get_by_role("button", name="로그인").click()
+    page.wait_for_url(f"**{then}")
+
+
+def _live_alert(browser: Browser, server: str, cast: Cast) -> tuple[str, str]:
+    """A live alert drafted by the coordinator and approved by the approver (in English)."""
+    ctx = Offline(browser, server, viewport=DESKTOP)
+    try:
+        alice, bob = ctx.page(), ctx.page()
+        sign_in(alice, cast.coordinator)
+        case_url = open_case(alice)
+        alert_id = draft_alert(alice)
+        sign_in(bob, cast.approver)
+        bob.goto(f"/console/alerts/{alert_id}")
+        bob.get_by_label(PASSWORD_LABEL).fill(cast.approver.password)
+        bob.locator("#approve").click()
+        expect(bob.locator("h1 .state")).to_have_text("active")
+        return case_url, alert_id
+    finally:
+        ctx.close()
+
+
+def _korean(page: Page) -> None:
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    assert english_left(page.content()) == [], page.url
+
+
+def test_korean_pages_in_the_browser(browser: Browser, server: str, cast: Cast) -> None:
+    case_url, alert_id = _live_alert(browser, server, cast)
+    desk = Offline(browser, server, viewport=DESKTOP, **KOREAN)
+    phone = Offline(browser, server, viewport=PHONE, **KOREAN)
+    try:
+        coordinator = desk.page()
+        _sign_in_korean(coordinator, cast.coordinator, "/console")
+        coordinator.goto(case_url)
+        _korean(coordinator)
+        expect(coordinator.locator("#map")).to_have_attribute(
+            "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000)
+        shoot(coordinator, "ko-console-case")
+
+        officer = phone.page()
+        _sign_in_korean(officer, cast.officer, "/post")
+        expect(officer.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
+        _korean(officer)
+        shoot(officer, "ko-post-page", full_page=True)
+
+        public = phone.page()
+        public.goto(f"/alerts/{alert_id}")
+        expect(public.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
+        _korean(public)
+        shoot(public, "ko-public-alert", full_page=True)
+        public.get_by_role("link", name="목격 제보하기").first.click()
+        expect(public.get_by_label("무엇을 보셨습니까?")).to_be_visible()
+        _korean(public)
+        shoot(public, "ko-tip-form", full_page=True)
+
+        poster = desk.page()
+        poster.goto(f"/alerts/{alert_id}/poster")
+        expect(poster.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
+        _korean(poster)
+        poster.emulate_media(media="print")
+        shoot(poster, "ko-poster", full_page=True)
+        assert desk.outside == [] and phone.outside == []
+    finally:
+        desk.close()
+        phone.close()
