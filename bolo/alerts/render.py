@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 
+from bolo import i18n
 from bolo.alerts.schemas import AlertContent, AreaSpec
 from bolo.cap import model as cap
 from bolo.cap.codec import UnencodableText, encode
@@ -33,13 +34,17 @@ def _area(spec: AreaSpec) -> cap.Area:
     )
 
 
-def _photos(children: Sequence[dict[str, Any]]) -> list[cap.Resource]:
+def _photos(children: Sequence[dict[str, Any]], language: str) -> list[cap.Resource]:
+    # The description is in the info block's language (bolo's catalogs; English otherwise).
     resources = []
-    for child in children:
-        url = child.get("photo_url")
-        if url:
-            resources.append(cap.Resource(description=f"Photo of {child.get('name', 'the child')}",
-                                          mime_type="image/jpeg", uri=str(url)))
+    with i18n.use(language):
+        for child in children:
+            url = child.get("photo_url")
+            if url:
+                name = child.get("name") or i18n.gettext("the child")
+                resources.append(cap.Resource(
+                    description=i18n.gettext("Photo of %(name)s") % {"name": name},
+                    mime_type="image/jpeg", uri=str(url)))
     return resources
 
 
@@ -91,7 +96,7 @@ def render_alert(
             instruction=text.instruction,
             web=content.web,
             contact=content.contact,
-            resources=_photos(children),
+            resources=_photos(children, text.language),
             areas=[_area(content.area)],
         )
         for text in content.texts

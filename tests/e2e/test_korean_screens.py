@@ -54,14 +54,6 @@ def test_korean_pages_in_the_browser(browser: Browser, server: str, cast: Cast) 
     desk = Offline(browser, server, viewport=DESKTOP, **KOREAN)
     phone = Offline(browser, server, viewport=PHONE, **KOREAN)
     try:
-        coordinator = desk.page()
-        _sign_in_korean(coordinator, cast.coordinator, "/console")
-        coordinator.goto(case_url)
-        _korean(coordinator)
-        expect(coordinator.locator("#map")).to_have_attribute(
-            "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000)
-        shoot(coordinator, "ko-console-case")
-
         officer = phone.page()
         _sign_in_korean(officer, cast.officer, "/post")
         expect(officer.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
@@ -84,6 +76,13 @@ def test_korean_pages_in_the_browser(browser: Browser, server: str, cast: Cast) 
         _korean(poster)
         poster.emulate_media(media="print")
         shoot(poster, "ko-poster", full_page=True)
+        coordinator = desk.page()
+        _sign_in_korean(coordinator, cast.coordinator, "/console")
+        coordinator.goto(case_url)
+        expect(coordinator.locator("#map")).to_have_attribute(
+            "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000)
+        shoot(coordinator, "ko-console-case")
+        _korean(coordinator)
         assert desk.outside == [] and phone.outside == []
     finally:
         desk.close()
