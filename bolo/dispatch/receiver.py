@@ -11,7 +11,6 @@ The smallest use, in any Python web framework::
 
 from __future__ import annotations
 
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -20,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from bolo.dispatch.signing import TOLERANCE_S, Key, key_from_string, verify
+from bolo.security.jsonparse import load_json
 
 DEDUPE_TTL_S = 7 * 24 * 3600.0
 
@@ -77,7 +77,7 @@ def verify_webhook(
     msg_id = verify(body, headers, _keys(secrets), tolerance_s=tolerance_s, now=now)
     if seen is not None and not seen.check_and_add(msg_id):
         return None
-    data = json.loads(body)
+    data = load_json(body)
     if not isinstance(data, dict):
         raise ValueError("the webhook body is not a JSON object")
     data.setdefault("webhook_id", msg_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,6 +19,7 @@ from bolo.dispatch.heartbeat import heartbeat_board, record_heartbeat
 from bolo.dispatch.model import Delivery
 from bolo.errors import InvalidInput
 from bolo.posts.model import Post
+from bolo.security.jsonparse import load_json
 from bolo.web.templating import page, page_language
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch"])
@@ -53,7 +53,7 @@ async def _ack_fields(request: Request) -> dict[str, Any]:
     be read (malformed JSON, not an object)."""
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
-            data = json.loads(await request.body())
+            data = load_json(await request.body())
         except ValueError:
             raise InvalidInput("the body is not valid JSON") from None
         if not isinstance(data, dict):

@@ -22,6 +22,7 @@ from bolo.errors import InvalidInput
 from bolo.network.graph import Network
 from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn, PostOut
+from bolo.security.jsonparse import load_json
 
 REQUIRED_COLUMNS = ("id", "kind", "lat", "lon")
 CHANNEL_COLUMNS = (("webhook", "webhook_url", "webhook_secret"), ("apprise", "apprise_url", None),
@@ -203,10 +204,11 @@ def _jsonl_rows(text: str, problems: list[Problem]
         if not raw.strip():
             continue
         try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(line, "", f"not JSON: {exc.msg} at character {exc.colno}",
-                                    "field"))
+            data = load_json(raw)
+        except ValueError as exc:
+            why = (f"{exc.msg} at character {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+                   else str(exc))
+            problems.append(Problem(line, "", f"not JSON: {why}", "field"))
             continue
         if not isinstance(data, dict):
             problems.append(Problem(line, "", "not a JSON object (one post object a line)",

@@ -6,7 +6,6 @@ defined in ``bolo.reports.public``) needs none.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -27,6 +26,7 @@ from bolo.reports.intake import explain as explain_errors
 from bolo.reports.model import Report
 from bolo.reports.public import public_router
 from bolo.reports.schemas import PlaceOut, QueueOut, ReportOut, TriageIn
+from bolo.security.jsonparse import load_json
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 STAFF = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
@@ -128,8 +128,8 @@ async def webhook_reply(post_id: str, request: Request, db: DB) -> ReportOut:
 
 def _reply_report(db: DB, post_id: str, body: bytes) -> ReportOut:
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = load_json(body)
+    except ValueError as exc:
         raise InvalidInput(f"the reply is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidInput("the reply must be a JSON object")

@@ -9,7 +9,6 @@ Routes that need a bearer token are checked after authentication (``current_user
 
 from __future__ import annotations
 
-import json
 import typing
 from functools import lru_cache
 from typing import Any
@@ -19,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from bolo.cap.codec import unencodable_character
+from bolo.security.jsonparse import load_json
 
 JSON_TYPES = ("application/json",)
 _CHECKED = "bolo_strict_checked"
@@ -125,7 +125,7 @@ def _unsafe_text(body: bytes) -> tuple[tuple[str | int, ...], str] | None:
     if b"\\u" not in body and b"\xef\xbf\xbe" not in body and b"\xef\xbf\xbf" not in body:
         return None  # JSON can carry those characters only escaped, and U+FFFE/F as such
     try:
-        stack: list[tuple[tuple[str | int, ...], Any]] = [((), json.loads(body))]
+        stack: list[tuple[tuple[str | int, ...], Any]] = [((), load_json(body))]
     except ValueError:
         return None
     while stack:

@@ -6,7 +6,7 @@ databases); each must be a 4xx that names what is wrong, with nothing written.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +16,9 @@ from bolo.alerts.model import Alert, AlertState
 from bolo.api import create_app
 from bolo.auth.sessions import COOKIE_NAME, CSRF_HEADER, create_session, csrf_token_for
 from bolo.cases.model import Case
+from bolo.network.graph import Network
+from bolo.posts.files import read_posts
+from bolo.security.jsonparse import load_json
 from bolo.store.db import session_scope
 from tests.security.world import World, build_world
 
@@ -108,3 +111,18 @@ def test_validation_errors_json_cannot_echo_are_still_422(world: World, body: by
                                            headers={"content-type": kind})
         assert answer.status_code == 422, (kind, answer.text)
         assert answer.json()["detail"]
+
+
+DEEP = b'{"by": "\\u0041", "t": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+
+
+def test_json_nested_too_deeply_is_refused_not_500(world: World) -> None:
+    # The ack link reads its own body (no login); the parser's RecursionError was a 500.
+    client = TestClient(create_app(timers=False), raise_server_exceptions=False)
+    answer = client.post("/api/v1/dispatch/ack/some-delivery", content=DEEP,
+                         headers={"content-type": "application/json"})
+    assert answer.status_code == 422 and "JSON" in answer.text, answer.text
+    rows, problems = read_posts(DEEP.decode() + "\n", cast(Network, None), source="posts.jsonl")
+    assert rows == [] and "nested too deeply" in problems[0].why
+    with pytest.raises(ValueError, match="nested too deeply"):
+        load_json(DEEP)
