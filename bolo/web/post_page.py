@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from bolo.alerts.ending import latest_issued
@@ -25,7 +26,7 @@ from bolo.errors import BoloError, Forbidden
 from bolo.i18n import N_, zones
 from bolo.posts.model import Post
 from bolo.posts.service import get_post
-from bolo.reports.intake import SearchResult
+from bolo.reports.intake import SearchResult, explain, summary
 from bolo.reports.service import submit_search_report, submit_sighting
 from bolo.web.auth import Csrf, PostUser, csrf_token
 from bolo.web.forms import FormFields, local_time
@@ -166,4 +167,7 @@ def post_checkin(db: DB, user: PostUser) -> Response:
 
 
 def _message(exc: Exception) -> str:
+    # A pydantic error says what to fix field by field, not in its own developer's wording.
+    if isinstance(exc, ValidationError):
+        return summary(explain(exc))
     return exc.message if isinstance(exc, BoloError) else str(exc)

@@ -126,3 +126,12 @@ def test_json_nested_too_deeply_is_refused_not_500(world: World) -> None:
     assert rows == [] and "nested too deeply" in problems[0].why
     with pytest.raises(ValueError, match="nested too deeply"):
         load_json(DEEP)
+
+
+def test_the_post_page_names_the_field_not_pydantic(db_engine: Engine, world: World) -> None:
+    client = _console(db_engine, world, "post_officer")
+    answer = client.post("/post/sighting", data={"case_id": world.case_id, "text": "",
+                                                 "place": ""})
+    assert answer.status_code == 422
+    assert "text" in answer.text and "validation error for" not in answer.text
+    assert "pydantic" not in answer.text
