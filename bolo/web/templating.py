@@ -45,6 +45,7 @@ def _media_path(url: str) -> str:
 
 templates.env.filters["when"] = zones.show
 templates.env.filters["word"] = word
+templates.env.globals["time_zone"] = lambda: zones.zone().key  # the forms' zone, for labels
 templates.env.filters["local_input"] = zones.form_value
 templates.env.filters["media_path"] = _media_path
 templates.env.filters["ago"] = _ago
