@@ -15,7 +15,9 @@ from bolo.alerts.model import Alert, AlertVersion
 from bolo.auth.model import User
 from bolo.cases.model import Case
 from bolo.dispatch.model import Acknowledgement, Delivery, DeliveryStatus, Phase
+from bolo.i18n import N_, gettext
 from bolo.reports.model import Report
+from bolo.web.words import word
 
 
 class Kind(StrEnum):
@@ -28,14 +30,34 @@ class Kind(StrEnum):
     REPORT = "report"
 
 
+# Fields whose values are model words (states, kinds), shown translated; others are names.
+_WORD_FIELDS = frozenset({"state", "kind", "type", "status", "via", "outcome"})
+
+
 @dataclass(frozen=True)
 class Row:
-    """One line of the timeline."""
+    """One line of the timeline: ``text`` in English; ``shown()`` in the language in use."""
 
     at: datetime
     kind: Kind
     text: str
     link: str | None = None
+    message: str = ""  # the message id ``text`` was made from (with %(name)s fields)
+    params: tuple[tuple[str, str], ...] = ()
+
+    def shown(self) -> str:
+        """The line in the language in use (the values of its fields as they are)."""
+        if not self.message:
+            return self.text
+        fields = {name: word(value) if name in _WORD_FIELDS else value
+                  for name, value in self.params}
+        return gettext(self.message) % fields
+
+
+def _row(at: datetime, kind: Kind, message: str, link: str | None = None, /,
+         **params: object) -> Row:
+    fields = tuple((name, str(value)) for name, value in params.items())
+    return Row(at, kind, message % dict(fields), link, message, fields)
 
 
 def _names(db: Session, ids: set[str]) -> dict[str, str]:
@@ -54,14 +76,17 @@ def _version_rows(db: Session, alerts: list[Alert]) -> list[Row]:
     rows = []
     for v in versions:
         link = f"/console/alerts/{v.alert_id}"
-        label = f"{status[v.alert_id]} {v.msg_type} v{v.seq}"
-        rows.append(Row(v.sent, Kind.VERSION,
-                        f"{label} written by {people.get(v.author_id, '?')} ({v.state})", link))
+        label = {"status": status[v.alert_id], "type": v.msg_type, "seq": v.seq}
+        rows.append(_row(v.sent, Kind.VERSION, N_("%(status)s %(type)s v%(seq)s written by "
+                                                  "%(who)s (%(state)s)"), link, **label,
+                         who=people.get(v.author_id, "?"), state=v.state))
         if v.approved_at and v.approved_by_id and v.msg_type != "Cancel":
-            rows.append(Row(v.approved_at, Kind.VERSION,
-                            f"{label} approved by {people.get(v.approved_by_id, '?')}", link))
+            rows.append(_row(v.approved_at, Kind.VERSION,
+                             N_("%(status)s %(type)s v%(seq)s approved by %(who)s"), link,
+                             **label, who=people.get(v.approved_by_id, "?")))
         if v.issued_at:
-            rows.append(Row(v.issued_at, Kind.VERSION, f"{label} issued", link))
+            rows.append(_row(v.issued_at, Kind.VERSION, N_("%(status)s %(type)s v%(seq)s issued"),
+                             link, **label))
     return rows
 
 
@@ -80,10 +105,11 @@ def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
         first[version_id] = min(first.get(version_id, created), created)
     for version_id, counts in by_version.items():
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        rows.append(Row(first[version_id], Kind.DELIVERY, f"deliveries: {summary}",
-                        "/console/deliveries"))
+        rows.append(_row(first[version_id], Kind.DELIVERY, N_("deliveries: %(summary)s"),
+                         "/console/deliveries", summary=summary))
     for ack in db.scalars(select(Acknowledgement).where(Acknowledgement.alert_id.in_(alert_ids))):
-        rows.append(Row(ack.at, Kind.ACK, f"{ack.post_id} acknowledged ({ack.by_name}, {ack.via})"))
+        rows.append(_row(ack.at, Kind.ACK, N_("%(post)s acknowledged (%(who)s, %(via)s)"),
+                         post=ack.post_id, who=ack.by_name, via=ack.via))
     return rows
 
 
@@ -91,21 +117,23 @@ def case_timeline(db: Session, case: Case, hints: list[dict[str, Any]] | None = 
                   ) -> list[Row]:
     """Every event of ``case`` in time order, newest last; ``hints`` are the case's hints as
     the reader may see them (all of them, unredacted, when not given)."""
-    rows = [Row(case.reported_at, Kind.CASE, f"case {case.reference} reported"),
-            Row(case.created_at, Kind.CASE, "case opened in bolo")]
+    rows = [_row(case.reported_at, Kind.CASE, N_("case %(ref)s reported"), ref=case.reference),
+            _row(case.created_at, Kind.CASE, N_("case opened in bolo"))]
     for hint in case.hints if hints is None else hints:
-        rows.append(Row(case.created_at, Kind.CASE, f"hint: {hint.get('kind')} "
-                        f"{hint.get('text') or ''}".strip()))
+        rows.append(_row(case.created_at, Kind.CASE, N_("hint: %(kind)s %(text)s"),
+                         kind=hint.get("kind"), text=hint.get("text") or ""))
     alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)))
     rows += _version_rows(db, alerts)
     rows += _delivery_rows(db, [a.id for a in alerts])
     for report in db.scalars(select(Report).where(Report.case_id == case.id)):
         where = report.place_resolved or report.place or report.post_id or "?"
-        rows.append(Row(report.created_at, Kind.REPORT,
-                        f"{report.kind} {report.receipt} at {where} ({report.state})",
-                        "/console/triage"))
-    for stamp, text in ((case.resolved_at, f"case resolved: {case.outcome}"),
-                        (case.closed_at, "case closed"), (case.purged_at, "case purged")):
+        rows.append(_row(report.created_at, Kind.REPORT,
+                         N_("%(kind)s %(receipt)s at %(where)s (%(state)s)"), "/console/triage",
+                         kind=report.kind, receipt=report.receipt, where=where,
+                         state=report.state))
+    for stamp, message in ((case.resolved_at, N_("case resolved: %(outcome)s")),
+                           (case.closed_at, N_("case closed")),
+                           (case.purged_at, N_("case purged"))):
         if stamp is not None:
-            rows.append(Row(stamp, Kind.CASE, text))
+            rows.append(_row(stamp, Kind.CASE, message, outcome=case.outcome))
     return sorted(rows, key=lambda r: r.at)
