@@ -5,22 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bolo import __version__
 from bolo.errors import BoloError
+from bolo.problems import problem_response, validation_response
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
 from bolo.web.errors import error_page, wants_page
@@ -110,19 +109,23 @@ def _embedded_dispatch() -> Embedded:
     return Embedded(engine=default_engine(), broker_url=get_settings().broker_url)
 
 
-# A browser asking for a page gets an HTML page saying what is wrong; the API gets JSON.
+# A browser asking for a page gets an HTML page saying what is wrong; the API gets an RFC 9457
+# problem (bolo/problems.py).
 async def _bolo_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BoloError)
+    # A refusal that says when to come back (the sign-in throttle) says it in Retry-After too.
+    wait = getattr(exc, "retry_after_s", None)
+    headers = {"Retry-After": str(wait)} if isinstance(wait, int) else None
     if wants_page(request):
-        return error_page(request, status=exc.status, message=exc.message)
-    return JSONResponse({"detail": exc.message}, status_code=exc.status)
+        return error_page(request, status=exc.status, message=exc.message, headers=headers)
+    return problem_response(exc.status, exc.message, headers=headers)
 
 
 async def _integrity_error(request: Request, exc: Exception) -> Response:
     message = "conflicts with existing data (duplicate or dangling id)"
     if wants_page(request):
         return error_page(request, status=409, message=message)
-    return JSONResponse({"detail": message}, status_code=409)
+    return problem_response(409, message)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -130,6 +133,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code >= 400 and wants_page(request):
         return error_page(request, status=exc.status_code, message=str(exc.detail),
                           headers=exc.headers)
+    if exc.status_code >= 400:
+        return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
     return await http_exception_handler(request, exc)
 
 
@@ -140,19 +145,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
             f"{'.'.join(str(part) for part in error['loc'][1:]) or 'form'}: {error['msg']}"
             for error in exc.errors())
         return error_page(request, status=422, message=problems)
-    return JSONResponse({"detail": [_printable(error) for error in exc.errors()]},
-                        status_code=422)
-
-
-def _printable(error: Any) -> Any:
-    """A validation error as JSON: FastAPI's shape, with an ``input`` JSON cannot carry (bytes
-    that are not UTF-8, an infinite number) given as its repr, not a 500."""
-    try:
-        encoded = jsonable_encoder(error)
-        json.dumps(encoded, allow_nan=False)
-        return encoded
-    except (ValueError, TypeError):
-        return jsonable_encoder({**error, "input": repr(error.get("input"))[:200]})
+    return validation_response(exc.errors())
 
 
 def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:

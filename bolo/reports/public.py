@@ -127,7 +127,7 @@ async def post_tip_json(request: Request) -> Response:
         photo = await _decode_photo(tip.photo_base64)
         row = await _store(tip, photo, "api")
     except ValidationError as exc:
-        return json_error(422, "the tip is not valid", explain(exc))
+        return json_error(422, "the tip is not valid", exc)
     except (BodyTooLarge, PhotoError, BoloError) as exc:
         return json_error(exc.status, str(exc), getattr(exc, "receipt", None))
     # pydantic_core's encoder: the same JSON as JSONResponse, for a fraction of its CPU.

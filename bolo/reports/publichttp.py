@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
@@ -16,8 +17,10 @@ from bolo import i18n
 from bolo.cases.model import Case
 from bolo.clock import now
 from bolo.i18n import N_, zones
+from bolo.problems import problem_response, validation_response
 from bolo.reports import csrf
 from bolo.reports.config import tip_settings
+from bolo.reports.intake import explain
 from bolo.reports.mapimage import pixel_to_lonlat
 from bolo.reports.photo import MAX_PHOTO_BYTES, PhotoError
 from bolo.store.db import session_scope
@@ -157,7 +160,7 @@ def too_many(wait: float, *, html: bool = False, lang: str = i18n.DEFAULT,
             page = _TEMPLATES.get_template("tip_busy.html").render(wait=int(wait))
         return HTMLResponse(page, 429, headers={**headers, "Content-Language": lang})
     message = f"too many tips right now: try again in {int(wait)} s"
-    return JSONResponse({"detail": message}, 429, headers=headers)
+    return problem_response(429, message, headers=headers)
 
 
 def language(request: Request) -> str:
@@ -166,14 +169,17 @@ def language(request: Request) -> str:
                        accept_language=request.headers.get("accept-language"))
 
 
-def json_error(status: int, message: str, extra: Any = None) -> JSONResponse:
-    """A 4xx JSON answer: ``{"detail": message}`` plus the field problems or first receipt."""
-    content: dict[str, Any] = {"detail": message}
-    if isinstance(extra, list):
-        content["problems"] = extra
-    elif isinstance(extra, str):
-        content["receipt"] = extra
-    return JSONResponse(content, status)
+def json_error(status: int, message: str, extra: ValidationError | str | None = None
+               ) -> JSONResponse:
+    """A 4xx problem answer saying ``message``; for a ValidationError also the field
+    ``errors`` and ``problems`` (``[{"field", "problem"}]``, worded for a tipster), for a
+    duplicate tip the first one's ``receipt``."""
+    if isinstance(extra, ValidationError):
+        return validation_response(extra.errors(include_url=False), part="body",
+                                   detail=message, problems=explain(extra))
+    if isinstance(extra, str):
+        return problem_response(status, message, receipt=extra)
+    return problem_response(status, message)
 
 
 def form_page(values: dict[str, Any], errors: list[dict[str, str]], status: int,

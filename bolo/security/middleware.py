@@ -3,13 +3,14 @@ request body size limit (413) that also holds for chunked bodies without Content
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.exceptions import HTTPException
+
+from bolo.problems import PROBLEM_JSON, problem_bytes
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -188,10 +189,11 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _refuse(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]
                   ) -> None:
-    """Answer ``status`` with ``{"detail": detail}`` and close, without calling the app."""
-    body = json.dumps({"detail": detail}).encode()
+    """Answer ``status`` with a problem document saying ``detail`` and close, without calling
+    the app."""
+    body = problem_bytes(status, detail)
     headers = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
-    headers += [(b"content-type", b"application/json"),
+    headers += [(b"content-type", PROBLEM_JSON.encode()),
                 (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -7,7 +7,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-ERROR_SCHEMA = {"type": "object", "properties": {"detail": {}}, "required": ["detail"]}
+from bolo.problems import PROBLEM_JSON
+
+# RFC 9457 problem details (bolo/problems.py); validation problems add ``errors``.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "location": {"type": "array", "items": {"type": ["string", "integer"]}},
+            "message": {"type": "string"}, "type": {"type": "string"},
+            "pointer": {"type": "string"}},
+            "required": ["location", "message", "type"]}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
 DESCRIPTIONS = {
     "400": "Malformed request (the body could not be parsed).",
     "401": "No valid credentials.",
@@ -28,7 +43,7 @@ BEARER = "bearerAuth"
 
 def _error(code: str) -> dict[str, Any]:
     return {"description": DESCRIPTIONS[code],
-            "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+            "content": {PROBLEM_JSON: {"schema": ERROR_SCHEMA}}}
 
 
 def _document(operation: dict[str, Any], method: str) -> None:
@@ -43,13 +58,9 @@ def _document(operation: dict[str, Any], method: str) -> None:
     codes += ["401", "403"]
     for code in codes:
         responses.setdefault(code, _error(code))
-    # Services refuse semantically wrong input with a plain message; FastAPI's own validation
-    # answers with a list of errors. Both are 422.
-    current = responses["422"].get("content", {}).get("application/json", {}).get("schema")
-    if current != ERROR_SCHEMA:
-        either = {"anyOf": [current, ERROR_SCHEMA]} if current else ERROR_SCHEMA
-        responses["422"] = {"description": DESCRIPTIONS["422"],
-                            "content": {"application/json": {"schema": either}}}
+    # FastAPI documents its own validation answer (HTTPValidationError); bolo answers every
+    # 422, like every error, as a problem.
+    responses["422"] = _error("422")
     if protected:
         operation["parameters"] = [p for p in params if not (
             p.get("in") == "header" and p.get("name", "").lower() == AUTH_HEADER)]

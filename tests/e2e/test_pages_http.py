@@ -92,4 +92,4 @@ def test_unknown_public_alert_is_a_plain_404_page(server: str) -> None:
     assert answer.headers["content-type"].startswith("text/html")
     assert "경보를 찾을 수 없습니다" in answer.text
     cap = httpx.get(f"{server}/alerts/no-such-alert.cap")
-    assert cap.status_code == 404 and cap.headers["content-type"].startswith("application/json")
+    assert cap.status_code == 404 and cap.headers["content-type"] == "application/problem+json"

@@ -24,7 +24,7 @@ def _tip() -> dict[str, Any]:
 def test_lean_route_keeps_the_app_wide_checks(module_client: TestClient) -> None:
     r = module_client.post(f"{URL}?debug=1", json=_tip())
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["query", "debug"]
+    assert r.json()["errors"][0]["location"] == ["query", "debug"]
     assert module_client.get(URL).status_code == 405
     r = module_client.post(URL, content=b"{", headers={"Content-Type": "application/json"})
     assert r.status_code == 422 and r.headers["x-content-type-options"] == "nosniff"
