@@ -3,11 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 # Two installs: what bolo needs to run (make demo), and that plus the tests', linters' and
-# benchmarks' tools (make install, make test, make lint).
+# benchmarks' tools (make install, make test, make lint). Both take their versions from
+# requirements.lock (a constraints file), so a fresh clone installs what CI tested.
 RUN_STAMP := $(VENV)/.runtime-stamp
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements.lock
+# `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest release pyproject.toml allows;
+# without it, pins already in the lock are kept and only new or changed dependencies resolved.
+LOCK_FLAGS ?=
 
-.PHONY: install runtime demo test lint browser bench bench-tools clean i18n
+.PHONY: install runtime demo test lint lock browser bench bench-tools clean i18n
 
 install: $(STAMP)
 
@@ -18,12 +23,20 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(RUN_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+$(RUN_STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet -c $(LOCK) -e .
 	touch $(RUN_STAMP)
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	touch $(STAMP) $(RUN_STAMP)
+
+# Re-pin after changing pyproject.toml's dependencies, and commit requirements.lock with it:
+# every dependency of bolo and its dev and bench extras, at one version each.
+lock: install
+	$(VENV)/bin/pip-compile --quiet --strip-extras --extra dev --extra bench \
+	  --no-emit-index-url --no-emit-find-links --unsafe-package bolo $(LOCK_FLAGS) \
+	  --output-file $(LOCK) pyproject.toml
 	touch $(STAMP) $(RUN_STAMP)
 
 demo: runtime
