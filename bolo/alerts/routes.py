@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from bolo.auth.policy import REDACTED, can_see_personal
 from bolo.auth.service import require_role
 from bolo.cases.schemas import CaseFilter
 from bolo.errors import Forbidden
+from bolo.paging import Keyset, Paging
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
@@ -66,14 +67,21 @@ def draft(case_id: str, body: AlertDraft, db: DB, user: CurrentUser) -> VersionO
     return VersionOut.model_validate(version)
 
 
+# Newest first; the id orders alerts created at the same time.
+ALERT_ORDER = Keyset((Alert.created_at, Alert.id))
+
+
 @router.get("/alerts", response_model=list[AlertOut], dependencies=READ)
-def list_alerts(db: DB, user: CurrentUser, case_id: CaseFilter = None) -> list[AlertOut]:
-    """Alerts, newest first, optionally of one case."""
+def list_alerts(db: DB, user: CurrentUser, page: Paging, request: Request, response: Response,
+                case_id: CaseFilter = None) -> list[AlertOut]:
+    """Alerts, newest first, optionally of one case, a page at a time (``Link: <...>;
+    rel="next"``)."""
     require_role(user, *READERS)
-    stmt = select(Alert).order_by(Alert.created_at.desc())
+    stmt = select(Alert)
     if case_id:
         stmt = stmt.where(Alert.case_id == case_id)
-    return [alert_out(db, a, user) for a in db.execute(stmt).scalars()]
+    rows = list(db.execute(ALERT_ORDER.apply(stmt, page)).scalars())
+    return [alert_out(db, a, user) for a in ALERT_ORDER.page(rows, page, request, response)]
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertOut, dependencies=READ)

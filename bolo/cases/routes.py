@@ -19,6 +19,7 @@ from bolo.cases.model import Case, CaseState
 from bolo.cases.picture import picture_answer
 from bolo.cases.schemas import CaseCreate, CaseOut, CaseResolve, Hint
 from bolo.errors import Unauthorized
+from bolo.paging import Paging
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 media_router = APIRouter(tags=["public"])
@@ -69,10 +70,12 @@ def open_case(body: CaseCreate, db: DB, user: CurrentUser) -> CaseOut:
 
 
 @router.get("", response_model=list[CaseOut], dependencies=[allow(*STAFF)])
-def list_cases(db: DB, user: CurrentUser, state: CaseState | None = None) -> list[CaseOut]:
-    """Cases, newest first."""
+def list_cases(db: DB, user: CurrentUser, page: Paging, request: Request, response: Response,
+               state: CaseState | None = None) -> list[CaseOut]:
+    """Cases, newest report first, a page at a time (``Link: <...>; rel="next"``)."""
     require_role(user, *STAFF)
-    return [_out(c, user) for c in service.list_cases(db, state=state)]
+    rows = service.list_cases(db, state=state, page=page)
+    return [_out(c, user) for c in service.CASE_ORDER.page(rows, page, request, response)]
 
 
 @router.get("/{case_id}", response_model=CaseOut, dependencies=[allow(*STAFF)])

@@ -14,6 +14,7 @@ from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.network import is_known
+from bolo.paging import Keyset, PageRequest
 
 PURGED = "[purged]"
 
@@ -62,12 +63,18 @@ def get_case(session: Session, *, case_id: str) -> Case:
     return case
 
 
-def list_cases(session: Session, *, state: CaseState | None = None) -> list[Case]:
-    """Cases, newest report first, optionally in one state."""
-    stmt = select(Case).order_by(Case.reported_at.desc())
+# Newest report first; the id orders cases reported at the same time.
+CASE_ORDER = Keyset((Case.reported_at, Case.id))
+
+
+def list_cases(session: Session, *, state: CaseState | None = None,
+               page: PageRequest | None = None) -> list[Case]:
+    """Cases, newest report first, optionally in one state; with ``page``, one page of them
+    (plus one row telling whether more follow, see bolo.paging)."""
+    stmt = select(Case)
     if state is not None:
         stmt = stmt.where(Case.state == state)
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(CASE_ORDER.apply(stmt, page)).scalars())
 
 
 def add_hint(session: Session, *, case_id: str, hint: Hint, actor_id: str) -> Case:

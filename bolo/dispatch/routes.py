@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -18,6 +18,7 @@ from bolo.dispatch.acks import AckVia, acknowledge, acknowledge_by_link
 from bolo.dispatch.heartbeat import heartbeat_board, record_heartbeat
 from bolo.dispatch.model import Delivery
 from bolo.errors import InvalidInput
+from bolo.paging import Keyset, Paging
 from bolo.posts.model import Post
 from bolo.security.jsonparse import load_json
 from bolo.web.templating import page, page_language
@@ -111,12 +112,19 @@ def heartbeats(db: DB) -> list[dict[str, Any]]:
              "last": b.last.isoformat() if b.last else None} for b in heartbeat_board(db)]
 
 
+# A version's deliveries by post and channel (unique per version).
+DELIVERY_ORDER = Keyset((Delivery.post_id, Delivery.channel_index), descending=False)
+
+
 @router.get("/versions/{version_id}/deliveries", dependencies=[allow(*STAFF_READERS)])
-def deliveries(version_id: str, db: DB) -> list[dict[str, Any]]:
-    """Each delivery of a version: delivered and acknowledged shown apart."""
+def deliveries(version_id: str, db: DB, paging: Paging, request: Request,
+               response: Response) -> list[dict[str, Any]]:
+    """Each delivery of a version, by post and channel, a page at a time (``Link: <...>;
+    rel="next"``): delivered and acknowledged shown apart."""
     get_version(db, version_id=version_id)  # 404 for an unknown version, not an empty list
-    rows = db.scalars(select(Delivery).where(Delivery.version_id == version_id)
-                      .order_by(Delivery.post_id, Delivery.channel_index))
+    stmt = select(Delivery).where(Delivery.version_id == version_id)
+    found = list(db.scalars(DELIVERY_ORDER.apply(stmt, paging)))
+    rows = DELIVERY_ORDER.page(found, paging, request, response)
     return [{"id": d.id, "post_id": d.post_id, "channel": d.channel_kind, "phase": d.phase,
              "status": d.status, "attempts": d.attempts, "last_error": d.last_error,
              "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Query, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion
 from bolo.auth.deps import DB, CurrentUser, allow
@@ -16,9 +15,11 @@ from bolo.auth.model import Role, User
 from bolo.auth.policy import require_post_access
 from bolo.auth.service import require_role
 from bolo.errors import InvalidInput
+from bolo.paging import Keyset, Paging
 from bolo.posts import service
 from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn, PostOut
+from bolo.problems import problem_response
 
 router = APIRouter(prefix="/api/v1/posts", tags=["posts"])
 READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
@@ -36,10 +37,12 @@ def _out(post: Post, user: User) -> PostOut:
 
 
 @router.get("", response_model=list[PostOut], dependencies=[allow(*READERS)])
-def list_posts(db: DB, user: CurrentUser) -> list[PostOut]:
-    """Every active post."""
+def list_posts(db: DB, user: CurrentUser, page: Paging, request: Request,
+               response: Response) -> list[PostOut]:
+    """Every active post, by id, a page at a time (``Link: <...>; rel="next"``)."""
     require_role(user, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
-    return [_out(p, user) for p in service.list_posts(db)]
+    rows = service.list_posts(db, page=page)
+    return [_out(p, user) for p in service.POST_ORDER.page(rows, page, request, response)]
 
 
 class ImportOut(BaseModel):
@@ -70,7 +73,7 @@ def import_posts(
     file_format: Annotated[Literal["csv", "jsonl"] | None, Query(
         alias="format", description="Default: from the Content-Type, else the content.")
     ] = None,
-) -> ImportOut | JSONResponse:
+) -> ImportOut | Response:
     """Import the organisation's posts (admins): each snapped to the nearest node of its mode
     on ``network`` within 2 km; all or nothing."""
     from bolo.network import NetworkNotFound, load
@@ -94,8 +97,8 @@ def import_posts(
                                       word="column" if fmt == "csv" else "field")
     except PostImportError as exc:
         db.rollback()
-        return JSONResponse({"detail": exc.message,
-                             "problems": [p.as_dict() for p in exc.problems]}, status_code=422)
+        return problem_response(422, exc.message,
+                                problems=[p.as_dict() for p in exc.problems])
     db.commit()
     return ImportOut(network=network, format=fmt, **counts)
 
@@ -131,20 +134,31 @@ class PostAlertOut(BaseModel):
     sha256: str
 
 
+# A post's issued versions, newest issue first.
+ISSUED_ORDER = Keyset((AlertVersion.issued_at, AlertVersion.id))
+
+
+def _issued_key(row: Row[AlertVersion, Alert]) -> tuple[datetime, str]:
+    version = row[0]
+    assert version.issued_at is not None  # only issued versions are listed
+    return version.issued_at, version.id
+
+
 @router.get("/{post_id}/alerts", response_model=list[PostAlertOut],
             dependencies=[allow(Role.POST_OFFICER, *MANAGERS)])
-def post_alerts(post_id: str, db: DB, user: CurrentUser) -> list[PostAlertOut]:
-    """The issued versions addressed to this post, newest first: a post officer sees only
-    those of their own post; the public fields only."""
+def post_alerts(post_id: str, db: DB, user: CurrentUser, page: Paging, request: Request,
+                response: Response) -> list[PostAlertOut]:
+    """The issued versions addressed to this post, newest first, a page at a time (``Link:
+    <...>; rel="next"``): a post officer sees only those of their own post; the public fields
+    only."""
     require_post_access(user, post_id)
     service.get_post(db, post_id=post_id)
-    rows = db.execute(
-        select(AlertVersion, Alert)
-        .join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
-        .join(Alert, Alert.id == AlertVersion.alert_id)
-        .where(AlertTarget.post_id == post_id, AlertVersion.issued_at.is_not(None))
-        .order_by(AlertVersion.issued_at.desc())
-    ).all()
+    stmt = (select(AlertVersion, Alert)
+            .join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
+            .join(Alert, Alert.id == AlertVersion.alert_id)
+            .where(AlertTarget.post_id == post_id, AlertVersion.issued_at.is_not(None)))
+    rows = ISSUED_ORDER.page(db.execute(ISSUED_ORDER.apply(stmt, page)).all(), page, request,
+                             response, key=_issued_key)
     return [PostAlertOut(alert_id=a.id, version_id=v.id, identifier=v.identifier,
                          msg_type=v.msg_type, alert_state=a.state, sent=v.sent,
                          issued_at=v.issued_at, sha256=v.sha256) for v, a in rows]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bolo.audit.service import record
 from bolo.errors import BoloError, InvalidInput, NotFound
 from bolo.network.graph import Network, NetworkPost, PostKind
+from bolo.paging import Keyset, PageRequest
 from bolo.posts.files import PostImportError, Problem, Row
 from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn
@@ -190,12 +191,16 @@ def get_post(session: Session, *, post_id: str) -> Post:
     return post
 
 
+POST_ORDER = Keyset((Post.id,), descending=False)
+
+
 def list_posts(session: Session, *, ids: Sequence[str] | None = None,
-               network: str | None = None) -> list[Post]:
-    """Every active post (or those with the given ids, or of ``network``), by id."""
-    stmt = select(Post).where(Post.active.is_(True)).order_by(Post.id)
+               network: str | None = None, page: PageRequest | None = None) -> list[Post]:
+    """Every active post (or those with the given ids, or of ``network``), by id; with
+    ``page``, one page of them (plus one row telling whether more follow, see bolo.paging)."""
+    stmt = select(Post).where(Post.active.is_(True))
     if ids is not None:
         stmt = stmt.where(Post.id.in_(list(ids)))
     if network is not None:
         stmt = stmt.where(Post.network == network)
-    return list(session.execute(stmt).scalars())
+    return list(session.execute(POST_ORDER.apply(stmt, page)).scalars())

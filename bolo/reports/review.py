@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from bolo.audit.service import record
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
+from bolo.paging import Keyset, PageRequest
 from bolo.reports.intake import ReportKind, ReportState, SearchResult
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.triage import ReportFacts, evidence
@@ -53,11 +54,18 @@ def get_report(session: Session, *, report_id: str) -> Report:
     return report
 
 
+# Newest first; the id orders reports stored at the same time.
+REPORT_ORDER = Keyset((Report.created_at, Report.id))
+
+
 def list_reports(session: Session, *, case_id: str | None = None,
                  state: ReportState | None = None, kind: ReportKind | None = None,
-                 limit: int = 100) -> list[Report]:
-    """Reports, newest first, filtered by case, state and kind."""
-    stmt = select(Report).order_by(Report.created_at.desc(), Report.id).limit(limit)
+                 limit: int = 100, page: PageRequest | None = None) -> list[Report]:
+    """Reports, newest first, filtered by case, state and kind: the first ``limit``, or with
+    ``page`` one page of them (plus one row telling whether more follow, see bolo.paging)."""
+    stmt = REPORT_ORDER.apply(select(Report), page)
+    if page is None:
+        stmt = stmt.limit(limit)
     if case_id is not None:
         stmt = stmt.where(Report.case_id == case_id)
     if state is not None:

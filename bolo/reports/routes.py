@@ -19,12 +19,14 @@ from bolo.dispatch.keys import signing_keys
 from bolo.dispatch.model import PostKey
 from bolo.dispatch.signing import WebhookVerificationError, verify
 from bolo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
+from bolo.paging import Paging
 from bolo.reports import service
 from bolo.reports.geocode import default_gazetteer
 from bolo.reports.intake import ReportKind, ReportState, SearchReportIn, SightingIn, summary
 from bolo.reports.intake import explain as explain_errors
 from bolo.reports.model import Report
 from bolo.reports.public import public_router
+from bolo.reports.review import REPORT_ORDER
 from bolo.reports.schemas import PlaceOut, QueueOut, ReportOut, TriageIn
 from bolo.security.jsonparse import load_json
 
@@ -43,13 +45,14 @@ def _own_post(user: User, post_id: str) -> None:
 
 
 @router.get("/reports", response_model=list[ReportOut])
-def list_reports(db: DB, user: CurrentUser, case_id: CaseFilter = None,
-                 state: ReportState | None = None, kind: ReportKind | None = None,
-                 limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[ReportOut]:
-    """Reports, newest first."""
+def list_reports(db: DB, user: CurrentUser, page: Paging, request: Request, response: Response,
+                 case_id: CaseFilter = None, state: ReportState | None = None,
+                 kind: ReportKind | None = None) -> list[ReportOut]:
+    """Reports, newest first, a page at a time (``Link: <...>; rel="next"``)."""
     require_role(user, *STAFF)
-    rows = service.list_reports(db, case_id=case_id, state=state, kind=kind, limit=limit)
-    return [ReportOut.model_validate(r) for r in rows]
+    rows = service.list_reports(db, case_id=case_id, state=state, kind=kind, page=page)
+    return [ReportOut.model_validate(r)
+            for r in REPORT_ORDER.page(rows, page, request, response)]
 
 
 @router.get("/reports/queue", response_model=list[QueueOut])
