@@ -57,7 +57,7 @@ def test_api_refuses_a_secret_bolo_cannot_sign_with(
     client, headers = api
     answer = client.put("/api/v1/posts/cp-1", json=_post(secret), headers=headers)
     assert answer.status_code == 422, answer.text
-    message = " ".join(e["msg"] for e in answer.json()["detail"])
+    message = " ".join(e["message"] for e in answer.json()["errors"])
     assert "whsec_" in message and "whsk_" in message  # what is accepted
     if secret.startswith("whpk_"):
         assert "public key" in message and "cannot sign" in message  # what is wrong
