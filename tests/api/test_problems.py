@@ -86,7 +86,7 @@ def test_body_too_large_and_nul_answered_by_the_middleware(client: TestClient) -
     big = client.post("/api/v1/cases", content=b"x" * (2 * 1024 * 1024),
                       headers={"content-type": "application/json"})
     assert "larger than" in _problem(big, 413)["detail"]
-    assert "NUL" in _problem(client.get("/api/v1/cases/a%00b"), 400)["detail"]
+    assert "NUL" in _problem(client.get("/api/v1/cases/a%00b"), 422)["detail"]
 
 
 def test_too_many_tips(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
