@@ -57,7 +57,7 @@ def test_alert_texts_cap_cannot_carry_are_422(world: World, char: str) -> None:
     texts = [{**DRAFT["texts"][0], "headline": f"EXERCISE {char} headline"}]
     answer = client.post(f"/api/v1/cases/{world.case_id}/alerts", json={**DRAFT, "texts": texts})
     assert answer.status_code == 422, answer.text
-    assert answer.json()["detail"][0]["loc"] == ["body", "texts", 0, "headline"]
+    assert answer.json()["errors"][0]["location"] == ["body", "texts", 0, "headline"]
     answer = client.post(f"/api/v1/alerts/{world.alert_id}/cancel",
                          json={"reason": f"found{char}safe"})
     assert answer.status_code == 422 and "control character" in answer.text
