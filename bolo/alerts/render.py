@@ -118,9 +118,16 @@ def render_cancel(
     incident: str,
     reason: str,
 ) -> cap.Alert:
-    """The CAP model of a Cancel: all clear, referencing every earlier message."""
-    infos = [
-        cap.Info(
+    """The CAP model of a Cancel: all clear, referencing every earlier message; each ``info``
+    block's own words in its language (bolo's catalogs; English otherwise)."""
+    infos = []
+    for text in last.texts:
+        with i18n.use(text.language):
+            headline = i18n.gettext("CANCELLED: %(headline)s") % {"headline": text.headline}
+            description = i18n.gettext("This child abduction alert is cancelled. %(reason)s") % {
+                "reason": reason}
+            instruction = i18n.gettext("No further action is needed. Thank you for your help.")
+        infos.append(cap.Info(
             language=text.language,
             categories=[cap.Category.RESCUE],
             event=EVENT,
@@ -132,14 +139,12 @@ def render_cancel(
             effective=sent,
             expires=sent + CANCEL_VALID,
             sender_name=sender_name,
-            headline=("CANCELLED: " + text.headline)[:140],
-            description=f"This child abduction alert is cancelled. {reason}",
-            instruction="No further action is needed. Thank you for your help.",
+            headline=headline[:140],
+            description=description.strip(),
+            instruction=instruction,
             web=last.web,
             areas=[_area(last.area)],
-        )
-        for text in last.texts
-    ]
+        ))
     return _envelope(identifier=identifier, sender=sender, sent=sent, status=status,
                      msg_type=cap.MsgType.CANCEL, note=reason, references=references,
                      incident=incident, infos=infos)

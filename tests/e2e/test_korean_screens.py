@@ -5,6 +5,7 @@ the public alert page, the tip form and the poster, each in Korean, screenshotte
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -50,9 +51,20 @@ def _korean(page: Page) -> None:
 
 
 @pytest.fixture(scope="module")
-def live(browser: Browser, server: str, cast: Cast) -> tuple[str, str]:
-    """(case page URL, alert id) of a live alert."""
-    return _live_alert(browser, server, cast)
+def live(browser: Browser, server: str, cast: Cast) -> Iterator[tuple[str, str]]:
+    """(case page URL, alert id) of a live alert, cancelled afterwards (the server is shared
+    with the other browser tests)."""
+    case_url, alert_id = _live_alert(browser, server, cast)
+    yield case_url, alert_id
+    ctx = Offline(browser, server, viewport=DESKTOP)
+    try:
+        alice = ctx.page()
+        sign_in(alice, cast.coordinator, then=f"/console/alerts/{alert_id}")
+        alice.get_by_label("Reason (shown to the public)").fill("Korean screens done.")
+        alice.get_by_role("button", name="Cancel alert").click()
+        expect(alice.locator("h1 .state")).to_have_text("cancelled")
+    finally:
+        ctx.close()
 
 
 def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str, cast: Cast,
@@ -63,13 +75,13 @@ def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str,
     try:
         officer = phone.page()
         _sign_in_korean(officer, cast.officer, "/post")
-        expect(officer.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
+        expect(officer.get_by_role("heading", name=KO_HEADLINE, exact=True).first).to_be_visible()
         _korean(officer)
         shoot(officer, "ko-post-page", full_page=True)
 
         public = phone.page()
         public.goto(f"/alerts/{alert_id}")
-        expect(public.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
+        expect(public.get_by_role("heading", name=KO_HEADLINE, exact=True).first).to_be_visible()
         _korean(public)
         shoot(public, "ko-public-alert", full_page=True)
         public.get_by_role("link", name="목격 제보하기").first.click()
@@ -79,7 +91,7 @@ def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str,
 
         poster = desk.page()
         poster.goto(f"/alerts/{alert_id}/poster")
-        expect(poster.get_by_role("heading", name=KO_HEADLINE)).to_be_visible()
+        expect(poster.get_by_role("heading", name=KO_HEADLINE, exact=True).first).to_be_visible()
         _korean(poster)
         poster.emulate_media(media="print")
         shoot(poster, "ko-poster", full_page=True)

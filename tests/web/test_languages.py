@@ -44,12 +44,14 @@ class _Visible(HTMLParser):
 
 
 def english_left(html: str, lang: str = "ko") -> list[str]:
-    """Interface messages (the catalog's ids) still in English on a page in ``lang``."""
+    """Interface messages (the catalog's ids) still in English on a page in ``lang``: a text
+    node (or attribute people read) that is one of them. Texts people wrote (a cancel reason)
+    may contain the same words; they are not interface text."""
     parser = _Visible(lang)
     parser.feed(html)
-    text = " ".join(" ".join(parser.text).split())
-    ids = {m for m in _message_ids() if len(m) > 4 and i18n.translate(m, lang) != m}
-    return sorted(m for m in ids if "%" not in m and "<" not in m and m in text)
+    nodes = {" ".join(t.split()).rstrip(":") for t in parser.text}
+    ids = {m for m in _message_ids() if len(m) > 3 and i18n.translate(m, lang) != m}
+    return sorted(m for m in ids if "%" not in m and "<" not in m and m.rstrip(":") in nodes)
 
 
 def _message_ids() -> list[str]:
