@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -148,6 +149,15 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return validation_response(exc.errors())
 
 
+async def _model_error(request: Request, exc: Exception) -> Response:
+    # A route or service validating input with a model it did not catch (a console form's
+    # field longer than its model allows) is still the client's mistake: 422, never a 500.
+    assert isinstance(exc, ValidationError)
+    errors = exc.errors(include_url=False, include_context=False)
+    return await _validation_error(request, RequestValidationError(
+        [{**e, "loc": ("body", *e["loc"])} for e in errors]))
+
+
 def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     """The bolo web application. ``timers`` runs the expiry and purge loop and the triage
     worker (off in most tests); ``dispatcher`` sends the outbox from this process (``bolo
@@ -182,6 +192,7 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ValidationError, _model_error)
     # web last: its HTML page /alerts/{id} must not shadow /alerts/{id}.cap. Public tips first:
     # FastAPI matches included routers in order (a third of a tip's CPU when last under a
     # surge), and no other router has a path under /tips or /api/v1/public.

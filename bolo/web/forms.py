@@ -43,6 +43,13 @@ def _float(text: str) -> float | str:
         return text  # left for validation to name the field
 
 
+def _time(text: str) -> str:
+    try:
+        return local_time(text)
+    except ValueError:
+        return text  # left for validation to name the field
+
+
 def case_form_data(values: dict[str, str]) -> dict[str, Any]:
     """The CaseCreate dict of the "open a case" form (validation is CaseCreate's)."""
     children = [p for p in (_person(values, "child"),) if p]
@@ -56,8 +63,8 @@ def case_form_data(values: dict[str, str]) -> dict[str, Any]:
         "last_known": {
             "place": values.get("place", "").strip(),
             "lat": _float(values.get("lat", "")), "lon": _float(values.get("lon", "")),
-            "time_earliest": local_time(values.get("time_earliest", "")),
-            "time_latest": local_time(values.get("time_latest", "")),
+            "time_earliest": _time(values.get("time_earliest", "")),
+            "time_latest": _time(values.get("time_latest", "")),
         },
     }
     bearing = values.get("heading_deg", "").strip()

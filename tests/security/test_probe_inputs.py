@@ -135,3 +135,16 @@ def test_the_post_page_names_the_field_not_pydantic(db_engine: Engine, world: Wo
     assert answer.status_code == 422
     assert "text" in answer.text and "validation error for" not in answer.text
     assert "pydantic" not in answer.text
+
+
+def test_console_values_a_model_refuses_are_422(db_engine: Engine, world: World) -> None:
+    client = _console(db_engine, world, "coordinator")
+    answer = client.post(f"/console/cases/{world.case_id}/alerts",
+                         data={"cap_status": "Actual", "en_headline": "Missing child",
+                               "en_description": "d", "en_instruction": "i",
+                               "area_description": "a", "override_reason": "x" * 5000})
+    assert answer.status_code == 422 and "override_reason" in answer.text, answer.text[-500:]
+    answer = client.post("/console/cases", data={"child_name": "A child", "lat": "39.2",
+                                                 "lon": "126.2", "time_earliest": "2026-13-45T99:99",
+                                                 "time_latest": "2026-04-01T10:00"})
+    assert answer.status_code == 422 and "time_earliest" in answer.text, answer.text[-500:]
