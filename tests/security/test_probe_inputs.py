@@ -144,7 +144,7 @@ def test_console_values_a_model_refuses_are_422(db_engine: Engine, world: World)
                                "en_description": "d", "en_instruction": "i",
                                "area_description": "a", "override_reason": "x" * 5000})
     assert answer.status_code == 422 and "override_reason" in answer.text, answer.text[-500:]
-    answer = client.post("/console/cases", data={"child_name": "A child", "lat": "39.2",
-                                                 "lon": "126.2", "time_earliest": "2026-13-45T99:99",
-                                                 "time_latest": "2026-04-01T10:00"})
+    answer = client.post("/console/cases", data={
+        "child_name": "A child", "lat": "39.2", "lon": "126.2",
+        "time_earliest": "2026-13-45T99:99", "time_latest": "2026-04-01T10:00"})
     assert answer.status_code == 422 and "time_earliest" in answer.text, answer.text[-500:]
