@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     broker_url: str = Field(default="", description="nats://... for JetStream; empty = in-process.")
     public_base_url: str = Field(default="http://127.0.0.1:8000")
     cap_sender: str = Field(default="bolo@bolo.local", description="CAP <sender> of our alerts.")
+    default_network: str = Field(
+        default="", description="The network a case is on when it names none; empty: the only "
+        "imported network when there is exactly one, else the bundled dprk corridors.")
     retention_days: int = Field(default=30, ge=0)
     token_days: int = Field(
         default=90, ge=0, description="API tokens expire after this many days; 0 = never.")

@@ -119,7 +119,9 @@ class CaseCreate(Strict):
     narrative: str = Field(default="", max_length=10000)
     last_known: LastKnown
     reported_at: CaseTime | None = None
-    network: str = Field(default="dprk", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    # None: the installation's default network (bolo.network.default_network).
+    network: str | None = Field(default=None, min_length=1, max_length=64,
+                                pattern=r"^[A-Za-z0-9_.-]+$")
     hints: list[Hint] = Field(default_factory=list, max_length=20)
 
 

@@ -13,7 +13,7 @@ from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
-from bolo.network import is_known
+from bolo.network import default_network, is_known
 from bolo.paging import Keyset, PageRequest
 
 PURGED = "[purged]"
@@ -25,13 +25,14 @@ def open_case(session: Session, *, data: CaseCreate, actor_id: str) -> Case:
     reported = data.reported_at or current
     if data.last_known.time_earliest > current or reported > current:
         raise InvalidInput("a time of the report lies in the future")
-    if not is_known(data.network):
-        raise InvalidInput(f"network: no network named {data.network!r}; import it first with "
-                           f"'bolo network import FILE.osm.pbf --name {data.network}'")
+    network = data.network or default_network()
+    if not is_known(network):
+        raise InvalidInput(f"network: no network named {network!r}; import it first with "
+                           f"'bolo network import FILE.osm.pbf --name {network}'")
     case = Case(
         reference=f"C-{reported:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
         state=CaseState.OPEN,
-        network=data.network,
+        network=network,
         children=[p.model_dump() for p in data.children],
         suspects=[p.model_dump() for p in data.suspects],
         vehicles=[v.model_dump() for v in data.vehicles],

@@ -14,8 +14,8 @@ BUNDLED_CORRIDORS = {"dprk": Path(__file__).resolve().parent.parent / "data" / "
 
 __all__ = [
     "Exit", "Mode", "ModeCode", "Network", "NetworkError", "NetworkImportError",
-    "NetworkNotFound", "NetworkPost", "PointTooFar", "PostKind", "is_known", "load",
-    "networks_root",
+    "NetworkNotFound", "NetworkPost", "PointTooFar", "PostKind", "default_network",
+    "imported_networks", "is_known", "load", "networks_root",
 ]
 
 
@@ -32,6 +32,30 @@ def is_known(name: str) -> bool:
     from bolo.network.store import read_meta
 
     return name in BUNDLED_CORRIDORS or read_meta(networks_root(), name) is not None
+
+
+def imported_networks() -> list[str]:
+    """The names of the networks imported into the networks folder (bundled ones excluded),
+    sorted."""
+    from bolo.network.store import read_meta
+
+    root = networks_root()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir()
+                  if p.name not in BUNDLED_CORRIDORS and read_meta(root, p.name) is not None)
+
+
+def default_network() -> str:
+    """The network a case is on when it names none: ``BOLO_DEFAULT_NETWORK`` when set, else the
+    only imported network when there is exactly one, else the bundled "dprk" corridors."""
+    from bolo.settings import get_settings
+
+    chosen = get_settings().default_network.strip()
+    if chosen:
+        return chosen
+    imported = imported_networks()
+    return imported[0] if len(imported) == 1 else "dprk"
 
 
 def load(name: str) -> Network:

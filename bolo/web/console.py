@@ -23,6 +23,7 @@ from bolo.cases.service import get_case, list_cases, open_case
 from bolo.clock import now
 from bolo.errors import InvalidInput
 from bolo.i18n import zones
+from bolo.network import default_network
 from bolo.posts.service import list_posts
 from bolo.reports.service import list_reports
 from bolo.web import mapdata
@@ -61,7 +62,8 @@ def new_case_form(request: Request, user: PageUser) -> Response:
     """The form to open a case."""
     start = now().replace(second=0, microsecond=0)
     values = {"time_earliest": zones.form_value(start - timedelta(hours=3)),
-              "time_latest": zones.form_value(start - timedelta(hours=1))}
+              "time_latest": zones.form_value(start - timedelta(hours=1)),
+              "network": default_network()}
     return page(request, "console/case_new.html",
                 base_context(request, user, values=values, errors=[]))
 

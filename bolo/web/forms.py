@@ -59,7 +59,7 @@ def case_form_data(values: dict[str, str]) -> dict[str, Any]:
         "children": children, "suspects": suspects,
         "vehicles": [{"description": vehicle}] if vehicle else [],
         "narrative": values.get("narrative", "").strip(),
-        "network": values.get("network", "dprk").strip() or "dprk",
+        "network": values.get("network", "").strip() or None,
         "last_known": {
             "place": values.get("place", "").strip(),
             "lat": _float(values.get("lat", "")), "lon": _float(values.get("lon", "")),
