@@ -87,6 +87,7 @@ def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str,
         public.get_by_role("link", name="목격 제보하기").first.click()
         expect(public.get_by_label("무엇을 보셨습니까?")).to_be_visible()
         _korean(public)
+        public.wait_for_load_state("networkidle")  # the clickable map
         shoot(public, "ko-tip-form", full_page=True)
 
         poster = desk.page()
