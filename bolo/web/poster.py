@@ -25,8 +25,9 @@ from bolo.cases.photos import photo_to_show
 from bolo.errors import BoloError, NotFound
 from bolo.i18n import N_
 from bolo.settings import get_settings
-from bolo.web.public import PublicAlert, interface_languages, public_alert
+from bolo.web.public import PublicAlert, public_alert
 from bolo.web.templating import page, page_language
+from bolo.web.words import interface_languages
 
 router = APIRouter(include_in_schema=False)
 CHROMIUM = os.environ.get("BOLO_CHROMIUM", "/usr/bin/chromium")

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bolo import i18n
 from bolo.alerts import ending
 from bolo.alerts.external import public_external_alerts
 from bolo.alerts.model import Alert, AlertState, CapStatus
@@ -16,10 +15,15 @@ from bolo.auth.deps import DB
 from bolo.cap import model as cap
 from bolo.cap.codec import decode
 from bolo.web.templating import page, page_language
-from bolo.web.words import MSG_TYPES, STATE_NAMES, info_for
+from bolo.web.words import (
+    LANGUAGE_NAMES,
+    MSG_TYPES,
+    STATE_NAMES,
+    info_for,
+    interface_languages,
+)
 
 router = APIRouter(include_in_schema=False)
-LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,3 @@ def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = Non
         "msg_type": MSG_TYPES.get(str(shown.message.msg_type), str(shown.message.msg_type)),
         "poster": not shown.ended, "interface_languages": interface_languages()}, lang=chosen)
 
-
-def interface_languages() -> list[tuple[str, str]]:
-    """(code, name) of every language the pages are translated into."""
-    return [(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.available()]

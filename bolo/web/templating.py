@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from bolo import i18n
 from bolo.clock import now
 from bolo.i18n import _, zones
-from bolo.web.words import word
+from bolo.web.words import interface_languages, word
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -45,6 +45,7 @@ def _media_path(url: str) -> str:
 
 templates.env.filters["when"] = zones.show
 templates.env.filters["word"] = word
+templates.env.globals["languages"] = interface_languages
 templates.env.globals["time_zone"] = lambda: zones.zone().key  # the forms' zone, for labels
 templates.env.filters["local_input"] = zones.form_value
 templates.env.filters["media_path"] = _media_path

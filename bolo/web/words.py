@@ -38,6 +38,8 @@ OTHER_WORDS = {
     "rail": N_("rail"), "foot": N_("foot"), "transfer": N_("transfer"), "web": N_("web"),
     "api": N_("api"), "link": N_("link"),
 }
+# Each language's name for itself (shown untranslated, in its own language).
+LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 WORDS = {**MSG_TYPES, **STATE_NAMES, **CAP_STATUSES, **OTHER_WORDS}
 
 
@@ -59,3 +61,8 @@ def infos_first(infos: list[cap.Info], lang: str | None) -> list[cap.Info]:
     """The ``info`` blocks with the one in ``lang`` (or the first) first."""
     chosen = info_for(infos, lang)
     return [chosen, *(i for i in infos if i is not chosen)]
+
+
+def interface_languages() -> list[tuple[str, str]]:
+    """(code, name) of every language the pages are translated into."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.available()]
