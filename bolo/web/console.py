@@ -106,7 +106,7 @@ def render_case_page(case_id: str, request: Request, db: DB, user: User,
         attribution=network.attribution, open=case.state == CaseState.OPEN,
         may_edit=user.role in (*CASE_OPENERS, Role.ADMIN),
         may_manage=user.role in (*CASE_MANAGERS, Role.ADMIN), outcomes=list(Outcome),
-        errors=errors or [], values=values or {}, seen_default=now().strftime("%Y-%m-%dT%H:%M"),
+        errors=errors or [], values=values or {}, seen_default=zones.form_value(now()),
         picture_at=picture_time(case)), status if errors else 200)
 
 

@@ -16,6 +16,7 @@ from bolo.auth.deps import DB
 from bolo.auth.model import User
 from bolo.cases.service import get_case
 from bolo.errors import BoloError, Conflict, NotFound
+from bolo.i18n import N_
 from bolo.web.alerting import (
     attestation_from,
     draft_context,
@@ -49,7 +50,7 @@ def _edit_context(request: Request, db: DB, user: User, alert: Alert, version: A
     rejecter = db.get(User, version.rejected_by_id) if version.rejected_by_id else None
     return draft_context(
         request, db, user, get_case(db, case_id=alert.case_id), values=values, chosen=chosen,
-        errors=errors, heading=f"Edit {version.msg_type} version {version.seq}",
+        errors=errors, heading=N_("Edit this version"),
         action=f"/console/alerts/{alert.id}/edit", fixed_status=alert.cap_status,
         gated=alert.cap_status == CapStatus.ACTUAL and version.msg_type == MsgType.ALERT,
         rejection=version if version.rejection_reason else None,

@@ -17,6 +17,7 @@ from bolo.alerts.schemas import AlertContent
 from bolo.auth.deps import DB
 from bolo.cases.service import get_case
 from bolo.errors import BoloError, Conflict
+from bolo.i18n import N_
 from bolo.web.alerting import (
     draft_context,
     draft_from_form,
@@ -51,7 +52,7 @@ def _context(request: Request, db: DB, user: Any, alert: Alert, values: dict[str
     alerted = set(service.targets_of(db, version_id=last.id)) if last else set()
     return draft_context(
         request, db, user, case, values=values, errors=errors, chosen=chosen, alerted=alerted,
-        heading="Draft an update", action=f"/console/alerts/{alert.id}/update",
+        heading=N_("Draft an update"), action=f"/console/alerts/{alert.id}/update",
         fixed_status=alert.cap_status)
 
 

@@ -102,7 +102,6 @@ def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str,
         phone.close()
 
 
-@pytest.mark.xfail(strict=True, reason="the console templates are not translated yet")
 def test_korean_console_case_page(browser: Browser, server: str, cast: Cast,
                                   live: tuple[str, str]) -> None:
     desk = Offline(browser, server, viewport=DESKTOP, **KOREAN)

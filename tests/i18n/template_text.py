@@ -57,7 +57,8 @@ class _Text(HTMLParser):
 
 
 def _prose(literal: str) -> bool:
-    return bool(_WORD.search(literal)) and (" " in literal.strip() or not literal.isascii())
+    inner = literal[1:-1].strip()  # without its quotes: ' open' is an attribute, not prose
+    return bool(_WORD.search(inner)) and (" " in inner or not inner.isascii())
 
 
 def untranslated(source: str) -> list[str]:

@@ -75,20 +75,6 @@ def test_checker_finds_text_outside_translation_calls() -> None:
     assert untranslated('<a href="/a?lang={{ lang }}">{{ x | when("%d %H:%M") }}</a>') == []
 
 
-# Templates still to be wrapped (strict: one that passes must leave this list).
-PENDING = {"web/templates/account.html", "web/templates/console/alert.html",
-           "web/templates/console/case.html", "web/templates/console/case_new.html",
-           "web/templates/console/deliveries.html", "web/templates/console/draft.html",
-           "web/templates/console/home.html", "web/templates/console/layout.html",
-           "web/templates/console/posts.html", "web/templates/console/triage.html",
-           "web/templates/console/users.html", "web/templates/console/_activation.html",
-           "web/templates/console/_picker.html", "web/templates/console/external.html",
-           "web/templates/console/post.html"}
-
-
-@pytest.mark.parametrize("template", [
-    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason="not wrapped yet"))
-    if str(t.relative_to(PACKAGE)) in PENDING else t for t in templates(PACKAGE)],
-    ids=lambda p: str(p.relative_to(PACKAGE)))
+@pytest.mark.parametrize("template", templates(PACKAGE), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_templates_keep_their_text_in_translation_calls(template: Path) -> None:
     assert untranslated(template.read_text(encoding="utf-8")) == []
