@@ -47,7 +47,8 @@ def _live_alert(browser: Browser, server: str, cast: Cast) -> tuple[str, str]:
 
 def _korean(page: Page) -> None:
     expect(page.locator("html")).to_have_attribute("lang", "ko")
-    assert english_left(page.content()) == [], page.url
+    left = english_left(page.content())
+    assert left == [], f"{page.url}: {left}"
 
 
 @pytest.fixture(scope="module")

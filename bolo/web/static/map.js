@@ -63,22 +63,26 @@
     if (b.isValid()) { map.fitBounds(b, { maxZoom: 9 }); } else { map.setView([0, 0], 2); }
   }
 
+  // Layer names in the page's language (data-labels, translated there); English otherwise.
+  var labels = JSON.parse(el.getAttribute("data-labels") || "{}");
+  function label(key, fallback) { return labels[key] || fallback; }
+
   function draw(d) {
     if (first) { fit(d); first = false; }  // Leaflet needs a view before it draws paths
-    put("Outline", L.geoJSON(d.outline, { style: { color: "#555", weight: 1.5, fillColor: "#f4f1e8", fillOpacity: 1 }, interactive: false }), true);
-    put("Reachable by now", L.geoJSON(d.isochrones, { style: function (f) {
+    put(label("outline", "Outline"), L.geoJSON(d.outline, { style: { color: "#555", weight: 1.5, fillColor: "#f4f1e8", fillOpacity: 1 }, interactive: false }), true);
+    put(label("reachable", "Reachable by now"), L.geoJSON(d.isochrones, { style: function (f) {
       return { color: "#3182bd", weight: 1, dashArray: "4 3", fillColor: "#9ecae1", fillOpacity: 0.12 }; },
       onEachFeature: function (f, l) { l.bindTooltip(tip(f.properties.label)); } }), true);
-    put("Search picture", L.geoJSON(d.heat, { style: heatStyle, onEachFeature: function (f, l) {
+    put(label("picture", "Search picture"), L.geoJSON(d.heat, { style: heatStyle, onEachFeature: function (f, l) {
       l.bindTooltip(tip((100 * f.properties.probability).toFixed(1) + " %")); } }), true);
-    put("Network", L.geoJSON(d.network, { interactive: false, style: function (f) {
+    put(label("network", "Network"), L.geoJSON(d.network, { interactive: false, style: function (f) {
       return f.properties.mode === "rail" ? { color: "#333", weight: 2, dashArray: "6 4" }
                                           : { color: "#8c6d31", weight: 2 }; } }), true);
-    put("Posts", L.geoJSON(d.posts, { pointToLayer: postMarker, onEachFeature: postPopup }), true);
-    put("Reports", L.geoJSON(d.reports, { pointToLayer: reportMarker, onEachFeature: reportPopup }), true);
-    put("Last known place", L.circleMarker([d.last_known.lat, d.last_known.lon],
+    put(label("posts", "Posts"), L.geoJSON(d.posts, { pointToLayer: postMarker, onEachFeature: postPopup }), true);
+    put(label("reports", "Reports"), L.geoJSON(d.reports, { pointToLayer: reportMarker, onEachFeature: reportPopup }), true);
+    put(label("last", "Last known place"), L.circleMarker([d.last_known.lat, d.last_known.lon],
       { radius: 9, color: "#000", weight: 3, fillColor: "#fff", fillOpacity: 1 })
-      .bindTooltip(tip("Last known: " + (d.last_known.place || ""))), true);
+      .bindTooltip(tip(label("lastKnown", "Last known:") + " " + (d.last_known.place || ""))), true);
     map.attributionControl.addAttribution(escaped(d.attribution));
     el.setAttribute("data-drawn", String(d.heat.features.length));
   }
