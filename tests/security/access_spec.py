@@ -149,6 +149,7 @@ WEB: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/account/password"): ALL,
     ("GET", "/account/totp"): ALL,
     ("POST", "/account/totp"): ALL,
+    ("POST", "/account/language"): ALL,
 }
 STREAMS = frozenset({("GET", "/console/events"), ("GET", "/post/events")})
 
