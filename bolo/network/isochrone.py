@@ -42,6 +42,29 @@ MIN_HOLE_CELLS = 6.0     # smaller holes are raster noise, not places nothing re
 _M_PER_DEG = 111_320.0
 
 
+def _reached_points(network: Network, times: FloatArray, limit: float,
+                    also: tuple[float, float] | None) -> tuple[FloatArray, FloatArray, float]:
+    """The reached nodes (and ``also``) as grid coordinates: x = lon * scale, y = lat (degrees),
+    and the scale (cosine of the mean latitude). ValueError when nothing is reached."""
+    reached = times <= limit
+    lat, lon = network.node_lat[reached], network.node_lon[reached]
+    if also is not None:
+        lat, lon = np.append(lat, also[0]), np.append(lon, also[1])
+    if lat.size == 0:
+        raise ValueError("nothing is reached")
+    scale = float(np.cos(np.radians(np.mean(lat))))
+    return lon * scale, lat, scale
+
+
+def _drawings(network: Network) -> tuple[np.ndarray, FloatArray, FloatArray]:
+    """The arcs' drawing points (pointer, lat, lon); empty arrays for a network without them."""
+    g_ptr, g_lat, g_lon = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
+    if network.geom_ptr is not None and network.geom_lat is not None:
+        g_ptr, g_lat = network.geom_ptr, network.geom_lat
+        g_lon = network.geom_lon if network.geom_lon is not None else g_lon
+    return g_ptr, g_lat, g_lon
+
+
 def reached_grid(network: Network, times: FloatArray, limit: float, *,
                  also: tuple[float, float] | None = None) -> tuple[
         np.ndarray, tuple[float, float, float, float]]:
@@ -51,14 +74,7 @@ def reached_grid(network: Network, times: FloatArray, limit: float, *,
     ``times`` are arrival times (seconds) on the clock of ``limit``. Returns the boolean grid
     (rows = latitude) and its frame (x0, y0, cell, scale) where x = lon * scale (degrees).
     ``also`` is one more (lat, lon) point to cover (the last-known place)."""
-    reached = times <= limit
-    lat, lon = network.node_lat[reached], network.node_lon[reached]
-    if also is not None:
-        lat, lon = np.append(lat, also[0]), np.append(lon, also[1])
-    if lat.size == 0:
-        raise ValueError("nothing is reached")
-    scale = float(np.cos(np.radians(np.mean(lat))))
-    x, y = lon * scale, lat
+    x, y, scale = _reached_points(network, times, limit, also)
     span = max(float(x.max() - x.min()), float(y.max() - y.min()))
     cell = max(span / (GRID - 8), _MIN_CELL_DEG)
     # Partly reached arcs and curvy drawings reach past the nodes' box: leave a margin.
@@ -66,10 +82,7 @@ def reached_grid(network: Network, times: FloatArray, limit: float, *,
     shape = (int((float(y.max()) - y0) / cell) + 7, int((float(x.max()) - x0) / cell) + 7)
     grid = np.zeros(shape, dtype=np.bool_)
     frame = (x0, y0, cell, scale)
-    g_ptr, g_lat, g_lon = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-    if network.geom_ptr is not None and network.geom_lat is not None:
-        g_ptr, g_lat = network.geom_ptr, network.geom_lat
-        g_lon = network.geom_lon if network.geom_lon is not None else g_lon
+    g_ptr, g_lat, g_lon = _drawings(network)
     raster_reached_kernel(
         network.indptr, network.indices, network.arc_seconds, network.node_lat, network.node_lon,
         g_ptr, g_lat, g_lon, times, float(limit), np.array(frame), grid,
@@ -86,14 +99,7 @@ def reach_grid(network: Network, times: FloatArray, limit: float, *,
     can still get to in the time left (see module doc). Returns (grid, frame) as
     ``reached_grid``; ``also`` is one more (lat, lon) point inside (the last-known place);
     ``arc_seconds`` the traveller's seconds per arc (inf: not usable; default: nominal)."""
-    reached = times <= limit
-    lat, lon = network.node_lat[reached], network.node_lon[reached]
-    if also is not None:
-        lat, lon = np.append(lat, also[0]), np.append(lon, also[1])
-    if lat.size == 0:
-        raise ValueError("nothing is reached")
-    scale = float(np.cos(np.radians(np.mean(lat))))
-    x, y = lon * scale, lat
+    x, y, scale = _reached_points(network, times, limit, also)
     span = max(float(x.max() - x.min()), float(y.max() - y.min()))
     cell = max(span / (OUTLINE_GRID - 8), _MIN_CELL_DEG)
     cell_m = cell * _M_PER_DEG
@@ -103,10 +109,7 @@ def reach_grid(network: Network, times: FloatArray, limit: float, *,
              int((float(x.max()) - x0) / cell + pad) + 2)
     reach = np.full(shape, -np.inf)
     frame = (x0, y0, cell, scale)
-    g_ptr, g_lat, g_lon = np.empty(0, dtype=np.int64), np.empty(0), np.empty(0)
-    if network.geom_ptr is not None and network.geom_lat is not None:
-        g_ptr, g_lat = network.geom_ptr, network.geom_lat
-        g_lon = network.geom_lon if network.geom_lon is not None else g_lon
+    g_ptr, g_lat, g_lon = _drawings(network)
     raster_reach_kernel(
         network.indptr, network.indices,
         network.arc_seconds if arc_seconds is None else arc_seconds, network.arc_metres,
