@@ -11,15 +11,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.seed import Cast, Login
+from tests.security.live_server import wait_until_up
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,7 +50,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                              str(cast_file)], env=env, cwd=HERE.parent.parent)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(proc, base)
+        try:
+            wait_until_up(proc, base, seconds=150)
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         raw = json.loads(cast_file.read_text(encoding="utf-8"))
         yield Running(base, Cast(**{role: Login(**login) for role, login in raw.items()}))
     finally:
@@ -60,19 +62,6 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-
-def _wait_until_up(proc: subprocess.Popen[bytes], base: str) -> None:
-    deadline = time.monotonic() + 150
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"the bolo server did not start (exit code {proc.poll()})")
-        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")

@@ -37,6 +37,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(proc: subprocess.Popen[bytes], base: str, *, seconds: float) -> None:
+    """Return once ``base``/healthz answers 200; RuntimeError when the process ended first or
+    ``seconds`` passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"bolo serve did not start (exit code {proc.poll()})")
+        time.sleep(0.2)
+
+
 @contextmanager
 def serving(env: dict[str, str]) -> Iterator[str]:
     """`bolo serve` on a free port; yields its base URL and stops it afterwards."""
@@ -46,16 +61,7 @@ def serving(env: dict[str, str]) -> Iterator[str]:
     proc = subprocess.Popen([BOLO, "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"bolo serve did not start (exit code {proc.poll()})")
-            time.sleep(0.2)
+        wait_until_up(proc, base, seconds=120)
         yield base
     finally:
         proc.terminate()
