@@ -64,6 +64,7 @@ test: install browser
 	$(VENV)/bin/pytest
 
 lint: install
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 

@@ -103,8 +103,11 @@ def measure(messages: list[bytes], seconds: float) -> dict[str, float]:
         return len(messages)
 
     figures: dict[str, float] = {}
-    for name, work in (("parse_validate", parse_validate), ("encode_validate", encode_validate),
-                       ("xmlschema_validate", xmlschema_only)):
+    for name, work in (
+        ("parse_validate", parse_validate),
+        ("encode_validate", encode_validate),
+        ("xmlschema_validate", xmlschema_only),
+    ):
         best, median, cpu = rate(work, seconds)
         figures[f"{name}_per_s"] = best
         figures[f"{name}_median_per_s"] = median
@@ -126,8 +129,17 @@ def main() -> None:
     figures = measure(messages, args.seconds)
     baseline = figures["xmlschema_validate_per_s"]
     if args.json:
-        print(json.dumps({"corpus": source, "messages": len(messages), **figures,
-                          "goal_parse_validate_per_s": 2000}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "corpus": source,
+                    "messages": len(messages),
+                    **figures,
+                    "goal_parse_validate_per_s": 2000,
+                },
+                indent=2,
+            )
+        )
         return
     table = Table(title=f"CAP throughput (corpus: {source})")
     table.add_column("operation")
@@ -141,11 +153,21 @@ def main() -> None:
         ("baseline: xmlschema XSD validation only", "xmlschema_validate"),
     ):
         value = figures[f"{name}_per_s"]
-        table.add_row(label, f"{value:,.0f}", f"{figures[f'{name}_median_per_s']:,.0f}",
-                      f"{figures[f'{name}_per_cpu_s']:,.0f}", f"{value / baseline:.1f}")
+        table.add_row(
+            label,
+            f"{value:,.0f}",
+            f"{figures[f'{name}_median_per_s']:,.0f}",
+            f"{figures[f'{name}_per_cpu_s']:,.0f}",
+            f"{value / baseline:.1f}",
+        )
     all_cores = figures["parse_validate_all_cores_per_s"]
-    table.add_row(f"bolo parse + validate, {figures['workers']:.0f} processes", f"{all_cores:,.0f}",
-                  "", "", f"{all_cores / baseline:.1f}")
+    table.add_row(
+        f"bolo parse + validate, {figures['workers']:.0f} processes",
+        f"{all_cores:,.0f}",
+        "",
+        "",
+        f"{all_cores / baseline:.1f}",
+    )
     console = Console(width=120)
     console.print(table)
     wall = max(figures["parse_validate_per_s"], all_cores)

@@ -56,18 +56,54 @@ from sqlalchemy import Engine
 SERVERS = ("postgres", "nats-server")
 
 
-def start_dispatchers(procs: Procs, backend: str, workers: int, db_url: str, suffix: str,
-                      concurrency: int, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+def start_dispatchers(
+    procs: Procs,
+    backend: str,
+    workers: int,
+    db_url: str,
+    suffix: str,
+    concurrency: int,
+    env: dict[str, str],
+) -> list[subprocess.Popen[bytes]]:
     """Start the dispatcher worker(s) (and for NATS the relay); return the workers."""
     common = ["--database-url", db_url, "--concurrency", str(concurrency)]
     if backend == "nats":
-        procs.start(bolo_cmd("relay", "--database-url", db_url, "--broker-url", NATS_URL,
-                             "--stream-suffix", suffix), env)
-        return [procs.start(bolo_cmd("dispatcher", "--backend", "nats", "--broker-url",
-                                     NATS_URL, "--stream-suffix", suffix, "--name", f"w{i}",
-                                     *common), env) for i in range(workers)]
-    return [procs.start(bolo_cmd("dispatcher", "--backend", "inprocess", "--name", f"w{i}",
-                                 *common), env) for i in range(workers)]
+        procs.start(
+            bolo_cmd(
+                "relay",
+                "--database-url",
+                db_url,
+                "--broker-url",
+                NATS_URL,
+                "--stream-suffix",
+                suffix,
+            ),
+            env,
+        )
+        return [
+            procs.start(
+                bolo_cmd(
+                    "dispatcher",
+                    "--backend",
+                    "nats",
+                    "--broker-url",
+                    NATS_URL,
+                    "--stream-suffix",
+                    suffix,
+                    "--name",
+                    f"w{i}",
+                    *common,
+                ),
+                env,
+            )
+            for i in range(workers)
+        ]
+    return [
+        procs.start(
+            bolo_cmd("dispatcher", "--backend", "inprocess", "--name", f"w{i}", *common), env
+        )
+        for i in range(workers)
+    ]
 
 
 def delete_stream(suffix: str, url: str = NATS_URL) -> None:
@@ -91,14 +127,25 @@ def summarise(port: int, posts: int, t0: float, base: dict[str, int]) -> dict[st
     stats = receiver_json(port, "/_stats")
     delivered = len(times)
     span = max(times) if times else float("nan")
-    return {"posts": posts, "delivered": delivered, "lost": posts - delivered,
-            "duplicates": stats["duplicates"] - base["duplicates"],
-            "p50_s": round(percentile(times, 0.5), 3), "p99_s": round(percentile(times, 0.99), 3),
-            "deliveries_per_s": round(delivered / span, 1) if times else 0.0}
+    return {
+        "posts": posts,
+        "delivered": delivered,
+        "lost": posts - delivered,
+        "duplicates": stats["duplicates"] - base["duplicates"],
+        "p50_s": round(percentile(times, 0.5), 3),
+        "p99_s": round(percentile(times, 0.99), 3),
+        "deliveries_per_s": round(delivered / span, 1) if times else 0.0,
+    }
 
 
-def fan_out(engine: Engine, version_id: str, port: int, dispatchers: list[int],
-            receiver_pid: int, args: argparse.Namespace) -> dict[str, Any]:
+def fan_out(
+    engine: Engine,
+    version_id: str,
+    port: int,
+    dispatchers: list[int],
+    receiver_pid: int,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
     """Approve (write the outbox), wait for every post, and measure latency and CPU."""
     base = receiver_json(port, "/_stats")
     cpu0, dcpu0 = process_cpu_s(receiver_pid), tree_cpu_s(dispatchers)
@@ -133,39 +180,62 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     """One benchmark run."""
     procs = Procs()
     suffix = uuid.uuid4().hex[:8]
-    with tempfile.TemporaryDirectory() as tmp, database(args.database_url, Path(tmp)) as (
-            engine, db_url):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        database(args.database_url, Path(tmp)) as (engine, db_url),
+    ):
         try:
             port = free_port()
-            receiver = procs.start(bolo_cmd("post-receiver", "--derive-from", MASTER,
-                                            "--port", str(port), "--record-arrivals", "--quiet"))
+            receiver = procs.start(
+                bolo_cmd(
+                    "post-receiver",
+                    "--derive-from",
+                    MASTER,
+                    "--port",
+                    str(port),
+                    "--record-arrivals",
+                    "--quiet",
+                )
+            )
             wait_port(port)
             load = min(args.posts, args.ceiling_requests)
             cpu0 = process_cpu_s(receiver.pid)
-            ceiling, rounds, ceiling_machine_ms = load_ceiling(port, load, args.concurrency,
-                                                               args.workers)
+            ceiling, rounds, ceiling_machine_ms = load_ceiling(
+                port, load, args.concurrency, args.workers
+            )
             # The receiver's own CPU per request: 1000 / this is what one core could take.
-            receiver_ms = 1000 * (process_cpu_s(receiver.pid) - cpu0) / (
-                len(rounds) * requests_per_round(load, args.concurrency, args.workers))
+            receiver_ms = (
+                1000
+                * (process_cpu_s(receiver.pid) - cpu0)
+                / (len(rounds) * requests_per_round(load, args.concurrency, args.workers))
+            )
             version_id = seed(engine, args.posts, port)
-            env = {"BOLO_DATA_DIR": tmp, "BOLO_DISPATCH_LEASE_S": str(args.lease_s),
-                   "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8"}
+            env = {
+                "BOLO_DATA_DIR": tmp,
+                "BOLO_DISPATCH_LEASE_S": str(args.lease_s),
+                "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8",
+            }
             before = len(procs.items)
-            start_dispatchers(procs, args.backend, args.workers, db_url, suffix,
-                              args.concurrency, env)
+            start_dispatchers(
+                procs, args.backend, args.workers, db_url, suffix, args.concurrency, env
+            )
             time.sleep(args.warmup_s)  # workers are up before the approval, as in service
-            result = fan_out(engine, version_id, port, [p.pid for p in procs.items[before:]],
-                             receiver.pid, args)
+            result = fan_out(
+                engine, version_id, port, [p.pid for p in procs.items[before:]], receiver.pid, args
+            )
         finally:
             procs.stop_all()
             if args.backend == "nats":
                 delete_stream(suffix)
-    result.update(backend=args.backend, ceiling_per_s=round(ceiling, 1),
-                  ceiling_rounds=[round(r, 1) for r in rounds],
-                  ceiling_machine_cpu_ms=round(ceiling_machine_ms, 3),
-                  receiver_cpu_ms_load=round(receiver_ms, 3),
-                  database="postgresql" if args.database_url else "sqlite",
-                  workers=args.workers)
+    result.update(
+        backend=args.backend,
+        ceiling_per_s=round(ceiling, 1),
+        ceiling_rounds=[round(r, 1) for r in rounds],
+        ceiling_machine_cpu_ms=round(ceiling_machine_ms, 3),
+        receiver_cpu_ms_load=round(receiver_ms, 3),
+        database="postgresql" if args.database_url else "sqlite",
+        workers=args.workers,
+    )
     result["ratio_to_ceiling"] = round(result["deliveries_per_s"] / ceiling, 3)
     return result
 
@@ -193,8 +263,17 @@ def main() -> None:
     """Run once and print the figures."""
     args = parse()
     result = run(args)
-    keys = ["backend", "posts", "delivered", "lost", "duplicates", "p50_s", "p99_s",
-            "deliveries_per_s", "ceiling_per_s"]
+    keys = [
+        "backend",
+        "posts",
+        "delivered",
+        "lost",
+        "duplicates",
+        "p50_s",
+        "p99_s",
+        "deliveries_per_s",
+        "ceiling_per_s",
+    ]
     if args.json:
         print(json.dumps({k: result[k] for k in keys} | result))
     else:

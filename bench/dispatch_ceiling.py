@@ -29,8 +29,9 @@ from bolo.dispatch.signing import HmacKey, sign_headers
 BODY = json.dumps({"title": "x" * 60, "text": "y" * 300}).encode()
 
 
-def load_ceiling(port: int, requests: int, concurrency: int, processes: int,
-                 rounds: int = 2) -> tuple[float, list[float], float]:
+def load_ceiling(
+    port: int, requests: int, concurrency: int, processes: int, rounds: int = 2
+) -> tuple[float, list[float], float]:
     """(best rate in requests per second, every round's rate, machine busy CPU milliseconds
     per request over all rounds) of ``processes`` synchronised generators."""
     rates = []
@@ -47,13 +48,24 @@ def requests_per_round(requests: int, concurrency: int, processes: int) -> int:
     return (requests // processes) * processes + concurrency * processes
 
 
-def _round(port: int, each: int, concurrency: int, processes: int, round_no: int
-           ) -> tuple[float, float]:
+def _round(
+    port: int, each: int, concurrency: int, processes: int, round_no: int
+) -> tuple[float, float]:
     stamp = int(time.time())
-    cmds = [[PY, str(Path(__file__).resolve()), str(port), str(each), str(concurrency),
-             f"{stamp}-{round_no}-{i}"] for i in range(processes)]
-    children = [subprocess.Popen(c, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-                for c in cmds]
+    cmds = [
+        [
+            PY,
+            str(Path(__file__).resolve()),
+            str(port),
+            str(each),
+            str(concurrency),
+            f"{stamp}-{round_no}-{i}",
+        ]
+        for i in range(processes)
+    ]
+    children = [
+        subprocess.Popen(c, cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE) for c in cmds
+    ]
     try:
         for child in children:
             if _line(child) != b"ready":
@@ -93,8 +105,12 @@ def _signed(port: int, requests: int, tag: str) -> list[tuple[str, dict[str, str
     jobs = []
     for i in range(requests):
         post = f"lp{i % 500}"
-        headers = sign_headers(msg_id=f"load-{tag}-{i}", timestamp=stamp, body=BODY,
-                               keys=[HmacKey(derived_secret(MASTER, post))])
+        headers = sign_headers(
+            msg_id=f"load-{tag}-{i}",
+            timestamp=stamp,
+            body=BODY,
+            keys=[HmacKey(derived_secret(MASTER, post))],
+        )
         headers["content-type"] = "application/json"
         jobs.append((f"http://127.0.0.1:{port}/hook/{post}", headers))
     return jobs

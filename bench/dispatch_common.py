@@ -70,8 +70,13 @@ class Procs:
 
     def start(self, cmd: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         """Start ``cmd`` with output to a log file in the temp dir."""
-        proc = subprocess.Popen(cmd, cwd=REPO, env={**os.environ, **(env or {})},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.items.append(proc)
         return proc
 
@@ -121,26 +126,57 @@ def seed(engine: Engine, posts: int, port: int) -> str:
     now = datetime.now(UTC)
     ids = [f"bp{i:06d}" for i in range(posts)]
     with session_scope(engine) as s:
-        s.execute(insert(Post), [
-            {"id": p, "kind": "checkpoint", "name": p, "lat": 40.0, "lon": 127.0, "mode": "road",
-             "region": f"r{i % 20}", "active": True, "created_at": now,
-             "channels": [{"kind": "webhook", "url": f"http://127.0.0.1:{port}/hook/{p}"}]}
-            for i, p in enumerate(ids)])
-        s.execute(insert(PostKey), [{"post_id": p, "secret": derived_secret(MASTER, p),
-                                     "rotated_at": now} for p in ids])
-        case = Case(reference=uuid.uuid4().hex[:12], last_known_lat=40.0, last_known_lon=127.0,
-                    last_seen_earliest=now, last_seen_latest=now, reported_at=now,
-                    created_by="bench")
+        s.execute(
+            insert(Post),
+            [
+                {
+                    "id": p,
+                    "kind": "checkpoint",
+                    "name": p,
+                    "lat": 40.0,
+                    "lon": 127.0,
+                    "mode": "road",
+                    "region": f"r{i % 20}",
+                    "active": True,
+                    "created_at": now,
+                    "channels": [{"kind": "webhook", "url": f"http://127.0.0.1:{port}/hook/{p}"}],
+                }
+                for i, p in enumerate(ids)
+            ],
+        )
+        s.execute(
+            insert(PostKey),
+            [{"post_id": p, "secret": derived_secret(MASTER, p), "rotated_at": now} for p in ids],
+        )
+        case = Case(
+            reference=uuid.uuid4().hex[:12],
+            last_known_lat=40.0,
+            last_known_lon=127.0,
+            last_seen_earliest=now,
+            last_seen_latest=now,
+            reported_at=now,
+            created_by="bench",
+        )
         s.add(case)
         s.flush()
         alert = Alert(case_id=case.id, cap_status="Exercise", state="active", created_by="bench")
         s.add(alert)
         s.flush()
         version = AlertVersion(
-            alert_id=alert.id, seq=1, msg_type="Alert", identifier=f"bench-{alert.id}",
-            sent=now, content={"headline": "AMBER alert (benchmark)",
-                               "description": "Girl, 7, taken from Songchon by car."},
-            cap_xml="<alert/>", sha256="0" * 64, state="issued", author_id="bench")
+            alert_id=alert.id,
+            seq=1,
+            msg_type="Alert",
+            identifier=f"bench-{alert.id}",
+            sent=now,
+            content={
+                "headline": "AMBER alert (benchmark)",
+                "description": "Girl, 7, taken from Songchon by car.",
+            },
+            cap_xml="<alert/>",
+            sha256="0" * 64,
+            state="issued",
+            author_id="bench",
+        )
         s.add(version)
         s.flush()
         s.execute(insert(AlertTarget), [{"version_id": version.id, "post_id": p} for p in ids])
@@ -195,15 +231,22 @@ def wait_delivered(port: int, target: int, base: int, timeout_s: float) -> None:
 def retried_in_db(engine: Engine) -> int:
     """Rows that needed more than one attempt."""
     with session_scope(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Delivery)
-                            .where(Delivery.attempts > 1)) or 0)
+        return int(
+            s.scalar(select(func.count()).select_from(Delivery).where(Delivery.attempts > 1)) or 0
+        )
 
 
 def delivered_in_db(engine: Engine) -> int:
     """Rows the dispatcher recorded as delivered."""
     with session_scope(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Delivery)
-                            .where(Delivery.status == DeliveryStatus.DELIVERED)) or 0)
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status == DeliveryStatus.DELIVERED)
+            )
+            or 0
+        )
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -212,8 +255,6 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
 
 
 def named_cpu_s(names: tuple[str, ...]) -> dict[int, float]:

@@ -43,23 +43,52 @@ from dispatch_bench import (
 
 def start_nats(tmp: Path, port: int) -> subprocess.Popen[bytes]:
     """A private JetStream server storing in ``tmp``."""
-    proc = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port), "-js",
-                             "-sd", str(tmp / "nats")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["nats-server", "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(tmp / "nats")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_port(port)
     return proc
 
 
-def start_workers(procs: Procs, args: argparse.Namespace, db_url: str, broker: str,
-                  suffix: str, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    procs: Procs,
+    args: argparse.Namespace,
+    db_url: str,
+    broker: str,
+    suffix: str,
+    env: dict[str, str],
+) -> list[subprocess.Popen[bytes]]:
     """The dispatcher process(es) to be killed: the worker, and for NATS also the relay."""
     common = ["--database-url", db_url, "--concurrency", str(args.concurrency)]
     if args.backend == "nats":
         return [
-            procs.start(bolo_cmd("relay", "--database-url", db_url, "--broker-url", broker,
-                                 "--stream-suffix", suffix), env),
-            procs.start(bolo_cmd("dispatcher", "--backend", "nats", "--broker-url", broker,
-                                 "--stream-suffix", suffix, *common), env),
+            procs.start(
+                bolo_cmd(
+                    "relay",
+                    "--database-url",
+                    db_url,
+                    "--broker-url",
+                    broker,
+                    "--stream-suffix",
+                    suffix,
+                ),
+                env,
+            ),
+            procs.start(
+                bolo_cmd(
+                    "dispatcher",
+                    "--backend",
+                    "nats",
+                    "--broker-url",
+                    broker,
+                    "--stream-suffix",
+                    suffix,
+                    *common,
+                ),
+                env,
+            ),
         ]
     return [procs.start(bolo_cmd("dispatcher", "--backend", "inprocess", *common), env)]
 
@@ -75,22 +104,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     procs = Procs()
     nats_proc: subprocess.Popen[bytes] | None = None
     kills_during_fanout = 0
-    with tempfile.TemporaryDirectory() as tmp_name, database(
-            args.database_url, Path(tmp_name)) as (engine, db_url):
+    with (
+        tempfile.TemporaryDirectory() as tmp_name,
+        database(args.database_url, Path(tmp_name)) as (engine, db_url),
+    ):
         tmp = Path(tmp_name)
         try:
             port = free_port()
-            procs.start(bolo_cmd("post-receiver", "--derive-from", MASTER, "--port", str(port),
-                                 "--record-arrivals", "--quiet"))
+            procs.start(
+                bolo_cmd(
+                    "post-receiver",
+                    "--derive-from",
+                    MASTER,
+                    "--port",
+                    str(port),
+                    "--record-arrivals",
+                    "--quiet",
+                )
+            )
             wait_port(port)
             nats_port = free_port()
             broker = f"nats://127.0.0.1:{nats_port}"
             if args.backend == "nats":
                 nats_proc = start_nats(tmp, nats_port)
-            env = {"BOLO_DATA_DIR": tmp_name, "BOLO_DISPATCH_LEASE_S": "10",
-                   "BOLO_DISPATCH_ACK_WAIT_S": "5", "BOLO_DISPATCH_REQUEUE_AFTER_S": "20",
-                   "BOLO_DISPATCH_IN_FLIGHT_WINDOW": str(args.window),
-                   "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8"}
+            env = {
+                "BOLO_DATA_DIR": tmp_name,
+                "BOLO_DISPATCH_LEASE_S": "10",
+                "BOLO_DISPATCH_ACK_WAIT_S": "5",
+                "BOLO_DISPATCH_REQUEUE_AFTER_S": "20",
+                "BOLO_DISPATCH_IN_FLIGHT_WINDOW": str(args.window),
+                "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8",
+            }
             suffix = uuid.uuid4().hex[:8]
             version_id = seed(engine, args.posts, port)
             workers = start_workers(procs, args, db_url, broker, suffix, env)
@@ -122,11 +166,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 nats_proc.wait()
     delivered = sum(1 for k in arrivals if not k.startswith("load-"))
     return {
-        "backend": args.backend, "posts": args.posts, "kills": args.kills,
-        "kills_during_fanout": kills_during_fanout, "delivered": delivered,
-        "lost": args.posts - delivered, "duplicates": stats["duplicates"] - base["duplicates"],
+        "backend": args.backend,
+        "posts": args.posts,
+        "kills": args.kills,
+        "kills_during_fanout": kills_during_fanout,
+        "delivered": delivered,
+        "lost": args.posts - delivered,
+        "duplicates": stats["duplicates"] - base["duplicates"],
         "duplicates_after_dedup": (stats["unique"] - base["unique"]) - delivered,
-        "in_flight_bound": args.kills * args.window, "recorded_delivered": recorded,
+        "in_flight_bound": args.kills * args.window,
+        "recorded_delivered": recorded,
     }
 
 

@@ -37,8 +37,9 @@ def p99(times: list[float]) -> float:
 
 async def _reader(base: str, token: str, done: asyncio.Event, least: int) -> list[float]:
     times: list[float] = []
-    async with httpx.AsyncClient(base_url=base, timeout=60,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         while not done.is_set() or len(times) < least:
             start = time.perf_counter()
             answer = await client.get("/api/v1/me")
@@ -50,9 +51,16 @@ async def _reader(base: str, token: str, done: asyncio.Event, least: int) -> lis
 async def _flood(base: str, count: int) -> list[int]:
     limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        answers = await asyncio.gather(*(
-            client.post("/login", data={"username": "ana", "password": f"guess number {i}"},
-                        headers={"Accept": "text/html"}) for i in range(count)))
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/login",
+                    data={"username": "ana", "password": f"guess number {i}"},
+                    headers={"Accept": "text/html"},
+                )
+                for i in range(count)
+            )
+        )
     return [a.status_code for a in answers]
 
 
@@ -66,12 +74,16 @@ async def _measure(base: str, token: str, flood: int) -> dict[str, object]:
     statuses = await _flood(base, flood)
     done.set()
     loaded = await reader
-    return {"flood": flood, "me_p99_s": round(p99(loaded), 4),
-            "baseline_me_p99_s": round(p99(quiet), 4),
-            "ratio": round(p99(loaded) / p99(quiet), 2), "me_requests": len(loaded),
-            "flood_statuses": dict(sorted(Counter(statuses).items())),
-            "server_errors": sum(1 for s in statuses if s >= 500),
-            "load_average": os.getloadavg()[0]}
+    return {
+        "flood": flood,
+        "me_p99_s": round(p99(loaded), 4),
+        "baseline_me_p99_s": round(p99(quiet), 4),
+        "ratio": round(p99(loaded) / p99(quiet), 2),
+        "me_requests": len(loaded),
+        "flood_statuses": dict(sorted(Counter(statuses).items())),
+        "server_errors": sum(1 for s in statuses if s >= 500),
+        "load_average": os.getloadavg()[0],
+    }
 
 
 def main() -> None:
@@ -82,8 +94,17 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         env = environment(Path(folder) / "data")
-        made = bolo(env, "user", "add", "ana", "coordinator", "--password-stdin", "--token",
-                    "--json", stdin="a long enough pass phrase")
+        made = bolo(
+            env,
+            "user",
+            "add",
+            "ana",
+            "coordinator",
+            "--password-stdin",
+            "--token",
+            "--json",
+            stdin="a long enough pass phrase",
+        )
         if made.returncode != 0:
             sys.exit(made.stderr)
         token = json.loads(made.stdout)["token"]
@@ -92,9 +113,11 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures))
         return
-    print(f"/api/v1/me p99 during {args.flood} failed logins: {figures['me_p99_s']} s "
-          f"(no flood: {figures['baseline_me_p99_s']} s, ratio {figures['ratio']}); flood "
-          f"answers {figures['flood_statuses']}; load {figures['load_average']:.2f}")
+    print(
+        f"/api/v1/me p99 during {args.flood} failed logins: {figures['me_p99_s']} s "
+        f"(no flood: {figures['baseline_me_p99_s']} s, ratio {figures['ratio']}); flood "
+        f"answers {figures['flood_statuses']}; load {figures['load_average']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,14 @@ from bolo.network.travel import earliest_arrival  # noqa: E402
 
 PORTO = REPO.parent / "shared" / "data" / "osm" / "r5_porto_portugal.osm.pbf"
 ANDORRA = REPO / "tests" / "fixtures" / "vh_andorra-latest.osm.pbf"
-GOALS = {"one_to_all_vs_networkx": 15.0, "one_to_all_2m_s": 0.5, "ranking_2m_s": 0.1,
-         "isochrone_porto_s": 0.1, "porto_import_s": 5.0, "porto_reload_s": 0.5}
+GOALS = {
+    "one_to_all_vs_networkx": 15.0,
+    "one_to_all_2m_s": 0.5,
+    "ranking_2m_s": 0.1,
+    "isochrone_porto_s": 0.1,
+    "porto_import_s": 5.0,
+    "porto_reload_s": 0.5,
+}
 
 
 def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:
@@ -61,6 +67,7 @@ def timed(fn: Callable[[], Any], repeat: int = 3) -> tuple[float, float, Any]:
 
 def peak_rss_rise(fn: Callable[[], Any]) -> tuple[float, Any]:
     """MiB by which fn raises the process's peak resident memory (Linux clear_refs/VmHWM)."""
+
     def status(key: str) -> float:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(key):
@@ -102,24 +109,37 @@ def baselines(net: Network, srcs: list[int], *, with_nx: bool, limit: float) -> 
     out["scipy_bounded"] = timed(lambda: dijkstra(mat, indices=srcs[0], limit=limit))[:2]
     ours = earliest_arrival(net, [srcs[0]])
     ref = dijkstra(mat, indices=srcs[0])
-    out["max_abs_diff_vs_scipy"] = float(np.max(np.abs(np.where(np.isfinite(ours), ours, 0)
-                                                       - np.where(np.isfinite(ref), ref, 0))))
-    w, _, ig = timed(lambda: igraph.Graph(n=net.n_nodes, edges=np.column_stack(
-        (tails, net.indices)), directed=True, edge_attrs={"weight": net.arc_seconds}), 1)
+    out["max_abs_diff_vs_scipy"] = float(
+        np.max(np.abs(np.where(np.isfinite(ours), ours, 0) - np.where(np.isfinite(ref), ref, 0)))
+    )
+    w, _, ig = timed(
+        lambda: igraph.Graph(
+            n=net.n_nodes,
+            edges=np.column_stack((tails, net.indices)),
+            directed=True,
+            edge_attrs={"weight": net.arc_seconds},
+        ),
+        1,
+    )
     out["igraph_build"] = w
     out["igraph_one_to_all"] = timed(lambda: ig.distances(srcs[0], weights="weight"), 2)[:2]
     if with_nx:
+
         def build() -> Any:
             graph = nx.DiGraph()
-            graph.add_weighted_edges_from(zip(tails.tolist(), net.indices.tolist(),
-                                              net.arc_seconds.tolist(), strict=True))
+            graph.add_weighted_edges_from(
+                zip(tails.tolist(), net.indices.tolist(), net.arc_seconds.tolist(), strict=True)
+            )
             return graph
+
         w, _, graph = timed(build, 1)
         out["networkx_build"] = w
         out["networkx_one_to_all"] = timed(
-            lambda: nx.single_source_dijkstra_path_length(graph, srcs[0]), 1)[:2]
+            lambda: nx.single_source_dijkstra_path_length(graph, srcs[0]), 1
+        )[:2]
         out["networkx_bounded"] = timed(
-            lambda: nx.single_source_dijkstra_path_length(graph, srcs[0], cutoff=limit), 1)[:2]
+            lambda: nx.single_source_dijkstra_path_length(graph, srcs[0], cutoff=limit), 1
+        )[:2]
         del graph
     return out
 
@@ -130,34 +150,53 @@ def ours(net: Network, srcs: list[int], limit: float, seed: int = 2) -> dict[str
     earliest_arrival(net, [srcs[0]])  # compile / warm caches
     runs = [timed(lambda s=s: earliest_arrival(net, [s])) for s in srcs]  # type: ignore[misc]
     out["one_to_all"] = (min(r[0] for r in runs), min(r[1] for r in runs))
-    runs = [timed(lambda s=s: earliest_arrival(net, [s], limit_seconds=limit))  # type: ignore[misc]
-            for s in srcs]
+    runs = [
+        timed(lambda s=s: earliest_arrival(net, [s], limit_seconds=limit))  # type: ignore[misc]
+        for s in srcs
+    ]
     out["bounded"] = (min(r[0] for r in runs), min(r[1] for r in runs))
     rng = np.random.default_rng(seed)
     nodes = rng.choice(net.n_nodes, 20)
 
     def rank(node: int) -> Any:
-        return rank_posts_by_arrival(net, lat=float(net.node_lat[node]),
-                                     lon=float(net.node_lon[node]), start_earliest=0.0,
-                                     now=900.0, budget=10)
+        return rank_posts_by_arrival(
+            net,
+            lat=float(net.node_lat[node]),
+            lon=float(net.node_lon[node]),
+            start_earliest=0.0,
+            now=900.0,
+            budget=10,
+        )
 
     rank(int(nodes[0]))  # snap index built once per network
     ranks = [timed(lambda n=n: rank(int(n)), 1) for n in nodes]  # type: ignore[misc]
-    out["ranking"] = (statistics.median(r[0] for r in ranks), statistics.median(
-        r[1] for r in ranks))
+    out["ranking"] = (
+        statistics.median(r[0] for r in ranks),
+        statistics.median(r[1] for r in ranks),
+    )
     out["ranking_max_wall"] = max(r[0] for r in ranks)
     return out
 
 
 def isochrones(net: Network, srcs: list[int], seconds: float) -> tuple[float, float, int]:
     """Median wall/CPU seconds of one isochrone polygon, and the most vertices seen."""
-    isochrone_polygon(net, lat=float(net.node_lat[srcs[0]]), lon=float(net.node_lon[srcs[0]]),
-                      seconds=seconds)
-    runs = [timed(lambda s=s: isochrone_polygon(  # type: ignore[misc]
-        net, lat=float(net.node_lat[s]), lon=float(net.node_lon[s]), seconds=seconds), 2)
-        for s in srcs]
-    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs),
-            max(len(r[2]) for r in runs))
+    isochrone_polygon(
+        net, lat=float(net.node_lat[srcs[0]]), lon=float(net.node_lon[srcs[0]]), seconds=seconds
+    )
+    runs = [
+        timed(
+            lambda s=s: isochrone_polygon(  # type: ignore[misc]
+                net, lat=float(net.node_lat[s]), lon=float(net.node_lon[s]), seconds=seconds
+            ),
+            2,
+        )
+        for s in srcs
+    ]
+    return (
+        statistics.median(r[0] for r in runs),
+        statistics.median(r[1] for r in runs),
+        max(len(r[2]) for r in runs),
+    )
 
 
 OUTLINE_EXTRACTS = ("vh_andorra-latest", "otp_milan_italy_small", "r5_porto_portugal")
@@ -168,10 +207,16 @@ def outlines(net: Network, srcs: list[int], seconds: float) -> dict[str, dict[st
     vertices, median area (km2), median share of its convex hull, median number of holes."""
     out: dict[str, dict[str, float]] = {}
     for label, follow in (("network", True), ("filled", False)):
+
         def one(s: int, follow: bool = follow) -> Any:
-            return isochrone_shape(net, lat=float(net.node_lat[s]),
-                                   lon=float(net.node_lon[s]), seconds=seconds,
-                                   follow_network=follow)
+            return isochrone_shape(
+                net,
+                lat=float(net.node_lat[s]),
+                lon=float(net.node_lon[s]),
+                seconds=seconds,
+                follow_network=follow,
+            )
+
         one(srcs[0])
         runs = [timed(lambda s=s: one(s), 3) for s in srcs]  # type: ignore[misc]
         shapes = [r[2] for r in runs]
@@ -190,8 +235,9 @@ def outlines(net: Network, srcs: list[int], seconds: float) -> dict[str, dict[st
 def _km2(shape: Any) -> float:
     """Area of a (lon, lat) polygon in km2 (local equirectangular projection)."""
     lat0 = float(shape.centroid.y)
-    scaled = shapely.transform(shape, lambda xy: xy * np.array(
-        [111.32 * np.cos(np.radians(lat0)), 110.57]))
+    scaled = shapely.transform(
+        shape, lambda xy: xy * np.array([111.32 * np.cos(np.radians(lat0)), 110.57])
+    )
     return float(scaled.area)
 
 
@@ -218,9 +264,16 @@ def outline_table(res: dict[str, Any], console: Console) -> None:
     for stem, by_limit in res.items():
         for limit, by_kind in by_limit.items():
             for kind, m in by_kind.items():
-                t.add_row(stem, limit, kind, f"{_ms(m['wall_s'])} / {_ms(m['cpu_s'])}",
-                          str(m["max_vertices"]), f"{m['area_km2']:.1f}",
-                          f"{m['hull_share']:.2f}", f"{m['holes']:g}")
+                t.add_row(
+                    stem,
+                    limit,
+                    kind,
+                    f"{_ms(m['wall_s'])} / {_ms(m['cpu_s'])}",
+                    str(m["max_vertices"]),
+                    f"{m['area_km2']:.1f}",
+                    f"{m['hull_share']:.2f}",
+                    f"{m['holes']:g}",
+                )
     console.print(t)
 
 
@@ -274,24 +327,43 @@ def table(results: dict[str, Any], console: Console) -> None:
             continue
         b, o = r["base"], r["ours"]
         t.add_row(name, "size", f"{r['nodes']:,} nodes / {r['arcs']:,} arcs", "", "", "")
-        t.add_row(name, "build", f"{_ms(r['build'][0])} / {_ms(r['build'][1])}",
-                  "", "", "")
+        t.add_row(name, "build", f"{_ms(r['build'][0])} / {_ms(r['build'][1])}", "", "", "")
         t.add_row(name, "build peak memory", f"{r['build_peak_mib']:.0f} MiB", "", "", "")
         if "reload" in r:
             t.add_row(name, "reload from cache", _ms(r["reload"][0]), "", "", "")
-        for label, mine, key in (("one-to-all", o["one_to_all"], "one_to_all"),
-                                 ("30-min bounded", o["bounded"], "bounded")):
+        for label, mine, key in (
+            ("one-to-all", o["one_to_all"], "one_to_all"),
+            ("30-min bounded", o["bounded"], "bounded"),
+        ):
             for lib in ("networkx", "igraph", "scipy"):
                 base = b.get(f"{lib}_{key}")
                 if base is None:
                     continue
-                t.add_row(name, label, f"{_ms(mine[0])} / {_ms(mine[1])}", lib,
-                          f"{_ms(base[0])} / {_ms(base[1])}", f"{base[0] / mine[0]:.1f}x")
-        t.add_row(name, "post ranking (median, 10 posts)",
-                  f"{_ms(o['ranking'][0])} / {_ms(o['ranking'][1])}", "", "", "")
+                t.add_row(
+                    name,
+                    label,
+                    f"{_ms(mine[0])} / {_ms(mine[1])}",
+                    lib,
+                    f"{_ms(base[0])} / {_ms(base[1])}",
+                    f"{base[0] / mine[0]:.1f}x",
+                )
+        t.add_row(
+            name,
+            "post ranking (median, 10 posts)",
+            f"{_ms(o['ranking'][0])} / {_ms(o['ranking'][1])}",
+            "",
+            "",
+            "",
+        )
         iso = r["isochrone"]
-        t.add_row(name, "isochrone 30 min (median)", f"{_ms(iso[0])} / {_ms(iso[1])}",
-                  f"{iso[2]} vertices max", "", "")
+        t.add_row(
+            name,
+            "isochrone 30 min (median)",
+            f"{_ms(iso[0])} / {_ms(iso[1])}",
+            f"{iso[2]} vertices max",
+            "",
+            "",
+        )
         t.add_row(name, "max |bolo - scipy| s", f"{b['max_abs_diff_vs_scipy']:.3g}", "", "", "")
     console.print(t)
 
@@ -303,8 +375,10 @@ def goals(results: dict[str, Any]) -> dict[str, Any]:
     checks: dict[str, tuple[float, float]] = {}
     if "networkx_one_to_all" in p["base"]:
         nx_w, nx_c = p["base"]["networkx_one_to_all"]
-        checks["one_to_all_vs_networkx"] = (nx_w / p["ours"]["one_to_all"][0],
-                                            nx_c / p["ours"]["one_to_all"][1])
+        checks["one_to_all_vs_networkx"] = (
+            nx_w / p["ours"]["one_to_all"][0],
+            nx_c / p["ours"]["one_to_all"][1],
+        )
     checks["one_to_all_2m_s"] = tuple(s["ours"]["one_to_all"])  # type: ignore[assignment]
     checks["ranking_2m_s"] = tuple(s["ours"]["ranking"])  # type: ignore[assignment]
     checks["isochrone_porto_s"] = tuple(p["isochrone"][:2])  # type: ignore[assignment]
@@ -314,18 +388,26 @@ def goals(results: dict[str, Any]) -> dict[str, Any]:
     def met(k: str, v: float) -> bool:
         return v >= GOALS[k] if k == "one_to_all_vs_networkx" else v <= GOALS[k]
 
-    return {k: {"wall": w, "cpu": c, "goal": GOALS[k], "met_wall": met(k, w),
-                "met_cpu": met(k, c)} for k, (w, c) in checks.items()}
+    return {
+        k: {"wall": w, "cpu": c, "goal": GOALS[k], "met_wall": met(k, w), "met_cpu": met(k, c)}
+        for k, (w, c) in checks.items()
+    }
 
 
 def main() -> None:
     """Run everything and print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side", type=int, default=1450, help="synthetic grid side")
-    parser.add_argument("--no-networkx-big", action="store_true",
-                        help="skip networkx on the synthetic graph (minutes, GBs)")
-    parser.add_argument("--outlines-only", action="store_true",
-                        help="only the isochrone outlines on the OSM extracts")
+    parser.add_argument(
+        "--no-networkx-big",
+        action="store_true",
+        help="skip networkx on the synthetic graph (minutes, GBs)",
+    )
+    parser.add_argument(
+        "--outlines-only",
+        action="store_true",
+        help="only the isochrone outlines on the OSM extracts",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     console = Console(stderr=True)
@@ -347,8 +429,10 @@ def main() -> None:
     outline_table(results["outlines"], Console())
     for k, g in results["goals"].items():
         marks = [f"{'met' if g[f'met_{x}'] else 'NOT met'} on {x}" for x in ("wall", "cpu")]
-        Console().print(f"goal {k} <= / >= {g['goal']}: wall {g['wall']:.3f}, "
-                        f"cpu {g['cpu']:.3f}: {', '.join(marks)}")
+        Console().print(
+            f"goal {k} <= / >= {g['goal']}: wall {g['wall']:.3f}, "
+            f"cpu {g['cpu']:.3f}: {', '.join(marks)}"
+        )
 
 
 if __name__ == "__main__":

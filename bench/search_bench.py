@@ -40,10 +40,16 @@ def _peak_mib() -> float:
 
 def _case(net: Network) -> dict[str, Any]:
     mid = net.n_nodes // 2
-    return {"last_known": {"lat": float(net.node_lat[mid]), "lon": float(net.node_lon[mid]),
-                           "time_earliest": T0.isoformat(),
-                           "time_latest": (T0 + timedelta(minutes=30)).isoformat()},
-            "modes": ["road"], "hints": [{"kind": "heading", "bearing_deg": 0, "weight": 0.5}]}
+    return {
+        "last_known": {
+            "lat": float(net.node_lat[mid]),
+            "lon": float(net.node_lon[mid]),
+            "time_earliest": T0.isoformat(),
+            "time_latest": (T0 + timedelta(minutes=30)).isoformat(),
+        },
+        "modes": ["road"],
+        "hints": [{"kind": "heading", "bearing_deg": 0, "weight": 0.5}],
+    }
 
 
 def _dijkstra_seconds(net: Network, repeat: int = 3) -> float:
@@ -68,16 +74,25 @@ def bench_step(net: Network, particles: int) -> dict[str, float]:
     for k in range(10):
         now += timedelta(minutes=1)
         mid = (k * 7919) % net.n_nodes
-        ev = {"kind": "sighting", "time": now.isoformat(), "lat": float(net.node_lat[mid]),
-              "lon": float(net.node_lon[mid]), "radius_m": 2000.0, "credibility": 0.3}
+        ev = {
+            "kind": "sighting",
+            "time": now.isoformat(),
+            "lat": float(net.node_lat[mid]),
+            "lon": float(net.node_lon[mid]),
+            "radius_m": 2000.0,
+            "credibility": 0.3,
+        }
         t, c = time.perf_counter(), time.process_time()
         pic.observe(ev)
         pic.advance(now)
         times.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     # CPU time of all threads: what the step costs the machine, whatever else runs on it.
-    return {"setup_s": setup, "step_ms": 1000 * float(np.median(times)),
-            "step_cpu_ms": 1000 * float(np.median(cpu))}
+    return {
+        "setup_s": setup,
+        "step_ms": 1000 * float(np.median(times)),
+        "step_cpu_ms": 1000 * float(np.median(cpu)),
+    }
 
 
 def bench_rebuild(net: Network, particles: int) -> dict[str, float]:
@@ -94,8 +109,14 @@ def bench_rebuild(net: Network, particles: int) -> dict[str, float]:
     for key, age in (("rebuild_now_s", 0), ("rebuild_late_s", 20)):
         seen = now - timedelta(minutes=age)
         node = int(pic.node_probability().argmax())
-        ev = {"kind": "sighting", "time": seen.isoformat(), "lat": float(net.node_lat[node]),
-              "lon": float(net.node_lon[node]), "radius_m": 1000.0, "credibility": 0.5}
+        ev = {
+            "kind": "sighting",
+            "time": seen.isoformat(),
+            "lat": float(net.node_lat[node]),
+            "lon": float(net.node_lon[node]),
+            "radius_m": 1000.0,
+            "credibility": 0.5,
+        }
         t = time.perf_counter()
         pic.observe(ev)
         pic.advance(now)
@@ -121,9 +142,14 @@ def main() -> None:
         porto = import_osm(PORTO, name="porto")
         step = bench_step(porto, args.particles)
         base = _dijkstra_seconds(porto)
-        out["porto"] = {"nodes": porto.n_nodes, "arcs": porto.n_arcs, **step,
-                        "dijkstra_ms": 1000 * base, "ratio": step["step_ms"] / (1000 * base),
-                        "goal_ms": 20.0}
+        out["porto"] = {
+            "nodes": porto.n_nodes,
+            "arcs": porto.n_arcs,
+            **step,
+            "dijkstra_ms": 1000 * base,
+            "ratio": step["step_ms"] / (1000 * base),
+            "goal_ms": 20.0,
+        }
     else:
         out["porto"] = {"skipped": f"{PORTO} is absent"}
     if args.only != "porto":
@@ -142,9 +168,15 @@ def _grid(out: dict[str, Any], side: int, particles: int) -> None:
     big = grid_network(n=side, spacing_deg=0.001, seconds=8.0)
     rb = bench_rebuild(big, particles)
     base = _dijkstra_seconds(big, repeat=1)
-    out["grid"] = {"nodes": big.n_nodes, "arcs": big.n_arcs, **rb, "dijkstra_s": base,
-                   "ratio_now": rb["rebuild_now_s"] / base,
-                   "ratio_late": rb["rebuild_late_s"] / base, "goal_s": 1.0}
+    out["grid"] = {
+        "nodes": big.n_nodes,
+        "arcs": big.n_arcs,
+        **rb,
+        "dijkstra_s": base,
+        "ratio_now": rb["rebuild_now_s"] / base,
+        "ratio_late": rb["rebuild_late_s"] / base,
+        "goal_s": 1.0,
+    }
 
 
 def _table(out: dict[str, Any], particles: int) -> None:
@@ -152,27 +184,57 @@ def _table(out: dict[str, Any], particles: int) -> None:
     from rich.table import Table
 
     table = Table(title=f"search picture, {particles} particles")
-    for col in ("graph", "nodes", "measure", "time", "CPU (all threads)",
-                "baseline: one Dijkstra", "ratio", "goal"):
+    for col in (
+        "graph",
+        "nodes",
+        "measure",
+        "time",
+        "CPU (all threads)",
+        "baseline: one Dijkstra",
+        "ratio",
+        "goal",
+    ):
         table.add_column(col)
     p = out["porto"]
     if "step_ms" in p:
-        table.add_row("Porto (OSM)", str(p["nodes"]), "1-min step + sighting update",
-                      f"{p['step_ms']:.1f} ms", f"{p['step_cpu_ms']:.1f} ms",
-                      f"{p['dijkstra_ms']:.1f} ms",
-                      f"{p['ratio']:.2f}", "<= 20 ms")
+        table.add_row(
+            "Porto (OSM)",
+            str(p["nodes"]),
+            "1-min step + sighting update",
+            f"{p['step_ms']:.1f} ms",
+            f"{p['step_cpu_ms']:.1f} ms",
+            f"{p['dijkstra_ms']:.1f} ms",
+            f"{p['ratio']:.2f}",
+            "<= 20 ms",
+        )
     g = out.get("grid", {})
     if g:
-        table.add_row("grid", str(g["nodes"]), "rebuild after a sighting of now + rank",
-                      f"{g['rebuild_now_s']:.2f} s", "", f"{g['dijkstra_s']:.2f} s",
-                      f"{g['ratio_now']:.2f}", "<= 1 s")
-        table.add_row("grid", str(g["nodes"]), "rebuild after a 20-min-old sighting + rank",
-                      f"{g['rebuild_late_s']:.2f} s", "", f"{g['dijkstra_s']:.2f} s",
-                      f"{g['ratio_late']:.2f}", "<= 1 s")
+        table.add_row(
+            "grid",
+            str(g["nodes"]),
+            "rebuild after a sighting of now + rank",
+            f"{g['rebuild_now_s']:.2f} s",
+            "",
+            f"{g['dijkstra_s']:.2f} s",
+            f"{g['ratio_now']:.2f}",
+            "<= 1 s",
+        )
+        table.add_row(
+            "grid",
+            str(g["nodes"]),
+            "rebuild after a 20-min-old sighting + rank",
+            f"{g['rebuild_late_s']:.2f} s",
+            "",
+            f"{g['dijkstra_s']:.2f} s",
+            f"{g['ratio_late']:.2f}",
+            "<= 1 s",
+        )
     Console().print(table)
-    print(f"setup (destinations, Dijkstras, particles): Porto {p.get('setup_s', 0):.1f} s, "
-          f"grid {g.get('setup_s', 0):.1f} s; peak RSS {out['peak_rss_mib']:.0f} MiB; "
-          f"load average {out['load_average']}")
+    print(
+        f"setup (destinations, Dijkstras, particles): Porto {p.get('setup_s', 0):.1f} s, "
+        f"grid {g.get('setup_s', 0):.1f} s; peak RSS {out['peak_rss_mib']:.0f} MiB; "
+        f"load average {out['load_average']}"
+    )
 
 
 if __name__ == "__main__":

@@ -76,8 +76,17 @@ def offset_posts(net: Network, metres: float, seed: int) -> Network:
         bearing = rng.uniform(0.0, 2 * np.pi)
         lat = p.lat + metres * np.cos(bearing) / 111_195.0
         lon = p.lon + metres * np.sin(bearing) / (111_195.0 * np.cos(np.radians(p.lat)))
-        moved.append(place_post(net, post_id=p.post_id, kind=p.kind, lat=float(lat),
-                                lon=float(lon), mode=p.mode, name=p.name))
+        moved.append(
+            place_post(
+                net,
+                post_id=p.post_id,
+                kind=p.kind,
+                lat=float(lat),
+                lon=float(lon),
+                mode=p.mode,
+                name=p.name,
+            )
+        )
     return with_posts(net, moved)
 
 
@@ -86,8 +95,10 @@ def summarise(results: list[HarnessResult]) -> dict[str, Any]:
     hits = [r.intercepted_minutes for r in results if r.intercepted_minutes is not None]
     lo, hi = wilson_interval(len(hits), len(results))
     out: dict[str, Any] = {
-        "cases": len(results), "intercepted": len(hits),
-        "interception_rate": len(hits) / len(results) if results else 0.0, "ci95": [lo, hi],
+        "cases": len(results),
+        "intercepted": len(hits),
+        "interception_rate": len(hits) / len(results) if results else 0.0,
+        "ci95": [lo, hi],
         "median_minutes_to_interception": float(np.median(hits)) if hits else None,
         "rerankings": sum(len(r.inside[LEVELS[0]]) for r in results),
     }
@@ -100,19 +111,26 @@ def summarise(results: list[HarnessResult]) -> dict[str, Any]:
     return out
 
 
-def run_cell(net: Network, truth: str, args: argparse.Namespace,
-             strategies: list[Strategy]) -> dict[str, Any]:
+def run_cell(
+    net: Network, truth: str, args: argparse.Namespace, strategies: list[Strategy]
+) -> dict[str, Any]:
     """Every strategy on the same ``args.cases`` cases of one (extract, model) cell."""
     res: dict[str, list[HarnessResult]] = {s.value: [] for s in strategies}
     start = time.perf_counter()
     for i in range(args.cases):
         sc = make_scenario(net, args.seed, i, MODES, truth)
         for s in strategies:
-            res[s.value].append(run_case(net, sc, s, budget=args.budget, seed=args.seed,
-                                         particles=args.particles))
-    return {"network": net.name, "truth": truth, "posts": len(net.posts),
-            "nodes": net.n_nodes, "seconds": time.perf_counter() - start,
-            "strategies": {k: summarise(v) for k, v in res.items()}}
+            res[s.value].append(
+                run_case(net, sc, s, budget=args.budget, seed=args.seed, particles=args.particles)
+            )
+    return {
+        "network": net.name,
+        "truth": truth,
+        "posts": len(net.posts),
+        "nodes": net.n_nodes,
+        "seconds": time.perf_counter() - start,
+        "strategies": {k: summarise(v) for k, v in res.items()},
+    }
 
 
 def overall(cells: list[dict[str, Any]]) -> dict[str, Any]:
@@ -123,30 +141,55 @@ def overall(cells: list[dict[str, Any]]) -> dict[str, Any]:
         k = sum(c["strategies"][name]["intercepted"] for c in cells if name in c["strategies"])
         pooled[name] = k / n if n else 0.0
     p, r, d = pooled["particle"], pooled["reachability"], pooled["radius"]
-    below = [f"{c['network']}/{c['truth']}" for c in cells
-             if c["strategies"]["particle"]["ci95"][1]
-             < c["strategies"]["reachability"]["ci95"][0]]
-    return {"pooled_rate": pooled, "particle_over_reachability": p / r if r else None,
-            "particle_over_radius": p / d if d else None,
-            "cells_particle_interval_below_reachability": below}
+    below = [
+        f"{c['network']}/{c['truth']}"
+        for c in cells
+        if c["strategies"]["particle"]["ci95"][1] < c["strategies"]["reachability"]["ci95"][0]
+    ]
+    return {
+        "pooled_rate": pooled,
+        "particle_over_reachability": p / r if r else None,
+        "particle_over_radius": p / d if d else None,
+        "cells_particle_interval_below_reachability": below,
+    }
 
 
 def print_table(out: dict[str, Any]) -> None:
     """The matrix as a table."""
-    t = Table(title=f"search quality: {out['cases']} cases per cell, K={out['budget']}, "
-                    f"seed {out['seed']}, {out['particles']} particles")
-    for col in ("extract", "truth", "strategy", "rate [95% CI]", "median min", "in 50%",
-                "in 90%", "area 50%", "area 90%"):
+    t = Table(
+        title=f"search quality: {out['cases']} cases per cell, K={out['budget']}, "
+        f"seed {out['seed']}, {out['particles']} particles"
+    )
+    for col in (
+        "extract",
+        "truth",
+        "strategy",
+        "rate [95% CI]",
+        "median min",
+        "in 50%",
+        "in 90%",
+        "area 50%",
+        "area 90%",
+    ):
         t.add_column(col)
     for c in out["cells"]:
         for name, m in c["strategies"].items():
+
             def f(x: float | None) -> str:
                 return "-" if x is None else f"{x:.2f}"
+
             med = m["median_minutes_to_interception"]
-            t.add_row(f"{c['network']} ({c['posts']} posts)", c["truth"], name,
-                      f"{m['interception_rate']:.2f} [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]",
-                      "-" if med is None else f"{med:.0f}", f(m["inside_50"]), f(m["inside_90"]),
-                      f(m["area_share_50"]), f(m["area_share_90"]))
+            t.add_row(
+                f"{c['network']} ({c['posts']} posts)",
+                c["truth"],
+                name,
+                f"{m['interception_rate']:.2f} [{m['ci95'][0]:.2f}, {m['ci95'][1]:.2f}]",
+                "-" if med is None else f"{med:.0f}",
+                f(m["inside_50"]),
+                f(m["inside_90"]),
+                f(m["area_share_50"]),
+                f(m["area_share_90"]),
+            )
     Console(width=170).print(t)
     Console(width=170).print(out["overall"])
 
@@ -159,12 +202,20 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=10)
     parser.add_argument("--particles", type=int, default=1000)
     parser.add_argument("--extracts", nargs="*", help="short names (default: all present)")
-    parser.add_argument("--truth", nargs="*", default=list(TRUTH_MODELS),
-                        choices=TRUTH_MODELS)
-    parser.add_argument("--strategies", nargs="*", default=[s.value for s in Strategy],
-                        choices=[s.value for s in Strategy])
-    parser.add_argument("--post-offset", type=float, default=0.0, metavar="METRES",
-                        help="move every post this far off its place (random direction)")
+    parser.add_argument("--truth", nargs="*", default=list(TRUTH_MODELS), choices=TRUTH_MODELS)
+    parser.add_argument(
+        "--strategies",
+        nargs="*",
+        default=[s.value for s in Strategy],
+        choices=[s.value for s in Strategy],
+    )
+    parser.add_argument(
+        "--post-offset",
+        type=float,
+        default=0.0,
+        metavar="METRES",
+        help="move every post this far off its place (random direction)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.cases < 1:
@@ -178,9 +229,15 @@ def main() -> None:
         for truth in args.truth:
             console.log(f"{name} x {truth}: {args.cases} cases")
             cells.append(run_cell(net, truth, args, strategies))
-    out: dict[str, Any] = {"cases": args.cases, "seed": args.seed, "budget": args.budget,
-                           "particles": args.particles, "post_offset_metres": args.post_offset,
-                           "load": os.getloadavg(), "cells": cells}
+    out: dict[str, Any] = {
+        "cases": args.cases,
+        "seed": args.seed,
+        "budget": args.budget,
+        "particles": args.particles,
+        "post_offset_metres": args.post_offset,
+        "load": os.getloadavg(),
+        "cells": cells,
+    }
     if cells and len(strategies) == len(Strategy):
         out["overall"] = overall(cells)
     if args.json:

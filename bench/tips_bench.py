@@ -66,8 +66,9 @@ def _free_port() -> int:
 
 
 def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
-    env = dict(os.environ, BOLO_DATA_DIR=str(folder),
-               BOLO_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}")
+    env = dict(
+        os.environ, BOLO_DATA_DIR=str(folder), BOLO_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}"
+    )
     os.environ.update(env)
     from bolo.cases.schemas import CaseCreate, LastKnown, Person
     from bolo.cases.service import open_case
@@ -78,10 +79,20 @@ def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
     upgrade_database()
     seen = datetime.now(UTC) - timedelta(hours=3)
     with session_scope() as session:
-        case = open_case(session, actor_id="bench", data=CaseCreate(
-            children=[Person(name="Bench Child", age=8)],
-            last_known=LastKnown(place="Songchon", lat=39.2068, lon=126.2039,
-                                 time_earliest=seen - timedelta(hours=1), time_latest=seen)))
+        case = open_case(
+            session,
+            actor_id="bench",
+            data=CaseCreate(
+                children=[Person(name="Bench Child", age=8)],
+                last_known=LastKnown(
+                    place="Songchon",
+                    lat=39.2068,
+                    lon=126.2039,
+                    time_earliest=seen - timedelta(hours=1),
+                    time_latest=seen,
+                ),
+            ),
+        )
         case_id = case.id
     if reports:
         _seed_reports(case_id, reports)
@@ -135,8 +146,15 @@ def serve(port: int) -> None:
     app.add_route("/bench/hold", hold, methods=["GET"], include_in_schema=False)
 
     fast = all(importlib.util.find_spec(m) for m in ("uvloop", "httptools"))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
-                loop="uvloop" if fast else "auto", http="httptools" if fast else "auto")
+    uvicorn.run(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        loop="uvloop" if fast else "auto",
+        http="httptools" if fast else "auto",
+    )
 
 
 def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -164,11 +182,11 @@ async def _single_client(port: int, burst: int) -> Phase:
     single = Phase()
     seen = seen_at()
     for i in range(burst + 35):
-        body = json.dumps({"what": f"the same person again, tip {i}", "place": "Kilju",
-                           "seen_at": seen}).encode()
+        body = json.dumps(
+            {"what": f"the same person again, tip {i}", "place": "Kilju", "seen_at": seen}
+        ).encode()
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        status, headers = await exchange(reader, writer,
-                                         request_bytes(TIP_PATH, body, "192.0.2.7"))
+        status, headers = await exchange(reader, writer, request_bytes(TIP_PATH, body, "192.0.2.7"))
         writer.close()
         single.statuses[status] = single.statuses.get(status, 0) + 1
         if status == 429 and not headers.get("retry-after", "").isdigit():
@@ -184,19 +202,38 @@ def _measured(pid: int, drive: Any) -> Phase:
     return phase
 
 
-def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int, burst: int,
-            client: str, reader: TriageReader | None = None) -> dict[str, Phase]:
+def _phases(
+    port: int,
+    pid: int,
+    case_id: str,
+    seconds: float,
+    connections: int,
+    burst: int,
+    client: str,
+    reader: TriageReader | None = None,
+) -> dict[str, Phase]:
     runner = _async_runner()
     if client == "wrk":
         seen = seen_at()
 
         def tips(first: int, length: float, conns: int) -> Phase:
-            return wrk_phase(port, mode="tips", seconds=length, connections=conns, first=first,
-                             case_id=case_id, seen=seen)
+            return wrk_phase(
+                port,
+                mode="tips",
+                seconds=length,
+                connections=conns,
+                first=first,
+                case_id=case_id,
+                seen=seen,
+            )
 
         warmup = tips(0, 1.0, 4)
-        bare = _measured(pid, lambda: wrk_phase(port, mode="bare", seconds=seconds / 2,
-                                                connections=connections, first=0))
+        bare = _measured(
+            pid,
+            lambda: wrk_phase(
+                port, mode="bare", seconds=seconds / 2, connections=connections, first=0
+            ),
+        )
     else:
         bare_request = request_bytes("/bench/bare", b"{}", "10.0.0.1")
 
@@ -205,8 +242,9 @@ def _phases(port: int, pid: int, case_id: str, seconds: float, connections: int,
             return runner(asyncio_phase(port, maker.next, length, conns))
 
         warmup = tips(0, 1.0, 4)
-        bare = _measured(pid, lambda: runner(asyncio_phase(port, lambda: bare_request,
-                                                           seconds / 2, connections)))
+        bare = _measured(
+            pid, lambda: runner(asyncio_phase(port, lambda: bare_request, seconds / 2, connections))
+        )
     surge = _measured(pid, lambda: tips(1_000_000_000, seconds, connections))
     single = runner(_single_client(port, burst))
     phases = {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
@@ -232,8 +270,9 @@ def _drained(limit_s: float = 600.0) -> float:
     start = time.perf_counter()
     while time.perf_counter() - start < limit_s:
         with session_scope() as session:
-            if not session.execute(select(func.count()).select_from(Report)
-                                   .where(Report.cluster_id.is_(None))).scalar_one():
+            if not session.execute(
+                select(func.count()).select_from(Report).where(Report.cluster_id.is_(None))
+            ).scalar_one():
                 break
         time.sleep(0.5)
     return time.perf_counter() - start
@@ -257,8 +296,13 @@ def _stored() -> int:
         return int(session.execute(select(func.count()).select_from(Report)).scalar_one())
 
 
-def run(seconds: float, connections: int, overall_limit: float | None = None,
-        client: str = "wrk", reader_reports: int | None = None) -> dict[str, Any]:
+def run(
+    seconds: float,
+    connections: int,
+    overall_limit: float | None = None,
+    client: str = "wrk",
+    reader_reports: int | None = None,
+) -> dict[str, Any]:
     """Run the phases and return the figures. ``overall_limit`` (tips per second) sets
     the server's overall rate limit, to watch the surge being cut to it with 429s; ``client``
     is 'wrk' or 'asyncio'; ``reader_reports`` (a number: the case's tips beforehand) adds the
@@ -283,8 +327,9 @@ def run(seconds: float, connections: int, overall_limit: float | None = None,
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
         try:
             _wait_ready(port, process)
-            result = _phases(port, process.pid, case_id, seconds, connections, burst, client,
-                             reader)
+            result = _phases(
+                port, process.pid, case_id, seconds, connections, burst, client, reader
+            )
         finally:
             # SIGKILL, no graceful shutdown: every tip answered 2xx must already be committed.
             process.kill()
@@ -311,19 +356,24 @@ def run(seconds: float, connections: int, overall_limit: float | None = None,
         "server_cpu_ms_per_bare": round(bare.cpu_ms(), 3),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "retry_after_ok": all(p.retry_after_ok for p in counted),
-        "seconds": seconds, "connections": connections, "overall_limit": overall_limit,
-        "client": client, **(_reader_figures(result, reader, seeded) if reader else {}),
+        "seconds": seconds,
+        "connections": connections,
+        "overall_limit": overall_limit,
+        "client": client,
+        **(_reader_figures(result, reader, seeded) if reader else {}),
     }
 
 
-def _reader_figures(result: dict[str, Phase], reader: TriageReader, seeded: int
-                    ) -> dict[str, Any]:
+def _reader_figures(result: dict[str, Phase], reader: TriageReader, seeded: int) -> dict[str, Any]:
     alone, read = result["tips"], result["read"]
-    return {"reports": seeded,
-            "accepted_per_s_alone": round(alone.count(200, 300) / alone.elapsed, 1),
-            "accepted_per_s_with_reader": round(read.count(200, 300) / read.elapsed, 1),
-            "p99_ms_with_reader": round(read.p99_ms(), 2),
-            "triage_backlog_drain_s": round(result["drain"].elapsed, 1), **reader.figures()}
+    return {
+        "reports": seeded,
+        "accepted_per_s_alone": round(alone.count(200, 300) / alone.elapsed, 1),
+        "accepted_per_s_with_reader": round(read.count(200, 300) / read.elapsed, 1),
+        "p99_ms_with_reader": round(read.p99_ms(), 2),
+        "triage_backlog_drain_s": round(result["drain"].elapsed, 1),
+        **reader.figures(),
+    }
 
 
 def _table(figures: dict[str, Any]) -> None:
@@ -331,9 +381,11 @@ def _table(figures: dict[str, Any]) -> None:
     from rich.table import Table
 
     ratio = figures["accepted_per_s"] / figures["bare_per_s"] if figures["bare_per_s"] else 0.0
-    table = Table(title=f"public tip intake, {figures['seconds']:g} s, "
-                        f"{figures['connections']} connections, {figures['client']} client, "
-                        "SQLite")
+    table = Table(
+        title=f"public tip intake, {figures['seconds']:g} s, "
+        f"{figures['connections']} connections, {figures['client']} client, "
+        "SQLite"
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     table.add_column("goal")
@@ -342,17 +394,28 @@ def _table(figures: dict[str, Any]) -> None:
     table.add_row("ratio tips / bare", f"{ratio:.0%}", ">= 30%")
     table.add_row("p99 latency of tips, ms", f"{figures['p99_ms']:.1f}", "<= 100")
     table.add_row("p99 latency of bare, ms", f"{figures['bare_p99_ms']:.1f}", "")
-    table.add_row("2xx answers / rows stored",
-                  f"{figures['responses_2xx']:,} / {figures['stored']:,}", "equal")
-    table.add_row("429 answers (surge + one client)",
-                  f"{figures['responses_429']:,} ({figures['surge_429']:,} + "
-                  f"{figures['responses_429'] - figures['surge_429']})", "> 0")
+    table.add_row(
+        "2xx answers / rows stored",
+        f"{figures['responses_2xx']:,} / {figures['stored']:,}",
+        "equal",
+    )
+    table.add_row(
+        "429 answers (surge + one client)",
+        f"{figures['responses_429']:,} ({figures['surge_429']:,} + "
+        f"{figures['responses_429'] - figures['surge_429']})",
+        "> 0",
+    )
     table.add_row("5xx answers", str(figures["responses_5xx"]), "0")
-    table.add_row("server CPU ms per tip / per bare request",
-                  f"{figures['server_cpu_ms_per_tip']:.2f} / "
-                  f"{figures['server_cpu_ms_per_bare']:.2f}", "")
-    table.add_row("load average (1 min) after the run", f"{figures['load_average_1min']:.1f}",
-                  "< 2 for meaningful rates")
+    table.add_row(
+        "server CPU ms per tip / per bare request",
+        f"{figures['server_cpu_ms_per_tip']:.2f} / {figures['server_cpu_ms_per_bare']:.2f}",
+        "",
+    )
+    table.add_row(
+        "load average (1 min) after the run",
+        f"{figures['load_average_1min']:.1f}",
+        "< 2 for meaningful rates",
+    )
     table.add_row("other answers", str(figures["responses_other"]), "0")
     Console().print(table)
 
@@ -363,14 +426,29 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the surge")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-    parser.add_argument("--overall-limit", type=float, default=None,
-                        help="server's overall limit, tips/s (default: its setting, 2000)")
-    parser.add_argument("--client", choices=["wrk", "asyncio"], default=None,
-                        help="load generator (default: wrk when installed, else asyncio)")
-    parser.add_argument("--with-triage-reader", action="store_true",
-                        help="a second surge while a coordinator reads the case's triage page")
-    parser.add_argument("--reports", type=int, default=5000,
-                        help="tips in the case before the surges (with --with-triage-reader)")
+    parser.add_argument(
+        "--overall-limit",
+        type=float,
+        default=None,
+        help="server's overall limit, tips/s (default: its setting, 2000)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "asyncio"],
+        default=None,
+        help="load generator (default: wrk when installed, else asyncio)",
+    )
+    parser.add_argument(
+        "--with-triage-reader",
+        action="store_true",
+        help="a second surge while a coordinator reads the case's triage page",
+    )
+    parser.add_argument(
+        "--reports",
+        type=int,
+        default=5000,
+        help="tips in the case before the surges (with --with-triage-reader)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -380,12 +458,20 @@ def main() -> None:
     if client == "wrk" and not have_wrk():
         raise SystemExit("wrk is not installed: run `make bench-tools` (or use --client asyncio)")
     if client == "asyncio" and args.client is None:
-        print("wrk is missing (`make bench-tools` installs it): using the asyncio client, "
-              "which takes CPU from the server", file=sys.stderr)
+        print(
+            "wrk is missing (`make bench-tools` installs it): using the asyncio client, "
+            "which takes CPU from the server",
+            file=sys.stderr,
+        )
     if args.reports < 0:
         raise SystemExit("--reports must be >= 0")
-    figures = run(args.seconds, args.connections, args.overall_limit, client,
-                  args.reports if args.with_triage_reader else None)
+    figures = run(
+        args.seconds,
+        args.connections,
+        args.overall_limit,
+        client,
+        args.reports if args.with_triage_reader else None,
+    )
     if args.json:
         print(json.dumps(figures))
     else:

@@ -66,14 +66,36 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
-def wrk_phase(port: int, *, mode: str, seconds: float, connections: int, first: int,
-              case_id: str = "-", seen: str = "-") -> Phase:
+def wrk_phase(
+    port: int,
+    *,
+    mode: str,
+    seconds: float,
+    connections: int,
+    first: int,
+    case_id: str = "-",
+    seen: str = "-",
+) -> Phase:
     """Drive ``mode`` ('tips' or 'bare') with wrk for ``seconds``; every request sent in that
     time is answered and counted (see tips_wrk.lua for how)."""
     duration = math.ceil(seconds + GRACE_S)
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", f"{duration}s",
-               "-s", str(LUA), f"http://127.0.0.1:{port}", "--", mode, f"{seconds:.3f}",
-               str(first), case_id, seen]
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        f"{duration}s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}",
+        "--",
+        mode,
+        f"{seconds:.3f}",
+        str(first),
+        case_id,
+        seen,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     lines = [x for x in done.stdout.splitlines() if x.startswith("TIPS_JSON ")]
     if done.returncode != 0 or not lines:
@@ -81,20 +103,26 @@ def wrk_phase(port: int, *, mode: str, seconds: float, connections: int, first: 
     data = json.loads(lines[-1].removeprefix("TIPS_JSON "))
     if data["socket_errors"]:
         raise SystemExit(f"wrk saw {data['socket_errors']} socket errors: {lines[-1]}")
-    return Phase(statuses={int(k): int(v) for k, v in data["statuses"].items()},
-                 elapsed=seconds, retry_after_ok=data["retry_after_bad"] == 0,
-                 p99_s=data["p99_us"] / 1e6)
+    return Phase(
+        statuses={int(k): int(v) for k, v in data["statuses"].items()},
+        elapsed=seconds,
+        retry_after_ok=data["retry_after_bad"] == 0,
+        p99_s=data["p99_us"] / 1e6,
+    )
 
 
 def request_bytes(path: str, body: bytes, client_ip: str) -> bytes:
     """One HTTP/1.1 keep-alive POST with a JSON body, as from ``client_ip`` via the proxy."""
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-            f"X-Forwarded-For: {client_ip}\r\nContent-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"X-Forwarded-For: {client_ip}\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode("ascii") + body
 
 
-async def exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                   request: bytes) -> tuple[int, dict[str, str]]:
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, dict[str, str]]:
     """Send one request and read its answer: (status, lower-cased headers)."""
     writer.write(request)
     head = await reader.readuntil(b"\r\n\r\n")
@@ -114,8 +142,20 @@ class TipMaker:
     client address (the same places as tips_wrk.lua)."""
 
     PLACES: ClassVar[list[str]] = [
-        "Kilju", "Gilju", "Kilchu", "Hamhung", "Hamheung", "Songch'on", "Seongcheon", "Tanchon",
-        "Kimchaek", "길주", "Hyesan", "Chongjin", "40.9642, 129.3278"]
+        "Kilju",
+        "Gilju",
+        "Kilchu",
+        "Hamhung",
+        "Hamheung",
+        "Songch'on",
+        "Seongcheon",
+        "Tanchon",
+        "Kimchaek",
+        "길주",
+        "Hyesan",
+        "Chongjin",
+        "40.9642, 129.3278",
+    ]
 
     def __init__(self, case_id: str, first: int = 0) -> None:
         self.case_id = case_id
@@ -126,16 +166,20 @@ class TipMaker:
         """The next request: a fresh tip from a fresh address."""
         self.n += 1
         n = self.n
-        body = json.dumps({
-            "case_id": self.case_id, "seen_at": self.seen,
-            "what": f"couple with a small boy in a grey truck, heading north (tip {n})",
-            "place": self.PLACES[n % len(self.PLACES)],
-        }).encode()
+        body = json.dumps(
+            {
+                "case_id": self.case_id,
+                "seen_at": self.seen,
+                "what": f"couple with a small boy in a grey truck, heading north (tip {n})",
+                "place": self.PLACES[n % len(self.PLACES)],
+            }
+        ).encode()
         return request_bytes(TIP_PATH, body, f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}")
 
 
-async def asyncio_phase(port: int, make: Callable[[], bytes], seconds: float,
-                        connections: int) -> Phase:
+async def asyncio_phase(
+    port: int, make: Callable[[], bytes], seconds: float, connections: int
+) -> Phase:
     """Drive the server with ``connections`` asyncio clients for ``seconds``; each stops
     issuing at the deadline and waits for its last answer."""
     phase = Phase()

@@ -29,7 +29,7 @@ _WORD = re.compile(r"\w+")
 
 def _shingles(text: str) -> set[str]:
     words = " ".join(_WORD.findall(strip_marks(text)))
-    return {words[i:i + 3] for i in range(max(1, len(words) - 2))}
+    return {words[i : i + 3] for i in range(max(1, len(words) - 2))}
 
 
 def _text_similarity(a: str, b: str) -> float:
@@ -39,8 +39,14 @@ def _text_similarity(a: str, b: str) -> float:
     return len(sa & sb) / len(sa | sb)
 
 
-def _same_event(a: ReportFacts, b: ReportFacts, *, distance_m: float = 3000.0,
-                window: timedelta = timedelta(hours=2), text_threshold: float = 0.3) -> bool:
+def _same_event(
+    a: ReportFacts,
+    b: ReportFacts,
+    *,
+    distance_m: float = 3000.0,
+    window: timedelta = timedelta(hours=2),
+    text_threshold: float = 0.3,
+) -> bool:
     if abs(a.time - b.time) > window:
         return False
     similar = _text_similarity(a.text, b.text)
@@ -79,7 +85,9 @@ def refresh_and_queue(session: Session, case_id: str, limit: int = 100) -> list[
     new and credible reports of the last 48 h, then one line per cluster of new reports."""
     stmt = select(Report).where(
         Report.state.in_([ReportState.NEW.value, ReportState.CREDIBLE.value]),
-        Report.seen_at >= now() - timedelta(hours=48), Report.case_id == case_id)
+        Report.seen_at >= now() - timedelta(hours=48),
+        Report.case_id == case_id,
+    )
     reports = list(session.execute(stmt.limit(5000)).scalars())
     facts = [facts_of(r) for r in reports]
     labels = _cluster(facts)
@@ -94,9 +102,11 @@ def refresh_and_queue(session: Session, case_id: str, limit: int = 100) -> list[
         if report.state == ReportState.NEW.value:
             report.credibility, report.reasons = credibility(fact, where, sizes[label] - 1)
     heads: dict[str, Report] = {}
-    for report in session.execute(select(Report).where(
-            Report.state == ReportState.NEW.value, Report.case_id == case_id).limit(5000)
-            ).scalars():
+    for report in session.execute(
+        select(Report)
+        .where(Report.state == ReportState.NEW.value, Report.case_id == case_id)
+        .limit(5000)
+    ).scalars():
         label = report.cluster_id or report.id
         if label not in heads or report.credibility > heads[label].credibility:
             heads[label] = report

@@ -40,10 +40,22 @@ PASSWORD = "bench password, long enough"
 WHO = ["a couple", "two men", "a woman", "a man in uniform", "an old man", "three adults"]
 CHILD = ["a small boy", "a crying child", "a boy of about eight", "a sleeping kid", "a little boy"]
 HOW = ["in a grey truck", "on a bus", "on foot", "in a black car", "on the train", "on a tractor"]
-GOING = ["heading north", "going towards the border", "heading east", "going south",
-         "waiting at the station", "buying food at the market"]
-SPELLING = {"couple": "cuople", "truck": "truk", "north": "nort", "station": "staton",
-            "child": "chlid", "boy": "bo"}
+GOING = [
+    "heading north",
+    "going towards the border",
+    "heading east",
+    "going south",
+    "waiting at the station",
+    "buying food at the market",
+]
+SPELLING = {
+    "couple": "cuople",
+    "truck": "truk",
+    "north": "nort",
+    "station": "staton",
+    "child": "chlid",
+    "boy": "bo",
+}
 
 
 def _retold(text: str, rng: random.Random) -> str:
@@ -70,8 +82,10 @@ def make_tips(case_id: str, count: int, seed: int = 7) -> list[Any]:
     while len(tips) < count:
         place = rng.choice(places)
         seen = end - timedelta(seconds=rng.uniform(0, 7200))
-        story = (f"{rng.choice(WHO)} with {rng.choice(CHILD)} {rng.choice(HOW)}, "
-                 f"{rng.choice(GOING)} near {place.name}")
+        story = (
+            f"{rng.choice(WHO)} with {rng.choice(CHILD)} {rng.choice(HOW)}, "
+            f"{rng.choice(GOING)} near {place.name}"
+        )
         for _ in range(min(count - len(tips), rng.choice([1, 1, 1, 2, 2, 3, 4, 8]))):
             at = min(end, seen + timedelta(minutes=rng.uniform(-20, 20)))
             kind = rng.random()
@@ -83,8 +97,16 @@ def make_tips(case_id: str, count: int, seed: int = 7) -> list[Any]:
                 name = None
             elif kind < 0.33:
                 name = f"behind the old {rng.choice(['mill', 'school', 'bridge'])}"
-            tips.append(TipIn(case_id=case_id, what=_retold(story, rng), place=name, lat=lat,
-                              lon=lon, seen_at=at))
+            tips.append(
+                TipIn(
+                    case_id=case_id,
+                    what=_retold(story, rng),
+                    place=name,
+                    lat=lat,
+                    lon=lon,
+                    seen_at=at,
+                )
+            )
     return tips
 
 
@@ -106,10 +128,20 @@ def _case_and_user(engine: Any) -> tuple[str, str]:
     seen = datetime.now(UTC) - timedelta(hours=3)
     with session_scope(engine) as s:
         user = create_user(s, username="coord", role=Role.COORDINATOR, password=PASSWORD)
-        case = open_case(s, actor_id=user.id, data=CaseCreate(
-            children=[Person(name="Bench Child", age=8)],
-            last_known=LastKnown(place="Songchon", lat=39.2068, lon=126.2039,
-                                 time_earliest=seen - timedelta(hours=1), time_latest=seen)))
+        case = open_case(
+            s,
+            actor_id=user.id,
+            data=CaseCreate(
+                children=[Person(name="Bench Child", age=8)],
+                last_known=LastKnown(
+                    place="Songchon",
+                    lat=39.2068,
+                    lon=126.2039,
+                    time_earliest=seen - timedelta(hours=1),
+                    time_latest=seen,
+                ),
+            ),
+        )
         return case.id, user.id
 
 
@@ -119,7 +151,7 @@ def _store(engine: Any, tips: list[Any]) -> None:
     rows = [tip_row(t) for t in tips]
     for start in range(0, len(rows), 500):
         with engine.begin() as conn:
-            store_rows(conn, rows[start:start + 500], {})
+            store_rows(conn, rows[start : start + 500], {})
 
 
 def _add_one_ms(engine: Any, tip: Any) -> float:
@@ -138,14 +170,17 @@ def _page_ms(case_id: str, repeat: int = 10) -> tuple[float, float, int]:
     from bolo.api import create_app
 
     with TestClient(create_app(timers=False)) as http:
-        answer = http.post("/login", data={"username": "coord", "password": PASSWORD},
-                           follow_redirects=False)
+        answer = http.post(
+            "/login", data={"username": "coord", "password": PASSWORD}, follow_redirects=False
+        )
         assert answer.status_code == 303, answer.text
         timings: dict[str, list[float]] = {"case": [], "all": []}
         lines = 0
         for _ in range(repeat):
-            for which, path in (("case", f"/console/triage?case={case_id}"),
-                                ("all", "/console/triage")):
+            for which, path in (
+                ("case", f"/console/triage?case={case_id}"),
+                ("all", "/console/triage"),
+            ):
                 start = time.perf_counter()
                 page = http.get(path, headers={"Accept": "text/html"})
                 timings[which].append(1000.0 * (time.perf_counter() - start))
@@ -176,8 +211,9 @@ def run(reports: int, baseline_reports: int) -> dict[str, Any]:
     """Build the case, cluster it, and measure; returns the figures."""
     with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
         folder = Path(tmp)
-        os.environ.update(BOLO_DATA_DIR=str(folder),
-                          BOLO_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}")
+        os.environ.update(
+            BOLO_DATA_DIR=str(folder), BOLO_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}"
+        )
         from bolo.reports.worker import cluster_all
         from bolo.settings import reset_settings
         from bolo.store.db import set_default_engine
@@ -197,12 +233,19 @@ def run(reports: int, baseline_reports: int) -> dict[str, Any]:
         baseline = _baseline_ms(folder, tips[:baseline_reports]) if baseline_reports else None
         set_default_engine(None)
         engine.dispose()
-    return {"reports": reports, "add_report_ms": round(statistics.median(adds), 1),
-            "add_report_max_ms": round(max(adds), 1), "page_ms": round(page, 1),
-            "overview_page_ms": round(overview, 1), "page_lines": lines,
-            "baseline_page_ms": None if baseline is None else round(baseline, 1),
-            "baseline_reports": baseline_reports, "cluster_all_s": round(cluster_s, 2),
-            "clusters": clusters, "load_average_1min": round(os.getloadavg()[0], 2)}
+    return {
+        "reports": reports,
+        "add_report_ms": round(statistics.median(adds), 1),
+        "add_report_max_ms": round(max(adds), 1),
+        "page_ms": round(page, 1),
+        "overview_page_ms": round(overview, 1),
+        "page_lines": lines,
+        "baseline_page_ms": None if baseline is None else round(baseline, 1),
+        "baseline_reports": baseline_reports,
+        "cluster_all_s": round(cluster_s, 2),
+        "clusters": clusters,
+        "load_average_1min": round(os.getloadavg()[0], 2),
+    }
 
 
 def _count_clusters(engine: Any, case_id: str) -> int:
@@ -211,16 +254,22 @@ def _count_clusters(engine: Any, case_id: str) -> int:
     from bolo.reports.model import Report
 
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count(func.distinct(Report.cluster_id)))
-                                .where(Report.case_id == case_id)).scalar_one())
+        return int(
+            conn.execute(
+                select(func.count(func.distinct(Report.cluster_id))).where(
+                    Report.case_id == case_id
+                )
+            ).scalar_one()
+        )
 
 
 def main() -> None:
     """Parse arguments, run, print JSON or a short report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reports", type=int, default=5000)
-    parser.add_argument("--baseline-reports", type=int, default=1000,
-                        help="size of the baseline run (0: skip it)")
+    parser.add_argument(
+        "--baseline-reports", type=int, default=1000, help="size of the baseline run (0: skip it)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.reports < 1 or args.baseline_reports < 0:

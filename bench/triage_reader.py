@@ -15,8 +15,9 @@ import httpx
 class TriageReader:
     """Loads a case's triage page every ``period_s`` seconds in a thread: ``start``, ``stop``."""
 
-    def __init__(self, base: str, case_id: str, username: str, password: str,
-                 period_s: float = 2.0) -> None:
+    def __init__(
+        self, base: str, case_id: str, username: str, password: str, period_s: float = 2.0
+    ) -> None:
         self.base, self.case_id = base, case_id
         self.username, self.password = username, password
         self.period_s = period_s
@@ -37,16 +38,20 @@ class TriageReader:
     def figures(self) -> dict[str, Any]:
         """The views' count and timings (ms), and the first failures."""
         ms = [1000.0 * d for d in self.durations]
-        return {"reader_views": len(ms),
-                "reader_page_ms_median": round(statistics.median(ms), 1) if ms else None,
-                "reader_page_ms_max": round(max(ms), 1) if ms else None,
-                "reader_failures": self.failures[:5]}
+        return {
+            "reader_views": len(ms),
+            "reader_page_ms_median": round(statistics.median(ms), 1) if ms else None,
+            "reader_page_ms_max": round(max(ms), 1) if ms else None,
+            "reader_failures": self.failures[:5],
+        }
 
     def _run(self) -> None:
-        with httpx.Client(base_url=self.base, timeout=120,
-                          headers={"Accept": "text/html"}) as client:
-            answer = client.post("/login", data={"username": self.username,
-                                                 "password": self.password})
+        with httpx.Client(
+            base_url=self.base, timeout=120, headers={"Accept": "text/html"}
+        ) as client:
+            answer = client.post(
+                "/login", data={"username": self.username, "password": self.password}
+            )
             if answer.status_code != 303:
                 self.failures.append(f"login: {answer.status_code}")
                 return

@@ -132,8 +132,9 @@ async def _integrity_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code >= 400 and wants_page(request):
-        return error_page(request, status=exc.status_code, message=str(exc.detail),
-                          headers=exc.headers)
+        return error_page(
+            request, status=exc.status_code, message=str(exc.detail), headers=exc.headers
+        )
     if exc.status_code >= 400:
         return problem_response(exc.status_code, str(exc.detail), headers=exc.headers)
     return await http_exception_handler(request, exc)
@@ -144,7 +145,8 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     if wants_page(request):
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'][1:]) or 'form'}: {error['msg']}"
-            for error in exc.errors())
+            for error in exc.errors()
+        )
         return error_page(request, status=422, message=problems)
     return validation_response(exc.errors())
 
@@ -154,8 +156,9 @@ async def _model_error(request: Request, exc: Exception) -> Response:
     # field longer than its model allows) is still the client's mistake: 422, never a 500.
     assert isinstance(exc, ValidationError)
     errors = exc.errors(include_url=False, include_context=False)
-    return await _validation_error(request, RequestValidationError(
-        [{**e, "loc": ("body", *e["loc"])} for e in errors]))
+    return await _validation_error(
+        request, RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors])
+    )
 
 
 def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
@@ -178,8 +181,12 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     from bolo.reports.routes import router as reports
     from bolo.web.routes import router as web
 
-    app = FastAPI(title="bolo", version=__version__, lifespan=_lifespan,
-                  description="Be on the lookout: child-abduction emergency alerting.")
+    app = FastAPI(
+        title="bolo",
+        version=__version__,
+        lifespan=_lifespan,
+        description="Be on the lookout: child-abduction emergency alerting.",
+    )
     app.state.timers = timers
     app.state.dispatcher = dispatcher
     from bolo.security.middleware import install as install_security
@@ -196,8 +203,20 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     # web last: its HTML page /alerts/{id} must not shadow /alerts/{id}.cap. Public tips first:
     # FastAPI matches included routers in order (a third of a tip's CPU when last under a
     # surge), and no other router has a path under /tips or /api/v1/public.
-    routers = (public_tips, users, cases, alerts, posts, reports, dispatch, audit, public_alerts,
-               case_media, ops, web)
+    routers = (
+        public_tips,
+        users,
+        cases,
+        alerts,
+        posts,
+        reports,
+        dispatch,
+        audit,
+        public_alerts,
+        case_media,
+        ops,
+        web,
+    )
     for router in routers:
         app.include_router(router)
 

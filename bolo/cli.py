@@ -20,8 +20,11 @@ from bolo.cli_support import JSON_OUT, console, emit, handle_errors
 from bolo.posts.cli import app as post_app
 from bolo.settings import get_settings
 
-app = typer.Typer(help="bolo: be on the lookout. Child-abduction emergency alerting.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="bolo: be on the lookout. Child-abduction emergency alerting.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database.", no_args_is_help=True)
 replay_app = typer.Typer(help="Replay a reference incident.", no_args_is_help=True)
 
@@ -43,9 +46,17 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: Annotated[bool, typer.Option(
-        "--version", is_eager=True, callback=_print_version,
-        help="Print bolo's version and exit.")] = False) -> None:
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print bolo's version and exit.",
+        ),
+    ] = False,
+) -> None:
     """bolo: be on the lookout. Child-abduction emergency alerting."""
 
 
@@ -61,8 +72,10 @@ def db_upgrade(as_json: JSON_OUT = False) -> None:
 
 @db_app.command("backup")
 @handle_errors
-def db_backup(file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
-              as_json: JSON_OUT = False) -> None:
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup.")],
+    as_json: JSON_OUT = False,
+) -> None:
     """Back the database up to FILE while bolo runs (SQLite: online backup; PostgreSQL:
     pg_dump of the current schema)."""
     from dataclasses import asdict
@@ -71,16 +84,22 @@ def db_backup(file: Annotated[Path, typer.Argument(help="Where to write the back
     from bolo.store.db import default_engine
 
     done = backup(default_engine(), file)
-    emit(as_json, asdict(done), f"backed up {sum(done.rows.values())} rows of "
-         f"{len(done.rows)} tables to {file}")
+    emit(
+        as_json,
+        asdict(done),
+        f"backed up {sum(done.rows.values())} rows of {len(done.rows)} tables to {file}",
+    )
 
 
 @db_app.command("restore")
 @handle_errors
-def db_restore(file: Annotated[Path, typer.Argument(help="A file made by `bolo db backup`.")],
-               yes: Annotated[bool, typer.Option(
-                   "--yes", help="Confirm: every row of the database is replaced.")] = False,
-               as_json: JSON_OUT = False) -> None:
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A file made by `bolo db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm: every row of the database is replaced.")
+    ] = False,
+    as_json: JSON_OUT = False,
+) -> None:
     """Replace the database with a backup, then migrate it. Stop `bolo serve` and the
     dispatchers first; check the result with `bolo audit verify`."""
     from dataclasses import asdict
@@ -90,11 +109,15 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A file made by `bolo d
     from bolo.store.db import default_engine
 
     if not yes:
-        raise InvalidInput("restoring replaces every row of the configured database: "
-                           "add --yes to confirm")
+        raise InvalidInput(
+            "restoring replaces every row of the configured database: add --yes to confirm"
+        )
     done = restore(default_engine(), file)
-    emit(as_json, asdict(done), f"restored {sum(done.rows.values())} rows of "
-         f"{len(done.rows)} tables from {file}")
+    emit(
+        as_json,
+        asdict(done),
+        f"restored {sum(done.rows.values())} rows of {len(done.rows)} tables from {file}",
+    )
 
 
 @app.command()
@@ -102,11 +125,15 @@ def db_restore(file: Annotated[Path, typer.Argument(help="A file made by `bolo d
 def serve(
     port: int = 8000,
     host: str = "127.0.0.1",
-    dispatcher: Annotated[bool, typer.Option(
-        "--dispatcher/--no-dispatcher",
-        help="Send alerts from this process (default): the in-process dispatcher, or with "
-             "BOLO_BROKER_URL the NATS relay and one worker. --no-dispatcher when `bolo "
-             "dispatcher` workers (and `bolo relay`) run as processes of their own.")] = True,
+    dispatcher: Annotated[
+        bool,
+        typer.Option(
+            "--dispatcher/--no-dispatcher",
+            help="Send alerts from this process (default): the in-process dispatcher, or with "
+            "BOLO_BROKER_URL the NATS relay and one worker. --no-dispatcher when `bolo "
+            "dispatcher` workers (and `bolo relay`) run as processes of their own.",
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database and serve the API and pages; send alerts unless --no-dispatcher."""
     import structlog
@@ -120,16 +147,22 @@ def serve(
     upgrade_database()
     log = structlog.get_logger("bolo.serve")
     if dispatcher:
-        how = ("the NATS relay and a worker" if get_settings().broker_url
-               else "the in-process dispatcher")
+        how = (
+            "the NATS relay and a worker"
+            if get_settings().broker_url
+            else "the in-process dispatcher"
+        )
         log.info(f"sending alerts with {how}")
     else:
-        log.info("not sending alerts: run `bolo dispatcher` (and with a broker `bolo relay`) "
-                 "beside this server")
+        log.info(
+            "not sending alerts: run `bolo dispatcher` (and with a broker `bolo relay`) "
+            "beside this server"
+        )
     # bolo's own access log (bolo.ops.requests) replaces uvicorn's, which printed query
     # strings (ack tokens); log_config=None keeps the logging set up above.
-    uvicorn.run(create_app(dispatcher=dispatcher), host=host, port=port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        create_app(dispatcher=dispatcher), host=host, port=port, log_config=None, access_log=False
+    )
 
 
 @replay_app.command("seed-incident")
@@ -153,8 +186,10 @@ def demo(
 
     run_replay(out=out, fresh=True)
     if serve_after:
-        console.print(f"Console: http://127.0.0.1:{port}/console   Post page: /post   "
-                      f"Public: /alerts   API docs: /docs")
+        console.print(
+            f"Console: http://127.0.0.1:{port}/console   Post page: /post   "
+            f"Public: /alerts   API docs: /docs"
+        )
         for username, password in demo_logins().items():
             console.print(f"  sign in as [bold]{username}[/bold] / {password}", highlight=False)
         serve(port=port)
@@ -191,26 +226,42 @@ def _command_of(module: str, name: str) -> Command:
 # so `bolo --help` and the database commands start in a fraction of the time. The short helps
 # are repeated here for the listing; a test checks that they match the real ones.
 LAZY_COMMANDS: dict[str, tuple[str, Callable[[], Command]]] = {
-    "cap": ("CAP 1.2: validate, convert, sign, verify, import.",
-            functools.partial(_sub_app, "bolo.cap.cli")),
-    "network": ("Transport networks: import, inspect, isochrones.",
-                functools.partial(_sub_app, "bolo.network.cli")),
-    "search": ("The search picture: where the suspects can be, which posts to alert.",
-               functools.partial(_sub_app, "bolo.search.cli")),
-    "report": ("Reports: public tips, post sightings and search reports; triage.",
-               functools.partial(_sub_app, "bolo.reports.cli")),
-    "security": ("Retention purge and outgoing-URL checks.",
-                 functools.partial(_sub_app, "bolo.security.cli")),
-    "simulate": ("Simulate abductions and compare radius, reachability and particle at the "
-                 "same budget.",
-                 functools.partial(_command_of, "bolo.search.cli", "simulate")),
-    "dispatcher": ("Run one dispatcher worker process (run as many as needed, on as many "
-                   "machines).", functools.partial(_command_of, "bolo.dispatch.cli", "dispatcher")),
-    "relay": ("Publish due outbox rows to NATS JetStream and run due escalations.",
-              functools.partial(_command_of, "bolo.dispatch.cli", "relay")),
-    "post-receiver": ("Receive bolo webhooks: verify signatures, refuse timestamps outside "
-                      "+-5 minutes, ...",
-                      functools.partial(_command_of, "bolo.dispatch.cli", "post-receiver")),
+    "cap": (
+        "CAP 1.2: validate, convert, sign, verify, import.",
+        functools.partial(_sub_app, "bolo.cap.cli"),
+    ),
+    "network": (
+        "Transport networks: import, inspect, isochrones.",
+        functools.partial(_sub_app, "bolo.network.cli"),
+    ),
+    "search": (
+        "The search picture: where the suspects can be, which posts to alert.",
+        functools.partial(_sub_app, "bolo.search.cli"),
+    ),
+    "report": (
+        "Reports: public tips, post sightings and search reports; triage.",
+        functools.partial(_sub_app, "bolo.reports.cli"),
+    ),
+    "security": (
+        "Retention purge and outgoing-URL checks.",
+        functools.partial(_sub_app, "bolo.security.cli"),
+    ),
+    "simulate": (
+        "Simulate abductions and compare radius, reachability and particle at the same budget.",
+        functools.partial(_command_of, "bolo.search.cli", "simulate"),
+    ),
+    "dispatcher": (
+        "Run one dispatcher worker process (run as many as needed, on as many machines).",
+        functools.partial(_command_of, "bolo.dispatch.cli", "dispatcher"),
+    ),
+    "relay": (
+        "Publish due outbox rows to NATS JetStream and run due escalations.",
+        functools.partial(_command_of, "bolo.dispatch.cli", "relay"),
+    ),
+    "post-receiver": (
+        "Receive bolo webhooks: verify signatures, refuse timestamps outside +-5 minutes, ...",
+        functools.partial(_command_of, "bolo.dispatch.cli", "post-receiver"),
+    ),
 }
 
 
@@ -221,8 +272,9 @@ class _LazyCommand(TyperCommand):
         super().__init__(name=name, short_help=short_help, help=short_help)
         self._load = load
 
-    def make_context(self, info_name: str | None, args: list[str],
-                     parent: Any = None, **extra: Any) -> Any:
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any
+    ) -> Any:
         """Hand over to the real command (its context then names it, not this stand-in)."""
         return self._load().make_context(info_name, args, parent=parent, **extra)
 

@@ -42,12 +42,18 @@ class PageRequest:
 
 
 def page_request(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT,
-                                description="Rows per page (at most 1000).")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(
-        max_length=MAX_CURSOR, pattern=r"^[A-Za-z0-9_-]+$",
-        description="Where the page starts: the cursor of the previous answer's "
-                    "`Link: <...>; rel=\"next\"`.")] = None,
+    limit: Annotated[
+        int, Query(ge=1, le=MAX_LIMIT, description="Rows per page (at most 1000).")
+    ] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="Where the page starts: the cursor of the previous answer's "
+            '`Link: <...>; rel="next"`.',
+        ),
+    ] = None,
 ) -> PageRequest:
     """The ``limit`` and ``cursor`` query parameters of a paged list (a FastAPI dependency)."""
     return PageRequest(limit=limit, cursor=cursor)
@@ -57,9 +63,16 @@ Paging = Annotated[PageRequest, Depends(page_request)]
 
 
 def _bad_cursor(cursor: str, why: str) -> RequestValidationError:
-    return RequestValidationError([{
-        "type": "cursor", "loc": ("query", "cursor"), "input": cursor,
-        "msg": f"not a cursor of this list ({why}): start again without one"}])
+    return RequestValidationError(
+        [
+            {
+                "type": "cursor",
+                "loc": ("query", "cursor"),
+                "input": cursor,
+                "msg": f"not a cursor of this list ({why}): start again without one",
+            }
+        ]
+    )
 
 
 def _encode(values: Sequence[Value]) -> str:
@@ -93,8 +106,10 @@ class Keyset:
 
     def _kinds(self) -> list[type]:
         # A TypeDecorator (UtcDateTime) names no Python type of its own; its impl does.
-        types = [c.type.impl_instance if isinstance(c.type, TypeDecorator) else c.type
-                 for c in self.columns]
+        types = [
+            c.type.impl_instance if isinstance(c.type, TypeDecorator) else c.type
+            for c in self.columns
+        ]
         return [t.python_type for t in types]
 
     def decode(self, cursor: str) -> list[Value]:
@@ -129,22 +144,30 @@ class Keyset:
         condition: Any = None
         for column, value in reversed(list(zip(self.columns, values, strict=True))):
             beyond = column < value if self.descending else column > value
-            condition = beyond if condition is None else or_(
-                beyond, and_(column == value, condition))
+            condition = (
+                beyond if condition is None else or_(beyond, and_(column == value, condition))
+            )
         return condition
 
-    def page(self, rows: Sequence[Row], page: PageRequest, request: Request, response: Response,
-             key: Callable[[Row], Sequence[Value]] | None = None) -> list[Row]:
+    def page(
+        self,
+        rows: Sequence[Row],
+        page: PageRequest,
+        request: Request,
+        response: Response,
+        key: Callable[[Row], Sequence[Value]] | None = None,
+    ) -> list[Row]:
         """The first ``page.limit`` of ``rows`` (read through :meth:`apply`); when more follow,
         a ``Link: <...>; rel="next"`` header on ``response``. ``key`` gives a row's ordering
         values (default: the keyset's attributes of the row)."""
         if len(rows) <= page.limit:
             return list(rows)
-        shown = list(rows[:page.limit])
+        shown = list(rows[: page.limit])
         last = shown[-1]
         values = key(last) if key else [getattr(last, c.key) for c in self.columns]
-        params = [(k, v) for k, v in request.query_params.multi_items()
-                  if k not in ("cursor", "limit")]
+        params = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")
+        ]
         params += [("limit", str(page.limit)), ("cursor", _encode(values))]
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
         response.headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'

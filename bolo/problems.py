@@ -40,19 +40,27 @@ def title_of(status: int) -> str:
         return "Error"
 
 
-def problem(status: int, detail: str, *, type_: str = BLANK, title: str | None = None,
-            **extensions: Any) -> dict[str, Any]:
+def problem(
+    status: int, detail: str, *, type_: str = BLANK, title: str | None = None, **extensions: Any
+) -> dict[str, Any]:
     """The problem document for HTTP ``status`` with ``detail`` (what is wrong, for a person)
     and any extension members."""
-    return {"type": type_, "title": title or title_of(status), "status": status,
-            "detail": detail, **extensions}
+    return {
+        "type": type_,
+        "title": title or title_of(status),
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
 
 
-def problem_response(status: int, detail: str, *, headers: Mapping[str, str] | None = None,
-                     **extensions: Any) -> ProblemResponse:
+def problem_response(
+    status: int, detail: str, *, headers: Mapping[str, str] | None = None, **extensions: Any
+) -> ProblemResponse:
     """An ``application/problem+json`` answer (see :func:`problem`)."""
-    return ProblemResponse(problem(status, detail, **extensions), status,
-                           headers=dict(headers) if headers else None)
+    return ProblemResponse(
+        problem(status, detail, **extensions), status, headers=dict(headers) if headers else None
+    )
 
 
 def problem_bytes(status: int, detail: str) -> bytes:
@@ -60,21 +68,27 @@ def problem_bytes(status: int, detail: str) -> bytes:
     return json.dumps(problem(status, detail)).encode()
 
 
-def field_errors(errors: Iterable[Mapping[str, Any]], *, part: str | None = None
-                 ) -> list[dict[str, Any]]:
+def field_errors(
+    errors: Iterable[Mapping[str, Any]], *, part: str | None = None
+) -> list[dict[str, Any]]:
     """pydantic/FastAPI error dicts as ``[{"location", "message", "type"[, "pointer"]}]``.
     ``part`` is prefixed to locations that do not name one (a body validated by hand)."""
     entries: list[dict[str, Any]] = []
     for error in errors:
-        location = [part_ if isinstance(part_, int) else str(part_)
-                    for part_ in error.get("loc", ())]
+        location = [
+            part_ if isinstance(part_, int) else str(part_) for part_ in error.get("loc", ())
+        ]
         if part is not None and (not location or location[0] not in PARTS):
             location = [part, *location]
-        entry: dict[str, Any] = {"location": location, "message": str(error.get("msg", "")),
-                                 "type": str(error.get("type", "invalid"))}
+        entry: dict[str, Any] = {
+            "location": location,
+            "message": str(error.get("msg", "")),
+            "type": str(error.get("type", "invalid")),
+        }
         if location and location[0] == "body":
             entry["pointer"] = "#/" + "/".join(
-                str(p).replace("~", "~0").replace("/", "~1") for p in location[1:])
+                str(p).replace("~", "~0").replace("/", "~1") for p in location[1:]
+            )
         entries.append(entry)
     return entries
 
@@ -89,10 +103,21 @@ def summary(entries: Sequence[Mapping[str, Any]]) -> str:
     return "; ".join(parts) or "the request is not valid"
 
 
-def validation_response(errors: Iterable[Mapping[str, Any]], *, part: str | None = None,
-                        detail: str | None = None, **extensions: Any) -> ProblemResponse:
+def validation_response(
+    errors: Iterable[Mapping[str, Any]],
+    *,
+    part: str | None = None,
+    detail: str | None = None,
+    **extensions: Any,
+) -> ProblemResponse:
     """422 for input that fails validation: the field ``errors`` and a ``detail`` naming
     them (or the ``detail`` given)."""
     entries = field_errors(errors, part=part)
-    return problem_response(422, detail or summary(entries), type_=VALIDATION,
-                            title=VALIDATION_TITLE, errors=entries, **extensions)
+    return problem_response(
+        422,
+        detail or summary(entries),
+        type_=VALIDATION,
+        title=VALIDATION_TITLE,
+        errors=entries,
+        **extensions,
+    )

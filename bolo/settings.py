@@ -28,18 +28,24 @@ class Settings(BaseSettings):
     public_base_url: str = Field(default="http://127.0.0.1:8000")
     cap_sender: str = Field(default="bolo@bolo.local", description="CAP <sender> of our alerts.")
     default_network: str = Field(
-        default="", description="The network a case is on when it names none; empty: the only "
-        "imported network when there is exactly one, else the bundled dprk corridors.")
+        default="",
+        description="The network a case is on when it names none; empty: the only "
+        "imported network when there is exactly one, else the bundled dprk corridors.",
+    )
     retention_days: int = Field(default=30, ge=0)
     token_days: int = Field(
-        default=90, ge=0, description="API tokens expire after this many days; 0 = never.")
+        default=90, ge=0, description="API tokens expire after this many days; 0 = never."
+    )
     approver_totp_required: bool = Field(
-        default=False, description="Approving an Actual alert needs the approver's TOTP code.")
+        default=False, description="Approving an Actual alert needs the approver's TOTP code."
+    )
     log_format: Literal["console", "json"] = Field(
-        default="console", description="Logs on stderr: key=value lines, or one JSON object a "
-        "line (json).")
-    metrics_token: str = Field(default="", description="When set, /metrics needs it as a "
-                               "bearer token.")
+        default="console",
+        description="Logs on stderr: key=value lines, or one JSON object a line (json).",
+    )
+    metrics_token: str = Field(
+        default="", description="When set, /metrics needs it as a bearer token."
+    )
     cap_signing_key: Path | None = Field(
         default=None, description="PEM private key: sign every issued CAP message (XML-DSig)."
     )
@@ -47,24 +53,35 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate that goes with cap_signing_key."
     )
     timezone: str = Field(
-        default="UTC", description="IANA time zone (e.g. Asia/Seoul) in which pages show "
-        "times and forms take them; storage stays UTC.")
+        default="UTC",
+        description="IANA time zone (e.g. Asia/Seoul) in which pages show "
+        "times and forms take them; storage stays UTC.",
+    )
     cap_profile: Literal["ipaws", "google"] | None = Field(
-        default=None, description="Make every issued CAP message conform to this profile.")
+        default=None, description="Make every issued CAP message conform to this profile."
+    )
 
     activation_criteria: str = Field(
         default="child_age,abduction,risk_of_harm,description",
         description="Comma-separated activation criteria an Actual alert must meet before it "
-        "is submitted (child_age, abduction, risk_of_harm, description); empty = no gate.")
+        "is submitted (child_age, abduction, risk_of_harm, description); empty = no gate.",
+    )
     activation_age_limit: int = Field(
-        default=18, ge=1, le=120, description="child_age: a child is younger than this (years).")
+        default=18, ge=1, le=120, description="child_age: a child is younger than this (years)."
+    )
     activation_override_min_length: int = Field(
-        default=20, ge=1, le=2000,
-        description="Characters an override reason needs when a criterion is not met.")
+        default=20,
+        ge=1,
+        le=2000,
+        description="Characters an override reason needs when a criterion is not met.",
+    )
     post_catchment_metres: float = Field(
-        default=250.0, ge=0, le=5000,
+        default=250.0,
+        ge=0,
+        le=5000,
         description="A post watches every network node of its mode this close to it (metres): "
-        "suspects passing any of them pass the post in the search picture.")
+        "suspects passing any of them pass the post in the search picture.",
+    )
 
     @field_validator("activation_criteria")
     @classmethod
@@ -72,8 +89,10 @@ class Settings(BaseSettings):
         names = [n.strip() for n in value.split(",") if n.strip()]
         unknown = [n for n in names if n not in ACTIVATION_CRITERIA]
         if unknown:
-            raise ValueError(f"unknown activation criteria {unknown}; "
-                             f"choose from {', '.join(ACTIVATION_CRITERIA)}")
+            raise ValueError(
+                f"unknown activation criteria {unknown}; "
+                f"choose from {', '.join(ACTIVATION_CRITERIA)}"
+            )
         return ",".join(names)
 
     def activation_criteria_list(self) -> list[str]:

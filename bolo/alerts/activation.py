@@ -36,12 +36,16 @@ class Attestation(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     abduction_believed: bool = Field(
-        default=False, description="The child is believed to have been abducted.")
+        default=False, description="The child is believed to have been abducted."
+    )
     risk_of_harm: bool = Field(
-        default=False, description="The child is believed to be at risk of serious harm.")
+        default=False, description="The child is believed to be at risk of serious harm."
+    )
     override_reason: str | None = Field(
-        default=None, max_length=2000,
-        description="Why the alert should go out although a criterion is not met.")
+        default=None,
+        max_length=2000,
+        description="Why the alert should go out although a criterion is not met.",
+    )
 
 
 @dataclass(frozen=True)
@@ -58,21 +62,31 @@ def _child_age(case: Case, limit: int) -> Check:
     ages = [c.get("age") for c in case.children]
     known = [a for a in ages if isinstance(a, int)]
     met = any(a < limit for a in known)
-    missing = (f"no child is under {limit} (ages: {', '.join(map(str, known))})" if known
-               else f"record the child's age (the criterion is a child under {limit})")
+    missing = (
+        f"no child is under {limit} (ages: {', '.join(map(str, known))})"
+        if known
+        else f"record the child's age (the criterion is a child under {limit})"
+    )
     return Check(Criterion.CHILD_AGE, met, "" if met else missing)
 
 
 def _description(case: Case) -> Check:
-    child = any(str(c.get("description") or "").strip() or c.get("photo_url")
-                for c in case.children)
-    suspect = any(str(s.get("name") or "").strip() or str(s.get("description") or "").strip()
-                  for s in case.suspects)
+    child = any(
+        str(c.get("description") or "").strip() or c.get("photo_url") for c in case.children
+    )
+    suspect = any(
+        str(s.get("name") or "").strip() or str(s.get("description") or "").strip()
+        for s in case.suspects
+    )
     vehicle = any(str(v.get("description") or "").strip() for v in case.vehicles)
     lacks = ([] if child else ["a description or photo of the child"]) + (
-        [] if suspect or vehicle else ["a suspect or a vehicle"])
-    return Check(Criterion.DESCRIPTION, not lacks,
-                 "" if not lacks else "the case needs " + " and ".join(lacks))
+        [] if suspect or vehicle else ["a suspect or a vehicle"]
+    )
+    return Check(
+        Criterion.DESCRIPTION,
+        not lacks,
+        "" if not lacks else "the case needs " + " and ".join(lacks),
+    )
 
 
 def evaluate(case: Case, attestation: Attestation) -> list[Check]:
@@ -82,11 +96,15 @@ def evaluate(case: Case, attestation: Attestation) -> list[Check]:
         Criterion.CHILD_AGE: lambda: _child_age(case, settings.activation_age_limit),
         Criterion.DESCRIPTION: lambda: _description(case),
         Criterion.ABDUCTION: lambda: Check(
-            Criterion.ABDUCTION, attestation.abduction_believed,
-            "" if attestation.abduction_believed else "confirm that an abduction is believed"),
+            Criterion.ABDUCTION,
+            attestation.abduction_believed,
+            "" if attestation.abduction_believed else "confirm that an abduction is believed",
+        ),
         Criterion.RISK_OF_HARM: lambda: Check(
-            Criterion.RISK_OF_HARM, attestation.risk_of_harm,
-            "" if attestation.risk_of_harm else "confirm that the child is at risk of harm"),
+            Criterion.RISK_OF_HARM,
+            attestation.risk_of_harm,
+            "" if attestation.risk_of_harm else "confirm that the child is at risk of harm",
+        ),
     }
     return [checks[Criterion(c)]() for c in settings.activation_criteria_list()]
 
@@ -103,9 +121,12 @@ def gate(case: Case, attestation: Attestation) -> dict[str, Any]:
         short = f" (the reason given has {len(reason)} characters)" if reason else ""
         raise InvalidInput(
             f"this live alert does not meet the activation criteria: {told}. Fix the case, or "
-            f"give an override reason of at least {minimum} characters{short}")
-    return {"criteria": {c.criterion.value: c.met for c in checks},
-            "missing": [c.missing for c in unmet],
-            "abduction_believed": attestation.abduction_believed,
-            "risk_of_harm": attestation.risk_of_harm,
-            "override_reason": reason if unmet else None}
+            f"give an override reason of at least {minimum} characters{short}"
+        )
+    return {
+        "criteria": {c.criterion.value: c.met for c in checks},
+        "missing": [c.missing for c in unmet],
+        "abduction_believed": attestation.abduction_believed,
+        "risk_of_harm": attestation.risk_of_harm,
+        "override_reason": reason if unmet else None,
+    }

@@ -25,72 +25,113 @@ from bolo.cli_support import (
 )
 from bolo.store.db import session_scope
 
-app = typer.Typer(help="Alerts: drafts, two-person approval, updates, cancel.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Alerts: drafts, two-person approval, updates, cancel.", no_args_is_help=True
+)
 AS = Annotated[str, typer.Option("--as", help="Username to act as.")]
 
 
 def _version(v: AlertVersion) -> dict[str, object]:
-    return {"alert_id": v.alert_id, "version_id": v.id, "seq": v.seq, "msg_type": v.msg_type,
-            "state": v.state, "identifier": v.identifier, "sha256": v.sha256}
+    return {
+        "alert_id": v.alert_id,
+        "version_id": v.id,
+        "seq": v.seq,
+        "msg_type": v.msg_type,
+        "state": v.state,
+        "identifier": v.identifier,
+        "sha256": v.sha256,
+    }
 
 
 @app.command("draft")
 @handle_errors
-def draft(case: Annotated[str, typer.Argument(help="The case's id or reference.")],
-          file: Path, as_: AS, as_json: JSON_OUT = False) -> None:
+def draft(
+    case: Annotated[str, typer.Argument(help="The case's id or reference.")],
+    file: Path,
+    as_: AS,
+    as_json: JSON_OUT = False,
+) -> None:
     """Draft a new alert for a case from JSON (texts, area, target_post_ids, cap_status)."""
     data = read_model(file, AlertDraft)
     with session_scope() as db:
-        v = service.draft_alert(db, case_id=case_id_of(db, case), data=data,
-                                author=acting_user(db, as_))
-        emit(as_json, _version(v),
-             f"alert {v.alert_id} version {v.id} drafted; sha256 {v.sha256}")
+        v = service.draft_alert(
+            db, case_id=case_id_of(db, case), data=data, author=acting_user(db, as_)
+        )
+        emit(as_json, _version(v), f"alert {v.alert_id} version {v.id} drafted; sha256 {v.sha256}")
 
 
 @app.command("submit")
 @handle_errors
 def submit(
-    version_id: str, as_: AS,
-    abduction_believed: Annotated[bool, typer.Option(
-        "--abduction-believed", help="State that an abduction is believed.")] = False,
-    risk_of_harm: Annotated[bool, typer.Option(
-        "--risk-of-harm", help="State that the child is at risk of serious harm.")] = False,
-    override_reason: Annotated[str | None, typer.Option(
-        help="Why a live alert that misses an activation criterion should go out.")] = None,
+    version_id: str,
+    as_: AS,
+    abduction_believed: Annotated[
+        bool, typer.Option("--abduction-believed", help="State that an abduction is believed.")
+    ] = False,
+    risk_of_harm: Annotated[
+        bool,
+        typer.Option("--risk-of-harm", help="State that the child is at risk of serious harm."),
+    ] = False,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(help="Why a live alert that misses an activation criterion should go out."),
+    ] = None,
     as_json: JSON_OUT = False,
 ) -> None:
     """Submit a draft version for approval (a live alert passes the activation gate first)."""
-    attestation = Attestation(abduction_believed=abduction_believed, risk_of_harm=risk_of_harm,
-                              override_reason=override_reason)
+    attestation = Attestation(
+        abduction_believed=abduction_believed,
+        risk_of_harm=risk_of_harm,
+        override_reason=override_reason,
+    )
     with session_scope() as db:
-        v = service.submit_for_approval(db, version_id=version_id, author=acting_user(db, as_),
-                                        attestation=attestation)
+        v = service.submit_for_approval(
+            db, version_id=version_id, author=acting_user(db, as_), attestation=attestation
+        )
         overridden = bool(v.activation and v.activation.get("override_reason"))
-        note = ("; activation criteria not met, overridden: "
-                + "; ".join((v.activation or {}).get("missing", [])) if overridden else "")
-        emit(as_json, {**_version(v), "activation": v.activation},
-             f"version {v.id} pending approval; sha256 {v.sha256}{note}")
+        note = (
+            "; activation criteria not met, overridden: "
+            + "; ".join((v.activation or {}).get("missing", []))
+            if overridden
+            else ""
+        )
+        emit(
+            as_json,
+            {**_version(v), "activation": v.activation},
+            f"version {v.id} pending approval; sha256 {v.sha256}{note}",
+        )
 
 
 @app.command("reject")
 @handle_errors
-def reject(version_id: str, reason: Annotated[str, typer.Option(help="Why (the author reads it).")],
-           as_: AS, as_json: JSON_OUT = False) -> None:
+def reject(
+    version_id: str,
+    reason: Annotated[str, typer.Option(help="Why (the author reads it).")],
+    as_: AS,
+    as_json: JSON_OUT = False,
+) -> None:
     """Send a version waiting for approval back to its author as a draft."""
     with session_scope() as db:
-        v = service.reject(db, version_id=version_id, reason=reason,
-                           approver=acting_user(db, as_))
-        emit(as_json, {**_version(v), "rejection_reason": v.rejection_reason},
-             f"version {v.id} rejected: back to its author as a draft")
+        v = service.reject(db, version_id=version_id, reason=reason, approver=acting_user(db, as_))
+        emit(
+            as_json,
+            {**_version(v), "rejection_reason": v.rejection_reason},
+            f"version {v.id} rejected: back to its author as a draft",
+        )
 
 
 @app.command("approve")
 @handle_errors
-def approve(version_id: str, sha256: Annotated[str, typer.Option(help="SHA-256 you reviewed.")],
-            as_: AS, code: Annotated[str | None, typer.Option(
-                help="The approver's one-time code (needed once they enrolled one).")] = None,
-            as_json: JSON_OUT = False) -> None:
+def approve(
+    version_id: str,
+    sha256: Annotated[str, typer.Option(help="SHA-256 you reviewed.")],
+    as_: AS,
+    code: Annotated[
+        str | None,
+        typer.Option(help="The approver's one-time code (needed once they enrolled one)."),
+    ] = None,
+    as_json: JSON_OUT = False,
+) -> None:
     """Approve (and issue) a version whose CAP content has this SHA-256."""
     with session_scope() as db:
         approver = acting_user(db, as_)
@@ -111,14 +152,14 @@ def update(alert_id: str, file: Path, as_: AS, as_json: JSON_OUT = False) -> Non
 
 @app.command("cancel")
 @handle_errors
-def cancel(alert_id: str, reason: Annotated[str, typer.Option()], as_: AS,
-           as_json: JSON_OUT = False) -> None:
+def cancel(
+    alert_id: str, reason: Annotated[str, typer.Option()], as_: AS, as_json: JSON_OUT = False
+) -> None:
     """Cancel an alert in one step."""
     with session_scope() as db:
         ending.cancel_alert(db, alert_id=alert_id, reason=reason, actor=acting_user(db, as_))
         alert = service.get_alert(db, alert_id=alert_id)
-        emit(as_json, {"alert_id": alert.id, "state": alert.state},
-             f"alert {alert_id} cancelled")
+        emit(as_json, {"alert_id": alert.id, "state": alert.state}, f"alert {alert_id} cancelled")
 
 
 @app.command("show")
@@ -127,11 +168,20 @@ def show(alert_id: str, as_json: JSON_OUT = False) -> None:
     """List the versions of an alert."""
     with session_scope() as db:
         alert = service.get_alert(db, alert_id=alert_id)
-        rows = [{**_version(v), "sent": v.sent.isoformat(), "approved_by": v.approved_by_id}
-                for v in service.versions_of(db, alert_id=alert_id)]
+        rows = [
+            {**_version(v), "sent": v.sent.isoformat(), "approved_by": v.approved_by_id}
+            for v in service.versions_of(db, alert_id=alert_id)
+        ]
     if as_json:
-        print_json({"alert_id": alert.id, "case_id": alert.case_id,
-                    "cap_status": alert.cap_status, "state": alert.state, "versions": rows})
+        print_json(
+            {
+                "alert_id": alert.id,
+                "case_id": alert.case_id,
+                "cap_status": alert.cap_status,
+                "state": alert.state,
+                "versions": rows,
+            }
+        )
         return
     emit(False, None, f"alert {alert.id}: {alert.cap_status}, {alert.state}")
     emit_rows(False, rows, ("seq", "msg_type", "state", "identifier", "sent", "approved_by"))

@@ -50,8 +50,14 @@ def cancel_alert(session: Session, *, alert_id: str, reason: str, actor: User) -
     version = _cancel_version(session, alert, versions, issued, reason=reason, actor=actor)
     session.add(version)
     session.flush()
-    record(session, actor_id=actor.id, action="alert.cancel_requested", entity="alert",
-           entity_id=alert.id, data={"version": version.id})
+    record(
+        session,
+        actor_id=actor.id,
+        action="alert.cancel_requested",
+        entity="alert",
+        entity_id=alert.id,
+        data={"version": version.id},
+    )
     issue_version(session, alert, version, actor=actor)
     return alert
 
@@ -67,12 +73,25 @@ def _withdraw_unissued(session: Session, alert: Alert, actor: User) -> None:
     """End an alert that never went out: cancelled now, audited as withdrawn."""
     alert.state = AlertState.CANCELLED
     alert.cancelled_at = now()
-    record(session, actor_id=actor.id, action="alert.withdrawn", entity="alert",
-           entity_id=alert.id, data={})
+    record(
+        session,
+        actor_id=actor.id,
+        action="alert.withdrawn",
+        entity="alert",
+        entity_id=alert.id,
+        data={},
+    )
 
 
-def _cancel_version(session: Session, alert: Alert, versions: list[AlertVersion],
-                    issued: list[AlertVersion], *, reason: str, actor: User) -> AlertVersion:
+def _cancel_version(
+    session: Session,
+    alert: Alert,
+    versions: list[AlertVersion],
+    issued: list[AlertVersion],
+    *,
+    reason: str,
+    actor: User,
+) -> AlertVersion:
     """The next version of ``alert``: a rendered, hashed CAP Cancel of the ``issued`` versions,
     addressed to every post any of them reached, approved by ``actor`` (not yet added)."""
     case = session.get(Case, alert.case_id)
@@ -86,10 +105,15 @@ def _cancel_version(session: Session, alert: Alert, versions: list[AlertVersion]
     version.expires = None
     settings = get_settings()
     message = render_cancel(
-        identifier=version.identifier, sender=settings.cap_sender, sender_name=SENDER_NAME,
-        sent=version.sent, status=alert.cap_status, last=last,
+        identifier=version.identifier,
+        sender=settings.cap_sender,
+        sender_name=SENDER_NAME,
+        sent=version.sent,
+        status=alert.cap_status,
+        last=last,
         references=[(settings.cap_sender, v.identifier, v.sent) for v in issued],
-        incident=case.reference, reason=reason,
+        incident=case.reference,
+        reason=reason,
     )
     version.content = last.model_dump(mode="json")
     version.cap_xml = to_xml(message)
@@ -109,8 +133,14 @@ def expire_due(session: Session) -> list[str]:
     for alert in session.execute(stmt).scalars():
         alert.state = AlertState.EXPIRED
         expired.append(alert.id)
-        record(session, actor_id=None, action="alert.expired", entity="alert",
-               entity_id=alert.id, data={})
+        record(
+            session,
+            actor_id=None,
+            action="alert.expired",
+            entity="alert",
+            entity_id=alert.id,
+            data={},
+        )
     return expired
 
 
@@ -126,7 +156,8 @@ def public_alerts(session: Session, *, include_ended: bool = False) -> list[Aler
     )
     current = now()
     return [
-        a for a in session.execute(stmt).scalars()
+        a
+        for a in session.execute(stmt).scalars()
         if include_ended or a.expires_at is None or a.expires_at > current
     ]
 

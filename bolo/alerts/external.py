@@ -99,15 +99,21 @@ class DatabaseImportStore:
             db.add(row)
             new_state = ExternalState.CANCELLED if cancel else ExternalState.SUPERSEDED
             for sender, identifier, sent in plan.targets:
-                stmt = select(ExternalAlert).where(ExternalAlert.sender == sender,
-                                                   ExternalAlert.identifier == identifier)
+                stmt = select(ExternalAlert).where(
+                    ExternalAlert.sender == sender, ExternalAlert.identifier == identifier
+                )
                 for target in db.execute(stmt).scalars():
                     if target.sent.astimezone(UTC) == sent.astimezone(UTC):
                         target.state = new_state
             db.flush()
-            record(db, actor_id=None, action=f"external.{plan.decision.value}",
-                   entity="external_alert", entity_id=row.id,
-                   data={"targets": len(plan.targets)})
+            record(
+                db,
+                actor_id=None,
+                action=f"external.{plan.decision.value}",
+                entity="external_alert",
+                entity_id=row.id,
+                data={"targets": len(plan.targets)},
+            )
 
 
 def _late_state(db: Session, alert: CapAlert) -> ExternalState:
@@ -115,8 +121,9 @@ def _late_state(db: Session, alert: CapAlert) -> ExternalState:
     window or a poll can bring the original late): superseded or cancelled, else active."""
     key = (alert.sender, alert.identifier, alert.sent.astimezone(UTC))
     needle = f"{alert.sender},{alert.identifier},"
-    stmt = select(ExternalAlert).where(ExternalAlert.msg_type.in_(["Update", "Cancel"]),
-                                       ExternalAlert.xml.contains(needle))
+    stmt = select(ExternalAlert).where(
+        ExternalAlert.msg_type.in_(["Update", "Cancel"]), ExternalAlert.xml.contains(needle)
+    )
     state = ExternalState.ACTIVE
     for later in db.execute(stmt).scalars():
         try:
@@ -132,16 +139,24 @@ def _late_state(db: Session, alert: CapAlert) -> ExternalState:
 
 def _row(alert: CapAlert, xml: bytes, state: ExternalState) -> ExternalAlert:
     """The stored form of an imported message (texts from its first info that has them)."""
+
     def first(name: str) -> str:
         return next((str(getattr(i, name)) for i in alert.infos if getattr(i, name)), "")
 
     expires = next((i.expires for i in alert.infos if i.expires), None)
     return ExternalAlert(
-        sender=alert.sender, identifier=alert.identifier, sent=alert.sent,
-        msg_type=str(alert.msg_type), status=str(alert.status), scope=str(alert.scope),
-        headline=first("headline")[:500], event=first("event")[:255],
-        sender_name=first("sender_name")[:255], expires=expires,
-        xml=xml.decode("utf-8", errors="replace"), state=state,
+        sender=alert.sender,
+        identifier=alert.identifier,
+        sent=alert.sent,
+        msg_type=str(alert.msg_type),
+        status=str(alert.status),
+        scope=str(alert.scope),
+        headline=first("headline")[:500],
+        event=first("event")[:255],
+        sender_name=first("sender_name")[:255],
+        expires=expires,
+        xml=xml.decode("utf-8", errors="replace"),
+        state=state,
     )
 
 
@@ -149,10 +164,12 @@ def active_external_alerts() -> list[ExternalAlert]:
     """Imported alerts still in force (not superseded, cancelled or expired), newest first."""
     current = now()
     with session_scope() as db:
-        stmt = (select(ExternalAlert).where(ExternalAlert.state == ExternalState.ACTIVE)
-                .order_by(ExternalAlert.sent.desc()))
-        return [a for a in db.execute(stmt).scalars()
-                if a.expires is None or a.expires > current]
+        stmt = (
+            select(ExternalAlert)
+            .where(ExternalAlert.state == ExternalState.ACTIVE)
+            .order_by(ExternalAlert.sent.desc())
+        )
+        return [a for a in db.execute(stmt).scalars() if a.expires is None or a.expires > current]
 
 
 def public_external_alerts() -> list[ExternalAlert]:
@@ -168,5 +185,11 @@ def link_to_case(db: Session, *, external_id: str, case_id: str | None, actor_id
     if case_id is not None and db.get(Case, case_id) is None:
         raise NotFound(f"no case {case_id}")
     row.case_id = case_id
-    record(db, actor_id=actor_id, action="external.linked" if case_id else "external.unlinked",
-           entity="external_alert", entity_id=row.id, data={"case_id": case_id})
+    record(
+        db,
+        actor_id=actor_id,
+        action="external.linked" if case_id else "external.unlinked",
+        entity="external_alert",
+        entity_id=row.id,
+        data={"case_id": case_id},
+    )

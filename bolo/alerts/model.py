@@ -15,7 +15,13 @@ from bolo.store.db import Base
 from bolo.store.types import UtcDateTime, new_id
 
 __all__ = [
-    "Alert", "AlertState", "AlertTarget", "AlertVersion", "CapStatus", "MsgType", "VersionState",
+    "Alert",
+    "AlertState",
+    "AlertTarget",
+    "AlertVersion",
+    "CapStatus",
+    "MsgType",
+    "VersionState",
 ]
 
 

@@ -37,8 +37,9 @@ def _public_alert(db: DB, alert_id: str) -> Alert:
     return alert
 
 
-def conditional(request: Request, body: str, media_type: str,
-                last_modified: datetime | None) -> Response:
+def conditional(
+    request: Request, body: str, media_type: str, last_modified: datetime | None
+) -> Response:
     """`body` with a strong ETag (its SHA-256) and Last-Modified, or 304 Not Modified when the
     request's If-None-Match names that ETag (or, without If-None-Match, its If-Modified-Since is
     not older than `last_modified`; RFC 9110 §13.1)."""
@@ -107,9 +108,12 @@ def _entry(alert: Alert, version: AlertVersion, base: str) -> FeedEntry:
     if version.msg_type == MsgType.CANCEL:
         headline = f"Cancelled: {headline}"
     return FeedEntry(
-        id=f"urn:bolo:alert:{version.identifier}", title=headline,
-        updated=version.issued_at or version.sent, summary=headline,
-        cap_url=f"{base}/alerts/{alert.id}.cap", html_url=f"{base}/alerts/{alert.id}",
+        id=f"urn:bolo:alert:{version.identifier}",
+        title=headline,
+        updated=version.issued_at or version.sent,
+        summary=headline,
+        cap_url=f"{base}/alerts/{alert.id}.cap",
+        html_url=f"{base}/alerts/{alert.id}",
     )
 
 
@@ -118,8 +122,11 @@ def _entries(found: list[tuple[Alert, AlertVersion, datetime | None]]) -> list[F
     issued message (a Cancel once cancelled); purged messages are left out."""
     base = get_settings().public_base_url.rstrip("/")
     current = now()
-    return [_entry(alert, version, base) for alert, version, ended in found
-            if version.cap_xml and (ended is None or current < ended + FEED_KEEP)]
+    return [
+        _entry(alert, version, base)
+        for alert, version, ended in found
+        if version.cap_xml and (ended is None or current < ended + FEED_KEEP)
+    ]
 
 
 def _last_change(found: list[tuple[Alert, AlertVersion, datetime | None]]) -> datetime | None:
@@ -149,8 +156,13 @@ def feed_atom(db: DB, request: Request) -> Response:
     entry linking its newest CAP message (conditional GET: ETag, Last-Modified, 304)."""
     base = get_settings().public_base_url.rstrip("/")
     entries, updated, changed = _feed(db)
-    body = atom_feed(entries, feed_id=f"{base}/feed/cap.atom", title=FEED_TITLE,
-                     self_url=f"{base}/feed/cap.atom", updated=updated)
+    body = atom_feed(
+        entries,
+        feed_id=f"{base}/feed/cap.atom",
+        title=FEED_TITLE,
+        self_url=f"{base}/feed/cap.atom",
+        updated=updated,
+    )
     return conditional(request, body.decode("utf-8"), "application/atom+xml", changed)
 
 
@@ -159,7 +171,12 @@ def feed_rss(db: DB, request: Request) -> Response:
     """RSS 2.0 feed of the same alerts as the Atom feed (conditional GET as the Atom feed)."""
     base = get_settings().public_base_url.rstrip("/")
     entries, updated, changed = _feed(db)
-    body = rss_feed(entries, title=FEED_TITLE, link=f"{base}/alerts",
-                    description="Active child abduction alerts (CAP 1.2)",
-                    self_url=f"{base}/feed/cap.rss", updated=updated)
+    body = rss_feed(
+        entries,
+        title=FEED_TITLE,
+        link=f"{base}/alerts",
+        description="Active child abduction alerts (CAP 1.2)",
+        self_url=f"{base}/feed/cap.rss",
+        updated=updated,
+    )
     return conditional(request, body.decode("utf-8"), "application/rss+xml", changed)

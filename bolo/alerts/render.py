@@ -42,23 +42,40 @@ def _photos(children: Sequence[dict[str, Any]], language: str) -> list[cap.Resou
             url = child.get("photo_url")
             if url:
                 name = child.get("name") or i18n.gettext("the child")
-                resources.append(cap.Resource(
-                    description=i18n.gettext("Photo of %(name)s") % {"name": name},
-                    mime_type="image/jpeg", uri=str(url)))
+                resources.append(
+                    cap.Resource(
+                        description=i18n.gettext("Photo of %(name)s") % {"name": name},
+                        mime_type="image/jpeg",
+                        uri=str(url),
+                    )
+                )
     return resources
 
 
 def _envelope(
-    *, identifier: str, sender: str, sent: datetime, status: str, msg_type: str,
-    note: str | None, references: Sequence[tuple[str, str, datetime]], incident: str,
+    *,
+    identifier: str,
+    sender: str,
+    sent: datetime,
+    status: str,
+    msg_type: str,
+    note: str | None,
+    references: Sequence[tuple[str, str, datetime]],
+    incident: str,
     infos: list[cap.Info],
 ) -> cap.Alert:
     """The public CAP message around ``infos``, referencing (sender, identifier, sent) triplets."""
     return cap.Alert(
-        identifier=identifier, sender=sender, sent=sent, status=cap.Status(status),
-        msg_type=cap.MsgType(msg_type), scope=cap.Scope.PUBLIC, note=note,
+        identifier=identifier,
+        sender=sender,
+        sent=sent,
+        status=cap.Status(status),
+        msg_type=cap.MsgType(msg_type),
+        scope=cap.Scope.PUBLIC,
+        note=note,
         references=[cap.Reference(sender=s, identifier=i, sent=t) for s, i, t in references],
-        incidents=[incident], infos=infos,
+        incidents=[incident],
+        infos=infos,
     )
 
 
@@ -101,9 +118,17 @@ def render_alert(
         )
         for text in content.texts
     ]
-    return _envelope(identifier=identifier, sender=sender, sent=sent, status=status,
-                     msg_type=msg_type, note=note, references=references, incident=incident,
-                     infos=infos)
+    return _envelope(
+        identifier=identifier,
+        sender=sender,
+        sent=sent,
+        status=status,
+        msg_type=msg_type,
+        note=note,
+        references=references,
+        incident=incident,
+        infos=infos,
+    )
 
 
 def render_cancel(
@@ -125,29 +150,40 @@ def render_cancel(
         with i18n.use(text.language):
             headline = i18n.gettext("CANCELLED: %(headline)s") % {"headline": text.headline}
             description = i18n.gettext("This child abduction alert is cancelled. %(reason)s") % {
-                "reason": reason}
+                "reason": reason
+            }
             instruction = i18n.gettext("No further action is needed. Thank you for your help.")
-        infos.append(cap.Info(
-            language=text.language,
-            categories=[cap.Category.RESCUE],
-            event=EVENT,
-            response_types=[cap.ResponseType.ALL_CLEAR],
-            urgency=cap.Urgency.PAST,
-            severity=cap.Severity.MINOR,
-            certainty=cap.Certainty.OBSERVED,
-            event_codes=[SAME_CODE],
-            effective=sent,
-            expires=sent + CANCEL_VALID,
-            sender_name=sender_name,
-            headline=headline[:140],
-            description=description.strip(),
-            instruction=instruction,
-            web=last.web,
-            areas=[_area(last.area)],
-        ))
-    return _envelope(identifier=identifier, sender=sender, sent=sent, status=status,
-                     msg_type=cap.MsgType.CANCEL, note=reason, references=references,
-                     incident=incident, infos=infos)
+        infos.append(
+            cap.Info(
+                language=text.language,
+                categories=[cap.Category.RESCUE],
+                event=EVENT,
+                response_types=[cap.ResponseType.ALL_CLEAR],
+                urgency=cap.Urgency.PAST,
+                severity=cap.Severity.MINOR,
+                certainty=cap.Certainty.OBSERVED,
+                event_codes=[SAME_CODE],
+                effective=sent,
+                expires=sent + CANCEL_VALID,
+                sender_name=sender_name,
+                headline=headline[:140],
+                description=description.strip(),
+                instruction=instruction,
+                web=last.web,
+                areas=[_area(last.area)],
+            )
+        )
+    return _envelope(
+        identifier=identifier,
+        sender=sender,
+        sent=sent,
+        status=status,
+        msg_type=cap.MsgType.CANCEL,
+        note=reason,
+        references=references,
+        incident=incident,
+        infos=infos,
+    )
 
 
 def to_xml(message: cap.Alert) -> str:
@@ -164,13 +200,16 @@ def to_xml(message: cap.Alert) -> str:
     try:
         xml = encode(conform(message, profile, web=web))
     except UnencodableText as exc:
-        raise InvalidInput(f"{exc}: remove it from the alert's texts or the case's "
-                           "names and descriptions") from None
+        raise InvalidInput(
+            f"{exc}: remove it from the alert's texts or the case's names and descriptions"
+        ) from None
     if settings.cap_signing_key is None or settings.cap_signing_cert is None:
         return xml.decode("utf-8")
     signed, warnings = sign_own_alert(
-        xml, key_pem=settings.cap_signing_key.read_bytes(),
-        cert_pem=settings.cap_signing_cert.read_bytes(), now=now(),
+        xml,
+        key_pem=settings.cap_signing_key.read_bytes(),
+        cert_pem=settings.cap_signing_cert.read_bytes(),
+        now=now(),
     )
     for warning in warnings:
         log.warning("cap.signing", warning=warning)

@@ -44,22 +44,38 @@ def version_out(version: AlertVersion, user: User) -> VersionOut:
     out = VersionOut.model_validate(version)
     if can_see_personal(user):
         return out
-    activation = ({**out.activation, "override_reason": REDACTED if out.activation.get(
-        "override_reason") else None} if out.activation else None)
-    return out.model_copy(update={"activation": activation, "rejection_reason": (
-        REDACTED if out.rejection_reason else out.rejection_reason)})
+    activation = (
+        {
+            **out.activation,
+            "override_reason": REDACTED if out.activation.get("override_reason") else None,
+        }
+        if out.activation
+        else None
+    )
+    return out.model_copy(
+        update={
+            "activation": activation,
+            "rejection_reason": (REDACTED if out.rejection_reason else out.rejection_reason),
+        }
+    )
 
 
 def alert_out(db: Session, alert: Alert, user: User) -> AlertOut:
     """An alert with its versions, as the API shows it to ``user``."""
     versions = service.versions_of(db, alert_id=alert.id)
-    return AlertOut(id=alert.id, case_id=alert.case_id, cap_status=alert.cap_status,
-                    state=alert.state, expires_at=alert.expires_at,
-                    versions=[version_out(v, user) for v in versions])
+    return AlertOut(
+        id=alert.id,
+        case_id=alert.case_id,
+        cap_status=alert.cap_status,
+        state=alert.state,
+        expires_at=alert.expires_at,
+        versions=[version_out(v, user) for v in versions],
+    )
 
 
-@router.post("/cases/{case_id}/alerts", response_model=VersionOut, status_code=201,
-             dependencies=DRAFT)
+@router.post(
+    "/cases/{case_id}/alerts", response_model=VersionOut, status_code=201, dependencies=DRAFT
+)
 def draft(case_id: str, body: AlertDraft, db: DB, user: CurrentUser) -> VersionOut:
     """Draft a new alert for a case (its first version)."""
     version = service.draft_alert(db, case_id=case_id, data=body, author=user)
@@ -72,8 +88,14 @@ ALERT_ORDER = Keyset((Alert.created_at, Alert.id))
 
 
 @router.get("/alerts", response_model=list[AlertOut], dependencies=READ)
-def list_alerts(db: DB, user: CurrentUser, page: Paging, request: Request, response: Response,
-                case_id: CaseFilter = None) -> list[AlertOut]:
+def list_alerts(
+    db: DB,
+    user: CurrentUser,
+    page: Paging,
+    request: Request,
+    response: Response,
+    case_id: CaseFilter = None,
+) -> list[AlertOut]:
     """Alerts, newest first, optionally of one case, a page at a time (``Link: <...>;
     rel="next"``)."""
     require_role(user, *READERS)
@@ -101,8 +123,9 @@ def version_cap(version_id: str, db: DB, user: CurrentUser) -> Response:
     if not public and not can_see_personal(user):
         # The message names and describes the child; only what the public got is not personal.
         raise Forbidden(f"role {user.role!r} may read the CAP of issued live versions only")
-    return Response(version.cap_xml, media_type=CAP_XML,
-                    headers={"X-Content-SHA256": version.sha256})
+    return Response(
+        version.cap_xml, media_type=CAP_XML, headers={"X-Content-SHA256": version.sha256}
+    )
 
 
 @router.put("/alert-versions/{version_id}", response_model=VersionOut, dependencies=DRAFT)
@@ -113,22 +136,27 @@ def edit(version_id: str, body: AlertContent, db: DB, user: CurrentUser) -> Vers
     return VersionOut.model_validate(version)
 
 
-@router.post("/alert-versions/{version_id}/submit", response_model=VersionOut,
-             dependencies=DRAFT)
-def submit(version_id: str, db: DB, user: CurrentUser,
-           body: Attestation | None = None) -> VersionOut:
+@router.post("/alert-versions/{version_id}/submit", response_model=VersionOut, dependencies=DRAFT)
+def submit(
+    version_id: str, db: DB, user: CurrentUser, body: Attestation | None = None
+) -> VersionOut:
     """Ask for approval. The first version of an Actual alert must meet the activation
     criteria (the body states the coordinator's judgements) or give an override reason."""
-    version = service.submit_for_approval(db, version_id=version_id, author=user,
-                                          attestation=body)
+    version = service.submit_for_approval(db, version_id=version_id, author=user, attestation=body)
     db.commit()
     return VersionOut.model_validate(version)
 
 
-@router.post("/alert-versions/{version_id}/approve", response_model=VersionOut,
-             dependencies=APPROVE)
-def approve(version_id: str, body: Approval, db: DB, user: CurrentUser,
-            x_bolo_totp: Annotated[str | None, Header()] = None) -> VersionOut:
+@router.post(
+    "/alert-versions/{version_id}/approve", response_model=VersionOut, dependencies=APPROVE
+)
+def approve(
+    version_id: str,
+    body: Approval,
+    db: DB,
+    user: CurrentUser,
+    x_bolo_totp: Annotated[str | None, Header()] = None,
+) -> VersionOut:
     """Approve the content with this SHA-256 and issue it (a second person for live alerts).
     An approver who enrolled TOTP sends a fresh code in the ``X-Bolo-TOTP`` header."""
     require_second_factor(db, user=user, totp_code=x_bolo_totp)
@@ -137,8 +165,7 @@ def approve(version_id: str, body: Approval, db: DB, user: CurrentUser,
     return VersionOut.model_validate(version)
 
 
-@router.post("/alert-versions/{version_id}/reject", response_model=VersionOut,
-             dependencies=APPROVE)
+@router.post("/alert-versions/{version_id}/reject", response_model=VersionOut, dependencies=APPROVE)
 def reject(version_id: str, body: RejectRequest, db: DB, user: CurrentUser) -> VersionOut:
     """Send a version waiting for approval back to its author, with the reason."""
     version = service.reject(db, version_id=version_id, reason=body.reason, approver=user)
@@ -146,8 +173,9 @@ def reject(version_id: str, body: RejectRequest, db: DB, user: CurrentUser) -> V
     return VersionOut.model_validate(version)
 
 
-@router.post("/alerts/{alert_id}/updates", response_model=VersionOut, status_code=201,
-             dependencies=DRAFT)
+@router.post(
+    "/alerts/{alert_id}/updates", response_model=VersionOut, status_code=201, dependencies=DRAFT
+)
 def update(alert_id: str, body: AlertContent, db: DB, user: CurrentUser) -> VersionOut:
     """Draft an Update of an active alert."""
     version = service.update_alert(db, alert_id=alert_id, content=body, author=user)

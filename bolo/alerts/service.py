@@ -107,9 +107,15 @@ def _render(session: Session, alert: Alert, version: AlertVersion, content: Aler
     version.sent = now_seconds()
     version.expires = version.sent + timedelta(hours=content.expires_in_hours)
     message = render_alert(
-        identifier=version.identifier, sender=settings.cap_sender, sender_name=SENDER_NAME,
-        sent=version.sent, expires=version.expires, status=alert.cap_status,
-        msg_type=version.msg_type, content=content, children=case.children,
+        identifier=version.identifier,
+        sender=settings.cap_sender,
+        sender_name=SENDER_NAME,
+        sent=version.sent,
+        expires=version.expires,
+        status=alert.cap_status,
+        msg_type=version.msg_type,
+        content=content,
+        children=case.children,
         references=[(settings.cap_sender, v.identifier, v.sent) for v in earlier],
         incident=case.reference,
     )
@@ -121,8 +127,12 @@ def _render(session: Session, alert: Alert, version: AlertVersion, content: Aler
 def new_version(alert: Alert, seq: int, msg_type: MsgType, author: User) -> AlertVersion:
     """A fresh draft version with a new CAP identifier."""
     return AlertVersion(
-        alert_id=alert.id, seq=seq, msg_type=msg_type, identifier=f"bolo-{uuid.uuid4()}",
-        author_id=author.id, state=VersionState.DRAFT,
+        alert_id=alert.id,
+        seq=seq,
+        msg_type=msg_type,
+        identifier=f"bolo-{uuid.uuid4()}",
+        author_id=author.id,
+        state=VersionState.DRAFT,
     )
 
 
@@ -143,9 +153,18 @@ def draft_alert(session: Session, *, case_id: str, data: AlertDraft, author: Use
     _render(session, alert, version, content)
     session.add(version)
     session.flush()
-    record(session, actor_id=author.id, action="alert.drafted", entity="alert",
-           entity_id=alert.id, data={"version": version.id, "cap_status": alert.cap_status,
-                                     "targets": len(content.target_post_ids)})
+    record(
+        session,
+        actor_id=author.id,
+        action="alert.drafted",
+        entity="alert",
+        entity_id=alert.id,
+        data={
+            "version": version.id,
+            "cap_status": alert.cap_status,
+            "targets": len(content.target_post_ids),
+        },
+    )
     return version
 
 
@@ -165,13 +184,20 @@ def edit_version(
     version.approved_by_id = version.approved_sha256 = version.approved_at = None
     if alert.state == AlertState.PENDING_APPROVAL and version.seq == 1:
         alert.state = AlertState.DRAFT
-    record(session, actor_id=author.id, action="alert.edited", entity="alert",
-           entity_id=alert.id, data={"version": version.id, "sha256": version.sha256})
+    record(
+        session,
+        actor_id=author.id,
+        action="alert.edited",
+        entity="alert",
+        entity_id=alert.id,
+        data={"version": version.id, "sha256": version.sha256},
+    )
     return version
 
 
-def submit_for_approval(session: Session, *, version_id: str, author: User,
-                        attestation: Attestation | None = None) -> AlertVersion:
+def submit_for_approval(
+    session: Session, *, version_id: str, author: User, attestation: Attestation | None = None
+) -> AlertVersion:
     """Ask a second person to approve this exact content. The first version of an Actual
     alert must pass the activation gate (``bolo.alerts.activation``) or carry an override
     reason; the gate's record stays with the version and in the audit log."""
@@ -190,8 +216,14 @@ def submit_for_approval(session: Session, *, version_id: str, author: User,
     version.state = VersionState.PENDING_APPROVAL
     if version.seq == 1:
         alert.state = AlertState.PENDING_APPROVAL
-    record(session, actor_id=author.id, action="alert.submitted", entity="alert",
-           entity_id=alert.id, data=data)
+    record(
+        session,
+        actor_id=author.id,
+        action="alert.submitted",
+        entity="alert",
+        entity_id=alert.id,
+        data=data,
+    )
     return version
 
 
@@ -208,12 +240,20 @@ def reject(session: Session, *, version_id: str, reason: str, approver: User) ->
     alert = get_alert(session, alert_id=version.alert_id)
     version.state = VersionState.DRAFT
     version.rejected_by_id, version.rejected_at, version.rejection_reason = (
-        approver.id, now(), text)
+        approver.id,
+        now(),
+        text,
+    )
     if version.seq == 1:
         alert.state = AlertState.DRAFT
-    record(session, actor_id=approver.id, action="alert.rejected", entity="alert",
-           entity_id=alert.id, data={"version": version.id, "sha256": version.sha256,
-                                     "reason": text})
+    record(
+        session,
+        actor_id=approver.id,
+        action="alert.rejected",
+        entity="alert",
+        entity_id=alert.id,
+        data={"version": version.id, "sha256": version.sha256, "reason": text},
+    )
     return version
 
 
@@ -236,8 +276,14 @@ def approve(session: Session, *, version_id: str, sha256: str, approver: User) -
     version.approved_by_id = approver.id
     version.approved_sha256 = sha256
     version.approved_at = now()
-    record(session, actor_id=approver.id, action="alert.approved", entity="alert",
-           entity_id=alert.id, data={"version": version.id, "sha256": sha256})
+    record(
+        session,
+        actor_id=approver.id,
+        action="alert.approved",
+        entity="alert",
+        entity_id=alert.id,
+        data={"version": version.id, "sha256": sha256},
+    )
     issue_version(session, alert, version, actor=approver)
     return version
 
@@ -257,9 +303,19 @@ def issue_version(session: Session, alert: Alert, version: AlertVersion, *, acto
     for post_id in sorted(targets):
         session.add(AlertTarget(version_id=version.id, post_id=post_id))
     session.flush()
-    record(session, actor_id=actor.id, action="alert.issued", entity="alert", entity_id=alert.id,
-           data={"version": version.id, "identifier": version.identifier,
-                 "msg_type": version.msg_type, "targets": len(targets)})
+    record(
+        session,
+        actor_id=actor.id,
+        action="alert.issued",
+        entity="alert",
+        entity_id=alert.id,
+        data={
+            "version": version.id,
+            "identifier": version.identifier,
+            "msg_type": version.msg_type,
+            "targets": len(targets),
+        },
+    )
     from bolo.alerts.hooks import on_version_issued
 
     on_version_issued(session, version_id=version.id)
@@ -282,6 +338,12 @@ def update_alert(
     session.add(version)
     session.flush()
     version.state = VersionState.DRAFT
-    record(session, actor_id=author.id, action="alert.update_drafted", entity="alert",
-           entity_id=alert.id, data={"version": version.id})
+    record(
+        session,
+        actor_id=author.id,
+        action="alert.update_drafted",
+        entity="alert",
+        entity_id=alert.id,
+        data={"version": version.id},
+    )
     return version

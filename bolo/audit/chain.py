@@ -79,8 +79,13 @@ def verify_chain(entries: Iterable[ChainEntry], *, head_seq: int | None = None) 
     for index, entry in enumerate(entries):
         count = index + 1
         recomputed = entry_hash(
-            seq=entry.seq, at=entry.at, actor_id=entry.actor_id, action=entry.action,
-            entity=entry.entity, entity_id=entry.entity_id, data=entry.data,
+            seq=entry.seq,
+            at=entry.at,
+            actor_id=entry.actor_id,
+            action=entry.action,
+            entity=entry.entity,
+            entity_id=entry.entity_id,
+            data=entry.data,
             prev_hash=entry.prev_hash,
         )
         if recomputed != entry.entry_hash:

@@ -19,5 +19,8 @@ def verify(as_json: JSON_OUT = False) -> None:
         report = verify_chain(db)
     if not report.ok:
         raise fail(f"audit chain broken at entry index {report.first_bad}: {report.reason}")
-    emit(as_json, {"ok": True, "entries": report.entries},
-         f"audit chain ok: {report.entries} entries")
+    emit(
+        as_json,
+        {"ok": True, "entries": report.entries},
+        f"audit chain ok: {report.entries} entries",
+    )

@@ -22,11 +22,13 @@ class VerifyOut(BaseModel):
     reason: str
 
 
-@router.get("/verify", response_model=VerifyOut,
-            dependencies=[allow(Role.SUPERVISOR, Role.COORDINATOR)])
+@router.get(
+    "/verify", response_model=VerifyOut, dependencies=[allow(Role.SUPERVISOR, Role.COORDINATOR)]
+)
 def verify_chain(db: DB, user: CurrentUser) -> VerifyOut:
     """Walk every link of the audit chain."""
     require_role(user, Role.SUPERVISOR, Role.COORDINATOR)
     report = verify(db)
-    return VerifyOut(ok=report.ok, entries=report.entries, first_bad=report.first_bad,
-                     reason=report.reason)
+    return VerifyOut(
+        ok=report.ok, entries=report.entries, first_bad=report.first_bad, reason=report.reason
+    )

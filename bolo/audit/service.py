@@ -38,8 +38,9 @@ def record(
     """Append one entry to the chain in the caller's transaction (ids only, never names);
     returns it as an ORM object (``append`` is the same without one)."""
     session.flush()  # the chain head must be read after this session's earlier writes
-    seq, _digest = append(session, actor_id=actor_id, action=action, entity=entity,
-                          entity_id=entity_id, data=data)
+    seq, _digest = append(
+        session, actor_id=actor_id, action=action, entity=entity, entity_id=entity_id, data=data
+    )
     return session.execute(select(AuditEntry).where(AuditEntry.seq == seq)).scalar_one()
 
 
@@ -71,12 +72,29 @@ def append(
     text = canonical_data(data or {})
     seq = prev_seq + 1
     digest = entry_hash(
-        seq=seq, at=at, actor_id=actor_id, action=action, entity=entity,
-        entity_id=entity_id, data=text, prev_hash=prev_hash,
+        seq=seq,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        data=text,
+        prev_hash=prev_hash,
     )
-    db.execute(insert(_ENTRIES), {
-        "seq": seq, "at": at, "actor_id": actor_id, "action": action, "entity": entity,
-        "entity_id": entity_id, "data": text, "prev_hash": prev_hash, "entry_hash": digest})
+    db.execute(
+        insert(_ENTRIES),
+        {
+            "seq": seq,
+            "at": at,
+            "actor_id": actor_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "data": text,
+            "prev_hash": prev_hash,
+            "entry_hash": digest,
+        },
+    )
     db.execute(update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(seq=seq, entry_hash=digest))
     if isinstance(db, Session):
         # A head ``record`` loaded earlier in this session is now stale: reload it next time.
@@ -91,8 +109,15 @@ def verify(session: Session) -> ChainReport:
     rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
     entries = (
         ChainEntry(
-            seq=r.seq, at=r.at, actor_id=r.actor_id, action=r.action, entity=r.entity,
-            entity_id=r.entity_id, data=r.data, prev_hash=r.prev_hash, entry_hash=r.entry_hash,
+            seq=r.seq,
+            at=r.at,
+            actor_id=r.actor_id,
+            action=r.action,
+            entity=r.entity,
+            entity_id=r.entity_id,
+            data=r.data,
+            prev_hash=r.prev_hash,
+            entry_hash=r.entry_hash,
         )
         for r in rows
     )

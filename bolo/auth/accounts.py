@@ -40,42 +40,76 @@ class UserSummary:
 
     def as_json(self) -> dict[str, object]:
         """The summary as JSON-ready values (times in ISO 8601, UTC)."""
-        return {"id": self.id, "username": self.username, "role": self.role,
-                "post_id": self.post_id, "active": self.active,
-                "has_password": self.has_password, "totp": self.totp,
-                "created_at": self.created_at.isoformat(), "live_tokens": self.live_tokens}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "role": self.role,
+            "post_id": self.post_id,
+            "active": self.active,
+            "has_password": self.has_password,
+            "totp": self.totp,
+            "created_at": self.created_at.isoformat(),
+            "live_tokens": self.live_tokens,
+        }
 
 
 def list_users(db: Session) -> list[UserSummary]:
     """Every account, by username, with its number of live (unrevoked, unexpired) tokens."""
     at = now()
-    live = (select(ApiToken.user_id, func.count().label("n"))
-            .where(ApiToken.revoked_at.is_(None),
-                   (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > at))
-            .group_by(ApiToken.user_id).subquery())
-    rows = db.execute(select(User, live.c.n).outerjoin(live, live.c.user_id == User.id)
-                      .order_by(User.username)).all()
-    return [UserSummary(id=u.id, username=u.username, role=u.role, post_id=u.post_id,
-                        active=u.active, has_password=u.password_hash is not None,
-                        totp=u.totp_secret is not None, created_at=u.created_at,
-                        live_tokens=int(n or 0)) for u, n in rows]
+    live = (
+        select(ApiToken.user_id, func.count().label("n"))
+        .where(
+            ApiToken.revoked_at.is_(None),
+            (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > at),
+        )
+        .group_by(ApiToken.user_id)
+        .subquery()
+    )
+    rows = db.execute(
+        select(User, live.c.n).outerjoin(live, live.c.user_id == User.id).order_by(User.username)
+    ).all()
+    return [
+        UserSummary(
+            id=u.id,
+            username=u.username,
+            role=u.role,
+            post_id=u.post_id,
+            active=u.active,
+            has_password=u.password_hash is not None,
+            totp=u.totp_secret is not None,
+            created_at=u.created_at,
+            live_tokens=int(n or 0),
+        )
+        for u, n in rows
+    ]
 
 
 def end_sessions(db: Session, *, user_id: str, actor_id: str | None = None) -> int:
     """End every web session of a user at once; returns how many were live."""
-    live = db.execute(select(func.count()).select_from(WebSession).where(
-        WebSession.user_id == user_id, WebSession.ended_at.is_(None))).scalar_one()
+    live = db.execute(
+        select(func.count())
+        .select_from(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+    ).scalar_one()
     end_user_sessions(db, user_id=user_id)
-    record(db, actor_id=actor_id, action="user.sessions_ended", entity="user", entity_id=user_id,
-           data={"sessions": int(live)})
+    record(
+        db,
+        actor_id=actor_id,
+        action="user.sessions_ended",
+        entity="user",
+        entity_id=user_id,
+        data={"sessions": int(live)},
+    )
     return int(live)
 
 
 def revoke_user_tokens(db: Session, *, user_id: str) -> int:
     """Revoke every live API token of a user at once; returns how many."""
-    result = db.execute(update(ApiToken).where(ApiToken.user_id == user_id,
-                                               ApiToken.revoked_at.is_(None))
-                        .values(revoked_at=now()))
+    result = db.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -90,8 +124,14 @@ def disable_user(db: Session, *, user_id: str, actor_id: str | None = None) -> N
     user.active = False
     end_user_sessions(db, user_id=user.id)
     tokens = revoke_user_tokens(db, user_id=user.id)
-    record(db, actor_id=actor_id, action="user.disabled", entity="user", entity_id=user.id,
-           data={"tokens_revoked": tokens})
+    record(
+        db,
+        actor_id=actor_id,
+        action="user.disabled",
+        entity="user",
+        entity_id=user.id,
+        data={"tokens_revoked": tokens},
+    )
 
 
 def enable_user(db: Session, *, user_id: str, actor_id: str | None = None) -> None:

@@ -36,8 +36,9 @@ app = typer.Typer(help="Users, passwords, API tokens and one-time codes.", no_ar
 
 AS = Annotated[str | None, typer.Option("--as", help="The admin acting (kept in the audit).")]
 JSON = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-STDIN = Annotated[bool, typer.Option("--password-stdin",
-                                     help="Read the password from standard input.")]
+STDIN = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
 
 
 def read_password() -> str:
@@ -77,11 +78,13 @@ def _done(as_json: bool, user: User, message: str, **result: object) -> None:
 @app.command("add")
 @handle_errors
 def add(
-    username: str, role: Role,
+    username: str,
+    role: Role,
     post: Annotated[str | None, typer.Option("--post", help="The post of a post officer.")] = None,
     password_stdin: STDIN = False,
     token: Annotated[bool, typer.Option("--token", help="Also issue an API token.")] = False,
-    as_json: JSON = False, as_: AS = None,
+    as_json: JSON = False,
+    as_: AS = None,
 ) -> None:
     """Create a user with a role (the first admin of an empty database too; a fresh database
     is migrated first)."""
@@ -89,10 +92,10 @@ def add(
     upgrade_database()
     with session_scope() as db:
         actor_id = _actor(db, as_)
-        user = create_user(db, username=username, role=role, post_id=post, password=password,
-                           actor_id=actor_id)
-        secret = issue_token(db, user_id=user.id, label="cli", actor_id=actor_id) if token \
-            else None
+        user = create_user(
+            db, username=username, role=role, post_id=post, password=password, actor_id=actor_id
+        )
+        secret = issue_token(db, user_id=user.id, label="cli", actor_id=actor_id) if token else None
     if as_json:
         out: dict[str, object] = {"id": user.id, "username": user.username, "role": user.role}
         if post:
@@ -108,8 +111,9 @@ def add(
 
 @app.command("passwd")
 @handle_errors
-def passwd(username: str, password_stdin: STDIN = False, as_json: JSON = False,
-           as_: AS = None) -> None:
+def passwd(
+    username: str, password_stdin: STDIN = False, as_json: JSON = False, as_: AS = None
+) -> None:
     """Set a user's password (from standard input); the user's web sessions end."""
     if not password_stdin:
         raise fail("the password is read from standard input: add --password-stdin")
@@ -117,8 +121,7 @@ def passwd(username: str, password_stdin: STDIN = False, as_json: JSON = False,
     with session_scope() as db:
         user = user_by_name(db, username=username)
         set_password(db, user_id=user.id, password=password, actor_id=_actor(db, as_))
-    _done(as_json, user, f"password of {username} set; their sessions ended",
-          password_set=True)
+    _done(as_json, user, f"password of {username} set; their sessions ended", password_set=True)
 
 
 @app.command("list")
@@ -131,11 +134,20 @@ def list_(as_json: JSON = False) -> None:
         print_json([u.as_json() for u in users])
         return
     for u in users:
-        flags = [f for f, on in (("disabled", not u.active), ("password", u.has_password),
-                                 ("totp", u.totp)) if on]
+        flags = [
+            f
+            for f, on in (
+                ("disabled", not u.active),
+                ("password", u.has_password),
+                ("totp", u.totp),
+            )
+            if on
+        ]
         where = f" post {u.post_id}" if u.post_id else ""
-        console.print(f"{u.username:<24} {u.role:<13}{where} tokens {u.live_tokens} "
-                      f"{' '.join(flags)}", highlight=False)
+        console.print(
+            f"{u.username:<24} {u.role:<13}{where} tokens {u.live_tokens} {' '.join(flags)}",
+            highlight=False,
+        )
 
 
 @app.command("disable")
@@ -145,8 +157,7 @@ def disable(username: str, as_json: JSON = False, as_: AS = None) -> None:
     with session_scope() as db:
         user = user_by_name(db, username=username)
         accounts.disable_user(db, user_id=user.id, actor_id=_actor(db, as_))
-    _done(as_json, user, f"{username} disabled; sessions ended and tokens revoked",
-          active=False)
+    _done(as_json, user, f"{username} disabled; sessions ended and tokens revoked", active=False)
 
 
 @app.command("enable")
@@ -171,14 +182,20 @@ def end_sessions(username: str, as_json: JSON = False, as_: AS = None) -> None:
 
 @app.command("token")
 @handle_errors
-def token(username: str, days: Annotated[int | None, typer.Option(
-              help="Expire after this many days (default: BOLO_TOKEN_DAYS).")] = None,
-          as_json: JSON = False, as_: AS = None) -> None:
+def token(
+    username: str,
+    days: Annotated[
+        int | None, typer.Option(help="Expire after this many days (default: BOLO_TOKEN_DAYS).")
+    ] = None,
+    as_json: JSON = False,
+    as_: AS = None,
+) -> None:
     """Issue a new API token for a user (shown once)."""
     with session_scope() as db:
         user: User = user_by_name(db, username=username)
-        secret = issue_token(db, user_id=user.id, label="cli", actor_id=_actor(db, as_),
-                             expires_at=_days(days))
+        secret = issue_token(
+            db, user_id=user.id, label="cli", actor_id=_actor(db, as_), expires_at=_days(days)
+        )
     if as_json:
         print_json({"id": user.id, "username": user.username, "token": secret})
     else:
@@ -187,10 +204,14 @@ def token(username: str, days: Annotated[int | None, typer.Option(
 
 @app.command("totp")
 @handle_errors
-def totp(username: str,
-         remove: Annotated[bool, typer.Option("--remove", help="Remove the one-time codes "
-                                              "(a lost phone).")] = False,
-         as_json: JSON = False, as_: AS = None) -> None:
+def totp(
+    username: str,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove the one-time codes (a lost phone).")
+    ] = False,
+    as_json: JSON = False,
+    as_: AS = None,
+) -> None:
     """Enrol one-time codes for a user: prints the otpauth URI and a QR code for the phone.
     From now on the user's sign-ins and approvals need a code."""
     with session_scope() as db:

@@ -38,8 +38,9 @@ def db_session() -> Iterator[Session]:
 DB = Annotated[Session, Depends(db_session)]
 
 
-def current_user(request: Request, db: DB,
-                 authorization: Annotated[str | None, Header()] = None) -> User:
+def current_user(
+    request: Request, db: DB, authorization: Annotated[str | None, Header()] = None
+) -> User:
     """The user of the ``Authorization: Bearer <token>`` header, or 401. A post-scoped token is
     refused (403) on every route not opened to post tokens (default deny)."""
     if not authorization or not authorization.lower().startswith("bearer "):
@@ -83,8 +84,11 @@ def web_user(request: Request, db: DB, session_id: WebSessionId) -> User:
     except Unauthorized:
         if wants_html(request):
             target = quote(request.url.path, safe="/")
-            raise HTTPException(status_code=303, detail="log in first",
-                                headers={"Location": f"/login?next={target}"}) from None
+            raise HTTPException(
+                status_code=303,
+                detail="log in first",
+                headers={"Location": f"/login?next={target}"},
+            ) from None
         raise
 
 
@@ -112,7 +116,8 @@ async def require_csrf(request: Request) -> None:
         raise Forbidden("cross-origin request refused")
     token = request.headers.get(CSRF_HEADER)
     if token is None and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         value = (await request.form()).get(CSRF_FIELD)
         token = value if isinstance(value, str) else None
     check_csrf(request.cookies.get(COOKIE_NAME, ""), token)
@@ -125,8 +130,15 @@ def set_session_cookie(response: Response, session_id: str) -> None:
     """Put the session id in an HttpOnly, SameSite=Lax cookie (Secure when bolo is served over
     https, as ``BOLO_PUBLIC_BASE_URL`` says)."""
     secure = get_settings().public_base_url.startswith("https://")
-    response.set_cookie(COOKIE_NAME, session_id, max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
-                        httponly=True, samesite="lax", secure=secure, path="/")
+    response.set_cookie(
+        COOKIE_NAME,
+        session_id,
+        max_age=int(ABSOLUTE_TIMEOUT.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
 
 
 def clear_session_cookie(response: Response) -> None:

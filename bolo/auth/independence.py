@@ -37,15 +37,19 @@ def require_second_person(db: Session, *, approver: User, author_id: str) -> Non
     ``credential``: a token, or the password of a web session) was not issued or set by the
     author or by an account the author created."""
     if author_id in makers(db, approver.id):
-        raise Forbidden("your account was created by the alert's author (or by an account "
-                        "they created): a second person must approve")
+        raise Forbidden(
+            "your account was created by the alert's author (or by an account "
+            "they created): a second person must approve"
+        )
     if approver.id in makers(db, author_id):
         raise Forbidden("you created the author's account: a second person must approve")
     credential = db.info.get("credential")
     if isinstance(credential, Credential) and author_id in makers(db, credential.issued_by):
         kind = "token" if credential.kind == "token" else "password"
-        raise Forbidden(f"the {kind} you signed in with was issued by the alert's author: "
-                        "a second person must approve with their own credentials")
+        raise Forbidden(
+            f"the {kind} you signed in with was issued by the alert's author: "
+            "a second person must approve with their own credentials"
+        )
 
 
 def require_approver_code(db: Session, *, approver: User) -> None:
@@ -54,7 +58,9 @@ def require_approver_code(db: Session, *, approver: User) -> None:
     if not get_settings().approver_totp_required:
         return
     if approver.totp_secret is None:
-        raise Forbidden("approving a live alert needs one-time codes: enrol them first "
-                        "(console: Account, or `bolo user totp NAME`)")
+        raise Forbidden(
+            "approving a live alert needs one-time codes: enrol them first "
+            "(console: Account, or `bolo user totp NAME`)"
+        )
     if db.info.get("second_factor") != approver.id:
         raise Forbidden("approving a live alert needs a fresh one-time code")

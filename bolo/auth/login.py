@@ -34,8 +34,17 @@ from bolo.auth.totp import matching_step
 from bolo.errors import Unauthorized
 from bolo.i18n import N_
 
-__all__ = ["BAD_LOGIN", "WINDOW", "TooManyAttempts", "authenticate", "check_reauth",
-           "client_key", "forget_old_attempts", "login_slot", "require_second_factor"]
+__all__ = [
+    "BAD_LOGIN",
+    "WINDOW",
+    "TooManyAttempts",
+    "authenticate",
+    "check_reauth",
+    "client_key",
+    "forget_old_attempts",
+    "login_slot",
+    "require_second_factor",
+]
 
 BAD_LOGIN = N_("invalid username, password or code")
 # One address may try one username 10 times in the window, with growing waits after the 3rd
@@ -55,8 +64,9 @@ def login_slot() -> Iterator[None]:
     """One of the process's ``LOGIN_SLOTS`` password checks, or TooManyAttempts (429) at once
     when all are busy: a flood of logins is refused, it never queues for the database pool."""
     if not _slots.acquire(blocking=False):
-        raise TooManyAttempts(N_("too many sign-ins at this moment; try again in a few seconds"),
-                              retry_after_s=2)
+        raise TooManyAttempts(
+            N_("too many sign-ins at this moment; try again in a few seconds"), retry_after_s=2
+        )
     try:
         yield
     finally:
@@ -76,7 +86,11 @@ def client_key(address: str) -> str:
 
 
 def authenticate(
-    session: Session, *, username: str, password: str, totp_code: str | None = None,
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None = None,
     client: str = "",
 ) -> User:
     """The active user with this username and password (and a fresh TOTP code when the user has
@@ -87,27 +101,41 @@ def authenticate(
     attempt, then the sign-in's own writes): call it before anything else in the transaction."""
     where = client_key(client)
     name = username if USERNAME_RE.fullmatch(username) else "(not a username)"
-    keys = [(f"acct:{where}|{name}", PER_ACCOUNT_FROM_CLIENT),
-            (f"client:{where}", PER_CLIENT)]
+    keys = [(f"acct:{where}|{name}", PER_ACCOUNT_FROM_CLIENT), (f"client:{where}", PER_CLIENT)]
     return _check(session, keys, username=username, password=password, totp_code=totp_code)
 
 
-def check_reauth(session: Session, *, user: User, password: str,
-                 totp_code: str | None = None) -> None:
+def check_reauth(
+    session: Session, *, user: User, password: str, totp_code: str | None = None
+) -> None:
     """Re-authentication of a signed-in user (before an approval): the password and, when
     enrolled, a fresh TOTP code. Throttled per user (10 per 15 minutes, growing waits after
     3 failures), so strangers' failed logins never block it. Raises Unauthorized or
     TooManyAttempts; commits ``session`` like ``authenticate``."""
-    _check(session, [(f"user:{user.id}", PER_STEP_UP_USER)], username=user.username,
-           password=password, totp_code=totp_code)
+    _check(
+        session,
+        [(f"user:{user.id}", PER_STEP_UP_USER)],
+        username=user.username,
+        password=password,
+        totp_code=totp_code,
+    )
 
 
-def _check(session: Session, keys: list[tuple[str, Limit]], *, username: str, password: str,
-           totp_code: str | None) -> User:
+def _check(
+    session: Session,
+    keys: list[tuple[str, Limit]],
+    *,
+    username: str,
+    password: str,
+    totp_code: str | None,
+) -> User:
     reserve(session, keys)
     # A name no account can have is not looked up (PostgreSQL refuses NUL characters).
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none() \
-        if USERNAME_RE.fullmatch(username) else None
+    user = (
+        session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if USERNAME_RE.fullmatch(username)
+        else None
+    )
     session.commit()  # no connection is held while argon2 runs
     ok = verify_password(password, user.password_hash if user else None)
     if user is None or not ok or not user.active or not claim_code(session, user, totp_code):
@@ -133,9 +161,11 @@ def claim_code(session: Session, user: User, totp_code: str | None) -> bool:
     if step is None:
         return False
     won = session.execute(
-        update(User).where(User.id == user.id, or_(User.totp_last_step.is_(None),
-                                                    User.totp_last_step < step))
-        .values(totp_last_step=step).execution_options(synchronize_session=False))
+        update(User)
+        .where(User.id == user.id, or_(User.totp_last_step.is_(None), User.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
     if int(getattr(won, "rowcount", 0) or 0) != 1:
         return False
     user.totp_last_step = step

@@ -34,8 +34,9 @@ def case_view(data: dict[str, Any], user: User) -> dict[str, Any]:
     view["vehicles"] = [{"description": REDACTED} for _ in view.get("vehicles", [])]
     view["narrative"] = REDACTED if view.get("narrative") else ""
     # A hint's direction helps anyone searching; its free text can name people and places.
-    view["hints"] = [{**hint, "text": REDACTED} if hint.get("text") else hint
-                     for hint in view.get("hints", [])]
+    view["hints"] = [
+        {**hint, "text": REDACTED} if hint.get("text") else hint for hint in view.get("hints", [])
+    ]
     return view
 
 

@@ -56,21 +56,29 @@ def me(user: CurrentUser) -> UserOut:
 def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
     """Create a user (admins only)."""
     require_role(user, Role.ADMIN)
-    created = create_user(db, username=body.username, role=body.role, post_id=body.post_id,
-                          actor_id=user.id)
+    created = create_user(
+        db, username=body.username, role=body.role, post_id=body.post_id, actor_id=user.id
+    )
     db.commit()
     return UserOut.model_validate(created)
 
 
-@router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201,
-             dependencies=ADMIN)
+@router.post(
+    "/users/{user_id}/tokens", response_model=TokenOut, status_code=201, dependencies=ADMIN
+)
 def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = None) -> TokenOut:
     """Issue an API token for a user (admins only); ``scope: post`` makes a post token that acts
     only for the user's own post."""
     require_role(user, Role.ADMIN)
     request = body or TokenIn()
-    token = issue_token(db, user_id=user_id, label=f"issued by {user.id}", scope=request.scope,
-                        post_id=request.post_id, actor_id=user.id)
+    token = issue_token(
+        db,
+        user_id=user_id,
+        label=f"issued by {user.id}",
+        scope=request.scope,
+        post_id=request.post_id,
+        actor_id=user.id,
+    )
     db.commit()
     return TokenOut(token=token)
 

@@ -25,9 +25,20 @@ TOKEN_PREFIX = "bolo_"
 _ID_RE = re.compile(r"^[0-9a-f-]{36}$")
 
 __all__ = [
-    "TOKEN_PREFIX", "TooManyAttempts", "authenticate", "check_reauth", "create_user",
-    "enroll_totp", "get_user", "issue_token", "require_role", "revoke_token", "set_password",
-    "token_for_secret", "user_by_name", "user_for_token",
+    "TOKEN_PREFIX",
+    "TooManyAttempts",
+    "authenticate",
+    "check_reauth",
+    "create_user",
+    "enroll_totp",
+    "get_user",
+    "issue_token",
+    "require_role",
+    "revoke_token",
+    "set_password",
+    "token_for_secret",
+    "user_by_name",
+    "user_for_token",
 ]
 
 
@@ -36,8 +47,13 @@ def _sha256(text: str) -> str:
 
 
 def create_user(
-    session: Session, *, username: str, role: Role, post_id: str | None = None,
-    actor_id: str | None = None, password: str | None = None,
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    post_id: str | None = None,
+    actor_id: str | None = None,
+    password: str | None = None,
 ) -> User:
     """Create a user with a role (and a password, when given); usernames are unique, 1-64 of
     letters, digits, ``_ . -``. A post officer belongs to exactly one post (``post_id``); no
@@ -60,8 +76,14 @@ def create_user(
         user.password_set_by = actor_id
     session.add(user)
     session.flush()
-    record(session, actor_id=actor_id, action="user.created", entity="user", entity_id=user.id,
-           data={"role": user.role, "post_id": post_id})
+    record(
+        session,
+        actor_id=actor_id,
+        action="user.created",
+        entity="user",
+        entity_id=user.id,
+        data={"role": user.role, "post_id": post_id},
+    )
     return user
 
 
@@ -73,8 +95,9 @@ def _checked_hash(password: str) -> str:
     return hash_password(password)
 
 
-def set_password(session: Session, *, user_id: str, password: str,
-                 actor_id: str | None = None) -> None:
+def set_password(
+    session: Session, *, user_id: str, password: str, actor_id: str | None = None
+) -> None:
     """Set a user's password (argon2id hash) and end all the user's web sessions.
     ``actor_id`` is who set it (None or the user: the user themself or the local operator);
     a password set by someone else is that person's credential for the two-person rule."""
@@ -82,8 +105,13 @@ def set_password(session: Session, *, user_id: str, password: str,
     user.password_hash = _checked_hash(password)
     user.password_set_by = actor_id if actor_id != user.id else None
     end_user_sessions(session, user_id=user.id)
-    record(session, actor_id=actor_id or user.id, action="user.password_set", entity="user",
-           entity_id=user.id)
+    record(
+        session,
+        actor_id=actor_id or user.id,
+        action="user.password_set",
+        entity="user",
+        entity_id=user.id,
+    )
 
 
 def enroll_totp(session: Session, *, user_id: str, actor_id: str | None = None) -> str:
@@ -92,8 +120,13 @@ def enroll_totp(session: Session, *, user_id: str, actor_id: str | None = None) 
     user = get_user(session, user_id=user_id)
     user.totp_secret = new_secret()
     user.totp_last_step = None
-    record(session, actor_id=actor_id or user.id, action="user.totp_enrolled", entity="user",
-           entity_id=user.id)
+    record(
+        session,
+        actor_id=actor_id or user.id,
+        action="user.totp_enrolled",
+        entity="user",
+        entity_id=user.id,
+    )
     return user.totp_secret
 
 
@@ -105,8 +138,13 @@ def default_token_expiry() -> datetime | None:
 
 
 def issue_token(
-    session: Session, *, user_id: str, label: str = "", scope: Scope = Scope.FULL,
-    post_id: str | None = None, expires_at: datetime | None = None,
+    session: Session,
+    *,
+    user_id: str,
+    label: str = "",
+    scope: Scope = Scope.FULL,
+    post_id: str | None = None,
+    expires_at: datetime | None = None,
     actor_id: str | None = None,
 ) -> str:
     """Create an API token for a user and return it; only its hash is stored. A POST-scoped
@@ -125,13 +163,25 @@ def issue_token(
     elif post_id is not None:
         raise InvalidInput("only post tokens name a post")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user_id, token_sha256=_sha256(token), label=label[:128],
-                   scope=scope.value, post_id=post_id,
-                   expires_at=expires_at or default_token_expiry(), issued_by=actor_id)
+    row = ApiToken(
+        user_id=user_id,
+        token_sha256=_sha256(token),
+        label=label[:128],
+        scope=scope.value,
+        post_id=post_id,
+        expires_at=expires_at or default_token_expiry(),
+        issued_by=actor_id,
+    )
     session.add(row)
     session.flush()
-    record(session, actor_id=actor_id, action="token.issued", entity="api_token",
-           entity_id=row.id, data={"scope": scope.value, "post_id": post_id, "user_id": user_id})
+    record(
+        session,
+        actor_id=actor_id,
+        action="token.issued",
+        entity="api_token",
+        entity_id=row.id,
+        data={"scope": scope.value, "post_id": post_id, "user_id": user_id},
+    )
     return token
 
 
@@ -143,8 +193,7 @@ def revoke_token(session: Session, *, token_id: str, actor_id: str | None = None
     if row.revoked_at is not None:
         raise Conflict("token already revoked")
     row.revoked_at = now()
-    record(session, actor_id=actor_id, action="token.revoked", entity="api_token",
-           entity_id=row.id)
+    record(session, actor_id=actor_id, action="token.revoked", entity="api_token", entity_id=row.id)
 
 
 def token_for_secret(session: Session, *, token: str) -> ApiToken:
@@ -178,8 +227,11 @@ def get_user(session: Session, *, user_id: str) -> User:
 
 def user_by_name(session: Session, *, username: str) -> User:
     """The user with this username, or NotFound."""
-    user = session.execute(select(User).where(User.username == username)
-                           ).scalar_one_or_none() if USERNAME_RE.fullmatch(username) else None
+    user = (
+        session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if USERNAME_RE.fullmatch(username)
+        else None
+    )
     if user is None:
         raise NotFound(f"no user named {username!r}")
     return user

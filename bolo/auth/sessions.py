@@ -44,8 +44,16 @@ def create_session(db: Session, *, user_id: str) -> str:
     session_id = secrets.token_urlsafe(32)
     at = now()
     user = db.get(User, user_id)
-    db.add(WebSession(id=_key(session_id), user_id=user_id, created_at=at, last_seen_at=at,
-                      reauth_at=at, credential_by=user.password_set_by if user else None))
+    db.add(
+        WebSession(
+            id=_key(session_id),
+            user_id=user_id,
+            created_at=at,
+            last_seen_at=at,
+            reauth_at=at,
+            credential_by=user.password_set_by if user else None,
+        )
+    )
     db.flush()
     record(db, actor_id=user_id, action="session.started", entity="user", entity_id=user_id)
     return session_id
@@ -54,8 +62,12 @@ def create_session(db: Session, *, user_id: str) -> str:
 def _live_row(db: Session, session_id: str) -> WebSession:
     row = db.get(WebSession, _key(session_id)) if session_id else None
     at = now()
-    if (row is None or row.ended_at is not None
-            or at - row.last_seen_at > IDLE_TIMEOUT or at - row.created_at > ABSOLUTE_TIMEOUT):
+    if (
+        row is None
+        or row.ended_at is not None
+        or at - row.last_seen_at > IDLE_TIMEOUT
+        or at - row.created_at > ABSOLUTE_TIMEOUT
+    ):
         raise Unauthorized("not logged in, or the session has expired")
     return row
 
@@ -71,8 +83,12 @@ def session_user(db: Session, *, session_id: str) -> User:
     db.info["credential"] = Credential("session", row.id, row.credential_by)
     at = now()
     if at - row.last_seen_at >= TOUCH_EVERY:
-        db.execute(update(WebSession).where(WebSession.id == row.id)
-                   .values(last_seen_at=at).execution_options(synchronize_session=False))
+        db.execute(
+            update(WebSession)
+            .where(WebSession.id == row.id)
+            .values(last_seen_at=at)
+            .execution_options(synchronize_session=False)
+        )
         row.last_seen_at = at
     db.commit()
     return user
@@ -104,14 +120,18 @@ def end_session(db: Session, *, session_id: str) -> None:
     row = db.get(WebSession, _key(session_id)) if session_id else None
     if row is not None and row.ended_at is None:
         row.ended_at = now()
-        record(db, actor_id=row.user_id, action="session.ended", entity="user",
-               entity_id=row.user_id)
+        record(
+            db, actor_id=row.user_id, action="session.ended", entity="user", entity_id=row.user_id
+        )
 
 
 def end_user_sessions(db: Session, *, user_id: str) -> None:
     """End every session of a user (password change, deactivation)."""
-    db.execute(update(WebSession).where(WebSession.user_id == user_id,
-                                        WebSession.ended_at.is_(None)).values(ended_at=now()))
+    db.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        .values(ended_at=now())
+    )
 
 
 def mark_reauthenticated(db: Session, *, session_id: str) -> None:
@@ -140,15 +160,22 @@ def check_csrf(session_id: str, token: str | None) -> None:
 def purge_dead_sessions(db: Session) -> int:
     """Delete sessions ended or expired more than a day ago; return how many went."""
     cutoff = now() - timedelta(days=1)
-    result = db.execute(delete(WebSession).where(or_(
-        WebSession.ended_at < cutoff,
-        WebSession.last_seen_at < cutoff - IDLE_TIMEOUT,
-        WebSession.created_at < cutoff - ABSOLUTE_TIMEOUT,
-    )))
+    result = db.execute(
+        delete(WebSession).where(
+            or_(
+                WebSession.ended_at < cutoff,
+                WebSession.last_seen_at < cutoff - IDLE_TIMEOUT,
+                WebSession.created_at < cutoff - ABSOLUTE_TIMEOUT,
+            )
+        )
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
 def live_sessions(db: Session, *, user_id: str) -> list[WebSession]:
     """The sessions of a user that have not been ended (expired ones included)."""
-    return list(db.execute(select(WebSession).where(
-        WebSession.user_id == user_id, WebSession.ended_at.is_(None))).scalars())
+    return list(
+        db.execute(
+            select(WebSession).where(WebSession.user_id == user_id, WebSession.ended_at.is_(None))
+        ).scalars()
+    )

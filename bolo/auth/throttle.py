@@ -57,29 +57,40 @@ def reserve(db: Session, keys: list[tuple[str, Limit]]) -> None:
     its limit or still waiting. Commits either way (the refusal writes nothing)."""
     at = now()
     for key, limit in keys:
-        db.execute(insert_or_ignore(db, _T, ["key"]).values(
-            key=key, window_start=at, attempts=0, next_at=at))
-        db.execute(update(_T).where(_T.key == key, _T.window_start <= at - WINDOW)
-                   .values(window_start=at, attempts=0, next_at=at))
+        db.execute(
+            insert_or_ignore(db, _T, ["key"]).values(
+                key=key, window_start=at, attempts=0, next_at=at
+            )
+        )
+        db.execute(
+            update(_T)
+            .where(_T.key == key, _T.window_start <= at - WINDOW)
+            .values(window_start=at, attempts=0, next_at=at)
+        )
         counted = db.execute(
-            update(_T).where(_T.key == key, _T.attempts < limit.attempts, _T.next_at <= at)
-            .values(attempts=_T.attempts + 1).returning(_T.attempts)).scalar_one_or_none()
+            update(_T)
+            .where(_T.key == key, _T.attempts < limit.attempts, _T.next_at <= at)
+            .values(attempts=_T.attempts + 1)
+            .returning(_T.attempts)
+        ).scalar_one_or_none()
         if counted is None:
             row = db.execute(select(_T.next_at, _T.window_start).where(_T.key == key)).one()
             db.rollback()
             raise _refusal(at, row.next_at, row.window_start)
         # Assume a failure until the password says otherwise: a concurrent attempt already
         # has to wait for it.
-        db.execute(update(_T).where(_T.key == key)
-                   .values(next_at=at + limit.wait_after(int(counted))))
+        db.execute(
+            update(_T).where(_T.key == key).values(next_at=at + limit.wait_after(int(counted)))
+        )
     db.commit()
 
 
 def _refusal(at: datetime, next_at: datetime, window_start: datetime) -> TooManyAttempts:
     until = next_at if next_at > at else window_start + WINDOW
     wait = max(1, math.ceil((until - at).total_seconds()))
-    return TooManyAttempts(f"too many failed sign-ins from here; try again in {wait} s",
-                           retry_after_s=wait)
+    return TooManyAttempts(
+        f"too many failed sign-ins from here; try again in {wait} s", retry_after_s=wait
+    )
 
 
 def give_back(db: Session, keys: list[tuple[str, Limit]]) -> None:
@@ -87,12 +98,16 @@ def give_back(db: Session, keys: list[tuple[str, Limit]]) -> None:
     transaction). Earlier failures stay counted, so successes never wash out guesses."""
     at = now()
     for key, limit in keys:
-        left = db.execute(update(_T).where(_T.key == key, _T.attempts > 0)
-                          .values(attempts=_T.attempts - 1).returning(_T.attempts)
-                          ).scalar_one_or_none()
+        left = db.execute(
+            update(_T)
+            .where(_T.key == key, _T.attempts > 0)
+            .values(attempts=_T.attempts - 1)
+            .returning(_T.attempts)
+        ).scalar_one_or_none()
         if left is not None:
-            db.execute(update(_T).where(_T.key == key)
-                       .values(next_at=at + limit.wait_after(int(left))))
+            db.execute(
+                update(_T).where(_T.key == key).values(next_at=at + limit.wait_after(int(left)))
+            )
 
 
 def forget_old_attempts(db: Session) -> int:

@@ -66,8 +66,10 @@ def _report(path: str, result: ValidationResult) -> None:
     line per finding: `error|warning path: message [rule]`."""
     errors, warnings = len(result.errors), len(result.warnings)
     if not result.ok:
-        head = f"INVALID ({errors} error{'s' * (errors != 1)}, {warnings} warning" \
-               f"{'s' * (warnings != 1)})"
+        head = (
+            f"INVALID ({errors} error{'s' * (errors != 1)}, {warnings} warning"
+            f"{'s' * (warnings != 1)})"
+        )
     else:
         head = f"WARN ({warnings} warning{'s' * (warnings != 1)})" if warnings else "OK"
     typer.echo(f"{path}: {head}")
@@ -155,8 +157,12 @@ def sign_command(
 def verify_command(
     file: Annotated[Path, typer.Argument(help="the signed CAP message")],
     cert: Annotated[Path | None, typer.Option(help="pinned signer certificate (PEM/DER)")] = None,
-    embedded: Annotated[bool, typer.Option(help="trust the certificate embedded in the "
-                                           "message (inspection only: no trust)")] = False,
+    embedded: Annotated[
+        bool,
+        typer.Option(
+            help="trust the certificate embedded in the message (inspection only: no trust)"
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
 ) -> None:
     """Verify the signature against a pinned certificate; exit 1 when it does not verify."""
@@ -176,12 +182,22 @@ def verify_command(
     except ValueError as exc:
         raise _fail(f"unreadable certificate: {exc}") from None
     if as_json:
-        typer.echo(json.dumps({"file": str(file), "verified": True,
-                               "signer": str(verified.signer),
-                               "not_after": verified.not_after.isoformat()}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "file": str(file),
+                    "verified": True,
+                    "signer": str(verified.signer),
+                    "not_after": verified.not_after.isoformat(),
+                },
+                indent=2,
+            )
+        )
         return
-    typer.echo(f"{file}: VERIFIED: signed by {verified.signer}, certificate valid until "
-               f"{verified.not_after:%Y-%m-%d}")
+    typer.echo(
+        f"{file}: VERIFIED: signed by {verified.signer}, certificate valid until "
+        f"{verified.not_after:%Y-%m-%d}"
+    )
 
 
 @app.command("import")
@@ -212,11 +228,21 @@ def import_command(
     targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
     suffix = f" -> {targets}" if targets else ""
     if as_json:
-        typer.echo(json.dumps({
-            "source": source, "decision": str(plan.decision), "cap_version": result.version,
-            "dry_run": _import_store is None,
-            "targets": [{"sender": s, "identifier": i, "sent": t.isoformat()}
-                        for s, i, t in plan.targets]}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "source": source,
+                    "decision": str(plan.decision),
+                    "cap_version": result.version,
+                    "dry_run": _import_store is None,
+                    "targets": [
+                        {"sender": s, "identifier": i, "sent": t.isoformat()}
+                        for s, i, t in plan.targets
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
     typer.echo(f"{source}: {plan.decision}{suffix} ({note}CAP {result.version})")
 
@@ -243,16 +269,28 @@ def _save(path: Path, state: dict[str, object]) -> None:
 @app.command("subscribe")
 def subscribe_command(
     url: Annotated[str, typer.Argument(help="an Atom or RSS feed of CAP messages (http/https)")],
-    signer: Annotated[Path | None, typer.Option(help="pinned signer certificate (PEM/DER): "
-                                                "only messages it signed are imported")] = None,
+    signer: Annotated[
+        Path | None,
+        typer.Option(
+            help="pinned signer certificate (PEM/DER): only messages it signed are imported"
+        ),
+    ] = None,
     interval: Annotated[float, typer.Option(min=1.0, help="seconds between polls")] = 60.0,
     once: Annotated[bool, typer.Option(help="poll once and exit")] = False,
     allow_private: Annotated[bool, typer.Option(help="allow private/loopback hosts")] = False,
-    state: Annotated[Path | None, typer.Option(help="JSON file keeping the feed's ETag, "
-                                               "Last-Modified and handled entries between "
-                                               "runs")] = None,
-    timeout: Annotated[float, typer.Option(min=0.1, help="seconds allowed for each connect "
-                                           "and read (an answer: at most twice that)")] = 10.0,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON file keeping the feed's ETag, Last-Modified and handled entries between runs"
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            help="seconds allowed for each connect and read (an answer: at most twice that)",
+        ),
+    ] = 10.0,
 ) -> None:
     """Follow another agency's CAP feed: conditional GET (ETag, Last-Modified), backoff after
     failures, each new message validated (and its signature checked when --signer is given),
@@ -277,8 +315,15 @@ def subscribe_command(
     def fetcher(target: str, etag: str | None, modified: str | None) -> Fetched:
         accept = "application/atom+xml, application/rss+xml, application/cap+xml, */*;q=0.5"
         # The feed's size cap for every answer; a message over 1 MiB is refused by validate.
-        return fetch(target, allow_private=allow_private, etag=etag, last_modified=modified,
-                     accept=accept, max_bytes=MAX_FEED_BYTES, timeout_s=timeout)
+        return fetch(
+            target,
+            allow_private=allow_private,
+            etag=etag,
+            last_modified=modified,
+            accept=accept,
+            max_bytes=MAX_FEED_BYTES,
+            timeout_s=timeout,
+        )
 
     while True:
         try:

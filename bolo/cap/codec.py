@@ -39,8 +39,9 @@ def format_number(value: float) -> str:
 
 def join_quoted(items: list[str]) -> str:
     """Join a CAP space-delimited list, quoting items that contain whitespace (CAP 1.2 §3.2.1)."""
-    return " ".join(f'"{item}"' if not item or any(c.isspace() for c in item) else item
-                    for item in items)
+    return " ".join(
+        f'"{item}"' if not item or any(c.isspace() for c in item) else item for item in items
+    )
 
 
 # Characters XML 1.0 cannot carry at all (§2.2); lone surrogates cannot be encoded either.
@@ -66,6 +67,8 @@ def unencodable_character(text: str) -> str | None:
     every text bolo keeps or sends."""
     found = _NOT_XML.search(text)
     return None if found is None else f"U+{ord(found.group()):04X}"
+
+
 _ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 
 
@@ -91,8 +94,10 @@ def _add(out: Out, name: str, text: str | None) -> None:
 
 def _add_pairs(out: Out, name: str, pairs: list[ValuePair]) -> None:
     for pair in pairs:
-        out.append(f"<{name}><valueName>{_escape(pair.name)}</valueName>"
-                   f"<value>{_escape(pair.value)}</value></{name}>")
+        out.append(
+            f"<{name}><valueName>{_escape(pair.name)}</valueName>"
+            f"<value>{_escape(pair.value)}</value></{name}>"
+        )
 
 
 def _references_text(references: list[Reference]) -> str:
@@ -117,8 +122,10 @@ def _encode_area(out: Out, area: Area) -> None:
         points = " ".join(f"{format_number(lat)},{format_number(lon)}" for lat, lon in polygon)
         out.append(f"<polygon>{points}</polygon>")
     for circle in area.circles:
-        out.append(f"<circle>{format_number(circle.lat)},{format_number(circle.lon)} "
-                   f"{format_number(circle.radius_km)}</circle>")
+        out.append(
+            f"<circle>{format_number(circle.lat)},{format_number(circle.lon)} "
+            f"{format_number(circle.radius_km)}</circle>"
+        )
     _add_pairs(out, "geocode", area.geocodes)
     _add(out, "altitude", None if area.altitude is None else format_number(area.altitude))
     _add(out, "ceiling", None if area.ceiling is None else format_number(area.ceiling))
@@ -131,8 +138,10 @@ def _encode_info(out: Out, info: Info) -> None:
     out.extend(f"<category>{category.value}</category>" for category in info.categories)
     _add(out, "event", info.event)
     out.extend(f"<responseType>{r.value}</responseType>" for r in info.response_types)
-    out.append(f"<urgency>{info.urgency.value}</urgency><severity>{info.severity.value}"
-               f"</severity><certainty>{info.certainty.value}</certainty>")
+    out.append(
+        f"<urgency>{info.urgency.value}</urgency><severity>{info.severity.value}"
+        f"</severity><certainty>{info.certainty.value}</certainty>"
+    )
     _add(out, "audience", info.audience)
     _add_pairs(out, "eventCode", info.event_codes)
     for name in ("effective", "onset", "expires"):
@@ -162,8 +171,10 @@ def encode(alert: Alert) -> bytes:
     out: Out = [_DECLARATION, f'<alert xmlns="{CAP12_NS}">']
     _add(out, "identifier", alert.identifier)
     _add(out, "sender", alert.sender)
-    out.append(f"<sent>{format_time(alert.sent)}</sent><status>{alert.status.value}</status>"
-               f"<msgType>{alert.msg_type.value}</msgType>")
+    out.append(
+        f"<sent>{format_time(alert.sent)}</sent><status>{alert.status.value}</status>"
+        f"<msgType>{alert.msg_type.value}</msgType>"
+    )
     _add(out, "source", alert.source)
     out.append(f"<scope>{alert.scope.value}</scope>")
     _add(out, "restriction", alert.restriction)
@@ -191,4 +202,3 @@ def decode(
     Schema and rule checks beyond what building the model needs are `validate`'s job.
     """
     return alert_from_element(parse_xml(data, max_bytes=max_bytes, max_depth=max_depth))
-

@@ -122,13 +122,17 @@ def _embedded(entry: etree._Element) -> list[etree._Element]:
 
 
 def _atom_errors(feed: etree._Element) -> list[str]:
-    errors = [f"feed has no {name}" for name in ("id", "title", "updated")
-              if _blank(feed.find(_A + name))]
+    errors = [
+        f"feed has no {name}" for name in ("id", "title", "updated") if _blank(feed.find(_A + name))
+    ]
     seen: set[str] = set()
     for number, entry in enumerate(feed.findall(_A + "entry"), 1):
         where = f"entry[{number}]"
-        errors += [f"{where} has no {name}" for name in ("id", "title", "updated")
-                   if _blank(entry.find(_A + name))]
+        errors += [
+            f"{where} has no {name}"
+            for name in ("id", "title", "updated")
+            if _blank(entry.find(_A + name))
+        ]
         entry_id = (entry.findtext(_A + "id") or "").strip()
         if entry_id and entry_id in seen:
             errors.append(f"{where}: duplicate id {entry_id}")
@@ -144,8 +148,11 @@ def _rss_errors(rss: etree._Element) -> list[str]:
     channel = rss.find("channel")
     if channel is None:
         return ["rss has no channel"]
-    errors = [f"channel has no {name}" for name in ("title", "link", "description")
-              if _blank(channel.find(name))]
+    errors = [
+        f"channel has no {name}"
+        for name in ("title", "link", "description")
+        if _blank(channel.find(name))
+    ]
     seen: set[str] = set()
     for number, item in enumerate(channel.findall("item"), 1):
         guid = (item.findtext("guid") or "").strip()
@@ -175,12 +182,18 @@ def feed_errors(xml: bytes) -> list[str]:
 def atom_cap_links(xml: bytes) -> list[str]:
     """The application/cap+xml links of an Atom feed's entries, in order (for import)."""
     root = parse_xml(xml)
-    return [link.get("href", "") for link in root.iter(_A + "link")
-            if link.get("type") == CAP_MIME and link.get("href")]
+    return [
+        link.get("href", "")
+        for link in root.iter(_A + "link")
+        if link.get("type") == CAP_MIME and link.get("href")
+    ]
 
 
 def atom_embedded_alerts(xml: bytes) -> list[bytes]:
     """The CAP alerts embedded in the content of an Atom feed's entries, as standalone XML."""
     root = parse_xml(xml)
-    return [etree.tostring(alert, encoding="UTF-8")
-            for entry in root.iter(_A + "entry") for alert in _embedded(entry)]
+    return [
+        etree.tostring(alert, encoding="UTF-8")
+        for entry in root.iter(_A + "entry")
+        for alert in _embedded(entry)
+    ]

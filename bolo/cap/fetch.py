@@ -86,8 +86,9 @@ def fetch(
         # The system's trust store (it honours SSL_CERT_FILE), not certifi's; no proxies, which
         # would undo the address pinning.
         tls = ssl.create_default_context()
-        with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False,
-                          verify=tls) as client:
+        with httpx.Client(
+            timeout=timeout_s, follow_redirects=False, trust_env=False, verify=tls
+        ) as client:
             try:
                 with client.stream("GET", target, headers=headers, extensions=extensions) as r:
                     if r.is_redirect and "location" in r.headers:
@@ -95,10 +96,14 @@ def fetch(
                         continue
                     if r.status_code not in (200, 304):
                         raise FetchError(f"HTTP {r.status_code} from {url}")
-                    body = _read_limited(r, max_bytes, deadline) if r.status_code == 200 \
-                        else b""
-                    return Fetched(r.status_code, body, r.headers.get("etag"),
-                                   r.headers.get("last-modified"), url)
+                    body = _read_limited(r, max_bytes, deadline) if r.status_code == 200 else b""
+                    return Fetched(
+                        r.status_code,
+                        body,
+                        r.headers.get("etag"),
+                        r.headers.get("last-modified"),
+                        url,
+                    )
             except httpx.TimeoutException:
                 raise FetchError(f"timed out after {timeout_s:g} s: {url}") from None
             except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:

@@ -35,8 +35,11 @@ RULES: dict[str, tuple[Level, str]] = {
     # §3.2.1 alert
     "identifier-chars": (E, "§3.2.1 identifier, sender: MUST NOT include spaces, commas or < &"),
     "identifier-padding": (W, "§3.2.1: whitespace around identifier or sender (read trimmed)"),
-    "references-missing": (E, "§3.2.1 msgType: Update, Cancel, Ack and Error reference earlier "
-                              "messages; an empty list leaves nothing to apply them to"),
+    "references-missing": (
+        E,
+        "§3.2.1 msgType: Update, Cancel, Ack and Error reference earlier "
+        "messages; an empty list leaves nothing to apply them to",
+    ),
     "references-empty": (W, "§3.2.1 references is optional: empty on an Alert says nothing"),
     "references-time": (W, "§3.3.2: a referenced sent time not in the 1.2 form (still readable)"),
     "references-self": (E, "§3.2.1 references: earlier messages, never the message itself"),
@@ -59,8 +62,11 @@ RULES: dict[str, tuple[Level, str]] = {
     "polygon-empty": (W, "§3.2.4 polygon is optional: empty beside another geometry of the area"),
     "polygon-closed": (E, "§3.2.4 polygon: first and last pairs MUST be the same"),
     "polygon-range": (E, "§3.3.1: WGS 84 latitude -90..90, longitude -180..180"),
-    "polygon-simple": (E, "§3.2.4 polygon: a closed ring bounding an area (google/cap-library "
-                          "refuses self-intersecting rings)"),
+    "polygon-simple": (
+        E,
+        "§3.2.4 polygon: a closed ring bounding an area (google/cap-library "
+        "refuses self-intersecting rings)",
+    ),
     "coordinate-spacing": (W, "§3.2.4: pairs are lat,lon without spaces (read leniently)"),
     "circle-range": (E, "§3.2.4 circle, §3.3.1: centre in WGS 84 range"),
     "circle-radius": (E, "§3.2.4 circle: a radius in kilometres (not negative)"),
@@ -69,16 +75,24 @@ RULES: dict[str, tuple[Level, str]] = {
     "altitude-order": (E, "§3.2.4 altitude, ceiling: altitude is the lower limit"),
     "geocode-empty": (W, "§3.2.4 geocode: valueName and value"),
     # §3.3.4.1 digital signatures
-    "signature": (E, "§3.3.4.1: an enveloped XML signature that does not verify against its own "
-                     "certificate (a changed message or a wrapping attack)"),
+    "signature": (
+        E,
+        "§3.3.4.1: an enveloped XML signature that does not verify against its own "
+        "certificate (a changed message or a wrapping attack)",
+    ),
     "signature-weak": (W, "§3.3.4.1 (XML-DSig): SHA-1 is obsolete; integrity checked anyway"),
     "signature-unchecked": (W, "§3.3.4.1: a signature without a certificate to check it with"),
     # Profiles (`--profile`, BOLO_CAP_PROFILE): CAP 1.2 IPAWS USA Profile v1.0 (§2, §3),
     # Google Public Alerts CAP requirements.
-    "profile-same-sets": (E, "IPAWS §3.2 / Google: every info has the same categories and "
-                             "event codes"),
-    "ipaws-schema": (E, "IPAWS profile schema capv1.2-ipaws-profile-v1.0-pr02.xsd (OASIS): "
-                        "required code, info, eventCode, expires, area"),
+    "profile-same-sets": (
+        E,
+        "IPAWS §3.2 / Google: every info has the same categories and event codes",
+    ),
+    "ipaws-schema": (
+        E,
+        "IPAWS profile schema capv1.2-ipaws-profile-v1.0-pr02.xsd (OASIS): "
+        "required code, info, eventCode, expires, area",
+    ),
     "ipaws-code": (E, "IPAWS profile: <code>IPAWSv1.0</code>"),
     "ipaws-info": (E, "IPAWS profile: an Alert or Update carries info"),
     "ipaws-expires": (E, "IPAWS profile: expires in every info"),
@@ -92,8 +106,11 @@ RULES: dict[str, tuple[Level, str]] = {
     "google-required": (E, "Google Public Alerts: info, description, web, expires and area"),
     "google-expires": (E, "Google Public Alerts: expires after effective (or sent)"),
     "google-geometry": (E, "Google Public Alerts: each area has a polygon, circle or geocode"),
-    "google-recommended": (W, "Google Public Alerts: senderName, instruction, contact, "
-                              "responseType, a shape, distinct headline, known urgency"),
+    "google-recommended": (
+        W,
+        "Google Public Alerts: senderName, instruction, contact, "
+        "responseType, a shape, distinct headline, known urgency",
+    ),
     "google-test": (W, "Google Public Alerts: status Test is not shown"),
 }
 

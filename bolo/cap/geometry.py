@@ -23,8 +23,9 @@ def polygon_findings(points: list[tuple[float, float]], path: str, out: Findings
     An empty polygon is reported by `area_findings`, which knows the area's other geometry.
     """
     if len(points) < 4:
-        out.add("polygon-points", path, f"a polygon needs at least 4 lat,lon pairs, has "
-                f"{len(points)}")
+        out.add(
+            "polygon-points", path, f"a polygon needs at least 4 lat,lon pairs, has {len(points)}"
+        )
         return
     coords = np.asarray(points, dtype=np.float64)
     bad = np.flatnonzero((np.abs(coords[:, 0]) > 90.0) | (np.abs(coords[:, 1]) > 180.0))
@@ -74,5 +75,8 @@ def area_findings(area: Area, path: str, out: Findings) -> None:
     if area.ceiling is not None and area.altitude is None:
         out.add("ceiling-altitude", f"{path}/ceiling", "ceiling needs altitude")
     if area.ceiling is not None and area.altitude is not None and area.altitude > area.ceiling:
-        out.add("altitude-order", f"{path}/altitude",
-                f"altitude {area.altitude} above ceiling {area.ceiling}")
+        out.add(
+            "altitude-order",
+            f"{path}/altitude",
+            f"altitude {area.altitude} above ceiling {area.ceiling}",
+        )

@@ -33,20 +33,29 @@ def _same_sets(alert: Alert, out: Findings) -> None:
     for number, info in enumerate(alert.infos[1:], 2):
         assert first is not None
         if set(info.categories) != set(first.categories):
-            out.add("profile-same-sets", f"/alert/info[{number}]/category",
-                    "categories differ from info[1]'s")
+            out.add(
+                "profile-same-sets",
+                f"/alert/info[{number}]/category",
+                "categories differ from info[1]'s",
+            )
         codes = {(p.name, p.value) for p in info.event_codes}
         if codes != {(p.name, p.value) for p in first.event_codes}:
-            out.add("profile-same-sets", f"/alert/info[{number}]/eventCode",
-                    "eventCodes differ from info[1]'s")
+            out.add(
+                "profile-same-sets",
+                f"/alert/info[{number}]/eventCode",
+                "eventCodes differ from info[1]'s",
+            )
 
 
 def _parameter_lengths(info: Info, path: str, out: Findings) -> None:
     for parameter in info.parameters:
         limit = {"CMAMtext": CMAM_TEXT_MAX, "CMAMlongtext": CMAM_LONG_TEXT_MAX}.get(parameter.name)
         if limit is not None and len(parameter.value) > limit:
-            out.add("ipaws-cmam", f"{path}/parameter", f"{parameter.name} is "
-                    f"{len(parameter.value)} characters, over {limit}")
+            out.add(
+                "ipaws-cmam",
+                f"{path}/parameter",
+                f"{parameter.name} is {len(parameter.value)} characters, over {limit}",
+            )
 
 
 def _ipaws_info(info: Info, path: str, out: Findings) -> None:
@@ -54,8 +63,11 @@ def _ipaws_info(info: Info, path: str, out: Findings) -> None:
         out.add("ipaws-expires", f"{path}/expires", "IPAWS requires expires")
     same = [p for p in info.event_codes if p.name == "SAME"]
     if len(same) != 1 or len(same[0].value) != 3:
-        out.add("ipaws-same", f"{path}/eventCode", "IPAWS requires exactly one SAME eventCode "
-                f"of three letters, found {len(same)}")
+        out.add(
+            "ipaws-same",
+            f"{path}/eventCode",
+            f"IPAWS requires exactly one SAME eventCode of three letters, found {len(same)}",
+        )
     if not info.areas:
         out.add("ipaws-area", f"{path}/area", "IPAWS requires at least one area")
     _parameter_lengths(info, path, out)
@@ -64,12 +76,16 @@ def _ipaws_info(info: Info, path: str, out: Findings) -> None:
             out.add("ipaws-recommended", f"{path}/{name}", f"{name} is recommended by IPAWS")
     for name in ("effective", "onset"):
         if getattr(info, name) is not None:
-            out.add("ipaws-ignored", f"{path}/{name}",
-                    f"IPAWS ignores {name}; alerts are effective on issue")
+            out.add(
+                "ipaws-ignored",
+                f"{path}/{name}",
+                f"IPAWS ignores {name}; alerts are effective on issue",
+            )
     for number, area in enumerate(info.areas, 1):
         if not any(g.name == "SAME" and len(g.value) == 6 for g in area.geocodes):
-            out.add("ipaws-geocode", f"{path}/area[{number}]",
-                    "IPAWS recommends a 6-digit SAME geocode")
+            out.add(
+                "ipaws-geocode", f"{path}/area[{number}]", "IPAWS recommends a 6-digit SAME geocode"
+            )
 
 
 def ipaws_findings(alert: Alert, root: etree._Element, out: Findings) -> None:
@@ -83,8 +99,11 @@ def ipaws_findings(alert: Alert, root: etree._Element, out: Findings) -> None:
     for number, info in enumerate(alert.infos, 1):
         _ipaws_info(info, f"/alert/info[{number}]", out)
     if root.find("{" + DSIG_NS + "}Signature") is None:
-        out.add("ipaws-unsigned", "/alert",
-                "IPAWS messages are signed; this one carries no ds:Signature")
+        out.add(
+            "ipaws-unsigned",
+            "/alert",
+            "IPAWS messages are signed; this one carries no ds:Signature",
+        )
 
 
 def _google_info(alert: Alert, info: Info, path: str, out: Findings) -> None:
@@ -99,10 +118,14 @@ def _google_info(alert: Alert, info: Info, path: str, out: Findings) -> None:
         out.add("google-required", f"{path}/area", "Google Public Alerts requires an area")
     for number, area in enumerate(info.areas, 1):
         if not (any(area.polygons) or area.circles or area.geocodes):
-            out.add("google-geometry", f"{path}/area[{number}]",
-                    "needs a polygon, circle or geocode")
-    for name, label in (("sender_name", "senderName"), ("instruction", "instruction"),
-                        ("contact", "contact")):
+            out.add(
+                "google-geometry", f"{path}/area[{number}]", "needs a polygon, circle or geocode"
+            )
+    for name, label in (
+        ("sender_name", "senderName"),
+        ("instruction", "instruction"),
+        ("contact", "contact"),
+    ):
         if not (getattr(info, name) or "").strip():
             out.add("google-recommended", f"{path}/{label}", f"{label} is recommended")
     if not info.response_types:
@@ -112,8 +135,11 @@ def _google_info(alert: Alert, info: Info, path: str, out: Findings) -> None:
     if info.urgency is Urgency.UNKNOWN:
         out.add("google-recommended", f"{path}/urgency", "Unknown urgency is discouraged")
     if info.areas and not any(any(a.polygons) or a.circles for a in info.areas):
-        out.add("google-recommended", f"{path}/area",
-                "a polygon or circle is encouraged beside geocodes")
+        out.add(
+            "google-recommended",
+            f"{path}/area",
+            "a polygon or circle is encouraged beside geocodes",
+        )
 
 
 def google_findings(alert: Alert, root: etree._Element, out: Findings) -> None:
@@ -122,15 +148,21 @@ def google_findings(alert: Alert, root: etree._Element, out: Findings) -> None:
         out.add("google-required", "/alert/info", "Google Public Alerts requires an info")
     _same_sets(alert, out)
     if alert.status is Status.TEST:
-        out.add("google-test", "/alert/status",
-                "status Test alerts are not shown by Google Public Alerts")
+        out.add(
+            "google-test",
+            "/alert/status",
+            "status Test alerts are not shown by Google Public Alerts",
+        )
     events: dict[str, str] = {}
     for number, info in enumerate(alert.infos, 1):
         path = f"/alert/info[{number}]"
         _google_info(alert, info, path, out)
         if events.setdefault(info.language, info.event) != info.event:
-            out.add("google-recommended", f"{path}/event",
-                    f"event differs from another info in {info.language}")
+            out.add(
+                "google-recommended",
+                f"{path}/event",
+                f"event differs from another info in {info.language}",
+            )
 
 
 PROFILES: dict[Profile, Callable[[Alert, etree._Element, Findings], None]] = {

@@ -250,8 +250,9 @@ def _info(element: etree._Element, prefix: str, version: str) -> Info:
         language=language.strip() if language is not None else "en-US",
         categories=[_enum(Category, _text(e), "category") for e in c.get("category", ())],
         event=_required(t, "event"),
-        response_types=[_enum(ResponseType, _text(e), "responseType")
-                        for e in c.get("responseType", ())],
+        response_types=[
+            _enum(ResponseType, _text(e), "responseType") for e in c.get("responseType", ())
+        ],
         urgency=_enum(Urgency, _required(t, "urgency"), "urgency"),
         severity=_enum(Severity, _required(t, "severity"), "severity"),
         certainty=_enum(Certainty, _required(t, "certainty"), "certainty"),

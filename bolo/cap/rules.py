@@ -46,30 +46,37 @@ def identity_findings(alert: Alert, out: Findings) -> None:
         if not core:
             out.add("identifier-chars", path, f"{name} is empty")
         elif _FORBIDDEN_ID.search(core):
-            out.add("identifier-chars", path,
-                    f"{name} {core!r} contains a space, comma, '<' or '&'")
+            out.add(
+                "identifier-chars", path, f"{name} {core!r} contains a space, comma, '<' or '&'"
+            )
         elif core != value:
             out.add("identifier-padding", path, f"whitespace around {name} {core!r}")
 
 
-def reference_findings(alert: Alert, raw_references: str | None, version: str,
-                       out: Findings) -> None:
+def reference_findings(
+    alert: Alert, raw_references: str | None, version: str, out: Findings
+) -> None:
     """references: required (non-empty) for Update, Cancel, Ack and Error; empty on an Alert is a
     warning; referenced times in the 1.2 form; never the message itself."""
     path = "/alert/references"
     empty = raw_references is not None and not raw_references.strip()
     if alert.msg_type in MUST_REFERENCE and not alert.references:
         what = "references is empty" if empty else "no references"
-        out.add("references-missing", path, f"{what}: msgType {alert.msg_type} must reference "
-                "the message(s) it concerns as sender,identifier,sent")
+        out.add(
+            "references-missing",
+            path,
+            f"{what}: msgType {alert.msg_type} must reference "
+            "the message(s) it concerns as sender,identifier,sent",
+        )
     elif empty:
         out.add("references-empty", path, "references is present but empty")
     if version == "1.2" and raw_references:
         for item in raw_references.split():
             sent = item.rsplit(",", 1)[-1]
             if not CAP12_TIME.match(sent):
-                out.add("references-time", path,
-                        f"sent time {sent!r} is not YYYY-MM-DDThh:mm:ss+hh:mm")
+                out.add(
+                    "references-time", path, f"sent time {sent!r} is not YYYY-MM-DDThh:mm:ss+hh:mm"
+                )
     seen: set[tuple[str, str, datetime]] = set()
     for reference in alert.references:
         if (reference.sender, reference.identifier) == (alert.sender, alert.identifier):
@@ -83,17 +90,26 @@ def scope_findings(alert: Alert, out: Findings) -> None:
     """restriction only with scope Restricted; addresses required with Private (optional with
     Public and Restricted); present-but-empty optional alert elements."""
     if not _blank(alert.restriction) and alert.scope is not Scope.RESTRICTED:
-        out.add("restriction-scope", "/alert/restriction",
-                f"restriction given but scope is {alert.scope}, not Restricted")
+        out.add(
+            "restriction-scope",
+            "/alert/restriction",
+            f"restriction given but scope is {alert.scope}, not Restricted",
+        )
     if alert.scope is Scope.RESTRICTED and _blank(alert.restriction):
-        out.add("restriction-missing", "/alert/restriction",
-                "scope Restricted without a restriction saying who may see it")
+        out.add(
+            "restriction-missing",
+            "/alert/restriction",
+            "scope Restricted without a restriction saying who may see it",
+        )
     if alert.scope is Scope.PRIVATE and _blank(alert.addresses):
         out.add("addresses-private", "/alert/addresses", "scope Private requires addresses")
     for name in ("restriction", "addresses", "note", "source"):
         value = getattr(alert, name)
-        if value is not None and not value.strip() and not (
-                name == "addresses" and alert.scope is Scope.PRIVATE):
+        if (
+            value is not None
+            and not value.strip()
+            and not (name == "addresses" and alert.scope is Scope.PRIVATE)
+        ):
             out.add("empty-element", f"/alert/{name}", f"{name} is present but empty")
 
 
@@ -101,18 +117,25 @@ def _text_findings(info: Info, path: str, out: Findings) -> None:
     for name in ("headline", "description", "instruction", "event", "sender_name", "contact"):
         value = getattr(info, name)
         if value and ("<" in value or "&" in value) and _HTML.search(value):
-            out.add("html", f"{path}/{_CAMEL.get(name, name)}",
-                    "HTML markup (CAP text is plain text)")
+            out.add(
+                "html", f"{path}/{_CAMEL.get(name, name)}", "HTML markup (CAP text is plain text)"
+            )
     if info.headline is not None and len(info.headline) > HEADLINE_MAX:
-        out.add("headline-length", f"{path}/headline",
-                f"{len(info.headline)} characters, over {HEADLINE_MAX}")
+        out.add(
+            "headline-length",
+            f"{path}/headline",
+            f"{len(info.headline)} characters, over {HEADLINE_MAX}",
+        )
 
 
 def _time_findings(alert: Alert, info: Info, path: str, out: Findings) -> None:
     if info.expires is None:
         return
-    for name, moment in (("sent", alert.sent), ("effective", info.effective),
-                         ("onset", info.onset)):
+    for name, moment in (
+        ("sent", alert.sent),
+        ("effective", info.effective),
+        ("onset", info.onset),
+    ):
         if moment is not None and info.expires < moment:
             out.add("expires-order", f"{path}/expires", f"expires is before {name}")
 
@@ -158,8 +181,11 @@ def spacing_findings(root: etree._Element, out: Findings) -> None:
             for kind in ("polygon", "circle"):
                 for n, element in enumerate(area.iterchildren(prefix + kind), 1):
                     if _SPACED_COMMA.search(element.text or ""):
-                        out.add("coordinate-spacing", f"/alert/info[{i}]/area[{a}]/{kind}[{n}]",
-                                "whitespace around the comma of a lat,lon pair")
+                        out.add(
+                            "coordinate-spacing",
+                            f"/alert/info[{i}]/area[{a}]/{kind}[{n}]",
+                            "whitespace around the comma of a lat,lon pair",
+                        )
 
 
 def alert_findings(alert: Alert, raw_references: str | None, version: str) -> Findings:
@@ -170,8 +196,11 @@ def alert_findings(alert: Alert, raw_references: str | None, version: str) -> Fi
     reference_findings(alert, raw_references, version, out)
     scope_findings(alert, out)
     if version != "1.2":
-        out.add("old-version", "/alert",
-                f"CAP {version} message: accepted for import; bolo writes CAP 1.2")
+        out.add(
+            "old-version",
+            "/alert",
+            f"CAP {version} message: accepted for import; bolo writes CAP 1.2",
+        )
     for number, info in enumerate(alert.infos, 1):
         info_findings(alert, info, f"/alert/info[{number}]", out)
     return out

@@ -13,13 +13,30 @@ from bolo.cap.findings import Finding, Level
 from bolo.cap.xmlsafe import parse_xml
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-SCHEMA_FILES = {"1.2": "CAP-v1.2.xsd", "1.1": "CAP-v1.1.xsd", "1.0": "CAP-v1.0.xsd",
-                # The IPAWS profile of CAP 1.2 (stricter: code, info, eventCode, expires, area).
-                "ipaws": "capv1.2-ipaws-profile-v1.0-pr02.xsd"}
+SCHEMA_FILES = {
+    "1.2": "CAP-v1.2.xsd",
+    "1.1": "CAP-v1.1.xsd",
+    "1.0": "CAP-v1.0.xsd",
+    # The IPAWS profile of CAP 1.2 (stricter: code, info, eventCode, expires, area).
+    "ipaws": "capv1.2-ipaws-profile-v1.0-pr02.xsd",
+}
 
 _local = threading.local()
-_REPEATABLE = frozenset({"info", "area", "resource", "polygon", "circle", "geocode", "parameter",
-                         "eventCode", "category", "responseType", "code"})
+_REPEATABLE = frozenset(
+    {
+        "info",
+        "area",
+        "resource",
+        "polygon",
+        "circle",
+        "geocode",
+        "parameter",
+        "eventCode",
+        "category",
+        "responseType",
+        "code",
+    }
+)
 
 
 @cache
@@ -38,8 +55,9 @@ def _schema(version: str) -> etree.XMLSchema:
     return cached[version]
 
 
-def element_schema_errors(root: etree._Element, version: str = "1.2",
-                          rule: str = "schema") -> list[Finding]:
+def element_schema_errors(
+    root: etree._Element, version: str = "1.2", rule: str = "schema"
+) -> list[Finding]:
     """Schema errors (as `rule`) of an already parsed `alert` element; empty when valid.
     `version` is a CAP version or "ipaws" (the IPAWS profile schema).
 
@@ -54,8 +72,9 @@ def element_schema_errors(root: etree._Element, version: str = "1.2",
         hits = tree.xpath(error.path) if error.path else []
         hit = hits[0] if isinstance(hits, list) and hits else None
         path = readable_path(hit) if isinstance(hit, etree._Element) else "/alert"
-        found.append(Finding(Level.ERROR, path, rule,
-                             f"{rule}: line {error.line}: {_short(error.message)}"))
+        found.append(
+            Finding(Level.ERROR, path, rule, f"{rule}: line {error.line}: {_short(error.message)}")
+        )
     return found
 
 

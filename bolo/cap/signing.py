@@ -32,10 +32,16 @@ from bolo.cap.reader import alert_from_element, cap_version
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES, parse_xml
 
 EXPIRY_WARNING_DAYS = 30
-_ALLOWED_METHODS = frozenset({
-    SignatureMethod.RSA_SHA256, SignatureMethod.RSA_SHA384, SignatureMethod.RSA_SHA512,
-    SignatureMethod.ECDSA_SHA256, SignatureMethod.ECDSA_SHA384, SignatureMethod.ECDSA_SHA512,
-})
+_ALLOWED_METHODS = frozenset(
+    {
+        SignatureMethod.RSA_SHA256,
+        SignatureMethod.RSA_SHA384,
+        SignatureMethod.RSA_SHA512,
+        SignatureMethod.ECDSA_SHA256,
+        SignatureMethod.ECDSA_SHA384,
+        SignatureMethod.ECDSA_SHA512,
+    }
+)
 _ALLOWED_DIGESTS = frozenset(
     {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512}
 )
@@ -49,11 +55,13 @@ def _config(verification_time: datetime, allow_sha1: bool = False) -> SignatureC
         location="./",  # the Signature must be a child of the alert root
         expect_references=1,
         signature_methods=_ALLOWED_METHODS | (_SHA1_METHODS if allow_sha1 else frozenset()),
-        digest_algorithms=_ALLOWED_DIGESTS | (
-            {DigestAlgorithm.SHA1} if allow_sha1 else frozenset()),
+        digest_algorithms=_ALLOWED_DIGESTS
+        | ({DigestAlgorithm.SHA1} if allow_sha1 else frozenset()),
         ignore_ambiguous_key_info=True,  # we pin the certificate; KeyInfo is informational only
         verification_time=verification_time,
     )
+
+
 _DS = "{" + DSIG_NS + "}"
 
 
@@ -127,7 +135,7 @@ def _check_shape(root: etree._Element) -> None:
         raise SignatureError("signature must be the single, last child of alert")
     references = signatures[0].findall(f"{_DS}SignedInfo/{_DS}Reference")
     if len(references) != 1 or references[0].get("URI") != "":
-        raise SignatureError("signature must have one Reference with URI=\"\" (whole alert)")
+        raise SignatureError('signature must have one Reference with URI="" (whole alert)')
 
 
 def check_validity(cert: x509.Certificate, now: datetime) -> None:
@@ -141,8 +149,9 @@ def check_validity(cert: x509.Certificate, now: datetime) -> None:
         raise SignatureError(f"certificate not valid before {cert.not_valid_before_utc:%Y-%m-%d}")
 
 
-def verify_element(root: etree._Element, *, cert: x509.Certificate, now: datetime,
-                   allow_sha1: bool = False) -> VerifyResult:
+def verify_element(
+    root: etree._Element, *, cert: x509.Certificate, now: datetime, allow_sha1: bool = False
+) -> VerifyResult:
     """The signature of a parsed `alert` checked against `cert`'s key, inside the certificate's
     validity window (dates are `verify`'s business): shape, algorithms, digest, signature."""
     _check_shape(root)
@@ -150,8 +159,9 @@ def verify_element(root: etree._Element, *, cert: x509.Certificate, now: datetim
     # certificate is reported as such (with the signature's own state) rather than as a bad one.
     inside = min(max(now, cert.not_valid_before_utc), cert.not_valid_after_utc)
     try:
-        result = XMLVerifier().verify(root, x509_cert=cert,
-                                      expect_config=_config(inside, allow_sha1))
+        result = XMLVerifier().verify(
+            root, x509_cert=cert, expect_config=_config(inside, allow_sha1)
+        )
     except InvalidSignature as exc:
         raise SignatureError(f"signature does not verify: {exc}") from exc
     except (InvalidInput, ValueError, TypeError, etree.LxmlError) as exc:
@@ -202,15 +212,18 @@ def verify(
     )
 
 
-def expiry_warning(cert: x509.Certificate, *, now: datetime,
-                   days: int = EXPIRY_WARNING_DAYS) -> str | None:
+def expiry_warning(
+    cert: x509.Certificate, *, now: datetime, days: int = EXPIRY_WARNING_DAYS
+) -> str | None:
     """A warning when `cert` expires within `days` days of `now` (or already has); else None."""
     remaining = cert.not_valid_after_utc - now
     if remaining < timedelta(0):
         return f"signing certificate expired on {cert.not_valid_after_utc:%Y-%m-%d}"
     if remaining <= timedelta(days=days):
-        return (f"signing certificate expires on {cert.not_valid_after_utc:%Y-%m-%d}, "
-                f"in {remaining.days} days: renew it")
+        return (
+            f"signing certificate expires on {cert.not_valid_after_utc:%Y-%m-%d}, "
+            f"in {remaining.days} days: renew it"
+        )
     return None
 
 

@@ -46,8 +46,13 @@ class FeedItem:
 
 
 def _cap_children(parent: etree._Element) -> list[etree._Element]:
-    return [c for c in parent.iter() if isinstance(c.tag, str)
-            and c.tag.endswith("}alert") and c.tag[1:].partition("}")[0] in VERSIONS]
+    return [
+        c
+        for c in parent.iter()
+        if isinstance(c.tag, str)
+        and c.tag.endswith("}alert")
+        and c.tag[1:].partition("}")[0] in VERSIONS
+    ]
 
 
 def _base(element: etree._Element, base: str) -> str:
@@ -86,10 +91,16 @@ def _atom_links(entry: etree._Element, base: str) -> list[str]:
     types its CAP links as application/xml or not at all)."""
     links = entry.findall(_A + "link")
     typed = [link for link in links if link.get("type") == CAP_MIME]
-    loose = [link for link in links if link.get("rel", "alternate") == "alternate"
-             and ("xml" in link.get("type", "xml"))]
-    return [_join(_base(link, base), link.get("href", "")) for link in typed or loose
-            if link.get("href")]
+    loose = [
+        link
+        for link in links
+        if link.get("rel", "alternate") == "alternate" and ("xml" in link.get("type", "xml"))
+    ]
+    return [
+        _join(_base(link, base), link.get("href", ""))
+        for link in typed or loose
+        if link.get("href")
+    ]
 
 
 def _atom_items(root: etree._Element, base: str) -> list[FeedItem]:
@@ -105,11 +116,16 @@ def _atom_items(root: etree._Element, base: str) -> list[FeedItem]:
 def _rss_items(root: etree._Element, base: str) -> list[FeedItem]:
     items = []
     for item in root.iter("item"):
-        key = f"{(item.findtext('guid') or item.findtext('link') or '').strip()}@" \
-              f"{item.findtext('pubDate') or ''}"
+        key = (
+            f"{(item.findtext('guid') or item.findtext('link') or '').strip()}@"
+            f"{item.findtext('pubDate') or ''}"
+        )
         embedded = _cap_children(item)
-        enclosures = [e.get("url", "") for e in item.iter("enclosure")
-                      if e.get("type") == CAP_MIME and e.get("url")]
+        enclosures = [
+            e.get("url", "")
+            for e in item.iter("enclosure")
+            if e.get("type") == CAP_MIME and e.get("url")
+        ]
         link = (item.findtext("link") or "").strip()
         urls = [] if embedded else enclosures or ([link] if link else [])
         items += _items(key, embedded, [_join(_base(item, base), u) for u in urls])
@@ -128,8 +144,7 @@ def feed_items(xml: bytes, *, base_url: str, limit: int | None = MAX_ITEMS) -> l
         return _rss_items(root, base_url)[:limit]
     if _cap_children(root)[:1] == [root]:
         return [FeedItem(key=hashlib.sha256(xml).hexdigest(), embedded=xml)]
-    raise CapRefused(f"not an Atom or RSS feed, nor a CAP alert: root is {root.tag!r}",
-                     "not-cap")
+    raise CapRefused(f"not an Atom or RSS feed, nor a CAP alert: root is {root.tag!r}", "not-cap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +189,12 @@ class Subscription:
 
     def state(self) -> dict[str, Any]:
         """What a later run needs to poll conditionally and skip handled entries (JSON-able)."""
-        return {"url": self.url, "etag": self.etag, "last_modified": self.last_modified,
-                "seen": sorted(self.seen)}
+        return {
+            "url": self.url,
+            "etag": self.etag,
+            "last_modified": self.last_modified,
+            "seen": sorted(self.seen),
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         """Take up a saved `state` of the same feed (another feed's state is ignored)."""
@@ -188,7 +207,7 @@ class Subscription:
         """Seconds until the next poll: the interval, doubled for each failure in a row (at
         most 30 minutes)."""
         ceiling = max(MAX_BACKOFF_S, self.interval_s)
-        return float(min(self.interval_s * 2.0 ** self.failures, ceiling))
+        return float(min(self.interval_s * 2.0**self.failures, ceiling))
 
     def poll(self, fetcher: Fetcher, store: ImportStore) -> list[Outcome] | None:
         """Poll once. None when the feed is unchanged (304); else what became of each message
@@ -213,9 +232,18 @@ class Subscription:
             return [Outcome(self.url, "refused", reason=f"not a CAP feed: {exc.reason}")]
         self.failures = 0
         self.etag, self.last_modified = answer.etag, answer.last_modified
-        outcomes = [] if len(items) <= MAX_ITEMS else [Outcome(
-            self.url, "skipped", reason=f"{len(items) - MAX_ITEMS} entries beyond the first "
-            f"{MAX_ITEMS} are not looked at")]
+        outcomes = (
+            []
+            if len(items) <= MAX_ITEMS
+            else [
+                Outcome(
+                    self.url,
+                    "skipped",
+                    reason=f"{len(items) - MAX_ITEMS} entries beyond the first "
+                    f"{MAX_ITEMS} are not looked at",
+                )
+            ]
+        )
         items = items[:MAX_ITEMS]
         gathered, ready = self._gather(items, fetcher)
         outcomes += gathered
@@ -226,8 +254,9 @@ class Subscription:
             outcomes.append(Outcome(source, str(plan.decision), alert.sender, alert.identifier))
         return outcomes
 
-    def _gather(self, items: list[FeedItem], fetcher: Fetcher
-                ) -> tuple[list[Outcome], list[tuple[str, Alert, bytes]]]:
+    def _gather(
+        self, items: list[FeedItem], fetcher: Fetcher
+    ) -> tuple[list[Outcome], list[tuple[str, Alert, bytes]]]:
         outcomes: list[Outcome] = []
         ready: list[tuple[str, Alert, bytes]] = []
         for item in items:
@@ -236,8 +265,11 @@ class Subscription:
                 continue
             source = item.url or item.key
             try:
-                xml = item.embedded if item.embedded is not None else \
-                    fetcher(item.url or "", None, None).body
+                xml = (
+                    item.embedded
+                    if item.embedded is not None
+                    else fetcher(item.url or "", None, None).body
+                )
             except FetchError as exc:
                 outcomes.append(Outcome(source, "unreachable", reason=str(exc)))
                 continue

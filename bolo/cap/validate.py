@@ -58,8 +58,10 @@ _DS = f"{{{DSIG_NS}}}"
 
 
 def _refused(exc: CapRefused, version: str | None = None) -> ValidationResult:
-    return ValidationResult(findings=[Finding(Level.ERROR, "/alert" if version else "",
-                                              exc.rule, exc.reason)], version=version)
+    return ValidationResult(
+        findings=[Finding(Level.ERROR, "/alert" if version else "", exc.rule, exc.reason)],
+        version=version,
+    )
 
 
 def signature_findings(root: etree._Element, out: Findings) -> None:

@@ -40,8 +40,9 @@ def photo_url(photo: CasePhoto) -> str:
     return f"{get_settings().public_base_url.rstrip('/')}{MEDIA_PATH}/{photo.id}.{extension}"
 
 
-def attach_child_photo(session: Session, *, case_id: str, child_index: int, raw: bytes,
-                       actor_id: str) -> CasePhoto:
+def attach_child_photo(
+    session: Session, *, case_id: str, child_index: int, raw: bytes, actor_id: str
+) -> CasePhoto:
     """Store ``raw`` (JPEG, PNG or WebP, <= 5 MiB) cleaned of metadata as the photo of the
     case's child number ``child_index`` (0-based), replacing any earlier one, and point the
     child's ``photo_url`` at it. Only an open case takes photos."""
@@ -49,29 +50,44 @@ def attach_child_photo(session: Session, *, case_id: str, child_index: int, raw:
     if case.state != CaseState.OPEN:
         raise Conflict(f"case {case.reference} is {case.state}: photos can be added while open")
     if not 0 <= child_index < len(case.children):
-        raise InvalidInput(f"case {case.reference} has {len(case.children)} child(ren); "
-                           f"child_index {child_index} is out of range")
+        raise InvalidInput(
+            f"case {case.reference} has {len(case.children)} child(ren); "
+            f"child_index {child_index} is out of range"
+        )
     try:
         clean = clean_photo(raw)
     except PhotoError as exc:
         raise PhotoRefused(str(exc), exc.status) from exc
-    session.execute(delete(CasePhoto).where(CasePhoto.case_id == case.id,
-                                            CasePhoto.child_index == child_index))
-    photo = CasePhoto(case_id=case.id, child_index=child_index, data=clean.data,
-                      mime_type=_MIME[clean.extension], sha256=clean.sha256,
-                      created_by=actor_id)
+    session.execute(
+        delete(CasePhoto).where(CasePhoto.case_id == case.id, CasePhoto.child_index == child_index)
+    )
+    photo = CasePhoto(
+        case_id=case.id,
+        child_index=child_index,
+        data=clean.data,
+        mime_type=_MIME[clean.extension],
+        sha256=clean.sha256,
+        created_by=actor_id,
+    )
     session.add(photo)
     session.flush()
     children = [dict(child) for child in case.children]
     children[child_index]["photo_url"] = photo_url(photo)
     case.children = children
-    record(session, actor_id=actor_id, action="case.photo_added", entity="case",
-           entity_id=case.id, data={"child_index": child_index, "sha256": clean.sha256})
+    record(
+        session,
+        actor_id=actor_id,
+        action="case.photo_added",
+        entity="case",
+        entity_id=case.id,
+        data={"child_index": child_index, "sha256": clean.sha256},
+    )
     return photo
 
 
-def photo_to_show(session: Session, *, name: str, staff: bool,
-                  post_officer: bool = False) -> CasePhoto:
+def photo_to_show(
+    session: Session, *, name: str, staff: bool, post_officer: bool = False
+) -> CasePhoto:
     """The photo served at ``{MEDIA_PATH}/{name}`` (``<id>.<ext>``) for a staff member; for a
     signed-in post officer while any alert of its case is active; for anyone while an Actual
     alert of its case is active (an Exercise never makes it public). NotFound otherwise
@@ -90,7 +106,15 @@ def _case_alert_is_active(session: Session, case_id: str, statuses: list[CapStat
     case = session.get(Case, case_id)
     if case is None or case.state == CaseState.PURGED:
         return False
-    return session.execute(
-        select(Alert.id).where(Alert.case_id == case_id, Alert.state == AlertState.ACTIVE,
-                               Alert.cap_status.in_([s.value for s in statuses]))
-        .limit(1)).first() is not None
+    return (
+        session.execute(
+            select(Alert.id)
+            .where(
+                Alert.case_id == case_id,
+                Alert.state == AlertState.ACTIVE,
+                Alert.cap_status.in_([s.value for s in statuses]),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )

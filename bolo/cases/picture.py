@@ -33,8 +33,9 @@ _lock = threading.Lock()
 DEFAULT_MODES = ("road", "rail")
 
 
-def case_document(case: Case, *, evidence: Sequence[dict[str, Any]] = (),
-                  modes: Sequence[str] = DEFAULT_MODES) -> dict[str, Any]:
+def case_document(
+    case: Case, *, evidence: Sequence[dict[str, Any]] = (), modes: Sequence[str] = DEFAULT_MODES
+) -> dict[str, Any]:
     """The search-API case dict (docs/search-api.md) of a stored case."""
     hints = []
     for hint in case.hints:
@@ -46,7 +47,8 @@ def case_document(case: Case, *, evidence: Sequence[dict[str, Any]] = (),
         hints.append(item)
     return {
         "last_known": {
-            "lat": case.last_known_lat, "lon": case.last_known_lon,
+            "lat": case.last_known_lat,
+            "lon": case.last_known_lon,
             "time_earliest": case.last_seen_earliest.isoformat(),
             "time_latest": case.last_seen_latest.isoformat(),
         },
@@ -76,8 +78,7 @@ def check_reporting_post(session: Session, case: Case, post_id: str) -> None:
     check_in_picture(session, _load(case), post_id)
 
 
-def known_evidence(evidence: Sequence[dict[str, Any]], network: Network
-                   ) -> list[dict[str, Any]]:
+def known_evidence(evidence: Sequence[dict[str, Any]], network: Network) -> list[dict[str, Any]]:
     """``evidence`` without the search reports of posts that are not in ``network``'s posts
     (a post removed or moved off the network since it reported): they are logged and left out,
     so that they cannot stop the picture."""
@@ -85,30 +86,49 @@ def known_evidence(evidence: Sequence[dict[str, Any]], network: Network
     kept = []
     for item in evidence:
         if item.get("kind") == "search" and item.get("post_id") not in known:
-            log.warning("search report of post %r left out: not in the picture of network %r",
-                        item.get("post_id"), network.name)
+            log.warning(
+                "search report of post %r left out: not in the picture of network %r",
+                item.get("post_id"),
+                network.name,
+            )
             continue
         kept.append(item)
     return kept
 
 
-def picture_for(case: Case, network: Network, *, at: datetime,
-                evidence: Sequence[dict[str, Any]] = (), strategy: str = "particle",
-                seed: int = 0) -> SearchPicture:
+def picture_for(
+    case: Case,
+    network: Network,
+    *,
+    at: datetime,
+    evidence: Sequence[dict[str, Any]] = (),
+    strategy: str = "particle",
+    seed: int = 0,
+) -> SearchPicture:
     """A search picture of ``case`` advanced to ``at`` (timezone-aware); search reports of
     posts ``network`` does not have are left out (``known_evidence``)."""
     try:
-        picture = SearchPicture(network, case_document(case, evidence=known_evidence(
-            evidence, network)), strategy=strategy, seed=seed)
+        picture = SearchPicture(
+            network,
+            case_document(case, evidence=known_evidence(evidence, network)),
+            strategy=strategy,
+            seed=seed,
+        )
     except CaseError as exc:
         raise InvalidInput(f"case {case.reference}: {exc}") from None
     picture.advance(at)
     return picture
 
 
-def recommended_posts(case: Case, network: Network, *, at: datetime, budget: int,
-                      evidence: Sequence[dict[str, Any]] = (), seed: int = 0
-                      ) -> list[dict[str, Any]]:
+def recommended_posts(
+    case: Case,
+    network: Network,
+    *,
+    at: datetime,
+    budget: int,
+    evidence: Sequence[dict[str, Any]] = (),
+    seed: int = 0,
+) -> list[dict[str, Any]]:
     """The ``budget`` posts to alert first, best first, each with probability, eta and reason."""
     return picture_for(case, network, at=at, evidence=evidence, seed=seed).rank(budget)
 
@@ -122,8 +142,13 @@ def picture_time(case: Case) -> datetime:
 
 def picture_key(case: Case, what: str, evidence: Sequence[dict[str, Any]]) -> tuple[str, ...]:
     """Cache key of one product (``what``) of ``case``'s picture at its picture time."""
-    return (what, case.id, str(len(evidence)), repr(list(evidence)[-1:]),
-            picture_time(case).strftime("%Y%m%d%H%M"))
+    return (
+        what,
+        case.id,
+        str(len(evidence)),
+        repr(list(evidence)[-1:]),
+        picture_time(case).strftime("%Y%m%d%H%M"),
+    )
 
 
 def cached(key: tuple[str, ...], compute: Callable[[], T]) -> T:
@@ -147,9 +172,18 @@ def ranked_posts(session: Session, case: Case, *, budget: int) -> list[dict[str,
     from bolo.reports.service import evidence_for_case
 
     evidence = evidence_for_case(session, case_id=case.id)
-    return list(cached(picture_key(case, f"rank{budget}", evidence), lambda: recommended_posts(
-        case, case_network(session, case), at=picture_time(case), budget=budget,
-        evidence=evidence)))
+    return list(
+        cached(
+            picture_key(case, f"rank{budget}", evidence),
+            lambda: recommended_posts(
+                case,
+                case_network(session, case),
+                at=picture_time(case),
+                budget=budget,
+                evidence=evidence,
+            ),
+        )
+    )
 
 
 def reachable_area(case: Case, network: Network, *, at: datetime) -> dict[str, Any]:
@@ -159,11 +193,17 @@ def reachable_area(case: Case, network: Network, *, at: datetime) -> dict[str, A
 
     seconds = max((at - case.last_seen_earliest).total_seconds(), 0.0)
     try:
-        return isochrone_geojson(network, lat=case.last_known_lat, lon=case.last_known_lon,
-                                 seconds=seconds, modes=[Mode(m) for m in DEFAULT_MODES])
+        return isochrone_geojson(
+            network,
+            lat=case.last_known_lat,
+            lon=case.last_known_lon,
+            seconds=seconds,
+            modes=[Mode(m) for m in DEFAULT_MODES],
+        )
     except PointTooFar as exc:
-        raise InvalidInput(f"case {case.reference}: the last-known place is off the "
-                           f"network: {exc}") from None
+        raise InvalidInput(
+            f"case {case.reference}: the last-known place is off the network: {exc}"
+        ) from None
 
 
 def picture_answer(session: Session, case: Case, *, budget: int) -> dict[str, Any]:
@@ -171,6 +211,8 @@ def picture_answer(session: Session, case: Case, *, budget: int) -> dict[str, An
     posts], "area": GeoJSON Feature of where the suspects can be by then}``."""
     at = picture_time(case)
     posts = ranked_posts(session, case, budget=budget)
-    area = cached(picture_key(case, "area", []),
-                  lambda: reachable_area(case, case_network(session, case), at=at))
+    area = cached(
+        picture_key(case, "area", []),
+        lambda: reachable_area(case, case_network(session, case), at=at),
+    )
     return {"at": at.isoformat(), "posts": posts, "area": area}

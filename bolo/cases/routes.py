@@ -37,8 +37,9 @@ class RankedPost(BaseModel):
     """One post the picture ranks: the chance the suspects pass it soon, when, and why."""
 
     post_id: str
-    probability: float = Field(description="Chance the suspects pass the post within the "
-                               "picture's horizon (2 h).")
+    probability: float = Field(
+        description="Chance the suspects pass the post within the picture's horizon (2 h)."
+    )
     eta: datetime | None = Field(description="Expected time of the pass (null when unknown).")
     reason: str
 
@@ -48,8 +49,10 @@ class PictureOut(BaseModel):
 
     at: datetime = Field(description="The time the picture is drawn for.")
     posts: list[RankedPost] = Field(description="The posts to alert first, best first.")
-    area: dict[str, Any] = Field(description="GeoJSON Feature (Polygon, lon/lat): where the "
-                                 "suspects can be by `at` on the network.")
+    area: dict[str, Any] = Field(
+        description="GeoJSON Feature (Polygon, lon/lat): where the "
+        "suspects can be by `at` on the network."
+    )
 
 
 MAX_PICTURE_BUDGET = 1000
@@ -70,8 +73,14 @@ def open_case(body: CaseCreate, db: DB, user: CurrentUser) -> CaseOut:
 
 
 @router.get("", response_model=list[CaseOut], dependencies=[allow(*STAFF)])
-def list_cases(db: DB, user: CurrentUser, page: Paging, request: Request, response: Response,
-               state: CaseState | None = None) -> list[CaseOut]:
+def list_cases(
+    db: DB,
+    user: CurrentUser,
+    page: Paging,
+    request: Request,
+    response: Response,
+    state: CaseState | None = None,
+) -> list[CaseOut]:
     """Cases, newest report first, a page at a time (``Link: <...>; rel="next"``)."""
     require_role(user, *STAFF)
     rows = service.list_cases(db, state=state, page=page)
@@ -86,20 +95,24 @@ def get_case(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
 
 
 @router.get("/{case_id}/picture", response_model=PictureOut, dependencies=[allow(*STAFF)])
-def picture(case_id: str, db: DB, user: CurrentUser,
-            budget: Annotated[int, Query(ge=1, le=MAX_PICTURE_BUDGET,
-                                         description="How many posts to rank.")] = 10
-            ) -> PictureOut:
+def picture(
+    case_id: str,
+    db: DB,
+    user: CurrentUser,
+    budget: Annotated[
+        int, Query(ge=1, le=MAX_PICTURE_BUDGET, description="How many posts to rank.")
+    ] = 10,
+) -> PictureOut:
     """The search picture now (at the resolution for a resolved case): the ``budget`` posts to
     alert first, with probability, expected time and reason, and the area the suspects can be
     in; the same picture the console shows."""
     require_role(user, *STAFF)
-    return PictureOut.model_validate(picture_answer(db, service.get_case(db, case_id=case_id),
-                                                    budget=budget))
+    return PictureOut.model_validate(
+        picture_answer(db, service.get_case(db, case_id=case_id), budget=budget)
+    )
 
 
-@router.post("/{case_id}/hints", response_model=CaseOut,
-             dependencies=[allow(Role.COORDINATOR)])
+@router.post("/{case_id}/hints", response_model=CaseOut, dependencies=[allow(Role.COORDINATOR)])
 def add_hint(case_id: str, body: Hint, db: DB, user: CurrentUser) -> CaseOut:
     """Add a heading or destination hint."""
     require_role(user, Role.COORDINATOR)
@@ -108,8 +121,11 @@ def add_hint(case_id: str, body: Hint, db: DB, user: CurrentUser) -> CaseOut:
     return CaseOut.model_validate(case)
 
 
-@router.post("/{case_id}/resolve", response_model=CaseOut,
-             dependencies=[allow(Role.COORDINATOR, Role.SUPERVISOR)])
+@router.post(
+    "/{case_id}/resolve",
+    response_model=CaseOut,
+    dependencies=[allow(Role.COORDINATOR, Role.SUPERVISOR)],
+)
 def resolve(case_id: str, body: CaseResolve, db: DB, user: CurrentUser) -> CaseOut:
     """Record the outcome (every alert must be down first)."""
     require_role(user, Role.COORDINATOR, Role.SUPERVISOR)
@@ -118,8 +134,11 @@ def resolve(case_id: str, body: CaseResolve, db: DB, user: CurrentUser) -> CaseO
     return CaseOut.model_validate(case)
 
 
-@router.post("/{case_id}/close", response_model=CaseOut,
-             dependencies=[allow(Role.COORDINATOR, Role.SUPERVISOR)])
+@router.post(
+    "/{case_id}/close",
+    response_model=CaseOut,
+    dependencies=[allow(Role.COORDINATOR, Role.SUPERVISOR)],
+)
 def close(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     """Close a resolved case; the retention period starts."""
     require_role(user, Role.COORDINATOR, Role.SUPERVISOR)
@@ -128,15 +147,21 @@ def close(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     return CaseOut.model_validate(case)
 
 
-@router.post("/{case_id}/children/{child_index}/photo", response_model=PhotoOut, status_code=201,
-             dependencies=[allow(Role.COORDINATOR)])
-def upload_child_photo(case_id: str, child_index: int, photo: UploadFile, db: DB,
-                       user: CurrentUser) -> PhotoOut:
+@router.post(
+    "/{case_id}/children/{child_index}/photo",
+    response_model=PhotoOut,
+    status_code=201,
+    dependencies=[allow(Role.COORDINATOR)],
+)
+def upload_child_photo(
+    case_id: str, child_index: int, photo: UploadFile, db: DB, user: CurrentUser
+) -> PhotoOut:
     """Upload a photo of a child of an open case (multipart field ``photo``: JPEG, PNG or WebP,
     at most 5 MiB); it is stored without metadata and becomes the child's ``photo_url``."""
     require_role(user, Role.COORDINATOR)
-    stored = photos.attach_child_photo(db, case_id=case_id, child_index=child_index,
-                                       raw=photo.file.read(), actor_id=user.id)
+    stored = photos.attach_child_photo(
+        db, case_id=case_id, child_index=child_index, raw=photo.file.read(), actor_id=user.id
+    )
     db.commit()
     return PhotoOut(photo_url=photos.photo_url(stored), sha256=stored.sha256)
 
@@ -162,7 +187,8 @@ def case_photo(name: str, request: Request, db: DB) -> Response:
     """A child's photo: public while one of the case's Actual alerts is active, to post
     officers while any of its alerts is, to staff always."""
     role = _reader_role(request, db)
-    photo = photos.photo_to_show(db, name=name, staff=role in (*STAFF, Role.ADMIN),
-                                 post_officer=role == Role.POST_OFFICER)
+    photo = photos.photo_to_show(
+        db, name=name, staff=role in (*STAFF, Role.ADMIN), post_officer=role == Role.POST_OFFICER
+    )
     db.commit()  # a web session's last-used time
     return Response(photo.data, media_type=photo.mime_type)

@@ -20,8 +20,9 @@ from bolo.cases.model import Outcome
 from bolo.clock import now
 
 # A query filter naming one case: an empty value is an error, not "every case" nor "none".
-CaseFilter = Annotated[str | None, Query(min_length=1, max_length=64,
-                                         description="Only this case (id or reference).")]
+CaseFilter = Annotated[
+    str | None, Query(min_length=1, max_length=64, description="Only this case (id or reference).")
+]
 
 
 # A report may be a few minutes ahead of bolo's clock (another device's clock), no more.
@@ -120,8 +121,9 @@ class CaseCreate(Strict):
     last_known: LastKnown
     reported_at: CaseTime | None = None
     # None: the installation's default network (bolo.network.default_network).
-    network: str | None = Field(default=None, min_length=1, max_length=64,
-                                pattern=r"^[A-Za-z0-9_.-]+$")
+    network: str | None = Field(
+        default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$"
+    )
     hints: list[Hint] = Field(default_factory=list, max_length=20)
 
 

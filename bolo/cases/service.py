@@ -27,8 +27,10 @@ def open_case(session: Session, *, data: CaseCreate, actor_id: str) -> Case:
         raise InvalidInput("a time of the report lies in the future")
     network = data.network or default_network()
     if not is_known(network):
-        raise InvalidInput(f"network: no network named {network!r}; import it first with "
-                           f"'bolo network import FILE.osm.pbf --name {network}'")
+        raise InvalidInput(
+            f"network: no network named {network!r}; import it first with "
+            f"'bolo network import FILE.osm.pbf --name {network}'"
+        )
     case = Case(
         reference=f"C-{reported:%Y%m%d}-{uuid.uuid4().hex[:6].upper()}",
         state=CaseState.OPEN,
@@ -48,9 +50,19 @@ def open_case(session: Session, *, data: CaseCreate, actor_id: str) -> Case:
     )
     session.add(case)
     session.flush()
-    record(session, actor_id=actor_id, action="case.opened", entity="case", entity_id=case.id,
-           data={"reference": case.reference, "children": len(data.children),
-                 "suspects": len(data.suspects), "hints": len(data.hints)})
+    record(
+        session,
+        actor_id=actor_id,
+        action="case.opened",
+        entity="case",
+        entity_id=case.id,
+        data={
+            "reference": case.reference,
+            "children": len(data.children),
+            "suspects": len(data.suspects),
+            "hints": len(data.hints),
+        },
+    )
     return case
 
 
@@ -68,8 +80,9 @@ def get_case(session: Session, *, case_id: str) -> Case:
 CASE_ORDER = Keyset((Case.reported_at, Case.id))
 
 
-def list_cases(session: Session, *, state: CaseState | None = None,
-               page: PageRequest | None = None) -> list[Case]:
+def list_cases(
+    session: Session, *, state: CaseState | None = None, page: PageRequest | None = None
+) -> list[Case]:
     """Cases, newest report first, optionally in one state; with ``page``, one page of them
     (plus one row telling whether more follow, see bolo.paging)."""
     stmt = select(Case)
@@ -83,8 +96,14 @@ def add_hint(session: Session, *, case_id: str, hint: Hint, actor_id: str) -> Ca
     case = get_case(session, case_id=case_id)
     _require(case, CaseState.OPEN, "add a hint to")
     case.hints = [*case.hints, hint.model_dump(mode="json")]
-    record(session, actor_id=actor_id, action="case.hint_added", entity="case",
-           entity_id=case.id, data={"kind": hint.kind.value, "weight": hint.weight})
+    record(
+        session,
+        actor_id=actor_id,
+        action="case.hint_added",
+        entity="case",
+        entity_id=case.id,
+        data={"kind": hint.kind.value, "weight": hint.weight},
+    )
     return case
 
 
@@ -92,19 +111,29 @@ def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor_id:
     """Record the outcome; refused while one of the case's alerts is still live."""
     case = get_case(session, case_id=case_id)
     _require(case, CaseState.OPEN, "resolve")
-    live = session.execute(
-        select(Alert.id).where(
-            Alert.case_id == case.id,
-            Alert.state.in_([AlertState.ACTIVE, AlertState.PENDING_APPROVAL]),
+    live = (
+        session.execute(
+            select(Alert.id).where(
+                Alert.case_id == case.id,
+                Alert.state.in_([AlertState.ACTIVE, AlertState.PENDING_APPROVAL]),
+            )
         )
-    ).scalars().first()
+        .scalars()
+        .first()
+    )
     if live is not None:
         raise Conflict(f"alert {live} of this case is still live: cancel it first")
     case.state = CaseState.RESOLVED
     case.outcome = data.outcome.value
     case.resolved_at = now()
-    record(session, actor_id=actor_id, action="case.resolved", entity="case",
-           entity_id=case.id, data={"outcome": data.outcome.value})
+    record(
+        session,
+        actor_id=actor_id,
+        action="case.resolved",
+        entity="case",
+        entity_id=case.id,
+        data={"outcome": data.outcome.value},
+    )
     return case
 
 
@@ -131,11 +160,18 @@ def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
     case.hints = [{**h, "text": ""} for h in case.hints]
     counts["alert_versions"] = _purge_alert_texts(session, case.id)
     counts["photos"] = session.execute(
-        delete(CasePhoto).where(CasePhoto.case_id == case.id)).rowcount  # type: ignore[attr-defined]
+        delete(CasePhoto).where(CasePhoto.case_id == case.id)
+    ).rowcount  # type: ignore[attr-defined]
     case.state = CaseState.PURGED
     case.purged_at = now()
-    record(session, actor_id=actor_id, action="case.purged", entity="case", entity_id=case.id,
-           data=counts)
+    record(
+        session,
+        actor_id=actor_id,
+        action="case.purged",
+        entity="case",
+        entity_id=case.id,
+        data=counts,
+    )
     return case
 
 
@@ -143,16 +179,25 @@ def _purge_alert_texts(session: Session, case_id: str) -> int:
     """Blank the content and CAP XML of every version of the case's alerts (they name and
     describe the child), and the free text of their activation overrides and rejections; ids,
     times, states and the SHA-256 the approval was bound to remain."""
-    versions = session.execute(
-        select(AlertVersion).join(Alert, Alert.id == AlertVersion.alert_id)
-        .where(Alert.case_id == case_id)
-    ).scalars().all()
+    versions = (
+        session.execute(
+            select(AlertVersion)
+            .join(Alert, Alert.id == AlertVersion.alert_id)
+            .where(Alert.case_id == case_id)
+        )
+        .scalars()
+        .all()
+    )
     for version in versions:
         version.content = {"purged": True}
         version.cap_xml = ""
         if version.activation is not None:
-            version.activation = {**version.activation, "override_reason": None,
-                                  "missing": [], "purged": True}
+            version.activation = {
+                **version.activation,
+                "override_reason": None,
+                "missing": [],
+                "purged": True,
+            }
         if version.rejection_reason is not None:
             version.rejection_reason = ""
     return len(versions)

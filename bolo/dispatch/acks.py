@@ -61,30 +61,39 @@ def _stop_escalations(session: Session, *, version: AlertVersion, post_id: str) 
     """Stop the post's pending escalations of ``version`` and of the alert's earlier versions
     (the acknowledged one supersedes them), with what they escalated to its supervisor."""
     when = clock.now()
-    covered = (select(AlertVersion.id)
-               .where(AlertVersion.alert_id == version.alert_id, AlertVersion.seq <= version.seq)
-               .scalar_subquery())
+    covered = (
+        select(AlertVersion.id)
+        .where(AlertVersion.alert_id == version.alert_id, AlertVersion.seq <= version.seq)
+        .scalar_subquery()
+    )
     session.execute(
         update(Escalation)
-        .where(Escalation.version_id.in_(covered), Escalation.post_id == post_id,
-               Escalation.state == EscalationState.PENDING)
+        .where(
+            Escalation.version_id.in_(covered),
+            Escalation.post_id == post_id,
+            Escalation.state == EscalationState.PENDING,
+        )
         .values(state=EscalationState.ACKNOWLEDGED, due_at=None, updated_at=when)
         .execution_options(synchronize_session=False)
     )
     # What was escalated to the supervisor on this post's behalf is no longer needed.
     session.execute(
         update(Escalation)
-        .where(Escalation.version_id.in_(covered), Escalation.origin_post_id == post_id,
-               Escalation.state == EscalationState.PENDING)
+        .where(
+            Escalation.version_id.in_(covered),
+            Escalation.origin_post_id == post_id,
+            Escalation.state == EscalationState.PENDING,
+        )
         .values(state=EscalationState.STOPPED, due_at=None, updated_at=when)
         .execution_options(synchronize_session=False)
     )
     session.execute(
         update(Delivery)
-        .where(Delivery.version_id.in_(covered),
-               or_(Delivery.post_id == post_id, Delivery.origin_post_id == post_id))
-        .where(or_(Delivery.phase == Phase.STANDBY,
-                   Delivery.origin_post_id == post_id))
+        .where(
+            Delivery.version_id.in_(covered),
+            or_(Delivery.post_id == post_id, Delivery.origin_post_id == post_id),
+        )
+        .where(or_(Delivery.phase == Phase.STANDBY, Delivery.origin_post_id == post_id))
         .where(Delivery.status == DeliveryStatus.PENDING, Delivery.attempts == 0)
         .values(phase=Phase.STOPPED, last_error="stopped: acknowledged")
         .execution_options(synchronize_session=False)
@@ -99,13 +108,17 @@ def _check_current(session: Session, version: AlertVersion) -> None:
         raise AckNotTaken(f"the alert is {state}: it takes no acknowledgement any more")
     later = session.scalars(
         select(AlertVersion.seq)
-        .where(AlertVersion.alert_id == version.alert_id, AlertVersion.seq > version.seq,
-               AlertVersion.state == VersionState.ISSUED)
+        .where(
+            AlertVersion.alert_id == version.alert_id,
+            AlertVersion.seq > version.seq,
+            AlertVersion.state == VersionState.ISSUED,
+        )
         .limit(1)
     ).first()
     if later is not None:
-        raise AckNotTaken(f"this version was superseded by version {later} of the alert: "
-                          "acknowledge that one")
+        raise AckNotTaken(
+            f"this version was superseded by version {later} of the alert: acknowledge that one"
+        )
 
 
 def acknowledge(
@@ -121,7 +134,8 @@ def acknowledge(
         raise AckNeedsName("an acknowledgement needs the name of the person")
     version = session.get(AlertVersion, version_id)
     delivery = session.scalars(
-        select(Delivery).where(Delivery.version_id == version_id, Delivery.post_id == post_id)
+        select(Delivery)
+        .where(Delivery.version_id == version_id, Delivery.post_id == post_id)
         .limit(1)
     ).first()
     if delivery is None or version is None:
@@ -132,22 +146,39 @@ def acknowledge(
     # (the other waits for the row locks, then matches nothing).
     taken = session.execute(
         update(Delivery)
-        .where(Delivery.version_id == version_id, Delivery.post_id == post_id,
-               Delivery.acknowledged_at.is_(None))
+        .where(
+            Delivery.version_id == version_id,
+            Delivery.post_id == post_id,
+            Delivery.acknowledged_at.is_(None),
+        )
         .values(acknowledged_at=when, acknowledged_by=name)
         .execution_options(synchronize_session=False)
     )
     if not getattr(taken, "rowcount", 0):
         session.refresh(delivery)
-        raise AckNotTaken(f"already acknowledged by {delivery.acknowledged_by} at "
-                          f"{delivery.acknowledged_at:%Y-%m-%d %H:%M:%S} UTC")
-    ack = Acknowledgement(alert_id=delivery.alert_id, version_id=version_id, post_id=post_id,
-                          by_name=name, via=via, at=when)
+        raise AckNotTaken(
+            f"already acknowledged by {delivery.acknowledged_by} at "
+            f"{delivery.acknowledged_at:%Y-%m-%d %H:%M:%S} UTC"
+        )
+    ack = Acknowledgement(
+        alert_id=delivery.alert_id,
+        version_id=version_id,
+        post_id=post_id,
+        by_name=name,
+        via=via,
+        at=when,
+    )
     session.add(ack)
     _stop_escalations(session, version=version, post_id=post_id)
     session.flush()
-    record(session, actor_id=None, action="dispatch.acknowledged", entity="alert_version",
-           entity_id=version_id, data={"post_id": post_id, "ack_id": ack.id, "via": str(via)})
+    record(
+        session,
+        actor_id=None,
+        action="dispatch.acknowledged",
+        entity="alert_version",
+        entity_id=version_id,
+        data={"post_id": post_id, "ack_id": ack.id, "via": str(via)},
+    )
     return ack
 
 
@@ -163,8 +194,9 @@ def acknowledge_by_link(
     secrets = live_secrets(session.get(PostKey, delivery.post_id))
     if not any(hmac.compare_digest(ack_token(s, delivery_id).encode(), given) for s in secrets):
         raise AckRefused("the acknowledgement link is not valid")
-    return acknowledge(session, version_id=delivery.version_id, post_id=delivery.post_id,
-                       by=by, via=AckVia.LINK)
+    return acknowledge(
+        session, version_id=delivery.version_id, post_id=delivery.post_id, by=by, via=AckVia.LINK
+    )
 
 
 def purge_ack_names(session: Session, *, alert_ids: list[str]) -> int:
@@ -173,10 +205,15 @@ def purge_ack_names(session: Session, *, alert_ids: list[str]) -> int:
     if not alert_ids:
         return 0
     result = session.execute(
-        update(Acknowledgement).where(Acknowledgement.alert_id.in_(alert_ids))
-        .values(by_name="").execution_options(synchronize_session=False))
+        update(Acknowledgement)
+        .where(Acknowledgement.alert_id.in_(alert_ids))
+        .values(by_name="")
+        .execution_options(synchronize_session=False)
+    )
     session.execute(
-        update(Delivery).where(Delivery.alert_id.in_(alert_ids),
-                               Delivery.acknowledged_by.is_not(None))
-        .values(acknowledged_by="").execution_options(synchronize_session=False))
+        update(Delivery)
+        .where(Delivery.alert_id.in_(alert_ids), Delivery.acknowledged_by.is_not(None))
+        .values(acknowledged_by="")
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

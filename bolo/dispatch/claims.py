@@ -55,8 +55,14 @@ def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Claimed]:
         update(Delivery)
         .where(Delivery.id.in_(chosen))
         .values(lease_until=when + timedelta(seconds=lease_s))
-        .returning(Delivery.id, Delivery.version_id, Delivery.post_id, Delivery.url,
-                   Delivery.channel_kind, Delivery.attempts)
+        .returning(
+            Delivery.id,
+            Delivery.version_id,
+            Delivery.post_id,
+            Delivery.url,
+            Delivery.channel_kind,
+            Delivery.attempts,
+        )
         .execution_options(synchronize_session=False)
     )
     return [Claimed(*row) for row in rows]

@@ -23,13 +23,21 @@ from bolo.ops.metrics import register_database_collector, serve_metrics
 from bolo.settings import get_settings
 
 SWITCH_INTERVAL_S = 0.0005
-METRICS_PORT = Annotated[int, typer.Option(
-    min=0, max=65535, envvar="BOLO_METRICS_PORT",
-    help="Serve Prometheus /metrics of this process on this port (0: none).")]
+METRICS_PORT = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        max=65535,
+        envvar="BOLO_METRICS_PORT",
+        help="Serve Prometheus /metrics of this process on this port (0: none).",
+    ),
+]
 METRICS_HOST = Annotated[str, typer.Option(help="Address the metrics port listens on.")]
 
-app = typer.Typer(help="Dissemination: dispatcher workers, the NATS relay, the post's receiver.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Dissemination: dispatcher workers, the NATS relay, the post's receiver.",
+    no_args_is_help=True,
+)
 
 
 class Backend(StrEnum):
@@ -94,8 +102,10 @@ def _require_migrated(engine: Engine) -> None:
         _fail(f"cannot reach the database: {type(exc).__name__}: {exc}")
         return
     if current != head_revisions():
-        _fail(f"the database is at migrations {sorted(current) or 'none'}, not this code's: "
-              "run `bolo db upgrade` (or start `bolo serve`) first")
+        _fail(
+            f"the database is at migrations {sorted(current) or 'none'}, not this code's: "
+            "run `bolo db upgrade` (or start `bolo serve`) first"
+        )
 
 
 def _settings(concurrency: int | None) -> DispatchSettings:
@@ -105,14 +115,18 @@ def _settings(concurrency: int | None) -> DispatchSettings:
 
 @app.command("dispatcher")
 def dispatcher(
-    backend: Annotated[Backend | None, typer.Option(help="Default: nats when BOLO_BROKER_URL "
-                                                   "is set, else inprocess.")] = None,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="Default: nats when BOLO_BROKER_URL is set, else inprocess."),
+    ] = None,
     database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
     concurrency: Annotated[int | None, typer.Option(min=1, help="Sends in flight.")] = None,
     name: Annotated[str, typer.Option(help="Worker name recorded on attempts.")] = "",
-    stream_suffix: Annotated[str, typer.Option(
-        help="NATS: use a separate stream (default: BOLO_DISPATCH_STREAM_SUFFIX).")] = "",
+    stream_suffix: Annotated[
+        str,
+        typer.Option(help="NATS: use a separate stream (default: BOLO_DISPATCH_STREAM_SUFFIX)."),
+    ] = "",
     metrics_port: METRICS_PORT = 0,
     metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
@@ -134,8 +148,11 @@ def dispatcher(
     label = name or running.process_name()
     try:
         suffix = stream_suffix or settings.stream_suffix
-        worker = (running.nats_worker(engine, settings, label, broker, suffix)
-                  if chosen is Backend.NATS else running.dispatcher(engine, settings, label))
+        worker = (
+            running.nats_worker(engine, settings, label, broker, suffix)
+            if chosen is Backend.NATS
+            else running.dispatcher(engine, settings, label)
+        )
     except ValueError as exc:
         _fail(str(exc))
     serve_metrics(metrics_port, metrics_host)
@@ -146,8 +163,9 @@ def dispatcher(
 def relay(
     database_url: Annotated[str, typer.Option(help="Default: BOLO_DATABASE_URL.")] = "",
     broker_url: Annotated[str, typer.Option(help="Default: BOLO_BROKER_URL.")] = "",
-    stream_suffix: Annotated[str, typer.Option(
-        help="Use a separate stream (default: BOLO_DISPATCH_STREAM_SUFFIX).")] = "",
+    stream_suffix: Annotated[
+        str, typer.Option(help="Use a separate stream (default: BOLO_DISPATCH_STREAM_SUFFIX).")
+    ] = "",
     metrics_port: METRICS_PORT = 0,
     metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
@@ -165,8 +183,15 @@ def relay(
     register_database_collector(engine)
     serve_metrics(metrics_port, metrics_host)
     settings = dispatch_settings()
-    _run(running.relay(engine, settings, running.process_name("relay"), broker,
-                       stream_suffix or settings.stream_suffix))
+    _run(
+        running.relay(
+            engine,
+            settings,
+            running.process_name("relay"),
+            broker,
+            stream_suffix or settings.stream_suffix,
+        )
+    )
 
 
 def _print_message(msg_id: str, body: bytes) -> None:
@@ -176,16 +201,21 @@ def _print_message(msg_id: str, body: bytes) -> None:
 
 @app.command("post-receiver")
 def post_receiver(
-    secret: Annotated[list[str] | None, typer.Option(
-        help="The post's key: whsec_... (HMAC) or whpk_... (ed25519); twice while rotating.")
+    secret: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="The post's key: whsec_... (HMAC) or whpk_... (ed25519); twice while rotating."
+        ),
     ] = None,
-    derive_from: Annotated[str, typer.Option(
-        help="Benchmarks: derive each post's secret from this master and the last path part.")
+    derive_from: Annotated[
+        str,
+        typer.Option(
+            help="Benchmarks: derive each post's secret from this master and the last path part."
+        ),
     ] = "",
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535)] = 8900,
-    record_arrivals: Annotated[bool, typer.Option(help="Keep arrival times (/_arrivals).")
-                               ] = False,
+    record_arrivals: Annotated[bool, typer.Option(help="Keep arrival times (/_arrivals).")] = False,
     quiet: Annotated[bool, typer.Option(help="Do not print accepted alerts.")] = False,
 ) -> None:
     """Receive bolo webhooks: verify signatures, refuse timestamps outside +-5 minutes,
@@ -206,8 +236,12 @@ def post_receiver(
             found = cache[post_id] = [key_from_string(derived_secret(derive_from, post_id))]
         return found
 
-    receiver = ReceiverApp(keys_for=keys_for, deduper=Deduper(), record_arrivals=record_arrivals,
-                           on_message=None if quiet else _print_message)
+    receiver = ReceiverApp(
+        keys_for=keys_for,
+        deduper=Deduper(),
+        record_arrivals=record_arrivals,
+        on_message=None if quiet else _print_message,
+    )
 
     def ready(bound: int) -> None:
         typer.echo(f"listening on http://{host}:{bound}/", err=True)

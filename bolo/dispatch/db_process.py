@@ -72,12 +72,16 @@ def _db_child(sock: socket.socket, url: str, settings_json: str, name: str) -> N
     # The parent stops on SIGINT and then closes the socket; a Ctrl-C reaching the whole
     # process group must not kill the child in the middle of a transaction.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    store = WireStore(engine=engine_for(url), name=name,
-                      settings=DispatchSettings.model_validate_json(settings_json))
+    store = WireStore(
+        engine=engine_for(url),
+        name=name,
+        settings=DispatchSettings.model_validate_json(settings_json),
+    )
     while True:
         try:
-            op, args = pickle.loads(_recv_exactly(sock, _HEADER.unpack(
-                _recv_exactly(sock, _HEADER.size))[0]))
+            op, args = pickle.loads(
+                _recv_exactly(sock, _HEADER.unpack(_recv_exactly(sock, _HEADER.size))[0])
+            )
         except EOFError:
             return
         try:
@@ -157,9 +161,16 @@ class DbProcess:
     async def _start(self) -> None:
         parent, child = socket.socketpair()
         self._process = multiprocessing.get_context("spawn").Process(
-            target=_db_child, name=f"{self.name}-db", daemon=True,
-            args=(child, self.engine.url.render_as_string(hide_password=False),
-                  self.settings.model_dump_json(), self.name))
+            target=_db_child,
+            name=f"{self.name}-db",
+            daemon=True,
+            args=(
+                child,
+                self.engine.url.render_as_string(hide_password=False),
+                self.settings.model_dump_json(),
+                self.name,
+            ),
+        )
         self._process.start()
         child.close()  # the child holds its end: the parent's death closes the pair for it
         self._sock = parent
@@ -169,8 +180,7 @@ class DbProcess:
         self._reader = asyncio.create_task(self._answers(reader, self._pending))
 
     @staticmethod
-    async def _answers(reader: asyncio.StreamReader, pending: deque[asyncio.Future[Any]]
-                       ) -> None:
+    async def _answers(reader: asyncio.StreamReader, pending: deque[asyncio.Future[Any]]) -> None:
         try:
             while True:
                 size = _HEADER.unpack(await reader.readexactly(_HEADER.size))[0]

@@ -20,8 +20,11 @@ from bolo.posts.model import Post
 def _next_standby(session: Session, esc: Escalation) -> Delivery | None:
     return session.scalars(
         select(Delivery)
-        .where(Delivery.version_id == esc.version_id, Delivery.post_id == esc.post_id,
-               Delivery.phase == Phase.STANDBY)
+        .where(
+            Delivery.version_id == esc.version_id,
+            Delivery.post_id == esc.post_id,
+            Delivery.phase == Phase.STANDBY,
+        )
         .order_by(Delivery.channel_index)
         .limit(1)
     ).first()
@@ -35,8 +38,9 @@ def _to_supervisor(session: Session, esc: Escalation) -> str | None:
     if post is None or not post.supervisor_id:
         return None
     already = session.scalars(
-        select(Escalation.id).where(Escalation.version_id == esc.version_id,
-                                    Escalation.post_id == post.supervisor_id)
+        select(Escalation.id).where(
+            Escalation.version_id == esc.version_id, Escalation.post_id == post.supervisor_id
+        )
     ).first()
     supervisor = session.get(Post, post.supervisor_id)
     if already is not None or supervisor is None:
@@ -44,8 +48,9 @@ def _to_supervisor(session: Session, esc: Escalation) -> str | None:
     version = session.get(AlertVersion, esc.version_id)
     if version is None:
         return None
-    written = write_deliveries(session, version=version, posts=[supervisor], escalate=True,
-                               origin_post_id=esc.post_id)
+    written = write_deliveries(
+        session, version=version, posts=[supervisor], escalate=True, origin_post_id=esc.post_id
+    )
     return supervisor.id if written else None
 
 
@@ -67,22 +72,29 @@ def escalate_one(session: Session, esc: Escalation) -> str:
         esc.step += 1
         esc.state, esc.due_at = EscalationState.EXHAUSTED, None
         action = "supervisor" if supervisor else "exhausted"
-    record(session, actor_id=None, action=f"dispatch.escalated.{action}",
-           entity="alert_version", entity_id=esc.version_id,
-           data={"post_id": esc.post_id, "step": esc.step})
+    record(
+        session,
+        actor_id=None,
+        action=f"dispatch.escalated.{action}",
+        entity="alert_version",
+        entity_id=esc.version_id,
+        data={"post_id": esc.post_id, "step": esc.step},
+    )
     return action
 
 
 def run_escalations(session: Session, *, limit: int = 500) -> int:
     """Escalate every pending escalation that is due by bolo's clock; return how many. (The
     standby channels of a Cancel are retired where its delivery is recorded, not here.)"""
-    due = list(session.scalars(
-        select(Escalation)
-        .where(Escalation.state == EscalationState.PENDING, Escalation.due_at <= clock.now())
-        .order_by(Escalation.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ))
+    due = list(
+        session.scalars(
+            select(Escalation)
+            .where(Escalation.state == EscalationState.PENDING, Escalation.due_at <= clock.now())
+            .order_by(Escalation.due_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
     for esc in due:
         escalate_one(session, esc)
     return len(due)

@@ -63,8 +63,12 @@ def heartbeat_board(session: Session, *, interval_s: float | None = None) -> lis
     when = clock.now()
     order = {HeartbeatState.EXPIRED: 0, HeartbeatState.SLOW: 1, HeartbeatState.OK: 2}
     board = [
-        PostHeartbeat(p.id, p.name, p.heartbeat_at,
-                      heartbeat_state(p.heartbeat_at, now=when, interval_s=interval))
+        PostHeartbeat(
+            p.id,
+            p.name,
+            p.heartbeat_at,
+            heartbeat_state(p.heartbeat_at, now=when, interval_s=interval),
+        )
         for p in session.scalars(select(Post).where(Post.active.is_(True)))
     ]
     return sorted(board, key=lambda b: (order[b.state], b.post_id))

@@ -71,8 +71,15 @@ class Dispatcher:
         if self.separate_db_process:
             self._db = DbProcess(engine=self.engine, settings=self.settings, name=self.name)
         else:
-            self._db = DbRunner(WireStore(engine=self.engine, settings=self.settings,
-                                          name=self.name, rng=self.rng, builder=self.builder))
+            self._db = DbRunner(
+                WireStore(
+                    engine=self.engine,
+                    settings=self.settings,
+                    name=self.name,
+                    rng=self.rng,
+                    builder=self.builder,
+                )
+            )
 
     def close(self) -> None:
         """Stop the database thread or process."""
@@ -108,9 +115,13 @@ class Dispatcher:
         # Room for two claims: one being sent while the next is read.
         batch = self.settings.batch
         pipeline: SendPipeline[Job, Attempt] = SendPipeline(
-            send=self._send_job, record=self._record_batch,
-            concurrency=self.settings.concurrency, window=self.settings.in_flight_window,
-            room_below=batch + 1, queue=asyncio.Queue(maxsize=2 * batch))
+            send=self._send_job,
+            record=self._record_batch,
+            concurrency=self.settings.concurrency,
+            window=self.settings.in_flight_window,
+            room_below=batch + 1,
+            queue=asyncio.Queue(maxsize=2 * batch),
+        )
         try:
             await pipeline.run(self._claimer(pipeline, stop), stop)
         finally:
@@ -121,16 +132,14 @@ class Dispatcher:
         try:
             return await self._attempt(row, message)
         except Exception:
-            log.exception("send of delivery %s failed unexpectedly; its lease will expire",
-                          row.id)
+            log.exception("send of delivery %s failed unexpectedly; its lease will expire", row.id)
             return None
 
     async def _record_batch(self, attempts: list[Attempt]) -> bool:
         await self._db(DbOp.RECORD, [encode_attempt(a) for a in attempts])
         return True
 
-    async def _claimer(self, pipeline: SendPipeline[Job, Attempt], stop: asyncio.Event
-                       ) -> None:
+    async def _claimer(self, pipeline: SendPipeline[Job, Attempt], stop: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         next_escalation = 0.0
         while not stop.is_set():

@@ -26,11 +26,18 @@ def ensure_post_keys(session: Session, wanted: Mapping[str, str | None]) -> None
     ids = sorted(wanted)
     have: dict[str, PostKey] = {}
     for start in range(0, len(ids), 500):
-        have.update((k.post_id, k) for k in session.scalars(
-            select(PostKey).where(PostKey.post_id.in_(ids[start : start + 500]))))
+        have.update(
+            (k.post_id, k)
+            for k in session.scalars(
+                select(PostKey).where(PostKey.post_id.in_(ids[start : start + 500]))
+            )
+        )
     when = clock.now()
-    missing = [{"post_id": p, "secret": wanted[p] or new_secret(), "rotated_at": when}
-               for p in ids if p not in have]
+    missing = [
+        {"post_id": p, "secret": wanted[p] or new_secret(), "rotated_at": when}
+        for p in ids
+        if p not in have
+    ]
     for start in range(0, len(missing), 1000):
         session.execute(insert(PostKey), missing[start : start + 1000])
     for post_id, key in have.items():
@@ -109,6 +116,8 @@ def keys_that_sign(keys: tuple[Key, ...]) -> tuple[Key, ...]:
     With none left the webhook send fails for good ("no usable signing key"), not retried."""
     usable = tuple(k for k in keys if not (isinstance(k, Ed25519Key) and not k.private))
     if len(usable) < len(keys):
-        log.warning("a post's webhook secret is an ed25519 public key (whpk_): bolo signs v1a "
-                    "only with the private seed (whsk_)")
+        log.warning(
+            "a post's webhook secret is an ed25519 public key (whpk_): bolo signs v1a "
+            "only with the private seed (whsk_)"
+        )
     return usable

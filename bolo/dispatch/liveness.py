@@ -51,8 +51,14 @@ def beat(session: Session, *, name: str, role: Role, started_at: datetime) -> No
     """Record that process ``name`` (of ``role``) is alive now."""
     row = session.get(DispatcherBeat, name)
     if row is None:
-        row = DispatcherBeat(name=name, role=role.value, host=socket.gethostname(),
-                             pid=os.getpid(), started_at=started_at, seen_at=clock.now())
+        row = DispatcherBeat(
+            name=name,
+            role=role.value,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            started_at=started_at,
+            seen_at=clock.now(),
+        )
         session.add(row)
     row.role, row.seen_at = role.value, clock.now()
 
@@ -61,8 +67,9 @@ def alive_roles(session: Session, *, within_s: float = ALIVE_S) -> dict[str, int
     """How many processes of each role wrote a heartbeat in the last ``within_s`` seconds."""
     since = clock.now() - timedelta(seconds=within_s)
     found: dict[str, int] = {}
-    for role in session.execute(select(DispatcherBeat.role)
-                                .where(DispatcherBeat.seen_at >= since)).scalars():
+    for role in session.execute(
+        select(DispatcherBeat.role).where(DispatcherBeat.seen_at >= since)
+    ).scalars():
         found[role] = found.get(role, 0) + 1
     return found
 

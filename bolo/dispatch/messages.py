@@ -52,13 +52,27 @@ def version_texts(version: AlertVersion) -> list[VersionText]:
     texts = []
     for info in alert.infos if alert is not None else []:
         text = "\n\n".join(part for part in (info.description, info.instruction) if part)
-        texts.append(VersionText(
-            version.alert_id, version.id, version.identifier, version.msg_type,
-            info.headline or info.event, text or str(content.get("description", "")),
-            info.language))
-    return texts or [VersionText(
-        version.alert_id, version.id, version.identifier, version.msg_type,
-        str(content.get("headline", version.identifier)), str(content.get("description", "")))]
+        texts.append(
+            VersionText(
+                version.alert_id,
+                version.id,
+                version.identifier,
+                version.msg_type,
+                info.headline or info.event,
+                text or str(content.get("description", "")),
+                info.language,
+            )
+        )
+    return texts or [
+        VersionText(
+            version.alert_id,
+            version.id,
+            version.identifier,
+            version.msg_type,
+            str(content.get("headline", version.identifier)),
+            str(content.get("description", "")),
+        )
+    ]
 
 
 def version_text(version: AlertVersion, language: str | None = None) -> VersionText:
@@ -136,8 +150,12 @@ def _payload_parts(text: VersionText, base: str) -> tuple[bytes, bytes]:
         "version_id": text.version_id,
         "identifier": text.identifier,
     }
-    rest = {"title": text.title, "text": text.text, "language": text.language,
-            "cap_url": f"{base}/alerts/{text.alert_id}.cap"}
+    rest = {
+        "title": text.title,
+        "text": text.text,
+        "language": text.language,
+        "cap_url": f"{base}/alerts/{text.alert_id}.cap",
+    }
     dumps = json.dumps(common, separators=(",", ":"), ensure_ascii=False)
     head = dumps[:-1] + ',"post_id":'
     middle = "," + json.dumps(rest, separators=(",", ":"), ensure_ascii=False)[1:-1]
@@ -178,8 +196,14 @@ class MessageBuilder:
             self.versions[version.id] = version_texts(version)
         post_ids = list({d.post_id for d in deliveries})
         rows = session.execute(
-            select(Post.id, Post.region, Post.language, PostKey.secret,
-                   PostKey.previous_secret, PostKey.previous_until)
+            select(
+                Post.id,
+                Post.region,
+                Post.language,
+                PostKey.secret,
+                PostKey.previous_secret,
+                PostKey.previous_until,
+            )
             .outerjoin(PostKey, PostKey.post_id == Post.id)
             .where(Post.id.in_(post_ids))
         )
@@ -198,12 +222,18 @@ class MessageBuilder:
             text = self._text(d.version_id, languages.get(d.post_id))
             ack = ack_link(key.secret, d.id, base) if key else None
             title, human = human_text(text, ack, d.url)
-            messages.append(Message(
-                msg_id=d.id, post_id=d.post_id, url=d.url,
-                body=_body(text, d.post_id, ack, base),
-                title=title, text=human, region=regions.get(d.post_id, ""),
-                keys=keys_that_sign(signing_keys(key)),
-            ))
+            messages.append(
+                Message(
+                    msg_id=d.id,
+                    post_id=d.post_id,
+                    url=d.url,
+                    body=_body(text, d.post_id, ack, base),
+                    title=title,
+                    text=human,
+                    region=regions.get(d.post_id, ""),
+                    keys=keys_that_sign(signing_keys(key)),
+                )
+            )
         return messages
 
     def _text(self, version_id: str, language: str | None) -> VersionText:

@@ -23,8 +23,13 @@ DUPLICATE_WINDOW_S = 600.0
 
 async def connect(url: str) -> Any:
     """A NATS connection that keeps reconnecting (a server restart is an outage, not an end)."""
-    return await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                              connect_timeout=5, error_cb=_log_error)
+    return await nats.connect(
+        url,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=5,
+        error_cb=_log_error,
+    )
 
 
 async def _log_error(exc: Exception) -> None:
@@ -63,9 +68,13 @@ async def connect_or_stop(url: str, stop: asyncio.Event) -> Any | None:
 async def ensure_stream(js: Any, names: Names | None = None) -> None:
     """Create the work-queue stream (file storage: messages survive a server restart)."""
     names = names or Names()
-    config = StreamConfig(name=names.stream, subjects=[names.subject],
-                          retention=RetentionPolicy.WORK_QUEUE,
-                          storage=StorageType.FILE, duplicate_window=DUPLICATE_WINDOW_S)
+    config = StreamConfig(
+        name=names.stream,
+        subjects=[names.subject],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        duplicate_window=DUPLICATE_WINDOW_S,
+    )
     try:
         await js.stream_info(names.stream)
     except nats.js.errors.NotFoundError:

@@ -66,7 +66,8 @@ def mark_queued(session: Session, picked: Sequence[PickedRow]) -> None:
     when = clock.now()
     for attempt, ids in id_chunks_by_number((d, a) for d, a, _ in picked):
         session.connection().execute(
-            update(_T).where(_T.c.id.in_(ids)).values(queued_attempt=attempt, queued_at=when))
+            update(_T).where(_T.c.id.in_(ids)).values(queued_attempt=attempt, queued_at=when)
+        )
 
 
 @dataclass
@@ -80,8 +81,11 @@ class Relay:
 
     def _pick(self) -> list[PickedRow]:
         with session_scope(self.engine) as session:
-            return pick_unqueued(session, limit=self.settings.batch * 5,
-                                 requeue_after_s=self.settings.requeue_after_s)
+            return pick_unqueued(
+                session,
+                limit=self.settings.batch * 5,
+                requeue_after_s=self.settings.requeue_after_s,
+            )
 
     def _mark(self, picked: Sequence[PickedRow]) -> None:
         with session_scope(self.engine) as session:
@@ -99,9 +103,12 @@ class Relay:
         todo = list(parcels(picked, rows_per_message=self.settings.rows_per_message))
         for start in range(0, len(todo), lot):
             chunk = todo[start : start + lot]
-            await asyncio.gather(*(
-                js.publish(self.names.subject, p.body, headers={"Nats-Msg-Id": p.msg_id})
-                for p in chunk))
+            await asyncio.gather(
+                *(
+                    js.publish(self.names.subject, p.body, headers={"Nats-Msg-Id": p.msg_id})
+                    for p in chunk
+                )
+            )
             await asyncio.to_thread(self._mark, [row for p in chunk for row in p.rows])
         return len(picked)
 

@@ -81,8 +81,13 @@ class NatsWorker:
     _waiting: dict[str, list[_Parcel]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        store = OutboxStore(engine=self.engine, settings=self.settings, name=self.name,
-                            rng=self.rng, builder=self.builder)
+        store = OutboxStore(
+            engine=self.engine,
+            settings=self.settings,
+            name=self.name,
+            rng=self.rng,
+            builder=self.builder,
+        )
         # Loads and records run concurrently (recording is idempotent, loading takes no
         # lease): on PostgreSQL a connection each, SQLite keeps one writer.
         threads = 1 if self.engine.dialect.name == "sqlite" else self.fetchers + 1
@@ -103,22 +108,31 @@ class NatsWorker:
     async def _subscribe(self, nc: Any) -> Any:
         js = nc.jetstream()
         await ensure_stream(js, self.names)
-        config = ConsumerConfig(durable_name=self.names.durable,
-                                ack_wait=self.settings.ack_wait_s,
-                                max_ack_pending=20_000, max_waiting=512)
-        return await js.pull_subscribe(self.names.subject, durable=self.names.durable,
-                                       stream=self.names.stream, config=config)
+        config = ConsumerConfig(
+            durable_name=self.names.durable,
+            ack_wait=self.settings.ack_wait_s,
+            max_ack_pending=20_000,
+            max_waiting=512,
+        )
+        return await js.pull_subscribe(
+            self.names.subject, durable=self.names.durable, stream=self.names.stream, config=config
+        )
 
     async def _pipeline(self, sub: Any, stop: asyncio.Event) -> None:
         self._waiting = {}
         pipeline: SendPipeline[_Job, _Done] = SendPipeline(
-            send=self._send_job, record=lambda batch: self._record_and_ack(batch, stop),
-            concurrency=self.settings.concurrency, window=self.settings.in_flight_window,
-            room_below=self._queue_limit())
+            send=self._send_job,
+            record=lambda batch: self._record_and_ack(batch, stop),
+            concurrency=self.settings.concurrency,
+            window=self.settings.in_flight_window,
+            room_below=self._queue_limit(),
+        )
         keep_alive = asyncio.create_task(self._keep_alive())
         try:
-            await pipeline.run(asyncio.gather(*(self._fetcher(sub, pipeline, stop)
-                                                for _ in range(self.fetchers))), stop)
+            await pipeline.run(
+                asyncio.gather(*(self._fetcher(sub, pipeline, stop) for _ in range(self.fetchers))),
+                stop,
+            )
         finally:
             keep_alive.cancel()
 
@@ -136,8 +150,9 @@ class NatsWorker:
         # load are under way, not so much that a slow endpoint strands many parcels here.
         return max(self.settings.concurrency, self.fetch_batch * self.settings.rows_per_message)
 
-    async def _fetcher(self, sub: Any, pipeline: SendPipeline[_Job, _Done], stop: asyncio.Event
-                       ) -> None:
+    async def _fetcher(
+        self, sub: Any, pipeline: SendPipeline[_Job, _Done], stop: asyncio.Event
+    ) -> None:
         while not stop.is_set():
             if not pipeline.has_room():
                 await pipeline.wait_for_room(self.settings.poll_s)
@@ -178,8 +193,7 @@ class NatsWorker:
             for delivery_id, attempt in rows:
                 wanted[delivery_id] = max(wanted.get(delivery_id, 0), attempt)
                 parcels_of.setdefault(delivery_id, []).append(parcel)
-        jobs: list[tuple[Claimed, Message]] = (
-            await self._db(DbOp.LOAD, wanted) if wanted else [])
+        jobs: list[tuple[Claimed, Message]] = await self._db(DbOp.LOAD, wanted) if wanted else []
         for row, message in jobs:
             for parcel in parcels_of[row.id]:
                 parcel.open += 1

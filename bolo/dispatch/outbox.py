@@ -75,8 +75,9 @@ def _cancel_versions(session: Session, version_ids: set[str]) -> set[str]:
     known = {v: _is_cancel.get(v) for v in version_ids}
     unknown = [v for v, is_cancel in known.items() if is_cancel is None]
     if unknown:
-        rows = session.execute(select(AlertVersion.id, AlertVersion.msg_type)
-                               .where(AlertVersion.id.in_(unknown)))
+        rows = session.execute(
+            select(AlertVersion.id, AlertVersion.msg_type).where(AlertVersion.id.in_(unknown))
+        )
         found = {v: msg_type == MsgType.CANCEL for v, msg_type in rows}
         known.update(found)
         if len(_is_cancel) + len(found) > _IS_CANCEL_MAX:
@@ -102,9 +103,12 @@ def retire_cancel_standbys(session: Session, reached: Iterable[tuple[str, str]])
         for start in range(0, len(posts), 500):
             result = session.execute(
                 update(Delivery)
-                .where(Delivery.version_id == version_id,
-                       Delivery.post_id.in_(posts[start : start + 500]),
-                       Delivery.phase == Phase.STANDBY, Delivery.status == DeliveryStatus.PENDING)
+                .where(
+                    Delivery.version_id == version_id,
+                    Delivery.post_id.in_(posts[start : start + 500]),
+                    Delivery.phase == Phase.STANDBY,
+                    Delivery.status == DeliveryStatus.PENDING,
+                )
                 .values(phase=Phase.STOPPED, next_attempt_at=None, last_error=CANCEL_REACHED)
                 .execution_options(synchronize_session=False)
             )
@@ -141,29 +145,54 @@ def delivery_rows(
     if not post.channels:
         # Nothing can be sent, but the coordinator must see the post as unreachable (a row
         # that is final at once, with the reason) rather than not see it at all.
-        return [{
-            "id": new_id(), "alert_id": alert_id, "version_id": version_id, "post_id": post.id,
-            "channel_index": 0, "channel_kind": ChannelKind.NONE, "url": "",
-            "status": DeliveryStatus.FAILED_PERMANENT, "phase": Phase.STOPPED, "attempts": 0,
-            "next_attempt_at": None, "queued_attempt": 0, "created_at": when,
-            "escalation_step": 0, "origin_post_id": origin_post_id,
-            "last_error": UNREACHABLE_REASON,
-        }]
+        return [
+            {
+                "id": new_id(),
+                "alert_id": alert_id,
+                "version_id": version_id,
+                "post_id": post.id,
+                "channel_index": 0,
+                "channel_kind": ChannelKind.NONE,
+                "url": "",
+                "status": DeliveryStatus.FAILED_PERMANENT,
+                "phase": Phase.STOPPED,
+                "attempts": 0,
+                "next_attempt_at": None,
+                "queued_attempt": 0,
+                "created_at": when,
+                "escalation_step": 0,
+                "origin_post_id": origin_post_id,
+                "last_error": UNREACHABLE_REASON,
+            }
+        ]
     rows: list[dict[str, Any]] = []
     active_given = False
     for index, channel in enumerate(post.channels):
         url = str(channel.get("url", ""))
         row: dict[str, Any] = {
-            "id": new_id(), "alert_id": alert_id, "version_id": version_id,
-            "post_id": post.id, "channel_index": index,
-            "channel_kind": str(channel.get("kind", "webhook")), "url": url,
-            "status": DeliveryStatus.PENDING, "phase": Phase.STANDBY, "attempts": 0,
-            "next_attempt_at": when, "queued_attempt": 0, "created_at": when,
-            "escalation_step": 0, "origin_post_id": origin_post_id, "last_error": None,
+            "id": new_id(),
+            "alert_id": alert_id,
+            "version_id": version_id,
+            "post_id": post.id,
+            "channel_index": index,
+            "channel_kind": str(channel.get("kind", "webhook")),
+            "url": url,
+            "status": DeliveryStatus.PENDING,
+            "phase": Phase.STANDBY,
+            "attempts": 0,
+            "next_attempt_at": when,
+            "queued_attempt": 0,
+            "created_at": when,
+            "escalation_step": 0,
+            "origin_post_id": origin_post_id,
+            "last_error": None,
         }
         if (post.id, url) in disabled:
-            row.update(status=DeliveryStatus.FAILED_PERMANENT, phase=Phase.STOPPED,
-                       last_error="endpoint disabled (410 Gone)")
+            row.update(
+                status=DeliveryStatus.FAILED_PERMANENT,
+                phase=Phase.STOPPED,
+                last_error="endpoint disabled (410 Gone)",
+            )
         elif not active_given:
             row["phase"] = Phase.ACTIVE
             active_given = True
@@ -193,23 +222,44 @@ def write_deliveries(
     ensure_post_keys(session, {p.id: _channel_secret(p) for p in posts if _has_webhook(p)})
     rows: list[dict[str, Any]] = []
     for post in posts:
-        rows.extend(delivery_rows(alert_id=version.alert_id, version_id=version.id, post=post,
-                                  when=when, disabled=disabled, origin_post_id=origin_post_id))
+        rows.extend(
+            delivery_rows(
+                alert_id=version.alert_id,
+                version_id=version.id,
+                post=post,
+                when=when,
+                disabled=disabled,
+                origin_post_id=origin_post_id,
+            )
+        )
     _bulk_insert(session, Delivery, rows)
     if escalate:
         due = when + timedelta(seconds=dispatch_settings().escalate_after_s)
-        _bulk_insert(session, Escalation, [
-            {"id": new_id(), "alert_id": version.alert_id, "version_id": version.id,
-             "post_id": post.id, "origin_post_id": origin_post_id, "step": 0, "due_at": due,
-             "state": EscalationState.PENDING, "updated_at": when}
-            # A post without channels is escalated too: straight to its supervisor.
-            for post in posts
-        ])
+        _bulk_insert(
+            session,
+            Escalation,
+            [
+                {
+                    "id": new_id(),
+                    "alert_id": version.alert_id,
+                    "version_id": version.id,
+                    "post_id": post.id,
+                    "origin_post_id": origin_post_id,
+                    "step": 0,
+                    "due_at": due,
+                    "state": EscalationState.PENDING,
+                    "updated_at": when,
+                }
+                # A post without channels is escalated too: straight to its supervisor.
+                for post in posts
+            ],
+        )
     return len(rows)
 
 
-def reachable_posts(session: Session, *, version: AlertVersion, posts: Sequence[Post]
-                    ) -> list[Post]:
+def reachable_posts(
+    session: Session, *, version: AlertVersion, posts: Sequence[Post]
+) -> list[Post]:
     """Those of ``posts`` the version may be sent to: all for an Actual alert; for Exercise
     and Test, none of kind ``public`` (the public must never see a drill)."""
     alert = session.get(Alert, version.alert_id)

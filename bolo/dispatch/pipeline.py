@@ -55,8 +55,11 @@ class SendPipeline(Generic[Job, Done]):
         tokens = asyncio.Semaphore(self.window)
         senders = [asyncio.create_task(self._sender(tokens)) for _ in range(self.concurrency)]
         writer = asyncio.create_task(self._writer(tokens))
-        writer.add_done_callback(lambda task: stop.set() if not task.cancelled()
-                                 and task.exception() is not None else None)
+        writer.add_done_callback(
+            lambda task: (
+                stop.set() if not task.cancelled() and task.exception() is not None else None
+            )
+        )
         try:
             await feed
         finally:

@@ -32,9 +32,16 @@ from bolo.dispatch.signing import SYMMETRIC_PREFIX, Key, WebhookVerificationErro
 log = logging.getLogger(__name__)
 MAX_HEAD = 64 * 1024
 MAX_BODY = 1024 * 1024
-REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-           404: "Not Found", 411: "Length Required", 413: "Payload Too Large",
-           431: "Request Header Fields Too Large"}
+REASONS = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    411: "Length Required",
+    413: "Payload Too Large",
+    431: "Request Header Fields Too Large",
+}
 
 KeyResolver = Callable[[str], Sequence[Key]]
 OnMessage = Callable[[str, bytes], None]
@@ -49,8 +56,9 @@ class UnknownPost(LookupError):
 class Handler(Protocol):
     """What ``serve`` hands every request to (a ReceiverApp, or a router in front of several)."""
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes
-               ) -> tuple[int, bytes]:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
         """Answer one request: (status, JSON body or empty)."""
         ...
 
@@ -83,11 +91,16 @@ class ReceiverApp:
 
     def stats(self) -> dict[str, int]:
         """Counts so far."""
-        return {"received": self.received, "unique": self.unique,
-                "duplicates": self.duplicates, "rejected": self.rejected}
+        return {
+            "received": self.received,
+            "unique": self.unique,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+        }
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes
-               ) -> tuple[int, bytes]:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
         """Answer one request: (status, JSON body or empty)."""
         if method == "GET" and path == "/_stats":
             return 200, json.dumps(self.stats()).encode()
@@ -98,8 +111,12 @@ class ReceiverApp:
         self.received += 1
         post_id = path.rstrip("/").rsplit("/", 1)[-1]
         try:
-            msg_id = verify(body, headers, self.keys_for(post_id),
-                            now=None if self.clock is None else self.clock())
+            msg_id = verify(
+                body,
+                headers,
+                self.keys_for(post_id),
+                now=None if self.clock is None else self.clock(),
+            )
         except UnknownPost as exc:
             return self._refuse(404, str(exc))
         except WebhookVerificationError as exc:
@@ -139,8 +156,17 @@ class _Refused(Exception):
 
 # Headers a request may carry once: two of them (two bodies' lengths, two signatures, two
 # hosts) mean a client or an intermediary disagrees about the request (smuggling).
-SINGLE_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"host", b"content-type",
-                            b"webhook-id", b"webhook-timestamp", b"webhook-signature"})
+SINGLE_HEADERS = frozenset(
+    {
+        b"content-length",
+        b"transfer-encoding",
+        b"host",
+        b"content-type",
+        b"webhook-id",
+        b"webhook-timestamp",
+        b"webhook-signature",
+    }
+)
 
 
 class _Connection(asyncio.Protocol):
@@ -168,9 +194,11 @@ class _Connection(asyncio.Protocol):
 
     def _respond(self, status: int, body: bytes, *, close: bool = False) -> None:
         assert self.transport is not None
-        head = (f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
-                f"content-length: {len(body)}\r\ncontent-type: application/json\r\n"
-                f"{'connection: close' if close else 'connection: keep-alive'}\r\n\r\n")
+        head = (
+            f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
+            f"content-length: {len(body)}\r\ncontent-type: application/json\r\n"
+            f"{'connection: close' if close else 'connection: keep-alive'}\r\n\r\n"
+        )
         self.transport.write(head.encode() + body)
         if close:
             self.transport.close()
@@ -229,8 +257,7 @@ class _Connection(asyncio.Protocol):
             refused = exc.__context__
             if not isinstance(refused, _Refused):
                 log.error("post-receiver: the handler failed", exc_info=refused)
-            self._respond(refused.status if isinstance(refused, _Refused) else 500, b"",
-                          close=True)
+            self._respond(refused.status if isinstance(refused, _Refused) else 500, b"", close=True)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade):
             self._respond(400, b"", close=True)
 
@@ -241,8 +268,9 @@ async def serve(app: Handler, host: str, port: int) -> asyncio.Server:
     return await loop.create_server(lambda: _Connection(app), host, port, backlog=2048)
 
 
-def run_forever(app: ReceiverApp, host: str, port: int, ready: Callable[[int], Any] | None = None
-                ) -> None:
+def run_forever(
+    app: ReceiverApp, host: str, port: int, ready: Callable[[int], Any] | None = None
+) -> None:
     """Serve until interrupted; ``ready`` is called with the bound port."""
 
     async def main() -> None:
@@ -268,15 +296,15 @@ class BackgroundReceiver:
     def __init__(self, app: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app, self.host, self.port = app, host, port
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="post-receiver",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="post-receiver", daemon=True
+        )
         self._server: asyncio.Server | None = None
 
     def start(self) -> int:
         """Listen; return the bound TCP port (the one asked for, or a free one for 0)."""
         self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(serve(self.app, self.host, self.port),
-                                                  self._loop)
+        future = asyncio.run_coroutine_threadsafe(serve(self.app, self.host, self.port), self._loop)
         self._server = future.result(timeout=STOP_TIMEOUT_S)
         self.port = int(self._server.sockets[0].getsockname()[1])
         return self.port
@@ -285,6 +313,7 @@ class BackgroundReceiver:
         """Stop listening, end the loop and its thread (waits at most 5 s for each)."""
         server = self._server
         if server is not None:
+
             async def close() -> None:
                 server.close()
                 await server.wait_closed()

@@ -43,9 +43,14 @@ def _transition(
 ) -> dict[str, Any]:
     outcome = attempt.result.outcome
     values: dict[str, Any] = {
-        "_id": attempt.delivery_id, "_n": attempt.number, "attempts": attempt.number,
-        "lease_until": None, "last_error": attempt.result.error,
-        "sent_at": when, "delivered_at": None, "next_attempt_at": None,
+        "_id": attempt.delivery_id,
+        "_n": attempt.number,
+        "attempts": attempt.number,
+        "lease_until": None,
+        "last_error": attempt.result.error,
+        "sent_at": when,
+        "delivered_at": None,
+        "next_attempt_at": None,
     }
     if outcome is Outcome.DELIVERED:
         values["status"], values["delivered_at"] = DeliveryStatus.DELIVERED, when
@@ -71,9 +76,14 @@ def _fallback(session: Session, failed: Sequence[str], when: datetime) -> None:
     ).all()
     for version_id, post_id in rows:
         standby = session.scalars(
-            select(Delivery).where(Delivery.version_id == version_id,
-                                   Delivery.post_id == post_id, Delivery.phase == Phase.STANDBY)
-            .order_by(Delivery.channel_index).limit(1)
+            select(Delivery)
+            .where(
+                Delivery.version_id == version_id,
+                Delivery.post_id == post_id,
+                Delivery.phase == Phase.STANDBY,
+            )
+            .order_by(Delivery.channel_index)
+            .limit(1)
         ).first()
         if standby is not None:
             standby.phase, standby.next_attempt_at = Phase.ACTIVE, when
@@ -85,8 +95,9 @@ def _disable_endpoints(session: Session, ids: Sequence[str], when: datetime) -> 
     rows = session.execute(select(Delivery.post_id, Delivery.url).where(Delivery.id.in_(ids)))
     for post_id, url in set(rows.all()):
         if session.get(DisabledEndpoint, (post_id, url)) is None:
-            session.add(DisabledEndpoint(post_id=post_id, url=url, disabled_at=when,
-                                         reason="HTTP 410 Gone"))
+            session.add(
+                DisabledEndpoint(post_id=post_id, url=url, disabled_at=when, reason="HTTP 410 Gone")
+            )
 
 
 _ATTEMPT_KEY = [_A.c.delivery_id, _A.c.number]
@@ -109,8 +120,9 @@ _NOT_FINAL = [_T.c.status != str(s) for s in FINAL_STATUSES]
 ID_CHUNK = 500  # ids per UPDATE ... WHERE id IN (...)
 
 
-def id_chunks_by_number(pairs: Iterable[tuple[str, int]], size: int = ID_CHUNK
-                        ) -> Iterator[tuple[int, list[str]]]:
+def id_chunks_by_number(
+    pairs: Iterable[tuple[str, int]], size: int = ID_CHUNK
+) -> Iterator[tuple[int, list[str]]]:
     """(attempt number, up to ``size`` delivery ids) for ``pairs`` of (delivery id, attempt
     number): one statement per number and chunk instead of a parameter set per row (a fan-out
     is almost all one number)."""
@@ -134,9 +146,17 @@ def _record_delivered(
         result = session.connection().execute(
             update(_T)
             .where(_T.c.id.in_(ids), _T.c.attempts < number, *_NOT_FINAL)
-            .values(status=DeliveryStatus.DELIVERED, attempts=number, lease_until=None,
-                    last_error=None, sent_at=when, delivered_at=when, next_attempt_at=None)
-            .returning(_T.c.version_id, _T.c.post_id))
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                attempts=number,
+                lease_until=None,
+                last_error=None,
+                sent_at=when,
+                delivered_at=when,
+                next_attempt_at=None,
+            )
+            .returning(_T.c.version_id, _T.c.post_id)
+        )
         changed.extend((version_id, post_id) for version_id, post_id in result)
     return changed
 
@@ -147,8 +167,10 @@ def _sent_rows(session: Session, sent: Sequence[str]) -> list[tuple[str, str]]:
     if not sent:
         return []
     rows = session.connection().execute(
-        select(_T.c.version_id, _T.c.post_id)
-        .where(_T.c.id.in_(sent), _T.c.status == DeliveryStatus.SENT))
+        select(_T.c.version_id, _T.c.post_id).where(
+            _T.c.id.in_(sent), _T.c.status == DeliveryStatus.SENT
+        )
+    )
     return [(version_id, post_id) for version_id, post_id in rows]
 
 
@@ -191,15 +213,30 @@ def record_attempts(
     when = clock.now()
     delivered = [a for a in attempts if a.result.outcome is Outcome.DELIVERED]
     reached = _record_delivered(session, delivered, when)
-    more, newly_failed = _record_others(session, [
-        _transition(a, policy, rng, when) for a in attempts
-        if a.result.outcome is not Outcome.DELIVERED])
-    session.connection().execute(_attempt_insert(session), [
-        {"delivery_id": a.delivery_id, "number": a.number, "at": when,
-         "duration_s": a.result.duration_s, "outcome": a.result.outcome,
-         "status_code": a.result.status_code, "error": a.result.error, "worker": worker}
-        for a in attempts
-    ])
+    more, newly_failed = _record_others(
+        session,
+        [
+            _transition(a, policy, rng, when)
+            for a in attempts
+            if a.result.outcome is not Outcome.DELIVERED
+        ],
+    )
+    session.connection().execute(
+        _attempt_insert(session),
+        [
+            {
+                "delivery_id": a.delivery_id,
+                "number": a.number,
+                "at": when,
+                "duration_s": a.result.duration_s,
+                "outcome": a.result.outcome,
+                "status_code": a.result.status_code,
+                "error": a.result.error,
+                "worker": worker,
+            }
+            for a in attempts
+        ],
+    )
     gone = [a.delivery_id for a in attempts if a.result.outcome is Outcome.DISABLE]
     _disable_endpoints(session, gone, when)
     _fallback(session, newly_failed, when)

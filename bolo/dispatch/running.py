@@ -43,11 +43,16 @@ def make_sender(settings: DispatchSettings, engine: Engine | None = None) -> Sen
         limits = limits_from_settings(settings.rate_limits)
     except ValueError as exc:
         raise ValueError(f"BOLO_DISPATCH_RATE_LIMITS: {exc}") from None
-    shared = (SharedLimiter(SharedBuckets(engine))
-              if engine is not None and settings.shared_rate_limits else None)
-    return MeteredSender(default_channels(timeout_s=settings.timeout_s,
-                                          max_connections=settings.concurrency),
-                         limits=limits, shared=shared)
+    shared = (
+        SharedLimiter(SharedBuckets(engine))
+        if engine is not None and settings.shared_rate_limits
+        else None
+    )
+    return MeteredSender(
+        default_channels(timeout_s=settings.timeout_s, max_connections=settings.concurrency),
+        limits=limits,
+        shared=shared,
+    )
 
 
 def process_name(suffix: str = "") -> str:
@@ -60,34 +65,57 @@ def dispatcher(engine: Engine, settings: DispatchSettings, name: str) -> Beating
     """An in-process dispatcher (database work in a child process when ``db_process``)."""
     from bolo.dispatch.inprocess import Dispatcher
 
-    return Beating(Dispatcher(engine=engine, sender=make_sender(settings, engine),
-                              settings=settings, name=name,
-                              separate_db_process=settings.db_process),
-                   engine, name, Role.DISPATCHER)
+    return Beating(
+        Dispatcher(
+            engine=engine,
+            sender=make_sender(settings, engine),
+            settings=settings,
+            name=name,
+            separate_db_process=settings.db_process,
+        ),
+        engine,
+        name,
+        Role.DISPATCHER,
+    )
 
 
-def nats_worker(engine: Engine, settings: DispatchSettings, name: str, broker_url: str,
-                suffix: str = "") -> Beating:
+def nats_worker(
+    engine: Engine, settings: DispatchSettings, name: str, broker_url: str, suffix: str = ""
+) -> Beating:
     """A NATS worker pulling parcels from the stream (``suffix``: a separate stream)."""
     from bolo.dispatch.nats_backend import Names
     from bolo.dispatch.nats_worker import NatsWorker
 
     names = Names.with_suffix(suffix) if suffix else Names()
-    return Beating(NatsWorker(engine=engine, url=broker_url,
-                                      sender=make_sender(settings, engine),
-                              settings=settings, names=names, name=name),
-                   engine, name, Role.WORKER)
+    return Beating(
+        NatsWorker(
+            engine=engine,
+            url=broker_url,
+            sender=make_sender(settings, engine),
+            settings=settings,
+            names=names,
+            name=name,
+        ),
+        engine,
+        name,
+        Role.WORKER,
+    )
 
 
-def relay(engine: Engine, settings: DispatchSettings, name: str, broker_url: str,
-          suffix: str = "") -> Beating:
+def relay(
+    engine: Engine, settings: DispatchSettings, name: str, broker_url: str, suffix: str = ""
+) -> Beating:
     """The NATS relay: publishes due outbox rows and runs escalations."""
     from bolo.dispatch.nats_backend import Names
     from bolo.dispatch.nats_relay import Relay
 
     names = Names.with_suffix(suffix) if suffix else Names()
-    return Beating(Relay(engine=engine, url=broker_url, settings=settings, names=names),
-                   engine, name, Role.RELAY)
+    return Beating(
+        Relay(engine=engine, url=broker_url, settings=settings, names=names),
+        engine,
+        name,
+        Role.RELAY,
+    )
 
 
 @dataclass
@@ -106,10 +134,12 @@ class Embedded:
         """What this process runs to send alerts."""
         if self.broker_url:
             suffix = self.settings.stream_suffix
-            return [relay(self.engine, self.settings, process_name("relay"), self.broker_url,
-                          suffix),
-                    nats_worker(self.engine, self.settings, process_name("worker"),
-                                self.broker_url, suffix)]
+            return [
+                relay(self.engine, self.settings, process_name("relay"), self.broker_url, suffix),
+                nats_worker(
+                    self.engine, self.settings, process_name("worker"), self.broker_url, suffix
+                ),
+            ]
         return [dispatcher(self.engine, self.settings, process_name("dispatcher"))]
 
     def start(self) -> None:

@@ -25,8 +25,9 @@ from bolo.dispatch.shared_limits import SharedLimiter
 DEFAULT_LIMITS = {ChannelKind.APPRISE: RateLimits(default_rate_per_s=2.0, default_burst=5.0)}
 
 
-def limits_from_settings(limits: Mapping[str, tuple[float, float]]) -> dict[ChannelKind,
-                                                                           RateLimits]:
+def limits_from_settings(
+    limits: Mapping[str, tuple[float, float]],
+) -> dict[ChannelKind, RateLimits]:
     """Token-bucket limits per channel kind from ``{kind: (rate per second, burst)}``;
     ValueError for an unknown kind, a rate <= 0 or a burst < 1."""
     out: dict[ChannelKind, RateLimits] = {}
@@ -39,12 +40,16 @@ def limits_from_settings(limits: Mapping[str, tuple[float, float]]) -> dict[Chan
 
 def default_channels(*, timeout_s: float = 10.0, max_connections: int = 200) -> ChannelSet:
     """The real channels: webhook, Apprise, MQTT and the pull feed."""
-    return ChannelSet.of({
-        ChannelKind.WEBHOOK: WebhookChannel(timeout_s=timeout_s, max_connections=max_connections),
-        ChannelKind.APPRISE: AppriseChannel(),
-        ChannelKind.MQTT: MqttChannel(timeout_s=timeout_s),
-        ChannelKind.FEED: FeedChannel(),
-    })
+    return ChannelSet.of(
+        {
+            ChannelKind.WEBHOOK: WebhookChannel(
+                timeout_s=timeout_s, max_connections=max_connections
+            ),
+            ChannelKind.APPRISE: AppriseChannel(),
+            ChannelKind.MQTT: MqttChannel(timeout_s=timeout_s),
+            ChannelKind.FEED: FeedChannel(),
+        }
+    )
 
 
 @dataclass
@@ -56,13 +61,11 @@ class Sender:
     limits: dict[ChannelKind, RateLimits] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
     shared: SharedLimiter | None = None
 
-    async def _wait_for_token(self, channel: Channel, message: Message, limits: RateLimits
-                              ) -> None:
+    async def _wait_for_token(self, channel: Channel, message: Message, limits: RateLimits) -> None:
         destination = channel.destination(message)
         bucket = limits.bucket(destination)
         if self.shared is not None:
-            await self.shared.wait(f"{channel.kind}:{destination}", bucket.rate_per_s,
-                                   bucket.burst)
+            await self.shared.wait(f"{channel.kind}:{destination}", bucket.rate_per_s, bucket.burst)
             return
         loop = asyncio.get_running_loop()
         while not bucket.take(loop.time()):

@@ -43,8 +43,7 @@ class SharedBuckets:
         self.engine = engine
         self.clock = clock
 
-    def take(self, key: str, rate_per_s: float, burst: float, want: int = 1
-             ) -> tuple[int, float]:
+    def take(self, key: str, rate_per_s: float, burst: float, want: int = 1) -> tuple[int, float]:
         """Take ``want`` tokens (or, failing that, one) from ``key``'s bucket of ``rate_per_s``
         and ``burst``; returns (tokens taken, 0) or, when none is there, (0, seconds until one
         is)."""
@@ -63,11 +62,13 @@ class SharedBuckets:
             created = session.execute(
                 insert_or_ignore(session, RateBucket, ["key"])
                 .values(key=key, tokens=burst - want, stamp_s=now)
-                .returning(RateBucket.key)).first()  # (rowcount is -1 here on psycopg)
+                .returning(RateBucket.key)
+            ).first()  # (rowcount is -1 here on psycopg)
             if created is not None:
                 return want, 0.0
-            row = session.execute(select(RateBucket.tokens, RateBucket.stamp_s)
-                                  .where(RateBucket.key == key)).one()
+            row = session.execute(
+                select(RateBucket.tokens, RateBucket.stamp_s).where(RateBucket.key == key)
+            ).one()
         level_now = min(burst, row.tokens + max(0.0, now - row.stamp_s) * rate_per_s)
         return 0, max(0.0, 1.0 - level_now) / rate_per_s + 1e-3
 
@@ -87,7 +88,8 @@ class SharedLimiter:
         async with lock:
             while not self._leased.get(key):
                 got, wait_s = await asyncio.to_thread(
-                    self.buckets.take, key, rate_per_s, burst, lease_size(rate_per_s, burst))
+                    self.buckets.take, key, rate_per_s, burst, lease_size(rate_per_s, burst)
+                )
                 if got:
                     self._leased[key] = got
                 else:

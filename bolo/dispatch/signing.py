@@ -174,8 +174,11 @@ def signature(*, msg_id: str, timestamp: int, body: bytes, keys: Sequence[Key]) 
 def signed_headers(msg_id: str, timestamp: int, signature_value: str) -> dict[str, str]:
     """The three Standard Webhooks headers around a signature already computed for
     ``msg_id`` and ``timestamp`` (integer seconds since the Unix epoch)."""
-    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature_value}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signature_value,
+    }
 
 
 def sign_headers(
@@ -185,8 +188,9 @@ def sign_headers(
 
     ``timestamp`` is in integer seconds since the Unix epoch.
     """
-    return signed_headers(msg_id, timestamp, signature(msg_id=msg_id, timestamp=timestamp,
-                                                       body=body, keys=keys))
+    return signed_headers(
+        msg_id, timestamp, signature(msg_id=msg_id, timestamp=timestamp, body=body, keys=keys)
+    )
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

@@ -5,15 +5,30 @@ code units, 67 a segment when concatenated). The acknowledgement link is never c
 from __future__ import annotations
 
 # Apprise schemes that send an SMS (the text is one message body, the title inside it).
-SMS_SCHEMES = frozenset({
-    "twilio", "vonage", "nexmo", "clicksend", "sinch", "plivo", "msgbird", "d7sms", "bulksms",
-    "sns", "telnyx", "infobip", "46elks", "elks",
-})
+SMS_SCHEMES = frozenset(
+    {
+        "twilio",
+        "vonage",
+        "nexmo",
+        "clicksend",
+        "sinch",
+        "plivo",
+        "msgbird",
+        "d7sms",
+        "bulksms",
+        "sns",
+        "telnyx",
+        "infobip",
+        "46elks",
+        "elks",
+    }
+)
 # Segments an alert may take: enough for a headline, the start of the text and the link.
 MAX_SEGMENTS = 4
 _GSM_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
 _GSM_EXTENDED = frozenset("^{}\\[~]|€\f")  # two septets each
 ELLIPSIS = "…"
 

@@ -64,12 +64,22 @@ class OutboxStore:
         that still need that attempt, with their messages (no lease: the broker's
         redelivery after ack_wait plays that part)."""
         with session_scope(self.engine) as session:
-            rows = [Claimed(*r[:6]) for r in session.execute(
-                select(Delivery.id, Delivery.version_id, Delivery.post_id, Delivery.url,
-                       Delivery.channel_kind, Delivery.attempts, Delivery.phase,
-                       Delivery.status)
-                .where(Delivery.id.in_(list(wanted))))
-                if r[6] == Phase.ACTIVE and r[7] in SENDABLE and r[5] < wanted[r[0]]]
+            rows = [
+                Claimed(*r[:6])
+                for r in session.execute(
+                    select(
+                        Delivery.id,
+                        Delivery.version_id,
+                        Delivery.post_id,
+                        Delivery.url,
+                        Delivery.channel_kind,
+                        Delivery.attempts,
+                        Delivery.phase,
+                        Delivery.status,
+                    ).where(Delivery.id.in_(list(wanted)))
+                )
+                if r[6] == Phase.ACTIVE and r[7] in SENDABLE and r[5] < wanted[r[0]]
+            ]
             messages = self.builder.build(session, rows) if rows else []
         return list(zip(rows, messages, strict=True))
 
@@ -78,9 +88,13 @@ class OutboxStore:
         batch = list(attempts)
         if batch:
             with session_scope(self.engine) as session:
-                record_attempts(session, batch,
-                                policy=RetryPolicy(max_attempts=self.settings.max_attempts),
-                                rng=self.rng, worker=self.name)
+                record_attempts(
+                    session,
+                    batch,
+                    policy=RetryPolicy(max_attempts=self.settings.max_attempts),
+                    rng=self.rng,
+                    worker=self.name,
+                )
 
     def escalate(self) -> int:
         """Run due escalations; return how many were taken."""
@@ -111,8 +125,7 @@ class DbRunner:
     async def __call__(self, op: DbOp, *args: Any) -> Any:
         """Do ``op`` and return its result."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.threads,
-                                                thread_name_prefix="bolo-dispatch-db")
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="bolo-dispatch-db")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.store.call, op, *args)
 

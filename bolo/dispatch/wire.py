@@ -27,31 +27,85 @@ def encode_job(row: Claimed, message: Message, timestamp: int) -> WireJob:
     signed = ""
     if row.channel_kind == ChannelKind.WEBHOOK and message.keys:
         with contextlib.suppress(ValueError):  # the send signs again and reports why not
-            signed = signature(msg_id=message.msg_id, timestamp=timestamp, body=message.body,
-                               keys=message.keys)
-    return (row.id, row.version_id, row.post_id, row.url, row.channel_kind, row.attempts,
-            message.body, message.title, message.text, message.region,
-            tuple(_secret(k) for k in message.keys), signed, timestamp if signed else 0)
+            signed = signature(
+                msg_id=message.msg_id, timestamp=timestamp, body=message.body, keys=message.keys
+            )
+    return (
+        row.id,
+        row.version_id,
+        row.post_id,
+        row.url,
+        row.channel_kind,
+        row.attempts,
+        message.body,
+        message.title,
+        message.text,
+        message.region,
+        tuple(_secret(k) for k in message.keys),
+        signed,
+        timestamp if signed else 0,
+    )
 
 
 def decode_job(job: WireJob) -> tuple[Claimed, Message]:
     """The row and message ``encode_job`` was given (with the signature it made)."""
-    (id_, version_id, post_id, url, kind, attempts, body, title, text, region, secrets,
-     signed, signed_at) = job
-    return (Claimed(id_, version_id, post_id, url, kind, attempts),
-            Message(id_, post_id, url, body, title, text, region,
-                    tuple(k for k in map(parsed_key, secrets) if k is not None), signed, signed_at))
+    (
+        id_,
+        version_id,
+        post_id,
+        url,
+        kind,
+        attempts,
+        body,
+        title,
+        text,
+        region,
+        secrets,
+        signed,
+        signed_at,
+    ) = job
+    return (
+        Claimed(id_, version_id, post_id, url, kind, attempts),
+        Message(
+            id_,
+            post_id,
+            url,
+            body,
+            title,
+            text,
+            region,
+            tuple(k for k in map(parsed_key, secrets) if k is not None),
+            signed,
+            signed_at,
+        ),
+    )
 
 
 def encode_attempt(attempt: Attempt) -> WireAttempt:
     """A finished attempt as a plain tuple."""
     r = attempt.result
-    return (attempt.delivery_id, attempt.number, r.outcome.value, r.status_code, r.error,
-            r.retry_after_s, r.duration_s)
+    return (
+        attempt.delivery_id,
+        attempt.number,
+        r.outcome.value,
+        r.status_code,
+        r.error,
+        r.retry_after_s,
+        r.duration_s,
+    )
 
 
 def decode_attempt(wire: WireAttempt) -> Attempt:
     """The attempt ``encode_attempt`` was given."""
     id_, number, outcome, status, error, retry_after, duration = wire
-    return Attempt(id_, number, SendResult(Outcome(outcome), status_code=status, error=error,
-                                           retry_after_s=retry_after, duration_s=duration))
+    return Attempt(
+        id_,
+        number,
+        SendResult(
+            Outcome(outcome),
+            status_code=status,
+            error=error,
+            retry_after_s=retry_after,
+            duration_s=duration,
+        ),
+    )

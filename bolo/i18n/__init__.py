@@ -132,7 +132,8 @@ def install_jinja(env: Environment) -> Environment:
     (new-style calls: ``{{ _("Sign in") }}``, ``{{ _("%(n)s posts", n=3) }}``, autoescaped)."""
     env.add_extension("jinja2.ext.i18n")
     env.install_gettext_callables(  # type: ignore[attr-defined]
-        gettext, ngettext, newstyle=True, pgettext=pgettext)
+        gettext, ngettext, newstyle=True, pgettext=pgettext
+    )
     env.globals["ui_language"] = current
     # A message that is data (an error, a state name marked with N_): translated when the
     # catalog has it, and escaped like any value (never taken as markup or a format string).

@@ -18,8 +18,9 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise UnknownZone(f"BOLO_TIMEZONE={name!r} is not an IANA time zone name "
-                          "(e.g. Asia/Seoul, UTC)") from exc
+        raise UnknownZone(
+            f"BOLO_TIMEZONE={name!r} is not an IANA time zone name (e.g. Asia/Seoul, UTC)"
+        ) from exc
 
 
 def zone() -> ZoneInfo:

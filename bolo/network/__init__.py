@@ -13,9 +13,21 @@ from bolo.network.graph import Exit, Mode, ModeCode, Network, NetworkPost, PostK
 BUNDLED_CORRIDORS = {"dprk": Path(__file__).resolve().parent.parent / "data" / "dprk"}
 
 __all__ = [
-    "Exit", "Mode", "ModeCode", "Network", "NetworkError", "NetworkImportError",
-    "NetworkNotFound", "NetworkPost", "PointTooFar", "PostKind", "default_network",
-    "imported_networks", "is_known", "load", "networks_root",
+    "Exit",
+    "Mode",
+    "ModeCode",
+    "Network",
+    "NetworkError",
+    "NetworkImportError",
+    "NetworkNotFound",
+    "NetworkPost",
+    "PointTooFar",
+    "PostKind",
+    "default_network",
+    "imported_networks",
+    "is_known",
+    "load",
+    "networks_root",
 ]
 
 
@@ -42,8 +54,11 @@ def imported_networks() -> list[str]:
     root = networks_root()
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir()
-                  if p.name not in BUNDLED_CORRIDORS and read_meta(root, p.name) is not None)
+    return sorted(
+        p.name
+        for p in root.iterdir()
+        if p.name not in BUNDLED_CORRIDORS and read_meta(root, p.name) is not None
+    )
 
 
 def default_network() -> str:

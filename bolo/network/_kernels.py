@@ -187,13 +187,18 @@ def raster_reached_kernel(
                         _mark(grid, geom_lat[g], geom_lon[g], frame)
             elif seconds[k] > 0 and seconds[k] < np.inf:
                 f = min(max((limit - tu) / seconds[k], 0.0), 1.0)
-                _mark(grid, node_lat[u] + f * (node_lat[v] - node_lat[u]),
-                      node_lon[u] + f * (node_lon[v] - node_lon[u]), frame)
+                _mark(
+                    grid,
+                    node_lat[u] + f * (node_lat[v] - node_lat[u]),
+                    node_lon[u] + f * (node_lon[v] - node_lon[u]),
+                    frame,
+                )
 
 
 @njit(cache=True, inline="always")
-def _ring_frame(sources: IntArray, starts: FloatArray, delta: float,
-                max_weight: float) -> tuple[float, int]:
+def _ring_frame(
+    sources: IntArray, starts: FloatArray, delta: float, max_weight: float
+) -> tuple[float, int]:
     """(earliest start in seconds, number of buckets): the ring of buckets of width ``delta``
     must span the start times plus the heaviest arc, so pending times never wrap onto each
     other."""
@@ -206,8 +211,16 @@ def _ring_frame(sources: IntArray, starts: FloatArray, delta: float,
 
 
 @njit(cache=True, inline="always")
-def _bucket_push(e_node: Int32Array, e_key: FloatArray, e_next: Int32Array, head: Int32Array,
-                 size: int, node: int, key: float, slot: int) -> int:
+def _bucket_push(
+    e_node: Int32Array,
+    e_key: FloatArray,
+    e_next: Int32Array,
+    head: Int32Array,
+    size: int,
+    node: int,
+    key: float,
+    slot: int,
+) -> int:
     """Append entry (node, key seconds) to the pool and link it first in bucket ``slot``.
     Entries live in one append-only pool, singly linked per bucket (stale ones are skipped
     when popped): pushes write sequentially, which is what makes the bucket queue fast.
@@ -220,9 +233,18 @@ def _bucket_push(e_node: Int32Array, e_key: FloatArray, e_next: Int32Array, head
 
 
 @njit(cache=True, inline="always")
-def _seed_buckets(dist: FloatArray, sources: IntArray, starts: FloatArray, limit: float,
-                  t0: float, delta: float, e_node: Int32Array, e_key: FloatArray,
-                  e_next: Int32Array, head: Int32Array) -> int:
+def _seed_buckets(
+    dist: FloatArray,
+    sources: IntArray,
+    starts: FloatArray,
+    limit: float,
+    t0: float,
+    delta: float,
+    e_node: Int32Array,
+    e_key: FloatArray,
+    e_next: Int32Array,
+    head: Int32Array,
+) -> int:
     """Put every source in the bucket of its start time (the earliest when a source repeats;
     none later than ``limit``). Returns the pool size."""
     ring = head.shape[0]
@@ -238,9 +260,21 @@ def _seed_buckets(dist: FloatArray, sources: IntArray, starts: FloatArray, limit
 
 
 @njit(cache=True, inline="always")
-def _relax_buckets(indptr: IntArray, adj: FloatArray, limit: float, t0: float, delta: float,
-                   dist: FloatArray, e_node: Int32Array, e_key: FloatArray, e_next: Int32Array,
-                   head: Int32Array, size: int, u: int, du: float) -> int:
+def _relax_buckets(
+    indptr: IntArray,
+    adj: FloatArray,
+    limit: float,
+    t0: float,
+    delta: float,
+    dist: FloatArray,
+    e_node: Int32Array,
+    e_key: FloatArray,
+    e_next: Int32Array,
+    head: Int32Array,
+    size: int,
+    u: int,
+    du: float,
+) -> int:
     """Relax the arcs of ``u`` reached at ``du``, queueing every improved head. ``adj[k] =
     (head, weight)`` packs each arc's head (an exact integer in float64) with its weight, so
     relaxing reads one memory stream (~40% faster than two on 2 M nodes). Returns the new
@@ -262,8 +296,9 @@ def _relax_buckets(indptr: IntArray, adj: FloatArray, limit: float, t0: float, d
 
 
 @njit(cache=True, inline="always")
-def _finished_targets(dist: FloatArray, popped: IntArray, n_popped: int,
-                      target_count: IntArray, count_after: float) -> int:
+def _finished_targets(
+    dist: FloatArray, popped: IntArray, n_popped: int, target_count: IntArray, count_after: float
+) -> int:
     """How many targets the finished bucket's nodes ``popped[:n_popped]`` settled later than
     ``count_after`` (seconds)."""
     found = 0
@@ -312,8 +347,9 @@ def bucket_kernel(
     e_node = np.empty(cap, dtype=np.int32)
     e_next = np.empty(cap, dtype=np.int32)
     e_key = np.empty(cap, dtype=np.float64)
-    size = live = _seed_buckets(dist, sources, starts, limit, t0, delta, e_node, e_key,
-                                e_next, head)
+    size = live = _seed_buckets(
+        dist, sources, starts, limit, t0, delta, e_node, e_key, e_next, head
+    )
     counting = target_count.shape[0] > 0
     remaining = stop_count
     last_seen = np.full(n if counting else 0, -1, dtype=np.int64)
@@ -334,8 +370,9 @@ def bucket_kernel(
                 last_seen[u] = cur
                 popped[n_popped] = u
                 n_popped += 1
-            grown = _relax_buckets(indptr, adj, limit, t0, delta, dist, e_node, e_key, e_next,
-                                   head, size, u, du)
+            grown = _relax_buckets(
+                indptr, adj, limit, t0, delta, dist, e_node, e_key, e_next, head, size, u, du
+            )
             if grown < 0:
                 return dist, False
             live += grown - size

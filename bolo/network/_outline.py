@@ -27,8 +27,18 @@ def _put(reach: np.ndarray, x: float, y: float, value: float) -> None:
 
 
 @njit(cache=True, inline="always")
-def _point(i: int, last: int, ux: float, uy: float, vx: float, vy: float, g0: int,
-           geom_lat: FloatArray, geom_lon: FloatArray, frame: FloatArray) -> tuple[float, float]:
+def _point(
+    i: int,
+    last: int,
+    ux: float,
+    uy: float,
+    vx: float,
+    vy: float,
+    g0: int,
+    geom_lat: FloatArray,
+    geom_lon: FloatArray,
+    frame: FloatArray,
+) -> tuple[float, float]:
     """Point ``i`` of an arc's polyline in grid units: 0 the tail, ``last`` the head, the
     drawing points between."""
     if i == 0:
@@ -40,10 +50,26 @@ def _point(i: int, last: int, ux: float, uy: float, vx: float, vy: float, g0: in
 
 
 @njit(cache=True)
-def _draw_arc(reach: np.ndarray, ux: float, uy: float, vx: float, vy: float, g0: int, g1: int,
-              geom_lat: FloatArray, geom_lon: FloatArray, frame: FloatArray, t_start: float,
-              seconds: float, length: float, stop: float, limit: float, offroad_mps: float,
-              cap_m: float, floor_m: float) -> None:
+def _draw_arc(
+    reach: np.ndarray,
+    ux: float,
+    uy: float,
+    vx: float,
+    vy: float,
+    g0: int,
+    g1: int,
+    geom_lat: FloatArray,
+    geom_lon: FloatArray,
+    frame: FloatArray,
+    t_start: float,
+    seconds: float,
+    length: float,
+    stop: float,
+    limit: float,
+    offroad_mps: float,
+    cap_m: float,
+    floor_m: float,
+) -> None:
     """Samples every half cell along the arc's polyline up to the fraction ``stop`` of its
     ``length`` (grid units); the point at fraction s is reached at t_start + s * seconds."""
     last = g1 - g0 + 1
@@ -64,12 +90,25 @@ def _draw_arc(reach: np.ndarray, ux: float, uy: float, vx: float, vy: float, g0:
 
 
 @njit(cache=True)
-def raster_reach_kernel(indptr: IntArray, indices: IntArray, seconds: FloatArray,
-                        metres: FloatArray, arc_mode: np.ndarray, node_lat: FloatArray,
-                        node_lon: FloatArray,
-                        geom_ptr: IntArray, geom_lat: FloatArray, geom_lon: FloatArray,
-                        times: FloatArray, limit: float, frame: FloatArray, offroad_mps: float,
-                        cap_m: float, floor_m: float, reach: np.ndarray) -> None:
+def raster_reach_kernel(
+    indptr: IntArray,
+    indices: IntArray,
+    seconds: FloatArray,
+    metres: FloatArray,
+    arc_mode: np.ndarray,
+    node_lat: FloatArray,
+    node_lon: FloatArray,
+    geom_ptr: IntArray,
+    geom_lat: FloatArray,
+    geom_lon: FloatArray,
+    times: FloatArray,
+    limit: float,
+    frame: FloatArray,
+    offroad_mps: float,
+    cap_m: float,
+    floor_m: float,
+    reach: np.ndarray,
+) -> None:
     """Draw every reached arc (whole when both ends are reached, up to where travel stops
     otherwise) into ``reach`` (-inf where nothing is drawn): per cell the most metres the
     suspects could still cover off the network from a reached point in it, at least
@@ -93,9 +132,26 @@ def raster_reach_kernel(indptr: IntArray, indices: IntArray, seconds: FloatArray
             stop = 1.0 if times[v] <= limit or sec == 0.0 else min((limit - tu) / sec, 1.0)
             g0, g1 = (geom_ptr[k], geom_ptr[k + 1]) if has_geom else (0, 0)
             rate = 0.0 if arc_mode[k] == _RAIL else offroad_mps
-            _draw_arc(reach, ux, uy, (node_lon[v] * scale - x0) / cell,
-                      (node_lat[v] - y0) / cell, g0, g1, geom_lat, geom_lon, frame, tu, sec,
-                      metres[k] / cell_m, stop, limit, rate, cap_m, floor_m)
+            _draw_arc(
+                reach,
+                ux,
+                uy,
+                (node_lon[v] * scale - x0) / cell,
+                (node_lat[v] - y0) / cell,
+                g0,
+                g1,
+                geom_lat,
+                geom_lon,
+                frame,
+                tu,
+                sec,
+                metres[k] / cell_m,
+                stop,
+                limit,
+                rate,
+                cap_m,
+                floor_m,
+            )
 
 
 @njit(cache=True)

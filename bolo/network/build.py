@@ -84,12 +84,25 @@ def permute_nodes(network: Network, order: IntArray) -> Network:
     new_id[order] = np.arange(order.size)
     tails = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
     indptr, indices, sec, met, mode, _ = build_csr(
-        network.n_nodes, new_id[tails], new_id[network.indices], network.arc_seconds,
-        network.arc_metres, network.arc_mode)
+        network.n_nodes,
+        new_id[tails],
+        new_id[network.indices],
+        network.arc_seconds,
+        network.arc_metres,
+        network.arc_mode,
+    )
     return Network(
-        name=network.name, node_lat=network.node_lat[order], node_lon=network.node_lon[order],
-        indptr=indptr, indices=indices, arc_seconds=sec, arc_metres=met, arc_mode=mode,
+        name=network.name,
+        node_lat=network.node_lat[order],
+        node_lon=network.node_lon[order],
+        indptr=indptr,
+        indices=indices,
+        arc_seconds=sec,
+        arc_metres=met,
+        arc_mode=mode,
         node_names={int(new_id[k]): v for k, v in network.node_names.items()},
         posts=[replace(p, node=int(new_id[p.node])) for p in network.posts],
         exits=[replace(e, node=int(new_id[e.node])) for e in network.exits],
-        attribution=network.attribution, source_sha256=network.source_sha256)
+        attribution=network.attribution,
+        source_sha256=network.source_sha256,
+    )

@@ -38,10 +38,23 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    stages = ["hashing", "reading OSM", "splitting ways", "pruning islands", "assembling",
-              "posts and exits", "contracting chains", "saving"]
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    stages = [
+        "hashing",
+        "reading OSM",
+        "splitting ways",
+        "pruning islands",
+        "assembling",
+        "posts and exits",
+        "contracting chains",
+        "saving",
+    ]
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("importing", total=len(stages))
 
         def step(message: str) -> None:
@@ -96,7 +109,9 @@ def summary(network: Any) -> dict[str, Any]:
         nodes = np.unique(np.concatenate((tails[arcs], network.indices[arcs])))
         per_mode[code.mode().value] = {"nodes": int(nodes.size), "arcs": int(arcs.sum())}
     return {
-        "name": network.name, "nodes": network.n_nodes, "arcs": network.n_arcs,
+        "name": network.name,
+        "nodes": network.n_nodes,
+        "arcs": network.n_arcs,
         "modes": per_mode,
         "posts": dict(Counter(p.kind.value for p in network.posts)),
         "exits": dict(Counter(e.kind for e in network.exits)),
@@ -140,18 +155,30 @@ def posts_cmd(
         from bolo.network import load
 
         network = load(name)
-        rows = [{"id": p.post_id, "kind": p.kind.value, "lat": p.lat, "lon": p.lon,
-                 "mode": p.mode.value, "name": p.name, "node": p.node} for p in network.posts]
+        rows = [
+            {
+                "id": p.post_id,
+                "kind": p.kind.value,
+                "lat": p.lat,
+                "lon": p.lon,
+                "mode": p.mode.value,
+                "name": p.name,
+                "node": p.node,
+            }
+            for p in network.posts
+        ]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
             return
         for r in rows:
-            typer.echo(f"{r['id']:<40} {r['kind']:<16} {r['lat']:>10.5f} {r['lon']:>11.5f} "
-                       f"{r['mode']:<5} {r['name']}")
+            typer.echo(
+                f"{r['id']:<40} {r['kind']:<16} {r['lat']:>10.5f} {r['lon']:>11.5f} "
+                f"{r['mode']:<5} {r['name']}"
+            )
 
 
 def parse_lat_lon(text: str) -> tuple[float, float]:
-    """"LAT,LON" in WGS84 degrees; ValueError with a clear message otherwise."""
+    """ "LAT,LON" in WGS84 degrees; ValueError with a clear message otherwise."""
     try:
         lat_s, lon_s = text.split(",")
         lat, lon = float(lat_s), float(lon_s)
@@ -167,10 +194,13 @@ def isochrone_cmd(
     name: Annotated[str, typer.Argument()],
     origin: Annotated[str, typer.Option("--from", help="LAT,LON of the start.")],
     minutes: Annotated[float, typer.Option("--minutes", min=0)],
-    geojson: Annotated[bool, typer.Option("--geojson", "--json", help="GeoJSON Feature "
-                                          "(default: CAP polygon text).")] = False,
-    mode: Annotated[list[str] | None, typer.Option("--mode", help="road, rail, foot "
-                                                   "(repeatable; default all)")] = None,
+    geojson: Annotated[
+        bool,
+        typer.Option("--geojson", "--json", help="GeoJSON Feature (default: CAP polygon text)."),
+    ] = False,
+    mode: Annotated[
+        list[str] | None, typer.Option("--mode", help="road, rail, foot (repeatable; default all)")
+    ] = None,
     max_snap_km: Annotated[float, typer.Option("--max-snap-km")] = 10.0,
 ) -> None:
     """The area reachable within M minutes, as a GeoJSON Feature or a CAP <polygon> text."""
@@ -184,12 +214,14 @@ def isochrone_cmd(
         network = load(name)
         seconds, snap = minutes * 60, max_snap_km * 1000
         if geojson:
-            feature = isochrone_geojson(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
-                                        max_snap_metres=snap)
+            feature = isochrone_geojson(
+                network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=snap
+            )
             typer.echo(json.dumps(feature, ensure_ascii=False))
         else:
-            ring = isochrone_polygon(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
-                                     max_snap_metres=snap)
+            ring = isochrone_polygon(
+                network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=snap
+            )
             typer.echo(cap_polygon_text(ring))
 
 
@@ -197,8 +229,9 @@ def isochrone_cmd(
 def rank_cmd(
     name: Annotated[str, typer.Argument()],
     origin: Annotated[str, typer.Option("--from", help="LAT,LON of the last-known place.")],
-    elapsed_minutes: Annotated[float, typer.Option("--elapsed-minutes", min=0,
-                                                   help="Minutes since the last sighting.")],
+    elapsed_minutes: Annotated[
+        float, typer.Option("--elapsed-minutes", min=0, help="Minutes since the last sighting.")
+    ],
     budget: Annotated[int, typer.Option("--budget", min=1)] = 10,
     max_snap_km: Annotated[float, typer.Option("--max-snap-km")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
@@ -209,11 +242,23 @@ def rank_cmd(
         from bolo.network.ranking import rank_posts_by_arrival
 
         lat, lon = parse_lat_lon(origin)
-        ranked = rank_posts_by_arrival(load(name), lat=lat, lon=lon, start_earliest=0.0,
-                                       now=elapsed_minutes * 60, budget=budget,
-                                       max_snap_metres=max_snap_km * 1000)
-        rows = [{"id": a.post.post_id, "kind": a.post.kind.value,
-                 "earliest_minutes": round(a.earliest_seconds / 60, 1)} for a in ranked]
+        ranked = rank_posts_by_arrival(
+            load(name),
+            lat=lat,
+            lon=lon,
+            start_earliest=0.0,
+            now=elapsed_minutes * 60,
+            budget=budget,
+            max_snap_metres=max_snap_km * 1000,
+        )
+        rows = [
+            {
+                "id": a.post.post_id,
+                "kind": a.post.kind.value,
+                "earliest_minutes": round(a.earliest_seconds / 60, 1),
+            }
+            for a in ranked
+        ]
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
             return

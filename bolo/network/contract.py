@@ -23,9 +23,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 @njit(cache=True)
-def _contractible(indptr: IntArray, indices: IntArray, mode: npt.NDArray[np.uint8],
-                  r_ptr: IntArray, r_src: IntArray, r_arc: IntArray,
-                  protected: BoolArray) -> BoolArray:
+def _contractible(
+    indptr: IntArray,
+    indices: IntArray,
+    mode: npt.NDArray[np.uint8],
+    r_ptr: IntArray,
+    r_src: IntArray,
+    r_arc: IntArray,
+    protected: BoolArray,
+) -> BoolArray:
     n = indptr.shape[0] - 1
     out = np.zeros(n, dtype=np.bool_)
     for v in range(n):
@@ -65,8 +71,15 @@ def _next_arc(indptr: IntArray, indices: IntArray, v: int, prev: int) -> int:
 
 
 @njit(cache=True)
-def _copy_points(src_lat: FloatArray, src_lon: FloatArray, lo: int, hi: int,
-                 g_lat: FloatArray, g_lon: FloatArray, g: int) -> int:
+def _copy_points(
+    src_lat: FloatArray,
+    src_lon: FloatArray,
+    lo: int,
+    hi: int,
+    g_lat: FloatArray,
+    g_lon: FloatArray,
+    g: int,
+) -> int:
     """Copy drawing points ``lo:hi`` to ``g_lat``/``g_lon`` from ``g``; returns the new end."""
     for q in range(lo, hi):
         g_lat[g] = src_lat[q]
@@ -76,11 +89,23 @@ def _copy_points(src_lat: FloatArray, src_lon: FloatArray, lo: int, hi: int,
 
 
 @njit(cache=True)
-def _walk_chain(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: FloatArray,
-                geom_ptr: IntArray, geom_lat: FloatArray, geom_lon: FloatArray,
-                node_lat: FloatArray, node_lon: FloatArray, contract: BoolArray,
-                u: int, k0: int, g_lat: FloatArray, g_lon: FloatArray, g: int
-                ) -> tuple[int, float, float, int]:
+def _walk_chain(
+    indptr: IntArray,
+    indices: IntArray,
+    seconds: FloatArray,
+    metres: FloatArray,
+    geom_ptr: IntArray,
+    geom_lat: FloatArray,
+    geom_lon: FloatArray,
+    node_lat: FloatArray,
+    node_lon: FloatArray,
+    contract: BoolArray,
+    u: int,
+    k0: int,
+    g_lat: FloatArray,
+    g_lon: FloatArray,
+    g: int,
+) -> tuple[int, float, float, int]:
     """Follow arc ``k0`` out of kept node ``u`` through contracted nodes to the next kept
     node, appending the drawing (arc geometry and the contracted nodes) to ``g_lat``/``g_lon``
     from ``g``. Returns the last arc, the summed seconds and metres, and the drawing's end.
@@ -106,11 +131,18 @@ def _walk_chain(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres
 
 
 @njit(cache=True)
-def _walk(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: FloatArray,
-          geom_ptr: IntArray, geom_lat: FloatArray, geom_lon: FloatArray,
-          node_lat: FloatArray, node_lon: FloatArray, contract: BoolArray
-          ) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, IntArray,
-                     FloatArray, FloatArray]:
+def _walk(
+    indptr: IntArray,
+    indices: IntArray,
+    seconds: FloatArray,
+    metres: FloatArray,
+    geom_ptr: IntArray,
+    geom_lat: FloatArray,
+    geom_lon: FloatArray,
+    node_lat: FloatArray,
+    node_lon: FloatArray,
+    contract: BoolArray,
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray, IntArray, FloatArray, FloatArray]:
     """The merged arcs: one per arc leaving a kept node, followed to the next kept node.
     Returns (tails, heads, first original arc, seconds, metres, geom_ptr, geom_lat,
     geom_lon), all over the old node ids."""
@@ -131,9 +163,23 @@ def _walk(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: Floa
         if contract[u]:
             continue
         for k0 in range(indptr[u], indptr[u + 1]):
-            k, s, d, g = _walk_chain(indptr, indices, seconds, metres, geom_ptr, geom_lat,
-                                     geom_lon, node_lat, node_lon, contract, u, k0, g_lat,
-                                     g_lon, g)
+            k, s, d, g = _walk_chain(
+                indptr,
+                indices,
+                seconds,
+                metres,
+                geom_ptr,
+                geom_lat,
+                geom_lon,
+                node_lat,
+                node_lon,
+                contract,
+                u,
+                k0,
+                g_lat,
+                g_lon,
+                g,
+            )
             tails[out] = u
             heads[out] = indices[k]
             first_arc[out] = k0
@@ -141,13 +187,22 @@ def _walk(indptr: IntArray, indices: IntArray, seconds: FloatArray, metres: Floa
             mets[out] = d
             out += 1
             g_ptr[out] = g
-    return (tails[:out], heads[:out], first_arc[:out], secs[:out], mets[:out],
-            g_ptr[: out + 1], g_lat[:g], g_lon[:g])
+    return (
+        tails[:out],
+        heads[:out],
+        first_arc[:out],
+        secs[:out],
+        mets[:out],
+        g_ptr[: out + 1],
+        g_lat[:g],
+        g_lon[:g],
+    )
 
 
 @njit(cache=True)
-def _follow(indptr: IntArray, indices: IntArray, contract: BoolArray, seen: BoolArray,
-            u: int) -> None:
+def _follow(
+    indptr: IntArray, indices: IntArray, contract: BoolArray, seen: BoolArray, u: int
+) -> None:
     """Mark every contracted node on the chains leaving ``u`` as seen."""
     for k0 in range(indptr[u], indptr[u + 1]):
         prev = u
@@ -187,31 +242,61 @@ def contract_chains(network: Network, *, keep_nodes: IntArray | None = None) -> 
     order = np.argsort(network.indices, kind="stable")
     r_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(network.indices, minlength=n), out=r_ptr[1:])
-    contract = _contractible(network.indptr, network.indices, network.arc_mode, r_ptr,
-                             tails[order], order.astype(np.int64), protected)
+    contract = _contractible(
+        network.indptr,
+        network.indices,
+        network.arc_mode,
+        r_ptr,
+        tails[order],
+        order.astype(np.int64),
+        protected,
+    )
     if not contract.any():
         return network
     _break_rings(network.indptr, network.indices, contract)
-    geom_ptr = network.geom_ptr if network.geom_ptr is not None else np.zeros(
-        network.n_arcs + 1, dtype=np.int64)
+    geom_ptr = (
+        network.geom_ptr
+        if network.geom_ptr is not None
+        else np.zeros(network.n_arcs + 1, dtype=np.int64)
+    )
     geom_lat = network.geom_lat if network.geom_lat is not None else np.empty(0)
     geom_lon = network.geom_lon if network.geom_lon is not None else np.empty(0)
     t, h, first, secs, mets, g_ptr, g_lat, g_lon = _walk(
-        network.indptr, network.indices, network.arc_seconds, network.arc_metres, geom_ptr,
-        geom_lat, geom_lon, network.node_lat, network.node_lon, contract)
+        network.indptr,
+        network.indices,
+        network.arc_seconds,
+        network.arc_metres,
+        geom_ptr,
+        geom_lat,
+        geom_lon,
+        network.node_lat,
+        network.node_lon,
+        contract,
+    )
     keep = ~contract
     new_id = np.cumsum(keep) - 1
     indptr, indices, sec, met, mode, arc_order = build_csr(
-        int(keep.sum()), new_id[t], new_id[h], secs, mets, network.arc_mode[first])
+        int(keep.sum()), new_id[t], new_id[h], secs, mets, network.arc_mode[first]
+    )
     counts = np.diff(g_ptr)[arc_order]
     ptr = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     idx = np.repeat(g_ptr[:-1][arc_order] - ptr[:-1], counts) + np.arange(ptr[-1])
     return Network(
-        name=network.name, node_lat=network.node_lat[keep], node_lon=network.node_lon[keep],
-        indptr=indptr, indices=indices, arc_seconds=sec, arc_metres=met, arc_mode=mode,
+        name=network.name,
+        node_lat=network.node_lat[keep],
+        node_lon=network.node_lon[keep],
+        indptr=indptr,
+        indices=indices,
+        arc_seconds=sec,
+        arc_metres=met,
+        arc_mode=mode,
         node_names={int(new_id[k]): v for k, v in network.node_names.items()},
         posts=[replace(p, node=int(new_id[p.node])) for p in network.posts],
         exits=[replace(e, node=int(new_id[e.node])) for e in network.exits],
-        attribution=network.attribution, geom_ptr=ptr, geom_lat=g_lat[idx], geom_lon=g_lon[idx],
-        source_sha256=network.source_sha256)
+        attribution=network.attribution,
+        geom_ptr=ptr,
+        geom_lat=g_lat[idx],
+        geom_lon=g_lon[idx],
+        source_sha256=network.source_sha256,
+    )

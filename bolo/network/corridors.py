@@ -84,8 +84,15 @@ def _read_edges(directory: Path, ids: dict[str, int]) -> list[tuple[str, str, Mo
         if r["from"] not in ids or r["to"] not in ids:
             raise NetworkImportError(f"edges.csv: unknown node in {r['from']}-{r['to']}")
         try:
-            edges.append((r["from"], r["to"], Mode(r["mode"]), float(r["est_minutes"]) * 60.0,
-                          float(r["est_km"]) * 1000.0))
+            edges.append(
+                (
+                    r["from"],
+                    r["to"],
+                    Mode(r["mode"]),
+                    float(r["est_minutes"]) * 60.0,
+                    float(r["est_km"]) * 1000.0,
+                )
+            )
         except ValueError as exc:
             raise NetworkImportError(f"edges.csv: bad row {r}: {exc}") from exc
     return edges
@@ -109,8 +116,17 @@ def load_corridors(directory: Path, name: str = "dprk") -> Network:
     net = _assemble(b, name)
     for town in sorted(rail_towns, key=lambda t: ids[t]):
         if kinds[town] != "border_crossing":
-            posts.append(NetworkPost(f"station-{town}", PostKind.STATION, b.names[ids[town]],
-                                     b.lat[ids[town]], b.lon[ids[town]], Mode.RAIL, ids[town]))
+            posts.append(
+                NetworkPost(
+                    f"station-{town}",
+                    PostKind.STATION,
+                    b.names[ids[town]],
+                    b.lat[ids[town]],
+                    b.lon[ids[town]],
+                    Mode.RAIL,
+                    ids[town],
+                )
+            )
     net.posts = posts
     _add_borders(net, directory)
     _add_kilju_guard(net)
@@ -133,9 +149,12 @@ def _checkpoints(directory: Path) -> _Checkpoints:
     return split
 
 
-def _add_edges(b: _Builder, edges: list[tuple[str, str, Mode, float, float]],
-               ids: dict[str, int], split: _Checkpoints
-               ) -> tuple[list[NetworkPost], set[str]]:
+def _add_edges(
+    b: _Builder,
+    edges: list[tuple[str, str, Mode, float, float]],
+    ids: dict[str, int],
+    split: _Checkpoints,
+) -> tuple[list[NetworkPost], set[str]]:
     """Add every edge to ``b``, an edge with a checkpoint as two halves through a new midpoint
     node (``split`` is emptied as they are used). Returns the checkpoint posts and the towns
     on a rail edge; NetworkImportError for a checkpoint on an edge that does not exist."""
@@ -149,12 +168,24 @@ def _add_edges(b: _Builder, edges: list[tuple[str, str, Mode, float, float]],
             b.edge(ids[a], ids[c], seconds, metres, mode)
             continue
         post_id, row = split.pop(key)
-        mid = b.node((b.lat[ids[a]] + b.lat[ids[c]]) / 2, (b.lon[ids[a]] + b.lon[ids[c]]) / 2,
-                     f"checkpoint {row['edge']} ({mode.value})")
+        mid = b.node(
+            (b.lat[ids[a]] + b.lat[ids[c]]) / 2,
+            (b.lon[ids[a]] + b.lon[ids[c]]) / 2,
+            f"checkpoint {row['edge']} ({mode.value})",
+        )
         b.edge(ids[a], mid, seconds / 2, metres / 2, mode)
         b.edge(mid, ids[c], seconds / 2, metres / 2, mode)
-        posts.append(NetworkPost(post_id, PostKind.CHECKPOINT, f"Checkpoint {row['edge']}",
-                                 float(row["lat"]), float(row["lon"]), mode, mid))
+        posts.append(
+            NetworkPost(
+                post_id,
+                PostKind.CHECKPOINT,
+                f"Checkpoint {row['edge']}",
+                float(row["lat"]),
+                float(row["lon"]),
+                mode,
+                mid,
+            )
+        )
     if split:
         raise NetworkImportError(f"checkpoints on unknown edges: {sorted(e for e, _ in split)}")
     return posts, rail_towns
@@ -164,19 +195,35 @@ def _add_kilju_guard(net: Network) -> None:
     """Add the Kilju guard post at the road node nearest to it."""
     glat, glon = KILJU_GUARD[2], KILJU_GUARD[3]
     node, _ = nearest_node(net, glat, glon, mode=Mode.ROAD)
-    net.posts.append(NetworkPost(KILJU_GUARD[0], PostKind.GUARD_POST, KILJU_GUARD[1], glat, glon,
-                                 Mode.ROAD, node))
+    net.posts.append(
+        NetworkPost(
+            KILJU_GUARD[0], PostKind.GUARD_POST, KILJU_GUARD[1], glat, glon, Mode.ROAD, node
+        )
+    )
 
 
 def _assemble(b: _Builder, name: str) -> Network:
     arcs = np.array(b.arcs, dtype=np.float64)
     indptr, indices, seconds, metres, modes, _ = build_csr(
-        len(b.lat), arcs[:, 0].astype(np.int64), arcs[:, 1].astype(np.int64), arcs[:, 2],
-        arcs[:, 3], arcs[:, 4].astype(np.uint8)
+        len(b.lat),
+        arcs[:, 0].astype(np.int64),
+        arcs[:, 1].astype(np.int64),
+        arcs[:, 2],
+        arcs[:, 3],
+        arcs[:, 4].astype(np.uint8),
     )
-    return Network(name=name, node_lat=np.array(b.lat), node_lon=np.array(b.lon), indptr=indptr,
-                   indices=indices, arc_seconds=seconds, arc_metres=metres, arc_mode=modes,
-                   node_names=dict(b.names), attribution=ATTRIBUTION)
+    return Network(
+        name=name,
+        node_lat=np.array(b.lat),
+        node_lon=np.array(b.lon),
+        indptr=indptr,
+        indices=indices,
+        arc_seconds=seconds,
+        arc_metres=metres,
+        arc_mode=modes,
+        node_names=dict(b.names),
+        attribution=ATTRIBUTION,
+    )
 
 
 def _add_borders(net: Network, directory: Path) -> None:
@@ -185,6 +232,7 @@ def _add_borders(net: Network, directory: Path) -> None:
         lat, lon, mode = float(r["lat"]), float(r["lon"]), _mode_of(r["mode"])
         node, _ = nearest_node(net, lat, lon, mode=mode)
         post_id = f"border-{r['id']}"
-        net.posts.append(NetworkPost(post_id, PostKind.BORDER_CROSSING, r["name"], lat, lon,
-                                     mode, node))
+        net.posts.append(
+            NetworkPost(post_id, PostKind.BORDER_CROSSING, r["name"], lat, lon, mode, node)
+        )
         net.exits.append(Exit(post_id, "border_crossing", r["name"], node))

@@ -35,15 +35,16 @@ from bolo.network.travel import WALK_METRES_PER_SECOND, arc_weights, earliest_ar
 GRID = 160
 MAX_VERTICES = 100
 _MIN_CELL_DEG = 0.0005  # about 50 m: finer than that, road gaps fragment the area
-OUTLINE_GRID = 256       # the network-following outline needs finer cells to show valleys
+OUTLINE_GRID = 256  # the network-following outline needs finer cells to show valleys
 OFFROAD_MPS = WALK_METRES_PER_SECOND  # walking pace off the network
-OFFROAD_CAP_M = 500.0    # a car left farther than this from any road is not a fast escape
-MIN_HOLE_CELLS = 6.0     # smaller holes are raster noise, not places nothing reaches
+OFFROAD_CAP_M = 500.0  # a car left farther than this from any road is not a fast escape
+MIN_HOLE_CELLS = 6.0  # smaller holes are raster noise, not places nothing reaches
 _M_PER_DEG = 111_320.0
 
 
-def _reached_points(network: Network, times: FloatArray, limit: float,
-                    also: tuple[float, float] | None) -> tuple[FloatArray, FloatArray, float]:
+def _reached_points(
+    network: Network, times: FloatArray, limit: float, also: tuple[float, float] | None
+) -> tuple[FloatArray, FloatArray, float]:
     """The reached nodes (and ``also``) as grid coordinates: x = lon * scale, y = lat (degrees),
     and the scale (cosine of the mean latitude). ValueError when nothing is reached."""
     reached = times <= limit
@@ -65,9 +66,9 @@ def _drawings(network: Network) -> tuple[np.ndarray, FloatArray, FloatArray]:
     return g_ptr, g_lat, g_lon
 
 
-def reached_grid(network: Network, times: FloatArray, limit: float, *,
-                 also: tuple[float, float] | None = None) -> tuple[
-        np.ndarray, tuple[float, float, float, float]]:
+def reached_grid(
+    network: Network, times: FloatArray, limit: float, *, also: tuple[float, float] | None = None
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """Rasterise everything reached by ``limit`` (nodes, drawing points of fully reached arcs,
     stopping points on partly reached arcs) on a grid of at most ~GRID cells a side.
 
@@ -84,16 +85,30 @@ def reached_grid(network: Network, times: FloatArray, limit: float, *,
     frame = (x0, y0, cell, scale)
     g_ptr, g_lat, g_lon = _drawings(network)
     raster_reached_kernel(
-        network.indptr, network.indices, network.arc_seconds, network.node_lat, network.node_lon,
-        g_ptr, g_lat, g_lon, times, float(limit), np.array(frame), grid,
+        network.indptr,
+        network.indices,
+        network.arc_seconds,
+        network.node_lat,
+        network.node_lon,
+        g_ptr,
+        g_lat,
+        g_lon,
+        times,
+        float(limit),
+        np.array(frame),
+        grid,
     )
     return grid, frame
 
 
-def reach_grid(network: Network, times: FloatArray, limit: float, *,
-               also: tuple[float, float] | None = None,
-               arc_seconds: FloatArray | None = None) -> tuple[
-        np.ndarray, tuple[float, float, float, float]]:
+def reach_grid(
+    network: Network,
+    times: FloatArray,
+    limit: float,
+    *,
+    also: tuple[float, float] | None = None,
+    arc_seconds: FloatArray | None = None,
+) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """The network-following area on a grid of at most ~OUTLINE_GRID cells a side (plus the
     off-road margin): True where a point reached by ``limit`` (seconds, clock of ``times``)
     can still get to in the time left (see module doc). Returns (grid, frame) as
@@ -105,17 +120,32 @@ def reach_grid(network: Network, times: FloatArray, limit: float, *,
     cell_m = cell * _M_PER_DEG
     pad = 6.5 + OFFROAD_CAP_M / cell_m
     x0, y0 = float(x.min()) - pad * cell, float(y.min()) - pad * cell
-    shape = (int((float(y.max()) - y0) / cell + pad) + 2,
-             int((float(x.max()) - x0) / cell + pad) + 2)
+    shape = (
+        int((float(y.max()) - y0) / cell + pad) + 2,
+        int((float(x.max()) - x0) / cell + pad) + 2,
+    )
     reach = np.full(shape, -np.inf)
     frame = (x0, y0, cell, scale)
     g_ptr, g_lat, g_lon = _drawings(network)
     raster_reach_kernel(
-        network.indptr, network.indices,
-        network.arc_seconds if arc_seconds is None else arc_seconds, network.arc_metres,
+        network.indptr,
+        network.indices,
+        network.arc_seconds if arc_seconds is None else arc_seconds,
+        network.arc_metres,
         network.arc_mode,
-        network.node_lat, network.node_lon, g_ptr, g_lat, g_lon, times, float(limit),
-        np.array(frame), OFFROAD_MPS, OFFROAD_CAP_M, cell_m, reach)
+        network.node_lat,
+        network.node_lon,
+        g_ptr,
+        g_lat,
+        g_lon,
+        times,
+        float(limit),
+        np.array(frame),
+        OFFROAD_MPS,
+        OFFROAD_CAP_M,
+        cell_m,
+        reach,
+    )
     if also is not None:
         iy, ix = int((also[0] - y0) / cell), int((also[1] * scale - x0) / cell)
         if 0 <= iy < shape[0] and 0 <= ix < shape[1]:
@@ -136,17 +166,27 @@ def outline_from_grid(grid: np.ndarray, frame: tuple[float, float, float, float]
         grid = _joined(grid)
     no_saddles(grid)
     pts, offsets = trace_rings(grid)
-    rings = [pts[offsets[k]:offsets[k + 1]] * cell + np.array([x0, y0])
-             for k in range(offsets.shape[0] - 1)]
+    rings = [
+        pts[offsets[k] : offsets[k + 1]] * cell + np.array([x0, y0])
+        for k in range(offsets.shape[0] - 1)
+    ]
     outer = [r for r in rings if shapely.LinearRing(r).is_ccw]
     if len(outer) != 1:
-        return polygon_from_grid(grid, frame)   # not one part after all: fill it in
-    holes = [r for r in rings if not shapely.LinearRing(r).is_ccw
-             and Polygon(r).area >= MIN_HOLE_CELLS * cell * cell]
+        return polygon_from_grid(grid, frame)  # not one part after all: fill it in
+    holes = [
+        r
+        for r in rings
+        if not shapely.LinearRing(r).is_ccw and Polygon(r).area >= MIN_HOLE_CELLS * cell * cell
+    ]
     out = _simplify(Polygon(outer[0], holes), cell)
     rescale = np.array([1.0 / scale, 1.0])
-    return orient(Polygon(np.asarray(out.exterior.coords) * rescale,
-                          [np.asarray(h.coords) * rescale for h in out.interiors]), 1.0)
+    return orient(
+        Polygon(
+            np.asarray(out.exterior.coords) * rescale,
+            [np.asarray(h.coords) * rescale for h in out.interiors],
+        ),
+        1.0,
+    )
 
 
 def _joined(grid: np.ndarray) -> np.ndarray:
@@ -166,8 +206,9 @@ def polygon_from_grid(grid: np.ndarray, frame: tuple[float, float, float, float]
     x0, y0, cell, scale = frame
     grid = _one_blob(grid)
     rows, starts, ends = _runs(grid)
-    boxes = shapely.box(x0 + starts * cell, y0 + rows * cell, x0 + ends * cell,
-                        y0 + (rows + 1) * cell)
+    boxes = shapely.box(
+        x0 + starts * cell, y0 + rows * cell, x0 + ends * cell, y0 + (rows + 1) * cell
+    )
     shape = shapely.union_all(boxes)
     if not isinstance(shape, Polygon):
         shape = shape.convex_hull
@@ -191,7 +232,7 @@ def _one_blob(grid: np.ndarray) -> np.ndarray:
         if count <= 1:
             return np.asarray(filled, dtype=np.bool_)
     hull = shapely.convex_hull(shapely.multipoints(np.argwhere(grid)[:, ::-1] + 0.5))
-    yy, xx = np.mgrid[0:grid.shape[0], 0:grid.shape[1]]
+    yy, xx = np.mgrid[0 : grid.shape[0], 0 : grid.shape[1]]
     inside = shapely.contains_xy(shapely.buffer(hull, 1.0), xx + 0.5, yy + 0.5)
     return np.asarray(inside | grid, dtype=np.bool_)
 
@@ -215,7 +256,8 @@ def _simplify(shape: Polygon, cell: float) -> Polygon:
     # preserving one: it finds the tolerance, the topology-preserving pass then checks it.
     line = shapely.LineString(shape.exterior.coords)
     while len(shapely.simplify(line, tolerance, preserve_topology=False).coords) > (
-            MAX_VERTICES - 4):
+        MAX_VERTICES - 4
+    ):
         tolerance *= 1.2
     out = shape
     for _ in range(40):
@@ -242,11 +284,13 @@ def isochrone_shape(
     if seconds < 0:
         raise ValueError("seconds must be >= 0")
     node, access = source_node(network, lat, lon, max_metres=max_snap_metres)
-    times = earliest_arrival(network, [node], start_seconds=[access], limit_seconds=seconds,
-                             modes=modes)
+    times = earliest_arrival(
+        network, [node], start_seconds=[access], limit_seconds=seconds, modes=modes
+    )
     if follow_network:
-        grid, frame = reach_grid(network, times, seconds, also=(lat, lon),
-                                 arc_seconds=arc_weights(network, modes))
+        grid, frame = reach_grid(
+            network, times, seconds, also=(lat, lon), arc_seconds=arc_weights(network, modes)
+        )
         return outline_from_grid(grid, frame)
     grid, frame = reached_grid(network, times, seconds, also=(lat, lon))
     x0, y0, cell, scale = frame
@@ -269,8 +313,15 @@ def isochrone_polygon(
 ) -> list[tuple[float, float]]:
     """The reachable area's exterior as a closed (lat, lon) ring of at most 100 points,
     first = last, valid and non-self-intersecting: the content of a CAP ``<polygon>``."""
-    shape = isochrone_shape(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
-                            max_snap_metres=max_snap_metres, follow_network=follow_network)
+    shape = isochrone_shape(
+        network,
+        lat=lat,
+        lon=lon,
+        seconds=seconds,
+        modes=modes,
+        max_snap_metres=max_snap_metres,
+        follow_network=follow_network,
+    )
     return [(float(y), float(x)) for x, y in shape.exterior.coords]
 
 
@@ -290,15 +341,23 @@ def isochrone_geojson(
 ) -> dict[str, Any]:
     """The isochrone as a GeoJSON Feature (RFC 7946: lon, lat; exterior counter-clockwise,
     then the holes where nothing is reached, clockwise)."""
-    shape = orient(isochrone_shape(network, lat=lat, lon=lon, seconds=seconds, modes=modes,
-                                   max_snap_metres=max_snap_metres), 1.0)
+    shape = orient(
+        isochrone_shape(
+            network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=max_snap_metres
+        ),
+        1.0,
+    )
     rings = [shape.exterior, *shape.interiors]
     return {
         "type": "Feature",
-        "geometry": {"type": "Polygon",
-                     "coordinates": [[[float(x), float(y)] for x, y in r.coords] for r in rings]},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[float(x), float(y)] for x, y in r.coords] for r in rings],
+        },
         "properties": {
-            "network": network.name, "from": [lat, lon], "seconds": seconds,
+            "network": network.name,
+            "from": [lat, lon],
+            "seconds": seconds,
             "modes": sorted(m.value for m in modes) if modes else "all",
             "attribution": network.attribution,
         },

@@ -30,9 +30,17 @@ def default_mode(network: Network, kind: PostKind) -> Mode:
     return Mode.ROAD if network.node_has_mode(Mode.ROAD).any() else Mode.RAIL
 
 
-def place_post(network: Network, *, post_id: str, kind: PostKind, lat: float, lon: float,
-               mode: Mode | None = None, name: str = "",
-               max_metres: float = DEFAULT_MAX_SNAP_METRES) -> NetworkPost:
+def place_post(
+    network: Network,
+    *,
+    post_id: str,
+    kind: PostKind,
+    lat: float,
+    lon: float,
+    mode: Mode | None = None,
+    name: str = "",
+    max_metres: float = DEFAULT_MAX_SNAP_METRES,
+) -> NetworkPost:
     """The post snapped to the nearest node of its mode (``default_mode`` when None) within
     ``max_metres``. ValueError saying what is wrong when lat/lon are out of range or no node of
     that mode lies close enough."""
@@ -46,8 +54,9 @@ def place_post(network: Network, *, post_id: str, kind: PostKind, lat: float, lo
     return NetworkPost(post_id, kind, name or post_id, lat, lon, mode, node)
 
 
-def with_posts(network: Network, posts: Sequence[NetworkPost], *,
-               catchment_metres: float | None = None) -> Network:
+def with_posts(
+    network: Network, posts: Sequence[NetworkPost], *, catchment_metres: float | None = None
+) -> Network:
     """The same network (arrays shared, not copied) with ``posts`` as its posts, each watching
     the nodes within ``catchment_metres`` (default: the network's, else
     DEFAULT_CATCHMENT_METRES; see post_catchments). Its cache starts empty: cached data such
@@ -76,14 +85,13 @@ class Catchments:
 
     def of(self, slot: int) -> IntArray:
         """The nodes post ``slot`` watches."""
-        return self.nodes[self.ptr[slot]:self.ptr[slot + 1]]
+        return self.nodes[self.ptr[slot] : self.ptr[slot + 1]]
 
     def first_arrival(self, seconds: FloatArray) -> FloatArray:
         """Per post, the least of ``seconds`` (per node) over its catchment."""
         if self.ptr.shape[0] <= 1:
             return np.zeros(0)
-        return np.asarray(np.minimum.reduceat(seconds[self.nodes], self.ptr[:-1]),
-                          dtype=np.float64)
+        return np.asarray(np.minimum.reduceat(seconds[self.nodes], self.ptr[:-1]), dtype=np.float64)
 
 
 def post_catchments(network: Network, radius_metres: float | None = None) -> Catchments:
@@ -100,11 +108,14 @@ def post_catchments(network: Network, radius_metres: float | None = None) -> Cat
     for post in network.posts:
         tree, candidates = _snap_index(network, post.mode)
         xyz = _unit_xyz(np.array([post.lat]), np.array([post.lon]))[0]
-        near = candidates[np.asarray(tree.query_ball_point(xyz, radius / EARTH_RADIUS_M * 1.001),
-                                     dtype=np.int64)]
+        near = candidates[
+            np.asarray(tree.query_ball_point(xyz, radius / EARTH_RADIUS_M * 1.001), dtype=np.int64)
+        ]
         near = np.union1d(near, [post.node]).astype(np.int64)
-        metres = np.asarray(haversine_m(post.lat, post.lon, network.node_lat[near],
-                                        network.node_lon[near]), dtype=np.float64)
+        metres = np.asarray(
+            haversine_m(post.lat, post.lon, network.node_lat[near], network.node_lon[near]),
+            dtype=np.float64,
+        )
         keep = (metres <= radius) | (near == post.node)
         order = np.argsort(metres[keep], kind="stable")
         parts.append((near[keep][order], metres[keep][order]))
@@ -124,8 +135,9 @@ def _parse_row(row: dict[str, str], network: Network, max_metres: float) -> Netw
     try:
         kind = PostKind((row.get("kind") or "").strip())
     except ValueError:
-        raise ValueError(f"unknown kind {row.get('kind')!r} "
-                         f"(one of {', '.join(k.value for k in PostKind)})") from None
+        raise ValueError(
+            f"unknown kind {row.get('kind')!r} (one of {', '.join(k.value for k in PostKind)})"
+        ) from None
     try:
         lat, lon = float(row["lat"]), float(row["lon"])
     except (TypeError, ValueError):
@@ -135,8 +147,16 @@ def _parse_row(row: dict[str, str], network: Network, max_metres: float) -> Netw
         mode = Mode(mode_text) if mode_text else None
     except ValueError:
         raise ValueError(f"unknown mode {mode_text!r}") from None
-    return place_post(network, post_id=post_id, kind=kind, lat=lat, lon=lon, mode=mode,
-                      name=(row.get("name") or "").strip(), max_metres=max_metres)
+    return place_post(
+        network,
+        post_id=post_id,
+        kind=kind,
+        lat=lat,
+        lon=lon,
+        mode=mode,
+        name=(row.get("name") or "").strip(),
+        max_metres=max_metres,
+    )
 
 
 def read_posts_csv(
@@ -153,7 +173,8 @@ def read_posts_csv(
             if missing:
                 raise NetworkImportError(
                     f"{path}: missing column(s) {', '.join(missing)}; "
-                    f"required: {', '.join(REQUIRED_COLUMNS)}")
+                    f"required: {', '.join(REQUIRED_COLUMNS)}"
+                )
             rows = [{(k or "").strip(): v for k, v in r.items()} for r in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise NetworkImportError(f"{path}: cannot read CSV ({exc})") from exc
@@ -171,8 +192,9 @@ def read_posts_csv(
         seen.add(post.post_id)
         posts.append(post)
     if errors:
-        shown = "; ".join(errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10
-                                          else "")
+        shown = "; ".join(errors[:10]) + (
+            f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
+        )
         raise NetworkImportError(f"{path}: {len(errors)} bad row(s): {shown}")
     if not posts:
         raise NetworkImportError(f"{path}: no posts")

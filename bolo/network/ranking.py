@@ -31,18 +31,19 @@ class PostArrival:
     possibly_passed: bool  # the earliest arrival is not after ``now``
 
 
-def source_node(network: Network, lat: float, lon: float, *,
-                max_metres: float = DEFAULT_MAX_SNAP_METRES) -> tuple[int, float]:
+def source_node(
+    network: Network, lat: float, lon: float, *, max_metres: float = DEFAULT_MAX_SNAP_METRES
+) -> tuple[int, float]:
     """The node a traveller at (lat, lon) joins the network at (a road node when the network
     has roads) and the access time in seconds. PointTooFar beyond ``max_metres``."""
     has_road = bool(network.node_has_mode(Mode.ROAD).any())
-    node, metres = nearest_node(network, lat, lon, mode=Mode.ROAD if has_road else None,
-                                max_metres=max_metres)
+    node, metres = nearest_node(
+        network, lat, lon, mode=Mode.ROAD if has_road else None, max_metres=max_metres
+    )
     return node, metres / ACCESS_METRES_PER_SECOND
 
 
-def _post_counts(network: Network, kinds: frozenset[PostKind] | None) -> tuple[IntArray,
-                                                                               list[int]]:
+def _post_counts(network: Network, kinds: frozenset[PostKind] | None) -> tuple[IntArray, list[int]]:
     """Per node, how many of the posts of ``kinds`` are snapped there; and those posts' slots.
     A post's catchment is reached no later than its node, so stopping once ``budget`` post
     nodes are settled has settled every catchment node that can rank in the top ``budget``."""
@@ -50,8 +51,10 @@ def _post_counts(network: Network, kinds: frozenset[PostKind] | None) -> tuple[I
     cached = network.cache.get(key)
     if cached is None:
         slots = [s for s, p in enumerate(network.posts) if kinds is None or p.kind in kinds]
-        counts = np.bincount(np.array([network.posts[s].node for s in slots], dtype=np.int64),
-                             minlength=network.n_nodes).astype(np.int64)
+        counts = np.bincount(
+            np.array([network.posts[s].node for s in slots], dtype=np.int64),
+            minlength=network.n_nodes,
+        ).astype(np.int64)
         cached = (counts, slots)
         network.cache[key] = cached
     return cached  # type: ignore[return-value]
@@ -91,19 +94,30 @@ def rank_posts_by_arrival(
     counts, slots = _post_counts(network, frozenset(kinds) if kinds is not None else None)
     limit = np.inf if horizon_seconds is None else now + horizon_seconds
     after = -np.inf if include_passed else now
-    run = partial(run_kernel, network, np.array([node], dtype=np.int64),
-                  np.array([start_earliest + access]), weights=arc_weights(network, modes),
-                  limit=limit, count_after=after)
+    run = partial(
+        run_kernel,
+        network,
+        np.array([node], dtype=np.int64),
+        np.array([start_earliest + access]),
+        weights=arc_weights(network, modes),
+        limit=limit,
+        count_after=after,
+    )
     first = post_catchments(network).first_arrival(run(target_count=counts, stop_count=budget))
     found = [s for s in slots if np.isfinite(first[s]) and first[s] > after]
     if len(found) < min(budget, len(slots)):
         # Posts whose catchment was reached before ``now`` but whose node was not may have
         # stopped the search early: search on without stopping.
         first = post_catchments(network).first_arrival(
-            run(target_count=np.zeros(0, dtype=np.int64), stop_count=0))
+            run(target_count=np.zeros(0, dtype=np.int64), stop_count=0)
+        )
         found = [s for s in slots if np.isfinite(first[s]) and first[s] > after]
     delay = latest - start_earliest
-    ranked = [PostArrival(network.posts[s], float(first[s]), float(first[s]) + delay,
-                          bool(first[s] <= now)) for s in found]
+    ranked = [
+        PostArrival(
+            network.posts[s], float(first[s]), float(first[s]) + delay, bool(first[s] <= now)
+        )
+        for s in found
+    ]
     ranked.sort(key=lambda a: (a.earliest_seconds, a.post.post_id))
     return ranked[:budget]

@@ -30,8 +30,15 @@ def network_dir(root: Path, name: str) -> Path:
 
 
 def _post_json(p: NetworkPost) -> dict[str, Any]:
-    return {"id": p.post_id, "kind": p.kind.value, "name": p.name, "lat": p.lat, "lon": p.lon,
-            "mode": p.mode.value, "node": p.node}
+    return {
+        "id": p.post_id,
+        "kind": p.kind.value,
+        "name": p.name,
+        "lat": p.lat,
+        "lon": p.lon,
+        "mode": p.mode.value,
+        "node": p.node,
+    }
 
 
 def save_network(network: Network, root: Path, *, extra: dict[str, Any] | None = None) -> Path:
@@ -53,8 +60,10 @@ def save_network(network: Network, root: Path, *, extra: dict[str, Any] | None =
             "source_sha256": network.source_sha256,
             "node_names": {str(k): v for k, v in network.node_names.items()},
             "posts": [_post_json(p) for p in network.posts],
-            "exits": [{"id": e.exit_id, "kind": e.kind, "name": e.name, "node": e.node}
-                      for e in network.exits],
+            "exits": [
+                {"id": e.exit_id, "kind": e.kind, "name": e.name, "node": e.node}
+                for e in network.exits
+            ],
             "extra": extra or {},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
@@ -89,12 +98,20 @@ def load_network(root: Path, name: str) -> Network:
     with np.load(network_dir(root, name) / "arrays.npz") as data:
         arrays = {k: data[k] for k in data.files}
     posts = [
-        NetworkPost(post_id=p["id"], kind=PostKind(p["kind"]), name=p["name"], lat=p["lat"],
-                    lon=p["lon"], mode=Mode(p["mode"]), node=p["node"])
+        NetworkPost(
+            post_id=p["id"],
+            kind=PostKind(p["kind"]),
+            name=p["name"],
+            lat=p["lat"],
+            lon=p["lon"],
+            mode=Mode(p["mode"]),
+            node=p["node"],
+        )
         for p in meta["posts"]
     ]
-    exits = [Exit(exit_id=e["id"], kind=e["kind"], name=e["name"], node=e["node"])
-             for e in meta["exits"]]
+    exits = [
+        Exit(exit_id=e["id"], kind=e["kind"], name=e["name"], node=e["node"]) for e in meta["exits"]
+    ]
     return Network(
         name=meta["name"],
         **{k: arrays[k] for k in _ARRAYS},

@@ -13,8 +13,14 @@ from bolo.network.build import build_csr, haversine_m, morton_order, permute_nod
 from bolo.network.graph import Mode, ModeCode, Network, NetworkPost, PostKind
 
 
-def synthetic_road_network(side: int, *, seed: int = 0, keep: float = 0.85,
-                           primary_every: int = 20, motorway_every: int = 100) -> Network:
+def synthetic_road_network(
+    side: int,
+    *,
+    seed: int = 0,
+    keep: float = 0.85,
+    primary_every: int = 20,
+    motorway_every: int = 100,
+) -> Network:
     """A side x side grid network (side**2 nodes, about 3.4 * side**2 arcs), reproducible."""
     rng = np.random.default_rng(seed)
     n = side * side
@@ -23,8 +29,9 @@ def synthetic_road_network(side: int, *, seed: int = 0, keep: float = 0.85,
     lon = -3.0 + c * 0.0013 + rng.uniform(-0.0004, 0.0004, n)
 
     def speed(line: np.ndarray) -> np.ndarray:
-        kmh = np.where(line % motorway_every == 0, 120.0,
-                       np.where(line % primary_every == 0, 80.0, 40.0))
+        kmh = np.where(
+            line % motorway_every == 0, 120.0, np.where(line % primary_every == 0, 80.0, 40.0)
+        )
         return kmh / 3.6
 
     horiz = np.flatnonzero(c < side - 1)
@@ -37,13 +44,36 @@ def synthetic_road_network(side: int, *, seed: int = 0, keep: float = 0.85,
     tails, heads, mps = tails[keep_edge], heads[keep_edge], mps[keep_edge]
     metres = haversine_m(lat[tails], lon[tails], lat[heads], lon[heads])
     indptr, indices, sec, met, mode, _ = build_csr(
-        n, np.concatenate((tails, heads)), np.concatenate((heads, tails)),
-        np.tile(metres / mps, 2), np.tile(metres, 2),
-        np.full(2 * tails.size, ModeCode.ROAD, dtype=np.uint8))
+        n,
+        np.concatenate((tails, heads)),
+        np.concatenate((heads, tails)),
+        np.tile(metres / mps, 2),
+        np.tile(metres, 2),
+        np.full(2 * tails.size, ModeCode.ROAD, dtype=np.uint8),
+    )
     junction = np.flatnonzero((r % primary_every == 0) & (c % primary_every == 0))
-    posts = [NetworkPost(f"patrol-{j}", PostKind.PATROL, f"junction {j}", float(lat[j]),
-                         float(lon[j]), Mode.ROAD, int(j)) for j in junction]
-    grid = Network(name=f"synthetic{side}", node_lat=lat, node_lon=lon, indptr=indptr,
-                   indices=indices, arc_seconds=sec, arc_metres=met, arc_mode=mode, posts=posts)
+    posts = [
+        NetworkPost(
+            f"patrol-{j}",
+            PostKind.PATROL,
+            f"junction {j}",
+            float(lat[j]),
+            float(lon[j]),
+            Mode.ROAD,
+            int(j),
+        )
+        for j in junction
+    ]
+    grid = Network(
+        name=f"synthetic{side}",
+        node_lat=lat,
+        node_lon=lon,
+        indptr=indptr,
+        indices=indices,
+        arc_seconds=sec,
+        arc_metres=met,
+        arc_mode=mode,
+        posts=posts,
+    )
     # Z-order the nodes like the OSM import does: the bench then measures the same layout.
     return permute_nodes(grid, morton_order(lat, lon))

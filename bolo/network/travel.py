@@ -88,16 +88,34 @@ def earliest_arrival(
     limit = np.inf if limit_seconds is None else float(limit_seconds)
     counts, stop = _target_counts(network, targets)
     if windows[0].size == 0:
-        return run_kernel(network, src, starts, weights=weights, limit=limit,
-                          target_count=counts, stop_count=stop, count_after=-np.inf, base=base)
+        return run_kernel(
+            network,
+            src,
+            starts,
+            weights=weights,
+            limit=limit,
+            target_count=counts,
+            stop_count=stop,
+            count_after=-np.inf,
+            base=base,
+        )
     return earliest_arrival_kernel(
-        network.indptr, network.indices, weights, src, starts, limit, counts, stop, -np.inf,
+        network.indptr,
+        network.indices,
+        weights,
+        src,
+        starts,
+        limit,
+        counts,
+        stop,
+        -np.inf,
         *windows,
     )
 
 
 def _sources_and_starts(
-    network: Network, sources: Sequence[int] | IntArray,
+    network: Network,
+    sources: Sequence[int] | IntArray,
     start_seconds: Sequence[float] | FloatArray | None,
 ) -> tuple[IntArray, FloatArray]:
     """Source nodes (int64) and their start times in seconds (0 when None), checked: every
@@ -113,8 +131,9 @@ def _sources_and_starts(
     return src, starts
 
 
-def _target_counts(network: Network,
-                   targets: Sequence[int] | IntArray | None) -> tuple[IntArray, int]:
+def _target_counts(
+    network: Network, targets: Sequence[int] | IntArray | None
+) -> tuple[IntArray, int]:
     """Per-node target counts (1 per distinct target, empty without targets) and how many
     must be settled before the search may stop."""
     if targets is None:
@@ -124,8 +143,9 @@ def _target_counts(network: Network,
     return counts, int(counts.sum())
 
 
-def _time_windows(network: Network, open_from: FloatArray | None,
-                  open_until: FloatArray | None) -> tuple[FloatArray, FloatArray]:
+def _time_windows(
+    network: Network, open_from: FloatArray | None, open_until: FloatArray | None
+) -> tuple[FloatArray, FloatArray]:
     """(open_from, open_until) seconds per arc as float64, a missing side always open; both
     empty (no windows) when neither is given."""
     if open_from is None and open_until is None:
@@ -197,15 +217,34 @@ def run_kernel(
         adj = _packed(network, weights, cached=_is_mode_weights(network, weights))
         pool = network.n_nodes + network.n_nodes // 2 + 16
         while True:
-            times, complete = bucket_kernel(network.indptr, adj, sources, starts, limit, delta,
-                                            max_weight, target_count, stop_count, count_after,
-                                            pool)
+            times, complete = bucket_kernel(
+                network.indptr,
+                adj,
+                sources,
+                starts,
+                limit,
+                delta,
+                max_weight,
+                target_count,
+                stop_count,
+                count_after,
+                pool,
+            )
             if complete:
                 return times
             pool *= 2
     return earliest_arrival_kernel(
-        network.indptr, network.indices, weights, sources, starts, limit, target_count,
-        stop_count, count_after, _EMPTY_F, _EMPTY_F,
+        network.indptr,
+        network.indices,
+        weights,
+        sources,
+        starts,
+        limit,
+        target_count,
+        stop_count,
+        count_after,
+        _EMPTY_F,
+        _EMPTY_F,
     )
 
 
@@ -255,5 +294,3 @@ def nearest_node(
             f"(limit {max_metres / 1000:.1f} km)"
         )
     return node, metres
-
-

@@ -36,10 +36,11 @@ class Summary:
 def table_counts(engine: Engine) -> dict[str, int]:
     """Rows in every table of the database (Alembic's own table left out)."""
     with engine.connect() as connection:
-        names = sorted(n for n in inspect(connection).get_table_names()
-                       if n != "alembic_version")
-        return {n: int(connection.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one())
-                for n in names}
+        names = sorted(n for n in inspect(connection).get_table_names() if n != "alembic_version")
+        return {
+            n: int(connection.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one())
+            for n in names
+        }
 
 
 def backup(engine: Engine, file: Path) -> Summary:
@@ -107,9 +108,11 @@ def _check_revisions(file: Path, revisions: set[str]) -> None:
     known = {s.revision for s in ScriptDirectory(str(MIGRATIONS)).walk_revisions()}
     unknown = revisions - known
     if not revisions or unknown:
-        raise BackupError(f"{file} was made by a newer or different bolo (migrations "
-                          f"{sorted(unknown) or 'none'} are unknown here); restore it with "
-                          "the bolo version that made it")
+        raise BackupError(
+            f"{file} was made by a newer or different bolo (migrations "
+            f"{sorted(unknown) or 'none'} are unknown here); restore it with "
+            "the bolo version that made it"
+        )
 
 
 def _sqlite_restore(file: Path, target: Path) -> None:
@@ -127,8 +130,10 @@ def _sqlite_restore(file: Path, target: Path) -> None:
 def _pg_tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} is not installed: install the PostgreSQL client tools "
-                          "(e.g. apt-get install postgresql-client) matching the server")
+        raise BackupError(
+            f"{name} is not installed: install the PostgreSQL client tools "
+            "(e.g. apt-get install postgresql-client) matching the server"
+        )
     return found
 
 
@@ -145,8 +150,9 @@ def _pg_target(engine: Engine) -> tuple[str, str, dict[str, str]]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=PG_TIMEOUT_S,
-                          check=False)
+    done = subprocess.run(
+        args, env=env, capture_output=True, text=True, timeout=PG_TIMEOUT_S, check=False
+    )
     if done.returncode != 0:
         raise BackupError(f"{Path(args[0]).name} failed: {done.stderr.strip()[:2000]}")
 
@@ -155,27 +161,44 @@ def _pg_backup(engine: Engine, file: Path) -> None:
     uri, schema, env = _pg_target(engine)
     file.parent.mkdir(parents=True, exist_ok=True)
     partial = file.with_name(file.name + ".partial")
-    _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-          f"--schema={schema}", f"--file={partial}", f"--dbname={uri}"], env)
+    _run(
+        [
+            _pg_tool("pg_dump"),
+            "--format=custom",
+            "--no-owner",
+            "--no-privileges",
+            f"--schema={schema}",
+            f"--file={partial}",
+            f"--dbname={uri}",
+        ],
+        env,
+    )
     os.replace(partial, file)
 
 
 def _pg_restore(engine: Engine, file: Path) -> None:
     uri, schema, env = _pg_target(engine)
     restore = _pg_tool("pg_restore")
-    listing = subprocess.run([restore, "--list", str(file)], env=env, capture_output=True,
-                             text=True, check=False)
+    listing = subprocess.run(
+        [restore, "--list", str(file)], env=env, capture_output=True, text=True, check=False
+    )
     entries = listing.stdout.splitlines() if listing.returncode == 0 else []
     if not any(f" TABLE {schema} alembic_version " in f"{e} " for e in entries):
-        raise BackupError(f"{file} is not a bolo PostgreSQL backup of schema {schema!r} "
-                          "(made by `bolo db backup` on this database)")
+        raise BackupError(
+            f"{file} is not a bolo PostgreSQL backup of schema {schema!r} "
+            "(made by `bolo db backup` on this database)"
+        )
     # The schema itself exists already: restore what is in it.
     keep = file.with_name(file.name + ".list")
     keep.write_text("\n".join(e for e in entries if " SCHEMA - " not in e), encoding="utf-8")
     try:
         script = subprocess.run(
-            [restore, "--no-owner", "--no-privileges", f"--use-list={keep}", "--file=-",
-             str(file)], env=env, capture_output=True, text=True, check=False)
+            [restore, "--no-owner", "--no-privileges", f"--use-list={keep}", "--file=-", str(file)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         keep.unlink(missing_ok=True)
     if script.returncode != 0:
@@ -186,9 +209,22 @@ def _pg_restore(engine: Engine, file: Path) -> None:
     # One psql transaction drops the current tables and loads the backup: a restore that
     # fails half-way leaves the database as it was.
     done = subprocess.run(
-        [_pg_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction",
-         "--set=ON_ERROR_STOP=1", f"--dbname={uri}"], input=drops + script.stdout, env=env,
-        capture_output=True, text=True, timeout=PG_TIMEOUT_S, check=False)
+        [
+            _pg_tool("psql"),
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            f"--dbname={uri}",
+        ],
+        input=drops + script.stdout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PG_TIMEOUT_S,
+        check=False,
+    )
     if done.returncode != 0:
-        raise BackupError(f"restore failed, the database is unchanged: "
-                          f"{done.stderr.strip()[:2000]}")
+        raise BackupError(
+            f"restore failed, the database is unchanged: {done.stderr.strip()[:2000]}"
+        )

@@ -17,12 +17,25 @@ from typing import Any
 import structlog
 
 REDACTED = "[redacted]"
-SECRET_KEYS = frozenset({"password", "secret", "token", "authorization", "cookie", "t",
-                         "ack_token", "api_key", "webhook_secret"})
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "secret",
+        "token",
+        "authorization",
+        "cookie",
+        "t",
+        "ack_token",
+        "api_key",
+        "webhook_secret",
+    }
+)
 _SECRET_TEXT = (
     # ?t=... / &token=... in URLs and query strings (ack links carry their token as t).
-    (re.compile(r"([?&](?:t|token|secret|key|access_token|api_key)=)[^&\s\"'#]+",
-                re.IGNORECASE), r"\1" + REDACTED),
+    (
+        re.compile(r"([?&](?:t|token|secret|key|access_token|api_key)=)[^&\s\"'#]+", re.IGNORECASE),
+        r"\1" + REDACTED,
+    ),
     (re.compile(r"\b(wh(?:sec|sk)_)[A-Za-z0-9+/=_-]+"), r"\1" + REDACTED),
     (re.compile(r"\b(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1" + REDACTED),
 )
@@ -39,8 +52,7 @@ def scrub(text: str) -> str:
     return text
 
 
-def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]
-           ) -> MutableMapping[str, Any]:
+def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: secret-named keys replaced, secrets in text values scrubbed."""
     for key, value in event.items():
         if key.lower() in SECRET_KEYS and value is not None:
@@ -50,8 +62,9 @@ def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]
     return event
 
 
-def drop_copies(_logger: Any, _method: str, event: MutableMapping[str, Any]
-                ) -> MutableMapping[str, Any]:
+def drop_copies(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """structlog processor: copies of the event text a standard-library record may carry
     (uvicorn's with terminal colours, the one another handler's formatting left behind)."""
     event.pop("color_message", None)
@@ -109,17 +122,24 @@ def setup_logging(fmt: str | None = None, level: int = logging.INFO) -> None:
     chosen = fmt or get_settings().log_format
     shared = _shared_processors()
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info,
-                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                    structlog.processors.format_exc_info, drop_copies, redact,
-                    _renderer(chosen)],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            drop_copies,
+            redact,
+            _renderer(chosen),
+        ],
     )
     handler = _StderrHandler()
     handler.setFormatter(formatter)

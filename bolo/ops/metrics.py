@@ -25,18 +25,31 @@ from sqlalchemy.orm import Session
 
 from bolo import clock
 
-HTTP_REQUESTS = Counter("bolo_http_requests", "HTTP requests answered, by route and status.",
-                        ["method", "route", "status"])
-HTTP_LATENCY = Histogram("bolo_http_request_duration_seconds",
-                         "Time to answer an HTTP request, by route.", ["method", "route"],
-                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-TIPS = Counter("bolo_tips", "Public tips: accepted, refused (bad input) or rate_limited (429).",
-               ["result"])
-SEND_ATTEMPTS = Counter("bolo_delivery_attempts",
-                        "Send attempts made by this process, by channel and outcome.",
-                        ["channel", "outcome"])
-SEND_LATENCY = Histogram("bolo_delivery_send_seconds", "Time one send attempt took.",
-                         ["channel"], buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+HTTP_REQUESTS = Counter(
+    "bolo_http_requests",
+    "HTTP requests answered, by route and status.",
+    ["method", "route", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "bolo_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+TIPS = Counter(
+    "bolo_tips", "Public tips: accepted, refused (bad input) or rate_limited (429).", ["result"]
+)
+SEND_ATTEMPTS = Counter(
+    "bolo_delivery_attempts",
+    "Send attempts made by this process, by channel and outcome.",
+    ["channel", "outcome"],
+)
+SEND_LATENCY = Histogram(
+    "bolo_delivery_send_seconds",
+    "Time one send attempt took.",
+    ["channel"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 # Deliveries and acknowledgements of versions issued in this window feed the time histograms.
 WINDOW = timedelta(hours=24)
@@ -51,8 +64,9 @@ def tip_result(status: int) -> str:
     return "accepted" if status < 400 else "refused"
 
 
-def histogram(name: str, doc: str, delays: Iterable[float],
-              buckets: Sequence[float] = DELAY_BUCKETS) -> HistogramMetricFamily:
+def histogram(
+    name: str, doc: str, delays: Iterable[float], buckets: Sequence[float] = DELAY_BUCKETS
+) -> HistogramMetricFamily:
     """A Prometheus histogram of ``delays`` (seconds) with cumulative ``buckets``."""
     values = sorted(delays)
     counts, at = [], 0
@@ -100,8 +114,7 @@ class DatabaseCollector(Collector):
             from bolo.store.db import default_engine
 
             with Session(self.engine or default_engine()) as session:
-                return [*self._deliveries(session), *self._delays(session),
-                        *self._others(session)]
+                return [*self._deliveries(session), *self._delays(session), *self._others(session)]
         except SQLAlchemyError:
             return []
 
@@ -109,16 +122,21 @@ class DatabaseCollector(Collector):
         from bolo.dispatch.claims import due_clause
         from bolo.dispatch.model import Delivery
 
-        by_status = GaugeMetricFamily("bolo_deliveries", "Deliveries by status and channel.",
-                                      labels=["status", "channel"])
+        by_status = GaugeMetricFamily(
+            "bolo_deliveries", "Deliveries by status and channel.", labels=["status", "channel"]
+        )
         for status, channel, count in session.execute(
-                select(Delivery.status, Delivery.channel_kind, func.count())
-                .group_by(Delivery.status, Delivery.channel_kind)):
+            select(Delivery.status, Delivery.channel_kind, func.count()).group_by(
+                Delivery.status, Delivery.channel_kind
+            )
+        ):
             by_status.add_metric([status, channel], count)
-        depth = session.execute(select(func.count()).select_from(Delivery)
-                                .where(*due_clause(clock.now()))).scalar_one()
-        outbox = GaugeMetricFamily("bolo_outbox_depth", "Deliveries due to be sent now.",
-                                   value=depth)
+        depth = session.execute(
+            select(func.count()).select_from(Delivery).where(*due_clause(clock.now()))
+        ).scalar_one()
+        outbox = GaugeMetricFamily(
+            "bolo_outbox_depth", "Deliveries due to be sent now.", value=depth
+        )
         return [by_status, outbox]
 
     def _delays(self, session: Session) -> list[Metric]:
@@ -128,25 +146,41 @@ class DatabaseCollector(Collector):
         since = clock.now() - WINDOW
         first: dict[tuple[str, str], float] = {}
         for version, post, issued, done in session.execute(
-                select(Delivery.version_id, Delivery.post_id, AlertVersion.issued_at,
-                       func.min(func.coalesce(Delivery.delivered_at, Delivery.sent_at)))
-                .join(AlertVersion, AlertVersion.id == Delivery.version_id)
-                .where(AlertVersion.issued_at >= since)
-                .group_by(Delivery.version_id, Delivery.post_id, AlertVersion.issued_at)):
+            select(
+                Delivery.version_id,
+                Delivery.post_id,
+                AlertVersion.issued_at,
+                func.min(func.coalesce(Delivery.delivered_at, Delivery.sent_at)),
+            )
+            .join(AlertVersion, AlertVersion.id == Delivery.version_id)
+            .where(AlertVersion.issued_at >= since)
+            .group_by(Delivery.version_id, Delivery.post_id, AlertVersion.issued_at)
+        ):
             delay = _seconds(_aware(done), issued)
             if delay is not None:
                 first[(version, post)] = delay
-        acks = [d for at, issued in session.execute(
-                    select(Acknowledgement.at, AlertVersion.issued_at)
-                    .join(AlertVersion, AlertVersion.id == Acknowledgement.version_id)
-                    .where(AlertVersion.issued_at >= since))
-                if (d := _seconds(at, issued)) is not None]
+        acks = [
+            d
+            for at, issued in session.execute(
+                select(Acknowledgement.at, AlertVersion.issued_at)
+                .join(AlertVersion, AlertVersion.id == Acknowledgement.version_id)
+                .where(AlertVersion.issued_at >= since)
+            )
+            if (d := _seconds(at, issued)) is not None
+        ]
         return [
-            histogram("bolo_time_to_first_delivery_seconds", "From a version's issue to its "
-                      "first delivery to each post (versions of the last 24 h).",
-                      first.values()),
-            histogram("bolo_time_to_ack_seconds", "From a version's issue to each post's "
-                      "acknowledgement (versions of the last 24 h).", acks),
+            histogram(
+                "bolo_time_to_first_delivery_seconds",
+                "From a version's issue to its "
+                "first delivery to each post (versions of the last 24 h).",
+                first.values(),
+            ),
+            histogram(
+                "bolo_time_to_ack_seconds",
+                "From a version's issue to each post's "
+                "acknowledgement (versions of the last 24 h).",
+                acks,
+            ),
         ]
 
     def _others(self, session: Session) -> list[Metric]:
@@ -154,24 +188,35 @@ class DatabaseCollector(Collector):
         from bolo.dispatch.model import Escalation
         from bolo.reports.model import Report
 
-        states = GaugeMetricFamily("bolo_escalations", "Escalation clocks by state.",
-                                   labels=["state"])
-        for state, count in session.execute(select(Escalation.state, func.count())
-                                            .group_by(Escalation.state)):
+        states = GaugeMetricFamily(
+            "bolo_escalations", "Escalation clocks by state.", labels=["state"]
+        )
+        for state, count in session.execute(
+            select(Escalation.state, func.count()).group_by(Escalation.state)
+        ):
             states.add_metric([state], count)
-        steps = session.execute(select(func.coalesce(func.sum(Escalation.step), 0))
-                                ).scalar_one()
-        fired = CounterMetricFamily("bolo_escalation_steps", "Escalation steps taken (a "
-                                    "standby channel or a supervisor alerted).", value=steps)
-        backlog = session.execute(select(func.count()).select_from(Report)
-                                  .where(Report.state == "new")).scalar_one()
-        alive = GaugeMetricFamily("bolo_dispatchers_alive", "Sending processes with a fresh "
-                                  "heartbeat, by role.", labels=["role"])
+        steps = session.execute(select(func.coalesce(func.sum(Escalation.step), 0))).scalar_one()
+        fired = CounterMetricFamily(
+            "bolo_escalation_steps",
+            "Escalation steps taken (a standby channel or a supervisor alerted).",
+            value=steps,
+        )
+        backlog = session.execute(
+            select(func.count()).select_from(Report).where(Report.state == "new")
+        ).scalar_one()
+        alive = GaugeMetricFamily(
+            "bolo_dispatchers_alive",
+            "Sending processes with a fresh heartbeat, by role.",
+            labels=["role"],
+        )
         for role, count in alive_roles(session).items():
             alive.add_metric([role], count)
-        return [states, fired, alive,
-                GaugeMetricFamily("bolo_triage_backlog", "Reports not yet triaged.",
-                                  value=backlog)]
+        return [
+            states,
+            fired,
+            alive,
+            GaugeMetricFamily("bolo_triage_backlog", "Reports not yet triaged.", value=backlog),
+        ]
 
 
 def _aware(value: object) -> datetime | None:

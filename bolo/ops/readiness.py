@@ -36,8 +36,12 @@ def _migrations(engine: Engine) -> Check:
     current, heads = current_revisions(engine), head_revisions()
     if current == heads:
         return Check("migrations", True, "at head")
-    return Check("migrations", False, f"database at {sorted(current) or 'nothing'}, code at "
-                 f"{sorted(heads)}: run `bolo db upgrade`")
+    return Check(
+        "migrations",
+        False,
+        f"database at {sorted(current) or 'nothing'}, code at "
+        f"{sorted(heads)}: run `bolo db upgrade`",
+    )
 
 
 def _dispatcher(engine: Engine, broker_url: str) -> Check:
@@ -47,18 +51,22 @@ def _dispatcher(engine: Engine, broker_url: str) -> Check:
         alive = alive_roles(session)
     missing = [role.value for role in roles_needed(broker_url) if not alive.get(role.value)]
     if missing:
-        return Check("dispatcher", False, f"no live {' or '.join(missing)} (no heartbeat in "
-                     "the last 30 s): run `bolo serve` without --no-dispatcher, or "
-                     + ("`bolo relay` and `bolo dispatcher`" if broker_url
-                        else "`bolo dispatcher`"))
+        return Check(
+            "dispatcher",
+            False,
+            f"no live {' or '.join(missing)} (no heartbeat in "
+            "the last 30 s): run `bolo serve` without --no-dispatcher, or "
+            + ("`bolo relay` and `bolo dispatcher`" if broker_url else "`bolo dispatcher`"),
+        )
     return Check("dispatcher", True, ", ".join(f"{n} {r}" for r, n in sorted(alive.items())))
 
 
 async def _broker(url: str) -> Check:
     import nats
 
-    nc = await nats.connect(url, connect_timeout=CHECK_TIMEOUT_S, allow_reconnect=False,
-                            max_reconnect_attempts=0)
+    nc = await nats.connect(
+        url, connect_timeout=CHECK_TIMEOUT_S, allow_reconnect=False, max_reconnect_attempts=0
+    )
     try:
         await nc.jetstream().account_info()
     finally:
@@ -77,12 +85,15 @@ async def _guarded(name: str, check: Awaitable[Check]) -> Check:
 
 async def readiness(engine: Engine, broker_url: str) -> list[Check]:
     """Every check, run concurrently; the database ones in threads. Ready when all pass."""
+
     def threaded(name: str, fn: Callable[[], Check]) -> Awaitable[Check]:
         return _guarded(name, asyncio.to_thread(fn))
 
-    checks = [threaded("database", lambda: _database(engine)),
-              threaded("migrations", lambda: _migrations(engine)),
-              threaded("dispatcher", lambda: _dispatcher(engine, broker_url))]
+    checks = [
+        threaded("database", lambda: _database(engine)),
+        threaded("migrations", lambda: _migrations(engine)),
+        threaded("dispatcher", lambda: _dispatcher(engine, broker_url)),
+    ]
     if broker_url:
         checks.append(_guarded("broker", _broker(broker_url)))
     return list(await asyncio.gather(*checks))

@@ -81,8 +81,10 @@ class RequestMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-                message["headers"] = [*message.get("headers", []),
-                                      (REQUEST_ID_HEADER, rid.encode("ascii"))]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (REQUEST_ID_HEADER, rid.encode("ascii")),
+                ]
             await send(message)
 
         tokens = structlog.contextvars.bind_contextvars(request_id=rid)
@@ -102,6 +104,13 @@ class RequestMiddleware:
         if (method, route) in TIP_ROUTES:
             TIPS.labels(tip_result(status)).inc()
         if access_log.isEnabledFor(logging.INFO):
-            access_log.info("http.request", extra={
-                "method": method, "path": str(scope.get("path", "")), "route": route,
-                "status": status, "duration_ms": round(elapsed_s * 1000, 1)})
+            access_log.info(
+                "http.request",
+                extra={
+                    "method": method,
+                    "path": str(scope.get("path", "")),
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed_s * 1000, 1),
+                },
+            )

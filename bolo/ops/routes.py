@@ -26,9 +26,13 @@ async def readyz() -> JSONResponse:
     checks = await readiness(default_engine(), get_settings().broker_url)
     ready = all(c.ok for c in checks)
     return JSONResponse(
-        {"status": "ready" if ready else "not ready",
-         "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks}},
-        status_code=200 if ready else 503, headers={"cache-control": "no-store"})
+        {
+            "status": "ready" if ready else "not ready",
+            "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in checks},
+        },
+        status_code=200 if ready else 503,
+        headers={"cache-control": "no-store"},
+    )
 
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)

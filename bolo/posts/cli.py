@@ -29,20 +29,26 @@ app = typer.Typer(help="Posts: the units that receive alerts.", no_args_is_help=
 
 @app.command("add")
 @handle_errors
-def add(file: Annotated[Path, typer.Argument(help="Post JSON ('-' for stdin).")],
-        as_json: JSON_OUT = False) -> None:
+def add(
+    file: Annotated[Path, typer.Argument(help="Post JSON ('-' for stdin).")],
+    as_json: JSON_OUT = False,
+) -> None:
     """Create or update a post from JSON."""
     data = read_model(file, PostIn)
     with session_scope() as db:
         post = service.upsert_post(db, data=data, actor_id=None)
-        emit(as_json, {"id": post.id, "kind": post.kind, "name": post.name,
-                       "channels": len(post.channels)}, f"post {data.id} saved")
+        emit(
+            as_json,
+            {"id": post.id, "kind": post.kind, "name": post.name, "channels": len(post.channels)},
+            f"post {data.id} saved",
+        )
 
 
 @app.command("load-network")
 @handle_errors
-def load_network(name: Annotated[str, typer.Argument(help="Network name, e.g. dprk.")],
-                 as_json: JSON_OUT = False) -> None:
+def load_network(
+    name: Annotated[str, typer.Argument(help="Network name, e.g. dprk.")], as_json: JSON_OUT = False
+) -> None:
     """Store every post of an imported network (keeping channels already set)."""
     from bolo.network import load
 
@@ -59,8 +65,10 @@ class FileFormat(StrEnum):
     JSONL = "jsonl"
 
 
-FORMAT = Annotated[FileFormat | None, typer.Option(
-    "--format", help="csv or jsonl (default: from the file name, else the content).")]
+FORMAT = Annotated[
+    FileFormat | None,
+    typer.Option("--format", help="csv or jsonl (default: from the file name, else the content)."),
+]
 
 
 def _read_text(file: Path) -> str:
@@ -77,10 +85,15 @@ def _read_text(file: Path) -> str:
 @app.command("import")
 @handle_errors
 def import_file(
-    file: Annotated[Path, typer.Argument(help="CSV (id, kind, lat, lon[, name, mode, region, "
-                                         "supervisor, language, webhook_url, webhook_secret, "
-                                         "apprise_url, mqtt_url]) or JSON lines; '-' for "
-                                         "stdin.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (id, kind, lat, lon[, name, mode, region, "
+            "supervisor, language, webhook_url, webhook_secret, "
+            "apprise_url, mqtt_url]) or JSON lines; '-' for "
+            "stdin."
+        ),
+    ],
     network: Annotated[str, typer.Option(help="Network to snap the posts to.")],
     file_format: FORMAT = None,
     as_json: JSON_OUT = False,
@@ -96,26 +109,35 @@ def import_file(
     try:
         rows, problems = read_posts(text, net, source=str(file), fmt=fmt)
         with session_scope() as db:
-            counts = service.import_posts(db, rows=rows, network=network, source=str(file),
-                                          problems=problems, actor_id=None,
-                                          word="column" if fmt == "csv" else "field")
+            counts = service.import_posts(
+                db,
+                rows=rows,
+                network=network,
+                source=str(file),
+                problems=problems,
+                actor_id=None,
+                word="column" if fmt == "csv" else "field",
+            )
     except PostImportError as exc:
         if as_json:
             print_json({"error": exc.message, "problems": [p.as_dict() for p in exc.problems]})
         sys.stderr.write("".join(f"{problem}\n" for problem in exc.problems))
         raise fail(f"{file}: {len(exc.problems)} problem(s); nothing imported") from None
-    emit(as_json, {"file": str(file), "network": network, "format": fmt, **counts},
-         f"{counts['posts']} posts imported into network {network} from {file} "
-         f"({counts['created']} new, {counts['updated']} updated)")
+    emit(
+        as_json,
+        {"file": str(file), "network": network, "format": fmt, **counts},
+        f"{counts['posts']} posts imported into network {network} from {file} "
+        f"({counts['created']} new, {counts['updated']} updated)",
+    )
 
 
 @app.command("export")
 @handle_errors
 def export_file(
-    file: Annotated[Path | None, typer.Argument(
-        help="File to write (default: standard output).")] = None,
-    network: Annotated[str | None, typer.Option(
-        help="Only the posts of this network.")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="File to write (default: standard output).")
+    ] = None,
+    network: Annotated[str | None, typer.Option(help="Only the posts of this network.")] = None,
     file_format: FORMAT = None,
     as_json: JSON_OUT = False,
 ) -> None:
@@ -125,8 +147,9 @@ def export_file(
     from bolo.posts.files import write_csv, write_jsonl
 
     suffix = file.suffix.lower() if file is not None else ""
-    fmt = file_format or (FileFormat.JSONL if suffix in (".jsonl", ".ndjson", ".json")
-                          else FileFormat.CSV)
+    fmt = file_format or (
+        FileFormat.JSONL if suffix in (".jsonl", ".ndjson", ".json") else FileFormat.CSV
+    )
     with session_scope() as db:
         posts = service.list_posts(db, network=network)
         if fmt == FileFormat.CSV:
@@ -134,15 +157,21 @@ def export_file(
         else:
             text, lossy = write_jsonl(posts), []
     if lossy:
-        err_console.print(f"warning: the CSV cannot hold every channel of {len(lossy)} post(s) "
-                          f"({', '.join(lossy[:10])}): export --format jsonl to keep them",
-                          highlight=False, markup=False)
+        err_console.print(
+            f"warning: the CSV cannot hold every channel of {len(lossy)} post(s) "
+            f"({', '.join(lossy[:10])}): export --format jsonl to keep them",
+            highlight=False,
+            markup=False,
+        )
     if file is None:
         sys.stdout.write(text)
         return
     _write_private(file, text)
-    emit(as_json, {"file": str(file), "format": fmt.value, "posts": len(posts),
-                   "incomplete": lossy}, f"{len(posts)} posts written to {file}")
+    emit(
+        as_json,
+        {"file": str(file), "format": fmt.value, "posts": len(posts), "incomplete": lossy},
+        f"{len(posts)} posts written to {file}",
+    )
 
 
 def _write_private(file: Path, text: str) -> None:
@@ -163,7 +192,16 @@ def _write_private(file: Path, text: str) -> None:
 def list_(as_json: JSON_OUT = False) -> None:
     """List posts."""
     with session_scope() as db:
-        rows = [{"id": p.id, "kind": p.kind, "name": p.name, "lat": round(p.lat, 6),
-                 "lon": round(p.lon, 6), "region": p.region, "channels": len(p.channels)}
-                for p in service.list_posts(db)]
+        rows = [
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "name": p.name,
+                "lat": round(p.lat, 6),
+                "lon": round(p.lon, 6),
+                "region": p.region,
+                "channels": len(p.channels),
+            }
+            for p in service.list_posts(db)
+        ]
     emit_rows(as_json, rows, ("id", "kind", "name", "lat", "lon", "channels"))

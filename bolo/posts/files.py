@@ -25,10 +25,23 @@ from bolo.posts.schemas import PostIn, PostOut
 from bolo.security.jsonparse import load_json
 
 REQUIRED_COLUMNS = ("id", "kind", "lat", "lon")
-CHANNEL_COLUMNS = (("webhook", "webhook_url", "webhook_secret"), ("apprise", "apprise_url", None),
-                   ("mqtt", "mqtt_url", None))
-CSV_COLUMNS = (*REQUIRED_COLUMNS, "name", "mode", "region", "supervisor", "language",
-               "webhook_url", "webhook_secret", "apprise_url", "mqtt_url")
+CHANNEL_COLUMNS = (
+    ("webhook", "webhook_url", "webhook_secret"),
+    ("apprise", "apprise_url", None),
+    ("mqtt", "mqtt_url", None),
+)
+CSV_COLUMNS = (
+    *REQUIRED_COLUMNS,
+    "name",
+    "mode",
+    "region",
+    "supervisor",
+    "language",
+    "webhook_url",
+    "webhook_secret",
+    "apprise_url",
+    "mqtt_url",
+)
 # CSV column -> PostIn field, where they differ.
 _FIELD_OF = {"supervisor": "supervisor_id"}
 _COLUMN_OF = {v: k for k, v in _FIELD_OF.items()}
@@ -61,8 +74,10 @@ class PostImportError(InvalidInput):
         problems = sorted(problems, key=lambda p: p.line)
         shown = "; ".join(str(p) for p in problems[:MAX_PROBLEMS_SHOWN])
         more = len(problems) - MAX_PROBLEMS_SHOWN
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported: {shown}"
-                         + (f"; and {more} more" if more > 0 else ""))
+        super().__init__(
+            f"{source}: {len(problems)} problem(s), nothing imported: {shown}"
+            + (f"; and {more} more" if more > 0 else "")
+        )
         self.problems = problems
 
 
@@ -88,8 +103,9 @@ def detect_format(name: str, text: str) -> str:
     return "jsonl" if text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
 
 
-def read_posts(text: str, network: Network, *, source: str, fmt: str | None = None
-               ) -> tuple[list[Row], list[Problem]]:
+def read_posts(
+    text: str, network: Network, *, source: str, fmt: str | None = None
+) -> tuple[list[Row], list[Problem]]:
     """The rows of ``text`` (CSV or JSON lines; ``fmt`` None: detected from ``source``'s name
     and the text), each snapped to the nearest node of its mode on ``network`` within 2 km:
     the good ones, and every problem (line, column, why) of the others. Any problem means
@@ -105,8 +121,14 @@ def read_posts(text: str, network: Network, *, source: str, fmt: str | None = No
         if row is None:
             continue
         if row.post.id in seen:
-            problems.append(Problem(line, "id", f"duplicate id {row.post.id!r} (also on line "
-                                    f"{seen[row.post.id]})", word))
+            problems.append(
+                Problem(
+                    line,
+                    "id",
+                    f"duplicate id {row.post.id!r} (also on line {seen[row.post.id]})",
+                    word,
+                )
+            )
             continue
         seen[row.post.id] = line
         good.append(row)
@@ -136,11 +158,18 @@ def _csv_rows(text: str, problems: list[Problem]) -> list[tuple[int, dict[str, A
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                problems.append(Problem(line, "", f"{len(cells)} cells for {len(header)} "
-                                        "columns (a comma inside a value needs quotes)"))
+                problems.append(
+                    Problem(
+                        line,
+                        "",
+                        f"{len(cells)} cells for {len(header)} "
+                        "columns (a comma inside a value needs quotes)",
+                    )
+                )
                 continue
-            out.append(_csv_row(line, dict(zip(header, cells, strict=True)), channels, header,
-                                problems))
+            out.append(
+                _csv_row(line, dict(zip(header, cells, strict=True)), channels, header, problems)
+            )
     except csv.Error as exc:
         problems.append(Problem(reader.line_num, "", f"not CSV: {exc}"))
     return out
@@ -150,12 +179,18 @@ def _header_ok(header: list[str], problems: list[Problem]) -> bool:
     known = ", ".join(CSV_COLUMNS)
     for column in REQUIRED_COLUMNS:
         if column not in header:
-            problems.append(Problem(1, column, f"missing column; required: "
-                                    f"{', '.join(REQUIRED_COLUMNS)}"))
+            problems.append(
+                Problem(1, column, f"missing column; required: {', '.join(REQUIRED_COLUMNS)}")
+            )
     for i, column in enumerate(header):
         if column not in CSV_COLUMNS:
-            problems.append(Problem(1, column or f"#{i + 1}",
-                                    f"unknown column (rename or remove it); known: {known}"))
+            problems.append(
+                Problem(
+                    1,
+                    column or f"#{i + 1}",
+                    f"unknown column (rename or remove it); known: {known}",
+                )
+            )
         elif header.index(column) != i:
             problems.append(Problem(1, column, "column given twice"))
     if "webhook_secret" in header and "webhook_url" not in header:
@@ -163,13 +198,19 @@ def _header_ok(header: list[str], problems: list[Problem]) -> bool:
     return not problems
 
 
-def _csv_row(line: int, cells: dict[str, str], channels: list[tuple[str, str, str | None]],
-             header: list[str], problems: list[Problem]
-             ) -> tuple[int, dict[str, Any], ColumnOf]:
+def _csv_row(
+    line: int,
+    cells: dict[str, str],
+    channels: list[tuple[str, str, str | None]],
+    header: list[str],
+    problems: list[Problem],
+) -> tuple[int, dict[str, Any], ColumnOf]:
     values = {k: v.strip() for k, v in cells.items()}
-    data: dict[str, Any] = {_FIELD_OF.get(c, c): values[c] or None for c in header
-                            if c in ("id", "kind", "lat", "lon", "name", "mode", "region",
-                                     "supervisor", "language")}
+    data: dict[str, Any] = {
+        _FIELD_OF.get(c, c): values[c] or None
+        for c in header
+        if c in ("id", "kind", "lat", "lon", "name", "mode", "region", "supervisor", "language")
+    }
     data["name"] = data.get("name") or values["id"]
     if data.get("mode") is None:
         data.pop("mode", None)
@@ -179,8 +220,9 @@ def _csv_row(line: int, cells: dict[str, str], channels: list[tuple[str, str, st
         for kind, url_column, secret_column in channels:
             secret = values.get(secret_column) if secret_column else None
             if values[url_column]:
-                data["channels"].append({"kind": kind, "url": values[url_column],
-                                         "secret": secret or None})
+                data["channels"].append(
+                    {"kind": kind, "url": values[url_column], "secret": secret or None}
+                )
                 chosen.append((url_column, secret_column))
     if values.get("webhook_secret") and not values.get("webhook_url"):
         problems.append(Problem(line, "webhook_secret", "a secret needs a webhook_url"))
@@ -197,8 +239,7 @@ def _csv_row(line: int, cells: dict[str, str], channels: list[tuple[str, str, st
     return line, data, column_of
 
 
-def _jsonl_rows(text: str, problems: list[Problem]
-                ) -> list[tuple[int, dict[str, Any], ColumnOf]]:
+def _jsonl_rows(text: str, problems: list[Problem]) -> list[tuple[int, dict[str, Any], ColumnOf]]:
     out: list[tuple[int, dict[str, Any], ColumnOf]] = []
     for line, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
@@ -206,25 +247,41 @@ def _jsonl_rows(text: str, problems: list[Problem]
         try:
             data = load_json(raw)
         except ValueError as exc:
-            why = (f"{exc.msg} at character {exc.colno}" if isinstance(exc, json.JSONDecodeError)
-                   else str(exc))
+            why = (
+                f"{exc.msg} at character {exc.colno}"
+                if isinstance(exc, json.JSONDecodeError)
+                else str(exc)
+            )
             problems.append(Problem(line, "", f"not JSON: {why}", "field"))
             continue
         if not isinstance(data, dict):
-            problems.append(Problem(line, "", "not a JSON object (one post object a line)",
-                                    "field"))
+            problems.append(
+                Problem(line, "", "not a JSON object (one post object a line)", "field")
+            )
             continue
         out.append((line, data, str))
     return out
 
 
-def _validated(line: int, data: dict[str, Any], column_of: ColumnOf, network: Network,
-               problems: list[Problem], word: str) -> Row | None:
+def _validated(
+    line: int,
+    data: dict[str, Any],
+    column_of: ColumnOf,
+    network: Network,
+    problems: list[Problem],
+    word: str,
+) -> Row | None:
     """The row as a PostIn placed on ``network``, or None after adding its problems."""
     before = len(problems)
     if data.get("network") not in (None, network.name):
-        problems.append(Problem(line, "network", f"{data['network']!r} differs from the "
-                                f"network imported into ({network.name!r})", word))
+        problems.append(
+            Problem(
+                line,
+                "network",
+                f"{data['network']!r} differs from the network imported into ({network.name!r})",
+                word,
+            )
+        )
     given = frozenset(k for k in data if k in PostIn.model_fields)
     try:
         post = PostIn.model_validate({**data, "network": network.name, "node": None})
@@ -239,14 +296,24 @@ def _validated(line: int, data: dict[str, Any], column_of: ColumnOf, network: Ne
         return None
     mode = post.mode if "mode" in given else None
     if mode is not None and not network.node_has_mode(mode).any():
-        problems.append(Problem(line, column_of("mode"),
-                                f"network {network.name!r} has no {mode.value} arcs", word))
+        problems.append(
+            Problem(
+                line, column_of("mode"), f"network {network.name!r} has no {mode.value} arcs", word
+            )
+        )
         return None
     from bolo.network.posts import place_post  # loads the travel kernels: only when importing
 
     try:
-        placed = place_post(network, post_id=post.id, kind=post.kind, lat=post.lat,
-                            lon=post.lon, mode=mode, name=post.name)
+        placed = place_post(
+            network,
+            post_id=post.id,
+            kind=post.kind,
+            lat=post.lat,
+            lon=post.lon,
+            mode=mode,
+            name=post.name,
+        )
     except ValueError as exc:
         problems.append(Problem(line, f"{column_of('lat')}/{column_of('lon')}", str(exc), word))
         return None
@@ -261,8 +328,11 @@ def _csv_channels(post: Post) -> tuple[dict[str, str], bool]:
     cells = {url: "" for _, url, _ in CHANNEL_COLUMNS} | {"webhook_secret": ""}
     order = [kind for kind, _, _ in CHANNEL_COLUMNS]
     kinds = [str(c.get("kind")) for c in post.channels]
-    fits = (len(set(kinds)) == len(kinds) and all(k in order for k in kinds)
-            and kinds == sorted(kinds, key=order.index))
+    fits = (
+        len(set(kinds)) == len(kinds)
+        and all(k in order for k in kinds)
+        and kinds == sorted(kinds, key=order.index)
+    )
     for channel in post.channels:
         kind = str(channel.get("kind"))
         if kind not in order or cells[f"{kind}_url"]:
@@ -287,10 +357,20 @@ def write_csv(posts: Sequence[Post]) -> tuple[str, list[str]]:
         cells, fits = _csv_channels(post)
         if not fits:
             lossy.append(post.id)
-        writer.writerow({"id": post.id, "kind": post.kind, "lat": repr(post.lat),
-                         "lon": repr(post.lon), "name": post.name, "mode": post.mode,
-                         "region": post.region or "", "supervisor": post.supervisor_id or "",
-                         "language": post.language or "", **cells})
+        writer.writerow(
+            {
+                "id": post.id,
+                "kind": post.kind,
+                "lat": repr(post.lat),
+                "lon": repr(post.lon),
+                "name": post.name,
+                "mode": post.mode,
+                "region": post.region or "",
+                "supervisor": post.supervisor_id or "",
+                "language": post.language or "",
+                **cells,
+            }
+        )
     return out.getvalue(), lossy
 
 
@@ -300,8 +380,20 @@ def write_jsonl(posts: Sequence[Post]) -> str:
     lines = []
     for post in posts:
         data = PostOut.model_validate(post).model_dump(
-            include={"id", "kind", "name", "lat", "lon", "mode", "network", "region",
-                     "supervisor_id", "language"}, exclude_none=True)
+            include={
+                "id",
+                "kind",
+                "name",
+                "lat",
+                "lon",
+                "mode",
+                "network",
+                "region",
+                "supervisor_id",
+                "language",
+            },
+            exclude_none=True,
+        )
         data["channels"] = list(post.channels)
         lines.append(json.dumps(data, ensure_ascii=False))
     return "".join(line + "\n" for line in lines)

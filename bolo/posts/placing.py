@@ -40,8 +40,17 @@ class StoredPost:
 
 def stored_posts(session: Session, *, ids: list[str] | None = None) -> list[StoredPost]:
     """Stored posts (all, or those with ``ids``) as StoredPost, by id; channels are not read."""
-    stmt = select(Post.id, Post.kind, Post.name, Post.lat, Post.lon, Post.mode, Post.network,
-                  Post.node, Post.active).order_by(Post.id)
+    stmt = select(
+        Post.id,
+        Post.kind,
+        Post.name,
+        Post.lat,
+        Post.lon,
+        Post.mode,
+        Post.network,
+        Post.node,
+        Post.active,
+    ).order_by(Post.id)
     if ids is not None:
         stmt = stmt.where(Post.id.in_(ids))
     return [StoredPost(*row) for row in session.execute(stmt)]
@@ -55,8 +64,10 @@ def _stored_node_fits(network: Network, post: StoredPost, mode: Mode) -> bool:
         return False
     if not network.node_has_mode(mode)[node]:
         return False
-    return float(haversine_m(post.lat, post.lon, network.node_lat[node],
-                             network.node_lon[node])) <= DEFAULT_MAX_SNAP_METRES
+    return (
+        float(haversine_m(post.lat, post.lon, network.node_lat[node], network.node_lon[node]))
+        <= DEFAULT_MAX_SNAP_METRES
+    )
 
 
 def place_stored(network: Network, post: StoredPost) -> NetworkPost:
@@ -77,8 +88,16 @@ def place_stored(network: Network, post: StoredPost) -> NetworkPost:
         assert post.node is not None
         return NetworkPost(post.id, kind, post.name, post.lat, post.lon, mode, post.node)
     try:
-        return place_post(network, post_id=post.id, kind=kind, lat=post.lat, lon=post.lon,
-                          mode=mode, name=post.name, max_metres=DEFAULT_MAX_SNAP_METRES)
+        return place_post(
+            network,
+            post_id=post.id,
+            kind=kind,
+            lat=post.lat,
+            lon=post.lon,
+            mode=mode,
+            name=post.name,
+            max_metres=DEFAULT_MAX_SNAP_METRES,
+        )
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from None
 
@@ -98,8 +117,11 @@ def picture_posts(network: Network, stored: list[StoredPost]) -> list[NetworkPos
 def network_with_posts(session: Session, network: Network) -> Network:
     """``network`` (arrays shared) whose posts are those of its search picture, each watching
     its catchment (setting ``post_catchment_metres``)."""
-    return with_posts(network, picture_posts(network, stored_posts(session)),
-                      catchment_metres=get_settings().post_catchment_metres)
+    return with_posts(
+        network,
+        picture_posts(network, stored_posts(session)),
+        catchment_metres=get_settings().post_catchment_metres,
+    )
 
 
 def check_in_picture(session: Session, network: Network, post_id: str) -> None:

@@ -43,8 +43,12 @@ def _conditions(wanted: PostFilter) -> list[ColumnElement[bool]]:
     if text:
         # LIKE's own wildcards in the text are matched literally.
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(or_(func.lower(Post.id).like(pattern, escape="\\"),
-                              func.lower(Post.name).like(pattern, escape="\\")))
+        conditions.append(
+            or_(
+                func.lower(Post.id).like(pattern, escape="\\"),
+                func.lower(Post.name).like(pattern, escape="\\"),
+            )
+        )
     if wanted.region:
         conditions.append(Post.region == wanted.region)
     if wanted.kinds:
@@ -55,28 +59,34 @@ def _conditions(wanted: PostFilter) -> list[ColumnElement[bool]]:
         south, west, north, east = wanted.bbox
         conditions += [Post.lat.between(south, north), Post.lon.between(west, east)]
     if wanted.silent_before is not None:
-        conditions.append(or_(Post.heartbeat_at.is_(None),
-                              Post.heartbeat_at < wanted.silent_before))
+        conditions.append(
+            or_(Post.heartbeat_at.is_(None), Post.heartbeat_at < wanted.silent_before)
+        )
     return conditions
 
 
-def find_posts(session: Session, wanted: PostFilter, *, limit: int = 50,
-               offset: int = 0) -> PostPage:
+def find_posts(
+    session: Session, wanted: PostFilter, *, limit: int = 50, offset: int = 0
+) -> PostPage:
     """The active posts matching ``wanted``, ``limit`` (at most MAX_PAGE) from ``offset``, by
     id, and the count of all matches."""
     limit = max(1, min(limit, MAX_PAGE))
     conditions = _conditions(wanted)
-    total = session.execute(select(func.count()).select_from(Post).where(*conditions)
-                            ).scalar_one()
-    rows = session.execute(select(Post).where(*conditions).order_by(Post.id)
-                           .limit(limit).offset(max(0, offset))).scalars()
+    total = session.execute(select(func.count()).select_from(Post).where(*conditions)).scalar_one()
+    rows = session.execute(
+        select(Post).where(*conditions).order_by(Post.id).limit(limit).offset(max(0, offset))
+    ).scalars()
     return PostPage(list(rows), total)
 
 
 def regions(session: Session) -> list[str]:
     """The regions the active posts name, sorted."""
-    stmt = (select(Post.region).where(Post.active.is_(True), Post.region.is_not(None))
-            .distinct().order_by(Post.region))
+    stmt = (
+        select(Post.region)
+        .where(Post.active.is_(True), Post.region.is_not(None))
+        .distinct()
+        .order_by(Post.region)
+    )
     return [r for r in session.execute(stmt).scalars() if r]
 
 

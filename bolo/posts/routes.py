@@ -30,15 +30,22 @@ def _out(post: Post, user: User) -> PostOut:
     """A post without its channels' secrets; channel URLs (which may embed tokens) only for the
     roles that manage posts."""
     manager = user.role in {Role.ADMIN, *MANAGERS}
-    channels = [{"kind": c.get("kind"), "url": c.get("url") if manager else "[restricted]",
-                 "has_secret": bool(c.get("secret"))} for c in post.channels]
+    channels = [
+        {
+            "kind": c.get("kind"),
+            "url": c.get("url") if manager else "[restricted]",
+            "has_secret": bool(c.get("secret")),
+        }
+        for c in post.channels
+    ]
     out = PostOut.model_validate(post)
     return out.model_copy(update={"channels": channels})
 
 
 @router.get("", response_model=list[PostOut], dependencies=[allow(*READERS)])
-def list_posts(db: DB, user: CurrentUser, page: Paging, request: Request,
-               response: Response) -> list[PostOut]:
+def list_posts(
+    db: DB, user: CurrentUser, page: Paging, request: Request, response: Response
+) -> list[PostOut]:
     """Every active post, by id, a page at a time (``Link: <...>; rel="next"``)."""
     require_role(user, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
     rows = service.list_posts(db, page=page)
@@ -55,23 +62,53 @@ class ImportOut(BaseModel):
     updated: int
 
 
-IMPORT_TYPES = {"text/csv": "csv", "application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
-                "application/json-lines": "jsonl", "application/x-jsonlines": "jsonl"}
+IMPORT_TYPES = {
+    "text/csv": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/json-lines": "jsonl",
+    "application/x-jsonlines": "jsonl",
+}
 
 
-@router.post("/import", response_model=ImportOut, dependencies=[allow(Role.ADMIN)],
-             responses={422: {"description": "Problems of the file, each with its line, "
-                              "column and why: `{\"detail\", \"problems\": [{\"line\", "
-                              "\"column\", \"why\"}]}`; nothing was imported."}})
+@router.post(
+    "/import",
+    response_model=ImportOut,
+    dependencies=[allow(Role.ADMIN)],
+    responses={
+        422: {
+            "description": "Problems of the file, each with its line, "
+            'column and why: `{"detail", "problems": [{"line", '
+            '"column", "why"}]}`; nothing was imported.'
+        }
+    },
+)
 def import_posts(
-    request: Request, db: DB, user: CurrentUser,
-    body: Annotated[bytes, Body(media_type="text/csv", description=(
-        "The posts file as `bolo post import` reads it: CSV (Content-Type text/csv) or JSON "
-        "lines (application/x-ndjson), UTF-8."))],
-    network: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
-                                  description="Network to snap the posts to.")],
-    file_format: Annotated[Literal["csv", "jsonl"] | None, Query(
-        alias="format", description="Default: from the Content-Type, else the content.")
+    request: Request,
+    db: DB,
+    user: CurrentUser,
+    body: Annotated[
+        bytes,
+        Body(
+            media_type="text/csv",
+            description=(
+                "The posts file as `bolo post import` reads it: CSV (Content-Type text/csv) "
+                "or JSON lines (application/x-ndjson), UTF-8."
+            ),
+        ),
+    ],
+    network: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.-]+$",
+            description="Network to snap the posts to.",
+        ),
+    ],
+    file_format: Annotated[
+        Literal["csv", "jsonl"] | None,
+        Query(alias="format", description="Default: from the Content-Type, else the content."),
     ] = None,
 ) -> ImportOut | Response:
     """Import the organisation's posts (admins): each snapped to the nearest node of its mode
@@ -92,13 +129,18 @@ def import_posts(
         raise InvalidInput(str(exc)) from None
     try:
         rows, problems = read_posts(text, net, source="the file", fmt=fmt)
-        counts = service.import_posts(db, rows=rows, network=network, source="the file",
-                                      problems=problems, actor_id=user.id,
-                                      word="column" if fmt == "csv" else "field")
+        counts = service.import_posts(
+            db,
+            rows=rows,
+            network=network,
+            source="the file",
+            problems=problems,
+            actor_id=user.id,
+            word="column" if fmt == "csv" else "field",
+        )
     except PostImportError as exc:
         db.rollback()
-        return problem_response(422, exc.message,
-                                problems=[p.as_dict() for p in exc.problems])
+        return problem_response(422, exc.message, problems=[p.as_dict() for p in exc.problems])
     db.commit()
     return ImportOut(network=network, format=fmt, **counts)
 
@@ -144,21 +186,38 @@ def _issued_key(row: Row[AlertVersion, Alert]) -> tuple[datetime, str]:
     return version.issued_at, version.id
 
 
-@router.get("/{post_id}/alerts", response_model=list[PostAlertOut],
-            dependencies=[allow(Role.POST_OFFICER, *MANAGERS)])
-def post_alerts(post_id: str, db: DB, user: CurrentUser, page: Paging, request: Request,
-                response: Response) -> list[PostAlertOut]:
+@router.get(
+    "/{post_id}/alerts",
+    response_model=list[PostAlertOut],
+    dependencies=[allow(Role.POST_OFFICER, *MANAGERS)],
+)
+def post_alerts(
+    post_id: str, db: DB, user: CurrentUser, page: Paging, request: Request, response: Response
+) -> list[PostAlertOut]:
     """The issued versions addressed to this post, newest first, a page at a time (``Link:
     <...>; rel="next"``): a post officer sees only those of their own post; the public fields
     only."""
     require_post_access(user, post_id)
     service.get_post(db, post_id=post_id)
-    stmt = (select(AlertVersion, Alert)
-            .join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
-            .join(Alert, Alert.id == AlertVersion.alert_id)
-            .where(AlertTarget.post_id == post_id, AlertVersion.issued_at.is_not(None)))
-    rows = ISSUED_ORDER.page(db.execute(ISSUED_ORDER.apply(stmt, page)).all(), page, request,
-                             response, key=_issued_key)
-    return [PostAlertOut(alert_id=a.id, version_id=v.id, identifier=v.identifier,
-                         msg_type=v.msg_type, alert_state=a.state, sent=v.sent,
-                         issued_at=v.issued_at, sha256=v.sha256) for v, a in rows]
+    stmt = (
+        select(AlertVersion, Alert)
+        .join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
+        .join(Alert, Alert.id == AlertVersion.alert_id)
+        .where(AlertTarget.post_id == post_id, AlertVersion.issued_at.is_not(None))
+    )
+    rows = ISSUED_ORDER.page(
+        db.execute(ISSUED_ORDER.apply(stmt, page)).all(), page, request, response, key=_issued_key
+    )
+    return [
+        PostAlertOut(
+            alert_id=a.id,
+            version_id=v.id,
+            identifier=v.identifier,
+            msg_type=v.msg_type,
+            alert_state=a.state,
+            sent=v.sent,
+            issued_at=v.issued_at,
+            sha256=v.sha256,
+        )
+        for v, a in rows
+    ]

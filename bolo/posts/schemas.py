@@ -12,8 +12,10 @@ from pydantic_core import PydanticCustomError
 from bolo.network.graph import Mode, PostKind
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
-ACCEPTED_SECRETS = ("give a whsec_ symmetric secret (HMAC, v1) or the whsk_ ed25519 private key "
-                    "(v1a; the post keeps the whpk_ public key to verify)")
+ACCEPTED_SECRETS = (
+    "give a whsec_ symmetric secret (HMAC, v1) or the whsk_ ed25519 private key "
+    "(v1a; the post keeps the whpk_ public key to verify)"
+)
 
 
 class ChannelKind(StrEnum):
@@ -45,15 +47,19 @@ class Channel(BaseModel):
 
         if self.secret.startswith(PUBLIC_PREFIX):
             raise PydanticCustomError(
-                "webhook_secret", "the webhook secret is a whpk_ ed25519 public key, which can "
-                "only verify: bolo cannot sign with it; " + ACCEPTED_SECRETS)
+                "webhook_secret",
+                "the webhook secret is a whpk_ ed25519 public key, which can "
+                "only verify: bolo cannot sign with it; " + ACCEPTED_SECRETS,
+            )
         try:
             key_from_string(self.secret)
         except ValueError as exc:
             # The parser's reason (bad base64, wrong seed length) never quotes the secret.
             raise PydanticCustomError(
-                "webhook_secret", "the webhook secret cannot be read ({reason}); "
-                + ACCEPTED_SECRETS, {"reason": str(exc)}) from None
+                "webhook_secret",
+                "the webhook secret cannot be read ({reason}); " + ACCEPTED_SECRETS,
+                {"reason": str(exc)},
+            ) from None
         return self
 
 
@@ -72,8 +78,12 @@ class PostIn(BaseModel):
     node: int | None = None
     region: str | None = Field(default=None, max_length=64)
     supervisor_id: str | None = None
-    language: str | None = Field(default=None, max_length=35, pattern=LANGUAGE_TAG,
-                                 description="BCP 47 language tag, e.g. 'ca' or 'fr-AD'.")
+    language: str | None = Field(
+        default=None,
+        max_length=35,
+        pattern=LANGUAGE_TAG,
+        description="BCP 47 language tag, e.g. 'ca' or 'fr-AD'.",
+    )
     channels: list[Channel] = Field(default_factory=list, max_length=10)
 
 

@@ -30,10 +30,12 @@ def _check_supervision(session: Session, data: PostIn) -> None:
             raise InvalidInput(f"post {supervisor.id} is public: it cannot be a supervisor")
     if data.kind == PostKind.PUBLIC:
         supervised = session.scalars(
-            select(Post.id).where(Post.supervisor_id == data.id).limit(1)).first()
+            select(Post.id).where(Post.supervisor_id == data.id).limit(1)
+        ).first()
         if supervised is not None:
-            raise InvalidInput(f"post {data.id} supervises {supervised}: a supervisor "
-                               "cannot be public")
+            raise InvalidInput(
+                f"post {data.id} supervises {supervised}: a supervisor cannot be public"
+            )
 
 
 def upsert_post(session: Session, *, data: PostIn, actor_id: str | None) -> Post:
@@ -50,14 +52,30 @@ def upsert_post(session: Session, *, data: PostIn, actor_id: str | None) -> Post
         session.add(post)
     _apply(post, data, STORED_FIELDS)
     session.flush()
-    record(session, actor_id=actor_id, action="post.created" if created else "post.updated",
-           entity="post", entity_id=post.id, data={"kind": post.kind,
-                                                   "channels": len(post.channels)})
+    record(
+        session,
+        actor_id=actor_id,
+        action="post.created" if created else "post.updated",
+        entity="post",
+        entity_id=post.id,
+        data={"kind": post.kind, "channels": len(post.channels)},
+    )
     return post
 
 
-STORED_FIELDS = ("kind", "name", "lat", "lon", "mode", "network", "node", "region",
-                 "supervisor_id", "language", "channels")
+STORED_FIELDS = (
+    "kind",
+    "name",
+    "lat",
+    "lon",
+    "mode",
+    "network",
+    "node",
+    "region",
+    "supervisor_id",
+    "language",
+    "channels",
+)
 
 
 def _apply(post: Post, data: PostIn, fields: Collection[str]) -> None:
@@ -77,8 +95,12 @@ def _stored_kinds(session: Session, ids: Collection[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     wanted = sorted(ids)
     for start in range(0, len(wanted), 500):
-        found.update((post_id, kind) for post_id, kind in session.execute(
-            select(Post.id, Post.kind).where(Post.id.in_(wanted[start:start + 500]))))
+        found.update(
+            (post_id, kind)
+            for post_id, kind in session.execute(
+                select(Post.id, Post.kind).where(Post.id.in_(wanted[start : start + 500]))
+            )
+        )
     return found
 
 
@@ -96,18 +118,31 @@ def _supervision_problems(session: Session, rows: Sequence[Row], word: str) -> l
         if boss == row.post.id:
             problems.append(Problem(row.line, column, "a post cannot supervise itself", word))
         elif boss not in kinds:
-            problems.append(Problem(row.line, column, f"no post {boss!r} in the file or "
-                                    "stored", word))
+            problems.append(
+                Problem(row.line, column, f"no post {boss!r} in the file or stored", word)
+            )
         elif kinds[boss] == PostKind.PUBLIC:
-            problems.append(Problem(row.line, column, f"post {boss!r} is public: it cannot "
-                                    "be a supervisor", word))
+            problems.append(
+                Problem(
+                    row.line, column, f"post {boss!r} is public: it cannot be a supervisor", word
+                )
+            )
     # A stored post keeps its supervisor unless the file gives it one.
     public = {r.post.id: r.line for r in rows if r.post.kind == PostKind.PUBLIC}
     reassigned = [r.post.id for r in rows if "supervisor_id" in r.given]
-    for post_id, boss in session.execute(select(Post.id, Post.supervisor_id).where(
-            Post.supervisor_id.in_(list(public)), Post.id.not_in(reassigned))):
-        problems.append(Problem(public[str(boss)], "kind", f"post {post_id!r} is supervised by "
-                                f"{boss!r}: a supervisor cannot be public", word))
+    for post_id, boss in session.execute(
+        select(Post.id, Post.supervisor_id).where(
+            Post.supervisor_id.in_(list(public)), Post.id.not_in(reassigned)
+        )
+    ):
+        problems.append(
+            Problem(
+                public[str(boss)],
+                "kind",
+                f"post {post_id!r} is supervised by {boss!r}: a supervisor cannot be public",
+                word,
+            )
+        )
     return problems
 
 
@@ -123,23 +158,35 @@ def _channel_problems(rows: Sequence[Row], word: str) -> list[Problem]:
     return problems
 
 
-def import_posts(session: Session, *, rows: Sequence[Row], network: str, source: str,
-                 problems: Sequence[Problem] = (), word: str = "column",
-                 actor_id: str | None) -> dict[str, int]:
+def import_posts(
+    session: Session,
+    *,
+    rows: Sequence[Row],
+    network: str,
+    source: str,
+    problems: Sequence[Problem] = (),
+    word: str = "column",
+    actor_id: str | None,
+) -> dict[str, int]:
     """Store the good rows of a posts file (``bolo.posts.files.read_posts``) all at once: new
     posts are created, stored ones updated in the fields the file gives (the others kept), and
     every one made active. PostImportError naming every problem (``problems`` found reading
     the file, each bad supervisor or channel URL), with nothing stored. Returns ``{"posts",
     "created", "updated"}``."""
-    problems = [*problems, *_supervision_problems(session, rows, word),
-                *_channel_problems(rows, word)]
+    problems = [
+        *problems,
+        *_supervision_problems(session, rows, word),
+        *_channel_problems(rows, word),
+    ]
     if problems:
         raise PostImportError(source, problems)
     ids = [r.post.id for r in rows]
     stored: dict[str, Post] = {}
     for start in range(0, len(ids), 500):
-        stored.update((p.id, p) for p in session.scalars(
-            select(Post).where(Post.id.in_(ids[start:start + 500]))))
+        stored.update(
+            (p.id, p)
+            for p in session.scalars(select(Post).where(Post.id.in_(ids[start : start + 500])))
+        )
     created = 0
     for row in rows:
         post = stored.get(row.post.id)
@@ -156,13 +203,22 @@ def import_posts(session: Session, *, rows: Sequence[Row], network: str, source:
             stored[row.post.id].supervisor_id = row.post.supervisor_id
     session.flush()
     counts = {"posts": len(rows), "created": created, "updated": len(rows) - created}
-    record(session, actor_id=actor_id, action="post.imported", entity="network",
-           entity_id=network, data=counts)
+    record(
+        session,
+        actor_id=actor_id,
+        action="post.imported",
+        entity="network",
+        entity_id=network,
+        data=counts,
+    )
     return counts
 
 
 def import_network_posts(
-    session: Session, *, network: Network, posts: Iterable[NetworkPost] | None = None,
+    session: Session,
+    *,
+    network: Network,
+    posts: Iterable[NetworkPost] | None = None,
     actor_id: str | None,
 ) -> int:
     """Store a network's posts (same ids), keeping channels already configured; returns count."""
@@ -178,8 +234,14 @@ def import_network_posts(
         post.network, post.node = network.name, np_.node
         count += 1
     session.flush()
-    record(session, actor_id=actor_id, action="post.imported", entity="network",
-           entity_id=network.name, data={"posts": count})
+    record(
+        session,
+        actor_id=actor_id,
+        action="post.imported",
+        entity="network",
+        entity_id=network.name,
+        data={"posts": count},
+    )
     return count
 
 
@@ -194,8 +256,13 @@ def get_post(session: Session, *, post_id: str) -> Post:
 POST_ORDER = Keyset((Post.id,), descending=False)
 
 
-def list_posts(session: Session, *, ids: Sequence[str] | None = None,
-               network: str | None = None, page: PageRequest | None = None) -> list[Post]:
+def list_posts(
+    session: Session,
+    *,
+    ids: Sequence[str] | None = None,
+    network: str | None = None,
+    page: PageRequest | None = None,
+) -> list[Post]:
     """Every active post (or those with the given ids, or of ``network``), by id; with
     ``page``, one page of them (plus one row telling whether more follow, see bolo.paging)."""
     stmt = select(Post).where(Post.active.is_(True))

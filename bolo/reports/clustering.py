@@ -42,8 +42,16 @@ from bolo.reports.triage import (
 _REPORTS = cast(Table, Report.__table__)
 CELL_RESOLUTION = 5  # h3 cells of ~250 km2 (edge ~8.5 km): a handful cover a report's reach
 _IN_CHUNK = 500  # values per IN list (well under every driver's bound-parameter limit)
-_NEIGHBOUR_COLUMNS = (Report.id, Report.cluster_id, Report.seen_at, Report.lat, Report.lon,
-                      Report.radius_m, Report.text_key, Report.state)
+_NEIGHBOUR_COLUMNS = (
+    Report.id,
+    Report.cluster_id,
+    Report.seen_at,
+    Report.lat,
+    Report.lon,
+    Report.radius_m,
+    Report.text_key,
+    Report.state,
+)
 
 
 # The same stored reports are neighbours of batch after batch: read each key set once.
@@ -108,23 +116,40 @@ class _Batch:
 
 
 def _node(row: Any, keys: frozenset[str], cluster: str) -> _Node:
-    facts = ReportFacts(id=row.id, kind=ReportKind.TIP, text="", time=row.seen_at, lat=row.lat,
-                        lon=row.lon, radius_m=row.radius_m)
+    facts = ReportFacts(
+        id=row.id,
+        kind=ReportKind.TIP,
+        text="",
+        time=row.seen_at,
+        lat=row.lat,
+        lon=row.lon,
+        radius_m=row.radius_m,
+    )
     return _Node(facts, keys, cell_of(row.lat, row.lon), cluster)
 
 
 def _pending(conn: Connection, limit: int) -> list[Row[Any]]:
-    stmt = (select(Report.id, Report.case_id, Report.text, Report.seen_at, Report.lat,
-                   Report.lon, Report.radius_m)
-            .where(Report.cluster_id.is_(None)).order_by(Report.created_at, Report.id)
-            .limit(limit))
+    stmt = (
+        select(
+            Report.id,
+            Report.case_id,
+            Report.text,
+            Report.seen_at,
+            Report.lat,
+            Report.lon,
+            Report.radius_m,
+        )
+        .where(Report.cluster_id.is_(None))
+        .order_by(Report.created_at, Report.id)
+        .limit(limit)
+    )
     return list(conn.execute(stmt))
 
 
 def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
     ordered = sorted(values)
     for start in range(0, len(ordered), _IN_CHUNK):
-        yield ordered[start:start + _IN_CHUNK]
+        yield ordered[start : start + _IN_CHUNK]
 
 
 def _neighbours(conn: Connection, batch: _Batch, limits: Limits) -> None:
@@ -133,7 +158,9 @@ def _neighbours(conn: Connection, batch: _Batch, limits: Limits) -> None:
     high = max(n.facts.time for n in batch.pending) + limits.window
     base = select(*_NEIGHBOUR_COLUMNS).where(
         Report.case_id.is_(None) if batch.case_id is None else Report.case_id == batch.case_id,
-        Report.cluster_id.is_not(None), Report.seen_at.between(low, high))
+        Report.cluster_id.is_not(None),
+        Report.seen_at.between(low, high),
+    )
     cells: set[str] = set()
     for node in batch.pending:
         if node.cell is not None:
@@ -177,8 +204,9 @@ def _link(batch: _Batch, node: _Node, limits: Limits) -> None:
     batch.keep(node)
 
 
-def cluster_batch(conn: Connection, rows: Sequence[Row[Any]],
-                  limits: Limits = LIMITS) -> list[_Batch]:
+def cluster_batch(
+    conn: Connection, rows: Sequence[Row[Any]], limits: Limits = LIMITS
+) -> list[_Batch]:
     """Cluster pending report rows (read from ``conn``, nothing written); one batch per case."""
     by_case: dict[str | None, _Batch] = {}
     for row in rows:
@@ -195,9 +223,15 @@ def cluster_batch(conn: Connection, rows: Sequence[Row[Any]],
 def _live_sizes(conn: Connection, labels: Iterable[str]) -> dict[str, int]:
     """Reports per cluster that are not dismissed."""
     live = func.sum(case((Report.state != ReportState.DISMISSED.value, 1), else_=0))
-    return {label: int(n or 0) for chunk in _chunks(labels) for label, n in conn.execute(
-        select(Report.cluster_id, live).where(Report.cluster_id.in_(chunk))
-        .group_by(Report.cluster_id))}
+    return {
+        label: int(n or 0)
+        for chunk in _chunks(labels)
+        for label, n in conn.execute(
+            select(Report.cluster_id, live)
+            .where(Report.cluster_id.in_(chunk))
+            .group_by(Report.cluster_id)
+        )
+    }
 
 
 def _store(conn: Connection, batch: _Batch) -> set[str]:
@@ -211,21 +245,39 @@ def _store(conn: Connection, batch: _Batch) -> set[str]:
     for chunk in _chunks(small):
         ids.update(conn.execute(select(Report.id).where(Report.cluster_id.in_(chunk))).scalars())
     for loser, winner in final.items():
-        conn.execute(update(Report).where(Report.cluster_id == loser)
-                     .values(cluster_id=winner))
-    rows = [{"rid": n.facts.id, "label": batch.root(n.cluster), "key": "|".join(sorted(n.keys)),
-             "size": len(n.keys), "cell": n.cell} for n in batch.pending]
-    conn.execute(update(_REPORTS).where(_REPORTS.c.id == bindparam("rid"))
-                 .values(cluster_id=bindparam("label"), text_key=bindparam("key"),
-                         key_size=bindparam("size"), cell=bindparam("cell")), rows)
+        conn.execute(update(Report).where(Report.cluster_id == loser).values(cluster_id=winner))
+    rows = [
+        {
+            "rid": n.facts.id,
+            "label": batch.root(n.cluster),
+            "key": "|".join(sorted(n.keys)),
+            "size": len(n.keys),
+            "cell": n.cell,
+        }
+        for n in batch.pending
+    ]
+    conn.execute(
+        update(_REPORTS)
+        .where(_REPORTS.c.id == bindparam("rid"))
+        .values(
+            cluster_id=bindparam("label"),
+            text_key=bindparam("key"),
+            key_size=bindparam("size"),
+            cell=bindparam("cell"),
+        ),
+        rows,
+    )
     return ids
 
 
 def _case_facts(conn: Connection, case_id: str | None) -> CaseFacts | None:
     if case_id is None:
         return None
-    found = conn.execute(select(Case.last_known_lat, Case.last_known_lon,
-                                Case.last_seen_earliest).where(Case.id == case_id)).first()
+    found = conn.execute(
+        select(Case.last_known_lat, Case.last_known_lon, Case.last_seen_earliest).where(
+            Case.id == case_id
+        )
+    ).first()
     return None if found is None else CaseFacts(found[0], found[1], found[2])
 
 
@@ -235,8 +287,13 @@ def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
     Returns how many rows changed."""
     from bolo.reports.review import facts_of
 
-    reports = [r for chunk in _chunks(ids) for r in conn.execute(
-        select(_REPORTS).where(Report.id.in_(chunk), Report.state == ReportState.NEW.value))]
+    reports = [
+        r
+        for chunk in _chunks(ids)
+        for r in conn.execute(
+            select(_REPORTS).where(Report.id.in_(chunk), Report.state == ReportState.NEW.value)
+        )
+    ]
     sizes = _live_sizes(conn, {r.cluster_id for r in reports if r.cluster_id})
     changed = []
     for report in reports:
@@ -245,8 +302,12 @@ def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
         if score != report.credibility or reasons != report.reasons:
             changed.append({"rid": report.id, "score": score, "why": reasons})
     if changed:
-        conn.execute(update(_REPORTS).where(_REPORTS.c.id == bindparam("rid"))
-                     .values(credibility=bindparam("score"), reasons=bindparam("why")), changed)
+        conn.execute(
+            update(_REPORTS)
+            .where(_REPORTS.c.id == bindparam("rid"))
+            .values(credibility=bindparam("score"), reasons=bindparam("why")),
+            changed,
+        )
     return len(changed)
 
 

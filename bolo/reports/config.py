@@ -17,8 +17,10 @@ class TipSettings(BaseSettings):
     per_client_burst: int = Field(5, ge=1, description="Tips a client may send at once.")
     overall_per_second: float = Field(2000.0, gt=0, description="All clients together.")
     overall_burst: int = Field(2000, ge=1)
-    trusted_proxies: str = Field("127.0.0.1,::1", description="Peers whose X-Forwarded-For "
-                                 "names the client (comma-separated addresses).")
+    trusted_proxies: str = Field(
+        "127.0.0.1,::1",
+        description="Peers whose X-Forwarded-For names the client (comma-separated addresses).",
+    )
     max_json_bytes: int = Field(16 * 1024, ge=1024, description="JSON tip without photo.")
     max_upload_bytes: int = Field(6 * 1024 * 1024, ge=1024, description="Form or JSON with photo.")
     batch_max: int = Field(512, ge=1, description="Tips written per transaction at most.")

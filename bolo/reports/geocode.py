@@ -115,8 +115,9 @@ class Gazetteer:
         self._memo.clear()
         self._near.clear()
 
-    def add_network_places(self, names: dict[int, str], lat: Iterable[float],
-                           lon: Iterable[float]) -> int:
+    def add_network_places(
+        self, names: dict[int, str], lat: Iterable[float], lon: Iterable[float]
+    ) -> int:
         """Index the named nodes of an imported network (``Network.node_names`` with its
         ``node_lat``/``node_lon`` arrays); returns how many places were added."""
         lats, lons = list(lat), list(lon)
@@ -129,8 +130,10 @@ class Gazetteer:
         spelling they carry; returns how many places were added."""
         count = 0
         for p in places:
-            self.add(Place(p.name, p.lat, p.lon, Source.PLACE, p.radius_m, p.name_ko,
-                           p.population), p.names)
+            self.add(
+                Place(p.name, p.lat, p.lon, Source.PLACE, p.radius_m, p.name_ko, p.population),
+                p.names,
+            )
             count += 1
         return count
 
@@ -174,8 +177,12 @@ class Gazetteer:
         for key in fold_variants(query):
             if len(key) < 4:
                 continue
-            found = process.extractOne(key, self._keys_near(len(key)), scorer=fuzz.ratio,
-                                       score_cutoff=100.0 * _FUZZY_CUTOFF)
+            found = process.extractOne(
+                key,
+                self._keys_near(len(key)),
+                scorer=fuzz.ratio,
+                score_cutoff=100.0 * _FUZZY_CUTOFF,
+            )
             if found is not None and (best is None or found[1] / 100.0 > best[0]):
                 best = (found[1] / 100.0, found[0])
         if best is None:
@@ -187,13 +194,15 @@ class Gazetteer:
         # shorter key has at least cutoff / (2 - cutoff) of the longer's length.
         if length not in self._near:
             floor = _FUZZY_CUTOFF / (2.0 - _FUZZY_CUTOFF)
-            self._near[length] = [k for k in self._latin
-                                  if min(len(k), length) >= floor * max(len(k), length)]
+            self._near[length] = [
+                k for k in self._latin if min(len(k), length) >= floor * max(len(k), length)
+            ]
         return self._near[length]
 
     def _best(self, hits: list[int], how: str, score: float) -> Match:
-        ranked = sorted({self.places[i] for i in hits},
-                        key=lambda p: (p.source, -p.population, p.name))
+        ranked = sorted(
+            {self.places[i] for i in hits}, key=lambda p: (p.source, -p.population, p.name)
+        )
         return Match(ranked[0], how, score, tuple(ranked[1:6]))
 
     def reverse(self, lat: float, lon: float) -> Nearby | None:
@@ -201,16 +210,20 @@ class Gazetteer:
         if not self.places:
             return None
         if self._xyz is None:
-            self._xyz = _unit_vectors(np.array([p.lat for p in self.places]),
-                                      np.array([p.lon for p in self.places]))
+            self._xyz = _unit_vectors(
+                np.array([p.lat for p in self.places]), np.array([p.lon for p in self.places])
+            )
         point = _unit_vectors(np.array([lat]), np.array([lon]))[0]
         dots = np.clip(self._xyz @ point, -1.0, 1.0)
         # Prefer curated places: an NGII point must be clearly nearer to win.
         penalty = np.array([1.0 if p.source != Source.NGII else 0.999999 for p in self.places])
         best = int(np.argmax(dots * penalty))
         place = self.places[best]
-        return Nearby(place, haversine_m(place.lat, place.lon, lat, lon),
-                      compass(place.lat, place.lon, lat, lon))
+        return Nearby(
+            place,
+            haversine_m(place.lat, place.lon, lat, lon),
+            compass(place.lat, place.lon, lat, lon),
+        )
 
 
 def _unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -261,8 +274,14 @@ def _load_corridor(gazetteer: Gazetteer, path: Path) -> None:
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             radius = _RADIUS_BY_KIND.get(row["kind"], 2000.0)
-            place = Place(row["name"], float(row["lat"]), float(row["lon"]), Source.CORRIDOR,
-                          radius, row["name_ko"])
+            place = Place(
+                row["name"],
+                float(row["lat"]),
+                float(row["lon"]),
+                Source.CORRIDOR,
+                radius,
+                row["name_ko"],
+            )
             gazetteer.add(place, [row["id"]])
 
 
@@ -271,8 +290,14 @@ def _load_geonames(gazetteer: Gazetteer, path: Path) -> None:
         for row in csv.DictReader(handle):
             population = int(row["population"] or 0)
             radius = 5000.0 if population >= 100_000 else 2500.0
-            place = Place(row["name"], float(row["lat"]), float(row["lon"]), Source.GEONAMES,
-                          radius, population=population)
+            place = Place(
+                row["name"],
+                float(row["lat"]),
+                float(row["lon"]),
+                Source.GEONAMES,
+                radius,
+                population=population,
+            )
             alternates = [a for a in row["alt_names_ascii"].split("|") if a]
             gazetteer.add(place, [row["ascii_name"], *alternates])
 
@@ -283,15 +308,19 @@ def _load_ngii(gazetteer: Gazetteer, path: Path) -> None:
         name_ko = str(feature["properties"].get("name_ko") or "")
         lon, lat = feature["geometry"]["coordinates"][:2]
         if name_ko:
-            gazetteer.add(Place(hangul_to_rr(name_ko), float(lat), float(lon), Source.NGII, 1000.0,
-                                name_ko))
+            gazetteer.add(
+                Place(hangul_to_rr(name_ko), float(lat), float(lon), Source.NGII, 1000.0, name_ko)
+            )
 
 
 def load_gazetteer(data_dir: Path = DATA_DIR) -> Gazetteer:
     """Build a gazetteer from the DPRK data files in ``data_dir`` (missing files are skipped)."""
     gazetteer = Gazetteer()
-    loaders = [("nodes.csv", _load_corridor), ("gazetteer_geonames.csv", _load_geonames),
-               ("ngii_dprk_points.geojson", _load_ngii)]
+    loaders = [
+        ("nodes.csv", _load_corridor),
+        ("gazetteer_geonames.csv", _load_geonames),
+        ("ngii_dprk_points.geojson", _load_ngii),
+    ]
     for name, loader in loaders:
         if (data_dir / name).is_file():
             loader(gazetteer, data_dir / name)

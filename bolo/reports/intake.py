@@ -195,8 +195,9 @@ MAX_PHOTO_BASE64 = 7_200_000
 class TipApiIn(TipIn):
     """A tip through the JSON API; the optional photo comes base64-encoded."""
 
-    photo_base64: str | None = Field(None, max_length=MAX_PHOTO_BASE64,
-                                     description="JPEG, PNG or WebP, base64, at most 5 MiB.")
+    photo_base64: str | None = Field(
+        None, max_length=MAX_PHOTO_BASE64, description="JPEG, PNG or WebP, base64, at most 5 MiB."
+    )
 
     def _has_photo(self) -> bool:
         return self.photo_base64 is not None

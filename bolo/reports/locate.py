@@ -34,9 +34,15 @@ class Location:
     resolved: str = ""
 
 
-def locate(*, place: str | None, lat: float | None, lon: float | None,
-           photo_lat: float | None = None, photo_lon: float | None = None,
-           gazetteer: Gazetteer | None = None) -> Location:
+def locate(
+    *,
+    place: str | None,
+    lat: float | None,
+    lon: float | None,
+    photo_lat: float | None = None,
+    photo_lon: float | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Location:
     """Resolve a report's position: explicit coordinates win, then coordinates written in the
     place field, then the place name (offline gazetteer), then the photo's GPS."""
     if lat is not None and lon is not None:

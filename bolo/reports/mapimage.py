@@ -49,8 +49,9 @@ def map_png() -> bytes:
     country = json.loads((DATA_DIR / "ne50m_prk_country.geojson").read_text(encoding="utf-8"))
     for feature in country["features"]:
         for ring in _rings(feature["geometry"]):
-            draw.polygon([lonlat_to_pixel(x, y) for x, y in ring], fill=(246, 243, 232),
-                         outline=(90, 90, 90))
+            draw.polygon(
+                [lonlat_to_pixel(x, y) for x, y in ring], fill=(246, 243, 232), outline=(90, 90, 90)
+            )
     with (DATA_DIR / "nodes.csv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if row["kind"] != "city":

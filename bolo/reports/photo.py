@@ -105,8 +105,11 @@ def clean_photo(raw: bytes) -> CleanPhoto:
             if kind not in PhotoType.__members__:
                 raise PhotoError(N_("photo must be JPEG, PNG or WebP"), 415)
             if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoError(f"photo has more than {MAX_PIXELS / 1e6:.1f} million pixels "
-                                 f"({probe.width}x{probe.height})", 413)
+                raise PhotoError(
+                    f"photo has more than {MAX_PIXELS / 1e6:.1f} million pixels "
+                    f"({probe.width}x{probe.height})",
+                    413,
+                )
             position = exif_position(probe)
             # Shrunk before anything else copies it: JPEG decodes at a reduced scale (draft),
             # the others are resized in place, so only one full-size image ever exists.

@@ -38,8 +38,9 @@ class _Item:
 class TipWriter:
     """Batches tips of one event loop into transactions; ``submit`` awaits the commit."""
 
-    def __init__(self, *, batch_max: int = 512, linger_s: float = 0.002,
-                 engine: Engine | None = None) -> None:
+    def __init__(
+        self, *, batch_max: int = 512, linger_s: float = 0.002, engine: Engine | None = None
+    ) -> None:
         self.batch_max = batch_max
         self.linger_s = linger_s
         self.engine = engine
@@ -113,8 +114,11 @@ class TipWriter:
         try:
             # A plain connection: everything here is Core, the ORM session only added overhead.
             with cast(Engine, factory.kw["bind"]).begin() as conn:
-                store_rows(conn, [i.row for i in batch],
-                           {i.row["id"]: i.contact for i in batch if i.contact})
+                store_rows(
+                    conn,
+                    [i.row for i in batch],
+                    {i.row["id"]: i.contact for i in batch if i.contact},
+                )
         except IntegrityError:
             # Somebody else (another process) stored one of these: find it, keep the rest.
             errors: dict[int, BaseException] = {}
@@ -132,8 +136,9 @@ class TipWriter:
     def _write_one(factory: sessionmaker[Session], item: _Item) -> BaseException | None:
         try:
             with factory.begin() as session:
-                store_rows(session, [item.row],
-                           {item.row["id"]: item.contact} if item.contact else {})
+                store_rows(
+                    session, [item.row], {item.row["id"]: item.contact} if item.contact else {}
+                )
         except IntegrityError as exc:
             with factory() as session:
                 first = existing_receipt(session, item.row["dedupe_key"])

@@ -25,14 +25,24 @@ from bolo.reports.mapimage import pixel_to_lonlat
 from bolo.reports.photo import MAX_PHOTO_BYTES, PhotoError
 from bolo.store.db import session_scope
 
-_TEMPLATES = i18n.install_jinja(Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html"])))
+_TEMPLATES = i18n.install_jinja(
+    Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+)
 # The form's labels, to name a field in the list of problems.
-FIELD_LABELS = {"what": N_("What did you see?"), "place": N_("Where?"), "lat": N_("Latitude"),
-                "lon": N_("Longitude"), "seen_at": N_("When?"), "photo": N_("Photo"),
-                "contact": N_("How can we reach you?"), "form": N_("Form"),
-                "body": N_("Form")}
+FIELD_LABELS = {
+    "what": N_("What did you see?"),
+    "place": N_("Where?"),
+    "lat": N_("Latitude"),
+    "lon": N_("Longitude"),
+    "seen_at": N_("When?"),
+    "photo": N_("Photo"),
+    "contact": N_("How can we reach you?"),
+    "form": N_("Form"),
+    "body": N_("Form"),
+}
 _FORM_FIELDS = 16
 _CASE_TTL_S = 10.0
 _cases: dict[str, tuple[str | None, float]] = {}
@@ -151,8 +161,12 @@ def known_case(case_id: str | None) -> bool:
     return network is not None
 
 
-def too_many(wait: float, *, html: bool = False, lang: str = i18n.DEFAULT,
-             ) -> HTMLResponse | JSONResponse:
+def too_many(
+    wait: float,
+    *,
+    html: bool = False,
+    lang: str = i18n.DEFAULT,
+) -> HTMLResponse | JSONResponse:
     """429 with Retry-After (seconds); the page in ``lang``."""
     headers = {"Retry-After": str(int(wait))}
     if html:
@@ -165,36 +179,47 @@ def too_many(wait: float, *, html: bool = False, lang: str = i18n.DEFAULT,
 
 def language(request: Request) -> str:
     """The language of the tip pages: ``?lang=``, then the browser's ``Accept-Language``."""
-    return i18n.choose(request.query_params.get("lang"),
-                       accept_language=request.headers.get("accept-language"))
+    return i18n.choose(
+        request.query_params.get("lang"), accept_language=request.headers.get("accept-language")
+    )
 
 
-def json_error(status: int, message: str, extra: ValidationError | str | None = None
-               ) -> JSONResponse:
+def json_error(
+    status: int, message: str, extra: ValidationError | str | None = None
+) -> JSONResponse:
     """A 4xx problem answer saying ``message``; for a ValidationError also the field
     ``errors`` and ``problems`` (``[{"field", "problem"}]``, worded for a tipster), for a
     duplicate tip the first one's ``receipt``."""
     if isinstance(extra, ValidationError):
-        return validation_response(extra.errors(include_url=False), part="body",
-                                   detail=message, problems=explain(extra))
+        return validation_response(
+            extra.errors(include_url=False), part="body", detail=message, problems=explain(extra)
+        )
     if isinstance(extra, str):
         return problem_response(status, message, receipt=extra)
     return problem_response(status, message)
 
 
-def form_page(values: dict[str, Any], errors: list[dict[str, str]], status: int,
-              lang: str = i18n.DEFAULT) -> HTMLResponse:
+def form_page(
+    values: dict[str, Any], errors: list[dict[str, str]], status: int, lang: str = i18n.DEFAULT
+) -> HTMLResponse:
     """The tip form in ``lang`` (values re-filled, escaped) with a fresh CSRF token and
     cookie; the time zone of ``BOLO_TIMEZONE`` offered first."""
     token, nonce = csrf.issue()
     here = zones.offset_text(zones.local(now()))
     with i18n.use(lang):
         html = _TEMPLATES.get_template("tip_form.html").render(
-            values=values, errors=errors, csrf_token=token, labels=FIELD_LABELS,
-            zone_name=zones.zone().key, zone_offset=here, lang=lang)
+            values=values,
+            errors=errors,
+            csrf_token=token,
+            labels=FIELD_LABELS,
+            zone_name=zones.zone().key,
+            zone_offset=here,
+            lang=lang,
+        )
     response = HTMLResponse(html, status, headers={"Content-Language": lang})
-    response.set_cookie(csrf.COOKIE, nonce, max_age=csrf.MAX_AGE_S, httponly=True,
-                        samesite="strict", path="/tips")
+    response.set_cookie(
+        csrf.COOKIE, nonce, max_age=csrf.MAX_AGE_S, httponly=True, samesite="strict", path="/tips"
+    )
     return response
 
 
@@ -202,6 +227,10 @@ def receipt_page(row: dict[str, Any], lang: str = i18n.DEFAULT) -> HTMLResponse:
     """The thank-you page with the receipt number (201), in ``lang``."""
     with i18n.use(lang):
         html = _TEMPLATES.get_template("tip_receipt.html").render(
-            receipt=row["receipt"], what=row["text"], where=row["place_resolved"],
-            case_id=row["case_id"], lang=lang)
+            receipt=row["receipt"],
+            what=row["text"],
+            where=row["place_resolved"],
+            case_id=row["case_id"],
+            lang=lang,
+        )
     return HTMLResponse(html, 201, headers={"Content-Language": lang})

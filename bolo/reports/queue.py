@@ -73,8 +73,9 @@ def _case_rule(case_id: str | None) -> ColumnElement[bool]:
     return Report.case_id.is_(None) if case_id is None else Report.case_id == case_id
 
 
-def triage_page(session: Session, *, case_id: str | None, after: Cursor | None = None,
-                limit: int = 50) -> QueuePage:
+def triage_page(
+    session: Session, *, case_id: str | None, after: Cursor | None = None, limit: int = 50
+) -> QueuePage:
     """The ``new`` reports of a case (None: those naming no case), one entry per cluster (its
     most credible report, with the number of new reports in the cluster), most credible first;
     ``limit`` lines after ``after``."""
@@ -82,36 +83,54 @@ def triage_page(session: Session, *, case_id: str | None, after: Cursor | None =
         raise InvalidInput(f"limit: between 1 and {MAX_PAGE}")
     group = func.coalesce(Report.cluster_id, Report.id)
     order = (Report.credibility.desc(), Report.seen_at, Report.id)
-    ranked = (select(Report.id, Report.credibility, Report.seen_at,
-                     func.row_number().over(partition_by=group, order_by=order).label("rank"),
-                     func.count().over(partition_by=group).label("size"))
-              .where(_case_rule(case_id), Report.state == ReportState.NEW.value)
-              .subquery())
+    ranked = (
+        select(
+            Report.id,
+            Report.credibility,
+            Report.seen_at,
+            func.row_number().over(partition_by=group, order_by=order).label("rank"),
+            func.count().over(partition_by=group).label("size"),
+        )
+        .where(_case_rule(case_id), Report.state == ReportState.NEW.value)
+        .subquery()
+    )
     heads = select(ranked.c.id, ranked.c.size).where(ranked.c.rank == 1)
     if after is not None:
-        heads = heads.where(or_(
-            ranked.c.credibility < after.credibility,
-            and_(ranked.c.credibility == after.credibility, or_(
-                ranked.c.seen_at > after.seen_at,
-                and_(ranked.c.seen_at == after.seen_at, ranked.c.id > after.report_id)))))
-    rows = session.execute(heads.order_by(ranked.c.credibility.desc(), ranked.c.seen_at,
-                                          ranked.c.id).limit(limit + 1)).all()
+        heads = heads.where(
+            or_(
+                ranked.c.credibility < after.credibility,
+                and_(
+                    ranked.c.credibility == after.credibility,
+                    or_(
+                        ranked.c.seen_at > after.seen_at,
+                        and_(ranked.c.seen_at == after.seen_at, ranked.c.id > after.report_id),
+                    ),
+                ),
+            )
+        )
+    rows = session.execute(
+        heads.order_by(ranked.c.credibility.desc(), ranked.c.seen_at, ranked.c.id).limit(limit + 1)
+    ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    reports = {r.id: r for r in session.execute(
-        select(Report).where(Report.id.in_([row.id for row in rows]))).scalars()}
+    reports = {
+        r.id: r
+        for r in session.execute(
+            select(Report).where(Report.id.in_([row.id for row in rows]))
+        ).scalars()
+    }
     entries = [QueueEntry(reports[row.id], int(row.size)) for row in rows]
     last = entries[-1].report if entries else None
     return QueuePage(
         entries=entries,
         next_after=Cursor(last.credibility, last.seen_at, last.id) if more and last else None,
         total_new=_count(session, _case_rule(case_id), Report.state == ReportState.NEW.value),
-        unclustered=_count(session, _case_rule(case_id), Report.cluster_id.is_(None)))
+        unclustered=_count(session, _case_rule(case_id), Report.cluster_id.is_(None)),
+    )
 
 
 def _count(session: Session, *rules: ColumnElement[bool]) -> int:
-    return int(session.execute(select(func.count()).select_from(Report).where(*rules))
-               .scalar_one())
+    return int(session.execute(select(func.count()).select_from(Report).where(*rules)).scalar_one())
 
 
 def triage_queue(session: Session, *, case_id: str | None, limit: int = 100) -> list[QueueEntry]:

@@ -66,8 +66,15 @@ class RateLimiter:
     clients share one overflow bucket. No client's bucket is ever reset by others arriving.
     """
 
-    def __init__(self, *, per_client_rate: float, per_client_burst: float, overall_rate: float,
-                 overall_burst: float, max_clients: int = 100_000) -> None:
+    def __init__(
+        self,
+        *,
+        per_client_rate: float,
+        per_client_burst: float,
+        overall_rate: float,
+        overall_burst: float,
+        max_clients: int = 100_000,
+    ) -> None:
         TokenBucket(per_client_rate, per_client_burst)  # refuses a bad per-client setting
         self.per_client_rate = per_client_rate
         self.per_client_burst = float(per_client_burst)

@@ -32,10 +32,18 @@ EVIDENCE_STATES = (ReportState.CREDIBLE, ReportState.CONFIRMED)
 def facts_of(report: Any) -> ReportFacts:
     """The triage view of a stored report: a ``Report`` or a row of the reports table."""
     return ReportFacts(
-        id=report.id, kind=ReportKind(report.kind), text=report.text, time=report.seen_at,
-        lat=report.lat, lon=report.lon, radius_m=report.radius_m,
-        how_located=report.how_located, photo_lat=report.photo_lat, photo_lon=report.photo_lon,
-        has_photo=report.photo_path is not None, post_id=report.post_id,
+        id=report.id,
+        kind=ReportKind(report.kind),
+        text=report.text,
+        time=report.seen_at,
+        lat=report.lat,
+        lon=report.lon,
+        radius_m=report.radius_m,
+        how_located=report.how_located,
+        photo_lat=report.photo_lat,
+        photo_lon=report.photo_lon,
+        has_photo=report.photo_path is not None,
+        post_id=report.post_id,
         searched_to=report.seen_until,
         result=SearchResult(report.result) if report.result else None,
         detection_probability=report.detection_probability or 0.8,
@@ -58,9 +66,15 @@ def get_report(session: Session, *, report_id: str) -> Report:
 REPORT_ORDER = Keyset((Report.created_at, Report.id))
 
 
-def list_reports(session: Session, *, case_id: str | None = None,
-                 state: ReportState | None = None, kind: ReportKind | None = None,
-                 limit: int = 100, page: PageRequest | None = None) -> list[Report]:
+def list_reports(
+    session: Session,
+    *,
+    case_id: str | None = None,
+    state: ReportState | None = None,
+    kind: ReportKind | None = None,
+    limit: int = 100,
+    page: PageRequest | None = None,
+) -> list[Report]:
     """Reports, newest first, filtered by case, state and kind: the first ``limit``, or with
     ``page`` one page of them (plus one row telling whether more follow, see bolo.paging)."""
     stmt = REPORT_ORDER.apply(select(Report), page)
@@ -75,8 +89,9 @@ def list_reports(session: Session, *, case_id: str | None = None,
     return list(session.execute(stmt).scalars())
 
 
-def triage_report(session: Session, *, report_id: str, state: ReportState, reason: str,
-                  actor_id: str) -> Report:
+def triage_report(
+    session: Session, *, report_id: str, state: ReportState, reason: str, actor_id: str
+) -> Report:
     """Move a report to ``state`` (new -> credible | dismissed, credible -> confirmed |
     dismissed, dismissed -> credible), recording who decided and why. Conflict (409) for any
     other transition, InvalidInput (422) without a reason."""
@@ -85,15 +100,21 @@ def triage_report(session: Session, *, report_id: str, state: ReportState, reaso
     report = get_report(session, report_id=report_id)
     current = ReportState(report.state)
     if state not in ALLOWED[current]:
-        raise Conflict(f"report {report.receipt} is {current.value}; it cannot become "
-                       f"{state.value}")
+        raise Conflict(
+            f"report {report.receipt} is {current.value}; it cannot become {state.value}"
+        )
     report.state = state.value
     report.decided_by = actor_id
     report.decided_at = now()
     report.decision_reason = reason.strip()
-    record(session, actor_id=actor_id, action="report.triaged", entity="report",
-           entity_id=report.id, data={"from": current.value, "to": state.value,
-                                      "case_id": report.case_id})
+    record(
+        session,
+        actor_id=actor_id,
+        action="report.triaged",
+        entity="report",
+        entity_id=report.id,
+        data={"from": current.value, "to": state.value, "case_id": report.case_id},
+    )
     return report
 
 
@@ -101,10 +122,11 @@ def evidence_for_case(session: Session, *, case_id: str) -> list[dict[str, Any]]
     """Search-picture evidence from the case's credible and confirmed reports, oldest first:
     ``{"kind": "sighting", "time", "lat", "lon", "radius_m", "credibility"}`` and
     ``{"kind": "search", "post_id", "from", "to", "detection_probability", "found"}``."""
-    stmt = (select(Report)
-            .where(Report.case_id == case_id,
-                   Report.state.in_([s.value for s in EVIDENCE_STATES]))
-            .order_by(Report.seen_at, Report.id))
+    stmt = (
+        select(Report)
+        .where(Report.case_id == case_id, Report.state.in_([s.value for s in EVIDENCE_STATES]))
+        .order_by(Report.seen_at, Report.id)
+    )
     items: list[dict[str, Any]] = []
     for report in session.execute(stmt).scalars():
         score = 1.0 if report.state == ReportState.CONFIRMED.value else report.credibility
@@ -122,13 +144,20 @@ def purge_contacts(session: Session, *, case_id: str, actor_id: str | None) -> i
     if not ids:
         return 0
     _blank_reports(session, ids)
-    record(session, actor_id=actor_id, action="report.purged", entity="case", entity_id=case_id,
-           data={"reports": len(ids)})
+    record(
+        session,
+        actor_id=actor_id,
+        action="report.purged",
+        entity="case",
+        entity_id=case_id,
+        data={"reports": len(ids)},
+    )
     return len(ids)
 
 
-def purge_caseless_reports(session: Session, *, received_before: datetime,
-                           actor_id: str | None) -> tuple[int, set[str]]:
+def purge_caseless_reports(
+    session: Session, *, received_before: datetime, actor_id: str | None
+) -> tuple[int, set[str]]:
     """Purge, as ``purge_contacts`` does for a case, the reports that name no case and were
     received at or before ``received_before`` (no case's closing will ever purge them): contacts
     deleted, free text blanked, photo references dropped. Reports already purged are left
@@ -137,17 +166,29 @@ def purge_caseless_reports(session: Session, *, received_before: datetime,
     with_contact = select(ReportContact.report_id)
     rows = session.execute(
         select(Report.id, Report.photo_path).where(
-            Report.case_id.is_(None), Report.created_at <= received_before,
-            (Report.text != "") | (Report.decision_reason != "") | (Report.place != "")
-            | (Report.place_resolved != "") | Report.photo_lat.is_not(None)
-            | Report.photo_path.is_not(None) | Report.id.in_(with_contact))
+            Report.case_id.is_(None),
+            Report.created_at <= received_before,
+            (Report.text != "")
+            | (Report.decision_reason != "")
+            | (Report.place != "")
+            | (Report.place_resolved != "")
+            | Report.photo_lat.is_not(None)
+            | Report.photo_path.is_not(None)
+            | Report.id.in_(with_contact),
+        )
     ).all()
     if not rows:
         return 0, set()
     ids = [row.id for row in rows]
     _blank_reports(session, ids)
-    record(session, actor_id=actor_id, action="report.purged", entity="report",
-           entity_id=ids[0], data={"reports": len(ids), "caseless": True})
+    record(
+        session,
+        actor_id=actor_id,
+        action="report.purged",
+        entity="report",
+        entity_id=ids[0],
+        data={"reports": len(ids), "caseless": True},
+    )
     return len(ids), {row.photo_path for row in rows if row.photo_path}
 
 

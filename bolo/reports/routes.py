@@ -45,29 +45,43 @@ def _own_post(user: User, post_id: str) -> None:
 
 
 @router.get("/reports", response_model=list[ReportOut])
-def list_reports(db: DB, user: CurrentUser, page: Paging, request: Request, response: Response,
-                 case_id: CaseFilter = None, state: ReportState | None = None,
-                 kind: ReportKind | None = None) -> list[ReportOut]:
+def list_reports(
+    db: DB,
+    user: CurrentUser,
+    page: Paging,
+    request: Request,
+    response: Response,
+    case_id: CaseFilter = None,
+    state: ReportState | None = None,
+    kind: ReportKind | None = None,
+) -> list[ReportOut]:
     """Reports, newest first, a page at a time (``Link: <...>; rel="next"``)."""
     require_role(user, *STAFF)
     rows = service.list_reports(db, case_id=case_id, state=state, kind=kind, page=page)
-    return [ReportOut.model_validate(r)
-            for r in REPORT_ORDER.page(rows, page, request, response)]
+    return [ReportOut.model_validate(r) for r in REPORT_ORDER.page(rows, page, request, response)]
 
 
 @router.get("/reports/queue", response_model=list[QueueOut])
-def queue(response: Response, db: DB, user: CurrentUser, case_id: CaseFilter = None,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-          after: Annotated[str | None, Query(max_length=200)] = None) -> list[QueueOut]:
+def queue(
+    response: Response,
+    db: DB,
+    user: CurrentUser,
+    case_id: CaseFilter = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+) -> list[QueueOut]:
     """The triage queue: new reports, de-duplicated into clusters, most credible first. When
     more lines follow, the ``X-Next-After`` header holds the ``after`` of the next page."""
     require_role(user, *STAFF)
-    found = service.triage_page(db, case_id=case_id, limit=limit,
-                                after=service.Cursor.decode(after) if after else None)
+    found = service.triage_page(
+        db, case_id=case_id, limit=limit, after=service.Cursor.decode(after) if after else None
+    )
     if found.next_after is not None:
         response.headers["X-Next-After"] = found.next_after.encode()
-    return [QueueOut(report=ReportOut.model_validate(e.report), cluster_size=e.cluster_size)
-            for e in found.entries]
+    return [
+        QueueOut(report=ReportOut.model_validate(e.report), cluster_size=e.cluster_size)
+        for e in found.entries
+    ]
 
 
 @router.get("/reports/evidence", response_model=list[dict[str, Any]])
@@ -88,8 +102,9 @@ def get_report(report_id: str, db: DB, user: CurrentUser) -> ReportOut:
 def triage(report_id: str, body: TriageIn, db: DB, user: CurrentUser) -> ReportOut:
     """Decide on a report: credible, dismissed or confirmed, with the reason."""
     require_role(user, *DECIDERS)
-    report = service.triage_report(db, report_id=report_id, state=body.state,
-                                   reason=body.reason, actor_id=user.id)
+    report = service.triage_report(
+        db, report_id=report_id, state=body.state, reason=body.reason, actor_id=user.id
+    )
     db.commit()
     return ReportOut.model_validate(report)
 
@@ -162,18 +177,33 @@ def geocode(user: CurrentUser, q: Annotated[str, Query(min_length=1, max_length=
     if match is None:
         raise NotFound(f"no place matches {q!r}")
     p = match.place
-    return PlaceOut(name=p.name, lat=p.lat, lon=p.lon, radius_m=p.radius_m, how=match.how,
-                    alternatives=[a.name for a in match.alternatives])
+    return PlaceOut(
+        name=p.name,
+        lat=p.lat,
+        lon=p.lon,
+        radius_m=p.radius_m,
+        how=match.how,
+        alternatives=[a.name for a in match.alternatives],
+    )
 
 
 @router.get("/geocode/reverse", response_model=PlaceOut)
-def reverse(user: CurrentUser, lat: Annotated[float, Query(ge=-90, le=90)],
-            lon: Annotated[float, Query(ge=-180, le=180)]) -> PlaceOut:
+def reverse(
+    user: CurrentUser,
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    lon: Annotated[float, Query(ge=-180, le=180)],
+) -> PlaceOut:
     """The nearest known place to a point, described as 'N km <direction> of <place>'."""
     require_role(user, *STAFF, Role.POST_OFFICER)
     near = default_gazetteer().reverse(lat, lon)
     if near is None:
         raise NotFound("the gazetteer is empty")
     p = near.place
-    return PlaceOut(name=p.name, lat=p.lat, lon=p.lon, radius_m=near.distance_m, how="reverse",
-                    description=near.describe())
+    return PlaceOut(
+        name=p.name,
+        lat=p.lat,
+        lon=p.lon,
+        radius_m=near.distance_m,
+        how="reverse",
+        description=near.describe(),
+    )

@@ -82,35 +82,91 @@ def save_photo(photo: CleanPhoto) -> str:
     return str(Path("report-photos") / name)
 
 
-def tip_row(tip: TipIn, *, photo: CleanPhoto | None = None, photo_path: str | None = None,
-            via: str = "api", network: str | None = None) -> dict[str, Any]:
+def tip_row(
+    tip: TipIn,
+    *,
+    photo: CleanPhoto | None = None,
+    photo_path: str | None = None,
+    via: str = "api",
+    network: str | None = None,
+) -> dict[str, Any]:
     """The ``reports`` row for a validated tip (geocoded against the bundled data plus the
     case's ``network``, scored, not yet stored)."""
     photo_lat = photo.lat if photo else None
     photo_lon = photo.lon if photo else None
-    where = locate(place=tip.place, lat=tip.lat, lon=tip.lon, photo_lat=photo_lat,
-                   photo_lon=photo_lon, gazetteer=gazetteer_for_network(network))
-    facts = ReportFacts(id="", kind=ReportKind.TIP, text=tip.what, time=tip.seen_at,
-                        lat=where.lat, lon=where.lon, radius_m=where.radius_m,
-                        how_located=where.how.value, photo_lat=photo_lat, photo_lon=photo_lon,
-                        has_photo=photo is not None, has_contact=bool(tip.contact))
+    where = locate(
+        place=tip.place,
+        lat=tip.lat,
+        lon=tip.lon,
+        photo_lat=photo_lat,
+        photo_lon=photo_lon,
+        gazetteer=gazetteer_for_network(network),
+    )
+    facts = ReportFacts(
+        id="",
+        kind=ReportKind.TIP,
+        text=tip.what,
+        time=tip.seen_at,
+        lat=where.lat,
+        lon=where.lon,
+        radius_m=where.radius_m,
+        how_located=where.how.value,
+        photo_lat=photo_lat,
+        photo_lon=photo_lon,
+        has_photo=photo is not None,
+        has_contact=bool(tip.contact),
+    )
     score, reasons = credibility(facts)
-    key = dedupe_key("tip", tip.case_id, tip.what, tip.place, tip.lat, tip.lon,
-                     tip.seen_at.isoformat(), photo.sha256 if photo else None)
-    return _row(kind=ReportKind.TIP, case_id=tip.case_id, post_id=None, state=ReportState.NEW,
-                via=via, text=tip.what, place=tip.place or "", lat=where.lat, lon=where.lon,
-                radius_m=where.radius_m, how_located=where.how.value,
-                place_resolved=where.resolved, seen_at=tip.seen_at, credibility=score,
-                reasons=reasons, dedupe_key=key, photo_path=photo_path, photo_lat=photo_lat,
-                photo_lon=photo_lon)
+    key = dedupe_key(
+        "tip",
+        tip.case_id,
+        tip.what,
+        tip.place,
+        tip.lat,
+        tip.lon,
+        tip.seen_at.isoformat(),
+        photo.sha256 if photo else None,
+    )
+    return _row(
+        kind=ReportKind.TIP,
+        case_id=tip.case_id,
+        post_id=None,
+        state=ReportState.NEW,
+        via=via,
+        text=tip.what,
+        place=tip.place or "",
+        lat=where.lat,
+        lon=where.lon,
+        radius_m=where.radius_m,
+        how_located=where.how.value,
+        place_resolved=where.resolved,
+        seen_at=tip.seen_at,
+        credibility=score,
+        reasons=reasons,
+        dedupe_key=key,
+        photo_path=photo_path,
+        photo_lat=photo_lat,
+        photo_lon=photo_lon,
+    )
 
 
 def _row(**values: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "id": new_id(), "receipt": new_receipt(), "seen_until": None, "result": None,
-        "detection_probability": None, "intercepted": False, "cluster_id": None,
-        "photo_path": None, "photo_lat": None, "photo_lon": None, "decided_by": None,
-        "decided_at": None, "decision_reason": "", "created_at": now(), "place_resolved": "",
+        "id": new_id(),
+        "receipt": new_receipt(),
+        "seen_until": None,
+        "result": None,
+        "detection_probability": None,
+        "intercepted": False,
+        "cluster_id": None,
+        "photo_path": None,
+        "photo_lat": None,
+        "photo_lon": None,
+        "decided_by": None,
+        "decided_at": None,
+        "decision_reason": "",
+        "created_at": now(),
+        "place_resolved": "",
     }
     row.update(values)
     return row
@@ -133,8 +189,13 @@ def check_case(session: Session, case_id: str | None) -> Case | None:
     return case
 
 
-def store_rows(session: Session | Connection, rows: list[dict[str, Any]],
-               contacts: dict[str, str], *, actor_id: str | None = None) -> None:
+def store_rows(
+    session: Session | Connection,
+    rows: list[dict[str, Any]],
+    contacts: dict[str, str],
+    *,
+    actor_id: str | None = None,
+) -> None:
     """Insert prepared report rows (and contacts, by report id) with one audit entry per batch
     listing every report id. The caller's transaction (a Session or a plain Connection)
     commits them."""
@@ -143,21 +204,33 @@ def store_rows(session: Session | Connection, rows: list[dict[str, Any]],
     # Core inserts of the tables: the ORM's bulk path adds per-row bookkeeping nobody reads.
     session.execute(insert(_REPORTS), rows)
     if contacts:
-        session.execute(insert(_CONTACTS),
-                        [{"report_id": k, "contact": v} for k, v in contacts.items()])
+        session.execute(
+            insert(_CONTACTS), [{"report_id": k, "contact": v} for k, v in contacts.items()]
+        )
     # Core append, same entry as ``record``: the ORM unit of work cost ~2 ms per batch.
-    append(session, actor_id=actor_id, action="report.received", entity="report",
-           entity_id=rows[0]["id"],
-           data={"ids": [r["id"] for r in rows], "kinds": sorted({r["kind"] for r in rows})})
+    append(
+        session,
+        actor_id=actor_id,
+        action="report.received",
+        entity="report",
+        entity_id=rows[0]["id"],
+        data={"ids": [r["id"] for r in rows], "kinds": sorted({r["kind"] for r in rows})},
+    )
 
 
-def submit_tip(session: Session, *, tip: TipIn, photo: CleanPhoto | None = None,
-               via: str = "api") -> Report:
+def submit_tip(
+    session: Session, *, tip: TipIn, photo: CleanPhoto | None = None, via: str = "api"
+) -> Report:
     """Store one public tip (state ``new``) and return it; DuplicateSubmission (409) when the
     same tip was already received, InvalidInput (422) when it names an unknown case."""
     case = check_case(session, tip.case_id)
-    row = tip_row(tip, photo=photo, photo_path=save_photo(photo) if photo else None, via=via,
-                  network=case.network if case else None)
+    row = tip_row(
+        tip,
+        photo=photo,
+        photo_path=save_photo(photo) if photo else None,
+        via=via,
+        network=case.network if case else None,
+    )
     receipt = existing_receipt(session, row["dedupe_key"])
     if receipt is not None:
         raise DuplicateSubmission(receipt)
@@ -191,72 +264,157 @@ def _store_post_report(session: Session, row: dict[str, Any], actor_id: str | No
     report = Report(**row)
     session.add(report)
     session.flush()
-    record(session, actor_id=actor_id, action=f"report.{row['kind']}", entity="report",
-           entity_id=report.id, data={"case_id": row["case_id"], "post_id": row["post_id"],
-                                      "state": row["state"]})
+    record(
+        session,
+        actor_id=actor_id,
+        action=f"report.{row['kind']}",
+        entity="report",
+        entity_id=report.id,
+        data={"case_id": row["case_id"], "post_id": row["post_id"], "state": row["state"]},
+    )
     return report
 
 
-def submit_sighting(session: Session, *, case_id: str, post_id: str, seen_at: datetime,
-                    text: str, lat: float | None = None, lon: float | None = None,
-                    place: str | None = None, intercepted: bool = False,
-                    actor_id: str | None = None, via: str = "api") -> Report:
+def submit_sighting(
+    session: Session,
+    *,
+    case_id: str,
+    post_id: str,
+    seen_at: datetime,
+    text: str,
+    lat: float | None = None,
+    lon: float | None = None,
+    place: str | None = None,
+    intercepted: bool = False,
+    actor_id: str | None = None,
+    via: str = "api",
+) -> Report:
     """Store a post's sighting (or interception) of the suspects. Position: the coordinates
     or place given, else the post's own. Posts are authenticated, so the report enters as
     ``credible`` (decided by the reporting user) and counts as evidence at once."""
-    data = SightingIn(case_id=case_id, post_id=post_id, seen_at=seen_at, text=text, lat=lat,
-                      lon=lon, place=place, intercepted=intercepted)
+    data = SightingIn(
+        case_id=case_id,
+        post_id=post_id,
+        seen_at=seen_at,
+        text=text,
+        lat=lat,
+        lon=lon,
+        place=place,
+        intercepted=intercepted,
+    )
     facts = _post_and_case(session, post_id, case_id)
-    where = locate(place=data.place, lat=data.lat, lon=data.lon,
-                   gazetteer=gazetteer_for_network(facts.case.network))
+    where = locate(
+        place=data.place,
+        lat=data.lat,
+        lon=data.lon,
+        gazetteer=gazetteer_for_network(facts.case.network),
+    )
     if where.lat is None:
-        where = type(where)(facts.post.lat, facts.post.lon, 500.0, HowLocated.POST,
-                            facts.post.name)
-    triage = ReportFacts(id="", kind=ReportKind.SIGHTING, text=data.text, time=data.seen_at,
-                         lat=where.lat, lon=where.lon, radius_m=where.radius_m,
-                         how_located=where.how.value, post_id=post_id)
+        where = type(where)(facts.post.lat, facts.post.lon, 500.0, HowLocated.POST, facts.post.name)
+    triage = ReportFacts(
+        id="",
+        kind=ReportKind.SIGHTING,
+        text=data.text,
+        time=data.seen_at,
+        lat=where.lat,
+        lon=where.lon,
+        radius_m=where.radius_m,
+        how_located=where.how.value,
+        post_id=post_id,
+    )
     score, reasons = credibility(triage)
-    row = _row(kind=ReportKind.SIGHTING, case_id=case_id, post_id=post_id,
-               state=ReportState.CREDIBLE, via=via, text=data.text, place=data.place or "",
-               place_resolved=where.resolved, lat=where.lat, lon=where.lon,
-               radius_m=where.radius_m, how_located=where.how.value, seen_at=data.seen_at,
-               intercepted=data.intercepted, credibility=score, reasons=reasons,
-               decided_by=actor_id, decided_at=now(),
-               decision_reason=f"reported by post {post_id}",
-               dedupe_key=dedupe_key("sighting", case_id, post_id, data.seen_at.isoformat(),
-                                     data.text, where.lat, where.lon))
+    row = _row(
+        kind=ReportKind.SIGHTING,
+        case_id=case_id,
+        post_id=post_id,
+        state=ReportState.CREDIBLE,
+        via=via,
+        text=data.text,
+        place=data.place or "",
+        place_resolved=where.resolved,
+        lat=where.lat,
+        lon=where.lon,
+        radius_m=where.radius_m,
+        how_located=where.how.value,
+        seen_at=data.seen_at,
+        intercepted=data.intercepted,
+        credibility=score,
+        reasons=reasons,
+        decided_by=actor_id,
+        decided_at=now(),
+        decision_reason=f"reported by post {post_id}",
+        dedupe_key=dedupe_key(
+            "sighting", case_id, post_id, data.seen_at.isoformat(), data.text, where.lat, where.lon
+        ),
+    )
     return _store_post_report(session, row, actor_id)
 
 
-def submit_search_report(session: Session, *, case_id: str, post_id: str,
-                         searched_from: datetime, searched_to: datetime, searched: str,
-                         result: SearchResult = SearchResult.NOTHING_FOUND,
-                         detection_probability: float = 0.8, actor_id: str | None = None,
-                         via: str = "api") -> Report:
+def submit_search_report(
+    session: Session,
+    *,
+    case_id: str,
+    post_id: str,
+    searched_from: datetime,
+    searched_to: datetime,
+    searched: str,
+    result: SearchResult = SearchResult.NOTHING_FOUND,
+    detection_probability: float = 0.8,
+    actor_id: str | None = None,
+    via: str = "api",
+) -> Report:
     """Store a post's search report ("searched all passengers with children 14:00-18:00, none
     matched"): negative evidence (or, with result ``found``, a sighting at the post). Enters
     as ``credible``, decided by the reporting user."""
-    data = SearchReportIn(case_id=case_id, post_id=post_id, searched_from=searched_from,
-                          searched_to=searched_to, searched=searched, result=result,
-                          detection_probability=detection_probability)
+    data = SearchReportIn(
+        case_id=case_id,
+        post_id=post_id,
+        searched_from=searched_from,
+        searched_to=searched_to,
+        searched=searched,
+        result=result,
+        detection_probability=detection_probability,
+    )
     facts = _post_and_case(session, post_id, case_id)
     # Imported here: the picture's modules load the search kernels, which tip intake never needs.
     from bolo.cases.picture import check_reporting_post
 
     check_reporting_post(session, facts.case, post_id)
-    triage = ReportFacts(id="", kind=ReportKind.SEARCH, text=data.searched,
-                         time=data.searched_from, post_id=post_id)
+    triage = ReportFacts(
+        id="", kind=ReportKind.SEARCH, text=data.searched, time=data.searched_from, post_id=post_id
+    )
     score, reasons = credibility(triage)
-    row = _row(kind=ReportKind.SEARCH, case_id=case_id, post_id=post_id,
-               state=ReportState.CREDIBLE, via=via, text=data.searched, place=facts.post.name,
-               place_resolved=facts.post.name, lat=facts.post.lat, lon=facts.post.lon,
-               radius_m=500.0, how_located=HowLocated.POST.value, seen_at=data.searched_from,
-               seen_until=data.searched_to, result=data.result.value,
-               detection_probability=data.detection_probability, credibility=score,
-               reasons=reasons, decided_by=actor_id, decided_at=now(),
-               decision_reason=f"reported by post {post_id}",
-               dedupe_key=dedupe_key("search", case_id, post_id, data.searched_from.isoformat(),
-                                     data.searched_to.isoformat(), data.result.value))
+    row = _row(
+        kind=ReportKind.SEARCH,
+        case_id=case_id,
+        post_id=post_id,
+        state=ReportState.CREDIBLE,
+        via=via,
+        text=data.searched,
+        place=facts.post.name,
+        place_resolved=facts.post.name,
+        lat=facts.post.lat,
+        lon=facts.post.lon,
+        radius_m=500.0,
+        how_located=HowLocated.POST.value,
+        seen_at=data.searched_from,
+        seen_until=data.searched_to,
+        result=data.result.value,
+        detection_probability=data.detection_probability,
+        credibility=score,
+        reasons=reasons,
+        decided_by=actor_id,
+        decided_at=now(),
+        decision_reason=f"reported by post {post_id}",
+        dedupe_key=dedupe_key(
+            "search",
+            case_id,
+            post_id,
+            data.searched_from.isoformat(),
+            data.searched_to.isoformat(),
+            data.result.value,
+        ),
+    )
     return _store_post_report(session, row, actor_id)
 
 
@@ -277,9 +435,21 @@ from bolo.reports.review import (  # noqa: E402  (re-exported: one service modul
 )
 
 __all__ = [
-    "Cursor", "DuplicateSubmission", "QueueEntry", "QueuePage", "evidence_for_case",
-    "get_report", "list_reports",
-    "purge_caseless_reports", "purge_contacts",
-    "store_rows", "submit_search_report", "submit_sighting", "submit_tip",
-    "tip_row", "triage_page", "triage_queue", "triage_report",
+    "Cursor",
+    "DuplicateSubmission",
+    "QueueEntry",
+    "QueuePage",
+    "evidence_for_case",
+    "get_report",
+    "list_reports",
+    "purge_caseless_reports",
+    "purge_contacts",
+    "store_rows",
+    "submit_search_report",
+    "submit_sighting",
+    "submit_tip",
+    "tip_row",
+    "triage_page",
+    "triage_queue",
+    "triage_report",
 ]

@@ -58,12 +58,15 @@ class CaseFacts:
     max_speed_kmh: float = 90.0
 
 
-def credibility(report: ReportFacts, case: CaseFacts | None = None,
-                corroborations: int = 0) -> tuple[float, list[str]]:
+def credibility(
+    report: ReportFacts, case: CaseFacts | None = None, corroborations: int = 0
+) -> tuple[float, list[str]]:
     """Score a report in [0, 1] and list the reasons, each with its signed contribution."""
     score = _BASE[report.kind]
-    reasons = [f"{report.kind.value} from {'a post' if report.post_id else 'the public'}: "
-               f"base {score:+.2f}"]
+    reasons = [
+        f"{report.kind.value} from {'a post' if report.post_id else 'the public'}: "
+        f"base {score:+.2f}"
+    ]
 
     def add(delta: float, why: str) -> None:
         nonlocal score
@@ -128,7 +131,7 @@ def shingles(text: str) -> frozenset[str]:
     (works for Latin in any romanisation and for Hangul). Computed once per report and stored:
     ``text_key`` joins them, ``parse_text_key`` reads them back."""
     words = " ".join(_WORD.findall(strip_marks(text)))
-    return frozenset(words[i:i + 3] for i in range(max(1, len(words) - 2)))
+    return frozenset(words[i : i + 3] for i in range(max(1, len(words) - 2)))
 
 
 def text_key(text: str) -> str:
@@ -170,8 +173,9 @@ class Limits:
 LIMITS = Limits()
 
 
-def linked(a: ReportFacts, b: ReportFacts, sa: frozenset[str], sb: frozenset[str],
-           limits: Limits = LIMITS) -> bool:
+def linked(
+    a: ReportFacts, b: ReportFacts, sa: frozenset[str], sb: frozenset[str], limits: Limits = LIMITS
+) -> bool:
     """``same_event`` on precomputed trigram sets ``sa``/``sb`` of ``a``/``b``: the cheap time
     and distance checks run first, the text comparison only when they pass."""
     gap_s = abs((a.time - b.time).total_seconds())
@@ -228,14 +232,28 @@ def evidence(report: ReportFacts, score: float) -> list[dict[str, Any]]:
     place, radius in metres, credibility) and/or a search over an interval at a post."""
     items: list[dict[str, Any]] = []
     if report.kind is ReportKind.SEARCH:
-        items.append({"kind": "search", "post_id": report.post_id, "from": _iso(report.time),
-                      "to": _iso(report.searched_to or report.time),
-                      "detection_probability": report.detection_probability,
-                      "found": report.result is SearchResult.FOUND})
+        items.append(
+            {
+                "kind": "search",
+                "post_id": report.post_id,
+                "from": _iso(report.time),
+                "to": _iso(report.searched_to or report.time),
+                "detection_probability": report.detection_probability,
+                "found": report.result is SearchResult.FOUND,
+            }
+        )
         if report.result is not SearchResult.FOUND:
             return items
     if report.lat is not None and report.lon is not None:
         moment = report.searched_to if report.kind is ReportKind.SEARCH else report.time
-        items.append({"kind": "sighting", "time": _iso(moment or report.time), "lat": report.lat,
-                      "lon": report.lon, "radius_m": report.radius_m, "credibility": score})
+        items.append(
+            {
+                "kind": "sighting",
+                "time": _iso(moment or report.time),
+                "lat": report.lat,
+                "lon": report.lon,
+                "radius_m": report.radius_m,
+                "credibility": score,
+            }
+        )
     return items

@@ -34,8 +34,14 @@ def cluster_all(engine: Engine | None = None, *, batch: int = 1024) -> int:
 class TriageWorker:
     """Clusters new reports in a daemon thread: ``start()``, then ``stop()``."""
 
-    def __init__(self, engine: Engine | None = None, *, poll_s: float = 1.0,
-                 busy_share: float = 0.25, batch: int = 1024) -> None:
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        poll_s: float = 1.0,
+        busy_share: float = 0.25,
+        batch: int = 1024,
+    ) -> None:
         if not 0.0 < busy_share <= 1.0:
             raise ValueError("busy_share must be in (0, 1]")
         self.engine = engine

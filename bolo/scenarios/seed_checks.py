@@ -75,8 +75,9 @@ def print_timeline(console: Console, db: Session, tl: Timeline, files: list[Path
 
 def delivered_posts(db: Session, version_id: str, *, escalated_only: bool = False) -> set[str]:
     """Posts with a delivered row of the version (only rows sent by escalation, if asked)."""
-    stmt = select(Delivery.post_id).where(Delivery.version_id == version_id,
-                                          Delivery.status == DeliveryStatus.DELIVERED)
+    stmt = select(Delivery.post_id).where(
+        Delivery.version_id == version_id, Delivery.status == DeliveryStatus.DELIVERED
+    )
     if escalated_only:
         stmt = stmt.where(Delivery.escalation_step >= 1)
     return set(db.scalars(stmt))
@@ -85,8 +86,11 @@ def delivered_posts(db: Session, version_id: str, *, escalated_only: bool = Fals
 def acknowledged_by(db: Session, version_id: str) -> dict[str, set[str]]:
     """Post id -> names of the people who acknowledged the version there."""
     found: dict[str, set[str]] = {}
-    rows = db.execute(select(Acknowledgement.post_id, Acknowledgement.by_name)
-                      .where(Acknowledgement.version_id == version_id))
+    rows = db.execute(
+        select(Acknowledgement.post_id, Acknowledgement.by_name).where(
+            Acknowledgement.version_id == version_id
+        )
+    )
     for post_id, name in rows:
         found.setdefault(post_id, set()).add(name)
     return found
@@ -94,17 +98,25 @@ def acknowledged_by(db: Session, version_id: str) -> dict[str, set[str]]:
 
 def escalations(db: Session, version_id: str) -> dict[str, tuple[int, str]]:
     """Post id -> (steps taken, state) of every escalation clock of the version."""
-    rows = db.execute(select(Escalation.post_id, Escalation.step, Escalation.state)
-                      .where(Escalation.version_id == version_id))
+    rows = db.execute(
+        select(Escalation.post_id, Escalation.step, Escalation.state).where(
+            Escalation.version_id == version_id
+        )
+    )
     return {post_id: (step, state) for post_id, step, state in rows}
 
 
 def _received_before(db: Session, cancel: AlertVersion) -> set[str]:
     """Posts with a delivered row of any earlier version of the cancelled alert."""
-    return set(db.scalars(
-        select(Delivery.post_id).where(Delivery.alert_id == cancel.alert_id,
-                                       Delivery.version_id != cancel.id,
-                                       Delivery.status == DeliveryStatus.DELIVERED)))
+    return set(
+        db.scalars(
+            select(Delivery.post_id).where(
+                Delivery.alert_id == cancel.alert_id,
+                Delivery.version_id != cancel.id,
+                Delivery.status == DeliveryStatus.DELIVERED,
+            )
+        )
+    )
 
 
 def _check_version(db: Session, tl: Timeline, version: AlertVersion) -> None:
@@ -142,11 +154,18 @@ def check_dissemination(db: Session, tl: Timeline) -> None:
     if missed:
         raise ReplayFailed(f"{len(missed)} posts received a version but not the Cancel")
     ids = [v.id for v in tl.versions]
-    delivered = set(db.scalars(select(Delivery.id).where(
-        Delivery.version_id.in_(ids), Delivery.status == DeliveryStatus.DELIVERED)))
+    delivered = set(
+        db.scalars(
+            select(Delivery.id).where(
+                Delivery.version_id.in_(ids), Delivery.status == DeliveryStatus.DELIVERED
+            )
+        )
+    )
     if tl.rejected or delivered != set(tl.received):
-        raise ReplayFailed(f"the posts verified {len(tl.received)} messages and refused "
-                           f"{tl.rejected}; the outbox says {len(delivered)} were delivered")
+        raise ReplayFailed(
+            f"the posts verified {len(tl.received)} messages and refused "
+            f"{tl.rejected}; the outbox says {len(delivered)} were delivered"
+        )
 
 
 def dissemination_summary(db: Session, tl: Timeline) -> str:
@@ -157,11 +176,15 @@ def dissemination_summary(db: Session, tl: Timeline) -> str:
         got = delivered_posts(db, version.id)
         if version.msg_type == MsgType.CANCEL:
             before = _received_before(db, version)
-            parts.append(f"Cancel delivered to {len(before & got)}/{len(before)} posts that "
-                         "received any version")
+            parts.append(
+                f"Cancel delivered to {len(before & got)}/{len(before)} posts that "
+                "received any version"
+            )
             continue
         acks = acknowledged_by(db, version.id)
         escalated = [p for p, (step, _) in escalations(db, version.id).items() if step >= 1]
-        parts.append(f"{version.msg_type} delivered {len(got)}/{len(targets)}, acknowledged "
-                     f"{len(acks)}/{len(targets)}, escalated {len(escalated)}")
+        parts.append(
+            f"{version.msg_type} delivered {len(got)}/{len(targets)}, acknowledged "
+            f"{len(acks)}/{len(targets)}, escalated {len(escalated)}"
+        )
     return "Dissemination (from the outbox): " + "; ".join(parts) + "."

@@ -45,8 +45,13 @@ class ReplayDispatcher:
     def __init__(self, engine: Engine) -> None:
         self._runner = asyncio.Runner()
         sender = Sender(default_channels(timeout_s=SEND_TIMEOUT_S, max_connections=16))
-        self.dispatcher = Dispatcher(engine=engine, sender=sender, settings=dispatch_settings(),
-                                     rng=random.Random(RNG_SEED), name="replay-dispatcher")
+        self.dispatcher = Dispatcher(
+            engine=engine,
+            sender=sender,
+            settings=dispatch_settings(),
+            rng=random.Random(RNG_SEED),
+            name="replay-dispatcher",
+        )
 
     def drain(self, session: Session) -> int:
         """Commit the replay's work, then escalate what is due and send until nothing is due on
@@ -94,11 +99,19 @@ class Dissemination:
         targets = targets_of(db, version_id=version.id)
         got = delivered_posts(db, version.id)
         if version.msg_type == MsgType.CANCEL:
-            tl.add(self.clock(), "dispatcher", f"Cancel delivered to {len(got)} of "
-                   f"{len(targets)} posts, every post that received any version")
+            tl.add(
+                self.clock(),
+                "dispatcher",
+                f"Cancel delivered to {len(got)} of "
+                f"{len(targets)} posts, every post that received any version",
+            )
             return
-        tl.add(self.clock(), "dispatcher", f"{version.msg_type} delivered to {len(got)} of "
-               f"{len(targets)} posts at once (signed webhooks, each verified by the post)")
+        tl.add(
+            self.clock(),
+            "dispatcher",
+            f"{version.msg_type} delivered to {len(got)} of "
+            f"{len(targets)} posts at once (signed webhooks, each verified by the post)",
+        )
         addressed = set(targets)
         order = [p for p in ranked if p in addressed]
         others = [p for p in order if p != KILJU_GUARD_POST]
@@ -109,12 +122,22 @@ class Dissemination:
         for post_id in order:
             if post_id not in silent:
                 self._acknowledge(db, tl, version, post_id, PostChannel.SYSTEM)
-        tl.add(self.clock(), "posts", f"{len(order) - len(silent)} posts acknowledged by name "
-               f"(Kilju guard post: {self.officer.username})")
+        tl.add(
+            self.clock(),
+            "posts",
+            f"{len(order) - len(silent)} posts acknowledged by name "
+            f"(Kilju guard post: {self.officer.username})",
+        )
         self._escalate(db, tl, version, silent, issued_at)
 
-    def _escalate(self, db: Session, tl: Timeline, version: AlertVersion, silent: list[str],
-                  issued_at: datetime) -> None:
+    def _escalate(
+        self,
+        db: Session,
+        tl: Timeline,
+        version: AlertVersion,
+        silent: list[str],
+        issued_at: datetime,
+    ) -> None:
         """Silent posts: their second channel after the escalation time; one acknowledges on it,
         the rest stay silent until escalation runs out."""
         step = timedelta(seconds=dispatch_settings().escalate_after_s)
@@ -122,29 +145,41 @@ class Dissemination:
         self._not_before(issued_at + step + timedelta(minutes=1))
         self.dispatcher.drain(db)
         phoned = delivered_posts(db, version.id, escalated_only=True)
-        tl.add(self.clock(), "dispatcher", f"{len(silent)} posts silent for "
-               f"{step.total_seconds() / 60:g} min: escalated to the duty officer's phone "
-               f"(delivered to {len(phoned & set(silent))})")
+        tl.add(
+            self.clock(),
+            "dispatcher",
+            f"{len(silent)} posts silent for "
+            f"{step.total_seconds() / 60:g} min: escalated to the duty officer's phone "
+            f"(delivered to {len(phoned & set(silent))})",
+        )
         self.clock.advance(minutes=ACK_AFTER_MIN)
         late, never = silent[0], silent[1:]
         name = self._acknowledge(db, tl, version, late, PostChannel.DUTY)
-        tl.add(self.clock(), "posts", f"{get_post(db, post_id=late).name}: acknowledged after "
-               f"escalation ({name})")
+        tl.add(
+            self.clock(),
+            "posts",
+            f"{get_post(db, post_id=late).name}: acknowledged after escalation ({name})",
+        )
         self._not_before(issued_at + 2 * step + timedelta(minutes=1))
         self.dispatcher.drain(db)
         tl.unacknowledged[version.id] = never
         clocks = escalations(db, version.id)
         exhausted = [p for p in never if clocks[p][1] == EscalationState.EXHAUSTED]
         names = ", ".join(get_post(db, post_id=p).name for p in exhausted)
-        tl.add(self.clock(), "dispatcher", f"{names}: still silent on both channels, no "
-               "supervisor post: escalation exhausted, left unacknowledged")
+        tl.add(
+            self.clock(),
+            "dispatcher",
+            f"{names}: still silent on both channels, no "
+            "supervisor post: escalation exhausted, left unacknowledged",
+        )
 
     def _not_before(self, when: datetime) -> None:
         # A short BOLO_DISPATCH_ESCALATE_AFTER_S must not move the replay's clock backwards.
         self.clock.set(max(self.clock(), when))
 
-    def _acknowledge(self, db: Session, tl: Timeline, version: AlertVersion, post_id: str,
-                     channel: PostChannel) -> str:
+    def _acknowledge(
+        self, db: Session, tl: Timeline, version: AlertVersion, post_id: str, channel: PostChannel
+    ) -> str:
         """The post acknowledges: the Kilju officer in bolo, the others through the signed link
         of the message that reached them on ``channel``; return the name recorded."""
         if post_id == KILJU_GUARD_POST:

@@ -105,8 +105,7 @@ TEXT_KO = InfoText(
         "도로로 이동하며 지나가는 차량을 얻어 탈 수 있다."
     ),
     instruction=(
-        "초소, 역 근무자: 아이를 동반한 모든 여행자를 검색하십시오. "
-        "목격 시 즉시 제보하십시오."
+        "초소, 역 근무자: 아이를 동반한 모든 여행자를 검색하십시오. 목격 시 즉시 제보하십시오."
     ),
 )
 
@@ -114,17 +113,23 @@ TEXT_KO = InfoText(
 def area_from(network: Network, *, start: tuple[float, float], seconds: float) -> AreaSpec:
     """The alert area: where the suspects can be by road or rail ``seconds`` after the abduction
     (an isochrone of the network, at most 100 vertices, as CAP wants it)."""
-    ring = isochrone_polygon(network, lat=start[0], lon=start[1], seconds=seconds,
-                             modes=[Mode.ROAD, Mode.RAIL])
-    return AreaSpec(description="Where the suspects can be by now from Songch'on (road and rail)",
-                    polygons=[[(round(la, 4), round(lo, 4)) for la, lo in ring]])
+    ring = isochrone_polygon(
+        network, lat=start[0], lon=start[1], seconds=seconds, modes=[Mode.ROAD, Mode.RAIL]
+    )
+    return AreaSpec(
+        description="Where the suspects can be by now from Songch'on (road and rail)",
+        polygons=[[(round(la, 4), round(lo, 4)) for la, lo in ring]],
+    )
 
 
-def content_for(ranked: list[dict[str, Any]], network: Network, *, elapsed_s: float
-                ) -> AlertContent:
+def content_for(
+    ranked: list[dict[str, Any]], network: Network, *, elapsed_s: float
+) -> AlertContent:
     """An alert body addressed to the recommended posts, its area the reachable region."""
     return AlertContent(
-        texts=[TEXT_EN, TEXT_KO], area=area_from(network, start=SONGCHON, seconds=elapsed_s),
-        target_post_ids=[r["post_id"] for r in ranked], expires_in_hours=48,
+        texts=[TEXT_EN, TEXT_KO],
+        area=area_from(network, start=SONGCHON, seconds=elapsed_s),
+        target_post_ids=[r["post_id"] for r in ranked],
+        expires_in_hours=48,
         contact="Ministry of Social Security, Songch'on County",
     )

@@ -90,8 +90,12 @@ class LoopbackPosts:
         self._unrouted = 0
         self._lock = threading.Lock()
         seen = Deduper()  # one memory for both channels, as one post system would have
-        self._apps = {c: _ChannelReceiver(keys_for=self._keys_for, deduper=seen, clock=clock,
-                                          channel=c, posts=self) for c in PostChannel}
+        self._apps = {
+            c: _ChannelReceiver(
+                keys_for=self._keys_for, deduper=seen, clock=clock, channel=c, posts=self
+            )
+            for c in PostChannel
+        }
         self._server = BackgroundReceiver(self, LOOPBACK, 0)
 
     @property
@@ -121,8 +125,9 @@ class LoopbackPosts:
         """Stop serving and release the port."""
         self._server.stop()
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes
-               ) -> tuple[int, bytes]:
+    def handle(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
         """Route ``/posts/{post_id}/{channel}`` to that channel's receiver, which verifies the
         request as the addressed post would; return (status, JSON body or empty)."""
         parts = path.strip("/").split("/")
@@ -133,8 +138,13 @@ class LoopbackPosts:
             app = self._apps[PostChannel(parts[2])]
             status, answer = app.handle(method, f"/posts/{parts[1]}", headers, body)
         if status >= 400:
-            log.warning("replay receiver refused %s %s (%s): %s", method, path, status,
-                        answer.decode() or "no such receiver path")
+            log.warning(
+                "replay receiver refused %s %s (%s): %s",
+                method,
+                path,
+                status,
+                answer.decode() or "no such receiver path",
+            )
         return status, answer
 
     def _keys_for(self, post_id: str) -> list[Key]:
@@ -156,8 +166,9 @@ class LoopbackPosts:
         when it never arrived."""
         with self._lock:
             for item in self.arrivals:
-                if (item.post_id, item.channel) == (post_id, channel) \
-                        and item.payload.get("version_id") == version_id:
+                if (item.post_id, item.channel) == (post_id, channel) and item.payload.get(
+                    "version_id"
+                ) == version_id:
                     return item
         raise LookupError(f"no {channel} message of version {version_id} reached {post_id}")
 
@@ -176,11 +187,26 @@ def give_channels(session: Session, posts: LoopbackPosts, post_ids: Sequence[str
     count = 0
     for post in list_posts(session, ids=post_ids):
         secret = posts.secrets[post.id] = new_secret()
-        channels = [Channel(kind=ChannelKind.WEBHOOK, url=posts.url_for(post.id, c), secret=secret)
-                    for c in PostChannel]
-        upsert_post(session, actor_id=None, data=PostIn(
-            id=post.id, kind=PostKind(post.kind), name=post.name, lat=post.lat, lon=post.lon,
-            mode=Mode(post.mode), network=post.network, node=post.node, region=post.region,
-            supervisor_id=post.supervisor_id, channels=channels))
+        channels = [
+            Channel(kind=ChannelKind.WEBHOOK, url=posts.url_for(post.id, c), secret=secret)
+            for c in PostChannel
+        ]
+        upsert_post(
+            session,
+            actor_id=None,
+            data=PostIn(
+                id=post.id,
+                kind=PostKind(post.kind),
+                name=post.name,
+                lat=post.lat,
+                lon=post.lon,
+                mode=Mode(post.mode),
+                network=post.network,
+                node=post.node,
+                region=post.region,
+                supervisor_id=post.supervisor_id,
+                channels=channels,
+            ),
+        )
         count += 1
     return count

@@ -105,8 +105,9 @@ class ReachabilityBaseline(Baseline):
 
     def _moved(self) -> None:
         net = self.model.network
-        self.arrival = self.anchor.t + dijkstra(net.indptr, net.indices, net.arc_seconds,
-                                                self.model.allowed, [self.anchor.node])
+        self.arrival = self.anchor.t + dijkstra(
+            net.indptr, net.indices, net.arc_seconds, self.model.allowed, [self.anchor.node]
+        )
 
     def order(self) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
         """All post slots in ranked order, with a score and the earliest arrival per post

@@ -144,7 +144,8 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
     if kind == EvidenceKind.SIGHTING:
         return Sighting(
             time=parse_time(item.get("time"), f"{where}.time"),
-            lat=_num(item, "lat", where), lon=_num(item, "lon", where),
+            lat=_num(item, "lat", where),
+            lon=_num(item, "lon", where),
             radius_m=max(1.0, _num(item, "radius_m", where, 500.0)),
             credibility=_unit(_num(item, "credibility", where, 0.5), f"{where}.credibility"),
             label=label,
@@ -152,7 +153,8 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
     if kind == EvidenceKind.VEHICLE_FOUND:
         return VehicleFound(
             time=parse_time(item.get("time"), f"{where}.time"),
-            lat=_num(item, "lat", where), lon=_num(item, "lon", where),
+            lat=_num(item, "lat", where),
+            lon=_num(item, "lon", where),
             radius_m=max(1.0, _num(item, "radius_m", where, VEHICLE_RADIUS_M)),
             credibility=_unit(_num(item, "credibility", where, 1.0), f"{where}.credibility"),
             label=label,
@@ -166,10 +168,15 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
         if not isinstance(post_id, str) or not post_id:
             raise CaseError(f"{where}: missing 'post_id'")
         pd = _unit(_num(item, "detection_probability", where, 0.5), f"{where}.pd")
-        return SearchReport(post_id=post_id, start=start, end=end, detection_probability=pd,
-                            found=bool(item.get("found", False)), label=label)
-    raise CaseError(f"{where}: unknown evidence kind {kind!r} (sighting, search or "
-                    "vehicle_found)")
+        return SearchReport(
+            post_id=post_id,
+            start=start,
+            end=end,
+            detection_probability=pd,
+            found=bool(item.get("found", False)),
+            label=label,
+        )
+    raise CaseError(f"{where}: unknown evidence kind {kind!r} (sighting, search or vehicle_found)")
 
 
 def _parse_hint(item: Mapping[str, Any], where: str) -> Hint:
@@ -178,8 +185,9 @@ def _parse_hint(item: Mapping[str, Any], where: str) -> Hint:
     if kind == HintKind.HEADING:
         return Hint(HintKind.HEADING, weight, bearing_deg=_num(item, "bearing_deg", where) % 360.0)
     if kind == HintKind.DESTINATION:
-        return Hint(HintKind.DESTINATION, weight, lat=_num(item, "lat", where),
-                    lon=_num(item, "lon", where))
+        return Hint(
+            HintKind.DESTINATION, weight, lat=_num(item, "lat", where), lon=_num(item, "lon", where)
+        )
     raise CaseError(f"{where}: unknown hint kind {kind!r} (heading or destination)")
 
 
@@ -198,8 +206,15 @@ def parse_case(data: Mapping[str, Any] | Case) -> Case:
     if not isinstance(modes, Sequence) or isinstance(modes, str) or not modes:
         raise CaseError("case.modes: expected a non-empty list such as ['road', 'rail']")
     hints = tuple(_parse_hint(h, f"hints[{i}]") for i, h in enumerate(data.get("hints", [])))
-    evidence = tuple(parse_evidence(e, f"evidence[{i}]")
-                     for i, e in enumerate(data.get("evidence", [])))
-    return Case(lat=_num(lk, "lat", "last_known"), lon=_num(lk, "lon", "last_known"),
-                time_earliest=t0, time_latest=t1, modes=tuple(str(m) for m in modes),
-                hints=hints, evidence=evidence)
+    evidence = tuple(
+        parse_evidence(e, f"evidence[{i}]") for i, e in enumerate(data.get("evidence", []))
+    )
+    return Case(
+        lat=_num(lk, "lat", "last_known"),
+        lon=_num(lk, "lon", "last_known"),
+        time_earliest=t0,
+        time_latest=t1,
+        modes=tuple(str(m) for m in modes),
+        hints=hints,
+        evidence=evidence,
+    )

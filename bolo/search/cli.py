@@ -12,8 +12,10 @@ import typer
 from bolo.search.case import CaseError
 from bolo.search.picture import DEFAULT_PARTICLES, SearchPicture, Strategy
 
-app = typer.Typer(help="The search picture: where the suspects can be, which posts to alert.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The search picture: where the suspects can be, which posts to alert.",
+    no_args_is_help=True,
+)
 
 
 def _fail(message: str) -> None:
@@ -37,7 +39,8 @@ def rank_command(
     at: Annotated[str, typer.Option(help="ISO 8601 time with offset to rank for.")],
     budget: Annotated[int, typer.Option(min=1, help="Number of posts to alert (K).")] = 10,
     strategy: Annotated[Strategy, typer.Option(help="particle, reachability or radius.")] = (
-        Strategy.PARTICLE),
+        Strategy.PARTICLE
+    ),
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same picture).")] = 0,
     particles: Annotated[int, typer.Option(min=10, help="Particle count.")] = DEFAULT_PARTICLES,
     horizon: Annotated[float, typer.Option(help="Forecast horizon, hours.")] = 2.0,
@@ -50,15 +53,25 @@ def rank_command(
         _fail(f"cannot read case file {case}: {exc}")
     net = _load_network(network)
     try:
-        pic = SearchPicture(net, data, strategy.value, seed, particles=particles,
-                            horizon_hours=horizon)
+        pic = SearchPicture(
+            net, data, strategy.value, seed, particles=particles, horizon_hours=horizon
+        )
         pic.advance(at)
         ranked = pic.rank(budget)
     except (CaseError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
-        typer.echo(json.dumps({"network": network, "at": pic.now.isoformat(),
-                               "strategy": strategy.value, "posts": ranked}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "network": network,
+                    "at": pic.now.isoformat(),
+                    "strategy": strategy.value,
+                    "posts": ranked,
+                },
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -67,8 +80,7 @@ def rank_command(
     for col in ("#", "post", "probability", "eta", "reason"):
         table.add_column(col)
     for i, r in enumerate(ranked, 1):
-        table.add_row(str(i), r["post_id"], f"{r['probability']:.3f}", r["eta"] or "-",
-                      r["reason"])
+        table.add_row(str(i), r["post_id"], f"{r['probability']:.3f}", r["eta"] or "-", r["reason"])
     Console().print(table)
 
 
@@ -81,8 +93,11 @@ def simulate_command(
     rail: Annotated[bool, typer.Option(help="Let suspects and models use rail too.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     plot: Annotated[Path | None, typer.Option(help="Write interception over time (PNG).")] = None,
-    truth: Annotated[str, typer.Option(
-        help="Behaviour model of the suspects: bolo or evasive (independent of the filter).")
+    truth: Annotated[
+        str,
+        typer.Option(
+            help="Behaviour model of the suspects: bolo or evasive (independent of the filter)."
+        ),
     ] = "bolo",
 ) -> None:
     """Simulate abductions and compare radius, reachability and particle at the same budget."""
@@ -100,8 +115,16 @@ def simulate_command(
         if not as_json:
             print(f"\r{done}/{cases} cases", end="", file=sys.stderr, flush=True)
 
-    comp = compare(net, cases=cases, seed=seed, budget=budget, particles=particles,
-                   modes=modes, progress=progress, truth=truth)
+    comp = compare(
+        net,
+        cases=cases,
+        seed=seed,
+        budget=budget,
+        particles=particles,
+        modes=modes,
+        progress=progress,
+        truth=truth,
+    )
     summary = comp.summary()
     if plot is not None:
         from bolo.search.sim.plot import plot_interception
@@ -118,13 +141,24 @@ def _print_summary(summary: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{summary['network']}: {summary['cases']} cases, K={summary['budget']},"
-                        f" seed {summary['seed']}, truth {summary['truth']}")
-    for col in ("strategy", "intercepted", "95% CI", "median min", "search cost", "MapScore",
-                "x radius", "x reachability"):
+    table = Table(
+        title=f"{summary['network']}: {summary['cases']} cases, K={summary['budget']},"
+        f" seed {summary['seed']}, truth {summary['truth']}"
+    )
+    for col in (
+        "strategy",
+        "intercepted",
+        "95% CI",
+        "median min",
+        "search cost",
+        "MapScore",
+        "x radius",
+        "x reachability",
+    ):
         table.add_column(col)
     s = summary["strategies"]
     for name, m in s.items():
+
         def ratio(other: str, rate: float = m["interception_rate"]) -> str:
             base = s.get(other, {}).get("interception_rate", 0.0)
             return f"{rate / base:.2f}" if base else "-"
@@ -132,10 +166,16 @@ def _print_summary(summary: dict[str, Any]) -> None:
         med = m["median_minutes_to_interception"]
         cost = m["search_cost_median"]
         ms = m["mapscore"]
-        table.add_row(name, f"{m['interception_rate']:.3f}",
-                      f"[{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]",
-                      "-" if med is None else f"{med:.0f}", "-" if cost is None else f"{cost:.3f}",
-                      "-" if ms is None else f"{ms:.3f}", ratio("radius"), ratio("reachability"))
+        table.add_row(
+            name,
+            f"{m['interception_rate']:.3f}",
+            f"[{m['ci95'][0]:.3f}, {m['ci95'][1]:.3f}]",
+            "-" if med is None else f"{med:.0f}",
+            "-" if cost is None else f"{cost:.3f}",
+            "-" if ms is None else f"{ms:.3f}",
+            ratio("radius"),
+            ratio("reachability"),
+        )
     Console().print(table)
 
 

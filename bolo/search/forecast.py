@@ -30,9 +30,9 @@ class Forecast:
     slot: IntArray
     time: FloatArray
     weights: FloatArray
-    probability: FloatArray      # per post: probability to pass within the horizon
-    eta: FloatArray              # per post: weighted mean first-pass time (nan if none)
-    rep: IntArray                # per post: representative slot of its (node, mode)
+    probability: FloatArray  # per post: probability to pass within the horizon
+    eta: FloatArray  # per post: weighted mean first-pass time (nan if none)
+    rep: IntArray  # per post: representative slot of its (node, mode)
     index: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # ``particle`` numbers the forecast's particles; ``index`` maps them to the filter's.
 
@@ -49,7 +49,7 @@ def forecast(pf: ParticleFilter, horizon_s: float) -> Forecast:
     ev_slot, ev_time, ev_n = empty_events(index.shape[0])
     pf.move_particles(p, st.t, st.t + horizon_s, model.watch, (ev_slot, ev_time, ev_n))
     mask = ev_slot >= 0
-    at, slot = model.expand(ev_slot[mask].astype(np.int64))   # a pass of every post watching
+    at, slot = model.expand(ev_slot[mask].astype(np.int64))  # a pass of every post watching
     part = np.nonzero(mask)[0].astype(np.int64)[at]
     time = ev_time[mask][at]
     order = np.lexsort((time, part, slot))
@@ -78,8 +78,14 @@ def _subsample(pf: ParticleFilter) -> tuple[IntArray, FloatArray]:
     return index, np.full(FORECAST_MAX, 1.0 / FORECAST_MAX)
 
 
-def _summarise(part: IntArray, slot: IntArray, time: FloatArray, weights: FloatArray,
-               rep: IntArray, n_posts: int) -> Forecast:
+def _summarise(
+    part: IntArray,
+    slot: IntArray,
+    time: FloatArray,
+    weights: FloatArray,
+    rep: IntArray,
+    n_posts: int,
+) -> Forecast:
     # Posts sharing a node and mode share one representative slot, and so their passes.
     w = weights[part]
     mass = np.bincount(slot, weights=w, minlength=n_posts)
@@ -94,21 +100,28 @@ def forecast_within(fc: Forecast, t_end: float) -> Forecast:
     """The same forecast cut to first passes before ``t_end`` seconds."""
     keep = fc.time < t_end
     n_posts = fc.probability.shape[0]
-    cut = _summarise(fc.particle[keep], fc.slot[keep], fc.time[keep], fc.weights, fc.rep,
-                     n_posts)
+    cut = _summarise(fc.particle[keep], fc.slot[keep], fc.time[keep], fc.weights, fc.rep, n_posts)
     cut.index = fc.index
     return cut
 
 
-def discounted_mass(fc: Forecast, n_posts: int, rep: IntArray, t_now: float,
-                    scale_s: float) -> FloatArray:
+def discounted_mass(
+    fc: Forecast, n_posts: int, rep: IntArray, t_now: float, scale_s: float
+) -> FloatArray:
     """Per post: probability mass passing it, each pass discounted by exp(-delay / scale_s)."""
     w = fc.weights[fc.particle] * np.exp(-(fc.time - t_now) / max(scale_s, 1.0))
     return np.asarray(np.bincount(fc.slot, weights=w, minlength=n_posts)[rep], dtype=np.float64)
 
 
-def greedy_order(fc: Forecast, n_posts: int, rep: IntArray, budget: int, *,
-                 share: float = 1.0, extra: FloatArray | None = None) -> list[int]:
+def greedy_order(
+    fc: Forecast,
+    n_posts: int,
+    rep: IntArray,
+    budget: int,
+    *,
+    share: float = 1.0,
+    extra: FloatArray | None = None,
+) -> list[int]:
     """Post slots in greedy maximum-coverage order, at most ``budget`` with positive gain.
 
     The gain of a post is ``share`` x the forecast mass it newly covers plus ``extra[post]``
@@ -118,8 +131,12 @@ def greedy_order(fc: Forecast, n_posts: int, rep: IntArray, budget: int, *,
     taken = np.zeros(n_posts, dtype=bool)
     for _ in range(budget):
         live = ~covered[fc.particle]
-        gain = share * np.bincount(fc.slot[live], weights=fc.weights[fc.particle[live]],
-                                   minlength=n_posts)[rep]
+        gain = (
+            share
+            * np.bincount(fc.slot[live], weights=fc.weights[fc.particle[live]], minlength=n_posts)[
+                rep
+            ]
+        )
         if extra is not None:
             gain = gain + extra
         gain[taken] = -1.0

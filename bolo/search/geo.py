@@ -20,8 +20,9 @@ EARTH_RADIUS_M = 6_371_008.8
 FloatArray = npt.NDArray[np.float64]
 
 
-def haversine_m(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike,
-                lon2: npt.ArrayLike) -> FloatArray:
+def haversine_m(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> FloatArray:
     """Great-circle distance in metres between WGS84 points (degrees), element-wise."""
     p1, l1, p2, l2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
     a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
@@ -35,8 +36,9 @@ def unit_xyz(lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
     return np.column_stack((np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)))
 
 
-def bearing_deg(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike,
-                lon2: npt.ArrayLike) -> FloatArray:
+def bearing_deg(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> FloatArray:
     """Initial bearing in degrees [0, 360) from point 1 to point 2, element-wise."""
     p1, l1, p2, l2 = (np.radians(np.asarray(x, dtype=np.float64)) for x in (lat1, lon1, lat2, lon2))
     y = np.sin(l2 - l1) * np.cos(p2)
@@ -55,8 +57,15 @@ def allowed_arcs(network: Network, modes: Iterable[str]) -> npt.NDArray[np.uint8
 
 
 @njit(cache=True, nogil=True)
-def _dijkstra(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, allowed: np.ndarray,
-              sources: np.ndarray, start: np.ndarray, limit: float) -> np.ndarray:
+def _dijkstra(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    cost: np.ndarray,
+    allowed: np.ndarray,
+    sources: np.ndarray,
+    start: np.ndarray,
+    limit: float,
+) -> np.ndarray:
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     heap = [(0.0, np.int64(0)) for _ in range(0)]
@@ -80,19 +89,27 @@ def _dijkstra(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, allowed
     return dist
 
 
-def dijkstra(indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int64],
-             cost: FloatArray, allowed: npt.NDArray[np.uint8], sources: Iterable[int],
-             start: Iterable[float] | None = None, limit: float = math.inf) -> FloatArray:
+def dijkstra(
+    indptr: npt.NDArray[np.int64],
+    indices: npt.NDArray[np.int64],
+    cost: FloatArray,
+    allowed: npt.NDArray[np.uint8],
+    sources: Iterable[int],
+    start: Iterable[float] | None = None,
+    limit: float = math.inf,
+) -> FloatArray:
     """Shortest times (seconds) from ``sources`` (starting at ``start`` s) over allowed arcs."""
     src = np.asarray(list(sources), dtype=np.int64)
     st = np.zeros(src.shape[0]) if start is None else np.asarray(list(start), dtype=np.float64)
-    out: FloatArray = _dijkstra(indptr, indices, np.asarray(cost, dtype=np.float64), allowed,
-                                src, st, float(limit))
+    out: FloatArray = _dijkstra(
+        indptr, indices, np.asarray(cost, dtype=np.float64), allowed, src, st, float(limit)
+    )
     return out
 
 
-def reverse_csr(network: Network) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64],
-                                           npt.NDArray[np.int64]]:
+def reverse_csr(
+    network: Network,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """The transposed graph: (indptr, indices, original arc id) with arcs pointing backwards."""
     n = network.n_nodes
     tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(network.indptr))
@@ -103,8 +120,9 @@ def reverse_csr(network: Network) -> tuple[npt.NDArray[np.int64], npt.NDArray[np
     return indptr, tails[order], order
 
 
-def spread_nodes(lat: FloatArray, lon: FloatArray, candidates: npt.NDArray[np.int64],
-                 k: int, first: int) -> list[int]:
+def spread_nodes(
+    lat: FloatArray, lon: FloatArray, candidates: npt.NDArray[np.int64], k: int, first: int
+) -> list[int]:
     """Farthest-point sample of ``k`` nodes among ``candidates``, starting from node ``first``.
 
     Gives destinations that cover the whole region evenly without any region-specific tuning.

@@ -26,8 +26,13 @@ from bolo.search.motion import WALK_MPS
 
 
 @njit(cache=True)
-def _parents(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, allowed: np.ndarray,
-             arrival: np.ndarray) -> np.ndarray:
+def _parents(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    cost: np.ndarray,
+    allowed: np.ndarray,
+    arrival: np.ndarray,
+) -> np.ndarray:
     """A shortest-path tree from earliest arrival times: the parent of each node (-1: none)."""
     n = arrival.shape[0]
     parent = np.full(n, -1, dtype=np.int64)
@@ -93,14 +98,14 @@ class Frontier(ReachabilityBaseline):
     """Reachability (re-anchored at confirmed sightings) with fruitless searches learnt."""
 
     def __init__(self, model: NetworkModel, case: Case) -> None:
-        self.searches: list[tuple[int, float, float, float]] = []   # post slot, from, to, pd
+        self.searches: list[tuple[int, float, float, float]] = []  # post slot, from, to, pd
         self.on_foot = False
         super().__init__(model, case)
 
     def _moved(self) -> None:
         net = self.model.network
         cost = net.arc_seconds
-        if self.on_foot:   # the vehicle was found: roads at walking pace, trains unchanged
+        if self.on_foot:  # the vehicle was found: roads at walking pace, trains unchanged
             road = net.arc_mode == ModeCode.ROAD
             cost = np.where(road, np.maximum(net.arc_metres / WALK_MPS, cost), cost)
         rel = dijkstra(net.indptr, net.indices, cost, self.model.allowed, [self.anchor.node])
@@ -118,8 +123,7 @@ class Frontier(ReachabilityBaseline):
                 span = (ev.end - ev.start).total_seconds()
                 net = self.model.network
                 slot = net.posts.index(net.post(ev.post_id))
-                self.searches.append((slot, t_seconds, t_seconds + span,
-                                      ev.detection_probability))
+                self.searches.append((slot, t_seconds, t_seconds + span, ev.detection_probability))
             return
         super().observe(ev, t_seconds)
 
@@ -140,7 +144,6 @@ class Frontier(ReachabilityBaseline):
         total = float(w.sum())
         return w / total if total > 0 else uniform / float(uniform.sum())
 
-
     def _shadow(self, slot: int, until: float) -> npt.NDArray[np.bool_] | None:
         """The nodes whose fastest route passes the catchment of post ``slot`` (reached by
         ``until`` seconds): a fruitless search there clears them. None when none is reached."""
@@ -150,12 +153,13 @@ class Frontier(ReachabilityBaseline):
             return None
         shadow = np.zeros(self.arrival.shape[0], dtype=np.bool_)
         for node in nodes.tolist():
-            shadow[self.tour[self.tin[node]:self.tout[node]]] = True
+            shadow[self.tour[self.tin[node] : self.tout[node]]] = True
         return shadow
 
 
-def frontier_mass(frontier: Frontier, n_posts: int, t: float,
-                  horizon_s: float) -> npt.NDArray[np.float64]:
+def frontier_mass(
+    frontier: Frontier, n_posts: int, t: float, horizon_s: float
+) -> npt.NDArray[np.float64]:
     """Per post slot, the hedge model's share of the next ``horizon_s`` seconds: uniform over
     the posts whose earliest possible arrival lies in [t, t + horizon_s] (at least the next
     post ahead)."""

@@ -76,15 +76,19 @@ def reseed_copies(rng: np.ndarray, ancestors: np.ndarray, epoch: int) -> np.ndar
     n = ancestors.shape[0]
     out = np.empty(n, dtype=np.uint64)
     for i in range(n):
-        out[i] = splitmix(rng[ancestors[i]] ^ (np.uint64(i + 1) * _GOLDEN)
-                          ^ np.uint64(epoch))
+        out[i] = splitmix(rng[ancestors[i]] ^ (np.uint64(i + 1) * _GOLDEN) ^ np.uint64(epoch))
     return out
 
 
 @njit(cache=True)
 def positions(
-    node: np.ndarray, arc: np.ndarray, rem: np.ndarray, dur: np.ndarray,
-    indices: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+    node: np.ndarray,
+    arc: np.ndarray,
+    rem: np.ndarray,
+    dur: np.ndarray,
+    indices: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 position of every particle, interpolated along the arc it is on."""
     n = node.shape[0]
@@ -120,10 +124,23 @@ def nearest_node_index(lat: np.ndarray, lon: np.ndarray, qlat: float, qlon: floa
 
 
 @njit(cache=True, nogil=True)
-def _sighting_range(lo: int, hi: int, like: np.ndarray, node: np.ndarray, arc: np.ndarray,
-                    rem: np.ndarray, dur: np.ndarray, indices: np.ndarray, lat: np.ndarray,
-                    lon: np.ndarray, weights: np.ndarray, qlat: float, qlon: float,
-                    radius_m: float, credibility: float) -> float:
+def _sighting_range(
+    lo: int,
+    hi: int,
+    like: np.ndarray,
+    node: np.ndarray,
+    arc: np.ndarray,
+    rem: np.ndarray,
+    dur: np.ndarray,
+    indices: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    weights: np.ndarray,
+    qlat: float,
+    qlon: float,
+    radius_m: float,
+    credibility: float,
+) -> float:
     deg = math.pi / 180.0 * 6_371_008.8
     inv = 1.0 / radius_m
     kx = deg * math.cos(math.radians(qlat))
@@ -146,9 +163,18 @@ def _sighting_range(lo: int, hi: int, like: np.ndarray, node: np.ndarray, arc: n
 
 
 def sighting_likelihood(
-    node: np.ndarray, arc: np.ndarray, rem: np.ndarray, dur: np.ndarray, indices: np.ndarray,
-    lat: np.ndarray, lon: np.ndarray, weights: np.ndarray, qlat: float, qlon: float,
-    radius_m: float, credibility: float,
+    node: np.ndarray,
+    arc: np.ndarray,
+    rem: np.ndarray,
+    dur: np.ndarray,
+    indices: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
+    weights: np.ndarray,
+    qlat: float,
+    qlon: float,
+    radius_m: float,
+    credibility: float,
 ) -> tuple[np.ndarray, float]:
     """Likelihood of a sighting at (qlat, qlon) for every particle, and the explained mass.
 
@@ -159,14 +185,29 @@ def sighting_likelihood(
     """
     n = int(node.shape[0])
     like = np.empty(n)
-    args = (like, node, arc, rem, dur, indices, lat, lon, weights, float(qlat), float(qlon),
-            float(radius_m), float(credibility))
+    args = (
+        like,
+        node,
+        arc,
+        rem,
+        dur,
+        indices,
+        lat,
+        lon,
+        weights,
+        float(qlat),
+        float(qlon),
+        float(radius_m),
+        float(credibility),
+    )
     threads = numba.get_num_threads()
     if threads == 1 or n < 2 * MIN_PER_THREAD:
         return like, float(_sighting_range(0, n, *args))
     bounds = [n * j // threads for j in range(threads + 1)]
-    futures = [thread_pool(threads).submit(_sighting_range, bounds[j], bounds[j + 1], *args)
-               for j in range(threads)]
+    futures = [
+        thread_pool(threads).submit(_sighting_range, bounds[j], bounds[j + 1], *args)
+        for j in range(threads)
+    ]
     return like, float(sum(f.result() for f in futures))
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from bolo.search.pfilter import ParticleFilter
 
 FloatArray = npt.NDArray[np.float64]
-UNEXPLAINED = 1e-3          # as bolo.search.pfilter: below it a sighting re-seeds particles
+UNEXPLAINED = 1e-3  # as bolo.search.pfilter: below it a sighting re-seeds particles
 
 
 def apply_late_sighting(pf: ParticleFilter, i: int, ev: Sighting, ts: float) -> bool:
@@ -35,7 +35,7 @@ def apply_late_sighting(pf: ParticleFilter, i: int, ev: Sighting, ts: float) -> 
     base = [c for c in pf.checkpoints if st.generation_t <= c.t <= ts]
     later = sorted(v for v in st.applied_at.values() if v[0] > ts)
     if not base or any(k < 0 for _, k in later):
-        return False          # no checkpoint to start from, or a search report applied since
+        return False  # no checkpoint to start from, or a search report applied since
     c = base[-1]
     p = c.parts.copy()
     pf.move_particles(p, c.t, ts, pf._watch, pf._no_events)
@@ -43,10 +43,21 @@ def apply_late_sighting(pf: ParticleFilter, i: int, ev: Sighting, ts: float) -> 
     factors = [st.factors[k][1] for _, k in later]
     w_ts = _divide_out(st.weights, factors)
     like, explained = sighting_likelihood(
-        p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat, net.node_lon, w_ts,
-        ev.lat, ev.lon, ev.radius_m, ev.credibility)
+        p.node,
+        p.arc,
+        p.rem,
+        p.dur,
+        net.indices,
+        net.node_lat,
+        net.node_lon,
+        w_ts,
+        ev.lat,
+        ev.lon,
+        ev.radius_m,
+        ev.credibility,
+    )
     if explained < UNEXPLAINED and ev.credibility > 0:
-        return False          # the replay would re-seed particles at the sighting
+        return False  # the replay would re-seed particles at the sighting
     if not _never_resampled(w_ts, like, factors, pf.n / 2):
         return False
     pf.checkpoints = [k for k in pf.checkpoints if k.t <= ts]
@@ -62,8 +73,9 @@ def _divide_out(weights: FloatArray, factors: list[FloatArray]) -> FloatArray:
     return np.asarray(w / w.sum(), dtype=np.float64)
 
 
-def _never_resampled(w: FloatArray, like: FloatArray, later: list[FloatArray],
-                     min_ess: float) -> bool:
+def _never_resampled(
+    w: FloatArray, like: FloatArray, later: list[FloatArray], min_ess: float
+) -> bool:
     """Whether the effective sample size stays >= min_ess after the sighting (weights ``w``
     before it) and after each later evidence in turn, as in the replay."""
     w = w * like

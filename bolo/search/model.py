@@ -49,7 +49,8 @@ class NetworkModel:
     post_rep: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     _cells: npt.NDArray[np.int64] | None = field(default=None, repr=False)
     _catchment: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None = field(
-        default=None, repr=False)
+        default=None, repr=False
+    )
 
     def time_to(self, node: int) -> npt.NDArray[np.float32]:
         """Seconds from every node to ``node`` over the allowed arcs (inf if unreachable)."""
@@ -57,14 +58,16 @@ class NetworkModel:
         allowed = self.allowed[self.rarc]
         return dijkstra(self.rindptr, self.rindices, cost, allowed, [node]).astype(np.float32)
 
-    def expand(self, groups: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64],
-                                                             npt.NDArray[np.int64]]:
+    def expand(
+        self, groups: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Watched arrivals (``watch`` groups, >= 0) as passes of posts: (index into
         ``groups``, post slot) for every post of each arrival's group."""
         sizes = self.group_ptr[groups + 1] - self.group_ptr[groups]
         index = np.repeat(np.arange(groups.shape[0], dtype=np.int64), sizes)
         within = np.arange(index.shape[0], dtype=np.int64) - np.repeat(
-            np.cumsum(sizes) - sizes, sizes)
+            np.cumsum(sizes) - sizes, sizes
+        )
         return index, self.group_slots[self.group_ptr[groups][index] + within]
 
     def groups_of(self, slot: int) -> npt.NDArray[np.bool_]:
@@ -79,9 +82,13 @@ class NetworkModel:
         if self._cells is None:
             net = self.network
             self._cells = np.fromiter(
-                (h3.str_to_int(h3.latlng_to_cell(float(a), float(b), H3_RESOLUTION))
-                 for a, b in zip(net.node_lat, net.node_lon, strict=True)),
-                dtype=np.uint64, count=net.n_nodes).view(np.int64)
+                (
+                    h3.str_to_int(h3.latlng_to_cell(float(a), float(b), H3_RESOLUTION))
+                    for a, b in zip(net.node_lat, net.node_lon, strict=True)
+                ),
+                dtype=np.uint64,
+                count=net.n_nodes,
+            ).view(np.int64)
         return self._cells
 
     def catchment(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -115,8 +122,9 @@ def _destination_nodes(network: Network, origin_hint: int) -> tuple[list[int], l
         kinds.append("town")
     degree = np.diff(network.indptr)
     cand = np.flatnonzero(degree > 0).astype(np.int64)
-    for n in spread_nodes(network.node_lat, network.node_lon, cand, SPREAD_DESTINATIONS,
-                          origin_hint):
+    for n in spread_nodes(
+        network.node_lat, network.node_lon, cand, SPREAD_DESTINATIONS, origin_hint
+    ):
         if n not in nodes:
             nodes.append(n)
             kinds.append("place")
@@ -144,11 +152,19 @@ def network_model(network: Network, modes: tuple[str, ...]) -> NetworkModel:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         list(pool.map(one, range(len(nodes))))
     model = NetworkModel(
-        network=network, modes=key, allowed=allowed, rindptr=rindptr, rindices=rindices,
-        rarc=rarc, dest_nodes=np.asarray(nodes, dtype=np.int64), dest_kind=kinds, dist=dist,
+        network=network,
+        modes=key,
+        allowed=allowed,
+        rindptr=rindptr,
+        rindices=rindices,
+        rarc=rarc,
+        dest_nodes=np.asarray(nodes, dtype=np.int64),
+        dest_kind=kinds,
+        dist=dist,
         post_nodes=np.asarray([p.node for p in network.posts], dtype=np.int64),
         watch=np.full((network.n_nodes, len(ModeCode)), -1, dtype=np.int32),
-        posts_catchment=post_catchments(network))
+        posts_catchment=post_catchments(network),
+    )
     _fill_watch(model)
     network.cache[cache_key] = model
     return model
@@ -162,7 +178,7 @@ def _fill_watch(model: NetworkModel) -> None:
     n_posts = catch.ptr.shape[0] - 1
     slot = np.repeat(np.arange(n_posts, dtype=np.int64), np.diff(catch.ptr))
     groups: dict[tuple[int, ...], int] = {}
-    done: dict[bytes, int] = {}   # codes watched by the same posts share one column's work
+    done: dict[bytes, int] = {}  # codes watched by the same posts share one column's work
     for code in range(model.watch.shape[1]):
         uses = np.asarray([code in post_watch_modes(p.mode) for p in network.posts], dtype=bool)
         if uses.tobytes() in done:
@@ -196,8 +212,9 @@ def post_watch_modes(mode: Mode) -> list[int]:
     return [int(ModeCode.ROAD), int(ModeCode.FOOT), int(ModeCode.TRANSFER)]
 
 
-def heading_factor(bearing_to_dest: npt.NDArray[np.float64], bearing: float,
-                   weight: float) -> npt.NDArray[np.float64]:
+def heading_factor(
+    bearing_to_dest: npt.NDArray[np.float64], bearing: float, weight: float
+) -> npt.NDArray[np.float64]:
     """Prior multiplier per destination for a heading tip, averaging 1 over all bearings."""
     delta = np.radians(bearing_to_dest - bearing)
     mean = float(np.i0(HEADING_KAPPA)) * math.exp(-HEADING_KAPPA)

@@ -33,20 +33,21 @@ from scipy.special import ndtri
 
 from bolo.search.kernels import MIN_PER_THREAD, next_uniform, thread_pool
 
-LEFT = 3            # done code of a particle that left the region through an exit
-STAYED = 1          # done code of a particle that settled at its destination
-STUCK = 2           # done code of a particle with no arc closer to its destination
+LEFT = 3  # done code of a particle that left the region through an exit
+STAYED = 1  # done code of a particle that settled at its destination
+STUCK = 2  # done code of a particle with no arc closer to its destination
 NOISE_TABLE = 4096
 SOFTMAX_CUT = 30.0  # weights below e^-30 of the best arc are not drawn
-WALK_MPS = 1.4      # walking pace of suspects who left their vehicle (road arcs)
-RAIL_CODE = 1       # ModeCode.RAIL: trains keep their timetable pace when on foot
+WALK_MPS = 1.4  # walking pace of suspects who left their vehicle (road arcs)
+RAIL_CODE = 1  # ModeCode.RAIL: trains keep their timetable pace when on foot
 CHUNKS_PER_THREAD = 4
 
 FloatArray = npt.NDArray[np.float64]
 # One 16-byte record per arc, so the arcs of a junction share one cache line.
-ARC_DTYPE = np.dtype([("head", np.int32), ("sec", np.float32), ("inv", np.float32),
-                      ("mode", np.int32)], align=True)
-Arrays = tuple[Any, ...]   # numba takes heterogeneous tuples of arrays
+ARC_DTYPE = np.dtype(
+    [("head", np.int32), ("sec", np.float32), ("inv", np.float32), ("mode", np.int32)], align=True
+)
+Arrays = tuple[Any, ...]  # numba takes heterogeneous tuples of arrays
 
 
 class MotionParams(NamedTuple):
@@ -64,9 +65,13 @@ def noise_table(sd: float) -> FloatArray:
     return np.asarray(np.exp(sd * ndtri(q)), dtype=np.float64)
 
 
-def arc_table(indices: npt.NDArray[np.int64], arc_seconds: FloatArray,
-              arc_mode: npt.NDArray[np.uint8], allowed: npt.NDArray[np.uint8],
-              detour_scale: float) -> npt.NDArray[np.void]:
+def arc_table(
+    indices: npt.NDArray[np.int64],
+    arc_seconds: FloatArray,
+    arc_mode: npt.NDArray[np.uint8],
+    allowed: npt.NDArray[np.uint8],
+    detour_scale: float,
+) -> npt.NDArray[np.void]:
     """Per arc one 16-byte record (ARC_DTYPE) of what the kernel reads at a junction: head
     node, nominal seconds, 1 / (detour_scale * (1 + seconds)) (the softmax temperature of a
     detour) and the mode code (-1 when the case's modes do not allow the arc)."""
@@ -79,8 +84,9 @@ def arc_table(indices: npt.NDArray[np.int64], arc_seconds: FloatArray,
 
 
 @njit(cache=True, inline="always")
-def _choose_arc(u: int, d: int, s: np.uint64, indptr: np.ndarray, tab: np.ndarray,
-                dist: np.ndarray) -> tuple[int, np.uint64]:
+def _choose_arc(
+    u: int, d: int, s: np.uint64, indptr: np.ndarray, tab: np.ndarray, dist: np.ndarray
+) -> tuple[int, np.uint64]:
     """An arc out of ``u`` that strictly brings the particle closer to destination ``d``
     (so routes never loop), drawn by a softmax over the detour it implies."""
     du = dist[d, u]
@@ -115,8 +121,7 @@ def _choose_arc(u: int, d: int, s: np.uint64, indptr: np.ndarray, tab: np.ndarra
 
 
 @njit(cache=True, inline="always")
-def _arc_seconds(k: int, speed: float, foot: int, tab: np.ndarray, metres: np.ndarray
-                 ) -> float:
+def _arc_seconds(k: int, speed: float, foot: int, tab: np.ndarray, metres: np.ndarray) -> float:
     """Nominal seconds of arc ``k`` at a particle's speed factor, or at walking pace."""
     if foot != 0 and tab[k]["mode"] != RAIL_CODE:
         return float(max(metres[k] / WALK_MPS, tab[k]["sec"]))
@@ -124,8 +129,9 @@ def _arc_seconds(k: int, speed: float, foot: int, tab: np.ndarray, metres: np.nd
 
 
 @njit(cache=True, inline="always")
-def _record(i: int, slot: int, t: float, ev_slot: np.ndarray, ev_time: np.ndarray,
-            ev_n: np.ndarray) -> None:
+def _record(
+    i: int, slot: int, t: float, ev_slot: np.ndarray, ev_time: np.ndarray, ev_n: np.ndarray
+) -> None:
     """Append (slot, t) to particle i's event buffer when slot is a watched post (>= 0)."""
     if slot < 0:
         return
@@ -137,10 +143,19 @@ def _record(i: int, slot: int, t: float, ev_slot: np.ndarray, ev_time: np.ndarra
 
 
 @njit(cache=True, inline="always")
-def _new_goal(i: int, v: int, t: float, s: np.uint64, dest: np.ndarray,
-              hide_until: np.ndarray, done: np.ndarray, dest_node: np.ndarray,
-              dest_exit: np.ndarray, dest_cdf: np.ndarray, dwell_mean: float
-              ) -> tuple[float, np.uint64]:
+def _new_goal(
+    i: int,
+    v: int,
+    t: float,
+    s: np.uint64,
+    dest: np.ndarray,
+    hide_until: np.ndarray,
+    done: np.ndarray,
+    dest_node: np.ndarray,
+    dest_exit: np.ndarray,
+    dest_cdf: np.ndarray,
+    dwell_mean: float,
+) -> tuple[float, np.uint64]:
     """Particle ``i`` reached its destination ``v`` at ``t``: leave the region at an exit; at a
     place, stay (mean dwell_mean s) then draw a new destination. Returns (t, stream)."""
     if dest_exit[dest[i]] != 0:
@@ -157,8 +172,15 @@ def _new_goal(i: int, v: int, t: float, s: np.uint64, dest: np.ndarray,
 
 
 @njit(cache=True, inline="always")
-def _maybe_hide(i: int, t: float, s: np.uint64, dur: np.ndarray, hide_left: np.ndarray,
-                hide_until: np.ndarray, prm: MotionParams) -> tuple[float, np.uint64]:
+def _maybe_hide(
+    i: int,
+    t: float,
+    s: np.uint64,
+    dur: np.ndarray,
+    hide_left: np.ndarray,
+    hide_until: np.ndarray,
+    prm: MotionParams,
+) -> tuple[float, np.uint64]:
     """Spend the arc's seconds from the travel budget; when it runs out, hide (exponential,
     mean hide_mean) and draw the next budget. Returns (time travel resumes, stream)."""
     hide_left[i] -= dur[i]
@@ -172,15 +194,25 @@ def _maybe_hide(i: int, t: float, s: np.uint64, dur: np.ndarray, hide_left: np.n
 
 
 @njit(cache=True, nogil=True)
-def _advance_range(lo: int, hi: int, t_from: float, t_to: float, p: Arrays, g: Arrays,
-                   dests: Arrays, ev: Arrays, noise: np.ndarray, prm: MotionParams) -> None:
+def _advance_range(
+    lo: int,
+    hi: int,
+    t_from: float,
+    t_to: float,
+    p: Arrays,
+    g: Arrays,
+    dests: Arrays,
+    ev: Arrays,
+    noise: np.ndarray,
+    prm: MotionParams,
+) -> None:
     """Move particles lo..hi-1 (see advance); helpers take plain arrays, unpacked once here,
     so the inner loop does no reference counting."""
     node, arc, rem, dur, dest, speed, hide_until, start, done, rng, hide_left, foot = p
     indptr, metres, tab = g
     dist, dest_node, dest_exit, dest_cdf = dests
     watch, ev_slot, ev_time, ev_n = ev
-    watching = ev_n.shape[0] >= node.shape[0]   # else nothing is watched: skip the look-ups
+    watching = ev_n.shape[0] >= node.shape[0]  # else nothing is watched: skip the look-ups
     n_noise = noise.shape[0]
     for i in range(lo, hi):
         t = max(t_from, start[i], hide_until[i])
@@ -206,8 +238,19 @@ def _advance_range(lo: int, hi: int, t_from: float, t_to: float, p: Arrays, g: A
                 _record(i, watch[v, tab[arc[i]]["mode"]], t, ev_slot, ev_time, ev_n)
             node[i], arc[i], rem[i] = v, -1, 0.0
             if v == dest_node[dest[i]]:
-                t, s = _new_goal(i, v, t, s, dest, hide_until, done, dest_node, dest_exit,
-                                 dest_cdf, prm.dwell_mean)
+                t, s = _new_goal(
+                    i,
+                    v,
+                    t,
+                    s,
+                    dest,
+                    hide_until,
+                    done,
+                    dest_node,
+                    dest_exit,
+                    dest_cdf,
+                    prm.dwell_mean,
+                )
             else:
                 t, s = _maybe_hide(i, t, s, dur, hide_left, hide_until, prm)
             if done[i] != 0 or t >= t_to:
@@ -215,8 +258,16 @@ def _advance_range(lo: int, hi: int, t_from: float, t_to: float, p: Arrays, g: A
         rng[i] = s
 
 
-def advance(t_from: float, t_to: float, p: Arrays, g: Arrays, dests: Arrays, ev: Arrays,
-            noise: FloatArray, prm: MotionParams) -> None:
+def advance(
+    t_from: float,
+    t_to: float,
+    p: Arrays,
+    g: Arrays,
+    dests: Arrays,
+    ev: Arrays,
+    noise: FloatArray,
+    prm: MotionParams,
+) -> None:
     """Move every particle from ``t_from`` to ``t_to`` seconds along the network.
 
     ``p``: particle arrays (node, arc, rem, dur, dest, speed, hide_until, start, done, rng,
@@ -238,7 +289,11 @@ def advance(t_from: float, t_to: float, p: Arrays, g: Arrays, dests: Arrays, ev:
     parts = min(CHUNKS_PER_THREAD * threads, n // MIN_PER_THREAD)
     bounds = [n * j // parts for j in range(parts + 1)]
     pool = thread_pool(threads)
-    futures = [pool.submit(_advance_range, bounds[j], bounds[j + 1], t_from, t_to, p, g, dests,
-                           ev, noise, prm) for j in range(parts)]
+    futures = [
+        pool.submit(
+            _advance_range, bounds[j], bounds[j + 1], t_from, t_to, p, g, dests, ev, noise, prm
+        )
+        for j in range(parts)
+    ]
     for f in futures:
         f.result()

@@ -26,12 +26,12 @@ from bolo.search.model import NetworkModel, heading_factor
 
 # Motion assumptions of the filter (documented in docs/search-api.md). They are generic
 # behaviour priors, not fitted to any region or to the simulator.
-SPEED_LOG_MEAN = -0.1       # drivers are a little slower than the nominal speed on average
+SPEED_LOG_MEAN = -0.1  # drivers are a little slower than the nominal speed on average
 SPEED_LOG_SD = 0.3
-DEPARTURE_MEAN_S = 1200.0   # time from the last-known moment to leaving, mean 20 min
-STAY_SHARE = 0.05           # share of hypotheses in which the suspects stay put
-EXIT_SHARE = 0.5            # prior mass on leaving the region vs going to a place inside it
-HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)   # a hiding period every ~6 h of travel
+DEPARTURE_MEAN_S = 1200.0  # time from the last-known moment to leaving, mean 20 min
+STAY_SHARE = 0.05  # share of hypotheses in which the suspects stay put
+EXIT_SHARE = 0.5  # prior mass on leaving the region vs going to a place inside it
+HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)  # a hiding period every ~6 h of travel
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -69,8 +69,20 @@ class Particles:
 
     def arrays(self) -> tuple[npt.NDArray[Any], ...]:
         """The state arrays in the order the motion kernel reads them (see motion.advance)."""
-        return (self.node, self.arc, self.rem, self.dur, self.dest, self.speed, self.hide_until,
-                self.start, self.done, self.rng, self.hide_left, self.foot)
+        return (
+            self.node,
+            self.arc,
+            self.rem,
+            self.dur,
+            self.dest,
+            self.speed,
+            self.hide_until,
+            self.start,
+            self.done,
+            self.rng,
+            self.hide_left,
+            self.foot,
+        )
 
     def assign(self, idx: IntArray, other: Particles) -> None:
         """Overwrite particles ``idx`` with ``other`` (same length as idx)."""
@@ -84,9 +96,9 @@ class Prior:
 
     dest_nodes: IntArray
     dist: npt.NDArray[np.float32]
-    weights: FloatArray               # with the hints
+    weights: FloatArray  # with the hints
     is_exit: npt.NDArray[np.uint8]
-    hint_factors: list[tuple[str, FloatArray]]   # per hint: p_with / p_without per destination
+    hint_factors: list[tuple[str, FloatArray]]  # per hint: p_with / p_without per destination
 
     def __post_init__(self) -> None:
         self.cdf: FloatArray = np.cumsum(self.weights)
@@ -127,12 +139,14 @@ def build_prior(model: NetworkModel, case: Case, origin: int) -> Prior:
         factors.append((_hint_label(h), ratio))
         w = new
     is_exit = np.asarray([k == "exit" for k in kinds], dtype=np.uint8)
-    return Prior(dest_nodes=nodes, dist=dist, weights=w / w.sum(), is_exit=is_exit,
-                 hint_factors=factors)
+    return Prior(
+        dest_nodes=nodes, dist=dist, weights=w / w.sum(), is_exit=is_exit, hint_factors=factors
+    )
 
 
-def _base_weights(kinds: list[str], to_dest: npt.NDArray[np.float32], nodes: IntArray,
-                  origin: int) -> FloatArray:
+def _base_weights(
+    kinds: list[str], to_dest: npt.NDArray[np.float32], nodes: IntArray, origin: int
+) -> FloatArray:
     reach = np.isfinite(to_dest) & (nodes != origin)
     is_exit = np.asarray([k == "exit" for k in kinds]) & reach
     is_place = np.asarray([k in ("town", "place") for k in kinds]) & reach
@@ -153,8 +167,9 @@ def _hint_label(h: Hint) -> str:
     return f"destination tip {h.lat:.4f},{h.lon:.4f} (weight {h.weight:.2f})"
 
 
-def spawn(prior: Prior, n: int, node: int, t_start: float, t_end: float, seed: int,
-          stream: int) -> Particles:
+def spawn(
+    prior: Prior, n: int, node: int, t_start: float, t_end: float, seed: int, stream: int
+) -> Particles:
     """Born ``n`` particles at ``node``, leaving between t_start and t_end (+ departure delay).
 
     Destinations are drawn from the prior, speed factors log-normal; a share STAY_SHARE of
@@ -167,10 +182,15 @@ def spawn(prior: Prior, n: int, node: int, t_start: float, t_end: float, seed: i
     start += rng.exponential(DEPARTURE_MEAN_S, size=n)
     done = (rng.random(n) < STAY_SHARE).astype(np.uint8)
     return Particles(
-        node=np.full(n, node, dtype=np.int64), arc=np.full(n, -1, dtype=np.int64),
-        rem=np.zeros(n), dur=np.zeros(n), dest=dest,
+        node=np.full(n, node, dtype=np.int64),
+        arc=np.full(n, -1, dtype=np.int64),
+        rem=np.zeros(n),
+        dur=np.zeros(n),
+        dest=dest,
         speed=np.exp(rng.normal(SPEED_LOG_MEAN, SPEED_LOG_SD, size=n)),
-        hide_until=np.zeros(n), start=start, done=done,
+        hide_until=np.zeros(n),
+        start=start,
+        done=done,
         rng=seed_states(int(seed * 1_000_003 + stream) % (2**62), n),
         hide_left=rng.exponential(1.0 / HIDE_RATE_PER_S, size=n),
         foot=np.zeros(n, dtype=np.uint8),
@@ -179,5 +199,8 @@ def spawn(prior: Prior, n: int, node: int, t_start: float, t_end: float, seed: i
 
 def empty_events(n: int) -> tuple[npt.NDArray[np.int32], FloatArray, npt.NDArray[np.int32]]:
     """A fresh event buffer (slot, time, count) for ``n`` particles."""
-    return (np.full((n, MAX_EVENTS), -1, dtype=np.int32), np.full((n, MAX_EVENTS), math.inf),
-            np.zeros(n, dtype=np.int32))
+    return (
+        np.full((n, MAX_EVENTS), -1, dtype=np.int32),
+        np.full((n, MAX_EVENTS), math.inf),
+        np.zeros(n, dtype=np.int32),
+    )

@@ -38,14 +38,14 @@ from bolo.search.particles import (
 )
 
 HIDE_MEAN_S = 2 * 3600.0
-DWELL_MEAN_S = 4 * 3600.0              # stay at a place inside the region before moving on
-DETOUR_SCALE = 0.15                    # softmax scale of route detours, relative to arc time
-ARC_NOISE = 0.15                       # log-normal noise of each arc's travel time
-UNEXPLAINED = 1e-3                     # kernel mass below which a sighting re-seeds particles
+DWELL_MEAN_S = 4 * 3600.0  # stay at a place inside the region before moving on
+DETOUR_SCALE = 0.15  # softmax scale of route detours, relative to arc time
+ARC_NOISE = 0.15  # log-normal noise of each arc's travel time
+UNEXPLAINED = 1e-3  # kernel mass below which a sighting re-seeds particles
 MAX_CHECKPOINTS = 64
 CHECKPOINT_EVERY_S = 600.0
-RESORT_SHARE = 50                      # re-sort by destination when > 1/50 are out of order
-BACKGROUND = 1e-6                      # total probability of the map's distance background
+RESORT_SHARE = 50  # re-sort by destination when > 1/50 are out of order
+BACKGROUND = 1e-6  # total probability of the map's distance background
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -79,8 +79,9 @@ class ParticleFilter:
 
     def __post_init__(self) -> None:
         net = self.model.network
-        self.origin = int(nearest_node_index(net.node_lat, net.node_lon,
-                                             self.case.lat, self.case.lon))
+        self.origin = int(
+            nearest_node_index(net.node_lat, net.node_lon, self.case.lat, self.case.lon)
+        )
         self.prior: Prior = build_prior(self.model, self.case, self.origin)
         window = (self.case.time_latest - self.case.time_earliest).total_seconds()
         parts = spawn(self.prior, self.n, self.origin, 0.0, window, self.seed, 0)
@@ -89,8 +90,11 @@ class ParticleFilter:
         self.checkpoints: list[_State] = []
         self.post_index = {p.post_id: i for i, p in enumerate(net.posts)}
         self._watch = np.full_like(self.model.watch, -1)
-        self._no_events = (np.full((1, 1), -1, dtype=np.int32), np.full((1, 1), math.inf),
-                           np.zeros(1, dtype=np.int32))
+        self._no_events = (
+            np.full((1, 1), -1, dtype=np.int32),
+            np.full((1, 1), math.inf),
+            np.zeros(1, dtype=np.int32),
+        )
         self._graph = _motion_graph(self.model)
         self._noise = noise_table(ARC_NOISE)
         self._params = MotionParams(HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, DWELL_MEAN_S)
@@ -126,8 +130,7 @@ class ParticleFilter:
         """
         if self.checkpoints and self.checkpoints[-1].t == self.state.t:
             self.checkpoints[-1] = _copy_state(self.state)
-        elif not self.checkpoints or (
-                self.state.t - self.checkpoints[-1].t >= CHECKPOINT_EVERY_S):
+        elif not self.checkpoints or (self.state.t - self.checkpoints[-1].t >= CHECKPOINT_EVERY_S):
             self.checkpoints.append(_copy_state(self.state))
         if len(self.checkpoints) > MAX_CHECKPOINTS:
             del self.checkpoints[1:3]
@@ -165,10 +168,12 @@ class ParticleFilter:
             return
         net, model, p = self.model.network, self.model, st.parts
         rep = model.post_rep
-        slots = {int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
-                 for i in st.open_flags}
+        slots = {
+            int(rep[self.post_index[self.evidence[i].post_id]])  # type: ignore[union-attr]
+            for i in st.open_flags
+        }
         catch = model.posts_catchment
-        for s in slots:   # a searching post watches its whole catchment
+        for s in slots:  # a searching post watches its whole catchment
             for code in post_watch_modes(net.posts[s].mode):
                 self._watch[catch.of(s), code] = model.watch[catch.of(s), code]
         ev_slot, ev_time, ev_n = empty_events(self.n) if slots else self._no_events
@@ -180,13 +185,26 @@ class ParticleFilter:
             flags |= model.groups_of(s)[ev_slot].any(axis=1).astype(np.uint8)
         st.t = t
 
-    def move_particles(self, p: Particles, t0: float, t1: float,
-                       watch: npt.NDArray[np.int32], events: tuple[Any, Any, Any]) -> None:
+    def move_particles(
+        self,
+        p: Particles,
+        t0: float,
+        t1: float,
+        watch: npt.NDArray[np.int32],
+        events: tuple[Any, Any, Any],
+    ) -> None:
         """Run the motion kernel on ``p`` from t0 to t1 seconds, recording watched arrivals."""
         prior = self.prior
-        advance(t0, t1, p.arrays(), self._graph,
-                (prior.dist, prior.dest_nodes, prior.is_exit, prior.cdf),
-                (watch, events[0], events[1], events[2]), self._noise, self._params)
+        advance(
+            t0,
+            t1,
+            p.arrays(),
+            self._graph,
+            (prior.dist, prior.dest_nodes, prior.is_exit, prior.cdf),
+            (watch, events[0], events[1], events[2]),
+            self._noise,
+            self._params,
+        )
 
     # ---- evidence ---------------------------------------------------------------------
     def _apply_sighting(self, i: int, ev: Sighting) -> None:
@@ -212,8 +230,19 @@ class ParticleFilter:
         st, net = self.state, self.model.network
         p = st.parts
         like, explained = sighting_likelihood(
-            p.node, p.arc, p.rem, p.dur, net.indices, net.node_lat, net.node_lon, st.weights,
-            ev.lat, ev.lon, ev.radius_m, ev.credibility)
+            p.node,
+            p.arc,
+            p.rem,
+            p.dur,
+            net.indices,
+            net.node_lat,
+            net.node_lon,
+            st.weights,
+            ev.lat,
+            ev.lon,
+            ev.radius_m,
+            ev.credibility,
+        )
         return like, float(explained)
 
     def _reseed_at(self, ev: Sighting, i: int) -> None:
@@ -242,8 +271,9 @@ class ParticleFilter:
         # All searches of one post share one attribution entry, keeping the state small.
         self._weigh(i, like, ev.label or f"searches at {ev.post_id} found nothing", merge=True)
 
-    def _weigh(self, i: int, like: FloatArray, label: str, merge: bool = False,
-               at: float | None = None) -> None:
+    def _weigh(
+        self, i: int, like: FloatArray, label: str, merge: bool = False, at: float | None = None
+    ) -> None:
         # ``at``: the evidence's own time when it is applied late (seconds); else now.
         st = self.state
         factor = np.array(like, dtype=np.float64, copy=None)
@@ -302,7 +332,8 @@ class ParticleFilter:
         inside = p.done != LEFT
         w = st.weights * inside if inside.any() else st.weights
         mass = self._spread_settled(
-            np.bincount(node, weights=w, minlength=net.n_nodes).astype(np.float64), w)
+            np.bincount(node, weights=w, minlength=net.n_nodes).astype(np.float64), w
+        )
         # Nodes no particle reached still differ: nearer the cloud is likelier. A tiny
         # background decaying with the distance to the nearest occupied node orders them.
         occupied = np.flatnonzero(mass > 0)
@@ -311,7 +342,6 @@ class ParticleFilter:
         background = 1.0 / (1.0 + dist * EARTH_RADIUS_M / 1000.0)
         mass = mass + BACKGROUND * background / background.sum()
         return np.asarray(mass / mass.sum(), dtype=np.float64)
-
 
     def _spread_settled(self, mass: FloatArray, w: FloatArray) -> FloatArray:
         """Hypotheses staying at a destination inside the region (dwelling or settled) stand
@@ -333,9 +363,17 @@ class ParticleFilter:
 
 
 def _copy_state(s: _State) -> _State:
-    return _State(s.t, s.parts.copy(), s.weights.copy(), [(a, b.copy()) for a, b in s.factors],
-                  {k: v.copy() for k, v in s.open_flags.items()}, set(s.applied), s.epoch,
-                  s.generation_t, dict(s.applied_at))
+    return _State(
+        s.t,
+        s.parts.copy(),
+        s.weights.copy(),
+        [(a, b.copy()) for a, b in s.factors],
+        {k: v.copy() for k, v in s.open_flags.items()},
+        set(s.applied),
+        s.epoch,
+        s.generation_t,
+        dict(s.applied_at),
+    )
 
 
 def _motion_graph(model: NetworkModel) -> tuple[Any, ...]:

@@ -1,9 +1,9 @@
 """SearchPicture: the stable entry point other tools drive (see docs/search-api.md).
 
-    picture = SearchPicture(network, case, strategy="particle", seed=0)
-    picture.observe({"kind": "search", "post_id": "kilju", ...})
-    picture.advance(datetime(2026, 4, 1, 6, tzinfo=UTC))
-    picture.rank(5)  # [{"post_id", "probability", "eta", "reason"}, ...]
+picture = SearchPicture(network, case, strategy="particle", seed=0)
+picture.observe({"kind": "search", "post_id": "kilju", ...})
+picture.advance(datetime(2026, 4, 1, 6, tzinfo=UTC))
+picture.rank(5)  # [{"post_id", "probability", "eta", "reason"}, ...]
 """
 
 from __future__ import annotations
@@ -68,15 +68,22 @@ class SearchPicture:
     ``time_earliest``. The same network, case, evidence, strategy and seed give the same ranks.
     """
 
-    def __init__(self, network: Network, case: Mapping[str, Any] | Case,
-                 strategy: str = "particle", seed: int = 0, *,
-                 particles: int = DEFAULT_PARTICLES,
-                 horizon_hours: float = DEFAULT_HORIZON_H) -> None:
+    def __init__(
+        self,
+        network: Network,
+        case: Mapping[str, Any] | Case,
+        strategy: str = "particle",
+        seed: int = 0,
+        *,
+        particles: int = DEFAULT_PARTICLES,
+        horizon_hours: float = DEFAULT_HORIZON_H,
+    ) -> None:
         try:
             self.strategy = Strategy(strategy)
         except ValueError as exc:
-            raise CaseError(f"unknown strategy {strategy!r}: particle, reachability or radius"
-                            ) from exc
+            raise CaseError(
+                f"unknown strategy {strategy!r}: particle, reachability or radius"
+            ) from exc
         if not network.posts:
             raise CaseError(f"network {network.name!r} has no posts to rank")
         self.network = network
@@ -111,8 +118,7 @@ class SearchPicture:
 
     def observe(self, evidence: Mapping[str, Any] | Evidence) -> None:
         """Add one sighting, search report or found vehicle (a dict as documented, or parsed)."""
-        ev = evidence if isinstance(evidence, Sighting | SearchReport) else parse_evidence(
-            evidence)
+        ev = evidence if isinstance(evidence, Sighting | SearchReport) else parse_evidence(evidence)
         if isinstance(ev, SearchReport):
             try:
                 self.network.post(ev.post_id)
@@ -161,17 +167,24 @@ class SearchPicture:
             return []
         order, prob, eta, reasons = self._ranked(budget, horizon_hours)
         posts = self.network.posts
-        return [{"post_id": posts[s].post_id, "probability": float(prob[s]),
-                 "eta": self._iso(eta[s]), "reason": reasons.get(s, "")} for s in order[:budget]]
+        return [
+            {
+                "post_id": posts[s].post_id,
+                "probability": float(prob[s]),
+                "eta": self._iso(eta[s]),
+                "reason": reasons.get(s, ""),
+            }
+            for s in order[:budget]
+        ]
 
     def ranked_slots(self, *, horizon_hours: float | None = None) -> npt.NDArray[np.int64]:
         """Every post slot (index into network.posts) in the strategy's order, best first."""
         order, _, _, _ = self._ranked(len(self.network.posts), horizon_hours, explain=False)
         return np.asarray(order, dtype=np.int64)
 
-    def _ranked(self, budget: int, horizon_hours: float | None, explain: bool = True
-                ) -> tuple[list[int], npt.NDArray[np.float64], npt.NDArray[np.float64],
-                           dict[int, str]]:
+    def _ranked(
+        self, budget: int, horizon_hours: float | None, explain: bool = True
+    ) -> tuple[list[int], npt.NDArray[np.float64], npt.NDArray[np.float64], dict[int, str]]:
         self._sync()
         if self._base is not None:
             b_order, score, b_eta = self._base.order()
@@ -189,8 +202,7 @@ class SearchPicture:
         rep = self._rep()
         assert self._frontier is not None
         frontier = frontier_mass(self._frontier, n_posts, t_now, horizon)
-        chosen = greedy_order(soon, n_posts, rep, budget, share=1.0 - HEDGE,
-                              extra=HEDGE * frontier)
+        chosen = greedy_order(soon, n_posts, rep, budget, share=1.0 - HEDGE, extra=HEDGE * frontier)
         later = discounted_mass(fc, n_posts, rep, t_now, horizon)
         order = chosen + self._fallback_order(later, chosen)
         why: dict[int, str] = {}
@@ -216,8 +228,7 @@ class SearchPicture:
         taken = set(chosen)
         return [int(s) for s in order if int(s) not in taken]
 
-    def _particle_reason(self, fc: Any, s: int, rep: npt.NDArray[np.int64],
-                         horizon: float) -> str:
+    def _particle_reason(self, fc: Any, s: int, rep: npt.NDArray[np.int64], horizon: float) -> str:
         assert self._pf is not None
         p = float(fc.probability[s])
         eta = self._iso(float(fc.eta[s])) if p > 0 else None
@@ -240,16 +251,20 @@ class SearchPicture:
         self._sync()
         if self._pf is not None:
             assert self._frontier is not None
-            return ((1.0 - HEDGE) * self._pf.node_probability()
-                    + HEDGE * self._frontier.node_probability())
+            return (
+                1.0 - HEDGE
+            ) * self._pf.node_probability() + HEDGE * self._frontier.node_probability()
         assert self._base is not None
         return self._base.node_probability()
 
     def cell_probability(self) -> dict[str, float]:
         """Probability per h3 cell (resolution 7, hex string ids) with non-zero mass."""
         keys, mass = cell_mass(self.model.node_cells(), self.node_probability())
-        return {h3.int_to_str(int(np.uint64(k))): float(m)
-                for k, m in zip(keys.view(np.uint64), mass, strict=True) if m > 0}
+        return {
+            h3.int_to_str(int(np.uint64(k))): float(m)
+            for k, m in zip(keys.view(np.uint64), mass, strict=True)
+            if m > 0
+        }
 
     def probability_region(self, level: float = 0.9) -> list[str]:
         """The highest-probability region: the fewest h3 cells (resolution 7, hex ids), most

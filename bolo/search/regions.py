@@ -31,5 +31,5 @@ def region_mask(mass: FloatArray, level: float) -> npt.NDArray[np.bool_]:
     cum = np.cumsum(mass[order])
     count = int(np.searchsorted(cum, level * total * (1 - 1e-12))) + 1
     out = np.zeros(mass.shape[0], dtype=np.bool_)
-    out[order[:min(count, mass.shape[0])]] = True
+    out[order[: min(count, mass.shape[0])]] = True
     return out & (mass > 0)

@@ -17,19 +17,80 @@ from bolo.errors import InvalidInput
 from bolo.security.urls import Resolver, UnsafeUrl, check_addresses, system_resolve
 
 # Public services at fixed addresses (the URL's host part is an id or a token).
-FIXED_SERVICE_SCHEMES = frozenset({
-    "tgram", "discord", "slack", "workflow", "workflows", "pover", "pbul", "twilio", "vonage",
-    "nexmo", "clicksend", "sinch", "plivo", "msgbird", "d7sms", "bulksms", "sns", "ses",
-    "whatsapp", "pagerduty", "opsgenie", "gchat", "wxteams", "webex", "sendgrid", "mailgun",
-    "sparkpost", "smtp2go", "postmark", "brevo", "resend", "line", "viber", "threema",
-    "telnyx", "infobip", "46elks", "elks", "signl4",
-})
+FIXED_SERVICE_SCHEMES = frozenset(
+    {
+        "tgram",
+        "discord",
+        "slack",
+        "workflow",
+        "workflows",
+        "pover",
+        "pbul",
+        "twilio",
+        "vonage",
+        "nexmo",
+        "clicksend",
+        "sinch",
+        "plivo",
+        "msgbird",
+        "d7sms",
+        "bulksms",
+        "sns",
+        "ses",
+        "whatsapp",
+        "pagerduty",
+        "opsgenie",
+        "gchat",
+        "wxteams",
+        "webex",
+        "sendgrid",
+        "mailgun",
+        "sparkpost",
+        "smtp2go",
+        "postmark",
+        "brevo",
+        "resend",
+        "line",
+        "viber",
+        "threema",
+        "telnyx",
+        "infobip",
+        "46elks",
+        "elks",
+        "signl4",
+    }
+)
 # Self-hosted services: the URL names the host bolo connects to.
-HOST_NAMING_SCHEMES = frozenset({
-    "json", "jsons", "xml", "xmls", "form", "forms", "ntfy", "ntfys", "gotify", "gotifys",
-    "mailto", "mailtos", "mmost", "mmosts", "matrix", "matrixs", "rocket", "rockets",
-    "signal", "signals", "apprise", "apprises", "nctalk", "nctalks", "ncloud", "nclouds",
-})
+HOST_NAMING_SCHEMES = frozenset(
+    {
+        "json",
+        "jsons",
+        "xml",
+        "xmls",
+        "form",
+        "forms",
+        "ntfy",
+        "ntfys",
+        "gotify",
+        "gotifys",
+        "mailto",
+        "mailtos",
+        "mmost",
+        "mmosts",
+        "matrix",
+        "matrixs",
+        "rocket",
+        "rockets",
+        "signal",
+        "signals",
+        "apprise",
+        "apprises",
+        "nctalk",
+        "nctalks",
+        "ncloud",
+        "nclouds",
+    }
+)
 ALLOWED_SCHEMES = FIXED_SERVICE_SCHEMES | HOST_NAMING_SCHEMES
 
 
@@ -39,8 +100,10 @@ def apprise_scheme(url: str) -> str:
     scheme, sep, _ = url.strip().partition("://")
     scheme = scheme.lower()
     if not sep or scheme not in ALLOWED_SCHEMES:
-        raise UnsafeUrl(f"Apprise scheme {scheme!r} is not allowed (use one of "
-                        f"{', '.join(sorted(ALLOWED_SCHEMES))})")
+        raise UnsafeUrl(
+            f"Apprise scheme {scheme!r} is not allowed (use one of "
+            f"{', '.join(sorted(ALLOWED_SCHEMES))})"
+        )
     return scheme
 
 
@@ -54,8 +117,10 @@ def apprise_target(url: str) -> tuple[str, int] | None:
 
     plugin = apprise.Apprise.instantiate(url.strip(), suppress_exceptions=True)
     if plugin is None:
-        raise InvalidInput(f"Apprise cannot read this {scheme}:// URL (see Apprise's "
-                           "documentation of the service for its form)")
+        raise InvalidInput(
+            f"Apprise cannot read this {scheme}:// URL (see Apprise's "
+            "documentation of the service for its form)"
+        )
     if scheme not in HOST_NAMING_SCHEMES:
         return None
     # E-mail connects to its SMTP server (``?smtp=`` or the provider's), not the address's
@@ -67,8 +132,9 @@ def apprise_target(url: str) -> tuple[str, int] | None:
     return host, int(port) if port else (443 if getattr(plugin, "secure", False) else 80)
 
 
-def check_apprise_url(url: str, *, allow_private: bool = False,
-                      resolve: Resolver | None = None) -> None:
+def check_apprise_url(
+    url: str, *, allow_private: bool = False, resolve: Resolver | None = None
+) -> None:
     """Refuse (UnsafeUrl) an Apprise URL whose scheme is not allowed or whose named host
     resolves to any non-public address (unless ``allow_private``); InvalidInput when Apprise
     cannot read it."""

@@ -17,8 +17,9 @@ app = typer.Typer(help="Retention purge and outgoing-URL checks.", no_args_is_he
 @app.command("purge-due")
 @handle_errors
 def purge_due_command(
-    days: Annotated[int | None, typer.Option(
-        min=0, help="Retention in days (default: BOLO_RETENTION_DAYS).")] = None,
+    days: Annotated[
+        int | None, typer.Option(min=0, help="Retention in days (default: BOLO_RETENTION_DAYS).")
+    ] = None,
     as_json: JSON_OUT = False,
 ) -> None:
     """Purge the personal data of every case closed more than the retention period ago."""
@@ -26,11 +27,13 @@ def purge_due_command(
     if as_json:
         emit(True, dataclasses.asdict(report), "")
         return
-    console.print(f"purged {len(report.cases)} case(s), {report.reports} report(s), "
-                  f"{report.photos_deleted} photo file(s), "
-                  f"{report.external_alerts} imported alert(s); removed "
-                  f"{report.sessions_deleted} dead session(s), "
-                  f"{report.login_attempts_deleted} old failed login(s)")
+    console.print(
+        f"purged {len(report.cases)} case(s), {report.reports} report(s), "
+        f"{report.photos_deleted} photo file(s), "
+        f"{report.external_alerts} imported alert(s); removed "
+        f"{report.sessions_deleted} dead session(s), "
+        f"{report.login_attempts_deleted} old failed login(s)"
+    )
     for case_id in report.cases:
         console.print(f"  {case_id}", highlight=False)
 
@@ -45,5 +48,4 @@ def check_url_command(
     """Say whether bolo would send to URL (exit 1 with the reason when refused)."""
     addresses = check_public_url(url, allow_private=allow_private)
     found = sorted(set(addresses))
-    emit(as_json, {"url": url, "ok": True, "addresses": found},
-         f"ok: {url} -> {', '.join(found)}")
+    emit(as_json, {"url": url, "ok": True, "addresses": found}, f"ok: {url} -> {', '.join(found)}")

@@ -22,19 +22,23 @@ MIB = 1024 * 1024
 DEFAULT_MAX_BODY = 1 * MIB
 # Photo uploads of the public tip form: the reports domain enforces its own finer limits below
 # this ceiling.
-UPLOAD_PREFIXES: dict[str, int] = {"/api/v1/public/tips": 8 * MIB, "/tips/": 8 * MIB,
-                                   "/api/v1/posts/import": 32 * MIB}
+UPLOAD_PREFIXES: dict[str, int] = {
+    "/api/v1/public/tips": 8 * MIB,
+    "/tips/": 8 * MIB,
+    "/api/v1/posts/import": 32 * MIB,
+}
 # A child's photo uploaded to a case (API and console); bolo.cases.photos allows 5 MiB of it.
 UPLOAD_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
-    (re.compile(r"/api/v1/cases/[^/]+/children/[0-9]+/photo|/console/cases/[^/]+/photo"),
-     8 * MIB),
+    (re.compile(r"/api/v1/cases/[^/]+/children/[0-9]+/photo|/console/cases/[^/]+/photo"), 8 * MIB),
 )
 # Public, non-personal content that caches may keep for a minute.
 PUBLIC_CACHEABLE = ("/feed/", "/static/", "/healthz")
 
-CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-       "form-action 'self'")
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
 BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -76,14 +80,16 @@ class SecurityMiddleware:
         if "\x00" in path or b"%00" in query or b"\x00" in query:
             # No id, name or search bolo keeps can hold a NUL, and PostgreSQL refuses one in
             # any text: answer what is wrong instead of failing in the database.
-            await _refuse(send, 422, "a NUL character (%00) is not accepted in a URL",
-                          self._headers(path, ()))
+            await _refuse(
+                send, 422, "a NUL character (%00) is not accepted in a URL", self._headers(path, ())
+            )
             return
         limit = self.limit_for(path)
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _refuse(send, 413, f"request body larger than {limit} bytes",
-                          self._headers(path, ()))
+            await _refuse(
+                send, 413, f"request body larger than {limit} bytes", self._headers(path, ())
+            )
             return
         seen = 0
         form = _is_urlencoded_form(scope)
@@ -187,14 +193,16 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]
-                  ) -> None:
+async def _refuse(send: Send, status: int, detail: str, headers: list[tuple[bytes, bytes]]) -> None:
     """Answer ``status`` with a problem document saying ``detail`` and close, without calling
     the app."""
     body = problem_bytes(status, detail)
     headers = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
-    headers += [(b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+    headers += [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -13,13 +13,23 @@ from bolo.problems import PROBLEM_JSON
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"},
-        "status": {"type": "integer"}, "detail": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "location": {"type": "array", "items": {"type": ["string", "integer"]}},
-            "message": {"type": "string"}, "type": {"type": "string"},
-            "pointer": {"type": "string"}},
-            "required": ["location", "message", "type"]}},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                    "pointer": {"type": "string"},
+                },
+                "required": ["location", "message", "type"],
+            },
+        },
     },
     "required": ["type", "title", "status", "detail"],
 }
@@ -42,15 +52,15 @@ BEARER = "bearerAuth"
 
 
 def _error(code: str) -> dict[str, Any]:
-    return {"description": DESCRIPTIONS[code],
-            "content": {PROBLEM_JSON: {"schema": ERROR_SCHEMA}}}
+    return {"description": DESCRIPTIONS[code], "content": {PROBLEM_JSON: {"schema": ERROR_SCHEMA}}}
 
 
 def _document(operation: dict[str, Any], method: str) -> None:
     responses = operation.setdefault("responses", {})
     params = operation.get("parameters", [])
-    protected = any(p.get("in") == "header" and p.get("name", "").lower() == AUTH_HEADER
-                    for p in params)
+    protected = any(
+        p.get("in") == "header" and p.get("name", "").lower() == AUTH_HEADER for p in params
+    )
     codes = list(ALWAYS)
     if method != "get":
         codes += WITH_BODY
@@ -62,8 +72,11 @@ def _document(operation: dict[str, Any], method: str) -> None:
     # 422, like every error, as a problem.
     responses["422"] = _error("422")
     if protected:
-        operation["parameters"] = [p for p in params if not (
-            p.get("in") == "header" and p.get("name", "").lower() == AUTH_HEADER)]
+        operation["parameters"] = [
+            p
+            for p in params
+            if not (p.get("in") == "header" and p.get("name", "").lower() == AUTH_HEADER)
+        ]
         operation["security"] = [{BEARER: []}]
 
 
@@ -75,8 +88,10 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 _document(operation, method)
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})[BEARER] = {
-        "type": "http", "scheme": "bearer",
-        "description": "An API token: `Authorization: Bearer bolo_...`"}
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token: `Authorization: Bearer bolo_...`",
+    }
     return schema
 
 

@@ -36,8 +36,16 @@ from bolo.settings import get_settings
 from bolo.store.db import default_engine, session_scope
 
 # Tables whose rows held personal data before a purge overwrote it.
-PERSONAL_TABLES = ("cases", "case_photos", "alert_versions", "reports", "report_contacts",
-                   "dispatch_acks", "dispatch_deliveries", "external_alerts")
+PERSONAL_TABLES = (
+    "cases",
+    "case_photos",
+    "alert_versions",
+    "reports",
+    "report_contacts",
+    "dispatch_acks",
+    "dispatch_deliveries",
+    "external_alerts",
+)
 PHOTO_FOLDER = "report-photos"
 # An unreferenced photo file younger than this may belong to a tip being stored right now.
 ORPHAN_GRACE_S = 24 * 3600.0
@@ -58,21 +66,31 @@ class PurgeReport:
 def due_case_ids(session: Session, *, days: int) -> list[str]:
     """Ids of the cases closed at least ``days`` days (of 24 h) ago, oldest first."""
     cutoff = now() - timedelta(days=days)
-    return list(session.execute(
-        select(Case.id).where(Case.state == CaseState.CLOSED, Case.closed_at <= cutoff)
-        .order_by(Case.closed_at)
-    ).scalars())
+    return list(
+        session.execute(
+            select(Case.id)
+            .where(Case.state == CaseState.CLOSED, Case.closed_at <= cutoff)
+            .order_by(Case.closed_at)
+        ).scalars()
+    )
 
 
-def purge_case_data(session: Session, *, case_id: str, actor_id: str | None = None
-                    ) -> tuple[int, set[str]]:
+def purge_case_data(
+    session: Session, *, case_id: str, actor_id: str | None = None
+) -> tuple[int, set[str]]:
     """Purge one closed case in the caller's transaction: the case and its alerts, the reports'
     contacts and texts. Returns (reports touched, photo paths relative to the data folder that
     the case's reports used): delete those files after the commit with ``delete_orphan_photos``."""
     _secure_delete(session)
-    photos = {p for p in session.execute(
-        select(Report.photo_path).where(Report.case_id == case_id,
-                                        Report.photo_path.is_not(None))).scalars() if p}
+    photos = {
+        p
+        for p in session.execute(
+            select(Report.photo_path).where(
+                Report.case_id == case_id, Report.photo_path.is_not(None)
+            )
+        ).scalars()
+        if p
+    }
     case = purge_case(session, case_id=case_id, actor_id=actor_id)
     alert_ids = list(session.execute(select(Alert.id).where(Alert.case_id == case.id)).scalars())
     purge_ack_names(session, alert_ids=alert_ids)
@@ -95,8 +113,11 @@ def delete_orphan_photos(session: Session, photos: set[str], *, data_dir: Path) 
     wanted = sorted(photos)
     still_used: set[str | None] = set()
     for start in range(0, len(wanted), 500):
-        still_used.update(session.execute(select(Report.photo_path).where(
-            Report.photo_path.in_(wanted[start : start + 500]))).scalars())
+        still_used.update(
+            session.execute(
+                select(Report.photo_path).where(Report.photo_path.in_(wanted[start : start + 500]))
+            ).scalars()
+        )
     root = data_dir.resolve()
     deleted = 0
     for relative in sorted(photos - still_used):
@@ -118,15 +139,20 @@ def purge_external_alerts(session: Session, *, days: int) -> int:
     ended = or_(ExternalAlert.state != ExternalState.ACTIVE, ExternalAlert.expires <= moment)
     result = session.execute(
         update(ExternalAlert)
-        .where(ExternalAlert.imported_at <= moment - timedelta(days=days), ended,
-               or_(ExternalAlert.xml != "", ExternalAlert.headline != ""))
+        .where(
+            ExternalAlert.imported_at <= moment - timedelta(days=days),
+            ended,
+            or_(ExternalAlert.xml != "", ExternalAlert.headline != ""),
+        )
         .values(headline="", xml="")
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def delete_unreferenced_photos(session: Session, *, data_dir: Path,
-                               grace_s: float = ORPHAN_GRACE_S) -> int:
+def delete_unreferenced_photos(
+    session: Session, *, data_dir: Path, grace_s: float = ORPHAN_GRACE_S
+) -> int:
     """Delete the report photo files (and leftover ``.part`` files) no report refers to and
     untouched for ``grace_s`` seconds (wall-clock file times): a photo written for a tip whose
     insert then failed. Returns how many files went."""
@@ -134,13 +160,17 @@ def delete_unreferenced_photos(session: Session, *, data_dir: Path,
     if not folder.is_dir():
         return 0
     cutoff = time.time() - grace_s
-    old = {f"{PHOTO_FOLDER}/{p.name}" for p in folder.iterdir()
-           if p.is_file() and p.stat().st_mtime <= cutoff}
+    old = {
+        f"{PHOTO_FOLDER}/{p.name}"
+        for p in folder.iterdir()
+        if p.is_file() and p.stat().st_mtime <= cutoff
+    }
     return delete_orphan_photos(session, old, data_dir=data_dir)
 
 
-def purge_due(engine: Engine | None = None, *, days: int | None = None,
-              actor_id: str | None = None) -> PurgeReport:
+def purge_due(
+    engine: Engine | None = None, *, days: int | None = None, actor_id: str | None = None
+) -> PurgeReport:
     """Purge every case closed more than ``days`` (default ``BOLO_RETENTION_DAYS``) days ago,
     one transaction per case, then drop dead web sessions and old failed-login rows."""
     settings = get_settings()
@@ -152,15 +182,17 @@ def purge_due(engine: Engine | None = None, *, days: int | None = None,
         with session_scope(engine) as session:
             reports, photos = purge_case_data(session, case_id=case_id, actor_id=actor_id)
         with session_scope(engine) as session:
-            result.photos_deleted += delete_orphan_photos(session, photos,
-                                                          data_dir=settings.data_dir)
+            result.photos_deleted += delete_orphan_photos(
+                session, photos, data_dir=settings.data_dir
+            )
         result.cases.append(case_id)
         result.reports += reports
     # Tips that name no case: no case's closing purges them, so their own age does.
     with session_scope(engine) as session:
         _secure_delete(session)
         reports, photos = purge_caseless_reports(
-            session, received_before=now() - timedelta(days=keep_days), actor_id=actor_id)
+            session, received_before=now() - timedelta(days=keep_days), actor_id=actor_id
+        )
     with session_scope(engine) as session:
         result.photos_deleted += delete_orphan_photos(session, photos, data_dir=settings.data_dir)
         result.photos_deleted += delete_unreferenced_photos(session, data_dir=settings.data_dir)

@@ -87,26 +87,46 @@ def check_request(request: Request, body: bytes | None) -> None:
     declared, single = _query_params(route)
     for name in sorted(single):
         if len(request.query_params.getlist(name)) > 1:
-            errors.append({"type": "too_many_values", "loc": ("query", name),
-                           "msg": "give this parameter once", "input": None})
+            errors.append(
+                {
+                    "type": "too_many_values",
+                    "loc": ("query", name),
+                    "msg": "give this parameter once",
+                    "input": None,
+                }
+            )
     if getattr(route, "include_in_schema", False):
         # The API refuses parameters it does not know, as its bodies refuse unknown fields:
         # a misspelt filter must not silently return everything.
         for name in sorted(set(request.query_params.keys()) - declared):
-            errors.append({"type": "extra_forbidden", "loc": ("query", name),
-                           "msg": "unknown query parameter", "input": None})
+            errors.append(
+                {
+                    "type": "extra_forbidden",
+                    "loc": ("query", name),
+                    "msg": "unknown query parameter",
+                    "input": None,
+                }
+            )
     annotation = _annotation(route)
     is_json = request.headers.get("content-type", "").startswith(JSON_TYPES)
     unsafe = _unsafe_text(body) if is_json and body is not None else None
     if unsafe is not None:
-        errors.append({"type": "string_unsafe_character", "loc": ("body", *unsafe[0]),
-                       "msg": _refusal(unsafe[1]), "input": None})
+        errors.append(
+            {
+                "type": "string_unsafe_character",
+                "loc": ("body", *unsafe[0]),
+                "msg": _refusal(unsafe[1]),
+                "input": None,
+            }
+        )
     elif annotation is not None and is_json and body is not None and body.strip():
         try:
             _adapter(annotation).validate_json(body, strict=True)
         except ValidationError as exc:
-            errors += [{**e, "loc": ("body", *e["loc"])}
-                       for e in exc.errors(include_url=False, include_context=False)]
+            errors += [
+                {**e, "loc": ("body", *e["loc"])}
+                for e in exc.errors(include_url=False, include_context=False)
+            ]
     if errors:
         raise RequestValidationError(errors)
 

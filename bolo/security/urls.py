@@ -35,8 +35,9 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # (``::7f00:1`` is IPv4-compatible loopback; fec0::/10 site-local; 64:ff9b:1::/48 local-use
 # NAT64, RFC 8215; ::ffff:0:0:0/96 SIIT IPv4-translated, RFC 2765), and a host could hide a
 # private IPv4 address inside them.
-_DENIED_V6 = tuple(ipaddress.ip_network(n) for n in (
-    "::/96", "fec0::/10", "64:ff9b:1::/48", "::ffff:0:0:0/96"))
+_DENIED_V6 = tuple(
+    ipaddress.ip_network(n) for n in ("::/96", "fec0::/10", "64:ff9b:1::/48", "::ffff:0:0:0/96")
+)
 
 
 class SecuritySettings(BaseSettings):
@@ -44,13 +45,19 @@ class SecuritySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BOLO_SECURITY_", extra="ignore")
 
-    allow_networks: str = Field("", description="Comma-separated CIDRs that outgoing URLs may "
-                                "reach although not public (e.g. 127.0.0.0/8,10.1.0.0/16).")
+    allow_networks: str = Field(
+        "",
+        description="Comma-separated CIDRs that outgoing URLs may "
+        "reach although not public (e.g. 127.0.0.0/8,10.1.0.0/16).",
+    )
 
     def networks(self) -> tuple[IPNetwork, ...]:
         """The allowed networks, parsed."""
-        return tuple(ipaddress.ip_network(n.strip(), strict=False)
-                     for n in self.allow_networks.split(",") if n.strip())
+        return tuple(
+            ipaddress.ip_network(n.strip(), strict=False)
+            for n in self.allow_networks.split(",")
+            if n.strip()
+        )
 
 
 @lru_cache(maxsize=1)
@@ -153,7 +160,10 @@ def check_addresses(host: str, addresses: Iterable[str]) -> list[str]:
 
 
 def check_public_url(
-    url: str, *, allow_private: bool = False, schemes: frozenset[str] = DEFAULT_SCHEMES,
+    url: str,
+    *,
+    allow_private: bool = False,
+    schemes: frozenset[str] = DEFAULT_SCHEMES,
     resolve: Resolver | None = None,
 ) -> list[str]:
     """Refuse (UnsafeUrl) a URL that is malformed, has another scheme than ``schemes``, carries
@@ -180,16 +190,21 @@ def check_public_url(
     return addresses if allow_private else check_addresses(host, addresses)
 
 
-def check_channel_url(kind: str, url: str, *, allow_private: bool = False,
-                      resolve: Resolver | None = None) -> None:
+def check_channel_url(
+    kind: str, url: str, *, allow_private: bool = False, resolve: Resolver | None = None
+) -> None:
     """The SSRF guard for a post's channel: webhooks need a public http(s) host, MQTT a public
     broker, Apprise URLs an allowed scheme and, when they name a host, a public one
     (UnsafeUrl otherwise; see ``bolo.security.apprise_urls``)."""
     if kind == "webhook":
         check_public_url(url, allow_private=allow_private, resolve=resolve)
     elif kind == "mqtt":
-        check_public_url(url, allow_private=allow_private, resolve=resolve,
-                         schemes=frozenset({"mqtt", "mqtts", "ws", "wss"}))
+        check_public_url(
+            url,
+            allow_private=allow_private,
+            resolve=resolve,
+            schemes=frozenset({"mqtt", "mqtts", "ws", "wss"}),
+        )
     elif kind == "apprise":
         from bolo.security.apprise_urls import check_apprise_url  # it imports this module
 

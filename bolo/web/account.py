@@ -31,7 +31,8 @@ router = APIRouter(prefix="/account", include_in_schema=False)
 def qr_svg(text: str) -> Markup:
     """``text`` as an inline SVG QR code (black on white, 5 px modules)."""
     svg = segno.make(text, error="m").svg_inline(
-        scale=5, dark="#000", light="#fff", title="QR code for your authenticator app")
+        scale=5, dark="#000", light="#fff", title="QR code for your authenticator app"
+    )
     return Markup(svg)
 
 
@@ -41,11 +42,24 @@ def _refused(request: Request, user: User, exc: BoloError, secret: str = "") -> 
     return _render(request, user, error=exc.message, secret=secret, status=status)
 
 
-def _render(request: Request, user: User, *, error: str = "", done: str = "",
-            secret: str = "", status: int = 200) -> Response:
-    context = {"user": user, "csrf": csrf_token(request), "error": error, "done": done,
-               "home": "/post" if user.role == Role.POST_OFFICER else "/console",
-               "secret": secret, "qr": None}
+def _render(
+    request: Request,
+    user: User,
+    *,
+    error: str = "",
+    done: str = "",
+    secret: str = "",
+    status: int = 200,
+) -> Response:
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "error": error,
+        "done": done,
+        "home": "/post" if user.role == Role.POST_OFFICER else "/console",
+        "secret": secret,
+        "qr": None,
+    }
     if secret:
         context["qr"] = qr_svg(provisioning_uri(secret, username=user.username))
     return page(request, "account.html", context, status)
@@ -63,10 +77,13 @@ def change_password(request: Request, db: DB, user: WebUser, form: FormFields) -
     try:
         if form.get("new_password", "") != form.get("repeat", ""):
             raise InvalidInput("the two new passwords differ")
-        check_reauth(db, user=user, password=form.get("password", ""),
-                     totp_code=form.get("code", "").strip() or None)
-        set_password(db, user_id=user.id, password=form.get("new_password", ""),
-                     actor_id=user.id)
+        check_reauth(
+            db,
+            user=user,
+            password=form.get("password", ""),
+            totp_code=form.get("code", "").strip() or None,
+        )
+        set_password(db, user_id=user.id, password=form.get("new_password", ""), actor_id=user.id)
     except BoloError as exc:
         db.rollback()
         return _refused(request, user, exc)
@@ -95,12 +112,20 @@ def totp_confirm(request: Request, db: DB, user: WebUser, form: FormFields) -> R
         db.rollback()
         return _refused(request, user, exc, secret)
     db.commit()
-    return _render(request, user, done="One-time codes are on: sign-ins and approvals now "
-                                       "ask for a code from your phone.")
+    return _render(
+        request,
+        user,
+        done="One-time codes are on: sign-ins and approvals now ask for a code from your phone.",
+    )
 
 
 def _confirm(db: Session, user: User, form: dict[str, str]) -> None:
-    check_reauth(db, user=user, password=form.get("password", ""),
-                 totp_code=form.get("current_code", "").strip() or None)
-    accounts.confirm_totp(db, user_id=user.id, secret=form.get("secret", ""),
-                          code=form.get("code", ""))
+    check_reauth(
+        db,
+        user=user,
+        password=form.get("password", ""),
+        totp_code=form.get("current_code", "").strip() or None,
+    )
+    accounts.confirm_totp(
+        db, user_id=user.id, secret=form.get("secret", ""), code=form.get("code", "")
+    )

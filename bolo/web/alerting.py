@@ -69,7 +69,7 @@ def _default_texts(case: Case, user: User) -> dict[str, str]:
         "en_headline": f"Child abduction: {child.get('name', 'child')} taken near {place}"[:140],
         "en_description": f"{who}. Last seen at {place} {seen}. {people['narrative']}".strip(),
         "en_instruction": "Check every traveller with a child. Do not approach the suspects; "
-                          "report a sighting at once through the tip form.",
+        "report a sighting at once through the tip form.",
         "area_description": f"{place} and the routes leading away from it",
         "expires_in_hours": "24",
     }
@@ -81,9 +81,20 @@ def draft_form(case_id: str, request: Request, db: DB, user: PageUser) -> Respon
     the posts, with the search picture's recommended posts ticked."""
     case = get_case(db, case_id=case_id)
     ranked = recommendations(db, case)
-    return page(request, "console/draft.html", draft_context(
-        request, db, user, case, values=_default_texts(case, user),
-        chosen={r["post_id"] for r in ranked}, ranked=ranked, gated=True))
+    return page(
+        request,
+        "console/draft.html",
+        draft_context(
+            request,
+            db,
+            user,
+            case,
+            values=_default_texts(case, user),
+            chosen={r["post_id"] for r in ranked},
+            ranked=ranked,
+            gated=True,
+        ),
+    )
 
 
 def posts_by_id(db: DB, ids: Iterable[str]) -> dict[str, Post]:
@@ -93,54 +104,90 @@ def posts_by_id(db: DB, ids: Iterable[str]) -> dict[str, Post]:
 
 def attestation_from(values: dict[str, str]) -> Attestation:
     """The activation statements and override reason of a drafting form."""
-    return Attestation(abduction_believed=values.get("abduction_believed") == "yes",
-                       risk_of_harm=values.get("risk_of_harm") == "yes",
-                       override_reason=values.get("override_reason", "").strip() or None)
+    return Attestation(
+        abduction_believed=values.get("abduction_believed") == "yes",
+        risk_of_harm=values.get("risk_of_harm") == "yes",
+        override_reason=values.get("override_reason", "").strip() or None,
+    )
 
 
-def draft_context(request: Request, db: DB, user: User, case: Case, *, values: dict[str, Any],
-                  chosen: set[str], ranked: list[dict[str, Any]] | None = None,
-                  errors: list[str] | None = None, gated: bool = False,
-                  **extra: Any) -> dict[str, Any]:
+def draft_context(
+    request: Request,
+    db: DB,
+    user: User,
+    case: Case,
+    *,
+    values: dict[str, Any],
+    chosen: set[str],
+    ranked: list[dict[str, Any]] | None = None,
+    errors: list[str] | None = None,
+    gated: bool = False,
+    **extra: Any,
+) -> dict[str, Any]:
     """What the drafting form shows: the ranked posts, the chosen ones, the picker's filters
     and, for a first version that may go out live (``gated``), the activation criteria."""
     ranked = recommendations(db, case) if ranked is None else ranked
     settings = get_settings()
     return base_context(
-        request, user, case=case, ranked=ranked, values=values, errors=errors or [],
-        chosen=chosen, posts=posts_by_id(db, [*chosen, *(r["post_id"] for r in ranked)]),
-        regions=regions(db), kinds=kinds(db),
+        request,
+        user,
+        case=case,
+        ranked=ranked,
+        values=values,
+        errors=errors or [],
+        chosen=chosen,
+        posts=posts_by_id(db, [*chosen, *(r["post_id"] for r in ranked)]),
+        regions=regions(db),
+        kinds=kinds(db),
         may_draft=user.role in (*service.DRAFTERS, Role.ADMIN),
         gate=evaluate(case, attestation_from(values)) if gated else None,
         age_limit=settings.activation_age_limit,
-        override_min=settings.activation_override_min_length, **extra)
+        override_min=settings.activation_override_min_length,
+        **extra,
+    )
 
 
-def draft_from_form(case: Case, form: dict[str, Any], posts: dict[str, Post],
-                    chosen: list[str]) -> AlertDraft:
+def draft_from_form(
+    case: Case, form: dict[str, Any], posts: dict[str, Post], chosen: list[str]
+) -> AlertDraft:
     """The AlertDraft of the drafting form (raises ValidationError or ValueError)."""
-    texts = [{"language": "en-US", "headline": form.get("en_headline", ""),
-              "description": form.get("en_description", ""),
-              "instruction": form.get("en_instruction", "")}]
+    texts = [
+        {
+            "language": "en-US",
+            "headline": form.get("en_headline", ""),
+            "description": form.get("en_description", ""),
+            "instruction": form.get("en_instruction", ""),
+        }
+    ]
     if str(form.get("ko_headline", "")).strip():
-        texts.append({"language": "ko-KP", "headline": form.get("ko_headline", ""),
-                      "description": form.get("ko_description", "") or form["ko_headline"],
-                      "instruction": form.get("ko_instruction", "") or form["ko_headline"]})
+        texts.append(
+            {
+                "language": "ko-KP",
+                "headline": form.get("ko_headline", ""),
+                "description": form.get("ko_description", "") or form["ko_headline"],
+                "instruction": form.get("ko_instruction", "") or form["ko_headline"],
+            }
+        )
     picked = [posts[p] for p in chosen if p in posts]
-    return AlertDraft.model_validate({
-        "cap_status": form.get("cap_status", CapStatus.ACTUAL.value),
-        "texts": texts,
-        "area": {"description": form.get("area_description", ""),
-                 "polygons": alert_area(case, picked)},
-        "target_post_ids": [p.id for p in picked],
-        "expires_in_hours": form.get("expires_in_hours", "24") or "24",
-        "contact": str(form.get("contact", "")).strip() or None,
-    })
+    return AlertDraft.model_validate(
+        {
+            "cap_status": form.get("cap_status", CapStatus.ACTUAL.value),
+            "texts": texts,
+            "area": {
+                "description": form.get("area_description", ""),
+                "polygons": alert_area(case, picked),
+            },
+            "target_post_ids": [p.id for p in picked],
+            "expires_in_hours": form.get("expires_in_hours", "24") or "24",
+            "contact": str(form.get("contact", "")).strip() or None,
+        }
+    )
 
 
 @router.post("/cases/{case_id}/alerts", dependencies=[Coordinators, Csrf])
-def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
-                 form: FormLists) -> Response:
+def create_draft(
+    case_id: str, request: Request, db: DB, user: PageUser, form: FormLists
+) -> Response:
     """Save the draft and submit it for approval by a second person."""
     case = get_case(db, case_id=case_id)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
@@ -148,13 +195,26 @@ def create_draft(case_id: str, request: Request, db: DB, user: PageUser,
     try:
         draft = draft_from_form(case, values, posts_by_id(db, chosen), chosen)
         version = service.draft_alert(db, case_id=case.id, data=draft, author=user)
-        service.submit_for_approval(db, version_id=version.id, author=user,
-                                    attestation=attestation_from(values))
+        service.submit_for_approval(
+            db, version_id=version.id, author=user, attestation=attestation_from(values)
+        )
     except (ValidationError, ValueError, BoloError) as exc:
         db.rollback()
-        return page(request, "console/draft.html", draft_context(
-            request, db, user, case, values=values, chosen=set(chosen), errors=problems(exc),
-            gated=True), 422)
+        return page(
+            request,
+            "console/draft.html",
+            draft_context(
+                request,
+                db,
+                user,
+                case,
+                values=values,
+                chosen=set(chosen),
+                errors=problems(exc),
+                gated=True,
+            ),
+            422,
+        )
     db.commit()
     return RedirectResponse(f"/console/alerts/{version.alert_id}", status_code=303)
 
@@ -171,8 +231,7 @@ def problems(exc: Exception) -> list[str]:
 def pending_version(db: DB, alert: Alert) -> AlertVersion | None:
     """The alert's version waiting for approval, if any."""
     versions = service.versions_of(db, alert_id=alert.id)
-    return next((v for v in reversed(versions)
-                 if v.state == VersionState.PENDING_APPROVAL), None)
+    return next((v for v in reversed(versions) if v.state == VersionState.PENDING_APPROVAL), None)
 
 
 def reach(db: DB, alert: Alert, version: AlertVersion) -> dict[str, Any]:
@@ -181,10 +240,18 @@ def reach(db: DB, alert: Alert, version: AlertVersion) -> dict[str, Any]:
     posts = {p.id: p for p in list_posts(db, ids=targets)}
     staff = [t for t in targets if t in posts and posts[t].kind != PostKind.PUBLIC]
     live = alert.cap_status == CapStatus.ACTUAL
-    banner = (f"LIVE - {len(staff)} posts + public" if live
-              else f"{alert.cap_status.upper()} - NOT LIVE - {len(staff)} posts, no public")
-    return {"live": live, "posts": len(staff), "banner": banner, "targets": targets,
-            "post_names": {t: posts[t].name for t in targets if t in posts}}
+    banner = (
+        f"LIVE - {len(staff)} posts + public"
+        if live
+        else f"{alert.cap_status.upper()} - NOT LIVE - {len(staff)} posts, no public"
+    )
+    return {
+        "live": live,
+        "posts": len(staff),
+        "banner": banner,
+        "targets": targets,
+        "post_names": {t: posts[t].name for t in targets if t in posts},
+    }
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -196,12 +263,19 @@ def alert_page(alert_id: str, request: Request, db: DB, user: PageUser) -> Respo
 def open_version(db: DB, alert: Alert) -> AlertVersion | None:
     """The alert's version in preparation (a draft, or waiting for approval), if any."""
     versions = service.versions_of(db, alert_id=alert.id)
-    return next((v for v in reversed(versions)
-                 if v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL)), None)
+    return next(
+        (
+            v
+            for v in reversed(versions)
+            if v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL)
+        ),
+        None,
+    )
 
 
-def render_alert_page(alert_id: str, request: Request, db: DB, user: Any,
-                      error: str | None = None, status: int = 409) -> Response:
+def render_alert_page(
+    alert_id: str, request: Request, db: DB, user: Any, error: str | None = None, status: int = 409
+) -> Response:
     """The alert page, with ``error`` (answered with ``status``) when an action was refused."""
     alert = service.get_alert(db, alert_id=alert_id)
     case = get_case(db, case_id=alert.case_id)
@@ -210,23 +284,38 @@ def render_alert_page(alert_id: str, request: Request, db: DB, user: Any,
     if shown is None:
         shown = service.versions_of(db, alert_id=alert.id)[-1]
     preparing = open_version(db, alert)
-    rejecter = (db.get(User, preparing.rejected_by_id)
-                if preparing is not None and preparing.rejected_by_id else None)
-    return page(request, "console/alert.html", base_context(
-        request, user, alert=alert, case=case, pending=pending, shown=shown,
-        reach=reach(db, alert, shown), texts=texts_for(user, shown.content.get("texts", [])),
-        versions=service.versions_of(db, alert_id=alert.id), preparing=preparing,
-        rejecter=rejecter.username if rejecter else None,
-        may_draft=user.role in (*service.DRAFTERS, Role.ADMIN),
-        may_review=user.role in (*service.APPROVERS, Role.ADMIN),
-        personal=can_see_personal(user),
-        own=pending is not None and pending.author_id == user.id, error=error),
-        status if error else 200)
+    rejecter = (
+        db.get(User, preparing.rejected_by_id)
+        if preparing is not None and preparing.rejected_by_id
+        else None
+    )
+    return page(
+        request,
+        "console/alert.html",
+        base_context(
+            request,
+            user,
+            alert=alert,
+            case=case,
+            pending=pending,
+            shown=shown,
+            reach=reach(db, alert, shown),
+            texts=texts_for(user, shown.content.get("texts", [])),
+            versions=service.versions_of(db, alert_id=alert.id),
+            preparing=preparing,
+            rejecter=rejecter.username if rejecter else None,
+            may_draft=user.role in (*service.DRAFTERS, Role.ADMIN),
+            may_review=user.role in (*service.APPROVERS, Role.ADMIN),
+            personal=can_see_personal(user),
+            own=pending is not None and pending.author_id == user.id,
+            error=error,
+        ),
+        status if error else 200,
+    )
 
 
 @router.post("/alerts/{alert_id}/approve", dependencies=[Approvers, Csrf])
-def approve(alert_id: str, request: Request, db: DB, user: PageUser,
-            form: FormFields) -> Response:
+def approve(alert_id: str, request: Request, db: DB, user: PageUser, form: FormFields) -> Response:
     """Approve the exact content (SHA-256) the approver saw, after the approver typed the
     password (and one-time code) again; the version is issued at once."""
     alert = service.get_alert(db, alert_id=alert_id)
@@ -234,11 +323,16 @@ def approve(alert_id: str, request: Request, db: DB, user: PageUser,
     if pending is None:
         raise NotFound("nothing of this alert waits for approval")
     try:
-        check_reauth(db, user=user, password=str(form.get("password", "")),
-                     totp_code=str(form.get("code", "")).strip() or None)
+        check_reauth(
+            db,
+            user=user,
+            password=str(form.get("password", "")),
+            totp_code=str(form.get("code", "")).strip() or None,
+        )
         mark_reauthenticated(db, session_id=web_session_id(request))
-        service.approve(db, version_id=pending.id, sha256=str(form.get("sha256", "")),
-                        approver=user)
+        service.approve(
+            db, version_id=pending.id, sha256=str(form.get("sha256", "")), approver=user
+        )
     except BoloError as exc:
         db.rollback()
         return render_alert_page(alert_id, request, db, user, exc.message)

@@ -58,9 +58,13 @@ def login(request: Request, db: DB, form: FormFields) -> Response:
         raise Forbidden("sign in from bolo's own sign-in page")
     try:
         with login_slot():
-            user = authenticate(db, username=form.get("username", "").strip(),
-                                password=form.get("password", ""),
-                                totp_code=form.get("code", "").strip() or None, client=client)
+            user = authenticate(
+                db,
+                username=form.get("username", "").strip(),
+                password=form.get("password", ""),
+                totp_code=form.get("code", "").strip() or None,
+                client=client,
+            )
     except BoloError as exc:
         db.rollback()
         answer = page(request, "login.html", {"next": next, "error": exc.message}, exc.status)

@@ -34,8 +34,9 @@ TRIAGE_PAGE = 50
 
 
 @router.get("/triage", response_class=HTMLResponse)
-def triage(request: Request, db: DB, user: PageUser, case: str | None = None,
-           after: str | None = None) -> Response:
+def triage(
+    request: Request, db: DB, user: PageUser, case: str | None = None, after: str | None = None
+) -> Response:
     """New reports of every open case (and those naming no case), one line per cluster, most
     credible first, ``TRIAGE_PAGE`` lines per case; ``?case=ID`` (or ``none``) shows one case
     and ``&after=`` its next page. Reads stored clusters only: nothing is computed or written."""
@@ -51,11 +52,22 @@ def triage(request: Request, db: DB, user: PageUser, case: str | None = None,
         if found is None:
             raise NotFound(f"no case {case!r}")
         targets = [found]
-    queues = [(c, triage_page(db, case_id=c.id if c else None, after=cursor, limit=TRIAGE_PAGE))
-              for c in targets]
-    return page(request, "console/triage.html", base_context(
-        request, user, queues=queues, one_case=case is not None, no_case=NO_CASE,
-        total=sum(q.total_new for _c, q in queues)))
+    queues = [
+        (c, triage_page(db, case_id=c.id if c else None, after=cursor, limit=TRIAGE_PAGE))
+        for c in targets
+    ]
+    return page(
+        request,
+        "console/triage.html",
+        base_context(
+            request,
+            user,
+            queues=queues,
+            one_case=case is not None,
+            no_case=NO_CASE,
+            total=sum(q.total_new for _c, q in queues),
+        ),
+    )
 
 
 @router.post("/triage/{report_id}", dependencies=[Managers, Csrf])
@@ -64,8 +76,13 @@ def decide(report_id: str, db: DB, user: PageUser, form: FormFields) -> Response
     state, reason = form.get("state", ""), form.get("reason", "")
     if state not in {s.value for s in ReportState}:
         raise InvalidInput(f"choose a triage state, not {state!r}")
-    triage_report(db, report_id=report_id, state=ReportState(state),
-                  reason=reason.strip() or f"marked {state} in the console", actor_id=user.id)
+    triage_report(
+        db,
+        report_id=report_id,
+        state=ReportState(state),
+        reason=reason.strip() or f"marked {state} in the console",
+        actor_id=user.id,
+    )
     db.commit()
     return RedirectResponse("/console/triage", status_code=303)
 
@@ -83,8 +100,12 @@ class BoardLine:
 
 # How far a post got, best first: the board shows each post's best channel.
 _RANK: dict[str, int] = {
-    DeliveryStatus.DELIVERED: 0, DeliveryStatus.SENT: 1, DeliveryStatus.PENDING: 2,
-    DeliveryStatus.FAILED_TEMPORARY: 3, DeliveryStatus.FAILED_PERMANENT: 4}
+    DeliveryStatus.DELIVERED: 0,
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.PENDING: 2,
+    DeliveryStatus.FAILED_TEMPORARY: 3,
+    DeliveryStatus.FAILED_PERMANENT: 4,
+}
 
 
 def _label(d: Delivery) -> str:
@@ -106,15 +127,27 @@ def _lines(db: DB, alert: Alert) -> list[BoardLine]:
         return []
     names = {p.id: p.name for p in list_posts(db, ids=targets_of(db, version_id=version.id))}
     best: dict[str, Delivery] = {}
-    for d in db.scalars(select(Delivery).where(Delivery.version_id == version.id)
-                        .order_by(Delivery.channel_index)):
+    for d in db.scalars(
+        select(Delivery).where(Delivery.version_id == version.id).order_by(Delivery.channel_index)
+    ):
         old = best.get(d.post_id)
         if old is None or _rank(d) < _rank(old):
             best[d.post_id] = d
-    lines = [BoardLine(post_id, name, "no delivery recorded", None, None)
-             for post_id, name in names.items() if post_id not in best]
-    lines += [BoardLine(d.post_id, names.get(d.post_id, d.post_id), _label(d),
-                        d.acknowledged_at, d.acknowledged_by) for d in best.values()]
+    lines = [
+        BoardLine(post_id, name, "no delivery recorded", None, None)
+        for post_id, name in names.items()
+        if post_id not in best
+    ]
+    lines += [
+        BoardLine(
+            d.post_id,
+            names.get(d.post_id, d.post_id),
+            _label(d),
+            d.acknowledged_at,
+            d.acknowledged_by,
+        )
+        for d in best.values()
+    ]
     # Who has not acknowledged comes first: that is who the coordinator must chase.
     return sorted(lines, key=lambda b: (b.acknowledged_at is not None, b.post_id))
 

@@ -27,18 +27,31 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 
 def hint_from_form(form: dict[str, str]) -> Hint:
     """The Hint of the case page's hint form (validation is Hint's)."""
-    data: dict[str, object] = {"kind": form.get("hint_kind", ""),
-                               "text": form.get("hint_text", "").strip()}
-    for field, key in (("bearing_deg", "hint_bearing"), ("lat", "hint_lat"),
-                       ("lon", "hint_lon"), ("weight", "hint_weight")):
+    data: dict[str, object] = {
+        "kind": form.get("hint_kind", ""),
+        "text": form.get("hint_text", "").strip(),
+    }
+    for field, key in (
+        ("bearing_deg", "hint_bearing"),
+        ("lat", "hint_lat"),
+        ("lon", "hint_lon"),
+        ("weight", "hint_weight"),
+    ):
         value = form.get(key, "").strip()
         if value:
             data[field] = value
     return Hint.model_validate(data)
 
 
-def _act(case_id: str, request: Request, db: DB, user: User, form: dict[str, str],
-         action: Callable[[Case], object], anchor: str) -> Response:
+def _act(
+    case_id: str,
+    request: Request,
+    db: DB,
+    user: User,
+    form: dict[str, str],
+    action: Callable[[Case], object],
+    anchor: str,
+) -> Response:
     """Run one form's service call on the case: committed and back to the case page, or
     rolled back and the case page again with what to fix and the form's values."""
     case = get_case(db, case_id=case_id)
@@ -46,18 +59,25 @@ def _act(case_id: str, request: Request, db: DB, user: User, form: dict[str, str
         action(case)
     except (ValidationError, ValueError, BoloError) as exc:
         db.rollback()
-        return render_case_page(case.id, request, db, user, problems(exc),
-                                getattr(exc, "status", 422), form)
+        return render_case_page(
+            case.id, request, db, user, problems(exc), getattr(exc, "status", 422), form
+        )
     db.commit()
     return RedirectResponse(f"/console/cases/{case.id}#{anchor}", status_code=303)
 
 
 @router.post("/cases/{case_id}/hints", dependencies=[Coordinators, Csrf])
-def post_hint(case_id: str, request: Request, db: DB, user: PageUser,
-              form: FormFields) -> Response:
+def post_hint(case_id: str, request: Request, db: DB, user: PageUser, form: FormFields) -> Response:
     """Add a heading or destination hint to the open case; the picture takes it at once."""
-    return _act(case_id, request, db, user, form, lambda case: add_hint(
-        db, case_id=case.id, hint=hint_from_form(form), actor_id=user.id), "timeline")
+    return _act(
+        case_id,
+        request,
+        db,
+        user,
+        form,
+        lambda case: add_hint(db, case_id=case.id, hint=hint_from_form(form), actor_id=user.id),
+        "timeline",
+    )
 
 
 def _seen_at(text: str) -> datetime:
@@ -68,14 +88,28 @@ def _seen_at(text: str) -> datetime:
 
 
 @router.post("/cases/{case_id}/sightings", dependencies=[Managers, Csrf])
-def post_sighting(case_id: str, request: Request, db: DB, user: PageUser,
-                  form: FormFields) -> Response:
+def post_sighting(
+    case_id: str, request: Request, db: DB, user: PageUser, form: FormFields
+) -> Response:
     """Record a sighting a post reported by other means (radio, telephone) for the case."""
-    return _act(case_id, request, db, user, form, lambda case: submit_sighting(
-        db, case_id=case.id, post_id=form.get("post_id", "").strip(),
-        seen_at=_seen_at(form.get("seen_at", "").strip()), text=form.get("text", "").strip(),
-        place=form.get("place", "").strip() or None, actor_id=user.id, via="console"),
-        "timeline")
+    return _act(
+        case_id,
+        request,
+        db,
+        user,
+        form,
+        lambda case: submit_sighting(
+            db,
+            case_id=case.id,
+            post_id=form.get("post_id", "").strip(),
+            seen_at=_seen_at(form.get("seen_at", "").strip()),
+            text=form.get("text", "").strip(),
+            place=form.get("place", "").strip() or None,
+            actor_id=user.id,
+            via="console",
+        ),
+        "timeline",
+    )
 
 
 def _outcome(text: str) -> Outcome:
@@ -85,17 +119,37 @@ def _outcome(text: str) -> Outcome:
 
 
 @router.post("/cases/{case_id}/resolve", dependencies=[Managers, Csrf])
-def post_resolve(case_id: str, request: Request, db: DB, user: PageUser,
-                 form: FormFields) -> Response:
+def post_resolve(
+    case_id: str, request: Request, db: DB, user: PageUser, form: FormFields
+) -> Response:
     """Record how the case ended; refused while one of its alerts is live (cancel it first)."""
-    return _act(case_id, request, db, user, form, lambda case: resolve_case(
-        db, case_id=case.id, actor_id=user.id, data=CaseResolve(
-            outcome=_outcome(form.get("outcome", "")), note=form.get("note", "").strip())),
-        "details-h")
+    return _act(
+        case_id,
+        request,
+        db,
+        user,
+        form,
+        lambda case: resolve_case(
+            db,
+            case_id=case.id,
+            actor_id=user.id,
+            data=CaseResolve(
+                outcome=_outcome(form.get("outcome", "")), note=form.get("note", "").strip()
+            ),
+        ),
+        "details-h",
+    )
 
 
 @router.post("/cases/{case_id}/close", dependencies=[Managers, Csrf])
 def post_close(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Close the resolved case; its retention period starts now."""
-    return _act(case_id, request, db, user, {}, lambda case: close_case(
-        db, case_id=case.id, actor_id=user.id), "details-h")
+    return _act(
+        case_id,
+        request,
+        db,
+        user,
+        {},
+        lambda case: close_case(db, case_id=case.id, actor_id=user.id),
+        "details-h",
+    )

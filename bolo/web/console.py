@@ -46,26 +46,50 @@ def base_context(request: Request, user: Any, **extra: Any) -> dict[str, Any]:
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, db: DB, user: PageUser) -> Response:
     """Open cases, alerts waiting for approval and live alerts."""
-    alerts = list(db.scalars(select(Alert).where(Alert.state.in_(
-        [AlertState.PENDING_APPROVAL, AlertState.ACTIVE, AlertState.DRAFT]))
-        .order_by(Alert.created_at.desc())))
+    alerts = list(
+        db.scalars(
+            select(Alert)
+            .where(
+                Alert.state.in_([AlertState.PENDING_APPROVAL, AlertState.ACTIVE, AlertState.DRAFT])
+            )
+            .order_by(Alert.created_at.desc())
+        )
+    )
     cases = {c.id: c for c in list_cases(db)}
-    returned = list(db.scalars(select(AlertVersion).where(
-        AlertVersion.state == VersionState.DRAFT, AlertVersion.rejection_reason.is_not(None))))
-    return page(request, "console/home.html", base_context(
-        request, user, cases=list(cases.values()), alerts=alerts, case_of=cases,
-        returned=returned, alert_of={a.id: a for a in alerts}))
+    returned = list(
+        db.scalars(
+            select(AlertVersion).where(
+                AlertVersion.state == VersionState.DRAFT, AlertVersion.rejection_reason.is_not(None)
+            )
+        )
+    )
+    return page(
+        request,
+        "console/home.html",
+        base_context(
+            request,
+            user,
+            cases=list(cases.values()),
+            alerts=alerts,
+            case_of=cases,
+            returned=returned,
+            alert_of={a.id: a for a in alerts},
+        ),
+    )
 
 
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_form(request: Request, user: PageUser) -> Response:
     """The form to open a case."""
     start = now().replace(second=0, microsecond=0)
-    values = {"time_earliest": zones.form_value(start - timedelta(hours=3)),
-              "time_latest": zones.form_value(start - timedelta(hours=1)),
-              "network": default_network()}
-    return page(request, "console/case_new.html",
-                base_context(request, user, values=values, errors=[]))
+    values = {
+        "time_earliest": zones.form_value(start - timedelta(hours=3)),
+        "time_latest": zones.form_value(start - timedelta(hours=1)),
+        "network": default_network(),
+    }
+    return page(
+        request, "console/case_new.html", base_context(request, user, values=values, errors=[])
+    )
 
 
 @router.post("/cases", dependencies=[Coordinators, Csrf])
@@ -76,10 +100,17 @@ def create_case(request: Request, db: DB, user: PageUser, values: FormFields) ->
         data = CaseCreate.model_validate(case_form_data(values))
         case = open_case(db, data=data, actor_id=user.id)
     except (ValidationError, InvalidInput) as exc:
-        errors = ([f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-                  if isinstance(exc, ValidationError) else [exc.message])
-        return page(request, "console/case_new.html",
-                    base_context(request, user, values=values, errors=errors), 422)
+        errors = (
+            [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+            if isinstance(exc, ValidationError)
+            else [exc.message]
+        )
+        return page(
+            request,
+            "console/case_new.html",
+            base_context(request, user, values=values, errors=errors),
+            422,
+        )
     db.commit()
     return RedirectResponse(f"/console/cases/{case.id}", status_code=303)
 
@@ -90,34 +121,64 @@ def case_page(case_id: str, request: Request, db: DB, user: PageUser) -> Respons
     return render_case_page(case_id, request, db, user)
 
 
-def render_case_page(case_id: str, request: Request, db: DB, user: User,
-                     errors: list[str] | None = None, status: int = 422,
-                     values: dict[str, str] | None = None) -> Response:
+def render_case_page(
+    case_id: str,
+    request: Request,
+    db: DB,
+    user: User,
+    errors: list[str] | None = None,
+    status: int = 422,
+    values: dict[str, str] | None = None,
+) -> Response:
     """The case page; with ``errors`` (answered with ``status``) when one of its forms was
     refused, the form's ``values`` kept."""
     case = get_case(db, case_id=case_id)
-    alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)
-                             .order_by(Alert.created_at)))
+    alerts = list(
+        db.scalars(select(Alert).where(Alert.case_id == case.id).order_by(Alert.created_at))
+    )
     network = network_of(db, case)
     people = people_view(case, user)
-    return page(request, "console/case.html", base_context(
-        request, user, case=case, alerts=alerts, people=people,
-        timeline=case_timeline(db, case, people["hints"]),
-        attribution=network.attribution, open=case.state == CaseState.OPEN,
-        may_edit=user.role in (*CASE_OPENERS, Role.ADMIN),
-        may_manage=user.role in (*CASE_MANAGERS, Role.ADMIN), outcomes=list(Outcome),
-        errors=errors or [], values=values or {}, seen_default=zones.form_value(now()),
-        picture_at=picture_time(case)), status if errors else 200)
+    return page(
+        request,
+        "console/case.html",
+        base_context(
+            request,
+            user,
+            case=case,
+            alerts=alerts,
+            people=people,
+            timeline=case_timeline(db, case, people["hints"]),
+            attribution=network.attribution,
+            open=case.state == CaseState.OPEN,
+            may_edit=user.role in (*CASE_OPENERS, Role.ADMIN),
+            may_manage=user.role in (*CASE_MANAGERS, Role.ADMIN),
+            outcomes=list(Outcome),
+            errors=errors or [],
+            values=values or {},
+            seen_default=zones.form_value(now()),
+            picture_at=picture_time(case),
+        ),
+        status if errors else 200,
+    )
 
 
 def people_view(case: Case, user: User) -> dict[str, Any]:
     """The case's personal fields as ``user`` may see them (``case_view``), and its hints,
     whose free text (a tipster's words, a destination) is kept from the same roles."""
-    view = case_view({"children": case.children, "suspects": case.suspects,
-                      "vehicles": case.vehicles, "narrative": case.narrative}, user)
+    view = case_view(
+        {
+            "children": case.children,
+            "suspects": case.suspects,
+            "vehicles": case.vehicles,
+            "narrative": case.narrative,
+        },
+        user,
+    )
     hidden = not can_see_personal(user)
-    view["hints"] = [{**h, "text": REDACTED if hidden and h.get("text") else h.get("text", "")}
-                     for h in case.hints]
+    view["hints"] = [
+        {**h, "text": REDACTED if hidden and h.get("text") else h.get("text", "")}
+        for h in case.hints
+    ]
     return view
 
 
@@ -129,8 +190,9 @@ async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -
     upload, index = form.get("photo"), str(form.get("child_index", ""))
     if not isinstance(upload, StarletteUploadFile) or not (index.isascii() and index.isdigit()):
         raise InvalidInput("choose a photo file and the child it shows")
-    attach_child_photo(db, case_id=case_id, child_index=int(index), raw=await upload.read(),
-                       actor_id=user.id)
+    attach_child_photo(
+        db, case_id=case_id, child_index=int(index), raw=await upload.read(), actor_id=user.id
+    )
     db.commit()
     return RedirectResponse(f"/console/cases/{case_id}", status_code=303)
 
@@ -142,21 +204,32 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
     network = network_of(db, case)
     evidence = evidence_of(db, case)
     at = picture_time(case)
-    live = [a.id for a in db.scalars(select(Alert).where(
-        Alert.case_id == case.id, Alert.state == AlertState.ACTIVE))]
+    live = [
+        a.id
+        for a in db.scalars(
+            select(Alert).where(Alert.case_id == case.id, Alert.state == AlertState.ACTIVE)
+        )
+    ]
     targeted, acked = _targets_and_acks(db, live)
     layers = {
         "outline": mapdata.outline(case.network),
-        "network": cached(("net", network.name, network.source_sha256),
-                          lambda: mapdata.network_lines(network)),
+        "network": cached(
+            ("net", network.name, network.source_sha256), lambda: mapdata.network_lines(network)
+        ),
         "posts": mapdata.post_points(list_posts(db), targeted=targeted, acknowledged=acked),
-        "heat": cached(layer_key(case, "heat", evidence),
-                       lambda: mapdata.heat_cells(case, network, at=at, evidence=evidence)),
-        "isochrones": cached(layer_key(case, "iso", evidence),
-                             lambda: mapdata.isochrones(case, network, at=at)),
+        "heat": cached(
+            layer_key(case, "heat", evidence),
+            lambda: mapdata.heat_cells(case, network, at=at, evidence=evidence),
+        ),
+        "isochrones": cached(
+            layer_key(case, "iso", evidence), lambda: mapdata.isochrones(case, network, at=at)
+        ),
         "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500)),
-        "last_known": {"lat": case.last_known_lat, "lon": case.last_known_lon,
-                       "place": case.last_known_place},
+        "last_known": {
+            "lat": case.last_known_lat,
+            "lon": case.last_known_lon,
+            "place": case.last_known_place,
+        },
         "attribution": network.attribution,
         "at": at.isoformat(),
     }
@@ -173,7 +246,13 @@ def _targets_and_acks(db: DB, alert_ids: list[str]) -> tuple[set[str], set[str]]
         version = latest_issued(db, alert_id=alert_id)
         if version is not None:
             targeted.update(targets_of(db, version_id=version.id))
-    acked = set(db.scalars(select(Acknowledgement.post_id).where(
-        Acknowledgement.alert_id.in_(alert_ids)))) if alert_ids else set()
+    acked = (
+        set(
+            db.scalars(
+                select(Acknowledgement.post_id).where(Acknowledgement.alert_id.in_(alert_ids))
+            )
+        )
+        if alert_ids
+        else set()
+    )
     return targeted, acked
-

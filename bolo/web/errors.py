@@ -47,14 +47,24 @@ def _home_of(path: str) -> tuple[str, str]:
     return "/alerts", N_("See the active alerts")
 
 
-def error_page(request: Request, *, status: int, message: str,
-               headers: Mapping[str, str] | None = None) -> HTMLResponse:
+def error_page(
+    request: Request, *, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> HTMLResponse:
     """The error page for ``status`` with ``message`` (shown escaped) and a way back."""
     home, home_label = _home_of(request.url.path)
     title = _TITLES.get(status) or HTTPStatus(status).phrase
-    response = page(request, "error.html", {"status": status, "title": title,
-                                            "message": message, "home": home,
-                                            "home_label": home_label}, status)
+    response = page(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": title,
+            "message": message,
+            "home": home,
+            "home_label": home_label,
+        },
+        status,
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -40,9 +40,11 @@ KEEPALIVE_S = 15.0
 def last_change() -> tuple[int, str]:
     """The audit log's last sequence number and action (0, "" when empty)."""
     with session_scope() as db:
-        row = db.execute(select(AuditEntry.seq, AuditEntry.action)
-                         .where(AuditEntry.seq == select(func.max(AuditEntry.seq))
-                                .scalar_subquery())).first()
+        row = db.execute(
+            select(AuditEntry.seq, AuditEntry.action).where(
+                AuditEntry.seq == select(func.max(AuditEntry.seq)).scalar_subquery()
+            )
+        ).first()
     return (int(row[0]), str(row[1])) if row else (0, "")
 
 
@@ -155,19 +157,22 @@ def _still_live(session_id: str) -> bool:
 
 
 def _stream(request: Request, session_id: str) -> StreamingResponse:
-    return StreamingResponse(changes(request, session_id), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        changes(request, session_id),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.get("/console/events")
-def console_events(request: Request, _user: PageUser, session_id: WebSessionId
-                   ) -> StreamingResponse:
+def console_events(
+    request: Request, _user: PageUser, session_id: WebSessionId
+) -> StreamingResponse:
     """The console's live-update stream (signed-in staff only; ends with the session)."""
     return _stream(request, session_id)
 
 
 @router.get("/post/events")
-def post_events(request: Request, _user: PostUser, session_id: WebSessionId
-                ) -> StreamingResponse:
+def post_events(request: Request, _user: PostUser, session_id: WebSessionId) -> StreamingResponse:
     """The post page's live-update stream (ends with the session)."""
     return _stream(request, session_id)

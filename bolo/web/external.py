@@ -28,8 +28,11 @@ def external_alerts(request: Request, db: DB, user: PageUser) -> Response:
     rows = active_external_alerts()
     cases = {c.id: c for c in list_cases(db)}
     open_cases = [c for c in cases.values() if c.state == CaseState.OPEN]
-    return page(request, "console/external.html", base_context(
-        request, user, rows=rows, cases=cases, open_cases=open_cases))
+    return page(
+        request,
+        "console/external.html",
+        base_context(request, user, rows=rows, cases=cases, open_cases=open_cases),
+    )
 
 
 def features(row: ExternalAlert) -> list[dict[str, Any]]:
@@ -39,21 +42,37 @@ def features(row: ExternalAlert) -> list[dict[str, Any]]:
         message = decode(row.xml.encode("utf-8"))
     except CapRefused:
         return []
-    props = {"id": row.id, "sender": row.shown_sender, "headline": row.headline,
-             "child_abduction": row.child_abduction}
+    props = {
+        "id": row.id,
+        "sender": row.shown_sender,
+        "headline": row.headline,
+        "child_abduction": row.child_abduction,
+    }
     out: list[dict[str, Any]] = []
     for info in message.infos[:1]:  # one language is enough for the map
         for area in info.areas:
             for ring in area.polygons:
                 if len(ring) >= 4:
                     coords = [[lon, lat] for lat, lon in ring]
-                    out.append({"type": "Feature",
-                                "properties": {**props, "area": area.description},
-                                "geometry": {"type": "Polygon", "coordinates": [coords]}})
+                    out.append(
+                        {
+                            "type": "Feature",
+                            "properties": {**props, "area": area.description},
+                            "geometry": {"type": "Polygon", "coordinates": [coords]},
+                        }
+                    )
             for circle in area.circles:
-                out.append({"type": "Feature", "properties": {
-                    **props, "area": area.description, "radius_m": circle.radius_km * 1000},
-                    "geometry": {"type": "Point", "coordinates": [circle.lon, circle.lat]}})
+                out.append(
+                    {
+                        "type": "Feature",
+                        "properties": {
+                            **props,
+                            "area": area.description,
+                            "radius_m": circle.radius_km * 1000,
+                        },
+                        "geometry": {"type": "Point", "coordinates": [circle.lon, circle.lat]},
+                    }
+                )
     return out
 
 

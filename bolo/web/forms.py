@@ -24,8 +24,10 @@ def _person(values: dict[str, str], prefix: str) -> dict[str, Any] | None:
     name = values.get(f"{prefix}_name", "").strip()
     if not name:
         return None
-    person: dict[str, Any] = {"name": name,
-                              "description": values.get(f"{prefix}_description", "").strip()}
+    person: dict[str, Any] = {
+        "name": name,
+        "description": values.get(f"{prefix}_description", "").strip(),
+    }
     age = values.get(f"{prefix}_age", "").strip()
     if age:
         person["age"] = age
@@ -56,21 +58,29 @@ def case_form_data(values: dict[str, str]) -> dict[str, Any]:
     suspects = [p for p in (_person(values, "suspect1"), _person(values, "suspect2")) if p]
     vehicle = values.get("vehicle", "").strip()
     data: dict[str, Any] = {
-        "children": children, "suspects": suspects,
+        "children": children,
+        "suspects": suspects,
         "vehicles": [{"description": vehicle}] if vehicle else [],
         "narrative": values.get("narrative", "").strip(),
         "network": values.get("network", "").strip() or None,
         "last_known": {
             "place": values.get("place", "").strip(),
-            "lat": _float(values.get("lat", "")), "lon": _float(values.get("lon", "")),
+            "lat": _float(values.get("lat", "")),
+            "lon": _float(values.get("lon", "")),
             "time_earliest": _time(values.get("time_earliest", "")),
             "time_latest": _time(values.get("time_latest", "")),
         },
     }
     bearing = values.get("heading_deg", "").strip()
     if bearing:
-        data["hints"] = [{"kind": "heading", "bearing_deg": _float(bearing), "weight": 0.7,
-                          "text": values.get("heading_text", "").strip()}]
+        data["hints"] = [
+            {
+                "kind": "heading",
+                "bearing_deg": _float(bearing),
+                "weight": 0.7,
+                "text": values.get("heading_text", "").strip(),
+            }
+        ]
     return data
 
 
@@ -83,9 +93,16 @@ async def checked_form(request: Request) -> FormData:
         for text in (key, value) if isinstance(value, str) else (key,):
             character = unencodable_character(text)
             if character is not None:
-                raise RequestValidationError([{
-                    "type": "string_unsafe_character", "loc": ("form", key), "input": None,
-                    "msg": f"{character} (a control character) is not accepted in any text"}])
+                raise RequestValidationError(
+                    [
+                        {
+                            "type": "string_unsafe_character",
+                            "loc": ("form", key),
+                            "input": None,
+                            "msg": f"{character} (a control character) is not accepted in any text",
+                        }
+                    ]
+                )
     return form
 
 

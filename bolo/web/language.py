@@ -24,8 +24,14 @@ def set_language(db: DB, user: WebUser, language: str) -> str | None:
     if language and chosen is None:
         raise InvalidInput(N_("this language is not available"))
     user.language = chosen
-    record(db, actor_id=user.id, action="user.language_set", entity="user", entity_id=user.id,
-           data={"language": chosen})
+    record(
+        db,
+        actor_id=user.id,
+        action="user.language_set",
+        entity="user",
+        entity_id=user.id,
+        data={"language": chosen},
+    )
     return chosen
 
 

@@ -64,55 +64,86 @@ def network_lines(network: Network) -> dict[str, Any]:
             continue
         seen.add(key)
         coords = [[float(network.node_lon[a]), float(network.node_lat[a])]]
-        if network.geom_ptr is not None and network.geom_lat is not None \
-                and network.geom_lon is not None:
+        if (
+            network.geom_ptr is not None
+            and network.geom_lat is not None
+            and network.geom_lon is not None
+        ):
             lo, hi = int(network.geom_ptr[k]), int(network.geom_ptr[k + 1])
-            coords += [[float(x), float(y)]
-                       for x, y in zip(network.geom_lon[lo:hi], network.geom_lat[lo:hi],
-                                       strict=True)]
+            coords += [
+                [float(x), float(y)]
+                for x, y in zip(network.geom_lon[lo:hi], network.geom_lat[lo:hi], strict=True)
+            ]
         coords.append([float(network.node_lon[b]), float(network.node_lat[b])])
-        features.append({"type": "Feature", "geometry": {"type": "LineString",
-                                                         "coordinates": coords},
-                         "properties": {"mode": names.get(mode, "other")}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "LineString", "coordinates": coords},
+                "properties": {"mode": names.get(mode, "other")},
+            }
+        )
     return collection(features)
 
 
-def post_points(posts: Sequence[Post], *, targeted: set[str] | None = None,
-                acknowledged: set[str] | None = None) -> dict[str, Any]:
+def post_points(
+    posts: Sequence[Post], *, targeted: set[str] | None = None, acknowledged: set[str] | None = None
+) -> dict[str, Any]:
     """The posts as points: id, name, kind, whether the alert addresses it and it acknowledged."""
     targeted = targeted or set()
     acknowledged = acknowledged or set()
-    return collection([
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
-         "properties": {"id": p.id, "name": p.name, "kind": p.kind,
-                        "targeted": p.id in targeted, "acknowledged": p.id in acknowledged}}
-        for p in posts if p.kind != PostKind.PUBLIC
-    ])
+    return collection(
+        [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [p.lon, p.lat]},
+                "properties": {
+                    "id": p.id,
+                    "name": p.name,
+                    "kind": p.kind,
+                    "targeted": p.id in targeted,
+                    "acknowledged": p.id in acknowledged,
+                },
+            }
+            for p in posts
+            if p.kind != PostKind.PUBLIC
+        ]
+    )
 
 
-def heat_cells(case: Case, network: Network, *, at: datetime,
-               evidence: Sequence[dict[str, Any]],
-               resolution: int = HEAT_RESOLUTION) -> dict[str, Any]:
+def heat_cells(
+    case: Case,
+    network: Network,
+    *,
+    at: datetime,
+    evidence: Sequence[dict[str, Any]],
+    resolution: int = HEAT_RESOLUTION,
+) -> dict[str, Any]:
     """The search picture at ``at`` as h3 cell polygons (at ``resolution``) with their
     ``probability`` (sums to 1) and ``relative`` (probability over the largest one)."""
     cells: dict[str, float] = {}
     for cell, p in picture_for(case, network, at=at, evidence=evidence).cell_probability().items():
-        parent = h3.cell_to_parent(cell, resolution) if h3.get_resolution(cell) > resolution \
-            else cell
+        parent = (
+            h3.cell_to_parent(cell, resolution) if h3.get_resolution(cell) > resolution else cell
+        )
         cells[parent] = cells.get(parent, 0.0) + p
     top = max(cells.values(), default=1.0)
     features = []
     for cell, p in sorted(cells.items(), key=lambda kv: kv[1]):
         ring = [[lon, lat] for lat, lon in h3.cell_to_boundary(cell)]
         ring.append(ring[0])
-        features.append({"type": "Feature",
-                         "geometry": {"type": "Polygon", "coordinates": [ring]},
-                         "properties": {"cell": cell, "probability": p, "relative": p / top}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+                "properties": {"cell": cell, "probability": p, "relative": p / top},
+            }
+        )
     return collection(features)
 
 
-def isochrones(case: Case, network: Network, *, at: datetime,
-               hours: Sequence[float] = ISOCHRONE_HOURS) -> dict[str, Any]:
+def isochrones(
+    case: Case, network: Network, *, at: datetime, hours: Sequence[float] = ISOCHRONE_HOURS
+) -> dict[str, Any]:
     """Hulls of the nodes reachable from the last-known place within each of ``hours`` (and
     within the time elapsed since the earliest last sighting), largest first."""
     source, _ = nearest_node(network, case.last_known_lat, case.last_known_lon)
@@ -126,17 +157,33 @@ def isochrones(case: Case, network: Network, *, at: datetime,
         if not points:
             continue
         hull = MultiPoint(points).convex_hull.buffer(0.05)
-        features.append({"type": "Feature", "geometry": mapping(hull),
-                         "properties": {"hours": limit,
-                                        "label": f"reachable within {limit:g} h"}})
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": mapping(hull),
+                "properties": {"hours": limit, "label": f"reachable within {limit:g} h"},
+            }
+        )
     return collection(features)
 
 
 def report_points(reports: Sequence[Report]) -> dict[str, Any]:
     """Located reports as points: kind, state, time, receipt (no free text, no contact)."""
-    return collection([
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
-         "properties": {"id": r.id, "kind": r.kind, "state": r.state, "receipt": r.receipt,
-                        "seen_at": r.seen_at.isoformat(), "radius_m": r.radius_m}}
-        for r in reports if r.lat is not None and r.lon is not None
-    ])
+    return collection(
+        [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [r.lon, r.lat]},
+                "properties": {
+                    "id": r.id,
+                    "kind": r.kind,
+                    "state": r.state,
+                    "receipt": r.receipt,
+                    "seen_at": r.seen_at.isoformat(),
+                    "radius_m": r.radius_m,
+                },
+            }
+            for r in reports
+            if r.lat is not None and r.lon is not None
+        ]
+    )

@@ -21,8 +21,15 @@ from bolo.network import Network, load
 from bolo.reports.service import evidence_for_case
 
 BUDGET = 20
-__all__ = ["cached", "evidence_of", "layer_key", "network_of", "picture_time",
-           "recommendations", "warm_up"]
+__all__ = [
+    "cached",
+    "evidence_of",
+    "layer_key",
+    "network_of",
+    "picture_time",
+    "recommendations",
+    "warm_up",
+]
 
 
 def network_of(db: Session, case: Case) -> Network:
@@ -54,10 +61,15 @@ def warm_up(network_name: str = "dprk") -> None:
 
     network = load(network_name)
     at = now()
-    probe = Case(id="warm-up", network=network_name, hints=[],
-                 last_known_lat=float(network.node_lat[0]),
-                 last_known_lon=float(network.node_lon[0]),
-                 last_seen_earliest=at - timedelta(hours=2), last_seen_latest=at)
+    probe = Case(
+        id="warm-up",
+        network=network_name,
+        hints=[],
+        last_known_lat=float(network.node_lat[0]),
+        last_known_lon=float(network.node_lon[0]),
+        last_seen_earliest=at - timedelta(hours=2),
+        last_seen_latest=at,
+    )
     heat_cells(probe, network, at=at, evidence=[])
     isochrones(probe, network, at=at)
     recommended_posts(probe, network, at=at, budget=3)

@@ -35,8 +35,12 @@ from bolo.web.words import CAP_STATUSES, STATE_NAMES, infos_first
 
 router = APIRouter(prefix="/post", include_in_schema=False)
 # What the page says after an action (``?done=KEY``).
-DONE = {"ack": N_("Acknowledged"), "sighting": N_("Sighting reported"),
-        "search": N_("Search reported"), "checkin": N_("Checked in")}
+DONE = {
+    "ack": N_("Acknowledged"),
+    "sighting": N_("Sighting reported"),
+    "search": N_("Search reported"),
+    "checkin": N_("Checked in"),
+}
 RECENT_END = timedelta(hours=24)  # cancelled alerts stay on the page this long, marked as such
 
 
@@ -61,12 +65,17 @@ def _own_post(db: DB, user: User) -> Post:
 
 def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
     """Active alerts that address ``post_id`` (newest first), then recently ended ones."""
-    alert_ids = set(db.scalars(
-        select(AlertVersion.alert_id).join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
-        .where(AlertTarget.post_id == post_id)))
+    alert_ids = set(
+        db.scalars(
+            select(AlertVersion.alert_id)
+            .join(AlertTarget, AlertTarget.version_id == AlertVersion.id)
+            .where(AlertTarget.post_id == post_id)
+        )
+    )
     found = []
-    for alert in db.scalars(select(Alert).where(Alert.id.in_(alert_ids))
-                            .order_by(Alert.created_at.desc())):
+    for alert in db.scalars(
+        select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.created_at.desc())
+    ):
         ended = alert.cancelled_at or alert.expires_at
         if alert.state != AlertState.ACTIVE and (ended is None or now() - ended > RECENT_END):
             continue
@@ -74,30 +83,56 @@ def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
         case = db.get(Case, alert.case_id)
         if version is None or case is None:
             continue
-        ack = db.scalars(select(Acknowledgement.by_name).where(
-            Acknowledgement.version_id == version.id,
-            Acknowledgement.post_id == post_id)).first()
+        ack = db.scalars(
+            select(Acknowledgement.by_name).where(
+                Acknowledgement.version_id == version.id, Acknowledgement.post_id == post_id
+            )
+        ).first()
         message = decode(version.cap_xml.encode("utf-8"))
-        photos = [r for info in message.infos[:1] for r in info.resources
-                  if r.uri and r.mime_type.startswith("image/")]
+        photos = [
+            r
+            for info in message.infos[:1]
+            for r in info.resources
+            if r.uri and r.mime_type.startswith("image/")
+        ]
         found.append(PostAlert(alert, case, version, message.infos, photos, ack))
     found.sort(key=lambda a: a.alert.state != AlertState.ACTIVE)
     return found
 
 
-def _render(request: Request, db: DB, user: User, *, message: str | None = None,
-            error: str | None = None, status: int = 200) -> Response:
+def _render(
+    request: Request,
+    db: DB,
+    user: User,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     post = _own_post(db, user)
     # The officer's own setting, then the post's language, then the browser's.
     lang = page_language(request, user, post.language)
     alerts = [replace(a, infos=infos_first(a.infos, lang)) for a in alerts_for_post(db, post.id)]
-    return page(request, "post/index.html", {
-        "user": user, "post": post, "alerts": alerts,
-        "csrf": csrf_token(request), "message": message, "error": error,
-        "state_names": STATE_NAMES, "cap_statuses": CAP_STATUSES,
-        "zone_label": zones.zone().key,
-        "now": now(), "default_from": zones.form_value(now() - timedelta(hours=2)),
-        "default_to": zones.form_value(now())}, status, lang=lang)
+    return page(
+        request,
+        "post/index.html",
+        {
+            "user": user,
+            "post": post,
+            "alerts": alerts,
+            "csrf": csrf_token(request),
+            "message": message,
+            "error": error,
+            "state_names": STATE_NAMES,
+            "cap_statuses": CAP_STATUSES,
+            "zone_label": zones.zone().key,
+            "now": now(),
+            "default_from": zones.form_value(now() - timedelta(hours=2)),
+            "default_to": zones.form_value(now()),
+        },
+        status,
+        lang=lang,
+    )
 
 
 @router.get("", response_class=HTMLResponse)
@@ -111,8 +146,9 @@ def post_ack(request: Request, db: DB, user: PostUser, form: FormFields) -> Resp
     """Acknowledge an alert version for the user's post, by a named person."""
     post = _own_post(db, user)
     try:
-        acknowledge(db, version_id=form.get("version_id", ""), post_id=post.id,
-                    by=form.get("name", ""))
+        acknowledge(
+            db, version_id=form.get("version_id", ""), post_id=post.id, by=form.get("name", "")
+        )
     except AckRefused as exc:
         db.rollback()
         return _render(request, db, user, error=str(exc), status=409)
@@ -126,10 +162,17 @@ def post_sighting(request: Request, db: DB, user: PostUser, form: FormFields) ->
     """Report a sighting (or an interception) at or near the post."""
     post = _own_post(db, user)
     try:
-        submit_sighting(db, case_id=form.get("case_id", ""), post_id=post.id, seen_at=now(),
-                        text=form.get("text", ""), place=form.get("place", "").strip() or None,
-                        intercepted=bool(form.get("intercepted")),
-                        actor_id=user.id, via="web")
+        submit_sighting(
+            db,
+            case_id=form.get("case_id", ""),
+            post_id=post.id,
+            seen_at=now(),
+            text=form.get("text", ""),
+            place=form.get("place", "").strip() or None,
+            intercepted=bool(form.get("intercepted")),
+            actor_id=user.id,
+            via="web",
+        )
     except (BoloError, ValueError) as exc:
         db.rollback()
         return _render(request, db, user, error=_message(exc), status=422)
@@ -144,12 +187,16 @@ def post_search(request: Request, db: DB, user: PostUser, form: FormFields) -> R
     post = _own_post(db, user)
     try:
         submit_search_report(
-            db, case_id=form.get("case_id", ""), post_id=post.id,
+            db,
+            case_id=form.get("case_id", ""),
+            post_id=post.id,
             searched=form.get("searched", ""),
             searched_from=datetime.fromisoformat(local_time(form.get("searched_from", ""))),
             searched_to=datetime.fromisoformat(local_time(form.get("searched_to", ""))),
             result=SearchResult(form.get("result", SearchResult.NOTHING_FOUND.value)),
-            actor_id=user.id, via="web")
+            actor_id=user.id,
+            via="web",
+        )
     except (BoloError, ValueError) as exc:
         db.rollback()
         return _render(request, db, user, error=_message(exc), status=422)

@@ -60,7 +60,7 @@ def _photo_data(db: DB, resource: cap.Resource) -> str | None:
     if _MEDIA not in uri:
         return None
     try:
-        photo = photo_to_show(db, name=uri[uri.index(_MEDIA) + len(_MEDIA):], staff=False)
+        photo = photo_to_show(db, name=uri[uri.index(_MEDIA) + len(_MEDIA) :], staff=False)
     except BoloError:
         return None
     return f"data:{photo.mime_type};base64,{base64.b64encode(photo.data).decode()}"
@@ -71,11 +71,22 @@ def _context(db: DB, shown: PublicAlert, lang: str) -> dict[str, object]:
     base = get_settings().public_base_url.rstrip("/")
     public_url = f"{base}/alerts/{shown.alert.id}?lang={lang}"
     tip_url = f"{base}/tips/new?case={shown.alert.case_id}&lang={lang}"
-    photos = [p for r in info.resources if (r.mime_type or "").startswith("image/")
-              if (p := _photo_data(db, r))]
-    return {"p": shown, "info": info, "photos": photos, "public_url": public_url,
-            "tip_url": tip_url, "public_qr": qr_svg(public_url), "tip_qr": qr_svg(tip_url),
-            "interface_languages": interface_languages()}
+    photos = [
+        p
+        for r in info.resources
+        if (r.mime_type or "").startswith("image/")
+        if (p := _photo_data(db, r))
+    ]
+    return {
+        "p": shown,
+        "info": info,
+        "photos": photos,
+        "public_url": public_url,
+        "tip_url": tip_url,
+        "public_qr": qr_svg(public_url),
+        "tip_qr": qr_svg(tip_url),
+        "interface_languages": interface_languages(),
+    }
 
 
 @router.get("/alerts/{alert_id}/poster", response_class=HTMLResponse)
@@ -94,9 +105,15 @@ def poster_pdf(alert_id: str, request: Request, db: DB) -> Response:
     html = page(request, "public/poster.html", _context(db, shown, lang), lang=lang).body
     pdf = _print(bytes(html))
     name = f"bolo-poster-{alert_id[:8]}-{lang}.pdf"
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="{name}"', "Content-Language": lang,
-        "Cache-Control": "no-store"})
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{name}"',
+            "Content-Language": lang,
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @lru_cache(maxsize=32)
@@ -110,8 +127,15 @@ def _print(html: bytes) -> bytes:
         raise PrintUnavailable(f"printing needs Chromium at {CHROMIUM} (apt install chromium)")
     with _PRINTING, sync_playwright() as pw:
         try:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
+            )
         except Error as exc:
             raise PrintUnavailable(f"Chromium did not start: {exc}") from exc
         try:

@@ -36,8 +36,9 @@ class PublicAlert:
     @property
     def cancelled(self) -> bool:
         """True once the alert was cancelled (its newest message is a CAP Cancel)."""
-        return (self.message.msg_type == cap.MsgType.CANCEL
-                or self.alert.state == AlertState.CANCELLED)
+        return (
+            self.message.msg_type == cap.MsgType.CANCEL or self.alert.state == AlertState.CANCELLED
+        )
 
     @property
     def ended(self) -> bool:
@@ -68,11 +69,19 @@ def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
     """Active public alerts, newest first, with the ones ended in the last days below."""
     shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := public_alert(db, a))]
     chosen = page_language(request)
-    return page(request, "public/alerts.html", {
-        "active": [p for p in shown if not p.ended], "ended": [p for p in shown if p.ended][:20],
-        "external": public_external_alerts(), "lang": chosen, "state_names": STATE_NAMES,
-        "interface_languages": interface_languages()},
-        lang=chosen)
+    return page(
+        request,
+        "public/alerts.html",
+        {
+            "active": [p for p in shown if not p.ended],
+            "ended": [p for p in shown if p.ended][:20],
+            "external": public_external_alerts(),
+            "lang": chosen,
+            "state_names": STATE_NAMES,
+            "interface_languages": interface_languages(),
+        },
+        lang=chosen,
+    )
 
 
 @router.get("/alerts/{alert_id}", response_class=HTMLResponse)
@@ -82,12 +91,26 @@ def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = Non
     shown = public_alert(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
     chosen = page_language(request)
     if shown is None:
-        return page(request, "public/missing.html",
-                    {"interface_languages": interface_languages()}, 404, lang=chosen)
+        return page(
+            request,
+            "public/missing.html",
+            {"interface_languages": interface_languages()},
+            404,
+            lang=chosen,
+        )
     info = shown.info(chosen)
     photos = [r for r in info.resources if r.uri and (r.mime_type or "").startswith("image/")]
-    return page(request, "public/alert.html", {
-        "p": shown, "info": info, "photos": photos, "lang": info.language.split("-")[0],
-        "msg_type": MSG_TYPES.get(str(shown.message.msg_type), str(shown.message.msg_type)),
-        "poster": not shown.ended, "interface_languages": interface_languages()}, lang=chosen)
-
+    return page(
+        request,
+        "public/alert.html",
+        {
+            "p": shown,
+            "info": info,
+            "photos": photos,
+            "lang": info.language.split("-")[0],
+            "msg_type": MSG_TYPES.get(str(shown.message.msg_type), str(shown.message.msg_type)),
+            "poster": not shown.ended,
+            "interface_languages": interface_languages(),
+        },
+        lang=chosen,
+    )

@@ -39,22 +39,39 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 def _preparing(db: DB, alert: Alert) -> AlertVersion:
     version = open_version(db, alert)
     if version is None:
-        raise Conflict(f"no version of this {alert.state} alert is a draft: "
-                       "draft an update of a live alert instead")
+        raise Conflict(
+            f"no version of this {alert.state} alert is a draft: "
+            "draft an update of a live alert instead"
+        )
     return version
 
 
-def _edit_context(request: Request, db: DB, user: User, alert: Alert, version: AlertVersion,
-                  values: dict[str, Any], chosen: set[str], errors: list[str]
-                  ) -> dict[str, Any]:
+def _edit_context(
+    request: Request,
+    db: DB,
+    user: User,
+    alert: Alert,
+    version: AlertVersion,
+    values: dict[str, Any],
+    chosen: set[str],
+    errors: list[str],
+) -> dict[str, Any]:
     rejecter = db.get(User, version.rejected_by_id) if version.rejected_by_id else None
     return draft_context(
-        request, db, user, get_case(db, case_id=alert.case_id), values=values, chosen=chosen,
-        errors=errors, heading=N_("Edit this version"),
-        action=f"/console/alerts/{alert.id}/edit", fixed_status=alert.cap_status,
+        request,
+        db,
+        user,
+        get_case(db, case_id=alert.case_id),
+        values=values,
+        chosen=chosen,
+        errors=errors,
+        heading=N_("Edit this version"),
+        action=f"/console/alerts/{alert.id}/edit",
+        fixed_status=alert.cap_status,
         gated=alert.cap_status == CapStatus.ACTUAL and version.msg_type == MsgType.ALERT,
         rejection=version if version.rejection_reason else None,
-        rejecter=rejecter.username if rejecter else None)
+        rejecter=rejecter.username if rejecter else None,
+    )
 
 
 @router.get("/alerts/{alert_id}/edit", response_class=HTMLResponse)
@@ -68,15 +85,18 @@ def edit_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Respon
         **values_of(content),
         "abduction_believed": "yes" if activation.get("abduction_believed") else "",
         "risk_of_harm": "yes" if activation.get("risk_of_harm") else "",
-        "override_reason": activation.get("override_reason") or ""}
+        "override_reason": activation.get("override_reason") or "",
+    }
     chosen = {str(p) for p in version.content.get("target_post_ids", [])}
-    return page(request, "console/draft.html",
-                _edit_context(request, db, user, alert, version, values, chosen, []))
+    return page(
+        request,
+        "console/draft.html",
+        _edit_context(request, db, user, alert, version, values, chosen, []),
+    )
 
 
 @router.post("/alerts/{alert_id}/edit", dependencies=[Coordinators, Csrf])
-def save_edit(alert_id: str, request: Request, db: DB, user: PageUser,
-              form: FormLists) -> Response:
+def save_edit(alert_id: str, request: Request, db: DB, user: PageUser, form: FormLists) -> Response:
     """Save the edited draft and submit it for approval again (any approval is void)."""
     alert = service.get_alert(db, alert_id=alert_id)
     version = _preparing(db, alert)
@@ -84,24 +104,29 @@ def save_edit(alert_id: str, request: Request, db: DB, user: PageUser,
     chosen = form.get("post", [])
     case = get_case(db, case_id=alert.case_id)
     try:
-        draft = draft_from_form(case, {**values, "cap_status": alert.cap_status},
-                                posts_by_id(db, chosen), chosen)
+        draft = draft_from_form(
+            case, {**values, "cap_status": alert.cap_status}, posts_by_id(db, chosen), chosen
+        )
         content = AlertContent.model_validate(draft.model_dump(exclude={"cap_status"}))
         service.edit_version(db, version_id=version.id, content=content, author=user)
-        service.submit_for_approval(db, version_id=version.id, author=user,
-                                    attestation=attestation_from(values))
+        service.submit_for_approval(
+            db, version_id=version.id, author=user, attestation=attestation_from(values)
+        )
     except (ValidationError, ValueError, BoloError) as exc:
         db.rollback()
         version = _preparing(db, alert)
-        return page(request, "console/draft.html", _edit_context(
-            request, db, user, alert, version, values, set(chosen), problems(exc)), 422)
+        return page(
+            request,
+            "console/draft.html",
+            _edit_context(request, db, user, alert, version, values, set(chosen), problems(exc)),
+            422,
+        )
     db.commit()
     return RedirectResponse(f"/console/alerts/{alert.id}", status_code=303)
 
 
 @router.post("/alerts/{alert_id}/reject", dependencies=[Approvers, Csrf])
-def reject(alert_id: str, request: Request, db: DB, user: PageUser,
-           form: FormFields) -> Response:
+def reject(alert_id: str, request: Request, db: DB, user: PageUser, form: FormFields) -> Response:
     """Send the version waiting for approval back to its author, with the reason."""
     alert = service.get_alert(db, alert_id=alert_id)
     pending = pending_version(db, alert)

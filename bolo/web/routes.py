@@ -31,10 +31,24 @@ from bolo.web import (
 from bolo.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for _part in (auth.router, console.router, alerting.router, updating.router, reviews.router,
-              casework.router, boards.router, external.router, postpages.router,
-              post_page.router, poster.router, public.router, events.router, users.router,
-              account.router, language.router):
+for _part in (
+    auth.router,
+    console.router,
+    alerting.router,
+    updating.router,
+    reviews.router,
+    casework.router,
+    boards.router,
+    external.router,
+    postpages.router,
+    post_page.router,
+    poster.router,
+    public.router,
+    events.router,
+    users.router,
+    account.router,
+    language.router,
+):
     router.include_router(_part)
 
 

@@ -40,7 +40,7 @@ def _ago(value: datetime | None) -> str:
 def _media_path(url: str) -> str:
     # Our own media as a path, so the console shows it whatever address it is reached at.
     marker = "/media/case-photos/"
-    return url[url.index(marker):] if marker in url else url
+    return url[url.index(marker) :] if marker in url else url
 
 
 templates.env.filters["when"] = zones.show
@@ -65,18 +65,27 @@ PAGE_HEADERS = {"Referrer-Policy": "same-origin"}
 def page_language(request: Request, user: Any = None, *more: str | None) -> str:
     """The language of a page: the signed-in user's setting, then ``more`` (a post's language),
     then ``?lang=``, then the browser's ``Accept-Language``."""
-    return i18n.choose(getattr(user, "language", None), *more, request.query_params.get("lang"),
-                       accept_language=request.headers.get("accept-language"))
+    return i18n.choose(
+        getattr(user, "language", None),
+        *more,
+        request.query_params.get("lang"),
+        accept_language=request.headers.get("accept-language"),
+    )
 
 
-def page(request: Request, name: str, context: dict[str, Any], status: int = 200,
-         lang: str | None = None) -> HTMLResponse:
+def page(
+    request: Request, name: str, context: dict[str, Any], status: int = 200, lang: str | None = None
+) -> HTMLResponse:
     """Render the template ``name`` with ``context`` in ``lang`` (by default the language
     ``page_language`` picks for the context's ``user``); the request is passed to the template."""
     chosen = lang or page_language(request, context.get("user"))
     with i18n.use(chosen):
-        response = templates.TemplateResponse(request, name, context, status_code=status,
-                                              headers={**PAGE_HEADERS,
-                                                       "Content-Language": chosen})
+        response = templates.TemplateResponse(
+            request,
+            name,
+            context,
+            status_code=status,
+            headers={**PAGE_HEADERS, "Content-Language": chosen},
+        )
     response.headers.append("Vary", "Accept-Language")
     return response

@@ -49,13 +49,15 @@ class Row:
         """The line in the language in use (the values of its fields as they are)."""
         if not self.message:
             return self.text
-        fields = {name: word(value) if name in _WORD_FIELDS else value
-                  for name, value in self.params}
+        fields = {
+            name: word(value) if name in _WORD_FIELDS else value for name, value in self.params
+        }
         return gettext(self.message) % fields
 
 
-def _row(at: datetime, kind: Kind, message: str, link: str | None = None, /,
-         **params: object) -> Row:
+def _row(
+    at: datetime, kind: Kind, message: str, link: str | None = None, /, **params: object
+) -> Row:
     fields = tuple((name, str(value)) for name, value in params.items())
     return Row(at, kind, message % dict(fields), link, message, fields)
 
@@ -70,31 +72,56 @@ def _names(db: Session, ids: set[str]) -> dict[str, str]:
 def _version_rows(db: Session, alerts: list[Alert]) -> list[Row]:
     ids = [a.id for a in alerts]
     versions = list(db.scalars(select(AlertVersion).where(AlertVersion.alert_id.in_(ids))))
-    people = _names(db, {v.author_id for v in versions}
-                    | {v.approved_by_id for v in versions if v.approved_by_id})
+    people = _names(
+        db,
+        {v.author_id for v in versions} | {v.approved_by_id for v in versions if v.approved_by_id},
+    )
     status = {a.id: a.cap_status for a in alerts}
     rows = []
     for v in versions:
         link = f"/console/alerts/{v.alert_id}"
         label = {"status": status[v.alert_id], "type": v.msg_type, "seq": v.seq}
-        rows.append(_row(v.sent, Kind.VERSION, N_("%(status)s %(type)s v%(seq)s written by "
-                                                  "%(who)s (%(state)s)"), link, **label,
-                         who=people.get(v.author_id, "?"), state=v.state))
+        rows.append(
+            _row(
+                v.sent,
+                Kind.VERSION,
+                N_("%(status)s %(type)s v%(seq)s written by %(who)s (%(state)s)"),
+                link,
+                **label,
+                who=people.get(v.author_id, "?"),
+                state=v.state,
+            )
+        )
         if v.approved_at and v.approved_by_id and v.msg_type != "Cancel":
-            rows.append(_row(v.approved_at, Kind.VERSION,
-                             N_("%(status)s %(type)s v%(seq)s approved by %(who)s"), link,
-                             **label, who=people.get(v.approved_by_id, "?")))
+            rows.append(
+                _row(
+                    v.approved_at,
+                    Kind.VERSION,
+                    N_("%(status)s %(type)s v%(seq)s approved by %(who)s"),
+                    link,
+                    **label,
+                    who=people.get(v.approved_by_id, "?"),
+                )
+            )
         if v.issued_at:
-            rows.append(_row(v.issued_at, Kind.VERSION, N_("%(status)s %(type)s v%(seq)s issued"),
-                             link, **label))
+            rows.append(
+                _row(
+                    v.issued_at,
+                    Kind.VERSION,
+                    N_("%(status)s %(type)s v%(seq)s issued"),
+                    link,
+                    **label,
+                )
+            )
     return rows
 
 
 def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
     rows = []
     deliveries = db.execute(
-        select(Delivery.version_id, Delivery.status, Delivery.phase, Delivery.created_at)
-        .where(Delivery.alert_id.in_(alert_ids))
+        select(Delivery.version_id, Delivery.status, Delivery.phase, Delivery.created_at).where(
+            Delivery.alert_id.in_(alert_ids)
+        )
     ).all()
     by_version: dict[str, Counter[str]] = {}
     first: dict[str, datetime] = {}
@@ -105,35 +132,68 @@ def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
         first[version_id] = min(first.get(version_id, created), created)
     for version_id, counts in by_version.items():
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-        rows.append(_row(first[version_id], Kind.DELIVERY, N_("deliveries: %(summary)s"),
-                         "/console/deliveries", summary=summary))
+        rows.append(
+            _row(
+                first[version_id],
+                Kind.DELIVERY,
+                N_("deliveries: %(summary)s"),
+                "/console/deliveries",
+                summary=summary,
+            )
+        )
     for ack in db.scalars(select(Acknowledgement).where(Acknowledgement.alert_id.in_(alert_ids))):
-        rows.append(_row(ack.at, Kind.ACK, N_("%(post)s acknowledged (%(who)s, %(via)s)"),
-                         post=ack.post_id, who=ack.by_name, via=ack.via))
+        rows.append(
+            _row(
+                ack.at,
+                Kind.ACK,
+                N_("%(post)s acknowledged (%(who)s, %(via)s)"),
+                post=ack.post_id,
+                who=ack.by_name,
+                via=ack.via,
+            )
+        )
     return rows
 
 
-def case_timeline(db: Session, case: Case, hints: list[dict[str, Any]] | None = None
-                  ) -> list[Row]:
+def case_timeline(db: Session, case: Case, hints: list[dict[str, Any]] | None = None) -> list[Row]:
     """Every event of ``case`` in time order, newest last; ``hints`` are the case's hints as
     the reader may see them (all of them, unredacted, when not given)."""
-    rows = [_row(case.reported_at, Kind.CASE, N_("case %(ref)s reported"), ref=case.reference),
-            _row(case.created_at, Kind.CASE, N_("case opened in bolo"))]
+    rows = [
+        _row(case.reported_at, Kind.CASE, N_("case %(ref)s reported"), ref=case.reference),
+        _row(case.created_at, Kind.CASE, N_("case opened in bolo")),
+    ]
     for hint in case.hints if hints is None else hints:
-        rows.append(_row(case.created_at, Kind.CASE, N_("hint: %(kind)s %(text)s"),
-                         kind=hint.get("kind"), text=hint.get("text") or ""))
+        rows.append(
+            _row(
+                case.created_at,
+                Kind.CASE,
+                N_("hint: %(kind)s %(text)s"),
+                kind=hint.get("kind"),
+                text=hint.get("text") or "",
+            )
+        )
     alerts = list(db.scalars(select(Alert).where(Alert.case_id == case.id)))
     rows += _version_rows(db, alerts)
     rows += _delivery_rows(db, [a.id for a in alerts])
     for report in db.scalars(select(Report).where(Report.case_id == case.id)):
         where = report.place_resolved or report.place or report.post_id or "?"
-        rows.append(_row(report.created_at, Kind.REPORT,
-                         N_("%(kind)s %(receipt)s at %(where)s (%(state)s)"), "/console/triage",
-                         kind=report.kind, receipt=report.receipt, where=where,
-                         state=report.state))
-    for stamp, message in ((case.resolved_at, N_("case resolved: %(outcome)s")),
-                           (case.closed_at, N_("case closed")),
-                           (case.purged_at, N_("case purged"))):
+        rows.append(
+            _row(
+                report.created_at,
+                Kind.REPORT,
+                N_("%(kind)s %(receipt)s at %(where)s (%(state)s)"),
+                "/console/triage",
+                kind=report.kind,
+                receipt=report.receipt,
+                where=where,
+                state=report.state,
+            )
+        )
+    for stamp, message in (
+        (case.resolved_at, N_("case resolved: %(outcome)s")),
+        (case.closed_at, N_("case closed")),
+        (case.purged_at, N_("case purged")),
+    ):
         if stamp is not None:
             rows.append(_row(stamp, Kind.CASE, message, outcome=case.outcome))
     return sorted(rows, key=lambda r: r.at)

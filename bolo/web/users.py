@@ -29,13 +29,32 @@ ADMIN_ONLY = [Admins]
 ADMIN_FORM = [Admins, Csrf]
 
 
-def _render(request: Request, db: Session, user: User, *, done: str = "", error: str = "",
-            token: str = "", values: dict[str, str] | None = None, status: int = 200
-            ) -> Response:
-    return page(request, "console/users.html", {
-        "user": user, "csrf": csrf_token(request), "users": accounts.list_users(db),
-        "roles": [r.value for r in Role], "done": done, "error": error, "token": token,
-        "values": values or {}}, status)
+def _render(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    done: str = "",
+    error: str = "",
+    token: str = "",
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> Response:
+    return page(
+        request,
+        "console/users.html",
+        {
+            "user": user,
+            "csrf": csrf_token(request),
+            "users": accounts.list_users(db),
+            "roles": [r.value for r in Role],
+            "done": done,
+            "error": error,
+            "token": token,
+            "values": values or {},
+        },
+        status,
+    )
 
 
 @router.get("", response_class=HTMLResponse, dependencies=ADMIN_ONLY)
@@ -44,9 +63,14 @@ def users_page(request: Request, db: DB, user: PageUser) -> Response:
     return _render(request, db, user)
 
 
-def _act(request: Request, db: Session, user: User, action: Callable[[], str],
-         values: dict[str, str] | None = None, issued: dict[str, str] | None = None
-         ) -> Response:
+def _act(
+    request: Request,
+    db: Session,
+    user: User,
+    action: Callable[[], str],
+    values: dict[str, str] | None = None,
+    issued: dict[str, str] | None = None,
+) -> Response:
     """Run one admin action; its message (or the refusal) is shown on the users page, with the
     token it issued (``issued["token"]``), once."""
     try:
@@ -67,12 +91,18 @@ def add_user(request: Request, db: DB, user: PageUser, form: FormFields) -> Resp
     def add() -> str:
         if values["role"] not in {r.value for r in Role}:
             raise InvalidInput(f"unknown role {values['role']!r}")
-        made = create_user(db, username=values["username"], role=Role(values["role"]),
-                           post_id=values["post_id"] or None,
-                           password=form.get("password") or None, actor_id=user.id)
+        made = create_user(
+            db,
+            username=values["username"],
+            role=Role(values["role"]),
+            post_id=values["post_id"] or None,
+            password=form.get("password") or None,
+            actor_id=user.id,
+        )
         if form.get("token"):
-            issued["token"] = issue_token(db, user_id=made.id, label=f"issued by {user.id}",
-                                          actor_id=user.id)
+            issued["token"] = issue_token(
+                db, user_id=made.id, label=f"issued by {user.id}", actor_id=user.id
+            )
         return f"{made.username} ({made.role}) created"
 
     return _act(request, db, user, add, values, issued)
@@ -81,46 +111,57 @@ def add_user(request: Request, db: DB, user: PageUser, form: FormFields) -> Resp
 @router.post("/{user_id}/disable", dependencies=ADMIN_FORM)
 def disable(user_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Disable an account: its sessions and tokens end at once."""
+
     def act() -> str:
         accounts.disable_user(db, user_id=user_id, actor_id=user.id)
         return f"{get_user(db, user_id=user_id).username} disabled; sessions and tokens ended"
+
     return _act(request, db, user, act)
 
 
 @router.post("/{user_id}/enable", dependencies=ADMIN_FORM)
 def enable(user_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Let a disabled account sign in again."""
+
     def act() -> str:
         accounts.enable_user(db, user_id=user_id, actor_id=user.id)
         return f"{get_user(db, user_id=user_id).username} enabled"
+
     return _act(request, db, user, act)
 
 
 @router.post("/{user_id}/password", dependencies=ADMIN_FORM)
-def reset_password(user_id: str, request: Request, db: DB, user: PageUser,
-                   form: FormFields) -> Response:
+def reset_password(
+    user_id: str, request: Request, db: DB, user: PageUser, form: FormFields
+) -> Response:
     """Set a new password (the user's sessions end); tell the user, who should change it."""
+
     def act() -> str:
         set_password(db, user_id=user_id, password=form.get("password", ""), actor_id=user.id)
         return f"password of {get_user(db, user_id=user_id).username} set; sessions ended"
+
     return _act(request, db, user, act)
 
 
 @router.post("/{user_id}/sessions/end", dependencies=ADMIN_FORM)
 def end_sessions(user_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Sign the user out everywhere now."""
+
     def act() -> str:
         ended = accounts.end_sessions(db, user_id=user_id, actor_id=user.id)
         return f"{ended} session(s) of {get_user(db, user_id=user_id).username} ended"
+
     return _act(request, db, user, act)
 
 
 @router.post("/{user_id}/totp/remove", dependencies=ADMIN_FORM)
 def remove_totp(user_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Remove a user's one-time codes (a lost phone); they enrol again from their account."""
+
     def act() -> str:
         accounts.remove_totp(db, user_id=user_id, actor_id=user.id)
         return f"one-time codes of {get_user(db, user_id=user_id).username} removed"
+
     return _act(request, db, user, act)
 
 
@@ -130,8 +171,9 @@ def add_token(user_id: str, request: Request, db: DB, user: PageUser) -> Respons
     issued: dict[str, str] = {}
 
     def act() -> str:
-        issued["token"] = issue_token(db, user_id=user_id, label=f"issued by {user.id}",
-                                      actor_id=user.id)
+        issued["token"] = issue_token(
+            db, user_id=user_id, label=f"issued by {user.id}", actor_id=user.id
+        )
         return f"token issued for {get_user(db, user_id=user_id).username}"
 
     return _act(request, db, user, act, issued=issued)

@@ -34,8 +34,13 @@ def a_case(session: Session, author: User) -> Case:
         data=CaseCreate(
             children=[Person(name="Test Child", age=8, description="blue jacket, red cap")],
             suspects=[Person(name="Suspect One", description="woman, about 40")],
-            last_known=LastKnown(place="Songchon", lat=39.2068, lon=126.2039,
-                                 time_earliest=seen - timedelta(hours=1), time_latest=seen),
+            last_known=LastKnown(
+                place="Songchon",
+                lat=39.2068,
+                lon=126.2039,
+                time_earliest=seen - timedelta(hours=1),
+                time_latest=seen,
+            ),
         ),
         actor_id=author.id,
     )
@@ -49,9 +54,18 @@ def some_posts(session: Session, n: int = 3, kind: PostKind = PostKind.CHECKPOIN
     """Create ``n`` posts and return their ids."""
     ids = []
     for i in range(n):
-        post = upsert_post(session, data=PostIn(id=f"{kind.value}-{i}", kind=kind,
-                                                name=f"Post {i}", lat=39.3 + i / 10,
-                                                lon=126.3, mode=Mode.ROAD), actor_id=None)
+        post = upsert_post(
+            session,
+            data=PostIn(
+                id=f"{kind.value}-{i}",
+                kind=kind,
+                name=f"Post {i}",
+                lat=39.3 + i / 10,
+                lon=126.3,
+                mode=Mode.ROAD,
+            ),
+            actor_id=None,
+        )
         ids.append(post.id)
     return ids
 
@@ -59,10 +73,17 @@ def some_posts(session: Session, n: int = 3, kind: PostKind = PostKind.CHECKPOIN
 def content(targets: list[str], headline: str = "Child abducted near Songchon") -> AlertContent:
     """An alert body addressed to ``targets``."""
     return AlertContent(
-        texts=[InfoText(headline=headline, description="A boy, 8, taken by two adults.",
-                        instruction="Search passengers travelling with children.")],
-        area=AreaSpec(description="Songchon and the roads north",
-                      circles=[CircleSpec(lat=39.2, lon=126.2, radius_km=50)]),
+        texts=[
+            InfoText(
+                headline=headline,
+                description="A boy, 8, taken by two adults.",
+                instruction="Search passengers travelling with children.",
+            )
+        ],
+        area=AreaSpec(
+            description="Songchon and the roads north",
+            circles=[CircleSpec(lat=39.2, lon=126.2, radius_km=50)],
+        ),
         target_post_ids=targets,
     )
 

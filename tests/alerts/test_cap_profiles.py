@@ -21,12 +21,15 @@ from tests.alerts.test_signed_alerts import _write_key_and_cert
 def _issue_alert_update_cancel(engine: Engine) -> list[AlertVersion]:
     with session_scope(engine) as db:
         coord, approver = staff(db)
-        first = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]),
-                                    author=coord)
+        first = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
         service.submit_for_approval(db, version_id=first.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=first.id, sha256=first.sha256, approver=approver)
-        update = service.update_alert(db, alert_id=first.alert_id, author=coord,
-                                      content=content([], headline="Seen heading north"))
+        update = service.update_alert(
+            db,
+            alert_id=first.alert_id,
+            author=coord,
+            content=content([], headline="Seen heading north"),
+        )
         service.submit_for_approval(db, version_id=update.id, author=coord)
         service.approve(db, version_id=update.id, sha256=update.sha256, approver=approver)
         ending.cancel_alert(db, alert_id=first.alert_id, reason="Found safe.", actor=coord)
@@ -40,7 +43,10 @@ def _issue_alert_update_cancel(engine: Engine) -> list[AlertVersion]:
 @pytest.mark.parametrize("profile", ["ipaws", "google"])
 @pytest.mark.parametrize("signed", [False, True])
 def test_every_issued_version_conforms_to_the_profile(
-    sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile: str,
+    sqlite_engine: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    profile: str,
     signed: bool,
 ) -> None:
     monkeypatch.setenv("BOLO_CAP_PROFILE", profile)

@@ -19,13 +19,25 @@ from bolo.store.db import session_scope
 
 def _message(identifier: str, msg_type: cap.MsgType, refs: list[cap.Reference]) -> cap.Alert:
     sent = datetime(2026, 11, 1, 8, 0, tzinfo=UTC) + timedelta(minutes=len(refs))
-    info = cap.Info(categories=[cap.Category.RESCUE], event="Child Abduction Emergency",
-                    urgency=cap.Urgency.IMMEDIATE, severity=cap.Severity.SEVERE,
-                    certainty=cap.Certainty.LIKELY, headline=f"Amber {identifier}",
-                    expires=datetime.now(UTC) + timedelta(days=1))
-    return cap.Alert(identifier=identifier, sender="amber@agency.example", sent=sent,
-                     status=cap.Status.ACTUAL, msg_type=msg_type, scope=cap.Scope.PUBLIC,
-                     references=refs, infos=[info])
+    info = cap.Info(
+        categories=[cap.Category.RESCUE],
+        event="Child Abduction Emergency",
+        urgency=cap.Urgency.IMMEDIATE,
+        severity=cap.Severity.SEVERE,
+        certainty=cap.Certainty.LIKELY,
+        headline=f"Amber {identifier}",
+        expires=datetime.now(UTC) + timedelta(days=1),
+    )
+    return cap.Alert(
+        identifier=identifier,
+        sender="amber@agency.example",
+        sent=sent,
+        status=cap.Status.ACTUAL,
+        msg_type=msg_type,
+        scope=cap.Scope.PUBLIC,
+        references=refs,
+        infos=[info],
+    )
 
 
 def test_import_dedupes_then_update_supersedes_and_cancel_cancels(sqlite_engine: Engine) -> None:
@@ -57,14 +69,16 @@ def test_an_original_arriving_after_its_update_or_cancel_is_not_shown_as_active(
     assert import_message(first, encode(first), store=store).decision == Decision.NEW
     assert [a.identifier for a in active_external_alerts()] == ["C-2"]
     other = _message("D-1", cap.MsgType.ALERT, [])
-    cancel = _message("D-2", cap.MsgType.CANCEL, [cap.Reference(
-        sender=other.sender, identifier=other.identifier, sent=other.sent)])
+    cancel = _message(
+        "D-2",
+        cap.MsgType.CANCEL,
+        [cap.Reference(sender=other.sender, identifier=other.identifier, sent=other.sent)],
+    )
     import_message(cancel, encode(cancel), store=store)
     import_message(other, encode(other), store=store)
     with session_scope(sqlite_engine) as db:
         states = {a.identifier: a.state for a in db.execute(select(ExternalAlert)).scalars()}
-    assert states == {"C-1": "superseded", "C-2": "active", "D-1": "cancelled",
-                      "D-2": "cancelled"}
+    assert states == {"C-1": "superseded", "C-2": "active", "D-1": "cancelled", "D-2": "cancelled"}
 
 
 def test_cap_import_command_stores_a_file(data_dir: Path, tmp_path: Path) -> None:

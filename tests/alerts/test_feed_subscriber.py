@@ -52,8 +52,16 @@ def staff_of(db: Session) -> tuple[User, User]:
 
 def _poll(base: str, env: dict[str, str], state: Path) -> str:
     """One `bolo cap subscribe --once` of the second bolo; its output."""
-    done = bolo(env, "cap", "subscribe", f"{base}/feed/cap.atom", "--once", "--allow-private",
-                "--state", str(state))
+    done = bolo(
+        env,
+        "cap",
+        "subscribe",
+        f"{base}/feed/cap.atom",
+        "--once",
+        "--allow-private",
+        "--state",
+        str(state),
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
     return done.stdout
 
@@ -82,17 +90,22 @@ def test_a_second_bolo_applies_the_firsts_alert_update_and_cancel(
 
     with session_scope(engine) as db:
         coord, approver = staff_of(db)
-        u = service.update_alert(db, alert_id=alert_id, author=coord,
-                                 content=content([], headline="Car seen heading north"))
+        u = service.update_alert(
+            db,
+            alert_id=alert_id,
+            author=coord,
+            content=content([], headline="Car seen heading north"),
+        )
         service.submit_for_approval(db, version_id=u.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=u.id, sha256=u.sha256, approver=approver)
     assert "UPDATE " in _poll(base, env, state)
-    assert _states(theirs) == {"Alert:Child abducted near Songchon": "superseded",
-                                      "Update:Car seen heading north": "active"}
+    assert _states(theirs) == {
+        "Alert:Child abducted near Songchon": "superseded",
+        "Update:Car seen heading north": "active",
+    }
 
     with session_scope(engine) as db:
         ending.cancel_alert(db, alert_id=alert_id, reason="Found safe.", actor=staff_of(db)[0])
     assert "CANCEL " in _poll(base, env, state)
     assert set(_states(theirs).values()) == {"cancelled"}
     assert "feed unchanged (304)" in _poll(base, env, state)
-

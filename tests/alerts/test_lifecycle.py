@@ -42,8 +42,9 @@ def test_an_edit_after_approval_request_voids_the_old_content(db_engine: Engine)
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         seen = v.sha256
-        service.edit_version(db, version_id=v.id, content=content([], "Edited headline"),
-                             author=coord)
+        service.edit_version(
+            db, version_id=v.id, content=content([], "Edited headline"), author=coord
+        )
         assert v.sha256 != seen and v.state == VersionState.DRAFT
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         with pytest.raises(Conflict, match="changed"):

@@ -44,16 +44,27 @@ def test_alert_cap_answers_304_to_a_matching_etag_or_date(sqlite_engine: Engine)
     etag, modified = first.headers["etag"], first.headers["last-modified"]
     again = client.get(f"/alerts/{alert_id}.cap", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
-    assert client.get(f"/alerts/{alert_id}.cap",
-                      headers={"If-Modified-Since": modified}).status_code == 304
+    assert (
+        client.get(f"/alerts/{alert_id}.cap", headers={"If-Modified-Since": modified}).status_code
+        == 304
+    )
     old = format_datetime(datetime.now(UTC) - timedelta(days=1), usegmt=True)
-    assert client.get(f"/alerts/{alert_id}.cap",
-                      headers={"If-Modified-Since": old}).status_code == 200
-    assert client.get(f"/alerts/{alert_id}.cap",
-                      headers={"If-None-Match": '"other"', "If-Modified-Since": modified}
-                      ).status_code == 200  # If-None-Match wins (RFC 9110)
-    assert client.get(f"/alerts/{alert_id}.cap",
-                      headers={"If-Modified-Since": "yesterday-ish"}).status_code == 200
+    assert (
+        client.get(f"/alerts/{alert_id}.cap", headers={"If-Modified-Since": old}).status_code == 200
+    )
+    assert (
+        client.get(
+            f"/alerts/{alert_id}.cap",
+            headers={"If-None-Match": '"other"', "If-Modified-Since": modified},
+        ).status_code
+        == 200
+    )  # If-None-Match wins (RFC 9110)
+    assert (
+        client.get(
+            f"/alerts/{alert_id}.cap", headers={"If-Modified-Since": "yesterday-ish"}
+        ).status_code
+        == 200
+    )
 
 
 def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: Engine) -> None:
@@ -64,10 +75,15 @@ def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: En
         for url in ("/feed/cap.atom", "/feed/cap.rss"):
             first = client.get(url)
             assert first.status_code == 200
-            assert client.get(url, headers={"If-None-Match": first.headers["etag"]}
-                              ).status_code == 304
-            assert client.get(url, headers={"If-Modified-Since": first.headers["last-modified"]}
-                              ).status_code == 304
+            assert (
+                client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+            )
+            assert (
+                client.get(
+                    url, headers={"If-Modified-Since": first.headers["last-modified"]}
+                ).status_code
+                == 304
+            )
         clock.advance(minutes=5)
         atom = etree.fromstring(client.get("/feed/cap.atom").content)
         assert datetime.fromisoformat(atom.findtext(f"{ATOM}updated") or "") == sent
@@ -79,18 +95,19 @@ def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: En
         after = client.get("/feed/cap.atom", headers={"If-None-Match": before.headers["etag"]})
         assert after.status_code == 200 and f"/alerts/{alert_id}.cap" in after.text
         assert "Cancelled: " in after.text  # the Cancel, for subscribers to apply
-        stale = client.get("/feed/cap.atom",
-                           headers={"If-Modified-Since": before.headers["last-modified"]})
+        stale = client.get(
+            "/feed/cap.atom", headers={"If-Modified-Since": before.headers["last-modified"]}
+        )
         assert stale.status_code == 200  # the Cancel changed the feed after that date
         assert stale.headers["last-modified"] == format_datetime(clock(), usegmt=True)
 
 
-def test_an_unchanged_feed_has_the_same_etag_from_request_to_request(
-        sqlite_engine: Engine) -> None:
+def test_an_unchanged_feed_has_the_same_etag_from_request_to_request(sqlite_engine: Engine) -> None:
     _issue(sqlite_engine)
     client = TestClient(create_app(timers=False))
-    assert client.get("/feed/cap.atom").headers["etag"] == \
-        client.get("/feed/cap.atom").headers["etag"]
+    assert (
+        client.get("/feed/cap.atom").headers["etag"] == client.get("/feed/cap.atom").headers["etag"]
+    )
 
 
 def test_an_ended_alert_stays_in_the_feeds_for_a_day_then_leaves(sqlite_engine: Engine) -> None:
@@ -112,10 +129,14 @@ def test_an_ended_alert_stays_in_the_feeds_for_a_day_then_leaves(sqlite_engine: 
             assert f"/alerts/{expiring}.cap" in client.get(url).text
         before = client.get("/feed/cap.atom")
         clock.set(expires + FEED_KEEP + timedelta(seconds=1))
-        after = client.get("/feed/cap.atom", headers={
-            "If-Modified-Since": before.headers["last-modified"]})
+        after = client.get(
+            "/feed/cap.atom", headers={"If-Modified-Since": before.headers["last-modified"]}
+        )
         assert after.status_code == 200 and "<entry>" not in after.text
-        assert after.headers["last-modified"] == format_datetime(expires + FEED_KEEP,
-                                                                 usegmt=True)
-        assert client.get("/feed/cap.atom", headers={"If-None-Match": after.headers["etag"]}
-                          ).status_code == 304
+        assert after.headers["last-modified"] == format_datetime(expires + FEED_KEEP, usegmt=True)
+        assert (
+            client.get(
+                "/feed/cap.atom", headers={"If-None-Match": after.headers["etag"]}
+            ).status_code
+            == 304
+        )

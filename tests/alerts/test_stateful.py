@@ -29,9 +29,14 @@ class AlertMachine(RuleBasedStateMachine):
         self.engine = engine_for(f"sqlite:///{Path(self.tmp.name) / 'm.db'}")
         upgrade_database(self.engine)
         with session_scope(self.engine) as db:
-            self.users = [create_user(db, username=n, role=r) for n, r in
-                          (("c1", Role.COORDINATOR), ("c2", Role.COORDINATOR),
-                           ("a1", Role.APPROVER))]
+            self.users = [
+                create_user(db, username=n, role=r)
+                for n, r in (
+                    ("c1", Role.COORDINATOR),
+                    ("c2", Role.COORDINATOR),
+                    ("a1", Role.APPROVER),
+                )
+            ]
             self.case_id = a_case(db, self.users[0]).id
         self.alert_ids: list[str] = []
 
@@ -49,9 +54,14 @@ class AlertMachine(RuleBasedStateMachine):
     @rule(user=st.integers(0, 2), status=st.sampled_from(["Actual", "Exercise"]))
     def draft_alert(self, user: int, status: str) -> None:
         def act(db: object) -> None:
-            v = service.draft_alert(db, case_id=self.case_id, data=draft([], status),  # type: ignore[arg-type]
-                                    author=self.users[user])
+            v = service.draft_alert(
+                db,
+                case_id=self.case_id,
+                data=draft([], status),  # type: ignore[arg-type]
+                author=self.users[user],
+            )
             self.alert_ids.append(v.alert_id)
+
         self._try(act)
 
     def _version(self, db: object, pick: int) -> AlertVersion | None:
@@ -63,8 +73,13 @@ class AlertMachine(RuleBasedStateMachine):
         def act(db: object) -> None:
             v = self._version(db, pick)
             if v is not None:
-                service.edit_version(db, version_id=v.id, content=content([], headline),  # type: ignore[arg-type]
-                                     author=self.users[user])
+                service.edit_version(
+                    db,
+                    version_id=v.id,
+                    content=content([], headline),  # type: ignore[arg-type]
+                    author=self.users[user],
+                )
+
         self._try(act)
 
     @rule(user=st.integers(0, 2), pick=st.integers(0, 50))
@@ -72,8 +87,10 @@ class AlertMachine(RuleBasedStateMachine):
         def act(db: object) -> None:
             v = self._version(db, pick)
             if v is not None:
-                service.submit_for_approval(db, version_id=v.id, author=self.users[user],
-                                            attestation=ATTESTED)  # type: ignore[arg-type]
+                service.submit_for_approval(
+                    db, version_id=v.id, author=self.users[user], attestation=ATTESTED
+                )  # type: ignore[arg-type]
+
         self._try(act)
 
     @rule(user=st.integers(0, 2), pick=st.integers(0, 50), stale=st.booleans())
@@ -83,21 +100,28 @@ class AlertMachine(RuleBasedStateMachine):
             if v is not None:
                 sha = "0" * 64 if stale else v.sha256
                 service.approve(db, version_id=v.id, sha256=sha, approver=self.users[user])  # type: ignore[arg-type]
+
         self._try(act)
 
     @precondition(lambda self: bool(self.alert_ids))
     @rule(user=st.integers(0, 2), pick=st.integers(0, 50))
     def update(self, user: int, pick: int) -> None:
         alert_id = self.alert_ids[pick % len(self.alert_ids)]
-        self._try(lambda db: service.update_alert(db, alert_id=alert_id, content=content([]),
-                                                  author=self.users[user]))
+        self._try(
+            lambda db: service.update_alert(
+                db, alert_id=alert_id, content=content([]), author=self.users[user]
+            )
+        )
 
     @precondition(lambda self: bool(self.alert_ids))
     @rule(user=st.integers(0, 2), pick=st.integers(0, 50))
     def cancel(self, user: int, pick: int) -> None:
         alert_id = self.alert_ids[pick % len(self.alert_ids)]
-        self._try(lambda db: ending.cancel_alert(db, alert_id=alert_id, reason="r",
-                                                 actor=self.users[user]))
+        self._try(
+            lambda db: ending.cancel_alert(
+                db, alert_id=alert_id, reason="r", actor=self.users[user]
+            )
+        )
 
     @invariant()
     def live_versions_had_two_people(self) -> None:
@@ -112,15 +136,20 @@ class AlertMachine(RuleBasedStateMachine):
     def each_issued_version_references_all_earlier(self) -> None:
         with session_scope(self.engine) as db:
             for alert in db.execute(select(Alert)).scalars():
-                issued = [v for v in service.versions_of(db, alert_id=alert.id)
-                          if v.state == VersionState.ISSUED]
+                issued = [
+                    v
+                    for v in service.versions_of(db, alert_id=alert.id)
+                    if v.state == VersionState.ISSUED
+                ]
                 for i, v in enumerate(issued):
                     refs = {r.identifier for r in decode(v.cap_xml.encode()).references}
                     assert refs == {e.identifier for e in issued[:i]}
 
 
 AlertMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=15, deadline=None,
+    max_examples=25,
+    stateful_step_count=15,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestAlertMachine = AlertMachine.TestCase

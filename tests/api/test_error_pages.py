@@ -21,15 +21,17 @@ def client(sqlite_engine: Engine) -> TestClient:
     with session_scope(sqlite_engine) as db:
         db.add(Post(id="gate-1", kind="police", name="Gate 1", lat=39.0, lon=125.7))
         db.flush()
-        create_user(db, username="officer", role=Role.POST_OFFICER, post_id="gate-1",
-                    password=PASSWORD)
+        create_user(
+            db, username="officer", role=Role.POST_OFFICER, post_id="gate-1", password=PASSWORD
+        )
         create_user(db, username="viewer", role=Role.VIEWER, password=PASSWORD)
     return TestClient(create_app(timers=False), headers=HTML)
 
 
 def _sign_in(client: TestClient, username: str) -> None:
-    answer = client.post("/login", data={"username": username, "password": PASSWORD},
-                         follow_redirects=False)
+    answer = client.post(
+        "/login", data={"username": username, "password": PASSWORD}, follow_redirects=False
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -77,15 +79,15 @@ def test_api_errors_stay_json_even_for_a_browser(client: TestClient) -> None:
 
 
 def test_one_accept_test_decides_html_for_the_sign_in_redirect_and_the_error_pages(
-        client: TestClient) -> None:
+    client: TestClient,
+) -> None:
     # wants_page builds on auth's wants_html: a JSON client of a page gets no HTML and no
     # redirect; a browser does, on any web route, even one answering JSON (map.json).
     from bolo.auth import deps
     from bolo.web import errors
 
     assert errors.wants_html is deps.wants_html
-    as_json = client.get("/console", headers={"Accept": "application/json"},
-                         follow_redirects=False)
+    as_json = client.get("/console", headers={"Accept": "application/json"}, follow_redirects=False)
     assert as_json.status_code == 401 and "detail" in as_json.json()
     map_json = client.get("/console/cases/c1/map.json", follow_redirects=False)
     assert map_json.status_code == 303

@@ -43,11 +43,17 @@ def _next(answer: httpx.Response) -> str | None:
 
 def _case(client: TestClient, reported: datetime) -> str:
     seen = reported - timedelta(hours=2)
-    body = {"children": [{"name": "A Child", "age": 7}],
-            "reported_at": reported.isoformat(),
-            "last_known": {"place": "Songchon", "lat": 39.2, "lon": 126.2,
-                           "time_earliest": (seen - timedelta(hours=1)).isoformat(),
-                           "time_latest": seen.isoformat()}}
+    body = {
+        "children": [{"name": "A Child", "age": 7}],
+        "reported_at": reported.isoformat(),
+        "last_known": {
+            "place": "Songchon",
+            "lat": 39.2,
+            "lon": 126.2,
+            "time_earliest": (seen - timedelta(hours=1)).isoformat(),
+            "time_latest": seen.isoformat(),
+        },
+    }
     answer = client.post("/api/v1/cases", json=body)
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
@@ -83,8 +89,9 @@ def test_pages_of_cases_skip_and_repeat_nothing_while_cases_arrive(client: TestC
     assert times == sorted(times, reverse=True)
 
 
-def test_pages_of_posts_follow_the_id_and_keep_filters(client: TestClient,
-                                                      db_engine: Engine) -> None:
+def test_pages_of_posts_follow_the_id_and_keep_filters(
+    client: TestClient, db_engine: Engine
+) -> None:
     _add_posts(db_engine, [f"post-{i:02d}" for i in range(0, 14, 2)])
     first = client.get("/api/v1/posts?limit=3")
     ids = [p["id"] for p in first.json()]
@@ -96,8 +103,16 @@ def test_pages_of_posts_follow_the_id_and_keep_filters(client: TestClient,
         answer = client.get(url)
         ids += [p["id"] for p in answer.json()]
         url, pages = _next(answer), pages + 1
-    assert ids == ["post-00", "post-02", "post-04", "post-05", "post-06", "post-08",
-                   "post-10", "post-12"]
+    assert ids == [
+        "post-00",
+        "post-02",
+        "post-04",
+        "post-05",
+        "post-06",
+        "post-08",
+        "post-10",
+        "post-12",
+    ]
     assert pages == 3
 
 
@@ -114,11 +129,19 @@ def _forged(parts: Any) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("cursor", [
-    "not-a-cursor", "%2F%2F", _forged([1, 2]), _forged({"t": "x"}), _forged([{"t": "x"}, "id"]),
-    _forged([{"t": "2026-04-01T05:00:00"}, "id"]),  # no zone
-    _forged([{"t": "2026-04-01T05:00:00+00:00"}, 7]), _forged(["x" * 300]),
-])
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        "%2F%2F",
+        _forged([1, 2]),
+        _forged({"t": "x"}),
+        _forged([{"t": "x"}, "id"]),
+        _forged([{"t": "2026-04-01T05:00:00"}, "id"]),  # no zone
+        _forged([{"t": "2026-04-01T05:00:00+00:00"}, 7]),
+        _forged(["x" * 300]),
+    ],
+)
 def test_a_bad_cursor_is_422(client: TestClient, cursor: str) -> None:
     for path in ("/api/v1/cases", "/api/v1/alerts", "/api/v1/reports"):
         answer = client.get(f"{path}?cursor={cursor}")
@@ -127,8 +150,7 @@ def test_a_bad_cursor_is_422(client: TestClient, cursor: str) -> None:
         assert answer.json()["errors"][0]["location"] == ["query", "cursor"]
 
 
-def test_a_cursor_of_one_list_is_refused_by_another(client: TestClient,
-                                                    db_engine: Engine) -> None:
+def test_a_cursor_of_one_list_is_refused_by_another(client: TestClient, db_engine: Engine) -> None:
     _add_posts(db_engine, ["b-1", "b-2"])
     url = _next(client.get("/api/v1/posts?limit=1")) or ""
     cursor = re.search(r"cursor=([^&]+)", url)
@@ -152,14 +174,27 @@ def test_every_paged_list_walks_to_the_same_rows_as_one_page(sqlite_engine: Engi
         db.flush()
         # more deliveries of the version: the keyset (post, channel index) crosses posts
         for post_id, index in (("z-1", 0), ("z-1", 1), ("z-2", 0)):
-            db.add(Delivery(alert_id=w.alert_id, version_id=w.version_id, post_id=post_id,
-                            channel_index=index, channel_kind="webhook",
-                            url="https://example.org/hook"))
-    client = TestClient(create_app(timers=False),
-                        headers={"Authorization": f"Bearer {w.tokens['admin']}"})
-    lists = ["/api/v1/cases", "/api/v1/alerts", "/api/v1/posts", "/api/v1/reports",
-             f"/api/v1/posts/{w.posts[0]}/alerts",
-             f"/api/v1/dispatch/versions/{w.version_id}/deliveries"]
+            db.add(
+                Delivery(
+                    alert_id=w.alert_id,
+                    version_id=w.version_id,
+                    post_id=post_id,
+                    channel_index=index,
+                    channel_kind="webhook",
+                    url="https://example.org/hook",
+                )
+            )
+    client = TestClient(
+        create_app(timers=False), headers={"Authorization": f"Bearer {w.tokens['admin']}"}
+    )
+    lists = [
+        "/api/v1/cases",
+        "/api/v1/alerts",
+        "/api/v1/posts",
+        "/api/v1/reports",
+        f"/api/v1/posts/{w.posts[0]}/alerts",
+        f"/api/v1/dispatch/versions/{w.version_id}/deliveries",
+    ]
     counts: dict[str, int] = {}
     for path in lists:
         whole = client.get(f"{path}?limit=1000")

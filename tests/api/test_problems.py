@@ -23,8 +23,7 @@ def client(sqlite_engine: Engine) -> TestClient:
     with session_scope(sqlite_engine) as db:
         user = create_user(db, username="ri", role=Role.COORDINATOR)
         token = issue_token(db, user_id=user.id)
-    return TestClient(create_app(timers=False),
-                      headers={"Authorization": f"Bearer {token}"})
+    return TestClient(create_app(timers=False), headers={"Authorization": f"Bearer {token}"})
 
 
 def _problem(answer: httpx.Response, status: int) -> dict[str, Any]:
@@ -71,8 +70,9 @@ def test_validation_names_each_field(client: TestClient) -> None:
 def test_a_query_parameter_has_no_pointer(client: TestClient) -> None:
     body = _problem(client.post("/api/v1/public/tips?debug=1", json={}), 422)
     query = [e for e in body["errors"] if e["location"][0] == "query"]
-    assert query == [{"location": ["query", "debug"], "message": query[0]["message"],
-                      "type": query[0]["type"]}]
+    assert query == [
+        {"location": ["query", "debug"], "message": query[0]["message"], "type": query[0]["type"]}
+    ]
 
 
 def test_a_refused_tip_keeps_its_problems_list(client: TestClient) -> None:
@@ -83,8 +83,11 @@ def test_a_refused_tip_keeps_its_problems_list(client: TestClient) -> None:
 
 
 def test_body_too_large_and_nul_answered_by_the_middleware(client: TestClient) -> None:
-    big = client.post("/api/v1/cases", content=b"x" * (2 * 1024 * 1024),
-                      headers={"content-type": "application/json"})
+    big = client.post(
+        "/api/v1/cases",
+        content=b"x" * (2 * 1024 * 1024),
+        headers={"content-type": "application/json"},
+    )
     assert "larger than" in _problem(big, 413)["detail"]
     assert "NUL" in _problem(client.get("/api/v1/cases/a%00b"), 422)["detail"]
 

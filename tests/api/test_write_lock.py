@@ -31,9 +31,11 @@ from bolo.store.db import engine_for, session_scope
 
 MAX_WAIT_S = 0.1
 PASSWORD = "a long enough test password 1"
-SERVER = ("import sys, uvicorn; from bolo.api import create_app; "
-          "uvicorn.run(create_app(timers=False), host='127.0.0.1', port=int(sys.argv[1]), "
-          "log_level='warning')")
+SERVER = (
+    "import sys, uvicorn; from bolo.api import create_app; "
+    "uvicorn.run(create_app(timers=False), host='127.0.0.1', port=int(sys.argv[1]), "
+    "log_level='warning')"
+)
 
 
 def _free_port() -> int:
@@ -52,14 +54,22 @@ def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, st
 
         case_id = songchon_case(s, user).id
         for i in range(400):
-            service.submit_tip(s, tip=TipIn(
-                case_id=case_id, place=["Kilju", "Hamhung", "Tanchon", "Hyesan"][i % 4],
-                what=f"couple with a small boy in a grey truck, heading north ({i})",
-                seen_at=now() - timedelta(minutes=i % 110)))
+            service.submit_tip(
+                s,
+                tip=TipIn(
+                    case_id=case_id,
+                    place=["Kilju", "Hamhung", "Tanchon", "Hyesan"][i % 4],
+                    what=f"couple with a small boy in a grey truck, heading north ({i})",
+                    seen_at=now() - timedelta(minutes=i % 110),
+                ),
+            )
     cluster_all(sqlite_engine)
     port = _free_port()
-    env = {**os.environ, "BOLO_DATA_DIR": str(data_dir),
-           "BOLO_DATABASE_URL": f"sqlite:///{data_dir / 'test.db'}"}
+    env = {
+        **os.environ,
+        "BOLO_DATA_DIR": str(data_dir),
+        "BOLO_DATABASE_URL": f"sqlite:///{data_dir / 'test.db'}",
+    }
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -75,8 +85,14 @@ def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, st
         proc.wait(timeout=10)
 
 
-def _views(base: str, paths: list[str], headers: dict[str, str], stop: threading.Event,
-           counts: list[int], login: bool) -> None:
+def _views(
+    base: str,
+    paths: list[str],
+    headers: dict[str, str],
+    stop: threading.Event,
+    counts: list[int],
+    login: bool,
+) -> None:
     with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
         if login:
             answer = client.post("/login", data={"username": "coord", "password": PASSWORD})
@@ -99,8 +115,14 @@ def _tip_waits(engine: Engine, case_id: str, seconds: float) -> list[float]:
     n = 0
     while time.monotonic() < deadline:
         n += 1
-        row = service.tip_row(TipIn(case_id=case_id, what=f"another tip {n}", place="Kilju",
-                                    seen_at=now() - timedelta(minutes=5)))
+        row = service.tip_row(
+            TipIn(
+                case_id=case_id,
+                what=f"another tip {n}",
+                place="Kilju",
+                seen_at=now() - timedelta(minutes=5),
+            )
+        )
         start = time.perf_counter()
         with engine.begin() as conn:
             service.store_rows(conn, [row], {})
@@ -110,12 +132,19 @@ def _tip_waits(engine: Engine, case_id: str, seconds: float) -> list[float]:
 
 
 @pytest.mark.parametrize("who", ["console", "api", "events"])
-def test_page_views_never_block_a_tip_write(server: tuple[str, str, str], data_dir: Path,
-                                            who: str) -> None:
+def test_page_views_never_block_a_tip_write(
+    server: tuple[str, str, str], data_dir: Path, who: str
+) -> None:
     base, token, case_id = server
     if who == "console":
-        paths = ["/console/triage", f"/console/triage?case={case_id}", "/console",
-                 "/console/deliveries", "/console/posts", f"/console/cases/{case_id}"]
+        paths = [
+            "/console/triage",
+            f"/console/triage?case={case_id}",
+            "/console",
+            "/console/deliveries",
+            "/console/posts",
+            f"/console/cases/{case_id}",
+        ]
         headers = {"Accept": "text/html"}
     elif who == "events":
         paths = ["/console/events"]
@@ -124,8 +153,9 @@ def test_page_views_never_block_a_tip_write(server: tuple[str, str, str], data_d
         paths = [f"/api/v1/reports/queue?case_id={case_id}&limit=200"]
         headers = {"Authorization": f"Bearer {token}"}
     stop, counts = threading.Event(), []  # type: ignore[var-annotated]
-    reader = threading.Thread(target=_views, args=(base, paths, headers, stop, counts,
-                                                   who != "api"))
+    reader = threading.Thread(
+        target=_views, args=(base, paths, headers, stop, counts, who != "api")
+    )
     reader.start()
     engine = engine_for(f"sqlite:///{data_dir / 'test.db'}")
     try:

@@ -13,8 +13,14 @@ from bolo.store.db import session_scope
 def _chain(engine: Engine, n: int = 6) -> None:
     with session_scope(engine) as db:
         for i in range(n):
-            record(db, actor_id="u1", action="test.step", entity="case", entity_id=f"c{i}",
-                   data={"i": i})
+            record(
+                db,
+                actor_id="u1",
+                action="test.step",
+                entity="case",
+                entity_id=f"c{i}",
+                data={"i": i},
+            )
 
 
 def _verdict(engine: Engine) -> tuple[bool, int | None]:
@@ -54,8 +60,16 @@ def test_reordered_entries_are_named(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
         rows = {r.seq: r for r in db.execute(select(AuditEntry)).scalars()}
         a, b = rows[2], rows[3]
-        fields = ("at", "actor_id", "action", "entity", "entity_id", "data", "prev_hash",
-                  "entry_hash")
+        fields = (
+            "at",
+            "actor_id",
+            "action",
+            "entity",
+            "entity_id",
+            "data",
+            "prev_hash",
+            "entry_hash",
+        )
         saved = {f: getattr(a, f) for f in fields}
         for f in fields:
             setattr(a, f, getattr(b, f))
@@ -75,8 +89,27 @@ def test_an_inserted_entry_is_named(db_engine: Engine, position: int) -> None:
         from bolo.clock import now
 
         at = now().replace(microsecond=0)
-        forged = entry_hash(seq=position + 1, at=at, actor_id="x", action="forged",
-                            entity="case", entity_id="c", data="{}", prev_hash="f" * 64)
-        db.add(AuditEntry(seq=position + 1, at=at, actor_id="x", action="forged", entity="case",
-                          entity_id="c", data="{}", prev_hash="f" * 64, entry_hash=forged))
+        forged = entry_hash(
+            seq=position + 1,
+            at=at,
+            actor_id="x",
+            action="forged",
+            entity="case",
+            entity_id="c",
+            data="{}",
+            prev_hash="f" * 64,
+        )
+        db.add(
+            AuditEntry(
+                seq=position + 1,
+                at=at,
+                actor_id="x",
+                action="forged",
+                entity="case",
+                entity_id="c",
+                data="{}",
+                prev_hash="f" * 64,
+                entry_hash=forged,
+            )
+        )
     assert _verdict(db_engine) == (False, position)

@@ -44,11 +44,15 @@ def make_alert(**changes: object) -> Alert:
         web="https://bolo.example/alerts/1",
         contact="112",
         parameters=[ValuePair(name="CMAMtext", value="AMBER alert: call 112")],
-        areas=[Area(
-            description="Songchon corridor",
-            polygons=[[(39.2, 126.2), (39.2, 126.4), (39.4, 126.4), (39.4, 126.2), (39.2, 126.2)]],
-            geocodes=[ValuePair(name="SAME", value="000001")],
-        )],
+        areas=[
+            Area(
+                description="Songchon corridor",
+                polygons=[
+                    [(39.2, 126.2), (39.2, 126.4), (39.4, 126.4), (39.4, 126.2), (39.2, 126.2)]
+                ],
+                geocodes=[ValuePair(name="SAME", value="000001")],
+            )
+        ],
     )
     fields: dict[str, object] = {
         "identifier": "bolo-2026-0001",

@@ -31,8 +31,10 @@ def test_validate_lines_and_exit_codes(tmp_path: Path) -> None:
     warn = _write(tmp_path, "warn.xml", encode(warn_alert))
     result = runner.invoke(app, ["validate", good, warn])
     assert result.exit_code == 0
-    assert f"{warn}: WARN (1 warning)\n  warning /alert/info[1]/headline: 200 characters" \
+    assert (
+        f"{warn}: WARN (1 warning)\n  warning /alert/info[1]/headline: 200 characters"
         in result.output
+    )
     assert "[headline-length]" in result.output
     bad = _write(tmp_path, "bad.xml", encode(make_alert(identifier="has space")))
     garbage = _write(tmp_path, "garbage.bin", b"%PDF-1.4\n" + bytes(range(256)) * 4)
@@ -62,8 +64,9 @@ def test_validate_json_and_strict(tmp_path: Path) -> None:
     assert result.exit_code == 0
     report = json.loads(result.output)
     assert report["valid"] is True and report["errors"] == []
-    assert report["warnings"] == [{"path": "/alert/note", "rule": "empty-element",
-                                   "message": "note is present but empty"}]
+    assert report["warnings"] == [
+        {"path": "/alert/note", "rule": "empty-element", "message": "note is present but empty"}
+    ]
     strict = runner.invoke(app, ["validate", "--json", "--strict", warn])
     assert strict.exit_code == 1
     report = json.loads(strict.output)
@@ -105,8 +108,9 @@ def test_sign_and_verify(tmp_path: Path) -> None:
     other_file = _write(tmp_path, "other.pem", cert_pem(other))
     alert = _write(tmp_path, "a.xml", encode(make_alert()))
     signed = str(tmp_path / "signed.xml")
-    result = runner.invoke(app, ["sign", alert, "--key", key_file, "--cert", cert_file,
-                                 "-o", signed])
+    result = runner.invoke(
+        app, ["sign", alert, "--key", key_file, "--cert", cert_file, "-o", signed]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["verify", signed, "--cert", cert_file])
     assert result.exit_code == 0

@@ -24,8 +24,10 @@ def test_encode_writes_cap12_with_declaration_and_offsets() -> None:
 def test_format_time_rejects_naive_and_handles_odd_offsets() -> None:
     with pytest.raises(ValueError):
         format_time(datetime(2026, 1, 1))
-    assert format_time(datetime(2026, 1, 1, tzinfo=timezone(-timedelta(hours=3, minutes=30)))) \
+    assert (
+        format_time(datetime(2026, 1, 1, tzinfo=timezone(-timedelta(hours=3, minutes=30))))
         == "2026-01-01T00:00:00-03:30"
+    )
     odd = timezone(timedelta(hours=8, minutes=27, seconds=52))
     assert format_time(datetime(2026, 1, 1, 12, 0, 0, tzinfo=odd)) == "2026-01-01T03:32:08+00:00"
 
@@ -95,8 +97,9 @@ def test_cap11_and_cap10_messages_decode() -> None:
     assert alert.infos[0].certainty == "Likely"
     assert alert.infos[0].event_codes[0].name == "SAME"
     assert alert.infos[0].areas[0].geocodes[0].value == "006109"
-    assert alert.sent == SENT.replace(year=2003, month=6, day=17, hour=14, minute=57,
-                                      tzinfo=timezone(-timedelta(hours=7)))
+    assert alert.sent == SENT.replace(
+        year=2003, month=6, day=17, hour=14, minute=57, tzinfo=timezone(-timedelta(hours=7))
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +119,7 @@ def test_doctype_hidden_behind_comments_or_pis_is_refused(prolog: bytes) -> None
 
 def test_special_characters_round_trip_and_control_characters_are_refused() -> None:
     alert = make_alert()
-    alert.infos[0].description = 'a & b < c > d ]]> "q" \'s\'\r\nline\ttab \u00e9 \U0001f6a8'
+    alert.infos[0].description = "a & b < c > d ]]> \"q\" 's'\r\nline\ttab \u00e9 \U0001f6a8"
     alert.infos[0].event_codes[0].value = "<&>"
     xml = encode(alert)
     assert schema_errors(xml) == []

@@ -44,7 +44,7 @@ def test_every_invalid_example_is_refused_with_its_reason(shared_dir: Path) -> N
         assert not result.ok
         first = next(f for f in result.findings if f.level == "error")
         rule, reason = INVALID_REASONS[path.name]
-        assert (first.rule, first.message[:len(reason)]) == (rule, reason), result.errors
+        assert (first.rule, first.message[: len(reason)]) == (rule, reason), result.errors
 
 
 def test_valid_examples_round_trip_through_the_model(shared_dir: Path) -> None:

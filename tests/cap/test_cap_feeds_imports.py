@@ -28,19 +28,36 @@ from tests.cap.cap_testlib import SENT, make_alert
 
 def _entries(n: int) -> list[FeedEntry]:
     base = datetime(2026, 4, 1, tzinfo=UTC)
-    return [FeedEntry(id=f"urn:bolo:alert:{i}", title=f"AMBER {i}", updated=base + timedelta(i),
-                      summary="Child abducted & taken north", cap_url=f"https://b.example/a/{i}.cap",
-                      html_url=f"https://b.example/a/{i}") for i in range(n)]
+    return [
+        FeedEntry(
+            id=f"urn:bolo:alert:{i}",
+            title=f"AMBER {i}",
+            updated=base + timedelta(i),
+            summary="Child abducted & taken north",
+            cap_url=f"https://b.example/a/{i}.cap",
+            html_url=f"https://b.example/a/{i}",
+        )
+        for i in range(n)
+    ]
 
 
 def test_atom_and_rss_feeds_pass_the_feed_rules() -> None:
-    atom = atom_feed(_entries(3), feed_id="urn:bolo:feed", title="bolo alerts",
-                     self_url="https://b.example/feed/cap.atom")
+    atom = atom_feed(
+        _entries(3),
+        feed_id="urn:bolo:feed",
+        title="bolo alerts",
+        self_url="https://b.example/feed/cap.atom",
+    )
     assert feed_errors(atom) == []
     assert atom_cap_links(atom) == [f"https://b.example/a/{i}.cap" for i in range(3)]
     assert b"<updated>2026-04-03T00:00:00Z</updated>" in atom
-    rss = rss_feed(_entries(3), title="bolo alerts", link="https://b.example/alerts",
-                   description="Active alerts", self_url="https://b.example/feed/cap.rss")
+    rss = rss_feed(
+        _entries(3),
+        title="bolo alerts",
+        link="https://b.example/alerts",
+        description="Active alerts",
+        self_url="https://b.example/feed/cap.rss",
+    )
     assert feed_errors(rss) == []
     assert b"<link>https://b.example/a/0.cap</link>" in rss
     assert feed_errors(atom_feed([], feed_id="urn:x", title="t", self_url="https://x/")) == []
@@ -49,15 +66,23 @@ def test_atom_and_rss_feeds_pass_the_feed_rules() -> None:
 def test_feed_rules_catch_breakage() -> None:
     entries = _entries(2)
     twins = [entries[0], entries[0]]
-    assert any("duplicate id" in e for e in feed_errors(
-        atom_feed(twins, feed_id="urn:x", title="t", self_url="https://x/")))
+    assert any(
+        "duplicate id" in e
+        for e in feed_errors(atom_feed(twins, feed_id="urn:x", title="t", self_url="https://x/"))
+    )
     assert "feed has no title" in feed_errors(
-        atom_feed(entries, feed_id="urn:x", title="", self_url="https://x/"))
+        atom_feed(entries, feed_id="urn:x", title="", self_url="https://x/")
+    )
     no_cap = atom_feed(entries, feed_id="urn:x", title="t", self_url="https://x/").replace(
-        b"application/cap+xml", b"text/plain")
+        b"application/cap+xml", b"text/plain"
+    )
     assert any("no link of type application/cap+xml" in e for e in feed_errors(no_cap))
-    assert any("duplicate guid" in e for e in feed_errors(
-        rss_feed(twins, title="t", link="https://x/", description="d", self_url="https://x/")))
+    assert any(
+        "duplicate guid" in e
+        for e in feed_errors(
+            rss_feed(twins, title="t", link="https://x/", description="d", self_url="https://x/")
+        )
+    )
     assert feed_errors(b"<html/>")[0].startswith("not an Atom feed")
 
 
@@ -78,8 +103,12 @@ def test_import_decisions() -> None:
     assert decide(original, known={utc_key}).decision is Decision.DUPLICATE
     ref = Reference(sender=original.sender, identifier=original.identifier, sent=SENT)
     missing = Reference(sender="other", identifier="x", sent=SENT)
-    update = make_alert(identifier="bolo-2026-0002", msg_type=MsgType.UPDATE,
-                        references=[ref, missing], sent=SENT + timedelta(hours=1))
+    update = make_alert(
+        identifier="bolo-2026-0002",
+        msg_type=MsgType.UPDATE,
+        references=[ref, missing],
+        sent=SENT + timedelta(hours=1),
+    )
     plan = decide(update, known={original.key})
     assert plan.decision is Decision.UPDATE
     assert plan.targets == [original.key]
@@ -92,11 +121,20 @@ def test_import_decisions() -> None:
     assert decide(make_alert(status=Status.DRAFT), known=set()).decision is Decision.IGNORE
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/x", "http://localhost/x", "http://10.1.2.3/", "http://192.168.0.1/",
-    "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "file:///etc/passwd",
-    "ftp://example.org/x", "http:///nohost",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/x",
+        "http://localhost/x",
+        "http://10.1.2.3/",
+        "http://192.168.0.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/",
+        "file:///etc/passwd",
+        "ftp://example.org/x",
+        "http:///nohost",
+    ],
+)
 def test_ssrf_guard_refuses_private_and_odd_urls(url: str) -> None:
     with pytest.raises(FetchError):
         check_url(url)
@@ -154,8 +192,10 @@ class _MemoryStore:
             return
         for target in plan.targets:
             old, _ = self.rows[target]
-            self.rows[target] = (old, "superseded" if plan.decision is Decision.UPDATE
-                                 else "cancelled")
+            self.rows[target] = (
+                old,
+                "superseded" if plan.decision is Decision.UPDATE else "cancelled",
+            )
         self.rows[plan.key] = (alert, "cancel" if plan.decision is Decision.CANCEL else "active")
 
 
@@ -168,9 +208,11 @@ def test_import_message_applies_updates_and_cancels_through_the_store() -> None:
     update = make_alert(identifier="u-1", msg_type=MsgType.UPDATE, references=[ref])
     import_message(update, encode(update), store=store)
     assert store.rows[original.key][1] == "superseded"
-    cancel = make_alert(identifier="c-1", msg_type=MsgType.CANCEL,
-                        references=[ref, Reference(sender=update.sender, identifier="u-1",
-                                                   sent=update.sent)])
+    cancel = make_alert(
+        identifier="c-1",
+        msg_type=MsgType.CANCEL,
+        references=[ref, Reference(sender=update.sender, identifier="u-1", sent=update.sent)],
+    )
     plan = import_message(cancel, encode(cancel), store=store)
     assert set(plan.targets) == {original.key, update.key}
     assert store.rows[update.key][1] == "cancelled"

@@ -33,17 +33,20 @@ from bolo.cap.schema import schema_errors
 from bolo.cap.validate import validate
 
 TEXT = st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"),
-                  exclude_characters="\ufffe\uffff"),
+    st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff"
+    ),
     max_size=40,
 )
-TOKEN = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyzABCXYZ0123456789.-_@:/"),
-                min_size=1, max_size=20)
+TOKEN = st.text(
+    st.sampled_from("abcdefghijklmnopqrstuvwxyzABCXYZ0123456789.-_@:/"), min_size=1, max_size=20
+)
 OFFSETS = st.integers(-14 * 4, 14 * 4).map(lambda q: timezone(timedelta(minutes=15 * q)))
 TIMES = st.builds(
     lambda dt, tz: dt.replace(tzinfo=tz),
     st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2090, 1, 1)).map(
-        lambda d: d.replace(microsecond=0)),
+        lambda d: d.replace(microsecond=0)
+    ),
     OFFSETS,
 )
 PAIRS = st.builds(lambda n, v: ValuePair(name=n, value=v), TOKEN, TEXT)
@@ -58,8 +61,13 @@ def polygons(draw: st.DrawFn) -> list[tuple[float, float]]:
     lon = draw(st.floats(-170, 170))
     radius = draw(st.floats(0.01, 5))
     sides = draw(st.integers(3, 12))
-    ring = [(lat + radius * math.sin(2 * math.pi * k / sides),
-             lon + radius * math.cos(2 * math.pi * k / sides)) for k in range(sides)]
+    ring = [
+        (
+            lat + radius * math.sin(2 * math.pi * k / sides),
+            lon + radius * math.cos(2 * math.pi * k / sides),
+        )
+        for k in range(sides)
+    ]
     return [*ring, ring[0]]
 
 
@@ -70,9 +78,17 @@ def areas(draw: st.DrawFn) -> Area:
     return Area(
         description=draw(TEXT),
         polygons=draw(st.lists(polygons(), max_size=2)),
-        circles=draw(st.lists(st.builds(lambda a, o, r: Circle(lat=a, lon=o, radius_km=r),
-                                        st.floats(-90, 90), st.floats(-180, 180),
-                                        st.floats(0.001, 500)), max_size=2)),
+        circles=draw(
+            st.lists(
+                st.builds(
+                    lambda a, o, r: Circle(lat=a, lon=o, radius_km=r),
+                    st.floats(-90, 90),
+                    st.floats(-180, 180),
+                    st.floats(0.001, 500),
+                ),
+                max_size=2,
+            )
+        ),
         geocodes=draw(st.lists(PAIRS, max_size=2)),
         altitude=altitude,
         ceiling=ceiling,
@@ -81,8 +97,10 @@ def areas(draw: st.DrawFn) -> Area:
 
 RESOURCES = st.builds(
     Resource,
-    description=TEXT, mime_type=TOKEN,
-    size=st.none() | st.integers(0, 10**9), uri=st.none() | URIS,
+    description=TEXT,
+    mime_type=TOKEN,
+    size=st.none() | st.integers(0, 10**9),
+    uri=st.none() | URIS,
     deref_uri=st.none() | st.binary(max_size=30).map(lambda b: base64.b64encode(b).decode()),
     digest=st.none() | st.just("a" * 40),
 )
@@ -104,8 +122,12 @@ def infos(draw: st.DrawFn) -> Info:
         effective=draw(st.none() | TIMES),
         onset=draw(st.none() | TIMES),
         expires=draw(st.none() | TIMES),
-        sender_name=draw(optional), headline=draw(optional), description=draw(optional),
-        instruction=draw(optional), web=draw(st.none() | URIS), contact=draw(optional),
+        sender_name=draw(optional),
+        headline=draw(optional),
+        description=draw(optional),
+        instruction=draw(optional),
+        web=draw(st.none() | URIS),
+        contact=draw(optional),
         parameters=draw(st.lists(PAIRS, max_size=2)),
         resources=draw(st.lists(RESOURCES, max_size=2)),
         areas=draw(st.lists(areas(), max_size=2)),
@@ -117,10 +139,18 @@ def alerts(draw: st.DrawFn) -> Alert:
     msg_type = draw(st.sampled_from(MsgType))
     scope = draw(st.sampled_from(Scope))
     identifier = draw(TOKEN)
-    references = draw(st.lists(
-        st.builds(lambda s, i, t: Reference(sender=s, identifier="ref-" + i, sent=t),
-                  TOKEN, TOKEN, TIMES),
-        min_size=0 if msg_type is MsgType.ALERT else 1, max_size=3))
+    references = draw(
+        st.lists(
+            st.builds(
+                lambda s, i, t: Reference(sender=s, identifier="ref-" + i, sent=t),
+                TOKEN,
+                TOKEN,
+                TIMES,
+            ),
+            min_size=0 if msg_type is MsgType.ALERT else 1,
+            max_size=3,
+        )
+    )
     return Alert(
         identifier=identifier,
         sender=draw(TOKEN),
@@ -134,8 +164,9 @@ def alerts(draw: st.DrawFn) -> Alert:
         codes=draw(st.lists(TEXT, max_size=2)),
         note=draw(st.none() | TEXT),
         references=references,
-        incidents=draw(st.lists(TEXT.filter(lambda t: '"' not in t and t.strip() == t and t),
-                                max_size=3)),
+        incidents=draw(
+            st.lists(TEXT.filter(lambda t: '"' not in t and t.strip() == t and t), max_size=3)
+        ),
         infos=draw(st.lists(infos(), max_size=2)),
     )
 

@@ -51,15 +51,18 @@ def test_references_rules() -> None:
         assert any("must reference" in e for e in _errors(make_alert(msg_type=msg_type)))
     itself = Reference(sender="bolo@example.org", identifier="bolo-2026-0001", sent=SENT)
     assert "/alert/references: references names the message itself" in _errors(
-        make_alert(msg_type=MsgType.UPDATE, references=[ref, itself]))
+        make_alert(msg_type=MsgType.UPDATE, references=[ref, itself])
+    )
     xml = encode(make_alert(msg_type=MsgType.UPDATE, references=[ref]))
-    empty = xml.replace(xml[xml.index(b"<references>"):xml.index(b"</references>")],
-                        b"<references>  ")
+    empty = xml.replace(
+        xml[xml.index(b"<references>") : xml.index(b"</references>")], b"<references>  "
+    )
     assert validate(empty).errors[0].startswith("/alert/references: references is empty")
     broken = xml.replace(b"bolo-2026-0000,", b"bolo-2026-0000;")
     assert "malformed references" in validate(broken).errors[0]
-    zulu = xml.replace(b"2026-04-01T08:00:00+09:00</references>", b"2026-03-31T23:00:00Z</ref"
-                       b"erences>")
+    zulu = xml.replace(
+        b"2026-04-01T08:00:00+09:00</references>", b"2026-03-31T23:00:00Z</references>"
+    )
     result = validate(zulu)  # readable, just not the 1.2 form
     assert result.ok
     assert any("sent time '2026-03-31T23:00:00Z'" in w for w in result.warnings)
@@ -69,7 +72,8 @@ def test_scope_rules() -> None:
     assert any("restriction" in e for e in _errors(make_alert(restriction="staff only")))
     assert _errors(make_alert(scope=Scope.RESTRICTED, restriction="staff only")) == []
     assert "/alert/addresses: scope Private requires addresses" in _errors(
-        make_alert(scope=Scope.PRIVATE))
+        make_alert(scope=Scope.PRIVATE)
+    )
     assert _errors(make_alert(scope=Scope.PRIVATE, addresses="post-1 post-2")) == []
     assert _errors(make_alert(scope=Scope.RESTRICTED, restriction="x", addresses="post-1")) == []
     # CAP 1.2 §3.2.1: addresses is required for Private, optional otherwise (Public included).
@@ -83,10 +87,14 @@ def test_polygon_rules() -> None:
     assert any("not closed" in e for e in _errors(_with_area(_poly(a, b, c, d))))
     bowtie = _errors(_with_area(_poly(a, c, b, d, a)))
     assert any("not a simple ring" in e and "39.5,126.5" in e for e in bowtie), bowtie
-    assert any("out of WGS84 range" in e
-               for e in _errors(_with_area(_poly((91.0, 0.0), b, c, (91.0, 0.0)))))
-    assert any("out of WGS84 range" in e
-               for e in _errors(_with_area(_poly((0.0, 181.0), b, c, (0.0, 181.0)))))
+    assert any(
+        "out of WGS84 range" in e
+        for e in _errors(_with_area(_poly((91.0, 0.0), b, c, (91.0, 0.0))))
+    )
+    assert any(
+        "out of WGS84 range" in e
+        for e in _errors(_with_area(_poly((0.0, 181.0), b, c, (0.0, 181.0))))
+    )
 
 
 def test_polygon_text_must_be_lat_lon_pairs() -> None:
@@ -110,10 +118,13 @@ def test_circle_rules() -> None:
 
 def test_ceiling_needs_altitude() -> None:
     assert "/alert/info[1]/area[1]/ceiling: ceiling needs altitude" in _errors(
-        _with_area(Area(description="x", ceiling=1000.0)))
+        _with_area(Area(description="x", ceiling=1000.0))
+    )
     assert _errors(_with_area(Area(description="x", altitude=10.0, ceiling=1000.0))) == []
-    assert any("above ceiling" in e
-               for e in _errors(_with_area(Area(description="x", altitude=2000.0, ceiling=1.0))))
+    assert any(
+        "above ceiling" in e
+        for e in _errors(_with_area(Area(description="x", altitude=2000.0, ceiling=1.0)))
+    )
 
 
 def test_times_need_explicit_offsets() -> None:
@@ -138,7 +149,8 @@ def test_warnings() -> None:
 def test_ipaws_profile() -> None:
     assert _errors(make_alert(), "ipaws") == []
     assert "/alert/code: IPAWS requires <code>IPAWSv1.0</code>" in _errors(
-        make_alert(codes=[]), "ipaws")
+        make_alert(codes=[]), "ipaws"
+    )
     alert = make_alert()
     alert.infos[0].expires = None
     assert any("requires expires" in e for e in _errors(alert, "ipaws"))
@@ -166,7 +178,8 @@ def test_google_profile() -> None:
     assert any("requires web" in e for e in errors)
     assert any("requires description" in e for e in errors)
     assert "/alert/info: Google Public Alerts requires an info" in _errors(
-        make_alert(infos=[]), "google")
+        make_alert(infos=[]), "google"
+    )
     alert = make_alert()
     alert.infos[0].areas = [Area(description="nowhere")]
     assert any("polygon, circle or geocode" in e for e in _errors(alert, "google"))
@@ -184,10 +197,12 @@ def _emptied_polygon(area: Area) -> bytes:
 
 
 def test_an_empty_polygon_alone_is_an_error() -> None:
-    result = validate(_emptied_polygon(_poly((39.0, 126.0), (39.0, 127.0), (40.0, 127.0),
-                                             (39.0, 126.0))))
-    assert result.errors == ["/alert/info[1]/area[1]/polygon[1]: a polygon needs at least 4 "
-                             "lat,lon pairs, has 0"]
+    result = validate(
+        _emptied_polygon(_poly((39.0, 126.0), (39.0, 127.0), (40.0, 127.0), (39.0, 126.0)))
+    )
+    assert result.errors == [
+        "/alert/info[1]/area[1]/polygon[1]: a polygon needs at least 4 lat,lon pairs, has 0"
+    ]
 
 
 def test_an_empty_polygon_beside_a_geocode_is_a_warning() -> None:

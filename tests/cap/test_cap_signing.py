@@ -63,8 +63,11 @@ def test_rejects_a_missing_signature() -> None:
 
 def test_rejects_a_wrong_signer() -> None:
     other = make_key("rsa")
-    impostor = sign(encode(make_alert()), key_pem=key_pem(other),
-                    cert_pem=cert_pem(make_cert(other, name="bolo-test")))
+    impostor = sign(
+        encode(make_alert()),
+        key_pem=key_pem(other),
+        cert_pem=cert_pem(make_cert(other, name="bolo-test")),
+    )
     with pytest.raises(SignatureError, match="does not verify"):
         verify(impostor, cert=CERT)
 
@@ -93,8 +96,9 @@ def test_rejects_signature_wrapping_with_the_original_moved_aside() -> None:
 def test_rejects_signature_wrapping_by_id_reference() -> None:
     genuine = etree.fromstring(encode(make_alert()))
     genuine.set("Id", "a1")
-    signed = XMLSigner().sign(genuine, key=KEY, cert=cert_pem(CERT).decode(),
-                              reference_uri="#a1", id_attribute="Id")
+    signed = XMLSigner().sign(
+        genuine, key=KEY, cert=cert_pem(CERT).decode(), reference_uri="#a1", id_attribute="Id"
+    )
     evil = etree.fromstring(encode(make_alert(identifier="evil-1")))
     signature = signed.find(DS + "Signature")
     assert signature is not None
@@ -117,8 +121,11 @@ def test_the_signed_ipaws_example(shared_dir: Path) -> None:
     assert refused.value.reason.startswith("certificate expired on 2020-03-13")
     assert "signature itself is intact" in refused.value.reason
     with pytest.raises(SignatureError, match="does not verify"):
-        verify(data.replace(b"ADR Test Message", b"ADR Test Massage"), cert=cert,
-               now=datetime(2019, 1, 4, 18, 33, tzinfo=UTC))
+        verify(
+            data.replace(b"ADR Test Message", b"ADR Test Massage"),
+            cert=cert,
+            now=datetime(2019, 1, 4, 18, 33, tzinfo=UTC),
+        )
 
 
 def test_expiry_warning_30_days_ahead() -> None:
@@ -139,8 +146,9 @@ def test_any_change_to_the_signed_alert_is_a_signature_error(data: st.DataObject
     # Distinct positions: two shifts of one byte could add up to no change at all (1 + 255).
     signed = bytearray(SIGNED)
     start, end = signed.index(b"<identifier>"), signed.index(b"<ds:Signature")
-    positions = data.draw(st.lists(st.integers(start, end - 1), min_size=1, max_size=3,
-                                   unique=True))
+    positions = data.draw(
+        st.lists(st.integers(start, end - 1), min_size=1, max_size=3, unique=True)
+    )
     for position in positions:
         shift = data.draw(st.integers(1, 255))
         signed[position] = (signed[position] + shift) % 256  # always a different byte
@@ -161,7 +169,8 @@ def test_sign_own_alert_signs_when_configured_and_warns_before_expiry() -> None:
     assert verify(signed, cert=soon).alert == make_alert()
     assert len(warnings) == 1 and "renew" in warnings[0]
     later = now + timedelta(days=11)
-    unsigned, warnings = sign_own_alert(xml, key_pem=key_pem(KEY), cert_pem=cert_pem(soon),
-                                        now=later)
+    unsigned, warnings = sign_own_alert(
+        xml, key_pem=key_pem(KEY), cert_pem=cert_pem(soon), now=later
+    )
     assert unsigned == xml
     assert "unsigned" in warnings[0]

@@ -53,23 +53,33 @@ def world(db_engine: Engine) -> World:
         coord, _approver = staff(db)
         case = a_case(db, coord)
         viewer = create_user(db, username="viewer", role=Role.VIEWER)
-        tokens = {name: {"Authorization": f"Bearer {issue_token(db, user_id=u.id)}"}
-                  for name, u in (("coord", coord), ("viewer", viewer))}
+        tokens = {
+            name: {"Authorization": f"Bearer {issue_token(db, user_id=u.id)}"}
+            for name, u in (("coord", coord), ("viewer", viewer))
+        }
         case_id = case.id
-    return World(TestClient(create_app(timers=False)), db_engine, case_id, tokens["coord"],
-                 tokens["viewer"])
+    return World(
+        TestClient(create_app(timers=False)), db_engine, case_id, tokens["coord"], tokens["viewer"]
+    )
 
 
-def _upload(w: World, data: bytes, index: int = 0, headers: dict[str, str] | None = None,
-            mime: str = "image/jpeg") -> tuple[int, dict[str, str]]:
-    answer = w.client.post(f"/api/v1/cases/{w.case_id}/children/{index}/photo",
-                           files={"photo": ("child.jpg", data, mime)},
-                           headers=headers if headers is not None else w.coordinator)
+def _upload(
+    w: World,
+    data: bytes,
+    index: int = 0,
+    headers: dict[str, str] | None = None,
+    mime: str = "image/jpeg",
+) -> tuple[int, dict[str, str]]:
+    answer = w.client.post(
+        f"/api/v1/cases/{w.case_id}/children/{index}/photo",
+        files={"photo": ("child.jpg", data, mime)},
+        headers=headers if headers is not None else w.coordinator,
+    )
     return answer.status_code, answer.json()
 
 
 def _media_path(url: str) -> str:
-    return url[url.index("/media/"):]
+    return url[url.index("/media/") :]
 
 
 def _issue(w: World) -> str:
@@ -113,13 +123,17 @@ def test_photo_is_public_while_the_alert_is_active_only(world: World) -> None:
     assert world.client.get(path, headers=world.viewer).status_code == 200
 
 
-@pytest.mark.parametrize(("data", "mime", "status", "words"), [
-    (b"not an image at all", "image/jpeg", 415, "JPEG, PNG or WebP"),
-    (b"\xff\xd8" + b"0" * (5 * 1024 * 1024 + 10), "image/jpeg", 413, "larger than"),
-    (b"", "image/jpeg", 422, "empty"),
-])
-def test_bad_photos_are_refused_clearly(world: World, data: bytes, mime: str, status: int,
-                                        words: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "mime", "status", "words"),
+    [
+        (b"not an image at all", "image/jpeg", 415, "JPEG, PNG or WebP"),
+        (b"\xff\xd8" + b"0" * (5 * 1024 * 1024 + 10), "image/jpeg", 413, "larger than"),
+        (b"", "image/jpeg", 422, "empty"),
+    ],
+)
+def test_bad_photos_are_refused_clearly(
+    world: World, data: bytes, mime: str, status: int, words: str
+) -> None:
     got, body = _upload(world, data, mime=mime)
     assert got == status and words in body["detail"]
     with session_scope(world.engine) as db:
@@ -147,8 +161,7 @@ def test_purge_deletes_the_photo(world: World) -> None:
         purge_case(db, case_id=world.case_id, actor_id=None)
     with session_scope(world.engine) as db:
         assert db.execute(select(CasePhoto)).first() is None
-    assert world.client.get(_media_path(body["photo_url"]), headers=world.viewer
-                            ).status_code == 404
+    assert world.client.get(_media_path(body["photo_url"]), headers=world.viewer).status_code == 404
 
 
 def test_console_upload_form(world: World) -> None:
@@ -156,29 +169,37 @@ def test_console_upload_form(world: World) -> None:
         user = db.execute(select(User).where(User.username == "coord")).scalar_one()
         user.password_hash = hash_password("console password 123")
     client = world.client
-    signed = client.post("/login", data={"username": "coord",
-                                         "password": "console password 123"},
-                         follow_redirects=False)
+    signed = client.post(
+        "/login",
+        data={"username": "coord", "password": "console password 123"},
+        follow_redirects=False,
+    )
     assert signed.status_code == 303
     case_page = client.get(f"/console/cases/{world.case_id}")
     assert 'enctype="multipart/form-data"' in case_page.text
     token = case_page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    sent = client.post(f"/console/cases/{world.case_id}/photo",
-                       data={"csrf_token": token, "child_index": "0"},
-                       files={"photo": ("child.jpg", jpeg_with_gps(), "image/jpeg")},
-                       follow_redirects=False)
+    sent = client.post(
+        f"/console/cases/{world.case_id}/photo",
+        data={"csrf_token": token, "child_index": "0"},
+        files={"photo": ("child.jpg", jpeg_with_gps(), "image/jpeg")},
+        follow_redirects=False,
+    )
     assert sent.status_code == 303, sent.text
     shown = client.get(f"/console/cases/{world.case_id}")
     assert 'src="/media/case-photos/' in shown.text
-    refused = client.post(f"/console/cases/{world.case_id}/photo",
-                          data={"csrf_token": token, "child_index": "0"},
-                          files={"photo": ("notes.txt", b"hello", "text/plain")},
-                          headers={"Accept": "text/html"}, follow_redirects=False)
+    refused = client.post(
+        f"/console/cases/{world.case_id}/photo",
+        data={"csrf_token": token, "child_index": "0"},
+        files={"photo": ("notes.txt", b"hello", "text/plain")},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
     assert refused.status_code == 415 and "JPEG, PNG or WebP" in refused.text
 
 
-def test_cli_attaches_a_photo_and_refuses_a_missing_file(sqlite_engine: Engine,
-                                                         tmp_path: Path) -> None:
+def test_cli_attaches_a_photo_and_refuses_a_missing_file(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     with session_scope(sqlite_engine) as db:
         coord, _approver = staff(db)
         case_id = a_case(db, coord).id
@@ -187,8 +208,9 @@ def test_cli_attaches_a_photo_and_refuses_a_missing_file(sqlite_engine: Engine,
     done = CliRunner().invoke(app, ["case", "photo", case_id, str(photo), "--as", "coord"])
     assert done.exit_code == 0, done.output
     assert "/media/case-photos/" in done.output
-    missing = CliRunner().invoke(app, ["case", "photo", case_id, str(tmp_path / "none.jpg"),
-                                       "--as", "coord"])
+    missing = CliRunner().invoke(
+        app, ["case", "photo", case_id, str(tmp_path / "none.jpg"), "--as", "coord"]
+    )
     assert missing.exit_code != 0 and "no such file" in missing.output
     assert "Traceback" not in missing.output
 
@@ -198,11 +220,11 @@ def test_an_exercise_never_makes_the_photo_public(world: World) -> None:
     with session_scope(world.engine) as db:
         coord = db.execute(select(User).where(User.username == "coord")).scalar_one()
         targets = some_posts(db)
-        officer = create_user(db, username="officer", role=Role.POST_OFFICER,
-                              post_id=targets[0])
+        officer = create_user(db, username="officer", role=Role.POST_OFFICER, post_id=targets[0])
         officer_token = {"Authorization": f"Bearer {issue_token(db, user_id=officer.id)}"}
-        version = draft_alert(db, case_id=world.case_id,
-                              data=draft(targets, status="Exercise"), author=coord)
+        version = draft_alert(
+            db, case_id=world.case_id, data=draft(targets, status="Exercise"), author=coord
+        )
         submit_for_approval(db, version_id=version.id, author=coord)
         approve(db, version_id=version.id, sha256=version.sha256, approver=coord)
     path = _media_path(body["photo_url"])

@@ -18,9 +18,15 @@ from bolo.network import default_network
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
 
-CASE = {"children": [{"name": "N"}],
-        "last_known": {"lat": 42.5, "lon": 1.52, "time_earliest": "2026-01-01T10:00:00Z",
-                       "time_latest": "2026-01-01T11:00:00Z"}}
+CASE = {
+    "children": [{"name": "N"}],
+    "last_known": {
+        "lat": 42.5,
+        "lon": 1.52,
+        "time_earliest": "2026-01-01T10:00:00Z",
+        "time_latest": "2026-01-01T11:00:00Z",
+    },
+}
 
 
 def _import_meta(name: str) -> None:
@@ -32,8 +38,9 @@ def _import_meta(name: str) -> None:
     (folder / "meta.json").write_text(json.dumps({"name": name, "format": FORMAT_VERSION}))
 
 
-def test_the_default_follows_the_installation(monkeypatch: pytest.MonkeyPatch,
-                                              tmp_path: Path) -> None:
+def test_the_default_follows_the_installation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("BOLO_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("BOLO_DEFAULT_NETWORK", raising=False)
     get_settings.cache_clear()
@@ -49,7 +56,8 @@ def test_the_default_follows_the_installation(monkeypatch: pytest.MonkeyPatch,
 
 
 def test_a_case_without_a_network_is_on_the_only_imported_one(
-        monkeypatch: pytest.MonkeyPatch, sqlite_engine: Engine) -> None:
+    monkeypatch: pytest.MonkeyPatch, sqlite_engine: Engine
+) -> None:
     monkeypatch.delenv("BOLO_DEFAULT_NETWORK", raising=False)
     get_settings.cache_clear()
     _import_meta("andorra")

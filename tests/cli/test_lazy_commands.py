@@ -24,8 +24,13 @@ def test_help_lists_every_command_without_loading_heavy_domains() -> None:
         "print(out.output)\n"
         f"print('LOADED', sorted(m for m in sys.modules if m.startswith({HEAVY!r})))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True, env={"COLUMNS": "200", "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"COLUMNS": "200", "PATH": ""},
+    )
     for name in LAZY_COMMANDS:
         assert f" {name} " in result.stdout
     assert "LOADED []" in result.stdout
@@ -40,12 +45,15 @@ def test_listed_help_matches_the_real_command(name: str) -> None:
     assert real_help.startswith(short_help.removesuffix("...").strip())
 
 
-@pytest.mark.parametrize(("argv", "expected"), [
-    (["search", "--help"], "rank"),
-    (["network", "--help"], "isochrone"),
-    (["post-receiver", "--help"], "webhook"),
-    (["simulate", "--help"], "--cases"),
-])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["search", "--help"], "rank"),
+        (["network", "--help"], "isochrone"),
+        (["post-receiver", "--help"], "webhook"),
+        (["simulate", "--help"], "--cases"),
+    ],
+)
 def test_lazy_commands_run(argv: list[str], expected: str) -> None:
     result = CliRunner().invoke(app, argv, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output

@@ -27,9 +27,16 @@ def make_post(
     region: str = "north",
 ) -> Post:
     """A post with webhook channel(s) at fake URLs."""
-    post = Post(id=post_id, kind=kind, name=f"Post {post_id}", lat=40.0, lon=127.0,
-                region=region, supervisor_id=supervisor_id,
-                channels=list(channels or [{"kind": "webhook", "url": f"http://h/{post_id}"}]))
+    post = Post(
+        id=post_id,
+        kind=kind,
+        name=f"Post {post_id}",
+        lat=40.0,
+        lon=127.0,
+        region=region,
+        supervisor_id=supervisor_id,
+        channels=list(channels or [{"kind": "webhook", "url": f"http://h/{post_id}"}]),
+    )
     session.add(post)
     session.flush()
     return post
@@ -37,8 +44,15 @@ def make_post(
 
 def make_alert(session: Session, *, cap_status: str = "Actual") -> Alert:
     """An active alert of a fresh case."""
-    case = Case(reference=new_id()[:12], last_known_lat=40.0, last_known_lon=127.0,
-                last_seen_earliest=T0, last_seen_latest=T0, reported_at=T0, created_by="u1")
+    case = Case(
+        reference=new_id()[:12],
+        last_known_lat=40.0,
+        last_known_lon=127.0,
+        last_seen_earliest=T0,
+        last_seen_latest=T0,
+        reported_at=T0,
+        created_by="u1",
+    )
     session.add(case)
     session.flush()
     alert = Alert(case_id=case.id, cap_status=cap_status, state="active", created_by="u1")
@@ -53,9 +67,15 @@ def make_version(
     """An issued version addressed to ``post_ids``."""
     xml = f"<alert><identifier>v{seq}</identifier></alert>"
     version = AlertVersion(
-        alert_id=alert.id, seq=seq, msg_type=msg_type, identifier=f"{alert.id}-{seq}",
-        sent=T0, content={"headline": f"AMBER alert v{seq}", "description": "Child missing"},
-        cap_xml=xml, sha256=hashlib.sha256(xml.encode()).hexdigest(), state="issued",
+        alert_id=alert.id,
+        seq=seq,
+        msg_type=msg_type,
+        identifier=f"{alert.id}-{seq}",
+        sent=T0,
+        content={"headline": f"AMBER alert v{seq}", "description": "Child missing"},
+        cap_xml=xml,
+        sha256=hashlib.sha256(xml.encode()).hexdigest(),
+        state="issued",
         author_id="u1",
     )
     session.add(version)

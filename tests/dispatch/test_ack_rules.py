@@ -40,8 +40,9 @@ def _issue(engine: Any, *, versions: int = 1) -> tuple[str, list[str]]:
 
 def _link(engine: Any, version_id: str, post_id: str = "a") -> tuple[str, str]:
     with session_scope(engine) as s:
-        delivery = s.scalars(select(Delivery).where(Delivery.version_id == version_id,
-                                                    Delivery.post_id == post_id)).one()
+        delivery = s.scalars(
+            select(Delivery).where(Delivery.version_id == version_id, Delivery.post_id == post_id)
+        ).one()
         key = s.get(PostKey, post_id)
         assert key is not None
         return delivery.id, ack_token(key.secret, delivery.id)
@@ -66,8 +67,9 @@ def test_a_link_acknowledges_once(db_engine: Any) -> None:
         assert issubclass(AckNotTaken, AckRefused) and AckNotTaken.status == 409
         with session_scope(db_engine) as s:
             assert [a.by_name for a in s.scalars(select(Acknowledgement))] == ["Lt. Ri"]
-            assert s.scalars(select(Delivery.acknowledged_by)
-                             .where(Delivery.post_id == "a")).all() == ["Lt. Ri"]
+            assert s.scalars(
+                select(Delivery.acknowledged_by).where(Delivery.post_id == "a")
+            ).all() == ["Lt. Ri"]
 
 
 def test_a_superseded_version_takes_no_ack_and_cannot_stop_the_update(db_engine: Any) -> None:
@@ -127,21 +129,29 @@ def client() -> TestClient:
     return TestClient(create_app(timers=False))
 
 
-@pytest.mark.parametrize(("body", "content_type"), [
-    (b"{", "application/json"),
-    (b"\xff\xfe", "application/json"),
-    (b"[1, 2]", "application/json"),
-    (b'{"by": 5}', "application/json"),
-    (b'{"by": ["a"]}', "application/json"),
-    (b'{"by": {"x": 1}}', "application/json"),
-])
-def test_malformed_ack_bodies_answer_4xx(sqlite_engine: Any, client: TestClient, body: bytes,
-                                         content_type: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"{", "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b'{"by": 5}', "application/json"),
+        (b'{"by": ["a"]}', "application/json"),
+        (b'{"by": {"x": 1}}', "application/json"),
+    ],
+)
+def test_malformed_ack_bodies_answer_4xx(
+    sqlite_engine: Any, client: TestClient, body: bytes, content_type: str
+) -> None:
     with use_clock(FakeClock(T0)):
         _, (v1,) = _issue(sqlite_engine)
         delivery_id, token = _link(sqlite_engine, v1)
-    answer = client.post(f"/api/v1/dispatch/ack/{delivery_id}", params={"t": token},
-                         content=body, headers={"content-type": content_type})
+    answer = client.post(
+        f"/api/v1/dispatch/ack/{delivery_id}",
+        params={"t": token},
+        content=body,
+        headers={"content-type": content_type},
+    )
     assert 400 <= answer.status_code < 500, answer.text
     with session_scope(sqlite_engine) as s:
         assert s.scalars(select(Acknowledgement)).all() == []
@@ -151,8 +161,9 @@ def test_a_non_ascii_token_is_refused_not_a_500(sqlite_engine: Any, client: Test
     with use_clock(FakeClock(T0)):
         _, (v1,) = _issue(sqlite_engine)
         delivery_id, _ = _link(sqlite_engine, v1)
-    answer = client.post(f"/api/v1/dispatch/ack/{delivery_id}", params={"t": "é" * 24},
-                         data={"by": "Lt. Ri"})
+    answer = client.post(
+        f"/api/v1/dispatch/ack/{delivery_id}", params={"t": "é" * 24}, data={"by": "Lt. Ri"}
+    )
     assert answer.status_code == 403
 
 

@@ -77,26 +77,39 @@ def _message(url: str) -> Message:
     return Message(msg_id="d-1", post_id="p1", url=url, body=b"{}", title="Alert", text="text")
 
 
-@pytest.mark.parametrize("url", [
-    "ntfy://127.0.0.1/topic",
-    "ntfys://[::1]/topic",
-    "gotify://169.254.169.254/token",
-    "mmost://10.0.0.5/token",
-    "mailto://user:pass@example.com?smtp=127.0.0.1",
-    "mailtos://user:pass@example.com?smtp=[::ffff:10.0.0.1]",
-    "json://2130706433/x",
-    "matrix://user:pass@192.168.1.10/!room",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ntfy://127.0.0.1/topic",
+        "ntfys://[::1]/topic",
+        "gotify://169.254.169.254/token",
+        "mmost://10.0.0.5/token",
+        "mailto://user:pass@example.com?smtp=127.0.0.1",
+        "mailtos://user:pass@example.com?smtp=[::ffff:10.0.0.1]",
+        "json://2130706433/x",
+        "matrix://user:pass@192.168.1.10/!room",
+    ],
+)
 def test_host_naming_apprise_urls_to_private_hosts_are_refused(url: str) -> None:
     with pytest.raises(UnsafeUrl) as refused:
         check_channel_url("apprise", url)
     assert "non-public" in str(refused.value)
 
 
-@pytest.mark.parametrize("url", [
-    "rsyslog://127.0.0.1", "syslog://", "file:///etc/passwd", "mqtt://127.0.0.1/topic",
-    "kodi://127.0.0.1", "amqp://10.0.0.1/q", "windows://", "dbus://", "nothing-here",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "rsyslog://127.0.0.1",
+        "syslog://",
+        "file:///etc/passwd",
+        "mqtt://127.0.0.1/topic",
+        "kodi://127.0.0.1",
+        "amqp://10.0.0.1/q",
+        "windows://",
+        "dbus://",
+        "nothing-here",
+    ],
+)
 def test_apprise_schemes_outside_the_allow_list_are_refused(url: str) -> None:
     with pytest.raises(UnsafeUrl, match="not allowed"):
         check_channel_url("apprise", url)
@@ -107,11 +120,15 @@ def test_allowed_apprise_urls_pass_and_unreadable_ones_are_invalid() -> None:
     check_channel_url("apprise", "ntfy://mytopic")  # ntfy.sh's own topics name no host
     check_channel_url("apprise", f"json://{PUBLIC}/x")
     # The SMTP server is what is checked for e-mail, not the address's domain.
-    check_channel_url("apprise", "mailto://user:pass@example.com?smtp=mail.example.org",
-                      resolve=_public)
+    check_channel_url(
+        "apprise", "mailto://user:pass@example.com?smtp=mail.example.org", resolve=_public
+    )
     with pytest.raises(UnsafeUrl):
-        check_channel_url("apprise", "mailto://user:pass@example.com?smtp=mail.example.org",
-                          resolve=lambda _h, _p: [PUBLIC, "127.0.0.1"])
+        check_channel_url(
+            "apprise",
+            "mailto://user:pass@example.com?smtp=mail.example.org",
+            resolve=lambda _h, _p: [PUBLIC, "127.0.0.1"],
+        )
     with pytest.raises(InvalidInput):
         check_channel_url("apprise", "tgram://bot/chat")
 
@@ -121,8 +138,14 @@ def test_registration_refuses_a_private_apprise_host(sqlite_engine: Engine) -> N
         user = create_user(db, username="ri", role=Role.COORDINATOR)
         headers = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
     client = TestClient(create_app(timers=False))
-    post = {"id": "cp-1", "kind": "checkpoint", "name": "Checkpoint 1", "lat": 40.0,
-            "lon": 127.0, "channels": [{"kind": "apprise", "url": "ntfy://127.0.0.1/alerts"}]}
+    post = {
+        "id": "cp-1",
+        "kind": "checkpoint",
+        "name": "Checkpoint 1",
+        "lat": 40.0,
+        "lon": 127.0,
+        "channels": [{"kind": "apprise", "url": "ntfy://127.0.0.1/alerts"}],
+    }
     answer = client.put("/api/v1/posts/cp-1", json=post, headers=headers)
     assert answer.status_code == 403 and "non-public" in answer.text
     assert "127.0.0.1" not in answer.json()["detail"].replace("'127.0.0.1'", "")
@@ -144,7 +167,8 @@ async def test_a_send_to_a_loopback_apprise_host_never_reaches_it(listener: _Lis
 
 
 async def test_a_name_that_resolves_to_loopback_at_send_time_is_not_reached(
-        listener: _Listener) -> None:
+    listener: _Listener,
+) -> None:
     # "localhost" stands for a name that resolved to a public address at registration and
     # to loopback now (DNS rebinding): the resolution Apprise uses is the one checked.
     result = await AppriseChannel().send(_message(f"json://localhost:{listener.port}/hook"))
@@ -157,8 +181,10 @@ async def test_an_smtp_server_on_loopback_is_not_connected_to() -> None:
     server.settimeout(0.5)
     port = server.getsockname()[1]
     try:
-        url = (f"mailto://user:pass@example.com?smtp=127.0.0.1&port={port}"
-               "&from=bolo@example.com&to=duty@example.com")
+        url = (
+            f"mailto://user:pass@example.com?smtp=127.0.0.1&port={port}"
+            "&from=bolo@example.com&to=duty@example.com"
+        )
         result = await AppriseChannel().send(_message(url))
         with pytest.raises(TimeoutError):
             server.accept()

@@ -38,8 +38,14 @@ def _alembic(engine: Engine, verb: str, target: str) -> None:
 
 
 def _attempt(delivery_id: str, number: int, minutes: int) -> dict[str, Any]:
-    return {"delivery_id": delivery_id, "number": number, "at": T0 + timedelta(minutes=minutes),
-            "duration_s": 0.1, "outcome": "retry", "worker": "w1"}
+    return {
+        "delivery_id": delivery_id,
+        "number": number,
+        "at": T0 + timedelta(minutes=minutes),
+        "duration_s": 0.1,
+        "outcome": "retry",
+        "worker": "w1",
+    }
 
 
 def test_duplicate_attempts_are_merged_then_refused(db_engine: Any) -> None:
@@ -52,16 +58,30 @@ def test_duplicate_attempts_are_merged_then_refused(db_engine: Any) -> None:
         a, b = (s.scalars(select(Delivery.id).where(Delivery.post_id == p)).one() for p in "ab")
     _alembic(db_engine, "downgrade", f"{REVISION}-1")
     with session_scope(db_engine) as s:
-        s.execute(insert(DeliveryAttempt), [
-            _attempt(a, 1, 0), _attempt(a, 1, 5), _attempt(a, 2, 6), _attempt(a, 1, 9),
-            _attempt(b, 1, 1), _attempt(b, 2, 2)])
+        s.execute(
+            insert(DeliveryAttempt),
+            [
+                _attempt(a, 1, 0),
+                _attempt(a, 1, 5),
+                _attempt(a, 2, 6),
+                _attempt(a, 1, 9),
+                _attempt(b, 1, 1),
+                _attempt(b, 2, 2),
+            ],
+        )
     _alembic(db_engine, "upgrade", "heads")
     with session_scope(db_engine) as s:
-        kept = s.execute(select(DeliveryAttempt.delivery_id, DeliveryAttempt.number,
-                                DeliveryAttempt.at).order_by(DeliveryAttempt.id)).all()
+        kept = s.execute(
+            select(
+                DeliveryAttempt.delivery_id, DeliveryAttempt.number, DeliveryAttempt.at
+            ).order_by(DeliveryAttempt.id)
+        ).all()
         assert [(d, n, at - T0) for d, n, at in kept] == [
-            (a, 1, timedelta(0)), (a, 2, timedelta(minutes=6)),
-            (b, 1, timedelta(minutes=1)), (b, 2, timedelta(minutes=2))]
+            (a, 1, timedelta(0)),
+            (a, 2, timedelta(minutes=6)),
+            (b, 1, timedelta(minutes=1)),
+            (b, 2, timedelta(minutes=2)),
+        ]
     with pytest.raises(IntegrityError), session_scope(db_engine) as s:
         s.execute(insert(DeliveryAttempt), [_attempt(b, 2, 3)])
 
@@ -78,14 +98,21 @@ def test_standbys_of_cancels_that_reached_their_post_are_retired(db_engine: Any)
         cancel_id = cancel.id
     _alembic(db_engine, "downgrade", f"{REVISION}-1")  # made with today's models, then back
     with session_scope(db_engine) as s:
-        s.execute(update(Delivery).where(Delivery.post_id == "got", Delivery.channel_index == 0)
-                  .values(status=DeliveryStatus.DELIVERED, attempts=1))
+        s.execute(
+            update(Delivery)
+            .where(Delivery.post_id == "got", Delivery.channel_index == 0)
+            .values(status=DeliveryStatus.DELIVERED, attempts=1)
+        )
     _alembic(db_engine, "upgrade", "heads")
     with session_scope(db_engine) as s:
-        standbys = s.execute(select(Delivery.post_id, Delivery.version_id, Delivery.phase,
-                                    Delivery.last_error).where(Delivery.channel_index == 1))
+        standbys = s.execute(
+            select(
+                Delivery.post_id, Delivery.version_id, Delivery.phase, Delivery.last_error
+            ).where(Delivery.channel_index == 1)
+        )
         assert {(p, v == cancel_id, phase, error) for p, v, phase, error in standbys} == {
             ("got", True, Phase.STOPPED, "stopped: the Cancel reached the post"),
             ("not_yet", True, Phase.STANDBY, None),
             ("got", False, Phase.STOPPED, "stopped: alert cancelled"),
-            ("not_yet", False, Phase.STOPPED, "stopped: alert cancelled")}
+            ("not_yet", False, Phase.STOPPED, "stopped: alert cancelled"),
+        }

@@ -36,8 +36,16 @@ SECRET = new_secret()
 
 
 def _message(url: str, msg_id: str = "d-1") -> Message:
-    return Message(msg_id=msg_id, post_id="p1", url=url, body=b'{"title":"x"}', title="x",
-                   text="y", region="north", keys=(HmacKey(SECRET),))
+    return Message(
+        msg_id=msg_id,
+        post_id="p1",
+        url=url,
+        body=b'{"title":"x"}',
+        title="x",
+        text="y",
+        region="north",
+        keys=(HmacKey(SECRET),),
+    )
 
 
 @pytest.fixture
@@ -90,7 +98,8 @@ async def _send(url: str, timeout_s: float = 10.0) -> tuple[Outcome, float | Non
 
 
 async def test_webhook_status_mapping_and_retry_after(
-        scripted: tuple[str, list[dict[str, Any]]]) -> None:
+    scripted: tuple[str, list[dict[str, Any]]],
+) -> None:
     base, seen = scripted
     assert await _send(f"{base}/status/204") == (Outcome.DELIVERED, None, 204)
     assert await _send(f"{base}/status/410") == (Outcome.DISABLE, None, 410)
@@ -118,8 +127,12 @@ async def test_connection_refused_is_retried(loopback_allowed: None) -> None:
 async def test_private_address_is_refused_at_send_time() -> None:
     # No allowed networks: a loopback or private literal is refused before connecting.
     security_settings.cache_clear()
-    for url in ("http://127.0.0.1:9/hook", "http://10.0.0.8/hook", "http://[::1]:9/hook",
-                "ftp://example.org/hook"):
+    for url in (
+        "http://127.0.0.1:9/hook",
+        "http://10.0.0.8/hook",
+        "http://[::1]:9/hook",
+        "ftp://example.org/hook",
+    ):
         outcome, _, status = await _send(url)
         assert outcome is Outcome.PERMANENT and status is None, url
 
@@ -127,10 +140,19 @@ async def test_private_address_is_refused_at_send_time() -> None:
 class _Rebound(AbstractResolver):
     """A DNS answer that changed after registration: the name now points inside."""
 
-    async def resolve(self, host: str, port: int = 0,
-                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
-        return [{"hostname": host, "host": "169.254.169.254", "port": port, "family": family,
-                 "proto": 0, "flags": 0}]
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            {
+                "hostname": host,
+                "host": "169.254.169.254",
+                "port": port,
+                "family": family,
+                "proto": 0,
+                "flags": 0,
+            }
+        ]
 
     async def close(self) -> None:
         return None
@@ -157,8 +179,15 @@ async def test_loopback_receiver_verifies_and_deduplicates(loopback_allowed: Non
         url = f"http://127.0.0.1:{port}/hook/p1"
         first = await channel.send(_message(url))
         again = await channel.send(_message(url))  # a retry: same webhook-id
-        forged = Message(msg_id="d-2", post_id="p1", url=url, body=b"{}", title="", text="",
-                         keys=(HmacKey(new_secret()),))
+        forged = Message(
+            msg_id="d-2",
+            post_id="p1",
+            url=url,
+            body=b"{}",
+            title="",
+            text="",
+            keys=(HmacKey(new_secret()),),
+        )
         refused = await channel.send(forged)
         async with httpx.AsyncClient() as client:
             stats = (await client.get(f"http://127.0.0.1:{port}/_stats")).json()
@@ -205,8 +234,10 @@ async def test_mqtt_publishes_to_the_region_topic(loopback_allowed: None) -> Non
     assert json.loads(got[0]) == {"title": "x"}
 
 
-@pytest.mark.parametrize("region,topic", [("north", "bolo/alerts/north"),
-                                          ("a/b+#", "bolo/alerts/a_b__"), ("", "bolo/alerts/_")])
+@pytest.mark.parametrize(
+    "region,topic",
+    [("north", "bolo/alerts/north"), ("a/b+#", "bolo/alerts/a_b__"), ("", "bolo/alerts/_")],
+)
 def test_region_topic_is_one_level(region: str, topic: str) -> None:
     assert region_topic("/bolo/alerts/", region) == topic
 
@@ -221,19 +252,25 @@ async def test_post_without_usable_key_fails_for_good_with_a_reason() -> None:
     assert [type(k) for k in keys_that_sign(signing_keys(_KeyRow(private)))] == [Ed25519Key]
     channel = WebhookChannel()
     try:
-        result = await channel.send(Message(msg_id="d-9", post_id="p1", url="http://h/x",
-                                            body=b"{}", title="", text="", keys=()))
+        result = await channel.send(
+            Message(
+                msg_id="d-9", post_id="p1", url="http://h/x", body=b"{}", title="", text="", keys=()
+            )
+        )
     finally:
         await channel.aclose()
     assert result.outcome is Outcome.PERMANENT and "signing key" in (result.error or "")
 
 
-@pytest.mark.parametrize(("url", "error"), [
-    ("http://[bad/hook", "invalid url"),
-    ("http://user:pw@hooks.example.org/hook", "unsafe url"),
-    ("ftp://hooks.example.org/hook", "unsafe url"),
-    ("http://10.0.0.7/hook", "unsafe url"),
-])
+@pytest.mark.parametrize(
+    ("url", "error"),
+    [
+        ("http://[bad/hook", "invalid url"),
+        ("http://user:pw@hooks.example.org/hook", "unsafe url"),
+        ("ftp://hooks.example.org/hook", "unsafe url"),
+        ("http://10.0.0.7/hook", "unsafe url"),
+    ],
+)
 async def test_webhook_url_refused_before_sending(url: str, error: str) -> None:
     security_settings.cache_clear()
     channel = WebhookChannel(resolver=GuardedResolver(_Rebound()))
@@ -269,18 +306,27 @@ class _KeyRow:
 
 
 async def test_a_signature_made_ahead_is_sent_while_recent_else_made_again(
-        scripted: tuple[str, list[dict[str, Any]]]) -> None:
+    scripted: tuple[str, list[dict[str, Any]]],
+) -> None:
     # The database side signs claimed webhooks ahead (wire.encode_job); the channel sends
     # that signature only while its timestamp is recent, else it signs again at send time.
     base, seen = scripted
     now = int(time.time())
-    fresh = replace(_message(f"{base}/status/204", "d-fresh"), signed_at=now - 5,
-                    signature=signature(msg_id="d-fresh", timestamp=now - 5,
-                                        body=b'{"title":"x"}', keys=(HmacKey(SECRET),)))
+    fresh = replace(
+        _message(f"{base}/status/204", "d-fresh"),
+        signed_at=now - 5,
+        signature=signature(
+            msg_id="d-fresh", timestamp=now - 5, body=b'{"title":"x"}', keys=(HmacKey(SECRET),)
+        ),
+    )
     stale_at = now - PRESIGNED_MAX_AGE_S - 5
-    stale = replace(_message(f"{base}/status/204", "d-stale"), signed_at=stale_at,
-                    signature=signature(msg_id="d-stale", timestamp=stale_at,
-                                        body=b'{"title":"x"}', keys=(HmacKey(SECRET),)))
+    stale = replace(
+        _message(f"{base}/status/204", "d-stale"),
+        signed_at=stale_at,
+        signature=signature(
+            msg_id="d-stale", timestamp=stale_at, body=b'{"title":"x"}', keys=(HmacKey(SECRET),)
+        ),
+    )
     channel = WebhookChannel(timeout_s=5)
     try:
         for message in (fresh, stale):

@@ -40,12 +40,18 @@ def test_cli_refuses_without_keys_or_broker(monkeypatch: Any) -> None:
 def test_heartbeat_states() -> None:
     interval = 300.0
     assert heartbeat_state(None, now=T0, interval_s=interval) is HeartbeatState.EXPIRED
-    assert heartbeat_state(T0 - timedelta(seconds=600), now=T0,
-                           interval_s=interval) is HeartbeatState.OK
-    assert heartbeat_state(T0 - timedelta(seconds=601), now=T0,
-                           interval_s=interval) is HeartbeatState.SLOW
-    assert heartbeat_state(T0 - timedelta(seconds=1801), now=T0,
-                           interval_s=interval) is HeartbeatState.EXPIRED
+    assert (
+        heartbeat_state(T0 - timedelta(seconds=600), now=T0, interval_s=interval)
+        is HeartbeatState.OK
+    )
+    assert (
+        heartbeat_state(T0 - timedelta(seconds=601), now=T0, interval_s=interval)
+        is HeartbeatState.SLOW
+    )
+    assert (
+        heartbeat_state(T0 - timedelta(seconds=1801), now=T0, interval_s=interval)
+        is HeartbeatState.EXPIRED
+    )
 
 
 def test_heartbeat_board_worst_first(sqlite_engine: Any) -> None:
@@ -58,7 +64,10 @@ def test_heartbeat_board_worst_first(sqlite_engine: Any) -> None:
         record_heartbeat(s, post_id="b")
         board = heartbeat_board(s, interval_s=300)
     assert [(b.post_id, b.state) for b in board] == [
-        ("c", HeartbeatState.EXPIRED), ("a", HeartbeatState.SLOW), ("b", HeartbeatState.OK)]
+        ("c", HeartbeatState.EXPIRED),
+        ("a", HeartbeatState.SLOW),
+        ("b", HeartbeatState.OK),
+    ]
 
 
 def test_rotation_signs_with_both_until_grace_ends(sqlite_engine: Any) -> None:
@@ -77,7 +86,8 @@ def test_unprefixed_secrets_are_base64_or_raw_text() -> None:
     from bolo.dispatch.signing import key_from_string
 
     assert key_from_string("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") == HmacKey(
-        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    )
     raw = key_from_string("correct horse battery staple")
     assert isinstance(raw, HmacKey) and raw.sign(b"x").startswith("v1,")
 

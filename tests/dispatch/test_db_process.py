@@ -31,12 +31,27 @@ def _at(ts: int) -> datetime:
 def test_a_job_crosses_as_a_tuple_and_comes_back_signed() -> None:
     hmac_key, ed_key = HmacKey(new_secret()), Ed25519Key.generate()
     row = Claimed("d-1", "v-1", "p-1", "http://h/x", "webhook", 2)
-    message = Message(msg_id="d-1", post_id="p-1", url="http://h/x", body=BODY, title="t",
-                      text="x", region="north", keys=(hmac_key, ed_key))
+    message = Message(
+        msg_id="d-1",
+        post_id="p-1",
+        url="http://h/x",
+        body=BODY,
+        title="t",
+        text="x",
+        region="north",
+        keys=(hmac_key, ed_key),
+    )
     back_row, back = decode_job(encode_job(row, message, 1_700_000_000))
     assert back_row == row
-    assert (back.msg_id, back.post_id, back.url, back.body, back.title, back.text,
-            back.region) == ("d-1", "p-1", "http://h/x", BODY, "t", "x", "north")
+    assert (back.msg_id, back.post_id, back.url, back.body, back.title, back.text, back.region) == (
+        "d-1",
+        "p-1",
+        "http://h/x",
+        BODY,
+        "t",
+        "x",
+        "north",
+    )
     assert back.keys == (hmac_key, ed_key) and back.signed_at == 1_700_000_000
     # The signature made on the database side is the one the keys make at that time, and
     # a post holding either key accepts it.
@@ -56,8 +71,17 @@ def test_only_webhooks_with_a_key_are_signed_ahead() -> None:
 
 
 def test_an_attempt_crosses_as_a_tuple() -> None:
-    attempt = Attempt("d-1", 3, SendResult(Outcome.SLOW_DOWN, status_code=429, error="HTTP 429",
-                                           retry_after_s=12.5, duration_s=0.25))
+    attempt = Attempt(
+        "d-1",
+        3,
+        SendResult(
+            Outcome.SLOW_DOWN,
+            status_code=429,
+            error="HTTP 429",
+            retry_after_s=12.5,
+            duration_s=0.25,
+        ),
+    )
     assert decode_attempt(encode_attempt(attempt)) == attempt
 
 
@@ -93,7 +117,7 @@ async def test_database_process_leaves_when_closed(sqlite_engine: Any) -> None:
 
 
 async def test_two_requests_in_hand_when_the_child_dies_both_get_answered(
-    sqlite_engine: Any
+    sqlite_engine: Any,
 ) -> None:
     # The dispatcher's claimer and writer overlap: a dying child takes two requests with it,
     # and both callers must end up on one new child (not close each other's replacement).

@@ -20,7 +20,7 @@ class SlowStore(OutboxStore):
 
 
 async def test_aclose_lets_the_loop_run_while_the_last_operation_finishes(
-    sqlite_engine: Any
+    sqlite_engine: Any,
 ) -> None:
     runner = DbRunner(SlowStore(engine=sqlite_engine, settings=DispatchSettings(), name="t"))
     ticker = LoopTicker(period_s=0.01)

@@ -23,14 +23,15 @@ def test_board_lines(sqlite_engine: Any) -> None:
         nothing = make_post(s, "nochannel")
         nothing.channels = []
         alert = make_alert(s)
-        version = make_version(s, alert, 1, "Alert", ["acked", "fallback", "nochannel",
-                                                     "waiting"])
+        version = make_version(s, alert, 1, "Alert", ["acked", "fallback", "nochannel", "waiting"])
         enqueue_version(s, version_id=version.id)
         rows = {(d.post_id, d.channel_index): d for d in s.scalars(select(Delivery))}
         # The first channel failed for good, the second got through.
         rows[("fallback", 0)].status = DeliveryStatus.FAILED_PERMANENT
         rows[("fallback", 1)].phase, rows[("fallback", 1)].status = (
-            Phase.ACTIVE, DeliveryStatus.DELIVERED)
+            Phase.ACTIVE,
+            DeliveryStatus.DELIVERED,
+        )
         rows[("acked", 0)].status = DeliveryStatus.DELIVERED
         rows[("acked", 0)].acknowledged_at = version.sent
         rows[("acked", 0)].acknowledged_by = "Sgt. Ri"

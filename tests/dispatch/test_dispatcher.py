@@ -32,14 +32,20 @@ from bolo.dispatch.store import DbOp
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 
-WEBHOOK_THEN_MAIL = [{"kind": "webhook", "url": "http://h/a"},
-                     {"kind": "apprise", "url": "mailto://a@example.org"}]
+WEBHOOK_THEN_MAIL = [
+    {"kind": "webhook", "url": "http://h/a"},
+    {"kind": "apprise", "url": "mailto://a@example.org"},
+]
 
 
 def _dispatcher(engine: Any, hooks: InMemoryChannel, mail: InMemoryChannel) -> Dispatcher:
     channels = ChannelSet.of({ChannelKind.WEBHOOK: hooks, ChannelKind.APPRISE: mail})
-    return Dispatcher(engine=engine, sender=Sender(channels, limits={}),
-                      settings=DispatchSettings(max_attempts=4), rng=random.Random(7))
+    return Dispatcher(
+        engine=engine,
+        sender=Sender(channels, limits={}),
+        settings=DispatchSettings(max_attempts=4),
+        rng=random.Random(7),
+    )
 
 
 def _issue(engine: Any, channels: list[dict[str, Any]] | None = None) -> str:
@@ -69,13 +75,18 @@ async def test_delivers_signed_thin_payload_the_post_can_verify(db_engine: Any) 
         assert rows[0].status == DeliveryStatus.DELIVERED and rows[0].attempts == 1
         assert rows[1].phase == Phase.STANDBY and mail.sent == []
         message = hooks.sent[0]
-        headers = sign_headers(msg_id=message.msg_id, timestamp=int(T0.timestamp()),
-                               body=message.body, keys=message.keys)
+        headers = sign_headers(
+            msg_id=message.msg_id,
+            timestamp=int(T0.timestamp()),
+            body=message.body,
+            keys=message.keys,
+        )
         data = verify_webhook(message.body, headers, [secret], seen=Deduper(), now=T0)
         assert data is not None
         assert data["title"] == "AMBER alert v1"
-        assert data["ack_url"].endswith(f"/api/v1/dispatch/ack/{message.msg_id}"
-                                        f"?t={data['ack_url'].split('t=')[1]}")
+        assert data["ack_url"].endswith(
+            f"/api/v1/dispatch/ack/{message.msg_id}?t={data['ack_url'].split('t=')[1]}"
+        )
         assert data["cap_url"].endswith(".cap")
 
 
@@ -95,8 +106,10 @@ async def test_410_disables_endpoint_and_falls_back_to_next_channel(sqlite_engin
         alert = make_alert(s)
         version = make_version(s, alert, 1, "Alert", ["a"])
         enqueue_version(s, version_id=version.id)
-        later = {d.channel_index: d for d in s.scalars(
-            select(Delivery).where(Delivery.version_id == version.id))}
+        later = {
+            d.channel_index: d
+            for d in s.scalars(select(Delivery).where(Delivery.version_id == version.id))
+        }
         assert later[0].status == DeliveryStatus.FAILED_PERMANENT  # never sent again
         assert later[1].phase == Phase.ACTIVE
 
@@ -104,8 +117,10 @@ async def test_410_disables_endpoint_and_falls_back_to_next_channel(sqlite_engin
 async def test_429_with_retry_after_waits_then_retries(sqlite_engine: Any) -> None:
     clock = FakeClock(T0)
     hooks, mail = InMemoryChannel(), InMemoryChannel(ChannelKind.APPRISE)
-    hooks.script("http://h/a", SendResult(Outcome.SLOW_DOWN, status_code=429,
-                                          error="HTTP 429", retry_after_s=120.0))
+    hooks.script(
+        "http://h/a",
+        SendResult(Outcome.SLOW_DOWN, status_code=429, error="HTTP 429", retry_after_s=120.0),
+    )
     with use_clock(clock):
         _issue(sqlite_engine, [{"kind": "webhook", "url": "http://h/a"}])
         dispatcher = _dispatcher(sqlite_engine, hooks, mail)
@@ -164,8 +179,7 @@ async def _run_until(dispatcher: Dispatcher, done: Any, timeout_s: float = 60.0)
 
 
 @pytest.mark.parametrize("separate_process", [False, True])
-async def test_pipelined_run_records_every_row(sqlite_engine: Any, separate_process: bool
-                                               ) -> None:
+async def test_pipelined_run_records_every_row(sqlite_engine: Any, separate_process: bool) -> None:
     # The real loop (claimer, senders, writer), database work on a thread or in a child
     # process: every row ends delivered, once, with one attempt each.
     hooks = InMemoryChannel()
@@ -175,10 +189,12 @@ async def test_pipelined_run_records_every_row(sqlite_engine: Any, separate_proc
         alert = make_alert(s)
         version = make_version(s, alert, 1, "Alert", [f"p{i}" for i in range(300)])
         enqueue_version(s, version_id=version.id)
-    dispatcher = Dispatcher(engine=sqlite_engine, sender=Sender(ChannelSet.of(
-        {ChannelKind.WEBHOOK: hooks}), limits={}), settings=DispatchSettings(
-        batch=64, concurrency=8, in_flight_window=16, poll_s=0.05),
-        separate_db_process=separate_process)
+    dispatcher = Dispatcher(
+        engine=sqlite_engine,
+        sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: hooks}), limits={}),
+        settings=DispatchSettings(batch=64, concurrency=8, in_flight_window=16, poll_s=0.05),
+        separate_db_process=separate_process,
+    )
     await _run_until(dispatcher, lambda: len(hooks.sent) >= 300)
     with session_scope(sqlite_engine) as s:
         statuses = [d.status for d in s.scalars(select(Delivery))]
@@ -189,16 +205,21 @@ async def test_pipelined_run_records_every_row(sqlite_engine: Any, separate_proc
 
 @pytest.mark.parametrize("failing", [DbOp.CLAIM, DbOp.RECORD])
 async def test_a_database_failure_ends_the_run_instead_of_hanging(
-        sqlite_engine: Any, monkeypatch: pytest.MonkeyPatch, failing: DbOp) -> None:
+    sqlite_engine: Any, monkeypatch: pytest.MonkeyPatch, failing: DbOp
+) -> None:
     hooks = InMemoryChannel()
     with session_scope(sqlite_engine) as s:
         for i in range(20):
             make_post(s, f"p{i}")
-        enqueue_version(s, version_id=make_version(s, make_alert(s), 1, "Alert",
-                                                   [f"p{i}" for i in range(20)]).id)
-    dispatcher = Dispatcher(engine=sqlite_engine, sender=Sender(ChannelSet.of(
-        {ChannelKind.WEBHOOK: hooks}), limits={}), settings=DispatchSettings(
-        batch=8, concurrency=4, in_flight_window=8, poll_s=0.05))
+        enqueue_version(
+            s,
+            version_id=make_version(s, make_alert(s), 1, "Alert", [f"p{i}" for i in range(20)]).id,
+        )
+    dispatcher = Dispatcher(
+        engine=sqlite_engine,
+        sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: hooks}), limits={}),
+        settings=DispatchSettings(batch=8, concurrency=4, in_flight_window=8, poll_s=0.05),
+    )
     real = dispatcher._db
 
     class Broken:
@@ -223,11 +244,13 @@ async def test_a_database_failure_ends_the_run_instead_of_hanging(
 
 async def test_sender_waits_for_the_rate_limit_of_limited_kinds_only() -> None:
     hooks, mail = InMemoryChannel(), InMemoryChannel(ChannelKind.APPRISE)
-    sender = Sender(ChannelSet.of({ChannelKind.WEBHOOK: hooks, ChannelKind.APPRISE: mail}),
-                    limits={ChannelKind.APPRISE: RateLimits(default_rate_per_s=20.0,
-                                                            default_burst=1.0)})
-    message = Message(msg_id="d", post_id="p", url="mailto://a@example.org", body=b"{}",
-                      title="t", text="x")
+    sender = Sender(
+        ChannelSet.of({ChannelKind.WEBHOOK: hooks, ChannelKind.APPRISE: mail}),
+        limits={ChannelKind.APPRISE: RateLimits(default_rate_per_s=20.0, default_burst=1.0)},
+    )
+    message = Message(
+        msg_id="d", post_id="p", url="mailto://a@example.org", body=b"{}", title="t", text="x"
+    )
     loop = asyncio.get_running_loop()
     started = loop.time()
     for _ in range(5):

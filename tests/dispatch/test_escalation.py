@@ -28,15 +28,21 @@ from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 
 T_S = dispatch_settings().escalate_after_s
-CHANNELS = [{"kind": "webhook", "url": "http://h/a"},
-            {"kind": "apprise", "url": "mailto://a@example.org"}]
+CHANNELS = [
+    {"kind": "webhook", "url": "http://h/a"},
+    {"kind": "apprise", "url": "mailto://a@example.org"},
+]
 
 
 def _new_dispatcher(engine: Any, hooks: InMemoryChannel, mail: InMemoryChannel) -> Dispatcher:
     """A fresh dispatcher object each time: nothing survives in memory, as after a restart."""
     channels = ChannelSet.of({ChannelKind.WEBHOOK: hooks, ChannelKind.APPRISE: mail})
-    return Dispatcher(engine=engine, sender=Sender(channels, limits={}),
-                      settings=DispatchSettings(), rng=random.Random(1))
+    return Dispatcher(
+        engine=engine,
+        sender=Sender(channels, limits={}),
+        settings=DispatchSettings(),
+        rng=random.Random(1),
+    )
 
 
 def _setup(engine: Any) -> str:
@@ -93,8 +99,10 @@ async def test_acknowledgement_stops_escalation(db_engine: Any) -> None:
             await _new_dispatcher(db_engine, hooks, mail).run_once()
         assert _sent_to(hooks) == ["http://h/a"] and mail.sent == []
         with session_scope(db_engine) as s:
-            rows = {d.channel_index: d for d in s.scalars(
-                select(Delivery).where(Delivery.post_id == "a"))}
+            rows = {
+                d.channel_index: d
+                for d in s.scalars(select(Delivery).where(Delivery.post_id == "a"))
+            }
             assert rows[0].status == DeliveryStatus.DELIVERED
             assert rows[0].acknowledged_by == "Sgt. Ri"
             delivered, acked = rows[0].delivered_at, rows[0].acknowledged_at
@@ -136,14 +144,19 @@ async def test_cancel_reaching_a_post_retires_its_standby_channels(db_engine: An
             enqueue_version(s, version_id=cancel.id)
             cancel_id = cancel.id
         with session_scope(db_engine) as s:
-            standby = s.scalars(select(Delivery).where(
-                Delivery.version_id == cancel_id, Delivery.channel_index == 1)).one()
+            standby = s.scalars(
+                select(Delivery).where(
+                    Delivery.version_id == cancel_id, Delivery.channel_index == 1
+                )
+            ).one()
             assert standby.phase == Phase.STANDBY  # the Cancel is not delivered yet
         await _new_dispatcher(db_engine, hooks, mail).run_once()
         # Retired where the Cancel's delivery was recorded, not by a later escalation round.
         with session_scope(db_engine) as s:
-            rows = {d.channel_index: d for d in s.scalars(
-                select(Delivery).where(Delivery.version_id == cancel_id))}
+            rows = {
+                d.channel_index: d
+                for d in s.scalars(select(Delivery).where(Delivery.version_id == cancel_id))
+            }
             assert rows[0].status == DeliveryStatus.DELIVERED
             assert rows[1].phase == Phase.STOPPED and rows[1].status == DeliveryStatus.PENDING
             assert rows[1].last_error == "stopped: the Cancel reached the post"

@@ -50,23 +50,39 @@ def _messages(engine: Any, posts: dict[str, tuple[str | None, str]]) -> dict[str
     with session_scope(engine) as db:
         alert = make_alert(db)
         version = AlertVersion(
-            alert_id=alert.id, seq=1, msg_type="Alert", identifier="bolo-test-1", sent=T0,
-            content={}, cap_xml=CAP, sha256=hashlib.sha256(CAP.encode()).hexdigest(),
-            state="issued", author_id="u1")
+            alert_id=alert.id,
+            seq=1,
+            msg_type="Alert",
+            identifier="bolo-test-1",
+            sent=T0,
+            content={},
+            cap_xml=CAP,
+            sha256=hashlib.sha256(CAP.encode()).hexdigest(),
+            state="issued",
+            author_id="u1",
+        )
         db.add(version)
         for post_id, (language, _) in posts.items():
             make_post(db, post_id).language = language
             set_post_secret(db, post_id=post_id, secret=new_secret())
         db.flush()
-        built = MessageBuilder().build(db, [_Delivery(f"d-{p}", version.id, p, url)
-                                            for p, (_, url) in posts.items()])
+        built = MessageBuilder().build(
+            db, [_Delivery(f"d-{p}", version.id, p, url) for p, (_, url) in posts.items()]
+        )
     return {m.post_id: m for m in built}
 
 
 def test_each_post_gets_its_language_else_the_first(sqlite_engine: Any) -> None:
-    got = _messages(sqlite_engine, {"ko": ("ko", "http://h/ko"), "en": ("en-GB", "http://h/en"),
-                                    "fr": ("fr", "http://h/fr"), "none": (None, "http://h/x"),
-                                    "mail": ("ko-KR", "mailto://u:p@mail.example?to=a@b.c")})
+    got = _messages(
+        sqlite_engine,
+        {
+            "ko": ("ko", "http://h/ko"),
+            "en": ("en-GB", "http://h/en"),
+            "fr": ("fr", "http://h/fr"),
+            "none": (None, "http://h/x"),
+            "mail": ("ko-KR", "mailto://u:p@mail.example?to=a@b.c"),
+        },
+    )
     assert json.loads(got["ko"].body)["title"] == KO_HEADLINE
     assert json.loads(got["ko"].body)["language"] == "ko-KR"
     for post in ("en", "fr", "none"):  # no Korean asked for: the first block (English)
@@ -78,8 +94,13 @@ def test_each_post_gets_its_language_else_the_first(sqlite_engine: Any) -> None:
 
 
 def test_sms_fits_its_segments_and_keeps_the_ack_link(sqlite_engine: Any) -> None:
-    got = _messages(sqlite_engine, {"ko": ("ko", "twilio://sid:token@15551234567/15557654321"),
-                                    "en": ("en", "twilio://sid:token@15551234567/15550000000")})
+    got = _messages(
+        sqlite_engine,
+        {
+            "ko": ("ko", "twilio://sid:token@15551234567/15557654321"),
+            "en": ("en", "twilio://sid:token@15551234567/15550000000"),
+        },
+    )
     korean, english = got["ko"], got["en"]
     ack = json.loads(korean.body)["ack_url"]
     assert korean.title == "" and korean.text.startswith(KO_HEADLINE)
@@ -90,9 +111,19 @@ def test_sms_fits_its_segments_and_keeps_the_ack_link(sqlite_engine: Any) -> Non
     assert sms.gsm7(english.text) and sms.ELLIPSIS not in english.text  # short: whole
 
 
-@pytest.mark.parametrize(("text", "encoding_units", "parts"), [
-    ("a" * 160, 160, 1), ("a" * 161, 161, 2), ("€" * 80, 160, 1), ("가" * 70, 70, 1),
-    ("가" * 71, 71, 2), ("가" * 134, 134, 2), ("가" * 135, 135, 3), ("😀" * 35, 70, 1)])
+@pytest.mark.parametrize(
+    ("text", "encoding_units", "parts"),
+    [
+        ("a" * 160, 160, 1),
+        ("a" * 161, 161, 2),
+        ("€" * 80, 160, 1),
+        ("가" * 70, 70, 1),
+        ("가" * 71, 71, 2),
+        ("가" * 134, 134, 2),
+        ("가" * 135, 135, 3),
+        ("😀" * 35, 70, 1),
+    ],
+)
 def test_sms_segments_by_encoding(text: str, encoding_units: int, parts: int) -> None:
     assert sms.units(text) == encoding_units and sms.segments(text) == parts
 

@@ -92,19 +92,30 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bolo test broker")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = folder / "broker.pem", folder / "broker.key"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return cert_file, key_file
 
 
@@ -122,8 +133,15 @@ def tls_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[_Bro
 
 
 def _message(url: str) -> Message:
-    return Message(msg_id="d-1", post_id="p1", url=url, body=b'{"title":"x"}', title="x",
-                   text="y", region="north")
+    return Message(
+        msg_id="d-1",
+        post_id="p1",
+        url=url,
+        body=b'{"title":"x"}',
+        title="x",
+        text="y",
+        region="north",
+    )
 
 
 def test_default_ports_follow_the_scheme() -> None:
@@ -164,7 +182,8 @@ async def test_mqtts_refuses_a_broker_it_cannot_verify(tmp_path: Path) -> None:
 
 
 async def test_the_broker_name_is_resolved_once_and_connected_to_as_checked(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     broker = _Broker()
     lookups: list[str] = []
     real = socket.getaddrinfo
@@ -190,10 +209,14 @@ async def test_the_broker_name_is_resolved_once_and_connected_to_as_checked(
 
 
 async def test_a_broker_resolving_to_a_private_address_is_refused_for_good(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     real = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
-        "127.0.0.1" if host == "broker.test" else host, *a, **k))
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, *a, **k: real("127.0.0.1" if host == "broker.test" else host, *a, **k),
+    )
     channel = MqttChannel(timeout_s=2)
     try:
         result = await channel.send(_message("mqtts://broker.test/bolo/a"))

@@ -35,8 +35,14 @@ def _issue(engine: Any) -> None:
 
 def _delivered(engine: Any) -> int:
     with session_scope(engine) as s:
-        return int(s.scalar(select(func.count()).select_from(Delivery)
-                            .where(Delivery.status == DeliveryStatus.DELIVERED)) or 0)
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status == DeliveryStatus.DELIVERED)
+            )
+            or 0
+        )
 
 
 async def test_relay_and_two_workers_deliver_each_post_once(
@@ -55,9 +61,19 @@ async def test_relay_and_two_workers_deliver_each_post_once(
     settings = DispatchSettings(batch=16, poll_s=0.05)
     _issue(sqlite_engine)
     stop = asyncio.Event()
-    workers = [NatsWorker(engine=sqlite_engine, url=nats_url, names=names, settings=settings,
-                          sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: hooks}), limits={}),
-                          rng=random.Random(i), name=f"w{i}", fetchers=2) for i in range(2)]
+    workers = [
+        NatsWorker(
+            engine=sqlite_engine,
+            url=nats_url,
+            names=names,
+            settings=settings,
+            sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: hooks}), limits={}),
+            rng=random.Random(i),
+            name=f"w{i}",
+            fetchers=2,
+        )
+        for i in range(2)
+    ]
     relay = Relay(engine=sqlite_engine, url=nats_url, names=names, settings=settings)
     tasks = [asyncio.create_task(x.run(stop)) for x in (relay, *workers)]
     try:

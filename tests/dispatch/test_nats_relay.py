@@ -36,8 +36,9 @@ def _issue(engine: Any, posts: int) -> None:
 
 async def test_rows_go_out_in_parcels_once_and_are_marked(sqlite_engine: Any) -> None:
     _issue(sqlite_engine, 7)
-    relay = Relay(engine=sqlite_engine, url="nats://unused",
-                  settings=DispatchSettings(rows_per_message=3))
+    relay = Relay(
+        engine=sqlite_engine, url="nats://unused", settings=DispatchSettings(rows_per_message=3)
+    )
     js = FakeJetStream()
     assert await relay.publish_once(js) == 7
     assert [len(rows_of(body)) for _, body, _ in js.published] == [3, 3, 1]
@@ -49,11 +50,12 @@ async def test_rows_go_out_in_parcels_once_and_are_marked(sqlite_engine: Any) ->
 
 
 async def test_a_relay_that_died_before_marking_republishes_the_same_parcels(
-    sqlite_engine: Any
+    sqlite_engine: Any,
 ) -> None:
     _issue(sqlite_engine, 5)
-    relay = Relay(engine=sqlite_engine, url="nats://unused",
-                  settings=DispatchSettings(rows_per_message=2))
+    relay = Relay(
+        engine=sqlite_engine, url="nats://unused", settings=DispatchSettings(rows_per_message=2)
+    )
     first, again = FakeJetStream(), FakeJetStream()
     await relay.publish_once(first)
     with session_scope(sqlite_engine) as s:  # as if the marks were never committed

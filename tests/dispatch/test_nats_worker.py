@@ -86,11 +86,15 @@ def _issue(engine: Any, posts: int) -> list[str]:
 
 
 def _worker(engine: Any, channel: InMemoryChannel, ack_wait_s: float = 60.0) -> NatsWorker:
-    return NatsWorker(engine=engine, url="nats://unused", name="w",
-                      settings=DispatchSettings(concurrency=8, poll_s=0.02,
-                                                ack_wait_s=ack_wait_s),
-                      sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: channel}), limits={}),
-                      rng=random.Random(0), fetchers=1)
+    return NatsWorker(
+        engine=engine,
+        url="nats://unused",
+        name="w",
+        settings=DispatchSettings(concurrency=8, poll_s=0.02, ack_wait_s=ack_wait_s),
+        sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: channel}), limits={}),
+        rng=random.Random(0),
+        fetchers=1,
+    )
 
 
 def _statuses(engine: Any) -> list[str]:
@@ -131,15 +135,16 @@ async def test_a_parcel_is_acked_only_when_its_last_row_is_recorded(sqlite_engin
 
 
 async def test_unreadable_messages_are_terminated_and_the_rest_delivered(
-    sqlite_engine: Any
+    sqlite_engine: Any,
 ) -> None:
     ids = _issue(sqlite_engine, 2)
     garbage = FakeMsg(b"{not json")
     good = FakeMsg(parcel_of([(d, 1, f"{d}:1:0") for d in ids]).body)
     channel = InMemoryChannel()
     stop = asyncio.Event()
-    run = asyncio.create_task(_worker(sqlite_engine, channel)._pipeline(
-        FakeSub([garbage, good]), stop))
+    run = asyncio.create_task(
+        _worker(sqlite_engine, channel)._pipeline(FakeSub([garbage, good]), stop)
+    )
     try:
         await _until(lambda: good.acks == 1)
     finally:
@@ -150,15 +155,14 @@ async def test_unreadable_messages_are_terminated_and_the_rest_delivered(
 
 
 async def test_a_redelivered_parcel_of_recorded_rows_is_acked_without_sending(
-    sqlite_engine: Any
+    sqlite_engine: Any,
 ) -> None:
     ids = _issue(sqlite_engine, 3)
     body = parcel_of([(d, 1, f"{d}:1:0") for d in ids]).body
     channel = InMemoryChannel()
     original, again = FakeMsg(body), FakeMsg(body)
     stop = asyncio.Event()
-    run = asyncio.create_task(_worker(sqlite_engine, channel)._pipeline(
-        FakeSub([original]), stop))
+    run = asyncio.create_task(_worker(sqlite_engine, channel)._pipeline(FakeSub([original]), stop))
     try:
         await _until(lambda: original.acks == 1)
     finally:
@@ -176,7 +180,7 @@ async def test_a_redelivered_parcel_of_recorded_rows_is_acked_without_sending(
 
 
 async def test_a_held_parcel_is_kept_alive_and_a_redelivery_joins_its_send(
-    sqlite_engine: Any
+    sqlite_engine: Any,
 ) -> None:
     # A send held longer than ack_wait: the parcel is reported in progress, and the same
     # parcel delivered again meanwhile waits for that send instead of sending the row twice.
@@ -186,8 +190,7 @@ async def test_a_held_parcel_is_kept_alive_and_a_redelivery_joins_its_send(
     channel = GatedChannel(held_post="p1")
     sub = FakeSub([first])
     stop = asyncio.Event()
-    run = asyncio.create_task(_worker(sqlite_engine, channel, ack_wait_s=0.15)._pipeline(
-        sub, stop))
+    run = asyncio.create_task(_worker(sqlite_engine, channel, ack_wait_s=0.15)._pipeline(sub, stop))
     try:
         await _until(lambda: first.progress >= 2)
         sub.msgs.append(redelivered)

@@ -27,7 +27,10 @@ def test_one_row_per_version_post_channel(db_engine: Any) -> None:
         assert enqueue_version(s, version_id=version.id) == 3
         rows = s.scalars(select(Delivery).order_by(Delivery.post_id, Delivery.channel_index)).all()
         assert [(r.post_id, r.channel_index, r.phase) for r in rows] == [
-            ("p1", 0, Phase.ACTIVE), ("p1", 1, Phase.STANDBY), ("p2", 0, Phase.ACTIVE)]
+            ("p1", 0, Phase.ACTIVE),
+            ("p1", 1, Phase.STANDBY),
+            ("p2", 0, Phase.ACTIVE),
+        ]
         assert all(r.status == DeliveryStatus.PENDING for r in rows)
         escs = s.scalars(select(Escalation)).all()
         assert {e.post_id for e in escs} == {"p1", "p2"}
@@ -76,8 +79,10 @@ def test_cancel_stops_pending_and_reaches_everyone_who_got_any(db_engine: Any) -
         s.flush()
         reached = set(s.scalars(select(Delivery.post_id).where(Delivery.version_id == cancel.id)))
         assert reached == {"a", "c", "d"}
-        older = {r.post_id: r for r in s.scalars(
-            select(Delivery).where(Delivery.version_id != cancel.id))}
+        older = {
+            r.post_id: r
+            for r in s.scalars(select(Delivery).where(Delivery.version_id != cancel.id))
+        }
         assert older["b"].phase == Phase.STOPPED
         assert older["c"].phase == Phase.STOPPED
         assert older["a"].status == DeliveryStatus.DELIVERED  # history kept
@@ -100,5 +105,9 @@ def test_post_without_channel_is_recorded_as_unreachable(db_engine: Any) -> None
         assert "no channel" in (rows["mute"].last_error or "")
         assert rows["ok"].status == DeliveryStatus.PENDING
         # It is chased all the same: its escalation clock runs (to its supervisor).
-        assert s.scalars(select(Escalation.post_id).where(
-            Escalation.version_id == version.id)).all().count("mute") == 1
+        assert (
+            s.scalars(select(Escalation.post_id).where(Escalation.version_id == version.id))
+            .all()
+            .count("mute")
+            == 1
+        )

@@ -14,8 +14,7 @@ ROW = st.tuples(st.uuids().map(str), st.integers(1, 8), st.text(min_size=1, max_
 
 
 @given(st.lists(ROW, min_size=1, max_size=60), st.integers(1, 20))
-def test_parcels_carry_every_row_once_in_order(rows: list[tuple[str, int, str]], size: int
-                                               ) -> None:
+def test_parcels_carry_every_row_once_in_order(rows: list[tuple[str, int, str]], size: int) -> None:
     cut = list(parcels(rows, rows_per_message=size))
     assert all(1 <= len(p.rows) <= size for p in cut)
     carried = [pair for p in cut for pair in rows_of(p.body)]
@@ -38,8 +37,18 @@ def test_one_row_messages_of_earlier_versions_are_read() -> None:
     assert rows_of(json.dumps({"id": "d1", "attempt": 3}).encode()) == [("d1", 3)]
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'"rows"', b'{"rows": [["d1"]]}',
-                                  b'{"rows": [["d1", "x"]]}', b'{"id": "d1"}', b"{}"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'"rows"',
+        b'{"rows": [["d1"]]}',
+        b'{"rows": [["d1", "x"]]}',
+        b'{"id": "d1"}',
+        b"{}",
+    ],
+)
 def test_a_body_that_is_no_dispatch_message_is_refused(body: bytes) -> None:
     with pytest.raises(ValueError, match="not a dispatch message"):
         rows_of(body)

@@ -20,12 +20,21 @@ from bolo.dispatch.policy import (
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("status,outcome", [
-    (200, Outcome.DELIVERED), (204, Outcome.DELIVERED), (410, Outcome.DISABLE),
-    (429, Outcome.SLOW_DOWN), (502, Outcome.SLOW_DOWN), (504, Outcome.SLOW_DOWN),
-    (500, Outcome.RETRY), (408, Outcome.RETRY), (400, Outcome.PERMANENT),
-    (404, Outcome.PERMANENT),
-])
+@pytest.mark.parametrize(
+    "status,outcome",
+    [
+        (200, Outcome.DELIVERED),
+        (204, Outcome.DELIVERED),
+        (410, Outcome.DISABLE),
+        (429, Outcome.SLOW_DOWN),
+        (502, Outcome.SLOW_DOWN),
+        (504, Outcome.SLOW_DOWN),
+        (500, Outcome.RETRY),
+        (408, Outcome.RETRY),
+        (400, Outcome.PERMANENT),
+        (404, Outcome.PERMANENT),
+    ],
+)
 def test_classify_status(status: int, outcome: Outcome) -> None:
     assert classify_status(status) is outcome
 

@@ -24,13 +24,13 @@ from tests.dispatch.factory import T0, make_alert, make_post, make_version
 
 @pytest.mark.parametrize("cap_status", ["Exercise", "Test"])
 def test_escalation_never_sends_a_drill_to_a_public_supervisor(
-        db_engine: Any, cap_status: str) -> None:
+    db_engine: Any, cap_status: str
+) -> None:
     clock = FakeClock(T0)
     with use_clock(clock), session_scope(db_engine) as s:
         make_post(s, "sign", [{"kind": "webhook", "url": "http://h/sign"}], kind="public")
         make_post(s, "a", [{"kind": "webhook", "url": "http://h/a"}], supervisor_id="sign")
-        version = make_version(s, make_alert(s, cap_status=cap_status), 1, "Alert",
-                               ["a", "sign"])
+        version = make_version(s, make_alert(s, cap_status=cap_status), 1, "Alert", ["a", "sign"])
         enqueue_version(s, version_id=version.id)
         clock.advance(seconds=dispatch_settings().escalate_after_s + 1)
         assert run_escalations(s) == 1
@@ -53,8 +53,9 @@ def test_an_actual_alert_still_escalates_to_any_supervisor(db_engine: Any) -> No
 
 
 def _post(post_id: str, kind: PostKind, supervisor: str | None = None) -> PostIn:
-    return PostIn(id=post_id, kind=kind, name=post_id, lat=40.0, lon=127.0,
-                  supervisor_id=supervisor)
+    return PostIn(
+        id=post_id, kind=kind, name=post_id, lat=40.0, lon=127.0, supervisor_id=supervisor
+    )
 
 
 def test_the_posts_service_refuses_a_public_supervisor(db_engine: Any) -> None:

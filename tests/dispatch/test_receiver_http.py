@@ -46,34 +46,38 @@ def _exchange(port: int, raw: bytes, timeout_s: float = 3.0) -> tuple[bytes, boo
 
 
 def _statuses(answer: bytes) -> list[int]:
-    return [int(line.split()[1]) for line in answer.split(b"\r\n")
-            if line.startswith(b"HTTP/1.1 ")]
+    return [int(line.split()[1]) for line in answer.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
 
 
 def _signed(msg_id: str = "msg-1") -> tuple[bytes, bytes]:
     body = json.dumps({"title": "x"}).encode()
-    headers = sign_headers(msg_id=msg_id, timestamp=int(time.time()), body=body,
-                           keys=[HmacKey(SECRET)])
+    headers = sign_headers(
+        msg_id=msg_id, timestamp=int(time.time()), body=body, keys=[HmacKey(SECRET)]
+    )
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     return head.encode(), body
 
 
-@pytest.mark.parametrize("head", [
-    b"Content-Length: -100000\r\n",
-    b"Content-Length: abc\r\n",
-    b"Content-Length: +2\r\n",
-    b"Content-Length: 2, 2\r\n",
-    b"Content-Length: 2\r\nContent-Length: 2\r\n",
-    b"Content-Length: 2\r\nContent-Length: 3\r\n",
-    b"Content-Length : 2\r\n",
-    b"Content-Length: 99999999999999999999999999\r\n",
-    b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n",
-    b"Content-Length: 2\r\n folded-continuation\r\n",
-    b"X-Bad: a\x00b\r\nContent-Length: 2\r\n",
-    b"Host: a\r\nHost: b\r\nContent-Length: 2\r\n",
-])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: -100000\r\n",
+        b"Content-Length: abc\r\n",
+        b"Content-Length: +2\r\n",
+        b"Content-Length: 2, 2\r\n",
+        b"Content-Length: 2\r\nContent-Length: 2\r\n",
+        b"Content-Length: 2\r\nContent-Length: 3\r\n",
+        b"Content-Length : 2\r\n",
+        b"Content-Length: 99999999999999999999999999\r\n",
+        b"Transfer-Encoding: chunked\r\nContent-Length: 2\r\n",
+        b"Content-Length: 2\r\n folded-continuation\r\n",
+        b"X-Bad: a\x00b\r\nContent-Length: 2\r\n",
+        b"Host: a\r\nHost: b\r\nContent-Length: 2\r\n",
+    ],
+)
 def test_an_ambiguous_request_is_refused_400_and_closed(
-        receiver: tuple[int, ReceiverApp], head: bytes) -> None:
+    receiver: tuple[int, ReceiverApp], head: bytes
+) -> None:
     port, app = receiver
     started = time.monotonic()
     answer, closed = _exchange(port, b"POST /hooks/p1 HTTP/1.1\r\n" + head + b"\r\nab")
@@ -82,12 +86,15 @@ def test_an_ambiguous_request_is_refused_400_and_closed(
     assert app.received == 0  # nothing reached the handler
 
 
-@pytest.mark.parametrize("raw", [
-    b"GARBAGE\r\n\r\n",
-    b"POST /x HTTP/1.1\nContent-Length: 2\n\nab",
-    b"POST /x HTTP/9.9\r\nContent-Length: 0\r\n\r\n",
-    b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"POST /x HTTP/1.1\nContent-Length: 2\n\nab",
+        b"POST /x HTTP/9.9\r\nContent-Length: 0\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+    ],
+)
 def test_a_broken_request_line_is_refused(receiver: tuple[int, ReceiverApp], raw: bytes) -> None:
     answer, closed = _exchange(receiver[0], raw)
     assert _statuses(answer) == [400] and closed
@@ -96,9 +103,11 @@ def test_a_broken_request_line_is_refused(receiver: tuple[int, ReceiverApp], raw
 def test_limits_answer_and_close(receiver: tuple[int, ReceiverApp]) -> None:
     port, _ = receiver
     big = f"POST /h/p1 HTTP/1.1\r\nContent-Length: {MAX_BODY + 1}\r\n\r\n".encode()
-    assert _exchange(port, big) == (b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n"
-                                    b"content-type: application/json\r\nconnection: close\r\n\r\n",
-                                    True)
+    assert _exchange(port, big) == (
+        b"HTTP/1.1 413 Payload Too Large\r\ncontent-length: 0\r\n"
+        b"content-type: application/json\r\nconnection: close\r\n\r\n",
+        True,
+    )
     chunked = b"POST /h/p1 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n"
     answer, closed = _exchange(port, chunked)
     assert _statuses(answer) == [411] and closed
@@ -111,19 +120,29 @@ def test_keep_alive_and_pipelined_requests_still_work(receiver: tuple[int, Recei
     port, app = receiver
     one_head, one_body = _signed("msg-1")
     two_head, two_body = _signed("msg-2")
-    raw = (b"POST /hooks/p1 HTTP/1.1\r\nHost: r\r\n" + one_head
-           + f"Content-Length: {len(one_body)}\r\n\r\n".encode() + one_body
-           + b"POST /hooks/p1 HTTP/1.1\r\nHost: r\r\n" + two_head
-           + f"Content-Length: {len(two_body)}\r\n\r\n".encode() + two_body
-           + b"GET /_stats HTTP/1.1\r\nHost: r\r\nConnection: close\r\n\r\n")
+    raw = (
+        b"POST /hooks/p1 HTTP/1.1\r\nHost: r\r\n"
+        + one_head
+        + f"Content-Length: {len(one_body)}\r\n\r\n".encode()
+        + one_body
+        + b"POST /hooks/p1 HTTP/1.1\r\nHost: r\r\n"
+        + two_head
+        + f"Content-Length: {len(two_body)}\r\n\r\n".encode()
+        + two_body
+        + b"GET /_stats HTTP/1.1\r\nHost: r\r\nConnection: close\r\n\r\n"
+    )
     answer, closed = _exchange(port, raw)
     assert _statuses(answer) == [204, 204, 200] and closed
     assert app.unique == 2 and app.rejected == 0
     # A request split across many small packets is read whole.
     three_head, three_body = _signed("msg-3")
     with socket.create_connection(("127.0.0.1", port), timeout=3) as conn:
-        whole = (b"POST /hooks/p1 HTTP/1.1\r\n" + three_head
-                 + f"Content-Length: {len(three_body)}\r\n\r\n".encode() + three_body)
+        whole = (
+            b"POST /hooks/p1 HTTP/1.1\r\n"
+            + three_head
+            + f"Content-Length: {len(three_body)}\r\n\r\n".encode()
+            + three_body
+        )
         for i in range(0, len(whole), 7):
             conn.sendall(whole[i : i + 7])
         assert _statuses(conn.recv(4096)) == [204]

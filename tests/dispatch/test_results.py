@@ -20,12 +20,17 @@ from bolo.dispatch.results import Attempt, record_attempts
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 
-THREE = [{"kind": "webhook", "url": "http://h/one"}, {"kind": "webhook", "url": "http://h/two"},
-         {"kind": "webhook", "url": "http://h/three"}]
-OUTCOMES = {"ok": SendResult(Outcome.DELIVERED, status_code=200),
-            "flaky": SendResult(Outcome.RETRY, status_code=500, error="HTTP 500"),
-            "gone": SendResult(Outcome.DISABLE, status_code=410, error="HTTP 410"),
-            "bad": SendResult(Outcome.PERMANENT, status_code=400, error="HTTP 400")}
+THREE = [
+    {"kind": "webhook", "url": "http://h/one"},
+    {"kind": "webhook", "url": "http://h/two"},
+    {"kind": "webhook", "url": "http://h/three"},
+]
+OUTCOMES = {
+    "ok": SendResult(Outcome.DELIVERED, status_code=200),
+    "flaky": SendResult(Outcome.RETRY, status_code=500, error="HTTP 500"),
+    "gone": SendResult(Outcome.DISABLE, status_code=410, error="HTTP 410"),
+    "bad": SendResult(Outcome.PERMANENT, status_code=400, error="HTTP 400"),
+}
 
 RETIRED = (Phase.STOPPED, "stopped: the Cancel reached the post")
 WAITING = (Phase.STANDBY, None)
@@ -38,21 +43,33 @@ def _first_channels(engine: Any) -> dict[str, str]:
             make_post(s, post_id, THREE)
         version = make_version(s, make_alert(s), 1, "Alert", list(OUTCOMES))
         enqueue_version(s, version_id=version.id)
-        return {d.post_id: d.id for d in s.scalars(
-            select(Delivery).where(Delivery.channel_index == 0))}
+        return {
+            d.post_id: d.id for d in s.scalars(select(Delivery).where(Delivery.channel_index == 0))
+        }
 
 
 def _record(engine: Any, batch: list[Attempt]) -> int:
     with session_scope(engine) as s:
-        return record_attempts(s, batch, policy=RetryPolicy(max_attempts=5),
-                               rng=random.Random(1), worker="w1")
+        return record_attempts(
+            s, batch, policy=RetryPolicy(max_attempts=5), rng=random.Random(1), worker="w1"
+        )
 
 
 def _state(s: Session) -> list[tuple[Any, ...]]:
-    return [(d.post_id, d.channel_index, d.phase, d.status, d.attempts, d.next_attempt_at,
-             d.sent_at, d.delivered_at, d.last_error)
-            for d in s.scalars(select(Delivery).order_by(Delivery.post_id,
-                                                         Delivery.channel_index))]
+    return [
+        (
+            d.post_id,
+            d.channel_index,
+            d.phase,
+            d.status,
+            d.attempts,
+            d.next_attempt_at,
+            d.sent_at,
+            d.delivered_at,
+            d.last_error,
+        )
+        for d in s.scalars(select(Delivery).order_by(Delivery.post_id, Delivery.channel_index))
+    ]
 
 
 def test_a_batch_recorded_twice_stores_each_attempt_once(db_engine: Any) -> None:
@@ -66,8 +83,9 @@ def test_a_batch_recorded_twice_stores_each_attempt_once(db_engine: Any) -> None
         clock.advance(seconds=30)  # the repeat comes later, as a retry or redelivery does
         assert _record(db_engine, batch) == 0
         with session_scope(db_engine) as s:
-            rows = s.execute(select(DeliveryAttempt.delivery_id, DeliveryAttempt.number,
-                                    DeliveryAttempt.at)).all()
+            rows = s.execute(
+                select(DeliveryAttempt.delivery_id, DeliveryAttempt.number, DeliveryAttempt.at)
+            ).all()
             assert sorted((d, n) for d, n, _ in rows) == sorted((i, 1) for i in ids.values())
             assert {at for _, _, at in rows} == {T0}  # the first recording's rows are kept
             assert _state(s) == before
@@ -80,8 +98,11 @@ def test_a_repeated_failure_falls_back_to_one_channel_only(db_engine: Any) -> No
         _record(db_engine, batch)
         _record(db_engine, batch)
         with session_scope(db_engine) as s:
-            phases = s.scalars(select(Delivery.phase).where(Delivery.post_id == "bad")
-                               .order_by(Delivery.channel_index)).all()
+            phases = s.scalars(
+                select(Delivery.phase)
+                .where(Delivery.post_id == "bad")
+                .order_by(Delivery.channel_index)
+            ).all()
             assert phases == [Phase.ACTIVE, Phase.ACTIVE, Phase.STANDBY]
 
 
@@ -91,8 +112,11 @@ def test_later_attempts_of_a_delivery_are_all_kept(db_engine: Any) -> None:
         _record(db_engine, [Attempt(ids["flaky"], 1, OUTCOMES["flaky"])])
         _record(db_engine, [Attempt(ids["flaky"], 2, OUTCOMES["ok"])])
         with session_scope(db_engine) as s:
-            numbers = s.scalars(select(DeliveryAttempt.number).where(
-                DeliveryAttempt.delivery_id == ids["flaky"]).order_by(DeliveryAttempt.number))
+            numbers = s.scalars(
+                select(DeliveryAttempt.number)
+                .where(DeliveryAttempt.delivery_id == ids["flaky"])
+                .order_by(DeliveryAttempt.number)
+            )
             assert numbers.all() == [1, 2]
             assert s.get(Delivery, ids["flaky"]).status == DeliveryStatus.DELIVERED  # type: ignore[union-attr]
             assert s.scalar(select(func.count()).select_from(DeliveryAttempt)) == 2
@@ -107,16 +131,23 @@ def _cancel_to(engine: Any, post_ids: list[str], channels: list[dict[str, str]])
         enqueue_version(s, version_id=make_version(s, alert, 1, "Alert", post_ids).id)
         cancel = make_version(s, alert, 2, "Cancel", post_ids)
         enqueue_version(s, version_id=cancel.id)
-        return {d.post_id: d.id for d in s.scalars(select(Delivery).where(
-            Delivery.version_id == cancel.id, Delivery.channel_index == 0))}
+        return {
+            d.post_id: d.id
+            for d in s.scalars(
+                select(Delivery).where(
+                    Delivery.version_id == cancel.id, Delivery.channel_index == 0
+                )
+            )
+        }
 
 
 def _standbys(s: Session, seq: int) -> dict[tuple[str, int], tuple[str, str | None]]:
     """(post, channel) -> (phase, last_error) of the later channels of version ``seq``."""
-    rows = s.execute(select(Delivery.post_id, Delivery.channel_index, Delivery.phase,
-                            Delivery.last_error)
-                     .join(AlertVersion, AlertVersion.id == Delivery.version_id)
-                     .where(AlertVersion.seq == seq, Delivery.channel_index > 0))
+    rows = s.execute(
+        select(Delivery.post_id, Delivery.channel_index, Delivery.phase, Delivery.last_error)
+        .join(AlertVersion, AlertVersion.id == Delivery.version_id)
+        .where(AlertVersion.seq == seq, Delivery.channel_index > 0)
+    )
     return {(p, i): (phase, error) for p, i, phase, error in rows}
 
 
@@ -126,8 +157,11 @@ def test_a_cancel_recorded_delivered_retires_that_posts_standby_channels(db_engi
         assert _record(db_engine, [Attempt(firsts["a"], 1, OUTCOMES["ok"])]) == 1
         with session_scope(db_engine) as s:
             assert _standbys(s, 2) == {
-                ("a", 1): RETIRED, ("a", 2): RETIRED,  # in the same transaction
-                ("b", 1): WAITING, ("b", 2): WAITING}  # b's Cancel is not there yet
+                ("a", 1): RETIRED,
+                ("a", 2): RETIRED,  # in the same transaction
+                ("b", 1): WAITING,
+                ("b", 2): WAITING,
+            }  # b's Cancel is not there yet
 
 
 def test_a_cancel_handed_to_a_relay_retires_the_standby_channels_too(db_engine: Any) -> None:
@@ -144,6 +178,7 @@ def test_an_alert_recorded_delivered_keeps_its_standby_channels(db_engine: Any) 
         ids = _first_channels(db_engine)
         _record(db_engine, [Attempt(ids["ok"], 1, OUTCOMES["ok"])])
         with session_scope(db_engine) as s:
-            phases = s.scalars(select(Delivery.phase).where(
-                Delivery.post_id == "ok", Delivery.channel_index > 0)).all()
+            phases = s.scalars(
+                select(Delivery.phase).where(Delivery.post_id == "ok", Delivery.channel_index > 0)
+            ).all()
             assert phases == [Phase.STANDBY, Phase.STANDBY]  # escalation may need them

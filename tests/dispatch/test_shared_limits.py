@@ -41,15 +41,18 @@ def test_a_lease_covers_a_tenth_of_a_second_of_the_rate() -> None:
 def _worker(engine: Any, sends: int, finished: list[float]) -> None:
     """One dispatcher worker: its own event loop, channel and Sender, the shared buckets."""
     channel = InMemoryChannel(ChannelKind.APPRISE)
-    sender = Sender(ChannelSet.of({ChannelKind.APPRISE: channel}),
-                    limits={ChannelKind.APPRISE: RateLimits(default_rate_per_s=20.0,
-                                                            default_burst=2.0)},
-                    shared=SharedLimiter(SharedBuckets(engine)))
+    sender = Sender(
+        ChannelSet.of({ChannelKind.APPRISE: channel}),
+        limits={ChannelKind.APPRISE: RateLimits(default_rate_per_s=20.0, default_burst=2.0)},
+        shared=SharedLimiter(SharedBuckets(engine)),
+    )
 
     async def run() -> None:
         for i in range(sends):
-            await sender.send("apprise", Message(msg_id=f"m{i}", post_id="p", url=GATEWAY,
-                                                 body=b"{}", title="t", text="x"))
+            await sender.send(
+                "apprise",
+                Message(msg_id=f"m{i}", post_id="p", url=GATEWAY, body=b"{}", title="t", text="x"),
+            )
 
     asyncio.run(run())
     assert len(channel.sent) == sends
@@ -62,8 +65,7 @@ def test_two_workers_together_keep_the_configured_rate(db_engine: Any) -> None:
     # worker alone would be done in (10 - 2) / 20 = 0.4 s.
     finished: list[float] = []
     started = time.monotonic()
-    workers = [threading.Thread(target=_worker, args=(db_engine, 10, finished))
-               for _ in range(2)]
+    workers = [threading.Thread(target=_worker, args=(db_engine, 10, finished)) for _ in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:

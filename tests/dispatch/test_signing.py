@@ -42,8 +42,11 @@ def test_ed25519_vector_from_the_reference_libraries() -> None:
 
 
 def _headers(**override: str) -> dict[str, str]:
-    headers = {"webhook-id": MSG_ID, "webhook-timestamp": str(TS),
-               "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}
+    headers = {
+        "webhook-id": MSG_ID,
+        "webhook-timestamp": str(TS),
+        "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    }
     headers.update(override)
     return headers
 
@@ -94,8 +97,10 @@ def test_rotation_signs_twice_and_either_key_verifies() -> None:
         verify(b"{}", headers, [HmacKey(new_secret())], now=AT)
 
 
-@given(body=st.binary(max_size=200), msg_id=st.text(min_size=1, max_size=30).filter(
-    lambda s: " " not in s))
+@given(
+    body=st.binary(max_size=200),
+    msg_id=st.text(min_size=1, max_size=30).filter(lambda s: " " not in s),
+)
 def test_sign_then_verify_roundtrip(body: bytes, msg_id: str) -> None:
     key = HmacKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     headers = sign_headers(msg_id=msg_id, timestamp=TS, body=body, keys=[key])

@@ -43,11 +43,17 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     itself (this process's environment and database stay untouched)."""
     folder = tmp_path_factory.mktemp("bolo-e2e")
     port, cast_file = _free_port(), folder / "cast.json"
-    env = {**os.environ, "BOLO_DATA_DIR": str(folder / "data"),
-           "BOLO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
+    env = {
+        **os.environ,
+        "BOLO_DATA_DIR": str(folder / "data"),
+        "BOLO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+    }
     env.pop("BOLO_DATABASE_URL", None)
-    proc = subprocess.Popen([sys.executable, str(HERE / "serve_app.py"), str(port),
-                             str(cast_file)], env=env, cwd=HERE.parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "serve_app.py"), str(port), str(cast_file)],
+        env=env,
+        cwd=HERE.parent.parent,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         try:

@@ -27,7 +27,8 @@ def open_case(page: Page) -> str:
     page.get_by_label("Age").fill("7")
     page.get_by_label("Sex").fill("male")
     page.get_by_label("Description (clothes, height, marks)").fill(
-        "Blue padded jacket, red cap, about 120 cm, scar on the left cheek")
+        "Blue padded jacket, red cap, about 120 cm, scar on the left cheek"
+    )
     page.get_by_label("Photo URL").fill("/static/img/photo-placeholder.svg")
     page.get_by_label("Suspect 1", exact=True).fill("Woman, about 40")
     page.get_by_label("Vehicle").fill("Grey military truck")
@@ -42,8 +43,9 @@ def open_case(page: Page) -> str:
 
 def check_map(page: Page) -> None:
     """The map drew the search picture and every layer without the internet."""
-    expect(page.locator("#map")).to_have_attribute("data-drawn", re.compile(r"^[1-9]\d*$"),
-                                                   timeout=30_000)
+    expect(page.locator("#map")).to_have_attribute(
+        "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000
+    )
     expect(page.locator(".leaflet-control-attribution")).to_contain_text("GeoNames")
     expect(page.locator(".leaflet-overlay-pane canvas").first).to_be_attached()
 
@@ -82,10 +84,12 @@ class Journey:
 
     def __init__(self, browser: Browser, server: str, cast: Cast) -> None:
         self.server, self.cast = server, cast
-        self.contexts = [Offline(browser, server, viewport=DESKTOP),
-                         Offline(browser, server, viewport=DESKTOP),
-                         Offline(browser, server, viewport=PHONE, is_mobile=True, has_touch=True),
-                         Offline(browser, server, viewport=PHONE, locale="ko-KR")]
+        self.contexts = [
+            Offline(browser, server, viewport=DESKTOP),
+            Offline(browser, server, viewport=DESKTOP),
+            Offline(browser, server, viewport=PHONE, is_mobile=True, has_touch=True),
+            Offline(browser, server, viewport=PHONE, locale="ko-KR"),
+        ]
         self.alice, self.bob, self.officer, self.public = (c.page() for c in self.contexts)
         self.a11y: dict[str, list[str]] = {}
         self.case_url = self.alert_id = ""
@@ -114,7 +118,8 @@ class Journey:
         self.a11y["case page"] = accessibility_problems(self.alice)
         self.alert_id = draft_alert(self.alice)
         expect(self.alice.locator("#reach-banner")).to_have_text(
-            re.compile(r"^LIVE - \d+ posts \+ public$"))
+            re.compile(r"^LIVE - \d+ posts \+ public$")
+        )
         expect(self.alice.locator("#approve")).to_have_count(0)
         expect(self.alice.get_by_text("A live alert needs a second person")).to_be_visible()
 
@@ -151,15 +156,17 @@ class Journey:
         card.get_by_role("button", name="Send search report").click()
         expect(self.officer.get_by_text("Search reported")).to_be_visible()
         expect(self.alice.locator("tr.acked", has_text=OFFICER_POST)).to_have_count(
-            1, timeout=10_000)
+            1, timeout=10_000
+        )
         self.alice.goto("/console/deliveries")
         self.a11y["deliveries"] = accessibility_problems(self.alice)
 
     def update_is_drafted_and_approved(self) -> None:
         """Alice drafts an Update from the new picture; Bob approves it."""
         self.alice.goto(f"/console/alerts/{self.alert_id}")
-        self.alice.get_by_role("link", name="Draft an update from the current search picture"
-                               ).click()
+        self.alice.get_by_role(
+            "link", name="Draft an update from the current search picture"
+        ).click()
         expect(self.alice.get_by_label("Headline", exact=True)).to_have_value(HEADLINE)
         self.alice.get_by_role("button", name=SUBMIT_DRAFT).click()
         expect(self.alice.locator("#approve")).to_have_count(0)
@@ -192,7 +199,8 @@ class Journey:
         public = self.public
         public.locator(".todo").get_by_role("link", name="Report a sighting").click()
         public.get_by_label(re.compile("What did you see")).fill(
-            "A woman with a small boy in a blue padded jacket and a red cap boarded a grey truck")
+            "A woman with a small boy in a blue padded jacket and a red cap boarded a grey truck"
+        )
         public.get_by_label(re.compile("Where")).fill("Kaechon")
         seen = datetime.now(UTC) - timedelta(minutes=20)
         public.get_by_label("When?").fill(seen.strftime("%Y-%m-%dT%H:%M"))

@@ -72,7 +72,11 @@ def accessibility_problems(page: Page) -> list[str]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS)
-    return [f"{v['id']} ({v['impact']}): {v['help']} at "
-            f"{', '.join(str(n['target']) for n in v['nodes'][:3])}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        f"{', '.join(str(n['target']) for n in v['nodes'][:3])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -43,9 +43,11 @@ def seed() -> Cast:
         assert post is not None
         post.channels = [{"kind": "webhook", "url": UNREACHABLE_HOOK}]
         logins = []
-        for name, role, post_id in (("alice", Role.COORDINATOR, None),
-                                    ("bob", Role.APPROVER, None),
-                                    ("songchon-officer", Role.POST_OFFICER, OFFICER_POST)):
+        for name, role, post_id in (
+            ("alice", Role.COORDINATOR, None),
+            ("bob", Role.APPROVER, None),
+            ("songchon-officer", Role.POST_OFFICER, OFFICER_POST),
+        ):
             password = secrets.token_urlsafe(12)
             create_user(db, username=name, role=role, post_id=post_id, password=password)
             logins.append(Login(name, password))

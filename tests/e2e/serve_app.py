@@ -30,8 +30,7 @@ def main() -> None:
     warm_up("dprk")
     app = create_app(timers=False)
     cast_file.write_text(json.dumps(asdict(cast)), encoding="utf-8")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning",
-                timeout_graceful_shutdown=1)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
 
 
 if __name__ == "__main__":

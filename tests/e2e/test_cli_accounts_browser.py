@@ -20,12 +20,16 @@ POST = {"id": "gate-7", "kind": "police", "name": "Gate 7", "lat": 42.5, "lon": 
 
 def test_cli_users_sign_in_with_chromium(browser: Browser, tmp_path: Path) -> None:
     env = environment(tmp_path / "data")
-    for name, role, extra in (("root", "admin", []), ("ana", "coordinator", []),
-                              ("gate", "post_officer", ["--post", "gate-7"])):
+    for name, role, extra in (
+        ("root", "admin", []),
+        ("ana", "coordinator", []),
+        ("gate", "post_officer", ["--post", "gate-7"]),
+    ):
         if name == "gate":
             assert bolo(env, "post", "add", "-", stdin=json.dumps(POST)).returncode == 0
-        made = bolo(env, "user", "add", name, role, "--password-stdin", *extra,
-                    stdin=PASSWORD + "\n")
+        made = bolo(
+            env, "user", "add", name, role, "--password-stdin", *extra, stdin=PASSWORD + "\n"
+        )
         assert made.returncode == 0, made.stderr
     with serving(env) as base:
         contexts = [Offline(browser, base) for _ in range(3)]

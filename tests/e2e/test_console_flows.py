@@ -49,8 +49,9 @@ def _draft_with_the_gate(page: Page) -> str:
     return page.url.rsplit("/", 1)[1]
 
 
-def test_reject_edit_approve_cancel_resolve_close(browser: Browser, server: str,
-                                                  cast: Cast) -> None:
+def test_reject_edit_approve_cancel_resolve_close(
+    browser: Browser, server: str, cast: Cast
+) -> None:
     alice_ctx, bob_ctx = (Offline(browser, server, viewport=DESKTOP) for _ in range(2))
     try:
         alice, bob = alice_ctx.page(), bob_ctx.page()
@@ -77,7 +78,8 @@ def test_reject_edit_approve_cancel_resolve_close(browser: Browser, server: str,
         alice.get_by_role("link", name="Edit the draft and submit it again").click()
         expect(alice.locator("#rejection")).to_contain_text(REASON)
         alice.get_by_label("Headline", exact=True).fill(
-            "Boy taken from Songchon, truck heading north-east")
+            "Boy taken from Songchon, truck heading north-east"
+        )
         alice.get_by_role("button", name=SUBMIT_DRAFT).click()
         alice.wait_for_url(f"**/console/alerts/{alert_id}")
 

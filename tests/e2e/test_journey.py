@@ -32,8 +32,9 @@ def test_whole_journey(browser: Browser, server: str, cast: Cast, tmp_path: Path
         journey.nothing_came_from_the_internet_and_pages_are_accessible()
 
 
-def test_exercise_is_visibly_different_and_never_public(browser: Browser, server: str,
-                                                         cast: Cast) -> None:
+def test_exercise_is_visibly_different_and_never_public(
+    browser: Browser, server: str, cast: Cast
+) -> None:
     """An Exercise alert: a striped blue "NOT LIVE" screen, no public page, no public listing."""
     ctx = Offline(browser, server, viewport=DESKTOP)
     try:
@@ -50,7 +51,8 @@ def test_exercise_is_visibly_different_and_never_public(browser: Browser, server
         page.get_by_label("Headline", exact=True).fill("EXERCISE: drill at Songchon")
         page.get_by_role("button", name="Save and ask a second person to approve").click()
         expect(page.locator("#reach-banner")).to_have_text(
-            re.compile(r"^EXERCISE - NOT LIVE - \d+ posts, no public$"))
+            re.compile(r"^EXERCISE - NOT LIVE - \d+ posts, no public$")
+        )
         expect(page.locator("body")).to_have_class(re.compile("is-exercise"))
         approve = page.locator("#approve")
         expect(approve).to_have_text(re.compile(r"Approve EXERCISE \(not live\)"))

@@ -68,8 +68,9 @@ def live(browser: Browser, server: str, cast: Cast) -> Iterator[tuple[str, str]]
         ctx.close()
 
 
-def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str, cast: Cast,
-                                                  live: tuple[str, str]) -> None:
+def test_korean_public_pages_post_page_and_poster(
+    browser: Browser, server: str, cast: Cast, live: tuple[str, str]
+) -> None:
     alert_id = live[1]
     desk = Offline(browser, server, viewport=DESKTOP, **KOREAN)
     phone = Offline(browser, server, viewport=PHONE, **KOREAN)
@@ -103,15 +104,17 @@ def test_korean_public_pages_post_page_and_poster(browser: Browser, server: str,
         phone.close()
 
 
-def test_korean_console_case_page(browser: Browser, server: str, cast: Cast,
-                                  live: tuple[str, str]) -> None:
+def test_korean_console_case_page(
+    browser: Browser, server: str, cast: Cast, live: tuple[str, str]
+) -> None:
     desk = Offline(browser, server, viewport=DESKTOP, **KOREAN)
     try:
         coordinator = desk.page()
         _sign_in_korean(coordinator, cast.coordinator, "/console")
         coordinator.goto(live[0])
         expect(coordinator.locator("#map")).to_have_attribute(
-            "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000)
+            "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000
+        )
         shoot(coordinator, "ko-console-case")
         _korean(coordinator)
         assert desk.outside == []

@@ -15,10 +15,8 @@ HTML = {"Accept": "text/html"}
 
 def test_the_stream_ends_when_its_session_ends(server: str, cast: Cast) -> None:
     who = cast.coordinator
-    with httpx.Client(base_url=server, headers=HTML, timeout=httpx.Timeout(30, read=8)
-                      ) as client:
-        answer = client.post("/login", data={"username": who.username,
-                                             "password": who.password})
+    with httpx.Client(base_url=server, headers=HTML, timeout=httpx.Timeout(30, read=8)) as client:
+        answer = client.post("/login", data={"username": who.username, "password": who.password})
         assert answer.status_code == 303, answer.text
         _stream_ends_at_logout(server, client)
 
@@ -29,8 +27,9 @@ def _stream_ends_at_logout(server: str, client: httpx.Client) -> None:
         assert next(lines) == "retry: 3000" and next(lines) == "event: hello"
         csrf = httpx.get(f"{server}/console", cookies=client.cookies, headers=HTML).text
         token = csrf.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-        out = httpx.post(f"{server}/logout", data={"csrf_token": token}, cookies=client.cookies,
-                         headers=HTML)
+        out = httpx.post(
+            f"{server}/logout", data={"csrf_token": token}, cookies=client.cookies, headers=HTML
+        )
         assert out.status_code in (200, 303)
         started, events_seen = time.monotonic(), []
         for line in lines:

@@ -23,20 +23,45 @@ def _layers(post_at: tuple[float, float], last_known_at: tuple[float, float]) ->
     """Map layers with markup in every name, fitted to a square around CENTRE."""
     lat, lon = CENTRE
     d = 0.02  # small: the Mercator centre of the square is CENTRE to well under a pixel
-    square = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d],
-              [lon - d, lat - d]]
+    square = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
     empty: dict[str, Any] = {"type": "FeatureCollection", "features": []}
-    post = {"type": "Feature", "geometry": {"type": "Point",
-                                             "coordinates": [post_at[1], post_at[0]]},
-            "properties": {"id": "p1", "name": MARKUP, "kind": "checkpoint",
-                           "targeted": False, "acknowledged": False}}
-    return {"outline": {"type": "FeatureCollection", "features": [{
-                "type": "Feature", "properties": {},
-                "geometry": {"type": "Polygon", "coordinates": [square]}}]},
-            "network": empty, "heat": empty, "isochrones": empty, "reports": empty,
-            "posts": {"type": "FeatureCollection", "features": [post]},
-            "last_known": {"lat": last_known_at[0], "lon": last_known_at[1], "place": MARKUP},
-            "attribution": MARKUP, "at": "2026-01-01T00:00:00+00:00"}
+    post = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [post_at[1], post_at[0]]},
+        "properties": {
+            "id": "p1",
+            "name": MARKUP,
+            "kind": "checkpoint",
+            "targeted": False,
+            "acknowledged": False,
+        },
+    }
+    return {
+        "outline": {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "Polygon", "coordinates": [square]},
+                }
+            ],
+        },
+        "network": empty,
+        "heat": empty,
+        "isochrones": empty,
+        "reports": empty,
+        "posts": {"type": "FeatureCollection", "features": [post]},
+        "last_known": {"lat": last_known_at[0], "lon": last_known_at[1], "place": MARKUP},
+        "attribution": MARKUP,
+        "at": "2026-01-01T00:00:00+00:00",
+    }
 
 
 def _hover_centre(page: Page, layers: dict[str, Any], case_url: str) -> None:

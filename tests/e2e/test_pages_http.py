@@ -19,8 +19,7 @@ HTML = {"Accept": "text/html"}
 def signed_in(server: str, who: Login) -> Iterator[httpx.Client]:
     """A client holding a session cookie of ``who``."""
     with httpx.Client(base_url=server, headers=HTML, timeout=30) as client:
-        answer = client.post("/login", data={"username": who.username,
-                                             "password": who.password})
+        answer = client.post("/login", data={"username": who.username, "password": who.password})
         assert answer.status_code == 303, answer.text
         yield client
 
@@ -39,8 +38,11 @@ def test_console_needs_a_session(server: str) -> None:
 
 
 def test_wrong_password_is_refused(server: str, cast: Cast) -> None:
-    answer = httpx.post(f"{server}/login", headers=HTML,
-                        data={"username": cast.approver.username, "password": "not-the-password"})
+    answer = httpx.post(
+        f"{server}/login",
+        headers=HTML,
+        data={"username": cast.approver.username, "password": "not-the-password"},
+    )
     assert answer.status_code == 401
     assert "bolo_session" not in answer.headers.get("set-cookie", "")
 
@@ -48,11 +50,17 @@ def test_wrong_password_is_refused(server: str, cast: Cast) -> None:
 def test_forms_refuse_a_missing_or_wrong_csrf_token(server: str, cast: Cast) -> None:
     with signed_in(server, cast.coordinator) as client:
         good = csrf_of(client, "/console/cases/new")
-        form = {"child_name": "Test", "lat": "39.2", "lon": "126.2",
-                "time_earliest": "2020-01-01T10:00", "time_latest": "2020-01-01T11:00"}
+        form = {
+            "child_name": "Test",
+            "lat": "39.2",
+            "lon": "126.2",
+            "time_earliest": "2020-01-01T10:00",
+            "time_latest": "2020-01-01T11:00",
+        }
         assert client.post("/console/cases", data=form).status_code == 403
-        assert client.post("/console/cases", data={**form, "csrf_token": "0" * 64}
-                           ).status_code == 403
+        assert (
+            client.post("/console/cases", data={**form, "csrf_token": "0" * 64}).status_code == 403
+        )
         opened = client.post("/console/cases", data={**form, "csrf_token": good})
         assert opened.status_code == 303
         assert re.fullmatch(r"/console/cases/[0-9a-f-]{36}", opened.headers["location"])
@@ -71,8 +79,10 @@ def test_static_files_stay_inside_their_folder(server: str) -> None:
 
 
 def test_event_stream_greets_then_reports_changes(server: str, cast: Cast) -> None:
-    with signed_in(server, cast.coordinator) as client, \
-            client.stream("GET", "/console/events") as stream:
+    with (
+        signed_in(server, cast.coordinator) as client,
+        client.stream("GET", "/console/events") as stream,
+    ):
         assert stream.headers["content-type"].startswith("text/event-stream")
         lines = stream.iter_lines()
         assert next(lines) == "retry: 3000"

@@ -37,7 +37,8 @@ class _Text(HTMLParser):
         named = dict(attrs)
         for key, value in attrs:
             readable = key in _READ_ATTRS or (
-                key == "value" and named.get("type") in ("submit", "button", "reset"))
+                key == "value" and named.get("type") in ("submit", "button", "reset")
+            )
             if readable and value:
                 self._check(value)
 

@@ -27,18 +27,28 @@ def _extracted() -> set[str]:
         method_map, options_map = parse_mapping_cfg(fh)
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-            str(REPO), method_map, options_map, keywords={
-                "_": None, "gettext": None, "N_": None, "ngettext": (1, 2),
-                "pgettext": ((1, "c"), 2)}):
+        str(REPO),
+        method_map,
+        options_map,
+        keywords={
+            "_": None,
+            "gettext": None,
+            "N_": None,
+            "ngettext": (1, 2),
+            "pgettext": ((1, "c"), 2),
+        },
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
 
 def test_korean_catalog_is_complete_and_not_fuzzy() -> None:
     catalog = _catalog("ko")
-    bad = [m.id for m in catalog if m.id and (m.fuzzy or not m.string
-                                              or (isinstance(m.string, tuple)
-                                                  and not all(m.string)))]
+    bad = [
+        m.id
+        for m in catalog
+        if m.id and (m.fuzzy or not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
     assert not bad, f"untranslated or fuzzy in the Korean catalog: {bad}"
 
 
@@ -71,7 +81,9 @@ def test_checker_finds_text_outside_translation_calls() -> None:
     assert untranslated("<p>Sign in</p>") == ["Sign in"]
     assert untranslated('<img alt="A photo" src="x.png">') == ["A photo"]
     assert untranslated('<p>{{ "취소됨" if lang == "ko" else "Cancelled now" }}</p>') == [
-        '"취소됨"', '"Cancelled now"']
+        '"취소됨"',
+        '"Cancelled now"',
+    ]
     assert untranslated('<a href="/a?lang={{ lang }}">{{ x | when("%d %H:%M") }}</a>') == []
 
 

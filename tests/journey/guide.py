@@ -43,8 +43,12 @@ def bash_blocks(markdown: str) -> list[Block]:
 def apply_overrides(text: str, overrides: dict[str, str]) -> str:
     """`text` with each `export NAME=...` line of an overridden NAME set to the given value."""
     for name, value in overrides.items():
-        text = re.sub(rf"^export {re.escape(name)}=.*$", f"export {name}={_quote(value)}",
-                      text, flags=re.MULTILINE)
+        text = re.sub(
+            rf"^export {re.escape(name)}=.*$",
+            f"export {name}={_quote(value)}",
+            text,
+            flags=re.MULTILINE,
+        )
     return text
 
 
@@ -63,8 +67,14 @@ class BashSession:
         self.cwd = cwd
         self._log = cwd / ".guide-session.log"
         self._proc = subprocess.Popen(
-            ["bash", "--noprofile", "--norc"], cwd=cwd, env=env, stdin=subprocess.PIPE,
-            stdout=self._log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+            ["bash", "--noprofile", "--norc"],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=self._log.open("wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._send("set -euo pipefail\n")
 
     def _send(self, text: str) -> None:
@@ -84,13 +94,17 @@ class BashSession:
             if marker in output:
                 return output.split(marker, 1)[0]
             if self._proc.poll() is not None:
-                raise GuideFailed(f"the block under '{block.heading}' failed (exit "
-                                  f"{self._proc.returncode}):\n{block.text}\n--- output ---\n"
-                                  f"{output[-4000:]}")
+                raise GuideFailed(
+                    f"the block under '{block.heading}' failed (exit "
+                    f"{self._proc.returncode}):\n{block.text}\n--- output ---\n"
+                    f"{output[-4000:]}"
+                )
             time.sleep(0.05)
-        raise GuideFailed(f"the block under '{block.heading}' did not finish in {timeout_s} s:"
-                          f"\n{block.text}\n--- output ---\n"
-                          f"{self._log.read_bytes()[start:].decode(errors='replace')[-4000:]}")
+        raise GuideFailed(
+            f"the block under '{block.heading}' did not finish in {timeout_s} s:"
+            f"\n{block.text}\n--- output ---\n"
+            f"{self._log.read_bytes()[start:].decode(errors='replace')[-4000:]}"
+        )
 
     def close(self) -> None:
         """End the shell and everything it started in the background."""

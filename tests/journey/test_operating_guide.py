@@ -45,10 +45,15 @@ class Guide:
 
     def __init__(self, folder: Path) -> None:
         self.port, self.receiver_port = _free_port(), _free_port()
-        overrides = {"EXTRACT": str(EXTRACT), "PORT": str(self.port),
-                     "RECEIVER_PORT": str(self.receiver_port)}
-        self.blocks = [Block(b.heading, apply_overrides(b.text, overrides))
-                       for b in bash_blocks(GUIDE.read_text())]
+        overrides = {
+            "EXTRACT": str(EXTRACT),
+            "PORT": str(self.port),
+            "RECEIVER_PORT": str(self.receiver_port),
+        }
+        self.blocks = [
+            Block(b.heading, apply_overrides(b.text, overrides))
+            for b in bash_blocks(GUIDE.read_text())
+        ]
         self.folder = folder
         self.shell = BashSession(folder, _environment())
         self.base = f"http://127.0.0.1:{self.port}"
@@ -89,8 +94,9 @@ def test_the_operating_guide_runs_end_to_end(guide: Guide, browser: Browser) -> 
 
     guide.run_through("9.")
     picture = json.loads((guide.folder / "picture.json").read_text())
-    imported = {line.split(",")[0] for line in
-                (guide.folder / "posts.csv").read_text().splitlines()[1:]}
+    imported = {
+        line.split(",")[0] for line in (guide.folder / "posts.csv").read_text().splitlines()[1:]
+    }
     targets = [p["post_id"] for p in picture["posts"]]
     assert targets and set(targets) <= imported, "the picture ranks the organisation's posts"
 
@@ -100,10 +106,13 @@ def test_the_operating_guide_runs_end_to_end(guide: Guide, browser: Browser) -> 
     assert {m["post_id"] for m in first} == set(targets), "serve alone delivered to every target"
     case_id = guide.value("CASE")
     token = guide.value("COORDINATOR_TOKEN")
-    board = httpx.get(f"{guide.base}/api/v1/dispatch/versions/{version}/deliveries",
-                      headers={"Authorization": f"Bearer {token}"}).json()
-    assert {d["post_id"] for d in board if d["acknowledged_by"] == "Duty officer"} == \
-        set(targets), "every post acknowledged through its ack link"
+    board = httpx.get(
+        f"{guide.base}/api/v1/dispatch/versions/{version}/deliveries",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert {d["post_id"] for d in board if d["acknowledged_by"] == "Duty officer"} == set(
+        targets
+    ), "every post acknowledged through its ack link"
 
     guide.run_through("12.")
     _console_sign_in(guide, browser, case_id)

@@ -17,9 +17,16 @@ def random_network(seed: int, n: int = 60, m: int = 200, n_modes: int = 1) -> Ne
     seconds = rng.uniform(1.0, 100.0, m)
     modes = rng.integers(0, n_modes, m).astype(np.uint8)
     indptr, indices, sec, metres, mode, _ = build_csr(n, tails, heads, seconds, seconds * 10, modes)
-    return Network(name=f"random{seed}", node_lat=rng.uniform(41.0, 41.1, n),
-                   node_lon=rng.uniform(-8.7, -8.6, n), indptr=indptr, indices=indices,
-                   arc_seconds=sec, arc_metres=metres, arc_mode=mode)
+    return Network(
+        name=f"random{seed}",
+        node_lat=rng.uniform(41.0, 41.1, n),
+        node_lon=rng.uniform(-8.7, -8.6, n),
+        indptr=indptr,
+        indices=indices,
+        arc_seconds=sec,
+        arc_metres=metres,
+        arc_mode=mode,
+    )
 
 
 def to_networkx(network: Network, weights: np.ndarray) -> nx.DiGraph:

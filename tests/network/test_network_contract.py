@@ -37,8 +37,10 @@ def test_contraction_preserves_times(seed: int, keep: float) -> None:
     # Every contracted node's position survives as a drawing point.
     dropped = np.setdiff1d(np.arange(net.n_nodes), pos)
     drawn = set(zip(small.geom_lat.round(9), small.geom_lon.round(9), strict=True))  # type: ignore[union-attr]
-    assert all((round(float(net.node_lat[d]), 9), round(float(net.node_lon[d]), 9)) in drawn
-               for d in dropped)
+    assert all(
+        (round(float(net.node_lat[d]), 9), round(float(net.node_lon[d]), 9)) in drawn
+        for d in dropped
+    )
     assert {p.post_id for p in small.posts} == {p.post_id for p in net.posts}
     for p in small.posts:
         assert (small.node_lat[p.node], small.node_lon[p.node]) == (p.lat, p.lon)

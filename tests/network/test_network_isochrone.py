@@ -35,16 +35,25 @@ def _xy_m(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 def test_outline_is_cap_ready_and_covers_every_reached_node(andorra: Network) -> None:
-    ring = isochrone_polygon(andorra, lat=LA_MASSANA[0], lon=LA_MASSANA[1],
-                             seconds=MINUTES * 60)
+    ring = isochrone_polygon(andorra, lat=LA_MASSANA[0], lon=LA_MASSANA[1], seconds=MINUTES * 60)
     assert 4 <= len(ring) <= MAX_VERTICES and ring[0] == ring[-1]
     poly = shapely.Polygon([(lo, la) for la, lo in ring])
     assert poly.is_valid and poly.exterior.is_simple and poly.exterior.is_ccw
-    times = earliest_arrival(andorra, [int(np.argmin(
-        (andorra.node_lat - LA_MASSANA[0]) ** 2 + (andorra.node_lon - LA_MASSANA[1]) ** 2))])
-    reached = times <= MINUTES * 60 - 120   # away from the frontier (snapping differs)
-    inside = shapely.contains_xy(poly.buffer(0.002), andorra.node_lon[reached],
-                                 andorra.node_lat[reached])
+    times = earliest_arrival(
+        andorra,
+        [
+            int(
+                np.argmin(
+                    (andorra.node_lat - LA_MASSANA[0]) ** 2
+                    + (andorra.node_lon - LA_MASSANA[1]) ** 2
+                )
+            )
+        ],
+    )
+    reached = times <= MINUTES * 60 - 120  # away from the frontier (snapping differs)
+    inside = shapely.contains_xy(
+        poly.buffer(0.002), andorra.node_lon[reached], andorra.node_lat[reached]
+    )
     assert inside.mean() > 0.99
 
 
@@ -52,12 +61,14 @@ def test_outline_follows_the_valleys_not_the_hull(andorra: Network) -> None:
     """Every point of the area is near a reached road; the filled outline takes in mountain
     sides no road reaches."""
     shape = isochrone_shape(andorra, lat=LA_MASSANA[0], lon=LA_MASSANA[1], seconds=MINUTES * 60)
-    filled = isochrone_shape(andorra, lat=LA_MASSANA[0], lon=LA_MASSANA[1],
-                             seconds=MINUTES * 60, follow_network=False)
+    filled = isochrone_shape(
+        andorra, lat=LA_MASSANA[0], lon=LA_MASSANA[1], seconds=MINUTES * 60, follow_network=False
+    )
     assert shape.area < 0.7 * filled.area
     assert shape.area < 0.6 * shape.convex_hull.area
-    src = int(np.argmin((andorra.node_lat - LA_MASSANA[0]) ** 2
-                        + (andorra.node_lon - LA_MASSANA[1]) ** 2))
+    src = int(
+        np.argmin((andorra.node_lat - LA_MASSANA[0]) ** 2 + (andorra.node_lon - LA_MASSANA[1]) ** 2)
+    )
     times = earliest_arrival(andorra, [src])
     reached = times <= MINUTES * 60 + 60
     # Reached nodes and the drawing points of arcs between two reached nodes.
@@ -65,10 +76,13 @@ def test_outline_follows_the_valleys_not_the_hull(andorra: Network) -> None:
     assert andorra.geom_ptr is not None and andorra.geom_lat is not None
     assert andorra.geom_lon is not None
     arcs = np.flatnonzero(reached[tails] & reached[andorra.indices])
-    points = np.concatenate([np.arange(andorra.geom_ptr[k], andorra.geom_ptr[k + 1])
-                             for k in arcs])
-    tree = cKDTree(_xy_m(np.concatenate((andorra.node_lat[reached], andorra.geom_lat[points])),
-                         np.concatenate((andorra.node_lon[reached], andorra.geom_lon[points]))))
+    points = np.concatenate([np.arange(andorra.geom_ptr[k], andorra.geom_ptr[k + 1]) for k in arcs])
+    tree = cKDTree(
+        _xy_m(
+            np.concatenate((andorra.node_lat[reached], andorra.geom_lat[points])),
+            np.concatenate((andorra.node_lon[reached], andorra.geom_lon[points])),
+        )
+    )
     rng = np.random.default_rng(0)
     x0, y0, x1, y1 = shape.bounds
     px, py = rng.uniform(x0, x1, 4000), rng.uniform(y0, y1, 4000)
@@ -97,8 +111,9 @@ def test_traced_rings_are_the_union_of_the_cells() -> None:
     rng = np.random.default_rng(0)
     checked = 0
     for _ in range(200):
-        grid = ndimage.binary_dilation(rng.random((30, 40)) < 0.08,
-                                       iterations=int(rng.integers(1, 3)))
+        grid = ndimage.binary_dilation(
+            rng.random((30, 40)) < 0.08, iterations=int(rng.integers(1, 3))
+        )
         grid[rng.random(grid.shape) < 0.1] = False
         labels, count = ndimage.label(grid)
         if count == 0:
@@ -106,7 +121,7 @@ def test_traced_rings_are_the_union_of_the_cells() -> None:
         grid = labels == np.argmax(np.bincount(labels.ravel())[1:]) + 1
         no_saddles(grid)
         pts, offsets = trace_rings(grid)
-        rings = [pts[offsets[k]:offsets[k + 1]] for k in range(offsets.shape[0] - 1)]
+        rings = [pts[offsets[k] : offsets[k + 1]] for k in range(offsets.shape[0] - 1)]
         outer = [r for r in rings if shapely.LinearRing(r).is_ccw]
         assert len(outer) == 1
         poly = shapely.Polygon(outer[0], [r for r in rings if not shapely.LinearRing(r).is_ccw])

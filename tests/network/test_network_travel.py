@@ -101,16 +101,32 @@ def test_time_windows_wait_for_opening() -> None:
     from bolo.network.build import build_csr
 
     indptr, indices, sec, metres, mode, _ = build_csr(
-        3, np.array([0, 1]), np.array([1, 2]), np.array([10.0, 10.0]), np.array([1.0, 1.0]),
-        np.zeros(2, dtype=np.uint8))
+        3,
+        np.array([0, 1]),
+        np.array([1, 2]),
+        np.array([10.0, 10.0]),
+        np.array([1.0, 1.0]),
+        np.zeros(2, dtype=np.uint8),
+    )
     net.node_lat, net.node_lon = net.node_lat[:3], net.node_lon[:3]
     net.indptr, net.indices, net.arc_seconds, net.arc_metres, net.arc_mode = (
-        indptr, indices, sec, metres, mode)
-    got = earliest_arrival(net, [0], open_from=np.array([0.0, 100.0]),
-                           open_until=np.array([np.inf, 200.0]))
+        indptr,
+        indices,
+        sec,
+        metres,
+        mode,
+    )
+    got = earliest_arrival(
+        net, [0], open_from=np.array([0.0, 100.0]), open_until=np.array([np.inf, 200.0])
+    )
     assert got.tolist() == [0.0, 10.0, 110.0]
-    closed = earliest_arrival(net, [0], start_seconds=[195.0], open_from=np.array([0.0, 100.0]),
-                              open_until=np.array([np.inf, 200.0]))
+    closed = earliest_arrival(
+        net,
+        [0],
+        start_seconds=[195.0],
+        open_from=np.array([0.0, 100.0]),
+        open_until=np.array([np.inf, 200.0]),
+    )
     assert closed.tolist() == [195.0, 205.0, np.inf]
 
 
@@ -132,8 +148,9 @@ def test_bad_sources_rejected() -> None:
 
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), budget=st.integers(1, 6), after=st.floats(0, 200))
-def test_heap_and_bucket_kernels_agree_with_early_stop(seed: int, budget: int,
-                                                       after: float) -> None:
+def test_heap_and_bucket_kernels_agree_with_early_stop(
+    seed: int, budget: int, after: float
+) -> None:
     from bolo.network._kernels import bucket_kernel, earliest_arrival_kernel
 
     net = random_network(seed)
@@ -142,23 +159,65 @@ def test_heap_and_bucket_kernels_agree_with_early_stop(seed: int, budget: int,
     counts[rng.choice(net.n_nodes, 10, replace=False)] = 1
     src, starts = np.array([0, 5]), np.array([0.0, 30.0])
     empty = np.empty(0)
-    heap = earliest_arrival_kernel(net.indptr, net.indices, net.arc_seconds, src, starts, np.inf,
-                                   counts, budget, after, empty, empty)
+    heap = earliest_arrival_kernel(
+        net.indptr,
+        net.indices,
+        net.arc_seconds,
+        src,
+        starts,
+        np.inf,
+        counts,
+        budget,
+        after,
+        empty,
+        empty,
+    )
     for delta in (0.5, 10.0, 80.0):
         adj = np.column_stack((net.indices.astype(np.float64), net.arc_seconds))
-        bucket, complete = bucket_kernel(net.indptr, adj, src, starts, np.inf, delta,
-                                         float(net.arc_seconds.max()), counts, budget, after,
-                                         4)  # a tiny pool: must report it, not overflow
+        bucket, complete = bucket_kernel(
+            net.indptr,
+            adj,
+            src,
+            starts,
+            np.inf,
+            delta,
+            float(net.arc_seconds.max()),
+            counts,
+            budget,
+            after,
+            4,
+        )  # a tiny pool: must report it, not overflow
         if not complete:
-            bucket, complete = bucket_kernel(net.indptr, adj, src, starts, np.inf, delta,
-                                             float(net.arc_seconds.max()), counts, budget,
-                                             after, 10 * net.n_arcs + 10)
+            bucket, complete = bucket_kernel(
+                net.indptr,
+                adj,
+                src,
+                starts,
+                np.inf,
+                delta,
+                float(net.arc_seconds.max()),
+                counts,
+                budget,
+                after,
+                10 * net.n_arcs + 10,
+            )
         assert complete
         both = np.isfinite(heap) & np.isfinite(bucket)
         np.testing.assert_array_equal(heap[both], bucket[both])
         # Both stop only after the same qualifying targets are final.
-        full = earliest_arrival_kernel(net.indptr, net.indices, net.arc_seconds, src, starts,
-                                       np.inf, counts[:0], 0, after, empty, empty)
+        full = earliest_arrival_kernel(
+            net.indptr,
+            net.indices,
+            net.arc_seconds,
+            src,
+            starts,
+            np.inf,
+            counts[:0],
+            0,
+            after,
+            empty,
+            empty,
+        )
         qualifying = (counts > 0) & (full > after) & np.isfinite(full)
         np.testing.assert_array_equal(bucket[np.isfinite(bucket)], full[np.isfinite(bucket)])
         assert (np.isfinite(bucket) & qualifying).sum() >= min(budget, qualifying.sum())

@@ -10,17 +10,25 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 # Distribution name -> the module it provides, where they differ.
-IMPORT_NAMES = {"pydantic-settings": "pydantic_settings", "nats-py": "nats", "paho-mqtt": "paho",
-                "prometheus-client": "prometheus_client", "argon2-cffi": "argon2",
-                "pillow": "PIL"}
+IMPORT_NAMES = {
+    "pydantic-settings": "pydantic_settings",
+    "nats-py": "nats",
+    "paho-mqtt": "paho",
+    "prometheus-client": "prometheus_client",
+    "argon2-cffi": "argon2",
+    "pillow": "PIL",
+}
 # Used without an import statement of bolo's own.
-INDIRECT = {"psycopg": "SQLAlchemy's postgresql+psycopg driver",
-            "python-multipart": "FastAPI's form parsing (the tip form, the console)"}
+INDIRECT = {
+    "psycopg": "SQLAlchemy's postgresql+psycopg driver",
+    "python-multipart": "FastAPI's form parsing (the tip form, the console)",
+}
 
 
 def _project() -> dict[str, object]:
     project: dict[str, object] = tomllib.loads(
-        (REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+        (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    )["project"]
     return project
 
 

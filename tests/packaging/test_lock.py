@@ -41,8 +41,11 @@ def test_every_declared_dependency_is_pinned_within_its_range() -> None:
     pins = _pins()
     missing = [str(r) for r in _declared() if canonicalize_name(r.name) not in pins]
     assert missing == [], f"not in requirements.lock (run make lock): {missing}"
-    outside = [f"{r} locked at {pins[canonicalize_name(r.name)]}" for r in _declared()
-               if not r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True)]
+    outside = [
+        f"{r} locked at {pins[canonicalize_name(r.name)]}"
+        for r in _declared()
+        if not r.specifier.contains(pins[canonicalize_name(r.name)], prereleases=True)
+    ]
     assert outside == [], f"the lock is older than pyproject.toml (run make lock): {outside}"
 
 

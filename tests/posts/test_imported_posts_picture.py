@@ -23,25 +23,40 @@ from bolo.store.db import session_scope
 from tests.posts.conftest import ANDORRA_POSTS
 
 PASSWORD = "correct horse battery staple 7"
-IMPORTED = {"rb-sant-julia", "rb-santa-coloma", "rb-encamp", "rb-canillo", "rb-la-massana",
-            "pol-ordino", "patrol-escaldes", "gp-pas-de-la-casa"}
+IMPORTED = {
+    "rb-sant-julia",
+    "rb-santa-coloma",
+    "rb-encamp",
+    "rb-canillo",
+    "rb-la-massana",
+    "pol-ordino",
+    "patrol-escaldes",
+    "gp-pas-de-la-casa",
+}
 # Andorra la Vella, the capital, on the main road between Spain and France.
 LAST_KNOWN = (42.5063, 1.5218)
 
 
 def _import_posts() -> None:
-    result = CliRunner().invoke(cli_app, ["post", "import", str(ANDORRA_POSTS),
-                                          "--network", "andorra"])
+    result = CliRunner().invoke(
+        cli_app, ["post", "import", str(ANDORRA_POSTS), "--network", "andorra"]
+    )
     assert result.exit_code == 0, result.output
 
 
 def _case_body(minutes_ago: float = 30.0) -> dict[str, Any]:
     seen = now() - timedelta(minutes=minutes_ago)
-    return {"children": [{"name": "A Child", "age": 7}], "network": "andorra",
-            "last_known": {"place": "Andorra la Vella", "lat": LAST_KNOWN[0],
-                           "lon": LAST_KNOWN[1],
-                           "time_earliest": (seen - timedelta(minutes=15)).isoformat(),
-                           "time_latest": seen.isoformat()}}
+    return {
+        "children": [{"name": "A Child", "age": 7}],
+        "network": "andorra",
+        "last_known": {
+            "place": "Andorra la Vella",
+            "lat": LAST_KNOWN[0],
+            "lon": LAST_KNOWN[1],
+            "time_earliest": (seen - timedelta(minutes=15)).isoformat(),
+            "time_latest": seen.isoformat(),
+        },
+    }
 
 
 @pytest.fixture()
@@ -51,17 +66,23 @@ def http(sqlite_engine: Engine, andorra: Network) -> tuple[TestClient, dict[str,
         user = create_user(db, username="ri", role=Role.COORDINATOR, password=PASSWORD)
         header = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
     client = TestClient(create_app(timers=False), raise_server_exceptions=False)
-    signed = client.post("/login", data={"username": "ri", "password": PASSWORD},
-                         follow_redirects=False)
+    signed = client.post(
+        "/login", data={"username": "ri", "password": PASSWORD}, follow_redirects=False
+    )
     assert signed.status_code == 303, signed.text
     return client, header
 
 
 def _search(case_id: str, post_id: str, minutes: float = 45.0) -> dict[str, Any]:
     start = now() - timedelta(minutes=minutes)
-    return {"case_id": case_id, "post_id": post_id, "from": start.isoformat(),
-            "to": (now() - timedelta(minutes=1)).isoformat(),
-            "searched": "every car leaving the valley", "result": "nothing_found"}
+    return {
+        "case_id": case_id,
+        "post_id": post_id,
+        "from": start.isoformat(),
+        "to": (now() - timedelta(minutes=1)).isoformat(),
+        "searched": "every car leaving the valley",
+        "result": "nothing_found",
+    }
 
 
 def _case_searched_by(http: tuple[TestClient, dict[str, str]], post_id: str) -> str:
@@ -69,14 +90,14 @@ def _case_searched_by(http: tuple[TestClient, dict[str, str]], post_id: str) -> 
     client, header = http
     _import_posts()
     case_id: str = client.post("/api/v1/cases", json=_case_body(), headers=header).json()["id"]
-    report = client.post("/api/v1/reports/searches", json=_search(case_id, post_id),
-                         headers=header)
+    report = client.post("/api/v1/reports/searches", json=_search(case_id, post_id), headers=header)
     assert report.status_code == 201, report.text
     return case_id
 
 
 def test_imported_posts_are_ranked_in_the_picture(
-        http: tuple[TestClient, dict[str, str]], andorra: Network) -> None:
+    http: tuple[TestClient, dict[str, str]], andorra: Network
+) -> None:
     from bolo.cases.service import get_case
     from bolo.web.pictures import recommendations
 
@@ -96,21 +117,31 @@ def test_imported_posts_are_ranked_in_the_picture(
 
 
 def test_search_report_from_an_imported_post_keeps_the_case_pages(
-        http: tuple[TestClient, dict[str, str]]) -> None:
+    http: tuple[TestClient, dict[str, str]],
+) -> None:
     client = http[0]
     case_id = _case_searched_by(http, "rb-santa-coloma")
-    for path in (f"/console/cases/{case_id}/map.json", f"/console/cases/{case_id}/alerts/new",
-                 f"/console/cases/{case_id}"):
+    for path in (
+        f"/console/cases/{case_id}/map.json",
+        f"/console/cases/{case_id}/alerts/new",
+        f"/console/cases/{case_id}",
+    ):
         assert client.get(path).status_code == 200, path
 
 
 @pytest.mark.parametrize("where", ["other network", "too far", "public"])
 def test_search_report_from_a_post_the_picture_does_not_know_is_422(
-        http: tuple[TestClient, dict[str, str]], where: str) -> None:
+    http: tuple[TestClient, dict[str, str]], where: str
+) -> None:
     client, header = http
     case_id = client.post("/api/v1/cases", json=_case_body(), headers=header).json()["id"]
-    post: dict[str, Any] = {"id": "elsewhere", "kind": "checkpoint", "name": "Elsewhere",
-                            "lat": 42.51, "lon": 1.53}
+    post: dict[str, Any] = {
+        "id": "elsewhere",
+        "kind": "checkpoint",
+        "name": "Elsewhere",
+        "lat": 42.51,
+        "lon": 1.53,
+    }
     if where == "other network":
         post["network"] = "dprk"
         post["lat"], post["lon"] = 39.2068, 126.2039
@@ -120,8 +151,9 @@ def test_search_report_from_a_post_the_picture_does_not_know_is_422(
         post["kind"] = "public"
     with session_scope() as db:
         db.add(Post(**post, channels=[]))
-    answer = client.post("/api/v1/reports/searches", json=_search(case_id, "elsewhere"),
-                         headers=header)
+    answer = client.post(
+        "/api/v1/reports/searches", json=_search(case_id, "elsewhere"), headers=header
+    )
     assert answer.status_code == 422, answer.text
     detail = answer.json()["detail"]
     assert "elsewhere" in detail and "andorra" in detail
@@ -129,7 +161,8 @@ def test_search_report_from_a_post_the_picture_does_not_know_is_422(
 
 
 def test_old_search_report_from_a_post_since_removed_does_not_break_the_pages(
-        http: tuple[TestClient, dict[str, str]]) -> None:
+    http: tuple[TestClient, dict[str, str]],
+) -> None:
     client = http[0]
     case_id = _case_searched_by(http, "rb-encamp")
     with session_scope() as db:

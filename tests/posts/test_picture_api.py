@@ -21,8 +21,16 @@ from bolo.clock import now
 from bolo.store.db import session_scope
 from tests.posts.conftest import ANDORRA_PBF, ANDORRA_POSTS
 
-IMPORTED = {"rb-sant-julia", "rb-santa-coloma", "rb-encamp", "rb-canillo", "rb-la-massana",
-            "pol-ordino", "patrol-escaldes", "gp-pas-de-la-casa"}
+IMPORTED = {
+    "rb-sant-julia",
+    "rb-santa-coloma",
+    "rb-encamp",
+    "rb-canillo",
+    "rb-la-massana",
+    "pol-ordino",
+    "patrol-escaldes",
+    "gp-pas-de-la-casa",
+}
 LAST_KNOWN = (42.5063, 1.5218)  # Andorra la Vella
 
 
@@ -40,26 +48,40 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
         reset_settings()
         set_default_engine(None)
         runner = CliRunner()
-        for args in (["db", "upgrade"],
-                     ["network", "import", str(ANDORRA_PBF), "--name", "andorra"],
-                     ["post", "import", str(ANDORRA_POSTS), "--network", "andorra"]):
+        for args in (
+            ["db", "upgrade"],
+            ["network", "import", str(ANDORRA_PBF), "--name", "andorra"],
+            ["post", "import", str(ANDORRA_POSTS), "--network", "andorra"],
+        ):
             result = runner.invoke(cli_app, args)
             assert result.exit_code == 0, (args, result.output)
         headers = {}
         with session_scope() as db:
             for name, role in (("ri", Role.COORDINATOR), ("officer", Role.POST_OFFICER)):
-                user = create_user(db, username=name, role=role,
-                                   post_id="rb-sant-julia" if role == Role.POST_OFFICER
-                                   else None)
+                user = create_user(
+                    db,
+                    username=name,
+                    role=role,
+                    post_id="rb-sant-julia" if role == Role.POST_OFFICER else None,
+                )
                 headers[name] = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
         client = TestClient(create_app(timers=False))
         seen = now() - timedelta(minutes=30)
-        case = client.post("/api/v1/cases", headers=headers["ri"], json={
-            "children": [{"name": "A Child", "age": 7}], "network": "andorra",
-            "last_known": {"place": "Andorra la Vella", "lat": LAST_KNOWN[0],
-                           "lon": LAST_KNOWN[1],
-                           "time_earliest": (seen - timedelta(minutes=15)).isoformat(),
-                           "time_latest": seen.isoformat()}})
+        case = client.post(
+            "/api/v1/cases",
+            headers=headers["ri"],
+            json={
+                "children": [{"name": "A Child", "age": 7}],
+                "network": "andorra",
+                "last_known": {
+                    "place": "Andorra la Vella",
+                    "lat": LAST_KNOWN[0],
+                    "lon": LAST_KNOWN[1],
+                    "time_earliest": (seen - timedelta(minutes=15)).isoformat(),
+                    "time_latest": seen.isoformat(),
+                },
+            },
+        )
         assert case.status_code == 201, case.text
         try:
             yield client, headers, case.json()
@@ -70,8 +92,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def _picture(world: Any, budget: int) -> dict[str, Any]:
     client, headers, case = world
-    answer = client.get(f"/api/v1/cases/{case['id']}/picture", params={"budget": budget},
-                        headers=headers["ri"])
+    answer = client.get(
+        f"/api/v1/cases/{case['id']}/picture", params={"budget": budget}, headers=headers["ri"]
+    )
     assert answer.status_code == 200, answer.text
     body: dict[str, Any] = answer.json()
     return body
@@ -97,10 +120,18 @@ def test_search_report_from_an_imported_post_changes_the_picture(world: Any) -> 
     client, headers, case = world
     before = {p["post_id"]: p["probability"] for p in _picture(world, 1000)["posts"]}
     # The roadblock on the main road to Spain searched every car since the child was taken.
-    report = client.post("/api/v1/reports/searches", headers=headers["officer"], json={
-        "case_id": case["id"], "post_id": "rb-sant-julia",
-        "from": case["last_seen_earliest"], "to": (now() - timedelta(minutes=1)).isoformat(),
-        "searched": "every car leaving for Spain", "result": "nothing_found"})
+    report = client.post(
+        "/api/v1/reports/searches",
+        headers=headers["officer"],
+        json={
+            "case_id": case["id"],
+            "post_id": "rb-sant-julia",
+            "from": case["last_seen_earliest"],
+            "to": (now() - timedelta(minutes=1)).isoformat(),
+            "searched": "every car leaving for Spain",
+            "result": "nothing_found",
+        },
+    )
     assert report.status_code == 201, report.text
     after = {p["post_id"]: p["probability"] for p in _picture(world, 1000)["posts"]}
     assert set(after) == set(before) == IMPORTED
@@ -111,8 +142,9 @@ def test_search_report_from_an_imported_post_changes_the_picture(world: Any) -> 
 @pytest.mark.parametrize("budget", ["0", "-1", "1001", "ten", "2.5"])
 def test_bad_budget_is_a_422(world: Any, budget: str) -> None:
     client, headers, case = world
-    answer = client.get(f"/api/v1/cases/{case['id']}/picture?budget={budget}",
-                        headers=headers["ri"])
+    answer = client.get(
+        f"/api/v1/cases/{case['id']}/picture?budget={budget}", headers=headers["ri"]
+    )
     assert answer.status_code == 422, answer.text
     assert "budget" in answer.text
 
@@ -122,28 +154,42 @@ def test_picture_is_for_staff_and_known_cases(world: Any) -> None:
     path = f"/api/v1/cases/{case['id']}/picture"
     assert client.get(path).status_code == 401
     assert client.get(path, headers=headers["officer"]).status_code == 403
-    assert client.get(f"/api/v1/cases/{case['reference']}/picture",
-                      headers=headers["ri"]).status_code == 200
+    assert (
+        client.get(f"/api/v1/cases/{case['reference']}/picture", headers=headers["ri"]).status_code
+        == 200
+    )
     missing = client.get("/api/v1/cases/no-such-case/picture", headers=headers["ri"])
     assert missing.status_code == 404 and "no-such-case" in missing.json()["detail"]
 
 
-def test_picture_of_a_case_on_a_network_not_imported_is_a_422(
-        sqlite_engine: Engine) -> None:
+def test_picture_of_a_case_on_a_network_not_imported_is_a_422(sqlite_engine: Engine) -> None:
     from bolo.cases.model import Case, CaseState
 
     with session_scope(sqlite_engine) as db:
         user = create_user(db, username="ri", role=Role.COORDINATOR)
         header = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
         seen = now() - timedelta(hours=1)
-        case = Case(reference="C-TEST-1", state=CaseState.OPEN, network="atlantis",
-                    children=[{"name": "A"}], suspects=[], vehicles=[], narrative="", hints=[],
-                    last_known_place="", last_known_lat=1.0, last_known_lon=2.0,
-                    last_seen_earliest=seen, last_seen_latest=seen, reported_at=seen,
-                    created_by=user.id)
+        case = Case(
+            reference="C-TEST-1",
+            state=CaseState.OPEN,
+            network="atlantis",
+            children=[{"name": "A"}],
+            suspects=[],
+            vehicles=[],
+            narrative="",
+            hints=[],
+            last_known_place="",
+            last_known_lat=1.0,
+            last_known_lon=2.0,
+            last_seen_earliest=seen,
+            last_seen_latest=seen,
+            reported_at=seen,
+            created_by=user.id,
+        )
         db.add(case)
         db.flush()
         case_id = case.id
-    answer = TestClient(create_app(timers=False)).get(f"/api/v1/cases/{case_id}/picture",
-                                                      headers=header)
+    answer = TestClient(create_app(timers=False)).get(
+        f"/api/v1/cases/{case_id}/picture", headers=header
+    )
     assert answer.status_code == 422 and "atlantis" in answer.json()["detail"]

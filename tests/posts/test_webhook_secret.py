@@ -31,8 +31,14 @@ def _post(secret: str | None) -> dict[str, Any]:
     channel: dict[str, Any] = {"kind": "webhook", "url": URL}
     if secret is not None:
         channel["secret"] = secret
-    return {"id": "cp-1", "kind": "checkpoint", "name": "Checkpoint 1", "lat": 40.0,
-            "lon": 127.0, "channels": [channel]}
+    return {
+        "id": "cp-1",
+        "kind": "checkpoint",
+        "name": "Checkpoint 1",
+        "lat": 40.0,
+        "lon": 127.0,
+        "channels": [channel],
+    }
 
 
 @pytest.fixture()
@@ -48,12 +54,16 @@ def _stored(engine: Engine) -> Post | None:
         return db.get(Post, "cp-1")
 
 
-@pytest.mark.parametrize("secret", [
-    PAIR.public,  # whpk_: verifies only
-    "whsk_" + base64.b64encode(b"short").decode(),  # an ed25519 seed must be 32 bytes
-])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        PAIR.public,  # whpk_: verifies only
+        "whsk_" + base64.b64encode(b"short").decode(),  # an ed25519 seed must be 32 bytes
+    ],
+)
 def test_api_refuses_a_secret_bolo_cannot_sign_with(
-        api: tuple[TestClient, dict[str, str]], sqlite_engine: Engine, secret: str) -> None:
+    api: tuple[TestClient, dict[str, str]], sqlite_engine: Engine, secret: str
+) -> None:
     client, headers = api
     answer = client.put("/api/v1/posts/cp-1", json=_post(secret), headers=headers)
     assert answer.status_code == 422, answer.text
@@ -66,7 +76,8 @@ def test_api_refuses_a_secret_bolo_cannot_sign_with(
 
 @pytest.mark.parametrize("secret", [new_secret(), PAIR.private, "plain text secret", None])
 def test_api_accepts_secrets_that_sign(
-        api: tuple[TestClient, dict[str, str]], sqlite_engine: Engine, secret: str | None) -> None:
+    api: tuple[TestClient, dict[str, str]], sqlite_engine: Engine, secret: str | None
+) -> None:
     client, headers = api
     answer = client.put("/api/v1/posts/cp-1", json=_post(secret), headers=headers)
     assert answer.status_code == 200, answer.text
@@ -74,17 +85,24 @@ def test_api_accepts_secrets_that_sign(
 
 
 def test_a_public_key_on_a_channel_that_is_not_a_webhook_is_not_refused(
-        api: tuple[TestClient, dict[str, str]]) -> None:
+    api: tuple[TestClient, dict[str, str]],
+) -> None:
     # Only webhook channels are signed; other kinds never use the secret.
     client, headers = api
     body = _post(None)
-    body["channels"] = [{"kind": "apprise", "url": "tgram://123456789:abcdefg_hijklmnop/123/",
-                         "secret": PAIR.public}]
+    body["channels"] = [
+        {
+            "kind": "apprise",
+            "url": "tgram://123456789:abcdefg_hijklmnop/123/",
+            "secret": PAIR.public,
+        }
+    ]
     assert client.put("/api/v1/posts/cp-1", json=body, headers=headers).status_code == 200
 
 
 def test_cli_refuses_a_public_key_with_the_same_message(
-        sqlite_engine: Engine, tmp_path: Path) -> None:
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     file = tmp_path / "post.json"
     file.write_text(json.dumps(_post(PAIR.public)), encoding="utf-8")
     result = CliRunner().invoke(cli_app, ["post", "add", str(file)])

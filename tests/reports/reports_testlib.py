@@ -32,17 +32,25 @@ def songchon_case(session: Session, author: User, hours_ago: float = 6.0) -> Cas
         session,
         data=CaseCreate(
             children=[Person(name="Test Child", age=8)],
-            last_known=LastKnown(place="Songchon", lat=SONGCHON[0], lon=SONGCHON[1],
-                                 time_earliest=seen - timedelta(minutes=30), time_latest=seen),
+            last_known=LastKnown(
+                place="Songchon",
+                lat=SONGCHON[0],
+                lon=SONGCHON[1],
+                time_earliest=seen - timedelta(minutes=30),
+                time_latest=seen,
+            ),
         ),
         actor_id=author.id,
     )
 
 
-def post(session: Session, post_id: str, lat: float, lon: float,
-         kind: PostKind = PostKind.GUARD_POST) -> str:
+def post(
+    session: Session, post_id: str, lat: float, lon: float, kind: PostKind = PostKind.GUARD_POST
+) -> str:
     """Create a post and return its id."""
-    upsert_post(session, data=PostIn(id=post_id, kind=kind, name=post_id.title(), lat=lat,
-                                     lon=lon, mode=Mode.ROAD), actor_id=None)
+    upsert_post(
+        session,
+        data=PostIn(id=post_id, kind=kind, name=post_id.title(), lat=lat, lon=lon, mode=Mode.ROAD),
+        actor_id=None,
+    )
     return post_id
-

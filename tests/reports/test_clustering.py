@@ -25,11 +25,13 @@ from bolo.reports.triage import cluster
 from bolo.reports.worker import TriageWorker, cluster_all
 from bolo.store.db import session_scope
 
-TEXTS = ["couple with a small boy in a grey truck heading north",
-         "a couple and a small boy, grey truck, going north",
-         "man in a military coat carrying a crying child",
-         "red car speeding south with a child in the back",
-         "nothing unusual, just a stray dog near the market"]
+TEXTS = [
+    "couple with a small boy in a grey truck heading north",
+    "a couple and a small boy, grey truck, going north",
+    "man in a military coat carrying a crying child",
+    "red car speeding south with a child in the back",
+    "nothing unusual, just a stray dog near the market",
+]
 PLACES = [None, "Kilju", "Gilju", "Hamhung", "zzqx unknown place"]
 
 
@@ -42,15 +44,24 @@ def _random_tips(case_id: str, count: int, seed: int) -> list[TipIn]:
         lat = lon = None
         if place is None:
             lat, lon = KILJU[0] + rng.uniform(-0.08, 0.08), KILJU[1] + rng.uniform(-0.08, 0.08)
-        tips.append(TipIn(case_id=case_id, what=text, place=place, lat=lat, lon=lon,
-                          seen_at=now() - timedelta(minutes=rng.uniform(1, 400))))
+        tips.append(
+            TipIn(
+                case_id=case_id,
+                what=text,
+                place=place,
+                lat=lat,
+                lon=lon,
+                seen_at=now() - timedelta(minutes=rng.uniform(1, 400)),
+            )
+        )
     return tips
 
 
 def _labels(engine: Engine, case_id: str) -> tuple[list[str | None], list[str]]:
     with session_scope(engine) as s:
-        rows = list(s.execute(select(Report).where(Report.case_id == case_id)
-                              .order_by(Report.id)).scalars())
+        rows = list(
+            s.execute(select(Report).where(Report.case_id == case_id).order_by(Report.id)).scalars()
+        )
         return [r.cluster_id for r in rows], cluster([facts_of(r) for r in rows])
 
 
@@ -62,8 +73,8 @@ def test_stored_clusters_equal_the_whole_list_reference(db_engine: Engine, seed:
     rng = random.Random(seed)
     # Reports arrive in several lots, each clustered in batches of random sizes before the next.
     while tips:
-        lot = tips[:rng.randint(5, 40)]
-        tips = tips[len(lot):]
+        lot = tips[: rng.randint(5, 40)]
+        tips = tips[len(lot) :]
         with session_scope(db_engine) as s:
             for tip in lot:
                 service.submit_tip(s, tip=tip)
@@ -77,16 +88,24 @@ def test_stored_clusters_equal_the_whole_list_reference(db_engine: Engine, seed:
 def test_corroboration_is_scored_once_clusters_grow(db_engine: Engine) -> None:
     with session_scope(db_engine) as s:
         case_id = songchon_case(s, coordinator(s)).id
-        first = service.submit_tip(s, tip=TipIn(case_id=case_id, what=TEXTS[0], place="Kilju",
-                                                seen_at=now() - timedelta(hours=1)))
+        first = service.submit_tip(
+            s,
+            tip=TipIn(
+                case_id=case_id, what=TEXTS[0], place="Kilju", seen_at=now() - timedelta(hours=1)
+            ),
+        )
     assert cluster_all(db_engine) == 1
     with session_scope(db_engine) as s:
         alone = s.get(Report, first.id)
         assert alone is not None and not any("agree" in r for r in alone.reasons)
         # The case's last-known place was applied when it was clustered.
         assert any("reachable" in r for r in alone.reasons)
-        service.submit_tip(s, tip=TipIn(case_id=case_id, what=TEXTS[1], place="Gilju",
-                                        seen_at=now() - timedelta(minutes=50)))
+        service.submit_tip(
+            s,
+            tip=TipIn(
+                case_id=case_id, what=TEXTS[1], place="Gilju", seen_at=now() - timedelta(minutes=50)
+            ),
+        )
     cluster_all(db_engine)
     with session_scope(db_engine) as s:
         grown = s.get(Report, first.id)
@@ -138,10 +157,13 @@ def test_cells_within_cover_the_reach() -> None:
         # A point at distance < reach, in a random direction.
         d = rng.uniform(0, reach) / 6_371_008.8
         phi, lam, theta = math.radians(lat), math.radians(lon), math.radians(bearing)
-        phi2 = math.asin(math.sin(phi) * math.cos(d)
-                         + math.cos(phi) * math.sin(d) * math.cos(theta))
-        lam2 = lam + math.atan2(math.sin(theta) * math.sin(d) * math.cos(phi),
-                                math.cos(d) - math.sin(phi) * math.sin(phi2))
+        phi2 = math.asin(
+            math.sin(phi) * math.cos(d) + math.cos(phi) * math.sin(d) * math.cos(theta)
+        )
+        lam2 = lam + math.atan2(
+            math.sin(theta) * math.sin(d) * math.cos(phi),
+            math.cos(d) - math.sin(phi) * math.sin(phi2),
+        )
         other = (math.degrees(phi2), math.degrees(lam2))
         assert haversine_m(lat, lon, *other) <= reach + 1
         here = cell_of(lat, lon)

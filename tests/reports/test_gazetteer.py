@@ -29,8 +29,9 @@ def test_extract_reads_places_stations_and_landmarks_with_their_spellings(tmp_pa
     assert capital.radius_m == 2500.0 and capital.name_ko == "안도라라벨랴"
 
 
-def test_an_imported_country_is_geocoded_by_its_names(data_dir: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_imported_country_is_geocoded_by_its_names(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import_osm(ANDORRA, name="andorra")
     monkeypatch.setattr(geocode, "_BY_NETWORK", {})
     andorra = gazetteer_for_network("andorra")
@@ -65,7 +66,8 @@ def test_fuzzy_matching_finds_near_spellings_among_many_names() -> None:
 
 
 def test_public_intake_searches_near_spellings_off_the_event_loop(
-        client: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import timedelta
 
     from fastapi.testclient import TestClient
@@ -88,8 +90,9 @@ def test_public_intake_searches_near_spellings_off_the_event_loop(
     monkeypatch.setattr(Gazetteer, "_fuzzy", spy)
     default_gazetteer()  # built: exact names are answered on the loop
     seen = (now() - timedelta(minutes=5)).isoformat()
-    answer = client.post("/api/v1/public/tips",
-                         json={"what": "a couple with a boy", "place": "Kilchoo-ju",
-                               "seen_at": seen})
+    answer = client.post(
+        "/api/v1/public/tips",
+        json={"what": "a couple with a boy", "place": "Kilchoo-ju", "seen_at": seen},
+    )
     assert answer.status_code == 201, answer.text
     assert calls and not any(on_loop for _name, on_loop in calls)

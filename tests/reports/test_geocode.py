@@ -22,14 +22,30 @@ SONGCHON = (39.20679, 126.20391)
 HAMHUNG = (39.91833, 127.53639)
 
 
-@pytest.mark.parametrize(("query", "where"), [
-    ("Kilju", KILJU), ("Gilju", KILJU), ("Kilchu", KILJU), ("KILJU-UP", KILJU),
-    ("Kilju County", KILJU), ("길주", KILJU), ("길주군", KILJU), ("Kiljoo", KILJU),
-    ("Songchon", SONGCHON), ("Songch'on", SONGCHON), ("Sŏngch’ŏn", SONGCHON),
-    ("Seongcheon", SONGCHON), ("성천", SONGCHON), ("Songchon-up", SONGCHON),
-    ("Hamhung", HAMHUNG), ("Hamheung", HAMHUNG), ("Hamhŭng", HAMHUNG), ("함흥", HAMHUNG),
-    ("Hamhung city", HAMHUNG),
-])
+@pytest.mark.parametrize(
+    ("query", "where"),
+    [
+        ("Kilju", KILJU),
+        ("Gilju", KILJU),
+        ("Kilchu", KILJU),
+        ("KILJU-UP", KILJU),
+        ("Kilju County", KILJU),
+        ("길주", KILJU),
+        ("길주군", KILJU),
+        ("Kiljoo", KILJU),
+        ("Songchon", SONGCHON),
+        ("Songch'on", SONGCHON),
+        ("Sŏngch’ŏn", SONGCHON),
+        ("Seongcheon", SONGCHON),
+        ("성천", SONGCHON),
+        ("Songchon-up", SONGCHON),
+        ("Hamhung", HAMHUNG),
+        ("Hamheung", HAMHUNG),
+        ("Hamhŭng", HAMHUNG),
+        ("함흥", HAMHUNG),
+        ("Hamhung city", HAMHUNG),
+    ],
+)
 def test_transliterations_find_the_same_place(query: str, where: tuple[float, float]) -> None:
     match = default_gazetteer().geocode(query)
     assert match is not None, query
@@ -38,8 +54,14 @@ def test_transliterations_find_the_same_place(query: str, where: tuple[float, fl
 
 def test_other_spellings_of_other_towns() -> None:
     g = default_gazetteer()
-    pairs = [("Chongjin", "Cheongjin"), ("Tanchon", "Dancheon"), ("Kimchaek", "Gimchaek"),
-             ("Hoeryong", "Hoeryeong"), ("Pyongyang", "Pyeongyang"), ("Rajin", "Najin")]
+    pairs = [
+        ("Chongjin", "Cheongjin"),
+        ("Tanchon", "Dancheon"),
+        ("Kimchaek", "Gimchaek"),
+        ("Hoeryong", "Hoeryeong"),
+        ("Pyongyang", "Pyeongyang"),
+        ("Rajin", "Najin"),
+    ]
     for mr, rr in pairs:
         a, b = g.geocode(mr), g.geocode(rr)
         assert a is not None and b is not None, (mr, rr)
@@ -80,12 +102,17 @@ def test_added_network_places_are_found_and_reverse_geocoding_describes() -> Non
     assert g.reverse(*KILJU) is not None and g.reverse(*KILJU).describe() == "Kilju"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("40.9642, 129.3278", (40.9642, 129.3278)),
-    ("40.9642 N 129.3278 E", (40.9642, 129.3278)),
-    ("33.9 S, 18.4 W", (-33.9, -18.4)),
-    ("95, 10", None), ("Kilju", None), ("40.9", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("40.9642, 129.3278", (40.9642, 129.3278)),
+        ("40.9642 N 129.3278 E", (40.9642, 129.3278)),
+        ("33.9 S, 18.4 W", (-33.9, -18.4)),
+        ("95, 10", None),
+        ("Kilju", None),
+        ("40.9", None),
+    ],
+)
 def test_coordinates_in_the_place_field(text: str, expected: tuple[float, float] | None) -> None:
     assert parse_coordinates(text) == expected
 
@@ -103,8 +130,7 @@ def test_locate_prefers_coordinates_then_place_then_photo() -> None:
     assert (exact.lat, exact.how) == (41.0, HowLocated.COORDINATES)
     named = locate(place="Gilju", lat=None, lon=None, photo_lat=40.0, photo_lon=128.0)
     assert named.how is HowLocated.PLACE and named.resolved.startswith("Kilju")
-    photo = locate(place="nowhere-at-all-xyz", lat=None, lon=None, photo_lat=40.0,
-                   photo_lon=128.0)
+    photo = locate(place="nowhere-at-all-xyz", lat=None, lon=None, photo_lat=40.0, photo_lon=128.0)
     assert photo.how is HowLocated.PHOTO and photo.radius_m == 50.0
     assert locate(place=None, lat=None, lon=None).how is HowLocated.NONE
 
@@ -121,10 +147,17 @@ def test_a_case_network_adds_its_named_places(monkeypatch: pytest.MonkeyPatch) -
         if name != "andorra":
             raise NetworkNotFound(name)
         empty = np.zeros(0)
-        return Network(name=name, node_lat=np.array([42.5345]), node_lon=np.array([1.5800]),
-                       indptr=np.zeros(2, dtype=np.int64), indices=empty.astype(np.int64),
-                       arc_seconds=empty, arc_metres=empty, arc_mode=empty.astype(np.uint8),
-                       node_names={0: "Encamp"})
+        return Network(
+            name=name,
+            node_lat=np.array([42.5345]),
+            node_lon=np.array([1.5800]),
+            indptr=np.zeros(2, dtype=np.int64),
+            indices=empty.astype(np.int64),
+            arc_seconds=empty,
+            arc_metres=empty,
+            arc_mode=empty.astype(np.uint8),
+            node_names={0: "Encamp"},
+        )
 
     monkeypatch.setattr(bolo.network, "load", fake_load)
     monkeypatch.setattr(geocode, "_BY_NETWORK", {})

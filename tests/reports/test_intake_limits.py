@@ -38,16 +38,19 @@ def test_a_small_file_of_too_many_pixels_is_refused_before_decoding() -> None:
         clean_photo(bomb)
     assert refused.value.status == 413
     # A phone's 12 MP photo still passes, shrunk to at most 2048 px a side.
-    side = int(MAX_PIXELS ** 0.5) - 1
+    side = int(MAX_PIXELS**0.5) - 1
     cleaned = clean_photo(_png(side, side))
     with Image.open(io.BytesIO(cleaned.data)) as out:
         assert max(out.size) == 2048
 
 
 def test_the_tip_endpoint_refuses_the_pixel_bomb(client: TestClient) -> None:
-    body = {"what": "a boy on a truck", "place": "Kilchu",
-            "seen_at": (now() - timedelta(minutes=30)).isoformat(),
-            "photo_base64": base64.b64encode(_png(6320, 6320)).decode()}
+    body = {
+        "what": "a boy on a truck",
+        "place": "Kilchu",
+        "seen_at": (now() - timedelta(minutes=30)).isoformat(),
+        "photo_base64": base64.b64encode(_png(6320, 6320)).decode(),
+    }
     answer = client.post(URL, json=body)
     assert answer.status_code == 413 and "million pixels" in answer.text
 
@@ -78,15 +81,19 @@ async def test_photos_decode_in_a_bounded_pool(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_ipv6_clients_are_limited_by_their_64(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BOLO_TIPS_PER_CLIENT_BURST", "1")
     monkeypatch.setenv("BOLO_TIPS_PER_CLIENT_PER_MINUTE", "1")
     monkeypatch.setenv("BOLO_TIPS_TRUSTED_PROXIES", "testclient")
     reset_public_state()
 
     def send(address: str, what: str) -> int:
-        body = {"what": what, "place": "Kilchu",
-                "seen_at": (now() - timedelta(minutes=30)).isoformat()}
+        body = {
+            "what": what,
+            "place": "Kilchu",
+            "seen_at": (now() - timedelta(minutes=30)).isoformat(),
+        }
         return client.post(URL, json=body, headers={"X-Forwarded-For": address}).status_code
 
     assert send("2001:db8:1:2::1", "first from a /64") == 201
@@ -98,8 +105,13 @@ def test_ipv6_clients_are_limited_by_their_64(
 
 
 def test_a_full_table_never_resets_the_clients_it_holds() -> None:
-    limiter = RateLimiter(per_client_rate=1 / 60, per_client_burst=2, overall_rate=1e6,
-                          overall_burst=1e6, max_clients=3)
+    limiter = RateLimiter(
+        per_client_rate=1 / 60,
+        per_client_burst=2,
+        overall_rate=1e6,
+        overall_burst=1e6,
+        max_clients=3,
+    )
     for name in ("a", "b", "c"):
         assert limiter.acquire(name, 0.0) == limiter.acquire(name, 0.0) == 0.0
         assert limiter.acquire(name, 0.0) > 0  # drained
@@ -115,8 +127,13 @@ def test_a_full_table_never_resets_the_clients_it_holds() -> None:
 
 
 def test_a_flood_of_new_clients_does_not_scan_the_table_each_time() -> None:
-    limiter = RateLimiter(per_client_rate=1 / 60, per_client_burst=5, overall_rate=1e9,
-                          overall_burst=1e9, max_clients=100_000)
+    limiter = RateLimiter(
+        per_client_rate=1 / 60,
+        per_client_burst=5,
+        overall_rate=1e9,
+        overall_burst=1e9,
+        max_clients=100_000,
+    )
     for i in range(100_000):
         limiter.acquire(f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}", 0.0)
     started = time.perf_counter()

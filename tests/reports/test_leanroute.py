@@ -17,8 +17,11 @@ URL = "/api/v1/public/tips"
 
 
 def _tip() -> dict[str, Any]:
-    return {"what": "a couple with a small boy on a truck", "place": "Kilchu",
-            "seen_at": (now() - timedelta(minutes=30)).isoformat()}
+    return {
+        "what": "a couple with a small boy on a truck",
+        "place": "Kilchu",
+        "seen_at": (now() - timedelta(minutes=30)).isoformat(),
+    }
 
 
 def test_lean_route_keeps_the_app_wide_checks(module_client: TestClient) -> None:
@@ -48,12 +51,17 @@ def test_the_app_has_no_dependency_the_lean_route_would_skip() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.floats(0.0, 5.0)), max_size=40),
-       st.floats(0.2, 5.0), st.integers(1, 4))
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), st.floats(0.0, 5.0)), max_size=40),
+    st.floats(0.2, 5.0),
+    st.integers(1, 4),
+)
 def test_tuple_buckets_agree_with_token_buckets(
-        steps: list[tuple[str, float]], rate: float, burst: int) -> None:
-    limiter = RateLimiter(per_client_rate=rate, per_client_burst=burst, overall_rate=1e9,
-                          overall_burst=1e9)
+    steps: list[tuple[str, float]], rate: float, burst: int
+) -> None:
+    limiter = RateLimiter(
+        per_client_rate=rate, per_client_burst=burst, overall_rate=1e9, overall_burst=1e9
+    )
     buckets: dict[str, TokenBucket] = {}
     moment = 0.0
     for client, gap in steps:

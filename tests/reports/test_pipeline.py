@@ -18,8 +18,9 @@ from bolo.store.db import session_scope
 
 
 def _row(i: int) -> dict[str, object]:
-    tip = TipIn(what=f"couple with a boy, report {i}", place="Kilju",
-                seen_at=now() - timedelta(hours=1))
+    tip = TipIn(
+        what=f"couple with a boy, report {i}", place="Kilju", seen_at=now() - timedelta(hours=1)
+    )
     return tip_row(tip)
 
 
@@ -28,8 +29,7 @@ def test_concurrent_tips_are_batched_stored_and_deduplicated(db_engine: Engine) 
     rows = [_row(i) for i in range(60)]
 
     async def main() -> list[object]:
-        jobs = [writer.submit(r, "me@example.org" if i % 2 else None)
-                for i, r in enumerate(rows)]
+        jobs = [writer.submit(r, "me@example.org" if i % 2 else None) for i, r in enumerate(rows)]
         jobs.append(writer.submit(dict(rows[0], id="other-id", receipt="T-AAAA-AAAA"), None))
         return await asyncio.gather(*jobs, return_exceptions=True)
 

@@ -22,8 +22,11 @@ URL = "/api/v1/public/tips"
 
 
 def tip(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"what": "a couple with a small boy on a truck", "place": "Kilchu",
-                            "seen_at": (now() - timedelta(minutes=30)).isoformat()}
+    body: dict[str, Any] = {
+        "what": "a couple with a small boy on a truck",
+        "place": "Kilchu",
+        "seen_at": (now() - timedelta(minutes=30)).isoformat(),
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -64,9 +67,16 @@ def test_html_is_stored_inert_and_shown_escaped(client: TestClient) -> None:
     form = client.get("/tips/new")
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token is not None
-    page = client.post("/tips/new", data={"csrf_token": token.group(1), "what": script + "!",
-                                          "place": "Hamheung", "seen_at": "2026-11-28T01:00",
-                                          "tz": "+00:00"})
+    page = client.post(
+        "/tips/new",
+        data={
+            "csrf_token": token.group(1),
+            "what": script + "!",
+            "place": "Hamheung",
+            "seen_at": "2026-11-28T01:00",
+            "tz": "+00:00",
+        },
+    )
     assert page.status_code == 201, page.text
     assert "<script>" not in page.text and "&lt;script&gt;" in page.text
 
@@ -102,14 +112,22 @@ def test_form_map_click_and_zone_less_time(client: TestClient) -> None:
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token is not None and form.status_code == 200
     x, y = lonlat_to_pixel(129.3278, 40.9642)
-    fields = {"csrf_token": token.group(1), "what": "couple and boy walking north",
-              "seen_at": "2026-11-28T01:00", "map.x": str(round(x)), "map.y": str(round(y))}
+    fields = {
+        "csrf_token": token.group(1),
+        "what": "couple and boy walking north",
+        "seen_at": "2026-11-28T01:00",
+        "map.x": str(round(x)),
+        "map.y": str(round(y)),
+    }
     r = client.post("/tips/new", data=fields)
     assert r.status_code == 422 and "time zone" in r.text  # no tz chosen: refused
     token = re.search(r'name="csrf_token" value="([^"]+)"', r.text)
     assert token is not None
-    r = client.post("/tips/new", data={**fields, "csrf_token": token.group(1), "tz": "+09:00"},
-                    files={"photo": ("p.jpg", _jpeg_with_gps(), "image/jpeg")})
+    r = client.post(
+        "/tips/new",
+        data={**fields, "csrf_token": token.group(1), "tz": "+09:00"},
+        files={"photo": ("p.jpg", _jpeg_with_gps(), "image/jpeg")},
+    )
     assert r.status_code == 201, r.text
     with session_scope() as s:
         report = s.execute(select(Report)).scalar_one()
@@ -117,18 +135,18 @@ def test_form_map_click_and_zone_less_time(client: TestClient) -> None:
     assert report.photo_lat is not None and report.via == "web"
 
 
-def test_rate_limits_answer_429_with_retry_after(client: TestClient,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rate_limits_answer_429_with_retry_after(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BOLO_TIPS_PER_CLIENT_BURST", "2")
     monkeypatch.setenv("BOLO_TIPS_PER_CLIENT_PER_MINUTE", "1")
     reset_public_state()
-    codes = [client.post(URL, json=tip(what=f"boy seen, report {i}")).status_code
-             for i in range(4)]
+    codes = [client.post(URL, json=tip(what=f"boy seen, report {i}")).status_code for i in range(4)]
     assert codes == [201, 201, 429, 429]
     r = client.post(URL, json=tip(what="another"))
     assert int(r.headers["Retry-After"]) >= 1
-    other = client.post(URL, json=tip(what="from elsewhere"),
-                        headers={"X-Forwarded-For": "203.0.113.9"})
+    other = client.post(
+        URL, json=tip(what="from elsewhere"), headers={"X-Forwarded-For": "203.0.113.9"}
+    )
     assert other.status_code == 429  # the test client is no trusted proxy: XFF is ignored
     assert stored() == 2
-

@@ -30,20 +30,28 @@ def _png() -> bytes:
 
 
 def _tip(what: str, case_id: str | None = None) -> TipIn:
-    return TipIn(case_id=case_id, what=what, place="Kilju", contact="tipster +850 5550 11111",
-                 seen_at=now() - timedelta(minutes=30))
+    return TipIn(
+        case_id=case_id,
+        what=what,
+        place="Kilju",
+        contact="tipster +850 5550 11111",
+        seen_at=now() - timedelta(minutes=30),
+    )
 
 
-def test_caseless_tips_are_purged_after_the_retention_period(db_engine: Engine,
-                                                             data_dir: Path) -> None:
+def test_caseless_tips_are_purged_after_the_retention_period(
+    db_engine: Engine, data_dir: Path
+) -> None:
     clock = FakeClock(START)
     with use_clock(clock):
         with session_scope(db_engine) as db:
             case_id = songchon_case(db, coordinator(db)).id
-            old = submit_tip(db, tip=_tip("Kim Ok-sun saw the boy at the market"),
-                             photo=clean_photo(_png())).id
-            with_case = submit_tip(db, tip=_tip("Kim Ok-sun again, about the case",
-                                                case_id=case_id)).id
+            old = submit_tip(
+                db, tip=_tip("Kim Ok-sun saw the boy at the market"), photo=clean_photo(_png())
+            ).id
+            with_case = submit_tip(
+                db, tip=_tip("Kim Ok-sun again, about the case", case_id=case_id)
+            ).id
         photo_files = list((data_dir / "report-photos").glob("*"))
         clock.advance(days=20)
         with session_scope(db_engine) as db:
@@ -65,6 +73,7 @@ def test_caseless_tips_are_purged_after_the_retention_period(db_engine: Engine,
         assert texts[old] == "" and old not in contacts  # personal data gone, position kept
         assert texts[young].startswith("Ri Chol-ho") and young in contacts
         assert texts[with_case].startswith("Kim") and with_case in contacts  # the case's purge
-        purges = db.execute(select(func.count()).select_from(AuditEntry)
-                            .where(AuditEntry.action == "report.purged")).scalar_one()
+        purges = db.execute(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "report.purged")
+        ).scalar_one()
         assert purges == 1

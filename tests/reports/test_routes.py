@@ -25,54 +25,89 @@ def _setup() -> dict[str, Any]:
         officer = create_user(s, username="officer", role=Role.POST_OFFICER, post_id=guard)
         secret = new_secret()
         set_post_secret(s, post_id=guard, secret=secret)
-        return {"case": case.id, "post": guard, "secret": secret,
-                "coord": {"Authorization": f"Bearer {issue_token(s, user_id=coord.id)}"},
-                "officer": {"Authorization": f"Bearer {issue_token(s, user_id=officer.id)}"}}
+        return {
+            "case": case.id,
+            "post": guard,
+            "secret": secret,
+            "coord": {"Authorization": f"Bearer {issue_token(s, user_id=coord.id)}"},
+            "officer": {"Authorization": f"Bearer {issue_token(s, user_id=officer.id)}"},
+        }
 
 
 def test_post_reports_triage_and_evidence_over_http(client: TestClient) -> None:
     ids = _setup()
     start = now() - timedelta(hours=6)
-    search = {"case_id": ids["case"], "post_id": ids["post"], "from": start.isoformat(),
-              "to": (start + timedelta(hours=4)).isoformat(),
-              "searched": "all passengers travelling with children", "result": "nothing_found"}
+    search = {
+        "case_id": ids["case"],
+        "post_id": ids["post"],
+        "from": start.isoformat(),
+        "to": (start + timedelta(hours=4)).isoformat(),
+        "searched": "all passengers travelling with children",
+        "result": "nothing_found",
+    }
     assert client.post("/api/v1/reports/searches", json=search).status_code == 401
-    r = client.post("/api/v1/reports/searches", json={**search, "result": "maybe"},
-                    headers=ids["officer"])
-    assert r.status_code == 422 and "result" in r.text            # unknown enum
-    r = client.post("/api/v1/reports/searches", json={**search, "post_id": "elsewhere"},
-                    headers=ids["officer"])
-    assert r.status_code == 403                                    # not the officer's post
+    r = client.post(
+        "/api/v1/reports/searches", json={**search, "result": "maybe"}, headers=ids["officer"]
+    )
+    assert r.status_code == 422 and "result" in r.text  # unknown enum
+    r = client.post(
+        "/api/v1/reports/searches", json={**search, "post_id": "elsewhere"}, headers=ids["officer"]
+    )
+    assert r.status_code == 403  # not the officer's post
     r = client.post("/api/v1/reports/searches", json=search, headers=ids["officer"])
     assert r.status_code == 201 and r.json()["state"] == "credible"
-    tip = client.post("/api/v1/public/tips", json={
-        "case_id": ids["case"], "what": "couple with a boy in an army truck",
-        "place": "Kimchaek", "seen_at": (now() - timedelta(hours=2)).isoformat()}).json()
+    tip = client.post(
+        "/api/v1/public/tips",
+        json={
+            "case_id": ids["case"],
+            "what": "couple with a boy in an army truck",
+            "place": "Kimchaek",
+            "seen_at": (now() - timedelta(hours=2)).isoformat(),
+        },
+    ).json()
     queue = client.get(f"/api/v1/reports/queue?case_id={ids['case']}", headers=ids["coord"])
     assert [e["report"]["receipt"] for e in queue.json()] == [tip["receipt"]]
-    r = client.post(f"/api/v1/reports/{tip['receipt']}/triage",
-                    json={"state": "approved", "reason": "x"}, headers=ids["coord"])
-    assert r.status_code == 422                                    # unknown enum
-    r = client.post(f"/api/v1/reports/{tip['id']}/triage",
-                    json={"state": "credible", "reason": "fits the corridor"},
-                    headers=ids["officer"])
-    assert r.status_code == 403                                    # officers do not triage
-    r = client.post(f"/api/v1/reports/{tip['id']}/triage",
-                    json={"state": "credible", "reason": "fits the corridor"},
-                    headers=ids["coord"])
+    r = client.post(
+        f"/api/v1/reports/{tip['receipt']}/triage",
+        json={"state": "approved", "reason": "x"},
+        headers=ids["coord"],
+    )
+    assert r.status_code == 422  # unknown enum
+    r = client.post(
+        f"/api/v1/reports/{tip['id']}/triage",
+        json={"state": "credible", "reason": "fits the corridor"},
+        headers=ids["officer"],
+    )
+    assert r.status_code == 403  # officers do not triage
+    r = client.post(
+        f"/api/v1/reports/{tip['id']}/triage",
+        json={"state": "credible", "reason": "fits the corridor"},
+        headers=ids["coord"],
+    )
     assert r.status_code == 200 and r.json()["decided_by"] is not None
-    evidence = client.get(f"/api/v1/reports/evidence?case_id={ids['case']}",
-                          headers=ids["coord"]).json()
+    evidence = client.get(
+        f"/api/v1/reports/evidence?case_id={ids['case']}", headers=ids["coord"]
+    ).json()
     assert [e["kind"] for e in evidence] == ["search", "sighting"]
 
 
 def test_signed_webhook_reply_and_geocoding(client: TestClient) -> None:
     ids = _setup()
-    body = json.dumps({"kind": "sighting", "case_id": ids["case"],
-                       "seen_at": now().isoformat(), "intercepted": True,
-                       "text": "couple with the boy stopped at the guard post"}).encode()
-    headers = sign_headers(msg_id="msg_1", timestamp=int(now().timestamp()), body=body,
-                           keys=[key_from_string(ids["secret"])])
+    body = json.dumps(
+        {
+            "kind": "sighting",
+            "case_id": ids["case"],
+            "seen_at": now().isoformat(),
+            "intercepted": True,
+            "text": "couple with the boy stopped at the guard post",
+        }
+    ).encode()
+    headers = sign_headers(
+        msg_id="msg_1",
+        timestamp=int(now().timestamp()),
+        body=body,
+        keys=[key_from_string(ids["secret"])],
+    )
     url = f"/api/v1/reports/webhook-reply/{ids['post']}"
     forged = {**headers, "webhook-signature": "v1,AAAA"}
     assert client.post(url, content=body, headers=forged).status_code == 401
@@ -81,8 +116,12 @@ def test_signed_webhook_reply_and_geocoding(client: TestClient) -> None:
     assert r.json()["intercepted"] is True and r.json()["via"] == "webhook"
     assert client.post(url, content=body, headers=headers).status_code == 409  # duplicate
     bad = json.dumps({"kind": "gossip"}).encode()
-    bad_headers = sign_headers(msg_id="msg_2", timestamp=int(now().timestamp()), body=bad,
-                               keys=[key_from_string(ids["secret"])])
+    bad_headers = sign_headers(
+        msg_id="msg_2",
+        timestamp=int(now().timestamp()),
+        body=bad,
+        keys=[key_from_string(ids["secret"])],
+    )
     assert client.post(url, content=bad, headers=bad_headers).status_code == 422
     _geocode_routes(client, ids)
 
@@ -90,10 +129,17 @@ def test_signed_webhook_reply_and_geocoding(client: TestClient) -> None:
 def _geocode_routes(client: TestClient, ids: dict[str, Any]) -> None:
     r = client.get("/api/v1/geocode", params={"q": "Gilju"}, headers=ids["coord"])
     assert r.status_code == 200 and r.json()["name"].startswith("Kilju")
-    assert client.get("/api/v1/geocode", params={"q": "Atlantis"},
-                      headers=ids["coord"]).status_code == 404
-    r = client.get("/api/v1/geocode/reverse", params={"lat": 40.99, "lon": 129.36},
-                   headers=ids["officer"])
+    assert (
+        client.get("/api/v1/geocode", params={"q": "Atlantis"}, headers=ids["coord"]).status_code
+        == 404
+    )
+    r = client.get(
+        "/api/v1/geocode/reverse", params={"lat": 40.99, "lon": 129.36}, headers=ids["officer"]
+    )
     assert r.status_code == 200 and "NE of Kilju" in r.json()["description"]
-    assert client.get("/api/v1/geocode/reverse", params={"lat": 99, "lon": 1},
-                      headers=ids["coord"]).status_code == 422
+    assert (
+        client.get(
+            "/api/v1/geocode/reverse", params={"lat": 99, "lon": 1}, headers=ids["coord"]
+        ).status_code
+        == 422
+    )

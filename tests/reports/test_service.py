@@ -23,22 +23,36 @@ from bolo.store.db import session_scope
 
 
 def _tip(case_id: str | None, what: str, place: str | None = None, **extra: object) -> TipIn:
-    return TipIn.model_validate({"case_id": case_id, "what": what, "place": place,
-                                 "seen_at": now() - timedelta(hours=1), **extra})
+    return TipIn.model_validate(
+        {
+            "case_id": case_id,
+            "what": what,
+            "place": place,
+            "seen_at": now() - timedelta(hours=1),
+            **extra,
+        }
+    )
 
 
 def test_tip_is_geocoded_stored_and_duplicate_refused(db_engine: Engine) -> None:
     with session_scope(db_engine) as s:
         case = songchon_case(s, coordinator(s))
-        report = service.submit_tip(s, tip=_tip(case.id, "A couple with a boy on a truck",
-                                                "Gilju", contact="+850 123"))
+        report = service.submit_tip(
+            s, tip=_tip(case.id, "A couple with a boy on a truck", "Gilju", contact="+850 123")
+        )
         receipt, report_id = report.receipt, report.id
         assert report.state == ReportState.NEW
         assert report.place_resolved.startswith("Kilju")
         assert report.lat == pytest.approx(KILJU[0], abs=0.01)
-        tip = TipIn.model_validate({"case_id": case.id, "what": "A couple with a boy on a truck",
-                                    "place": "Gilju", "seen_at": report.seen_at,
-                                    "contact": "+850 123"})
+        tip = TipIn.model_validate(
+            {
+                "case_id": case.id,
+                "what": "A couple with a boy on a truck",
+                "place": "Gilju",
+                "seen_at": report.seen_at,
+                "contact": "+850 123",
+            }
+        )
     with session_scope(db_engine) as s, pytest.raises(service.DuplicateSubmission) as dup:
         service.submit_tip(s, tip=tip)
     assert dup.value.receipt == receipt
@@ -55,15 +69,31 @@ def test_triage_transitions_and_audit(db_engine: Engine) -> None:
         case = songchon_case(s, coord)
         tip = service.submit_tip(s, tip=_tip(case.id, "boy with a couple, heading north", "Kumya"))
         with pytest.raises(Conflict):
-            service.triage_report(s, report_id=tip.id, state=ReportState.CONFIRMED,
-                                  reason="jumping the queue", actor_id=coord.id)
+            service.triage_report(
+                s,
+                report_id=tip.id,
+                state=ReportState.CONFIRMED,
+                reason="jumping the queue",
+                actor_id=coord.id,
+            )
         with pytest.raises(InvalidInput):
-            service.triage_report(s, report_id=tip.id, state=ReportState.CREDIBLE, reason=" ",
-                                  actor_id=coord.id)
-        service.triage_report(s, report_id=tip.receipt, state=ReportState.CREDIBLE,
-                              reason="matches the heading", actor_id=coord.id)
-        done = service.triage_report(s, report_id=tip.id, state=ReportState.CONFIRMED,
-                                     reason="checkpoint saw them", actor_id=coord.id)
+            service.triage_report(
+                s, report_id=tip.id, state=ReportState.CREDIBLE, reason=" ", actor_id=coord.id
+            )
+        service.triage_report(
+            s,
+            report_id=tip.receipt,
+            state=ReportState.CREDIBLE,
+            reason="matches the heading",
+            actor_id=coord.id,
+        )
+        done = service.triage_report(
+            s,
+            report_id=tip.id,
+            state=ReportState.CONFIRMED,
+            reason="checkpoint saw them",
+            actor_id=coord.id,
+        )
         assert (done.decided_by, done.decision_reason) == (coord.id, "checkpoint saw them")
         actions = [e.action for e in entries_for(s, entity="report", entity_id=tip.id)]
         assert actions == ["report.received", "report.triaged", "report.triaged"]
@@ -79,21 +109,34 @@ def test_reports_change_the_search_evidence(db_engine: Engine) -> None:
         kilju = post(s, "kilju-guard", *KILJU)
         assert service.evidence_for_case(s, case_id=case.id) == []
         start = now() - timedelta(hours=5)
-        service.submit_search_report(s, case_id=case.id, post_id=kilju, searched_from=start,
-                                     searched_to=start + timedelta(hours=4),
-                                     searched="all passengers travelling with children",
-                                     actor_id=coord.id)
-        tip = service.submit_tip(s, tip=_tip(case.id, "a boy with two adults in an army truck",
-                                              "Kimchaek"))
+        service.submit_search_report(
+            s,
+            case_id=case.id,
+            post_id=kilju,
+            searched_from=start,
+            searched_to=start + timedelta(hours=4),
+            searched="all passengers travelling with children",
+            actor_id=coord.id,
+        )
+        tip = service.submit_tip(
+            s, tip=_tip(case.id, "a boy with two adults in an army truck", "Kimchaek")
+        )
         evidence = service.evidence_for_case(s, case_id=case.id)
         assert [e["kind"] for e in evidence] == ["search"]
         assert evidence[0]["found"] is False and evidence[0]["post_id"] == kilju
         assert evidence[0]["from"].endswith("+00:00")
-        service.triage_report(s, report_id=tip.id, state=ReportState.CREDIBLE,
-                              reason="consistent", actor_id=coord.id)
-        service.submit_sighting(s, case_id=case.id, post_id=kilju, seen_at=now(),
-                                text="couple with the boy stopped at the guard post",
-                                intercepted=True, actor_id=coord.id)
+        service.triage_report(
+            s, report_id=tip.id, state=ReportState.CREDIBLE, reason="consistent", actor_id=coord.id
+        )
+        service.submit_sighting(
+            s,
+            case_id=case.id,
+            post_id=kilju,
+            seen_at=now(),
+            text="couple with the boy stopped at the guard post",
+            intercepted=True,
+            actor_id=coord.id,
+        )
         evidence = service.evidence_for_case(s, case_id=case.id)
     kinds = [e["kind"] for e in evidence]
     assert kinds == ["search", "sighting", "sighting"]
@@ -107,30 +150,44 @@ def test_found_search_report_is_also_a_sighting(db_engine: Engine) -> None:
         case = songchon_case(s, coordinator(s))
         kilju = post(s, "kilju-guard", *KILJU)
         start = now() - timedelta(hours=2)
-        service.submit_search_report(s, case_id=case.id, post_id=kilju, searched_from=start,
-                                     searched_to=start + timedelta(hours=1), searched="buses",
-                                     result=SearchResult.FOUND)
+        service.submit_search_report(
+            s,
+            case_id=case.id,
+            post_id=kilju,
+            searched_from=start,
+            searched_to=start + timedelta(hours=1),
+            searched="buses",
+            result=SearchResult.FOUND,
+        )
         evidence = service.evidence_for_case(s, case_id=case.id)
         with pytest.raises(service.DuplicateSubmission):
-            service.submit_search_report(s, case_id=case.id, post_id=kilju,
-                                         searched_from=start,
-                                         searched_to=start + timedelta(hours=1),
-                                         searched="buses", result=SearchResult.FOUND)
-    assert [(e["kind"], e.get("found")) for e in evidence] == [("search", True),
-                                                                ("sighting", None)]
+            service.submit_search_report(
+                s,
+                case_id=case.id,
+                post_id=kilju,
+                searched_from=start,
+                searched_to=start + timedelta(hours=1),
+                searched="buses",
+                result=SearchResult.FOUND,
+            )
+    assert [(e["kind"], e.get("found")) for e in evidence] == [("search", True), ("sighting", None)]
 
 
 def test_queue_deduplicates_a_surge_and_purge_removes_contacts(db_engine: Engine) -> None:
     with session_scope(db_engine) as s:
         coord = coordinator(s)
         case = songchon_case(s, coord)
-        texts = ["a couple with a small boy at Kilju station", "couple with small boy, Kilju stn",
-                 "a couple with a small boy at the Kilju station!"]
+        texts = [
+            "a couple with a small boy at Kilju station",
+            "couple with small boy, Kilju stn",
+            "a couple with a small boy at the Kilju station!",
+        ]
         for text in texts:
             service.submit_tip(s, tip=_tip(case.id, text, "Kilju", contact="me@example.org"))
         photo = clean_photo(_png())
-        with_photo = service.submit_tip(s, tip=_tip(case.id, "red car speeding south",
-                                                    "Pyongyang"), photo=photo)
+        with_photo = service.submit_tip(
+            s, tip=_tip(case.id, "red car speeding south", "Pyongyang"), photo=photo
+        )
         photo_file = get_settings().data_dir / str(with_photo.photo_path)
         assert photo_file.is_file()
     cluster_all(db_engine)

@@ -70,11 +70,19 @@ def test_replay_receiver_refuses_bad_paths_and_bodies_over_http() -> None:
         listed = b"[1, 2]"
         assert post_status(f"{base}/posts/p1/pager", b"{}", _signed(b"{}", "m1", REPLAY_NOW)) == 404
         assert post_status(f"{base}/other/p1", b"{}", _signed(b"{}", "m2", REPLAY_NOW)) == 404
-        assert post_status(posts.url_for("p1", PostChannel.DUTY), listed,
-                     _signed(listed, "m3", REPLAY_NOW)) == 400
+        assert (
+            post_status(
+                posts.url_for("p1", PostChannel.DUTY), listed, _signed(listed, "m3", REPLAY_NOW)
+            )
+            == 400
+        )
         body = json.dumps({"version_id": "v1", "ack_url": "http://x/ack/d1?t=tok"}).encode()
-        assert post_status(posts.url_for("p1", PostChannel.DUTY), body,
-                     _signed(body, "m4", REPLAY_NOW)) == 204
+        assert (
+            post_status(
+                posts.url_for("p1", PostChannel.DUTY), body, _signed(body, "m4", REPLAY_NOW)
+            )
+            == 204
+        )
     finally:
         posts.stop()
     assert posts.rejected == 3 and posts.duplicates == 0
@@ -87,8 +95,10 @@ def test_background_receiver_releases_its_port() -> None:
     server = BackgroundReceiver(ReceiverApp(keys_for=_keys))
     port = server.start()
     url = f"http://127.0.0.1:{port}/hook/p1"
-    assert post_status(url, b"{}", _signed(b"{}", "m1", datetime.now(UTC) - timedelta(seconds=1))) \
+    assert (
+        post_status(url, b"{}", _signed(b"{}", "m1", datetime.now(UTC) - timedelta(seconds=1)))
         == 204
+    )
     server.stop()
     with pytest.raises(urllib.error.URLError):
         post_status(url, b"{}", {})

@@ -24,9 +24,7 @@ def test_demo_without_serving_writes_valid_cap_and_a_verifying_audit(
     for f in files:
         assert schema_errors(f.read_bytes()) == [], f.name
     assert messages[-1].msg_type == "Cancel"
-    assert {r.identifier for r in messages[-1].references} == {
-        m.identifier for m in messages[:-1]
-    }
+    assert {r.identifier for r in messages[-1].references} == {m.identifier for m in messages[:-1]}
     assert all(m.infos[0].event_codes[0].value == "CAE" for m in messages)
     verify = runner.invoke(app, ["audit", "verify"])
     assert verify.exit_code == 0, verify.output

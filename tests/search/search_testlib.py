@@ -32,8 +32,12 @@ def grid_network(n: int = 15, spacing_deg: float = 0.01, seconds: float = 60.0) 
     np.cumsum(np.bincount(t, minlength=n * n), out=indptr[1:])
     m = h.shape[0]
     mid = n // 2
-    exit_nodes = {"north": (n - 1) * n + mid, "south": mid, "west": mid * n,
-                  "east": mid * n + n - 1}
+    exit_nodes = {
+        "north": (n - 1) * n + mid,
+        "south": mid,
+        "west": mid * n,
+        "east": mid * n + n - 1,
+    }
     posts = []
     for r in (2, n // 2, n - 3):
         for c in range(0, n, 2):
@@ -41,16 +45,43 @@ def grid_network(n: int = 15, spacing_deg: float = 0.01, seconds: float = 60.0) 
                 node = rr * n + cc
                 pid = f"p{rr}_{cc}"
                 if all(p.post_id != pid for p in posts):
-                    posts.append(NetworkPost(pid, PostKind.CHECKPOINT, pid, float(lat[node]),
-                                             float(lon[node]), Mode.ROAD, node))
+                    posts.append(
+                        NetworkPost(
+                            pid,
+                            PostKind.CHECKPOINT,
+                            pid,
+                            float(lat[node]),
+                            float(lon[node]),
+                            Mode.ROAD,
+                            node,
+                        )
+                    )
     exits = []
     for name, node in exit_nodes.items():
         exits.append(Exit(name, "border", name, node))
-        posts.append(NetworkPost(f"x_{name}", PostKind.BORDER_CROSSING, name, float(lat[node]),
-                                 float(lon[node]), Mode.ROAD, node))
-    return Network(name="grid", node_lat=lat, node_lon=lon, indptr=indptr, indices=h,
-                   arc_seconds=np.full(m, seconds), arc_metres=np.full(m, 1100.0),
-                   arc_mode=np.zeros(m, dtype=np.uint8), posts=posts, exits=exits)
+        posts.append(
+            NetworkPost(
+                f"x_{name}",
+                PostKind.BORDER_CROSSING,
+                name,
+                float(lat[node]),
+                float(lon[node]),
+                Mode.ROAD,
+                node,
+            )
+        )
+    return Network(
+        name="grid",
+        node_lat=lat,
+        node_lon=lon,
+        indptr=indptr,
+        indices=h,
+        arc_seconds=np.full(m, seconds),
+        arc_metres=np.full(m, 1100.0),
+        arc_mode=np.zeros(m, dtype=np.uint8),
+        posts=posts,
+        exits=exits,
+    )
 
 
 def fork_network(arm: int = 20, seconds: float = 60.0) -> Network:
@@ -85,11 +116,21 @@ def fork_network(arm: int = 20, seconds: float = 60.0) -> Network:
     la, lo = np.asarray(lat), np.asarray(lon)
 
     def post(pid: str, node: int) -> NetworkPost:
-        return NetworkPost(pid, PostKind.CHECKPOINT, pid, float(la[node]), float(lo[node]),
-                           Mode.ROAD, node)
+        return NetworkPost(
+            pid, PostKind.CHECKPOINT, pid, float(la[node]), float(lo[node]), Mode.ROAD, node
+        )
 
     posts = [post("p_stem", arm // 2), post("p_west", west[3]), post("p_east", east[3])]
     exits = [Exit("west", "border", "west", west[-1]), Exit("east", "border", "east", east[-1])]
-    return Network(name="fork", node_lat=la, node_lon=lo, indptr=indptr, indices=heads,
-                   arc_seconds=np.full(m, seconds), arc_metres=np.full(m, 1000.0),
-                   arc_mode=np.zeros(m, dtype=np.uint8), posts=posts, exits=exits)
+    return Network(
+        name="fork",
+        node_lat=la,
+        node_lon=lo,
+        indptr=indptr,
+        indices=heads,
+        arc_seconds=np.full(m, seconds),
+        arc_metres=np.full(m, 1000.0),
+        arc_mode=np.zeros(m, dtype=np.uint8),
+        posts=posts,
+        exits=exits,
+    )

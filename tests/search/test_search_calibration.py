@@ -21,9 +21,15 @@ T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
 
 
 def _case(lat: float, lon: float) -> dict[str, Any]:
-    return {"last_known": {"lat": lat, "lon": lon, "time_earliest": T0.isoformat(),
-                           "time_latest": (T0 + timedelta(minutes=30)).isoformat()},
-            "modes": ["road"]}
+    return {
+        "last_known": {
+            "lat": lat,
+            "lon": lon,
+            "time_earliest": T0.isoformat(),
+            "time_latest": (T0 + timedelta(minutes=30)).isoformat(),
+        },
+        "modes": ["road"],
+    }
 
 
 def test_region_is_the_fewest_most_probable_cells_reaching_the_level() -> None:
@@ -57,10 +63,19 @@ def test_hedge_learns_where_a_fruitless_search_says_they_are_not() -> None:
     frontier.advance(2 * 3600.0)
     east = slice(40, 60)
     before = float(frontier.node_probability()[east].sum())
-    frontier.observe(parse_evidence({
-        "kind": "search", "post_id": "p_east", "from": T0.isoformat(),
-        "to": (T0 + timedelta(hours=2)).isoformat(), "detection_probability": 0.9,
-        "found": False}), 0.0)
+    frontier.observe(
+        parse_evidence(
+            {
+                "kind": "search",
+                "post_id": "p_east",
+                "from": T0.isoformat(),
+                "to": (T0 + timedelta(hours=2)).isoformat(),
+                "detection_probability": 0.9,
+                "found": False,
+            }
+        ),
+        0.0,
+    )
     after = frontier.node_probability()
     assert float(after[east].sum()) < 0.5 * before
     assert after.sum() == pytest.approx(1.0)
@@ -83,12 +98,15 @@ def test_settled_hypotheses_stand_for_their_destination_catchment() -> None:
 def test_proximity_passes_catch_within_the_radius_only() -> None:
     net = grid_network(n=10)
     # Along the bottom row: nodes 0 -> 1 -> 2 -> 3, one minute per arc.
-    tr = Trajectory(node=np.asarray([0, 1, 2, 3], dtype=np.int64),
-                    arrive=np.asarray([0.0, 60.0, 120.0, 180.0]),
-                    depart=np.asarray([0.0, 60.0, 120.0, 1e9]),
-                    mode=np.zeros(4, dtype=np.uint8), exited=False)
+    tr = Trajectory(
+        node=np.asarray([0, 1, 2, 3], dtype=np.int64),
+        arrive=np.asarray([0.0, 60.0, 120.0, 180.0]),
+        depart=np.asarray([0.0, 60.0, 120.0, 1e9]),
+        mode=np.zeros(4, dtype=np.uint8),
+        exited=False,
+    )
     slots, times = proximity_passes(net, tr)
     near = {net.posts[s].node for s in slots}
-    assert near == {2}          # row 0 posts sit at columns 2, 5 and 7; the path ends at 3
+    assert near == {2}  # row 0 posts sit at columns 2, 5 and 7; the path ends at 3
     assert np.all(np.diff(times) >= 0)
-    assert CATCH_RADIUS_M < 1000                # the next row's posts (1.1 km) are too far
+    assert CATCH_RADIUS_M < 1000  # the next row's posts (1.1 km) are too far

@@ -42,27 +42,55 @@ def _spur_network() -> tuple[Network, int]:
     t = np.asarray(tails)[order]
     indptr = np.zeros(end + 2, dtype=np.int64)
     np.cumsum(np.bincount(t, minlength=end + 1), out=indptr[1:])
-    spur = replace(net, node_lat=lat, node_lon=lon, indptr=indptr,
-                   indices=np.asarray(heads, dtype=np.int64)[order],
-                   arc_seconds=np.asarray(secs)[order], arc_metres=np.asarray(metres)[order],
-                   arc_mode=np.zeros(len(heads), dtype=np.uint8), cache={})
+    spur = replace(
+        net,
+        node_lat=lat,
+        node_lon=lon,
+        indptr=indptr,
+        indices=np.asarray(heads, dtype=np.int64)[order],
+        arc_seconds=np.asarray(secs)[order],
+        arc_metres=np.asarray(metres)[order],
+        arc_mode=np.zeros(len(heads), dtype=np.uint8),
+        cache={},
+    )
     post_lat = net.node_lat[junction] + step_lat * 180 / 160
     post_lon = net.node_lon[junction] - step_lon * 180 / 160
-    beside = place_post(spur, post_id="beside", kind=PostKind.CHECKPOINT, lat=post_lat,
-                        lon=post_lon, mode=Mode.ROAD)
-    assert beside.node == end            # the nearest node is the dead end's
+    beside = place_post(
+        spur, post_id="beside", kind=PostKind.CHECKPOINT, lat=post_lat, lon=post_lon, mode=Mode.ROAD
+    )
+    assert beside.node == end  # the nearest node is the dead end's
     assert 170 < float(haversine_m(post_lat, post_lon, lat[junction], lon[junction])) < 190
-    control = NetworkPost("on_road", PostKind.CHECKPOINT, "on_road", float(lat[junction]),
-                          float(lon[junction]), Mode.ROAD, junction)
-    west = NetworkPost("west", PostKind.CHECKPOINT, "west", float(lat[ARM + 3]),
-                       float(lon[ARM + 3]), Mode.ROAD, ARM + 3)
+    control = NetworkPost(
+        "on_road",
+        PostKind.CHECKPOINT,
+        "on_road",
+        float(lat[junction]),
+        float(lon[junction]),
+        Mode.ROAD,
+        junction,
+    )
+    west = NetworkPost(
+        "west",
+        PostKind.CHECKPOINT,
+        "west",
+        float(lat[ARM + 3]),
+        float(lon[ARM + 3]),
+        Mode.ROAD,
+        ARM + 3,
+    )
     return with_posts(spur, [beside, control, west]), junction
 
 
 def _case() -> dict[str, object]:
-    return {"last_known": {"lat": 40.0, "lon": 10.0, "time_earliest": T0.isoformat(),
-                           "time_latest": (T0 + timedelta(minutes=10)).isoformat()},
-            "modes": ["road"]}
+    return {
+        "last_known": {
+            "lat": 40.0,
+            "lon": 10.0,
+            "time_earliest": T0.isoformat(),
+            "time_latest": (T0 + timedelta(minutes=10)).isoformat(),
+        },
+        "modes": ["road"],
+    }
 
 
 def test_the_catchment_holds_the_main_road_node_within_the_radius() -> None:
@@ -74,9 +102,12 @@ def test_the_catchment_holds_the_main_road_node_within_the_radius() -> None:
 
 def test_a_post_beside_the_main_road_arrives_with_the_main_road() -> None:
     net, _ = _spur_network()
-    got = {a.post.post_id: a.earliest_seconds
-           for a in rank_posts_by_arrival(net, lat=40.0, lon=10.0, start_earliest=0.0,
-                                          now=0.0, budget=3)}
+    got = {
+        a.post.post_id: a.earliest_seconds
+        for a in rank_posts_by_arrival(
+            net, lat=40.0, lon=10.0, start_earliest=0.0, now=0.0, budget=3
+        )
+    }
     assert got["beside"] == got["on_road"]
 
 
@@ -85,7 +116,7 @@ def test_a_post_beside_the_main_road_is_ranked_as_passable() -> None:
     pic = SearchPicture(net, _case(), seed=5, particles=800)
     pic.advance(T0 + timedelta(minutes=10))
     prob = {r["post_id"]: r["probability"] for r in pic.rank(3, horizon_hours=3)}
-    assert prob["on_road"] > 0.2                     # the suspects use the east branch
+    assert prob["on_road"] > 0.2  # the suspects use the east branch
     assert prob["beside"] >= 0.9 * prob["on_road"]
 
 
@@ -95,10 +126,18 @@ def test_a_fruitless_search_clears_the_catchment() -> None:
     base = SearchPicture(net, _case(), seed=3, particles=600)
     base.advance(at)
     told = SearchPicture(net, _case(), seed=3, particles=600)
-    told.observe({"kind": "search", "post_id": "beside", "from": T0.isoformat(),
-                  "to": at.isoformat(), "detection_probability": 0.9, "found": False})
+    told.observe(
+        {
+            "kind": "search",
+            "post_id": "beside",
+            "from": T0.isoformat(),
+            "to": at.isoformat(),
+            "detection_probability": 0.9,
+            "found": False,
+        }
+    )
     told.advance(at)
-    beyond = np.arange(junction + 1, 3 * ARM)    # the east branch past the post
+    beyond = np.arange(junction + 1, 3 * ARM)  # the east branch past the post
     before = float(base.node_probability()[beyond].sum())
     after = float(told.node_probability()[beyond].sum())
     assert before > 0.2

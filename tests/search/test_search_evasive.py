@@ -22,7 +22,7 @@ def test_evasive_trajectories_follow_arcs_in_time(index: int) -> None:
     tr = make_scenario(net, seed=5, index=index, modes=("road",), truth_model="evasive").truth
     assert tr.node.shape[0] > 3
     for u, v in zip(tr.node[:-1], tr.node[1:], strict=True):
-        assert v in net.indices[net.indptr[u]:net.indptr[u + 1]]
+        assert v in net.indices[net.indptr[u] : net.indptr[u + 1]]
     assert np.all(np.diff(tr.arrive) > 0)
     assert np.all(tr.depart >= tr.arrive)
     if tr.exited:
@@ -41,20 +41,41 @@ def test_evasive_differs_from_the_default_model() -> None:
 def test_evasive_shares_no_code_with_the_filter_or_the_other_simulator() -> None:
     tree = ast.parse(Path(evasive.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import)
-                 for a in node.names}
+    imported |= {
+        a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names
+    }
     search = {m for m in imported if m and m.startswith("bolo.search")}
     # Only the trajectory record the scoring reads.
     assert search == {"bolo.search.sim.truth"}
-    names = {a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
-             and node.module == "bolo.search.sim.truth" for a in node.names}
+    names = {
+        a.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "bolo.search.sim.truth"
+        for a in node.names
+    }
     assert names == {"Trajectory"}
 
 
 def test_cli_simulate_truth(data_dir: Path) -> None:
-    result = CliRunner().invoke(app, ["simulate", "--network", "dprk", "--cases", "2",
-                                      "--seed", "1", "--budget", "5", "--particles", "200",
-                                      "--truth", "evasive", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--network",
+            "dprk",
+            "--cases",
+            "2",
+            "--seed",
+            "1",
+            "--budget",
+            "5",
+            "--particles",
+            "200",
+            "--truth",
+            "evasive",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["truth"] == "evasive"
     bad = CliRunner().invoke(app, ["simulate", "--network", "dprk", "--truth", "nope"])

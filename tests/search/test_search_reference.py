@@ -17,8 +17,12 @@ KST = "+09:00"
 # Assumptions (the report gives none): the year, the window of the abduction on Mar 31, and
 # that the search reports below were filed by southern and western posts.
 CASE: dict[str, Any] = {
-    "last_known": {"lat": 39.2068, "lon": 126.2039, "time_earliest": f"2026-03-31T08:00:00{KST}",
-                   "time_latest": f"2026-03-31T14:00:00{KST}"},
+    "last_known": {
+        "lat": 39.2068,
+        "lon": 126.2039,
+        "time_earliest": f"2026-03-31T08:00:00{KST}",
+        "time_latest": f"2026-03-31T14:00:00{KST}",
+    },
     "modes": ["road", "rail"],
     "hints": [{"kind": "heading", "bearing_deg": 0.0, "weight": 0.8}],
 }
@@ -29,8 +33,13 @@ def dprk() -> Network:
     return load_corridors(DPRK, name="dprk")
 
 
-def _rank(net: Network, strategy: str, at: str, budget: int = 10,
-          evidence: list[dict[str, Any]] | None = None) -> list[str]:
+def _rank(
+    net: Network,
+    strategy: str,
+    at: str,
+    budget: int = 10,
+    evidence: list[dict[str, Any]] | None = None,
+) -> list[str]:
     pic = SearchPicture(net, CASE, strategy=strategy, seed=0, particles=2000, horizon_hours=24)
     for ev in evidence or []:
         pic.observe(ev)
@@ -54,12 +63,21 @@ def test_the_reason_names_the_heading_tip(dprk: Network) -> None:
 
 def test_searches_that_found_nothing_keep_kilju_high(dprk: Network) -> None:
     t0 = datetime.fromisoformat(f"2026-03-31T14:00:00{KST}")
-    searched = [p.post_id for p in dprk.posts
-                if p.lat < 39.6 and p.kind.value in ("checkpoint", "station")][:8]
+    searched = [
+        p.post_id for p in dprk.posts if p.lat < 39.6 and p.kind.value in ("checkpoint", "station")
+    ][:8]
     assert searched
-    evidence = [{"kind": "search", "post_id": pid, "from": t0.isoformat(),
-                 "to": (t0 + timedelta(hours=10)).isoformat(),
-                 "detection_probability": 0.6, "found": False} for pid in searched]
+    evidence = [
+        {
+            "kind": "search",
+            "post_id": pid,
+            "from": t0.isoformat(),
+            "to": (t0 + timedelta(hours=10)).isoformat(),
+            "detection_probability": 0.6,
+            "found": False,
+        }
+        for pid in searched
+    ]
     ranked = _rank(dprk, "particle", f"2026-04-01T08:00:00{KST}", evidence=evidence)
     assert "guard-kilju" in ranked[:3], ranked
     assert not set(searched) & set(ranked[:3])

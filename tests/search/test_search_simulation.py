@@ -28,8 +28,17 @@ def _ranks_seen(net: Any, sc: Any, strategy: Strategy) -> list[list[int]]:
         seen.append(order[:5])
         return order
 
-    run_policy(net, sc.observed, sc.abducted, strategy, budget=5, seed=0, particles=200,
-               policy_step=policy_step, detect=lambda active, t0, t1: None)
+    run_policy(
+        net,
+        sc.observed,
+        sc.abducted,
+        strategy,
+        budget=5,
+        seed=0,
+        particles=200,
+        policy_step=policy_step,
+        detect=lambda active, t0, t1: None,
+    )
     return seen[:8]
 
 
@@ -37,8 +46,13 @@ def _ranks_seen(net: Any, sc: Any, strategy: Strategy) -> list[list[int]]:
 def test_strategies_see_observations_never_the_truth(strategy: Strategy) -> None:
     net = grid_network(n=20)
     sc = make_scenario(net, seed=3, index=1, modes=("road",))
-    other_truth = Trajectory(node=np.zeros(2, dtype=np.int64), arrive=np.zeros(2),
-                             depart=np.ones(2), mode=np.zeros(2, dtype=np.uint8), exited=False)
+    other_truth = Trajectory(
+        node=np.zeros(2, dtype=np.int64),
+        arrive=np.zeros(2),
+        depart=np.ones(2),
+        mode=np.zeros(2, dtype=np.uint8),
+        exited=False,
+    )
     twin = dataclasses.replace(sc, truth=other_truth)
     assert _ranks_seen(net, sc, strategy) == _ranks_seen(net, twin, strategy)
 
@@ -58,16 +72,37 @@ def test_map_score_is_one_for_a_perfect_map_and_half_for_a_flat_one() -> None:
 
 
 def test_cli_rank_prints_json_for_the_reference_case(tmp_path: Path, data_dir: Path) -> None:
-    case = {"last_known": {"lat": 39.2068, "lon": 126.2039,
-                           "time_earliest": "2026-03-31T08:00:00+09:00",
-                           "time_latest": "2026-03-31T14:00:00+09:00"},
-            "modes": ["road", "rail"],
-            "hints": [{"kind": "heading", "bearing_deg": 0, "weight": 0.8}]}
+    case = {
+        "last_known": {
+            "lat": 39.2068,
+            "lon": 126.2039,
+            "time_earliest": "2026-03-31T08:00:00+09:00",
+            "time_latest": "2026-03-31T14:00:00+09:00",
+        },
+        "modes": ["road", "rail"],
+        "hints": [{"kind": "heading", "bearing_deg": 0, "weight": 0.8}],
+    }
     path = tmp_path / "case.json"
     path.write_text(json.dumps(case))
-    result = CliRunner().invoke(app, ["rank", "--network", "dprk", "--case", str(path),
-                                      "--at", "2026-04-01T08:00:00+09:00", "--budget", "5",
-                                      "--particles", "500", "--horizon", "24", "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "rank",
+            "--network",
+            "dprk",
+            "--case",
+            str(path),
+            "--at",
+            "2026-04-01T08:00:00+09:00",
+            "--budget",
+            "5",
+            "--particles",
+            "500",
+            "--horizon",
+            "24",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert len(out["posts"]) == 5
@@ -77,25 +112,47 @@ def test_cli_rank_prints_json_for_the_reference_case(tmp_path: Path, data_dir: P
 def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path, data_dir: Path) -> None:
     path = tmp_path / "case.json"
     path.write_text("{not json")
-    result = CliRunner().invoke(app, ["rank", "--network", "dprk", "--case", str(path),
-                                      "--at", "2026-04-01T08:00:00+09:00"])
+    result = CliRunner().invoke(
+        app, ["rank", "--network", "dprk", "--case", str(path), "--at", "2026-04-01T08:00:00+09:00"]
+    )
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     path.write_text(json.dumps({"last_known": {"lat": 1}}))
-    result = CliRunner().invoke(app, ["rank", "--network", "nowhere", "--case", str(path),
-                                      "--at", "2026-04-01T08:00:00+09:00"])
+    result = CliRunner().invoke(
+        app,
+        ["rank", "--network", "nowhere", "--case", str(path), "--at", "2026-04-01T08:00:00+09:00"],
+    )
     assert result.exit_code != 0
 
 
 def test_cli_simulate_prints_the_documented_json(data_dir: Path) -> None:
-    result = CliRunner().invoke(app, ["simulate", "--network", "dprk", "--cases", "2",
-                                      "--seed", "1", "--budget", "5", "--particles", "200",
-                                      "--json"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "--network",
+            "dprk",
+            "--cases",
+            "2",
+            "--seed",
+            "1",
+            "--budget",
+            "5",
+            "--particles",
+            "200",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert {"network", "cases", "seed", "budget", "strategies"} <= set(out)
     for name in ("radius", "reachability", "particle"):
         m = out["strategies"][name]
-        assert {"interception_rate", "ci95", "median_minutes_to_interception",
-                "search_cost_median", "mapscore"} <= set(m)
+        assert {
+            "interception_rate",
+            "ci95",
+            "median_minutes_to_interception",
+            "search_cost_median",
+            "mapscore",
+        } <= set(m)
         assert m["ci95"][0] <= m["interception_rate"] <= m["ci95"][1]

@@ -68,28 +68,43 @@ API: dict[tuple[str, str], frozenset[Role]] = {
 
 # Routes whose allowed callers may still get 403 from the object's state, not their role:
 # acknowledging a version that was never delivered to the post is refused (AckRefused).
-STATE_403: frozenset[tuple[str, str]] = frozenset({
-    ("POST", "/api/v1/dispatch/versions/{version_id}/posts/{post_id}/ack")})
+STATE_403: frozenset[tuple[str, str]] = frozenset(
+    {("POST", "/api/v1/dispatch/versions/{version_id}/posts/{post_id}/ack")}
+)
 
 # Reachable without a bearer token (each has its own guard where it needs one).
-PUBLIC: frozenset[tuple[str, str]] = frozenset({
-    ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/openapi.json"),
-    ("GET", "/docs"),
-    ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"),
-    ("GET", "/alerts/{alert_id}.cap"), ("GET", "/feed/cap.atom"), ("GET", "/feed/cap.rss"),
-    ("GET", "/alerts"), ("GET", "/alerts/{alert_id}"), ("GET", "/"),
-    # The printable poster of a public Actual alert while it is active (404 otherwise).
-    ("GET", "/alerts/{alert_id}/poster"), ("GET", "/alerts/{alert_id}/poster.pdf"),
-    ("GET", "/static/{path:path}"),
-    ("POST", "/api/v1/public/tips"), ("GET", "/tips/new"), ("POST", "/tips/new"),
-    ("GET", "/tips/map.png"),
-    # A child's photo: public only while an alert of its case is active (bolo.cases.photos).
-    ("GET", "/media/case-photos/{name}"),
-    # Authenticated by the post's Standard Webhooks signature instead of a token.
-    ("POST", "/api/v1/reports/webhook-reply/{post_id}"),
-    # Acknowledgement links in messages: authenticated by the per-delivery token ``t``.
-    ("GET", "/api/v1/dispatch/ack/{delivery_id}"), ("POST", "/api/v1/dispatch/ack/{delivery_id}"),
-})
+PUBLIC: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        ("GET", "/redoc"),
+        ("GET", "/alerts/{alert_id}.cap"),
+        ("GET", "/feed/cap.atom"),
+        ("GET", "/feed/cap.rss"),
+        ("GET", "/alerts"),
+        ("GET", "/alerts/{alert_id}"),
+        ("GET", "/"),
+        # The printable poster of a public Actual alert while it is active (404 otherwise).
+        ("GET", "/alerts/{alert_id}/poster"),
+        ("GET", "/alerts/{alert_id}/poster.pdf"),
+        ("GET", "/static/{path:path}"),
+        ("POST", "/api/v1/public/tips"),
+        ("GET", "/tips/new"),
+        ("POST", "/tips/new"),
+        ("GET", "/tips/map.png"),
+        # A child's photo: public only while an alert of its case is active (bolo.cases.photos).
+        ("GET", "/media/case-photos/{name}"),
+        # Authenticated by the post's Standard Webhooks signature instead of a token.
+        ("POST", "/api/v1/reports/webhook-reply/{post_id}"),
+        # Acknowledgement links in messages: authenticated by the per-delivery token ``t``.
+        ("GET", "/api/v1/dispatch/ack/{delivery_id}"),
+        ("POST", "/api/v1/dispatch/ack/{delivery_id}"),
+    }
+)
 # Web pages behind the cookie login: without a session they must never answer 2xx.
 WEB_PREFIXES = ("/console", "/post", "/login", "/logout", "/account")
 WEB_OPEN = frozenset({("GET", "/login"), ("POST", "/login")})
@@ -154,23 +169,34 @@ WEB: dict[tuple[str, str], frozenset[Role]] = {
 STREAMS = frozenset({("GET", "/console/events"), ("GET", "/post/events")})
 
 
-def request_for(method: str, path: str, ids: dict[str, str], *, seq: int
-                ) -> tuple[str, dict[str, Any], Any]:
+def request_for(
+    method: str, path: str, ids: dict[str, str], *, seq: int
+) -> tuple[str, dict[str, Any], Any]:
     """(url, query params, JSON body) of a valid request to the route, from the world's ids."""
     url = path.format(**{k: ids[k] for k in ids if "{" + k + "}" in path})
     earlier = (now() - timedelta(hours=2)).isoformat()
     later = (now() - timedelta(hours=1)).isoformat()
-    content = {"texts": [{"headline": "Child taken", "description": "A boy, 8.",
-                          "instruction": "Check cars."}],
-               "area": {"description": "Songchon", "circles": [
-                   {"lat": 39.2, "lon": 126.2, "radius_km": 20}]},
-               "target_post_ids": [ids["post_id"]]}
+    content = {
+        "texts": [
+            {"headline": "Child taken", "description": "A boy, 8.", "instruction": "Check cars."}
+        ],
+        "area": {
+            "description": "Songchon",
+            "circles": [{"lat": 39.2, "lon": 126.2, "radius_km": 20}],
+        },
+        "target_post_ids": [ids["post_id"]],
+    }
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/api/v1/users"): {"username": f"made-{seq}", "role": "viewer"},
         ("POST", "/api/v1/cases"): {
             "children": [{"name": "Another Child"}],
-            "last_known": {"lat": 39.2, "lon": 126.2, "time_earliest": earlier,
-                           "time_latest": later}},
+            "last_known": {
+                "lat": 39.2,
+                "lon": 126.2,
+                "time_earliest": earlier,
+                "time_latest": later,
+            },
+        },
         ("POST", "/api/v1/cases/{case_id}/hints"): {"kind": "heading", "bearing_deg": 10},
         ("POST", "/api/v1/cases/{case_id}/resolve"): {"outcome": "found_safe"},
         ("POST", "/api/v1/cases/{case_id}/alerts"): content,
@@ -179,15 +205,30 @@ def request_for(method: str, path: str, ids: dict[str, str], *, seq: int
         ("POST", "/api/v1/alert-versions/{version_id}/reject"): {"reason": "not yet"},
         ("POST", "/api/v1/alerts/{alert_id}/updates"): content,
         ("POST", "/api/v1/alerts/{alert_id}/cancel"): {"reason": "test"},
-        ("PUT", "/api/v1/posts/{post_id}"): {"id": ids["post_id"], "kind": "checkpoint",
-                                             "name": "Checkpoint 0", "lat": 39.3, "lon": 126.3},
+        ("PUT", "/api/v1/posts/{post_id}"): {
+            "id": ids["post_id"],
+            "kind": "checkpoint",
+            "name": "Checkpoint 0",
+            "lat": 39.3,
+            "lon": 126.3,
+        },
         ("POST", "/api/v1/reports/{report_id}/triage"): {"state": "credible", "reason": "ok"},
         ("POST", "/api/v1/reports/sightings"): {
-            "case_id": ids["case_id"], "post_id": ids["post_id"], "seen_at": later,
-            "text": f"seen {seq}", "lat": 39.3, "lon": 126.3},
+            "case_id": ids["case_id"],
+            "post_id": ids["post_id"],
+            "seen_at": later,
+            "text": f"seen {seq}",
+            "lat": 39.3,
+            "lon": 126.3,
+        },
         ("POST", "/api/v1/reports/searches"): {
-            "case_id": ids["case_id"], "post_id": ids["post_id"], "from": earlier, "to": later,
-            "searched": f"all cars {seq}", "result": "nothing_found"},
+            "case_id": ids["case_id"],
+            "post_id": ids["post_id"],
+            "from": earlier,
+            "to": later,
+            "searched": f"all cars {seq}",
+            "result": "nothing_found",
+        },
     }
     queries: dict[tuple[str, str], dict[str, Any]] = {
         ("GET", "/api/v1/reports/evidence"): {"case_id": ids["case_id"]},

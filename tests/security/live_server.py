@@ -26,8 +26,15 @@ def environment(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def bolo(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """Run ``bolo ARGS`` as an operator would; returns the finished process."""
-    return subprocess.run([BOLO, *args], input=stdin, capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [BOLO, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def free_port() -> int:
@@ -58,8 +65,12 @@ def serving(env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**env, "BOLO_PUBLIC_BASE_URL": base}
-    proc = subprocess.Popen([BOLO, "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [BOLO, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until_up(proc, base, seconds=120)
         yield base

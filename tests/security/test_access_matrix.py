@@ -32,14 +32,20 @@ SKIP_METHODS = {"HEAD", "OPTIONS"}
 
 def app_routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every (method, path template) the app answers, included routers walked."""
+
     def walk(routes: list[Any]) -> Iterator[Any]:
         for route in routes:
             if hasattr(route, "effective_candidates"):
                 yield from walk(route.effective_candidates())
             else:
                 yield route
-    found = {(m, r.path) for r in walk(list(app.routes))
-             for m in (getattr(r, "methods", None) or set()) if m not in SKIP_METHODS}
+
+    found = {
+        (m, r.path)
+        for r in walk(list(app.routes))
+        for m in (getattr(r, "methods", None) or set())
+        if m not in SKIP_METHODS
+    }
     return sorted(found)
 
 
@@ -54,27 +60,45 @@ def world(sqlite_engine: Engine) -> tuple[TestClient, World, dict[str, str]]:
         revoke_token(db, token_id=token_ids["revoked"])
         w.tokens["revoked"] = revoked
         del spare
-    ids = {"case_id": w.case_id, "alert_id": w.alert_id, "version_id": w.version_id,
-           "post_id": w.posts[0], "user_id": w.users["viewer"].id,
-           "token_id": token_ids["spare"], "report_id": w.report_ids[0], "child_index": "0",
-           "external_id": "no-such-external-alert"}
+    ids = {
+        "case_id": w.case_id,
+        "alert_id": w.alert_id,
+        "version_id": w.version_id,
+        "post_id": w.posts[0],
+        "user_id": w.users["viewer"].id,
+        "token_id": token_ids["spare"],
+        "report_id": w.report_ids[0],
+        "child_index": "0",
+        "external_id": "no-such-external-alert",
+    }
     return TestClient(create_app(timers=False)), w, ids
 
 
-def _call(client: TestClient, method: str, path: str, ids: dict[str, str], token: str | None,
-          seq: int, body_ids: dict[str, str] | None = None) -> int:
+def _call(
+    client: TestClient,
+    method: str,
+    path: str,
+    ids: dict[str, str],
+    token: str | None,
+    seq: int,
+    body_ids: dict[str, str] | None = None,
+) -> int:
     url, params, body = request_for(method, path, ids, seq=seq)
     if body_ids is not None:
         _url, params, body = request_for(method, path, body_ids, seq=seq)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.request(method, url, params=params, json=body, headers=headers,
-                              follow_redirects=False)
+    response = client.request(
+        method, url, params=params, json=body, headers=headers, follow_redirects=False
+    )
     return response.status_code
 
 
 def test_every_route_has_a_policy() -> None:
-    unknown = [r for r in app_routes(create_app(timers=False))
-               if r not in API and r not in PUBLIC and not r[1].startswith(WEB_PREFIXES)]
+    unknown = [
+        r
+        for r in app_routes(create_app(timers=False))
+        if r not in API and r not in PUBLIC and not r[1].startswith(WEB_PREFIXES)
+    ]
     assert unknown == [], f"routes without an access rule in access_spec.py: {unknown}"
 
 
@@ -87,16 +111,16 @@ def test_matrix(world: tuple[TestClient, World, dict[str, str]]) -> None:
     for method, path in routes:
         allowed = API[(method, path)]
         for caller in (None, "revoked"):
-            status = _call(client, method, path, ids, w.tokens[caller] if caller else None,
-                           next(seq))
+            status = _call(
+                client, method, path, ids, w.tokens[caller] if caller else None, next(seq)
+            )
             if status != 401:
                 failures.append(f"{method} {path} as {caller or 'anonymous'}: {status} != 401")
         # Refusals first, so that the allowed calls' side effects cannot mask a refusal.
         for role in sorted(Role, key=lambda r: r in allowed):
             status = _call(client, method, path, ids, w.tokens[role.value], next(seq))
             state_refusal = status == 403 and (method, path) in STATE_403
-            if role in allowed and ((status in (401, 403) and not state_refusal)
-                                    or status >= 500):
+            if role in allowed and ((status in (401, 403) and not state_refusal) or status >= 500):
                 failures.append(f"{method} {path} as {role}: {status}, expected access")
             if role not in allowed and status != 403:
                 failures.append(f"{method} {path} as {role}: {status}, expected 403")
@@ -107,8 +131,7 @@ def test_post_tokens_are_default_deny(world: tuple[TestClient, World, dict[str, 
     client, w, ids = world
     failures = []
     open_routes = post_token_routes()
-    for n, (method, path) in enumerate(r for r in app_routes(create_app(timers=False))
-                                       if r in API):
+    for n, (method, path) in enumerate(r for r in app_routes(create_app(timers=False)) if r in API):
         status = _call(client, method, path, ids, w.tokens["post_token"], n)
         may = (method, path) in open_routes and Role.POST_OFFICER in API[(method, path)]
         if may and status in (401, 403):
@@ -120,8 +143,11 @@ def test_post_tokens_are_default_deny(world: tuple[TestClient, World, dict[str, 
 
 def test_web_pages_need_a_session(world: tuple[TestClient, World, dict[str, str]]) -> None:
     client, _w, ids = world
-    web = [r for r in app_routes(create_app(timers=False))
-           if r[1].startswith(WEB_PREFIXES) and r not in WEB_OPEN]
+    web = [
+        r
+        for r in app_routes(create_app(timers=False))
+        if r[1].startswith(WEB_PREFIXES) and r not in WEB_OPEN
+    ]
     for n, (method, path) in enumerate(web):
         url = path.replace("{path:path}", "x")
         status = _call(client, method, url, {**ids, "version_id": ids["version_id"]}, None, n)
@@ -142,15 +168,17 @@ def test_swapped_ids_never_succeed(world: tuple[TestClient, World, dict[str, str
             for other in (p for p in SWAPS if p != param):
                 swapped = {**ids, param: ids[other]}
                 # Only the path is swapped: the body still names the real objects.
-                status = _call(client, method, path, swapped, w.tokens["admin"], next(seq),
-                               body_ids=ids)
+                status = _call(
+                    client, method, path, swapped, w.tokens["admin"], next(seq), body_ids=ids
+                )
                 if 200 <= status < 300:
                     failures.append(f"{method} {path} with {param}={other}: {status}")
     assert failures == [], "\n".join(failures)
 
 
 def test_post_officers_act_only_for_their_post(
-        world: tuple[TestClient, World, dict[str, str]]) -> None:
+    world: tuple[TestClient, World, dict[str, str]],
+) -> None:
     client, w, ids = world
     mine, other = w.posts
     for token in (w.tokens["post_officer"], w.tokens["post_token"]):
@@ -158,8 +186,9 @@ def test_post_officers_act_only_for_their_post(
         own = client.get(f"/api/v1/posts/{mine}/alerts", headers=auth)
         assert own.status_code == 200 and [a["alert_id"] for a in own.json()] == [w.alert_id]
         assert client.get(f"/api/v1/posts/{other}/alerts", headers=auth).status_code == 403
-        _url, _q, body = request_for("POST", "/api/v1/reports/sightings",
-                                     {**ids, "post_id": other}, seq=900)
+        _url, _q, body = request_for(
+            "POST", "/api/v1/reports/sightings", {**ids, "post_id": other}, seq=900
+        )
         refused = client.post("/api/v1/reports/sightings", json=body, headers=auth)
         assert refused.status_code == 403
     # Officer B sees nothing: the alert was addressed to post A only.
@@ -171,8 +200,10 @@ def test_personal_fields_gated_by_role(world: tuple[TestClient, World, dict[str,
     client, w, ids = world
     names = (CHILD, *SUSPECTS)
     for role in Role:
-        response = client.get(f"/api/v1/cases/{ids['case_id']}",
-                              headers={"Authorization": f"Bearer {w.tokens[role.value]}"})
+        response = client.get(
+            f"/api/v1/cases/{ids['case_id']}",
+            headers={"Authorization": f"Bearer {w.tokens[role.value]}"},
+        )
         if response.status_code != 200:
             continue
         shown = any(n in response.text for n in names)

@@ -28,8 +28,9 @@ def _run(*args: str, stdin: str = "") -> tuple[int, str]:
 
 
 def test_user_add_json_password_token_and_list(sqlite_engine: Engine) -> None:
-    code, out = _run("user", "add", "root", "admin", "--password-stdin", "--json",
-                     stdin=PASSWORD + "\n")
+    code, out = _run(
+        "user", "add", "root", "admin", "--password-stdin", "--json", stdin=PASSWORD + "\n"
+    )
     assert code == 0, out
     root = json.loads(out)
     assert set(root) == {"id", "username", "role"} and root["role"] == "admin"
@@ -39,14 +40,18 @@ def test_user_add_json_password_token_and_list(sqlite_engine: Engine) -> None:
     assert ana["token"].startswith("bolo_")
     with session_scope(sqlite_engine) as db:
         stored = db.get(User, root["id"])
-        assert stored is not None and stored.password_hash and PASSWORD not in str(
-            stored.password_hash)
+        assert (
+            stored is not None
+            and stored.password_hash
+            and PASSWORD not in str(stored.password_hash)
+        )
         made = db.get(User, ana["id"])
         assert made is not None and made.created_by == root["id"]
         token = db.execute(select(ApiToken)).scalar_one()
         assert token.issued_by == root["id"] and token.expires_at is not None
-        issued = db.execute(select(AuditEntry).where(AuditEntry.action == "token.issued")
-                            ).scalar_one()
+        issued = db.execute(
+            select(AuditEntry).where(AuditEntry.action == "token.issued")
+        ).scalar_one()
         assert issued.actor_id == root["id"]  # the admin who issued it, not the new user
     code, out = _run("user", "list", "--json")
     listed = {u["username"]: u for u in json.loads(out)}
@@ -54,35 +59,42 @@ def test_user_add_json_password_token_and_list(sqlite_engine: Engine) -> None:
     assert listed["ana"]["live_tokens"] == 1
 
 
-@pytest.mark.parametrize(("args", "stdin", "says"), [
-    (("user", "add", "bo", "coordinator", "--password-stdin"), "short\n", "at least"),
-    (("user", "add", "bad name", "viewer"), "", "username"),
-    (("user", "add", "officer", "post_officer"), "", "--post"),
-    (("user", "add", "officer", "post_officer", "--post", "nowhere"), "", "no post"),
-    (("user", "add", "bo", "viewer", "--post", "gate-7"), "", "only a post officer"),
-    (("user", "add", "bo", "wizard"), "", "wizard"),
-    (("user", "passwd", "nobody", "--password-stdin"), PASSWORD, "no user"),
-    (("user", "passwd", "root"), "", "--password-stdin"),
-    (("user", "disable", "nobody"), "", "no user"),
-    (("user", "add", "bo", "viewer", "--as", "nobody"), "", "no user"),
-])
-def test_bad_input_is_a_clear_error(sqlite_engine: Engine, args: tuple[str, ...], stdin: str,
-                                    says: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "stdin", "says"),
+    [
+        (("user", "add", "bo", "coordinator", "--password-stdin"), "short\n", "at least"),
+        (("user", "add", "bad name", "viewer"), "", "username"),
+        (("user", "add", "officer", "post_officer"), "", "--post"),
+        (("user", "add", "officer", "post_officer", "--post", "nowhere"), "", "no post"),
+        (("user", "add", "bo", "viewer", "--post", "gate-7"), "", "only a post officer"),
+        (("user", "add", "bo", "wizard"), "", "wizard"),
+        (("user", "passwd", "nobody", "--password-stdin"), PASSWORD, "no user"),
+        (("user", "passwd", "root"), "", "--password-stdin"),
+        (("user", "disable", "nobody"), "", "no user"),
+        (("user", "add", "bo", "viewer", "--as", "nobody"), "", "no user"),
+    ],
+)
+def test_bad_input_is_a_clear_error(
+    sqlite_engine: Engine, args: tuple[str, ...], stdin: str, says: str
+) -> None:
     assert _run("user", "add", "root", "admin")[0] == 0
     code, out = _run(*args, stdin=stdin)
     assert code != 0 and says in out and "Traceback" not in out, out
 
 
 def test_disable_and_totp_from_the_cli(sqlite_engine: Engine) -> None:
-    assert _run("user", "add", "ana", "approver", "--token", "--password-stdin",
-                stdin=PASSWORD)[0] == 0
+    assert (
+        _run("user", "add", "ana", "approver", "--token", "--password-stdin", stdin=PASSWORD)[0]
+        == 0
+    )
     code, out = _run("user", "totp", "ana")
     assert code == 0, out
     uri = re.search(r"otpauth://\S+", out)
     assert uri is not None and "secret=" in uri.group(0)
     assert "\u2588" in out or "\u2580" in out  # the QR code drawn with block characters
-    code, out = _run("user", "passwd", "ana", "--password-stdin", "--json",
-                     stdin=PASSWORD + " two\n")
+    code, out = _run(
+        "user", "passwd", "ana", "--password-stdin", "--json", stdin=PASSWORD + " two\n"
+    )
     assert code == 0 and json.loads(out)["password_set"] is True, out
     code, out = _run("user", "disable", "ana", "--json")
     assert code == 0 and json.loads(out)["active"] is False, out
@@ -93,8 +105,9 @@ def test_disable_and_totp_from_the_cli(sqlite_engine: Engine) -> None:
         assert all(t.revoked_at is not None for t in db.execute(select(ApiToken)).scalars())
 
 
-def _sign_in(client: httpx.Client, base: str, username: str, code: str | None = None
-             ) -> httpx.Response:
+def _sign_in(
+    client: httpx.Client, base: str, username: str, code: str | None = None
+) -> httpx.Response:
     form = {"username": username, "password": PASSWORD, "next": ""}
     if code:
         form["code"] = code
@@ -107,20 +120,37 @@ def test_cli_users_sign_in_to_a_real_server(tmp_path: Path) -> None:
     assert bolo(env, "db", "upgrade").returncode == 0
     added = bolo(env, "post", "add", "-", stdin=json.dumps(POST))
     assert added.returncode == 0, added.stderr
-    for name, role, extra in (("root", "admin", []), ("ana", "coordinator", []),
-                              ("gate", "post_officer", ["--post", "gate-7"])):
-        made = bolo(env, "user", "add", name, role, "--password-stdin", "--json", *extra,
-                    stdin=PASSWORD + "\n")
+    for name, role, extra in (
+        ("root", "admin", []),
+        ("ana", "coordinator", []),
+        ("gate", "post_officer", ["--post", "gate-7"]),
+    ):
+        made = bolo(
+            env,
+            "user",
+            "add",
+            name,
+            role,
+            "--password-stdin",
+            "--json",
+            *extra,
+            stdin=PASSWORD + "\n",
+        )
         assert made.returncode == 0, made.stderr
     tokened = bolo(env, "user", "token", "ana", "--json")
     token = json.loads(tokened.stdout)["token"]
-    with serving(env) as base, httpx.Client(follow_redirects=False, timeout=30,
-                                             headers={"Accept": "text/html"}) as console:
+    with (
+        serving(env) as base,
+        httpx.Client(
+            follow_redirects=False, timeout=30, headers={"Accept": "text/html"}
+        ) as console,
+    ):
         answer = _sign_in(console, base, "ana")
         assert answer.status_code == 303 and answer.headers["location"] == "/console"
         assert console.get(f"{base}/console").status_code == 200
-        with httpx.Client(follow_redirects=False, timeout=30,
-                          headers={"Accept": "text/html"}) as phone:
+        with httpx.Client(
+            follow_redirects=False, timeout=30, headers={"Accept": "text/html"}
+        ) as phone:
             answer = _sign_in(phone, base, "gate")
             assert answer.status_code == 303 and answer.headers["location"] == "/post"
             assert phone.get(f"{base}/post").status_code == 200

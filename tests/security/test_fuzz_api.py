@@ -49,14 +49,22 @@ def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
 # JSON Schema cannot say "a polygon ring is closed", "a time lies in the past" or "a heading
 # hint needs a bearing": such schema-valid input is refused with 422 by design, so 422 joins the
 # statuses positive_data_acceptance expects. Every other check keeps its defaults.
-CONFIG = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {
-    "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]}}})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            "positive_data_acceptance": {
+                "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+            }
+        }
+    }
+)
 # The app opens its database per request (the fixture's engine), so it can be built at import.
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(timers=False), config=CONFIG)
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_api_fuzz(case: Any, fuzz_world: dict[str, str]) -> None:
     case.call_and_validate(headers=fuzz_world, checks=ALL_CHECKS)

@@ -24,17 +24,25 @@ STALL_S = 10.0
 async def _flood(base: str) -> list[int]:
     limits = httpx.Limits(max_connections=FLOOD + 10, max_keepalive_connections=FLOOD + 10)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
-        answers = await asyncio.gather(*(
-            client.post("/login", data={"username": "ana", "password": f"guess number {i}"},
-                        headers={"Accept": "text/html"}) for i in range(FLOOD)))
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/login",
+                    data={"username": "ana", "password": f"guess number {i}"},
+                    headers={"Accept": "text/html"},
+                )
+                for i in range(FLOOD)
+            )
+        )
     return [a.status_code for a in answers]
 
 
 async def _reader(base: str, token: str, done: asyncio.Event) -> tuple[list[float], list[int]]:
     times: list[float] = []
     codes: list[int] = []
-    async with httpx.AsyncClient(base_url=base, timeout=60,
-                                 headers={"Authorization": f"Bearer {token}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, headers={"Authorization": f"Bearer {token}"}
+    ) as client:
         while not done.is_set() or len(times) < 50:
             start = time.perf_counter()
             answer = await client.get("/api/v1/me")
@@ -55,8 +63,17 @@ async def _load(base: str, token: str) -> tuple[list[int], list[float], list[int
 
 def test_failed_login_flood_leaves_the_api_responsive(tmp_path: Path) -> None:
     env = environment(tmp_path / "data")
-    made = bolo(env, "user", "add", "ana", "coordinator", "--password-stdin", "--token",
-                "--json", stdin="a long enough pass phrase")
+    made = bolo(
+        env,
+        "user",
+        "add",
+        "ana",
+        "coordinator",
+        "--password-stdin",
+        "--token",
+        "--json",
+        stdin="a long enough pass phrase",
+    )
     assert made.returncode == 0, made.stderr
     token = json.loads(made.stdout)["token"]
     with serving(env) as base:

@@ -55,8 +55,9 @@ def test_login_and_rate_limit(db_engine: Engine) -> None:
             authenticate(db, username="ana", password=PASSWORD, client="10.9.9.9")
         clock.advance(seconds=2)
         with session_scope(db_engine) as db:
-            assert authenticate(db, username="ana", password=PASSWORD,
-                                client="10.9.9.9").id == user.id
+            assert (
+                authenticate(db, username="ana", password=PASSWORD, client="10.9.9.9").id == user.id
+            )
         clock.advance(minutes=16)
         with session_scope(db_engine) as db:
             assert forget_old_attempts(db) >= 1
@@ -125,8 +126,12 @@ def test_sessions_expire_end_and_are_hashed(db_engine: Engine) -> None:
 def test_csrf_token_is_bound_to_the_session() -> None:
     token = csrf_token_for("session-a")
     check_csrf("session-a", token)
-    for sid, tok in (("session-b", token), ("session-a", None), ("", token),
-                     ("session-a", token[:-1] + "0")):
+    for sid, tok in (
+        ("session-b", token),
+        ("session-a", None),
+        ("", token),
+        ("session-a", token[:-1] + "0"),
+    ):
         with pytest.raises(Forbidden):
             check_csrf(sid, tok)
 

@@ -21,12 +21,12 @@ from bolo.store.db import session_scope
 PASSWORD = "correct horse battery"
 
 
-def _attempt(engine: Engine, username: str, password: str, client: str,
-             code: str | None = None) -> str:
+def _attempt(
+    engine: Engine, username: str, password: str, client: str, code: str | None = None
+) -> str:
     try:
         with session_scope(engine) as db:
-            authenticate(db, username=username, password=password, client=client,
-                         totp_code=code)
+            authenticate(db, username=username, password=password, client=client, totp_code=code)
     except TooManyAttempts:
         return "429"
     except Unauthorized:
@@ -56,8 +56,7 @@ def test_one_client_waits_longer_and_longer_then_stops(sqlite_engine: Engine) ->
             results.append(_attempt(sqlite_engine, "ana", "wrong password!", "203.0.113.5"))
             if results[-1] == "429":
                 clock.advance(seconds=61)
-                results.append(_attempt(sqlite_engine, "ana", "wrong password!",
-                                        "203.0.113.5"))
+                results.append(_attempt(sqlite_engine, "ana", "wrong password!", "203.0.113.5"))
         assert results[:3] == ["401"] * 3 and results[3] == "429"
         assert results.count("401") == 10  # then the window's limit
         assert _attempt(sqlite_engine, "ana", PASSWORD, "203.0.113.5") == "429"
@@ -69,8 +68,11 @@ def test_concurrent_failures_cannot_overtake_the_limit(db_engine: Engine) -> Non
     with session_scope(db_engine) as db:
         create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
     with ThreadPoolExecutor(max_workers=15) as pool:
-        results = list(pool.map(lambda _: _attempt(db_engine, "ana", "wrong password!",
-                                                   "203.0.113.9"), range(15)))
+        results = list(
+            pool.map(
+                lambda _: _attempt(db_engine, "ana", "wrong password!", "203.0.113.9"), range(15)
+            )
+        )
     # Three are checked before the first wait starts; every other one is refused unchecked.
     assert results.count("401") == 3 and results.count("429") == 12, results
 
@@ -81,8 +83,9 @@ def test_a_one_time_code_works_once_even_concurrently(db_engine: Engine) -> None
         secret = enroll_totp(db, user_id=user.id)
     code = code_at(secret)
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(lambda i: _attempt(db_engine, "appr", PASSWORD, f"10.0.0.{i}",
-                                                   code), range(3)))
+        results = list(
+            pool.map(lambda i: _attempt(db_engine, "appr", PASSWORD, f"10.0.0.{i}", code), range(3))
+        )
     assert sorted(results) == ["401", "401", "ok"], results
 
 
@@ -97,11 +100,13 @@ def test_login_from_another_site_is_refused(sqlite_engine: Engine) -> None:
         create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
     client = TestClient(create_app(timers=False))
     form = {"username": "ana", "password": PASSWORD}
-    foreign = client.post("/login", data=form, headers={"Origin": "https://evil.example"},
-                          follow_redirects=False)
+    foreign = client.post(
+        "/login", data=form, headers={"Origin": "https://evil.example"}, follow_redirects=False
+    )
     assert foreign.status_code == 403 and "bolo_session" not in foreign.cookies
-    own = client.post("/login", data=form, headers={"Origin": "http://testserver"},
-                      follow_redirects=False)
+    own = client.post(
+        "/login", data=form, headers={"Origin": "http://testserver"}, follow_redirects=False
+    )
     assert own.status_code == 303 and own.cookies.get("bolo_session")
 
 
@@ -118,8 +123,12 @@ def test_a_flood_of_logins_gets_429_not_a_queue(sqlite_engine: Engine) -> None:
     finally:
         for slot in held:
             slot.__exit__(None, None, None)
-    assert client.post("/login", data={"username": "ana", "password": PASSWORD},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            "/login", data={"username": "ana", "password": PASSWORD}, follow_redirects=False
+        ).status_code
+        == 303
+    )
 
 
 def test_names_no_account_can_have_are_refused_not_crashed(db_engine: Engine) -> None:
@@ -127,8 +136,9 @@ def test_names_no_account_can_have_are_refused_not_crashed(db_engine: Engine) ->
         admin = create_user(db, username="root", role=Role.ADMIN)
         token = issue_token(db, user_id=admin.id)
     client = TestClient(create_app(timers=False))
-    assert client.post("/login", data={"username": "a\x00b", "password": PASSWORD}
-                       ).status_code == 422  # refused before any route (security middleware)
+    assert (
+        client.post("/login", data={"username": "a\x00b", "password": PASSWORD}).status_code == 422
+    )  # refused before any route (security middleware)
     for name in ("x" * 5000, "ana\u200b", "", "../root"):
         answer = client.post("/login", data={"username": name, "password": PASSWORD})
         assert answer.status_code in (401, 429), (name[:10], answer.status_code)

@@ -25,8 +25,11 @@ def _personal_strings(case: Case) -> set[str]:
 
 
 def test_full_replay_logs_no_name_from_the_case(
-        data_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
-        capfd: pytest.CaptureFixture[str]) -> None:
+    data_dir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     caplog.set_level(logging.DEBUG)
     run_replay(out=tmp_path / "out", fresh=True)
     out, err = capfd.readouterr()
@@ -40,23 +43,29 @@ def test_full_replay_logs_no_name_from_the_case(
 
 
 def test_api_session_logs_no_name_from_the_case(
-        sqlite_engine: Engine, caplog: pytest.LogCaptureFixture,
-        capfd: pytest.CaptureFixture[str]) -> None:
+    sqlite_engine: Engine, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
     caplog.set_level(logging.DEBUG)
     with session_scope(sqlite_engine) as db:
         w = build_world(db)
     client = TestClient(create_app(timers=False))
     auth = {"Authorization": f"Bearer {w.tokens['coordinator']}"}
-    calls = [("GET", f"/api/v1/cases/{w.case_id}", None), ("GET", "/api/v1/cases", None),
-             ("GET", f"/api/v1/alerts/{w.alert_id}", None),
-             ("GET", f"/api/v1/alert-versions/{w.version_id}/cap", None),
-             ("GET", "/api/v1/reports", None), ("GET", "/api/v1/reports/queue", None),
-             ("POST", f"/api/v1/alerts/{w.alert_id}/cancel", {"reason": "found safe"}),
-             ("POST", f"/api/v1/cases/{w.case_id}/resolve", {"outcome": "found_safe"}),
-             ("POST", f"/api/v1/cases/{w.case_id}/close", None),
-             ("GET", "/feed/cap.atom", None), ("GET", f"/alerts/{w.alert_id}.cap", None)]
-    statuses = [client.request(m, url, json=body, headers=auth).status_code
-                for m, url, body in calls]
+    calls = [
+        ("GET", f"/api/v1/cases/{w.case_id}", None),
+        ("GET", "/api/v1/cases", None),
+        ("GET", f"/api/v1/alerts/{w.alert_id}", None),
+        ("GET", f"/api/v1/alert-versions/{w.version_id}/cap", None),
+        ("GET", "/api/v1/reports", None),
+        ("GET", "/api/v1/reports/queue", None),
+        ("POST", f"/api/v1/alerts/{w.alert_id}/cancel", {"reason": "found safe"}),
+        ("POST", f"/api/v1/cases/{w.case_id}/resolve", {"outcome": "found_safe"}),
+        ("POST", f"/api/v1/cases/{w.case_id}/close", None),
+        ("GET", "/feed/cap.atom", None),
+        ("GET", f"/alerts/{w.alert_id}.cap", None),
+    ]
+    statuses = [
+        client.request(m, url, json=body, headers=auth).status_code for m, url, body in calls
+    ]
     assert all(s < 400 for s in statuses), statuses
     out, err = capfd.readouterr()
     logged = "\n".join([caplog.text, out, err])

@@ -37,28 +37,32 @@ def world(db_engine: Any) -> tuple[TestClient, dict[str, str], str, str]:
     return client, headers, *ids
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("POST", "/api/v1/dispatch/ack/a%00b?t=x"),
-    ("GET", "/api/v1/dispatch/versions/a%00b/deliveries"),
-    ("POST", "/api/v1/dispatch/versions/a%00b/posts/a/ack"),
-    ("POST", "/api/v1/dispatch/posts/a%00b/heartbeat"),
-    ("GET", "/api/v1/posts/a%00b"),
-    ("GET", "/api/v1/cases/a%00b"),
-    ("GET", "/alerts/a%00b.cap"),
-    ("GET", "/api/v1/cases?state=open%00"),
-])
-def test_nul_in_a_path_or_query_is_422(world: tuple[TestClient, dict[str, str], str, str],
-                                       method: str, path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/v1/dispatch/ack/a%00b?t=x"),
+        ("GET", "/api/v1/dispatch/versions/a%00b/deliveries"),
+        ("POST", "/api/v1/dispatch/versions/a%00b/posts/a/ack"),
+        ("POST", "/api/v1/dispatch/posts/a%00b/heartbeat"),
+        ("GET", "/api/v1/posts/a%00b"),
+        ("GET", "/api/v1/cases/a%00b"),
+        ("GET", "/alerts/a%00b.cap"),
+        ("GET", "/api/v1/cases?state=open%00"),
+    ],
+)
+def test_nul_in_a_path_or_query_is_422(
+    world: tuple[TestClient, dict[str, str], str, str], method: str, path: str
+) -> None:
     client, headers, _, _ = world
     answer = client.request(method, path, headers=headers, data={"by": "x"})
     assert answer.status_code == 422 and "NUL" in answer.text
 
 
-def test_nul_in_a_json_string_is_422(world: tuple[TestClient, dict[str, str], str, str],
-                                     db_engine: Any) -> None:
+def test_nul_in_a_json_string_is_422(
+    world: tuple[TestClient, dict[str, str], str, str], db_engine: Any
+) -> None:
     client, headers, delivery_id, token = world
-    post = {"id": "p9", "kind": "checkpoint", "name": "Check\u0000point", "lat": 40.0,
-            "lon": 127.0}
+    post = {"id": "p9", "kind": "checkpoint", "name": "Check\u0000point", "lat": 40.0, "lon": 127.0}
     answer = client.put("/api/v1/posts/p9", headers=headers, json=post)
     assert answer.status_code == 422 and "NUL" in answer.text
     ack = f"/api/v1/dispatch/ack/{delivery_id}"
@@ -69,4 +73,3 @@ def test_nul_in_a_json_string_is_422(world: tuple[TestClient, dict[str, str], st
     with session_scope(db_engine) as s:
         assert s.get(Post, "p9") is None and s.scalars(select(Acknowledgement)).all() == []
     assert client.post(ack, json={"by": "Lt. Ri", "t": token}).status_code == 200
-

@@ -32,14 +32,18 @@ def _all_cells(engine: Engine) -> list[tuple[str, str, str]]:
             result = conn.execute(text(f'SELECT * FROM "{table}"'))
             columns = list(result.keys())
             for row in result:
-                found += [(table, c, str(v)) for c, v in zip(columns, row, strict=True)
-                          if v is not None]
+                found += [
+                    (table, c, str(v)) for c, v in zip(columns, row, strict=True) if v is not None
+                ]
     return found
 
 
 def _leaks(engine: Engine, data_dir: Path) -> list[str]:
-    leaks = [f"{t}.{c}: {v[:80]!r}" for t, c, v in _all_cells(engine)
-             if any(word in v for word in PERSONAL)]
+    leaks = [
+        f"{t}.{c}: {v[:80]!r}"
+        for t, c, v in _all_cells(engine)
+        if any(word in v for word in PERSONAL)
+    ]
     for path in data_dir.rglob("*"):
         if path.is_file():
             raw = path.read_bytes()
@@ -51,8 +55,12 @@ def _close(engine: Engine, w: World, clock: FakeClock) -> None:
     with session_scope(engine) as db:
         coordinator = w.users["coordinator"]
         cancel_alert(db, alert_id=w.alert_id, reason="found safe", actor=coordinator)
-        resolve_case(db, case_id=w.case_id, data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-                     actor_id=coordinator.id)
+        resolve_case(
+            db,
+            case_id=w.case_id,
+            data=CaseResolve(outcome=Outcome.FOUND_SAFE),
+            actor_id=coordinator.id,
+        )
         clock.advance(hours=1)
         close_case(db, case_id=w.case_id, actor_id=coordinator.id)
 

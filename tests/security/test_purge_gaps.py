@@ -49,20 +49,37 @@ def _holding(engine: Engine) -> set[str]:
 
 
 def _external(db: object, *, state: str, expires: datetime | None, ident: str) -> None:
-    db.add(ExternalAlert(  # type: ignore[attr-defined]
-        sender="other@agency.example", identifier=ident, sent=now(), msg_type="Alert",
-        status="Actual", state=state, headline=EXTERNAL, expires=expires,
-        xml=f"<alert><headline>{EXTERNAL}</headline></alert>", imported_at=now()))
+    db.add(
+        ExternalAlert(  # type: ignore[attr-defined]
+            sender="other@agency.example",
+            identifier=ident,
+            sent=now(),
+            msg_type="Alert",
+            status="Actual",
+            state=state,
+            headline=EXTERNAL,
+            expires=expires,
+            xml=f"<alert><headline>{EXTERNAL}</headline></alert>",
+            imported_at=now(),
+        )
+    )
 
 
 def test_the_purge_takes_places_photo_gps_ack_names_and_ended_imports(
-        db_engine: Engine, data_dir: Path) -> None:
+    db_engine: Engine, data_dir: Path
+) -> None:
     clock = FakeClock(START)
     with use_clock(clock):
         with session_scope(db_engine) as db:
             w = build_world(db)
-            tip = TipIn.model_validate({"case_id": w.case_id, "what": "a boy in a truck",
-                                        "place": PLACE, "seen_at": now() - timedelta(hours=1)})
+            tip = TipIn.model_validate(
+                {
+                    "case_id": w.case_id,
+                    "what": "a boy in a truck",
+                    "place": PLACE,
+                    "seen_at": now() - timedelta(hours=1),
+                }
+            )
             report = submit_tip(db, tip=tip, photo=clean_photo(_jpeg_with_gps()))
             report.place_resolved = RESOLVED
             assert report.photo_lat is not None
@@ -113,5 +130,7 @@ def test_unreferenced_photo_files_go_once_a_day_old(db_engine: Engine, data_dir:
     assert fresh.exists()  # may belong to a tip being stored right now
     assert all((folder / name).exists() for name in used)
     with session_scope(db_engine) as db:
-        assert db.scalars(select(Report.photo_path).where(
-            Report.id == w.report_ids[0])).one() is not None
+        assert (
+            db.scalars(select(Report.photo_path).where(Report.id == w.report_ids[0])).one()
+            is not None
+        )

@@ -50,8 +50,10 @@ def test_the_allowance_holds_in_its_block_and_its_tasks_only(no_operator_network
         assert not _in_thread(lambda: _allowed(LOOPBACK_URL))
 
         async def in_tasks() -> tuple[bool, bool]:
-            return (await asyncio.create_task(asyncio.sleep(0, _allowed(LOOPBACK_URL))),
-                    await asyncio.to_thread(_allowed, LOOPBACK_URL))
+            return (
+                await asyncio.create_task(asyncio.sleep(0, _allowed(LOOPBACK_URL))),
+                await asyncio.to_thread(_allowed, LOOPBACK_URL),
+            )
 
         assert asyncio.run(in_tasks()) == (True, True)
         assert not _allowed(LAB_URL)

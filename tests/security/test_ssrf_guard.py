@@ -15,30 +15,35 @@ def _fixed(*addresses: str):  # type: ignore[no-untyped-def]
     return lambda _host, _port: list(addresses)
 
 
-@pytest.mark.parametrize("address", [
-    "::7f00:1",          # IPv4-compatible 127.0.0.1
-    "::a00:1",           # IPv4-compatible 10.0.0.1
-    "fec0::1",           # site-local
-    "feff::1",           # still site-local (fec0::/10)
-    "64:ff9b:1::1",      # local-use NAT64 (RFC 8215)
-    "64:ff9b:1:ffff::a00:1",
-    "::ffff:0:7f00:1",   # SIIT IPv4-translated 127.0.0.1
-    "::ffff:0:808:808",  # even of a public IPv4 address: not a host anyone serves webhooks on
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::7f00:1",  # IPv4-compatible 127.0.0.1
+        "::a00:1",  # IPv4-compatible 10.0.0.1
+        "fec0::1",  # site-local
+        "feff::1",  # still site-local (fec0::/10)
+        "64:ff9b:1::1",  # local-use NAT64 (RFC 8215)
+        "64:ff9b:1:ffff::a00:1",
+        "::ffff:0:7f00:1",  # SIIT IPv4-translated 127.0.0.1
+        "::ffff:0:808:808",  # even of a public IPv4 address: not a host anyone serves webhooks on
+    ],
+)
 def test_ipv6_forms_is_global_misjudges_are_refused(address: str) -> None:
     assert not is_public_address(ipaddress.ip_address(address))
     with pytest.raises(UnsafeUrl):
         check_public_url("https://hook.example/x", resolve=_fixed("93.184.216.34", address))
 
 
-@pytest.mark.parametrize("address", ["2606:4700::1111", "93.184.216.34", "::ffff:8.8.8.8",
-                                     "64:ff9b::808:808"])
+@pytest.mark.parametrize(
+    "address", ["2606:4700::1111", "93.184.216.34", "::ffff:8.8.8.8", "64:ff9b::808:808"]
+)
 def test_public_addresses_still_pass(address: str) -> None:
     assert is_public_address(ipaddress.ip_address(address))
 
 
-@pytest.mark.parametrize("address", ["10.20.30.40", "fd12:3456::9", "169.254.169.254",
-                                     "::ffff:10.20.30.40"])
+@pytest.mark.parametrize(
+    "address", ["10.20.30.40", "fd12:3456::9", "169.254.169.254", "::ffff:10.20.30.40"]
+)
 def test_a_refusal_does_not_reveal_the_resolved_address(address: str) -> None:
     with pytest.raises(UnsafeUrl) as refused:
         check_public_url("https://hook.example/x", resolve=_fixed(address))
@@ -49,8 +54,15 @@ def test_a_refusal_does_not_reveal_the_resolved_address(address: str) -> None:
     assert "10.20.30.40" not in message
 
 
-@pytest.mark.parametrize("url", ["http://[::7f00:1]/feed", "http://[fec0::1]/feed",
-                                 "http://[64:ff9b:1::a00:1]/feed", "http://[::ffff:0:a00:1]/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::7f00:1]/feed",
+        "http://[fec0::1]/feed",
+        "http://[64:ff9b:1::a00:1]/feed",
+        "http://[::ffff:0:a00:1]/",
+    ],
+)
 def test_cap_fetch_uses_the_same_guard(url: str) -> None:
     from bolo.cap.fetch import FetchError, check_url
 

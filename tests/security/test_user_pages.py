@@ -19,13 +19,19 @@ HTML = {"Accept": "text/html"}
 
 
 def _signed_in(sid: str) -> TestClient:
-    return TestClient(create_app(timers=False), cookies={COOKIE_NAME: sid},
-                      headers={**HTML, CSRF_HEADER: csrf_token_for(sid)})
+    return TestClient(
+        create_app(timers=False),
+        cookies={COOKIE_NAME: sid},
+        headers={**HTML, CSRF_HEADER: csrf_token_for(sid)},
+    )
 
 
 def _login(client: TestClient, username: str, password: str, code: str = "") -> int:
-    return client.post("/login", data={"username": username, "password": password,
-                                       "code": code}, follow_redirects=False).status_code
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "code": code},
+        follow_redirects=False,
+    ).status_code
 
 
 def test_admin_adds_resets_issues_and_disables(sqlite_engine: Engine) -> None:
@@ -34,8 +40,10 @@ def test_admin_adds_resets_issues_and_disables(sqlite_engine: Engine) -> None:
         sid = create_session(db, user_id=admin.id)
     client = _signed_in(sid)
     assert "root" in client.get("/console/users").text
-    added = client.post("/console/users", data={"username": "ana", "role": "approver",
-                                                "password": PASSWORD, "token": "1"})
+    added = client.post(
+        "/console/users",
+        data={"username": "ana", "role": "approver", "password": PASSWORD, "token": "1"},
+    )
     assert added.status_code == 200, added.text
     token = re.search(r'<code id="new-token">(bolo_[^<]+)</code>', added.text)
     assert token is not None
@@ -56,8 +64,10 @@ def test_admin_adds_resets_issues_and_disables(sqlite_engine: Engine) -> None:
     assert client.post(f"/console/users/{ana.id}/disable").status_code == 200
     assert browser.get("/console", follow_redirects=False).status_code == 303
     api = TestClient(create_app(timers=False))
-    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token.group(1)}"}
-                   ).status_code == 401
+    assert (
+        api.get("/api/v1/me", headers={"Authorization": f"Bearer {token.group(1)}"}).status_code
+        == 401
+    )
     assert client.post(f"/console/users/{admin.id}/disable").status_code == 409
 
 
@@ -70,20 +80,28 @@ def test_one_time_codes_enrolled_from_the_account_page(sqlite_engine: Engine) ->
     assert form.status_code == 200 and "<svg" in form.text and "<script" not in form.text
     secret = re.search(r'name="secret" value="([A-Z2-7]+)"', form.text)
     assert secret is not None
-    wrong = client.post("/account/totp", data={"secret": secret.group(1), "code": "000000",
-                                               "password": PASSWORD})
+    wrong = client.post(
+        "/account/totp", data={"secret": secret.group(1), "code": "000000", "password": PASSWORD}
+    )
     assert wrong.status_code == 422
     for damaged in ("é" * 20, "01890189018901890189", "short"):
-        answer = client.post("/account/totp", data={"secret": damaged, "code": "123456",
-                                                    "password": PASSWORD})
+        answer = client.post(
+            "/account/totp", data={"secret": damaged, "code": "123456", "password": PASSWORD}
+        )
         assert answer.status_code == 422 and "damaged" in answer.text
-    stranger = client.post("/account/totp", data={"secret": secret.group(1),
-                                                  "code": code_at(secret.group(1)),
-                                                  "password": "not my password"})
+    stranger = client.post(
+        "/account/totp",
+        data={
+            "secret": secret.group(1),
+            "code": code_at(secret.group(1)),
+            "password": "not my password",
+        },
+    )
     assert stranger.status_code == 422
-    done = client.post("/account/totp", data={"secret": secret.group(1),
-                                              "code": code_at(secret.group(1)),
-                                              "password": PASSWORD})
+    done = client.post(
+        "/account/totp",
+        data={"secret": secret.group(1), "code": code_at(secret.group(1)), "password": PASSWORD},
+    )
     assert done.status_code == 200 and "One-time codes are on" in done.text
     browser = TestClient(create_app(timers=False), headers=HTML)
     assert _login(browser, "pak", PASSWORD) == 401

@@ -23,17 +23,24 @@ FORMS = {("POST", "/console/triage/{report_id}"): {"state": "credible", "reason"
 def web_world(sqlite_engine: Engine) -> tuple[World, dict[str, str], dict[str, str]]:
     with session_scope(sqlite_engine) as db:
         w = build_world(db)
-        sessions = {role.value: create_session(db, user_id=w.users[role.value].id)
-                    for role in Role}
-    ids = {"case_id": w.case_id, "alert_id": w.alert_id, "report_id": w.report_ids[0],
-           "user_id": w.users["second_coordinator"].id, "post_id": w.posts[0],
-           "external_id": "no-such-external-alert"}
+        sessions = {role.value: create_session(db, user_id=w.users[role.value].id) for role in Role}
+    ids = {
+        "case_id": w.case_id,
+        "alert_id": w.alert_id,
+        "report_id": w.report_ids[0],
+        "user_id": w.users["second_coordinator"].id,
+        "post_id": w.posts[0],
+        "external_id": "no-such-external-alert",
+    }
     return w, ids, sessions
 
 
 def test_every_web_page_has_a_rule() -> None:
-    pages = [r for r in app_routes(create_app(timers=False))
-             if r[1].startswith(WEB_PREFIXES) and r not in WEB_OPEN]
+    pages = [
+        r
+        for r in app_routes(create_app(timers=False))
+        if r[1].startswith(WEB_PREFIXES) and r not in WEB_OPEN
+    ]
     assert [r for r in pages if r not in WEB] == []
 
 
@@ -52,9 +59,13 @@ def test_web_matrix(web_world: tuple[World, dict[str, str], dict[str, str]]) -> 
             if (method, path) in STREAMS:
                 continue  # an open event stream never ends in a test client (see the docs)
             sid = sessions[role.value]
-            response = client.request(method, url, follow_redirects=False,
-                                      data=FORMS.get((method, path)), headers={
-                CSRF_HEADER: csrf_token_for(sid), "Cookie": f"{COOKIE_NAME}={sid}"})
+            response = client.request(
+                method,
+                url,
+                follow_redirects=False,
+                data=FORMS.get((method, path)),
+                headers={CSRF_HEADER: csrf_token_for(sid), "Cookie": f"{COOKIE_NAME}={sid}"},
+            )
             status = response.status_code
             if role in allowed and (status in (401, 403) or status >= 500):
                 failures.append(f"{method} {path} as {role}: {status}, expected access")
@@ -63,18 +74,20 @@ def test_web_matrix(web_world: tuple[World, dict[str, str], dict[str, str]]) -> 
     assert failures == [], "\n".join(failures)
 
 
-def test_forms_need_the_csrf_token(web_world: tuple[World, dict[str, str], dict[str, str]]
-                                   ) -> None:
+def test_forms_need_the_csrf_token(web_world: tuple[World, dict[str, str], dict[str, str]]) -> None:
     _w, ids, sessions = web_world
     sid = sessions["admin"]
     client = TestClient(create_app(timers=False), cookies={COOKIE_NAME: sid})
     for _method, path in (r for r in WEB if r[0] == "POST"):
         url = path.format(**{k: v for k, v in ids.items() if "{" + k + "}" in path})
         assert client.post(url, follow_redirects=False).status_code == 403, path
-        wrong = client.post(url, headers={CSRF_HEADER: csrf_token_for("another")},
-                            follow_redirects=False)
+        wrong = client.post(
+            url, headers={CSRF_HEADER: csrf_token_for("another")}, follow_redirects=False
+        )
         assert wrong.status_code == 403, path
-        foreign = client.post(url, headers={CSRF_HEADER: csrf_token_for(sid),
-                                            "Origin": "https://evil.example"},
-                              follow_redirects=False)
+        foreign = client.post(
+            url,
+            headers={CSRF_HEADER: csrf_token_for(sid), "Origin": "https://evil.example"},
+            follow_redirects=False,
+        )
         assert foreign.status_code == 403, path

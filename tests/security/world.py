@@ -34,8 +34,22 @@ PLATE = "PX-7731-QZ"
 TIP_TEXT = "saw Quillane Vextrambo near the Glimmerstad depot"
 CONTACT = "tipster-phone +850 5550 19876"
 PASSWORD = "a long enough password"
-PERSONAL = (CHILD, *SUSPECTS, NARRATIVE, HINT_TEXT, VEHICLE, PLATE, TIP_TEXT, CONTACT,
-            "Quillane", "Vextrambo", "Haskettine", "Plunkstadt", "Zorbinski", "Ulvenmark")
+PERSONAL = (
+    CHILD,
+    *SUSPECTS,
+    NARRATIVE,
+    HINT_TEXT,
+    VEHICLE,
+    PLATE,
+    TIP_TEXT,
+    CONTACT,
+    "Quillane",
+    "Vextrambo",
+    "Haskettine",
+    "Plunkstadt",
+    "Zorbinski",
+    "Ulvenmark",
+)
 
 
 @dataclass
@@ -62,16 +76,22 @@ def _people(db: Session, w: World) -> None:
     for role in Role:
         post = w.posts[0] if role == Role.POST_OFFICER else None
         # Only the approver gets a password: argon2 is slow on purpose.
-        user = create_user(db, username=f"u-{role.value}", role=role, post_id=post,
-                           password=PASSWORD if role == Role.APPROVER else None)
+        user = create_user(
+            db,
+            username=f"u-{role.value}",
+            role=role,
+            post_id=post,
+            password=PASSWORD if role == Role.APPROVER else None,
+        )
         w.users[role.value] = user
         w.tokens[role.value] = issue_token(db, user_id=user.id, label="test")
     w.users["second_coordinator"] = create_user(db, username="u-coord2", role=Role.COORDINATOR)
     officer_b = create_user(db, username="u-officer-b", role=Role.POST_OFFICER, post_id=w.posts[1])
     w.users["officer_b"] = officer_b
     w.tokens["officer_b"] = issue_token(db, user_id=officer_b.id)
-    w.tokens["post_token"] = issue_token(db, user_id=w.users["post_officer"].id,
-                                         scope=Scope.POST, post_id=w.posts[0])
+    w.tokens["post_token"] = issue_token(
+        db, user_id=w.users["post_officer"].id, scope=Scope.POST, post_id=w.posts[0]
+    )
 
 
 def build_world(db: Session, *, with_reports: bool = True) -> World:
@@ -79,34 +99,66 @@ def build_world(db: Session, *, with_reports: bool = True) -> World:
     first post only."""
     w = World()
     for i in range(2):
-        post = upsert_post(db, data=PostIn(id=f"cp-{i}", kind=PostKind.CHECKPOINT,
-                                           name=f"Checkpoint {i}", lat=39.3 + i / 10, lon=126.3,
-                                           mode=Mode.ROAD), actor_id=None)
+        post = upsert_post(
+            db,
+            data=PostIn(
+                id=f"cp-{i}",
+                kind=PostKind.CHECKPOINT,
+                name=f"Checkpoint {i}",
+                lat=39.3 + i / 10,
+                lon=126.3,
+                mode=Mode.ROAD,
+            ),
+            actor_id=None,
+        )
         w.posts.append(post.id)
     _people(db, w)
     coordinator = w.users["coordinator"]
     seen = now() - timedelta(hours=1)
-    case = open_case(db, actor_id=coordinator.id, data=CaseCreate(
-        children=[Person(name=CHILD, age=7, description=f"{CHILD}, red coat")],
-        suspects=[Person(name=s, description=f"{s} of Songchon") for s in SUSPECTS],
-        vehicles=[Vehicle(description=VEHICLE, plate=PLATE)],
-        narrative=NARRATIVE,
-        hints=[Hint(kind=HintKind.HEADING, bearing_deg=0, text=HINT_TEXT)],
-        last_known=LastKnown(place="Zorbinski bakery, Songchon", lat=39.2, lon=126.2,
-                             time_earliest=seen - timedelta(hours=1), time_latest=seen)))
+    case = open_case(
+        db,
+        actor_id=coordinator.id,
+        data=CaseCreate(
+            children=[Person(name=CHILD, age=7, description=f"{CHILD}, red coat")],
+            suspects=[Person(name=s, description=f"{s} of Songchon") for s in SUSPECTS],
+            vehicles=[Vehicle(description=VEHICLE, plate=PLATE)],
+            narrative=NARRATIVE,
+            hints=[Hint(kind=HintKind.HEADING, bearing_deg=0, text=HINT_TEXT)],
+            last_known=LastKnown(
+                place="Zorbinski bakery, Songchon",
+                lat=39.2,
+                lon=126.2,
+                time_earliest=seen - timedelta(hours=1),
+                time_latest=seen,
+            ),
+        ),
+    )
     w.case_id = case.id
-    draft = AlertDraft.model_validate({
-        "texts": [{"headline": f"{CHILD} abducted", "description": f"{CHILD}, 7, red coat; "
-                   f"taken by {SUSPECTS[0]} in a {VEHICLE} {PLATE}",
-                   "instruction": "Search vehicles travelling with children."}],
-        "area": {"description": "Songchon", "circles": [{"lat": 39.2, "lon": 126.2,
-                                                         "radius_km": 50}]},
-        "target_post_ids": [w.posts[0]]})
+    draft = AlertDraft.model_validate(
+        {
+            "texts": [
+                {
+                    "headline": f"{CHILD} abducted",
+                    "description": f"{CHILD}, 7, red coat; "
+                    f"taken by {SUSPECTS[0]} in a {VEHICLE} {PLATE}",
+                    "instruction": "Search vehicles travelling with children.",
+                }
+            ],
+            "area": {
+                "description": "Songchon",
+                "circles": [{"lat": 39.2, "lon": 126.2, "radius_km": 50}],
+            },
+            "target_post_ids": [w.posts[0]],
+        }
+    )
     version = alerts.draft_alert(db, case_id=case.id, data=draft, author=coordinator)
-    alerts.submit_for_approval(db, version_id=version.id, author=coordinator,
-                              attestation=Attestation(abduction_believed=True, risk_of_harm=True))
-    alerts.approve(db, version_id=version.id, sha256=version.sha256,
-                   approver=w.users["approver"])
+    alerts.submit_for_approval(
+        db,
+        version_id=version.id,
+        author=coordinator,
+        attestation=Attestation(abduction_believed=True, risk_of_harm=True),
+    )
+    alerts.approve(db, version_id=version.id, sha256=version.sha256, approver=w.users["approver"])
     w.alert_id, w.version_id = version.alert_id, version.id
     if with_reports:
         _reports(db, w)
@@ -116,12 +168,25 @@ def build_world(db: Session, *, with_reports: bool = True) -> World:
 def _reports(db: Session, w: World) -> None:
     photo = clean_photo(_photo())
     w.photo_sha256 = photo.sha256
-    tip = TipIn.model_validate({"case_id": w.case_id, "what": TIP_TEXT, "lat": 39.4,
-                                "lon": 126.3, "seen_at": (now() - timedelta(minutes=30)),
-                                "contact": CONTACT})
+    tip = TipIn.model_validate(
+        {
+            "case_id": w.case_id,
+            "what": TIP_TEXT,
+            "lat": 39.4,
+            "lon": 126.3,
+            "seen_at": (now() - timedelta(minutes=30)),
+            "contact": CONTACT,
+        }
+    )
     w.report_ids.append(submit_tip(db, tip=tip, photo=photo).id)
-    sighting = submit_sighting(db, case_id=w.case_id, post_id=w.posts[0],
-                               seen_at=now() - timedelta(minutes=10),
-                               text=f"{CHILD} seen with {SUSPECTS[1]}", lat=39.3, lon=126.3,
-                               actor_id=w.users["post_officer"].id)
+    sighting = submit_sighting(
+        db,
+        case_id=w.case_id,
+        post_id=w.posts[0],
+        seen_at=now() - timedelta(minutes=10),
+        text=f"{CHILD} seen with {SUSPECTS[1]}",
+        lat=39.3,
+        lon=126.3,
+        actor_id=w.users["post_officer"].id,
+    )
     w.report_ids.append(sighting.id)

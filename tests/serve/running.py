@@ -39,19 +39,28 @@ def bolo_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str
     """The environment of a bolo process over ``data_dir`` (its SQLite file unless ``extra``
     names BOLO_DATABASE_URL), loopback allowed."""
     env = {k: v for k, v in os.environ.items() if k != "BOLO_DATABASE_URL"}
-    return {**env, "BOLO_DATA_DIR": str(data_dir), "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8",
-            **(extra or {})}
+    return {
+        **env,
+        "BOLO_DATA_DIR": str(data_dir),
+        "BOLO_SECURITY_ALLOW_NETWORKS": "127.0.0.0/8",
+        **(extra or {}),
+    }
 
 
 @contextmanager
-def bolo_serve(data_dir: Path, *args: str, env: Mapping[str, str] | None = None
-               ) -> Iterator[Served]:
+def bolo_serve(
+    data_dir: Path, *args: str, env: Mapping[str, str] | None = None
+) -> Iterator[Served]:
     """Start ``bolo serve --port P ARGS`` and wait for /healthz; SIGTERM it afterwards."""
     port = free_port()
     log = data_dir.parent / f"serve-{port}.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([*BOLO, "serve", "--port", str(port), *args],
-                                env=bolo_env(data_dir, env), stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [*BOLO, "serve", "--port", str(port), *args],
+            env=bolo_env(data_dir, env),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     served = Served(f"http://127.0.0.1:{port}", proc, log)
     try:
         _wait_until_up(served)
@@ -74,6 +83,8 @@ def _wait_until_up(served: Served) -> None:
         except httpx.TransportError:
             pass
         if served.proc.poll() is not None or time.monotonic() > deadline:
-            raise AssertionError(f"bolo serve did not start (exit {served.proc.poll()}):\n"
-                                 + served.log.read_text(errors="replace")[-3000:])
+            raise AssertionError(
+                f"bolo serve did not start (exit {served.proc.poll()}):\n"
+                + served.log.read_text(errors="replace")[-3000:]
+            )
         time.sleep(0.2)

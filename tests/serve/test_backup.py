@@ -25,8 +25,7 @@ def _bolo(*args: str) -> dict[str, object]:
     return parsed
 
 
-def test_backup_then_restore_gives_back_the_same_rows(db_engine: Engine, tmp_path: Path
-                                                      ) -> None:
+def test_backup_then_restore_gives_back_the_same_rows(db_engine: Engine, tmp_path: Path) -> None:
     with session_scope(db_engine) as db:
         w = build_world(db)
     before = table_counts(db_engine)
@@ -51,9 +50,11 @@ def test_restore_refuses_what_is_not_a_backup(db_engine: Engine, tmp_path: Path)
     before = table_counts(db_engine)
     junk = tmp_path / "junk.backup"
     junk.write_bytes(b"not a backup at all" * 100)
-    for args in (["db", "restore", str(junk), "--yes"],
-                 ["db", "restore", str(tmp_path / "missing"), "--yes"],
-                 ["db", "restore", str(junk)]):
+    for args in (
+        ["db", "restore", str(junk), "--yes"],
+        ["db", "restore", str(tmp_path / "missing"), "--yes"],
+        ["db", "restore", str(junk)],
+    ):
         result = runner.invoke(bolo_app, args)
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
     assert "--yes" in runner.invoke(bolo_app, ["db", "restore", str(junk)]).output

@@ -25,11 +25,18 @@ runner = CliRunner()
 
 def _case(network: str = "dprk") -> dict[str, Any]:
     seen = datetime.now(UTC) - timedelta(hours=1)
-    return {"children": [{"name": "Test Child", "age": 8, "description": "red coat"}],
-            "vehicles": [{"description": "grey truck"}], "network": network,
-            "last_known": {"place": "Songchon", "lat": 39.2068, "lon": 126.2039,
-                           "time_earliest": (seen - timedelta(hours=1)).isoformat(),
-                           "time_latest": seen.isoformat()}}
+    return {
+        "children": [{"name": "Test Child", "age": 8, "description": "red coat"}],
+        "vehicles": [{"description": "grey truck"}],
+        "network": network,
+        "last_known": {
+            "place": "Songchon",
+            "lat": 39.2068,
+            "lon": 126.2039,
+            "time_earliest": (seen - timedelta(hours=1)).isoformat(),
+            "time_latest": seen.isoformat(),
+        },
+    }
 
 
 def _bolo(*args: str) -> Any:
@@ -62,8 +69,9 @@ def test_cli_refuses_a_case_on_an_unknown_network(sqlite_engine: Engine, tmp_pat
     assert _bolo("case", "list") == []
 
 
-def test_cli_names_cases_by_reference_and_prints_json(sqlite_engine: Engine,
-                                                      tmp_path: Path) -> None:
+def test_cli_names_cases_by_reference_and_prints_json(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
     with session_scope(sqlite_engine) as db:
         staff(db)
         posts = some_posts(db, n=2)
@@ -75,18 +83,45 @@ def test_cli_names_cases_by_reference_and_prints_json(sqlite_engine: Engine,
     assert ref.startswith("C-") and opened["state"] == "open"
     assert _bolo("case", "show", ref)["id"] == opened["id"]
     drafted = _bolo("alert", "draft", ref, str(alert_file), "--as", "coord")
-    submitted = _bolo("alert", "submit", drafted["version_id"], "--as", "coord",
-                      "--abduction-believed", "--risk-of-harm")
-    issued = _bolo("alert", "approve", drafted["version_id"], "--sha256",
-                   submitted["sha256"], "--as", "approver")
+    submitted = _bolo(
+        "alert",
+        "submit",
+        drafted["version_id"],
+        "--as",
+        "coord",
+        "--abduction-believed",
+        "--risk-of-harm",
+    )
+    issued = _bolo(
+        "alert",
+        "approve",
+        drafted["version_id"],
+        "--sha256",
+        submitted["sha256"],
+        "--as",
+        "approver",
+    )
     assert issued["state"] == "issued" and issued["alert_id"] == drafted["alert_id"]
     shown = _bolo("alert", "show", drafted["alert_id"])
     assert [v["state"] for v in shown["versions"]] == ["issued"]
-    tip = _bolo("report", "add", "tip", "--case", ref, "--text", "a red car going north",
-                "--place", "39.3, 126.3", "--at", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z"))
+    tip = _bolo(
+        "report",
+        "add",
+        "tip",
+        "--case",
+        ref,
+        "--text",
+        "a red car going north",
+        "--place",
+        "39.3, 126.3",
+        "--at",
+        datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
     assert [r["id"] for r in _bolo("report", "list", "--case", ref)] == [tip["id"]]
-    assert _bolo("alert", "cancel", drafted["alert_id"], "--reason", "found",
-                 "--as", "coord")["state"] == "cancelled"
+    assert (
+        _bolo("alert", "cancel", drafted["alert_id"], "--reason", "found", "--as", "coord")["state"]
+        == "cancelled"
+    )
     assert _bolo("case", "resolve", ref, "found_safe", "--as", "coord")["state"] == "resolved"
     assert _bolo("case", "close", ref, "--as", "coord")["state"] == "closed"
     assert [c["reference"] for c in _bolo("case", "list")] == [ref]
@@ -106,8 +141,7 @@ def test_version(args: list[str]) -> None:
     assert result.exit_code == 0 and result.stdout.strip() == f"bolo {__version__}"
 
 
-def test_cap_verify_and_import_print_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                          ) -> None:
+def test_cap_verify_and_import_print_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bolo.cap.cli import app as cap_app
     from bolo.cap.codec import encode
     from bolo.cap.signing import sign

@@ -43,8 +43,10 @@ def test_unit_runs_a_bolo_command_it_accepts(unit: str) -> None:
 
 
 def test_environment_file_names_real_settings() -> None:
-    known = ({f"BOLO_{name.upper()}" for name in Settings.model_fields}
-             | {f"BOLO_DISPATCH_{name.upper()}" for name in DispatchSettings.model_fields}
-             | {"BOLO_SERVE_ARGS"})
+    known = (
+        {f"BOLO_{name.upper()}" for name in Settings.model_fields}
+        | {f"BOLO_DISPATCH_{name.upper()}" for name in DispatchSettings.model_fields}
+        | {"BOLO_SERVE_ARGS"}
+    )
     names = set(_env_file())
     assert names and names <= known, names - known

@@ -56,10 +56,12 @@ def test_a_dispatcher_worker_serves_its_metrics(sqlite_engine: Engine, data_dir:
     issue_webhook_alert(free_port(), new_secret())  # nothing listens there: a failed attempt
     port = free_port()
     with (data_dir / "worker.log").open("wb") as log_file:
-        proc = subprocess.Popen([*BOLO, "dispatcher", "--metrics-port", str(port)],
-                                env=bolo_env(data_dir, {"BOLO_DATABASE_URL": str(
-                                    sqlite_engine.url)}),
-                                stdout=subprocess.DEVNULL, stderr=log_file)
+        proc = subprocess.Popen(
+            [*BOLO, "dispatcher", "--metrics-port", str(port)],
+            env=bolo_env(data_dir, {"BOLO_DATABASE_URL": str(sqlite_engine.url)}),
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
     try:
         deadline, text = time.monotonic() + 30, ""
         while time.monotonic() < deadline and "bolo_delivery_attempts_total{" not in text:
@@ -75,8 +77,10 @@ def test_a_dispatcher_worker_serves_its_metrics(sqlite_engine: Engine, data_dir:
 
 
 def test_secrets_are_cut_out_of_log_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert scrub("GET /api/v1/dispatch/ack/d1?t=abc.DEF-1&x=2") == \
-        "GET /api/v1/dispatch/ack/d1?t=[redacted]&x=2"
+    assert (
+        scrub("GET /api/v1/dispatch/ack/d1?t=abc.DEF-1&x=2")
+        == "GET /api/v1/dispatch/ack/d1?t=[redacted]&x=2"
+    )
     assert "whsec_[redacted]" in scrub("key whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     assert scrub("Authorization: Bearer tok.en_1") == "Authorization: Bearer [redacted]"
     root = logging.getLogger()

@@ -13,10 +13,17 @@ from tests.serve.running import bolo_serve
 
 SECRET_TOKEN = "SeCrEtAcKtOkEn123"
 METRIC_NAMES = (
-    "bolo_http_requests_total", "bolo_http_request_duration_seconds_bucket", "bolo_tips_total",
-    "bolo_deliveries", "bolo_outbox_depth", "bolo_time_to_first_delivery_seconds_bucket",
-    "bolo_time_to_ack_seconds_bucket", "bolo_escalation_steps_total", "bolo_triage_backlog",
-    "bolo_dispatchers_alive", "bolo_delivery_attempts",
+    "bolo_http_requests_total",
+    "bolo_http_request_duration_seconds_bucket",
+    "bolo_tips_total",
+    "bolo_deliveries",
+    "bolo_outbox_depth",
+    "bolo_time_to_first_delivery_seconds_bucket",
+    "bolo_time_to_ack_seconds_bucket",
+    "bolo_escalation_steps_total",
+    "bolo_triage_backlog",
+    "bolo_dispatchers_alive",
+    "bolo_delivery_attempts",
 )
 
 
@@ -35,8 +42,11 @@ def test_serve_is_ready_measured_and_logs_without_tokens(data_dir: Path) -> None
         ready = _ready(served.base)
         assert ready.status_code == 200, ready.text
         assert set(ready.json()["checks"]) == {"database", "migrations", "dispatcher"}
-        ack = httpx.get(f"{served.base}/api/v1/dispatch/ack/no-such-delivery?t={SECRET_TOKEN}",
-                        headers={"X-Request-ID": "req-42"}, timeout=10)
+        ack = httpx.get(
+            f"{served.base}/api/v1/dispatch/ack/no-such-delivery?t={SECRET_TOKEN}",
+            headers={"X-Request-ID": "req-42"},
+            timeout=10,
+        )
         assert ack.headers["x-request-id"] == "req-42"
         tip = httpx.post(f"{served.base}/api/v1/public/tips", json={"what": ""}, timeout=10)
         assert 400 <= tip.status_code < 500
@@ -47,11 +57,13 @@ def test_serve_is_ready_measured_and_logs_without_tokens(data_dir: Path) -> None
         assert 'bolo_tips_total{result="refused"} 1.0' in text
         assert 'route="/api/v1/dispatch/ack/{delivery_id}"' in text
         assert 'bolo_dispatchers_alive{role="dispatcher"} 1.0' in text
-    lines = [json.loads(line) for line in served.log.read_text().splitlines()
-             if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in served.log.read_text().splitlines() if line.startswith("{")
+    ]
     assert SECRET_TOKEN not in served.log.read_text()
-    access = [r for r in lines if r.get("event") == "http.request"
-              and r.get("request_id") == "req-42"]
+    access = [
+        r for r in lines if r.get("event") == "http.request" and r.get("request_id") == "req-42"
+    ]
     assert len(access) == 1 and access[0]["path"].startswith("/api/v1/dispatch/ack/")
     assert access[0]["status"] == ack.status_code and access[0]["level"] == "info"
     assert all("timestamp" in r and "level" in r for r in lines)

@@ -28,15 +28,18 @@ def test_public_pages_answer_after_a_purge(db_engine: Engine) -> None:
             w = build_world(db, with_reports=False)
             coordinator = w.users["coordinator"]
             cancel_alert(db, alert_id=w.alert_id, reason="found safe", actor=coordinator)
-            resolve_case(db, case_id=w.case_id, data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-                         actor_id=coordinator.id)
+            resolve_case(
+                db,
+                case_id=w.case_id,
+                data=CaseResolve(outcome=Outcome.FOUND_SAFE),
+                actor_id=coordinator.id,
+            )
             close_case(db, case_id=w.case_id, actor_id=coordinator.id)
         client = TestClient(create_app(timers=False))
         assert client.get(f"/alerts/{w.alert_id}").status_code == 200  # ended, still shown
         clock.advance(days=2)
         assert purge_due(db_engine, days=1).cases == [w.case_id]
-        for url in ("/alerts", "/alerts?lang=ko", "/feed/cap.atom", "/feed/cap.rss",
-                    "/healthz"):
+        for url in ("/alerts", "/alerts?lang=ko", "/feed/cap.atom", "/feed/cap.rss", "/healthz"):
             answer = client.get(url)
             assert answer.status_code == 200, (url, answer.status_code)
         for url in (f"/alerts/{w.alert_id}", f"/alerts/{w.alert_id}.cap"):

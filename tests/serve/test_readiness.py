@@ -51,8 +51,9 @@ def test_not_ready_when_migrations_are_behind(data_dir: Path) -> None:
     assert "bolo db upgrade" in str(checks["migrations"]["detail"])
 
 
-def test_not_ready_when_the_broker_is_down(sqlite_engine: Engine,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_not_ready_when_the_broker_is_down(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BOLO_BROKER_URL", "nats://127.0.0.1:1")
     reset_settings()
     _beat(sqlite_engine, Role.RELAY)
@@ -61,8 +62,9 @@ def test_not_ready_when_the_broker_is_down(sqlite_engine: Engine,
     assert not checks["broker"]["ok"] and checks["dispatcher"]["ok"]
 
 
-def test_ready_with_a_live_broker_relay_and_worker(sqlite_engine: Engine, nats_url: str,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ready_with_a_live_broker_relay_and_worker(
+    sqlite_engine: Engine, nats_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BOLO_BROKER_URL", nats_url)
     reset_settings()
     client = TestClient(create_app(timers=False))
@@ -79,8 +81,10 @@ def test_workers_refuse_a_database_not_migrated(data_dir: Path) -> None:
 
     url = f"sqlite:///{data_dir / 'never-migrated.db'}"
     data_dir.mkdir(parents=True, exist_ok=True)
-    for args in (["dispatcher", "--database-url", url],
-                 ["relay", "--database-url", url, "--broker-url", "nats://127.0.0.1:1"]):
+    for args in (
+        ["dispatcher", "--database-url", url],
+        ["relay", "--database-url", url, "--broker-url", "nats://127.0.0.1:1"],
+    ):
         result = CliRunner().invoke(dispatch_app, args)
         assert result.exit_code == 2, result.output
         assert "run `bolo db upgrade`" in result.output and "Traceback" not in result.output

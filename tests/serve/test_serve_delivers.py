@@ -27,24 +27,29 @@ WAIT_S = 30.0
 
 def _statuses(version_id: str) -> list[str]:
     with session_scope() as db:
-        return list(db.execute(select(Delivery.status)
-                               .where(Delivery.version_id == version_id)).scalars())
+        return list(
+            db.execute(select(Delivery.status).where(Delivery.version_id == version_id)).scalars()
+        )
 
 
 @pytest.fixture()
 def receiver() -> tuple[BackgroundReceiver, list[dict[str, object]], str]:
     secret = new_secret()
     got: list[dict[str, object]] = []
-    app = ReceiverApp(keys_for=lambda _post: [key_from_string(secret)], deduper=Deduper(),
-                      on_message=lambda _id, body: got.append(json.loads(body)))
+    app = ReceiverApp(
+        keys_for=lambda _post: [key_from_string(secret)],
+        deduper=Deduper(),
+        on_message=lambda _id, body: got.append(json.loads(body)),
+    )
     server = BackgroundReceiver(app)
     server.start()
     yield server, got, secret  # type: ignore[misc]
     server.stop()
 
 
-def test_serve_alone_delivers_an_issued_alert(data_dir: Path, receiver: tuple[
-        BackgroundReceiver, list[dict[str, object]], str]) -> None:
+def test_serve_alone_delivers_an_issued_alert(
+    data_dir: Path, receiver: tuple[BackgroundReceiver, list[dict[str, object]], str]
+) -> None:
     server, got, secret = receiver
     data_dir.mkdir(parents=True, exist_ok=True)
     with bolo_serve(data_dir) as served:
@@ -53,16 +58,16 @@ def test_serve_alone_delivers_an_issued_alert(data_dir: Path, receiver: tuple[
         while not got and time.monotonic() < deadline:
             time.sleep(0.2)
         assert got, served.log.read_text(errors="replace")[-3000:]
-        while _statuses(version_id) != [DeliveryStatus.DELIVERED] and \
-                time.monotonic() < deadline:
+        while _statuses(version_id) != [DeliveryStatus.DELIVERED] and time.monotonic() < deadline:
             time.sleep(0.2)
     assert server.app.rejected == 0  # type: ignore[attr-defined]
     assert len(got) == 1 and got[0]["ack_url"]
     assert _statuses(version_id) == [DeliveryStatus.DELIVERED]
 
 
-def test_serve_with_a_broker_delivers_through_nats(data_dir: Path, nats_url: str, receiver: tuple[
-        BackgroundReceiver, list[dict[str, object]], str]) -> None:
+def test_serve_with_a_broker_delivers_through_nats(
+    data_dir: Path, nats_url: str, receiver: tuple[BackgroundReceiver, list[dict[str, object]], str]
+) -> None:
     server, got, secret = receiver
     data_dir.mkdir(parents=True, exist_ok=True)
     suffix = f"serve{uuid.uuid4().hex[:8]}"
@@ -71,11 +76,13 @@ def test_serve_with_a_broker_delivers_through_nats(data_dir: Path, nats_url: str
         with bolo_serve(data_dir, env=env) as served:
             version_id = issue_webhook_alert(server.port, secret)
             deadline = time.monotonic() + WAIT_S
-            while _statuses(version_id) != [DeliveryStatus.DELIVERED] and \
-                    time.monotonic() < deadline:
+            while (
+                _statuses(version_id) != [DeliveryStatus.DELIVERED] and time.monotonic() < deadline
+            ):
                 time.sleep(0.2)
-            assert _statuses(version_id) == [DeliveryStatus.DELIVERED], \
-                served.log.read_text(errors="replace")[-3000:]
+            assert _statuses(version_id) == [DeliveryStatus.DELIVERED], served.log.read_text(
+                errors="replace"
+            )[-3000:]
             ready = httpx.get(f"{served.base}/readyz", timeout=10).json()
     finally:
         asyncio.run(_delete_stream(nats_url, suffix))
@@ -95,8 +102,9 @@ async def _delete_stream(url: str, suffix: str) -> None:
         await nc.close()
 
 
-def test_no_dispatcher_leaves_the_outbox_to_other_processes(data_dir: Path, receiver: tuple[
-        BackgroundReceiver, list[dict[str, object]], str]) -> None:
+def test_no_dispatcher_leaves_the_outbox_to_other_processes(
+    data_dir: Path, receiver: tuple[BackgroundReceiver, list[dict[str, object]], str]
+) -> None:
     server, got, secret = receiver
     data_dir.mkdir(parents=True, exist_ok=True)
     with bolo_serve(data_dir, "--no-dispatcher"):

@@ -18,10 +18,21 @@ def issue_webhook_alert(receiver_port: int, secret: str) -> str:
     url = f"http://127.0.0.1:{receiver_port}/hooks/checkpoint-1"
     with session_scope() as db, networks_allowed("127.0.0.0/8"):
         coord, approver = staff(db)
-        upsert_post(db, data=PostIn.model_validate({
-            "id": "checkpoint-1", "kind": PostKind.CHECKPOINT, "name": "Checkpoint 1",
-            "lat": 39.3, "lon": 126.3, "mode": Mode.ROAD,
-            "channels": [{"kind": "webhook", "url": url, "secret": secret}]}), actor_id=None)
+        upsert_post(
+            db,
+            data=PostIn.model_validate(
+                {
+                    "id": "checkpoint-1",
+                    "kind": PostKind.CHECKPOINT,
+                    "name": "Checkpoint 1",
+                    "lat": 39.3,
+                    "lon": 126.3,
+                    "mode": Mode.ROAD,
+                    "channels": [{"kind": "webhook", "url": url, "secret": secret}],
+                }
+            ),
+            actor_id=None,
+        )
         case = a_case(db, coord)
         v = service.draft_alert(db, case_id=case.id, data=draft(["checkpoint-1"]), author=coord)
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)

@@ -32,10 +32,11 @@ def client_for(sqlite_engine: Engine, world: World) -> ClientFor:
     def make(role: str) -> TestClient:
         with session_scope(sqlite_engine) as db:
             sid = create_session(db, user_id=world.users[role].id)
-        return TestClient(app, headers={**HTML, CSRF_HEADER: csrf_token_for(sid)},
-                          cookies={COOKIE_NAME: sid}, follow_redirects=False)
+        return TestClient(
+            app,
+            headers={**HTML, CSRF_HEADER: csrf_token_for(sid)},
+            cookies={COOKIE_NAME: sid},
+            follow_redirects=False,
+        )
 
     return make
-
-
-

@@ -66,13 +66,23 @@ class FeedServer:
 
     def body(self, path: str) -> tuple[bytes | None, str]:
         if path == "/feed.atom":
-            entries = [FeedEntry(id=f"urn:test:{n}", title=f"message {n}",
-                                 updated=SENT + timedelta(minutes=n), summary="",
-                                 cap_url=f"{self.url}/msg/{n}.cap",
-                                 html_url=f"{self.url}/msg/{n}.html")
-                       for n in range(len(self.messages))]
-            return atom_feed(entries, feed_id="urn:test:feed", title="neighbour",
-                             self_url=f"{self.url}/feed.atom"), "application/atom+xml"
+            entries = [
+                FeedEntry(
+                    id=f"urn:test:{n}",
+                    title=f"message {n}",
+                    updated=SENT + timedelta(minutes=n),
+                    summary="",
+                    cap_url=f"{self.url}/msg/{n}.cap",
+                    html_url=f"{self.url}/msg/{n}.html",
+                )
+                for n in range(len(self.messages))
+            ]
+            return atom_feed(
+                entries,
+                feed_id="urn:test:feed",
+                title="neighbour",
+                self_url=f"{self.url}/feed.atom",
+            ), "application/atom+xml"
         if path.startswith("/msg/") and path.endswith(".cap"):
             n = int(path[5:-4])
             return (self.messages[n] if n < len(self.messages) else None), "application/cap+xml"
@@ -87,12 +97,17 @@ def feed() -> Iterator[FeedServer]:
     server.server.server_close()
 
 
-def _message(identifier: str, minutes: int, msg_type: MsgType, headline: str,
-             refs: list[Alert]) -> Alert:
-    alert = make_alert(identifier=identifier, sender=SENDER, sent=SENT + timedelta(minutes=minutes),
-                       msg_type=msg_type, status=Status.ACTUAL,
-                       references=[Reference(sender=r.sender, identifier=r.identifier,
-                                             sent=r.sent) for r in refs])
+def _message(
+    identifier: str, minutes: int, msg_type: MsgType, headline: str, refs: list[Alert]
+) -> Alert:
+    alert = make_alert(
+        identifier=identifier,
+        sender=SENDER,
+        sent=SENT + timedelta(minutes=minutes),
+        msg_type=msg_type,
+        status=Status.ACTUAL,
+        references=[Reference(sender=r.sender, identifier=r.identifier, sent=r.sent) for r in refs],
+    )
     alert.infos[0].headline = headline
     alert.infos[0].sender_name = "Neighbour County AMBER"
     alert.infos[0].expires = datetime.now(UTC) + timedelta(hours=6)
@@ -100,8 +115,19 @@ def _message(identifier: str, minutes: int, msg_type: MsgType, headline: str,
 
 
 def _poll(feed: FeedServer, cert_file: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["subscribe", f"{feed.url}/feed.atom", "--signer", cert_file,
-                                 "--once", "--allow-private", "--state", f"{cert_file}.state"])
+    result = runner.invoke(
+        app,
+        [
+            "subscribe",
+            f"{feed.url}/feed.atom",
+            "--signer",
+            cert_file,
+            "--once",
+            "--allow-private",
+            "--state",
+            f"{cert_file}.state",
+        ],
+    )
     assert "Traceback" not in result.output
     return result.exit_code, result.output
 
@@ -132,8 +158,7 @@ def test_subscribe_follows_a_neighbours_feed(
     code, output = _poll(feed, cert_file)  # nothing new: a conditional GET answered 304
     assert code == 0 and "feed unchanged (304)" in output and feed.not_modified == 1
 
-    update = _message("AMBER-2", 10, MsgType.UPDATE, "AMBER: car seen heading north",
-                      [original])
+    update = _message("AMBER-2", 10, MsgType.UPDATE, "AMBER: car seen heading north", [original])
     feed.messages.append(signed(update))
     code, output = _poll(feed, cert_file)
     assert code == 0 and "UPDATE amber@neighbour.example,AMBER-2" in output, output
@@ -143,14 +168,17 @@ def test_subscribe_follows_a_neighbours_feed(
     with session_scope() as db:
         row = db.query(ExternalAlert).filter_by(identifier="AMBER-2").one()
         external_id = row.id
-    linked = console.post(f"/console/external/{external_id}/link",
-                          data={"case_id": world.case_id})
+    linked = console.post(f"/console/external/{external_id}/link", data={"case_id": world.case_id})
     assert linked.status_code == 303
     with session_scope() as db:
         assert db.get(ExternalAlert, external_id).case_id == world.case_id  # type: ignore[union-attr]
     assert f'href="/console/cases/{world.case_id}"' in console.get("/console/external").text
-    assert client_for("viewer").post(f"/console/external/{external_id}/link",
-                                     data={"case_id": ""}).status_code == 403
+    assert (
+        client_for("viewer")
+        .post(f"/console/external/{external_id}/link", data={"case_id": ""})
+        .status_code
+        == 403
+    )
 
     forged = signed(_message("AMBER-3", 15, MsgType.ALERT, "AMBER: forged", []))
     feed.messages.append(forged.replace(b"AMBER: forged", b"AMBER: forgex"))
@@ -158,8 +186,7 @@ def test_subscribe_follows_a_neighbours_feed(
     assert code == 1 and "REFUSED" in output and "signature" in output, output
     assert "forge" not in console.get("/console/external").text
 
-    cancel = _message("AMBER-4", 20, MsgType.CANCEL, "Cancelled: found safe",
-                      [original, update])
+    cancel = _message("AMBER-4", 20, MsgType.CANCEL, "Cancelled: found safe", [original, update])
     feed.messages.append(signed(cancel))
     code, output = _poll(feed, cert_file)
     assert "CANCEL amber@neighbour.example,AMBER-4" in output, output

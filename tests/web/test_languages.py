@@ -56,6 +56,7 @@ def english_left(html: str, lang: str = "ko") -> list[str]:
 
 def _message_ids() -> list[str]:
     from babel.messages.pofile import read_po
+
     with (i18n.LOCALE_DIR / "ko" / "LC_MESSAGES" / "bolo.po").open("rb") as fh:
         return [m.id for m in read_po(fh) if isinstance(m.id, str) and m.id]
 
@@ -89,8 +90,15 @@ def test_tip_form_receipt_and_problems_in_korean(public: TestClient, world: Worl
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token is not None
     seen = (now() + timedelta(hours=9) - timedelta(minutes=40)).strftime("%Y-%m-%dT%H:%M")
-    fields = {"csrf_token": token.group(1), "case_id": world.case_id, "what": "아이를 봤어요",
-              "lat": "39.3", "lon": "126.3", "seen_at": seen, "tz": "+09:00"}
+    fields = {
+        "csrf_token": token.group(1),
+        "case_id": world.case_id,
+        "what": "아이를 봤어요",
+        "lat": "39.3",
+        "lon": "126.3",
+        "seen_at": seen,
+        "tz": "+09:00",
+    }
     bad = public.post("/tips/new?lang=ko", data={**fields, "what": ""})
     assert bad.status_code == 422 and "무엇을 보셨습니까?" in bad.text
     assert english_left(bad.text) == []
@@ -117,7 +125,8 @@ def test_ack_page_in_korean(public: TestClient, world: World) -> None:
 
 @pytest.mark.parametrize("whose", ["officer", "post"])
 def test_post_page_in_the_officers_or_the_posts_language(
-        sqlite_engine: Engine, world: World, client_for: ClientFor, whose: str) -> None:
+    sqlite_engine: Engine, world: World, client_for: ClientFor, whose: str
+) -> None:
     with session_scope(sqlite_engine) as db:
         officer = db.get(User, world.users["post_officer"].id)
         assert officer is not None and officer.post_id is not None
@@ -132,12 +141,14 @@ def test_post_page_in_the_officers_or_the_posts_language(
     assert "찾을 대상" in page.text and english_left(page.text) == []
 
 
-def test_times_are_shown_and_taken_in_bolo_timezone(monkeypatch: pytest.MonkeyPatch,
-                                                    public: TestClient, world: World) -> None:
+def test_times_are_shown_and_taken_in_bolo_timezone(
+    monkeypatch: pytest.MonkeyPatch, public: TestClient, world: World
+) -> None:
     from datetime import UTC, datetime
 
     from bolo.i18n import zones
     from bolo.web.forms import local_time
+
     monkeypatch.setenv("BOLO_TIMEZONE", "Asia/Seoul")
     reset_settings()
     assert zones.show(datetime(2026, 4, 1, 14, 0, tzinfo=UTC)) == "2026-04-01 23:00 +09:00"
@@ -159,5 +170,4 @@ def test_a_user_sets_their_language(client_for: ClientFor) -> None:
     refused = coordinator.post("/account/language", data={"language": "xx"})
     assert refused.status_code == 422
     assert coordinator.post("/account/language", data={"language": ""}).status_code == 303
-    assert '<html lang="en">' in coordinator.get("/console",
-                                                 headers={"Accept-Language": "en"}).text
+    assert '<html lang="en">' in coordinator.get("/console", headers={"Accept-Language": "en"}).text

@@ -33,20 +33,37 @@ def _korean_alert(engine: Engine, world: World, status: str = "Actual") -> str:
         coordinator = db.get(User, world.users["coordinator"].id)
         approver = db.get(User, world.users["approver"].id)
         assert coordinator is not None and approver is not None
-        draft = AlertDraft.model_validate({
-            "cap_status": status,
-            "texts": [{"language": "en-US", "headline": "Child abduction near Songchon",
-                       "description": "Girl, 7, red coat.", "instruction": "Check every car."},
-                      {"language": "ko-KR", "headline": KO_HEADLINE,
-                       "description": "빨간 외투를 입은 7세 여아, 회색 승합차.",
-                       "instruction": "모든 차량을 확인하십시오."}],
-            "area": {"description": "Songchon", "circles": [{"lat": 39.2, "lon": 126.2,
-                                                             "radius_km": 50}]},
-            "target_post_ids": [world.posts[0]]})
+        draft = AlertDraft.model_validate(
+            {
+                "cap_status": status,
+                "texts": [
+                    {
+                        "language": "en-US",
+                        "headline": "Child abduction near Songchon",
+                        "description": "Girl, 7, red coat.",
+                        "instruction": "Check every car.",
+                    },
+                    {
+                        "language": "ko-KR",
+                        "headline": KO_HEADLINE,
+                        "description": "빨간 외투를 입은 7세 여아, 회색 승합차.",
+                        "instruction": "모든 차량을 확인하십시오.",
+                    },
+                ],
+                "area": {
+                    "description": "Songchon",
+                    "circles": [{"lat": 39.2, "lon": 126.2, "radius_km": 50}],
+                },
+                "target_post_ids": [world.posts[0]],
+            }
+        )
         version = alerts.draft_alert(db, case_id=world.case_id, data=draft, author=coordinator)
-        alerts.submit_for_approval(db, version_id=version.id, author=coordinator,
-                                   attestation=Attestation(abduction_believed=True,
-                                                           risk_of_harm=True))
+        alerts.submit_for_approval(
+            db,
+            version_id=version.id,
+            author=coordinator,
+            attestation=Attestation(abduction_believed=True, risk_of_harm=True),
+        )
         alerts.approve(db, version_id=version.id, sha256=version.sha256, approver=approver)
         return version.alert_id
 
@@ -66,8 +83,9 @@ def test_poster_page_in_korean(public: TestClient, sqlite_engine: Engine, world:
     assert "MISSING CHILD: ABDUCTED" in english.text and KO_HEADLINE not in english.text
 
 
-def test_no_poster_unless_actual_and_active(public: TestClient, sqlite_engine: Engine,
-                                            world: World) -> None:
+def test_no_poster_unless_actual_and_active(
+    public: TestClient, sqlite_engine: Engine, world: World
+) -> None:
     drill = _korean_alert(sqlite_engine, world, status="Exercise")
     assert public.get(f"/alerts/{drill}/poster").status_code == 404
     assert public.get(f"/alerts/{drill}/poster.pdf").status_code == 404
@@ -82,20 +100,24 @@ def test_no_poster_unless_actual_and_active(public: TestClient, sqlite_engine: E
 
 @pytest.mark.e2e
 def test_poster_pdf_has_the_korean_headline_and_qr_codes_that_lead_back(
-        public: TestClient, sqlite_engine: Engine, world: World, tmp_path: Path) -> None:
+    public: TestClient, sqlite_engine: Engine, world: World, tmp_path: Path
+) -> None:
     assert shutil.which("pdftotext") and shutil.which("pdftoppm"), "apt install poppler-utils"
     alert_id = _korean_alert(sqlite_engine, world)
     pdf = public.get(f"/alerts/{alert_id}/poster.pdf?lang=ko")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     path = tmp_path / "poster.pdf"
     path.write_bytes(pdf.content)
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert KO_HEADLINE in " ".join(text.split()) and "실종 아동: 유괴" in text
     pages = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
     assert re.search(r"Pages:\s+1\n", pages) and "(A4)" in pages, pages  # one A4 page
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(path),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
+        check=True,
+    )
     image = Image.open(next(tmp_path.glob("page*.png")))
     if keep := os.environ.get("BOLO_POSTER_PNG"):
         image.save(keep)
@@ -103,6 +125,6 @@ def test_poster_pdf_has_the_korean_headline_and_qr_codes_that_lead_back(
     base = get_settings().public_base_url.rstrip("/")
     with session_scope(sqlite_engine) as db:
         from bolo.alerts.model import Alert
+
         case_id = db.get(Alert, alert_id).case_id  # type: ignore[union-attr]
-    assert found == {f"{base}/alerts/{alert_id}?lang=ko",
-                     f"{base}/tips/new?case={case_id}&lang=ko"}
+    assert found == {f"{base}/alerts/{alert_id}?lang=ko", f"{base}/tips/new?case={case_id}&lang=ko"}

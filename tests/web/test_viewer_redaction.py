@@ -25,47 +25,63 @@ def _leaks(text: str) -> list[str]:
 
 def test_viewer_forms_and_alert_page_are_redacted(client_for: ClientFor, world: World) -> None:
     viewer = client_for("viewer")
-    for path in (f"/console/cases/{world.case_id}/alerts/new",
-                 f"/console/alerts/{world.alert_id}/update",
-                 f"/console/alerts/{world.alert_id}",
-                 f"/console/cases/{world.case_id}"):
+    for path in (
+        f"/console/cases/{world.case_id}/alerts/new",
+        f"/console/alerts/{world.alert_id}/update",
+        f"/console/alerts/{world.alert_id}",
+        f"/console/cases/{world.case_id}",
+    ):
         answer = viewer.get(path)
         assert answer.status_code == 200, (path, answer.text[:300])
         assert _leaks(answer.text) == [], path
         assert "[restricted]" in answer.text, path
 
 
-def test_coordinator_still_sees_the_names_on_the_forms(client_for: ClientFor,
-                                                        world: World) -> None:
+def test_coordinator_still_sees_the_names_on_the_forms(client_for: ClientFor, world: World) -> None:
     coordinator = client_for("coordinator")
-    for path in (f"/console/cases/{world.case_id}/alerts/new",
-                 f"/console/alerts/{world.alert_id}/update"):
+    for path in (
+        f"/console/cases/{world.case_id}/alerts/new",
+        f"/console/alerts/{world.alert_id}/update",
+    ):
         answer = coordinator.get(path)
         assert answer.status_code == 200, path
         assert "Quillane Vextrambo" in answer.text, path
 
 
 def test_a_viewer_reads_no_draft_cap_nor_override_text_over_the_api(
-        sqlite_engine: Engine, world: World) -> None:
+    sqlite_engine: Engine, world: World
+) -> None:
     with session_scope(sqlite_engine) as db:
         coordinator = db.get(User, world.users["coordinator"].id)
         assert coordinator is not None
-        draft = AlertDraft.model_validate({
-            "texts": [{"headline": f"{CHILD} abducted", "description": f"{CHILD}, red coat",
-                       "instruction": "Search cars."}],
-            "area": {"description": "Songchon", "circles": [{"lat": 39.2, "lon": 126.2,
-                                                             "radius_km": 50}]}})
+        draft = AlertDraft.model_validate(
+            {
+                "texts": [
+                    {
+                        "headline": f"{CHILD} abducted",
+                        "description": f"{CHILD}, red coat",
+                        "instruction": "Search cars.",
+                    }
+                ],
+                "area": {
+                    "description": "Songchon",
+                    "circles": [{"lat": 39.2, "lon": 126.2, "radius_km": 50}],
+                },
+            }
+        )
         version = service.draft_alert(db, case_id=world.case_id, data=draft, author=coordinator)
-        service.submit_for_approval(db, version_id=version.id, author=coordinator,
-                                    attestation=Attestation(override_reason=OVERRIDE))
+        service.submit_for_approval(
+            db,
+            version_id=version.id,
+            author=coordinator,
+            attestation=Attestation(override_reason=OVERRIDE),
+        )
         version_id, alert_id = version.id, version.alert_id
     client = TestClient(create_app(timers=False))
     viewer = {"Authorization": f"Bearer {world.tokens['viewer']}"}
     approver = {"Authorization": f"Bearer {world.tokens['approver']}"}
-    assert client.get(f"/api/v1/alert-versions/{version_id}/cap", headers=viewer
-                      ).status_code == 403
-    assert CHILD in client.get(f"/api/v1/alert-versions/{version_id}/cap",
-                               headers=approver).text
+    assert client.get(f"/api/v1/alert-versions/{version_id}/cap", headers=viewer).status_code == 403
+    assert CHILD in client.get(f"/api/v1/alert-versions/{version_id}/cap", headers=approver).text
     issued = client.get(f"/api/v1/alert-versions/{world.version_id}/cap", headers=viewer)
     assert issued.status_code == 200  # what the public was sent
     seen = client.get(f"/api/v1/alerts/{alert_id}", headers=viewer).text

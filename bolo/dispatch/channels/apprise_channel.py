@@ -48,8 +48,7 @@ class AppriseChannel:
         """One notification: SENT once the service took it (it does not confirm receipt); an
         unparseable URL is permanent, a failed notify is retried."""
         started = time.perf_counter()
-        outcome, error = await asyncio.to_thread(_notify, message.url, message.title,
-                                                 message.text)
+        outcome, error = await asyncio.to_thread(_notify, message.url, message.title, message.text)
         return SendResult(outcome, error=error, duration_s=time.perf_counter() - started)
 
     def destination(self, message: Message) -> str:

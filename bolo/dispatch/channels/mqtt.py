@@ -69,8 +69,9 @@ class _PinnedClient(mqtt.Client):
     TLS still verifies the broker's host name."""
 
     def __init__(self, broker: Broker, addresses: list[str]) -> None:
-        super().__init__(CallbackAPIVersion.VERSION2,
-                         transport="websockets" if broker.websockets else "tcp")
+        super().__init__(
+            CallbackAPIVersion.VERSION2, transport="websockets" if broker.websockets else "tcp"
+        )
         self._checked = addresses
         if broker.tls:
             self.tls_set_context(ssl.create_default_context())
@@ -80,8 +81,9 @@ class _PinnedClient(mqtt.Client):
         error: OSError | None = None
         for address in self._checked:
             try:
-                return socket.create_connection((address, self._port),
-                                                timeout=self._connect_timeout)
+                return socket.create_connection(
+                    (address, self._port), timeout=self._connect_timeout
+                )
             except OSError as exc:
                 error = exc
         raise error or OSError("the broker has no checked address")
@@ -104,8 +106,9 @@ class MqttChannel:
             if client is None:
                 # The SSRF guard at connect time (the broker's name may resolve elsewhere than
                 # when the channel was registered); the client uses what it checked.
-                addresses = check_public_url(f"{broker.scheme}://{broker.host}:{broker.port}/",
-                                             schemes=SCHEMES)
+                addresses = check_public_url(
+                    f"{broker.scheme}://{broker.host}:{broker.port}/", schemes=SCHEMES
+                )
                 client = _PinnedClient(broker, addresses)
                 client.connect(broker.host, broker.port, keepalive=30)
                 client.loop_start()
@@ -124,8 +127,7 @@ class MqttChannel:
         broker = broker_of(message.url)
         try:
             client = self._client(broker)
-            topic = region_topic(urlsplit(message.url).path or DEFAULT_BASE_TOPIC,
-                                 message.region)
+            topic = region_topic(urlsplit(message.url).path or DEFAULT_BASE_TOPIC, message.region)
             info = client.publish(topic, message.body, qos=1)
             info.wait_for_publish(timeout=self.timeout_s)
         except (OSError, RuntimeError, ValueError):
@@ -143,8 +145,11 @@ class MqttChannel:
         try:
             outcome = await asyncio.to_thread(self._publish, message)
         except UnsafeUrl as exc:
-            return SendResult(Outcome.PERMANENT, error=f"unsafe url: {exc}",
-                              duration_s=time.perf_counter() - started)
+            return SendResult(
+                Outcome.PERMANENT,
+                error=f"unsafe url: {exc}",
+                duration_s=time.perf_counter() - started,
+            )
         except (OSError, RuntimeError, ValueError) as exc:
             return SendResult(
                 Outcome.RETRY, error=f"mqtt: {exc!r}", duration_s=time.perf_counter() - started

@@ -81,8 +81,7 @@ def check_send_url(url: str) -> URL:
         raise UnsafeUrl(f"scheme {parsed.scheme!r} not allowed for webhooks")
     if parsed.raw_user or parsed.raw_password:
         raise UnsafeUrl("credentials in the URL are not allowed")
-    reason = _literal_guard(parsed.scheme, parsed.raw_authority,
-                            security_settings().allow_networks)
+    reason = _literal_guard(parsed.scheme, parsed.raw_authority, security_settings().allow_networks)
     if reason is not None:
         raise UnsafeUrl(reason)
     return parsed
@@ -115,15 +114,21 @@ class WebhookChannel:
         """The pooled session, created on first use inside the running loop."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
-                limit=self.max_connections, limit_per_host=0, keepalive_timeout=30,
-                resolver=self._resolver or GuardedResolver())
+                limit=self.max_connections,
+                limit_per_host=0,
+                keepalive_timeout=30,
+                resolver=self._resolver or GuardedResolver(),
+            )
             # No cookie jar (a post's cookies are no business of the others on its host) and
             # no Accept/Accept-Encoding/User-Agent headers (the answer's body is unused): less work
             # per request on both sides.
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, auto_decompress=False,
+                connector=connector,
+                timeout=self.timeout,
+                auto_decompress=False,
                 cookie_jar=aiohttp.DummyCookieJar(),
-                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"))
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            )
         return self._session
 
     async def send(self, message: Message) -> SendResult:
@@ -131,15 +136,18 @@ class WebhookChannel:
         guard refuses as PERMANENT."""
         started = time.perf_counter()
         if not message.keys:
-            return SendResult(Outcome.PERMANENT, error="no usable signing key for this post "
-                              "(a whsec_ or whsk_ secret is needed)")
+            return SendResult(
+                Outcome.PERMANENT,
+                error="no usable signing key for this post (a whsec_ or whsk_ secret is needed)",
+            )
         now = int(clock.now().timestamp())
         if message.signature and 0 <= now - message.signed_at <= PRESIGNED_MAX_AGE_S:
             headers = signed_headers(message.msg_id, message.signed_at, message.signature)
         else:
             try:
-                headers = sign_headers(msg_id=message.msg_id, timestamp=now, body=message.body,
-                                       keys=message.keys)
+                headers = sign_headers(
+                    msg_id=message.msg_id, timestamp=now, body=message.body, keys=message.keys
+                )
             except ValueError as exc:
                 return SendResult(Outcome.PERMANENT, error=f"cannot sign: {exc}")
         headers.update(JSON_HEADERS)
@@ -150,8 +158,9 @@ class WebhookChannel:
         except ValueError as exc:
             return _failed(Outcome.PERMANENT, f"invalid url: {exc}", started)
         try:
-            async with self.session().post(url, data=message.body, headers=headers,
-                                           allow_redirects=False) as response:
+            async with self.session().post(
+                url, data=message.body, headers=headers, allow_redirects=False
+            ) as response:
                 # Read a bounded answer (nothing uses it): an endpoint sending gigabytes
                 # cannot make the dispatcher hold them; a longer one just loses keep-alive.
                 await response.content.read(MAX_ANSWER_BYTES)
@@ -166,15 +175,17 @@ class WebhookChannel:
         outcome = classify_status(status)
         if outcome is Outcome.DELIVERED:
             # The common case: no Retry-After to read, no error text to format.
-            return SendResult(outcome, status_code=status,
-                              duration_s=time.perf_counter() - started)
-        retry_after = (parse_retry_after(retry_header, now=clock.now())
-                       if retry_header else None)
+            return SendResult(outcome, status_code=status, duration_s=time.perf_counter() - started)
+        retry_after = parse_retry_after(retry_header, now=clock.now()) if retry_header else None
         if retry_after is not None and outcome is Outcome.RETRY:
             outcome = Outcome.SLOW_DOWN
         return SendResult(
-            outcome, status_code=status, error=f"HTTP {status}",
-            retry_after_s=retry_after, duration_s=time.perf_counter() - started)
+            outcome,
+            status_code=status,
+            error=f"HTTP {status}",
+            retry_after_s=retry_after,
+            duration_s=time.perf_counter() - started,
+        )
 
     def destination(self, message: Message) -> str:
         """Rate-limit key: scheme://host:port of the endpoint."""

@@ -95,21 +95,24 @@ def _pins(raw: RawOsm, kinds: set[str]) -> np.ndarray:
     return coord_key(to_fixed(arr[:, 0]), to_fixed(arr[:, 1]))
 
 
-def build_network(path: Path, *, name: str, options: ImportOptions | None = None,
-                  progress: Progress | None = None) -> Network:
+def build_network(
+    path: Path, *, name: str, options: ImportOptions | None = None, progress: Progress | None = None
+) -> Network:
     """Build a Network from an OSM file without touching any cache (see import_osm)."""
     opts = options or ImportOptions()
     step = progress or (lambda _msg: None)
     step("reading OSM")
     raw = read_osm(path)
     step("splitting ways")
-    road = split_ways(raw.road, _pins(raw, {PostKind.CHECKPOINT.value,
-                                            PostKind.BORDER_CROSSING.value}))
+    road = split_ways(
+        raw.road, _pins(raw, {PostKind.CHECKPOINT.value, PostKind.BORDER_CROSSING.value})
+    )
     rail = split_ways(raw.rail, _pins(raw, {PostKind.STATION.value}))
     step("pruning islands")
     road = prune_road(road, opts.min_component_nodes)
-    stations = np.array([(t.lat, t.lon) for t in raw.tagged
-                         if t.kind == PostKind.STATION.value]).reshape(-1, 2)
+    stations = np.array(
+        [(t.lat, t.lon) for t in raw.tagged if t.kind == PostKind.STATION.value]
+    ).reshape(-1, 2)
     rail = prune_rail(rail, stations[:, 0], stations[:, 1], opts.station_rail_metres)
     if road.node_lat.size + rail.node_lat.size == 0:
         raise NetworkImportError(f"{path}: no usable road or rail network")
@@ -127,6 +130,7 @@ def build_network(path: Path, *, name: str, options: ImportOptions | None = None
     net.attribution = ATTRIBUTION
     step("contracting chains")
     # Transfer ends stay: they are where a traveller changes mode.
-    transfer_ends = np.flatnonzero(np.bincount(
-        net.indices[net.arc_mode == ModeCode.TRANSFER], minlength=net.n_nodes))
+    transfer_ends = np.flatnonzero(
+        np.bincount(net.indices[net.arc_mode == ModeCode.TRANSFER], minlength=net.n_nodes)
+    )
     return contract_chains(net, keep_nodes=transfer_ends)

@@ -36,13 +36,28 @@ def subset(arcs: Arcs, keep_node: BoolArray) -> Arcs:
     """The arcs among the kept nodes, with nodes renumbered in their old order."""
     new_id = np.cumsum(keep_node) - 1
     keep_arc = keep_node[arcs.tails] & keep_node[arcs.heads]
-    per_arc = {k: getattr(arcs, k)[keep_arc] for k in (
-        "metres", "seconds", "major", "cut_exit", "geom_first", "geom_last", "geom_reversed",
-        "share")}
+    per_arc = {
+        k: getattr(arcs, k)[keep_arc]
+        for k in (
+            "metres",
+            "seconds",
+            "major",
+            "cut_exit",
+            "geom_first",
+            "geom_last",
+            "geom_reversed",
+            "share",
+        )
+    }
     return replace(
-        arcs, node_lat=arcs.node_lat[keep_node], node_lon=arcs.node_lon[keep_node],
-        node_key=arcs.node_key[keep_node], tails=new_id[arcs.tails[keep_arc]],
-        heads=new_id[arcs.heads[keep_arc]], **per_arc)
+        arcs,
+        node_lat=arcs.node_lat[keep_node],
+        node_lon=arcs.node_lon[keep_node],
+        node_key=arcs.node_key[keep_node],
+        tails=new_id[arcs.tails[keep_arc]],
+        heads=new_id[arcs.heads[keep_arc]],
+        **per_arc,
+    )
 
 
 def prune_road(arcs: Arcs, min_nodes: int) -> Arcs:
@@ -56,8 +71,9 @@ def prune_road(arcs: Arcs, min_nodes: int) -> Arcs:
     return subset(arcs, keep_label[labels])
 
 
-def prune_rail(arcs: Arcs, station_lat: FloatArray, station_lon: FloatArray,
-               radius_m: float) -> Arcs:
+def prune_rail(
+    arcs: Arcs, station_lat: FloatArray, station_lon: FloatArray, radius_m: float
+) -> Arcs:
     """Keep only the rail components that serve at least one station."""
     n = arcs.node_lat.size
     if n == 0 or station_lat.size == 0:
@@ -83,8 +99,9 @@ class Combined:
     arc_share: FloatArray
 
 
-def combine(name: str, road: Arcs, rail: Arcs, transfers: tuple[IntArray, IntArray, FloatArray,
-            FloatArray]) -> Combined:
+def combine(
+    name: str, road: Arcs, rail: Arcs, transfers: tuple[IntArray, IntArray, FloatArray, FloatArray]
+) -> Combined:
     """Merge road (ids first) and rail arcs and transfer arcs (over merged ids) into a Network
     whose nodes are in Z-order."""
     nr = road.node_lat.size
@@ -96,56 +113,91 @@ def combine(name: str, road: Arcs, rail: Arcs, transfers: tuple[IntArray, IntArr
     heads = np.concatenate((road.heads, rail.heads + nr, t_head))
     seconds = np.concatenate((road.seconds, rail.seconds, t_sec))
     metres = np.concatenate((road.metres, rail.metres, t_m))
-    modes = np.concatenate((np.full(road.tails.size, ModeCode.ROAD, np.uint8),
-                            np.full(rail.tails.size, ModeCode.RAIL, np.uint8),
-                            np.full(nt, ModeCode.TRANSFER, np.uint8)))
+    modes = np.concatenate(
+        (
+            np.full(road.tails.size, ModeCode.ROAD, np.uint8),
+            np.full(rail.tails.size, ModeCode.RAIL, np.uint8),
+            np.full(nt, ModeCode.TRANSFER, np.uint8),
+        )
+    )
     order = morton_order(lat, lon)
     new_id = np.empty_like(order)
     new_id[order] = np.arange(order.size)
     indptr, indices, sec, met, mode, arc_order = build_csr(
-        lat.size, new_id[tails], new_id[heads], seconds, metres, modes)
+        lat.size, new_id[tails], new_id[heads], seconds, metres, modes
+    )
     first, last, rev, p_lat, p_lon = _geometry(road, rail, nt)
-    ptr, glat, glon = geometry_arrays(first[arc_order], last[arc_order], rev[arc_order], p_lat,
-                                      p_lon)
-    net = Network(name=name, node_lat=lat[order], node_lon=lon[order], indptr=indptr,
-                  indices=indices, arc_seconds=sec, arc_metres=met, arc_mode=mode,
-                  geom_ptr=ptr, geom_lat=glat, geom_lon=glon)
-    flags = [np.concatenate((getattr(road, k), getattr(rail, k), np.full(nt, fill)))[arc_order]
-             for k, fill in (("major", False), ("cut_exit", False), ("share", 1.0))]
-    return Combined(net, new_id[:nr], new_id[nr:], flags[0].astype(np.bool_),
-                    flags[1].astype(np.bool_), flags[2])
+    ptr, glat, glon = geometry_arrays(
+        first[arc_order], last[arc_order], rev[arc_order], p_lat, p_lon
+    )
+    net = Network(
+        name=name,
+        node_lat=lat[order],
+        node_lon=lon[order],
+        indptr=indptr,
+        indices=indices,
+        arc_seconds=sec,
+        arc_metres=met,
+        arc_mode=mode,
+        geom_ptr=ptr,
+        geom_lat=glat,
+        geom_lon=glon,
+    )
+    flags = [
+        np.concatenate((getattr(road, k), getattr(rail, k), np.full(nt, fill)))[arc_order]
+        for k, fill in (("major", False), ("cut_exit", False), ("share", 1.0))
+    ]
+    return Combined(
+        net,
+        new_id[:nr],
+        new_id[nr:],
+        flags[0].astype(np.bool_),
+        flags[1].astype(np.bool_),
+        flags[2],
+    )
 
 
-def _geometry(road: Arcs, rail: Arcs, n_transfer: int) -> tuple[IntArray, IntArray, BoolArray,
-                                                                 FloatArray, FloatArray]:
+def _geometry(
+    road: Arcs, rail: Arcs, n_transfer: int
+) -> tuple[IntArray, IntArray, BoolArray, FloatArray, FloatArray]:
     shift = road.point_lat.size
     zero = np.zeros(n_transfer, dtype=np.int64)
     first = np.concatenate((road.geom_first, rail.geom_first + shift, zero))
     last = np.concatenate((road.geom_last, rail.geom_last + shift, zero))
     rev = np.concatenate((road.geom_reversed, rail.geom_reversed, zero.astype(np.bool_)))
-    return (first, last, rev, np.concatenate((road.point_lat, rail.point_lat)),
-            np.concatenate((road.point_lon, rail.point_lon)))
+    return (
+        first,
+        last,
+        rev,
+        np.concatenate((road.point_lat, rail.point_lat)),
+        np.concatenate((road.point_lon, rail.point_lon)),
+    )
 
 
-def station_transfers(road: Arcs, rail: Arcs, st_lat: FloatArray, st_lon: FloatArray,
-                      opts: ImportOptions) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
+def station_transfers(
+    road: Arcs, rail: Arcs, st_lat: FloatArray, st_lon: FloatArray, opts: ImportOptions
+) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """Transfer arcs (pre-merge ids: road first, rail shifted) linking each station's rail node
     with the nearest road node: road -> rail costs board_seconds, rail -> road alight_seconds."""
     from bolo.network.osm.snap import nearest_within
 
-    ri, rok = nearest_within(rail.node_lat, rail.node_lon, st_lat, st_lon,
-                             opts.station_rail_metres)
-    di, dok = nearest_within(road.node_lat, road.node_lon, st_lat, st_lon,
-                             opts.station_road_metres)
+    ri, rok = nearest_within(rail.node_lat, rail.node_lon, st_lat, st_lon, opts.station_rail_metres)
+    di, dok = nearest_within(road.node_lat, road.node_lon, st_lat, st_lon, opts.station_road_metres)
     ok = rok & dok
     rail_id = ri[ok] + road.node_lat.size
     road_id = di[ok]
     pairs = np.unique(np.column_stack((road_id, rail_id)), axis=0)
     road_id, rail_id = pairs[:, 0], pairs[:, 1]
-    metres = haversine_m(road.node_lat[road_id], road.node_lon[road_id],
-                         rail.node_lat[rail_id - road.node_lat.size],
-                         rail.node_lon[rail_id - road.node_lat.size])
+    metres = haversine_m(
+        road.node_lat[road_id],
+        road.node_lon[road_id],
+        rail.node_lat[rail_id - road.node_lat.size],
+        rail.node_lon[rail_id - road.node_lat.size],
+    )
     n = road_id.size
-    return (np.concatenate((road_id, rail_id)), np.concatenate((rail_id, road_id)),
-            np.concatenate((np.full(n, opts.board_seconds), np.full(n, opts.alight_seconds))),
-            np.concatenate((metres, metres)))
+    return (
+        np.concatenate((road_id, rail_id)),
+        np.concatenate((rail_id, road_id)),
+        np.concatenate((np.full(n, opts.board_seconds), np.full(n, opts.alight_seconds))),
+        np.concatenate((metres, metres)),
+    )

@@ -22,25 +22,81 @@ import osmium
 
 PLACES_FILE = "places.jsonl.gz"
 # How far from the point a place so named may be (metres), by kind.
-_PLACE_RADIUS = {"city": 5000.0, "town": 2500.0, "village": 1500.0, "borough": 2500.0,
-                 "suburb": 1500.0, "quarter": 1000.0, "neighbourhood": 800.0, "hamlet": 800.0,
-                 "island": 3000.0, "municipality": 4000.0}
+_PLACE_RADIUS = {
+    "city": 5000.0,
+    "town": 2500.0,
+    "village": 1500.0,
+    "borough": 2500.0,
+    "suburb": 1500.0,
+    "quarter": 1000.0,
+    "neighbourhood": 800.0,
+    "hamlet": 800.0,
+    "island": 3000.0,
+    "municipality": 4000.0,
+}
 _STATION_RADIUS = 500.0
 _LANDMARK_RADIUS = 300.0
-_AMENITIES = frozenset({"hospital", "school", "university", "college", "marketplace", "townhall",
-                        "police", "bus_station", "ferry_terminal", "place_of_worship", "fuel",
-                        "post_office", "library", "cinema", "theatre", "stadium", "prison"})
-_OTHER_LANDMARKS = {"tourism": None, "historic": None, "aeroway": {"aerodrome"},
-                    "natural": {"peak", "volcano", "bay", "cape"},
-                    "man_made": {"bridge", "tower", "lighthouse", "dam"},
-                    "leisure": {"park", "stadium"}, "waterway": {"dam"},
-                    "barrier": {"border_control"}}
-_STREETS = frozenset({"motorway", "trunk", "primary", "secondary", "tertiary", "unclassified",
-                      "residential", "living_street", "pedestrian", "service", "road",
-                      "motorway_link", "trunk_link", "primary_link", "secondary_link"})
+_AMENITIES = frozenset(
+    {
+        "hospital",
+        "school",
+        "university",
+        "college",
+        "marketplace",
+        "townhall",
+        "police",
+        "bus_station",
+        "ferry_terminal",
+        "place_of_worship",
+        "fuel",
+        "post_office",
+        "library",
+        "cinema",
+        "theatre",
+        "stadium",
+        "prison",
+    }
+)
+_OTHER_LANDMARKS = {
+    "tourism": None,
+    "historic": None,
+    "aeroway": {"aerodrome"},
+    "natural": {"peak", "volcano", "bay", "cape"},
+    "man_made": {"bridge", "tower", "lighthouse", "dam"},
+    "leisure": {"park", "stadium"},
+    "waterway": {"dam"},
+    "barrier": {"border_control"},
+}
+_STREETS = frozenset(
+    {
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+        "pedestrian",
+        "service",
+        "road",
+        "motorway_link",
+        "trunk_link",
+        "primary_link",
+        "secondary_link",
+    }
+)
 _STREET_JOIN_M = 3000.0
-_NAME_KEYS = ("alt_name", "old_name", "official_name", "short_name", "int_name", "loc_name",
-              "reg_name", "nat_name")
+_NAME_KEYS = (
+    "alt_name",
+    "old_name",
+    "official_name",
+    "short_name",
+    "int_name",
+    "loc_name",
+    "reg_name",
+    "nat_name",
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +118,11 @@ def _kind(tags: osmium.osm.TagList) -> tuple[str, float] | None:
     place = tags.get("place")
     if place:
         return place, _PLACE_RADIUS.get(place, 1000.0)
-    if (tags.get("railway") in ("station", "halt", "tram_stop")
-            or tags.get("public_transport") == "station" or tags.get("amenity") == "bus_station"):
+    if (
+        tags.get("railway") in ("station", "halt", "tram_stop")
+        or tags.get("public_transport") == "station"
+        or tags.get("amenity") == "bus_station"
+    ):
         return "station", _STATION_RADIUS
     if tags.get("highway") == "bus_stop" or tags.get("public_transport") == "platform":
         return "stop", _LANDMARK_RADIUS
@@ -98,12 +157,21 @@ class _Reader(osmium.SimpleHandler):
         self.places: list[NamedPlace] = []
         self.streets: dict[str, list[tuple[float, float, tuple[str, ...]]]] = {}
 
-    def _add(self, tags: osmium.osm.TagList, name: str, lat: float, lon: float,
-             kind: tuple[str, float]) -> None:
-        self.places.append(NamedPlace(
-            name=name[:200], lat=lat, lon=lon, kind=kind[0], radius_m=kind[1],
-            population=_population(tags.get("population")),
-            name_ko=(tags.get("name:ko") or "")[:200], names=_names(tags, name)))
+    def _add(
+        self, tags: osmium.osm.TagList, name: str, lat: float, lon: float, kind: tuple[str, float]
+    ) -> None:
+        self.places.append(
+            NamedPlace(
+                name=name[:200],
+                lat=lat,
+                lon=lon,
+                kind=kind[0],
+                radius_m=kind[1],
+                population=_population(tags.get("population")),
+                name_ko=(tags.get("name:ko") or "")[:200],
+                names=_names(tags, name),
+            )
+        )
 
     def node(self, o: osmium.osm.Node) -> None:
         name = o.tags.get("name")
@@ -129,16 +197,23 @@ class _Reader(osmium.SimpleHandler):
             self._add(o.tags, name, lat, lon, kind)
 
 
-def _merged_streets(streets: dict[str, list[tuple[float, float, tuple[str, ...]]]]
-                    ) -> list[NamedPlace]:
+def _merged_streets(
+    streets: dict[str, list[tuple[float, float, tuple[str, ...]]]],
+) -> list[NamedPlace]:
     """One place per street: the pieces of a name within ``_STREET_JOIN_M`` of the first piece
     of a group join it; the place is their mean, its radius their spread."""
     places: list[NamedPlace] = []
     for name, pieces in streets.items():
         groups: list[list[tuple[float, float, tuple[str, ...]]]] = []
         for piece in pieces:
-            home = next((g for g in groups
-                         if _metres(g[0][0], g[0][1], piece[0], piece[1]) < _STREET_JOIN_M), None)
+            home = next(
+                (
+                    g
+                    for g in groups
+                    if _metres(g[0][0], g[0][1], piece[0], piece[1]) < _STREET_JOIN_M
+                ),
+                None,
+            )
             if home is None:
                 groups.append([piece])
             else:
@@ -148,8 +223,9 @@ def _merged_streets(streets: dict[str, list[tuple[float, float, tuple[str, ...]]
             lon = sum(p[1] for p in group) / len(group)
             spread = max(_metres(lat, lon, p[0], p[1]) for p in group)
             names = tuple(dict.fromkeys(n for p in group for n in p[2]))
-            places.append(NamedPlace(name[:200], lat, lon, "street", max(300.0, spread + 200.0),
-                                     names=names))
+            places.append(
+                NamedPlace(name[:200], lat, lon, "street", max(300.0, spread + 200.0), names=names)
+            )
     return places
 
 
@@ -185,5 +261,6 @@ def load_places(folder: Path) -> list[NamedPlace]:
     if not path.is_file():
         return []
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        return [NamedPlace(**{**row, "names": tuple(row["names"])})
-                for row in map(json.loads, handle)]
+        return [
+            NamedPlace(**{**row, "names": tuple(row["names"])}) for row in map(json.loads, handle)
+        ]

@@ -13,8 +13,11 @@ from bolo.network.osm.assemble import Combined, ImportOptions
 from bolo.network.osm.read import RawOsm, Tagged, coord_key, to_fixed
 from bolo.network.osm.snap import nearest_within
 
-EXIT_KINDS = {PostKind.BORDER_CROSSING.value: "border_crossing",
-              PostKind.FERRY_TERMINAL.value: "ferry_terminal", "airport": "airport"}
+EXIT_KINDS = {
+    PostKind.BORDER_CROSSING.value: "border_crossing",
+    PostKind.FERRY_TERMINAL.value: "ferry_terminal",
+    "airport": "airport",
+}
 _ROAD_SNAP = {PostKind.BORDER_CROSSING.value: 300.0, PostKind.CHECKPOINT.value: 300.0}
 
 
@@ -22,13 +25,15 @@ def _snap(c: Combined, nodes: IntArray, lat: float, lon: float, radius: float) -
     net = c.network
     if nodes.size == 0:
         return None
-    idx, ok = nearest_within(net.node_lat[nodes], net.node_lon[nodes], np.array([lat]),
-                             np.array([lon]), radius)
+    idx, ok = nearest_within(
+        net.node_lat[nodes], net.node_lon[nodes], np.array([lat]), np.array([lon]), radius
+    )
     return int(nodes[idx[0]]) if ok[0] else None
 
 
-def tagged_places(c: Combined, raw: RawOsm, opts: ImportOptions) -> tuple[list[NetworkPost],
-                                                                          list[Exit], int]:
+def tagged_places(
+    c: Combined, raw: RawOsm, opts: ImportOptions
+) -> tuple[list[NetworkPost], list[Exit], int]:
     """Posts and exits from tagged OSM objects; also how many were too far to snap."""
     posts: list[NetworkPost] = []
     exits: list[Exit] = []
@@ -81,8 +86,17 @@ def patrol_posts(c: Combined, raw: RawOsm, opts: ImportOptions) -> list[NetworkP
         key = coord_key(to_fixed(np.array([lat])), to_fixed(np.array([lon])))[0]
         pos = int(np.searchsorted(keys, key))
         ident = f"n{refs[pos]}" if pos < keys.size and keys[pos] == key else f"{key}"
-        posts.append(NetworkPost(f"patrol-{ident}", PostKind.PATROL, f"Patrol junction {ident}",
-                                 lat, lon, Mode.ROAD, int(node)))
+        posts.append(
+            NetworkPost(
+                f"patrol-{ident}",
+                PostKind.PATROL,
+                f"Patrol junction {ident}",
+                lat,
+                lon,
+                Mode.ROAD,
+                int(node),
+            )
+        )
     return posts
 
 
@@ -121,22 +135,26 @@ def cut_exits(c: Combined, raw: RawOsm) -> list[Exit]:
         cp = np.array(raw.cut_points)
         idx, ok = nearest_within(net.node_lat[road], net.node_lon[road], cp[:, 0], cp[:, 1], 50.0)
         for node in road[idx[ok]]:
-            exits[int(node)] = Exit(f"exit-cut-{node}", "road_cut", "road leaves the extract",
-                                    int(node))
+            exits[int(node)] = Exit(
+                f"exit-cut-{node}", "road_cut", "road leaves the extract", int(node)
+            )
     tails = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
     cut = c.arc_cut_exit
     degree = undirected_degree(net.n_nodes, tails, net.indices)
     ends = np.unique(np.concatenate((tails[cut], net.indices[cut])))
     ends = ends[degree[ends] == 1]
     if ends.size and road.size >= 3:
-        hull = shapely.convex_hull(shapely.multipoints(
-            np.column_stack((net.node_lon[road], net.node_lat[road]))))
+        hull = shapely.convex_hull(
+            shapely.multipoints(np.column_stack((net.node_lon[road], net.node_lat[road])))
+        )
         pts = points(np.column_stack((net.node_lon[ends], net.node_lat[ends])))
         deg_dist = distance(pts, hull.boundary)
         near = deg_dist * 111_000.0 <= 1000.0
         for node in ends[near]:
-            exits.setdefault(int(node), Exit(f"exit-cut-{node}", "road_cut",
-                                             "road leaves the extract", int(node)))
+            exits.setdefault(
+                int(node),
+                Exit(f"exit-cut-{node}", "road_cut", "road leaves the extract", int(node)),
+            )
     return list(exits.values())
 
 

@@ -118,8 +118,9 @@ class _Reader:
     def node(self, o: osmium.osm.Node) -> None:
         kind = _node_kind(o.tags)
         if kind is not None and o.location.valid():
-            self.raw.tagged.append(Tagged(f"n{o.id}", kind, o.tags.get("name") or "",
-                                          o.location.lat, o.location.lon))
+            self.raw.tagged.append(
+                Tagged(f"n{o.id}", kind, o.tags.get("name") or "", o.location.lat, o.location.lon)
+            )
 
     def way(self, o: osmium.osm.Way) -> None:
         t = o.tags
@@ -152,16 +153,19 @@ class _Reader:
             self.raw.major_lat7.extend(y for _, y, _ in nodes)
             self.raw.major_lon7.extend(x for _, _, x in nodes)
 
-    def _add(self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int, major: bool,
-             cut: bool) -> None:
+    def _add(
+        self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int, major: bool, cut: bool
+    ) -> None:
         try:
-            ways.add(self.wkb.create_linestring(o, use_nodes=self.all_nodes), speed, oneway,
-                     major, cut)
+            ways.add(
+                self.wkb.create_linestring(o, use_nodes=self.all_nodes), speed, oneway, major, cut
+            )
         except (osmium.InvalidLocationError, RuntimeError):
             self._add_partial(o, ways, speed, oneway, major, cut)
 
-    def _add_partial(self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int,
-                     major: bool, cut: bool) -> None:
+    def _add_partial(
+        self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int, major: bool, cut: bool
+    ) -> None:
         # Nodes outside the extract: keep each run of located nodes; where a run stops,
         # the road leaves the region.
         runs: list[list[tuple[float, float]]] = [[]]
@@ -185,8 +189,9 @@ class _Reader:
         located = [(n.location.lat, n.location.lon) for n in o.nodes if n.location.valid()]
         if located:
             lat, lon = np.mean(np.array(located), axis=0)
-            self.raw.tagged.append(Tagged(f"w{o.id}", kind, o.tags.get("name") or "",
-                                          float(lat), float(lon)))
+            self.raw.tagged.append(
+                Tagged(f"w{o.id}", kind, o.tags.get("name") or "", float(lat), float(lon))
+            )
 
 
 def read_osm(path: Path) -> RawOsm:
@@ -197,8 +202,11 @@ def read_osm(path: Path) -> RawOsm:
     try:
         fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()
         fp.with_filter(osmium.filter.EmptyTagFilter())
-        fp.with_filter(osmium.filter.KeyFilter(
-            "highway", "railway", "barrier", "amenity", "aeroway", "military"))
+        fp.with_filter(
+            osmium.filter.KeyFilter(
+                "highway", "railway", "barrier", "amenity", "aeroway", "military"
+            )
+        )
         for obj in fp:
             if isinstance(obj, osmium.osm.Way):
                 reader.way(obj)

@@ -10,14 +10,36 @@ KMH = 1 / 3.6
 # Free-flow speeds (km/h) by highway class when a way has no usable maxspeed. The search
 # wants the suspects' earliest *possible* arrival, so these are limits, not averages.
 ROAD_KMH: dict[str, float] = {
-    "motorway": 120, "motorway_link": 60, "trunk": 100, "trunk_link": 50,
-    "primary": 80, "primary_link": 45, "secondary": 70, "secondary_link": 40,
-    "tertiary": 60, "tertiary_link": 35, "unclassified": 50, "residential": 40,
-    "living_street": 15, "service": 20, "road": 40, "busway": 50,
+    "motorway": 120,
+    "motorway_link": 60,
+    "trunk": 100,
+    "trunk_link": 50,
+    "primary": 80,
+    "primary_link": 45,
+    "secondary": 70,
+    "secondary_link": 40,
+    "tertiary": 60,
+    "tertiary_link": 35,
+    "unclassified": 50,
+    "residential": 40,
+    "living_street": 15,
+    "service": 20,
+    "road": 40,
+    "busway": 50,
 }
 # Major roads: where patrols can set up and where a cut road counts as an exit.
-MAJOR = frozenset({"motorway", "trunk", "primary", "secondary", "motorway_link", "trunk_link",
-                   "primary_link", "secondary_link"})
+MAJOR = frozenset(
+    {
+        "motorway",
+        "trunk",
+        "primary",
+        "secondary",
+        "motorway_link",
+        "trunk_link",
+        "primary_link",
+        "secondary_link",
+    }
+)
 CUT_EXIT_CLASSES = MAJOR | {"tertiary", "tertiary_link", "unclassified"}
 RAIL_KMH: dict[str, float] = {"rail": 100, "light_rail": 50, "subway": 40, "narrow_gauge": 50}
 SKIP_SERVICE = frozenset({"parking_aisle", "driveway", "drive-through", "emergency_access"})
@@ -25,8 +47,18 @@ RAIL_SKIP_SERVICE = frozenset({"yard", "siding", "spur", "crossover"})
 NO_ACCESS = frozenset({"no", "private", "agricultural", "forestry", "delivery", "customers"})
 YES_ACCESS = frozenset({"yes", "permissive", "destination", "designated"})
 # Zone maxspeeds such as "PT:urban" or "DE:motorway".
-ZONE_KMH = {"urban": 50, "rural": 90, "trunk": 100, "motorway": 120, "living_street": 20,
-            "zone30": 30, "zone:30": 30, "bicycle_road": 30, "walk": 7, "none": 130}
+ZONE_KMH = {
+    "urban": 50,
+    "rural": 90,
+    "trunk": 100,
+    "motorway": 120,
+    "living_street": 20,
+    "zone30": 30,
+    "zone:30": 30,
+    "bicycle_road": 30,
+    "walk": 7,
+    "none": 130,
+}
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|knots|km/h|kmh|kph)?\s*$")
 
 

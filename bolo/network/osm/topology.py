@@ -62,8 +62,15 @@ class _Runs:
         """The runs whose two ends are different nodes (zero-length or closed-loop runs carry
         no travel)."""
         keep = self.tail != self.head
-        return _Runs(self.a[keep], self.b[keep], self.way[keep], self.metres[keep],
-                     self.seconds[keep], self.tail[keep], self.head[keep])
+        return _Runs(
+            self.a[keep],
+            self.b[keep],
+            self.way[keep],
+            self.metres[keep],
+            self.seconds[keep],
+            self.tail[keep],
+            self.head[keep],
+        )
 
 
 def split_ways(ways: WaySet, pinned_keys: IntArray) -> Arcs:
@@ -87,8 +94,13 @@ def _way_bounds(counts: IntArray) -> tuple[IntArray, IntArray]:
     return starts, starts + counts - 1
 
 
-def _node_points(keys: IntArray, vertex: IntArray, multiplicity: IntArray, counts: IntArray,
-                 pinned_keys: IntArray) -> BoolArray:
+def _node_points(
+    keys: IntArray,
+    vertex: IntArray,
+    multiplicity: IntArray,
+    counts: IntArray,
+    pinned_keys: IntArray,
+) -> BoolArray:
     """Whether each point is a graph node: it ends a way, its location is shared (by two ways
     or twice by one) or pinned."""
     starts, ends = _way_bounds(counts)
@@ -100,8 +112,9 @@ def _node_points(keys: IntArray, vertex: IntArray, multiplicity: IntArray, count
     return is_node
 
 
-def _local_nodes(vertex: IntArray, n_vertices: int,
-                 gp: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+def _local_nodes(
+    vertex: IntArray, n_vertices: int, gp: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
     """Local node ids, given the graph-node points ``gp``: the node vertices in id order, the
     local id of every vertex (-1 when not a node) and the first point at each node."""
     node_vertices = np.unique(vertex[gp])
@@ -113,8 +126,14 @@ def _local_nodes(vertex: IntArray, n_vertices: int,
     return node_vertices, local, first_point[node_vertices]
 
 
-def _runs(ways: WaySet, lat: FloatArray, lon: FloatArray, counts: IntArray, gp: IntArray,
-          point_node: IntArray) -> _Runs:
+def _runs(
+    ways: WaySet,
+    lat: FloatArray,
+    lon: FloatArray,
+    counts: IntArray,
+    gp: IntArray,
+    point_node: IntArray,
+) -> _Runs:
     """The runs between consecutive graph-node points ``gp`` of the same way, with their
     great-circle length (m) and time at the way's speed (s); ``point_node`` is the local node
     of every point."""
@@ -131,8 +150,14 @@ def _runs(ways: WaySet, lat: FloatArray, lon: FloatArray, counts: IntArray, gp: 
     return _Runs(a, b, way_of[a], metres, seconds, point_node[a], point_node[b])
 
 
-def _oriented_arcs(ways: WaySet, runs: _Runs, lat: FloatArray, lon: FloatArray,
-                   node_points: IntArray, node_keys: IntArray) -> Arcs:
+def _oriented_arcs(
+    ways: WaySet,
+    runs: _Runs,
+    lat: FloatArray,
+    lon: FloatArray,
+    node_points: IntArray,
+    node_keys: IntArray,
+) -> Arcs:
     """The Arcs of ``runs``: one arc per run along a one-way way (backwards for oneway -1),
     two for a two-way way, forward arcs first; nodes drawn at ``node_points``."""
     oneway = np.asarray(ways.oneway, dtype=np.int64)[runs.way]
@@ -143,14 +168,21 @@ def _oriented_arcs(ways: WaySet, runs: _Runs, lat: FloatArray, lon: FloatArray,
     a, b, u, v = runs.a, runs.b, runs.tail, runs.head
     cat = np.concatenate
     return Arcs(
-        node_lat=lat[node_points], node_lon=lon[node_points], node_key=node_keys,
-        tails=cat((u[fwd], v[bwd])), heads=cat((v[fwd], u[bwd])),
+        node_lat=lat[node_points],
+        node_lon=lon[node_points],
+        node_key=node_keys,
+        tails=cat((u[fwd], v[bwd])),
+        heads=cat((v[fwd], u[bwd])),
         metres=cat((runs.metres[fwd], runs.metres[bwd])),
         seconds=cat((runs.seconds[fwd], runs.seconds[bwd])),
-        major=cat((major[fwd], major[bwd])), cut_exit=cat((cut_exit[fwd], cut_exit[bwd])),
-        geom_first=cat((a[fwd] + 1, a[bwd] + 1)), geom_last=cat((b[fwd], b[bwd])),
+        major=cat((major[fwd], major[bwd])),
+        cut_exit=cat((cut_exit[fwd], cut_exit[bwd])),
+        geom_first=cat((a[fwd] + 1, a[bwd] + 1)),
+        geom_last=cat((b[fwd], b[bwd])),
         geom_reversed=cat((np.zeros(fwd.sum(), np.bool_), np.ones(bwd.sum(), np.bool_))),
-        share=cat((share[fwd], share[bwd])), point_lat=lat, point_lon=lon,
+        share=cat((share[fwd], share[bwd])),
+        point_lat=lat,
+        point_lon=lon,
     )
 
 

@@ -28,8 +28,14 @@ class Comparison:
 
     def summary(self) -> dict[str, Any]:
         """The JSON figures documented for `bolo simulate --json`."""
-        out: dict[str, Any] = {"network": self.network, "cases": self.cases, "seed": self.seed,
-                               "budget": self.budget, "truth": self.truth, "strategies": {}}
+        out: dict[str, Any] = {
+            "network": self.network,
+            "cases": self.cases,
+            "seed": self.seed,
+            "budget": self.budget,
+            "truth": self.truth,
+            "strategies": {},
+        }
         for name, res in self.results.items():
             hits = [r.intercepted_minutes for r in res if r.intercepted_minutes is not None]
             costs = [c for r in res for c in r.search_costs]
@@ -45,9 +51,18 @@ class Comparison:
         return out
 
 
-def compare(net: Network, *, cases: int, seed: int, budget: int, particles: int,
-            strategies: Sequence[Strategy] = tuple(Strategy), modes: tuple[str, ...] = ("road",),
-            progress: Callable[[int], None] | None = None, truth: str = "bolo") -> Comparison:
+def compare(
+    net: Network,
+    *,
+    cases: int,
+    seed: int,
+    budget: int,
+    particles: int,
+    strategies: Sequence[Strategy] = tuple(Strategy),
+    modes: tuple[str, ...] = ("road",),
+    progress: Callable[[int], None] | None = None,
+    truth: str = "bolo",
+) -> Comparison:
     """Simulate ``cases`` abductions (behaviour model ``truth``: see ``TRUTH_MODELS``) and
     run every strategy on each at budget K."""
     comp = Comparison(net.name, cases, seed, budget, {s.value: [] for s in strategies}, truth)
@@ -55,7 +70,8 @@ def compare(net: Network, *, cases: int, seed: int, budget: int, particles: int,
         sc = make_scenario(net, seed, i, modes, truth)
         for s in strategies:
             comp.results[s.value].append(
-                run_strategy(net, sc, s, budget=budget, seed=seed, particles=particles))
+                run_strategy(net, sc, s, budget=budget, seed=seed, particles=particles)
+            )
         if progress is not None:
             progress(i + 1)
     return comp

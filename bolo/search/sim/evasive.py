@@ -62,8 +62,9 @@ class _Router:
         first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
         self.arcs = arcs[first]
         # csgraph reads explicit zeros as "no edge": a floor of 1 ms keeps free transfers.
-        self.graph = sp.csr_matrix((np.maximum(cost[self.arcs], 1e-3),
-                                    (t[first], h[first])), shape=(n, n))
+        self.graph = sp.csr_matrix(
+            (np.maximum(cost[self.arcs], 1e-3), (t[first], h[first])), shape=(n, n)
+        )
         self.cost = cost
 
     def path(self, src: int, dst: int) -> IntArray:
@@ -77,8 +78,7 @@ class _Router:
         while nodes[-1] != src:
             nodes.append(int(pred[nodes[-1]]))
         nodes.reverse()
-        return np.asarray([self._arc(a, b) for a, b in pairwise(nodes)],
-                          dtype=np.int64)
+        return np.asarray([self._arc(a, b) for a, b in pairwise(nodes)], dtype=np.int64)
 
     def _arc(self, u: int, v: int) -> int:
         """The cheapest arc u -> v."""
@@ -97,8 +97,14 @@ def _usable(net: Network, modes: tuple[str, ...], train: bool) -> npt.NDArray[np
     return cost
 
 
-def _route(net: Network, rng: np.random.Generator, cost: npt.NDArray[np.float64], avoid: bool,
-           src: int, dst: int) -> IntArray:
+def _route(
+    net: Network,
+    rng: np.random.Generator,
+    cost: npt.NDArray[np.float64],
+    avoid: bool,
+    src: int,
+    dst: int,
+) -> IntArray:
     if avoid:
         fast = net.arc_metres > MAJOR_MPS * np.maximum(net.arc_seconds, 1e-9)
         return _Router(net, np.where(fast, cost * MAJOR_PENALTY, cost)).path(src, dst)
@@ -115,8 +121,9 @@ def _route(net: Network, rng: np.random.Generator, cost: npt.NDArray[np.float64]
     return path
 
 
-def draw_destination(net: Network, rng: np.random.Generator, here: int,
-                     candidates: IntArray) -> int:
+def draw_destination(
+    net: Network, rng: np.random.Generator, here: int, candidates: IntArray
+) -> int:
     """An exit (40%), a node 15-80 km away (35%) or one within 10 km (25%)."""
     r = rng.random()
     if net.exits and r < 0.4:
@@ -130,13 +137,18 @@ def draw_destination(net: Network, rng: np.random.Generator, here: int,
 
 def _metres(net: Network, a: int, nodes: IntArray) -> npt.NDArray[np.float64]:
     dy = (net.node_lat[nodes] - net.node_lat[a]) * 110_570.0
-    dx = (net.node_lon[nodes] - net.node_lon[a]) * 111_320.0 * np.cos(
-        np.radians(net.node_lat[a]))
+    dx = (net.node_lon[nodes] - net.node_lon[a]) * 111_320.0 * np.cos(np.radians(net.node_lat[a]))
     return np.asarray(np.hypot(dx, dy), dtype=np.float64)
 
 
-def evasive_plan(net: Network, rng: np.random.Generator, origin: int, dest: int,
-                 modes: tuple[str, ...], candidates: IntArray) -> IntArray:
+def evasive_plan(
+    net: Network,
+    rng: np.random.Generator,
+    origin: int,
+    dest: int,
+    modes: tuple[str, ...],
+    candidates: IntArray,
+) -> IntArray:
     """The arcs the suspects will travel: a route to ``dest``, maybe abandoned part way for a
     new destination."""
     train = rng.random() < TRAIN_SHARE
@@ -146,20 +158,23 @@ def evasive_plan(net: Network, rng: np.random.Generator, origin: int, dest: int,
     if arcs.size > 4 and rng.random() < CHANGE_SHARE:
         cut = int(arcs.size * rng.uniform(0.3, 0.7))
         here = int(net.indices[arcs[cut - 1]])
-        second = _route(net, rng, cost, avoid, here,
-                        draw_destination(net, rng, here, candidates))
+        second = _route(net, rng, cost, avoid, here, draw_destination(net, rng, here, candidates))
         arcs = np.concatenate((arcs[:cut], second))
     return arcs
 
 
-def evasive_trajectory(net: Network, rng: np.random.Generator, origin: int, arcs: IntArray,
-                       until_s: float) -> Trajectory:
+def evasive_trajectory(
+    net: Network, rng: np.random.Generator, origin: int, arcs: IntArray, until_s: float
+) -> Trajectory:
     """Travel ``arcs`` from ``origin`` with the model's stops, hiding, walking and exit wait."""
     exits = {e.node for e in net.exits}
     speed = rng.uniform(0.7, 1.05)
     hide_at = int(rng.integers(arcs.size)) if arcs.size and rng.random() < HIDE_SHARE else -1
-    walk_from = (int(arcs.size * rng.uniform(0.2, 0.8))
-                 if arcs.size > 2 and rng.random() < FOOT_SHARE else -1)
+    walk_from = (
+        int(arcs.size * rng.uniform(0.2, 0.8))
+        if arcs.size > 2 and rng.random() < FOOT_SHARE
+        else -1
+    )
     walk_left = rng.uniform(1200.0, 7200.0)
     wait_at = _exit_wait_index(net, arcs, exits) if rng.random() < EXIT_WAIT_SHARE else -1
     t = float(rng.lognormal(np.log(600.0), 0.8))
@@ -169,7 +184,7 @@ def evasive_trajectory(net: Network, rng: np.random.Generator, origin: int, arcs
         k = int(k)
         walking = 0 <= walk_from <= i
         if walking and walk_left <= 0:
-            break   # the walk is over: they stay where it ended
+            break  # the walk is over: they stay where it ended
         if i == hide_at:
             t += rng.uniform(8, 30) * 3600.0
         if i == wait_at:
@@ -194,8 +209,13 @@ def evasive_trajectory(net: Network, rng: np.random.Generator, origin: int, arcs
             exited = True
     if not exited:
         depart[-1] = max(depart[-1], until_s)
-    return Trajectory(np.asarray(nodes, dtype=np.int64), np.asarray(arrive),
-                      np.asarray(depart), np.asarray(mode, dtype=np.uint8), exited)
+    return Trajectory(
+        np.asarray(nodes, dtype=np.int64),
+        np.asarray(arrive),
+        np.asarray(depart),
+        np.asarray(mode, dtype=np.uint8),
+        exited,
+    )
 
 
 def _exit_wait_index(net: Network, arcs: IntArray, exits: set[int]) -> int:

@@ -46,9 +46,9 @@ class HarnessResult:
     share: dict[float, list[float]] = field(default_factory=dict)
 
 
-def proximity_passes(net: Network, truth: Trajectory,
-                     radius_m: float = CATCH_RADIUS_M) -> tuple[npt.NDArray[np.int64],
-                                                                npt.NDArray[np.float64]]:
+def proximity_passes(
+    net: Network, truth: Trajectory, radius_m: float = CATCH_RADIUS_M
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """(post slot, seconds since abduction) whenever the suspects come within ``radius_m`` of
     a post: positions sampled every SAMPLE_M along the arcs travelled and at each node reached,
     sorted by time."""
@@ -77,8 +77,9 @@ class _Done(Exception):
     """The suspects will come near no post again: nothing can change."""
 
 
-def run_case(net: Network, sc: Scenario, strategy: Strategy, *, budget: int, seed: int,
-             particles: int) -> HarnessResult:
+def run_case(
+    net: Network, sc: Scenario, strategy: Strategy, *, budget: int, seed: int, particles: int
+) -> HarnessResult:
     """Run one strategy on one case under the harness protocol (module doc)."""
     model = network_model(net, tuple(sc.observed.case["modes"]))
     cells = model.node_cells()
@@ -89,10 +90,11 @@ def run_case(net: Network, sc: Scenario, strategy: Strategy, *, budget: int, see
     def policy_step(pic: SearchPicture, t_rel: float) -> list[int]:
         order = [int(s) for s in pic.ranked_slots()]
         if sc.truth.exited and t_rel >= sc.truth.arrive[-1]:
-            return order   # they left the region: no position on the map to check
+            return order  # they left the region: no position on the map to check
         lat, lon = sc.truth.position(net, t_rel)
-        true_cell = int(np.uint64(h3.str_to_int(h3.latlng_to_cell(lat, lon, H3_RESOLUTION)))
-                        .view(np.int64))
+        true_cell = int(
+            np.uint64(h3.str_to_int(h3.latlng_to_cell(lat, lon, H3_RESOLUTION))).view(np.int64)
+        )
         keys, mass = cell_mass(cells, pic.node_probability())
         for q in LEVELS:
             mask = region_mask(mass, q)
@@ -113,8 +115,16 @@ def run_case(net: Network, sc: Scenario, strategy: Strategy, *, budget: int, see
 
     try:
         result.intercepted_minutes = run_policy(
-            net, sc.observed, sc.abducted, strategy, budget=budget, seed=seed,
-            particles=particles, policy_step=policy_step, detect=detect)
+            net,
+            sc.observed,
+            sc.abducted,
+            strategy,
+            budget=budget,
+            seed=seed,
+            particles=particles,
+            policy_step=policy_step,
+            detect=detect,
+        )
     except _Done:
         result.intercepted_minutes = None
     return result

@@ -19,8 +19,9 @@ def wilson_interval(successes: int, n: int, z: float = 1.959964) -> tuple[float,
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def map_score(node_cells: npt.NDArray[np.int64], node_prob: npt.NDArray[np.float64],
-              true_cell: int) -> float:
+def map_score(
+    node_cells: npt.NDArray[np.int64], node_prob: npt.NDArray[np.float64], true_cell: int
+) -> float:
     """MapScore (Koester et al.) on h3 cells: the share of cells the map rates below the cell the
     suspects are really in, ties counting half. 1 is a perfect map, 0.5 an uninformative one.
 

@@ -18,8 +18,13 @@ def plot_interception(comp: Comparison, path: Path) -> None:
     d = ImageDraw.Draw(img)
     x0, y0, x1, y1 = PAD, H - PAD, W - PAD // 2, PAD // 2
     d.rectangle([x0, y1, x1, y0], outline="black")
-    top = max([1e-9] + [sum(r.intercepted_minutes is not None for r in res) / max(1, len(res))
-                        for res in comp.results.values()])
+    top = max(
+        [1e-9]
+        + [
+            sum(r.intercepted_minutes is not None for r in res) / max(1, len(res))
+            for res in comp.results.values()
+        ]
+    )
     y_max = min(1.0, max(0.1, top * 1.1))
     for h in range(0, 25, 4):
         x = x0 + (x1 - x0) * h / 24
@@ -41,6 +46,10 @@ def plot_interception(comp: Comparison, path: Path) -> None:
         pts.append((x1, pts[-1][1]))
         d.line(pts, fill=colour, width=2)
         d.text((x0 + 10, y1 + 10 + 14 * i), name, fill=colour)
-    d.text((x0, 8), f"{comp.network}: interception within 24 h, {comp.cases} cases, "
-           f"K={comp.budget}, seed {comp.seed}", fill="black")
+    d.text(
+        (x0, 8),
+        f"{comp.network}: interception within 24 h, {comp.cases} cases, "
+        f"K={comp.budget}, seed {comp.seed}",
+        fill="black",
+    )
     img.save(path, format="PNG")

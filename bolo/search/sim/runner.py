@@ -34,8 +34,9 @@ class CaseResult:
     map_scores: list[float] = field(default_factory=list)
 
 
-def truth_passes(net: Network, sc: Scenario, modes: tuple[str, ...]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def truth_passes(
+    net: Network, sc: Scenario, modes: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
     """(representative post slot, seconds since abduction) of every post the suspects pass."""
     model = network_model(net, modes)
     tr = sc.truth
@@ -62,8 +63,16 @@ class _Detector:
         return bool(u < pd)
 
 
-def run_strategy(net: Network, sc: Scenario, strategy: Strategy, *, budget: int, seed: int,
-                 particles: int, score: bool = True) -> CaseResult:
+def run_strategy(
+    net: Network,
+    sc: Scenario,
+    strategy: Strategy,
+    *,
+    budget: int,
+    seed: int,
+    particles: int,
+    score: bool = True,
+) -> CaseResult:
     """Run one strategy on one scenario for 24 h after the report."""
     modes = tuple(sc.observed.case["modes"])
     model = network_model(net, modes)
@@ -82,7 +91,7 @@ def run_strategy(net: Network, sc: Scenario, strategy: Strategy, *, budget: int,
 
     def detect(active: list[int], t0: float, t1: float) -> float | None:
         if t0 > last_pass:
-            raise _Unreachable   # the suspects pass no post any more: nothing can change
+            raise _Unreachable  # the suspects pass no post any more: nothing can change
 
         active_reps = {int(model.post_rep[s]) for s in active}
         hit = (times >= t0) & (times < t1)
@@ -92,23 +101,41 @@ def run_strategy(net: Network, sc: Scenario, strategy: Strategy, *, budget: int,
         return None
 
     try:
-        result.intercepted_minutes = run_policy(net, sc.observed, sc.abducted, strategy,
-                                                budget=budget, seed=seed, particles=particles,
-                                                policy_step=policy_step, detect=detect)
+        result.intercepted_minutes = run_policy(
+            net,
+            sc.observed,
+            sc.abducted,
+            strategy,
+            budget=budget,
+            seed=seed,
+            particles=particles,
+            policy_step=policy_step,
+            detect=detect,
+        )
     except _Unreachable:
         result.intercepted_minutes = None
     return result
 
 
-def run_policy(net: Network, observed: Observed, abducted: datetime, strategy: Strategy, *,
-               budget: int, seed: int, particles: int, policy_step: Any, detect: Any
-               ) -> float | None:
+def run_policy(
+    net: Network,
+    observed: Observed,
+    abducted: datetime,
+    strategy: Strategy,
+    *,
+    budget: int,
+    seed: int,
+    particles: int,
+    policy_step: Any,
+    detect: Any,
+) -> float | None:
     """The alert loop. The strategy reads only ``observed`` and its own posts' reports.
 
     Returns minutes from the report to interception, or None when not intercepted in 24 h.
     """
-    pic = SearchPicture(net, observed.case, strategy.value, seed, particles=particles,
-                        horizon_hours=STEP_S / 3600.0)
+    pic = SearchPicture(
+        net, observed.case, strategy.value, seed, particles=particles, horizon_hours=STEP_S / 3600.0
+    )
     stream = list(observed.stream)
     t = observed.report_time
     end = t + timedelta(seconds=HORIZON_S)
@@ -123,18 +150,32 @@ def run_policy(net: Network, observed: Observed, abducted: datetime, strategy: S
             return (abducted + timedelta(seconds=tau) - observed.report_time).total_seconds() / 60
         t_next = t + timedelta(seconds=STEP_S)
         for s in active:
-            report = {"kind": "search", "post_id": net.posts[s].post_id, "from": t.isoformat(),
-                      "to": t_next.isoformat(), "detection_probability": STATED_PD,
-                      "found": False}
+            report = {
+                "kind": "search",
+                "post_id": net.posts[s].post_id,
+                "from": t.isoformat(),
+                "to": t_next.isoformat(),
+                "detection_probability": STATED_PD,
+                "found": False,
+            }
             stream.append((t_next, report))
         stream.sort(key=lambda x: x[0])
         t = t_next
     return None
 
 
-def _score_step(net: Network, sc: Scenario, pic: SearchPicture, order: list[int],
-                post_rep: np.ndarray, reps: np.ndarray, times: np.ndarray, t_rel: float,
-                cells: np.ndarray, result: CaseResult) -> None:
+def _score_step(
+    net: Network,
+    sc: Scenario,
+    pic: SearchPicture,
+    order: list[int],
+    post_rep: np.ndarray,
+    reps: np.ndarray,
+    times: np.ndarray,
+    t_rel: float,
+    cells: np.ndarray,
+    result: CaseResult,
+) -> None:
     ahead = times >= t_rel
     if ahead.any():
         nxt = int(reps[ahead][0])

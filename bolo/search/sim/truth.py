@@ -22,7 +22,7 @@ from bolo.search.geo import allowed_arcs, haversine_m
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-ROUTE_SPREAD = 0.35       # log-sd of the per-arc perception noise that makes route choice vary
+ROUTE_SPREAD = 0.35  # log-sd of the per-arc perception noise that makes route choice vary
 WAYPOINT_SHARE = 0.3
 HITCH_SHARE = 0.3
 WALK_SHARE = 0.15
@@ -52,13 +52,21 @@ class Trajectory:
         u, v = int(self.node[i]), int(self.node[i + 1])
         span = self.arrive[i + 1] - self.depart[i]
         f = (t - self.depart[i]) / span if span > 0 else 1.0
-        return (float(net.node_lat[u] + f * (net.node_lat[v] - net.node_lat[u])),
-                float(net.node_lon[u] + f * (net.node_lon[v] - net.node_lon[u])))
+        return (
+            float(net.node_lat[u] + f * (net.node_lat[v] - net.node_lat[u])),
+            float(net.node_lon[u] + f * (net.node_lon[v] - net.node_lon[u])),
+        )
 
 
 @njit(cache=True)
-def _route(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, allowed: np.ndarray,
-           src: int, dst: int) -> np.ndarray:
+def _route(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    cost: np.ndarray,
+    allowed: np.ndarray,
+    src: int,
+    dst: int,
+) -> np.ndarray:
     n = indptr.shape[0] - 1
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int64)
@@ -101,21 +109,35 @@ def _route(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, allowed: n
     return out
 
 
-def _leg(net: Network, rng: np.random.Generator, allowed: npt.NDArray[np.uint8], src: int,
-         dst: int, slow: float) -> IntArray:
+def _leg(
+    net: Network,
+    rng: np.random.Generator,
+    allowed: npt.NDArray[np.uint8],
+    src: int,
+    dst: int,
+    slow: float,
+) -> IntArray:
     noise = np.exp(rng.normal(0.0, ROUTE_SPREAD, net.n_arcs))
-    out: IntArray = _route(net.indptr, net.indices, net.arc_seconds * noise * slow, allowed,
-                           src, dst)
+    out: IntArray = _route(
+        net.indptr, net.indices, net.arc_seconds * noise * slow, allowed, src, dst
+    )
     return out
 
 
-def simulate_trajectory(net: Network, rng: np.random.Generator, origin: int, dest: int,
-                        modes: tuple[str, ...], exits: set[int], until_s: float) -> Trajectory:
+def simulate_trajectory(
+    net: Network,
+    rng: np.random.Generator,
+    origin: int,
+    dest: int,
+    modes: tuple[str, ...],
+    exits: set[int],
+    until_s: float,
+) -> Trajectory:
     """Simulate the suspects from ``origin`` (t=0) towards ``dest`` until ``until_s`` seconds."""
     road = allowed_arcs(net, ("road",))
     multi = allowed_arcs(net, modes)
     hitch = rng.random() < HITCH_SHARE
-    stops: list[tuple[int, IntArray, float]] = []   # (target, arcs, speed factor)
+    stops: list[tuple[int, IntArray, float]] = []  # (target, arcs, speed factor)
     here = origin
     if rng.random() < WALK_SHARE:
         near = _nearby_node(net, rng, origin, 3000.0)
@@ -145,25 +167,31 @@ def simulate_trajectory(net: Network, rng: np.random.Generator, origin: int, des
     return _walk(net, rng, origin, stops, hitch, exits, until_s)
 
 
-def _walk(net: Network, rng: np.random.Generator, origin: int,
-          stops: list[tuple[int, IntArray, float]], hitch: bool, exits: set[int],
-          until_s: float) -> Trajectory:
+def _walk(
+    net: Network,
+    rng: np.random.Generator,
+    origin: int,
+    stops: list[tuple[int, IntArray, float]],
+    hitch: bool,
+    exits: set[int],
+    until_s: float,
+) -> Trajectory:
     nodes, arrive, depart, modes = [origin], [0.0], [0.0], [int(ModeCode.ROAD)]
     t = 0.0
-    t += rng.uniform(0, 1800.0)   # the time it takes to get going
+    t += rng.uniform(0, 1800.0)  # the time it takes to get going
     exited = False
     for _, arcs, slow in stops:
         if arcs.size == 0:
-            t += slow   # a stop entry: ``slow`` holds its duration in seconds
+            t += slow  # a stop entry: ``slow`` holds its duration in seconds
             depart[-1] = t
             continue
         speed = float(np.exp(rng.normal(-0.15, 0.25))) * slow
         for k in arcs:
             mode = int(net.arc_mode[k])
             if hitch and mode == int(ModeCode.ROAD) and rng.random() < net.arc_seconds[k] / 2700:
-                t += rng.uniform(600.0, 3600.0)        # waiting for a ride
+                t += rng.uniform(600.0, 3600.0)  # waiting for a ride
             if rng.random() < HIDE_PER_S * net.arc_seconds[k]:
-                t += rng.uniform(3600.0, 6 * 3600.0)   # hiding
+                t += rng.uniform(3600.0, 6 * 3600.0)  # hiding
             depart[-1] = t
             t += float(net.arc_seconds[k]) / speed * float(np.exp(rng.normal(0.0, 0.2)))
             v = int(net.indices[k])
@@ -179,8 +207,13 @@ def _walk(net: Network, rng: np.random.Generator, origin: int,
         if t > until_s or exited:
             break
     depart[-1] = max(depart[-1], until_s) if not exited else depart[-1]
-    return Trajectory(np.asarray(nodes, dtype=np.int64), np.asarray(arrive),
-                      np.asarray(depart), np.asarray(modes, dtype=np.uint8), exited)
+    return Trajectory(
+        np.asarray(nodes, dtype=np.int64),
+        np.asarray(arrive),
+        np.asarray(depart),
+        np.asarray(modes, dtype=np.uint8),
+        exited,
+    )
 
 
 def _nearby_node(net: Network, rng: np.random.Generator, node: int, metres: float) -> int:
