@@ -41,7 +41,8 @@ class ExternalAlert(Base):
     sent: Mapped[datetime] = mapped_column(UtcDateTime())
     msg_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16), default=ExternalState.ACTIVE)
+    # Indexed: the alerts in force are read by state (active_external_alerts).
+    state: Mapped[str] = mapped_column(String(16), default=ExternalState.ACTIVE, index=True)
     headline: Mapped[str] = mapped_column(String(500), default="")
     expires: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     xml: Mapped[str] = mapped_column(Text)
