@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -18,6 +17,7 @@ from pydantic import (
 
 from bolo.cases.model import Outcome
 from bolo.clock import now
+from bolo.search import HintKind
 
 # A query filter naming one case: an empty value is an error, not "every case" nor "none".
 CaseFilter = Annotated[
@@ -67,13 +67,6 @@ class Vehicle(Strict):
 
     description: str = Field(min_length=1, max_length=500)
     plate: str | None = Field(default=None, max_length=32)
-
-
-class HintKind(StrEnum):
-    """Kinds of hint about where the suspects are heading."""
-
-    HEADING = "heading"
-    DESTINATION = "destination"
 
 
 class Hint(Strict):

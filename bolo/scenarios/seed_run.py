@@ -15,7 +15,7 @@ from bolo.auth.model import Role
 from bolo.auth.service import user_by_name
 from bolo.cases.model import Case, Outcome
 from bolo.cases.picture import recommended_posts
-from bolo.cases.schemas import CaseCreate, CaseResolve, Hint, HintKind, LastKnown, Person
+from bolo.cases.schemas import CaseCreate, CaseResolve, Hint, LastKnown, Person
 from bolo.cases.service import add_hint, open_case, resolve_case
 from bolo.cli_support import console
 from bolo.clock import FakeClock, use_clock
@@ -35,6 +35,7 @@ from bolo.scenarios.seed_incident import (
     ensure_user,
 )
 from bolo.scenarios.seed_posts import give_channels
+from bolo.search import HintKind
 from bolo.store.db import session_scope, upgrade_database
 
 # The reference facts give the boy's age nowhere: the activation gate's age criterion is not met.

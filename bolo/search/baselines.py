@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from bolo.search.case import Case, Evidence, Sighting
+from bolo.search.case import Evidence, SearchCase, Sighting
 from bolo.search.geo import dijkstra, haversine_m
 from bolo.search.kernels import nearest_node_index
-from bolo.search.model import NetworkModel
+from bolo.search.network_model import NetworkModel
 
 CONFIRMED = 0.9
 FloatArray = npt.NDArray[np.float64]
@@ -34,7 +34,7 @@ class Anchor:
 class Baseline:
     """Common part: the anchor, moved by confirmed sightings known so far."""
 
-    def __init__(self, model: NetworkModel, case: Case) -> None:
+    def __init__(self, model: NetworkModel, case: SearchCase) -> None:
         net = model.network
         self.model = model
         self.case = case
@@ -64,7 +64,7 @@ class Baseline:
 class RadiusBaseline(Baseline):
     """Posts inside the circle v_max x elapsed around the anchor, nearest the edge first."""
 
-    def __init__(self, model: NetworkModel, case: Case) -> None:
+    def __init__(self, model: NetworkModel, case: SearchCase) -> None:
         super().__init__(model, case)
         net = model.network
         ok = (model.allowed == 1) & (net.arc_seconds > 0)
@@ -99,7 +99,7 @@ class RadiusBaseline(Baseline):
 class ReachabilityBaseline(Baseline):
     """Posts whose earliest possible arrival is closest to now and still ahead."""
 
-    def __init__(self, model: NetworkModel, case: Case) -> None:
+    def __init__(self, model: NetworkModel, case: SearchCase) -> None:
         super().__init__(model, case)
         self._moved()
 

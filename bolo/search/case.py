@@ -92,7 +92,7 @@ class Hint:
 
 
 @dataclass(frozen=True)
-class Case:
+class SearchCase:
     """What the picture knows of one case: last-known place and time window, modes, hints."""
 
     lat: float
@@ -191,9 +191,9 @@ def _parse_hint(item: Mapping[str, Any], where: str) -> Hint:
     raise CaseError(f"{where}: unknown hint kind {kind!r} (heading or destination)")
 
 
-def parse_case(data: Mapping[str, Any] | Case) -> Case:
+def parse_case(data: Mapping[str, Any] | SearchCase) -> SearchCase:
     """Parse a case dict as documented in docs/search-api.md."""
-    if isinstance(data, Case):
+    if isinstance(data, SearchCase):
         return data
     lk = data.get("last_known")
     if not isinstance(lk, Mapping):
@@ -209,7 +209,7 @@ def parse_case(data: Mapping[str, Any] | Case) -> Case:
     evidence = tuple(
         parse_evidence(e, f"evidence[{i}]") for i, e in enumerate(data.get("evidence", []))
     )
-    return Case(
+    return SearchCase(
         lat=_num(lk, "lat", "last_known"),
         lon=_num(lk, "lon", "last_known"),
         time_earliest=t0,

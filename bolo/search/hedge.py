@@ -19,10 +19,10 @@ from numba import njit
 
 from bolo.network.graph import ModeCode
 from bolo.search.baselines import CONFIRMED, FloatArray, ReachabilityBaseline
-from bolo.search.case import Case, Evidence, SearchReport, VehicleFound
+from bolo.search.case import Evidence, SearchCase, SearchReport, VehicleFound
 from bolo.search.geo import dijkstra
-from bolo.search.model import NetworkModel
 from bolo.search.motion import WALK_MPS
+from bolo.search.network_model import NetworkModel
 
 
 @njit(cache=True)
@@ -97,7 +97,7 @@ def _euler(parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 class Frontier(ReachabilityBaseline):
     """Reachability (re-anchored at confirmed sightings) with fruitless searches learnt."""
 
-    def __init__(self, model: NetworkModel, case: Case) -> None:
+    def __init__(self, model: NetworkModel, case: SearchCase) -> None:
         self.searches: list[tuple[int, float, float, float]] = []  # post slot, from, to, pd
         self.on_foot = False
         super().__init__(model, case)

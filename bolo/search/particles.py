@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bolo.search.case import Case, Hint, HintKind
+from bolo.search.case import Hint, HintKind, SearchCase
 from bolo.search.geo import bearing_deg
 from bolo.search.kernels import MAX_EVENTS, nearest_node_index, seed_states
-from bolo.search.model import NetworkModel, heading_factor
+from bolo.search.network_model import NetworkModel, heading_factor
 
 # Motion assumptions of the filter (documented in docs/search-api.md). They are generic
 # behaviour priors, not fitted to any region or to the simulator.
@@ -105,7 +105,7 @@ class Prior:
         self.cdf[-1] = 1.0
 
 
-def build_prior(model: NetworkModel, case: Case, origin: int) -> Prior:
+def build_prior(model: NetworkModel, case: SearchCase, origin: int) -> Prior:
     """The destination prior of ``case``: exits and places, reshaped by its hints."""
     nodes = model.dest_nodes
     dist = model.dist

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
-from bolo.search.case import Case, Evidence, SearchReport, Sighting, VehicleFound
+from bolo.search.case import Evidence, SearchCase, SearchReport, Sighting, VehicleFound
 from bolo.search.geo import EARTH_RADIUS_M
 from bolo.search.geo import unit_xyz as _unit_xyz
 from bolo.search.kernels import (
@@ -25,9 +25,9 @@ from bolo.search.kernels import (
     sighting_likelihood,
     systematic_indices,
 )
-from bolo.search.late import apply_late_sighting
-from bolo.search.model import NetworkModel, post_watch_modes
+from bolo.search.late import divide_out, never_resampled
 from bolo.search.motion import LEFT, STAYED, MotionParams, advance, arc_table, noise_table
+from bolo.search.network_model import NetworkModel, post_watch_modes
 from bolo.search.particles import (
     HIDE_RATE_PER_S,
     Particles,
@@ -72,7 +72,7 @@ class ParticleFilter:
     """Particles over one network for one case; times are seconds since ``case.time_earliest``."""
 
     model: NetworkModel
-    case: Case
+    case: SearchCase
     n: int
     seed: int
     evidence: list[Evidence] = field(default_factory=list)
@@ -100,10 +100,6 @@ class ParticleFilter:
         self._params = MotionParams(HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, DWELL_MEAN_S)
 
     # ---- time -------------------------------------------------------------------------
-    def seconds(self, ev_time: float) -> float:
-        """Identity helper kept for symmetry with datetimes converted by the caller."""
-        return ev_time
-
     def add_evidence(self, ev: Evidence, key_seconds: float) -> None:
         """Register evidence. A late sighting re-weighs the current particles by where they
         were at its time when that gives the replayed picture (bolo.search.late); other late
@@ -111,8 +107,30 @@ class ParticleFilter:
         self.evidence.append(ev)
         if key_seconds < self.state.t:
             i = len(self.evidence) - 1
-            if not (type(ev) is Sighting and apply_late_sighting(self, i, ev, key_seconds)):
+            if not (type(ev) is Sighting and self._reweigh_late(i, ev, key_seconds)):
                 self._rewind(key_seconds)
+
+    def _reweigh_late(self, i: int, ev: Sighting, ts: float) -> bool:
+        """Apply sighting ``i`` of time ``ts`` (seconds, before the filter's time) by re-weighing
+        the current particles by where they were then, when that gives the replayed picture
+        (bolo.search.late); return False (nothing changed) otherwise."""
+        st = self.state
+        base = [c for c in self.checkpoints if st.generation_t <= c.t <= ts]
+        later = sorted(v for v in st.applied_at.values() if v[0] > ts)
+        if not base or any(k < 0 for _, k in later):
+            return False  # no checkpoint to start from, or a search report applied since
+        p = base[-1].parts.copy()
+        self.move_particles(p, base[-1].t, ts, self._watch, self._no_events)
+        factors = [st.factors[k][1] for _, k in later]
+        w_ts = divide_out(st.weights, factors)
+        like, explained = self._likelihood_of(p, w_ts, ev)
+        if explained < UNEXPLAINED and ev.credibility > 0:
+            return False  # the replay would re-seed particles at the sighting
+        if not never_resampled(w_ts, like, factors, self.n / 2):
+            return False
+        self.checkpoints = [k for k in self.checkpoints if k.t <= ts]
+        self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}", at=ts)
+        return True
 
     def _rewind(self, t: float) -> None:
         keep = [c for c in self.checkpoints if c.t <= t]
@@ -227,8 +245,14 @@ class ParticleFilter:
         st.generation_t = st.t
 
     def _sighting_likelihood(self, ev: Sighting) -> tuple[FloatArray, float]:
-        st, net = self.state, self.model.network
-        p = st.parts
+        return self._likelihood_of(self.state.parts, self.state.weights, ev)
+
+    def _likelihood_of(
+        self, p: Particles, weights: FloatArray, ev: Sighting
+    ) -> tuple[FloatArray, float]:
+        """Per particle of ``p``, the likelihood of sighting ``ev``; and the weighted kernel
+        mass near it (how well the particles explain it)."""
+        net = self.model.network
         like, explained = sighting_likelihood(
             p.node,
             p.arc,
@@ -237,7 +261,7 @@ class ParticleFilter:
             net.indices,
             net.node_lat,
             net.node_lon,
-            st.weights,
+            weights,
             ev.lat,
             ev.lon,
             ev.radius_m,

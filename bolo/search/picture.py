@@ -21,9 +21,9 @@ import numpy.typing as npt
 from bolo.network.graph import Network
 from bolo.search.baselines import RadiusBaseline, ReachabilityBaseline
 from bolo.search.case import (
-    Case,
     CaseError,
     Evidence,
+    SearchCase,
     SearchReport,
     Sighting,
     parse_case,
@@ -39,7 +39,7 @@ from bolo.search.forecast import (
 )
 from bolo.search.geo import haversine_m
 from bolo.search.hedge import Frontier, frontier_mass
-from bolo.search.model import network_model
+from bolo.search.network_model import network_model
 from bolo.search.pfilter import ParticleFilter
 from bolo.search.regions import cell_mass, region_mask
 
@@ -63,7 +63,7 @@ class Strategy(StrEnum):
 class SearchPicture:
     """Where the suspects of one case can be, and which posts to alert.
 
-    ``case`` is a dict as documented (or a parsed Case); its evidence is observed at once.
+    ``case`` is a dict as documented (or a parsed SearchCase); its evidence is observed at once.
     Times given to ``advance`` must be timezone-aware; the picture starts at the case's
     ``time_earliest``. The same network, case, evidence, strategy and seed give the same ranks.
     """
@@ -71,7 +71,7 @@ class SearchPicture:
     def __init__(
         self,
         network: Network,
-        case: Mapping[str, Any] | Case,
+        case: Mapping[str, Any] | SearchCase,
         strategy: str = "particle",
         seed: int = 0,
         *,

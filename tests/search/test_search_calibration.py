@@ -12,7 +12,7 @@ from search_testlib import fork_network, grid_network
 from bolo.search import SearchPicture
 from bolo.search.case import parse_case, parse_evidence
 from bolo.search.hedge import Frontier
-from bolo.search.model import network_model
+from bolo.search.network_model import network_model
 from bolo.search.regions import region_mask
 from bolo.search.sim.harness import CATCH_RADIUS_M, proximity_passes
 from bolo.search.sim.truth import Trajectory

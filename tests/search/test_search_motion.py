@@ -11,8 +11,8 @@ import numpy as np
 from search_testlib import grid_network
 
 from bolo.search.case import parse_case
-from bolo.search.model import network_model
 from bolo.search.motion import _advance_range, advance
+from bolo.search.network_model import network_model
 from bolo.search.particles import empty_events
 from bolo.search.pfilter import ParticleFilter
 

@@ -15,7 +15,7 @@ from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.model import Role, Scope, User
 from bolo.auth.service import create_user, issue_token
-from bolo.cases.schemas import CaseCreate, Hint, HintKind, LastKnown, Person, Vehicle
+from bolo.cases.schemas import CaseCreate, Hint, LastKnown, Person, Vehicle
 from bolo.cases.service import open_case
 from bolo.clock import now
 from bolo.network.graph import Mode, PostKind
@@ -24,6 +24,7 @@ from bolo.posts.service import upsert_post
 from bolo.reports.intake import TipIn
 from bolo.reports.photo import clean_photo
 from bolo.reports.service import submit_sighting, submit_tip
+from bolo.search import HintKind
 
 CHILD = "Quillane Vextrambo"
 SUSPECTS = ("Dornavil Haskettine", "Merovia Plunkstadt")

@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 
 from bolo.network.graph import Network
 from bolo.search.geo import EARTH_RADIUS_M, haversine_m, unit_xyz
-from bolo.search.model import H3_RESOLUTION, network_model
+from bolo.search.network_model import H3_RESOLUTION, network_model
 from bolo.search.picture import SearchPicture, Strategy
 from bolo.search.regions import cell_mass, region_mask
 from bolo.search.sim.runner import run_policy

@@ -16,7 +16,7 @@ import h3
 import numpy as np
 
 from bolo.network.graph import Network
-from bolo.search.model import H3_RESOLUTION, network_model
+from bolo.search.network_model import H3_RESOLUTION, network_model
 from bolo.search.picture import SearchPicture, Strategy
 from bolo.search.sim.metrics import map_score
 from bolo.search.sim.scenario import HORIZON_S, Observed, Scenario
