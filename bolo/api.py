@@ -45,7 +45,7 @@ def _expire_once() -> None:
 
 def _purge_once() -> None:
     """Purge cases past their retention period (and dead sessions, old login attempts)."""
-    from bolo.security.retention import purge_due
+    from bolo.ops.retention import purge_due
 
     purge_due()
 

@@ -1,1 +1,2 @@
-"""Operations: logs, metrics, readiness and backups, the same for every bolo process."""
+"""Operations: logs, metrics, readiness, backups and the retention purge, the same for every bolo
+process."""

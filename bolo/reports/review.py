@@ -139,7 +139,7 @@ def purge_contacts(session: Session, *, case_id: str, actor_id: str | None) -> i
     references and photo GPS positions of a case's reports (personal data); positions, times
     and states remain. Returns the number of
     reports touched. The photo files are deleted after the commit by the caller
-    (``bolo.security.retention.delete_orphan_photos``): a rolled-back purge keeps them."""
+    (``bolo.ops.retention.delete_orphan_photos``): a rolled-back purge keeps them."""
     ids = list(session.execute(select(Report.id).where(Report.case_id == case_id)).scalars())
     if not ids:
         return 0

@@ -1,1 +1,1 @@
-"""Hardening: security headers, request size limits, the SSRF guard, the retention purge."""
+"""Hardening: security headers, request size limits, strict input, the SSRF guard."""

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bolo.cli_support import JSON_OUT, console, emit, handle_errors
-from bolo.security.retention import purge_due
+from bolo.ops.retention import purge_due
 from bolo.security.urls import check_public_url
 
 app = typer.Typer(help="Retention purge and outgoing-URL checks.", no_args_is_help=True)

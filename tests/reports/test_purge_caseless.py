@@ -13,11 +13,11 @@ from sqlalchemy import Engine, func, select
 
 from bolo.audit.model import AuditEntry
 from bolo.clock import FakeClock, now, use_clock
+from bolo.ops.retention import purge_due
 from bolo.reports.intake import TipIn
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.photo import clean_photo
 from bolo.reports.service import submit_tip
-from bolo.security.retention import purge_due
 from bolo.store.db import session_scope
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

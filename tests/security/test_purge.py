@@ -16,8 +16,8 @@ from bolo.cases.schemas import CaseResolve
 from bolo.cases.service import close_case, resolve_case
 from bolo.cli import app as bolo_app
 from bolo.clock import FakeClock, use_clock
+from bolo.ops.retention import purge_due
 from bolo.security.cli import app as security_app
-from bolo.security.retention import purge_due
 from bolo.store.db import session_scope
 from tests.security.world import PERSONAL, World, build_world
 

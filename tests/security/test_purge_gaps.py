@@ -17,11 +17,11 @@ from bolo.alerts.external import ExternalAlert, ExternalState
 from bolo.clock import FakeClock, now, use_clock
 from bolo.dispatch.acks import acknowledge
 from bolo.dispatch.model import Acknowledgement, Delivery
+from bolo.ops.retention import purge_due
 from bolo.reports.intake import TipIn
 from bolo.reports.model import Report
 from bolo.reports.photo import clean_photo
 from bolo.reports.service import submit_tip
-from bolo.security.retention import purge_due
 from bolo.store.db import session_scope
 from tests.security.test_purge import _all_cells, _close, _leaks
 from tests.security.world import build_world

@@ -14,7 +14,7 @@ from bolo.cases.model import Outcome
 from bolo.cases.schemas import CaseResolve
 from bolo.cases.service import close_case, resolve_case
 from bolo.clock import FakeClock, use_clock
-from bolo.security.retention import purge_due
+from bolo.ops.retention import purge_due
 from bolo.store.db import session_scope
 from tests.security.world import build_world
 
