@@ -47,9 +47,9 @@ class ExternalAlert(Base):
     expires: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     xml: Mapped[str] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
-    scope: Mapped[str] = mapped_column(String(16), default="Public")
-    sender_name: Mapped[str] = mapped_column(String(255), default="")
-    event: Mapped[str] = mapped_column(String(255), default="")
+    scope: Mapped[str] = mapped_column(String(16), default="Public", server_default="Public")
+    sender_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    event: Mapped[str] = mapped_column(String(255), default="", server_default="")
     case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
 
     @property

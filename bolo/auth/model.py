@@ -92,7 +92,9 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(128), default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    scope: Mapped[str] = mapped_column(String(16), default=Scope.FULL.value)
+    scope: Mapped[str] = mapped_column(
+        String(16), default=Scope.FULL.value, server_default=Scope.FULL.value
+    )
     # For a POST-scoped token: the only post it may act for.
     post_id: Mapped[str | None] = mapped_column(String(64), nullable=True, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, default=None)
