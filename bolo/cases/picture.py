@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+import h3
 from sqlalchemy.orm import Session
 
 from bolo.cases.model import Case
@@ -31,6 +33,8 @@ _cache: OrderedDict[tuple[str, ...], Any] = OrderedDict()
 _lock = threading.Lock()
 
 DEFAULT_MODES = ("road", "rail")
+# The highest-probability regions the console draws and the API answers, widest first.
+REGION_LEVELS = (0.9, 0.5)
 
 
 def case_document(
@@ -208,11 +212,81 @@ def reachable_area(case: Case, network: Network, *, at: datetime) -> dict[str, A
 
 def picture_answer(session: Session, case: Case, *, budget: int) -> dict[str, Any]:
     """What the console shows of the case's picture: ``{"at": ISO time, "posts": [ranked
-    posts], "area": GeoJSON Feature of where the suspects can be by then}``."""
+    posts], "area": GeoJSON Feature of where the suspects can be by then, "regions": the 90%
+    and 50% highest-probability regions (``region_features``)}``."""
     at = picture_time(case)
     posts = ranked_posts(session, case, budget=budget)
     area = cached(
         picture_key(case, "area", []),
         lambda: reachable_area(case, case_network(session, case), at=at),
     )
-    return {"at": at.isoformat(), "posts": posts, "area": area}
+    regions = region_features(cells_of(session, case))
+    return {"at": at.isoformat(), "posts": posts, "area": area, "regions": regions}
+
+
+@dataclass(frozen=True)
+class CellPicture:
+    """The picture's map over h3 cells (resolution 7): ``probability`` per cell with mass (sums
+    to 1) and, per level of REGION_LEVELS, the cells of its highest-probability region (most
+    probable first)."""
+
+    probability: Mapping[str, float]
+    regions: Mapping[float, Sequence[str]]
+
+
+def cell_picture(
+    case: Case, network: Network, *, at: datetime, evidence: Sequence[dict[str, Any]]
+) -> CellPicture:
+    """The map of ``case``'s picture at ``at`` and its regions at REGION_LEVELS, from one run of
+    the particle filter."""
+    picture = picture_for(case, network, at=at, evidence=evidence)
+    return CellPicture(
+        probability=picture.cell_probability(),
+        regions={level: picture.probability_region(level) for level in REGION_LEVELS},
+    )
+
+
+def cells_of(session: Session, case: Case) -> CellPicture:
+    """``cell_picture`` of the case at its picture time with its evidence, cached."""
+    from bolo.reports.service import evidence_for_case
+
+    evidence = evidence_for_case(session, case_id=case.id)
+    return cached(
+        picture_key(case, "cells", evidence),
+        lambda: cell_picture(
+            case, case_network(session, case), at=picture_time(case), evidence=evidence
+        ),
+    )
+
+
+def region_features(cells: CellPicture) -> dict[str, Any]:
+    """The highest-probability regions as a GeoJSON FeatureCollection, widest first: one
+    Feature per level with the merged outline of its cells (MultiPolygon, lon/lat, holes where
+    a cell is left out; no polygon when the region has no cell) and ``level``, ``probability``
+    (the mass its cells hold, at least ``level``), ``cells`` (how many) and ``area_km2``."""
+    features = []
+    for level, region in cells.regions.items():
+        geometry = h3.cells_to_geo(list(region))
+        polygons = geometry["coordinates"]
+        if geometry["type"] == "Polygon":
+            polygons = [polygons]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "MultiPolygon",
+                    # 6 decimals: 0.1 m, far below a cell's 1.2 km edge.
+                    "coordinates": [
+                        [[[round(x, 6), round(y, 6)] for x, y in ring] for ring in polygon]
+                        for polygon in polygons
+                    ],
+                },
+                "properties": {
+                    "level": level,
+                    "probability": sum(cells.probability.get(c, 0.0) for c in region),
+                    "cells": len(region),
+                    "area_km2": sum(h3.cell_area(c, unit="km^2") for c in region),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}

@@ -53,6 +53,11 @@ class PictureOut(BaseModel):
         description="GeoJSON Feature (Polygon, lon/lat): where the "
         "suspects can be by `at` on the network."
     )
+    regions: dict[str, Any] = Field(
+        description="GeoJSON FeatureCollection: the 90% and 50% highest-probability regions "
+        "of the picture (h3 resolution-7 cells merged into a MultiPolygon, lon/lat), widest "
+        "first, each with `level`, `probability`, `cells` and `area_km2`."
+    )
 
 
 MAX_PICTURE_BUDGET = 1000

@@ -29,7 +29,15 @@ from bolo.reports.service import list_reports
 from bolo.web import mapdata
 from bolo.web.auth import Coordinators, Csrf, PageUser, csrf_token
 from bolo.web.forms import FormFields, case_form_data, checked_form
-from bolo.web.pictures import cached, evidence_of, layer_key, network_of, picture_time
+from bolo.web.pictures import (
+    cached,
+    cells_of,
+    evidence_of,
+    layer_key,
+    network_of,
+    picture_time,
+    region_features,
+)
 from bolo.web.templating import page
 from bolo.web.timeline import case_timeline
 
@@ -199,7 +207,8 @@ async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -
 
 @router.get("/cases/{case_id}/map.json")
 def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
-    """Every map layer of a case as GeoJSON (outline, network, posts, heat, isochrones, reports)."""
+    """Every map layer of a case as GeoJSON (outline, network, posts, heat, the 90% and 50%
+    regions, isochrones, reports)."""
     case = get_case(db, case_id=case_id)
     network = network_of(db, case)
     evidence = evidence_of(db, case)
@@ -211,6 +220,7 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
         )
     ]
     targeted, acked = _targets_and_acks(db, live)
+    cells = cells_of(db, case)
     layers = {
         "outline": mapdata.outline(case.network),
         "network": cached(
@@ -218,9 +228,9 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
         ),
         "posts": mapdata.post_points(list_posts(db), targeted=targeted, acknowledged=acked),
         "heat": cached(
-            layer_key(case, "heat", evidence),
-            lambda: mapdata.heat_cells(case, network, at=at, evidence=evidence),
+            layer_key(case, "heat", evidence), lambda: mapdata.heat_cells(cells.probability)
         ),
+        "regions": region_features(cells),
         "isochrones": cached(
             layer_key(case, "iso", evidence), lambda: mapdata.isochrones(case, network, at=at)
         ),

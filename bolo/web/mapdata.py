@@ -2,13 +2,14 @@
 
 Every coordinate is WGS84 degrees in GeoJSON order (lon, lat). Layers: the country outline,
 the network (schematic arcs), the posts, the search picture as h3 cells with their probability
-(the heat layer), isochrones (where the suspects can be by now, by elapsed time), and reports.
+(the heat layer; its 90% and 50% regions are bolo.cases.picture.region_features), isochrones
+(where the suspects can be by now, by elapsed time), and reports.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,6 @@ import numpy as np
 from shapely.geometry import MultiPoint, mapping
 
 from bolo.cases.model import Case
-from bolo.cases.picture import picture_for
 from bolo.network import Mode, Network, PostKind
 from bolo.network.travel import earliest_arrival, nearest_node
 from bolo.posts.model import Post
@@ -111,17 +111,13 @@ def post_points(
 
 
 def heat_cells(
-    case: Case,
-    network: Network,
-    *,
-    at: datetime,
-    evidence: Sequence[dict[str, Any]],
-    resolution: int = HEAT_RESOLUTION,
+    probability: Mapping[str, float], *, resolution: int = HEAT_RESOLUTION
 ) -> dict[str, Any]:
-    """The search picture at ``at`` as h3 cell polygons (at ``resolution``) with their
-    ``probability`` (sums to 1) and ``relative`` (probability over the largest one)."""
+    """A picture's map (``probability`` per h3 cell, ``CellPicture.probability``) as h3 cell
+    polygons at ``resolution`` with their ``probability`` (sums to 1) and ``relative``
+    (probability over the largest one)."""
     cells: dict[str, float] = {}
-    for cell, p in picture_for(case, network, at=at, evidence=evidence).cell_probability().items():
+    for cell, p in probability.items():
         parent = (
             h3.cell_to_parent(cell, resolution) if h3.get_resolution(cell) > resolution else cell
         )

@@ -11,10 +11,13 @@ from bolo.cases.model import Case
 from bolo.cases.picture import (
     cached,
     case_network,
+    cell_picture,
+    cells_of,
     picture_key,
     picture_time,
     ranked_posts,
     recommended_posts,
+    region_features,
 )
 from bolo.clock import now
 from bolo.network import Network, load
@@ -23,11 +26,13 @@ from bolo.reports.service import evidence_for_case
 BUDGET = 20
 __all__ = [
     "cached",
+    "cells_of",
     "evidence_of",
     "layer_key",
     "network_of",
     "picture_time",
     "recommendations",
+    "region_features",
     "warm_up",
 ]
 
@@ -70,6 +75,8 @@ def warm_up(network_name: str = "dprk") -> None:
         last_seen_earliest=at - timedelta(hours=2),
         last_seen_latest=at,
     )
-    heat_cells(probe, network, at=at, evidence=[])
+    cells = cell_picture(probe, network, at=at, evidence=[])
+    heat_cells(cells.probability)
+    region_features(cells)
     isochrones(probe, network, at=at)
     recommended_posts(probe, network, at=at, budget=3)

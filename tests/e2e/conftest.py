@@ -31,10 +31,12 @@ def _free_port() -> int:
 
 @dataclass(frozen=True)
 class Running:
-    """A running bolo server and the logins of its seeded users."""
+    """A running bolo server, the logins of its seeded users and its data folder (for a test
+    that must act as an operator's command on the server's database)."""
 
     base: str
     cast: Cast
+    data_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +44,10 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """A bolo server on a free port over a fresh BOLO_DATA_DIR, seeded by the server process
     itself (this process's environment and database stay untouched)."""
     folder = tmp_path_factory.mktemp("bolo-e2e")
-    port, cast_file = _free_port(), folder / "cast.json"
+    port, cast_file, data_dir = _free_port(), folder / "cast.json", folder / "data"
     env = {
         **os.environ,
-        "BOLO_DATA_DIR": str(folder / "data"),
+        "BOLO_DATA_DIR": str(data_dir),
         "BOLO_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
     env.pop("BOLO_DATABASE_URL", None)
@@ -61,7 +63,8 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         except RuntimeError as exc:
             pytest.fail(str(exc))
         raw = json.loads(cast_file.read_text(encoding="utf-8"))
-        yield Running(base, Cast(**{role: Login(**login) for role, login in raw.items()}))
+        cast = Cast(**{role: Login(**login) for role, login in raw.items()})
+        yield Running(base, cast, data_dir)
     finally:
         proc.terminate()
         try:

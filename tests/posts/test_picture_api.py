@@ -102,7 +102,7 @@ def _picture(world: Any, budget: int) -> dict[str, Any]:
 
 def test_picture_ranks_the_imported_posts_with_the_area(world: Any) -> None:
     picture = _picture(world, 3)
-    assert set(picture) == {"at", "posts", "area"}
+    assert set(picture) == {"at", "posts", "area", "regions"}
     assert datetime.fromisoformat(picture["at"]) <= now()
     assert len(picture["posts"]) == 3
     for post in picture["posts"]:
@@ -114,6 +114,58 @@ def test_picture_ranks_the_imported_posts_with_the_area(world: Any) -> None:
     assert area.contains(shapely.Point(LAST_KNOWN[1], LAST_KNOWN[0]))
     everything = _picture(world, 1000)
     assert {p["post_id"] for p in everything["posts"]} == IMPORTED
+
+
+def test_regions_are_nested_and_hold_their_probability(world: Any) -> None:
+    regions = _picture(world, 3)["regions"]
+    assert regions["type"] == "FeatureCollection"
+    wide, narrow = regions["features"]
+    assert [wide["properties"]["level"], narrow["properties"]["level"]] == [0.9, 0.5]
+    shapes = {}
+    for region in (wide, narrow):
+        props, level = region["properties"], region["properties"]["level"]
+        assert set(props) == {"level", "probability", "cells", "area_km2"}
+        assert level <= props["probability"] <= 1.0 + 1e-9
+        assert props["cells"] >= 1 and props["area_km2"] > 0
+        assert region["geometry"]["type"] == "MultiPolygon"
+        shape = shapely.geometry.shape(region["geometry"])
+        assert shape.is_valid and not shape.is_empty
+        shapes[level] = shape
+    assert narrow["properties"]["probability"] <= wide["properties"]["probability"]
+    assert narrow["properties"]["cells"] <= wide["properties"]["cells"]
+    # The 50% region lies inside the 90% one (shared edges are the same vertices, to 0.1 m).
+    assert shapes[0.9].buffer(1e-6).contains(shapes[0.5])
+    assert shapes[0.9].area > shapes[0.5].area
+    # Thirty minutes after, the suspects are likeliest near where the child was last seen.
+    assert shapes[0.9].contains(shapely.Point(LAST_KNOWN[1], LAST_KNOWN[0]))
+
+
+def test_regions_are_the_pictures_most_probable_cells(world: Any) -> None:
+    from bolo.cases.picture import cells_of, region_features
+    from bolo.cases.service import get_case
+
+    _, _, case = world
+    with session_scope() as db:
+        cells = cells_of(db, get_case(db, case_id=case["id"]))
+    probability = cells.probability
+    assert abs(sum(probability.values()) - 1.0) < 1e-9
+    assert set(cells.regions[0.5]) <= set(cells.regions[0.9]) <= set(probability)
+    for level, region in cells.regions.items():
+        held = [probability[c] for c in region]
+        # Most probable first, and the fewest cells: without its last cell it holds too little.
+        assert held == sorted(held, reverse=True)
+        assert sum(held) >= level > sum(held) - held[-1]
+        inside = set(region)
+        left_out = [p for c, p in probability.items() if c not in inside]
+        assert max(left_out, default=0.0) <= held[-1]
+    features = region_features(cells)["features"]
+    assert [f["properties"]["cells"] for f in features] == [
+        len(cells.regions[0.9]),
+        len(cells.regions[0.5]),
+    ]
+    assert features[1]["properties"]["probability"] == sum(
+        probability[c] for c in cells.regions[0.5]
+    )
 
 
 def test_search_report_from_an_imported_post_changes_the_picture(world: Any) -> None:

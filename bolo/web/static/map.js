@@ -1,5 +1,6 @@
 // The case map, drawn offline: no tiles, no fonts, only GeoJSON layers from the server
-// (country outline, network, posts, search picture heat cells, isochrones, reports).
+// (country outline, network, posts, search picture heat cells, its 90% and 50% regions,
+// isochrones, reports).
 (function () {
   "use strict";
   var el = document.getElementById("map");
@@ -27,6 +28,16 @@
     return { stroke: r > 0.5, color: "#7f0000", weight: 0.5, fillColor: "#d7301f",
              fillOpacity: 0.2 + 0.6 * Math.sqrt(r) };
   }
+  // Outlines over the heat, light fills: the posts and the heat stay readable beneath them.
+  var REGION_STYLE = {
+    "0.9": { color: "#ae017e", weight: 2.5, dashArray: "10 6", fillColor: "#ae017e", fillOpacity: 0.04 },
+    "0.5": { color: "#49006a", weight: 3.5, fillColor: "#ae017e", fillOpacity: 0.12 }
+  };
+  function regionStyle(f) { return REGION_STYLE[String(f.properties.level)] || REGION_STYLE["0.9"]; }
+  function regionTip(name, f) {
+    var p = f.properties;
+    return tip(name + ": " + (100 * p.probability).toFixed(0) + " %, " + Math.round(p.area_km2) + " km²");
+  }
   function postMarker(f, latlng) {
     var p = f.properties;
     var fill = p.acknowledged ? "#1e6b2f" : (p.targeted ? "#f59e0b" : "#ffffff");
@@ -53,6 +64,35 @@
     if (show) { layer.addTo(map); }
   }
 
+  // The regions on the map, widest first (data-regions="0.9 0.5"), for people's tools and
+  // tests: the canvas holds no element per shape.
+  var regionLayers = [];
+  function markRegions() {
+    el.setAttribute("data-regions", regionLayers.filter(function (r) { return map.hasLayer(r.layer); })
+      .map(function (r) { return r.level; }).join(" "));
+  }
+  map.on("overlayadd overlayremove", markRegions);
+
+  function drawRegions(regions) {
+    var note = document.getElementById("regions-note");
+    var features = (regions && regions.features) || [];
+    regionLayers = [];
+    features.forEach(function (f) {
+      var level = String(f.properties.level);
+      var name = level === "0.5" ? label("region50", "Suspects 50% likely within")
+                                 : label("region90", "Suspects 90% likely within");
+      if (!f.properties.cells) {  // an empty region is drawn as nothing (the note says why)
+        if (groups[name]) { map.removeLayer(groups[name]); control.removeLayer(groups[name]); delete groups[name]; }
+        return;
+      }
+      var layer = L.geoJSON(f, { style: regionStyle, onEachFeature: function (g, l) { l.bindTooltip(regionTip(name, g)); } });
+      put(name, layer, true);
+      regionLayers.push({ level: level, layer: layer });
+    });
+    if (note) { note.hidden = regionLayers.length > 0; }
+    markRegions();
+  }
+
   function fit(d) {
     // Where the suspects can be (and the last-known place), with room around it; the whole
     // country when there is no picture yet.
@@ -75,6 +115,7 @@
       onEachFeature: function (f, l) { l.bindTooltip(tip(f.properties.label)); } }), true);
     put(label("picture", "Search picture"), L.geoJSON(d.heat, { style: heatStyle, onEachFeature: function (f, l) {
       l.bindTooltip(tip((100 * f.properties.probability).toFixed(1) + " %")); } }), true);
+    drawRegions(d.regions);
     put(label("network", "Network"), L.geoJSON(d.network, { interactive: false, style: function (f) {
       return f.properties.mode === "rail" ? { color: "#333", weight: 2, dashArray: "6 4" }
                                           : { color: "#8c6d31", weight: 2 }; } }), true);

@@ -1,0 +1,120 @@
+"""The search picture's 90% and 50% regions on the console case map: both drawn as layers the
+coordinator can switch off, named in the legend; a purged case still draws its picture; a
+region without cells is drawn as nothing, with a sentence saying why."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, expect
+from sqlalchemy import create_engine
+
+from tests.e2e.conftest import Running
+from tests.e2e.journey import open_case
+from tests.e2e.pages import DESKTOP, Offline, sign_in
+
+pytestmark = pytest.mark.e2e
+WIDE, NARROW = "Suspects 90% likely within", "Suspects 50% likely within"
+
+
+def _drawn(page: Page) -> None:
+    expect(page.locator("#map")).to_have_attribute(
+        "data-drawn", re.compile(r"^[1-9]\d*$"), timeout=30_000
+    )
+    assert page.locator("#map").get_attribute("data-error") is None
+
+
+@contextmanager
+def _new_case(browser: Browser, running: Running) -> Iterator[tuple[Page, str]]:
+    """The coordinator's tab on a case she just opened (and its URL); no request may leave
+    the bolo server."""
+    ctx = Offline(browser, running.base, viewport=DESKTOP)
+    try:
+        page = ctx.page()
+        sign_in(page, running.cast.coordinator)
+        yield page, open_case(page)
+        assert ctx.outside == []
+    finally:
+        ctx.close()
+
+
+def _overlay(page: Page, name: str) -> Any:
+    return page.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input")
+
+
+def test_both_regions_are_drawn_and_can_be_switched_off(browser: Browser, running: Running) -> None:
+    with _new_case(browser, running) as (page, _):
+        _drawn(page)
+        regions = page.locator("#map")
+        expect(regions).to_have_attribute("data-regions", "0.9 0.5")
+        expect(_overlay(page, WIDE)).to_be_checked()
+        expect(_overlay(page, NARROW)).to_be_checked()
+        legend = page.locator(".map-card .legend").first
+        expect(legend).to_contain_text(WIDE)
+        expect(legend).to_contain_text(NARROW)
+        expect(page.locator("#regions-note")).to_be_hidden()
+        _overlay(page, NARROW).uncheck()
+        expect(regions).to_have_attribute("data-regions", "0.9")
+        _overlay(page, WIDE).uncheck()
+        expect(regions).to_have_attribute("data-regions", "")
+        _overlay(page, NARROW).check()
+        expect(regions).to_have_attribute("data-regions", "0.5")
+
+
+def _purge(running: Running, case_id: str) -> None:
+    """What the retention purge does to one closed case, on the server's database."""
+    from bolo.ops.retention import purge_case_data
+    from bolo.store.db import session_scope
+
+    engine = create_engine(f"sqlite:///{running.data_dir / 'bolo.db'}")
+    try:
+        with session_scope(engine) as db:
+            purge_case_data(db, case_id=case_id)
+    finally:
+        engine.dispose()
+
+
+def test_purged_case_without_sightings_still_draws_its_regions(
+    browser: Browser, running: Running
+) -> None:
+    with _new_case(browser, running) as (page, case_url):
+        page.get_by_label("Outcome").select_option("found_safe")
+        page.get_by_role("button", name="Resolve").click()
+        page.get_by_role("button", name="Close the case").click()
+        expect(page.locator("h1 .state")).to_have_text("closed")
+        _purge(running, case_url.rsplit("/", 1)[1])
+        answer = page.goto(case_url)
+        assert answer is not None and answer.status == 200
+        expect(page.locator("h1 .state")).to_have_text("purged")
+        _drawn(page)
+        expect(page.locator("#map")).to_have_attribute("data-regions", "0.9 0.5")
+
+
+def test_a_region_without_cells_is_drawn_as_nothing_and_said(
+    browser: Browser, running: Running
+) -> None:
+    with _new_case(browser, running) as (page, case_url):
+        _drawn(page)
+        layers = page.evaluate(
+            "url => fetch(url, {credentials: 'same-origin'}).then(r => r.json())",
+            case_url + "/map.json",
+        )
+        for region in layers["regions"]["features"]:
+            region["geometry"] = {"type": "MultiPolygon", "coordinates": []}
+            region["properties"].update(cells=0, probability=0.0, area_km2=0.0)
+
+        def answer(route: Route) -> None:
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(layers))
+
+        page.route("**/map.json", answer)
+        page.goto(case_url)
+        _drawn(page)
+        expect(page.locator("#map")).to_have_attribute("data-regions", "")
+        expect(page.locator("#regions-note")).to_be_visible()
+        expect(page.locator("#regions-note")).to_contain_text("No 90% or 50% region is drawn")
+        assert page.locator(".leaflet-control-layers-overlays label", has_text=WIDE).count() == 0
