@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -189,9 +189,12 @@ def create_app(*, timers: bool = True, dispatcher: bool = False) -> FastAPI:
     )
     app.state.timers = timers
     app.state.dispatcher = dispatcher
+    from bolo.auth.deps import strict_json_body
     from bolo.security.middleware import install as install_security
 
     install_security(app, hsts=get_settings().public_base_url.startswith("https://"))
+    # Before any router is included: FastAPI copies the app's dependencies into each route.
+    app.router.dependencies.append(Depends(strict_json_body))
     # Outermost: the request id and the timing cover the security middleware's answers too.
     app.add_middleware(RequestMiddleware)
     register_database_collector()

@@ -33,6 +33,7 @@ from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.cases.model import Case, CaseState
 from bolo.clock import now
+from bolo.dispatch.outbox import enqueue_version
 from bolo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bolo.network.graph import PostKind
 from bolo.posts.model import Post
@@ -316,9 +317,9 @@ def issue_version(session: Session, alert: Alert, version: AlertVersion, *, acto
             "targets": len(targets),
         },
     )
-    from bolo.alerts.hooks import on_version_issued
-
-    on_version_issued(session, version_id=version.id)
+    # The deliveries (the dispatcher's outbox) are written in this same transaction, so nothing
+    # is sent that was not first committed.
+    enqueue_version(session, version_id=version.id)
 
 
 def update_alert(

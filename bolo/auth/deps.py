@@ -1,5 +1,5 @@
 """FastAPI dependencies: a database session per request, the calling user (API token or web
-session) and CSRF protection for web forms."""
+session), the strict input check of every route, and CSRF protection for web forms."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from bolo.auth.sessions import (
     session_user,
 )
 from bolo.errors import Forbidden, Unauthorized
-from bolo.security.strictjson import check_request
+from bolo.security.strictjson import body_annotation, check_request
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
 
@@ -57,6 +57,29 @@ def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def needs_token(route: Any) -> bool:
+    """True when the route (or one of its dependencies) resolves the bearer-token user."""
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        current = pending.pop()
+        if current is None:
+            continue
+        if getattr(current, "call", None) is current_user:
+            return True
+        pending.extend(getattr(current, "dependencies", []))
+    return False
+
+
+async def strict_json_body(request: Request) -> None:
+    """App-wide dependency: the strict input check (``bolo.security.strictjson``) for routes
+    that need no token; the others are checked by ``current_user`` once the caller is known."""
+    route = request.scope.get("route")
+    if needs_token(route):
+        return
+    body = await request.body() if body_annotation(route) else None
+    check_request(request, body)
 
 
 def web_session_id(request: Request) -> str:

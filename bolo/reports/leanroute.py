@@ -8,7 +8,7 @@ route an ordinary ``APIRoute`` (OpenAPI schema, tags, the app's middleware and e
 all apply) and serves its matched requests itself, through Starlette's ``Route.handle``.
 
 What the skipped dependency solving would have run: the app-wide ``strict_json_body`` dependency
-(``bolo.security``), which for a route without query parameters or a declared body refuses any
+(``bolo.auth.deps``), which for a route without query parameters or a declared body refuses any
 query parameter. The lean handler calls the same ``check_request`` whenever a query string is
 present, so the refusal (422, FastAPI's shape) is unchanged. A test checks that the app has no
 other app-wide dependency, which this route would otherwise skip.

@@ -208,13 +208,10 @@ async def _refuse(send: Send, status: int, detail: str, headers: list[tuple[byte
 
 
 def install(app: Any, *, hsts: bool = False) -> None:
-    """Harden a FastAPI ``app`` (call before including routers): the middleware, strict JSON
-    typing of request bodies, and an OpenAPI schema that documents every refusal."""
-    from fastapi import Depends
-
+    """Harden a FastAPI ``app``: the middleware and an OpenAPI schema that documents every
+    refusal. The strict input check is a route dependency (``bolo.auth.deps.strict_json_body``),
+    which ``create_app`` adds, since for token routes it runs after authentication."""
     from bolo.security.openapi import install_openapi
-    from bolo.security.strictjson import strict_json_body
 
     app.add_middleware(SecurityMiddleware, hsts=hsts)
-    app.router.dependencies.append(Depends(strict_json_body))
     install_openapi(app)

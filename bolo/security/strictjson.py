@@ -3,8 +3,9 @@ validation: ``false`` is not the number 0, ``"1.5"`` is not a number, and a sing
 query parameter given twice is refused rather than silently taking the last value. What passes
 here passes FastAPI's validation unchanged, so no route changes behaviour for well-typed input.
 
-Routes that need a bearer token are checked after authentication (``current_user`` calls
-``check_request``), so that a caller without credentials gets 401, not a lesson in the schema.
+``bolo.auth.deps`` runs the check: for routes that need a bearer token after authentication
+(``current_user`` calls ``check_request``), so that a caller without credentials gets 401, not a
+lesson in the schema; for the others as an app-wide dependency (``strict_json_body``).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def _adapter(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def _annotation(route: Any) -> Any | None:
+def body_annotation(route: Any) -> Any | None:
+    """The type a route declares for its request body (None when it takes no body)."""
     field = getattr(route, "body_field", None)
     info = getattr(field, "field_info", None)
     return getattr(info, "annotation", None)
@@ -57,21 +59,6 @@ def _query_params(route: Any) -> tuple[set[str], set[str]]:
                 single.add(name)
         pending.extend(getattr(current, "dependencies", []))
     return declared, single
-
-
-def needs_token(route: Any) -> bool:
-    """True when the route (or one of its dependencies) resolves the bearer-token user."""
-    from bolo.auth.deps import current_user
-
-    pending = [getattr(route, "dependant", None)]
-    while pending:
-        current = pending.pop()
-        if current is None:
-            continue
-        if getattr(current, "call", None) is current_user:
-            return True
-        pending.extend(getattr(current, "dependencies", []))
-    return False
 
 
 def check_request(request: Request, body: bytes | None) -> None:
@@ -107,7 +94,7 @@ def check_request(request: Request, body: bytes | None) -> None:
                     "input": None,
                 }
             )
-    annotation = _annotation(route)
+    annotation = body_annotation(route)
     is_json = request.headers.get("content-type", "").startswith(JSON_TYPES)
     unsafe = _unsafe_text(body) if is_json and body is not None else None
     if unsafe is not None:
@@ -160,12 +147,3 @@ def _unsafe_text(body: bytes) -> tuple[tuple[str | int, ...], str] | None:
         elif isinstance(item, list):
             stack += [((*path, index), value) for index, value in enumerate(item)]
     return None
-
-
-async def strict_json_body(request: Request) -> None:
-    """App-wide dependency: the strict check for routes that need no token (the others are
-    checked by ``current_user`` once the caller is known)."""
-    if needs_token(request.scope.get("route")):
-        return
-    body = await request.body() if _annotation(request.scope.get("route")) else None
-    check_request(request, body)

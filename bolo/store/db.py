@@ -125,8 +125,6 @@ def current_revisions(engine: Engine | None = None) -> set[str]:
 
 def upgrade_database(engine: Engine | None = None) -> None:
     """Run every Alembic migration up to the heads on ``engine`` (default: the configured one)."""
-    import bolo.store.models  # noqa: F401  (register every table on Base.metadata)
-
     config = _alembic_config()
     target = engine or default_engine()
     with target.begin() as connection:

@@ -44,7 +44,7 @@ def test_the_app_has_no_dependency_the_lean_route_would_skip() -> None:
     # LeanRoute runs no FastAPI dependencies: it calls the strict query check itself. Another
     # app-wide dependency would silently not run for the tip endpoint.
     from bolo.api import create_app
-    from bolo.security.strictjson import strict_json_body
+    from bolo.auth.deps import strict_json_body
 
     calls = [d.dependency for d in create_app(timers=False).router.dependencies]
     assert calls == [strict_json_body]
