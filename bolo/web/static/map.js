@@ -30,8 +30,8 @@
   }
   // Outlines over the heat, light fills: the posts and the heat stay readable beneath them.
   var REGION_STYLE = {
-    "0.9": { color: "#ae017e", weight: 2.5, dashArray: "10 6", fillColor: "#ae017e", fillOpacity: 0.04 },
-    "0.5": { color: "#49006a", weight: 3.5, fillColor: "#ae017e", fillOpacity: 0.12 }
+    "0.9": { color: "#ae017e", weight: 2.5, dashArray: "6 4", fillColor: "#ae017e", fillOpacity: 0.12 },
+    "0.5": { color: "#49006a", weight: 3, fillColor: "#7a0177", fillOpacity: 0.3 }
   };
   function regionStyle(f) { return REGION_STYLE[String(f.properties.level)] || REGION_STYLE["0.9"]; }
   function regionTip(name, f) {
