@@ -113,6 +113,20 @@ def discounted_mass(
     return np.asarray(np.bincount(fc.slot, weights=w, minlength=n_posts)[rep], dtype=np.float64)
 
 
+@dataclass
+class Pick:
+    """Why the greedy coverage chose a post: the forecast mass it newly covers (not caught by
+    the posts picked before it) and the second model's mass on it, both as probabilities."""
+
+    slot: int
+    new_mass: float
+    extra: float
+
+    def gain(self, share: float) -> float:
+        """The post's marginal value to the ranking's objective."""
+        return share * self.new_mass + self.extra
+
+
 def greedy_order(
     fc: Forecast,
     n_posts: int,
@@ -121,29 +135,26 @@ def greedy_order(
     *,
     share: float = 1.0,
     extra: FloatArray | None = None,
-) -> list[int]:
-    """Post slots in greedy maximum-coverage order, at most ``budget`` with positive gain.
+) -> list[Pick]:
+    """Posts in greedy maximum-coverage order, at most ``budget`` with positive gain.
 
     The gain of a post is ``share`` x the forecast mass it newly covers plus ``extra[post]``
     (a second model's mass on that post, counted once: posts do not overlap in it)."""
     covered = np.zeros(fc.weights.shape[0], dtype=bool)
-    chosen: list[int] = []
+    chosen: list[Pick] = []
     taken = np.zeros(n_posts, dtype=bool)
+    add = np.zeros(n_posts) if extra is None else extra
     for _ in range(budget):
         live = ~covered[fc.particle]
-        gain = (
-            share
-            * np.bincount(fc.slot[live], weights=fc.weights[fc.particle[live]], minlength=n_posts)[
-                rep
-            ]
-        )
-        if extra is not None:
-            gain = gain + extra
+        new = np.bincount(fc.slot[live], weights=fc.weights[fc.particle[live]], minlength=n_posts)[
+            rep
+        ]
+        gain = share * new + add
         gain[taken] = -1.0
         best = int(np.argmax(gain))
         if gain[best] <= 0:
             break
-        chosen.append(best)
+        chosen.append(Pick(best, float(new[best]), float(add[best])))
         taken[rep == rep[best]] = True
         covered[fc.particle[fc.slot == rep[best]]] = True
     return chosen

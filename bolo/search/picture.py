@@ -30,6 +30,7 @@ from bolo.search.case import (
     parse_evidence,
     parse_time,
 )
+from bolo.search.explain import Placement
 from bolo.search.forecast import (
     discounted_mass,
     evidence_effects,
@@ -45,6 +46,9 @@ from bolo.search.regions import cell_mass, region_mask
 
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
+# Posts ranked now are alerted for about this long before the picture ranks again: the
+# ranking's objective is a catch within it (the outside protocol re-ranks every 30 min).
+DEFAULT_ALERT_H = 0.5
 LOOKAHEAD_S = 2 * 3600.0
 # The particle picture's doubt in its own motion model: this share of the probability, and of
 # the ranking's objective, follows the hedge model (bolo.search.hedge) instead. Even prior
@@ -77,6 +81,7 @@ class SearchPicture:
         *,
         particles: int = DEFAULT_PARTICLES,
         horizon_hours: float = DEFAULT_HORIZON_H,
+        alert_hours: float = DEFAULT_ALERT_H,
     ) -> None:
         try:
             self.strategy = Strategy(strategy)
@@ -90,6 +95,7 @@ class SearchPicture:
         self.case = parse_case(case)
         self.seed = int(seed)
         self.horizon_s = float(horizon_hours) * 3600.0
+        self.alert_s = float(alert_hours) * 3600.0
         self.model = network_model(network, self.case.modes)
         self.epoch = self.case.time_earliest
         self.t = 0.0
@@ -156,60 +162,93 @@ class SearchPicture:
             return None
         return (self.epoch + timedelta(seconds=round(float(seconds)))).isoformat()
 
-    def rank(self, budget: int, *, horizon_hours: float | None = None) -> list[dict[str, Any]]:
-        """The ``budget`` posts to alert now, best first.
+    def rank(
+        self, budget: int, *, horizon_hours: float | None = None, alert_hours: float | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``budget`` posts to alert now, best first, for a catch while they are alerted
+        (the next ``alert_hours``, default the picture's).
 
         Each item: ``post_id``; ``probability`` that the suspects pass the post within the
         horizon (particle) or the baseline's uniform share; ``eta`` (ISO time or None);
-        ``reason`` in words (probability, expected time, evidence that moved it).
+        ``reason`` in words (why this rank, probability, expected time, evidence that moved
+        it); ``alert_probability`` that they pass it while alerted and ``gain``, what it adds
+        to the chance of a catch over the posts ranked above it (baselines: their share).
         """
         if budget <= 0:
             return []
-        order, prob, eta, reasons = self._ranked(budget, horizon_hours)
+        order, prob, eta, reasons, placed = self._ranked(budget, horizon_hours, alert_hours)
         posts = self.network.posts
-        return [
-            {
+        out = []
+        for s in order[:budget]:
+            item: dict[str, Any] = {
                 "post_id": posts[s].post_id,
                 "probability": float(prob[s]),
                 "eta": self._iso(eta[s]),
                 "reason": reasons.get(s, ""),
             }
-            for s in order[:budget]
-        ]
+            if s in placed:
+                item["alert_probability"] = placed[s].alert_probability
+                item["gain"] = placed[s].gain
+            else:
+                item["alert_probability"] = item["gain"] = float(prob[s])
+            out.append(item)
+        return out
 
-    def ranked_slots(self, *, horizon_hours: float | None = None) -> npt.NDArray[np.int64]:
+    def ranked_slots(
+        self, *, horizon_hours: float | None = None, alert_hours: float | None = None
+    ) -> npt.NDArray[np.int64]:
         """Every post slot (index into network.posts) in the strategy's order, best first."""
-        order, _, _, _ = self._ranked(len(self.network.posts), horizon_hours, explain=False)
+        order, *_ = self._ranked(len(self.network.posts), horizon_hours, alert_hours, False)
         return np.asarray(order, dtype=np.int64)
 
     def _ranked(
-        self, budget: int, horizon_hours: float | None, explain: bool = True
-    ) -> tuple[list[int], npt.NDArray[np.float64], npt.NDArray[np.float64], dict[int, str]]:
+        self,
+        budget: int,
+        horizon_hours: float | None,
+        alert_hours: float | None,
+        explain: bool = True,
+    ) -> tuple[
+        list[int],
+        npt.NDArray[np.float64],
+        npt.NDArray[np.float64],
+        dict[int, str],
+        dict[int, Placement],
+    ]:
         self._sync()
         if self._base is not None:
             b_order, score, b_eta = self._base.order()
             b_why = self._baseline_reasons(b_order[:budget]) if explain else {}
-            return [int(x) for x in b_order], score, b_eta, b_why
-        assert self._pf is not None
+            return [int(x) for x in b_order], score, b_eta, b_why, {}
+        assert self._pf is not None and self._frontier is not None
         horizon = self.horizon_s if horizon_hours is None else horizon_hours * 3600.0
-        # One forecast over a longer look-ahead: the first ``horizon`` seconds choose posts by
-        # coverage, the rest orders the posts coverage leaves over (by discounted mass).
-        look = max(horizon, LOOKAHEAD_S)
-        fc = forecast(self._pf, look)
+        alert = self.alert_s if alert_hours is None else alert_hours * 3600.0
+        # One forecast over a longer look-ahead: the alert window chooses posts by coverage,
+        # the horizon gives each post's probability, the rest orders the posts coverage leaves
+        # over (by discounted mass).
+        fc = forecast(self._pf, max(horizon, alert, LOOKAHEAD_S))
         t_now = self._pf.state.t
         soon = forecast_within(fc, t_now + horizon)
+        alerted = forecast_within(fc, t_now + alert)
         n_posts = len(self.network.posts)
         rep = self._rep()
-        assert self._frontier is not None
-        frontier = frontier_mass(self._frontier, n_posts, t_now, horizon)
-        chosen = greedy_order(soon, n_posts, rep, budget, share=1.0 - HEDGE, extra=HEDGE * frontier)
-        later = discounted_mass(fc, n_posts, rep, t_now, horizon)
+        frontier = frontier_mass(self._frontier, n_posts, t_now, alert)
+        picks = greedy_order(
+            alerted, n_posts, rep, budget, share=1.0 - HEDGE, extra=HEDGE * frontier
+        )
+        chosen = [p.slot for p in picks]
+        ahead = forecast_within(fc, t_now + max(alert, LOOKAHEAD_S))
+        later = discounted_mass(ahead, n_posts, rep, t_now, alert)
         order = chosen + self._fallback_order(later, chosen)
         why: dict[int, str] = {}
+        placed: dict[int, Placement] = {}
         if explain:
-            for s in order[:budget]:
-                why[s] = self._particle_reason(soon, s, rep, horizon)
-        return order, soon.probability, soon.eta, why
+            for k, s in enumerate(order[:budget]):
+                pick = picks[k] if k < len(picks) else None
+                placed[s] = Placement(
+                    k + 1, pick, 1.0 - HEDGE, float(alerted.probability[s]), alert, later[s]
+                )
+                why[s] = placed[s].text() + "; " + self._particle_reason(soon, s, rep, horizon)
+        return order, soon.probability, soon.eta, why, placed
 
     def _rep(self) -> npt.NDArray[np.int64]:
         return self.model.post_rep

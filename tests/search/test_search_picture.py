@@ -134,8 +134,9 @@ def test_rank_items_have_the_documented_shape(strategy: str) -> None:
     assert len(ranked) == 4
     assert len({r["post_id"] for r in ranked}) == 4
     for r in ranked:
-        assert set(r) == {"post_id", "probability", "eta", "reason"}
+        assert set(r) == {"post_id", "probability", "eta", "reason", "alert_probability", "gain"}
         assert 0.0 <= r["probability"] <= 1.0
+        assert 0.0 <= r["gain"] <= 1.0 and 0.0 <= r["alert_probability"] <= 1.0
         assert r["eta"] is None or datetime.fromisoformat(r["eta"]).tzinfo is not None
         assert isinstance(r["reason"], str) and r["reason"]
     assert abs(sum(pic.cell_probability().values()) - 1.0) < 1e-6
