@@ -35,7 +35,7 @@ PURGE_PERIOD_S = 3600.0
 
 def _expire_once() -> None:
     """Expire alerts past their time."""
-    from bolo.alerts.ending import expire_due
+    from bolo.alerts.takedown import expire_due
 
     with session_scope() as session:
         expired = expire_due(session)

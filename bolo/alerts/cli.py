@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.activation import Attestation
 from bolo.alerts.model import AlertVersion
 from bolo.alerts.schemas import AlertContent, AlertDraft
@@ -157,7 +157,7 @@ def cancel(
 ) -> None:
     """Cancel an alert in one step."""
     with session_scope() as db:
-        ending.cancel_alert(db, alert_id=alert_id, reason=reason, actor=acting_user(db, as_))
+        takedown.cancel_alert(db, alert_id=alert_id, reason=reason, actor=acting_user(db, as_))
         alert = service.get_alert(db, alert_id=alert_id)
         emit(as_json, {"alert_id": alert.id, "state": alert.state}, f"alert {alert_id} cancelled")
 
@@ -204,5 +204,5 @@ def cap(version_id: str, as_json: JSON_OUT = False) -> None:
 def expire(as_json: JSON_OUT = False) -> None:
     """Move alerts past their expiry time to expired."""
     with session_scope() as db:
-        ids = ending.expire_due(db)
+        ids = takedown.expire_due(db)
     emit(as_json, {"expired": list(ids)}, f"{len(ids)} alert(s) expired")

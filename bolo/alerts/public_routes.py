@@ -13,7 +13,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request, Response
 
-from bolo.alerts import ending
+from bolo.alerts import service
 from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, MsgType
 from bolo.auth.deps import DB
 from bolo.cap.feeds import FeedEntry, atom_feed, rss_feed
@@ -74,7 +74,7 @@ def alert_cap(alert_id: str, db: DB, request: Request) -> Response:
     """The newest issued CAP message of a public alert (a Cancel once it is cancelled), with
     ETag and Last-Modified (its sending time); 304 when the client has it already."""
     alert = _public_alert(db, alert_id)
-    version = ending.latest_issued(db, alert_id=alert.id)
+    version = service.latest_issued(db, alert_id=alert.id)
     if version is None or not version.cap_xml:
         # Not issued, or its case was purged at the end of the retention period.
         raise NotFound(f"alert {alert_id} has not been issued or has been purged")
@@ -96,8 +96,8 @@ def _feed_alerts(db: DB) -> list[tuple[Alert, AlertVersion, datetime | None]]:
     it ended (None while in force)."""
     current = now()
     found = []
-    for alert in ending.public_alerts(db, include_ended=True):
-        version = ending.latest_issued(db, alert_id=alert.id)
+    for alert in service.public_alerts(db, include_ended=True):
+        version = service.latest_issued(db, alert_id=alert.id)
         if version is not None:
             found.append((alert, version, _ended_at(alert, version, current)))
     return found

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.activation import Attestation
 from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.alerts.schemas import (
@@ -186,6 +186,6 @@ def update(alert_id: str, body: AlertContent, db: DB, user: CurrentUser) -> Vers
 @router.post("/alerts/{alert_id}/cancel", response_model=AlertOut, dependencies=CANCEL)
 def cancel(alert_id: str, body: CancelRequest, db: DB, user: CurrentUser) -> AlertOut:
     """Cancel in one step: a CAP Cancel to everyone who received any version."""
-    alert = ending.cancel_alert(db, alert_id=alert_id, reason=body.reason, actor=user)
+    alert = takedown.cancel_alert(db, alert_id=alert_id, reason=body.reason, actor=user)
     db.commit()
     return alert_out(db, alert, user)

@@ -76,6 +76,34 @@ def issued_versions(session: Session, *, alert_id: str) -> list[AlertVersion]:
     return [v for v in versions_of(session, alert_id=alert_id) if v.state == VersionState.ISSUED]
 
 
+def public_alerts(session: Session, *, include_ended: bool = False) -> list[Alert]:
+    """Alerts the public may see: Actual only, active (and ended ones when asked), newest first."""
+    states = [AlertState.ACTIVE]
+    if include_ended:
+        states += [AlertState.CANCELLED, AlertState.EXPIRED]
+    stmt = (
+        select(Alert)
+        .where(Alert.cap_status == "Actual", Alert.state.in_(states))
+        .order_by(Alert.created_at.desc())
+    )
+    current = now()
+    return [
+        a
+        for a in session.execute(stmt).scalars()
+        if include_ended or a.expires_at is None or a.expires_at > current
+    ]
+
+
+def latest_issued(session: Session, *, alert_id: str) -> AlertVersion | None:
+    """The newest version that went out, or None."""
+    stmt = (
+        select(AlertVersion)
+        .where(AlertVersion.alert_id == alert_id, AlertVersion.state == VersionState.ISSUED)
+        .order_by(AlertVersion.seq.desc())
+    )
+    return session.execute(stmt).scalars().first()
+
+
 def targets_of(session: Session, *, version_id: str) -> list[str]:
     """Ids of the posts a version addresses."""
     stmt = select(AlertTarget.post_id).where(AlertTarget.version_id == version_id)

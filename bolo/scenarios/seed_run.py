@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
 from bolo.auth.model import Role
@@ -238,7 +238,7 @@ def _interception_and_cancel(
     )
     tl.add(clock(), "Kilju guard post", "interception: couple and boy stopped, child safe")
     clock.set(at(4, 10, 30))
-    ending.cancel_alert(
+    takedown.cancel_alert(
         db, alert_id=alert_id, reason="The child was found safe at Kilju.", actor=coordinator
     )
     cancel = service.versions_of(db, alert_id=alert_id)[-1]

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from shapely.geometry import MultiPoint, Polygon
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.activation import Attestation, evaluate
 from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.alerts.schemas import AlertDraft
@@ -280,7 +280,7 @@ def render_alert_page(
     alert = service.get_alert(db, alert_id=alert_id)
     case = get_case(db, case_id=alert.case_id)
     pending = pending_version(db, alert)
-    shown = pending or ending.latest_issued(db, alert_id=alert.id)
+    shown = pending or service.latest_issued(db, alert_id=alert.id)
     if shown is None:
         shown = service.versions_of(db, alert_id=alert.id)[-1]
     preparing = open_version(db, alert)
@@ -345,7 +345,7 @@ def cancel(alert_id: str, request: Request, db: DB, user: PageUser, form: FormFi
     """Cancel the alert in one step (a CAP Cancel to every post it reached)."""
     reason = str(form.get("reason", "")).strip() or "The alert was cancelled."
     try:
-        ending.cancel_alert(db, alert_id=alert_id, reason=reason, actor=user)
+        takedown.cancel_alert(db, alert_id=alert_id, reason=reason, actor=user)
     except BoloError as exc:
         db.rollback()
         return render_alert_page(alert_id, request, db, user, exc.message)

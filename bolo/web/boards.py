@@ -9,9 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from bolo.alerts.ending import latest_issued
 from bolo.alerts.model import Alert, AlertState
-from bolo.alerts.service import targets_of
+from bolo.alerts.service import latest_issued, targets_of
 from bolo.auth.deps import DB
 from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases

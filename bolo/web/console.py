@@ -247,8 +247,7 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
 
 
 def _targets_and_acks(db: DB, alert_ids: list[str]) -> tuple[set[str], set[str]]:
-    from bolo.alerts.ending import latest_issued
-    from bolo.alerts.service import targets_of
+    from bolo.alerts.service import latest_issued, targets_of
     from bolo.dispatch.model import Acknowledgement
 
     targeted: set[str] = set()

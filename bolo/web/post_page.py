@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from bolo.alerts.ending import latest_issued
 from bolo.alerts.model import Alert, AlertState, AlertTarget, AlertVersion
+from bolo.alerts.service import latest_issued
 from bolo.auth.deps import DB
 from bolo.auth.model import User
 from bolo.cap import model as cap

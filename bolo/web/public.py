@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bolo.alerts import ending
+from bolo.alerts import service
 from bolo.alerts.external import public_external_alerts
 from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.auth.deps import DB
@@ -57,7 +57,7 @@ class PublicAlert:
 
 def public_alert(db: DB, alert: Alert) -> PublicAlert | None:
     """What the public may see of ``alert``: its newest issued CAP message (None: nothing)."""
-    version = ending.latest_issued(db, alert_id=alert.id)
+    version = service.latest_issued(db, alert_id=alert.id)
     if version is None or not version.cap_xml:
         # Not issued yet, or its CAP message was purged with its case: nothing to show.
         return None
@@ -67,7 +67,7 @@ def public_alert(db: DB, alert: Alert) -> PublicAlert | None:
 @router.get("/alerts", response_class=HTMLResponse)
 def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
     """Active public alerts, newest first, with the ones ended in the last days below."""
-    shown = [p for a in ending.public_alerts(db, include_ended=True) if (p := public_alert(db, a))]
+    shown = [p for a in service.public_alerts(db, include_ended=True) if (p := public_alert(db, a))]
     chosen = page_language(request)
     return page(
         request,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from bolo.alerts import ending, service
+from bolo.alerts import service
 from bolo.alerts.model import Alert
 from bolo.alerts.schemas import AlertContent
 from bolo.auth.deps import DB
@@ -57,7 +57,7 @@ def _context(
     errors: list[str],
 ) -> dict[str, Any]:
     case = get_case(db, case_id=alert.case_id)
-    last = ending.latest_issued(db, alert_id=alert.id)
+    last = service.latest_issued(db, alert_id=alert.id)
     alerted = set(service.targets_of(db, version_id=last.id)) if last else set()
     return draft_context(
         request,
@@ -78,7 +78,7 @@ def _context(
 def update_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """The Update form: the live texts, and the current picture's recommended posts ticked."""
     alert = service.get_alert(db, alert_id=alert_id)
-    last = ending.latest_issued(db, alert_id=alert.id)
+    last = service.latest_issued(db, alert_id=alert.id)
     if last is None:
         raise Conflict("this alert was never issued: edit or cancel its draft instead")
     case = get_case(db, case_id=alert.case_id)

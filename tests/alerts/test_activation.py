@@ -181,7 +181,7 @@ def test_purge_blanks_the_override_and_rejection_texts(db_engine: Engine) -> Non
             db, version_id=v.id, author=coord, attestation=Attestation(override_reason=REASON)
         )
         service.reject(db, version_id=v.id, reason="Wrong area entirely.", approver=approver)
-        from bolo.alerts.ending import cancel_alert
+        from bolo.alerts.takedown import cancel_alert
 
         cancel_alert(db, alert_id=v.alert_id, reason="withdrawn", actor=coord)
         resolve_case(db, case_id=case_id, data=CaseResolve(outcome="found_safe"), actor_id=coord.id)

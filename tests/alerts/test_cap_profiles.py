@@ -9,7 +9,7 @@ import capvalidator
 import pytest
 from sqlalchemy import Engine
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.model import AlertVersion, VersionState
 from bolo.cap.validate import validate
 from bolo.settings import reset_settings
@@ -32,7 +32,7 @@ def _issue_alert_update_cancel(engine: Engine) -> list[AlertVersion]:
         )
         service.submit_for_approval(db, version_id=update.id, author=coord)
         service.approve(db, version_id=update.id, sha256=update.sha256, approver=approver)
-        ending.cancel_alert(db, alert_id=first.alert_id, reason="Found safe.", actor=coord)
+        takedown.cancel_alert(db, alert_id=first.alert_id, reason="Found safe.", actor=coord)
         versions = service.versions_of(db, alert_id=first.alert_id)
         db.expunge_all()
     issued = [v for v in versions if v.state != VersionState.DRAFT]

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.external import ExternalAlert
 from bolo.auth.model import User
 from bolo.store.db import engine_for, session_scope, upgrade_database
@@ -105,7 +105,7 @@ def test_a_second_bolo_applies_the_firsts_alert_update_and_cancel(
     }
 
     with session_scope(engine) as db:
-        ending.cancel_alert(db, alert_id=alert_id, reason="Found safe.", actor=staff_of(db)[0])
+        takedown.cancel_alert(db, alert_id=alert_id, reason="Found safe.", actor=staff_of(db)[0])
     assert "CANCEL " in _poll(base, env, state)
     assert set(_states(theirs).values()) == {"cancelled"}
     assert "feed unchanged (304)" in _poll(base, env, state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.model import AlertState, VersionState
 from bolo.cap.codec import decode
 from bolo.cap.schema import schema_errors
@@ -64,7 +64,7 @@ def test_exercise_never_reaches_a_public_post_or_feed(db_engine: Engine) -> None
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         assert service.get_alert(db, alert_id=v.alert_id).state == AlertState.ACTIVE
-        assert v.alert_id not in {a.id for a in ending.public_alerts(db, include_ended=True)}
+        assert v.alert_id not in {a.id for a in service.public_alerts(db, include_ended=True)}
         assert decode(v.cap_xml.encode()).status == "Exercise"
 
 
@@ -78,7 +78,7 @@ def test_update_and_cancel_reference_every_earlier_version(db_engine: Engine) ->
         u = service.update_alert(db, alert_id=alert_id, content=content(extra), author=coord)
         service.submit_for_approval(db, version_id=u.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=u.id, sha256=u.sha256, approver=approver)
-        ending.cancel_alert(db, alert_id=alert_id, reason="Found safe.", actor=coord)
+        takedown.cancel_alert(db, alert_id=alert_id, reason="Found safe.", actor=coord)
         versions = service.versions_of(db, alert_id=alert_id)
         assert [v.msg_type for v in versions] == ["Alert", "Update", "Cancel"]
         for i, version in enumerate(versions):
@@ -98,9 +98,9 @@ def test_one_coordinator_cancels_in_one_step_and_not_twice(db_engine: Engine) ->
         from bolo.auth.service import user_by_name
 
         coord = user_by_name(db, username="coord")
-        ending.cancel_alert(db, alert_id=alert_id, reason="False report.", actor=coord)
+        takedown.cancel_alert(db, alert_id=alert_id, reason="False report.", actor=coord)
         with pytest.raises(Conflict, match="already cancelled"):
-            ending.cancel_alert(db, alert_id=alert_id, reason="again", actor=coord)
+            takedown.cancel_alert(db, alert_id=alert_id, reason="again", actor=coord)
         with pytest.raises(Conflict, match="only an active alert"):
             service.update_alert(db, alert_id=alert_id, content=content([]), author=coord)
 
@@ -112,10 +112,10 @@ def test_expiry_moves_an_alert_to_expired(db_engine: Engine) -> None:
     with use_clock(clock):
         alert_id, _ = _issued_alert(db_engine)
         with session_scope(db_engine) as db:
-            assert ending.expire_due(db) == []
+            assert takedown.expire_due(db) == []
         clock.advance(hours=25)
         with session_scope(db_engine) as db:
-            assert ending.expire_due(db) == [alert_id]
+            assert takedown.expire_due(db) == [alert_id]
             assert service.get_alert(db, alert_id=alert_id).state == AlertState.EXPIRED
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import Engine
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.model import Alert
 from bolo.alerts.public_routes import FEED_KEEP
 from bolo.api import create_app
@@ -91,7 +91,7 @@ def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: En
         clock.advance(minutes=5)
         with session_scope(sqlite_engine) as db:
             actor = db.query(User).filter_by(username="coord").one()
-            ending.cancel_alert(db, alert_id=alert_id, reason="Found.", actor=actor)
+            takedown.cancel_alert(db, alert_id=alert_id, reason="Found.", actor=actor)
         after = client.get("/feed/cap.atom", headers={"If-None-Match": before.headers["etag"]})
         assert after.status_code == 200 and f"/alerts/{alert_id}.cap" in after.text
         assert "Cancelled: " in after.text  # the Cancel, for subscribers to apply
@@ -117,7 +117,7 @@ def test_an_ended_alert_stays_in_the_feeds_for_a_day_then_leaves(sqlite_engine: 
         expiring, _ = _issue(sqlite_engine)
         with session_scope(sqlite_engine) as db:
             actor = db.query(User).filter_by(username="coord").one()
-            ending.cancel_alert(db, alert_id=cancelled, reason="Found.", actor=actor)
+            takedown.cancel_alert(db, alert_id=cancelled, reason="Found.", actor=actor)
             expires = db.get(Alert, expiring).expires_at  # type: ignore[union-attr]
         assert expires is not None
         client = TestClient(create_app(timers=False))

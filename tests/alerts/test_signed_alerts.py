@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.cap.errors import SignatureError
 from bolo.cap.signing import verify
 from bolo.settings import reset_settings
@@ -57,7 +57,7 @@ def test_issued_versions_are_signed_and_verify(
         v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
-        ending.cancel_alert(db, alert_id=v.alert_id, reason="Found.", actor=coord)
+        takedown.cancel_alert(db, alert_id=v.alert_id, reason="Found.", actor=coord)
         versions = service.versions_of(db, alert_id=v.alert_id)
     for version in versions:
         verified = verify(version.cap_xml.encode(), cert=cert)

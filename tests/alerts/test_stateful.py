@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import select
 
-from bolo.alerts import ending, service
+from bolo.alerts import service, takedown
 from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.auth.model import Role
 from bolo.auth.service import create_user
@@ -118,7 +118,7 @@ class AlertMachine(RuleBasedStateMachine):
     def cancel(self, user: int, pick: int) -> None:
         alert_id = self.alert_ids[pick % len(self.alert_ids)]
         self._try(
-            lambda db: ending.cancel_alert(
+            lambda db: takedown.cancel_alert(
                 db, alert_id=alert_id, reason="r", actor=self.users[user]
             )
         )

@@ -13,9 +13,9 @@ from PIL import Image
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from bolo.alerts.ending import cancel_alert
 from bolo.alerts.model import AlertVersion
 from bolo.alerts.service import approve, draft_alert, submit_for_approval
+from bolo.alerts.takedown import cancel_alert
 from bolo.api import create_app
 from bolo.auth.model import Role, User
 from bolo.auth.passwords import hash_password

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, select, text
 from typer.testing import CliRunner
 
-from bolo.alerts.ending import cancel_alert
+from bolo.alerts.takedown import cancel_alert
 from bolo.audit.model import AuditEntry
 from bolo.cases.model import Case, CaseState, Outcome
 from bolo.cases.schemas import CaseResolve

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bolo.alerts.ending import cancel_alert
+from bolo.alerts.takedown import cancel_alert
 from bolo.api import create_app
 from bolo.cases.model import Outcome
 from bolo.cases.schemas import CaseResolve

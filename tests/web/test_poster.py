@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine
 
-from bolo.alerts import ending
 from bolo.alerts import service as alerts
+from bolo.alerts import takedown
 from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
 from bolo.api import create_app
@@ -94,7 +94,7 @@ def test_no_poster_unless_actual_and_active(
     with session_scope(sqlite_engine) as db:
         coordinator = db.get(User, world.users["coordinator"].id)
         assert coordinator is not None
-        ending.cancel_alert(db, alert_id=live, actor=coordinator, reason="found")
+        takedown.cancel_alert(db, alert_id=live, actor=coordinator, reason="found")
     assert public.get(f"/alerts/{live}/poster?lang=ko").status_code == 404
 
 

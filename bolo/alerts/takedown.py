@@ -1,4 +1,4 @@
-"""How alerts come down: a one-step Cancel by one coordinator, and expiry."""
+"""How an alert is taken down: a one-step Cancel by one coordinator, and expiry."""
 
 from __future__ import annotations
 
@@ -142,31 +142,3 @@ def expire_due(session: Session) -> list[str]:
             data={},
         )
     return expired
-
-
-def public_alerts(session: Session, *, include_ended: bool = False) -> list[Alert]:
-    """Alerts the public may see: Actual only, active (and ended ones when asked), newest first."""
-    states = [AlertState.ACTIVE]
-    if include_ended:
-        states += [AlertState.CANCELLED, AlertState.EXPIRED]
-    stmt = (
-        select(Alert)
-        .where(Alert.cap_status == "Actual", Alert.state.in_(states))
-        .order_by(Alert.created_at.desc())
-    )
-    current = now()
-    return [
-        a
-        for a in session.execute(stmt).scalars()
-        if include_ended or a.expires_at is None or a.expires_at > current
-    ]
-
-
-def latest_issued(session: Session, *, alert_id: str) -> AlertVersion | None:
-    """The newest version that went out, or None."""
-    stmt = (
-        select(AlertVersion)
-        .where(AlertVersion.alert_id == alert_id, AlertVersion.state == VersionState.ISSUED)
-        .order_by(AlertVersion.seq.desc())
-    )
-    return session.execute(stmt).scalars().first()
