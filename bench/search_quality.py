@@ -11,7 +11,9 @@ active for the epoch, a catch within 250 m with p = 0.7, fruitless-search report
 active posts, sightings and tips when known. Per cell and strategy: interception rate with a
 95% Wilson interval, median minutes to interception, and calibration: how often the truth
 lay inside the picture's 50% and 90% highest-probability regions (resolution-7 h3 cells) at
-the re-rankings, and the share of the network's cells those regions covered.
+the re-rankings, the probability the picture gave those regions (whole cells: at least the
+level, and all of it on a network of a few cells, so that is the share a calibrated picture
+would show) and the share of the network's cells they covered.
 ``--post-offset M`` moves every post M metres in a random (seeded) direction and snaps it
 anew, as an outside list gives posts beside the roads rather than on the network's nodes;
 catches still count within 250 m of the moved post.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -92,6 +95,7 @@ def offset_posts(net: Network, metres: float, seed: int) -> Network:
 
 def summarise(results: list[HarnessResult]) -> dict[str, Any]:
     """Rates, interval, median minutes and calibration of one strategy on one cell."""
+    q0, q1 = LEVELS
     hits = [r.intercepted_minutes for r in results if r.intercepted_minutes is not None]
     lo, hi = wilson_interval(len(hits), len(results))
     out: dict[str, Any] = {
@@ -101,14 +105,40 @@ def summarise(results: list[HarnessResult]) -> dict[str, Any]:
         "ci95": [lo, hi],
         "median_minutes_to_interception": float(np.median(hits)) if hits else None,
         "rerankings": sum(len(r.inside[LEVELS[0]]) for r in results),
+        # Per case (re-rankings, inside the 50% region, inside the 90% region): the re-rankings
+        # of one case are not independent draws, so intervals resample whole cases.
+        "per_case": [[len(r.inside[q0]), sum(r.inside[q0]), sum(r.inside[q1])] for r in results],
     }
+    for key, ci in zip(("50", "90"), case_intervals([out["per_case"]]), strict=True):
+        out[f"inside_{key}_ci95"] = ci
     for q in LEVELS:
         inside = [x for r in results for x in r.inside[q]]
         share = [x for r in results for x in r.share[q]]
+        mass = [x for r in results for x in r.mass[q]]
         key = f"{round(q * 100)}"
         out[f"inside_{key}"] = float(np.mean(inside)) if inside else None
         out[f"area_share_{key}"] = float(np.mean(share)) if share else None
+        # What a calibrated picture's inside share would be: the region is whole cells, so it
+        # holds at least the level (all of it on a network of a few cells).
+        out[f"region_mass_{key}"] = float(np.mean(mass)) if mass else None
     return out
+
+
+def case_intervals(groups: list[list[list[int]]], draws: int = 2000) -> list[list[float]]:
+    """95% intervals of the pooled inside-50% and inside-90% shares by a bootstrap that
+    resamples whole cases within each group (a cell), seeded: the same input, the same answer."""
+    rng = np.random.default_rng(20261207)
+    arrays = [np.asarray(g, dtype=np.float64).reshape(-1, 3) for g in groups if g]
+    if not arrays or sum(float(a[:, 0].sum()) for a in arrays) == 0:
+        return [[math.nan, math.nan], [math.nan, math.nan]]
+    totals = np.zeros((draws, 3))
+    for a in arrays:
+        pick = rng.integers(0, a.shape[0], size=(draws, a.shape[0]))
+        totals += a[pick].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = totals[:, 1:] / totals[:, :1]
+    lo, hi = np.nanpercentile(shares, [2.5, 97.5], axis=0)
+    return [[float(lo[0]), float(hi[0])], [float(lo[1]), float(hi[1])]]
 
 
 def run_cell(
@@ -121,7 +151,15 @@ def run_cell(
         sc = make_scenario(net, args.seed, i, MODES, truth)
         for s in strategies:
             res[s.value].append(
-                run_case(net, sc, s, budget=args.budget, seed=args.seed, particles=args.particles)
+                run_case(
+                    net,
+                    sc,
+                    s,
+                    budget=args.budget,
+                    seed=args.seed,
+                    particles=args.particles,
+                    horizon_hours=args.horizon_hours,
+                )
             )
     return {
         "network": net.name,
@@ -148,10 +186,29 @@ def overall(cells: list[dict[str, Any]]) -> dict[str, Any]:
     ]
     return {
         "pooled_rate": pooled,
+        "calibration": calibration(cells),
         "particle_over_reachability": p / r if r else None,
         "particle_over_radius": p / d if d else None,
         "cells_particle_interval_below_reachability": below,
     }
+
+
+def calibration(cells: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per behaviour model, the particle picture's inside shares and region masses pooled over
+    every re-ranking of its cells (each cell weighed by its re-rankings)."""
+    out: dict[str, dict[str, Any]] = {}
+    for truth in sorted({c["truth"] for c in cells}):
+        stats = [c["strategies"]["particle"] for c in cells if c["truth"] == truth]
+        n = sum(m["rerankings"] for m in stats)
+        pooled: dict[str, Any] = {"rerankings": n}
+        for key in ("inside_50", "inside_90", "region_mass_50", "region_mass_90"):
+            known = [(m[key], m["rerankings"]) for m in stats if m[key] is not None]
+            total = sum(k for _, k in known)
+            pooled[key] = sum(x * k for x, k in known) / total if total else None
+        ci50, ci90 = case_intervals([m["per_case"] for m in stats])
+        pooled["inside_50_ci95"], pooled["inside_90_ci95"] = ci50, ci90
+        out[truth] = pooled
+    return out
 
 
 def print_table(out: dict[str, Any]) -> None:
@@ -168,6 +225,8 @@ def print_table(out: dict[str, Any]) -> None:
         "median min",
         "in 50%",
         "in 90%",
+        "mass 50%",
+        "mass 90%",
         "area 50%",
         "area 90%",
     ):
@@ -187,6 +246,8 @@ def print_table(out: dict[str, Any]) -> None:
                 "-" if med is None else f"{med:.0f}",
                 f(m["inside_50"]),
                 f(m["inside_90"]),
+                f(m["region_mass_50"]),
+                f(m["region_mass_90"]),
                 f(m["area_share_50"]),
                 f(m["area_share_90"]),
             )
@@ -216,6 +277,13 @@ def main() -> None:
         metavar="METRES",
         help="move every post this far off its place (random direction)",
     )
+    parser.add_argument(
+        "--horizon-hours",
+        type=float,
+        default=0.5,
+        help="the pictures' probability horizon (2: SearchPicture's default, as an outside "
+        "harness that sets none); they rank for the 30-minute epoch either way",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.cases < 1:
@@ -235,6 +303,7 @@ def main() -> None:
         "budget": args.budget,
         "particles": args.particles,
         "post_offset_metres": args.post_offset,
+        "horizon_hours": args.horizon_hours,
         "load": os.getloadavg(),
         "cells": cells,
     }

@@ -13,8 +13,10 @@ from bolo.search import SearchPicture
 from bolo.search.case import parse_case, parse_evidence
 from bolo.search.hedge import Frontier
 from bolo.search.network_model import network_model
+from bolo.search.picture import Strategy
 from bolo.search.regions import region_mask
-from bolo.search.sim.harness import CATCH_RADIUS_M, proximity_passes
+from bolo.search.sim.harness import CATCH_RADIUS_M, LEVELS, proximity_passes, run_case
+from bolo.search.sim.scenario import make_scenario
 from bolo.search.sim.truth import Trajectory
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
@@ -110,3 +112,15 @@ def test_proximity_passes_catch_within_the_radius_only() -> None:
     assert near == {2}  # row 0 posts sit at columns 2, 5 and 7; the path ends at 3
     assert np.all(np.diff(times) >= 0)
     assert CATCH_RADIUS_M < 1000  # the next row's posts (1.1 km) are too far
+
+
+def test_the_harness_records_what_the_picture_claims_for_its_regions() -> None:
+    net = grid_network(n=20)
+    sc = make_scenario(net, seed=3, index=1, modes=("road",))
+    res = run_case(net, sc, Strategy.PARTICLE, budget=4, seed=0, particles=300)
+    steps = len(res.inside[0.5])
+    assert steps > 0
+    for q in LEVELS:
+        assert len(res.mass[q]) == len(res.share[q]) == steps
+        # Whole cells: a region holds at least its level, never more than everything.
+        assert all(q - 1e-9 <= m <= 1.0 + 1e-9 for m in res.mass[q])

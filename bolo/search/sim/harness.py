@@ -26,7 +26,7 @@ from bolo.search.geo import EARTH_RADIUS_M, haversine_m, unit_xyz
 from bolo.search.network_model import H3_RESOLUTION, network_model
 from bolo.search.picture import SearchPicture, Strategy
 from bolo.search.regions import cell_mass, region_mask
-from bolo.search.sim.runner import run_policy
+from bolo.search.sim.runner import STEP_S, run_policy
 from bolo.search.sim.scenario import Scenario
 from bolo.search.sim.truth import Trajectory
 
@@ -39,11 +39,13 @@ LEVELS = (0.5, 0.9)
 @dataclass
 class HarnessResult:
     """One strategy on one case: minutes from report to interception (None: not caught) and,
-    per re-ranking, whether the truth lay in each region and the share of cells it covered."""
+    per re-ranking, whether the truth lay in each region, the share of cells it covered and
+    the probability the picture gave it (at least the level: the region is whole cells)."""
 
     intercepted_minutes: float | None
     inside: dict[float, list[bool]] = field(default_factory=dict)
     share: dict[float, list[float]] = field(default_factory=dict)
+    mass: dict[float, list[float]] = field(default_factory=dict)
 
 
 def proximity_passes(
@@ -78,14 +80,24 @@ class _Done(Exception):
 
 
 def run_case(
-    net: Network, sc: Scenario, strategy: Strategy, *, budget: int, seed: int, particles: int
+    net: Network,
+    sc: Scenario,
+    strategy: Strategy,
+    *,
+    budget: int,
+    seed: int,
+    particles: int,
+    horizon_hours: float = STEP_S / 3600.0,
 ) -> HarnessResult:
-    """Run one strategy on one case under the harness protocol (module doc)."""
+    """Run one strategy on one case under the harness protocol (module doc); the picture's
+    probability horizon is ``horizon_hours``."""
     model = network_model(net, tuple(sc.observed.case["modes"]))
     cells = model.node_cells()
     slots, times = proximity_passes(net, sc.truth)
     last = float(times[-1]) if times.size else -1.0
-    result = HarnessResult(None, {q: [] for q in LEVELS}, {q: [] for q in LEVELS})
+    result = HarnessResult(
+        None, {q: [] for q in LEVELS}, {q: [] for q in LEVELS}, {q: [] for q in LEVELS}
+    )
 
     def policy_step(pic: SearchPicture, t_rel: float) -> list[int]:
         order = [int(s) for s in pic.ranked_slots()]
@@ -100,6 +112,7 @@ def run_case(
             mask = region_mask(mass, q)
             result.inside[q].append(bool(np.isin(true_cell, keys[mask])))
             result.share[q].append(float(mask.sum()) / keys.shape[0])
+            result.mass[q].append(float(mass[mask].sum() / mass.sum()))
         return order
 
     def detect(active: list[int], t0: float, t1: float) -> float | None:
@@ -124,6 +137,7 @@ def run_case(
             particles=particles,
             policy_step=policy_step,
             detect=detect,
+            horizon_hours=horizon_hours,
         )
     except _Done:
         result.intercepted_minutes = None

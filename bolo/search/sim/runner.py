@@ -128,13 +128,21 @@ def run_policy(
     particles: int,
     policy_step: Any,
     detect: Any,
+    horizon_hours: float = STEP_S / 3600.0,
 ) -> float | None:
     """The alert loop. The strategy reads only ``observed`` and its own posts' reports.
+    The picture's probability horizon is ``horizon_hours``; it ranks for the STEP_S epoch.
 
     Returns minutes from the report to interception, or None when not intercepted in 24 h.
     """
     pic = SearchPicture(
-        net, observed.case, strategy.value, seed, particles=particles, horizon_hours=STEP_S / 3600.0
+        net,
+        observed.case,
+        strategy.value,
+        seed,
+        particles=particles,
+        horizon_hours=horizon_hours,
+        alert_hours=STEP_S / 3600.0,
     )
     stream = list(observed.stream)
     t = observed.report_time
