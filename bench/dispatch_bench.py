@@ -108,7 +108,7 @@ def start_dispatchers(
 
 def delete_stream(suffix: str, url: str = NATS_URL) -> None:
     """Remove the run's JetStream stream."""
-    from bolo.dispatch.nats_backend import Names, connect
+    from bolo.dispatch.nats.connection import Names, connect
 
     async def run() -> None:
         nc = await connect(url)

@@ -23,7 +23,7 @@ from pathlib import Path
 from dispatch_common import MASTER, PY, REPO, machine_busy_s
 
 from bolo.dispatch.channels.webhook import WebhookChannel
-from bolo.dispatch.receiver_server import derived_secret
+from bolo.dispatch.receiver.server import derived_secret
 from bolo.dispatch.signing import HmacKey, sign_headers
 
 BODY = json.dumps({"title": "x" * 60, "text": "y" * 300}).encode()

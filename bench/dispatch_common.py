@@ -29,7 +29,7 @@ from bolo.alerts.model import Alert, AlertTarget, AlertVersion  # noqa: E402
 from bolo.cases.model import Case  # noqa: E402
 from bolo.dispatch.model import Delivery, DeliveryStatus, PostKey  # noqa: E402
 from bolo.dispatch.outbox import enqueue_version  # noqa: E402
-from bolo.dispatch.receiver_server import derived_secret  # noqa: E402
+from bolo.dispatch.receiver.server import derived_secret  # noqa: E402
 from bolo.posts.model import Post  # noqa: E402
 from bolo.store.db import engine_for, session_scope, upgrade_database  # noqa: E402
 

@@ -26,7 +26,7 @@ from bolo.store.db import session_scope
 from bolo.web.errors import error_page, wants_page
 
 if TYPE_CHECKING:
-    from bolo.dispatch.running import Embedded
+    from bolo.dispatch.runner.processes import Embedded
 
 log = structlog.get_logger(__name__)
 EXPIRY_PERIOD_S = 30.0
@@ -104,7 +104,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _embedded_dispatch() -> Embedded:
     """The dispatcher this process runs: in-process, or the NATS relay and a worker."""
-    from bolo.dispatch.running import Embedded
+    from bolo.dispatch.runner.processes import Embedded
     from bolo.store.db import default_engine
 
     return Embedded(engine=default_engine(), broker_url=get_settings().broker_url)

@@ -14,9 +14,9 @@ import typer
 from sqlalchemy import Engine
 
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
-from bolo.dispatch.liveness import Runner
-from bolo.dispatch.receiver import Deduper
-from bolo.dispatch.receiver_server import ReceiverApp, derived_secret, run_forever
+from bolo.dispatch.receiver.server import ReceiverApp, derived_secret, run_forever
+from bolo.dispatch.receiver.verify import Deduper
+from bolo.dispatch.runner.liveness import Runner
 from bolo.dispatch.signing import Key, key_from_string
 from bolo.ops.logs import setup_logging
 from bolo.ops.metrics import register_database_collector, serve_metrics
@@ -131,7 +131,7 @@ def dispatcher(
     metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
     """Run one dispatcher worker process (run as many as needed, on as many machines)."""
-    from bolo.dispatch import running
+    from bolo.dispatch.runner import processes
     from bolo.store.db import engine_for
 
     setup_logging()
@@ -145,13 +145,13 @@ def dispatcher(
     settings = _settings(concurrency)
     engine = engine_for(database_url or None)
     _require_migrated(engine)
-    label = name or running.process_name()
+    label = name or processes.process_name()
     try:
         suffix = stream_suffix or settings.stream_suffix
         worker = (
-            running.nats_worker(engine, settings, label, broker, suffix)
+            processes.nats_worker(engine, settings, label, broker, suffix)
             if chosen is Backend.NATS
-            else running.dispatcher(engine, settings, label)
+            else processes.dispatcher(engine, settings, label)
         )
     except ValueError as exc:
         _fail(str(exc))
@@ -170,7 +170,7 @@ def relay(
     metrics_host: METRICS_HOST = "127.0.0.1",
 ) -> None:
     """Publish due outbox rows to NATS JetStream and run due escalations."""
-    from bolo.dispatch import running
+    from bolo.dispatch.runner import processes
     from bolo.store.db import engine_for
 
     setup_logging()
@@ -184,10 +184,10 @@ def relay(
     serve_metrics(metrics_port, metrics_host)
     settings = dispatch_settings()
     _run(
-        running.relay(
+        processes.relay(
             engine,
             settings,
-            running.process_name("relay"),
+            processes.process_name("relay"),
             broker,
             stream_suffix or settings.stream_suffix,
         )

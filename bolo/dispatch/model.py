@@ -84,7 +84,7 @@ class DeliveryAttempt(Base):
 
     __tablename__ = "dispatch_attempts"
     __table_args__ = (
-        # One row per attempt however often a batch is recorded (results.record_attempts skips
+        # One row per attempt however often a batch is recorded (attempts.record_attempts skips
         # a repeated one); it also serves lookups by delivery_id alone.
         Index("uq_dispatch_attempts_delivery_number", "delivery_id", "number", unique=True),
     )
@@ -159,7 +159,7 @@ class DisabledEndpoint(Base):
 
 class RateBucket(Base):
     """A destination's token bucket shared by every dispatcher worker of the deployment:
-    ``tokens`` as of ``stamp_s`` (Unix seconds); see ``bolo.dispatch.shared_limits``."""
+    ``tokens`` as of ``stamp_s`` (Unix seconds); see ``bolo.dispatch.channels.limits``."""
 
     __tablename__ = "dispatch_rate_buckets"
 

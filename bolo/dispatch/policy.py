@@ -1,4 +1,4 @@
-"""Retry policy as pure functions: outcome classes, exponential backoff with jitter, rate limits.
+"""Retry policy as pure functions: outcome classes, exponential backoff with jitter, token buckets.
 
 Nothing here reads the wall clock or a global random generator: callers pass the time (seconds
 on any monotonic scale) and a ``random.Random``, so tests run the policy on a fake clock.
@@ -134,21 +134,3 @@ class TokenBucket:
             self.tokens -= 1
             return True
         return False
-
-
-@dataclass
-class RateLimits:
-    """Token buckets per destination key (e.g. an Apprise SMS gateway or a webhook host)."""
-
-    default_rate_per_s: float = 50.0
-    default_burst: float = 100.0
-    overrides: dict[str, tuple[float, float]] = field(default_factory=dict)
-    buckets: dict[str, TokenBucket] = field(default_factory=dict)
-
-    def bucket(self, key: str) -> TokenBucket:
-        """The bucket of destination ``key``, created on first use."""
-        found = self.buckets.get(key)
-        if found is None:
-            rate, burst = self.overrides.get(key, (self.default_rate_per_s, self.default_burst))
-            found = self.buckets[key] = TokenBucket(rate_per_s=rate, burst=burst)
-        return found

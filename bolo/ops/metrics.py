@@ -119,7 +119,7 @@ class DatabaseCollector(Collector):
             return []
 
     def _deliveries(self, session: Session) -> list[Metric]:
-        from bolo.dispatch.claims import due_clause
+        from bolo.dispatch.attempts import due_clause
         from bolo.dispatch.model import Delivery
 
         by_status = GaugeMetricFamily(
@@ -184,8 +184,8 @@ class DatabaseCollector(Collector):
         ]
 
     def _others(self, session: Session) -> list[Metric]:
-        from bolo.dispatch.liveness import alive_roles
         from bolo.dispatch.model import Escalation
+        from bolo.dispatch.runner.liveness import alive_roles
         from bolo.reports.model import Report
 
         states = GaugeMetricFamily(

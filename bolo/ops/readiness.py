@@ -45,7 +45,7 @@ def _migrations(engine: Engine) -> Check:
 
 
 def _dispatcher(engine: Engine, broker_url: str) -> Check:
-    from bolo.dispatch.liveness import alive_roles, roles_needed
+    from bolo.dispatch.runner.liveness import alive_roles, roles_needed
 
     with Session(engine) as session:
         alive = alive_roles(session)

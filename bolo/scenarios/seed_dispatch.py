@@ -24,10 +24,10 @@ from bolo.alerts.service import targets_of
 from bolo.auth.model import User
 from bolo.clock import FakeClock
 from bolo.dispatch.acks import AckVia, acknowledge, acknowledge_by_link
+from bolo.dispatch.channels.sender import Sender, default_channels
 from bolo.dispatch.config import dispatch_settings
-from bolo.dispatch.inprocess import Dispatcher
 from bolo.dispatch.model import EscalationState
-from bolo.dispatch.sending import Sender, default_channels
+from bolo.dispatch.runner.inprocess import Dispatcher
 from bolo.posts.service import get_post
 from bolo.scenarios.seed_checks import ReplayFailed, delivered_posts, escalations
 from bolo.scenarios.seed_incident import ACK_AFTER_MIN, KILJU_GUARD_POST, SILENT_POSTS, Timeline

@@ -1,7 +1,7 @@
 """The posts' side of the replay: one real loopback HTTP receiver standing in for every post's own
 system, and the webhook channels that point at it.
 
-The receiver is bolo's own post-side server (``bolo.dispatch.receiver_server``, what
+The receiver is bolo's own post-side server (``bolo.dispatch.receiver.server``, what
 ``bolo post-receiver`` runs) on 127.0.0.1, on a free port and its own event loop thread. It checks
 every request the way a post does, with the post's own secret; the +-5 minute timestamp window
 is checked against the replay's fake clock (the messages are signed on that clock, in 2023), not
@@ -23,8 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy.orm import Session
 
 from bolo.clock import Clock
-from bolo.dispatch.receiver import Deduper
-from bolo.dispatch.receiver_server import BackgroundReceiver, ReceiverApp, UnknownPost
+from bolo.dispatch.receiver.server import BackgroundReceiver, ReceiverApp, UnknownPost
+from bolo.dispatch.receiver.verify import Deduper
 from bolo.dispatch.signing import Key, key_from_string, new_secret
 from bolo.network.graph import Mode, PostKind
 from bolo.posts.schemas import Channel, ChannelKind, PostIn

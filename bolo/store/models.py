@@ -5,8 +5,8 @@ from bolo.alerts import model as alerts_model
 from bolo.audit import model as audit_model
 from bolo.auth import model as auth_model
 from bolo.cases import model as cases_model
-from bolo.dispatch import liveness as dispatch_liveness_model
 from bolo.dispatch import model as dispatch_model
+from bolo.dispatch.runner import liveness as dispatch_liveness_model
 from bolo.posts import model as posts_model
 from bolo.reports import model as reports_model
 

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
 from bolo.dispatch.channels.base import Message
+from bolo.dispatch.channels.limits import RateLimits
+from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
-from bolo.dispatch.inprocess import Dispatcher
 from bolo.dispatch.keys import set_post_secret
 from bolo.dispatch.model import (
     Delivery,
@@ -24,11 +25,11 @@ from bolo.dispatch.model import (
     Phase,
 )
 from bolo.dispatch.outbox import enqueue_version
-from bolo.dispatch.policy import Outcome, RateLimits
-from bolo.dispatch.receiver import Deduper, verify_webhook
-from bolo.dispatch.sending import Sender
+from bolo.dispatch.policy import Outcome
+from bolo.dispatch.receiver.verify import Deduper, verify_webhook
+from bolo.dispatch.runner.database import DbOp
+from bolo.dispatch.runner.inprocess import Dispatcher
 from bolo.dispatch.signing import new_secret, sign_headers
-from bolo.dispatch.store import DbOp
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 

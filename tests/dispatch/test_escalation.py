@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.acks import AckRefused, acknowledge, acknowledge_by_link
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel
+from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
-from bolo.dispatch.inprocess import Dispatcher
 from bolo.dispatch.messages import ack_token
 from bolo.dispatch.model import (
     Delivery,
@@ -23,7 +23,7 @@ from bolo.dispatch.model import (
     PostKey,
 )
 from bolo.dispatch.outbox import enqueue_version
-from bolo.dispatch.sending import Sender
+from bolo.dispatch.runner.inprocess import Dispatcher
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 

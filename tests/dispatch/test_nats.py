@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
+from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery, DeliveryStatus
-from bolo.dispatch.nats_backend import Names, connect
-from bolo.dispatch.nats_relay import Relay, pick_unqueued
-from bolo.dispatch.nats_worker import NatsWorker
+from bolo.dispatch.nats.connection import Names, connect
+from bolo.dispatch.nats.relay import Relay, pick_unqueued
+from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.policy import Outcome
-from bolo.dispatch.sending import Sender
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
 

@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery
-from bolo.dispatch.nats_relay import Relay
+from bolo.dispatch.nats.parcels import rows_of
+from bolo.dispatch.nats.relay import Relay
 from bolo.dispatch.outbox import enqueue_version
-from bolo.dispatch.parcels import rows_of
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
 

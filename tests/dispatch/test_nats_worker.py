@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel
 from bolo.dispatch.channels.base import Message, SendResult
+from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery, DeliveryStatus
-from bolo.dispatch.nats_worker import NatsWorker
+from bolo.dispatch.nats.parcels import parcel_of
+from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
-from bolo.dispatch.parcels import parcel_of
-from bolo.dispatch.sending import Sender
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
 

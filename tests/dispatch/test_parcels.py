@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bolo.dispatch.parcels import parcel_of, parcels, rows_of
+from bolo.dispatch.nats.parcels import parcel_of, parcels, rows_of
 
 ROW = st.tuples(st.uuids().map(str), st.integers(1, 8), st.text(min_size=1, max_size=40))
 

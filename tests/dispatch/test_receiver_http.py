@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bolo.dispatch.receiver_server import MAX_BODY, BackgroundReceiver, ReceiverApp
+from bolo.dispatch.receiver.server import MAX_BODY, BackgroundReceiver, ReceiverApp
 from bolo.dispatch.signing import HmacKey, new_secret, sign_headers
 
 SECRET = new_secret()

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, Message
-from bolo.dispatch.policy import RateLimits
-from bolo.dispatch.sending import Sender
-from bolo.dispatch.shared_limits import SharedBuckets, SharedLimiter, lease_size
+from bolo.dispatch.channels.limits import RateLimits, SharedBuckets, SharedLimiter, lease_size
+from bolo.dispatch.channels.sender import Sender
 
 GATEWAY = "twilio://gateway"
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bolo.clock import FakeClock, use_clock
-from bolo.dispatch.receiver_server import BackgroundReceiver, ReceiverApp, UnknownPost
+from bolo.dispatch.receiver.server import BackgroundReceiver, ReceiverApp, UnknownPost
 from bolo.dispatch.signing import HmacKey, Key, new_secret, sign_headers
 from bolo.scenarios.seed_posts import LoopbackPosts, PostChannel
 from tests.scenarios.http import post_status

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from bolo.api import create_app
 from bolo.clock import now
-from bolo.dispatch.liveness import Role, beat
+from bolo.dispatch.runner.liveness import Role, beat
 from bolo.settings import reset_settings
 from bolo.store.db import engine_for, session_scope, set_default_engine
 

@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import select
 
 from bolo.dispatch.model import Delivery, DeliveryStatus
-from bolo.dispatch.nats_backend import Names
-from bolo.dispatch.receiver import Deduper
-from bolo.dispatch.receiver_server import BackgroundReceiver, ReceiverApp
+from bolo.dispatch.nats.connection import Names
+from bolo.dispatch.receiver.server import BackgroundReceiver, ReceiverApp
+from bolo.dispatch.receiver.verify import Deduper
 from bolo.dispatch.signing import key_from_string, new_secret
 from bolo.store.db import session_scope
 from tests.serve.running import bolo_serve

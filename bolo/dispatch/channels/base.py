@@ -39,8 +39,8 @@ class Message:
     region: str = ""
     keys: tuple[Key, ...] = ()
     # The webhook-signature of this message for webhook-timestamp ``signed_at`` (Unix seconds),
-    # computed ahead by the dispatcher's database side (``wire.encode_job``): the sending
-    # loop then only checks it is recent instead of computing an HMAC per send.
+    # computed ahead by the dispatcher's database side (``runner.database_child.encode_job``):
+    # the sending loop then only checks it is recent instead of computing an HMAC per send.
     signature: str = ""
     signed_at: int = 0
 

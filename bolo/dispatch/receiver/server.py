@@ -26,7 +26,7 @@ from typing import Any, Protocol, cast
 
 import httptools
 
-from bolo.dispatch.receiver import Deduper
+from bolo.dispatch.receiver.verify import Deduper
 from bolo.dispatch.signing import SYMMETRIC_PREFIX, Key, WebhookVerificationError, verify
 
 log = logging.getLogger(__name__)

@@ -8,15 +8,19 @@ from typing import Any
 
 import pytest
 
+from bolo.dispatch.attempts import Attempt, Claimed
 from bolo.dispatch.channels.base import Message, SendResult
-from bolo.dispatch.claims import Claimed
 from bolo.dispatch.config import DispatchSettings
-from bolo.dispatch.db_process import DbProcess
 from bolo.dispatch.policy import Outcome
-from bolo.dispatch.results import Attempt
+from bolo.dispatch.runner.database import DbOp
+from bolo.dispatch.runner.database_child import (
+    DbProcess,
+    decode_attempt,
+    decode_job,
+    encode_attempt,
+    encode_job,
+)
 from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, sign_headers, verify
-from bolo.dispatch.store import DbOp
-from bolo.dispatch.wire import decode_attempt, decode_job, encode_attempt, encode_job
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
 from tests.dispatch.ticks import LoopTicker

@@ -18,16 +18,14 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from bolo.dispatch.attempts import Attempt, Claimed
 from bolo.dispatch.channels.base import Message
-from bolo.dispatch.claims import Claimed
+from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
-from bolo.dispatch.db_process import DbProcess, WireStore
 from bolo.dispatch.messages import MessageBuilder
-from bolo.dispatch.pipeline import SendPipeline
-from bolo.dispatch.results import Attempt
-from bolo.dispatch.sending import Sender
-from bolo.dispatch.store import DbOp, DbRunner, Job
-from bolo.dispatch.wire import decode_job, encode_attempt
+from bolo.dispatch.runner.database import DbOp, DbRunner, Job
+from bolo.dispatch.runner.database_child import DbProcess, WireStore, decode_job, encode_attempt
+from bolo.dispatch.runner.send_loop import SendPipeline
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +108,7 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pipelined loop until ``stop`` is set: a claimer feeds ``concurrency`` senders, a
-        writer records batches (``bolo.dispatch.pipeline``: at most ``in_flight_window``
+        writer records batches (``bolo.dispatch.runner.send_loop``: at most ``in_flight_window``
         deliveries are ever sent-but-unrecorded, the window a crash can repeat)."""
         # Room for two claims: one being sent while the next is read.
         batch = self.settings.batch

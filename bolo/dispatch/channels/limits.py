@@ -1,4 +1,7 @@
-"""Rate limits that hold for the whole deployment: each destination's token bucket lives in the
+"""How fast bolo sends to one destination (an SMS gateway, a webhook host, a broker): a token
+bucket per destination and channel kind (``RateLimits``, set by ``BOLO_DISPATCH_RATE_LIMITS``).
+
+The buckets can hold for the whole deployment: each destination's token bucket then lives in the
 database (``dispatch_rate_buckets``), so two dispatcher workers (in-process on PostgreSQL, or
 NATS workers) share one SMS gateway's rate instead of each sending at it.
 
@@ -13,14 +16,53 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Engine, case, select, update
 from sqlalchemy.orm import Session
 
+from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.model import RateBucket
+from bolo.dispatch.policy import TokenBucket
 from bolo.store.db import insert_or_ignore
+
+
+@dataclass
+class RateLimits:
+    """Token buckets per destination key (e.g. an Apprise SMS gateway or a webhook host)."""
+
+    default_rate_per_s: float = 50.0
+    default_burst: float = 100.0
+    overrides: dict[str, tuple[float, float]] = field(default_factory=dict)
+    buckets: dict[str, TokenBucket] = field(default_factory=dict)
+
+    def bucket(self, key: str) -> TokenBucket:
+        """The bucket of destination ``key``, created on first use."""
+        found = self.buckets.get(key)
+        if found is None:
+            rate, burst = self.overrides.get(key, (self.default_rate_per_s, self.default_burst))
+            found = self.buckets[key] = TokenBucket(rate_per_s=rate, burst=burst)
+        return found
+
+
+# SMS and e-mail gateways block senders that burst: Apprise sends are limited per gateway by
+# default (BOLO_DISPATCH_RATE_LIMITS); webhooks and MQTT go to servers we expect to take the load.
+DEFAULT_LIMITS = {ChannelKind.APPRISE: RateLimits(default_rate_per_s=2.0, default_burst=5.0)}
+
+
+def limits_from_settings(
+    limits: Mapping[str, tuple[float, float]],
+) -> dict[ChannelKind, RateLimits]:
+    """Token-bucket limits per channel kind from ``{kind: (rate per second, burst)}``;
+    ValueError for an unknown kind, a rate <= 0 or a burst < 1."""
+    out: dict[ChannelKind, RateLimits] = {}
+    for kind, (rate, burst) in limits.items():
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate limit of {kind!r}: rate must be > 0 and burst >= 1")
+        out[ChannelKind(kind)] = RateLimits(default_rate_per_s=rate, default_burst=burst)
+    return out
+
 
 # A lease covers about this many seconds of a limit's rate (at least one token).
 LEASE_S = 0.1

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from bolo.alerts.model import AlertVersion
 from bolo.clock import FakeClock, use_clock
+from bolo.dispatch.attempts import Attempt, record_attempts
 from bolo.dispatch.channels.base import SendResult
 from bolo.dispatch.model import Delivery, DeliveryAttempt, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.policy import Outcome, RetryPolicy
-from bolo.dispatch.results import Attempt, record_attempts
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 

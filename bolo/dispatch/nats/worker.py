@@ -1,6 +1,6 @@
 """A NATS dispatcher worker: pulls parcels, sends their rows, records the attempts, acks.
 
-On the pipeline the in-process dispatcher uses (``bolo.dispatch.pipeline``): fetchers pull
+On the pipeline the in-process dispatcher uses (``bolo.dispatch.runner.send_loop``): fetchers pull
 parcels and load their rows while ``concurrency`` senders send and a writer records finished
 attempts in batches. A parcel is
 acked once every row it carried is recorded (or needed no attempt): a worker that dies leaves
@@ -27,17 +27,16 @@ from nats.js.api import ConsumerConfig
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bolo.dispatch.attempts import Attempt, Claimed
 from bolo.dispatch.channels.base import Message, SendResult
-from bolo.dispatch.claims import Claimed
+from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.messages import MessageBuilder
-from bolo.dispatch.nats_backend import Names, connect_or_stop, ensure_stream
-from bolo.dispatch.parcels import rows_of
-from bolo.dispatch.pipeline import SendPipeline
+from bolo.dispatch.nats.connection import Names, connect_or_stop, ensure_stream
+from bolo.dispatch.nats.parcels import rows_of
 from bolo.dispatch.policy import Outcome
-from bolo.dispatch.results import Attempt
-from bolo.dispatch.sending import Sender
-from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
+from bolo.dispatch.runner.database import DbOp, DbRunner, OutboxStore
+from bolo.dispatch.runner.send_loop import SendPipeline
 
 log = logging.getLogger(__name__)
 # How long one pull waits for messages. Short: nats-py's fetch of N messages can wait its

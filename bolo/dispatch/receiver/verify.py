@@ -2,7 +2,7 @@
 
 The smallest use, in any Python web framework::
 
-    from bolo.dispatch.receiver import Deduper, verify_webhook
+    from bolo.dispatch.receiver.verify import Deduper, verify_webhook
     seen = Deduper()
     alert = verify_webhook(body, headers, ["whsec_..."], seen=seen)
     # -> the payload dict for a new message, None for a duplicate; raises

@@ -1,7 +1,6 @@
-"""The NATS JetStream backend: a relay (``bolo.dispatch.nats_relay``) publishes due outbox rows
-in parcels (``Nats-Msg-Id`` makes a re-publish after a relay crash a no-op); any number of
-``bolo dispatcher`` workers, on any machines, pull them from one durable consumer and ack each
-parcel after the attempts of its rows are recorded."""
+"""The connection to NATS and the work-queue stream the relay (``bolo.dispatch.nats.relay``)
+publishes parcels to and the workers (``bolo.dispatch.nats.worker``) pull them from (one
+durable consumer; ``Nats-Msg-Id`` makes a re-publish after a relay crash a no-op)."""
 
 from __future__ import annotations
 

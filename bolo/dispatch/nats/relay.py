@@ -3,7 +3,7 @@
 A row is published for one attempt at a time: ``queued_attempt`` remembers which, so a row is
 not published twice for the same attempt unless its message is presumed lost
 (``requeue_after_s``). The publication id of a row (``msg_id``) is derived from the database
-state, and a parcel's ``Nats-Msg-Id`` from its rows' ids (``bolo.dispatch.parcels``).
+state, and a parcel's ``Nats-Msg-Id`` from its rows' ids (``bolo.dispatch.nats.parcels``).
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from sqlalchemy import Engine, Table, or_, select, update
 from sqlalchemy.orm import Session
 
 from bolo import clock
-from bolo.dispatch.claims import due_clause
+from bolo.dispatch.attempts import due_clause, id_chunks_by_number
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.escalation import run_escalations
 from bolo.dispatch.model import Delivery
-from bolo.dispatch.nats_backend import Names, connect_or_stop, ensure_stream
-from bolo.dispatch.parcels import PickedRow, parcels
-from bolo.dispatch.results import id_chunks_by_number
+from bolo.dispatch.nats.connection import Names, connect_or_stop, ensure_stream
+from bolo.dispatch.nats.parcels import PickedRow, parcels
 from bolo.store.db import session_scope
 
 log = logging.getLogger(__name__)

@@ -2,10 +2,10 @@
 escalations.
 
 ``OutboxStore`` runs on threads of the dispatcher (``DbRunner``: the NATS workers, tests on a
-fake clock) or in a child process of its own (``bolo.dispatch.db_process``, what the in-process
-``bolo dispatcher`` uses): there it computes claims, payloads and status updates on another
-core while the dispatcher's event loop sends, and the two never contend for one interpreter
-lock.
+fake clock) or in a child process of its own (``bolo.dispatch.runner.database_child``, what
+the in-process ``bolo dispatcher`` uses): there it computes claims, payloads and status
+updates on another core while the dispatcher's event loop sends, and the two never contend
+for one interpreter lock.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from bolo.dispatch.attempts import SENDABLE, Attempt, Claimed, claim_due, record_attempts
 from bolo.dispatch.channels.base import Message
-from bolo.dispatch.claims import SENDABLE, Claimed, claim_due
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.escalation import run_escalations
 from bolo.dispatch.messages import MessageBuilder
 from bolo.dispatch.model import Delivery, Phase
 from bolo.dispatch.policy import RetryPolicy
-from bolo.dispatch.results import Attempt, record_attempts
 from bolo.store.db import session_scope
 
 Job = tuple[Claimed, Message]
@@ -116,7 +115,7 @@ class OutboxStore:
 class DbRunner:
     """Runs a store's blocking operations off the event loop, on ``threads`` threads
     (started on first use). The in-process dispatcher's child process is
-    ``bolo.dispatch.db_process.DbProcess``."""
+    ``bolo.dispatch.runner.database_child.DbProcess``."""
 
     store: OutboxStore
     threads: int = 1

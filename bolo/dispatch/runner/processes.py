@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from bolo.dispatch.channels.base import Message, SendResult
+from bolo.dispatch.channels.limits import SharedBuckets, SharedLimiter, limits_from_settings
+from bolo.dispatch.channels.sender import Sender, default_channels
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
-from bolo.dispatch.liveness import Beating, Role
-from bolo.dispatch.sending import Sender, default_channels, limits_from_settings
-from bolo.dispatch.shared_limits import SharedBuckets, SharedLimiter
+from bolo.dispatch.runner.liveness import Beating, Role
 from bolo.ops.metrics import SEND_ATTEMPTS, SEND_LATENCY
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def process_name(suffix: str = "") -> str:
 
 def dispatcher(engine: Engine, settings: DispatchSettings, name: str) -> Beating:
     """An in-process dispatcher (database work in a child process when ``db_process``)."""
-    from bolo.dispatch.inprocess import Dispatcher
+    from bolo.dispatch.runner.inprocess import Dispatcher
 
     return Beating(
         Dispatcher(
@@ -83,8 +83,8 @@ def nats_worker(
     engine: Engine, settings: DispatchSettings, name: str, broker_url: str, suffix: str = ""
 ) -> Beating:
     """A NATS worker pulling parcels from the stream (``suffix``: a separate stream)."""
-    from bolo.dispatch.nats_backend import Names
-    from bolo.dispatch.nats_worker import NatsWorker
+    from bolo.dispatch.nats.connection import Names
+    from bolo.dispatch.nats.worker import NatsWorker
 
     names = Names.with_suffix(suffix) if suffix else Names()
     return Beating(
@@ -106,8 +106,8 @@ def relay(
     engine: Engine, settings: DispatchSettings, name: str, broker_url: str, suffix: str = ""
 ) -> Beating:
     """The NATS relay: publishes due outbox rows and runs escalations."""
-    from bolo.dispatch.nats_backend import Names
-    from bolo.dispatch.nats_relay import Relay
+    from bolo.dispatch.nats.connection import Names
+    from bolo.dispatch.nats.relay import Relay
 
     names = Names.with_suffix(suffix) if suffix else Names()
     return Beating(

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bolo.dispatch.config import DispatchSettings
-from bolo.dispatch.store import DbOp, DbRunner, OutboxStore
+from bolo.dispatch.runner.database import DbOp, DbRunner, OutboxStore
 from tests.dispatch.ticks import LoopTicker
 
 

@@ -1,4 +1,12 @@
-"""Recording attempts: status transitions, backoff, 410 disabling and channel fallback."""
+"""An attempt's life: leasing due rows, recording what each send got, the status transitions
+(backoff, 410 disabling the endpoint, fallback to the post's next channel).
+
+A row is due (``due_clause``) when it is active, pending or failed_temporary, and its
+``next_attempt_at`` has come; ``claim_due`` leases due rows for the in-process dispatcher (the
+NATS relay publishes them instead: ``bolo.dispatch.nats.relay``); ``record_attempts`` stores a
+batch of finished attempts and moves each row on by the retry policy
+(``bolo.dispatch.policy.RetryPolicy``).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +14,9 @@ import random
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Insert, Table, and_, bindparam, insert, select, update
+from sqlalchemy import Insert, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +32,63 @@ from bolo.dispatch.model import (
 )
 from bolo.dispatch.outbox import retire_cancel_standbys
 from bolo.dispatch.policy import Outcome, RetryPolicy
+
+SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED_TEMPORARY)
+
+
+def due_clause(when: datetime) -> list[Any]:
+    """Conditions of a row that should be attempted at ``when``."""
+    return [
+        Delivery.phase == Phase.ACTIVE,
+        Delivery.status.in_([str(s) for s in SENDABLE]),
+        Delivery.next_attempt_at <= when,
+    ]
+
+
+class Claimed(NamedTuple):
+    """What sending needs of a claimed row (plain tuple: no ORM object per delivery)."""
+
+    id: str
+    version_id: str
+    post_id: str
+    url: str
+    channel_kind: str
+    attempts: int
+
+
+def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Claimed]:
+    """Lease up to ``limit`` due rows for ``lease_s`` seconds and return them.
+
+    One UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED) RETURNING statement, so two
+    dispatchers never lease the same row; a leased row whose worker dies is due again when its
+    lease runs out (that is the in-flight window where a send may be repeated).
+    """
+    when = clock.now()
+    chosen = (
+        select(Delivery.id)
+        .where(*due_clause(when))
+        .where(or_(Delivery.lease_until.is_(None), Delivery.lease_until < when))
+        .order_by(Delivery.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(chosen))
+        .values(lease_until=when + timedelta(seconds=lease_s))
+        .returning(
+            Delivery.id,
+            Delivery.version_id,
+            Delivery.post_id,
+            Delivery.url,
+            Delivery.channel_kind,
+            Delivery.attempts,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return [Claimed(*row) for row in rows]
+
 
 _T = cast(Table, Delivery.__table__)
 _A = cast(Table, DeliveryAttempt.__table__)

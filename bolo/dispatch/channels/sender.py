@@ -1,9 +1,9 @@
-"""Sending one message through its channel, under per-destination rate limits."""
+"""Sending one message through its channel (the channel of its kind), under its destination's
+rate limit (``bolo.dispatch.channels.limits``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bolo.dispatch.channels.apprise_channel import AppriseChannel
@@ -15,27 +15,10 @@ from bolo.dispatch.channels.base import (
     Message,
     SendResult,
 )
+from bolo.dispatch.channels.limits import DEFAULT_LIMITS, RateLimits, SharedLimiter
 from bolo.dispatch.channels.mqtt import MqttChannel
 from bolo.dispatch.channels.webhook import WebhookChannel
-from bolo.dispatch.policy import Outcome, RateLimits
-from bolo.dispatch.shared_limits import SharedLimiter
-
-# SMS and e-mail gateways block senders that burst: Apprise sends are limited per gateway by
-# default (BOLO_DISPATCH_RATE_LIMITS); webhooks and MQTT go to servers we expect to take the load.
-DEFAULT_LIMITS = {ChannelKind.APPRISE: RateLimits(default_rate_per_s=2.0, default_burst=5.0)}
-
-
-def limits_from_settings(
-    limits: Mapping[str, tuple[float, float]],
-) -> dict[ChannelKind, RateLimits]:
-    """Token-bucket limits per channel kind from ``{kind: (rate per second, burst)}``;
-    ValueError for an unknown kind, a rate <= 0 or a burst < 1."""
-    out: dict[ChannelKind, RateLimits] = {}
-    for kind, (rate, burst) in limits.items():
-        if rate <= 0 or burst < 1:
-            raise ValueError(f"rate limit of {kind!r}: rate must be > 0 and burst >= 1")
-        out[ChannelKind(kind)] = RateLimits(default_rate_per_s=rate, default_burst=burst)
-    return out
+from bolo.dispatch.policy import Outcome
 
 
 def default_channels(*, timeout_s: float = 10.0, max_connections: int = 200) -> ChannelSet:
