@@ -152,6 +152,6 @@ def test_the_checks_see_late_relative_and_indirect_imports() -> None:
     names = _parse(source, ["bolo", "cap"])
     assert {"bolo.store.db", "bolo.auth", "bolo.auth.deps"} <= names
     assert _forbidden(names) == ["bolo.store.db"]
-    assert _is_db_model("bolo.cases.model.Case") and _is_db_model("bolo.dispatch.liveness")
+    assert _is_db_model("bolo.cases.model.Case") and _is_db_model("bolo.dispatch.runner.liveness")
     assert not _is_db_model("bolo.cap.model")
     assert "bolo.security.urls" in _reached(ROOT / "cap" / "fetch.py")
