@@ -125,9 +125,9 @@ def serve(port: int) -> None:
 
     app = create_app(timers=False)
     if os.environ.get("BOLO_BENCH_TRIAGE_WORKER") == "1":
-        from bolo.reports.worker import TriageWorker
+        from bolo.reports.worker import WorkerProcess
 
-        TriageWorker().start()  # as the lifespan of `bolo serve` does
+        WorkerProcess().start()  # as the lifespan of `bolo serve` does
     paths = {getattr(r, "path", "") for r in app.routes}
     if "/api/v1/public/tips" not in paths:
         app.include_router(public_router)

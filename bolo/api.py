@@ -78,15 +78,16 @@ _heap_frozen: list[bool] = []
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from bolo.reports.worker import TriageWorker
+    from bolo.reports.worker import WorkerProcess
 
     _freeze_startup_heap()
     task = asyncio.create_task(_expiry_loop()) if app.state.timers else None
     sending = _embedded_dispatch() if app.state.dispatcher else None
     if sending is not None:
         sending.start()
-    # Near-duplicate clustering of new reports, in a thread of its own (never on the loop).
-    triage = TriageWorker() if app.state.timers else None
+    # Near-duplicate clustering of new reports, in a process of its own: never on the loop, and
+    # never competing with the requests for this process's interpreter.
+    triage = WorkerProcess() if app.state.timers else None
     if triage is not None:
         triage.start()
     try:

@@ -3,7 +3,8 @@ geocode."""
 
 from __future__ import annotations
 
-import time
+import signal
+import threading
 from datetime import datetime
 from typing import Annotated
 
@@ -217,18 +218,22 @@ def cluster(
         typer.Option(help="Keep running, clustering reports as they arrive (until interrupted)."),
     ] = False,
 ) -> None:
-    """Cluster the stored reports not yet clustered (near-duplicates), as `bolo serve` does."""
-    from bolo.reports.worker import TriageWorker, cluster_all
+    """Cluster the stored reports not yet clustered (near-duplicates), as `bolo serve` does.
+    One worker clusters a database at a time: while another holds the clustering lease, this
+    one waits (--follow) or clusters nothing."""
+    from bolo.reports.worker import TriageWorker
 
-    if not follow:
-        console.print(f"clustered {cluster_all()} report(s)", highlight=False)
-        return
     worker = TriageWorker()
+    if not follow:
+        console.print(f"clustered {worker.drain()} report(s)", highlight=False)
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        while True:
-            time.sleep(worker.step())
+        worker.run(stop)
     except KeyboardInterrupt:
-        console.print(f"clustered {worker.clustered} report(s)", highlight=False)
+        worker.release()
+    console.print(f"clustered {worker.clustered} report(s)", highlight=False)
 
 
 @app.command("triage")

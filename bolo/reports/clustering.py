@@ -9,14 +9,15 @@ place whose trigram count could reach the similarity needed. It merges the clust
 and re-scores the ``new`` reports whose corroboration changed. Reading and comparing happen
 outside any write transaction; the writes of a batch take one short transaction.
 
-Clustering assumes one worker at a time per database (``bolo serve`` runs one).
+One worker at a time clusters a database: the worker holds a lease (``bolo.store.leases``)
+and renews it in the transaction that writes each batch.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -311,9 +312,27 @@ def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
     return len(changed)
 
 
-def cluster_pending(engine: Engine, *, limit: int = 1024, limits: Limits = LIMITS) -> int:
+def rescore_cluster(conn: Connection, *, cluster_id: str, case_id: str | None) -> int:
+    """Re-score the ``new`` reports of a cluster after one of its reports was dismissed or
+    taken back (its corroboration changed); returns how many rows changed. Only a cluster of at
+    most 3 reports not dismissed can change (corroboration counts up to 2 others)."""
+    if _live_sizes(conn, [cluster_id]).get(cluster_id, 0) > 3:
+        return 0
+    ids = set(conn.execute(select(Report.id).where(Report.cluster_id == cluster_id)).scalars())
+    return rescore(conn, ids=ids, case=_case_facts(conn, case_id))
+
+
+def cluster_pending(
+    engine: Engine,
+    *,
+    limit: int = 1024,
+    limits: Limits = LIMITS,
+    guard: Callable[[Connection], bool] | None = None,
+) -> int:
     """Cluster up to ``limit`` unclustered reports (oldest received first) and store their
-    labels, keys and scores; returns how many were clustered (0: nothing was waiting)."""
+    labels, keys and scores; returns how many were clustered (0: nothing was waiting).
+    ``guard`` runs first in the writing transaction (the worker renews its lease there): when
+    it answers False nothing is written and 0 is returned."""
     with engine.connect() as conn:
         rows = _pending(conn, limit)
         if not rows:
@@ -321,6 +340,8 @@ def cluster_pending(engine: Engine, *, limit: int = 1024, limits: Limits = LIMIT
         batches = cluster_batch(conn, rows, limits)
         conn.rollback()  # end the read: the comparing held no lock, the writes come next
     with engine.begin() as conn:
+        if guard is not None and not guard(conn):
+            return 0
         for batch in batches:
             ids = _store(conn, batch)
             rescore(conn, ids=ids, case=_case_facts(conn, batch.case_id))

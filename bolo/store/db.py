@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.dml import Insert
@@ -98,10 +98,11 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         session.close()
 
 
-def insert_or_ignore(session: Session, model: type[Base], keys: list[str]) -> Insert:
+def insert_or_ignore(session: Session | Connection, model: type[Base], keys: list[str]) -> Insert:
     """An INSERT into ``model``'s table that does nothing when a row with the same ``keys``
     (a unique or primary key) exists: ``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL."""
-    if session.connection().dialect.name == postgresql.dialect.name:
+    bind = session if isinstance(session, Connection) else session.connection()
+    if bind.dialect.name == postgresql.dialect.name:
         return postgresql.insert(model).on_conflict_do_nothing(index_elements=keys)
     return sqlite.insert(model).on_conflict_do_nothing(index_elements=keys)
 

@@ -9,6 +9,7 @@ from bolo.dispatch import model as dispatch_model
 from bolo.dispatch.runner import liveness as dispatch_liveness_model
 from bolo.posts import model as posts_model
 from bolo.reports import model as reports_model
+from bolo.store import leases as leases_model
 
 __all__ = [
     "alerts_model",
@@ -18,6 +19,7 @@ __all__ = [
     "dispatch_liveness_model",
     "dispatch_model",
     "external_alerts_model",
+    "leases_model",
     "posts_model",
     "reports_model",
 ]

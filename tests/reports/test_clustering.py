@@ -113,6 +113,50 @@ def test_corroboration_is_scored_once_clusters_grow(db_engine: Engine) -> None:
         assert grown.cluster_id == first.id
 
 
+def _agreeing(engine: Engine, report_id: str) -> list[str]:
+    with session_scope(engine) as s:
+        report = s.get(Report, report_id)
+        assert report is not None
+        return [r for r in report.reasons if "agree" in r]
+
+
+def test_dismissing_a_report_rescores_the_others_of_its_cluster(db_engine: Engine) -> None:
+    with session_scope(db_engine) as s:
+        author = coordinator(s)
+        case_id = songchon_case(s, author).id
+        ids = [
+            service.submit_tip(
+                s,
+                tip=TipIn(
+                    case_id=case_id,
+                    what=TEXTS[i % 2],
+                    place="Kilju",
+                    seen_at=now() - timedelta(minutes=50 + i),
+                ),
+            ).id
+            for i in range(3)
+        ]
+        author_id = author.id
+    cluster_all(db_engine)
+    assert _agreeing(db_engine, ids[0]) == ["2 other report(s) nearby agree: +0.20"]
+    with session_scope(db_engine) as s:
+        service.triage_report(
+            s, report_id=ids[2], state=ReportState.DISMISSED, reason="prank", actor_id=author_id
+        )
+    assert _agreeing(db_engine, ids[0]) == ["1 other report(s) nearby agree: +0.10"]
+    assert _agreeing(db_engine, ids[1]) == ["1 other report(s) nearby agree: +0.10"]
+    with session_scope(db_engine) as s:
+        service.triage_report(
+            s, report_id=ids[1], state=ReportState.DISMISSED, reason="prank", actor_id=author_id
+        )
+    assert _agreeing(db_engine, ids[0]) == []
+    with session_scope(db_engine) as s:  # taken back: it supports the others again
+        service.triage_report(
+            s, report_id=ids[1], state=ReportState.CREDIBLE, reason="checked", actor_id=author_id
+        )
+    assert _agreeing(db_engine, ids[0]) == ["1 other report(s) nearby agree: +0.10"]
+
+
 def test_queue_pages_cover_every_new_report_once(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as s:
         case_id = songchon_case(s, coordinator(s)).id
