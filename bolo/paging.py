@@ -22,13 +22,13 @@ from urllib.parse import quote
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import Select, TypeDecorator, and_, or_
+from sqlalchemy import ColumnElement, Select, Subquery, TypeDecorator, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_CURSOR = 512
-Value = str | int | datetime
+Value = str | int | float | datetime
 Row = TypeVar("Row")
 Statement = TypeVar("Statement", bound="Select[*tuple[Any, ...]]")
 
@@ -75,7 +75,8 @@ def _bad_cursor(cursor: str, why: str) -> RequestValidationError:
     )
 
 
-def _encode(values: Sequence[Value]) -> str:
+def encode_cursor(values: Sequence[Value]) -> str:
+    """The opaque cursor carrying a row's ordering ``values`` (``Keyset.decode`` reads it)."""
     parts = [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
     raw = json.dumps(parts, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -96,13 +97,25 @@ def _decode_part(part: Any, kind: type) -> Value:
     return cast(Value, part)
 
 
+Column = InstrumentedAttribute[Any] | ColumnElement[Any]
+
+
 @dataclass(frozen=True)
 class Keyset:
-    """The ordering of a list: ``columns`` (the last one unique, e.g. the id), all descending
-    or all ascending."""
+    """The ordering of a list: ``columns`` (the last one unique, e.g. the id), all descending,
+    all ascending, or each its own way (``descending`` a tuple, one flag per column)."""
 
-    columns: tuple[InstrumentedAttribute[Any], ...]
-    descending: bool = True
+    columns: tuple[Column, ...]
+    descending: bool | tuple[bool, ...] = True
+
+    def _descending(self) -> tuple[bool, ...]:
+        if isinstance(self.descending, bool):
+            return (self.descending,) * len(self.columns)
+        return self.descending
+
+    def on(self, selectable: Subquery) -> Keyset:
+        """The same ordering over the like-named columns of ``selectable`` (a subquery)."""
+        return Keyset(tuple(selectable.c[str(c.key)] for c in self.columns), self.descending)
 
     def _kinds(self) -> list[type]:
         # A TypeDecorator (UtcDateTime) names no Python type of its own; its impl does.
@@ -131,19 +144,21 @@ class Keyset:
     def apply(self, stmt: Statement, page: PageRequest | None) -> Statement:
         """``stmt`` ordered by the keyset; with a ``page``, starting after its cursor and
         limited to one row more than the page (to know whether another page follows)."""
-        order = [c.desc() if self.descending else c.asc() for c in self.columns]
-        stmt = stmt.order_by(*order)
+        pairs = zip(self.columns, self._descending(), strict=True)
+        stmt = stmt.order_by(*[c.desc() if down else c.asc() for c, down in pairs])
         if page is None:
             return stmt
         if page.cursor is not None:
-            stmt = stmt.where(self._after(self.decode(page.cursor)))
+            stmt = stmt.where(self.after(self.decode(page.cursor)))
         return stmt.limit(page.limit + 1)
 
-    def _after(self, values: list[Value]) -> Any:
+    def after(self, values: Sequence[Value]) -> Any:
+        """The condition on a row to come strictly after the row with ordering ``values``."""
         # (a, b, c) after (x, y, z): a beyond x, or a = x and (b, c) after (y, z).
         condition: Any = None
-        for column, value in reversed(list(zip(self.columns, values, strict=True))):
-            beyond = column < value if self.descending else column > value
+        rows = zip(self.columns, self._descending(), values, strict=True)
+        for column, down, value in reversed(list(rows)):
+            beyond = column < value if down else column > value
             condition = (
                 beyond if condition is None else or_(beyond, and_(column == value, condition))
             )
@@ -164,11 +179,19 @@ class Keyset:
             return list(rows)
         shown = list(rows[: page.limit])
         last = shown[-1]
-        values = key(last) if key else [getattr(last, c.key) for c in self.columns]
-        params = [
-            (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")
-        ]
-        params += [("limit", str(page.limit)), ("cursor", _encode(values))]
-        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
-        response.headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'
+        values = key(last) if key else [getattr(last, str(c.key)) for c in self.columns]
+        link_next(request, response, page.limit, encode_cursor(values))
         return shown
+
+
+def link_next(
+    request: Request, response: Response, limit: int, cursor: str, drop: Sequence[str] = ()
+) -> None:
+    """Name the next page on ``response``: ``Link: <...>; rel="next"``, the request's path and
+    parameters (but those named in ``drop``) with ``limit`` and ``cursor``."""
+    params = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit", *drop)
+    ]
+    params += [("limit", str(limit)), ("cursor", cursor)]
+    query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
+    response.headers["Link"] = f'<{request.url.path}?{query}>; rel="next"'

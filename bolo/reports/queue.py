@@ -3,7 +3,8 @@
 Reading only: clusters are computed once per report by ``bolo.reports.clustering`` when it is
 stored. A report not clustered yet takes a line of its own, so nothing waits unseen. Lines are
 ordered by their head's credibility (highest first), then time seen, then id; a page continues
-after the last line of the one before (keyset pagination: ``QueuePage.next_after``).
+after the last line of the one before (``bolo.paging``'s keyset paging, ``QUEUE_ORDER``:
+``QueuePage.next_after``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from bolo.errors import InvalidInput
+from bolo.paging import Keyset, encode_cursor
 from bolo.reports.intake import ReportState
 from bolo.reports.model import Report
 
@@ -31,6 +35,12 @@ class QueueEntry:
     cluster_size: int
 
 
+# Most credible first, then earliest seen, then id (the order of the queue's lines).
+QUEUE_ORDER = Keyset(
+    (Report.credibility, Report.seen_at, Report.id), descending=(True, False, False)
+)
+
+
 @dataclass(frozen=True)
 class Cursor:
     """Where a page of the queue ends: its last line's credibility, time seen and id."""
@@ -40,13 +50,19 @@ class Cursor:
     report_id: str
 
     def encode(self) -> str:
-        """An opaque URL-safe token for ``?after=``."""
-        text = f"{self.credibility!r}|{self.seen_at.isoformat()}|{self.report_id}"
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        """The page's ``cursor`` (``bolo.paging``'s opaque form, URL-safe)."""
+        return encode_cursor([self.credibility, self.seen_at, self.report_id])
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
-        """Read a token made by ``encode``; InvalidInput (422) when it is not one."""
+        """Read a cursor made by ``encode``, or a position in the form ``credibility|time
+        seen|id`` (URL-safe base64, an ``after`` some clients keep); InvalidInput (422) when
+        it is neither."""
+        try:
+            score, seen, report_id = QUEUE_ORDER.decode(token)
+            return cls(cast(float, score), cast(datetime, seen), str(report_id))
+        except RequestValidationError:
+            pass
         try:
             text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
             score, seen, report_id = text.split("|")
@@ -55,7 +71,7 @@ class Cursor:
                 raise ValueError("incomplete")
             return cls(float(score), moment, report_id)
         except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-            raise InvalidInput(f"after: not a queue position ({exc})") from exc
+            raise InvalidInput(f"cursor: not a queue position ({exc})") from exc
 
 
 @dataclass(frozen=True)
@@ -94,23 +110,11 @@ def triage_page(
         .where(_case_rule(case_id), Report.state == ReportState.NEW.value)
         .subquery()
     )
-    heads = select(ranked.c.id, ranked.c.size).where(ranked.c.rank == 1)
+    keys = QUEUE_ORDER.on(ranked)
+    heads = keys.apply(select(ranked.c.id, ranked.c.size).where(ranked.c.rank == 1), None)
     if after is not None:
-        heads = heads.where(
-            or_(
-                ranked.c.credibility < after.credibility,
-                and_(
-                    ranked.c.credibility == after.credibility,
-                    or_(
-                        ranked.c.seen_at > after.seen_at,
-                        and_(ranked.c.seen_at == after.seen_at, ranked.c.id > after.report_id),
-                    ),
-                ),
-            )
-        )
-    rows = session.execute(
-        heads.order_by(ranked.c.credibility.desc(), ranked.c.seen_at, ranked.c.id).limit(limit + 1)
-    ).all()
+        heads = heads.where(keys.after([after.credibility, after.seen_at, after.report_id]))
+    rows = session.execute(heads.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     reports = {

@@ -19,7 +19,7 @@ from bolo.dispatch.keys import signing_keys
 from bolo.dispatch.model import PostKey
 from bolo.dispatch.signing import WebhookVerificationError, verify
 from bolo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
-from bolo.paging import Paging
+from bolo.paging import Paging, link_next
 from bolo.reports import service
 from bolo.reports.geocode import default_gazetteer
 from bolo.reports.intake import ReportKind, ReportState, SearchReportIn, SightingIn, summary
@@ -63,21 +63,29 @@ def list_reports(
 
 @router.get("/reports/queue", response_model=list[QueueOut])
 def queue(
+    request: Request,
     response: Response,
     db: DB,
     user: CurrentUser,
+    page: Paging,
     case_id: CaseFilter = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    after: Annotated[str | None, Query(max_length=200)] = None,
+    after: Annotated[
+        str | None,
+        Query(max_length=200, description="Where the page starts, as `X-Next-After` gives it."),
+    ] = None,
 ) -> list[QueueOut]:
-    """The triage queue: new reports, de-duplicated into clusters, most credible first. When
-    more lines follow, the ``X-Next-After`` header holds the ``after`` of the next page."""
+    """The triage queue: new reports, de-duplicated into clusters, most credible first, a page
+    at a time (``Link: <...>; rel="next"``; the same position is in ``X-Next-After``, for
+    ``?after=``)."""
     require_role(user, *STAFF)
+    token = page.cursor or after
     found = service.triage_page(
-        db, case_id=case_id, limit=limit, after=service.Cursor.decode(after) if after else None
+        db, case_id=case_id, limit=page.limit, after=service.Cursor.decode(token) if token else None
     )
     if found.next_after is not None:
-        response.headers["X-Next-After"] = found.next_after.encode()
+        cursor = found.next_after.encode()
+        response.headers["X-Next-After"] = cursor
+        link_next(request, response, page.limit, cursor, drop=("after",))
     return [
         QueueOut(report=ReportOut.model_validate(e.report), cluster_size=e.cluster_size)
         for e in found.entries

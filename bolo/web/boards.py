@@ -34,15 +34,22 @@ TRIAGE_PAGE = 50
 
 @router.get("/triage", response_class=HTMLResponse)
 def triage(
-    request: Request, db: DB, user: PageUser, case: str | None = None, after: str | None = None
+    request: Request,
+    db: DB,
+    user: PageUser,
+    case: str | None = None,
+    cursor: str | None = None,
+    after: str | None = None,
 ) -> Response:
     """New reports of every open case (and those naming no case), one line per cluster, most
     credible first, ``TRIAGE_PAGE`` lines per case; ``?case=ID`` (or ``none``) shows one case
-    and ``&after=`` its next page. Reads stored clusters only: nothing is computed or written."""
-    cursor = Cursor.decode(after) if after else None
+    and ``&cursor=`` (or ``&after=``) its next page. Reads stored clusters only: nothing is
+    computed or written."""
+    token = cursor or after
+    position = Cursor.decode(token) if token else None
     if case is None:
-        if cursor is not None:
-            raise InvalidInput("after: give the case (?case=) the position belongs to")
+        if position is not None:
+            raise InvalidInput("cursor: give the case (?case=) the position belongs to")
         targets: list[Case | None] = [*list_cases(db, state=CaseState.OPEN), None]
     elif case == NO_CASE:
         targets = [None]
@@ -52,7 +59,7 @@ def triage(
             raise NotFound(f"no case {case!r}")
         targets = [found]
     queues = [
-        (c, triage_page(db, case_id=c.id if c else None, after=cursor, limit=TRIAGE_PAGE))
+        (c, triage_page(db, case_id=c.id if c else None, after=position, limit=TRIAGE_PAGE))
         for c in targets
     ]
     return page(

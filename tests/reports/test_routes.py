@@ -14,6 +14,9 @@ from bolo.auth.service import create_user, issue_token
 from bolo.clock import now
 from bolo.dispatch.keys import set_post_secret
 from bolo.dispatch.signing import key_from_string, new_secret, sign_headers
+from bolo.reports import service
+from bolo.reports.intake import TipIn
+from bolo.reports.worker import cluster_all
 from bolo.store.db import session_scope
 
 
@@ -143,3 +146,50 @@ def _geocode_routes(client: TestClient, ids: dict[str, Any]) -> None:
         ).status_code
         == 422
     )
+
+
+def test_queue_pages_follow_the_link_header_and_the_older_after(client: TestClient) -> None:
+    ids = _setup()
+    with session_scope() as s:
+        for i in range(7):
+            service.submit_tip(
+                s,
+                tip=TipIn(
+                    case_id=ids["case"],
+                    what=f"tip number {i}: {'a boy in a grey truck ' * (i % 3)}",
+                    lat=KILJU[0] + 0.2 * i,
+                    lon=KILJU[1],
+                    seen_at=now() - timedelta(hours=1, minutes=i),
+                ),
+            )
+    cluster_all()
+    whole = client.get(f"/api/v1/reports/queue?case_id={ids['case']}", headers=ids["coord"])
+    expected = [e["report"]["id"] for e in whole.json()]
+    assert len(expected) == 7 and "link" not in whole.headers
+    # Through the shared cursor paging: follow Link until there is none.
+    seen: list[str] = []
+    url: str | None = f"/api/v1/reports/queue?case_id={ids['case']}&limit=3"
+    while url is not None:
+        answer = client.get(url, headers=ids["coord"])
+        assert answer.status_code == 200
+        seen += [e["report"]["id"] for e in answer.json()]
+        link = answer.headers.get("link")
+        url = link.split(">")[0].lstrip("<") if link else None
+        if url is not None:
+            assert f"case_id={ids['case']}" in url and "limit=3" in url
+    assert seen == expected
+    # The older ?after= with X-Next-After reads the same pages.
+    first = client.get(f"/api/v1/reports/queue?case_id={ids['case']}&limit=4", headers=ids["coord"])
+    rest = client.get(
+        f"/api/v1/reports/queue?case_id={ids['case']}&limit=4"
+        f"&after={first.headers['x-next-after']}",
+        headers=ids["coord"],
+    )
+    assert [e["report"]["id"] for e in first.json() + rest.json()] == expected
+    # Another list's cursor is not a queue position.
+    other = client.get("/api/v1/reports?limit=1", headers=ids["coord"]).headers["link"]
+    foreign = other.split("cursor=")[1].split(">")[0]
+    refused = client.get(
+        f"/api/v1/reports/queue?case_id={ids['case']}&cursor={foreign}", headers=ids["coord"]
+    )
+    assert refused.status_code == 422
