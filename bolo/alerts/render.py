@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,6 +80,63 @@ def _envelope(
     )
 
 
+@dataclass(frozen=True)
+class _Call:
+    """What a message asks of its audience: CAP's responseType, urgency, severity, certainty."""
+
+    response: cap.ResponseType
+    urgency: cap.Urgency
+    severity: cap.Severity
+    certainty: cap.Certainty
+
+
+# An alert asks everyone to watch for the child; a Cancel gives the all clear.
+LOOK_OUT = _Call(
+    cap.ResponseType.MONITOR, cap.Urgency.IMMEDIATE, cap.Severity.SEVERE, cap.Certainty.LIKELY
+)
+ALL_CLEAR = _Call(
+    cap.ResponseType.ALL_CLEAR, cap.Urgency.PAST, cap.Severity.MINOR, cap.Certainty.OBSERVED
+)
+
+
+def _info(
+    *,
+    call: _Call,
+    language: str,
+    sent: datetime,
+    expires: datetime,
+    sender_name: str,
+    words: tuple[str, str, str | None],
+    content: AlertContent,
+    contact: str | None = None,
+    resources: list[cap.Resource] | None = None,
+) -> cap.Info:
+    """One ``info`` block of a bolo message: the event, ``call``, the validity from ``sent`` to
+    ``expires``, the (headline, description, instruction) ``words`` in ``language``, and the
+    content's web page and area."""
+    headline, description, instruction = words
+    return cap.Info(
+        language=language,
+        categories=[cap.Category.RESCUE],
+        event=EVENT,
+        response_types=[call.response],
+        urgency=call.urgency,
+        severity=call.severity,
+        certainty=call.certainty,
+        event_codes=[SAME_CODE],
+        effective=sent,
+        expires=expires,
+        sender_name=sender_name,
+        headline=headline,
+        description=description,
+        instruction=instruction,
+        web=content.web,
+        contact=contact,
+        resources=resources or [],
+        areas=[_area(content.area)],
+    )
+
+
 def render_alert(
     *,
     identifier: str,
@@ -96,25 +154,16 @@ def render_alert(
 ) -> cap.Alert:
     """The CAP model of an Alert or Update version: one ``info`` per language."""
     infos = [
-        cap.Info(
+        _info(
+            call=LOOK_OUT,
             language=text.language,
-            categories=[cap.Category.RESCUE],
-            event=EVENT,
-            response_types=[cap.ResponseType.MONITOR],
-            urgency=cap.Urgency.IMMEDIATE,
-            severity=cap.Severity.SEVERE,
-            certainty=cap.Certainty.LIKELY,
-            event_codes=[SAME_CODE],
-            effective=sent,
+            sent=sent,
             expires=expires,
             sender_name=sender_name,
-            headline=text.headline,
-            description=text.description,
-            instruction=text.instruction,
-            web=content.web,
+            words=(text.headline, text.description, text.instruction),
+            content=content,
             contact=content.contact,
             resources=_photos(children, text.language),
-            areas=[_area(content.area)],
         )
         for text in content.texts
     ]
@@ -131,6 +180,18 @@ def render_alert(
     )
 
 
+def _cancel_words(headline: str, reason: str, language: str) -> tuple[str, str, str]:
+    """A Cancel's (headline, description, instruction) in ``language`` (bolo's catalogs;
+    English otherwise)."""
+    with i18n.use(language):
+        title = i18n.gettext("CANCELLED: %(headline)s") % {"headline": headline}
+        description = i18n.gettext("This child abduction alert is cancelled. %(reason)s") % {
+            "reason": reason
+        }
+        instruction = i18n.gettext("No further action is needed. Thank you for your help.")
+    return title[:140], description.strip(), instruction
+
+
 def render_cancel(
     *,
     identifier: str,
@@ -145,34 +206,18 @@ def render_cancel(
 ) -> cap.Alert:
     """The CAP model of a Cancel: all clear, referencing every earlier message; each ``info``
     block's own words in its language (bolo's catalogs; English otherwise)."""
-    infos = []
-    for text in last.texts:
-        with i18n.use(text.language):
-            headline = i18n.gettext("CANCELLED: %(headline)s") % {"headline": text.headline}
-            description = i18n.gettext("This child abduction alert is cancelled. %(reason)s") % {
-                "reason": reason
-            }
-            instruction = i18n.gettext("No further action is needed. Thank you for your help.")
-        infos.append(
-            cap.Info(
-                language=text.language,
-                categories=[cap.Category.RESCUE],
-                event=EVENT,
-                response_types=[cap.ResponseType.ALL_CLEAR],
-                urgency=cap.Urgency.PAST,
-                severity=cap.Severity.MINOR,
-                certainty=cap.Certainty.OBSERVED,
-                event_codes=[SAME_CODE],
-                effective=sent,
-                expires=sent + CANCEL_VALID,
-                sender_name=sender_name,
-                headline=headline[:140],
-                description=description.strip(),
-                instruction=instruction,
-                web=last.web,
-                areas=[_area(last.area)],
-            )
+    infos = [
+        _info(
+            call=ALL_CLEAR,
+            language=text.language,
+            sent=sent,
+            expires=sent + CANCEL_VALID,
+            sender_name=sender_name,
+            words=_cancel_words(text.headline, reason, text.language),
+            content=last,
         )
+        for text in last.texts
+    ]
     return _envelope(
         identifier=identifier,
         sender=sender,
