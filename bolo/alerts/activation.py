@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from bolo.cases.model import Case
 from bolo.errors import InvalidInput
+from bolo.schemas import Strict
 from bolo.settings import get_settings
 
 
@@ -29,11 +30,9 @@ class Criterion(StrEnum):
     DESCRIPTION = "description"
 
 
-class Attestation(BaseModel):
+class Attestation(Strict):
     """What the submitting coordinator states about the case, and an override reason for an
     alert that misses a criterion."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     abduction_believed: bool = Field(
         default=False, description="The child is believed to have been abducted."

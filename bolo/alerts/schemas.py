@@ -8,12 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bolo.alerts.model import CapStatus
-
-
-class Strict(BaseModel):
-    """A body that refuses unknown fields."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from bolo.schemas import Strict
 
 
 class InfoText(Strict):

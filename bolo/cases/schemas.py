@@ -17,6 +17,7 @@ from pydantic import (
 
 from bolo.cases.model import Outcome
 from bolo.clock import now
+from bolo.schemas import Strict
 from bolo.search import HintKind
 
 # A query filter naming one case: an empty value is an error, not "every case" nor "none".
@@ -44,12 +45,6 @@ def _sane_time(value: datetime) -> datetime:
 
 # A time of the case (last seen, reported): with a zone, in UTC range, not in the future.
 CaseTime = Annotated[AwareDatetime, AfterValidator(_sane_time)]
-
-
-class Strict(BaseModel):
-    """A body that refuses unknown fields."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Person(Strict):

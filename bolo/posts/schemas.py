@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from bolo.network.graph import Mode, PostKind
+from bolo.schemas import Strict
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 ACCEPTED_SECRETS = (
@@ -63,10 +64,8 @@ class Channel(BaseModel):
         return self
 
 
-class PostIn(BaseModel):
+class PostIn(Strict):
     """A post to create or update."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     kind: PostKind

@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     ValidationError,
@@ -25,6 +24,7 @@ from pydantic import (
 
 from bolo.clock import now
 from bolo.i18n import N_
+from bolo.schemas import Strict
 
 MAX_TEXT = 4000
 MAX_LINE = 200
@@ -93,11 +93,13 @@ Latitude = Annotated[float, Field(ge=-90.0, le=90.0, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180.0, le=180.0, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+class _Frozen(Strict):
+    """A strict body that cannot change once read."""
+
+    model_config = ConfigDict(frozen=True)
 
 
-class _Located(_Strict):
+class _Located(_Frozen):
     place: Line | None = Field(None, description="Place name (any romanisation, or Hangul).")
     lat: Latitude | None = Field(None, description="WGS84 latitude, degrees.")
     lon: Longitude | None = Field(None, description="WGS84 longitude, degrees.")
@@ -139,7 +141,7 @@ class SightingIn(_Located):
     intercepted: bool = Field(False, description="True when the post stopped the suspects.")
 
 
-class SearchReportIn(_Strict):
+class SearchReportIn(_Frozen):
     """A post's search report: what it searched between two times, and what it found."""
 
     case_id: Identifier
