@@ -280,9 +280,9 @@ def main() -> None:
     parser.add_argument(
         "--horizon-hours",
         type=float,
-        default=0.5,
-        help="the pictures' probability horizon (2: SearchPicture's default, as an outside "
-        "harness that sets none); they rank for the 30-minute epoch either way",
+        default=2.0,
+        help="the pictures' horizon, which they rank for (default SearchPicture's, as an "
+        "outside harness that sets none; 0.5: the 30-minute epoch alone)",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()

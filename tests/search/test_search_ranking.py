@@ -21,26 +21,33 @@ CASE = {
 }
 
 
-def _picture(horizon_hours: float) -> SearchPicture:
-    pic = SearchPicture(grid_network(n=15), CASE, particles=600, horizon_hours=horizon_hours)
+def _picture(horizon_hours: float, alert_hours: float | None = None) -> SearchPicture:
+    pic = SearchPicture(
+        grid_network(n=15),
+        CASE,
+        particles=600,
+        horizon_hours=horizon_hours,
+        alert_hours=alert_hours,
+    )
     pic.advance(T0 + timedelta(minutes=40))
     return pic
 
 
-def test_the_order_is_for_the_alert_window_not_the_probability_horizon() -> None:
-    short, long = _picture(0.5), _picture(3.0)
+def test_the_order_is_for_the_alert_window_and_the_probability_for_the_horizon() -> None:
+    short, long = _picture(0.5), _picture(3.0, alert_hours=0.5)
     assert [r["post_id"] for r in long.rank(6)] == [r["post_id"] for r in short.rank(6)]
     assert list(long.ranked_slots()) == list(short.ranked_slots())
-    # The window does decide the order: ranked for a 3 h alert, the posts differ.
-    assert long.rank(6, alert_hours=3.0) != long.rank(6)
-    # ``probability`` stays that of the horizon.
     by_id = {r["post_id"]: r for r in long.rank(6)}
     for r in short.rank(6):
         assert by_id[r["post_id"]]["probability"] >= r["probability"] - 1e-12
+    # Without an alert window the picture ranks for its horizon; the window decides the order.
+    plain = _picture(3.0)
+    assert plain.rank(6) == plain.rank(6, alert_hours=3.0)
+    assert [r["post_id"] for r in plain.rank(6)] != [r["post_id"] for r in long.rank(6)]
 
 
 def test_each_reason_says_what_the_post_adds_over_the_posts_above_it() -> None:
-    ranked = _picture(2.0).rank(8)
+    ranked = _picture(2.0, alert_hours=0.5).rank(8)
     gains = [r["gain"] for r in ranked]
     assert gains == sorted(gains, reverse=True)  # greedy coverage: gains never grow
     partly_caught = 0

@@ -24,9 +24,9 @@ from scipy.spatial import cKDTree
 from bolo.network.graph import Network
 from bolo.search.geo import EARTH_RADIUS_M, haversine_m, unit_xyz
 from bolo.search.network_model import H3_RESOLUTION, network_model
-from bolo.search.picture import SearchPicture, Strategy
+from bolo.search.picture import DEFAULT_HORIZON_H, SearchPicture, Strategy
 from bolo.search.regions import cell_mass, region_mask
-from bolo.search.sim.runner import STEP_S, run_policy
+from bolo.search.sim.runner import run_policy
 from bolo.search.sim.scenario import Scenario
 from bolo.search.sim.truth import Trajectory
 
@@ -87,7 +87,7 @@ def run_case(
     budget: int,
     seed: int,
     particles: int,
-    horizon_hours: float = STEP_S / 3600.0,
+    horizon_hours: float = DEFAULT_HORIZON_H,
 ) -> HarnessResult:
     """Run one strategy on one case under the harness protocol (module doc); the picture's
     probability horizon is ``horizon_hours``."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from bolo.network.graph import Network
 from bolo.search.network_model import H3_RESOLUTION, network_model
-from bolo.search.picture import SearchPicture, Strategy
+from bolo.search.picture import DEFAULT_HORIZON_H, SearchPicture, Strategy
 from bolo.search.sim.metrics import map_score
 from bolo.search.sim.scenario import HORIZON_S, Observed, Scenario
 
@@ -128,10 +128,11 @@ def run_policy(
     particles: int,
     policy_step: Any,
     detect: Any,
-    horizon_hours: float = STEP_S / 3600.0,
+    horizon_hours: float = DEFAULT_HORIZON_H,
 ) -> float | None:
     """The alert loop. The strategy reads only ``observed`` and its own posts' reports.
-    The picture's probability horizon is ``horizon_hours``; it ranks for the STEP_S epoch.
+    The picture is built with ``horizon_hours`` (default SearchPicture's, as an outside
+    harness that sets none) and ranks for it.
 
     Returns minutes from the report to interception, or None when not intercepted in 24 h.
     """
@@ -142,7 +143,6 @@ def run_policy(
         seed,
         particles=particles,
         horizon_hours=horizon_hours,
-        alert_hours=STEP_S / 3600.0,
     )
     stream = list(observed.stream)
     t = observed.report_time
