@@ -70,6 +70,8 @@ def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
         os.environ, BOLO_DATA_DIR=str(folder), BOLO_DATABASE_URL=f"sqlite:///{folder / 'bench.db'}"
     )
     os.environ.update(env)
+    from bolo.auth.model import Role
+    from bolo.auth.service import create_user
     from bolo.cases.schemas import CaseCreate, LastKnown, Person
     from bolo.cases.service import open_case
     from bolo.settings import reset_settings
@@ -79,9 +81,10 @@ def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
     upgrade_database()
     seen = datetime.now(UTC) - timedelta(hours=3)
     with session_scope() as session:
+        coordinator = create_user(session, username="bench", role=Role.COORDINATOR)
         case = open_case(
             session,
-            actor_id="bench",
+            actor=coordinator,
             data=CaseCreate(
                 children=[Person(name="Bench Child", age=8)],
                 last_known=LastKnown(

@@ -130,7 +130,7 @@ def _case_and_user(engine: Any) -> tuple[str, str]:
         user = create_user(s, username="coord", role=Role.COORDINATOR, password=PASSWORD)
         case = open_case(
             s,
-            actor_id=user.id,
+            actor=user,
             data=CaseCreate(
                 children=[Person(name="Bench Child", age=8)],
                 last_known=LastKnown(

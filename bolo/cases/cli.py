@@ -41,7 +41,7 @@ def open_(
     """Open a case from a JSON report."""
     data = read_model(file, CaseCreate)
     with session_scope() as db:
-        case = service.open_case(db, data=data, actor_id=acting_user(db, as_).id)
+        case = service.open_case(db, data=data, actor=acting_user(db, as_))
         emit(as_json, _brief(case), f"opened case {case.reference} ({case.id})")
 
 
@@ -93,7 +93,7 @@ def photo(
             case_id=case_id,
             child_index=child,
             raw=file.read_bytes(),
-            actor_id=acting_user(db, as_).id,
+            actor=acting_user(db, as_),
         )
         emit(
             as_json,
@@ -108,7 +108,7 @@ def hint(case_id: CASE, file: Path, as_: AS, as_json: JSON_OUT = False) -> None:
     """Add a heading or destination hint from JSON."""
     data = read_model(file, Hint)
     with session_scope() as db:
-        case = service.add_hint(db, case_id=case_id, hint=data, actor_id=acting_user(db, as_).id)
+        case = service.add_hint(db, case_id=case_id, hint=data, actor=acting_user(db, as_))
         emit(as_json, {**_brief(case), "hints": len(case.hints)}, "hint added")
 
 
@@ -123,7 +123,7 @@ def resolve(
             db,
             case_id=case_id,
             data=CaseResolve(outcome=outcome, note=note),
-            actor_id=acting_user(db, as_).id,
+            actor=acting_user(db, as_),
         )
         emit(as_json, {**_brief(case), "outcome": case.outcome}, "case resolved")
 
@@ -133,5 +133,5 @@ def resolve(
 def close(case_id: CASE, as_: AS, as_json: JSON_OUT = False) -> None:
     """Close a resolved case."""
     with session_scope() as db:
-        case = service.close_case(db, case_id=case_id, actor_id=acting_user(db, as_).id)
+        case = service.close_case(db, case_id=case_id, actor=acting_user(db, as_))
         emit(as_json, _brief(case), "case closed")

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 
 from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.audit.service import record
+from bolo.auth.model import User
+from bolo.auth.service import require_role
 from bolo.cases.model import Case, CasePhoto, CaseState
-from bolo.cases.service import get_case
+from bolo.cases.service import EDITORS, get_case
 from bolo.errors import BoloError, Conflict, InvalidInput, NotFound
 from bolo.reports.photo import PhotoError, clean_photo
 from bolo.settings import get_settings
@@ -41,11 +43,12 @@ def photo_url(photo: CasePhoto) -> str:
 
 
 def attach_child_photo(
-    session: Session, *, case_id: str, child_index: int, raw: bytes, actor_id: str
+    session: Session, *, case_id: str, child_index: int, raw: bytes, actor: User
 ) -> CasePhoto:
     """Store ``raw`` (JPEG, PNG or WebP, <= 5 MiB) cleaned of metadata as the photo of the
     case's child number ``child_index`` (0-based), replacing any earlier one, and point the
-    child's ``photo_url`` at it. Only an open case takes photos."""
+    child's ``photo_url`` at it (``actor``: a coordinator). Only an open case takes photos."""
+    require_role(actor, *EDITORS)
     case = get_case(session, case_id=case_id)
     if case.state != CaseState.OPEN:
         raise Conflict(f"case {case.reference} is {case.state}: photos can be added while open")
@@ -67,7 +70,7 @@ def attach_child_photo(
         data=clean.data,
         mime_type=_MIME[clean.extension],
         sha256=clean.sha256,
-        created_by=actor_id,
+        created_by=actor.id,
     )
     session.add(photo)
     session.flush()
@@ -76,7 +79,7 @@ def attach_child_photo(
     case.children = children
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="case.photo_added",
         entity="case",
         entity_id=case.id,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, User
 from bolo.auth.policy import case_view
-from bolo.auth.service import require_role, user_for_token
+from bolo.auth.service import user_for_token
 from bolo.auth.sessions import COOKIE_NAME, session_user
 from bolo.cases import photos, service
 from bolo.cases.model import Case, CaseState
@@ -68,11 +68,10 @@ def _out(case: Case, user: User) -> CaseOut:
     return CaseOut.model_validate(case_view(CaseOut.model_validate(case).model_dump(), user))
 
 
-@router.post("", response_model=CaseOut, status_code=201, dependencies=[allow(Role.COORDINATOR)])
+@router.post("", response_model=CaseOut, status_code=201, dependencies=[allow(*service.EDITORS)])
 def open_case(body: CaseCreate, db: DB, user: CurrentUser) -> CaseOut:
     """Open a case from a report."""
-    require_role(user, Role.COORDINATOR)
-    case = service.open_case(db, data=body, actor_id=user.id)
+    case = service.open_case(db, data=body, actor=user)
     db.commit()
     return CaseOut.model_validate(case)
 
@@ -87,7 +86,6 @@ def list_cases(
     state: CaseState | None = None,
 ) -> list[CaseOut]:
     """Cases, newest report first, a page at a time (``Link: <...>; rel="next"``)."""
-    require_role(user, *STAFF)
     rows = service.list_cases(db, state=state, page=page)
     return [_out(c, user) for c in service.CASE_ORDER.page(rows, page, request, response)]
 
@@ -95,7 +93,6 @@ def list_cases(
 @router.get("/{case_id}", response_model=CaseOut, dependencies=[allow(*STAFF)])
 def get_case(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     """One case by id or reference."""
-    require_role(user, *STAFF)
     return _out(service.get_case(db, case_id=case_id), user)
 
 
@@ -111,17 +108,15 @@ def picture(
     """The search picture now (at the resolution for a resolved case): the ``budget`` posts to
     alert first, with probability, expected time and reason, and the area the suspects can be
     in; the same picture the console shows."""
-    require_role(user, *STAFF)
     return PictureOut.model_validate(
         picture_answer(db, service.get_case(db, case_id=case_id), budget=budget)
     )
 
 
-@router.post("/{case_id}/hints", response_model=CaseOut, dependencies=[allow(Role.COORDINATOR)])
+@router.post("/{case_id}/hints", response_model=CaseOut, dependencies=[allow(*service.EDITORS)])
 def add_hint(case_id: str, body: Hint, db: DB, user: CurrentUser) -> CaseOut:
     """Add a heading or destination hint."""
-    require_role(user, Role.COORDINATOR)
-    case = service.add_hint(db, case_id=case_id, hint=body, actor_id=user.id)
+    case = service.add_hint(db, case_id=case_id, hint=body, actor=user)
     db.commit()
     return CaseOut.model_validate(case)
 
@@ -129,12 +124,11 @@ def add_hint(case_id: str, body: Hint, db: DB, user: CurrentUser) -> CaseOut:
 @router.post(
     "/{case_id}/resolve",
     response_model=CaseOut,
-    dependencies=[allow(Role.COORDINATOR, Role.SUPERVISOR)],
+    dependencies=[allow(*service.CLOSERS)],
 )
 def resolve(case_id: str, body: CaseResolve, db: DB, user: CurrentUser) -> CaseOut:
     """Record the outcome (every alert must be down first)."""
-    require_role(user, Role.COORDINATOR, Role.SUPERVISOR)
-    case = service.resolve_case(db, case_id=case_id, data=body, actor_id=user.id)
+    case = service.resolve_case(db, case_id=case_id, data=body, actor=user)
     db.commit()
     return CaseOut.model_validate(case)
 
@@ -142,12 +136,11 @@ def resolve(case_id: str, body: CaseResolve, db: DB, user: CurrentUser) -> CaseO
 @router.post(
     "/{case_id}/close",
     response_model=CaseOut,
-    dependencies=[allow(Role.COORDINATOR, Role.SUPERVISOR)],
+    dependencies=[allow(*service.CLOSERS)],
 )
 def close(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     """Close a resolved case; the retention period starts."""
-    require_role(user, Role.COORDINATOR, Role.SUPERVISOR)
-    case = service.close_case(db, case_id=case_id, actor_id=user.id)
+    case = service.close_case(db, case_id=case_id, actor=user)
     db.commit()
     return CaseOut.model_validate(case)
 
@@ -156,16 +149,15 @@ def close(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     "/{case_id}/children/{child_index}/photo",
     response_model=PhotoOut,
     status_code=201,
-    dependencies=[allow(Role.COORDINATOR)],
+    dependencies=[allow(*service.EDITORS)],
 )
 def upload_child_photo(
     case_id: str, child_index: int, photo: UploadFile, db: DB, user: CurrentUser
 ) -> PhotoOut:
     """Upload a photo of a child of an open case (multipart field ``photo``: JPEG, PNG or WebP,
     at most 5 MiB); it is stored without metadata and becomes the child's ``photo_url``."""
-    require_role(user, Role.COORDINATOR)
     stored = photos.attach_child_photo(
-        db, case_id=case_id, child_index=child_index, raw=photo.file.read(), actor_id=user.id
+        db, case_id=case_id, child_index=child_index, raw=photo.file.read(), actor=user
     )
     db.commit()
     return PhotoOut(photo_url=photos.photo_url(stored), sha256=stored.sha256)

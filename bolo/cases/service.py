@@ -1,4 +1,5 @@
-"""Case lifecycle: open -> resolved -> closed -> purged, enforced here for the API and the CLI."""
+"""Case lifecycle: open -> resolved -> closed -> purged, enforced here for the API, the console and
+the CLI, with who may do what (the acting user's role)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from bolo.alerts.model import Alert, AlertState, AlertVersion
 from bolo.audit.service import record
+from bolo.auth.model import Role, User
+from bolo.auth.service import require_role
 from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
 from bolo.clock import now
@@ -17,10 +20,15 @@ from bolo.network import default_network, is_known
 from bolo.paging import Keyset, PageRequest
 
 PURGED = "[purged]"
+# Who opens cases and works on an open one (hints, photos); who records the outcome and closes.
+EDITORS = (Role.COORDINATOR,)
+CLOSERS = (Role.COORDINATOR, Role.SUPERVISOR)
 
 
-def open_case(session: Session, *, data: CaseCreate, actor_id: str) -> Case:
-    """Open a case from a report; times must not lie in the future."""
+def open_case(session: Session, *, data: CaseCreate, actor: User) -> Case:
+    """Open a case from a report (``actor``: a coordinator); times must not lie in the
+    future."""
+    require_role(actor, *EDITORS)
     current = now()
     reported = data.reported_at or current
     if data.last_known.time_earliest > current or reported > current:
@@ -46,13 +54,13 @@ def open_case(session: Session, *, data: CaseCreate, actor_id: str) -> Case:
         last_seen_earliest=data.last_known.time_earliest,
         last_seen_latest=data.last_known.time_latest,
         reported_at=reported,
-        created_by=actor_id,
+        created_by=actor.id,
     )
     session.add(case)
     session.flush()
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="case.opened",
         entity="case",
         entity_id=case.id,
@@ -91,14 +99,15 @@ def list_cases(
     return list(session.execute(CASE_ORDER.apply(stmt, page)).scalars())
 
 
-def add_hint(session: Session, *, case_id: str, hint: Hint, actor_id: str) -> Case:
-    """Add a heading or destination hint to an open case."""
+def add_hint(session: Session, *, case_id: str, hint: Hint, actor: User) -> Case:
+    """Add a heading or destination hint to an open case (``actor``: a coordinator)."""
+    require_role(actor, *EDITORS)
     case = get_case(session, case_id=case_id)
     _require(case, CaseState.OPEN, "add a hint to")
     case.hints = [*case.hints, hint.model_dump(mode="json")]
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="case.hint_added",
         entity="case",
         entity_id=case.id,
@@ -107,8 +116,10 @@ def add_hint(session: Session, *, case_id: str, hint: Hint, actor_id: str) -> Ca
     return case
 
 
-def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor_id: str) -> Case:
-    """Record the outcome; refused while one of the case's alerts is still live."""
+def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor: User) -> Case:
+    """Record the outcome (``actor``: a coordinator or supervisor); refused while one of the
+    case's alerts is still live."""
+    require_role(actor, *CLOSERS)
     case = get_case(session, case_id=case_id)
     _require(case, CaseState.OPEN, "resolve")
     live = (
@@ -128,7 +139,7 @@ def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor_id:
     case.resolved_at = now()
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="case.resolved",
         entity="case",
         entity_id=case.id,
@@ -137,13 +148,15 @@ def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor_id:
     return case
 
 
-def close_case(session: Session, *, case_id: str, actor_id: str) -> Case:
-    """Close a resolved case; its retention period starts now."""
+def close_case(session: Session, *, case_id: str, actor: User) -> Case:
+    """Close a resolved case (``actor``: a coordinator or supervisor); its retention period
+    starts now."""
+    require_role(actor, *CLOSERS)
     case = get_case(session, case_id=case_id)
     _require(case, CaseState.RESOLVED, "close")
     case.state = CaseState.CLOSED
     case.closed_at = now()
-    record(session, actor_id=actor_id, action="case.closed", entity="case", entity_id=case.id)
+    record(session, actor_id=actor.id, action="case.closed", entity="case", entity_id=case.id)
     return case
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bolo.alerts import service, takedown
 from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
-from bolo.auth.model import Role
+from bolo.auth.model import Role, User
 from bolo.auth.service import user_by_name
 from bolo.cases.model import Case, Outcome
 from bolo.cases.picture import recommended_posts
@@ -45,11 +45,11 @@ AGE_OVERRIDE = (
 )
 
 
-def _open_case(db: Session, clock: FakeClock, tl: Timeline, coordinator_id: str) -> Case:
+def _open_case(db: Session, clock: FakeClock, tl: Timeline, coordinator: User) -> Case:
     clock.set(at(0, 16, 30))
     case = open_case(
         db,
-        actor_id=coordinator_id,
+        actor=coordinator,
         data=CaseCreate(
             children=[
                 Person(
@@ -88,7 +88,7 @@ def _open_case(db: Session, clock: FakeClock, tl: Timeline, coordinator_id: str)
     add_hint(
         db,
         case_id=case.id,
-        actor_id=coordinator_id,
+        actor=coordinator,
         hint=Hint(
             kind=HintKind.HEADING,
             bearing_deg=0.0,
@@ -247,7 +247,7 @@ def _interception_and_cancel(
     net.issued(db, tl, cancel, [])
     clock.set(at(4, 12))
     resolve_case(
-        db, case_id=case.id, data=CaseResolve(outcome=Outcome.FOUND_SAFE), actor_id=coordinator.id
+        db, case_id=case.id, data=CaseResolve(outcome=Outcome.FOUND_SAFE), actor=coordinator
     )
     tl.add(clock(), "coordinator", "case resolved: found safe")
 
@@ -264,7 +264,7 @@ def replay(db: Session, clock: FakeClock, out: Path) -> Timeline:
     coordinator = ensure_user(db, "coordinator", Role.COORDINATOR)
     ensure_user(db, "approver", Role.APPROVER)
     officer = ensure_user(db, "kilju-officer", Role.POST_OFFICER, post_id=KILJU_GUARD_POST)
-    case = _open_case(db, clock, tl, coordinator.id)
+    case = _open_case(db, clock, tl, coordinator)
     engine = db.get_bind()
     if not isinstance(engine, Engine):
         raise ReplayFailed("the replay needs a session bound to an engine")

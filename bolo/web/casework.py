@@ -75,7 +75,7 @@ def post_hint(case_id: str, request: Request, db: DB, user: PageUser, form: Form
         db,
         user,
         form,
-        lambda case: add_hint(db, case_id=case.id, hint=hint_from_form(form), actor_id=user.id),
+        lambda case: add_hint(db, case_id=case.id, hint=hint_from_form(form), actor=user),
         "timeline",
     )
 
@@ -132,7 +132,7 @@ def post_resolve(
         lambda case: resolve_case(
             db,
             case_id=case.id,
-            actor_id=user.id,
+            actor=user,
             data=CaseResolve(
                 outcome=_outcome(form.get("outcome", "")), note=form.get("note", "").strip()
             ),
@@ -150,6 +150,6 @@ def post_close(case_id: str, request: Request, db: DB, user: PageUser) -> Respon
         db,
         user,
         {},
-        lambda case: close_case(db, case_id=case.id, actor_id=user.id),
+        lambda case: close_case(db, case_id=case.id, actor=user),
         "details-h",
     )

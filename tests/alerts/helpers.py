@@ -42,7 +42,7 @@ def a_case(session: Session, author: User) -> Case:
                 time_latest=seen,
             ),
         ),
-        actor_id=author.id,
+        actor=author,
     )
 
 

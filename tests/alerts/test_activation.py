@@ -36,7 +36,7 @@ def _bare_case(db: Session, author: User) -> str:
     seen = datetime.now(UTC) - timedelta(hours=1)
     case = open_case(
         db,
-        actor_id=author.id,
+        actor=author,
         data=CaseCreate(
             children=[Person(name="No Details")],
             last_known=LastKnown(
@@ -184,8 +184,8 @@ def test_purge_blanks_the_override_and_rejection_texts(db_engine: Engine) -> Non
         from bolo.alerts.takedown import cancel_alert
 
         cancel_alert(db, alert_id=v.alert_id, reason="withdrawn", actor=coord)
-        resolve_case(db, case_id=case_id, data=CaseResolve(outcome="found_safe"), actor_id=coord.id)
-        close_case(db, case_id=case_id, actor_id=coord.id)
+        resolve_case(db, case_id=case_id, data=CaseResolve(outcome="found_safe"), actor=coord)
+        close_case(db, case_id=case_id, actor=coord)
         purge_case(db, case_id=case_id, actor_id=None)
         stored = db.get(AlertVersion, v.id)
         assert stored is not None and stored.activation is not None

@@ -40,7 +40,7 @@ def songchon_case(session: Session, author: User, hours_ago: float = 6.0) -> Cas
                 time_latest=seen,
             ),
         ),
-        actor_id=author.id,
+        actor=author,
     )
 
 

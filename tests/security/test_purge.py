@@ -59,10 +59,10 @@ def _close(engine: Engine, w: World, clock: FakeClock) -> None:
             db,
             case_id=w.case_id,
             data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-            actor_id=coordinator.id,
+            actor=coordinator,
         )
         clock.advance(hours=1)
-        close_case(db, case_id=w.case_id, actor_id=coordinator.id)
+        close_case(db, case_id=w.case_id, actor=coordinator)
 
 
 def test_purge_after_retention(db_engine: Engine, data_dir: Path) -> None:

@@ -118,7 +118,7 @@ def build_world(db: Session, *, with_reports: bool = True) -> World:
     seen = now() - timedelta(hours=1)
     case = open_case(
         db,
-        actor_id=coordinator.id,
+        actor=coordinator,
         data=CaseCreate(
             children=[Person(name=CHILD, age=7, description=f"{CHILD}, red coat")],
             suspects=[Person(name=s, description=f"{s} of Songchon") for s in SUSPECTS],

@@ -32,9 +32,9 @@ def test_public_pages_answer_after_a_purge(db_engine: Engine) -> None:
                 db,
                 case_id=w.case_id,
                 data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-                actor_id=coordinator.id,
+                actor=coordinator,
             )
-            close_case(db, case_id=w.case_id, actor_id=coordinator.id)
+            close_case(db, case_id=w.case_id, actor=coordinator)
         client = TestClient(create_app(timers=False))
         assert client.get(f"/alerts/{w.alert_id}").status_code == 200  # ended, still shown
         clock.advance(days=2)
