@@ -11,7 +11,7 @@ batch of finished attempts and moves each row on by the retry policy
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -56,6 +56,27 @@ class Claimed(NamedTuple):
     attempts: int
 
 
+_CLAIMED = (
+    Delivery.id,
+    Delivery.version_id,
+    Delivery.post_id,
+    Delivery.url,
+    Delivery.channel_kind,
+    Delivery.attempts,
+)
+
+
+def _claimed(row: Any) -> Claimed:
+    return Claimed(
+        id=row.id,
+        version_id=row.version_id,
+        post_id=row.post_id,
+        url=row.url,
+        channel_kind=row.channel_kind,
+        attempts=row.attempts,
+    )
+
+
 def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Claimed]:
     """Lease up to ``limit`` due rows for ``lease_s`` seconds and return them.
 
@@ -77,17 +98,24 @@ def claim_due(session: Session, *, limit: int, lease_s: float) -> list[Claimed]:
         update(Delivery)
         .where(Delivery.id.in_(chosen))
         .values(lease_until=when + timedelta(seconds=lease_s))
-        .returning(
-            Delivery.id,
-            Delivery.version_id,
-            Delivery.post_id,
-            Delivery.url,
-            Delivery.channel_kind,
-            Delivery.attempts,
-        )
+        .returning(*_CLAIMED)
         .execution_options(synchronize_session=False)
     )
-    return [Claimed(*row) for row in rows]
+    return [_claimed(row) for row in rows]
+
+
+def still_wanted(session: Session, wanted: Mapping[str, int]) -> list[Claimed]:
+    """The rows of ``wanted`` (delivery id -> the attempt number a broker message asks for)
+    that still need that attempt: active, pending or failed_temporary, and attempted fewer
+    times. No lease: the broker's redelivery after its ack wait plays that part."""
+    rows = session.execute(
+        select(*_CLAIMED, Delivery.phase, Delivery.status).where(Delivery.id.in_(list(wanted)))
+    )
+    return [
+        _claimed(row)
+        for row in rows
+        if row.phase == Phase.ACTIVE and row.status in SENDABLE and row.attempts < wanted[row.id]
+    ]
 
 
 _T = cast(Table, Delivery.__table__)

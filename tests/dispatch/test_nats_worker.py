@@ -16,7 +16,7 @@ from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery, DeliveryStatus
-from bolo.dispatch.nats.parcels import parcel_of
+from bolo.dispatch.nats.parcels import PickedRow, parcel_of
 from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import session_scope
@@ -112,8 +112,8 @@ async def _until(check: Any, timeout_s: float = 10.0) -> None:
 
 async def test_a_parcel_is_acked_only_when_its_last_row_is_recorded(sqlite_engine: Any) -> None:
     ids = _issue(sqlite_engine, 4)
-    first = FakeMsg(parcel_of([(d, 1, f"{d}:1:0") for d in ids[:3]]).body)  # holds p2
-    second = FakeMsg(parcel_of([(ids[3], 1, f"{ids[3]}:1:0")]).body)
+    first = FakeMsg(parcel_of([PickedRow(d, 1, f"{d}:1:0") for d in ids[:3]]).body)  # holds p2
+    second = FakeMsg(parcel_of([PickedRow(ids[3], 1, f"{ids[3]}:1:0")]).body)
     channel = GatedChannel(held_post="p2")
     worker = _worker(sqlite_engine, channel)
     stop = asyncio.Event()
@@ -139,7 +139,7 @@ async def test_unreadable_messages_are_terminated_and_the_rest_delivered(
 ) -> None:
     ids = _issue(sqlite_engine, 2)
     garbage = FakeMsg(b"{not json")
-    good = FakeMsg(parcel_of([(d, 1, f"{d}:1:0") for d in ids]).body)
+    good = FakeMsg(parcel_of([PickedRow(d, 1, f"{d}:1:0") for d in ids]).body)
     channel = InMemoryChannel()
     stop = asyncio.Event()
     run = asyncio.create_task(
@@ -158,7 +158,7 @@ async def test_a_redelivered_parcel_of_recorded_rows_is_acked_without_sending(
     sqlite_engine: Any,
 ) -> None:
     ids = _issue(sqlite_engine, 3)
-    body = parcel_of([(d, 1, f"{d}:1:0") for d in ids]).body
+    body = parcel_of([PickedRow(d, 1, f"{d}:1:0") for d in ids]).body
     channel = InMemoryChannel()
     original, again = FakeMsg(body), FakeMsg(body)
     stop = asyncio.Event()
@@ -185,7 +185,7 @@ async def test_a_held_parcel_is_kept_alive_and_a_redelivery_joins_its_send(
     # A send held longer than ack_wait: the parcel is reported in progress, and the same
     # parcel delivered again meanwhile waits for that send instead of sending the row twice.
     ids = _issue(sqlite_engine, 2)
-    body = parcel_of([(d, 1, f"{d}:1:0") for d in ids]).body
+    body = parcel_of([PickedRow(d, 1, f"{d}:1:0") for d in ids]).body
     first, redelivered = FakeMsg(body), FakeMsg(body)
     channel = GatedChannel(held_post="p1")
     sub = FakeSub([first])
@@ -209,7 +209,7 @@ async def test_a_batch_that_cannot_be_loaded_is_given_back(
     sqlite_engine: Any, monkeypatch: Any
 ) -> None:
     ids = _issue(sqlite_engine, 1)
-    msg = FakeMsg(parcel_of([(ids[0], 1, f"{ids[0]}:1:0")]).body)
+    msg = FakeMsg(parcel_of([PickedRow(ids[0], 1, f"{ids[0]}:1:0")]).body)
     worker = _worker(sqlite_engine, InMemoryChannel())
 
     async def broken(op: Any, *args: Any) -> Any:

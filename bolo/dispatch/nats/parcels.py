@@ -16,9 +16,16 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
-# (delivery id, attempt number, the row's publication id)
-PickedRow = tuple[str, int, str]
+
+class PickedRow(NamedTuple):
+    """One due row picked for publication: which delivery, which attempt, and the row's
+    publication id (``bolo.dispatch.nats.relay.msg_id``)."""
+
+    delivery_id: str
+    attempt: int
+    msg_id: str
 
 
 @dataclass(frozen=True)
@@ -32,8 +39,9 @@ class Parcel:
 
 def parcel_of(rows: Sequence[PickedRow]) -> Parcel:
     """The parcel carrying ``rows``; the same rows in the same order give the same msg_id."""
-    digest = hashlib.sha256("\n".join(mid for _, _, mid in rows).encode()).hexdigest()
-    body = json.dumps({"rows": [[d, a] for d, a, _ in rows]}, separators=(",", ":")).encode()
+    digest = hashlib.sha256("\n".join(row.msg_id for row in rows).encode()).hexdigest()
+    pairs = [[row.delivery_id, row.attempt] for row in rows]
+    body = json.dumps({"rows": pairs}, separators=(",", ":")).encode()
     return Parcel(msg_id=f"parcel:{digest[:40]}", body=body, rows=tuple(rows))
 
 

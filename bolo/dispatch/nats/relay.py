@@ -56,14 +56,20 @@ def pick_unqueued(session: Session, *, limit: int, requeue_after_s: float) -> li
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
     ).all()
-    return [(d, a + 1, msg_id(d, a + 1, q_at if q > a else None)) for d, a, q, q_at in rows]
+    picked = []
+    for row in rows:
+        attempt = row.attempts + 1
+        # A row already queued for this attempt (its message presumed lost) keeps its stamp.
+        queued_at = row.queued_at if row.queued_attempt > row.attempts else None
+        picked.append(PickedRow(row.id, attempt, msg_id(row.id, attempt, queued_at)))
+    return picked
 
 
 def mark_queued(session: Session, picked: Sequence[PickedRow]) -> None:
     """Remember that these attempts are published: one UPDATE per attempt number and few
     hundred rows (a fan-out is almost all first attempts), not one per row."""
     when = clock.now()
-    for attempt, ids in id_chunks_by_number((d, a) for d, a, _ in picked):
+    for attempt, ids in id_chunks_by_number((row.delivery_id, row.attempt) for row in picked):
         session.connection().execute(
             update(_T).where(_T.c.id.in_(ids)).values(queued_attempt=attempt, queued_at=when)
         )

@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from bolo.dispatch.attempts import SENDABLE, Attempt, Claimed, claim_due, record_attempts
+from bolo.dispatch.attempts import Attempt, Claimed, claim_due, record_attempts, still_wanted
 from bolo.dispatch.channels.base import Message
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.escalation import run_escalations
 from bolo.dispatch.messages import MessageBuilder
-from bolo.dispatch.model import Delivery, Phase
 from bolo.dispatch.policy import RetryPolicy
 from bolo.store.db import session_scope
 
@@ -63,22 +62,7 @@ class OutboxStore:
         that still need that attempt, with their messages (no lease: the broker's
         redelivery after ack_wait plays that part)."""
         with session_scope(self.engine) as session:
-            rows = [
-                Claimed(*r[:6])
-                for r in session.execute(
-                    select(
-                        Delivery.id,
-                        Delivery.version_id,
-                        Delivery.post_id,
-                        Delivery.url,
-                        Delivery.channel_kind,
-                        Delivery.attempts,
-                        Delivery.phase,
-                        Delivery.status,
-                    ).where(Delivery.id.in_(list(wanted)))
-                )
-                if r[6] == Phase.ACTIVE and r[7] in SENDABLE and r[5] < wanted[r[0]]
-            ]
+            rows = still_wanted(session, wanted)
             messages = self.builder.build(session, rows) if rows else []
         return list(zip(rows, messages, strict=True))
 

@@ -39,8 +39,13 @@ CHILD_EXIT_S = 10.0  # how long close() waits for the database child to finish a
 
 
 # What crosses the socket: claimed jobs and finished attempts as plain tuples, which pickle for
-# a fraction of what the dataclasses cost the event loop.
+# a fraction of what the dataclasses cost the event loop. They stay positional on purpose: a
+# NamedTuple unpickles through its class's __new__ (5.0 against 1.6 us a job on the sending
+# loop), so each is built in one place (encode_*) and read in one (decode_*), in this order:
+# id, version_id, post_id, url, channel_kind, attempts, body, title, text, region, secrets,
+# signature, signed_at.
 WireJob = tuple[str, str, str, str, str, int, bytes, str, str, str, tuple[str, ...], str, int]
+# delivery_id, number, outcome, status_code, error, retry_after_s, duration_s.
 WireAttempt = tuple[str, int, str, int | None, str | None, float | None, float]
 
 
