@@ -1,4 +1,4 @@
-"""Retry policy as pure functions: outcome classes, exponential backoff with jitter, token buckets.
+"""Retry policy as pure functions: outcome classes, exponential backoff with jitter.
 
 Nothing here reads the wall clock or a global random generator: callers pass the time (seconds
 on any monotonic scale) and a ``random.Random``, so tests run the policy on a fake clock.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -97,40 +97,3 @@ class RetryPolicy:
         if retry_after_s is not None:
             delay = max(delay, min(retry_after_s, self.max_retry_after_s))
         return delay
-
-
-@dataclass
-class TokenBucket:
-    """A per-destination rate limit: ``rate_per_s`` sustained, ``burst`` at once.
-
-    Time is passed in by the caller (seconds, monotonic), so the bucket is a pure state machine.
-    """
-
-    rate_per_s: float
-    burst: float
-    tokens: float = field(default=-1.0)
-    updated_s: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.rate_per_s <= 0 or self.burst < 1:
-            raise ValueError("rate_per_s must be > 0 and burst >= 1")
-        if self.tokens < 0:
-            self.tokens = self.burst
-
-    def _refill(self, now_s: float) -> None:
-        elapsed = max(0.0, now_s - self.updated_s)
-        self.tokens = min(self.burst, self.tokens + elapsed * self.rate_per_s)
-        self.updated_s = now_s
-
-    def wait_time(self, now_s: float) -> float:
-        """Seconds until one token is available (0 when one is available now)."""
-        self._refill(now_s)
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate_per_s
-
-    def take(self, now_s: float) -> bool:
-        """Take one token if available now; whether it was taken."""
-        self._refill(now_s)
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False

@@ -290,7 +290,7 @@ async def test_apprise_url_naming_a_private_host_is_refused_before_sending() -> 
 def test_rate_limits_come_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOLO_DISPATCH_RATE_LIMITS", '{"apprise": [1, 2], "webhook": [50, 100]}')
     limits = limits_from_settings(DispatchSettings().rate_limits)
-    assert limits[ChannelKind.APPRISE].bucket("mailto://x").rate_per_s == 1.0
+    assert limits[ChannelKind.APPRISE].bucket("mailto://x").rate == 1.0
     assert limits[ChannelKind.WEBHOOK].bucket("http://h").burst == 100.0
     with pytest.raises(ValueError):
         limits_from_settings({"pigeon": (1.0, 1.0)})

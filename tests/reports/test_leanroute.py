@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bolo.buckets import TokenBucket
 from bolo.clock import now
-from bolo.reports.ratelimit import RateLimiter, TokenBucket
+from bolo.reports.ratelimit import RateLimiter
 
 URL = "/api/v1/public/tips"
 

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bolo.buckets import TokenBucket
 from bolo.reports.intake import ReportKind, SearchResult
-from bolo.reports.ratelimit import RateLimiter, TokenBucket
+from bolo.reports.ratelimit import RateLimiter
 from bolo.reports.triage import (
     CaseFacts,
     ReportFacts,

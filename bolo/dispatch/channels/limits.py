@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Engine, case, select, update
 from sqlalchemy.orm import Session
 
+from bolo.buckets import TokenBucket
 from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.model import RateBucket
-from bolo.dispatch.policy import TokenBucket
 from bolo.store.db import insert_or_ignore
 
 
@@ -42,7 +42,7 @@ class RateLimits:
         found = self.buckets.get(key)
         if found is None:
             rate, burst = self.overrides.get(key, (self.default_rate_per_s, self.default_burst))
-            found = self.buckets[key] = TokenBucket(rate_per_s=rate, burst=burst)
+            found = self.buckets[key] = TokenBucket(rate, burst)
         return found
 
 

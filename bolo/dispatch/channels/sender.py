@@ -48,11 +48,11 @@ class Sender:
         destination = channel.destination(message)
         bucket = limits.bucket(destination)
         if self.shared is not None:
-            await self.shared.wait(f"{channel.kind}:{destination}", bucket.rate_per_s, bucket.burst)
+            await self.shared.wait(f"{channel.kind}:{destination}", bucket.rate, bucket.burst)
             return
         loop = asyncio.get_running_loop()
         while not bucket.take(loop.time()):
-            await asyncio.sleep(bucket.wait_time(loop.time()))
+            await asyncio.sleep(bucket.wait())
 
     async def send(self, kind: str, message: Message) -> SendResult:
         """One attempt; a kind this dispatcher has no channel for fails permanently."""
