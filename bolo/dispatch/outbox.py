@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from bolo import clock
 from bolo.alerts.model import Alert, AlertTarget, AlertVersion, CapStatus, MsgType
-from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.config import dispatch_settings
 from bolo.dispatch.keys import ensure_post_keys
 from bolo.dispatch.model import (
@@ -23,6 +22,7 @@ from bolo.dispatch.model import (
     EscalationState,
     Phase,
 )
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.posts.model import Post
 from bolo.store.types import new_id
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
 from bolo.network.graph import Mode, PostKind
+from bolo.posts.channel_kinds import REGISTERED_KINDS, ChannelKind
 from bolo.schemas import Strict
 
 LANGUAGE_TAG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -19,25 +19,34 @@ ACCEPTED_SECRETS = (
 )
 
 
-class ChannelKind(StrEnum):
-    """How a post is reached."""
-
-    WEBHOOK = "webhook"
-    APPRISE = "apprise"
-    MQTT = "mqtt"
+_EXPECTED = ", ".join(f"'{k}'" for k in REGISTERED_KINDS[:-1]) + f" or '{REGISTERED_KINDS[-1]}'"
 
 
-class Channel(BaseModel):
+def _registered(kind: object) -> object:
+    """Only the kinds a post registers: the feed and ``none`` are the dispatcher's."""
+    if kind not in REGISTERED_KINDS:
+        raise PydanticCustomError("enum", "Input should be {expected}", {"expected": _EXPECTED})
+    return kind
+
+
+RegisteredKind = Annotated[
+    ChannelKind,
+    BeforeValidator(_registered),
+    WithJsonSchema({"type": "string", "enum": [str(k) for k in REGISTERED_KINDS]}),
+]
+
+
+class ChannelIn(BaseModel):
     """One way to reach a post; channels are tried in order when escalating."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: ChannelKind
+    kind: RegisteredKind
     url: str = Field(min_length=1, max_length=2000)
     secret: str | None = Field(default=None, max_length=200)
 
     @model_validator(mode="after")
-    def _webhook_secret_signs(self) -> Channel:
+    def _webhook_secret_signs(self) -> ChannelIn:
         """A webhook channel's secret must be one bolo can sign with: refused here, at
         registration, because the dispatcher would otherwise fail every send to the post."""
         if self.kind != ChannelKind.WEBHOOK or not self.secret:
@@ -83,7 +92,7 @@ class PostIn(Strict):
         pattern=LANGUAGE_TAG,
         description="BCP 47 language tag, e.g. 'ca' or 'fr-AD'.",
     )
-    channels: list[Channel] = Field(default_factory=list, max_length=10)
+    channels: list[ChannelIn] = Field(default_factory=list, max_length=10)
 
 
 class PostOut(BaseModel):

@@ -27,7 +27,8 @@ from bolo.dispatch.receiver.server import BackgroundReceiver, ReceiverApp, Unkno
 from bolo.dispatch.receiver.verify import Deduper
 from bolo.dispatch.signing import Key, key_from_string, new_secret
 from bolo.network.graph import Mode, PostKind
-from bolo.posts.schemas import Channel, ChannelKind, PostIn
+from bolo.posts.channel_kinds import ChannelKind
+from bolo.posts.schemas import ChannelIn, PostIn
 from bolo.posts.service import list_posts, upsert_post
 from bolo.security.urls import networks_allowed
 
@@ -188,7 +189,7 @@ def give_channels(session: Session, posts: LoopbackPosts, post_ids: Sequence[str
     for post in list_posts(session, ids=post_ids):
         secret = posts.secrets[post.id] = new_secret()
         channels = [
-            Channel(kind=ChannelKind.WEBHOOK, url=posts.url_for(post.id, c), secret=secret)
+            ChannelIn(kind=ChannelKind.WEBHOOK, url=posts.url_for(post.id, c), secret=secret)
             for c in PostChannel
         ]
         upsert_post(

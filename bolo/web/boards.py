@@ -14,9 +14,9 @@ from bolo.alerts.service import latest_issued, targets_of
 from bolo.auth.deps import DB
 from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases
-from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
 from bolo.errors import InvalidInput, NotFound
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.posts.service import list_posts
 from bolo.reports.intake import ReportState
 from bolo.reports.service import Cursor, triage_page, triage_report

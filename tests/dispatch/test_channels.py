@@ -19,7 +19,6 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from bolo.dispatch.channels import Message
 from bolo.dispatch.channels.apprise_channel import AppriseChannel
-from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.channels.limits import limits_from_settings
 from bolo.dispatch.channels.mqtt import MqttChannel, region_topic
 from bolo.dispatch.channels.webhook import PRESIGNED_MAX_AGE_S, GuardedResolver, WebhookChannel
@@ -29,6 +28,7 @@ from bolo.dispatch.policy import Outcome
 from bolo.dispatch.receiver.server import ReceiverApp, serve
 from bolo.dispatch.receiver.verify import Deduper
 from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, signature, verify
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.security.urls import UnsafeUrl, security_settings
 from tests.conftest import need_service
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bolo.clock import FakeClock, use_clock
-from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
+from bolo.dispatch.channels import ChannelSet, InMemoryChannel, SendResult
 from bolo.dispatch.channels.base import Message
 from bolo.dispatch.channels.limits import RateLimits
 from bolo.dispatch.channels.sender import Sender
@@ -30,6 +30,7 @@ from bolo.dispatch.receiver.verify import Deduper, verify_webhook
 from bolo.dispatch.runner.database import DbOp
 from bolo.dispatch.runner.inprocess import Dispatcher
 from bolo.dispatch.signing import new_secret, sign_headers
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.acks import AckRefused, acknowledge, acknowledge_by_link
-from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel
+from bolo.dispatch.channels import ChannelSet, InMemoryChannel
 from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings, dispatch_settings
 from bolo.dispatch.messages import ack_token
@@ -24,6 +24,7 @@ from bolo.dispatch.model import (
 )
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.runner.inprocess import Dispatcher
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
 from tests.dispatch.factory import T0, make_alert, make_post, make_version
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, SendResult
+from bolo.dispatch.channels import ChannelSet, InMemoryChannel, SendResult
 from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery, DeliveryStatus
@@ -18,6 +18,7 @@ from bolo.dispatch.nats.relay import Relay, pick_unqueued
 from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.policy import Outcome
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
 

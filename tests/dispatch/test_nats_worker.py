@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel
+from bolo.dispatch.channels import ChannelSet, InMemoryChannel
 from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
@@ -19,6 +19,7 @@ from bolo.dispatch.model import Delivery, DeliveryStatus
 from bolo.dispatch.nats.parcels import PickedRow, parcel_of
 from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
 from tests.dispatch.factory import make_alert, make_post, make_version
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from bolo.dispatch.channels import ChannelKind, ChannelSet, InMemoryChannel, Message
+from bolo.dispatch.channels import ChannelSet, InMemoryChannel, Message
 from bolo.dispatch.channels.limits import RateLimits, SharedBuckets, SharedLimiter, lease_size
 from bolo.dispatch.channels.sender import Sender
+from bolo.posts.channel_kinds import ChannelKind
 
 GATEWAY = "twilio://gateway"
 

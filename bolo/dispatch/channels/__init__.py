@@ -2,11 +2,10 @@
 
 from bolo.dispatch.channels.base import (
     Channel,
-    ChannelKind,
     ChannelSet,
     Message,
     SendResult,
 )
 from bolo.dispatch.channels.memory import InMemoryChannel
 
-__all__ = ["Channel", "ChannelKind", "ChannelSet", "InMemoryChannel", "Message", "SendResult"]
+__all__ = ["Channel", "ChannelSet", "InMemoryChannel", "Message", "SendResult"]

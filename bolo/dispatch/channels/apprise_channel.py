@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 import apprise
 
-from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.policy import Outcome
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.security.apprise_urls import apprise_scheme
 from bolo.security.resolution import guarded_resolution
 from bolo.security.urls import UnsafeUrl

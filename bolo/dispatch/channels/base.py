@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.signing import Key
-
-
-class ChannelKind(StrEnum):
-    """How a post is reached."""
-
-    WEBHOOK = "webhook"
-    APPRISE = "apprise"
-    MQTT = "mqtt"
-    FEED = "feed"
-    NONE = "none"  # a post without channels: its one delivery row records it as unreachable
+from bolo.posts.channel_kinds import ChannelKind
 
 
 @dataclass(frozen=True)

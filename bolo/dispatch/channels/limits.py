@@ -23,8 +23,8 @@ from sqlalchemy import ColumnElement, Engine, case, select, update
 from sqlalchemy.orm import Session
 
 from bolo.buckets import TokenBucket
-from bolo.dispatch.channels.base import ChannelKind
 from bolo.dispatch.model import RateBucket
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import insert_or_ignore
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Callable
 
-from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.policy import Outcome
+from bolo.posts.channel_kinds import ChannelKind
 
 Responder = Callable[[Message], SendResult]
 

@@ -20,8 +20,9 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.policy import Outcome
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.security.urls import DEFAULT_PORTS, UnsafeUrl, check_public_url
 
 DEFAULT_BASE_TOPIC = "bolo/alerts"

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from bolo.dispatch.channels.apprise_channel import AppriseChannel
 from bolo.dispatch.channels.base import (
     Channel,
-    ChannelKind,
     ChannelSet,
     FeedChannel,
     Message,
@@ -19,6 +18,7 @@ from bolo.dispatch.channels.limits import DEFAULT_LIMITS, RateLimits, SharedLimi
 from bolo.dispatch.channels.mqtt import MqttChannel
 from bolo.dispatch.channels.webhook import WebhookChannel
 from bolo.dispatch.policy import Outcome
+from bolo.posts.channel_kinds import ChannelKind
 
 
 def default_channels(*, timeout_s: float = 10.0, max_connections: int = 200) -> ChannelSet:

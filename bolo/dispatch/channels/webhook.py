@@ -19,9 +19,10 @@ from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from bolo import clock
-from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.policy import Outcome, classify_status, parse_retry_after
 from bolo.dispatch.signing import sign_headers, signed_headers
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.security.urls import UnsafeUrl, check_public_url, security_settings
 
 MAX_ANSWER_BYTES = 64 * 1024

@@ -26,12 +26,13 @@ from sqlalchemy import Engine
 
 from bolo import clock
 from bolo.dispatch.attempts import Attempt, Claimed
-from bolo.dispatch.channels.base import ChannelKind, Message, SendResult
+from bolo.dispatch.channels.base import Message, SendResult
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.keys import parsed_key
 from bolo.dispatch.policy import Outcome
 from bolo.dispatch.runner.database import DbOp, OutboxStore
 from bolo.dispatch.signing import Ed25519Key, Key, signature
+from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import engine_for
 
 log = logging.getLogger(__name__)
