@@ -160,6 +160,28 @@ def _transition(
     return values
 
 
+def activate_next_standby(
+    session: Session, *, version_id: str, post_id: str, when: datetime
+) -> Delivery | None:
+    """Make the post's next standby channel of this version (the lowest channel index) active
+    and due at ``when``; return it, or None when no standby channel is left. Both ways a post
+    moves to its next channel go through here: fallback when one fails for good, and
+    escalation when the post does not acknowledge."""
+    standby = session.scalars(
+        select(Delivery)
+        .where(
+            Delivery.version_id == version_id,
+            Delivery.post_id == post_id,
+            Delivery.phase == Phase.STANDBY,
+        )
+        .order_by(Delivery.channel_index)
+        .limit(1)
+    ).first()
+    if standby is not None:
+        standby.phase, standby.next_attempt_at = Phase.ACTIVE, when
+    return standby
+
+
 def _fallback(session: Session, failed: Sequence[str], when: datetime) -> None:
     """A post whose channel failed for good gets its next standby channel at once."""
     if not failed:
@@ -167,19 +189,8 @@ def _fallback(session: Session, failed: Sequence[str], when: datetime) -> None:
     rows = session.execute(
         select(Delivery.version_id, Delivery.post_id).where(Delivery.id.in_(failed))
     ).all()
-    for version_id, post_id in rows:
-        standby = session.scalars(
-            select(Delivery)
-            .where(
-                Delivery.version_id == version_id,
-                Delivery.post_id == post_id,
-                Delivery.phase == Phase.STANDBY,
-            )
-            .order_by(Delivery.channel_index)
-            .limit(1)
-        ).first()
-        if standby is not None:
-            standby.phase, standby.next_attempt_at = Phase.ACTIVE, when
+    for row in rows:
+        activate_next_standby(session, version_id=row.version_id, post_id=row.post_id, when=when)
 
 
 def _disable_endpoints(session: Session, ids: Sequence[str], when: datetime) -> None:

@@ -11,23 +11,11 @@ from sqlalchemy.orm import Session
 from bolo import clock
 from bolo.alerts.model import AlertVersion
 from bolo.audit.service import record
+from bolo.dispatch.attempts import activate_next_standby
 from bolo.dispatch.config import dispatch_settings
-from bolo.dispatch.model import Delivery, Escalation, EscalationState, Phase
+from bolo.dispatch.model import Escalation, EscalationState
 from bolo.dispatch.outbox import write_deliveries
 from bolo.posts.model import Post
-
-
-def _next_standby(session: Session, esc: Escalation) -> Delivery | None:
-    return session.scalars(
-        select(Delivery)
-        .where(
-            Delivery.version_id == esc.version_id,
-            Delivery.post_id == esc.post_id,
-            Delivery.phase == Phase.STANDBY,
-        )
-        .order_by(Delivery.channel_index)
-        .limit(1)
-    ).first()
 
 
 def _to_supervisor(session: Session, esc: Escalation) -> str | None:
@@ -60,10 +48,11 @@ def escalate_one(session: Session, esc: Escalation) -> str:
     when = clock.now()
     step_s = dispatch_settings().escalate_after_s
     esc.updated_at = when
-    standby = _next_standby(session, esc)
+    standby = activate_next_standby(
+        session, version_id=esc.version_id, post_id=esc.post_id, when=when
+    )
     if standby is not None:
         esc.step += 1
-        standby.phase, standby.next_attempt_at = Phase.ACTIVE, when
         standby.escalation_step = esc.step
         esc.due_at = when + timedelta(seconds=step_s)
         action = "channel"
