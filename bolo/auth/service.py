@@ -237,6 +237,13 @@ def user_by_name(session: Session, *, username: str) -> User:
     return user
 
 
+def require_actor_role(actor: User | None, *roles: Role) -> None:
+    """``require_role`` for a service's acting user, where None is the local operator at the
+    server's command line (the CLI, the replay), who holds the database anyway."""
+    if actor is not None:
+        require_role(actor, *roles)
+
+
 def require_role(user: User, *roles: Role) -> None:
     """Raise Forbidden unless the user has one of ``roles`` (admins pass everywhere)."""
     if user.role == Role.ADMIN or user.role in {r.value for r in roles}:

@@ -36,7 +36,7 @@ def add(
     """Create or update a post from JSON."""
     data = read_model(file, PostIn)
     with session_scope() as db:
-        post = service.upsert_post(db, data=data, actor_id=None)
+        post = service.upsert_post(db, data=data, actor=None)
         emit(
             as_json,
             {"id": post.id, "kind": post.kind, "name": post.name, "channels": len(post.channels)},
@@ -115,7 +115,7 @@ def import_file(
                 network=network,
                 source=str(file),
                 problems=problems,
-                actor_id=None,
+                actor=None,
                 word="column" if fmt == "csv" else "field",
             )
     except PostImportError as exc:

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
+from bolo.auth.model import Role, User
+from bolo.auth.service import require_actor_role
 from bolo.errors import BoloError, InvalidInput, NotFound
 from bolo.network.graph import Network, NetworkPost, PostKind
 from bolo.paging import Keyset, PageRequest
@@ -17,6 +19,10 @@ from bolo.posts.files import PostImportError, Problem, Row
 from bolo.posts.model import Post
 from bolo.posts.schemas import PostIn
 from bolo.security.urls import check_channel_url
+
+# Who registers or changes posts one by one; who imports a whole file of them.
+MANAGERS = (Role.COORDINATOR, Role.SUPERVISOR)
+IMPORTERS = (Role.ADMIN,)
 
 
 def _check_supervision(session: Session, data: PostIn) -> None:
@@ -38,10 +44,12 @@ def _check_supervision(session: Session, data: PostIn) -> None:
             )
 
 
-def upsert_post(session: Session, *, data: PostIn, actor_id: str | None) -> Post:
-    """Create a post, or update the one with the same id. Refuses a channel URL the SSRF guard
-    refuses (UnsafeUrl, 403), an unknown supervisor (404) and a public post as a supervisor
-    (422), whoever registers it (API, CLI, import)."""
+def upsert_post(session: Session, *, data: PostIn, actor: User | None) -> Post:
+    """Create a post, or update the one with the same id (``actor``: a coordinator or
+    supervisor; None: the local operator). Refuses a channel URL the SSRF guard refuses
+    (UnsafeUrl, 403), an unknown supervisor (404) and a public post as a supervisor (422),
+    whoever registers it (API, CLI, import)."""
+    require_actor_role(actor, *MANAGERS)
     _check_supervision(session, data)
     for channel in data.channels:
         check_channel_url(channel.kind.value, channel.url)
@@ -54,7 +62,7 @@ def upsert_post(session: Session, *, data: PostIn, actor_id: str | None) -> Post
     session.flush()
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="post.created" if created else "post.updated",
         entity="post",
         entity_id=post.id,
@@ -166,13 +174,14 @@ def import_posts(
     source: str,
     problems: Sequence[Problem] = (),
     word: str = "column",
-    actor_id: str | None,
+    actor: User | None,
 ) -> dict[str, int]:
     """Store the good rows of a posts file (``bolo.posts.files.read_posts``) all at once: new
     posts are created, stored ones updated in the fields the file gives (the others kept), and
     every one made active. PostImportError naming every problem (``problems`` found reading
     the file, each bad supervisor or channel URL), with nothing stored. Returns ``{"posts",
-    "created", "updated"}``."""
+    "created", "updated"}``. ``actor``: an admin (None: the local operator)."""
+    require_actor_role(actor, *IMPORTERS)
     problems = [
         *problems,
         *_supervision_problems(session, rows, word),
@@ -205,7 +214,7 @@ def import_posts(
     counts = {"posts": len(rows), "created": created, "updated": len(rows) - created}
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="post.imported",
         entity="network",
         entity_id=network,

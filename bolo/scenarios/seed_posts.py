@@ -194,7 +194,7 @@ def give_channels(session: Session, posts: LoopbackPosts, post_ids: Sequence[str
         ]
         upsert_post(
             session,
-            actor_id=None,
+            actor=None,
             data=PostIn(
                 id=post.id,
                 kind=PostKind(post.kind),

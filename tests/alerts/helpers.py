@@ -64,7 +64,7 @@ def some_posts(session: Session, n: int = 3, kind: PostKind = PostKind.CHECKPOIN
                 lon=126.3,
                 mode=Mode.ROAD,
             ),
-            actor_id=None,
+            actor=None,
         )
         ids.append(post.id)
     return ids

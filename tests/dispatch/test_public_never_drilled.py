@@ -60,11 +60,11 @@ def _post(post_id: str, kind: PostKind, supervisor: str | None = None) -> PostIn
 
 def test_the_posts_service_refuses_a_public_supervisor(db_engine: Any) -> None:
     with session_scope(db_engine) as s:
-        upsert_post(s, data=_post("sign", PostKind.PUBLIC), actor_id=None)
-        upsert_post(s, data=_post("chief", PostKind.POLICE), actor_id=None)
+        upsert_post(s, data=_post("sign", PostKind.PUBLIC), actor=None)
+        upsert_post(s, data=_post("chief", PostKind.POLICE), actor=None)
         with pytest.raises(InvalidInput, match="public"):
-            upsert_post(s, data=_post("a", PostKind.CHECKPOINT, "sign"), actor_id=None)
-        upsert_post(s, data=_post("a", PostKind.CHECKPOINT, "chief"), actor_id=None)
+            upsert_post(s, data=_post("a", PostKind.CHECKPOINT, "sign"), actor=None)
+        upsert_post(s, data=_post("a", PostKind.CHECKPOINT, "chief"), actor=None)
         # Nor may a supervisor become public afterwards.
         with pytest.raises(InvalidInput, match="supervises"):
-            upsert_post(s, data=_post("chief", PostKind.PUBLIC), actor_id=None)
+            upsert_post(s, data=_post("chief", PostKind.PUBLIC), actor=None)

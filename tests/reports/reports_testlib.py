@@ -51,6 +51,6 @@ def post(
     upsert_post(
         session,
         data=PostIn(id=post_id, kind=kind, name=post_id.title(), lat=lat, lon=lon, mode=Mode.ROAD),
-        actor_id=None,
+        actor=None,
     )
     return post_id

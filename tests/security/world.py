@@ -110,7 +110,7 @@ def build_world(db: Session, *, with_reports: bool = True) -> World:
                 lon=126.3,
                 mode=Mode.ROAD,
             ),
-            actor_id=None,
+            actor=None,
         )
         w.posts.append(post.id)
     _people(db, w)

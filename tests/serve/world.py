@@ -31,7 +31,7 @@ def issue_webhook_alert(receiver_port: int, secret: str) -> str:
                     "channels": [{"kind": "webhook", "url": url, "secret": secret}],
                 }
             ),
-            actor_id=None,
+            actor=None,
         )
         case = a_case(db, coord)
         v = service.draft_alert(db, case_id=case.id, data=draft(["checkpoint-1"]), author=coord)
