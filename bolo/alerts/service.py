@@ -33,7 +33,6 @@ from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.cases.model import Case, CaseState
 from bolo.clock import now
-from bolo.dispatch.outbox import enqueue_version
 from bolo.errors import Conflict, Forbidden, InvalidInput, NotFound
 from bolo.network.graph import PostKind
 from bolo.posts.model import Post
@@ -346,7 +345,10 @@ def issue_version(session: Session, alert: Alert, version: AlertVersion, *, acto
         },
     )
     # The deliveries (the dispatcher's outbox) are written in this same transaction, so nothing
-    # is sent that was not first committed.
+    # is sent that was not first committed. Imported here so that commands which never issue an
+    # alert (`bolo --help`, the user commands) do not load the dispatcher's tables and channels.
+    from bolo.dispatch.outbox import enqueue_version
+
     enqueue_version(session, version_id=version.id)
 
 
