@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import ColumnElement, Select, Subquery, TypeDecorator, and_, or_
+from sqlalchemy import CTE, ColumnElement, Select, Subquery, TypeDecorator, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 DEFAULT_LIMIT = 100
@@ -113,8 +113,9 @@ class Keyset:
             return (self.descending,) * len(self.columns)
         return self.descending
 
-    def on(self, selectable: Subquery) -> Keyset:
-        """The same ordering over the like-named columns of ``selectable`` (a subquery)."""
+    def on(self, selectable: Subquery | CTE) -> Keyset:
+        """The same ordering over the like-named columns of ``selectable`` (a subquery or a
+        common table expression)."""
         return Keyset(tuple(selectable.c[str(c.key)] for c in self.columns), self.descending)
 
     def _kinds(self) -> list[type]:

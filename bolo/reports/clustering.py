@@ -24,11 +24,23 @@ from functools import lru_cache
 from typing import Any, cast
 
 import h3
-from sqlalchemy import Connection, Engine, Row, Table, bindparam, case, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from bolo.cases.model import Case
 from bolo.reports.intake import ReportKind, ReportState
-from bolo.reports.model import Report
+from bolo.reports.model import Report, ReportCluster
 from bolo.reports.triage import (
     LIMITS,
     CaseFacts,
@@ -235,10 +247,11 @@ def _live_sizes(conn: Connection, labels: Iterable[str]) -> dict[str, int]:
     }
 
 
-def _store(conn: Connection, batch: _Batch) -> set[str]:
-    """Write a batch's labels and keys; returns the ids of the reports to re-score: the
-    batch's own and those of clusters of at most 2 that grew (corroboration counts up to 2,
-    so in a larger cluster every report already had its full count)."""
+def _store(conn: Connection, batch: _Batch) -> tuple[set[str], set[str]]:
+    """Write a batch's labels and keys; returns the ids of the reports to re-score (the
+    batch's own and those of clusters of at most 2 that grew: corroboration counts up to 2,
+    so in a larger cluster every report already had its full count) and the labels of the
+    clusters that changed (those merged away among them)."""
     final = {label: batch.root(label) for label in batch.parent}
     grown = set(final) | set(final.values()) | {batch.root(n.cluster) for n in batch.pending}
     small = [label for label, n in _live_sizes(conn, grown).items() if n <= 2]
@@ -268,7 +281,7 @@ def _store(conn: Connection, batch: _Batch) -> set[str]:
         ),
         rows,
     )
-    return ids
+    return ids, grown
 
 
 def _case_facts(conn: Connection, case_id: str | None) -> CaseFacts | None:
@@ -312,6 +325,45 @@ def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
     return len(changed)
 
 
+def refresh_lines(conn: Connection, labels: Iterable[str]) -> None:
+    """Rewrite the queue lines (``report_clusters``) of the clusters ``labels`` from their
+    reports, in the caller's transaction: the most credible new report (then the earliest, then
+    the lowest id) and the number of new reports; no line for a cluster without new reports
+    (or merged into another)."""
+    for chunk in _chunks(labels):
+        conn.execute(delete(ReportCluster).where(ReportCluster.id.in_(chunk)))
+        heads: dict[str, Any] = {}
+        counts: dict[str, int] = defaultdict(int)
+        for row in conn.execute(
+            select(
+                Report.cluster_id, Report.case_id, Report.id, Report.credibility, Report.seen_at
+            ).where(Report.cluster_id.in_(chunk), Report.state == ReportState.NEW.value)
+        ):
+            counts[row.cluster_id] += 1
+            best = heads.get(row.cluster_id)
+            if best is None or _rank(row) < _rank(best):
+                heads[row.cluster_id] = row
+        if heads:
+            conn.execute(
+                insert(ReportCluster),
+                [
+                    {
+                        "id": label,
+                        "case_id": head.case_id,
+                        "head_id": head.id,
+                        "credibility": head.credibility,
+                        "seen_at": head.seen_at,
+                        "new_count": counts[label],
+                    }
+                    for label, head in heads.items()
+                ],
+            )
+
+
+def _rank(row: Any) -> tuple[float, datetime, str]:
+    return (-row.credibility, row.seen_at, row.id)
+
+
 def rescore_cluster(conn: Connection, *, cluster_id: str, case_id: str | None) -> int:
     """Re-score the ``new`` reports of a cluster after one of its reports was dismissed or
     taken back (its corroboration changed); returns how many rows changed. Only a cluster of at
@@ -343,6 +395,7 @@ def cluster_pending(
         if guard is not None and not guard(conn):
             return 0
         for batch in batches:
-            ids = _store(conn, batch)
+            ids, changed = _store(conn, batch)
             rescore(conn, ids=ids, case=_case_facts(conn, batch.case_id))
+            refresh_lines(conn, changed)
     return len(rows)

@@ -76,3 +76,25 @@ class ReportContact(Base):
         ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True
     )
     contact: Mapped[str] = mapped_column(String(200))
+
+
+class ReportCluster(Base):
+    """The queue's line of a cluster that has ``new`` reports: its most credible new report
+    (``head_id``, with that report's credibility and time seen) and how many new reports it
+    holds. Kept by ``bolo.reports.clustering.refresh_clusters`` whenever a cluster's members,
+    states or scores change, so the triage queue reads a page of lines without looking at
+    every report of the case. A cluster without new reports has no row."""
+
+    __tablename__ = "report_clusters"
+    __table_args__ = (
+        # The queue's order within a case (most credible first, then earliest seen, then id):
+        # read backwards by credibility, each run of equal scores sorted on its own.
+        Index("ix_report_clusters_queue", "case_id", "credibility", "seen_at", "head_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the cluster's label
+    case_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    head_id: Mapped[str] = mapped_column(String(36))
+    credibility: Mapped[float] = mapped_column(Float)
+    seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    new_count: Mapped[int] = mapped_column(Integer)

@@ -1,9 +1,12 @@
 """The triage queue: a case's ``new`` reports, one line per stored cluster, a page at a time.
 
 Reading only: clusters are computed once per report by ``bolo.reports.clustering`` when it is
-stored. A report not clustered yet takes a line of its own, so nothing waits unseen. Lines are
-ordered by their head's credibility (highest first), then time seen, then id; a page continues
-after the last line of the one before (``bolo.paging``'s keyset paging, ``QUEUE_ORDER``:
+stored, which keeps one line per cluster with new reports (``report_clusters``: its most
+credible new report and how many new reports it holds, rewritten as well when a report is
+decided), so a page reads its lines in the queue's order without looking at every report. A
+report not clustered yet takes a line of its own, so nothing waits unseen. Lines are ordered
+by their head's credibility (highest first), then time seen, then id; a page continues after
+the last line of the one before (``bolo.paging``'s keyset paging, ``QUEUE_ORDER``:
 ``QueuePage.next_after``).
 """
 
@@ -13,16 +16,16 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import CTE, ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bolo.errors import InvalidInput
-from bolo.paging import Keyset, encode_cursor
+from bolo.paging import Keyset, Value, encode_cursor
 from bolo.reports.intake import ReportState
-from bolo.reports.model import Report
+from bolo.reports.model import Report, ReportCluster
 
 MAX_PAGE = 1000
 
@@ -38,6 +41,11 @@ class QueueEntry:
 # Most credible first, then earliest seen, then id (the order of the queue's lines).
 QUEUE_ORDER = Keyset(
     (Report.credibility, Report.seen_at, Report.id), descending=(True, False, False)
+)
+# The same order over the stored lines of clusters (their head report's values).
+LINE_ORDER = Keyset(
+    (ReportCluster.credibility, ReportCluster.seen_at, ReportCluster.head_id),
+    descending=(True, False, False),
 )
 
 
@@ -85,8 +93,24 @@ class QueuePage:
     unclustered: int
 
 
-def _case_rule(case_id: str | None) -> ColumnElement[bool]:
-    return Report.case_id.is_(None) if case_id is None else Report.case_id == case_id
+def _case_rule(
+    case_id: str | None, column: ColumnElement[str | None] | None = None
+) -> ColumnElement[bool]:
+    target: Any = Report.case_id if column is None else column
+    rule: ColumnElement[bool] = target.is_(None) if case_id is None else target == case_id
+    return rule
+
+
+def _waiting() -> CTE:
+    """The reports not clustered yet (few: the worker's backlog), read through the index on
+    ``cluster_id`` alone: as a plain condition beside the case's, SQLite would rather walk
+    every report of the case."""
+    return (
+        select(Report.id, Report.case_id, Report.state, Report.credibility, Report.seen_at)
+        .where(Report.cluster_id.is_(None))
+        .cte("waiting")
+        .prefix_with("MATERIALIZED")
+    )
 
 
 def triage_page(
@@ -97,24 +121,37 @@ def triage_page(
     ``limit`` lines after ``after``."""
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit: between 1 and {MAX_PAGE}")
-    group = func.coalesce(Report.cluster_id, Report.id)
-    order = (Report.credibility.desc(), Report.seen_at, Report.id)
-    ranked = (
-        select(
-            Report.id,
-            Report.credibility,
-            Report.seen_at,
-            func.row_number().over(partition_by=group, order_by=order).label("rank"),
-            func.count().over(partition_by=group).label("size"),
-        )
-        .where(_case_rule(case_id), Report.state == ReportState.NEW.value)
-        .subquery()
-    )
-    keys = QUEUE_ORDER.on(ranked)
-    heads = keys.apply(select(ranked.c.id, ranked.c.size).where(ranked.c.rank == 1), None)
+    position: list[Value] | None = None
     if after is not None:
-        heads = heads.where(keys.after([after.credibility, after.seen_at, after.report_id]))
-    rows = session.execute(heads.limit(limit + 1)).all()
+        position = [after.credibility, after.seen_at, after.report_id]
+    # The stored line of each cluster, and a line of its own for each new report not clustered
+    # yet: one statement, so both are read from the same state of the database.
+    waiting = _waiting()
+    lines = [
+        _first(
+            LINE_ORDER,
+            select(
+                ReportCluster.head_id.label("id"),
+                ReportCluster.credibility,
+                ReportCluster.seen_at,
+                ReportCluster.new_count.label("size"),
+            ).where(_cluster_case_rule(case_id)),
+            position,
+            limit,
+        ),
+        _first(
+            QUEUE_ORDER.on(waiting),
+            select(waiting.c.id, waiting.c.credibility, waiting.c.seen_at, literal(1).label("size"))
+            .where(_case_rule(case_id, waiting.c.case_id))
+            .where(waiting.c.state == ReportState.NEW.value),
+            position,
+            limit,
+        ),
+    ]
+    merged = union_all(*lines).subquery()
+    rows = session.execute(
+        QUEUE_ORDER.on(merged).apply(select(merged), None).limit(limit + 1)
+    ).all()
     more = len(rows) > limit
     rows = rows[:limit]
     reports = {
@@ -129,8 +166,30 @@ def triage_page(
         entries=entries,
         next_after=Cursor(last.credibility, last.seen_at, last.id) if more and last else None,
         total_new=_count(session, _case_rule(case_id), Report.state == ReportState.NEW.value),
-        unclustered=_count(session, _case_rule(case_id), Report.cluster_id.is_(None)),
+        unclustered=int(
+            session.execute(
+                select(func.count())
+                .select_from(waiting)
+                .where(_case_rule(case_id, waiting.c.case_id))
+            ).scalar_one()
+        ),
     )
+
+
+def _first(
+    order: Keyset, stmt: Select[*tuple[Any, ...]], position: list[Value] | None, limit: int
+) -> Select[*tuple[Any, ...]]:
+    """The first ``limit`` + 1 rows of ``stmt`` in ``order`` after ``position``."""
+    stmt = order.apply(stmt, None)
+    if position is not None:
+        stmt = stmt.where(order.after(position))
+    return select(stmt.limit(limit + 1).subquery())
+
+
+def _cluster_case_rule(case_id: str | None) -> ColumnElement[bool]:
+    if case_id is None:
+        return ReportCluster.case_id.is_(None)
+    return ReportCluster.case_id == case_id
 
 
 def _count(session: Session, *rules: ColumnElement[bool]) -> int:

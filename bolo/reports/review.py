@@ -16,7 +16,7 @@ from bolo.audit.service import record
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.paging import Keyset, PageRequest
-from bolo.reports.clustering import rescore_cluster
+from bolo.reports.clustering import refresh_lines, rescore_cluster
 from bolo.reports.intake import ReportKind, ReportState, SearchResult
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.triage import ReportFacts, evidence
@@ -94,9 +94,10 @@ def triage_report(
     session: Session, *, report_id: str, state: ReportState, reason: str, actor_id: str
 ) -> Report:
     """Move a report to ``state`` (new -> credible | dismissed, credible -> confirmed |
-    dismissed, dismissed -> credible), recording who decided and why; dismissing a report (or
-    taking a dismissal back) re-scores the new reports of its cluster, whose corroboration
-    changed. Conflict (409) for any other transition, InvalidInput (422) without a reason."""
+    dismissed, dismissed -> credible), recording who decided and why, and rewriting its
+    cluster's queue line; dismissing a report (or taking a dismissal back) re-scores the new
+    reports of its cluster, whose corroboration changed. Conflict (409) for any other
+    transition, InvalidInput (422) without a reason."""
     if not reason.strip():
         raise InvalidInput("reason: say why")
     report = get_report(session, report_id=report_id)
@@ -109,11 +110,14 @@ def triage_report(
     report.decided_by = actor_id
     report.decided_at = now()
     report.decision_reason = reason.strip()
-    if ReportState.DISMISSED in (current, state) and report.cluster_id is not None:
-        # A dismissed report corroborates nothing: the others of its cluster lose (or, taken
-        # back, regain) its support.
+    if report.cluster_id is not None:
         session.flush()
-        rescore_cluster(session.connection(), cluster_id=report.cluster_id, case_id=report.case_id)
+        conn = session.connection()
+        if ReportState.DISMISSED in (current, state):
+            # A dismissed report corroborates nothing: the others of its cluster lose (or,
+            # taken back, regain) its support.
+            rescore_cluster(conn, cluster_id=report.cluster_id, case_id=report.case_id)
+        refresh_lines(conn, [report.cluster_id])
     record(
         session,
         actor_id=actor_id,

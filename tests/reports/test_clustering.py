@@ -11,7 +11,8 @@ from datetime import timedelta
 import h3
 import pytest
 from reports_testlib import KILJU, coordinator, songchon_case
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, insert, select
+from sqlalchemy.orm import Session
 
 from bolo.clock import now
 from bolo.errors import InvalidInput
@@ -233,3 +234,111 @@ def test_worker_thread_clusters_what_arrives(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as s:
         assert service.triage_page(s, case_id=case_id).unclustered == 0
         assert all(r.state == ReportState.NEW.value for r in s.execute(select(Report)).scalars())
+
+
+def _scattered(engine: Engine, case_id: str, count: int) -> None:
+    """``count`` tips far apart (few neighbours each: quick to cluster), stored directly."""
+    rng = random.Random(count)
+    moment = now()
+    rows = [
+        {
+            "id": f"scattered-{i:06d}",
+            "receipt": f"S{i:07d}",
+            "dedupe_key": f"scattered-{i}",
+            "case_id": case_id,
+            "kind": "tip",
+            "text": f"{rng.choice(TEXTS)} {i}",
+            "lat": KILJU[0] + rng.uniform(-1.5, 1.5),
+            "lon": KILJU[1] + rng.uniform(-1.5, 1.5),
+            "radius_m": 500.0,
+            "seen_at": moment - timedelta(minutes=rng.uniform(1, 600)),
+            "credibility": round(rng.uniform(0.2, 0.7), 2),
+            "reasons": [],
+            "created_at": moment,
+        }
+        for i in range(count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(Report), rows)
+    cluster_all(engine)
+
+
+def _page_steps(engine: Engine, case_id: str) -> tuple[int, int]:
+    """SQLite virtual-machine steps (in thousands) of a triage page, and of counting the case's
+    new reports once: the same on every machine, whatever its speed."""
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    with Session(engine) as s:
+        raw = s.connection().connection.driver_connection
+        raw.set_progress_handler(tick, 1000)
+        service.triage_page(s, case_id=case_id, limit=50)
+        page, steps[0] = steps[0], 0
+        s.execute(
+            select(func.count())
+            .select_from(Report)
+            .where(Report.case_id == case_id, Report.state == ReportState.NEW.value)
+        ).scalar_one()
+        raw.set_progress_handler(None, 0)
+    return page, steps[0]
+
+
+def test_a_triage_page_reads_stored_lines_not_every_report(sqlite_engine: Engine) -> None:
+    with session_scope(sqlite_engine) as s:
+        case_id = songchon_case(s, coordinator(s)).id
+    _scattered(sqlite_engine, case_id, 4000)
+    page, count = _page_steps(sqlite_engine, case_id)
+    # The count of the case's new reports and a page of lines: not a ranking of every report
+    # (that took over 40 times a count).
+    assert count > 0 and page <= 2 * count
+
+
+def _reference_lines(engine: Engine, case_id: str) -> list[tuple[str, int]]:
+    """The queue's lines computed from every report: (head id, new reports in the cluster)."""
+    groups: dict[str, list[Report]] = {}
+    with session_scope(engine) as s:
+        for r in s.execute(select(Report).where(Report.case_id == case_id)).scalars():
+            if r.state == ReportState.NEW.value:
+                groups.setdefault(r.cluster_id or r.id, []).append(r)
+    heads = [
+        (min(rs, key=lambda r: (-r.credibility, r.seen_at, r.id)), len(rs))
+        for rs in groups.values()
+    ]
+    heads.sort(key=lambda h: (-h[0].credibility, h[0].seen_at, h[0].id))
+    return [(h.id, n) for h, n in heads]
+
+
+def test_stored_lines_follow_decisions_and_rescoring(db_engine: Engine) -> None:
+    with session_scope(db_engine) as s:
+        author = coordinator(s)
+        case_id = songchon_case(s, author).id
+        author_id = author.id
+        for tip in _random_tips(case_id, 60, seed=5):
+            service.submit_tip(s, tip=tip)
+    cluster_all(db_engine)
+    rng = random.Random(5)
+    with session_scope(db_engine) as s:
+        ids = list(s.execute(select(Report.id).where(Report.case_id == case_id)).scalars())
+    for report_id in rng.sample(ids, 25):
+        with session_scope(db_engine) as s:
+            state = ReportState(s.get(Report, report_id).state)  # type: ignore[union-attr]
+            choices = {
+                ReportState.NEW: [ReportState.DISMISSED, ReportState.CREDIBLE],
+                ReportState.DISMISSED: [ReportState.CREDIBLE],
+                ReportState.CREDIBLE: [ReportState.DISMISSED],
+            }.get(state, [])
+            if choices:
+                service.triage_report(
+                    s,
+                    report_id=report_id,
+                    state=rng.choice(choices),
+                    reason="checked",
+                    actor_id=author_id,
+                )
+    with session_scope(db_engine) as s:
+        page = service.triage_page(s, case_id=case_id, limit=1000)
+        lines = [(e.report.id, e.cluster_size) for e in page.entries]
+    assert lines == _reference_lines(db_engine, case_id)
