@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from bolo.cases.model import Case
 from bolo.clock import now
+from bolo.reports.decisions import facts_of
 from bolo.reports.geocode import haversine_m
 from bolo.reports.intake import ReportState
 from bolo.reports.model import Report
-from bolo.reports.review import facts_of
 from bolo.reports.romanise import strip_marks
-from bolo.reports.triage import CaseFacts, ReportFacts, credibility
+from bolo.reports.triage_rules import CaseFacts, ReportFacts, credibility
 
 _WORD = re.compile(r"\w+")
 

@@ -4,7 +4,7 @@ as much after a tip that names no case was received, its personal data goes too.
 Per case, one transaction: the case's people, vehicles, narrative, place name and hint texts,
 the children's photos, the texts and CAP XML of its alerts (``bolo.cases.service.purge_case``),
 the names on the acknowledgements of its alerts, the tipsters' contacts, the free text, place
-texts and photo GPS positions of its reports (``bolo.reports.review.purge_contacts``). After
+texts and photo GPS positions of its reports (``bolo.reports.decisions.purge_contacts``). After
 the commit, the report photos no remaining report refers to are deleted from disk. Then: other
 agencies' imported alerts that ended and were imported as long ago lose their headline and
 XML; report photo files no report refers to (a tip that never committed) go once untouched for

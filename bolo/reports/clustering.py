@@ -5,7 +5,7 @@ A report is stored unclustered (``cluster_id`` NULL). ``cluster_pending`` (run b
 computes their keys once (trigram set, h3 cell) and compares each with the stored reports of its
 case near it: the same or neighbouring h3 cells within the time window, plus reports without a
 place whose trigram count could reach the similarity needed. It merges the clusters it links
-(single linkage, labelled by the earliest report, as ``triage.cluster`` does for a whole list)
+(single linkage, labelled by the earliest report, as ``triage_rules.cluster`` does for a whole list)
 and re-scores the ``new`` reports whose corroboration changed. Reading and comparing happen
 outside any write transaction; the writes of a batch take one short transaction.
 
@@ -41,7 +41,7 @@ from sqlalchemy import (
 from bolo.cases.model import Case
 from bolo.reports.intake import ReportKind, ReportState
 from bolo.reports.model import Report, ReportCluster
-from bolo.reports.triage import (
+from bolo.reports.triage_rules import (
     LIMITS,
     CaseFacts,
     Limits,
@@ -299,7 +299,7 @@ def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
     """Re-score the ``new`` reports among ``ids`` with the case's last-known place and their
     corroboration (the other reports of their cluster not dismissed, counting up to 2).
     Returns how many rows changed."""
-    from bolo.reports.review import facts_of
+    from bolo.reports.decisions import facts_of
 
     reports = [
         r

@@ -53,8 +53,8 @@ class Report(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Set once by the clustering worker (``bolo.reports.clustering``); None: not yet clustered.
     cluster_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
-    # The text's trigrams (``triage.text_key``), how many, and the h3 cell of the place, stored
-    # when the report is clustered so that no comparison recomputes them.
+    # The text's trigrams (``triage_rules.text_key``), how many, and the h3 cell of the place,
+    # stored when the report is clustered so that no comparison recomputes them.
     text_key: Mapped[str | None] = mapped_column(Text, nullable=True)
     key_size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cell: Mapped[str | None] = mapped_column(String(16), nullable=True)

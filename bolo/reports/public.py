@@ -24,9 +24,9 @@ from bolo.auth.login import client_key
 from bolo.errors import BoloError, InvalidInput
 from bolo.reports import csrf
 from bolo.reports.config import tip_settings
+from bolo.reports.direct_route import DirectRoute
 from bolo.reports.geocode import built_gazetteer
 from bolo.reports.intake import TipApiIn, TipIn, explain, form_to_dict
-from bolo.reports.leanroute import LeanRoute
 from bolo.reports.mapimage import map_png
 from bolo.reports.photo import CleanPhoto, PhotoError, clean_photo_bounded
 from bolo.reports.pipeline import TipWriter
@@ -160,14 +160,14 @@ async def post_tip_json(request: Request) -> Response:
     )
 
 
-# The surge path: LeanRoute calls the endpoint without FastAPI's parameter machinery.
+# The surge path: DirectRoute calls the endpoint without FastAPI's parameter machinery.
 public_router.add_api_route(
     "/api/v1/public/tips",
     post_tip_json,
     methods=["POST"],
     status_code=201,
     openapi_extra=_TIP_SCHEMA,
-    route_class_override=LeanRoute,
+    route_class_override=DirectRoute,
     responses={201: {"description": "Stored; the body has the receipt."}},
 )
 

@@ -21,12 +21,12 @@ from bolo.dispatch.signing import WebhookVerificationError, verify
 from bolo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from bolo.paging import Paging, link_next
 from bolo.reports import service
+from bolo.reports.decisions import REPORT_ORDER
 from bolo.reports.geocode import default_gazetteer
 from bolo.reports.intake import ReportKind, ReportState, SearchReportIn, SightingIn, summary
 from bolo.reports.intake import explain as explain_errors
 from bolo.reports.model import Report
 from bolo.reports.public import public_router
-from bolo.reports.review import REPORT_ORDER
 from bolo.reports.schemas import PlaceOut, QueueOut, ReportOut, TriageIn
 from bolo.security.jsonparse import load_json
 

@@ -33,7 +33,7 @@ from bolo.reports.intake import (
 from bolo.reports.locate import HowLocated, locate
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.photo import CleanPhoto
-from bolo.reports.triage import ReportFacts, credibility
+from bolo.reports.triage_rules import ReportFacts, credibility
 from bolo.settings import get_settings
 from bolo.store.types import new_id
 
@@ -418,20 +418,20 @@ def submit_search_report(
     return _store_post_report(session, row, actor_id)
 
 
-from bolo.reports.queue import (  # noqa: E402
-    Cursor,
-    QueueEntry,
-    QueuePage,
-    triage_page,
-    triage_queue,
-)
-from bolo.reports.review import (  # noqa: E402  (re-exported: one service module for callers)
+from bolo.reports.decisions import (  # noqa: E402  (re-exported: one service module for callers)
     evidence_for_case,
     get_report,
     list_reports,
     purge_caseless_reports,
     purge_contacts,
     triage_report,
+)
+from bolo.reports.queue import (  # noqa: E402
+    Cursor,
+    QueueEntry,
+    QueuePage,
+    triage_page,
+    triage_queue,
 )
 
 __all__ = [

@@ -18,11 +18,11 @@ from bolo.clock import now
 from bolo.errors import InvalidInput
 from bolo.reports import service
 from bolo.reports.clustering import cell_of, cells_within, cluster_pending
+from bolo.reports.decisions import facts_of
 from bolo.reports.geocode import haversine_m
 from bolo.reports.intake import ReportState, TipIn
 from bolo.reports.model import Report
-from bolo.reports.review import facts_of
-from bolo.reports.triage import cluster
+from bolo.reports.triage_rules import cluster
 from bolo.reports.worker import TriageWorker, cluster_all
 from bolo.store.db import session_scope
 

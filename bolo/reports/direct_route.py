@@ -3,13 +3,13 @@
 The JSON tip endpoint takes the raw ``Request`` and validates the body itself (strictly, with its
 own pydantic model), so FastAPI's dependency solving, body parsing, response validation and the
 per-request wrapper that manages dependency exit stacks do nothing for it but cost CPU (about a
-quarter of a tip's server time under a surge, profiled with cProfile). ``LeanRoute`` keeps the
+quarter of a tip's server time under a surge, profiled with cProfile). ``DirectRoute`` keeps the
 route an ordinary ``APIRoute`` (OpenAPI schema, tags, the app's middleware and exception handlers
 all apply) and serves its matched requests itself, through Starlette's ``Route.handle``.
 
 What the skipped dependency solving would have run: the app-wide ``strict_json_body`` dependency
 (``bolo.auth.deps``), which for a route without query parameters or a declared body refuses any
-query parameter. The lean handler calls the same ``check_request`` whenever a query string is
+query parameter. The direct handler calls the same ``check_request`` whenever a query string is
 present, so the refusal (422, FastAPI's shape) is unchanged. A test checks that the app has no
 other app-wide dependency, which this route would otherwise skip.
 """
@@ -28,7 +28,7 @@ from bolo.security.strictjson import check_request
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-class LeanRoute(APIRoute):
+class DirectRoute(APIRoute):
     """An ``APIRoute`` whose endpoint is ``async def endpoint(request) -> Response``, called
     directly: no dependencies, no parameter or response-model processing."""
 

@@ -19,7 +19,7 @@ from bolo.paging import Keyset, PageRequest
 from bolo.reports.clustering import refresh_lines, rescore_cluster
 from bolo.reports.intake import ReportKind, ReportState, SearchResult
 from bolo.reports.model import Report, ReportContact
-from bolo.reports.triage import ReportFacts, evidence
+from bolo.reports.triage_rules import ReportFacts, evidence
 
 ALLOWED: dict[ReportState, frozenset[ReportState]] = {
     ReportState.NEW: frozenset({ReportState.CREDIBLE, ReportState.DISMISSED}),

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from bolo.buckets import TokenBucket
 from bolo.reports.intake import ReportKind, SearchResult
 from bolo.reports.ratelimit import RateLimiter
-from bolo.reports.triage import (
+from bolo.reports.triage_rules import (
     CaseFacts,
     ReportFacts,
     cluster,

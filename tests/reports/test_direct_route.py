@@ -1,4 +1,4 @@
-"""The tip endpoint's LeanRoute: still documented, still checked and hardened like any route;
+"""The tip endpoint's DirectRoute: still documented, still checked and hardened like any route;
 and the tuple-based per-client rate limiter agrees with one TokenBucket per client."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _tip() -> dict[str, Any]:
     }
 
 
-def test_lean_route_keeps_the_app_wide_checks(module_client: TestClient) -> None:
+def test_direct_route_keeps_the_app_wide_checks(module_client: TestClient) -> None:
     r = module_client.post(f"{URL}?debug=1", json=_tip())
     assert r.status_code == 422
     assert r.json()["errors"][0]["location"] == ["query", "debug"]
@@ -35,14 +35,14 @@ def test_lean_route_keeps_the_app_wide_checks(module_client: TestClient) -> None
     assert r.headers["cache-control"] == "no-store"
 
 
-def test_lean_route_is_documented(module_client: TestClient) -> None:
+def test_direct_route_is_documented(module_client: TestClient) -> None:
     operation = module_client.get("/openapi.json").json()["paths"][URL]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert "what" in schema["properties"] and "201" in operation["responses"]
 
 
 def test_the_app_has_no_dependency_the_lean_route_would_skip() -> None:
-    # LeanRoute runs no FastAPI dependencies: it calls the strict query check itself. Another
+    # DirectRoute runs no FastAPI dependencies: it calls the strict query check itself. Another
     # app-wide dependency would silently not run for the tip endpoint.
     from bolo.api import create_app
     from bolo.auth.deps import strict_json_body
