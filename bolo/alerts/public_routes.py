@@ -13,6 +13,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from fastapi import APIRouter, Request, Response
 
+from bolo import i18n
 from bolo.alerts import service
 from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, MsgType
 from bolo.auth.deps import DB
@@ -23,11 +24,39 @@ from bolo.settings import get_settings
 
 router = APIRouter(tags=["public"])
 CAP_XML = "application/cap+xml"
-FEED_TITLE = "bolo: active child abduction alerts"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed that has never had an entry
 # How long an ended alert's last message stays in the feeds. A day covers a subscriber that was
 # down overnight or polls hourly; longer would only make the feed an archive.
 FEED_KEEP = timedelta(hours=24)
+# The feed's alerts, each with when it ended (None while in force).
+Found = list[tuple[service.PublicIssue, datetime | None]]
+
+
+def feed_words(request: Request) -> tuple[str, str]:
+    """The feeds' title and description in the reader's language (``?lang=``, then
+    ``Accept-Language``): they say the feed keeps ended alerts for FEED_KEEP."""
+    hours = {"hours": round(FEED_KEEP.total_seconds() / 3600)}
+    lang = i18n.choose(
+        request.query_params.get("lang"), accept_language=request.headers.get("accept-language")
+    )
+    with i18n.use(lang):
+        return (
+            i18n.gettext(
+                "bolo: child abduction alerts in force or ended in the last %(hours)s hours"
+            )
+            % hours,
+            i18n.gettext(
+                "Child abduction alerts in force, and those ended in the last %(hours)s hours,"
+                " each with its CAP 1.2 message"
+            )
+            % hours,
+        )
+
+
+def _translated(response: Response) -> Response:
+    # The title and description follow Accept-Language: caches keep one copy per language.
+    response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 def _public_alert(db: DB, alert_id: str) -> Alert:
@@ -91,16 +120,14 @@ def _ended_at(alert: Alert, version: AlertVersion, current: datetime) -> datetim
     return None
 
 
-def _feed_alerts(db: DB) -> list[tuple[Alert, AlertVersion, datetime | None]]:
-    """Every issued public Actual alert, newest first, with its newest issued message and when
-    it ended (None while in force)."""
+def _feed_alerts(db: DB) -> Found:
+    """Every issued public Actual alert, newest first, with its newest issued version and when
+    it ended (None while in force); one query whatever their number."""
     current = now()
-    found = []
-    for alert in service.public_alerts(db, include_ended=True):
-        version = service.latest_issued(db, alert_id=alert.id)
-        if version is not None:
-            found.append((alert, version, _ended_at(alert, version, current)))
-    return found
+    return [
+        (issue, _ended_at(issue.alert, issue.version, current))
+        for issue in service.public_issues(db, include_ended=True)
+    ]
 
 
 def _entry(alert: Alert, version: AlertVersion, base: str) -> FeedEntry:
@@ -117,25 +144,25 @@ def _entry(alert: Alert, version: AlertVersion, base: str) -> FeedEntry:
     )
 
 
-def _entries(found: list[tuple[Alert, AlertVersion, datetime | None]]) -> list[FeedEntry]:
+def _entries(found: Found) -> list[FeedEntry]:
     """The alerts in force and those that ended less than FEED_KEEP ago, each by its newest
     issued message (a Cancel once cancelled); purged messages are left out."""
     base = get_settings().public_base_url.rstrip("/")
     current = now()
     return [
-        _entry(alert, version, base)
-        for alert, version, ended in found
-        if version.cap_xml and (ended is None or current < ended + FEED_KEEP)
+        _entry(issue.alert, issue.version, base)
+        for issue, ended in found
+        if issue.stored and (ended is None or current < ended + FEED_KEEP)
     ]
 
 
-def _last_change(found: list[tuple[Alert, AlertVersion, datetime | None]]) -> datetime | None:
+def _last_change(found: Found) -> datetime | None:
     """When the feed last changed: the newest issue (Cancel included), the newest expiry that
     has passed, or the newest departure of an ended alert (FEED_KEEP after it ended)."""
     current = now()
     moments: list[datetime] = []
-    for _alert, version, ended in found:
-        moments.append(version.issued_at or version.sent)
+    for issue, ended in found:
+        moments.append(issue.version.issued_at or issue.version.sent)
         if ended is not None:
             moments += [m for m in (ended, ended + FEED_KEEP) if m <= current]
     return max(moments, default=None)
@@ -156,14 +183,15 @@ def feed_atom(db: DB, request: Request) -> Response:
     entry linking its newest CAP message (conditional GET: ETag, Last-Modified, 304)."""
     base = get_settings().public_base_url.rstrip("/")
     entries, updated, changed = _feed(db)
+    title, _description = feed_words(request)
     body = atom_feed(
         entries,
         feed_id=f"{base}/feed/cap.atom",
-        title=FEED_TITLE,
+        title=title,
         self_url=f"{base}/feed/cap.atom",
         updated=updated,
     )
-    return conditional(request, body.decode("utf-8"), "application/atom+xml", changed)
+    return _translated(conditional(request, body.decode("utf-8"), "application/atom+xml", changed))
 
 
 @router.get("/feed/cap.rss", response_class=Response)
@@ -171,12 +199,13 @@ def feed_rss(db: DB, request: Request) -> Response:
     """RSS 2.0 feed of the same alerts as the Atom feed (conditional GET as the Atom feed)."""
     base = get_settings().public_base_url.rstrip("/")
     entries, updated, changed = _feed(db)
+    title, description = feed_words(request)
     body = rss_feed(
         entries,
-        title=FEED_TITLE,
+        title=title,
         link=f"{base}/alerts",
-        description="Active child abduction alerts (CAP 1.2)",
+        description=description,
         self_url=f"{base}/feed/cap.rss",
         updated=updated,
     )
-    return conditional(request, body.decode("utf-8"), "application/rss+xml", changed)
+    return _translated(conditional(request, body.decode("utf-8"), "application/rss+xml", changed))

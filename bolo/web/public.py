@@ -64,17 +64,39 @@ def public_alert(db: DB, alert: Alert) -> PublicAlert | None:
     return PublicAlert(alert, decode(version.cap_xml.encode("utf-8")))
 
 
+# How many ended alerts the list shows below the ones in force.
+ENDED_SHOWN = 20
+
+
+def _ended(issue: service.PublicIssue) -> bool:
+    """PublicAlert.ended, told from the stored rows before the CAP text is read."""
+    return issue.version.msg_type == cap.MsgType.CANCEL or issue.alert.state in (
+        AlertState.CANCELLED,
+        AlertState.EXPIRED,
+    )
+
+
+def listed_alerts(db: DB) -> list[PublicAlert]:
+    """The public alerts the list shows: those in force, then the ENDED_SHOWN newest ended
+    ones (each newest first); two queries whatever the number of alerts ever issued, and only
+    the shown CAP texts decoded."""
+    issues = [i for i in service.public_issues(db, include_ended=True) if i.stored]
+    shown = [i for i in issues if not _ended(i)] + [i for i in issues if _ended(i)][:ENDED_SHOWN]
+    texts = service.messages(db, [i.version.id for i in shown])
+    return [PublicAlert(i.alert, decode(texts[i.version.id].encode("utf-8"))) for i in shown]
+
+
 @router.get("/alerts", response_class=HTMLResponse)
 def alert_list(request: Request, db: DB, lang: str | None = None) -> Response:
     """Active public alerts, newest first, with the ones ended in the last days below."""
-    shown = [p for a in service.public_alerts(db, include_ended=True) if (p := public_alert(db, a))]
+    shown = listed_alerts(db)
     chosen = page_language(request)
     return page(
         request,
         "public/alerts.html",
         {
             "active": [p for p in shown if not p.ended],
-            "ended": [p for p in shown if p.ended][:20],
+            "ended": [p for p in shown if p.ended],
             "external": public_external_alerts(),
             "lang": chosen,
             "state_names": STATE_NAMES,

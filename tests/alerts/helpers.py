@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bolo.alerts import service
 from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertContent, AlertDraft, AreaSpec, CircleSpec, InfoText
 from bolo.auth.model import Role, User
@@ -16,6 +18,7 @@ from bolo.cases.service import open_case
 from bolo.network.graph import Mode, PostKind
 from bolo.posts.schemas import PostIn
 from bolo.posts.service import upsert_post
+from bolo.store.db import session_scope
 
 
 def staff(session: Session) -> tuple[User, User]:
@@ -91,3 +94,17 @@ def content(targets: list[str], headline: str = "Child abducted near Songchon") 
 def draft(targets: list[str], status: str = "Actual") -> AlertDraft:
     """A new-alert body."""
     return AlertDraft.model_validate({**content(targets).model_dump(), "cap_status": status})
+
+
+def issue_public_alert(engine: Engine) -> tuple[str, datetime]:
+    """Issue a public Actual alert of a new case (creating the staff the first time)."""
+    with session_scope(engine) as db:
+        known = db.query(User).filter(User.username.in_(["coord", "approver"])).all()
+        roles = {u.username: u for u in known}
+        coord, approver = (roles["coord"], roles["approver"]) if len(roles) == 2 else staff(db)
+        v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
+        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
+        service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
+        sent = v.issued_at or v.sent
+        assert sent is not None
+        return v.alert_id, sent

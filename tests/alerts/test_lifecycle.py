@@ -64,7 +64,7 @@ def test_exercise_never_reaches_a_public_post_or_feed(db_engine: Engine) -> None
         service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
         service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
         assert service.get_alert(db, alert_id=v.alert_id).state == AlertState.ACTIVE
-        assert v.alert_id not in {a.id for a in service.public_alerts(db, include_ended=True)}
+        assert v.alert_id not in {i.alert.id for i in service.public_issues(db, include_ended=True)}
         assert decode(v.cap_xml.encode()).status == "Exercise"
 
 

@@ -10,34 +10,20 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import Engine
 
-from bolo.alerts import service, takedown
+from bolo.alerts import takedown
 from bolo.alerts.model import Alert
 from bolo.alerts.public_routes import FEED_KEEP
 from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.clock import FakeClock, use_clock
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, draft, staff
+from tests.alerts.helpers import issue_public_alert
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
-def _issue(engine: Engine) -> tuple[str, datetime]:
-    """Issue a public Actual alert of a new case (creating the staff the first time)."""
-    with session_scope(engine) as db:
-        known = db.query(User).filter(User.username.in_(["coord", "approver"])).all()
-        roles = {u.username: u for u in known}
-        coord, approver = (roles["coord"], roles["approver"]) if len(roles) == 2 else staff(db)
-        v = service.draft_alert(db, case_id=a_case(db, coord).id, data=draft([]), author=coord)
-        service.submit_for_approval(db, version_id=v.id, author=coord, attestation=ATTESTED)
-        service.approve(db, version_id=v.id, sha256=v.sha256, approver=approver)
-        sent = v.issued_at or v.sent
-        assert sent is not None
-        return v.alert_id, sent
-
-
 def test_alert_cap_answers_304_to_a_matching_etag_or_date(sqlite_engine: Engine) -> None:
-    alert_id, _ = _issue(sqlite_engine)
+    alert_id, _ = issue_public_alert(sqlite_engine)
     client = TestClient(create_app(timers=False))
     first = client.get(f"/alerts/{alert_id}.cap")
     assert first.status_code == 200
@@ -70,7 +56,7 @@ def test_alert_cap_answers_304_to_a_matching_etag_or_date(sqlite_engine: Engine)
 def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: Engine) -> None:
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     with use_clock(clock):
-        alert_id, sent = _issue(sqlite_engine)
+        alert_id, sent = issue_public_alert(sqlite_engine)
         client = TestClient(create_app(timers=False))
         for url in ("/feed/cap.atom", "/feed/cap.rss"):
             first = client.get(url)
@@ -103,7 +89,7 @@ def test_feeds_are_conditional_and_updated_is_the_newest_entry(sqlite_engine: En
 
 
 def test_an_unchanged_feed_has_the_same_etag_from_request_to_request(sqlite_engine: Engine) -> None:
-    _issue(sqlite_engine)
+    issue_public_alert(sqlite_engine)
     client = TestClient(create_app(timers=False))
     assert (
         client.get("/feed/cap.atom").headers["etag"] == client.get("/feed/cap.atom").headers["etag"]
@@ -113,8 +99,8 @@ def test_an_unchanged_feed_has_the_same_etag_from_request_to_request(sqlite_engi
 def test_an_ended_alert_stays_in_the_feeds_for_a_day_then_leaves(sqlite_engine: Engine) -> None:
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     with use_clock(clock):
-        cancelled, _ = _issue(sqlite_engine)
-        expiring, _ = _issue(sqlite_engine)
+        cancelled, _ = issue_public_alert(sqlite_engine)
+        expiring, _ = issue_public_alert(sqlite_engine)
         with session_scope(sqlite_engine) as db:
             actor = db.query(User).filter_by(username="coord").one()
             takedown.cancel_alert(db, alert_id=cancelled, reason="Found.", actor=actor)
