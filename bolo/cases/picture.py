@@ -2,11 +2,15 @@
 its evidence, fed to bolo.search; what the console and GET /api/v1/cases/{id}/picture show.
 
 A picture costs a particle-filter run; the pages, the map and the API ask for the same one
-within seconds, so results are kept per (case, evidence, minute) for a short while.
+within seconds, so results are kept per (case, network and posts version, evidence, minute) for
+a short while. The network itself is read from disk once per stored copy and its posts placed
+once per version of the stored posts (``picture_network``), so the search model built on it
+serves every request until a network or post import changes it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -21,9 +25,9 @@ from sqlalchemy.orm import Session
 from bolo.cases.model import Case
 from bolo.clock import now
 from bolo.errors import InvalidInput
-from bolo.network import Mode, NetworkNotFound, PointTooFar, load
+from bolo.network import Mode, NetworkNotFound, PointTooFar, load_shared
 from bolo.network.graph import Network
-from bolo.posts.placing import check_in_picture, network_with_posts
+from bolo.posts.placing import check_in_picture, network_with_posts, posts_version, stored_posts
 from bolo.search import CaseError, SearchPicture
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,8 @@ T = TypeVar("T")
 _CACHE_MAX = 32
 _cache: OrderedDict[tuple[str, ...], Any] = OrderedDict()
 _lock = threading.Lock()
+# Per network name: the picture network of the newest version asked for (picture_network).
+_networks: dict[str, tuple[str, Network]] = {}
 
 DEFAULT_MODES = ("road", "rail")
 # The highest-probability regions the console draws and the API answers, widest first.
@@ -62,24 +68,42 @@ def case_document(
     }
 
 
-def _load(case: Case) -> Network:
+def _load(case: Case) -> tuple[Network, tuple[int, ...]]:
     try:
-        return load(case.network)
+        return load_shared(case.network)
     except NetworkNotFound as exc:
         raise InvalidInput(f"case {case.reference}: {exc}") from None
 
 
+def picture_network(session: Session, case: Case) -> tuple[Network, str]:
+    """The network the case's search runs on, with the posts of its search picture (the
+    network's own and the organisation's stored posts placed on it, bolo.posts.placing), and
+    its version: a digest of the network's stored copy and of those posts. The same object
+    (search model and all) while the version stays, for every case and request of this
+    process. InvalidInput (422) when the case names a network that is not imported."""
+    base, identity = _load(case)
+    stored = stored_posts(session)
+    version = hashlib.sha256(repr(identity).encode()).hexdigest()[:12]
+    version += "-" + posts_version(stored, base.name)
+    with _lock:
+        found = _networks.get(base.name)
+    if found is not None and found[0] == version:
+        return found[1], version
+    network = network_with_posts(session, base, stored=stored)
+    with _lock:
+        _networks[base.name] = (version, network)
+    return network, version
+
+
 def case_network(session: Session, case: Case) -> Network:
-    """The network the case's search runs on, with the posts of its search picture: the
-    network's own and the organisation's stored posts placed on it (bolo.posts.placing).
-    InvalidInput (422) when the case names a network that is not imported."""
-    return network_with_posts(session, _load(case))
+    """The network of the case's search picture (``picture_network``)."""
+    return picture_network(session, case)[0]
 
 
 def check_reporting_post(session: Session, case: Case, post_id: str) -> None:
     """InvalidInput (422) saying why, unless post ``post_id`` is in the case's search picture,
     so that its search reports can count as evidence."""
-    check_in_picture(session, _load(case), post_id)
+    check_in_picture(session, _load(case)[0], post_id)
 
 
 def known_evidence(evidence: Sequence[dict[str, Any]], network: Network) -> list[dict[str, Any]]:
@@ -144,11 +168,15 @@ def picture_time(case: Case) -> datetime:
     return max(at, case.last_seen_latest)
 
 
-def picture_key(case: Case, what: str, evidence: Sequence[dict[str, Any]]) -> tuple[str, ...]:
-    """Cache key of one product (``what``) of ``case``'s picture at its picture time."""
+def picture_key(
+    case: Case, what: str, evidence: Sequence[dict[str, Any]], version: str
+) -> tuple[str, ...]:
+    """Cache key of one product (``what``) of ``case``'s picture at its picture time, on the
+    picture network of ``version`` (``picture_network``): a post import changes it at once."""
     return (
         what,
         case.id,
+        version,
         str(len(evidence)),
         repr(list(evidence)[-1:]),
         picture_time(case).strftime("%Y%m%d%H%M"),
@@ -176,12 +204,13 @@ def ranked_posts(session: Session, case: Case, *, budget: int) -> list[dict[str,
     from bolo.reports.service import evidence_for_case
 
     evidence = evidence_for_case(session, case_id=case.id)
+    network, version = picture_network(session, case)
     return list(
         cached(
-            picture_key(case, f"rank{budget}", evidence),
+            picture_key(case, f"rank{budget}", evidence, version),
             lambda: recommended_posts(
                 case,
-                case_network(session, case),
+                network,
                 at=picture_time(case),
                 budget=budget,
                 evidence=evidence,
@@ -216,9 +245,9 @@ def picture_answer(session: Session, case: Case, *, budget: int) -> dict[str, An
     and 50% highest-probability regions (``region_features``)}``."""
     at = picture_time(case)
     posts = ranked_posts(session, case, budget=budget)
+    network, version = picture_network(session, case)
     area = cached(
-        picture_key(case, "area", []),
-        lambda: reachable_area(case, case_network(session, case), at=at),
+        picture_key(case, "area", [], version), lambda: reachable_area(case, network, at=at)
     )
     regions = region_features(cells_of(session, case))
     return {"at": at.isoformat(), "posts": posts, "area": area, "regions": regions}
@@ -251,11 +280,10 @@ def cells_of(session: Session, case: Case) -> CellPicture:
     from bolo.reports.service import evidence_for_case
 
     evidence = evidence_for_case(session, case_id=case.id)
+    network, version = picture_network(session, case)
     return cached(
-        picture_key(case, "cells", evidence),
-        lambda: cell_picture(
-            case, case_network(session, case), at=picture_time(case), evidence=evidence
-        ),
+        picture_key(case, "cells", evidence, version),
+        lambda: cell_picture(case, network, at=picture_time(case), evidence=evidence),
     )
 
 

@@ -5,6 +5,7 @@ Pure: numpy, scipy, numba, shapely, osmium. ``load(name)`` is the entry point fo
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from bolo.network.errors import NetworkError, NetworkImportError, NetworkNotFound, PointTooFar
@@ -27,6 +28,7 @@ __all__ = [
     "imported_networks",
     "is_known",
     "load",
+    "load_shared",
     "networks_root",
 ]
 
@@ -95,3 +97,31 @@ def load(name: str) -> Network:
         f"no network named {name!r} in {root}; import one with "
         f"'bolo network import FILE.osm.pbf --name {name}'"
     )
+
+
+_shared: dict[tuple[str, str], tuple[tuple[int, ...], Network]] = {}
+_shared_lock = threading.Lock()
+
+
+def load_shared(name: str) -> tuple[Network, tuple[int, ...]]:
+    """``load(name)`` once per stored copy in this process, and that copy's identity
+    (``bolo.network.store.stored_identity``): the same Network object until the network's files
+    change (a new import), so that what is cached on it (snapping trees, travel weights, the
+    search model) is built once. Callers must not change its arrays or posts
+    (``bolo.network.posts.with_posts`` gives a copy with other posts). A bundled network is
+    checked against its sources when first loaded only."""
+    from bolo.network.store import stored_identity
+
+    root = networks_root()
+    key = (str(root), name)
+    with _shared_lock:
+        identity = stored_identity(root, name)
+        found = _shared.get(key)
+        if found is not None and found[0] == identity:
+            return found[1], found[0]
+        # Under the lock: a burst of first requests reads the files once, not once each.
+        network = load(name)
+        # The identity seen before reading: files replaced meanwhile differ from it next time.
+        identity = identity or stored_identity(root, name) or ()
+        _shared[key] = (identity, network)
+        return network, identity

@@ -90,6 +90,21 @@ def read_meta(root: Path, name: str) -> dict[str, Any] | None:
     return meta if meta.get("format") == FORMAT_VERSION else None
 
 
+def stored_identity(root: Path, name: str) -> tuple[int, ...] | None:
+    """What tells one stored copy of network ``name`` from another without reading it: device,
+    inode, size and modification time (ns) of its two files; None when it is not stored. A new
+    import renames a new folder into place, so the identity changes with every import."""
+    folder = network_dir(root, name)
+    found: list[int] = []
+    for file in ("meta.json", "arrays.npz"):
+        try:
+            stat = (folder / file).stat()
+        except OSError:
+            return None
+        found += [stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns]
+    return tuple(found)
+
+
 def load_network(root: Path, name: str) -> Network:
     """Load the network stored under ``root/<name>``; NetworkNotFound when absent or stale."""
     meta = read_meta(root, name)

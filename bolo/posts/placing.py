@@ -10,6 +10,7 @@ posts, so that a freshly imported network can be explored before any post is sto
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -114,14 +115,28 @@ def picture_posts(network: Network, stored: list[StoredPost]) -> list[NetworkPos
     return placed or list(network.posts)
 
 
-def network_with_posts(session: Session, network: Network) -> Network:
+def network_with_posts(
+    session: Session, network: Network, *, stored: list[StoredPost] | None = None
+) -> Network:
     """``network`` (arrays shared) whose posts are those of its search picture, each watching
-    its catchment (setting ``post_catchment_metres``)."""
+    its catchment (setting ``post_catchment_metres``); ``stored``: the stored posts when the
+    caller has read them already (``stored_posts``)."""
     return with_posts(
         network,
-        picture_posts(network, stored_posts(session)),
+        picture_posts(network, stored_posts(session) if stored is None else stored),
         catchment_metres=get_settings().post_catchment_metres,
     )
+
+
+def posts_version(stored: list[StoredPost], network_name: str) -> str:
+    """A digest of the stored posts that can take part in the picture of network
+    ``network_name`` (theirs and those of no network) and of the catchment setting: it changes
+    with every post added, removed, moved or switched on or off that the picture could use."""
+    digest = hashlib.sha256(repr(get_settings().post_catchment_metres).encode())
+    for post in stored:
+        if post.network in (None, network_name):
+            digest.update(repr(post).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 def check_in_picture(session: Session, network: Network, post_id: str) -> None:

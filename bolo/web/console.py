@@ -34,6 +34,7 @@ from bolo.web.pictures import (
     evidence_of,
     layer_key,
     network_of,
+    picture_network,
     picture_time,
     region_features,
 )
@@ -207,7 +208,7 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
     """Every map layer of a case as GeoJSON (outline, network, posts, heat, the 90% and 50%
     regions, isochrones, reports)."""
     case = get_case(db, case_id=case_id)
-    network = network_of(db, case)
+    network, version = picture_network(db, case)
     evidence = evidence_of(db, case)
     at = picture_time(case)
     live = [
@@ -225,11 +226,13 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
         ),
         "posts": mapdata.post_points(list_posts(db), targeted=targeted, acknowledged=acked),
         "heat": cached(
-            layer_key(case, "heat", evidence), lambda: mapdata.heat_cells(cells.probability)
+            layer_key(case, "heat", evidence, version),
+            lambda: mapdata.heat_cells(cells.probability),
         ),
         "regions": region_features(cells),
         "isochrones": cached(
-            layer_key(case, "iso", evidence), lambda: mapdata.isochrones(case, network, at=at)
+            layer_key(case, "iso", evidence, version),
+            lambda: mapdata.isochrones(case, network, at=at),
         ),
         "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500)),
         "last_known": {

@@ -14,13 +14,14 @@ from bolo.cases.picture import (
     cell_picture,
     cells_of,
     picture_key,
+    picture_network,
     picture_time,
     ranked_posts,
     recommended_posts,
     region_features,
 )
 from bolo.clock import now
-from bolo.network import Network, load
+from bolo.network import Network, load_shared
 from bolo.reports.service import evidence_for_case
 
 BUDGET = 20
@@ -30,6 +31,7 @@ __all__ = [
     "evidence_of",
     "layer_key",
     "network_of",
+    "picture_network",
     "picture_time",
     "recommendations",
     "region_features",
@@ -52,9 +54,11 @@ def evidence_of(db: Session, case: Case) -> list[dict[str, Any]]:
     return evidence_for_case(db, case_id=case.id)
 
 
-def layer_key(case: Case, what: str, evidence: list[dict[str, Any]]) -> tuple[str, ...]:
-    """Cache key of one map layer of ``case``."""
-    return picture_key(case, what, evidence)
+def layer_key(
+    case: Case, what: str, evidence: list[dict[str, Any]], version: str
+) -> tuple[str, ...]:
+    """Cache key of one map layer of ``case`` on the picture network of ``version``."""
+    return picture_key(case, what, evidence, version)
 
 
 def warm_up(network_name: str = "dprk") -> None:
@@ -64,7 +68,7 @@ def warm_up(network_name: str = "dprk") -> None:
 
     from bolo.web.mapdata import heat_cells, isochrones
 
-    network = load(network_name)
+    network, _ = load_shared(network_name)
     at = now()
     probe = Case(
         id="warm-up",

@@ -4,6 +4,7 @@ and the posts imported by the commands an operator runs, the case opened over th
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -245,3 +246,51 @@ def test_picture_of_a_case_on_a_network_not_imported_is_a_422(sqlite_engine: Eng
         f"/api/v1/cases/{case_id}/picture", headers=header
     )
     assert answer.status_code == 422 and "atlantis" in answer.json()["detail"]
+
+
+def test_a_post_stored_after_a_picture_is_in_the_next_one_at_once(world: Any) -> None:
+    from bolo.clock import FakeClock, use_clock
+    from bolo.network.graph import Mode, PostKind
+    from bolo.posts.model import Post
+    from bolo.posts.schemas import PostIn
+    from bolo.posts.service import upsert_post
+
+    new = PostIn(
+        id="cp-new", kind=PostKind.CHECKPOINT, name="New", lat=LAST_KNOWN[0], lon=LAST_KNOWN[1]
+    )
+    # One frozen minute: the picture cache's minute cannot be what makes the answer fresh.
+    with use_clock(FakeClock(now().replace(second=5))):
+        assert "cp-new" not in {p["post_id"] for p in _picture(world, 1000)["posts"]}
+        try:
+            with session_scope() as db:
+                upsert_post(db, data=new.model_copy(update={"mode": Mode.ROAD}), actor=None)
+            assert "cp-new" in {p["post_id"] for p in _picture(world, 1000)["posts"]}
+        finally:
+            with session_scope() as db:
+                db.delete(db.get(Post, "cp-new"))
+        assert "cp-new" not in {p["post_id"] for p in _picture(world, 1000)["posts"]}
+
+
+def test_the_network_is_read_from_disk_once_per_stored_copy(
+    world: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bolo.network import networks_root, store
+
+    reads: list[str] = []
+    load_network = store.load_network
+
+    def counted(root: Any, name: str) -> Any:
+        reads.append(name)
+        return load_network(root, name)
+
+    monkeypatch.setattr(store, "load_network", counted)
+    for budget in (4, 5, 6):  # three rankings the picture cache has not kept
+        _picture(world, budget)
+    assert len(reads) <= 1
+    meta = networks_root() / "andorra" / "meta.json"
+    later = meta.stat().st_mtime_ns + 10**9
+    os.utime(meta, ns=(later, later))  # as a new import of the network leaves it
+    reads.clear()
+    for budget in (7, 8):
+        _picture(world, budget)
+    assert reads == ["andorra"]
