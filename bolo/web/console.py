@@ -38,7 +38,7 @@ from bolo.web.pictures import (
     picture_time,
     region_features,
 )
-from bolo.web.templating import page
+from bolo.web.templating import page, page_language
 from bolo.web.timeline import case_timeline
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -204,10 +204,11 @@ async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -
 
 
 @router.get("/cases/{case_id}/map.json")
-def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
+def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResponse:
     """Every map layer of a case as GeoJSON (outline, network, posts, heat, the 90% and 50%
-    regions, isochrones, reports)."""
+    regions, isochrones labelled in the reader's language, reports)."""
     case = get_case(db, case_id=case_id)
+    lang = page_language(request, user)
     network, version = picture_network(db, case)
     evidence = evidence_of(db, case)
     at = picture_time(case)
@@ -231,8 +232,8 @@ def case_map(case_id: str, db: DB, user: PageUser) -> JSONResponse:
         ),
         "regions": region_features(cells),
         "isochrones": cached(
-            layer_key(case, "iso", evidence, version),
-            lambda: mapdata.isochrones(case, network, at=at),
+            layer_key(case, f"iso-{lang}", evidence, version),
+            lambda: mapdata.isochrones(case, network, at=at, lang=lang),
         ),
         "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500)),
         "last_known": {

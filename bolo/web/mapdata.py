@@ -19,6 +19,7 @@ import h3
 import numpy as np
 from shapely.geometry import MultiPoint, mapping
 
+from bolo import i18n
 from bolo.cases.model import Case
 from bolo.network import Mode, Network, PostKind
 from bolo.network.travel import earliest_arrival, nearest_node
@@ -138,10 +139,16 @@ def heat_cells(
 
 
 def isochrones(
-    case: Case, network: Network, *, at: datetime, hours: Sequence[float] = ISOCHRONE_HOURS
+    case: Case,
+    network: Network,
+    *,
+    at: datetime,
+    hours: Sequence[float] = ISOCHRONE_HOURS,
+    lang: str = i18n.DEFAULT,
 ) -> dict[str, Any]:
     """Hulls of the nodes reachable from the last-known place within each of ``hours`` (and
-    within the time elapsed since the earliest last sighting), largest first."""
+    within the time elapsed since the earliest last sighting), largest first, each with its
+    ``hours`` and a ``label`` (the map's tooltip) in language ``lang``."""
     source, _ = nearest_node(network, case.last_known_lat, case.last_known_lon)
     elapsed_h = max((at - case.last_seen_earliest).total_seconds() / 3600.0, 0.0)
     limits = sorted({*(h for h in hours if h < elapsed_h), round(elapsed_h, 1)}, reverse=True)
@@ -157,10 +164,16 @@ def isochrones(
             {
                 "type": "Feature",
                 "geometry": mapping(hull),
-                "properties": {"hours": limit, "label": f"reachable within {limit:g} h"},
+                "properties": {"hours": limit, "label": reachable_label(limit, lang)},
             }
         )
     return collection(features)
+
+
+def reachable_label(hours: float, lang: str) -> str:
+    """The tooltip of the area reachable within ``hours`` (hours), in language ``lang``."""
+    with i18n.use(lang):
+        return i18n.gettext("reachable within %(hours)s h") % {"hours": f"{hours:g}"}
 
 
 def report_points(reports: Sequence[Report]) -> dict[str, Any]:

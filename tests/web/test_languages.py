@@ -171,3 +171,19 @@ def test_a_user_sets_their_language(client_for: ClientFor) -> None:
     assert refused.status_code == 422
     assert coordinator.post("/account/language", data={"language": ""}).status_code == 303
     assert '<html lang="en">' in coordinator.get("/console", headers={"Accept-Language": "en"}).text
+
+
+def test_the_maps_reachable_areas_are_labelled_in_the_readers_language(
+    client_for: ClientFor, world: World
+) -> None:
+    coordinator = client_for("coordinator")
+    url = f"/console/cases/{world.case_id}/map.json"
+    layers = {
+        lang: coordinator.get(url, headers={"Accept-Language": lang}).json()["isochrones"]
+        for lang in ("en", "ko", "en")  # English again: the cached layer keeps each language
+    }
+    english = [f["properties"]["label"] for f in layers["en"]["features"]]
+    korean = [f["properties"]["label"] for f in layers["ko"]["features"]]
+    assert english and all(label.startswith("reachable within ") for label in english)
+    assert len(korean) == len(english)
+    assert all("시간" in label and "reachable" not in label for label in korean)
