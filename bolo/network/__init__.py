@@ -101,6 +101,8 @@ def load(name: str) -> Network:
 
 _shared: dict[tuple[str, str], tuple[tuple[int, ...], Network]] = {}
 _shared_lock = threading.Lock()
+# Networks kept at once: an installation runs on one or a few; more data folders only in tests.
+_SHARED_MAX = 8
 
 
 def load_shared(name: str) -> tuple[Network, tuple[int, ...]]:
@@ -123,5 +125,8 @@ def load_shared(name: str) -> tuple[Network, tuple[int, ...]]:
         network = load(name)
         # The identity seen before reading: files replaced meanwhile differ from it next time.
         identity = identity or stored_identity(root, name) or ()
+        _shared.pop(key, None)
         _shared[key] = (identity, network)
+        while len(_shared) > _SHARED_MAX:  # the least recently loaded goes first
+            del _shared[next(iter(_shared))]
         return network, identity
