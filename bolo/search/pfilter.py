@@ -13,11 +13,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import cKDTree
 
 from bolo.search.case import Evidence, SearchCase, SearchReport, Sighting, VehicleFound
-from bolo.search.geo import EARTH_RADIUS_M
-from bolo.search.geo import unit_xyz as _unit_xyz
 from bolo.search.kernels import (
     nearest_node_index,
     reseed_copies,
@@ -26,8 +23,9 @@ from bolo.search.kernels import (
     systematic_indices,
 )
 from bolo.search.late import divide_out, never_resampled
-from bolo.search.motion import LEFT, STAYED, MotionParams, advance, arc_table, noise_table
+from bolo.search.motion import MotionParams, advance, arc_table, noise_table
 from bolo.search.network_model import NetworkModel, post_watch_modes
+from bolo.search.particle_map import particle_map
 from bolo.search.particles import (
     HIDE_RATE_PER_S,
     Particles,
@@ -45,7 +43,6 @@ UNEXPLAINED = 1e-3  # kernel mass below which a sighting re-seeds particles
 MAX_CHECKPOINTS = 64
 CHECKPOINT_EVERY_S = 600.0
 RESORT_SHARE = 50  # re-sort by destination when > 1/50 are out of order
-BACKGROUND = 1e-6  # total probability of the map's distance background
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -344,46 +341,10 @@ class ParticleFilter:
 
     # ---- reading ----------------------------------------------------------------------
     def node_probability(self) -> FloatArray:
-        """Probability per node (sums to 1): each particle counts at the nearer end of its arc."""
-        st, net = self.state, self.model.network
-        p = st.parts
-        node = p.node.copy()
-        on = p.arc >= 0
-        half = on & (p.rem < 0.5 * p.dur)
-        node[half] = net.indices[p.arc[half]]
-        # The map is of the region: hypotheses that already left through an exit are not on it
-        # (unless every hypothesis left).
-        inside = p.done != LEFT
-        w = st.weights * inside if inside.any() else st.weights
-        mass = self._spread_settled(
-            np.bincount(node, weights=w, minlength=net.n_nodes).astype(np.float64), w
-        )
-        # Nodes no particle reached still differ: nearer the cloud is likelier. A tiny
-        # background decaying with the distance to the nearest occupied node orders them.
-        occupied = np.flatnonzero(mass > 0)
-        xyz = _unit_xyz(net.node_lat, net.node_lon)
-        dist, _ = cKDTree(xyz[occupied]).query(xyz, k=1)
-        background = 1.0 / (1.0 + dist * EARTH_RADIUS_M / 1000.0)
-        mass = mass + BACKGROUND * background / background.sum()
-        return np.asarray(mass / mass.sum(), dtype=np.float64)
-
-    def _spread_settled(self, mass: FloatArray, w: FloatArray) -> FloatArray:
-        """Hypotheses staying at a destination inside the region (dwelling or settled) stand
-        for "somewhere around it": their mass is spread evenly over its catchment."""
-        st, model = self.state, self.model
-        p = st.parts
-        label, size = model.catchment()
-        at_dest = np.zeros(model.network.n_nodes, dtype=np.bool_)
-        at_dest[model.dest_nodes] = True
-        still = (p.arc < 0) & ((p.hide_until > st.t) | (p.done == STAYED)) & at_dest[p.node]
-        still &= label[p.node] >= 0
-        if not still.any():
-            return mass
-        moved = np.bincount(p.node[still], weights=w[still], minlength=mass.shape[0])
-        per_dest = np.bincount(label[p.node[still]], weights=w[still], minlength=size.shape[0])
-        share = np.where(size > 0, per_dest / np.maximum(size, 1), 0.0)
-        spread = np.where(label >= 0, share[np.maximum(label, 0)], 0.0)
-        return np.asarray(mass - moved + spread, dtype=np.float64)
+        """Probability per node (sums to 1) of the particles inside the region
+        (bolo.search.particle_map)."""
+        st = self.state
+        return particle_map(self.model, st.parts, st.weights, st.t)
 
 
 def _copy_state(s: _State) -> _State:
