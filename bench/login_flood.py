@@ -4,8 +4,8 @@
     .venv/bin/python bench/login_flood.py [--flood 100] [--json]
 
 Prints the reader's p99 (nearest rank: one stall counts) during the flood beside its p99 with no
-flood in the same run (the baseline), their ratio, and the flood's answers by status. The goal
-(#14): p99 during the flood under 1 s and no 5xx. Quote the machine's load beside the figures:
+flood in the same run (the baseline), their ratio, and the flood's answers by status. The goal:
+p99 during the flood under 1 s and no 5xx. Quote the machine's load beside the figures:
 two cores shared with anything else make the p99 move.
 """
 

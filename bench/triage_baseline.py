@@ -1,8 +1,8 @@
-"""The triage algorithm before stored clustering, kept as the baseline of bench/triage_bench.py.
+"""Triage without stored clusters, the baseline of bench/triage_bench.py.
 
-Copied as it was: every page view re-clustered the case's recent reports, comparing every pair
-inside the 2-hour window and rebuilding both texts' trigram sets (and romanisation) for each
-pair, the text comparison before the distance check; then it grouped at most 5,000 new reports.
+Every page view re-clusters the case's recent reports, comparing every pair inside the 2-hour
+window and rebuilding both texts' trigram sets (and romanisation) for each pair, the text
+comparison before the distance check; then it groups at most 5,000 new reports.
 """
 
 from __future__ import annotations
@@ -81,8 +81,9 @@ def _cluster(reports: Sequence[ReportFacts], **limits: Any) -> list[str]:
 
 
 def refresh_and_queue(session: Session, case_id: str, limit: int = 100) -> list[Report]:
-    """What one view of the old triage page computed for a case: re-cluster and re-score the
-    new and credible reports of the last 48 h, then one line per cluster of new reports."""
+    """What one view of the triage page computes for a case without stored clusters: re-cluster
+    and re-score the new and credible reports of the last 48 h, then one line per cluster of new
+    reports."""
     stmt = select(Report).where(
         Report.state.in_([ReportState.NEW.value, ReportState.CREDIBLE.value]),
         Report.seen_at >= now() - timedelta(hours=48),

@@ -12,8 +12,8 @@ stored clustering (``cluster_all_s``). Then:
   15; ``add_report_max_ms`` the slowest), as the triage worker does for each report;
 - ``page_ms``: ``GET /console/triage?case=ID`` of a signed-in coordinator through the app
   (median of 10; ``overview_page_ms`` the page of every open case);
-- ``baseline_page_ms``: what one view of the triage page computed before (re-clustering every
-  pair of the case's reports, ``bench/triage_baseline.py``), on the first
+- ``baseline_page_ms``: what one view of the triage page computes without stored clusters
+  (re-clustering every pair of the case's reports, ``bench/triage_baseline.py``), on the first
   ``--baseline-reports`` tips of the same data in a database of their own (it grows with the
   square of the reports: 435 s at 5,000 on this machine, so a smaller size by default).
 """

@@ -1,1 +1,2 @@
-"""Users, roles and API tokens (minimal in the spine: enough for the two-person rule)."""
+"""Users, roles, API tokens, passwords, web sessions and one-time codes; the login throttle and
+the two-person rule across accounts and credentials."""
