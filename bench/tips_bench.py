@@ -17,7 +17,9 @@ asyncio`` uses a Python client instead, and is the fallback when wrk is missing)
    serve`` does, and a second surge runs while a signed-in coordinator loads the case's triage
    page every 2 s (bench/triage_reader.py): ``accepted_per_s_with_reader`` beside the first
    surge's ``accepted_per_s_alone``. Between the two the bench waits until the worker has
-   clustered the first surge's tips (``triage_backlog_drain_s``), so both start alike.
+   clustered the first surge's tips (``triage_backlog_drain_s``), so both start alike. With
+   ``--reader-idle`` the second surge runs without reading: a control run, telling how far two
+   surges differ at the machine's load with no reader at all.
 Each phase stops issuing at its deadline and counts every answer to what it sent, so
 ``responses_2xx`` can be compared exactly with ``stored`` (rows in the database afterwards).
 ``accepted_per_s`` is the surge's 2xx divided by S. Server CPU per request comes from /proc.
@@ -305,11 +307,13 @@ def run(
     overall_limit: float | None = None,
     client: str = "wrk",
     reader_reports: int | None = None,
+    reader_idle: bool = False,
 ) -> dict[str, Any]:
     """Run the phases and return the figures. ``overall_limit`` (tips per second) sets
     the server's overall rate limit, to watch the surge being cut to it with 429s; ``client``
     is 'wrk' or 'asyncio'; ``reader_reports`` (a number: the case's tips beforehand) adds the
-    surge with a coordinator reading triage."""
+    surge with a coordinator reading triage; ``reader_idle`` runs that surge without reading
+    (a control: how far two surges differ at this load with no reader at all)."""
     from bolo.reports.config import TipSettings
 
     burst = TipSettings().per_client_burst
@@ -326,7 +330,9 @@ def run(
             env["BOLO_TIPS_OVERALL_BURST"] = str(max(1, int(overall_limit)))
         port = _free_port()
         if reader_reports is not None:
-            reader = TriageReader(f"http://127.0.0.1:{port}", case_id, READER, PASSWORD)
+            reader = TriageReader(
+                f"http://127.0.0.1:{port}", case_id, READER, PASSWORD, idle=reader_idle
+            )
         process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
         try:
             _wait_ready(port, process)
@@ -375,6 +381,7 @@ def _reader_figures(result: dict[str, Phase], reader: TriageReader, seeded: int)
         "accepted_per_s_with_reader": round(read.count(200, 300) / read.elapsed, 1),
         "p99_ms_with_reader": round(read.p99_ms(), 2),
         "triage_backlog_drain_s": round(result["drain"].elapsed, 1),
+        "reader_idle": reader.idle,
         **reader.figures(),
     }
 
@@ -452,6 +459,11 @@ def main() -> None:
         default=5000,
         help="tips in the case before the surges (with --with-triage-reader)",
     )
+    parser.add_argument(
+        "--reader-idle",
+        action="store_true",
+        help="with --with-triage-reader: run the second surge without reading (a control)",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -474,6 +486,7 @@ def main() -> None:
         args.overall_limit,
         client,
         args.reports if args.with_triage_reader else None,
+        args.reader_idle,
     )
     if args.json:
         print(json.dumps(figures))

@@ -16,8 +16,15 @@ class TriageReader:
     """Loads a case's triage page every ``period_s`` seconds in a thread: ``start``, ``stop``."""
 
     def __init__(
-        self, base: str, case_id: str, username: str, password: str, period_s: float = 2.0
+        self,
+        base: str,
+        case_id: str,
+        username: str,
+        password: str,
+        period_s: float = 2.0,
+        idle: bool = False,
     ) -> None:
+        self.idle = idle  # a control run: the surge as with a reader, but nothing is read
         self.base, self.case_id = base, case_id
         self.username, self.password = username, password
         self.period_s = period_s
@@ -27,13 +34,15 @@ class TriageReader:
         self._thread = threading.Thread(target=self._run, name="triage-reader", daemon=True)
 
     def start(self) -> None:
-        """Sign in and start reading."""
-        self._thread.start()
+        """Sign in and start reading (nothing when idle)."""
+        if not self.idle:
+            self._thread.start()
 
     def stop(self) -> None:
         """Stop after the view in progress."""
         self._stop.set()
-        self._thread.join(120)
+        if not self.idle:
+            self._thread.join(120)
 
     def figures(self) -> dict[str, Any]:
         """The views' count and timings (ms), and the first failures."""

@@ -225,7 +225,11 @@ def cluster(
 
     worker = TriageWorker()
     if not follow:
-        console.print(f"clustered {worker.drain()} report(s)", highlight=False)
+        done = worker.drain()
+        holder = None if done else worker.other_holder()
+        if holder is not None:
+            console.print(f"another worker clusters this database ({holder})", highlight=False)
+        console.print(f"clustered {done} report(s)", highlight=False)
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

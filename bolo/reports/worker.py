@@ -25,11 +25,12 @@ import sys
 import threading
 import time
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
+from bolo import clock
 from bolo.reports.clustering import cluster_pending
 from bolo.store.db import default_engine
-from bolo.store.leases import hold, holder_name, release, take
+from bolo.store.leases import Lease, hold, holder_name, release, take
 
 log = logging.getLogger(__name__)
 LEASE = "triage-clustering"
@@ -100,6 +101,16 @@ class TriageWorker:
             self.release()
         self.clustered += done
         return done
+
+    def other_holder(self) -> str | None:
+        """The holder of the clustering lease when another worker holds it now (else None)."""
+        with self._engine().connect() as conn:
+            lease = conn.execute(
+                select(Lease.holder, Lease.expires_at).where(Lease.name == LEASE)
+            ).first()
+        if lease is None or lease.holder == self.holder or lease.expires_at < clock.now():
+            return None
+        return str(lease.holder)
 
     def release(self) -> None:
         """Give the lease up (another worker may take over at once)."""

@@ -143,3 +143,22 @@ def test_serve_runs_the_worker_as_a_process_restarted_when_it_dies(
     finally:
         process.stop()
     assert child is not None and child.poll() is not None
+
+
+def test_cluster_command_says_another_worker_holds_the_database(
+    sqlite_engine: Engine, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from bolo.cli import app
+
+    monkeypatch.setenv("BOLO_DATABASE_URL", f"sqlite:///{data_dir / 'test.db'}")
+    case_id = _tips(sqlite_engine, 2)
+    server = TriageWorker(sqlite_engine)
+    server.step()  # holds the lease, as a running `bolo serve` does
+    _tips(sqlite_engine, 1, case_id)
+    answer = CliRunner().invoke(app, ["report", "cluster"])
+    assert answer.exit_code == 0
+    assert "another worker clusters this database" in answer.output
+    assert "clustered 0 report(s)" in answer.output
+    assert _unclustered(sqlite_engine) == 1
