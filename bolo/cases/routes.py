@@ -42,6 +42,16 @@ class RankedPost(BaseModel):
     )
     eta: datetime | None = Field(description="Expected time of the pass (null when unknown).")
     reason: str
+    alert_probability: float | None = Field(
+        default=None,
+        description="Chance the suspects pass the post while it is alerted (the alert window).",
+    )
+    gain: float | None = Field(
+        default=None,
+        description="What the post adds to the chance of a catch over the posts ranked above "
+        "it (never growing down the list; a later post may show a higher `probability`, most "
+        "of it caught above).",
+    )
 
 
 class PictureOut(BaseModel):

@@ -107,8 +107,11 @@ def test_picture_ranks_the_imported_posts_with_the_area(world: Any) -> None:
     assert datetime.fromisoformat(picture["at"]) <= now()
     assert len(picture["posts"]) == 3
     for post in picture["posts"]:
-        assert set(post) == {"post_id", "probability", "eta", "reason"}
+        assert set(post) == {"post_id", "probability", "eta", "reason", "alert_probability", "gain"}
         assert post["post_id"] in IMPORTED and 0.0 <= post["probability"] <= 1.0
+        assert 0.0 <= post["alert_probability"] <= 1.0 and post["gain"] >= 0.0
+    gains = [post["gain"] for post in picture["posts"]]
+    assert gains == sorted(gains, reverse=True) and gains[0] > 0
     assert picture["posts"][0]["probability"] > 0 and picture["posts"][0]["eta"]
     area = shapely.geometry.shape(picture["area"]["geometry"])
     assert picture["area"]["type"] == "Feature" and area.is_valid
