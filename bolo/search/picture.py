@@ -30,7 +30,7 @@ from bolo.search.case import (
     parse_evidence,
     parse_time,
 )
-from bolo.search.explain import Placement
+from bolo.search.explain import Placement, Why, WhyCode, baseline_why, english
 from bolo.search.forecast import (
     discounted_mass,
     evidence_effects,
@@ -181,17 +181,20 @@ class SearchPicture:
         posts = self.network.posts
         out = []
         for s in order[:budget]:
+            why = reasons.get(s)
             item: dict[str, Any] = {
                 "post_id": posts[s].post_id,
                 "probability": float(prob[s]),
                 "eta": self._iso(eta[s]),
-                "reason": reasons.get(s, ""),
+                "reason": "" if why is None else english(why),
             }
             if s in placed:
                 item["alert_probability"] = placed[s].alert_probability
                 item["gain"] = placed[s].gain
             else:
                 item["alert_probability"] = item["gain"] = float(prob[s])
+            if why is not None:
+                item["why"] = why
             out.append(item)
         return out
 
@@ -212,7 +215,7 @@ class SearchPicture:
         list[int],
         npt.NDArray[np.float64],
         npt.NDArray[np.float64],
-        dict[int, str],
+        dict[int, Why],
         dict[int, Placement],
     ]:
         self._sync()
@@ -241,7 +244,7 @@ class SearchPicture:
         ahead = forecast_within(fc, t_now + max(alert, LOOKAHEAD_S))
         later = discounted_mass(ahead, n_posts, rep, t_now, alert)
         order = chosen + self._fallback_order(later, chosen)
-        why: dict[int, str] = {}
+        why: dict[int, Why] = {}
         placed: dict[int, Placement] = {}
         if explain:
             for k, s in enumerate(order[:budget]):
@@ -249,7 +252,7 @@ class SearchPicture:
                 placed[s] = Placement(
                     k + 1, pick, 1.0 - HEDGE, float(alerted.probability[s]), alert, later[s]
                 )
-                why[s] = placed[s].text() + "; " + self._particle_reason(soon, s, rep, horizon)
+                why[s] = self._particle_why(placed[s], soon, s, rep, horizon)
         return order, soon.probability, soon.eta, why, placed
 
     def _rep(self) -> npt.NDArray[np.int64]:
@@ -269,23 +272,25 @@ class SearchPicture:
         taken = set(chosen)
         return [int(s) for s in order if int(s) not in taken]
 
-    def _particle_reason(self, fc: Any, s: int, rep: npt.NDArray[np.int64], horizon: float) -> str:
+    def _particle_why(
+        self,
+        placed: Placement,
+        fc: Any,
+        s: int,
+        rep: npt.NDArray[np.int64],
+        horizon: float,
+    ) -> Why:
         assert self._pf is not None
         p = float(fc.probability[s])
         eta = self._iso(float(fc.eta[s])) if p > 0 else None
-        text = f"P(pass within {horizon / 3600:g} h) = {p:.2f}"
-        if eta:
-            text += f", expected {eta}"
         effects = [e for e in evidence_effects(self._pf, fc, int(rep[s])) if abs(e[1]) >= 0.005]
-        if effects:
-            text += "; moved by " + ", ".join(f"{lab} ({d:+.2f})" for lab, d in effects[:3])
-        return text
+        return placed.why(horizon, p, eta, effects[:3])
 
-    def _baseline_reasons(self, slots: Any) -> dict[int, str]:
+    def _baseline_reasons(self, slots: Any) -> dict[int, Why]:
         if isinstance(self._base, RadiusBaseline):
-            r = self._base.radius_m() / 1000.0
-            return {int(s): f"near the edge of the {r:.0f} km radius circle" for s in slots}
-        return {int(s): "earliest possible arrival is just ahead of now" for s in slots}
+            km = self._base.radius_m() / 1000.0
+            return {int(s): baseline_why(WhyCode.RADIUS, km) for s in slots}
+        return {int(s): baseline_why(WhyCode.REACHABILITY) for s in slots}
 
     def node_probability(self) -> npt.NDArray[np.float64]:
         """Probability per network node at the current time (sums to 1)."""

@@ -10,6 +10,7 @@ import pytest
 from search_testlib import fork_network, grid_network
 
 from bolo.search import CaseError, SearchPicture, parse_evidence
+from bolo.search.explain import WhyCode, english
 from bolo.search.geo import haversine_m
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
@@ -134,7 +135,16 @@ def test_rank_items_have_the_documented_shape(strategy: str) -> None:
     assert len(ranked) == 4
     assert len({r["post_id"] for r in ranked}) == 4
     for r in ranked:
-        assert set(r) == {"post_id", "probability", "eta", "reason", "alert_probability", "gain"}
+        assert set(r) == {
+            "post_id",
+            "probability",
+            "eta",
+            "reason",
+            "alert_probability",
+            "gain",
+            "why",
+        }
+        assert r["why"]["code"] in set(WhyCode) and english(r["why"]) == r["reason"]
         assert 0.0 <= r["probability"] <= 1.0
         assert 0.0 <= r["gain"] <= 1.0 and 0.0 <= r["alert_probability"] <= 1.0
         assert r["eta"] is None or datetime.fromisoformat(r["eta"]).tzinfo is not None

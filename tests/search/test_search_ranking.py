@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from search_testlib import grid_network
 
 from bolo.search import SearchPicture
+from bolo.search.explain import WhyCode, english
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
 CASE = {
@@ -67,3 +68,17 @@ def test_each_reason_says_what_the_post_adds_over_the_posts_above_it() -> None:
             partly_caught += 1
             assert "caught above" in r["reason"]
     assert partly_caught > 0
+
+
+def test_the_structured_reason_holds_the_numbers_the_text_quotes() -> None:
+    ranked = _picture(2.0, alert_hours=0.5).rank(40)
+    assert {r["why"]["code"] for r in ranked} == {WhyCode.COVERS, WhyCode.AHEAD}
+    for k, r in enumerate(ranked, start=1):
+        why = r["why"]
+        assert english(why) == r["reason"]
+        assert (why["rank"], why["window_s"], why["horizon_s"]) == (k, 1800.0, 7200.0)
+        assert why["gain"] == r["gain"] and why["probability"] == r["probability"]
+        if why["code"] == WhyCode.COVERS:
+            assert why["alert_probability"] == r["alert_probability"]
+            caught = max(why["new"], r["alert_probability"])
+            assert abs(why["new"] + why["above"] - caught) < 1e-9
