@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, Scope
-from bolo.auth.service import create_user, issue_token, require_role, revoke_token
+from bolo.auth.service import create_user, issue_token, revoke_token
 
 router = APIRouter(prefix="/api/v1", tags=["users"])
 ADMIN = [allow(Role.ADMIN)]
@@ -55,7 +55,6 @@ def me(user: CurrentUser) -> UserOut:
 @router.post("/users", response_model=UserOut, status_code=201, dependencies=ADMIN)
 def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
     """Create a user (admins only)."""
-    require_role(user, Role.ADMIN)
     created = create_user(
         db, username=body.username, role=body.role, post_id=body.post_id, actor_id=user.id
     )
@@ -69,7 +68,6 @@ def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
 def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = None) -> TokenOut:
     """Issue an API token for a user (admins only); ``scope: post`` makes a post token that acts
     only for the user's own post."""
-    require_role(user, Role.ADMIN)
     request = body or TokenIn()
     token = issue_token(
         db,
@@ -86,6 +84,5 @@ def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = No
 @router.delete("/tokens/{token_id}", status_code=204, dependencies=ADMIN)
 def delete_token(token_id: str, db: DB, user: CurrentUser) -> None:
     """Revoke an API token at once (admins only)."""
-    require_role(user, Role.ADMIN)
     revoke_token(db, token_id=token_id, actor_id=user.id)
     db.commit()

@@ -252,7 +252,7 @@ def triage(
     """Decide on a report (new -> credible/dismissed -> confirmed)."""
     with session_scope() as db:
         done = service.triage_report(
-            db, report_id=report, state=state, reason=reason, actor_id=acting_user(db, as_).id
+            db, report_id=report, state=state, reason=reason, actor=acting_user(db, as_)
         )
         emit(as_json, _brief(done), f"{done.receipt} is now {done.state}")
 

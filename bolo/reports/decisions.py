@@ -13,6 +13,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
+from bolo.auth.model import Role, User
+from bolo.auth.service import require_role
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.paging import Keyset, PageRequest
@@ -28,6 +30,10 @@ ALLOWED: dict[ReportState, frozenset[ReportState]] = {
     ReportState.CONFIRMED: frozenset(),
 }
 EVIDENCE_STATES = (ReportState.CREDIBLE, ReportState.CONFIRMED)
+
+
+# Who decides on a report (credible, dismissed, confirmed).
+DECIDERS = (Role.COORDINATOR, Role.SUPERVISOR)
 
 
 def facts_of(report: Any) -> ReportFacts:
@@ -91,13 +97,14 @@ def list_reports(
 
 
 def triage_report(
-    session: Session, *, report_id: str, state: ReportState, reason: str, actor_id: str
+    session: Session, *, report_id: str, state: ReportState, reason: str, actor: User
 ) -> Report:
     """Move a report to ``state`` (new -> credible | dismissed, credible -> confirmed |
     dismissed, dismissed -> credible), recording who decided and why, and rewriting its
     cluster's queue line; dismissing a report (or taking a dismissal back) re-scores the new
     reports of its cluster, whose corroboration changed. Conflict (409) for any other
-    transition, InvalidInput (422) without a reason."""
+    transition, InvalidInput (422) without a reason. ``actor``: a coordinator or supervisor."""
+    require_role(actor, *DECIDERS)
     if not reason.strip():
         raise InvalidInput("reason: say why")
     report = get_report(session, report_id=report_id)
@@ -107,7 +114,7 @@ def triage_report(
             f"report {report.receipt} is {current.value}; it cannot become {state.value}"
         )
     report.state = state.value
-    report.decided_by = actor_id
+    report.decided_by = actor.id
     report.decided_at = now()
     report.decision_reason = reason.strip()
     if report.cluster_id is not None:
@@ -120,7 +127,7 @@ def triage_report(
         refresh_lines(conn, [report.cluster_id])
     record(
         session,
-        actor_id=actor_id,
+        actor_id=actor.id,
         action="report.triaged",
         entity="report",
         entity_id=report.id,

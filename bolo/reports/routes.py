@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
-from bolo.auth.deps import DB, CurrentUser
+from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, User
-from bolo.auth.service import require_role
+from bolo.auth.policy import STAFF_READERS
 from bolo.cases.schemas import CaseFilter
 from bolo.dispatch.keys import signing_keys
 from bolo.dispatch.model import PostKey
@@ -21,7 +21,7 @@ from bolo.dispatch.signing import WebhookVerificationError, verify
 from bolo.errors import Forbidden, InvalidInput, NotFound, Unauthorized
 from bolo.paging import Paging, link_next
 from bolo.reports import service
-from bolo.reports.decisions import REPORT_ORDER
+from bolo.reports.decisions import DECIDERS, REPORT_ORDER
 from bolo.reports.geocode import default_gazetteer
 from bolo.reports.intake import ReportKind, ReportState, SearchReportIn, SightingIn, summary
 from bolo.reports.intake import explain as explain_errors
@@ -31,20 +31,18 @@ from bolo.reports.schemas import PlaceOut, QueueOut, ReportOut, TriageIn
 from bolo.security.jsonparse import load_json
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-STAFF = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
-DECIDERS = (Role.COORDINATOR, Role.SUPERVISOR)
 REPORTERS = (Role.POST_OFFICER, Role.SUPERVISOR, Role.COORDINATOR)
+STAFF = [allow(*STAFF_READERS)]
 
 __all__ = ["public_router", "router"]
 
 
 def _own_post(user: User, post_id: str) -> None:
-    require_role(user, *REPORTERS)
     if user.role == Role.POST_OFFICER and user.post_id != post_id:
         raise Forbidden(f"you report for post {user.post_id!r}, not {post_id!r}")
 
 
-@router.get("/reports", response_model=list[ReportOut])
+@router.get("/reports", response_model=list[ReportOut], dependencies=STAFF)
 def list_reports(
     db: DB,
     user: CurrentUser,
@@ -56,12 +54,11 @@ def list_reports(
     kind: ReportKind | None = None,
 ) -> list[ReportOut]:
     """Reports, newest first, a page at a time (``Link: <...>; rel="next"``)."""
-    require_role(user, *STAFF)
     rows = service.list_reports(db, case_id=case_id, state=state, kind=kind, page=page)
     return [ReportOut.model_validate(r) for r in REPORT_ORDER.page(rows, page, request, response)]
 
 
-@router.get("/reports/queue", response_model=list[QueueOut])
+@router.get("/reports/queue", response_model=list[QueueOut], dependencies=STAFF)
 def queue(
     request: Request,
     response: Response,
@@ -77,7 +74,6 @@ def queue(
     """The triage queue: new reports, de-duplicated into clusters, most credible first, a page
     at a time (``Link: <...>; rel="next"``; the same position is in ``X-Next-After``, for
     ``?after=``)."""
-    require_role(user, *STAFF)
     token = page.cursor or after
     found = service.triage_page(
         db, case_id=case_id, limit=page.limit, after=service.Cursor.decode(token) if token else None
@@ -92,32 +88,36 @@ def queue(
     ]
 
 
-@router.get("/reports/evidence", response_model=list[dict[str, Any]])
+@router.get("/reports/evidence", response_model=list[dict[str, Any]], dependencies=STAFF)
 def evidence(db: DB, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
     """Search-picture evidence of a case from its credible and confirmed reports."""
-    require_role(user, *STAFF)
     return service.evidence_for_case(db, case_id=case_id)
 
 
-@router.get("/reports/{report_id}", response_model=ReportOut)
+@router.get("/reports/{report_id}", response_model=ReportOut, dependencies=STAFF)
 def get_report(report_id: str, db: DB, user: CurrentUser) -> ReportOut:
     """One report, by id or receipt number."""
-    require_role(user, *STAFF)
     return ReportOut.model_validate(service.get_report(db, report_id=report_id))
 
 
-@router.post("/reports/{report_id}/triage", response_model=ReportOut)
+@router.post(
+    "/reports/{report_id}/triage", response_model=ReportOut, dependencies=[allow(*DECIDERS)]
+)
 def triage(report_id: str, body: TriageIn, db: DB, user: CurrentUser) -> ReportOut:
     """Decide on a report: credible, dismissed or confirmed, with the reason."""
-    require_role(user, *DECIDERS)
     report = service.triage_report(
-        db, report_id=report_id, state=body.state, reason=body.reason, actor_id=user.id
+        db, report_id=report_id, state=body.state, reason=body.reason, actor=user
     )
     db.commit()
     return ReportOut.model_validate(report)
 
 
-@router.post("/reports/sightings", response_model=ReportOut, status_code=201)
+@router.post(
+    "/reports/sightings",
+    response_model=ReportOut,
+    status_code=201,
+    dependencies=[allow(*REPORTERS)],
+)
 def post_sighting(body: SightingIn, db: DB, user: CurrentUser) -> ReportOut:
     """A post reports a sighting or interception (enters as credible)."""
     _own_post(user, body.post_id)
@@ -126,7 +126,9 @@ def post_sighting(body: SightingIn, db: DB, user: CurrentUser) -> ReportOut:
     return ReportOut.model_validate(report)
 
 
-@router.post("/reports/searches", response_model=ReportOut, status_code=201)
+@router.post(
+    "/reports/searches", response_model=ReportOut, status_code=201, dependencies=[allow(*REPORTERS)]
+)
 def post_search(body: SearchReportIn, db: DB, user: CurrentUser) -> ReportOut:
     """A post reports what it searched, when, and the result (negative evidence)."""
     _own_post(user, body.post_id)
@@ -177,10 +179,11 @@ def _reply_report(db: DB, post_id: str, body: bytes) -> ReportOut:
     return ReportOut.model_validate(report)
 
 
-@router.get("/geocode", response_model=PlaceOut)
+@router.get(
+    "/geocode", response_model=PlaceOut, dependencies=[allow(*STAFF_READERS, Role.POST_OFFICER)]
+)
 def geocode(user: CurrentUser, q: Annotated[str, Query(min_length=1, max_length=200)]) -> PlaceOut:
     """A place name (any romanisation, or Hangul) to coordinates, offline."""
-    require_role(user, *STAFF, Role.POST_OFFICER)
     match = default_gazetteer().geocode(q)
     if match is None:
         raise NotFound(f"no place matches {q!r}")
@@ -195,14 +198,17 @@ def geocode(user: CurrentUser, q: Annotated[str, Query(min_length=1, max_length=
     )
 
 
-@router.get("/geocode/reverse", response_model=PlaceOut)
+@router.get(
+    "/geocode/reverse",
+    response_model=PlaceOut,
+    dependencies=[allow(*STAFF_READERS, Role.POST_OFFICER)],
+)
 def reverse(
     user: CurrentUser,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
 ) -> PlaceOut:
     """The nearest known place to a point, described as 'N km <direction> of <place>'."""
-    require_role(user, *STAFF, Role.POST_OFFICER)
     near = default_gazetteer().reverse(lat, lon)
     if near is None:
         raise NotFound("the gazetteer is empty")

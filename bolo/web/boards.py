@@ -87,7 +87,7 @@ def decide(report_id: str, db: DB, user: PageUser, form: FormFields) -> Response
         report_id=report_id,
         state=ReportState(state),
         reason=reason.strip() or f"marked {state} in the console",
-        actor_id=user.id,
+        actor=user,
     )
     db.commit()
     return RedirectResponse("/console/triage", status_code=303)

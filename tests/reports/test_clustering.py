@@ -137,23 +137,22 @@ def test_dismissing_a_report_rescores_the_others_of_its_cluster(db_engine: Engin
             ).id
             for i in range(3)
         ]
-        author_id = author.id
     cluster_all(db_engine)
     assert _agreeing(db_engine, ids[0]) == ["2 other report(s) nearby agree: +0.20"]
     with session_scope(db_engine) as s:
         service.triage_report(
-            s, report_id=ids[2], state=ReportState.DISMISSED, reason="prank", actor_id=author_id
+            s, report_id=ids[2], state=ReportState.DISMISSED, reason="prank", actor=author
         )
     assert _agreeing(db_engine, ids[0]) == ["1 other report(s) nearby agree: +0.10"]
     assert _agreeing(db_engine, ids[1]) == ["1 other report(s) nearby agree: +0.10"]
     with session_scope(db_engine) as s:
         service.triage_report(
-            s, report_id=ids[1], state=ReportState.DISMISSED, reason="prank", actor_id=author_id
+            s, report_id=ids[1], state=ReportState.DISMISSED, reason="prank", actor=author
         )
     assert _agreeing(db_engine, ids[0]) == []
     with session_scope(db_engine) as s:  # taken back: it supports the others again
         service.triage_report(
-            s, report_id=ids[1], state=ReportState.CREDIBLE, reason="checked", actor_id=author_id
+            s, report_id=ids[1], state=ReportState.CREDIBLE, reason="checked", actor=author
         )
     assert _agreeing(db_engine, ids[0]) == ["1 other report(s) nearby agree: +0.10"]
 
@@ -315,7 +314,6 @@ def test_stored_lines_follow_decisions_and_rescoring(db_engine: Engine) -> None:
     with session_scope(db_engine) as s:
         author = coordinator(s)
         case_id = songchon_case(s, author).id
-        author_id = author.id
         for tip in _random_tips(case_id, 60, seed=5):
             service.submit_tip(s, tip=tip)
     cluster_all(db_engine)
@@ -336,7 +334,7 @@ def test_stored_lines_follow_decisions_and_rescoring(db_engine: Engine) -> None:
                     report_id=report_id,
                     state=rng.choice(choices),
                     reason="checked",
-                    actor_id=author_id,
+                    actor=author,
                 )
     with session_scope(db_engine) as s:
         page = service.triage_page(s, case_id=case_id, limit=1000)

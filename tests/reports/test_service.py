@@ -74,25 +74,25 @@ def test_triage_transitions_and_audit(db_engine: Engine) -> None:
                 report_id=tip.id,
                 state=ReportState.CONFIRMED,
                 reason="jumping the queue",
-                actor_id=coord.id,
+                actor=coord,
             )
         with pytest.raises(InvalidInput):
             service.triage_report(
-                s, report_id=tip.id, state=ReportState.CREDIBLE, reason=" ", actor_id=coord.id
+                s, report_id=tip.id, state=ReportState.CREDIBLE, reason=" ", actor=coord
             )
         service.triage_report(
             s,
             report_id=tip.receipt,
             state=ReportState.CREDIBLE,
             reason="matches the heading",
-            actor_id=coord.id,
+            actor=coord,
         )
         done = service.triage_report(
             s,
             report_id=tip.id,
             state=ReportState.CONFIRMED,
             reason="checkpoint saw them",
-            actor_id=coord.id,
+            actor=coord,
         )
         assert (done.decided_by, done.decision_reason) == (coord.id, "checkpoint saw them")
         actions = [e.action for e in entries_for(s, entity="report", entity_id=tip.id)]
@@ -126,7 +126,7 @@ def test_reports_change_the_search_evidence(db_engine: Engine) -> None:
         assert evidence[0]["found"] is False and evidence[0]["post_id"] == kilju
         assert evidence[0]["from"].endswith("+00:00")
         service.triage_report(
-            s, report_id=tip.id, state=ReportState.CREDIBLE, reason="consistent", actor_id=coord.id
+            s, report_id=tip.id, state=ReportState.CREDIBLE, reason="consistent", actor=coord
         )
         service.submit_sighting(
             s,
