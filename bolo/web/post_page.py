@@ -3,6 +3,7 @@ acknowledge, report a sighting or a search."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -141,28 +142,54 @@ def post_home(request: Request, db: DB, user: PostUser, done: str | None = None)
     return _render(request, db, user, message=DONE.get(done or ""))
 
 
+def _act(
+    request: Request,
+    db: DB,
+    user: User,
+    act: Callable[[Post], object],
+    *,
+    done: str,
+    refused: tuple[type[Exception], ...] = (BoloError, ValueError),
+    status: int = 422,
+) -> Response:
+    """The shape of every form of the post page: ``act`` for the user's own post; when it is
+    refused, nothing is stored and the page shows why (``status``); otherwise the post's
+    heartbeat is recorded (someone is there), and the page comes back saying ``done``."""
+    post = _own_post(db, user)
+    try:
+        act(post)
+    except refused as exc:
+        db.rollback()
+        return _render(request, db, user, error=_message(exc), status=status)
+    record_heartbeat(db, post_id=post.id)
+    db.commit()
+    return RedirectResponse(f"/post?done={done}", status_code=303)
+
+
 @router.post("/ack", dependencies=[Csrf])
 def post_ack(request: Request, db: DB, user: PostUser, form: FormFields) -> Response:
     """Acknowledge an alert version for the user's post, by a named person."""
-    post = _own_post(db, user)
-    try:
-        acknowledge(
+    return _act(
+        request,
+        db,
+        user,
+        lambda post: acknowledge(
             db, version_id=form.get("version_id", ""), post_id=post.id, by=form.get("name", "")
-        )
-    except AckRefused as exc:
-        db.rollback()
-        return _render(request, db, user, error=str(exc), status=409)
-    record_heartbeat(db, post_id=post.id)
-    db.commit()
-    return RedirectResponse("/post?done=ack", status_code=303)
+        ),
+        done="ack",
+        refused=(AckRefused,),
+        status=409,
+    )
 
 
 @router.post("/sighting", dependencies=[Csrf])
 def post_sighting(request: Request, db: DB, user: PostUser, form: FormFields) -> Response:
     """Report a sighting (or an interception) at or near the post."""
-    post = _own_post(db, user)
-    try:
-        submit_sighting(
+    return _act(
+        request,
+        db,
+        user,
+        lambda post: submit_sighting(
             db,
             case_id=form.get("case_id", ""),
             post_id=post.id,
@@ -172,21 +199,19 @@ def post_sighting(request: Request, db: DB, user: PostUser, form: FormFields) ->
             intercepted=bool(form.get("intercepted")),
             actor_id=user.id,
             via="web",
-        )
-    except (BoloError, ValueError) as exc:
-        db.rollback()
-        return _render(request, db, user, error=_message(exc), status=422)
-    record_heartbeat(db, post_id=post.id)
-    db.commit()
-    return RedirectResponse("/post?done=sighting", status_code=303)
+        ),
+        done="sighting",
+    )
 
 
 @router.post("/search", dependencies=[Csrf])
 def post_search(request: Request, db: DB, user: PostUser, form: FormFields) -> Response:
     """Report a search ("checked every bus 14:00-18:00, nothing found"): negative evidence."""
-    post = _own_post(db, user)
-    try:
-        submit_search_report(
+    return _act(
+        request,
+        db,
+        user,
+        lambda post: submit_search_report(
             db,
             case_id=form.get("case_id", ""),
             post_id=post.id,
@@ -196,21 +221,15 @@ def post_search(request: Request, db: DB, user: PostUser, form: FormFields) -> R
             result=SearchResult(form.get("result", SearchResult.NOTHING_FOUND.value)),
             actor_id=user.id,
             via="web",
-        )
-    except (BoloError, ValueError) as exc:
-        db.rollback()
-        return _render(request, db, user, error=_message(exc), status=422)
-    record_heartbeat(db, post_id=post.id)
-    db.commit()
-    return RedirectResponse("/post?done=search", status_code=303)
+        ),
+        done="search",
+    )
 
 
 @router.post("/checkin", dependencies=[Csrf])
-def post_checkin(db: DB, user: PostUser) -> Response:
+def post_checkin(request: Request, db: DB, user: PostUser) -> Response:
     """Record that the post is staffed and listening (a heartbeat)."""
-    record_heartbeat(db, post_id=_own_post(db, user).id)
-    db.commit()
-    return RedirectResponse("/post?done=checkin", status_code=303)
+    return _act(request, db, user, lambda post: None, done="checkin", refused=())
 
 
 def _message(exc: Exception) -> str:
