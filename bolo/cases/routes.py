@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from bolo.auth.deps import DB, CurrentUser, allow
 from bolo.auth.model import Role, User
-from bolo.auth.policy import case_view
+from bolo.auth.policy import STAFF_READERS, case_view
 from bolo.auth.service import user_for_token
 from bolo.auth.sessions import COOKIE_NAME, session_user
 from bolo.cases import photos, service
@@ -23,7 +23,7 @@ from bolo.paging import Paging
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 media_router = APIRouter(tags=["public"])
-STAFF = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+STAFF = STAFF_READERS
 
 
 class PhotoOut(BaseModel):

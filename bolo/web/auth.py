@@ -23,6 +23,7 @@ from bolo.auth.deps import (
 )
 from bolo.auth.login import TooManyAttempts, authenticate, login_slot
 from bolo.auth.model import Role, User
+from bolo.auth.policy import STAFF_READERS
 from bolo.auth.service import require_role
 from bolo.auth.sessions import create_session, csrf_token_for, end_session
 from bolo.errors import BoloError, Forbidden
@@ -30,7 +31,7 @@ from bolo.web.forms import FormFields
 from bolo.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-STAFF = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
+STAFF = STAFF_READERS
 Csrf = CsrfChecked
 
 

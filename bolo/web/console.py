@@ -18,7 +18,7 @@ from bolo.auth.policy import REDACTED, can_see_personal, case_view
 from bolo.cases.model import Case, CaseState, Outcome
 from bolo.cases.photos import attach_child_photo
 from bolo.cases.schemas import CaseCreate
-from bolo.cases.service import get_case, list_cases, open_case
+from bolo.cases.service import CLOSERS, EDITORS, get_case, list_cases, open_case
 from bolo.clock import now
 from bolo.errors import InvalidInput
 from bolo.i18n import zones
@@ -42,8 +42,8 @@ from bolo.web.templating import page, page_language
 from bolo.web.timeline import case_timeline
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-CASE_OPENERS = (Role.COORDINATOR,)
-CASE_MANAGERS = (Role.COORDINATOR, Role.SUPERVISOR)
+CASE_OPENERS = EDITORS
+CASE_MANAGERS = CLOSERS
 
 
 def base_context(request: Request, user: Any, **extra: Any) -> dict[str, Any]:
