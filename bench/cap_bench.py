@@ -38,7 +38,7 @@ def corpus() -> tuple[str, list[bytes]]:
     if SHARED_VALID.is_dir():
         files = sorted(p for p in SHARED_VALID.iterdir() if p.is_file())
         return f"{len(files)} files of {SHARED_VALID}", [p.read_bytes() for p in files]
-    from tests.cap.cap_testlib import make_alert
+    from tests.cap.factories import make_alert
 
     return "bolo's factory alert (../shared absent)", [encode(make_alert())]
 

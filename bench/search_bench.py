@@ -24,7 +24,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "search"))
 
 from bolo.network.graph import Network  # noqa: E402
 from bolo.search import SearchPicture  # noqa: E402
@@ -163,7 +162,7 @@ def main() -> None:
 
 
 def _grid(out: dict[str, Any], side: int, particles: int) -> None:
-    from search_testlib import grid_network
+    from tests.search.factories import grid_network
 
     big = grid_network(n=side, spacing_deg=0.001, seconds=8.0)
     rb = bench_rebuild(big, particles)

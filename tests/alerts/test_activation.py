@@ -26,7 +26,7 @@ from bolo.cli import app
 from bolo.errors import Conflict, InvalidInput
 from bolo.settings import Settings, reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, draft, staff
+from tests.alerts.factories import ATTESTED, a_case, draft, staff
 
 REASON = "The age is unknown but the witnesses saw a small boy dragged into a van."
 

@@ -14,7 +14,7 @@ from bolo.alerts.model import AlertVersion, VersionState
 from bolo.cap.validate import validate
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, content, draft, staff
+from tests.alerts.factories import ATTESTED, a_case, content, draft, staff
 from tests.alerts.test_signed_alerts import _write_key_and_cert
 
 

@@ -15,7 +15,7 @@ from bolo.alerts import service, takedown
 from bolo.alerts.external import ExternalAlert
 from bolo.auth.model import User
 from bolo.store.db import engine_for, session_scope, upgrade_database
-from tests.alerts.helpers import ATTESTED, a_case, content, draft, staff
+from tests.alerts.factories import ATTESTED, a_case, content, draft, staff
 from tests.security.live_server import bolo, environment, serving
 
 

@@ -12,7 +12,7 @@ from bolo.cap.schema import schema_errors
 from bolo.errors import Conflict, Forbidden, InvalidInput
 from bolo.network.graph import PostKind
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, content, draft, some_posts, staff
+from tests.alerts.factories import ATTESTED, a_case, content, draft, some_posts, staff
 
 
 def _issued_alert(engine: Engine) -> tuple[str, list[str]]:

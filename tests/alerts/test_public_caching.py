@@ -17,7 +17,7 @@ from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.clock import FakeClock, use_clock
 from bolo.store.db import session_scope
-from tests.alerts.helpers import issue_public_alert
+from tests.alerts.factories import issue_public_alert
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

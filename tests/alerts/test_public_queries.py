@@ -16,7 +16,7 @@ from bolo.alerts import takedown
 from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.store.db import session_scope
-from tests.alerts.helpers import issue_public_alert
+from tests.alerts.factories import issue_public_alert
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PUBLIC_READS = ("/feed/cap.atom", "/feed/cap.rss", "/alerts")

@@ -17,7 +17,7 @@ from bolo.cap.errors import SignatureError
 from bolo.cap.signing import verify
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, draft, staff
+from tests.alerts.factories import ATTESTED, a_case, draft, staff
 
 
 def _write_key_and_cert(folder: Path) -> x509.Certificate:

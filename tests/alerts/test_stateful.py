@@ -17,7 +17,7 @@ from bolo.auth.service import create_user
 from bolo.cap.codec import decode
 from bolo.errors import BoloError
 from bolo.store.db import engine_for, session_scope, upgrade_database
-from tests.alerts.helpers import ATTESTED, a_case, content, draft
+from tests.alerts.factories import ATTESTED, a_case, content, draft
 
 
 class AlertMachine(RuleBasedStateMachine):

@@ -13,7 +13,7 @@ from bolo.api import create_app
 from bolo.auth.model import Role
 from bolo.auth.service import create_user, issue_token
 from bolo.store.db import session_scope
-from tests.alerts.helpers import content, some_posts
+from tests.alerts.factories import content, some_posts
 
 
 @pytest.fixture()

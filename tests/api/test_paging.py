@@ -166,7 +166,7 @@ def test_the_limit_is_bounded(client: TestClient, limit: str) -> None:
 
 
 def test_every_paged_list_walks_to_the_same_rows_as_one_page(sqlite_engine: Engine) -> None:
-    from tests.security.world import build_world
+    from tests.security.factories import build_world
 
     with session_scope(sqlite_engine) as db:
         w = build_world(db)

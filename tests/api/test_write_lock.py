@@ -50,7 +50,7 @@ def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, st
     with session_scope(sqlite_engine) as s:
         user = create_user(s, username="coord", role=Role.COORDINATOR, password=PASSWORD)
         token = issue_token(s, user_id=user.id)
-        from tests.reports.reports_testlib import songchon_case
+        from tests.reports.factories import songchon_case
 
         case_id = songchon_case(s, user).id
         for i in range(400):

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from bolo.cap.cli import app
 from bolo.cap.codec import encode
-from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
+from tests.cap.factories import cert_pem, key_pem, make_alert, make_cert, make_key
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from bolo.cap.codec import decode, encode, format_number
 from bolo.cap.errors import CapRefused
 from bolo.cap.schema import schema_errors
 from bolo.cap.times import format_time
-from tests.cap.cap_testlib import SENT, make_alert
+from tests.cap.factories import SENT, make_alert
 
 
 def test_encode_writes_cap12_with_declaration_and_offsets() -> None:

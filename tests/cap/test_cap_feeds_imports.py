@@ -23,7 +23,7 @@ from bolo.cap.fetch import FetchError, _pinned, check_url, fetch_cap
 from bolo.cap.imports import Decision, ImportPlan, Key, decide, import_message
 from bolo.cap.model import Alert, MsgType, Reference, Status
 from bolo.cap.validate import validate
-from tests.cap.cap_testlib import SENT, make_alert
+from tests.cap.factories import SENT, make_alert
 
 
 def _entries(n: int) -> list[FeedEntry]:

@@ -17,7 +17,7 @@ from bolo.cap.codec import encode
 from bolo.cap.findings import RULES, Level
 from bolo.cap.signing import sign
 from bolo.cap.validate import validate
-from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
+from tests.cap.factories import cert_pem, key_pem, make_alert, make_cert, make_key
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cap.md"
 NS12 = "urn:oasis:names:tc:emergency:cap:1.2"

@@ -10,7 +10,7 @@ import pytest
 from bolo.cap.codec import encode
 from bolo.cap.model import Alert, Area, Circle, MsgType, Reference, Scope, ValuePair
 from bolo.cap.validate import validate
-from tests.cap.cap_testlib import SENT, make_alert
+from tests.cap.factories import SENT, make_alert
 
 
 def _errors(alert: Alert, profile: str | None = None) -> list[str]:

@@ -21,7 +21,7 @@ from bolo.cap.signing import (
     sign_own_alert,
     verify,
 )
-from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
+from tests.cap.factories import cert_pem, key_pem, make_alert, make_cert, make_key
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 KEY = make_key("rsa")

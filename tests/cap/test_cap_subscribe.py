@@ -10,7 +10,7 @@ from bolo.cap.fetch import Fetched, FetchError
 from bolo.cap.imports import ImportPlan, Key
 from bolo.cap.model import Alert
 from bolo.cap.subscribe import Subscription, feed_items
-from tests.cap.cap_testlib import make_alert
+from tests.cap.factories import make_alert
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x/</link>
 <description>d</description>

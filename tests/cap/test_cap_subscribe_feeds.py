@@ -21,7 +21,7 @@ from bolo.cap.imports import Decision, ImportPlan, Key
 from bolo.cap.model import Alert
 from bolo.cap.subscribe import MAX_FEED_BYTES, MAX_ITEMS, Subscription
 from bolo.security.urls import networks_allowed
-from tests.cap.cap_testlib import make_alert
+from tests.cap.factories import make_alert
 
 CAP10 = (
     b"<alert xmlns='http://www.incident.com/cap/1.0'><identifier>old-10</identifier>"

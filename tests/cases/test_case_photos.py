@@ -24,7 +24,7 @@ from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.service import purge_case
 from bolo.cli import app
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, draft, some_posts, staff
+from tests.alerts.factories import ATTESTED, a_case, draft, some_posts, staff
 
 
 def jpeg_with_gps() -> bytes:

@@ -20,7 +20,7 @@ from bolo.dispatch.messages import ack_token
 from bolo.dispatch.model import Acknowledgement, Delivery, Escalation, EscalationState, PostKey
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 
 def _issue(engine: Any, *, versions: int = 1) -> tuple[str, list[str]]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from bolo.dispatch.model import Delivery, DeliveryAttempt, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import MIGRATIONS, session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 REVISION = "0007_dispatch_attempt_number"
 

@@ -18,7 +18,7 @@ from bolo.dispatch.model import Delivery, DeliveryAttempt, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.policy import Outcome, RetryPolicy
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 THREE = [
     {"kind": "webhook", "url": "http://h/one"},

@@ -19,7 +19,7 @@ from bolo.dispatch.keys import rotate_post_secret, set_post_secret, signing_keys
 from bolo.dispatch.model import PostKey
 from bolo.dispatch.signing import HmacKey
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_post
+from tests.dispatch.factories import T0, make_post
 
 runner = CliRunner()
 
@@ -94,7 +94,7 @@ def test_unprefixed_secrets_are_base64_or_raw_text() -> None:
 
 def test_the_channel_secret_is_used_and_a_change_is_rotated_in(sqlite_engine: Any) -> None:
     from bolo.dispatch.outbox import enqueue_version
-    from tests.dispatch.factory import make_alert, make_version
+    from tests.dispatch.factories import make_alert, make_version
 
     with use_clock(FakeClock(T0)), session_scope(sqlite_engine) as s:
         post = make_post(s, "a", [{"kind": "webhook", "url": "http://h/a", "secret": "first"}])

@@ -22,7 +22,7 @@ from bolo.dispatch.runner.database_child import (
 )
 from bolo.dispatch.signing import Ed25519Key, HmacKey, new_secret, sign_headers, verify
 from bolo.store.db import session_scope
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 from tests.dispatch.ticks import LoopTicker
 
 BODY = b'{"title":"x"}'

@@ -10,7 +10,7 @@ from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import session_scope
 from bolo.web.boards import _lines
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 
 TWO = [{"kind": "webhook", "url": "http://h/a"}, {"kind": "webhook", "url": "http://h/a2"}]
 

@@ -32,7 +32,7 @@ from bolo.dispatch.runner.inprocess import Dispatcher
 from bolo.dispatch.signing import new_secret, sign_headers
 from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 WEBHOOK_THEN_MAIL = [
     {"kind": "webhook", "url": "http://h/a"},

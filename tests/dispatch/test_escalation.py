@@ -26,7 +26,7 @@ from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.runner.inprocess import Dispatcher
 from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 T_S = dispatch_settings().escalate_after_s
 CHANNELS = [

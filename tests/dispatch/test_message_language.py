@@ -16,7 +16,7 @@ from bolo.dispatch.keys import set_post_secret
 from bolo.dispatch.messages import MessageBuilder
 from bolo.dispatch.signing import new_secret
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post
+from tests.dispatch.factories import T0, make_alert, make_post
 
 KO_HEADLINE = "아동 유괴: 김하늘(7) 송촌역 부근"
 KO_TEXT = "빨간 외투를 입은 7세 여아. 회색 승합차. " * 12

@@ -20,7 +20,7 @@ from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.policy import Outcome
 from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 
 POSTS = 40
 

@@ -13,7 +13,7 @@ from bolo.dispatch.nats.parcels import rows_of
 from bolo.dispatch.nats.relay import Relay
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import session_scope
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 
 
 class FakeJetStream:

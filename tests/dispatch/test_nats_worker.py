@@ -21,7 +21,7 @@ from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
 from bolo.posts.channel_kinds import ChannelKind
 from bolo.store.db import session_scope
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 
 
 class FakeMsg:

@@ -13,7 +13,7 @@ from bolo.dispatch.model import Delivery, DeliveryStatus, Escalation, Escalation
 from bolo.dispatch.outbox import enqueue_version
 from bolo.posts.model import Post
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 TWO = [{"kind": "webhook", "url": "http://h/a"}, {"kind": "apprise", "url": "mailto://x@y"}]
 

@@ -19,7 +19,7 @@ from bolo.network.graph import PostKind
 from bolo.posts.schemas import PostIn
 from bolo.posts.service import upsert_post
 from bolo.store.db import session_scope
-from tests.dispatch.factory import T0, make_alert, make_post, make_version
+from tests.dispatch.factories import T0, make_alert, make_post, make_version
 
 
 @pytest.mark.parametrize("cap_status", ["Exercise", "Test"])

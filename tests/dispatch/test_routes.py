@@ -13,7 +13,7 @@ from bolo.dispatch.model import Acknowledgement, Delivery, PostKey
 from bolo.dispatch.outbox import enqueue_version
 from bolo.dispatch.routes import router
 from bolo.store.db import session_scope
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 
 
 def test_ack_link_records_a_named_acknowledgement(sqlite_engine: Any) -> None:

@@ -7,7 +7,6 @@ import pytest
 import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from network_testlib import random_network
 
 from bolo.network import BUNDLED_CORRIDORS, PointTooFar
 from bolo.network.build import haversine_m
@@ -17,6 +16,7 @@ from bolo.network.isochrone import cap_polygon_text, isochrone_geojson, isochron
 from bolo.network.posts import place_post, with_posts
 from bolo.network.ranking import rank_posts_by_arrival, source_node
 from bolo.network.travel import earliest_arrival
+from tests.network.factories import random_network
 
 DPRK = load_corridors(BUNDLED_CORRIDORS["dprk"])
 SONGCHON = (39.2434, 126.1906)

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from network_testlib import random_network, to_networkx
 
 from bolo.network.errors import PointTooFar
 from bolo.network.graph import Mode
 from bolo.network.travel import arc_weights, earliest_arrival, nearest_node
+from tests.network.factories import random_network, to_networkx
 
 
 def _nx_times(g: nx.DiGraph, sources: dict[int, float], n: int) -> np.ndarray:

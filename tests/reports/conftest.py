@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from bolo.reports.public import reset_public_state
-
-# The test modules import their builders from reports_testlib beside this file.
-sys.path.insert(0, str(Path(__file__).parent))
 
 
 def make_app() -> object:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from reports_testlib import KILJU, coordinator, post, songchon_case
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bolo.clock import now
 from bolo.reports.cli import app
 from bolo.store.db import session_scope
+from tests.reports.factories import KILJU, coordinator, post, songchon_case
 
 runner = CliRunner()
 

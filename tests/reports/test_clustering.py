@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import h3
 import pytest
-from reports_testlib import KILJU, coordinator, songchon_case
 from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from bolo.reports.model import Report
 from bolo.reports.triage_rules import cluster
 from bolo.reports.worker import TriageWorker, cluster_all
 from bolo.store.db import session_scope
+from tests.reports.factories import KILJU, coordinator, songchon_case
 
 TEXTS = [
     "couple with a small boy in a grey truck heading north",

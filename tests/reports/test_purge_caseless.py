@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PIL import Image
-from reports_testlib import coordinator, songchon_case
 from sqlalchemy import Engine, func, select
 
 from bolo.audit.model import AuditEntry
@@ -19,6 +18,7 @@ from bolo.reports.model import Report, ReportContact
 from bolo.reports.photo import clean_photo
 from bolo.reports.service import submit_tip
 from bolo.store.db import session_scope
+from tests.reports.factories import coordinator, songchon_case
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

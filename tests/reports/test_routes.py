@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from reports_testlib import KILJU, coordinator, post, songchon_case
 
 from bolo.auth.model import Role
 from bolo.auth.service import create_user, issue_token
@@ -18,6 +17,7 @@ from bolo.reports import service
 from bolo.reports.intake import TipIn
 from bolo.reports.worker import cluster_all
 from bolo.store.db import session_scope
+from tests.reports.factories import KILJU, coordinator, post, songchon_case
 
 
 def _setup() -> dict[str, Any]:

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
-from reports_testlib import KILJU, coordinator, post, songchon_case
 from sqlalchemy import Engine, func, select
 
 from bolo.audit.service import entries_for, verify
@@ -20,6 +19,7 @@ from bolo.reports.photo import clean_photo
 from bolo.reports.worker import cluster_all
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
+from tests.reports.factories import KILJU, coordinator, post, songchon_case
 
 
 def _tip(case_id: str | None, what: str, place: str | None = None, **extra: object) -> TipIn:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from reports_testlib import KILJU, coordinator, songchon_case
 from sqlalchemy import Engine, func, select, update
 
 from bolo.clock import now
@@ -22,6 +21,7 @@ from bolo.reports.model import Report
 from bolo.reports.worker import LEASE, TriageWorker, WorkerProcess
 from bolo.store.db import session_scope
 from bolo.store.leases import Lease
+from tests.reports.factories import KILJU, coordinator, songchon_case
 
 
 def _tips(engine: Engine, count: int, case_id: str | None = None) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from search_testlib import fork_network, grid_network
 
 from bolo.search import SearchPicture
 from bolo.search.case import parse_case, parse_evidence
@@ -18,6 +17,7 @@ from bolo.search.regions import region_mask
 from bolo.search.sim.harness import CATCH_RADIUS_M, LEVELS, proximity_passes, run_case
 from bolo.search.sim.scenario import make_scenario
 from bolo.search.sim.truth import Trajectory
+from tests.search.factories import fork_network, grid_network
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
 

@@ -11,13 +11,13 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import numpy as np
-from search_testlib import fork_network
 
 from bolo.network.build import haversine_m
 from bolo.network.graph import Mode, Network, NetworkPost, PostKind
 from bolo.network.posts import place_post, post_catchments, with_posts
 from bolo.network.ranking import rank_posts_by_arrival
 from bolo.search import SearchPicture
+from tests.search.factories import fork_network
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
 ARM = 20

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from search_testlib import grid_network
 from typer.testing import CliRunner
 
 import bolo.search.sim.evasive as evasive
 from bolo.search.cli import app
 from bolo.search.sim.scenario import make_scenario
+from tests.search.factories import grid_network
 
 
 @pytest.mark.parametrize("index", range(12))

@@ -8,13 +8,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from search_testlib import grid_network
 
 from bolo.search.case import parse_case
 from bolo.search.motion import _advance_range, advance
 from bolo.search.network_model import network_model
 from bolo.search.particles import empty_events
 from bolo.search.pfilter import ParticleFilter
+from tests.search.factories import grid_network
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from search_testlib import fork_network, grid_network
 
 from bolo.search import CaseError, SearchPicture, parse_evidence
 from bolo.search.explain import WhyCode, english
 from bolo.search.geo import haversine_m
+from tests.search.factories import fork_network, grid_network
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from search_testlib import grid_network
-
 from bolo.search import SearchPicture
 from bolo.search.explain import WhyCode, english
+from tests.search.factories import grid_network
 
 T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
 CASE = {

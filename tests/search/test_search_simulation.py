@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from search_testlib import grid_network
 from typer.testing import CliRunner
 
 from bolo.search.cli import app
@@ -18,6 +17,7 @@ from bolo.search.sim.metrics import map_score, wilson_interval
 from bolo.search.sim.runner import run_policy
 from bolo.search.sim.scenario import make_scenario
 from bolo.search.sim.truth import Trajectory
+from tests.search.factories import grid_network
 
 
 def _ranks_seen(net: Any, sc: Any, strategy: Strategy) -> list[list[int]]:

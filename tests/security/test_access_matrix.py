@@ -25,7 +25,7 @@ from tests.security.access_spec import (
     WEB_PREFIXES,
     request_for,
 )
-from tests.security.world import CHILD, SUSPECTS, World, build_world
+from tests.security.factories import CHILD, SUSPECTS, World, build_world
 
 SKIP_METHODS = {"HEAD", "OPTIONS"}
 

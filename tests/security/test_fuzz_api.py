@@ -16,7 +16,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 
 from bolo.api import create_app
 from bolo.store.db import session_scope
-from tests.security.world import build_world
+from tests.security.factories import build_world
 
 EXAMPLES = int(os.environ.get("BOLO_FUZZ_EXAMPLES", "8"))
 load_all_checks()

@@ -62,7 +62,7 @@ def test_body_size_limit_declared_and_streamed(client: TestClient) -> None:
 
 def test_strict_json_types(client: TestClient, sqlite_engine: Engine) -> None:
     from bolo.store.db import session_scope
-    from tests.security.world import build_world
+    from tests.security.factories import build_world
 
     with session_scope(sqlite_engine) as db:
         w = build_world(db, with_reports=False)

@@ -14,7 +14,7 @@ from bolo.api import create_app
 from bolo.cases.model import Case
 from bolo.scenarios.seed_run import run_replay
 from bolo.store.db import session_scope
-from tests.security.world import PERSONAL, build_world
+from tests.security.factories import PERSONAL, build_world
 
 
 def _personal_strings(case: Case) -> set[str]:

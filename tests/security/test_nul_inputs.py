@@ -18,7 +18,7 @@ from bolo.dispatch.model import Acknowledgement, Delivery, PostKey
 from bolo.dispatch.outbox import enqueue_version
 from bolo.posts.model import Post
 from bolo.store.db import session_scope
-from tests.dispatch.factory import make_alert, make_post, make_version
+from tests.dispatch.factories import make_alert, make_post, make_version
 
 
 @pytest.fixture

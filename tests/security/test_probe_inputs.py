@@ -20,7 +20,7 @@ from bolo.network.graph import Network
 from bolo.posts.files import read_posts
 from bolo.security.jsonparse import load_json
 from bolo.store.db import session_scope
-from tests.security.world import World, build_world
+from tests.security.factories import World, build_world
 
 DRAFT: dict[str, Any] = {
     "cap_status": "Exercise",

@@ -19,7 +19,7 @@ from bolo.clock import FakeClock, use_clock
 from bolo.ops.retention import purge_due
 from bolo.security.cli import app as security_app
 from bolo.store.db import session_scope
-from tests.security.world import PERSONAL, World, build_world
+from tests.security.factories import PERSONAL, World, build_world
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -23,8 +23,8 @@ from bolo.reports.model import Report
 from bolo.reports.photo import clean_photo
 from bolo.reports.service import submit_tip
 from bolo.store.db import session_scope
+from tests.security.factories import build_world
 from tests.security.test_purge import _all_cells, _close, _leaks
-from tests.security.world import build_world
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PLACE = "behind the Quillane family's farmhouse"

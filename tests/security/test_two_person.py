@@ -19,7 +19,7 @@ from bolo.auth.totp import code_at
 from bolo.errors import Forbidden
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.alerts.helpers import ATTESTED, a_case, draft, some_posts
+from tests.alerts.factories import ATTESTED, a_case, draft, some_posts
 from tests.api.test_api_flow import _case_body
 
 PASSWORD = "a long enough pass phrase"

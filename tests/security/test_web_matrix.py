@@ -11,8 +11,8 @@ from bolo.auth.model import Role
 from bolo.auth.sessions import COOKIE_NAME, CSRF_HEADER, create_session, csrf_token_for
 from bolo.store.db import session_scope
 from tests.security.access_spec import STREAMS, WEB, WEB_OPEN, WEB_PREFIXES
+from tests.security.factories import World, build_world
 from tests.security.test_access_matrix import app_routes
-from tests.security.world import World, build_world
 
 # The form a browser would send where an empty one is not handled yet (reported to the web
 # owner: an empty triage form answers 500).

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from bolo.cli import app as bolo_app
 from bolo.ops.backup import table_counts
 from bolo.store.db import session_scope
-from tests.security.world import build_world
+from tests.security.factories import build_world
 
 runner = CliRunner()
 

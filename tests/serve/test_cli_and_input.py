@@ -18,7 +18,7 @@ from bolo.api import create_app
 from bolo.auth.service import issue_token
 from bolo.cli import app as bolo_app
 from bolo.store.db import session_scope
-from tests.alerts.helpers import content, some_posts, staff
+from tests.alerts.factories import content, some_posts, staff
 
 runner = CliRunner()
 
@@ -145,7 +145,7 @@ def test_cap_verify_and_import_print_json(tmp_path: Path, monkeypatch: pytest.Mo
     from bolo.cap.cli import app as cap_app
     from bolo.cap.codec import encode
     from bolo.cap.signing import sign
-    from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
+    from tests.cap.factories import cert_pem, key_pem, make_alert, make_cert, make_key
 
     key = make_key()
     cert = make_cert(key)

@@ -20,8 +20,8 @@ from bolo.api import create_app
 from bolo.dispatch.signing import new_secret
 from bolo.ops.logs import scrub, setup_logging
 from bolo.settings import reset_settings
+from tests.serve.factories import issue_webhook_alert
 from tests.serve.running import BOLO, bolo_env, free_port
-from tests.serve.world import issue_webhook_alert
 
 
 def _sample(text: str, name: str) -> float:

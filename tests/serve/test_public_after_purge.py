@@ -16,7 +16,7 @@ from bolo.cases.service import close_case, resolve_case
 from bolo.clock import FakeClock, use_clock
 from bolo.ops.retention import purge_due
 from bolo.store.db import session_scope
-from tests.security.world import build_world
+from tests.security.factories import build_world
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -19,8 +19,8 @@ from bolo.dispatch.receiver.server import BackgroundReceiver, ReceiverApp
 from bolo.dispatch.receiver.verify import Deduper
 from bolo.dispatch.signing import key_from_string, new_secret
 from bolo.store.db import session_scope
+from tests.serve.factories import issue_webhook_alert
 from tests.serve.running import bolo_serve
-from tests.serve.world import issue_webhook_alert
 
 WAIT_S = 30.0
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from bolo.api import create_app
 from bolo.auth.sessions import COOKIE_NAME, CSRF_HEADER, create_session, csrf_token_for
 from bolo.store.db import session_scope
-from tests.security.world import World, build_world
+from tests.security.factories import World, build_world
 
 HTML = {"Accept": "text/html"}
 ClientFor = Callable[[str], TestClient]

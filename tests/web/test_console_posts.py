@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert
 
 from bolo.posts.model import Post
 from bolo.store.db import session_scope
-from tests.security.world import World
+from tests.security.factories import World
 from tests.web.conftest import ClientFor
 
 N = 3000

@@ -8,7 +8,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from tests.security.world import World
+from tests.security.factories import World
 from tests.web.conftest import ClientFor
 
 OVERRIDE = "The child is younger than it looks and the family is in hiding."

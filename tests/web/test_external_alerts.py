@@ -20,8 +20,8 @@ from bolo.cap.feeds import FeedEntry, atom_feed
 from bolo.cap.model import Alert, MsgType, Reference, Status
 from bolo.cap.signing import sign
 from bolo.store.db import session_scope
-from tests.cap.cap_testlib import cert_pem, key_pem, make_alert, make_cert, make_key
-from tests.security.world import World
+from tests.cap.factories import cert_pem, key_pem, make_alert, make_cert, make_key
+from tests.security.factories import World
 from tests.web.conftest import ClientFor
 
 SENDER = "amber@neighbour.example"

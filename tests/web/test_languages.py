@@ -17,7 +17,7 @@ from bolo.clock import now
 from bolo.posts.model import Post
 from bolo.settings import reset_settings
 from bolo.store.db import session_scope
-from tests.security.world import World
+from tests.security.factories import World
 from tests.web.conftest import ClientFor
 
 

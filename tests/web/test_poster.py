@@ -23,7 +23,7 @@ from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.settings import get_settings
 from bolo.store.db import session_scope
-from tests.security.world import World
+from tests.security.factories import World
 
 KO_HEADLINE = "아동 유괴: 송촌역 부근에서 7세 여아"
 

@@ -11,7 +11,7 @@ from bolo.alerts.schemas import AlertDraft
 from bolo.api import create_app
 from bolo.auth.model import User
 from bolo.store.db import session_scope
-from tests.security.world import CHILD, HINT_TEXT, PERSONAL, World
+from tests.security.factories import CHILD, HINT_TEXT, PERSONAL, World
 from tests.web.conftest import ClientFor
 
 # The last-known place is shown to every staff role (the case list, the map): not checked here.

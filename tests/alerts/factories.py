@@ -1,4 +1,5 @@
-"""Builders shared by the spine's tests."""
+"""Builders of the alerts tests (also used by other domains' tests): staff, a case, posts,
+alert content and drafts."""
 
 from __future__ import annotations
 

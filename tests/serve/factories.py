@@ -8,7 +8,7 @@ from bolo.posts.schemas import PostIn
 from bolo.posts.service import upsert_post
 from bolo.security.urls import networks_allowed
 from bolo.store.db import session_scope, upgrade_database
-from tests.alerts.helpers import ATTESTED, a_case, draft, staff
+from tests.alerts.factories import ATTESTED, a_case, draft, staff
 
 
 def issue_webhook_alert(receiver_port: int, secret: str) -> str:
