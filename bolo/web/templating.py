@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from bolo import i18n
 from bolo.clock import now
 from bolo.i18n import _, zones
+from bolo.web.rank_words import rank_reason
 from bolo.web.words import interface_languages, word
 
 HERE = Path(__file__).resolve().parent
@@ -50,6 +51,7 @@ templates.env.globals["time_zone"] = lambda: zones.zone().key  # the forms' zone
 templates.env.filters["local_input"] = zones.form_value
 templates.env.filters["media_path"] = _media_path
 templates.env.filters["ago"] = _ago
+templates.env.filters["rank_reason"] = rank_reason
 
 
 def static_files() -> StaticFiles:

@@ -1,0 +1,76 @@
+"""A ranked post's reason in the reader's language, from the search picture's structured reason
+(a rank item's ``why``, docs/search-api.md): what the post adds over the posts above it while
+alerted, its probability and expected time, and the evidence that moved it most.
+
+The search package stays free of translation; its English ``reason`` is shown as it is when an
+item carries no ``why``. Evidence labels are the evidence's own names and stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bolo.i18n import _, zones
+from bolo.search.explain import WhyCode
+
+
+def _percent(value: float) -> str:
+    return f"{100.0 * value:.1f} %"
+
+
+def _window(seconds: float) -> str:
+    minutes = seconds / 60.0
+    if minutes < 120:
+        return _("%(n)d min") % {"n": round(minutes)}
+    return _("%(n)s h") % {"n": f"{minutes / 60:g}"}
+
+
+def _placement(why: Mapping[str, Any]) -> str:
+    window = _window(float(why["window_s"]))
+    if why["code"] == WhyCode.AHEAD:
+        return _(
+            "adds nothing in the next %(window)s (the posts above catch its passes, or it has "
+            "none); ordered by its passes further ahead"
+        ) % {"window": window}
+    text = _("adds %(new)s of the passes in the next %(window)s that no post above catches") % {
+        "new": _percent(why["new"]),
+        "window": window,
+    }
+    if why["above"] >= 0.005:
+        text += _(" (its chance %(p)s, %(above)s caught above)") % {
+            "p": _percent(why["alert_probability"]),
+            "above": _percent(why["above"]),
+        }
+    if why["hedge"] > 0:
+        text += _(", on the reachability frontier (+%(hedge)s)") % {"hedge": _percent(why["hedge"])}
+    return text
+
+
+def rank_reason(item: Mapping[str, Any]) -> str:
+    """Why the post has its rank, in the language in use (``bolo.i18n.use``); the item's
+    English ``reason`` when it has no structured ``why``."""
+    why = item.get("why")
+    if not why:
+        return str(item.get("reason", ""))
+    if why["code"] == WhyCode.RADIUS:
+        return _("near the edge of the %(km)s km radius circle") % {"km": f"{why['radius_km']:.0f}"}
+    if why["code"] == WhyCode.REACHABILITY:
+        return _("earliest possible arrival is just ahead of now")
+    parts = [
+        _("Rank %(rank)d: %(placement)s") % {"rank": why["rank"], "placement": _placement(why)},
+        _("chance of a pass within %(window)s: %(p)s")
+        % {
+            "window": _window(float(why["horizon_s"])),
+            "p": _percent(why["probability"]),
+        },
+    ]
+    if why["eta"]:
+        parts[-1] += _(", expected %(when)s") % {
+            "when": zones.show(datetime.fromisoformat(why["eta"]))
+        }
+    if why["moved_by"]:
+        moved = ", ".join(f"{label} ({100.0 * d:+.0f} %)" for label, d in why["moved_by"])
+        parts.append(_("moved most by %(evidence)s") % {"evidence": moved})
+    return "; ".join(parts)
