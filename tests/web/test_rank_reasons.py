@@ -84,3 +84,18 @@ def test_every_part_of_a_reason_is_translated() -> None:
 def test_an_item_without_a_structured_reason_shows_its_english_reason() -> None:
     with i18n.use("ko"):
         assert rank_reason({"reason": "near the edge"}) == "near the edge"
+
+
+def test_a_user_who_chose_korean_reads_the_reasons_in_korean(
+    client_for: ClientFor, world: World
+) -> None:
+    coordinator = client_for("coordinator")
+    assert coordinator.post("/account/language", data={"language": "ko"}).status_code == 303
+    try:
+        page = coordinator.get(
+            f"/console/cases/{world.case_id}/alerts/new", headers={"Accept-Language": "en"}
+        ).text
+        reasons = _reasons(page)
+        assert reasons and all(text.startswith(f"{k}위: ") for k, text in enumerate(reasons, 1))
+    finally:
+        coordinator.post("/account/language", data={"language": ""})
