@@ -13,12 +13,15 @@ asyncio`` uses a Python client instead, and is the fallback when wrk is missing)
 3. one client: a single address sends 40 tips at once: its bucket lets ``burst`` through, the
    rest get 429 with Retry-After;
 4. with ``--with-triage-reader``: the case starts with ``--reports`` tips (default 5,000, made
-   and clustered as bench/triage_bench.py does), the server runs the triage worker as ``bolo
-   serve`` does, and a second surge runs while a signed-in coordinator loads the case's triage
-   page every 2 s (bench/triage_reader.py): ``accepted_per_s_with_reader`` beside the first
-   surge's ``accepted_per_s_alone``. Between the two the bench waits until the worker has
-   clustered the first surge's tips (``triage_backlog_drain_s``), so both start alike. With
-   ``--reader-idle`` the second surge runs without reading: a control run, telling how far two
+   and clustered as bench/triage_bench.py does, once), every server runs the triage worker as
+   ``bolo serve`` does, and ``--rounds`` rounds (default 3) of two surges follow: one alone, one
+   while a signed-in coordinator loads the case's triage page every 2 s
+   (bench/triage_reader.py). Each surge gets a fresh server over its own copy of the seeded
+   case, and the rounds alternate which surge goes first (bench/tips_rounds.py), so neither
+   the case's growth nor the machine's drifting load favours a side. ``rounds`` lists each
+   round's rates and ratio; ``accepted_per_s_alone`` and ``accepted_per_s_with_reader`` are
+   the medians over the rounds, ``ratio_median`` the median of the rounds' ratios. With
+   ``--reader-idle`` the reader signs in but reads nothing: a control run, telling how far two
    surges differ at the machine's load with no reader at all.
 Each phase stops issuing at its deadline and counts every answer to what it sent, so
 ``responses_2xx`` can be compared exactly with ``stored`` (rows in the database afterwards).
@@ -32,11 +35,9 @@ import asyncio
 import importlib.util
 import json
 import os
-import socket
-import subprocess
+import statistics
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tips_load import (  # noqa: E402  (beside this file)
     TIP_PATH,
     Phase,
-    TipMaker,
     asyncio_phase,
     exchange,
     have_wrk,
@@ -56,15 +56,21 @@ from tips_load import (  # noqa: E402  (beside this file)
     seen_at,
     wrk_phase,
 )
-from triage_reader import TriageReader  # noqa: E402  (beside this file)
+from tips_rounds import (  # noqa: E402  (beside this file)
+    SURGE_FIRST,
+    async_runner,
+    copy_case,
+    free_port,
+    measured,
+    round_figures,
+    rounds,
+    start_server,
+    stop_server,
+    stored_reports,
+    tips_phase,
+)
 
 READER = "triage-reader"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
@@ -162,27 +168,6 @@ def serve(port: int) -> None:
     )
 
 
-def _wait_ready(port: int, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (all its threads), from /proc; 0 elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _single_client(port: int, burst: int) -> Phase:
     single = Phase()
     seen = seen_at()
@@ -199,41 +184,12 @@ async def _single_client(port: int, burst: int) -> Phase:
     return single
 
 
-def _measured(pid: int, drive: Any) -> Phase:
-    """Run one phase (a callable returning its Phase) and attach the server's CPU seconds."""
-    cpu = _cpu_seconds(pid)
-    phase: Phase = drive()
-    phase.server_cpu = _cpu_seconds(pid) - cpu
-    return phase
-
-
 def _phases(
-    port: int,
-    pid: int,
-    case_id: str,
-    seconds: float,
-    connections: int,
-    burst: int,
-    client: str,
-    reader: TriageReader | None = None,
+    port: int, pid: int, case_id: str, seconds: float, connections: int, burst: int, client: str
 ) -> dict[str, Phase]:
-    runner = _async_runner()
+    warmup = tips_phase(port, case_id, 0, 1.0, 4, client)
     if client == "wrk":
-        seen = seen_at()
-
-        def tips(first: int, length: float, conns: int) -> Phase:
-            return wrk_phase(
-                port,
-                mode="tips",
-                seconds=length,
-                connections=conns,
-                first=first,
-                case_id=case_id,
-                seen=seen,
-            )
-
-        warmup = tips(0, 1.0, 4)
-        bare = _measured(
+        bare = measured(
             pid,
             lambda: wrk_phase(
                 port, mode="bare", seconds=seconds / 2, connections=connections, first=0
@@ -241,64 +197,17 @@ def _phases(
         )
     else:
         bare_request = request_bytes("/bench/bare", b"{}", "10.0.0.1")
-
-        def tips(first: int, length: float, conns: int) -> Phase:
-            maker = TipMaker(case_id, first)
-            return runner(asyncio_phase(port, maker.next, length, conns))
-
-        warmup = tips(0, 1.0, 4)
-        bare = _measured(
-            pid, lambda: runner(asyncio_phase(port, lambda: bare_request, seconds / 2, connections))
+        bare = measured(
+            pid,
+            lambda: async_runner()(
+                asyncio_phase(port, lambda: bare_request, seconds / 2, connections)
+            ),
         )
-    surge = _measured(pid, lambda: tips(1_000_000_000, seconds, connections))
-    single = runner(_single_client(port, burst))
-    phases = {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
-    if reader is not None:
-        # The first surge left tips for the triage worker: let it catch up, so that both surges
-        # start alike and only the reader differs.
-        phases["drain"] = Phase(elapsed=_drained())
-        reader.start()
-        try:
-            phases["read"] = _measured(pid, lambda: tips(2_000_000_000, seconds, connections))
-        finally:
-            reader.stop()
-    return phases
-
-
-def _drained(limit_s: float = 600.0) -> float:
-    """Wait until every stored tip is clustered (at most ``limit_s``); returns seconds waited."""
-    from sqlalchemy import func, select
-
-    from bolo.reports.model import Report
-    from bolo.store.db import session_scope
-
-    start = time.perf_counter()
-    while time.perf_counter() - start < limit_s:
-        with session_scope() as session:
-            if not session.execute(
-                select(func.count()).select_from(Report).where(Report.cluster_id.is_(None))
-            ).scalar_one():
-                break
-        time.sleep(0.5)
-    return time.perf_counter() - start
-
-
-def _async_runner() -> Any:
-    if importlib.util.find_spec("uvloop"):
-        import uvloop
-
-        return uvloop.run
-    return asyncio.run
-
-
-def _stored() -> int:
-    from sqlalchemy import func, select
-
-    from bolo.reports.model import Report
-    from bolo.store.db import session_scope
-
-    with session_scope() as session:
-        return int(session.execute(select(func.count()).select_from(Report)).scalar_one())
+    surge = measured(
+        pid, lambda: tips_phase(port, case_id, SURGE_FIRST, seconds, connections, client)
+    )
+    single = async_runner()(_single_client(port, burst))
+    return {"bare": bare, "tips": surge, "single": single, "warmup": warmup}
 
 
 def run(
@@ -308,45 +217,54 @@ def run(
     client: str = "wrk",
     reader_reports: int | None = None,
     reader_idle: bool = False,
+    reader_rounds: int = 3,
 ) -> dict[str, Any]:
     """Run the phases and return the figures. ``overall_limit`` (tips per second) sets
     the server's overall rate limit, to watch the surge being cut to it with 429s; ``client``
-    is 'wrk' or 'asyncio'; ``reader_reports`` (a number: the case's tips beforehand) adds the
-    surge with a coordinator reading triage; ``reader_idle`` runs that surge without reading
-    (a control: how far two surges differ at this load with no reader at all)."""
+    is 'wrk' or 'asyncio'; ``reader_reports`` (a number: the case's tips beforehand) adds
+    ``reader_rounds`` rounds of a surge alone and a surge with a coordinator reading triage;
+    ``reader_idle`` runs those surges without reading (a control: how far two surges differ at
+    this load with no reader at all)."""
     from bolo.reports.config import TipSettings
 
     burst = TipSettings().per_client_burst
     seeded = reader_reports or 0
     with tempfile.TemporaryDirectory(prefix="tips-bench-") as tmp:
-        env, case_id = _prepare(Path(tmp), seeded)
-        reader = None
+        template, basic = Path(tmp) / "case", Path(tmp) / "basic"
+        template.mkdir()
+        _, case_id = _prepare(template, seeded)
+        extra = {}
+        if reader_reports is not None:
+            extra["BOLO_BENCH_TRIAGE_WORKER"] = "1"
+        if overall_limit:
+            extra["BOLO_TIPS_OVERALL_PER_SECOND"] = str(overall_limit)
+            extra["BOLO_TIPS_OVERALL_BURST"] = str(max(1, int(overall_limit)))
+        env = copy_case(template, basic) | extra
+        port = free_port()
+        process = start_server(env, port)
+        try:
+            result = _phases(port, process.pid, case_id, seconds, connections, burst, client)
+        finally:
+            stop_server(process)
+        stored = stored_reports(basic) - seeded
+        done = []
         if reader_reports is not None:
             from triage_bench import PASSWORD
 
-            env["BOLO_BENCH_TRIAGE_WORKER"] = "1"
-        if overall_limit:
-            env["BOLO_TIPS_OVERALL_PER_SECOND"] = str(overall_limit)
-            env["BOLO_TIPS_OVERALL_BURST"] = str(max(1, int(overall_limit)))
-        port = _free_port()
-        if reader_reports is not None:
-            reader = TriageReader(
-                f"http://127.0.0.1:{port}", case_id, READER, PASSWORD, idle=reader_idle
+            done = rounds(
+                template,
+                Path(tmp),
+                case_id,
+                reader_rounds,
+                {"seconds": seconds, "connections": connections, "client": client},
+                (READER, PASSWORD, reader_idle),
+                extra,
             )
-        process = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
-        try:
-            _wait_ready(port, process)
-            result = _phases(
-                port, process.pid, case_id, seconds, connections, burst, client, reader
-            )
-        finally:
-            # SIGKILL, no graceful shutdown: every tip answered 2xx must already be committed.
-            process.kill()
-            process.wait(timeout=30)
-        stored = _stored() - seeded
+            stored += sum(r[kind]["stored"] - seeded for r in done for kind in ("alone", "reader"))
     tips, bare = result["tips"], result["bare"]
     # every phase that sent tips
-    counted = [result["warmup"], tips, result["single"], *([result["read"]] if reader else [])]
+    counted = [result["warmup"], tips, result["single"]]
+    counted += [p for r in done for kind in ("alone", "reader") for p in r[kind]["phases"]]
     ok = sum(p.count(200, 300) for p in counted)
     limited = sum(p.count(429, 430) for p in counted)
     failed = sum(p.count(500, 600) for p in counted)
@@ -369,20 +287,23 @@ def run(
         "connections": connections,
         "overall_limit": overall_limit,
         "client": client,
-        **(_reader_figures(result, reader, seeded) if reader else {}),
+        **(_reader_figures(done, seeded, reader_idle) if reader_reports is not None else {}),
     }
 
 
-def _reader_figures(result: dict[str, Phase], reader: TriageReader, seeded: int) -> dict[str, Any]:
-    alone, read = result["tips"], result["read"]
+def _reader_figures(done: list[dict[str, Any]], seeded: int, idle: bool) -> dict[str, Any]:
+    figures = round_figures(done)
     return {
         "reports": seeded,
-        "accepted_per_s_alone": round(alone.count(200, 300) / alone.elapsed, 1),
-        "accepted_per_s_with_reader": round(read.count(200, 300) / read.elapsed, 1),
-        "p99_ms_with_reader": round(read.p99_ms(), 2),
-        "triage_backlog_drain_s": round(result["drain"].elapsed, 1),
-        "reader_idle": reader.idle,
-        **reader.figures(),
+        "accepted_per_s_alone": figures["accepted_per_s_alone"],
+        "accepted_per_s_with_reader": figures["accepted_per_s_with_reader"],
+        "ratio_median": figures["ratio_median"],
+        "p99_ms_with_reader": statistics.median(r["p99_ms_with_reader"] for r in figures["rounds"]),
+        # Each surge starts from a copy of the clustered case: no backlog to wait for.
+        "triage_backlog_drain_s": 0.0,
+        "reader_idle": idle,
+        **{k: v for k, v in figures.items() if k.startswith("reader_")},
+        "rounds": figures["rounds"],
     }
 
 
@@ -464,6 +385,12 @@ def main() -> None:
         action="store_true",
         help="with --with-triage-reader: run the second surge without reading (a control)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="with --with-triage-reader: rounds of a surge alone and one with the reader",
+    )
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -480,6 +407,8 @@ def main() -> None:
         )
     if args.reports < 0:
         raise SystemExit("--reports must be >= 0")
+    if args.rounds < 1:
+        raise SystemExit("--rounds must be >= 1")
     figures = run(
         args.seconds,
         args.connections,
@@ -487,6 +416,7 @@ def main() -> None:
         client,
         args.reports if args.with_triage_reader else None,
         args.reader_idle,
+        args.rounds,
     )
     if args.json:
         print(json.dumps(figures))

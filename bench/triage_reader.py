@@ -46,13 +46,7 @@ class TriageReader:
 
     def figures(self) -> dict[str, Any]:
         """The views' count and timings (ms), and the first failures."""
-        ms = [1000.0 * d for d in self.durations]
-        return {
-            "reader_views": len(ms),
-            "reader_page_ms_median": round(statistics.median(ms), 1) if ms else None,
-            "reader_page_ms_max": round(max(ms), 1) if ms else None,
-            "reader_failures": self.failures[:5],
-        }
+        return page_figures([self])
 
     def _run(self) -> None:
         with httpx.Client(
@@ -71,3 +65,14 @@ class TriageReader:
                 if page.status_code != 200:
                     self.failures.append(f"page: {page.status_code}")
                 self._stop.wait(max(0.0, self.period_s - (time.perf_counter() - started)))
+
+
+def page_figures(readers: list[TriageReader]) -> dict[str, Any]:
+    """The views of all ``readers`` together: count, timings (ms), the first failures."""
+    ms = [1000.0 * d for r in readers for d in r.durations]
+    return {
+        "reader_views": len(ms),
+        "reader_page_ms_median": round(statistics.median(ms), 1) if ms else None,
+        "reader_page_ms_max": round(max(ms), 1) if ms else None,
+        "reader_failures": [f for r in readers for f in r.failures][:5],
+    }
