@@ -14,7 +14,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from fastapi import APIRouter, Request, Response
 
 from bolo import i18n
-from bolo.alerts import service
+from bolo.alerts import public_reads, service
 from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, MsgType
 from bolo.auth.deps import DB
 from bolo.cap.feeds import FeedEntry, atom_feed, rss_feed
@@ -29,7 +29,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed that has never h
 # down overnight or polls hourly; longer would only make the feed an archive.
 FEED_KEEP = timedelta(hours=24)
 # The feed's alerts, each with when it ended (None while in force).
-Found = list[tuple[service.PublicIssue, datetime | None]]
+Found = list[tuple[public_reads.PublicIssue, datetime | None]]
 
 
 def feed_words(request: Request) -> tuple[str, str]:
@@ -126,7 +126,7 @@ def _feed_alerts(db: DB) -> Found:
     current = now()
     return [
         (issue, _ended_at(issue.alert, issue.version, current))
-        for issue in service.public_issues(db, include_ended=True)
+        for issue in public_reads.public_issues(db, include_ended=True)
     ]
 
 

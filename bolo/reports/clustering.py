@@ -1,7 +1,7 @@
 """Near-duplicate clustering of stored reports: once per report, against its neighbours only.
 
 A report is stored unclustered (``cluster_id`` NULL). ``cluster_pending`` (run by the
-``TriageWorker`` thread of ``bolo serve`` or by ``bolo report cluster``) takes a batch of them,
+triage worker process of ``bolo serve`` or by ``bolo report cluster``) takes a batch of them,
 computes their keys once (trigram set, h3 cell) and compares each with the stored reports of its
 case near it: the same or neighbouring h3 cells within the time window, plus reports without a
 place whose trigram count could reach the similarity needed. It merges the clusters it links
@@ -30,23 +30,17 @@ from sqlalchemy import (
     Row,
     Table,
     bindparam,
-    case,
-    delete,
-    func,
-    insert,
     select,
     update,
 )
 
-from bolo.cases.model import Case
-from bolo.reports.intake import ReportKind, ReportState
-from bolo.reports.model import Report, ReportCluster
+from bolo.reports.cluster_upkeep import case_facts, in_chunks, live_sizes, refresh_lines, rescore
+from bolo.reports.intake import ReportKind
+from bolo.reports.model import Report
 from bolo.reports.triage_rules import (
     LIMITS,
-    CaseFacts,
     Limits,
     ReportFacts,
-    credibility,
     linked,
     parse_text_key,
     shingles,
@@ -54,7 +48,6 @@ from bolo.reports.triage_rules import (
 
 _REPORTS = cast(Table, Report.__table__)
 CELL_RESOLUTION = 5  # h3 cells of ~250 km2 (edge ~8.5 km): a handful cover a report's reach
-_IN_CHUNK = 500  # values per IN list (well under every driver's bound-parameter limit)
 _NEIGHBOUR_COLUMNS = (
     Report.id,
     Report.cluster_id,
@@ -159,12 +152,6 @@ def _pending(conn: Connection, limit: int) -> list[Row[Any]]:
     return list(conn.execute(stmt))
 
 
-def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), _IN_CHUNK):
-        yield ordered[start : start + _IN_CHUNK]
-
-
 def _neighbours(conn: Connection, batch: _Batch, limits: Limits) -> None:
     """Load the clustered reports of the case that may link to a pending one."""
     low = min(n.facts.time for n in batch.pending) - limits.window
@@ -178,7 +165,7 @@ def _neighbours(conn: Connection, batch: _Batch, limits: Limits) -> None:
     for node in batch.pending:
         if node.cell is not None:
             cells.update(cells_within(node.cell, limits.distance_m + node.facts.radius_m))
-    queries = [base.where(Report.cell.in_(chunk)) for chunk in _chunks(cells)]
+    queries = [base.where(Report.cell.in_(chunk)) for chunk in in_chunks(cells)]
     # A link without a place needs similarity >= the unplaced threshold t, so the smaller set
     # has at least t times the larger's trigrams: a range of counts the index can pick.
     t = limits.unplaced_threshold
@@ -196,7 +183,7 @@ def _neighbours(conn: Connection, batch: _Batch, limits: Limits) -> None:
 def _first_seen(conn: Connection, batch: _Batch) -> None:
     """(time, id) of every cluster head involved: the earliest report names a cluster."""
     labels = {m.cluster for members in batch.by_cell.values() for m in members}
-    for chunk in _chunks(labels):
+    for chunk in in_chunks(labels):
         for row in conn.execute(select(Report.id, Report.seen_at).where(Report.id.in_(chunk))):
             batch.first_seen[row.id] = (row.seen_at, row.id)
 
@@ -233,20 +220,6 @@ def cluster_batch(
     return list(by_case.values())
 
 
-def _live_sizes(conn: Connection, labels: Iterable[str]) -> dict[str, int]:
-    """Reports per cluster that are not dismissed."""
-    live = func.sum(case((Report.state != ReportState.DISMISSED.value, 1), else_=0))
-    return {
-        label: int(n or 0)
-        for chunk in _chunks(labels)
-        for label, n in conn.execute(
-            select(Report.cluster_id, live)
-            .where(Report.cluster_id.in_(chunk))
-            .group_by(Report.cluster_id)
-        )
-    }
-
-
 def _store(conn: Connection, batch: _Batch) -> tuple[set[str], set[str]]:
     """Write a batch's labels and keys; returns the ids of the reports to re-score (the
     batch's own and those of clusters of at most 2 that grew: corroboration counts up to 2,
@@ -254,9 +227,9 @@ def _store(conn: Connection, batch: _Batch) -> tuple[set[str], set[str]]:
     clusters that changed (those merged away among them)."""
     final = {label: batch.root(label) for label in batch.parent}
     grown = set(final) | set(final.values()) | {batch.root(n.cluster) for n in batch.pending}
-    small = [label for label, n in _live_sizes(conn, grown).items() if n <= 2]
+    small = [label for label, n in live_sizes(conn, grown).items() if n <= 2]
     ids = {n.facts.id for n in batch.pending}
-    for chunk in _chunks(small):
+    for chunk in in_chunks(small):
         ids.update(conn.execute(select(Report.id).where(Report.cluster_id.in_(chunk))).scalars())
     for loser, winner in final.items():
         conn.execute(update(Report).where(Report.cluster_id == loser).values(cluster_id=winner))
@@ -284,96 +257,6 @@ def _store(conn: Connection, batch: _Batch) -> tuple[set[str], set[str]]:
     return ids, grown
 
 
-def _case_facts(conn: Connection, case_id: str | None) -> CaseFacts | None:
-    if case_id is None:
-        return None
-    found = conn.execute(
-        select(Case.last_known_lat, Case.last_known_lon, Case.last_seen_earliest).where(
-            Case.id == case_id
-        )
-    ).first()
-    return None if found is None else CaseFacts(found[0], found[1], found[2])
-
-
-def rescore(conn: Connection, *, ids: set[str], case: CaseFacts | None) -> int:
-    """Re-score the ``new`` reports among ``ids`` with the case's last-known place and their
-    corroboration (the other reports of their cluster not dismissed, counting up to 2).
-    Returns how many rows changed."""
-    from bolo.reports.decisions import facts_of
-
-    reports = [
-        r
-        for chunk in _chunks(ids)
-        for r in conn.execute(
-            select(_REPORTS).where(Report.id.in_(chunk), Report.state == ReportState.NEW.value)
-        )
-    ]
-    sizes = _live_sizes(conn, {r.cluster_id for r in reports if r.cluster_id})
-    changed = []
-    for report in reports:
-        others = max(0, sizes.get(report.cluster_id, 1) - 1)
-        score, reasons = credibility(facts_of(report), case, others)
-        if score != report.credibility or reasons != report.reasons:
-            changed.append({"rid": report.id, "score": score, "why": reasons})
-    if changed:
-        conn.execute(
-            update(_REPORTS)
-            .where(_REPORTS.c.id == bindparam("rid"))
-            .values(credibility=bindparam("score"), reasons=bindparam("why")),
-            changed,
-        )
-    return len(changed)
-
-
-def refresh_lines(conn: Connection, labels: Iterable[str]) -> None:
-    """Rewrite the queue lines (``report_clusters``) of the clusters ``labels`` from their
-    reports, in the caller's transaction: the most credible new report (then the earliest, then
-    the lowest id) and the number of new reports; no line for a cluster without new reports
-    (or merged into another)."""
-    for chunk in _chunks(labels):
-        conn.execute(delete(ReportCluster).where(ReportCluster.id.in_(chunk)))
-        heads: dict[str, Any] = {}
-        counts: dict[str, int] = defaultdict(int)
-        for row in conn.execute(
-            select(
-                Report.cluster_id, Report.case_id, Report.id, Report.credibility, Report.seen_at
-            ).where(Report.cluster_id.in_(chunk), Report.state == ReportState.NEW.value)
-        ):
-            counts[row.cluster_id] += 1
-            best = heads.get(row.cluster_id)
-            if best is None or _rank(row) < _rank(best):
-                heads[row.cluster_id] = row
-        if heads:
-            conn.execute(
-                insert(ReportCluster),
-                [
-                    {
-                        "id": label,
-                        "case_id": head.case_id,
-                        "head_id": head.id,
-                        "credibility": head.credibility,
-                        "seen_at": head.seen_at,
-                        "new_count": counts[label],
-                    }
-                    for label, head in heads.items()
-                ],
-            )
-
-
-def _rank(row: Any) -> tuple[float, datetime, str]:
-    return (-row.credibility, row.seen_at, row.id)
-
-
-def rescore_cluster(conn: Connection, *, cluster_id: str, case_id: str | None) -> int:
-    """Re-score the ``new`` reports of a cluster after one of its reports was dismissed or
-    taken back (its corroboration changed); returns how many rows changed. Only a cluster of at
-    most 3 reports not dismissed can change (corroboration counts up to 2 others)."""
-    if _live_sizes(conn, [cluster_id]).get(cluster_id, 0) > 3:
-        return 0
-    ids = set(conn.execute(select(Report.id).where(Report.cluster_id == cluster_id)).scalars())
-    return rescore(conn, ids=ids, case=_case_facts(conn, case_id))
-
-
 def cluster_pending(
     engine: Engine,
     *,
@@ -396,6 +279,6 @@ def cluster_pending(
             return 0
         for batch in batches:
             ids, changed = _store(conn, batch)
-            rescore(conn, ids=ids, case=_case_facts(conn, batch.case_id))
+            rescore(conn, ids=ids, case=case_facts(conn, batch.case_id))
             refresh_lines(conn, changed)
     return len(rows)

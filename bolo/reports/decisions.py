@@ -18,7 +18,7 @@ from bolo.auth.service import require_role
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
 from bolo.paging import Keyset, PageRequest
-from bolo.reports.clustering import refresh_lines, rescore_cluster
+from bolo.reports.cluster_upkeep import refresh_lines, rescore_cluster
 from bolo.reports.intake import ReportKind, ReportState, SearchResult
 from bolo.reports.model import Report, ReportContact
 from bolo.reports.triage_rules import ReportFacts, evidence

@@ -81,7 +81,7 @@ class ReportContact(Base):
 class ReportCluster(Base):
     """The queue's line of a cluster that has ``new`` reports: its most credible new report
     (``head_id``, with that report's credibility and time seen) and how many new reports it
-    holds. Kept by ``bolo.reports.clustering.refresh_clusters`` whenever a cluster's members,
+    holds. Kept by ``bolo.reports.cluster_upkeep.refresh_lines`` whenever a cluster's members,
     states or scores change, so the triage queue reads a page of lines without looking at
     every report of the case. A cluster without new reports has no row."""
 

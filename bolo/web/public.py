@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from bolo.alerts import service
+from bolo.alerts import public_reads, service
 from bolo.alerts.external import public_external_alerts
 from bolo.alerts.model import Alert, AlertState, CapStatus
 from bolo.auth.deps import DB
@@ -68,7 +68,7 @@ def public_alert(db: DB, alert: Alert) -> PublicAlert | None:
 ENDED_SHOWN = 20
 
 
-def _ended(issue: service.PublicIssue) -> bool:
+def _ended(issue: public_reads.PublicIssue) -> bool:
     """PublicAlert.ended, told from the stored rows before the CAP text is read."""
     return issue.version.msg_type == cap.MsgType.CANCEL or issue.alert.state in (
         AlertState.CANCELLED,
@@ -80,9 +80,9 @@ def listed_alerts(db: DB) -> list[PublicAlert]:
     """The public alerts the list shows: those in force, then the ENDED_SHOWN newest ended
     ones (each newest first); two queries whatever the number of alerts ever issued, and only
     the shown CAP texts decoded."""
-    issues = [i for i in service.public_issues(db, include_ended=True) if i.stored]
+    issues = [i for i in public_reads.public_issues(db, include_ended=True) if i.stored]
     shown = [i for i in issues if not _ended(i)] + [i for i in issues if _ended(i)][:ENDED_SHOWN]
-    texts = service.messages(db, [i.version.id for i in shown])
+    texts = public_reads.messages(db, [i.version.id for i in shown])
     return [PublicAlert(i.alert, decode(texts[i.version.id].encode("utf-8"))) for i in shown]
 
 

@@ -1,0 +1,63 @@
+"""What the public may see of the alerts: public alerts with their newest issued version, and
+their CAP texts, each in one query whatever the number of alerts (the feeds and the public list
+read these under a national surge)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, defer
+
+from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, VersionState
+from bolo.clock import now
+
+
+@dataclass(frozen=True)
+class PublicIssue:
+    """A public alert and its newest issued version, whose CAP text is not loaded (``messages``
+    reads it); ``stored`` is False once that text was purged with its case."""
+
+    alert: Alert
+    version: AlertVersion
+    stored: bool
+
+
+def public_issues(session: Session, *, include_ended: bool = False) -> list[PublicIssue]:
+    """Alerts the public may see, newest first, each with its newest issued version, in one
+    query whatever their number: Actual only, active (and ended ones when asked)."""
+    states = [AlertState.ACTIVE]
+    if include_ended:
+        states += [AlertState.CANCELLED, AlertState.EXPIRED]
+    newest = (
+        select(AlertVersion.alert_id, func.max(AlertVersion.seq).label("seq"))
+        .where(AlertVersion.state == VersionState.ISSUED)
+        .group_by(AlertVersion.alert_id)
+        .subquery()
+    )
+    stmt = (
+        select(Alert, AlertVersion, func.length(AlertVersion.cap_xml) > 0)
+        .join(newest, newest.c.alert_id == Alert.id)
+        .join(
+            AlertVersion,
+            (AlertVersion.alert_id == Alert.id) & (AlertVersion.seq == newest.c.seq),
+        )
+        .where(Alert.cap_status == CapStatus.ACTUAL, Alert.state.in_(states))
+        .order_by(Alert.created_at.desc())
+        # The CAP text (photos included) is the bulk of a row; the feed needs none of it.
+        .options(defer(AlertVersion.cap_xml, raiseload=True))
+    )
+    current = now()
+    return [
+        PublicIssue(alert, version, bool(stored))
+        for alert, version, stored in session.execute(stmt)
+        if include_ended or alert.expires_at is None or alert.expires_at > current
+    ]
+
+
+def messages(session: Session, version_ids: list[str]) -> dict[str, str]:
+    """The CAP text of each version in ``version_ids`` by version id, in one query."""
+    if not version_ids:
+        return {}
+    stmt = select(AlertVersion.id, AlertVersion.cap_xml).where(AlertVersion.id.in_(version_ids))
+    return {version_id: xml for version_id, xml in session.execute(stmt)}
