@@ -264,3 +264,19 @@ async def test_sender_waits_for_the_rate_limit_of_limited_kinds_only() -> None:
     assert loop.time() - started >= 0.09
     assert len(mail.sent) == 3
     assert (await sender.send("carrier-pigeon", message)).outcome is Outcome.PERMANENT
+
+
+async def test_closing_the_dispatcher_closes_its_channels(sqlite_engine: Any) -> None:
+    # An open webhook session left behind logs "Unclosed client session" when serve stops.
+    closed: list[str] = []
+
+    class Closing(InMemoryChannel):
+        async def aclose(self) -> None:
+            closed.append("webhook")
+
+    dispatcher = Dispatcher(
+        engine=sqlite_engine,
+        sender=Sender(ChannelSet.of({ChannelKind.WEBHOOK: Closing()}), limits={}),
+    )
+    await dispatcher.aclose()
+    assert closed == ["webhook"]

@@ -102,6 +102,7 @@ class NatsWorker:
             await self._pipeline(sub, stop)
         finally:
             await nc.close()
+            await self.sender.channels.aclose()
             await self._db.aclose()
 
     async def _subscribe(self, nc: Any) -> Any:

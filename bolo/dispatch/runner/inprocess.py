@@ -84,8 +84,12 @@ class Dispatcher:
         self._db.close()
 
     async def aclose(self) -> None:
-        """Stop the database thread or process without holding the event loop."""
-        await self._db.aclose()
+        """Close the channels' connections (webhook sessions, MQTT clients), then stop the
+        database thread or process, without holding the event loop."""
+        try:
+            await self.sender.channels.aclose()
+        finally:
+            await self._db.aclose()
 
     async def _attempt(self, row: Claimed, message: Message) -> Attempt:
         result = await self.sender.send(row.channel_kind, message)
