@@ -66,8 +66,12 @@ def db_upgrade(as_json: JSON_OUT = False) -> None:
     """Apply every migration to the configured database."""
     from bolo.store.db import current_revisions, upgrade_database
 
+    before = sorted(current_revisions())
     upgrade_database()
-    emit(as_json, {"revisions": sorted(current_revisions())}, "database is up to date")
+    after = sorted(current_revisions())
+    at = ", ".join(after)
+    message = f"already at {at}" if after == before else f"migrated to {at}"
+    emit(as_json, {"revisions": after, "migrated": after != before}, message)
 
 
 @db_app.command("backup")

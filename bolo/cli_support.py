@@ -24,7 +24,8 @@ from bolo.network.errors import NetworkError
 P = ParamSpec("P")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
-console = Console()
+# Messages reach pipes and logs whole: not broken at 80 columns when stdout is no terminal.
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 
 
