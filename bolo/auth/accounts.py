@@ -1,7 +1,9 @@
 """Managing accounts after they exist: list, disable and enable, end sessions, TOTP enrolment.
 
-Creating users, setting passwords and issuing tokens are in ``bolo.auth.service``. Every change
-here is audited with the acting user (None: the local operator at the server's command line).
+Creating users, setting passwords and issuing tokens are in ``bolo.auth.service``. Each
+function takes the acting user and checks its role itself (an admin, or the user themself where
+that is said; None: the local operator at the server's command line); every change is audited
+with it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
 from bolo.auth.model import ApiToken, User, WebSession
-from bolo.auth.service import get_user
+from bolo.auth.service import get_user, require_account_admin, require_self_or_admin
 from bolo.auth.sessions import end_user_sessions
 from bolo.auth.totp import matching_step, new_secret
 from bolo.clock import now
@@ -53,8 +55,10 @@ class UserSummary:
         }
 
 
-def list_users(db: Session) -> list[UserSummary]:
-    """Every account, by username, with its number of live (unrevoked, unexpired) tokens."""
+def list_users(db: Session, *, actor: User | None) -> list[UserSummary]:
+    """Every account, by username, with its number of live (unrevoked, unexpired) tokens.
+    ``actor``: an admin (or None, the local operator)."""
+    require_account_admin(actor)
     at = now()
     live = (
         select(ApiToken.user_id, func.count().label("n"))
@@ -84,8 +88,10 @@ def list_users(db: Session) -> list[UserSummary]:
     ]
 
 
-def end_sessions(db: Session, *, user_id: str, actor_id: str | None = None) -> int:
-    """End every web session of a user at once; returns how many were live."""
+def end_sessions(db: Session, *, user_id: str, actor: User | None) -> int:
+    """End every web session of a user at once; returns how many were live. ``actor``: the
+    user themself, an admin, or None (the local operator)."""
+    require_self_or_admin(actor, user_id)
     live = db.execute(
         select(func.count())
         .select_from(WebSession)
@@ -94,7 +100,7 @@ def end_sessions(db: Session, *, user_id: str, actor_id: str | None = None) -> i
     end_user_sessions(db, user_id=user_id)
     record(
         db,
-        actor_id=actor_id,
+        actor_id=actor.id if actor else None,
         action="user.sessions_ended",
         entity="user",
         entity_id=user_id,
@@ -103,7 +109,7 @@ def end_sessions(db: Session, *, user_id: str, actor_id: str | None = None) -> i
     return int(live)
 
 
-def revoke_user_tokens(db: Session, *, user_id: str) -> int:
+def _revoke_user_tokens(db: Session, *, user_id: str) -> int:
     """Revoke every live API token of a user at once; returns how many."""
     result = db.execute(
         update(ApiToken)
@@ -113,9 +119,12 @@ def revoke_user_tokens(db: Session, *, user_id: str) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def disable_user(db: Session, *, user_id: str, actor_id: str | None = None) -> None:
+def disable_user(db: Session, *, user_id: str, actor: User | None) -> None:
     """Disable an account: it can no longer sign in, and its sessions and tokens end now.
-    Nobody disables their own account (an admin could lock every admin out)."""
+    ``actor``: an admin (or None, the local operator). Nobody disables their own account (an
+    admin could lock every admin out)."""
+    require_account_admin(actor)
+    actor_id = actor.id if actor else None
     user = get_user(db, user_id=user_id)
     if actor_id is not None and actor_id == user.id:
         raise Conflict("you cannot disable your own account")
@@ -123,7 +132,7 @@ def disable_user(db: Session, *, user_id: str, actor_id: str | None = None) -> N
         raise Conflict(f"user {user.username!r} is already disabled")
     user.active = False
     end_user_sessions(db, user_id=user.id)
-    tokens = revoke_user_tokens(db, user_id=user.id)
+    tokens = _revoke_user_tokens(db, user_id=user.id)
     record(
         db,
         actor_id=actor_id,
@@ -134,13 +143,21 @@ def disable_user(db: Session, *, user_id: str, actor_id: str | None = None) -> N
     )
 
 
-def enable_user(db: Session, *, user_id: str, actor_id: str | None = None) -> None:
-    """Let a disabled account sign in again (its old tokens stay revoked)."""
+def enable_user(db: Session, *, user_id: str, actor: User | None) -> None:
+    """Let a disabled account sign in again (its old tokens stay revoked). ``actor``: an admin
+    (or None, the local operator)."""
+    require_account_admin(actor)
     user = get_user(db, user_id=user_id)
     if user.active:
         raise Conflict(f"user {user.username!r} is already active")
     user.active = True
-    record(db, actor_id=actor_id, action="user.enabled", entity="user", entity_id=user.id)
+    record(
+        db,
+        actor_id=actor.id if actor else None,
+        action="user.enabled",
+        entity="user",
+        entity_id=user.id,
+    )
 
 
 def new_totp_secret() -> str:
@@ -154,27 +171,36 @@ def is_totp_secret(secret: str) -> bool:
     return _BASE32_SECRET.fullmatch(secret.strip().upper()) is not None
 
 
-def confirm_totp(db: Session, *, user_id: str, secret: str, code: str) -> None:
-    """Enrol ``secret`` as the user's second factor once the user typed a code of it (so an
-    authenticator app that did not read the QR code cannot lock the user out). The code is
-    used: it is not accepted again at the next sign-in."""
+def confirm_totp(db: Session, *, user: User, secret: str, code: str) -> None:
+    """Enrol ``secret`` as the second factor of ``user``, the signed-in user enrolling
+    themself, once they typed a code of it (so an authenticator app that did not read the QR
+    code cannot lock them out). The code is used: it is not accepted again at the next
+    sign-in. Admins enrol other users with ``bolo.auth.service.enroll_totp``."""
     secret = secret.strip().upper()
     if not is_totp_secret(secret):
         raise InvalidInput("the enrolment form is damaged: start again")
     step = matching_step(secret, code.strip(), after_step=None)
     if step is None:
         raise InvalidInput("that code does not match: check the phone's clock and try again")
-    user = get_user(db, user_id=user_id)
     user.totp_secret = secret
     user.totp_last_step = step
     record(db, actor_id=user.id, action="user.totp_enrolled", entity="user", entity_id=user.id)
 
 
-def remove_totp(db: Session, *, user_id: str, actor_id: str | None = None) -> None:
-    """Remove a user's second factor (a lost phone); the user enrols again afterwards."""
+def remove_totp(db: Session, *, user_id: str, actor: User | None) -> None:
+    """Remove a user's second factor (a lost phone); the user enrols again afterwards.
+    ``actor``: an admin (or None, the local operator); a user cannot drop their own second
+    factor without one."""
+    require_account_admin(actor)
     user = get_user(db, user_id=user_id)
     if user.totp_secret is None:
         raise Conflict(f"user {user.username!r} has no one-time codes enrolled")
     user.totp_secret = None
     user.totp_last_step = None
-    record(db, actor_id=actor_id, action="user.totp_removed", entity="user", entity_id=user.id)
+    record(
+        db,
+        actor_id=actor.id if actor else None,
+        action="user.totp_removed",
+        entity="user",
+        entity_id=user.id,
+    )

@@ -1,9 +1,10 @@
 """`bolo user ...`: accounts, passwords, API tokens, one-time codes (run on the server).
 
 Whoever can run these commands can reach the database, so they need no sign-in: this is how
-the first admin of an empty database is created. ``--as ADMIN`` names the admin acting, so the
-audit log (and the two-person rule) know who created an account or issued a token; without it
-the actor is the local operator.
+the first admin of an empty database is created. ``--as USER`` names the user acting, so the
+audit log (and the two-person rule) know who created an account or issued a token, and the
+services check that user's role (an admin; a user may set their own password); without it the
+actor is the local operator.
 """
 
 from __future__ import annotations
@@ -19,22 +20,18 @@ from sqlalchemy.orm import Session
 
 from bolo.auth import accounts
 from bolo.auth.model import Role, User
-from bolo.auth.service import (
-    create_user,
-    enroll_totp,
-    issue_token,
-    require_role,
-    set_password,
-    user_by_name,
-)
+from bolo.auth.service import create_user, enroll_totp, issue_token, set_password, user_by_name
 from bolo.auth.totp import provisioning_uri
 from bolo.cli_support import console, fail, handle_errors, print_json
 from bolo.clock import now
+from bolo.errors import Forbidden
 from bolo.store.db import session_scope, upgrade_database
 
 app = typer.Typer(help="Users, passwords, API tokens and one-time codes.", no_args_is_help=True)
 
-AS = Annotated[str | None, typer.Option("--as", help="The admin acting (kept in the audit).")]
+AS = Annotated[
+    str | None, typer.Option("--as", help="The user acting: an admin (kept in the audit).")
+]
 JSON = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 STDIN = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input.")
@@ -50,12 +47,15 @@ def read_password() -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def _actor(db: Session, as_: str | None) -> str | None:
+def _actor(db: Session, as_: str | None) -> User | None:
+    """The user ``--as`` names (None without it: the local operator); the services check its
+    role. A disabled account acts for nobody."""
     if as_ is None:
         return None
     actor = user_by_name(db, username=as_)
-    require_role(actor, Role.ADMIN)
-    return actor.id
+    if not actor.active:
+        raise Forbidden(f"user {as_!r} is disabled")
+    return actor
 
 
 def _days(days: int | None) -> datetime | None:
@@ -91,11 +91,11 @@ def add(
     password = read_password() if password_stdin else None
     upgrade_database()
     with session_scope() as db:
-        actor_id = _actor(db, as_)
+        actor = _actor(db, as_)
         user = create_user(
-            db, username=username, role=role, post_id=post, password=password, actor_id=actor_id
+            db, username=username, role=role, post_id=post, password=password, actor=actor
         )
-        secret = issue_token(db, user_id=user.id, label="cli", actor_id=actor_id) if token else None
+        secret = issue_token(db, user_id=user.id, label="cli", actor=actor) if token else None
     if as_json:
         out: dict[str, object] = {"id": user.id, "username": user.username, "role": user.role}
         if post:
@@ -120,16 +120,16 @@ def passwd(
     password = read_password()
     with session_scope() as db:
         user = user_by_name(db, username=username)
-        set_password(db, user_id=user.id, password=password, actor_id=_actor(db, as_))
+        set_password(db, user_id=user.id, password=password, actor=_actor(db, as_))
     _done(as_json, user, f"password of {username} set; their sessions ended", password_set=True)
 
 
 @app.command("list")
 @handle_errors
-def list_(as_json: JSON = False) -> None:
+def list_(as_json: JSON = False, as_: AS = None) -> None:
     """Every user: role, post, active, password and one-time codes set, live tokens."""
     with session_scope() as db:
-        users = accounts.list_users(db)
+        users = accounts.list_users(db, actor=_actor(db, as_))
     if as_json:
         print_json([u.as_json() for u in users])
         return
@@ -156,7 +156,7 @@ def disable(username: str, as_json: JSON = False, as_: AS = None) -> None:
     """Disable a user: no more sign-ins; their sessions and tokens end at once."""
     with session_scope() as db:
         user = user_by_name(db, username=username)
-        accounts.disable_user(db, user_id=user.id, actor_id=_actor(db, as_))
+        accounts.disable_user(db, user_id=user.id, actor=_actor(db, as_))
     _done(as_json, user, f"{username} disabled; sessions ended and tokens revoked", active=False)
 
 
@@ -166,7 +166,7 @@ def enable(username: str, as_json: JSON = False, as_: AS = None) -> None:
     """Let a disabled user sign in again (old tokens stay revoked)."""
     with session_scope() as db:
         user = user_by_name(db, username=username)
-        accounts.enable_user(db, user_id=user.id, actor_id=_actor(db, as_))
+        accounts.enable_user(db, user_id=user.id, actor=_actor(db, as_))
     _done(as_json, user, f"{username} enabled", active=True)
 
 
@@ -176,7 +176,7 @@ def end_sessions(username: str, as_json: JSON = False, as_: AS = None) -> None:
     """Sign a user out everywhere now (their web sessions end; tokens stay)."""
     with session_scope() as db:
         user = user_by_name(db, username=username)
-        ended = accounts.end_sessions(db, user_id=user.id, actor_id=_actor(db, as_))
+        ended = accounts.end_sessions(db, user_id=user.id, actor=_actor(db, as_))
     _done(as_json, user, f"{ended} session(s) of {username} ended", sessions_ended=ended)
 
 
@@ -194,7 +194,7 @@ def token(
     with session_scope() as db:
         user: User = user_by_name(db, username=username)
         secret = issue_token(
-            db, user_id=user.id, label="cli", actor_id=_actor(db, as_), expires_at=_days(days)
+            db, user_id=user.id, label="cli", actor=_actor(db, as_), expires_at=_days(days)
         )
     if as_json:
         print_json({"id": user.id, "username": user.username, "token": secret})
@@ -216,12 +216,12 @@ def totp(
     From now on the user's sign-ins and approvals need a code."""
     with session_scope() as db:
         user = user_by_name(db, username=username)
-        actor_id = _actor(db, as_)
+        actor = _actor(db, as_)
         if remove:
-            accounts.remove_totp(db, user_id=user.id, actor_id=actor_id)
+            accounts.remove_totp(db, user_id=user.id, actor=actor)
             _done(as_json, user, f"one-time codes of {username} removed", totp=False)
             return
-        secret = enroll_totp(db, user_id=user.id, actor_id=actor_id)
+        secret = enroll_totp(db, user_id=user.id, actor=actor)
     uri = provisioning_uri(secret, username=username)
     if as_json:
         print_json({"id": user.id, "username": username, "otpauth_uri": uri})

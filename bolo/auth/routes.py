@@ -56,7 +56,7 @@ def me(user: CurrentUser) -> UserOut:
 def add_user(body: UserIn, db: DB, user: CurrentUser) -> UserOut:
     """Create a user (admins only)."""
     created = create_user(
-        db, username=body.username, role=body.role, post_id=body.post_id, actor_id=user.id
+        db, username=body.username, role=body.role, post_id=body.post_id, actor=user
     )
     db.commit()
     return UserOut.model_validate(created)
@@ -75,7 +75,7 @@ def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = No
         label=f"issued by {user.id}",
         scope=request.scope,
         post_id=request.post_id,
-        actor_id=user.id,
+        actor=user,
     )
     db.commit()
     return TokenOut(token=token)
@@ -84,5 +84,5 @@ def add_token(user_id: str, db: DB, user: CurrentUser, body: TokenIn | None = No
 @router.delete("/tokens/{token_id}", status_code=204, dependencies=ADMIN)
 def delete_token(token_id: str, db: DB, user: CurrentUser) -> None:
     """Revoke an API token at once (admins only)."""
-    revoke_token(db, token_id=token_id, actor_id=user.id)
+    revoke_token(db, token_id=token_id, actor=user)
     db.commit()

@@ -23,8 +23,15 @@ from bolo.settings import get_settings
 
 TOKEN_PREFIX = "bolo_"
 _ID_RE = re.compile(r"^[0-9a-f-]{36}$")
+# Who manages accounts: creates users, sets other users' passwords and one-time codes, issues
+# and revokes API tokens, disables and enables accounts.
+ACCOUNT_ADMINS = (Role.ADMIN,)
+# The token scopes each role may grant when it issues a token (the local operator: all).
+GRANTABLE_SCOPES: dict[str, frozenset[Scope]] = {Role.ADMIN.value: frozenset(Scope)}
 
 __all__ = [
+    "ACCOUNT_ADMINS",
+    "GRANTABLE_SCOPES",
     "TOKEN_PREFIX",
     "TooManyAttempts",
     "authenticate",
@@ -33,7 +40,10 @@ __all__ = [
     "enroll_totp",
     "get_user",
     "issue_token",
+    "require_account_admin",
+    "require_actor_role",
     "require_role",
+    "require_self_or_admin",
     "revoke_token",
     "set_password",
     "token_for_secret",
@@ -52,13 +62,16 @@ def create_user(
     username: str,
     role: Role,
     post_id: str | None = None,
-    actor_id: str | None = None,
     password: str | None = None,
+    actor: User | None,
 ) -> User:
     """Create a user with a role (and a password, when given); usernames are unique, 1-64 of
     letters, digits, ``_ . -``. A post officer belongs to exactly one post (``post_id``); no
-    other role names one. ``actor_id`` is the admin who creates it (None: the local operator at
-    the server's command line); it is kept on the account and in the audit."""
+    other role names one. ``actor`` is the admin who creates it (None: the local operator at
+    the server's command line); Forbidden for any other role. It is kept on the account and in
+    the audit."""
+    require_account_admin(actor)
+    actor_id = _id(actor)
     if not USERNAME_RE.fullmatch(username):
         raise InvalidInput("a username has 1-64 letters, digits, '_', '.' or '-'")
     role = Role(role)
@@ -95,12 +108,13 @@ def _checked_hash(password: str) -> str:
     return hash_password(password)
 
 
-def set_password(
-    session: Session, *, user_id: str, password: str, actor_id: str | None = None
-) -> None:
-    """Set a user's password (argon2id hash) and end all the user's web sessions.
-    ``actor_id`` is who set it (None or the user: the user themself or the local operator);
-    a password set by someone else is that person's credential for the two-person rule."""
+def set_password(session: Session, *, user_id: str, password: str, actor: User | None) -> None:
+    """Set a user's password (argon2id hash) and end all the user's web sessions. ``actor``
+    is who sets it: the user themself, an admin (Forbidden for anyone else), or None (the
+    local operator); a password set by someone else is that person's credential for the
+    two-person rule."""
+    require_self_or_admin(actor, user_id)
+    actor_id = _id(actor)
     user = get_user(session, user_id=user_id)
     user.password_hash = _checked_hash(password)
     user.password_set_by = actor_id if actor_id != user.id else None
@@ -114,9 +128,13 @@ def set_password(
     )
 
 
-def enroll_totp(session: Session, *, user_id: str, actor_id: str | None = None) -> str:
+def enroll_totp(session: Session, *, user_id: str, actor: User | None) -> str:
     """Give a user a new TOTP secret and return it (show it once, as a QR code of
-    ``bolo.auth.totp.provisioning_uri``); from now on the user's logins need a code."""
+    ``bolo.auth.totp.provisioning_uri``); from now on the user's logins need a code.
+    ``actor``: the user themself, an admin (Forbidden for anyone else) or None (the local
+    operator)."""
+    require_self_or_admin(actor, user_id)
+    actor_id = _id(actor)
     user = get_user(session, user_id=user_id)
     user.totp_secret = new_secret()
     user.totp_last_step = None
@@ -145,16 +163,19 @@ def issue_token(
     scope: Scope = Scope.FULL,
     post_id: str | None = None,
     expires_at: datetime | None = None,
-    actor_id: str | None = None,
+    actor: User | None,
 ) -> str:
     """Create an API token for a user and return it; only its hash is stored. A POST-scoped
     token names the one post it acts for; its user must be a post officer of that post.
-    ``actor_id`` issues it (None: the local operator); without ``expires_at`` it expires
-    after ``BOLO_TOKEN_DAYS``."""
+    ``actor`` issues it: Forbidden unless its role may grant ``scope`` (GRANTABLE_SCOPES; None:
+    the local operator, who grants any). Without ``expires_at`` it expires after
+    ``BOLO_TOKEN_DAYS``."""
+    scope = Scope(scope)
+    require_grant(actor, scope)
+    actor_id = _id(actor)
     user = get_user(session, user_id=user_id)
     if not user.active:
         raise Conflict(f"user {user.username!r} is disabled")
-    scope = Scope(scope)
     if scope == Scope.POST:
         if post_id is None:
             raise InvalidInput("a post token needs the post it acts for")
@@ -185,11 +206,14 @@ def issue_token(
     return token
 
 
-def revoke_token(session: Session, *, token_id: str, actor_id: str | None = None) -> None:
-    """Revoke a token at once; revoking twice is a Conflict."""
+def revoke_token(session: Session, *, token_id: str, actor: User | None) -> None:
+    """Revoke a token at once; revoking twice is a Conflict. ``actor``: an admin, the token's
+    own user, or None (the local operator); Forbidden for anyone else."""
     row = session.get(ApiToken, token_id) if _ID_RE.fullmatch(token_id) else None
     if row is None:
         raise NotFound(f"no token {token_id}")
+    require_self_or_admin(actor, row.user_id)
+    actor_id = _id(actor)
     if row.revoked_at is not None:
         raise Conflict("token already revoked")
     row.revoked_at = now()
@@ -235,6 +259,32 @@ def user_by_name(session: Session, *, username: str) -> User:
     if user is None:
         raise NotFound(f"no user named {username!r}")
     return user
+
+
+def _id(actor: User | None) -> str | None:
+    return actor.id if actor is not None else None
+
+
+def require_account_admin(actor: User | None) -> None:
+    """Forbidden unless ``actor`` may manage accounts (ACCOUNT_ADMINS; None: the local
+    operator)."""
+    require_actor_role(actor, *ACCOUNT_ADMINS)
+
+
+def require_self_or_admin(actor: User | None, user_id: str) -> None:
+    """Forbidden unless ``actor`` is the user ``user_id`` themself, may manage accounts, or is
+    None (the local operator)."""
+    if actor is not None and actor.id != user_id:
+        require_account_admin(actor)
+
+
+def require_grant(actor: User | None, scope: Scope) -> None:
+    """Forbidden unless ``actor``'s role may grant a token of ``scope`` (GRANTABLE_SCOPES;
+    None, the local operator, grants any)."""
+    if actor is None:
+        return
+    if Scope(scope) not in GRANTABLE_SCOPES.get(actor.role, frozenset()):
+        raise Forbidden(f"role {actor.role!r} may not issue a {Scope(scope).value!r} token")
 
 
 def require_actor_role(actor: User | None, *roles: Role) -> None:

@@ -81,7 +81,7 @@ def ensure_user(session: Session, username: str, role: Role, post_id: str | None
     try:
         return user_by_name(session, username=username)
     except NotFound:
-        return create_user(session, username=username, role=role, post_id=post_id)
+        return create_user(session, username=username, role=role, post_id=post_id, actor=None)
 
 
 TEXT_EN = InfoText(

@@ -309,6 +309,11 @@ def demo_logins() -> dict[str, str]:
     with session_scope() as db:
         for username in DEMO_LOGINS:
             password = secrets.token_urlsafe(12)
-            set_password(db, user_id=user_by_name(db, username=username).id, password=password)
+            set_password(
+                db,
+                user_id=user_by_name(db, username=username).id,
+                password=password,
+                actor=None,
+            )
             logins[username] = password
     return logins

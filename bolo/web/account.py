@@ -83,7 +83,7 @@ def change_password(request: Request, db: DB, user: WebUser, form: FormFields) -
             password=form.get("password", ""),
             totp_code=form.get("code", "").strip() or None,
         )
-        set_password(db, user_id=user.id, password=form.get("new_password", ""), actor_id=user.id)
+        set_password(db, user_id=user.id, password=form.get("new_password", ""), actor=user)
     except BoloError as exc:
         db.rollback()
         return _refused(request, user, exc)
@@ -126,6 +126,4 @@ def _confirm(db: Session, user: User, form: dict[str, str]) -> None:
         password=form.get("password", ""),
         totp_code=form.get("current_code", "").strip() or None,
     )
-    accounts.confirm_totp(
-        db, user_id=user.id, secret=form.get("secret", ""), code=form.get("code", "")
-    )
+    accounts.confirm_totp(db, user=user, secret=form.get("secret", ""), code=form.get("code", ""))

@@ -46,7 +46,7 @@ def _render(
         {
             "user": user,
             "csrf": csrf_token(request),
-            "users": accounts.list_users(db),
+            "users": accounts.list_users(db, actor=user),
             "roles": [r.value for r in Role],
             "done": done,
             "error": error,
@@ -97,11 +97,11 @@ def add_user(request: Request, db: DB, user: PageUser, form: FormFields) -> Resp
             role=Role(values["role"]),
             post_id=values["post_id"] or None,
             password=form.get("password") or None,
-            actor_id=user.id,
+            actor=user,
         )
         if form.get("token"):
             issued["token"] = issue_token(
-                db, user_id=made.id, label=f"issued by {user.id}", actor_id=user.id
+                db, user_id=made.id, label=f"issued by {user.id}", actor=user
             )
         return f"{made.username} ({made.role}) created"
 
@@ -113,7 +113,7 @@ def disable(user_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Disable an account: its sessions and tokens end at once."""
 
     def act() -> str:
-        accounts.disable_user(db, user_id=user_id, actor_id=user.id)
+        accounts.disable_user(db, user_id=user_id, actor=user)
         return f"{get_user(db, user_id=user_id).username} disabled; sessions and tokens ended"
 
     return _act(request, db, user, act)
@@ -124,7 +124,7 @@ def enable(user_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """Let a disabled account sign in again."""
 
     def act() -> str:
-        accounts.enable_user(db, user_id=user_id, actor_id=user.id)
+        accounts.enable_user(db, user_id=user_id, actor=user)
         return f"{get_user(db, user_id=user_id).username} enabled"
 
     return _act(request, db, user, act)
@@ -137,7 +137,7 @@ def reset_password(
     """Set a new password (the user's sessions end); tell the user, who should change it."""
 
     def act() -> str:
-        set_password(db, user_id=user_id, password=form.get("password", ""), actor_id=user.id)
+        set_password(db, user_id=user_id, password=form.get("password", ""), actor=user)
         return f"password of {get_user(db, user_id=user_id).username} set; sessions ended"
 
     return _act(request, db, user, act)
@@ -148,7 +148,7 @@ def end_sessions(user_id: str, request: Request, db: DB, user: PageUser) -> Resp
     """Sign the user out everywhere now."""
 
     def act() -> str:
-        ended = accounts.end_sessions(db, user_id=user_id, actor_id=user.id)
+        ended = accounts.end_sessions(db, user_id=user_id, actor=user)
         return f"{ended} session(s) of {get_user(db, user_id=user_id).username} ended"
 
     return _act(request, db, user, act)
@@ -159,7 +159,7 @@ def remove_totp(user_id: str, request: Request, db: DB, user: PageUser) -> Respo
     """Remove a user's one-time codes (a lost phone); they enrol again from their account."""
 
     def act() -> str:
-        accounts.remove_totp(db, user_id=user_id, actor_id=user.id)
+        accounts.remove_totp(db, user_id=user_id, actor=user)
         return f"one-time codes of {get_user(db, user_id=user_id).username} removed"
 
     return _act(request, db, user, act)
@@ -171,9 +171,7 @@ def add_token(user_id: str, request: Request, db: DB, user: PageUser) -> Respons
     issued: dict[str, str] = {}
 
     def act() -> str:
-        issued["token"] = issue_token(
-            db, user_id=user_id, label=f"issued by {user.id}", actor_id=user.id
-        )
+        issued["token"] = issue_token(db, user_id=user_id, label=f"issued by {user.id}", actor=user)
         return f"token issued for {get_user(db, user_id=user_id).username}"
 
     return _act(request, db, user, act, issued=issued)

@@ -25,8 +25,8 @@ from bolo.store.db import session_scope
 def staff(session: Session) -> tuple[User, User]:
     """A coordinator and an approver."""
     return (
-        create_user(session, username="coord", role=Role.COORDINATOR),
-        create_user(session, username="approver", role=Role.APPROVER),
+        create_user(session, username="coord", role=Role.COORDINATOR, actor=None),
+        create_user(session, username="approver", role=Role.APPROVER, actor=None),
     )
 
 

@@ -199,7 +199,7 @@ def test_api_and_cli_obey_the_same_gate(sqlite_engine: Engine) -> None:
         first = service.draft_alert(db, case_id=case_id, data=draft([]), author=coord)
         second = service.draft_alert(db, case_id=case_id, data=draft([]), author=coord)
         tokens = {
-            name: {"Authorization": f"Bearer {issue_token(db, user_id=u.id)}"}
+            name: {"Authorization": f"Bearer {issue_token(db, user_id=u.id, actor=None)}"}
             for name, u in (("coord", coord), ("approver", approver))
         }
         ids = first.id, second.id

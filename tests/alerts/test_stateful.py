@@ -30,7 +30,7 @@ class AlertMachine(RuleBasedStateMachine):
         upgrade_database(self.engine)
         with session_scope(self.engine) as db:
             self.users = [
-                create_user(db, username=n, role=r)
+                create_user(db, username=n, role=r, actor=None)
                 for n, r in (
                     ("c1", Role.COORDINATOR),
                     ("c2", Role.COORDINATOR),

@@ -29,8 +29,8 @@ def _tokens(engine: Engine) -> dict[str, dict[str, str]]:
             ("pak", Role.APPROVER),
             ("viewer", Role.VIEWER),
         ):
-            user = create_user(db, username=name, role=role)
-            out[name] = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
+            user = create_user(db, username=name, role=role, actor=None)
+            out[name] = {"Authorization": f"Bearer {issue_token(db, user_id=user.id, actor=None)}"}
         some_posts(db)
     return out
 

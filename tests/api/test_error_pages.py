@@ -22,9 +22,14 @@ def client(sqlite_engine: Engine) -> TestClient:
         db.add(Post(id="gate-1", kind="police", name="Gate 1", lat=39.0, lon=125.7))
         db.flush()
         create_user(
-            db, username="officer", role=Role.POST_OFFICER, post_id="gate-1", password=PASSWORD
+            db,
+            username="officer",
+            role=Role.POST_OFFICER,
+            post_id="gate-1",
+            password=PASSWORD,
+            actor=None,
         )
-        create_user(db, username="viewer", role=Role.VIEWER, password=PASSWORD)
+        create_user(db, username="viewer", role=Role.VIEWER, password=PASSWORD, actor=None)
     return TestClient(create_app(timers=False), headers=HTML)
 
 

@@ -27,8 +27,8 @@ T0 = datetime(2026, 4, 1, 5, 0, tzinfo=UTC)
 @pytest.fixture()
 def client(db_engine: Engine) -> TestClient:
     with session_scope(db_engine) as db:
-        user = create_user(db, username="ri", role=Role.COORDINATOR)
-        token = issue_token(db, user_id=user.id)
+        user = create_user(db, username="ri", role=Role.COORDINATOR, actor=None)
+        token = issue_token(db, user_id=user.id, actor=None)
     return TestClient(create_app(timers=False), headers={"Authorization": f"Bearer {token}"})
 
 

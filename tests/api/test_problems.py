@@ -21,8 +21,8 @@ PROBLEM = "application/problem+json"
 @pytest.fixture()
 def client(sqlite_engine: Engine) -> TestClient:
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="ri", role=Role.COORDINATOR)
-        token = issue_token(db, user_id=user.id)
+        user = create_user(db, username="ri", role=Role.COORDINATOR, actor=None)
+        token = issue_token(db, user_id=user.id, actor=None)
     return TestClient(create_app(timers=False), headers={"Authorization": f"Bearer {token}"})
 
 

@@ -48,8 +48,10 @@ def _free_port() -> int:
 def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, str]]:
     """A server over a case of 400 clustered tips: (base URL, API token, case id)."""
     with session_scope(sqlite_engine) as s:
-        user = create_user(s, username="coord", role=Role.COORDINATOR, password=PASSWORD)
-        token = issue_token(s, user_id=user.id)
+        user = create_user(
+            s, username="coord", role=Role.COORDINATOR, password=PASSWORD, actor=None
+        )
+        token = issue_token(s, user_id=user.id, actor=None)
         from tests.reports.factories import songchon_case
 
         case_id = songchon_case(s, user).id

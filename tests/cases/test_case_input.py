@@ -38,8 +38,8 @@ def test_bad_case_times_are_422_and_store_nothing(
     sqlite_engine: Engine, earliest: str, latest: str, words: str
 ) -> None:
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="coord", role=Role.COORDINATOR)
-        token = issue_token(db, user_id=user.id)
+        user = create_user(db, username="coord", role=Role.COORDINATOR, actor=None)
+        token = issue_token(db, user_id=user.id, actor=None)
     answer = TestClient(create_app(timers=False)).post(
         "/api/v1/cases", json=_body(earliest, latest), headers={"Authorization": f"Bearer {token}"}
     )
@@ -51,8 +51,8 @@ def test_bad_case_times_are_422_and_store_nothing(
 
 def test_a_sane_case_is_opened(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="coord", role=Role.COORDINATOR)
-        token = issue_token(db, user_id=user.id)
+        user = create_user(db, username="coord", role=Role.COORDINATOR, actor=None)
+        token = issue_token(db, user_id=user.id, actor=None)
     answer = TestClient(create_app(timers=False)).post(
         "/api/v1/cases",
         json=_body((datetime.now(UTC) - timedelta(hours=5)).isoformat()),

@@ -52,9 +52,9 @@ def world(db_engine: Engine) -> World:
     with session_scope(db_engine) as db:
         coord, _approver = staff(db)
         case = a_case(db, coord)
-        viewer = create_user(db, username="viewer", role=Role.VIEWER)
+        viewer = create_user(db, username="viewer", role=Role.VIEWER, actor=None)
         tokens = {
-            name: {"Authorization": f"Bearer {issue_token(db, user_id=u.id)}"}
+            name: {"Authorization": f"Bearer {issue_token(db, user_id=u.id, actor=None)}"}
             for name, u in (("coord", coord), ("viewer", viewer))
         }
         case_id = case.id
@@ -220,8 +220,12 @@ def test_an_exercise_never_makes_the_photo_public(world: World) -> None:
     with session_scope(world.engine) as db:
         coord = db.execute(select(User).where(User.username == "coord")).scalar_one()
         targets = some_posts(db)
-        officer = create_user(db, username="officer", role=Role.POST_OFFICER, post_id=targets[0])
-        officer_token = {"Authorization": f"Bearer {issue_token(db, user_id=officer.id)}"}
+        officer = create_user(
+            db, username="officer", role=Role.POST_OFFICER, post_id=targets[0], actor=None
+        )
+        officer_token = {
+            "Authorization": f"Bearer {issue_token(db, user_id=officer.id, actor=None)}"
+        }
         version = draft_alert(
             db, case_id=world.case_id, data=draft(targets, status="Exercise"), author=coord
         )

@@ -62,6 +62,6 @@ def test_a_case_without_a_network_is_on_the_only_imported_one(
     get_settings.cache_clear()
     _import_meta("andorra")
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="c", role=Role.COORDINATOR)
+        user = create_user(db, username="c", role=Role.COORDINATOR, actor=None)
         case = open_case(db, data=CaseCreate.model_validate(CASE), actor=user)
         assert case.network == "andorra"

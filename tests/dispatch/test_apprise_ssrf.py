@@ -135,8 +135,8 @@ def test_allowed_apprise_urls_pass_and_unreadable_ones_are_invalid() -> None:
 
 def test_registration_refuses_a_private_apprise_host(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="ri", role=Role.COORDINATOR)
-        headers = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
+        user = create_user(db, username="ri", role=Role.COORDINATOR, actor=None)
+        headers = {"Authorization": f"Bearer {issue_token(db, user_id=user.id, actor=None)}"}
     client = TestClient(create_app(timers=False))
     post = {
         "id": "cp-1",

@@ -49,6 +49,8 @@ def seed() -> Cast:
             ("songchon-officer", Role.POST_OFFICER, OFFICER_POST),
         ):
             password = secrets.token_urlsafe(12)
-            create_user(db, username=name, role=role, post_id=post_id, password=password)
+            create_user(
+                db, username=name, role=role, post_id=post_id, password=password, actor=None
+            )
             logins.append(Login(name, password))
     return Cast(*logins)

@@ -63,8 +63,8 @@ def _case_body(minutes_ago: float = 30.0) -> dict[str, Any]:
 def http(sqlite_engine: Engine, andorra: Network) -> tuple[TestClient, dict[str, str]]:
     """A client signed in to the console as a coordinator, and that coordinator's API header."""
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="ri", role=Role.COORDINATOR, password=PASSWORD)
-        header = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
+        user = create_user(db, username="ri", role=Role.COORDINATOR, password=PASSWORD, actor=None)
+        header = {"Authorization": f"Bearer {issue_token(db, user_id=user.id, actor=None)}"}
     client = TestClient(create_app(timers=False), raise_server_exceptions=False)
     signed = client.post(
         "/login", data={"username": "ri", "password": PASSWORD}, follow_redirects=False

@@ -64,8 +64,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
                     username=name,
                     role=role,
                     post_id="rb-sant-julia" if role == Role.POST_OFFICER else None,
+                    actor=None,
                 )
-                headers[name] = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
+                headers[name] = {
+                    "Authorization": f"Bearer {issue_token(db, user_id=user.id, actor=None)}"
+                }
         client = TestClient(create_app(timers=False))
         seen = now() - timedelta(minutes=30)
         case = client.post(
@@ -222,8 +225,8 @@ def test_picture_of_a_case_on_a_network_not_imported_is_a_422(sqlite_engine: Eng
     from bolo.cases.model import Case, CaseState
 
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="ri", role=Role.COORDINATOR)
-        header = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
+        user = create_user(db, username="ri", role=Role.COORDINATOR, actor=None)
+        header = {"Authorization": f"Bearer {issue_token(db, user_id=user.id, actor=None)}"}
         seen = now() - timedelta(hours=1)
         case = Case(
             reference="C-TEST-1",

@@ -325,8 +325,8 @@ def admin(sqlite_engine: Engine, andorra: Network) -> tuple[TestClient, dict[str
     headers = {}
     with session_scope(sqlite_engine) as db:
         for name, role in (("root", Role.ADMIN), ("ri", Role.COORDINATOR)):
-            user = create_user(db, username=name, role=role)
-            headers[name] = f"Bearer {issue_token(db, user_id=user.id)}"
+            user = create_user(db, username=name, role=role, actor=None)
+            headers[name] = f"Bearer {issue_token(db, user_id=user.id, actor=None)}"
     return TestClient(create_app(timers=False)), headers
 
 

@@ -44,8 +44,8 @@ def _post(secret: str | None) -> dict[str, Any]:
 @pytest.fixture()
 def api(sqlite_engine: Engine) -> tuple[TestClient, dict[str, str]]:
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="ri", role=Role.COORDINATOR)
-        headers = {"Authorization": f"Bearer {issue_token(db, user_id=user.id)}"}
+        user = create_user(db, username="ri", role=Role.COORDINATOR, actor=None)
+        headers = {"Authorization": f"Bearer {issue_token(db, user_id=user.id, actor=None)}"}
     return TestClient(create_app(timers=False)), headers
 
 

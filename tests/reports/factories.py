@@ -22,7 +22,7 @@ KILJU = (40.9642, 129.3278)
 
 def coordinator(session: Session, name: str = "coord") -> User:
     """A coordinator who triages reports."""
-    return create_user(session, username=name, role=Role.COORDINATOR)
+    return create_user(session, username=name, role=Role.COORDINATOR, actor=None)
 
 
 def songchon_case(session: Session, author: User, hours_ago: float = 6.0) -> Case:

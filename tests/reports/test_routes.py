@@ -25,15 +25,19 @@ def _setup() -> dict[str, Any]:
         coord = coordinator(s)
         case = songchon_case(s, coord, hours_ago=20)
         guard = post(s, "kilju-guard", *KILJU)
-        officer = create_user(s, username="officer", role=Role.POST_OFFICER, post_id=guard)
+        officer = create_user(
+            s, username="officer", role=Role.POST_OFFICER, post_id=guard, actor=None
+        )
         secret = new_secret()
         set_post_secret(s, post_id=guard, secret=secret)
         return {
             "case": case.id,
             "post": guard,
             "secret": secret,
-            "coord": {"Authorization": f"Bearer {issue_token(s, user_id=coord.id)}"},
-            "officer": {"Authorization": f"Bearer {issue_token(s, user_id=officer.id)}"},
+            "coord": {"Authorization": f"Bearer {issue_token(s, user_id=coord.id, actor=None)}"},
+            "officer": {
+                "Authorization": f"Bearer {issue_token(s, user_id=officer.id, actor=None)}"
+            },
         }
 
 

@@ -83,15 +83,20 @@ def _people(db: Session, w: World) -> None:
             role=role,
             post_id=post,
             password=PASSWORD if role == Role.APPROVER else None,
+            actor=None,
         )
         w.users[role.value] = user
-        w.tokens[role.value] = issue_token(db, user_id=user.id, label="test")
-    w.users["second_coordinator"] = create_user(db, username="u-coord2", role=Role.COORDINATOR)
-    officer_b = create_user(db, username="u-officer-b", role=Role.POST_OFFICER, post_id=w.posts[1])
+        w.tokens[role.value] = issue_token(db, user_id=user.id, label="test", actor=None)
+    w.users["second_coordinator"] = create_user(
+        db, username="u-coord2", role=Role.COORDINATOR, actor=None
+    )
+    officer_b = create_user(
+        db, username="u-officer-b", role=Role.POST_OFFICER, post_id=w.posts[1], actor=None
+    )
     w.users["officer_b"] = officer_b
-    w.tokens["officer_b"] = issue_token(db, user_id=officer_b.id)
+    w.tokens["officer_b"] = issue_token(db, user_id=officer_b.id, actor=None)
     w.tokens["post_token"] = issue_token(
-        db, user_id=w.users["post_officer"].id, scope=Scope.POST, post_id=w.posts[0]
+        db, user_id=w.users["post_officer"].id, scope=Scope.POST, post_id=w.posts[0], actor=None
     )
 
 

@@ -54,10 +54,10 @@ def world(sqlite_engine: Engine) -> tuple[TestClient, World, dict[str, str]]:
     with session_scope(sqlite_engine) as db:
         w = build_world(db)
         spare_user = w.users["viewer"]
-        spare = issue_token(db, user_id=spare_user.id, label="spare")
-        revoked = issue_token(db, user_id=w.users["admin"].id, label="revoked")
+        spare = issue_token(db, user_id=spare_user.id, label="spare", actor=None)
+        revoked = issue_token(db, user_id=w.users["admin"].id, label="revoked", actor=None)
         token_ids = {t.label: t.id for t in db.execute(select(ApiToken)).scalars()}
-        revoke_token(db, token_id=token_ids["revoked"])
+        revoke_token(db, token_id=token_ids["revoked"], actor=None)
         w.tokens["revoked"] = revoked
         del spare
     ids = {

@@ -41,9 +41,11 @@ def test_login_and_rate_limit(db_engine: Engine) -> None:
     clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC))
     with use_clock(clock):
         with session_scope(db_engine) as db:
-            user = create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
+            user = create_user(
+                db, username="ana", role=Role.COORDINATOR, password=PASSWORD, actor=None
+            )
             with pytest.raises(InvalidInput):
-                create_user(db, username="short", role=Role.VIEWER, password="short")
+                create_user(db, username="short", role=Role.VIEWER, password="short", actor=None)
         with session_scope(db_engine) as db:
             assert authenticate(db, username="ana", password=PASSWORD).id == user.id
         for _ in range(3):
@@ -68,7 +70,7 @@ def test_unknown_user_is_the_same_refusal(db_engine: Engine) -> None:
     with pytest.raises(Unauthorized) as unknown, session_scope(db_engine) as db:
         authenticate(db, username="nobody", password=PASSWORD)
     with session_scope(db_engine) as db:
-        create_user(db, username="bo", role=Role.VIEWER, password=PASSWORD)
+        create_user(db, username="bo", role=Role.VIEWER, password=PASSWORD, actor=None)
     with pytest.raises(Unauthorized) as wrong, session_scope(db_engine) as db:
         authenticate(db, username="bo", password="not the password")
     assert unknown.value.message == wrong.value.message
@@ -78,8 +80,10 @@ def test_totp_required_and_not_replayable(db_engine: Engine) -> None:
     clock = FakeClock(datetime(2026, 5, 1, 12, 0, 5, tzinfo=UTC))
     with use_clock(clock):
         with session_scope(db_engine) as db:
-            user = create_user(db, username="appr", role=Role.APPROVER, password=PASSWORD)
-            secret = enroll_totp(db, user_id=user.id)
+            user = create_user(
+                db, username="appr", role=Role.APPROVER, password=PASSWORD, actor=None
+            )
+            secret = enroll_totp(db, user_id=user.id, actor=None)
         with pytest.raises(Unauthorized), session_scope(db_engine) as db:
             authenticate(db, username="appr", password=PASSWORD)
         code = code_at(secret)
@@ -96,7 +100,9 @@ def test_sessions_expire_end_and_are_hashed(db_engine: Engine) -> None:
     clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC))
     with use_clock(clock):
         with session_scope(db_engine) as db:
-            user = create_user(db, username="cy", role=Role.COORDINATOR, password=PASSWORD)
+            user = create_user(
+                db, username="cy", role=Role.COORDINATOR, password=PASSWORD, actor=None
+            )
             sid = create_session(db, user_id=user.id)
             stored = db.execute(select(WebSession.id)).scalars().all()
             assert sid not in stored  # only the hash is kept
@@ -140,7 +146,7 @@ def test_using_a_session_holds_no_write_lock(sqlite_engine: Engine) -> None:
     clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC))
     with use_clock(clock):
         with session_scope(sqlite_engine) as db:
-            user = create_user(db, username="dee", role=Role.VIEWER)
+            user = create_user(db, username="dee", role=Role.VIEWER, actor=None)
             sid = create_session(db, user_id=user.id)
         clock.advance(minutes=5)  # the last-used time is due for a refresh
         with session_scope(sqlite_engine) as db:

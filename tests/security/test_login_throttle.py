@@ -36,7 +36,7 @@ def _attempt(
 
 def test_strangers_cannot_lock_an_account(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        user = create_user(db, username="ana", role=Role.APPROVER, password=PASSWORD)
+        user = create_user(db, username="ana", role=Role.APPROVER, password=PASSWORD, actor=None)
     # Fifty wrong passwords from ten addresses.
     for i in range(50):
         _attempt(db_engine, "ana", "wrong password!", f"203.0.113.{i % 10}")
@@ -50,7 +50,7 @@ def test_one_client_waits_longer_and_longer_then_stops(sqlite_engine: Engine) ->
     clock = FakeClock(datetime(2026, 5, 1, 12, tzinfo=UTC))
     with use_clock(clock):
         with session_scope(sqlite_engine) as db:
-            create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
+            create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD, actor=None)
         results = []
         for _ in range(12):
             results.append(_attempt(sqlite_engine, "ana", "wrong password!", "203.0.113.5"))
@@ -66,7 +66,7 @@ def test_one_client_waits_longer_and_longer_then_stops(sqlite_engine: Engine) ->
 
 def test_concurrent_failures_cannot_overtake_the_limit(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
+        create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD, actor=None)
     # The clock stands still: on a loaded machine a thread could otherwise start after the first
     # wait (1 s) has passed and be checked rightly, which is not what this test is about.
     with use_clock(FakeClock(datetime.now(UTC))), ThreadPoolExecutor(max_workers=15) as pool:
@@ -81,8 +81,8 @@ def test_concurrent_failures_cannot_overtake_the_limit(db_engine: Engine) -> Non
 
 def test_a_one_time_code_works_once_even_concurrently(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        user = create_user(db, username="appr", role=Role.APPROVER, password=PASSWORD)
-        secret = enroll_totp(db, user_id=user.id)
+        user = create_user(db, username="appr", role=Role.APPROVER, password=PASSWORD, actor=None)
+        secret = enroll_totp(db, user_id=user.id, actor=None)
     code = code_at(secret)
     with ThreadPoolExecutor(max_workers=3) as pool:
         results = list(
@@ -99,7 +99,7 @@ def test_ipv6_clients_are_counted_per_64() -> None:
 
 def test_login_from_another_site_is_refused(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
-        create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
+        create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD, actor=None)
     client = TestClient(create_app(timers=False))
     form = {"username": "ana", "password": PASSWORD}
     foreign = client.post(
@@ -114,7 +114,7 @@ def test_login_from_another_site_is_refused(sqlite_engine: Engine) -> None:
 
 def test_a_flood_of_logins_gets_429_not_a_queue(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
-        create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD)
+        create_user(db, username="ana", role=Role.COORDINATOR, password=PASSWORD, actor=None)
     client = TestClient(create_app(timers=False))
     held = [login_slot() for _ in range(LOGIN_SLOTS)]
     for slot in held:
@@ -135,8 +135,8 @@ def test_a_flood_of_logins_gets_429_not_a_queue(sqlite_engine: Engine) -> None:
 
 def test_names_no_account_can_have_are_refused_not_crashed(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        admin = create_user(db, username="root", role=Role.ADMIN)
-        token = issue_token(db, user_id=admin.id)
+        admin = create_user(db, username="root", role=Role.ADMIN, actor=None)
+        token = issue_token(db, user_id=admin.id, actor=None)
     client = TestClient(create_app(timers=False))
     assert (
         client.post("/login", data={"username": "a\x00b", "password": PASSWORD}).status_code == 422

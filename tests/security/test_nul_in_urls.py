@@ -15,7 +15,9 @@ from bolo.store.db import session_scope
 
 def test_nul_in_a_path_or_query_is_422(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        token = issue_token(db, user_id=create_user(db, username="root", role=Role.ADMIN).id)
+        token = issue_token(
+            db, user_id=create_user(db, username="root", role=Role.ADMIN, actor=None).id, actor=None
+        )
     client = TestClient(create_app(timers=False), raise_server_exceptions=False)
     bearer = {"Authorization": f"Bearer {token}"}
     for path in (
@@ -34,7 +36,9 @@ def test_nul_in_a_path_or_query_is_422(db_engine: Engine) -> None:
 
 def test_nul_in_a_json_text_is_422(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        token = issue_token(db, user_id=create_user(db, username="root", role=Role.ADMIN).id)
+        token = issue_token(
+            db, user_id=create_user(db, username="root", role=Role.ADMIN, actor=None).id, actor=None
+        )
     client = TestClient(create_app(timers=False), raise_server_exceptions=False)
     bearer = {"Authorization": f"Bearer {token}"}
     post = {"id": "gate-1", "kind": "police", "name": "Gate\u00001", "lat": 42.5, "lon": 1.5}
@@ -50,7 +54,7 @@ def test_nul_in_a_json_text_is_422(db_engine: Engine) -> None:
 
 def test_nul_in_a_form_is_422(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        user = create_user(db, username="coord", role=Role.COORDINATOR)
+        user = create_user(db, username="coord", role=Role.COORDINATOR, actor=None)
         sid = create_session(db, user_id=user.id)
     client = TestClient(
         create_app(timers=False),

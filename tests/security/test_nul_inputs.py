@@ -30,8 +30,8 @@ def world(db_engine: Any) -> tuple[TestClient, dict[str, str], str, str]:
         delivery = s.scalars(select(Delivery)).one()
         key = s.get(PostKey, "a")
         assert key is not None
-        user = create_user(s, username="coord", role=Role.COORDINATOR)
-        headers = {"Authorization": f"Bearer {issue_token(s, user_id=user.id)}"}
+        user = create_user(s, username="coord", role=Role.COORDINATOR, actor=None)
+        headers = {"Authorization": f"Bearer {issue_token(s, user_id=user.id, actor=None)}"}
         ids = delivery.id, ack_token(key.secret, delivery.id)
     client = TestClient(create_app(timers=False), raise_server_exceptions=False)
     return client, headers, *ids

@@ -33,14 +33,14 @@ def _bearer(token: str) -> dict[str, str]:
 def world(db_engine: Engine) -> Iterator[dict[str, Any]]:
     """An admin (created at the server's command line), an independent approver, posts."""
     with session_scope(db_engine) as db:
-        admin = create_user(db, username="root", role=Role.ADMIN)
-        pak = create_user(db, username="pak", role=Role.APPROVER)
+        admin = create_user(db, username="root", role=Role.ADMIN, actor=None)
+        pak = create_user(db, username="pak", role=Role.APPROVER, actor=None)
         some_posts(db)
         made = {
             "admin": admin.id,
             "pak": pak.id,
-            "admin_token": issue_token(db, user_id=admin.id),
-            "pak_token": issue_token(db, user_id=pak.id),
+            "admin_token": issue_token(db, user_id=admin.id, actor=None),
+            "pak_token": issue_token(db, user_id=pak.id, actor=None),
         }
     yield {**made, "client": TestClient(create_app(timers=False))}
 
@@ -127,14 +127,14 @@ def test_the_author_cannot_approve_through_an_account_they_were_made_by(
 
 def test_a_password_the_author_set_cannot_approve(db_engine: Engine) -> None:
     with session_scope(db_engine) as db:
-        admin = create_user(db, username="root", role=Role.ADMIN)
-        pak = create_user(db, username="pak", role=Role.APPROVER)
+        admin = create_user(db, username="root", role=Role.ADMIN, actor=None)
+        pak = create_user(db, username="pak", role=Role.APPROVER, actor=None)
         targets = some_posts(db)
         version = service.draft_alert(
             db, case_id=a_case(db, admin).id, data=draft(targets), author=admin
         )
         service.submit_for_approval(db, version_id=version.id, author=admin, attestation=ATTESTED)
-        set_password(db, user_id=pak.id, password=PASSWORD, actor_id=admin.id)
+        set_password(db, user_id=pak.id, password=PASSWORD, actor=admin)
         sid = create_session(db, user_id=pak.id)
     with (
         pytest.raises(Forbidden, match="password you signed in with"),
@@ -143,7 +143,7 @@ def test_a_password_the_author_set_cannot_approve(db_engine: Engine) -> None:
         approver = session_user(db, session_id=sid)
         service.approve(db, version_id=version.id, sha256=version.sha256, approver=approver)
     with session_scope(db_engine) as db:  # pak chose their own password since: fine
-        set_password(db, user_id=pak.id, password=PASSWORD + "!", actor_id=pak.id)
+        set_password(db, user_id=pak.id, password=PASSWORD + "!", actor=pak)
         sid = create_session(db, user_id=pak.id)
     with session_scope(db_engine) as db:
         approver = session_user(db, session_id=sid)
@@ -162,14 +162,14 @@ def test_approver_totp_can_be_required(
     reset_settings()
     client = world["client"]
     with session_scope(db_engine) as db:
-        coord = create_user(db, username="coord", role=Role.COORDINATOR)
-        coord_token = issue_token(db, user_id=coord.id)
+        coord = create_user(db, username="coord", role=Role.COORDINATOR, actor=None)
+        coord_token = issue_token(db, user_id=coord.id, actor=None)
     vid, sha = _pending_actual(client, _bearer(coord_token))
     approve, pak = f"/api/v1/alert-versions/{vid}/approve", _bearer(world["pak_token"])
     refused = client.post(approve, json={"sha256": sha}, headers=pak)
     assert refused.status_code == 403 and "enrol" in refused.json()["detail"]
     with session_scope(db_engine) as db:
-        secret = enroll_totp(db, user_id=world["pak"])
+        secret = enroll_totp(db, user_id=world["pak"], actor=None)
     assert client.post(approve, json={"sha256": sha}, headers=pak).status_code == 401
     ok = client.post(approve, json={"sha256": sha}, headers={**pak, "X-Bolo-TOTP": code_at(secret)})
     assert ok.status_code == 200, ok.text

@@ -36,7 +36,7 @@ def _login(client: TestClient, username: str, password: str, code: str = "") -> 
 
 def test_admin_adds_resets_issues_and_disables(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
-        admin = create_user(db, username="root", role=Role.ADMIN)
+        admin = create_user(db, username="root", role=Role.ADMIN, actor=None)
         sid = create_session(db, user_id=admin.id)
     client = _signed_in(sid)
     assert "root" in client.get("/console/users").text
@@ -73,7 +73,7 @@ def test_admin_adds_resets_issues_and_disables(sqlite_engine: Engine) -> None:
 
 def test_one_time_codes_enrolled_from_the_account_page(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
-        user = create_user(db, username="pak", role=Role.APPROVER, password=PASSWORD)
+        user = create_user(db, username="pak", role=Role.APPROVER, password=PASSWORD, actor=None)
         sid = create_session(db, user_id=user.id)
     client = _signed_in(sid)
     form = client.get("/account/totp")

@@ -49,7 +49,7 @@ def _bolo(*args: str) -> Any:
 def test_api_refuses_a_case_on_an_unknown_network(sqlite_engine: Engine) -> None:
     with session_scope(sqlite_engine) as db:
         coord, _ = staff(db)
-        token = issue_token(db, user_id=coord.id)
+        token = issue_token(db, user_id=coord.id, actor=None)
     client = TestClient(create_app(timers=False))
     auth = {"Authorization": f"Bearer {token}"}
     answer = client.post("/api/v1/cases", json=_case("atlantis"), headers=auth)
