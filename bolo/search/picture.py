@@ -42,7 +42,7 @@ from bolo.search.geo import haversine_m
 from bolo.search.hedge import Frontier, frontier_mass
 from bolo.search.network_model import network_model
 from bolo.search.pfilter import ParticleFilter
-from bolo.search.regions import cell_mass, region_mask
+from bolo.search.regions import CellMass, cell_mass, region_mask
 
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
@@ -104,6 +104,10 @@ class SearchPicture:
         self._pf: ParticleFilter | None = None
         self._base: RadiusBaseline | ReachabilityBaseline | None = None
         self._frontier: Frontier | None = None
+        # The map at the current time and evidence, read once for cells, regions and callers:
+        # (the state it was computed for, per-node probability, its cells and their mass).
+        self._changes = 0
+        self._map: tuple[int, npt.NDArray[np.float64], CellMass] | None = None
         if self.strategy == Strategy.PARTICLE:
             self._pf = ParticleFilter(self.model, self.case, int(particles), self.seed)
             self._frontier = Frontier(self.model, self.case)
@@ -135,6 +139,7 @@ class SearchPicture:
         else:
             times = (max(0.0, self._sec(ev.time)),) * 2
         self._times.append(times)
+        self._changes += 1
         if self._pf is not None:
             self._pf.add_evidence(ev, times[0])
         if self._frontier is not None:
@@ -145,7 +150,9 @@ class SearchPicture:
     def advance(self, to: datetime | str) -> None:
         """Move the picture to time ``to`` (aware datetime or ISO string); never backwards."""
         t = self._sec(parse_time(to, "advance(to)"))
-        self.t = max(self.t, t)
+        if t > self.t:
+            self.t = t
+            self._changes += 1
         self._sync()
 
     def _sync(self) -> None:
@@ -293,19 +300,35 @@ class SearchPicture:
         return {int(s): baseline_why(WhyCode.REACHABILITY) for s in slots}
 
     def node_probability(self) -> npt.NDArray[np.float64]:
-        """Probability per network node at the current time (sums to 1)."""
+        """Probability per network node at the current time (sums to 1). Computed once per
+        time and evidence (a read-only array shared by the calls until either changes)."""
+        return self._read_map()[0]
+
+    def _cells(self) -> CellMass:
+        return self._read_map()[1]
+
+    def _read_map(self) -> tuple[npt.NDArray[np.float64], CellMass]:
         self._sync()
+        if self._map is not None and self._map[0] == self._changes:
+            return self._map[1], self._map[2]
+        p = self._node_map()
+        p.setflags(write=False)
+        cells = cell_mass(self.model.node_cells(), p)
+        self._map = (self._changes, p, cells)
+        return p, cells
+
+    def _node_map(self) -> npt.NDArray[np.float64]:
         if self._pf is not None:
             assert self._frontier is not None
             return (
                 1.0 - HEDGE
             ) * self._pf.node_probability() + HEDGE * self._frontier.node_probability()
         assert self._base is not None
-        return self._base.node_probability()
+        return np.array(self._base.node_probability(), dtype=np.float64)
 
     def cell_probability(self) -> dict[str, float]:
         """Probability per h3 cell (resolution 7, hex string ids) with non-zero mass."""
-        keys, mass = cell_mass(self.model.node_cells(), self.node_probability())
+        keys, mass = self._cells()
         return {
             h3.int_to_str(int(np.uint64(k))): float(m)
             for k, m in zip(keys.view(np.uint64), mass, strict=True)
@@ -316,7 +339,7 @@ class SearchPicture:
         """The highest-probability region: the fewest h3 cells (resolution 7, hex ids), most
         probable first, holding at least ``level`` (0-1) of the probability. A calibrated
         picture has the suspects inside it a share ``level`` of the time."""
-        keys, mass = cell_mass(self.model.node_cells(), self.node_probability())
+        keys, mass = self._cells()
         inside = region_mask(mass, level)
         order = np.argsort(-mass[inside], kind="stable")
         return [h3.int_to_str(int(np.uint64(k))) for k in keys[inside][order].view(np.uint64)]

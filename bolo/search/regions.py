@@ -11,9 +11,10 @@ import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+CellMass = tuple[IntArray, FloatArray]
 
 
-def cell_mass(node_cells: IntArray, node_prob: FloatArray) -> tuple[IntArray, FloatArray]:
+def cell_mass(node_cells: IntArray, node_prob: FloatArray) -> CellMass:
     """(sorted distinct cell ids, probability per cell) of a per-node probability."""
     keys, inv = np.unique(node_cells, return_inverse=True)
     mass = np.bincount(inv, weights=node_prob, minlength=keys.shape[0]).astype(np.float64)

@@ -124,3 +124,35 @@ def test_the_harness_records_what_the_picture_claims_for_its_regions() -> None:
         assert len(res.mass[q]) == len(res.share[q]) == steps
         # Whole cells: a region holds at least its level, never more than everything.
         assert all(q - 1e-9 <= m <= 1.0 + 1e-9 for m in res.mass[q])
+
+
+@pytest.mark.parametrize("strategy", ["particle", "reachability"])
+def test_the_map_is_computed_once_per_time_and_evidence(
+    strategy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cells, both regions and the node map read one computation; new evidence or a later
+    time computes it anew."""
+    pic = SearchPicture(grid_network(n=20), _case(40.1, 10.1), strategy, seed=2, particles=300)
+    pic.advance(T0 + timedelta(hours=1))
+    calls = []
+    compute = pic._node_map
+    monkeypatch.setattr(pic, "_node_map", lambda: calls.append(1) or compute())
+    first = pic.node_probability()
+    pic.cell_probability(), pic.probability_region(0.9), pic.probability_region(0.5)
+    pic.advance(T0 + timedelta(hours=1))  # not later: nothing changes
+    assert np.array_equal(pic.node_probability(), first) and len(calls) == 1
+    assert not first.flags.writeable  # callers cannot change the shared map
+    pic.observe(
+        {
+            "kind": "search",
+            "post_id": pic.network.posts[0].post_id,
+            "from": T0.isoformat(),
+            "to": (T0 + timedelta(minutes=50)).isoformat(),
+            "found": False,
+        }
+    )
+    pic.probability_region(0.9)
+    assert len(calls) == 2
+    pic.advance(T0 + timedelta(hours=2))
+    pic.cell_probability(), pic.probability_region(0.5)
+    assert len(calls) == 3
