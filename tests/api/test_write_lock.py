@@ -182,7 +182,9 @@ def test_the_measure_sees_a_held_write_lock(sqlite_engine: Engine, data_dir: Pat
     """The measure below is not blind: a connection that holds the write lock 300 ms at a time
     shows in the tip writes' waits."""
     with session_scope(sqlite_engine) as s:
-        user = create_user(s, username="coord", role=Role.COORDINATOR, password=PASSWORD)
+        user = create_user(
+            s, username="coord", role=Role.COORDINATOR, password=PASSWORD, actor=None
+        )
         from tests.reports.factories import songchon_case
 
         case_id = songchon_case(s, user).id
