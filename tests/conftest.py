@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from bolo.dispatch.nats.connection import Names
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -64,6 +69,33 @@ def nats_url() -> str:
     """URL of the test NATS JetStream server."""
     need_service("NATS", "127.0.0.1", 4222)
     return os.environ.get("BOLO_TEST_NATS_URL", "nats://127.0.0.1:4222")
+
+
+@pytest.fixture()
+def nats_names(nats_url: str) -> Iterator[Names]:
+    """Stream, subject and consumer names of one test on the shared NATS server, unique to
+    this test run (process id and a random part), so tests and benchmarks of other processes
+    on the same server never see or delete this test's stream; the stream (and its consumer)
+    is deleted afterwards, whether or not the test created it."""
+    import asyncio
+    import uuid
+
+    from bolo.dispatch.nats.connection import Names
+
+    names = Names.with_suffix(f"t{os.getpid()}_{uuid.uuid4().hex[:12]}")
+    yield names
+    asyncio.run(_delete_stream(nats_url, names))
+
+
+async def _delete_stream(url: str, names: Names) -> None:
+    import nats
+
+    nc = await nats.connect(url, connect_timeout=5, allow_reconnect=False)
+    try:
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await nc.jetstream().delete_stream(names.stream)
+    finally:
+        await nc.close()
 
 
 @pytest.fixture()

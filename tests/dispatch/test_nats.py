@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from bolo.dispatch.channels import ChannelSet, InMemoryChannel, SendResult
 from bolo.dispatch.channels.sender import Sender
 from bolo.dispatch.config import DispatchSettings
 from bolo.dispatch.model import Delivery, DeliveryStatus
-from bolo.dispatch.nats.connection import Names, connect
+from bolo.dispatch.nats.connection import Names
 from bolo.dispatch.nats.relay import Relay, pick_unqueued
 from bolo.dispatch.nats.worker import NatsWorker
 from bolo.dispatch.outbox import enqueue_version
@@ -47,9 +46,9 @@ def _delivered(engine: Any) -> int:
 
 
 async def test_relay_and_two_workers_deliver_each_post_once(
-    sqlite_engine: Any, nats_url: str
+    sqlite_engine: Any, nats_url: str, nats_names: Names
 ) -> None:
-    names = Names.with_suffix(uuid.uuid4().hex[:8])
+    names = nats_names
     flaky = {"p3": 1}  # p3 fails once, then is retried through the relay
 
     def respond(message: Any) -> SendResult:
@@ -85,9 +84,6 @@ async def test_relay_and_two_workers_deliver_each_post_once(
     finally:
         stop.set()
         await asyncio.gather(*tasks)
-        nc = await connect(nats_url)
-        await nc.jetstream().delete_stream(names.stream)
-        await nc.close()
     assert _delivered(sqlite_engine) == POSTS
     per_post = [m.post_id for m in hooks.sent]
     assert per_post.count("p3") == 2
