@@ -33,6 +33,53 @@ class PhotoOut(BaseModel):
     sha256: str
 
 
+class EvidenceOut(BaseModel):
+    """A piece of evidence or case hint that moved a post's probability, as data
+    (``bolo.search.explain.EvidenceRef``)."""
+
+    kind: str = Field(
+        description="sighting, vehicle_found, search, heading, destination, or named (known "
+        "by its label alone)."
+    )
+    label: str = Field(description="The caller's own name for it ('' when none).")
+    time: datetime | None = Field(description="When seen (sightings, found vehicles).")
+    post_id: str | None = Field(description="The post that searched (search reports).")
+    bearing_deg: float = Field(description="Heading tip: degrees clockwise from north.")
+    lat: float = Field(description="Destination tip: latitude (WGS84 degrees).")
+    lon: float = Field(description="Destination tip: longitude (WGS84 degrees).")
+    weight: float = Field(description="Hints: how much it is believed (0-1).")
+    change: float = Field(description="How much it moved the post's probability.")
+
+
+class WhyOut(BaseModel):
+    """Why the post has its rank, as a code and its numbers (``bolo.search.explain.Why``;
+    probabilities 0-1, durations in seconds): what ``reason`` says in English, for a reader
+    in another language."""
+
+    code: str = Field(
+        description="covers (placed by the passes it newly covers), ahead (by passes further "
+        "ahead), radius or reachability (the baselines' rule)."
+    )
+    rank: int
+    window_s: float = Field(description="The alert window (seconds).")
+    new: float = Field(description="Passes within the window no post above catches.")
+    alert_probability: float
+    above: float = Field(description="How much of alert_probability the posts above catch.")
+    hedge: float = Field(description="The reachability frontier's share of the gain.")
+    gain: float
+    later: float = Field(description="Delay-discounted passes further ahead.")
+    horizon_s: float
+    probability: float
+    eta: datetime | None
+    moved_by: list[tuple[str, float]] = Field(
+        description="The evidence that moved it most: [English label, change] pairs."
+    )
+    radius_km: float
+    evidence: list[EvidenceOut] = Field(
+        default_factory=list, description="The same evidence as data, in the same order."
+    )
+
+
 class RankedPost(BaseModel):
     """One post the picture ranks: the chance the suspects pass it soon, when, and why."""
 
@@ -51,6 +98,10 @@ class RankedPost(BaseModel):
         description="What the post adds to the chance of a catch over the posts ranked above "
         "it (never growing down the list; a later post may show a higher `probability`, most "
         "of it caught above).",
+    )
+    why: WhyOut | None = Field(
+        default=None,
+        description="The reason as a code and its numbers, for a reader in another language.",
     )
 
 

@@ -7,16 +7,22 @@ above it already). The reason text says which term placed the post: the passes i
 covers, the reachability frontier's share, or, past the coverage, passes further ahead.
 
 ``Why`` is the same reason as a code and its numbers (a rank item's ``why``), so that a reader
-can have it in another language; ``english`` is the text ``reason`` carries.
+can have it in another language; ``english`` is the text ``reason`` carries. The evidence that
+moved a post is named in ``moved_by`` by its English label (``evidence_label``, ``hint_label``)
+and described as data in ``evidence`` (``EvidenceRef``: kind, time, post, bearing, place).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
-from bolo.search.forecast import Pick
+from bolo.search.case import Evidence, Hint, HintKind, SearchReport, VehicleFound
+
+if TYPE_CHECKING:  # forecast imports the filter, which names evidence with this module
+    from bolo.search.forecast import Pick
 
 
 class WhyCode(StrEnum):
@@ -29,6 +35,27 @@ class WhyCode(StrEnum):
     REACHABILITY = "reachability"
 
 
+class EvidenceRef(TypedDict):
+    """One piece of evidence or case hint that moved a post's probability, as data: ``kind``
+    (``sighting``, ``vehicle_found``, ``search``, ``heading``, ``destination``, or ``named``:
+    known by its label alone), ``label``
+    the caller's own name for it ('' when it has none), ``time`` (ISO; sightings and found
+    vehicles, else None), ``post_id`` (search reports, else None), ``bearing_deg`` (heading,
+    degrees clockwise from north), ``lat``/``lon`` (destination, WGS84 degrees), ``weight``
+    (hints, 0-1), ``change`` (how much it moved the probability, as in ``moved_by``). Numbers
+    that do not apply to the ``kind`` are 0."""
+
+    kind: str
+    label: str
+    time: str | None
+    post_id: str | None
+    bearing_deg: float
+    lat: float
+    lon: float
+    weight: float
+    change: float
+
+
 class Why(TypedDict):
     """A rank item's reason as numbers (probabilities 0-1, seconds): ``rank`` (1 = first),
     ``window_s`` the alert window, ``new`` the passes within it no post above catches,
@@ -36,8 +63,9 @@ class Why(TypedDict):
     of that the posts above catch, ``hedge`` the reachability hedge's
     share, ``gain``, ``later`` its delay-discounted passes further ahead, ``horizon_s`` and
     ``probability`` within it, ``eta`` (ISO time or None), ``moved_by`` the evidence that moved
-    it most (label, change in probability), ``radius_km`` (radius baseline). Numbers that do
-    not apply to the ``code`` are 0."""
+    it most (label, change in probability) and ``evidence`` the same as data (``EvidenceRef``,
+    same order), ``radius_km`` (radius baseline). Numbers that do not apply to the ``code``
+    are 0."""
 
     code: WhyCode
     rank: int
@@ -53,6 +81,7 @@ class Why(TypedDict):
     eta: str | None
     moved_by: list[tuple[str, float]]
     radius_km: float
+    evidence: list[EvidenceRef]
 
 
 def baseline_why(code: WhyCode, radius_km: float = 0.0) -> Why:
@@ -72,6 +101,7 @@ def baseline_why(code: WhyCode, radius_km: float = 0.0) -> Why:
         eta=None,
         moved_by=[],
         radius_km=radius_km,
+        evidence=[],
     )
 
 
@@ -99,9 +129,12 @@ class Placement:
         probability: float,
         eta: str | None,
         moved_by: list[tuple[str, float]],
+        refs: Mapping[str, EvidenceRef] | None = None,
     ) -> Why:
         """The placement as a ``Why``, with the post's probability within ``horizon_s``
-        seconds, expected time and the evidence that moved it most."""
+        seconds, expected time and the evidence that moved it most (``moved_by``, described
+        by ``refs``: label -> EvidenceRef, ``evidence_refs``; a label without one is given
+        as a ``named`` kind)."""
         pick = self.pick
         return Why(
             code=WhyCode.AHEAD if pick is None else WhyCode.COVERS,
@@ -118,6 +151,7 @@ class Placement:
             eta=eta,
             moved_by=moved_by,
             radius_km=0.0,
+            evidence=[_moved(label, change, refs or {}) for label, change in moved_by],
         )
 
 
@@ -152,3 +186,66 @@ def english(why: Why) -> str:
 def _span(seconds: float) -> str:
     minutes = seconds / 60.0
     return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:g} h"
+
+
+def evidence_label(ev: Evidence) -> str:
+    """The English name of a piece of evidence in ``moved_by``: its own label, else its kind
+    and time (sightings, found vehicles) or post (search reports)."""
+    if ev.label:
+        return ev.label
+    if isinstance(ev, SearchReport):
+        return f"searches at {ev.post_id} found nothing"
+    if isinstance(ev, VehicleFound):
+        return f"vehicle found {ev.time.isoformat()}"
+    return f"sighting {ev.time.isoformat()}"
+
+
+def hint_label(h: Hint) -> str:
+    """The English name of a case hint in ``moved_by``."""
+    if h.kind == HintKind.HEADING:
+        return f"heading tip {h.bearing_deg:.0f} deg (weight {h.weight:.2f})"
+    return f"destination tip {h.lat:.4f},{h.lon:.4f} (weight {h.weight:.2f})"
+
+
+def evidence_ref(kind: str, label: str = "", **values: object) -> EvidenceRef:
+    """An ``EvidenceRef`` of ``kind`` with the given fields; the others None or 0."""
+    ref = EvidenceRef(
+        kind=kind,
+        label=label,
+        time=None,
+        post_id=None,
+        bearing_deg=0.0,
+        lat=0.0,
+        lon=0.0,
+        weight=0.0,
+        change=0.0,
+    )
+    ref.update(values)  # type: ignore[typeddict-item]
+    return ref
+
+
+def evidence_refs(evidence: Iterable[Evidence], hints: Sequence[Hint]) -> dict[str, EvidenceRef]:
+    """Each piece of evidence and hint by its ``moved_by`` label, as an ``EvidenceRef``
+    (``change`` 0). Search reports of one post share a label, and so one ref."""
+    refs: dict[str, EvidenceRef] = {}
+    for h in hints:
+        if h.kind == HintKind.HEADING:
+            ref = evidence_ref("heading", bearing_deg=h.bearing_deg, weight=h.weight)
+        else:
+            ref = evidence_ref("destination", lat=h.lat, lon=h.lon, weight=h.weight)
+        refs[hint_label(h)] = ref
+    for ev in evidence:
+        if isinstance(ev, SearchReport):
+            ref = evidence_ref("search", ev.label, post_id=ev.post_id)
+        else:
+            kind = "vehicle_found" if isinstance(ev, VehicleFound) else "sighting"
+            ref = evidence_ref(kind, ev.label, time=ev.time.isoformat())
+        refs.setdefault(evidence_label(ev), ref)
+    return refs
+
+
+def _moved(label: str, change: float, refs: Mapping[str, EvidenceRef]) -> EvidenceRef:
+    known = refs.get(label)
+    ref = evidence_ref("named", label) if known is None else EvidenceRef(**known)
+    ref["change"] = change
+    return ref

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bolo.search.case import Hint, HintKind, SearchCase
+from bolo.search.case import HintKind, SearchCase
+from bolo.search.explain import hint_label
 from bolo.search.geo import bearing_deg
 from bolo.search.kernels import MAX_EVENTS, nearest_node_index, seed_states
 from bolo.search.network_model import NetworkModel, heading_factor
@@ -136,7 +137,7 @@ def build_prior(model: NetworkModel, case: SearchCase, origin: int) -> Prior:
             new = old * heading_factor(bearings, h.bearing_deg, h.weight)
             new /= new.sum()
         ratio = np.where(old > 0, new / np.where(old > 0, old, 1.0), 1e6)
-        factors.append((_hint_label(h), ratio))
+        factors.append((hint_label(h), ratio))
         w = new
     is_exit = np.asarray([k == "exit" for k in kinds], dtype=np.uint8)
     return Prior(
@@ -159,12 +160,6 @@ def _base_weights(
     else:
         raise ValueError("no destination is reachable from the last-known place")
     return w
-
-
-def _hint_label(h: Hint) -> str:
-    if h.kind == HintKind.HEADING:
-        return f"heading tip {h.bearing_deg:.0f} deg (weight {h.weight:.2f})"
-    return f"destination tip {h.lat:.4f},{h.lon:.4f} (weight {h.weight:.2f})"
 
 
 def spawn(

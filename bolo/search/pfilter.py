@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bolo.search.case import Evidence, SearchCase, SearchReport, Sighting, VehicleFound
+from bolo.search.explain import evidence_label
 from bolo.search.kernels import (
     nearest_node_index,
     reseed_copies,
@@ -126,7 +127,7 @@ class ParticleFilter:
         if not never_resampled(w_ts, like, factors, self.n / 2):
             return False
         self.checkpoints = [k for k in self.checkpoints if k.t <= ts]
-        self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}", at=ts)
+        self._weigh(i, like, evidence_label(ev), at=ts)
         return True
 
     def _rewind(self, t: float) -> None:
@@ -228,10 +229,10 @@ class ParticleFilter:
             self._reseed_at(ev, i)
             like, _ = self._sighting_likelihood(ev)
         if isinstance(ev, VehicleFound):
-            self._weigh(i, like, ev.label or f"vehicle found {ev.time.isoformat()}")
+            self._weigh(i, like, evidence_label(ev))
             self._leave_vehicle(i, ev)
         else:
-            self._weigh(i, like, ev.label or f"sighting {ev.time.isoformat()}")
+            self._weigh(i, like, evidence_label(ev))
 
     def _leave_vehicle(self, i: int, ev: VehicleFound) -> None:
         """The vehicle is found: a credibility share of the hypotheses (drawn per particle) go
@@ -290,7 +291,7 @@ class ParticleFilter:
         pd = ev.detection_probability
         like = np.where(flags, pd, 1.0 - pd) if ev.found else np.where(flags, 1.0 - pd, 1.0)
         # All searches of one post share one attribution entry, keeping the state small.
-        self._weigh(i, like, ev.label or f"searches at {ev.post_id} found nothing", merge=True)
+        self._weigh(i, like, evidence_label(ev), merge=True)
 
     def _weigh(
         self, i: int, like: FloatArray, label: str, merge: bool = False, at: float | None = None

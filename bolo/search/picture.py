@@ -30,7 +30,14 @@ from bolo.search.case import (
     parse_evidence,
     parse_time,
 )
-from bolo.search.explain import Placement, Why, WhyCode, baseline_why, english
+from bolo.search.explain import (
+    Placement,
+    Why,
+    WhyCode,
+    baseline_why,
+    english,
+    evidence_refs,
+)
 from bolo.search.forecast import (
     discounted_mass,
     evidence_effects,
@@ -291,7 +298,8 @@ class SearchPicture:
         p = float(fc.probability[s])
         eta = self._iso(float(fc.eta[s])) if p > 0 else None
         effects = [e for e in evidence_effects(self._pf, fc, int(rep[s])) if abs(e[1]) >= 0.005]
-        return placed.why(horizon, p, eta, effects[:3])
+        refs = evidence_refs(self._pf.evidence, self.case.hints)
+        return placed.why(horizon, p, eta, effects[:3], refs)
 
     def _baseline_reasons(self, slots: Any) -> dict[int, Why]:
         if isinstance(self._base, RadiusBaseline):

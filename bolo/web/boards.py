@@ -95,7 +95,7 @@ def decide(report_id: str, db: DB, user: PageUser, form: FormFields) -> Response
 
 @dataclass(frozen=True)
 class BoardLine:
-    """One post addressed by a live alert: delivery state and acknowledgement."""
+    """One post addressed by a live alert: delivery state (``_label``) and acknowledgement."""
 
     post_id: str
     name: str
@@ -114,11 +114,21 @@ _RANK: dict[str, int] = {
 }
 
 
+# The board's states beyond a delivery's own status (bolo.web.words has their words).
+NO_CHANNEL, NOT_SENT, STOPPED, NO_DELIVERY = (
+    "no_channel",
+    "not_sent_standby",
+    "stopped",
+    "no_delivery",
+)
+
+
 def _label(d: Delivery) -> str:
+    """The delivery's state on the board (a value the page shows with ``word``)."""
     if d.channel_kind == ChannelKind.NONE:
-        return "unreachable: no channel"
+        return NO_CHANNEL
     if d.status == DeliveryStatus.PENDING and d.phase != Phase.ACTIVE:
-        return "not sent (standby)" if d.phase == Phase.STANDBY else "stopped"
+        return NOT_SENT if d.phase == Phase.STANDBY else STOPPED
     return str(d.status)
 
 
@@ -140,7 +150,7 @@ def _lines(db: DB, alert: Alert) -> list[BoardLine]:
         if old is None or _rank(d) < _rank(old):
             best[d.post_id] = d
     lines = [
-        BoardLine(post_id, name, "no delivery recorded", None, None)
+        BoardLine(post_id, name, NO_DELIVERY, None, None)
         for post_id, name in names.items()
         if post_id not in best
     ]

@@ -3,7 +3,9 @@
 alerted, its probability and expected time, and the evidence that moved it most.
 
 The search package stays free of translation; its English ``reason`` is shown as it is when an
-item carries no ``why``. Evidence labels are the evidence's own names and stay as they are.
+item carries no ``why``. The evidence that moved a post is named from its data (``why``'s
+``evidence``: kind, time, post, bearing, place); a caller's own label for a piece of evidence
+is shown as it is, after its kind.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from bolo.i18n import _, zones
-from bolo.search.explain import WhyCode
+from bolo.search.explain import EvidenceRef, WhyCode
 
 
 def _percent(value: float) -> str:
@@ -25,6 +27,51 @@ def _window(seconds: float) -> str:
     if minutes < 120:
         return _("%(n)d min") % {"n": round(minutes)}
     return _("%(n)s h") % {"n": f"{minutes / 60:g}"}
+
+
+def _when(iso: str | None) -> str:
+    return zones.show(datetime.fromisoformat(iso)) if iso else "-"
+
+
+def _weight(ref: Mapping[str, Any]) -> str:
+    return _("weight %(w)s") % {"w": f"{float(ref['weight']):.2f}"}
+
+
+def evidence_name(ref: EvidenceRef | Mapping[str, Any]) -> str:
+    """A piece of evidence or a case hint (an ``EvidenceRef``) named in the language in use:
+    its kind and its time, post, bearing or place (or the caller's own label)."""
+    kind, label = ref["kind"], str(ref.get("label") or "")
+    if kind == "search":
+        if label:
+            return _("search report %(name)s") % {"name": label}
+        return _("searches at %(post)s found nothing") % {"post": ref["post_id"]}
+    if kind in ("sighting", "vehicle_found"):
+        text = _("sighting %(name)s") if kind == "sighting" else _("vehicle found %(name)s")
+        return text % {"name": label or _when(ref["time"])}
+    if kind == "heading":
+        return _("heading tip %(deg)s° (%(weight)s)") % {
+            "deg": f"{float(ref['bearing_deg']):.0f}",
+            "weight": _weight(ref),
+        }
+    if kind == "destination":
+        return _("destination tip %(lat)s, %(lon)s (%(weight)s)") % {
+            "lat": f"{float(ref['lat']):.4f}",
+            "lon": f"{float(ref['lon']):.4f}",
+            "weight": _weight(ref),
+        }
+    return label
+
+
+def _moved_by(why: Mapping[str, Any]) -> str:
+    """The evidence that moved the post, each with its change in probability (percentage
+    points); the English labels of ``moved_by`` when the ``why`` does not describe them all
+    (``evidence``)."""
+    refs = why.get("evidence") or []
+    if len(refs) == len(why["moved_by"]):
+        named = [(evidence_name(ref), float(ref["change"])) for ref in refs]
+    else:
+        named = [(str(label), float(d)) for label, d in why["moved_by"]]
+    return ", ".join(f"{name} ({100.0 * d:+.0f} %)" for name, d in named)
 
 
 def _placement(why: Mapping[str, Any]) -> str:
@@ -67,10 +114,7 @@ def rank_reason(item: Mapping[str, Any]) -> str:
         },
     ]
     if why["eta"]:
-        parts[-1] += _(", expected %(when)s") % {
-            "when": zones.show(datetime.fromisoformat(why["eta"]))
-        }
+        parts[-1] += _(", expected %(when)s") % {"when": _when(why["eta"])}
     if why["moved_by"]:
-        moved = ", ".join(f"{label} ({100.0 * d:+.0f} %)" for label, d in why["moved_by"])
-        parts.append(_("moved most by %(evidence)s") % {"evidence": moved})
+        parts.append(_("moved most by %(evidence)s") % {"evidence": _moved_by(why)})
     return "; ".join(parts)

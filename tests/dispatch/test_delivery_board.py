@@ -6,10 +6,12 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bolo import i18n
 from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
 from bolo.store.db import session_scope
 from bolo.web.boards import _lines
+from bolo.web.words import word
 from tests.dispatch.factories import make_alert, make_post, make_version
 
 TWO = [{"kind": "webhook", "url": "http://h/a"}, {"kind": "webhook", "url": "http://h/a2"}]
@@ -39,6 +41,9 @@ def test_board_lines(sqlite_engine: Any) -> None:
         lines = {line.post_id: line for line in board}
     assert lines["fallback"].status == "delivered"
     assert lines["waiting"].status == "pending"
-    assert lines["nochannel"].status == "unreachable: no channel"
+    assert word(lines["nochannel"].status) == "unreachable: no channel"
     assert lines["acked"].acknowledged_by == "Sgt. Ri"
     assert board[-1].post_id == "acked"  # who has not acknowledged comes first
+    with i18n.use("ko"):  # every state of the board in the reader's language
+        shown = [word(line.status) for line in board]
+    assert shown and not any(c.isascii() and c.isalpha() for text in shown for c in text), shown

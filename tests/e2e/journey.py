@@ -140,7 +140,7 @@ class Journey:
         """The officer acknowledges on the phone page and reports a search; Alice's delivery
         board turns the post to acknowledged by itself (server-sent events)."""
         self.alice.goto("/console/deliveries")
-        expect(self.alice.locator("#live-status")).to_have_text("live")
+        expect(self.alice.locator("#live-status")).to_have_text("auto-refresh on")
         expect(self.alice.locator("tr.waiting", has_text=OFFICER_POST)).to_have_count(1)
         sign_in(self.officer, self.cast.officer, then="/post")
         card = self.officer.locator("article.alert-card").first

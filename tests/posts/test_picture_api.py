@@ -110,8 +110,19 @@ def test_picture_ranks_the_imported_posts_with_the_area(world: Any) -> None:
     assert datetime.fromisoformat(picture["at"]) <= now()
     assert len(picture["posts"]) == 3
     for post in picture["posts"]:
-        assert set(post) == {"post_id", "probability", "eta", "reason", "alert_probability", "gain"}
+        assert set(post) == {
+            "post_id",
+            "probability",
+            "eta",
+            "reason",
+            "alert_probability",
+            "gain",
+            "why",
+        }
         assert post["post_id"] in IMPORTED and 0.0 <= post["probability"] <= 1.0
+        why = post["why"]  # the reason as data, beside the English words
+        assert why["code"] in {"covers", "ahead"} and why["probability"] == post["probability"]
+        assert [r["change"] for r in why["evidence"]] == [d for _, d in why["moved_by"]]
         assert 0.0 <= post["alert_probability"] <= 1.0 and post["gain"] >= 0.0
     gains = [post["gain"] for post in picture["posts"]]
     assert gains == sorted(gains, reverse=True) and gains[0] > 0
@@ -196,6 +207,9 @@ def test_search_report_from_an_imported_post_changes_the_picture(world: Any) -> 
     assert set(after) == set(before) == IMPORTED
     assert after != before
     assert after["rb-sant-julia"] < before["rb-sant-julia"]
+    # The reasons say, as data, that this search moved the posts.
+    refs = [ref for p in _picture(world, 1000)["posts"] for ref in p["why"]["evidence"]]
+    assert {(r["kind"], r["post_id"]) for r in refs} >= {("search", "rb-sant-julia")}
 
 
 @pytest.mark.parametrize("budget", ["0", "-1", "1001", "ten", "2.5"])

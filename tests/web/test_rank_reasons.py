@@ -4,10 +4,14 @@ reader's language (the search picture's structured reason rendered at the edge).
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 from bolo import i18n
+from bolo.search import SearchPicture
 from bolo.search.explain import Why, WhyCode, baseline_why
-from bolo.web.rank_words import rank_reason
+from bolo.search.explain import evidence_ref as _ref
+from bolo.web.rank_words import evidence_name, rank_reason
+from tests.search.factories import grid_network
 from tests.security.factories import World
 from tests.web.conftest import ClientFor
 
@@ -54,6 +58,7 @@ def test_every_part_of_a_reason_is_translated() -> None:
         probability=0.45,
         eta="2026-03-31T10:00:00+09:00",
         moved_by=[("sighting 2026-03-31T09:10:00+09:00", 0.07)],
+        evidence=[_ref("sighting", time="2026-03-31T09:10:00+09:00", change=0.07)],
     )
     ahead = _why(code=WhyCode.AHEAD, rank=9, window_s=9000.0, horizon_s=7200.0)
     with i18n.use("en"):
@@ -61,7 +66,7 @@ def test_every_part_of_a_reason_is_translated() -> None:
         assert text.startswith("Rank 3: adds 12.0 % of the passes in the next 30 min")
         assert "(its chance 40.0 %, 28.0 % caught above)" in text
         assert (
-            "(+3.0 %)" in text and "moved most by sighting 2026-03-31T09:10:00+09:00 (+7 %)" in text
+            "(+3.0 %)" in text and "moved most by sighting 2026-03-31 00:10 +00:00 (+7 %)" in text
         )
         assert "adds nothing in the next 2.5 h" in rank_reason({"why": ahead})
     with i18n.use("ko"):
@@ -77,8 +82,79 @@ def test_every_part_of_a_reason_is_translated() -> None:
     assert texts[0].startswith("3위: 향후 30분 동안") and "2.5시간" in texts[1]
     assert "12.0 %" in texts[0] and "28.0 %" in texts[0] and "(+7 %)" in texts[0]
     assert "반경 12 km" in texts[2] and "도착" in texts[3]
-    english_words = re.compile(r"\b(adds|rank|chance|caught|expected|moved|near|earliest)\b")
-    assert not any(english_words.search(text.replace("sighting", "")) for text in texts)
+    assert "목격 2026-03-31 00:10 +00:00 (+7 %)" in texts[0]
+    assert not any(_ENGLISH.search(text) for text in texts)
+
+
+# Any English word of a reason (the numbers, units and times stay as they are).
+_ENGLISH = re.compile(r"[A-Za-z]{3,}")
+
+
+def test_every_kind_of_evidence_is_named_in_korean() -> None:
+    refs = [
+        _ref("sighting", time="2026-03-31T09:10:00+09:00"),
+        _ref("vehicle_found", time="2026-03-31T09:40:00+09:00"),
+        _ref("search", post_id="p-7"),
+        _ref("heading", bearing_deg=45.0, weight=0.6),
+        _ref("destination", lat=39.0391, lon=125.7625, weight=0.5),
+    ]
+    with i18n.use("ko"):
+        names = [evidence_name(ref) for ref in refs]
+        labelled = evidence_name(_ref("sighting", label="S-12", time="2026-03-31T09:10:00+09:00"))
+    assert names == [
+        "목격 2026-03-31 00:10 +00:00",
+        "차량 발견 2026-03-31 00:40 +00:00",
+        "p-7 수색에서 발견 없음",
+        "방향 제보 45° (신뢰도 0.60)",
+        "목적지 제보 39.0391, 125.7625 (신뢰도 0.50)",
+    ]
+    assert labelled == "목격 S-12"  # the caller's own name, after its kind
+
+
+T0 = datetime.fromisoformat("2026-03-31T08:00:00+09:00")
+
+
+def test_the_evidence_of_a_real_picture_is_named_in_korean() -> None:
+    """Hints, a sighting and a fruitless search move a real picture's posts: each is
+    described as data beside its English label, and named in Korean from that data."""
+    net = grid_network(n=20)
+    later = (T0 + timedelta(minutes=40)).isoformat()
+    case = {
+        "last_known": {
+            "lat": 40.1,
+            "lon": 10.1,
+            "time_earliest": T0.isoformat(),
+            "time_latest": (T0 + timedelta(minutes=30)).isoformat(),
+        },
+        "modes": ["road"],
+        "hints": [
+            {"kind": "heading", "bearing_deg": 45, "weight": 0.6},
+            {"kind": "destination", "lat": 40.18, "lon": 10.02, "weight": 0.5},
+        ],
+        "evidence": [
+            {"kind": "sighting", "time": later, "lat": 40.15, "lon": 10.15, "credibility": 0.9},
+            {
+                "kind": "search",
+                "post_id": net.posts[0].post_id,
+                "from": T0.isoformat(),
+                "to": later,
+                "detection_probability": 0.9,
+            },
+        ],
+    }
+    pic = SearchPicture(net, case, seed=5, particles=400)
+    pic.advance(T0 + timedelta(minutes=70))
+    ranked = pic.rank(len(net.posts))
+    refs = [ref for item in ranked for ref in item["why"]["evidence"]]
+    kinds = {ref["kind"] for ref in refs}
+    assert "sighting" in kinds and kinds <= {"heading", "destination", "sighting", "search"}
+    for item in ranked:
+        why = item["why"]
+        assert [r["change"] for r in why["evidence"]] == [d for _, d in why["moved_by"]]
+    with i18n.use("ko"):
+        texts = [rank_reason(item) for item in ranked if item["why"]["moved_by"]]
+    assert texts and any("목격 2026-03-30 23:40 +00:00" in t for t in texts)
+    assert not any(_ENGLISH.search(t) for t in texts), texts
 
 
 def test_an_item_without_a_structured_reason_shows_its_english_reason() -> None:

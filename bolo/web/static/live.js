@@ -1,5 +1,7 @@
 // Live updates: listen to the page's server-sent events and refresh its [data-live] parts
 // in place (fetch the same URL, swap the matching elements). Forms being typed in are left alone.
+// The header's badge says whether the page refreshes itself ("auto-refresh on"), never whether
+// an alert is live: that is the alert's own banner and mode badge.
 (function () {
   "use strict";
   var script = document.currentScript;
@@ -9,7 +11,7 @@
   function say(key, fallback) {
     if (status) status.textContent = status.getAttribute("data-" + key) || fallback;
   }
-  if (!url || !window.EventSource) { say("off", "no live updates"); return; }
+  if (!url || !window.EventSource) { say("off", "auto-refresh off"); return; }
   var pending = null;    // a refresh is scheduled
   var inflight = false;  // a fetch is running: never start another beside it
   var again = false;     // a change came while it ran: refresh once more when it ends
@@ -47,13 +49,13 @@
   }
 
   var source = new EventSource(url);
-  source.addEventListener("hello", function () { say("live-text", "live"); });
+  source.addEventListener("hello", function () { say("live-text", "auto-refresh on"); });
   source.addEventListener("change", function () {
-    say("live-text", "live");
+    say("live-text", "auto-refresh on");
     schedule();
   });
   // The session is over (signed out here or elsewhere, password changed, account disabled):
   // stop listening and reload, which leads to the sign-in page.
   source.addEventListener("ended", function () { source.close(); window.location.reload(); });
-  source.onerror = function () { say("reconnecting", "reconnecting"); };
+  source.onerror = function () { say("reconnecting", "auto-refresh reconnecting"); };
 })();

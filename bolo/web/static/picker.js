@@ -124,6 +124,8 @@
   document.addEventListener("change", function (e) {
     if (e.target && e.target.name === "cap_status") { changed(); } });
 
+  // Region names in the page's language (data-labels, translated there).
+  var labels = JSON.parse((mapEl && mapEl.getAttribute("data-labels")) || "{}");
   if (window.L && mapEl) {
     map = L.map(mapEl, { preferCanvas: true, attributionControl: false });
     map.setView([parseFloat(mapEl.getAttribute("data-lat")),
@@ -134,17 +136,27 @@
                    { radius: 8, color: "#000", weight: 3, fill: false, interactive: false })
       .addTo(map);
     map.on("moveend", function () { mapPosts(); if (inView.checked) { list(); } });
-    // The country outline and the network under the posts, for orientation (no tiles).
+    if (window.BoloRegions) { window.BoloRegions.markView(map, mapEl); }
+    // Under the posts, for orientation (no tiles): the search picture's 90% and 50% regions
+    // as on the case map (regions.js), the network and the country outline; the map then
+    // shows the whole picture around the last-known place.
     fetch(mapEl.getAttribute("data-layers"), { credentials: "same-origin" })
       .then(function (r) { return r.json(); }).then(function (d) {
-        // Sent to the back in turn: the network, then the outline beneath it.
-        var under = L.layerGroup([
+        var regions = window.BoloRegions ? window.BoloRegions.layers(d.regions, labels) : [];
+        // Sent to the back in turn: the regions, the network, then the outline beneath them.
+        var under = L.layerGroup(regions.map(function (r) { return r.layer; }).concat([
           L.geoJSON(d.network, { interactive: false, style: { color: "#8c6d31", weight: 1.5 } }),
           L.geoJSON(d.outline, { interactive: false, style: { color: "#555", weight: 1.5,
                                  fillColor: "#f4f1e8", fillOpacity: 1 } })
-        ]).addTo(map);
+        ])).addTo(map);
         under.eachLayer(function (l) { l.bringToBack(); });
-      }).catch(function () { /* the posts alone still work */ });
+        mapEl.setAttribute("data-regions", regions.map(function (r) { return r.level; }).join(" "));
+        // Centred on the last-known place (as it opened), zoomed out to the whole picture.
+        if (window.BoloRegions) {
+          window.BoloRegions.fit(map, d, null, [parseFloat(mapEl.getAttribute("data-lat")),
+                                                parseFloat(mapEl.getAttribute("data-lon"))]);
+        }
+      }).catch(function (e) { mapEl.setAttribute("data-error", String(e)); });
     mapPosts();
   }
   list();
