@@ -114,8 +114,10 @@ def build_network(
         [(t.lat, t.lon) for t in raw.tagged if t.kind == PostKind.STATION.value]
     ).reshape(-1, 2)
     rail = prune_rail(rail, stations[:, 0], stations[:, 1], opts.station_rail_metres)
-    if road.node_lat.size + rail.node_lat.size == 0:
-        raise NetworkImportError(f"{path}: no usable road or rail network")
+    if road.tails.size + rail.tails.size == 0:
+        raise NetworkImportError(
+            f"{path}: no usable road or rail network (no way joins two distinct points)"
+        )
     step("assembling")
     transfers = station_transfers(road, rail, stations[:, 0], stations[:, 1], opts)
     combined = combine(name, road, rail, transfers)

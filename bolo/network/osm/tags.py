@@ -53,13 +53,15 @@ ZONE_KMH = {
     "trunk": 100,
     "motorway": 120,
     "living_street": 20,
-    "zone30": 30,
-    "zone:30": 30,
     "bicycle_road": 30,
+    "nsl_single": 60 * 1.609344,  # GB national speed limits (mph)
+    "nsl_dual": 70 * 1.609344,
+    "nsl_restricted": 30 * 1.609344,
     "walk": 7,
     "none": 130,
 }
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|knots|km/h|kmh|kph)?\s*$")
+_ZONE_NUMBER = re.compile(r"^zone:?(\d+)$")  # "DE:zone30", "AT:zone:30"
 
 
 class Oneway(IntEnum):
@@ -70,12 +72,8 @@ class Oneway(IntEnum):
     BACKWARD = -1
 
 
-def parse_maxspeed(value: str | None) -> float | None:
-    """km/h from an OSM maxspeed value ("50", "30 mph", "PT:urban", "none"); None if unusable."""
-    if not value:
-        return None
-    first = value.split(";")[0].strip().lower()
-    match = _NUMBER.match(first)
+def _one_maxspeed(value: str) -> float | None:
+    match = _NUMBER.match(value)
     if match:
         speed = float(match.group(1))
         unit = match.group(2)
@@ -84,8 +82,23 @@ def parse_maxspeed(value: str | None) -> float | None:
         elif unit == "knots":
             speed *= 1.852
         return speed if 1 <= speed <= 300 else None
-    zone = first.split(":", 1)[1] if ":" in first else first
+    zone = value.split(":", 1)[1] if ":" in value else value
+    numbered = _ZONE_NUMBER.match(zone)
+    if numbered:
+        return _one_maxspeed(numbered.group(1))
     return ZONE_KMH.get(zone)
+
+
+def parse_maxspeed(value: str | None) -> float | None:
+    """km/h from an OSM maxspeed value ("50", "30 mph", "PT:urban", "none"); None if unusable.
+
+    A list ("30;50": per lane or per time of day) gives its highest usable speed: the search
+    wants the earliest possible arrival."""
+    if not value:
+        return None
+    speeds = [_one_maxspeed(part.strip().lower()) for part in value.split(";")]
+    usable = [s for s in speeds if s is not None]
+    return max(usable) if usable else None
 
 
 def road_speed_kmh(highway: str, maxspeed: str | None) -> float:

@@ -102,11 +102,14 @@ def _node_points(
     pinned_keys: IntArray,
 ) -> BoolArray:
     """Whether each point is a graph node: it ends a way, its location is shared (by two ways
-    or twice by one) or pinned."""
+    or twice by one) or pinned. A closed way (a loop street, a roundabout) also gets a node
+    halfway round, so the loop is kept even when it touches the rest at one point only."""
     starts, ends = _way_bounds(counts)
     is_node = multiplicity[vertex] >= 2
     is_node[starts] = True
     is_node[ends] = True
+    closed = (keys[starts] == keys[ends]) & (counts >= 3)
+    is_node[starts[closed] + counts[closed] // 2] = True
     if pinned_keys.size:
         is_node |= np.isin(keys, pinned_keys)
     return is_node

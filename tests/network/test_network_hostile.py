@@ -1,0 +1,172 @@
+"""What real extracts contain: odd tags, clipped ways, loops, other file formats, broken files.
+
+Each extract is a few hundred synthetic nodes written with pyosmium (tests/network/osm_writer).
+"""
+
+from __future__ import annotations
+
+import bz2
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bolo.network import load
+from bolo.network.cli import app
+from bolo.network.graph import ModeCode
+from bolo.network.osm import import_osm
+from bolo.network.osm.tags import parse_maxspeed
+from bolo.network.travel import earliest_arrival, nearest_node
+from tests.network.osm_writer import Extract
+
+runner = CliRunner()
+
+
+def _grid_file(tmp_path: Path, name: str = "grid.osm.pbf", **tags: str) -> Path:
+    ex = Extract()
+    ex.grid(50.0, 10.0, tags={"highway": "tertiary", **tags})
+    return ex.write(tmp_path / name)
+
+
+@pytest.mark.parametrize(
+    ("value", "kmh"),
+    [
+        ("30;50", 50.0),  # per lane or time of day: the highest is the earliest possible
+        ("signals;60", 60.0),
+        ("DE:zone30", 30.0),
+        ("DE:zone:20", 20.0),
+        ("GB:nsl_single", 60 * 1.609344),
+        ("50 mph", 50 * 1.609344),
+        ("RU:urban", 50.0),
+    ],
+)
+def test_maxspeed_values_as_real_data_has_them(value: str, kmh: float) -> None:
+    assert parse_maxspeed(value) == pytest.approx(kmh)
+
+
+@pytest.mark.parametrize("value", ["signals", "variable", "garbage", "0", "DE:zone0", "50,5", ""])
+def test_unusable_maxspeed_falls_back_to_the_class(value: str) -> None:
+    assert parse_maxspeed(value) is None
+
+
+def test_a_loop_street_touching_the_grid_once_is_kept(tmp_path: Path) -> None:
+    ex = Extract()
+    ids = ex.grid(50.0, 10.0)
+    corner = ids[0, 0]
+    loop = [ex.node(50.0 - 0.001 * k, 10.0 - 0.0005 * k * (10 - k)) for k in range(1, 10)]
+    ex.way([corner, *loop, corner], {"highway": "residential"})
+    net = import_osm(ex.write(tmp_path / "loop.osm.pbf"), name="loop", root=tmp_path / "n")
+    far, metres = nearest_node(net, 49.995, 10.0 - 0.0005 * 25)
+    assert metres < 10
+    times = earliest_arrival(net, [nearest_node(net, 50.0, 10.0)[0]])
+    assert np.isfinite(times[far])
+
+
+def test_oneway_minus_one_and_reversible(tmp_path: Path) -> None:
+    back = import_osm(_grid_file(tmp_path, "b.osm.pbf", oneway="-1"), name="b", root=tmp_path / "n")
+    both = import_osm(
+        _grid_file(tmp_path, "r.osm.pbf", oneway="reversible"), name="r", root=tmp_path / "n"
+    )
+    assert both.n_arcs > back.n_arcs
+    # Ways run west -> east and south -> north: oneway=-1 drives them the other way.
+    south_west = nearest_node(back, 50.0, 10.0)[0]
+    north_east = nearest_node(back, 50.022, 10.022)[0]
+    times = earliest_arrival(back, [north_east])
+    assert np.isfinite(times[south_west])
+    assert not np.isfinite(earliest_arrival(back, [south_west])[north_east])
+
+
+def test_rail_sidings_are_dropped_and_ferries_are_not_roads(tmp_path: Path) -> None:
+    ex = Extract()
+    ids = ex.grid(50.0, 10.0)
+    ex.node(50.0001, 10.002, {"railway": "station", "name": "Halt"})
+    ex.way([ids[0, 0], ids[0, 11]], {"railway": "rail"})
+    ex.way([ids[1, 0], ids[1, 11]], {"railway": "rail", "service": "siding"})
+    far = ex.grid(50.2, 10.0)
+    ex.way([ids[11, 0], far[0, 0]], {"route": "ferry"})
+    net = import_osm(ex.write(tmp_path / "f.osm.pbf"), name="f", root=tmp_path / "n")
+    rail_arcs = net.arc_mode == ModeCode.RAIL
+    assert rail_arcs.sum() == 2 and np.all(net.arc_metres[rail_arcs] > 1500)
+    # Two grids of 12 x 11 x 2 two-way edges, less the four corners merged into chains.
+    assert (net.arc_mode == ModeCode.ROAD).sum() == 2 * 2 * (2 * 12 * 11 - 4)
+
+
+def test_clipped_ways_keep_their_located_runs_and_leave_exits(tmp_path: Path) -> None:
+    ex = Extract()
+    ids = ex.grid(50.0, 10.0)
+    # A primary road leaving the extract: its last nodes are not in the file.
+    ex.way([ids[5, 11], ex.node(50.01, 10.03), 999_001, 999_002], {"highway": "primary"})
+    net = import_osm(ex.write(tmp_path / "c.osm.pbf"), name="c", root=tmp_path / "n")
+    cut = [e for e in net.exits if e.kind == "road_cut"]
+    assert [(net.node_lat[e.node], net.node_lon[e.node]) for e in cut] == [(50.01, 10.03)]
+
+
+@pytest.mark.parametrize("suffix", [".osm", ".osm.bz2", ".osm.gz"])
+def test_xml_and_compressed_extracts_import_like_pbf(tmp_path: Path, suffix: str) -> None:
+    pbf = import_osm(_grid_file(tmp_path), name="p", root=tmp_path / "n")
+    other = import_osm(_grid_file(tmp_path, f"grid{suffix}"), name="o", root=tmp_path / "n")
+    assert other.n_nodes == pbf.n_nodes and other.n_arcs == pbf.n_arcs
+
+
+def _hostile(tmp_path: Path, kind: str) -> Path:
+    ex = Extract()
+    path = tmp_path / f"{kind}.osm.pbf"
+    if kind == "empty-pbf":
+        return ex.write(path)
+    if kind == "no-highways":
+        ex.grid(50.0, 10.0, tags={"building": "yes"})
+    elif kind in ("footway", "construction", "proposed", "abandoned"):
+        ex.grid(50.0, 10.0, tags={"highway": kind})
+    elif kind == "one-point":
+        a, b = ex.node(50.0, 10.0), ex.node(50.0, 10.0)
+        ex.way([a, b], {"highway": "primary"})
+    elif kind == "all-nodes-missing":
+        ex.way([5, 6, 7], {"highway": "primary"})
+    elif kind == "not-osm":
+        path.write_bytes(b"PK\x03\x04 a zip file, not OSM" * 50)
+        return path
+    elif kind == "html":
+        path = tmp_path / "page.osm"
+        path.write_text("<html><body>404 Not Found</body></html>", encoding="utf-8")
+        return path
+    elif kind == "bad-bz2":
+        path = tmp_path / "bad.osm.bz2"
+        path.write_bytes(bz2.compress(b"hello, not xml"))
+        return path
+    elif kind == "truncated":
+        whole = _grid_file(tmp_path, "whole.osm.pbf").read_bytes()
+        path.write_bytes(whole[: len(whole) // 2])
+        return path
+    return ex.write(path)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "empty-pbf",
+        "no-highways",
+        "footway",
+        "construction",
+        "proposed",
+        "abandoned",
+        "one-point",
+        "all-nodes-missing",
+        "not-osm",
+        "html",
+        "bad-bz2",
+        "truncated",
+    ],
+)
+def test_hostile_files_fail_clearly_and_keep_the_previous_network(
+    data_dir: Path, tmp_path: Path, kind: str
+) -> None:
+    good = runner.invoke(app, ["import", str(_grid_file(tmp_path)), "--name", "x", "--json"])
+    assert good.exit_code == 0, good.output
+    before = load("x").n_arcs
+    bad = runner.invoke(app, ["import", str(_hostile(tmp_path, kind)), "--name", "x"])
+    assert bad.exit_code == 1, bad.output
+    assert bad.stderr.startswith("error: ") and "Traceback" not in bad.output
+    assert load("x").n_arcs == before
+    leftovers = [p.name for p in (data_dir / "networks").iterdir() if p.name.startswith(".")]
+    assert leftovers == []
