@@ -32,7 +32,7 @@ UPLOAD_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"/api/v1/cases/[^/]+/children/[0-9]+/photo|/console/cases/[^/]+/photo"), 8 * MIB),
 )
 # Public, non-personal content that caches may keep for a minute.
-PUBLIC_CACHEABLE = ("/feed/", "/static/", "/healthz")
+PUBLIC_CACHEABLE = ("/feed/", "/static/", "/healthz", "/favicon.ico")
 
 CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "

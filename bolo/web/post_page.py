@@ -82,8 +82,8 @@ def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
             continue
         version = latest_issued(db, alert_id=alert.id)
         case = db.get(Case, alert.case_id)
-        if version is None or case is None:
-            continue
+        if version is None or case is None or not version.cap_xml:
+            continue  # nothing issued yet, or its content was purged with its case
         ack = db.scalars(
             select(Acknowledgement.by_name).where(
                 Acknowledgement.version_id == version.id, Acknowledgement.post_id == post_id

@@ -61,6 +61,16 @@ def static(path: str) -> Response:
     return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
 
 
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    """The icon browsers ask for on every site (a 32x32 PNG, which they all accept here)."""
+    return FileResponse(
+        STATIC_DIR / "img" / "favicon.png",
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 @router.get("/")
 def root() -> Response:
     """The front page is the public list of alerts."""

@@ -92,6 +92,7 @@ PUBLIC: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/alerts/{alert_id}/poster"),
         ("GET", "/alerts/{alert_id}/poster.pdf"),
         ("GET", "/static/{path:path}"),
+        ("GET", "/favicon.ico"),
         ("POST", "/api/v1/public/tips"),
         ("GET", "/tips/new"),
         ("POST", "/tips/new"),
