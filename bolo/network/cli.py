@@ -203,11 +203,12 @@ def isochrone_cmd(
     ] = None,
     max_snap_km: Annotated[float, typer.Option("--max-snap-km")] = 10.0,
 ) -> None:
-    """The area reachable within M minutes, as a GeoJSON Feature or a CAP <polygon> text."""
+    """The area reachable within M minutes, as a GeoJSON Feature or CAP <polygon> text (one
+    line per polygon: two when the area crosses the antimeridian)."""
     with _errors():
         from bolo.network import load
         from bolo.network.graph import Mode
-        from bolo.network.isochrone import cap_polygon_text, isochrone_geojson, isochrone_polygon
+        from bolo.network.isochrone import cap_polygon_text, isochrone_geojson, isochrone_rings
 
         lat, lon = parse_lat_lon(origin)
         modes = [Mode(m) for m in mode] if mode else None
@@ -219,10 +220,11 @@ def isochrone_cmd(
             )
             typer.echo(json.dumps(feature, ensure_ascii=False))
         else:
-            ring = isochrone_polygon(
+            rings = isochrone_rings(
                 network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=snap
             )
-            typer.echo(cap_polygon_text(ring))
+            for ring in rings:  # two across the antimeridian: one CAP <polygon> each
+                typer.echo(cap_polygon_text(ring))
 
 
 @app.command("rank")

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import shapely
 from scipy import ndimage
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.polygon import orient
 
 from bolo.network._kernels import raster_reached_kernel
@@ -28,6 +28,7 @@ from bolo.network._outline import (
     spread_reach_kernel,
     trace_rings,
 )
+from bolo.network.antimeridian import drawing_lon, drawing_network, to_wgs84
 from bolo.network.graph import FloatArray, Mode, Network
 from bolo.network.ranking import DEFAULT_MAX_SNAP_METRES, source_node
 from bolo.network.travel import WALK_METRES_PER_SECOND, arc_weights, earliest_arrival
@@ -278,27 +279,62 @@ def isochrone_shape(
     modes: Collection[Mode] | None = None,
     max_snap_metres: float = DEFAULT_MAX_SNAP_METRES,
     follow_network: bool = True,
-) -> Polygon:
-    """The area reachable from (lat, lon) within ``seconds`` as a shapely Polygon (lon, lat):
-    following the network with holes (default) or the filled outline (see module doc)."""
+) -> Polygon | MultiPolygon:
+    """The area reachable from (lat, lon) within ``seconds`` as a shapely Polygon (lon, lat;
+    WGS84 degrees): following the network with holes (default) or the filled outline (see
+    module doc). An area across the antimeridian is a MultiPolygon cut at lon = +-180."""
     if seconds < 0:
         raise ValueError("seconds must be >= 0")
     node, access = source_node(network, lat, lon, max_metres=max_snap_metres)
     times = earliest_arrival(
         network, [node], start_seconds=[access], limit_seconds=seconds, modes=modes
     )
+    # Drawn on a plane where a network across the antimeridian is in one piece.
+    drawn, x_lon = drawing_network(network), drawing_lon(network, lon)
     if follow_network:
         grid, frame = reach_grid(
-            network, times, seconds, also=(lat, lon), arc_seconds=arc_weights(network, modes)
+            drawn, times, seconds, also=(lat, x_lon), arc_seconds=arc_weights(network, modes)
         )
-        return outline_from_grid(grid, frame)
-    grid, frame = reached_grid(network, times, seconds, also=(lat, lon))
+        return to_wgs84(outline_from_grid(grid, frame))
+    grid, frame = reached_grid(drawn, times, seconds, also=(lat, x_lon))
     x0, y0, cell, scale = frame
     # The last-known place itself is always inside (it may sit off the network).
-    iy, ix = int((lat - y0) / cell), int((lon * scale - x0) / cell)
+    iy, ix = int((lat - y0) / cell), int((x_lon * scale - x0) / cell)
     if 0 <= iy < grid.shape[0] and 0 <= ix < grid.shape[1]:
         grid[iy, ix] = True
-    return polygon_from_grid(grid, frame)
+    return to_wgs84(polygon_from_grid(grid, frame))
+
+
+def isochrone_rings(
+    network: Network,
+    *,
+    lat: float,
+    lon: float,
+    seconds: float,
+    modes: Collection[Mode] | None = None,
+    max_snap_metres: float = DEFAULT_MAX_SNAP_METRES,
+    follow_network: bool = True,
+) -> list[list[tuple[float, float]]]:
+    """The reachable area's exteriors as closed (lat, lon) rings of at most 100 points, first =
+    last, valid and non-self-intersecting: each the content of one CAP ``<polygon>``. One ring,
+    or one per side for an area across the antimeridian (the side holding ``lon`` first)."""
+    shape = isochrone_shape(
+        network,
+        lat=lat,
+        lon=lon,
+        seconds=seconds,
+        modes=modes,
+        max_snap_metres=max_snap_metres,
+        follow_network=follow_network,
+    )
+    parts = list(shape.geoms) if isinstance(shape, MultiPolygon) else [shape]
+    parts.sort(key=lambda p: (p.bounds[0] > lon or p.bounds[2] < lon, -p.area))
+    rings = []
+    for part in parts:
+        if len(part.exterior.coords) > MAX_VERTICES:
+            part = _simplify(Polygon(part.exterior), _MIN_CELL_DEG)
+        rings.append([(float(y), float(x)) for x, y in part.exterior.coords])
+    return rings
 
 
 def isochrone_polygon(
@@ -312,8 +348,10 @@ def isochrone_polygon(
     follow_network: bool = True,
 ) -> list[tuple[float, float]]:
     """The reachable area's exterior as a closed (lat, lon) ring of at most 100 points,
-    first = last, valid and non-self-intersecting: the content of a CAP ``<polygon>``."""
-    shape = isochrone_shape(
+    first = last, valid and non-self-intersecting: the content of a CAP ``<polygon>``. For an
+    area across the antimeridian, the part on the side of ``lon`` (``isochrone_rings`` gives
+    every part)."""
+    return isochrone_rings(
         network,
         lat=lat,
         lon=lon,
@@ -321,8 +359,7 @@ def isochrone_polygon(
         modes=modes,
         max_snap_metres=max_snap_metres,
         follow_network=follow_network,
-    )
-    return [(float(y), float(x)) for x, y in shape.exterior.coords]
+    )[0]
 
 
 def cap_polygon_text(ring: list[tuple[float, float]]) -> str:
@@ -340,20 +377,23 @@ def isochrone_geojson(
     max_snap_metres: float = DEFAULT_MAX_SNAP_METRES,
 ) -> dict[str, Any]:
     """The isochrone as a GeoJSON Feature (RFC 7946: lon, lat; exterior counter-clockwise,
-    then the holes where nothing is reached, clockwise)."""
-    shape = orient(
-        isochrone_shape(
-            network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=max_snap_metres
-        ),
-        1.0,
+    then the holes where nothing is reached, clockwise): a Polygon, or a MultiPolygon cut at
+    the antimeridian."""
+    shape = isochrone_shape(
+        network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=max_snap_metres
     )
-    rings = [shape.exterior, *shape.interiors]
+    parts = [
+        [[[float(x), float(y)] for x, y in r.coords] for r in (p.exterior, *p.interiors)]
+        for p in (orient(q, 1.0) for q in getattr(shape, "geoms", [shape]))
+    ]
+    geometry: dict[str, Any] = (
+        {"type": "Polygon", "coordinates": parts[0]}
+        if len(parts) == 1
+        else {"type": "MultiPolygon", "coordinates": parts}
+    )
     return {
         "type": "Feature",
-        "geometry": {
-            "type": "Polygon",
-            "coordinates": [[[float(x), float(y)] for x, y in r.coords] for r in rings],
-        },
+        "geometry": geometry,
         "properties": {
             "network": network.name,
             "from": [lat, lon],

@@ -170,3 +170,38 @@ def test_hostile_files_fail_clearly_and_keep_the_previous_network(
     assert load("x").n_arcs == before
     leftovers = [p.name for p in (data_dir / "networks").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def _cap_findings(ring: list[tuple[float, float]]) -> list[str]:
+    from bolo.cap.findings import Findings
+    from bolo.cap.geometry import polygon_findings
+
+    found = Findings()
+    polygon_findings(ring, "/polygon", found)
+    return [str(f) for f in found.items]
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "parts"),
+    [(-16.8, 179.99, 2), (-16.8, -179.99, 2), (70.0, 20.0, 1), (-78.0, 166.0, 1)],
+)
+def test_isochrones_across_the_antimeridian_and_far_north_are_valid_cap(
+    data_dir: Path, tmp_path: Path, lat: float, lon: float, parts: int
+) -> None:
+    from bolo.network.isochrone import isochrone_geojson, isochrone_rings
+
+    ex = Extract()
+    ex.grid(lat - 0.011, lon - 0.011)  # 12 x 12 streets, 2.4 km a side, around (lat, lon)
+    net = import_osm(ex.write(tmp_path / "g.osm.pbf"), name="g")
+    rings = isochrone_rings(net, lat=lat, lon=lon, seconds=600)
+    assert len(rings) == parts
+    for ring in rings:
+        assert _cap_findings(ring) == [] and len(ring) <= 100
+        assert max(abs(la - lat) for la, _ in ring) < 0.05
+    if parts == 2:  # one ring each side of lon = 180, the start's side first
+        sides = [np.sign(np.mean([lo for _, lo in r])) for r in rings]
+        assert sides == [np.sign(lon), -np.sign(lon)]
+    geometry = isochrone_geojson(net, lat=lat, lon=lon, seconds=600)["geometry"]
+    assert geometry["type"] == ("MultiPolygon" if parts == 2 else "Polygon")
+    cli = runner.invoke(app, ["isochrone", "g", "--from", f"{lat},{lon}", "--minutes", "10"])
+    assert cli.exit_code == 0 and len(cli.stdout.splitlines()) == parts
