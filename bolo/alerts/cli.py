@@ -178,12 +178,12 @@ def show(alert_id: str, as_json: JSON_OUT = False) -> None:
                 "alert_id": alert.id,
                 "case_id": alert.case_id,
                 "cap_status": alert.cap_status,
-                "state": alert.state,
+                "state": alert.shown_state,
                 "versions": rows,
             }
         )
         return
-    emit(False, None, f"alert {alert.id}: {alert.cap_status}, {alert.state}")
+    emit(False, None, f"alert {alert.id}: {alert.cap_status}, {alert.shown_state}")
     emit_rows(False, rows, ("seq", "msg_type", "state", "identifier", "sent", "approved_by"))
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bolo.cap.model import MsgType
@@ -22,6 +22,7 @@ __all__ = [
     "CapStatus",
     "MsgType",
     "VersionState",
+    "in_force_at",
 ]
 
 
@@ -65,6 +66,29 @@ class Alert(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    def state_at(self, moment: datetime) -> str:
+        """The alert's state at ``moment``: an active alert whose expiry has passed is expired,
+        whether or not the expiry job (``takedown.expire_due``) has stored that yet."""
+        if (
+            self.state == AlertState.ACTIVE
+            and self.expires_at is not None
+            and self.expires_at <= moment
+        ):
+            return AlertState.EXPIRED.value
+        return self.state
+
+    @property
+    def shown_state(self) -> str:
+        """``state_at`` now: the state pages, feeds and answers show."""
+        return self.state_at(now())
+
+
+def in_force_at(moment: datetime) -> ColumnElement[bool]:
+    """SQL condition: the alert is active at ``moment`` (``Alert.state_at`` says "active")."""
+    return (Alert.state == AlertState.ACTIVE) & (
+        Alert.expires_at.is_(None) | (Alert.expires_at > moment)
+    )
 
 
 class AlertVersion(Base):

@@ -9,23 +9,33 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, VersionState
+from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, MsgType, VersionState
 from bolo.clock import now
 
 
 @dataclass(frozen=True)
 class PublicIssue:
     """A public alert and its newest issued version, whose CAP text is not loaded (``messages``
-    reads it); ``stored`` is False once that text was purged with its case."""
+    reads it); ``stored`` is False once that text was purged with its case. ``state`` is the
+    alert's state at the time of reading (``Alert.state_at``: expired once its expiry passed,
+    before the expiry job stores it)."""
 
     alert: Alert
     version: AlertVersion
     stored: bool
+    state: str
+
+    @property
+    def ended(self) -> bool:
+        """True when the alert no longer asks anything of the public: cancelled (its newest
+        message is a Cancel) or expired."""
+        return self.version.msg_type == MsgType.CANCEL or self.state != AlertState.ACTIVE
 
 
 def public_issues(session: Session, *, include_ended: bool = False) -> list[PublicIssue]:
     """Alerts the public may see, newest first, each with its newest issued version, in one
-    query whatever their number: Actual only, active (and ended ones when asked)."""
+    query whatever their number: Actual only, in force (and ended ones when asked); an active
+    alert past its expiry is an ended one."""
     states = [AlertState.ACTIVE]
     if include_ended:
         states += [AlertState.CANCELLED, AlertState.EXPIRED]
@@ -48,11 +58,11 @@ def public_issues(session: Session, *, include_ended: bool = False) -> list[Publ
         .options(defer(AlertVersion.cap_xml, raiseload=True))
     )
     current = now()
-    return [
-        PublicIssue(alert, version, bool(stored))
+    found = [
+        PublicIssue(alert, version, bool(stored), alert.state_at(current))
         for alert, version, stored in session.execute(stmt)
-        if include_ended or alert.expires_at is None or alert.expires_at > current
     ]
+    return found if include_ended else [i for i in found if not i.ended]
 
 
 def messages(session: Session, version_ids: list[str]) -> dict[str, str]:

@@ -32,14 +32,18 @@ FEED_KEEP = timedelta(hours=24)
 Found = list[tuple[public_reads.PublicIssue, datetime | None]]
 
 
-def feed_words(request: Request) -> tuple[str, str]:
-    """The feeds' title and description in the reader's language (``?lang=``, then
-    ``Accept-Language``): they say the feed keeps ended alerts for FEED_KEEP."""
-    hours = {"hours": round(FEED_KEEP.total_seconds() / 3600)}
-    lang = i18n.choose(
+def feed_language(request: Request) -> str:
+    """The reader's language of a feed: ``?lang=``, then ``Accept-Language``."""
+    return i18n.choose(
         request.query_params.get("lang"), accept_language=request.headers.get("accept-language")
     )
-    with i18n.use(lang):
+
+
+def feed_words(request: Request) -> tuple[str, str]:
+    """The feeds' title and description in the reader's language (``feed_language``): they say
+    the feed keeps ended alerts for FEED_KEEP."""
+    hours = {"hours": round(FEED_KEEP.total_seconds() / 3600)}
+    with i18n.use(feed_language(request)):
         return (
             i18n.gettext(
                 "bolo: child abduction alerts in force or ended in the last %(hours)s hours"
@@ -110,30 +114,41 @@ def alert_cap(alert_id: str, db: DB, request: Request) -> Response:
     return conditional(request, version.cap_xml, CAP_XML, version.issued_at or version.sent)
 
 
-def _ended_at(alert: Alert, version: AlertVersion, current: datetime) -> datetime | None:
+def _ended_at(issue: public_reads.PublicIssue) -> datetime | None:
     """When the alert came down: its Cancel's sending time, or its expiry once passed; None
     while it is in force."""
-    if alert.state == AlertState.CANCELLED:
-        return version.issued_at or version.sent
-    if alert.expires_at is not None and alert.expires_at <= current:
-        return alert.expires_at
+    if issue.alert.state == AlertState.CANCELLED or issue.version.msg_type == MsgType.CANCEL:
+        return issue.version.issued_at or issue.version.sent
+    if issue.state == AlertState.EXPIRED:
+        return issue.alert.expires_at
     return None
 
 
 def _feed_alerts(db: DB) -> Found:
     """Every issued public Actual alert, newest first, with its newest issued version and when
     it ended (None while in force); one query whatever their number."""
-    current = now()
-    return [
-        (issue, _ended_at(issue.alert, issue.version, current))
-        for issue in public_reads.public_issues(db, include_ended=True)
-    ]
+    return [(i, _ended_at(i)) for i in public_reads.public_issues(db, include_ended=True)]
 
 
-def _entry(alert: Alert, version: AlertVersion, base: str) -> FeedEntry:
-    headline = str(version.content.get("texts", [{}])[0].get("headline", "Child abduction"))
-    if version.msg_type == MsgType.CANCEL:
-        headline = f"Cancelled: {headline}"
+def _headline(version: AlertVersion, lang: str) -> str:
+    """The version's headline in ``lang`` ("ko" finds "ko-KR"), else its first language's."""
+    texts = [t for t in version.content.get("texts", []) if isinstance(t, dict)]
+    for text in texts:
+        if str(text.get("language", "")).split("-")[0].lower() == lang:
+            return str(text.get("headline", ""))
+    return str(texts[0].get("headline", "")) if texts else ""
+
+
+def _entry(issue: public_reads.PublicIssue, base: str, lang: str) -> FeedEntry:
+    """The feed entry of an alert, its title in the reader's language ``lang`` where the
+    message carries it; a cancelled or expired alert says so."""
+    alert, version = issue.alert, issue.version
+    with i18n.use(lang):
+        headline = _headline(version, lang) or i18n.gettext("Child abduction")
+        if version.msg_type == MsgType.CANCEL or alert.state == AlertState.CANCELLED:
+            headline = i18n.gettext("Cancelled: %(headline)s") % {"headline": headline}
+        elif issue.state == AlertState.EXPIRED:
+            headline = i18n.gettext("Expired: %(headline)s") % {"headline": headline}
     return FeedEntry(
         id=f"urn:bolo:alert:{version.identifier}",
         title=headline,
@@ -144,13 +159,14 @@ def _entry(alert: Alert, version: AlertVersion, base: str) -> FeedEntry:
     )
 
 
-def _entries(found: Found) -> list[FeedEntry]:
+def _entries(found: Found, lang: str) -> list[FeedEntry]:
     """The alerts in force and those that ended less than FEED_KEEP ago, each by its newest
-    issued message (a Cancel once cancelled); purged messages are left out."""
+    issued message (a Cancel once cancelled), titled in the reader's language ``lang``; purged
+    messages are left out."""
     base = get_settings().public_base_url.rstrip("/")
     current = now()
     return [
-        _entry(issue.alert, issue.version, base)
+        _entry(issue, base, lang)
         for issue, ended in found
         if issue.stored and (ended is None or current < ended + FEED_KEEP)
     ]
@@ -168,11 +184,11 @@ def _last_change(found: Found) -> datetime | None:
     return max(moments, default=None)
 
 
-def _feed(db: DB) -> tuple[list[FeedEntry], datetime, datetime | None]:
-    """The entries, the feed's `updated` (its newest entry's time; the last change when it is
-    empty) and its Last-Modified."""
+def _feed(db: DB, lang: str) -> tuple[list[FeedEntry], datetime, datetime | None]:
+    """The entries in the reader's language ``lang``, the feed's `updated` (its newest entry's
+    time; the last change when it is empty) and its Last-Modified."""
     found = _feed_alerts(db)
-    entries, changed = _entries(found), _last_change(found)
+    entries, changed = _entries(found, lang), _last_change(found)
     newest = max((e.updated for e in entries), default=None)
     return entries, newest or changed or EPOCH, changed
 
@@ -182,7 +198,7 @@ def feed_atom(db: DB, request: Request) -> Response:
     """Atom feed of the public alerts in force and of those ended less than FEED_KEEP ago, each
     entry linking its newest CAP message (conditional GET: ETag, Last-Modified, 304)."""
     base = get_settings().public_base_url.rstrip("/")
-    entries, updated, changed = _feed(db)
+    entries, updated, changed = _feed(db, feed_language(request))
     title, _description = feed_words(request)
     body = atom_feed(
         entries,
@@ -198,7 +214,7 @@ def feed_atom(db: DB, request: Request) -> Response:
 def feed_rss(db: DB, request: Request) -> Response:
     """RSS 2.0 feed of the same alerts as the Atom feed (conditional GET as the Atom feed)."""
     base = get_settings().public_base_url.rstrip("/")
-    entries, updated, changed = _feed(db)
+    entries, updated, changed = _feed(db, feed_language(request))
     title, description = feed_words(request)
     body = rss_feed(
         entries,

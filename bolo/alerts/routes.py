@@ -66,7 +66,7 @@ def alert_out(db: Session, alert: Alert, user: User) -> AlertOut:
         id=alert.id,
         case_id=alert.case_id,
         cap_status=alert.cap_status,
-        state=alert.state,
+        state=alert.shown_state,
         expires_at=alert.expires_at,
         versions=[version_out(v, user) for v in versions],
     )

@@ -14,12 +14,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bolo.alerts.model import Alert, AlertState, CapStatus
+from bolo.alerts.model import Alert, CapStatus, in_force_at
 from bolo.audit.service import record
 from bolo.auth.model import User
 from bolo.auth.service import require_role
 from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.service import EDITORS, get_case
+from bolo.clock import now
 from bolo.errors import BoloError, Conflict, InvalidInput, NotFound
 from bolo.reports.photo import PhotoError, clean_photo
 from bolo.settings import get_settings
@@ -114,7 +115,7 @@ def _case_alert_is_active(session: Session, case_id: str, statuses: list[CapStat
             select(Alert.id)
             .where(
                 Alert.case_id == case_id,
-                Alert.state == AlertState.ACTIVE,
+                in_force_at(now()),
                 Alert.cap_status.in_([s.value for s in statuses]),
             )
             .limit(1)

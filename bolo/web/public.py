@@ -42,8 +42,9 @@ class PublicAlert:
 
     @property
     def ended(self) -> bool:
-        """True when the alert no longer asks anything of the public."""
-        return self.cancelled or self.alert.state == AlertState.EXPIRED
+        """True when the alert no longer asks anything of the public: cancelled, or expired
+        (its expiry passed, whether or not the expiry job has stored that yet)."""
+        return self.cancelled or self.alert.shown_state == AlertState.EXPIRED
 
     def info(self, lang: str | None) -> cap.Info:
         """The info block in language ``lang`` ("ko" finds "ko-KR"), else the first."""
@@ -68,20 +69,12 @@ def public_alert(db: DB, alert: Alert) -> PublicAlert | None:
 ENDED_SHOWN = 20
 
 
-def _ended(issue: public_reads.PublicIssue) -> bool:
-    """PublicAlert.ended, told from the stored rows before the CAP text is read."""
-    return issue.version.msg_type == cap.MsgType.CANCEL or issue.alert.state in (
-        AlertState.CANCELLED,
-        AlertState.EXPIRED,
-    )
-
-
 def listed_alerts(db: DB) -> list[PublicAlert]:
     """The public alerts the list shows: those in force, then the ENDED_SHOWN newest ended
     ones (each newest first); two queries whatever the number of alerts ever issued, and only
     the shown CAP texts decoded."""
     issues = [i for i in public_reads.public_issues(db, include_ended=True) if i.stored]
-    shown = [i for i in issues if not _ended(i)] + [i for i in issues if _ended(i)][:ENDED_SHOWN]
+    shown = [i for i in issues if not i.ended] + [i for i in issues if i.ended][:ENDED_SHOWN]
     texts = public_reads.messages(db, [i.version.id for i in shown])
     return [PublicAlert(i.alert, decode(texts[i.version.id].encode("utf-8"))) for i in shown]
 
