@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -127,8 +128,14 @@ def db_restore(
 @app.command()
 @handle_errors
 def serve(
-    port: int = 8000,
-    host: str = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.")] = 8000,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="The address to listen on: 127.0.0.1 is this machine only; 0.0.0.0 every "
+            "interface (behind a TLS proxy; set BOLO_PUBLIC_BASE_URL to the address posts use)."
+        ),
+    ] = "127.0.0.1",
     dispatcher: Annotated[
         bool,
         typer.Option(
@@ -182,8 +189,14 @@ def replay_seed(out: OUT = Path("demo-out")) -> None:
 @handle_errors
 def demo(
     out: OUT = Path("demo-out"),
-    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
-    port: int = 8000,
+    serve_after: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="Then serve the replayed incident (--no-serve: replay, write, check and stop).",
+        ),
+    ] = True,
+    port: Annotated[int, typer.Option(help="The port to serve on.")] = 8000,
 ) -> None:
     """Replay the reference incident on a fresh embedded database, then serve it."""
     from bolo.scenarios.seed_run import demo_logins, run_replay
@@ -211,9 +224,20 @@ def _import_store() -> object:
     return DatabaseImportStore()
 
 
+def one_line_helps(command: Command) -> Command:
+    """``command`` and its sub-commands with their listed help on one line: the first paragraph
+    with the docstring's line breaks joined (typer's listing kept them: "... within" / "2 km")."""
+    if command.short_help is None and command.help:
+        first = inspect.cleandoc(command.help).split("\n\n")[0]
+        command.short_help = " ".join(first.split())
+    for sub in getattr(command, "commands", {}).values():
+        one_line_helps(sub)
+    return command
+
+
 def _sub_app(module: str) -> Command:
     """The command group of ``module.app`` (a domain's Typer sub-app)."""
-    group = typer.main.get_group(importlib.import_module(module).app)
+    group = one_line_helps(typer.main.get_group(importlib.import_module(module).app))
     if module == "bolo.cap.cli":
         from bolo.cap.cli import register_import_store
 
@@ -296,7 +320,7 @@ class _BoloGroup(TyperGroup):
         if found is None and cmd_name in LAZY_COMMANDS:
             short_help, load = LAZY_COMMANDS[cmd_name]
             return _LazyCommand(cmd_name, short_help, load)
-        return found
+        return None if found is None else one_line_helps(found)
 
 
 app.info.cls = _BoloGroup

@@ -68,3 +68,17 @@ def test_unknown_command_is_a_clear_error() -> None:
     result = CliRunner().invoke(app, ["serach"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["post", "--help"], "each snapped to the nearest node of its mode within 2 km; all or"),
+        (["user", "--help"], "the first admin of an empty database too; a fresh database is"),
+        (["report", "--help"], "as `bolo serve` does. One worker clusters a database at a time"),
+    ],
+)
+def test_listed_helps_are_not_broken_where_the_docstring_wraps(argv: list[str], line: str) -> None:
+    result = CliRunner().invoke(app, argv, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert line in result.output

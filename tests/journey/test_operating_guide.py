@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,12 +50,13 @@ class Guide:
             "EXTRACT": str(EXTRACT),
             "PORT": str(self.port),
             "RECEIVER_PORT": str(self.receiver_port),
+            "EXERCISE": str(folder / "exercise"),
         }
         self.blocks = [
             Block(b.heading, apply_overrides(b.text, overrides))
             for b in bash_blocks(GUIDE.read_text())
         ]
-        self.folder = folder
+        self.folder = folder / "exercise"  # where the guide's blocks write their files
         self.shell = BashSession(folder, _environment())
         self.base = f"http://127.0.0.1:{self.port}"
 
@@ -115,9 +117,14 @@ def test_the_operating_guide_runs_end_to_end(guide: Guide, browser: Browser) -> 
     ), "every post acknowledged through its ack link"
 
     guide.run_through("12.")
-    _console_sign_in(guide, browser, case_id)
+    update = guide.value("UPDATE")
+    updates = {m["post_id"] for m in guide.received() if m["version_id"] == update}
+    assert updates == set(targets), "the Update reached every post addressed"
 
     guide.run_through("13.")
+    _console_sign_in(guide, browser, case_id)
+
+    guide.run_through("14.")
     cancels = {m["post_id"] for m in guide.received() if m["type"] == "alert.cancel"}
     assert cancels == set(targets), "the Cancel reached every post that got any version"
     alert = guide.value("ALERT")
@@ -125,8 +132,20 @@ def test_the_operating_guide_runs_end_to_end(guide: Guide, browser: Browser) -> 
     assert httpx.get(f"{guide.base}/alerts/{alert}").status_code in (404, 410)
     assert httpx.get(f"{guide.base}/feed/cap.atom").status_code == 200
 
-    guide.run_through("14.")
+    guide.run_through("15.")
     assert not guide.blocks, "every block of the guide ran"
+    assert _stops(guide.base), "the server stopped on the pid its step saved"
+
+
+def _stops(base: str) -> bool:
+    """Whether the server at ``base`` stops answering within 20 seconds."""
+    for _ in range(40):
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+        except httpx.TransportError:
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def _console_sign_in(guide: Guide, browser: Browser, case_id: str) -> None:
