@@ -29,7 +29,8 @@ def _window(seconds: float) -> str:
     return _("%(n)s h") % {"n": f"{minutes / 60:g}"}
 
 
-def _when(iso: str | None) -> str:
+def iso_when(iso: str | None) -> str:
+    """An ISO time (a rank item's ``eta``) for people, as ``zones.show``; "-" for none."""
     return zones.show(datetime.fromisoformat(iso)) if iso else "-"
 
 
@@ -47,7 +48,7 @@ def evidence_name(ref: EvidenceRef | Mapping[str, Any]) -> str:
         return _("searches at %(post)s found nothing") % {"post": ref["post_id"]}
     if kind in ("sighting", "vehicle_found"):
         text = _("sighting %(name)s") if kind == "sighting" else _("vehicle found %(name)s")
-        return text % {"name": label or _when(ref["time"])}
+        return text % {"name": label or iso_when(ref["time"])}
     if kind == "heading":
         return _("heading tip %(deg)s° (%(weight)s)") % {
             "deg": f"{float(ref['bearing_deg']):.0f}",
@@ -114,7 +115,7 @@ def rank_reason(item: Mapping[str, Any]) -> str:
         },
     ]
     if why["eta"]:
-        parts[-1] += _(", expected %(when)s") % {"when": _when(why["eta"])}
+        parts[-1] += _(", expected %(when)s") % {"when": iso_when(why["eta"])}
     if why["moved_by"]:
         parts.append(_("moved most by %(evidence)s") % {"evidence": _moved_by(why)})
     return "; ".join(parts)

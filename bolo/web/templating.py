@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from bolo import i18n
 from bolo.clock import now
 from bolo.i18n import _, zones
-from bolo.web.rank_words import rank_reason
+from bolo.web.rank_words import iso_when, rank_reason
 from bolo.web.words import interface_languages, word
 
 HERE = Path(__file__).resolve().parent
@@ -52,6 +52,7 @@ templates.env.filters["local_input"] = zones.form_value
 templates.env.filters["media_path"] = _media_path
 templates.env.filters["ago"] = _ago
 templates.env.filters["rank_reason"] = rank_reason
+templates.env.filters["iso_when"] = iso_when
 
 
 def static_files() -> StaticFiles:

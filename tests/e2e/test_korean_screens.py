@@ -120,3 +120,27 @@ def test_korean_console_case_page(
         assert desk.outside == []
     finally:
         desk.close()
+
+
+def test_korean_drafting_form_reasons_and_map(
+    browser: Browser, server: str, cast: Cast, live: tuple[str, str]
+) -> None:
+    """The drafting form in Korean: every ranked post's reason in Korean (the evidence that
+    moved it too), and the map's 90% and 50% regions with a Korean legend."""
+    desk = Offline(browser, server, viewport=DESKTOP, **KOREAN)
+    try:
+        coordinator = desk.page()
+        _sign_in_korean(coordinator, cast.coordinator, "/console")
+        coordinator.goto(live[0] + "/alerts/new")
+        pick = coordinator.locator("#pick-map")
+        expect(pick).to_have_attribute("data-regions", "0.9 0.5", timeout=30_000)
+        legend = coordinator.locator("#pick-legend")
+        expect(legend).to_contain_text("용의자가 90% 확률로 있는 구역")
+        expect(legend).to_contain_text("용의자가 50% 확률로 있는 구역")
+        reasons = coordinator.locator(".rank-reason").all_inner_texts()
+        assert reasons and all(text.startswith(f"{k}위: ") for k, text in enumerate(reasons, 1))
+        assert not any(re.search("[A-Za-z]{3,}", text) for text in reasons), reasons
+        shoot(coordinator, "ko-console-draft", full_page=True)
+        assert desk.outside == []
+    finally:
+        desk.close()

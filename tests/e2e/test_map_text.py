@@ -20,7 +20,7 @@ ASIDE = (40.1, 127.1)
 
 
 def _layers(post_at: tuple[float, float], last_known_at: tuple[float, float]) -> dict[str, Any]:
-    """Map layers with markup in every name, fitted to a square around CENTRE."""
+    """Map layers with markup in every name, in a square around CENTRE (the map opens on it)."""
     lat, lon = CENTRE
     d = 0.02  # small: the Mercator centre of the square is CENTRE to well under a pixel
     square = [
@@ -75,7 +75,13 @@ def _hover_centre(page: Page, layers: dict[str, Any], case_url: str) -> None:
     page.wait_for_timeout(300)  # the fitted view settles
     box = page.locator("#map").bounding_box()
     assert box is not None
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # CENTRE on the screen, from the map's view (south, west, north, east; a small view, so
+    # linear to well under a pixel).
+    view = page.locator("#map").get_attribute("data-view")
+    assert view is not None
+    south, west, north, east = (float(v) for v in view.split(","))
+    x = box["x"] + box["width"] * (CENTRE[1] - west) / (east - west)
+    y = box["y"] + box["height"] * (north - CENTRE[0]) / (north - south)
     # Leaflet's canvas handles one hover per 32 ms: pause between the moves.
     for dx in (60, 1, 0):
         page.mouse.move(x + dx, y + dx)

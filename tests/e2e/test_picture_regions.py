@@ -1,6 +1,7 @@
 """The search picture's 90% and 50% regions on the console case map: both drawn as layers the
 coordinator can switch off, named in the legend; a purged case still draws its picture; a
-region without cells is drawn as nothing, with a sentence saying why."""
+region without cells is drawn as nothing, with a sentence saying why. The case map opens on the
+picture; the drafting form's map shows the same regions around the last-known place."""
 
 from __future__ import annotations
 
@@ -118,3 +119,65 @@ def test_a_region_without_cells_is_drawn_as_nothing_and_said(
         expect(page.locator("#regions-note")).to_be_visible()
         expect(page.locator("#regions-note")).to_contain_text("No 90% or 50% region is drawn")
         assert page.locator(".leaflet-control-layers-overlays label", has_text=WIDE).count() == 0
+
+
+def _view(page: Page, element: str) -> tuple[float, float, float, float]:
+    """The map's view (south, west, north, east; degrees) once it has one."""
+    expect(page.locator(element)).to_have_attribute("data-view", re.compile(r"^-?\d"))
+    south, west, north, east = (
+        float(v) for v in page.locator(element).get_attribute("data-view").split(",")
+    )  # type: ignore[union-attr]
+    return south, west, north, east
+
+
+def _picture_box(layers: dict[str, Any]) -> tuple[float, float, float, float]:
+    """South, west, north, east of the regions and the last-known place."""
+    points = [(layers["last_known"]["lat"], layers["last_known"]["lon"])]
+    for region in layers["regions"]["features"]:
+        for polygon in region["geometry"]["coordinates"]:
+            points += [(lat, lon) for ring in polygon for lon, lat in ring]
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    return min(lats), min(lons), max(lats), max(lons)
+
+
+def _layers(page: Page, case_url: str) -> dict[str, Any]:
+    layers: dict[str, Any] = page.evaluate(
+        "url => fetch(url, {credentials: 'same-origin'}).then(r => r.json())",
+        case_url + "/map.json",
+    )
+    return layers
+
+
+def _holds(view: tuple[float, ...], box: tuple[float, ...]) -> bool:
+    return view[0] <= box[0] and view[1] <= box[1] and view[2] >= box[2] and view[3] >= box[3]
+
+
+def test_the_case_map_opens_on_the_picture(browser: Browser, running: Running) -> None:
+    with _new_case(browser, running) as (page, case_url):
+        _drawn(page)
+        view = _view(page, "#map")
+        box = _picture_box(_layers(page, case_url))
+        assert _holds(view, box), (view, box)
+        # Zoomed to it: the view is not much more than the picture (with room around it and
+        # beside the layer control), unless the picture is smaller than the closest zoom.
+        width, height = view[3] - view[1], view[2] - view[0]
+        assert width < 4 * max(box[3] - box[1], 0.05) and height < 4 * max(box[2] - box[0], 0.05)
+
+
+def test_the_drafting_map_shows_the_regions_around_the_last_known_place(
+    browser: Browser, running: Running
+) -> None:
+    with _new_case(browser, running) as (page, case_url):
+        page.get_by_role("link", name="Draft an alert").click()
+        pick = page.locator("#pick-map")
+        expect(pick).to_have_attribute("data-regions", "0.9 0.5", timeout=30_000)
+        assert pick.get_attribute("data-error") is None
+        legend = page.locator("#pick-legend")
+        expect(legend).to_contain_text(WIDE)
+        expect(legend).to_contain_text(NARROW)
+        layers = _layers(page, case_url)
+        view, box = _view(page, "#pick-map"), _picture_box(layers)
+        assert _holds(view, box), (view, box)
+        middle = ((view[0] + view[2]) / 2, (view[1] + view[3]) / 2)
+        here = (layers["last_known"]["lat"], layers["last_known"]["lon"])
+        assert abs(middle[0] - here[0]) < 0.01 and abs(middle[1] - here[1]) < 0.01

@@ -37,6 +37,9 @@ def test_the_drafting_form_says_what_each_post_adds_in_english_and_korean(
     gains = re.findall(r'<td class="gain">\+([0-9.]+) %</td>', korean)
     chances = re.findall(r'<td class="alert-probability">([0-9.]+) %</td>', korean)
     assert len(gains) == len(chances) == len(ko)
+    # Expected times for people (local, with the offset), not ISO strings.
+    etas = re.findall(r'<td class="eta">([^<]*)</td>', korean)
+    assert len(etas) == len(ko) and not any("T" in eta for eta in etas), etas
     assert [float(g) for g in gains] == sorted((float(g) for g in gains), reverse=True)
 
 
