@@ -240,8 +240,10 @@ def _sub_app(module: str) -> Command:
     group = one_line_helps(typer.main.get_group(importlib.import_module(module).app))
     if module == "bolo.cap.cli":
         from bolo.cap.cli import register_import_store
+        from bolo.security import fetchguard
 
         register_import_store(_import_store)  # type: ignore[arg-type]
+        fetchguard.install()
     return group
 
 

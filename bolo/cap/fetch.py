@@ -1,16 +1,21 @@
-"""Fetching CAP from a URL for import, guarded against SSRF and oversized answers."""
+"""Fetching CAP from a URL for import, guarded against SSRF and oversized answers.
+
+The SSRF guard is passed in (``install_url_guard``), as the import store is: this package
+imports nothing from ``bolo.security``, whose ``fetchguard.install()`` installs its guard (the
+``bolo`` command does at start). Until one is installed nothing is fetched.
+"""
 
 from __future__ import annotations
 
 import ssl
 import time
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
 from bolo.cap.xmlsafe import DEFAULT_MAX_BYTES
-from bolo.security.urls import UnsafeUrl, check_public_url
 
 MAX_REDIRECTS = 3
 TIMEOUT_S = 10.0
@@ -20,14 +25,35 @@ class FetchError(Exception):
     """A URL was refused (scheme, private address, size) or could not be fetched."""
 
 
+class UrlGuard(Protocol):
+    """An SSRF guard: ``guard(url, allow_private=...)`` returns the checked address to connect
+    to, or raises FetchError saying why the URL is refused."""
+
+    def __call__(self, url: str, *, allow_private: bool) -> str:
+        """The address to connect to for ``url``, or FetchError."""
+        ...
+
+
+def _no_guard(url: str, *, allow_private: bool) -> str:
+    raise FetchError(f"no URL guard is installed, so nothing is fetched: {url}")
+
+
+_guard: UrlGuard = _no_guard
+
+
+def install_url_guard(guard: UrlGuard) -> None:
+    """Check every URL fetched from now on (redirects included) with ``guard``, for the whole
+    process (``bolo.security.fetchguard.install`` installs bolo's)."""
+    global _guard
+    _guard = guard
+
+
 def check_url(url: str, *, allow_private: bool = False) -> str:
-    """Refuse non-http(s) URLs, credentials in the URL and hosts resolving to any non-public
-    address (the SSRF guard of ``bolo.security.urls``, with its IPv6 table and the operator's
-    allowed networks), unless `allow_private`; return the checked address to connect to."""
-    try:
-        return check_public_url(url, allow_private=allow_private)[0]
-    except UnsafeUrl as exc:
-        raise FetchError(str(exc)) from None
+    """The installed guard's answer for ``url``: the checked address to connect to, or
+    FetchError (bolo's guard refuses non-http(s) URLs, credentials in the URL and hosts
+    resolving to any non-public address unless ``allow_private``); FetchError for every URL
+    while no guard is installed."""
+    return _guard(url, allow_private=allow_private)
 
 
 def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:

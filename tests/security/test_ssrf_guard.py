@@ -65,7 +65,17 @@ def test_a_refusal_does_not_reveal_the_resolved_address(address: str) -> None:
 )
 def test_cap_fetch_uses_the_same_guard(url: str) -> None:
     from bolo.cap.fetch import FetchError, check_url
+    from bolo.security import fetchguard
 
+    fetchguard.install()  # as the bolo command does
     with pytest.raises(FetchError) as refused:
         check_url(url)
     assert "non-public" in str(refused.value)
+
+
+def test_cap_fetches_nothing_until_a_guard_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bolo.cap import fetch
+
+    monkeypatch.setattr(fetch, "_guard", fetch._no_guard)
+    with pytest.raises(fetch.FetchError, match="no URL guard"):
+        fetch.fetch_cap("https://example.org/alert.cap")

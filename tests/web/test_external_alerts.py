@@ -19,6 +19,7 @@ from bolo.cap.codec import encode
 from bolo.cap.feeds import FeedEntry, atom_feed
 from bolo.cap.model import Alert, MsgType, Reference, Status
 from bolo.cap.signing import sign
+from bolo.security import fetchguard
 from bolo.store.db import session_scope
 from tests.cap.factories import cert_pem, key_pem, make_alert, make_cert, make_key
 from tests.security.factories import World
@@ -136,6 +137,7 @@ def test_subscribe_follows_a_neighbours_feed(
     feed: FeedServer, client_for: ClientFor, world: World, tmp_path: object
 ) -> None:
     register_import_store(DatabaseImportStore)
+    fetchguard.install()  # as the bolo command does
     key = make_key()
     cert_file = f"{tmp_path}/signer.pem"
     with open(cert_file, "wb") as handle:
@@ -199,6 +201,7 @@ def test_subscribe_refuses_an_unsigned_message_when_a_signer_is_pinned(
     feed: FeedServer, sqlite_engine: object, tmp_path: object
 ) -> None:
     register_import_store(DatabaseImportStore)
+    fetchguard.install()  # as the bolo command does
     cert_file = f"{tmp_path}/signer.pem"
     with open(cert_file, "wb") as handle:
         handle.write(cert_pem(make_cert(make_key())))
