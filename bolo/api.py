@@ -88,6 +88,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Near-duplicate clustering of new reports, in a process of its own: never on the loop, and
     # never competing with the requests for this process's interpreter.
     triage = WorkerProcess() if app.state.timers else None
+    app.state.triage = triage  # readiness reports it when it is dead
     if triage is not None:
         triage.start()
     try:

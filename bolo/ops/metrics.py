@@ -2,8 +2,8 @@
 by route, tips accepted / refused / rate-limited, send attempts by channel and outcome);
 ``DatabaseCollector`` reads the deployment-wide figures from the database when scraped
 (deliveries by status and channel, outbox depth, escalations, time to first delivery and to
-acknowledgement, triage backlog, live dispatchers), so they are the same whichever process
-is asked. Durations in seconds."""
+acknowledgement, triage backlog, live dispatchers, a live triage worker), so they are the
+same whichever process is asked. Durations in seconds."""
 
 from __future__ import annotations
 
@@ -216,7 +216,20 @@ class DatabaseCollector(Collector):
             fired,
             alive,
             GaugeMetricFamily("bolo_triage_backlog", "Reports not yet triaged.", value=backlog),
+            _triage_alive(session),
         ]
+
+
+def _triage_alive(session: Session) -> Metric:
+    from bolo.ops.readiness import triage_lease
+
+    lease = triage_lease(session)
+    fresh = lease is not None and lease[1] >= clock.now()
+    return GaugeMetricFamily(
+        "bolo_triage_worker_alive",
+        "1 while a triage worker holds the clustering lease (renewed in time), else 0.",
+        value=1 if fresh else 0,
+    )
 
 
 def _aware(value: object) -> datetime | None:

@@ -16,14 +16,16 @@ router = APIRouter(tags=["public"])
 
 
 @router.get("/readyz", include_in_schema=False)
-async def readyz() -> JSONResponse:
+async def readyz(request: Request) -> JSONResponse:
     """Readiness: 200 when the database answers at the current migrations, the broker (when
-    configured) answers and a dispatcher is alive; else 503 naming what failed and what to
-    do. Load balancers send traffic only to a ready server."""
+    configured) answers, a dispatcher is alive and a triage worker holds its lease (this
+    server's own worker process not dead); else 503 naming what failed and what to do. Load
+    balancers send traffic only to a ready server."""
     from bolo.ops.readiness import readiness
     from bolo.store.db import default_engine
 
-    checks = await readiness(default_engine(), get_settings().broker_url)
+    triage = getattr(request.app.state, "triage", None)
+    checks = await readiness(default_engine(), get_settings().broker_url, triage)
     ready = all(c.ok for c in checks)
     return JSONResponse(
         {

@@ -181,6 +181,12 @@ class WorkerProcess:
         child = self._child
         return child.pid if child is not None else None
 
+    def exit_code(self) -> int | None:
+        """How the current child ended, while it is dead and not yet restarted (negative: the
+        signal that killed it); None while it runs, and before the first start."""
+        child = self._child
+        return None if child is None else child.poll()
+
     def start(self) -> None:
         """Start the child and a thread that restarts it when it dies (once)."""
         if self._thread is None:

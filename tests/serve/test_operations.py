@@ -23,6 +23,7 @@ METRIC_NAMES = (
     "bolo_escalation_steps_total",
     "bolo_triage_backlog",
     "bolo_dispatchers_alive",
+    "bolo_triage_worker_alive",
     "bolo_delivery_attempts",
 )
 
@@ -41,7 +42,7 @@ def test_serve_is_ready_measured_and_logs_without_tokens(data_dir: Path) -> None
     with bolo_serve(data_dir, env={"BOLO_LOG_FORMAT": "json"}) as served:
         ready = _ready(served.base)
         assert ready.status_code == 200, ready.text
-        assert set(ready.json()["checks"]) == {"database", "migrations", "dispatcher"}
+        assert set(ready.json()["checks"]) == {"database", "migrations", "dispatcher", "triage"}
         ack = httpx.get(
             f"{served.base}/api/v1/dispatch/ack/no-such-delivery?t={SECRET_TOKEN}",
             headers={"X-Request-ID": "req-42"},

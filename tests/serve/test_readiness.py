@@ -1,5 +1,6 @@
 """/readyz fails, naming the check, when the database is down, its migrations are behind, the
-broker is down or no dispatcher is alive; /healthz (liveness) answers regardless."""
+broker is down or no dispatcher is alive (no triage worker: test_triage_readiness.py);
+/healthz (liveness) answers regardless."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from sqlalchemy import Engine
 from bolo.api import create_app
 from bolo.clock import now
 from bolo.dispatch.runner.liveness import Role, beat
+from bolo.reports.worker import LEASE
 from bolo.settings import reset_settings
 from bolo.store.db import engine_for, session_scope, set_default_engine
+from bolo.store.leases import take
 
 
 def _checks(client: TestClient, status: int) -> dict[str, dict[str, object]]:
@@ -29,7 +32,12 @@ def _beat(engine: Engine, role: Role) -> None:
         beat(db, name=f"test-{role.value}", role=role, started_at=now())
 
 
+def _triage_alive(engine: Engine) -> None:
+    take(engine, name=LEASE, holder="test-triage", ttl_s=60)
+
+
 def test_ready_only_with_a_live_dispatcher(sqlite_engine: Engine) -> None:
+    _triage_alive(sqlite_engine)
     client = TestClient(create_app(timers=False))
     checks = _checks(client, 503)
     assert checks["database"]["ok"] and checks["migrations"]["ok"]
@@ -67,6 +75,7 @@ def test_ready_with_a_live_broker_relay_and_worker(
 ) -> None:
     monkeypatch.setenv("BOLO_BROKER_URL", nats_url)
     reset_settings()
+    _triage_alive(sqlite_engine)
     client = TestClient(create_app(timers=False))
     _beat(sqlite_engine, Role.RELAY)
     assert not _checks(client, 503)["dispatcher"]["ok"]  # a relay without a worker sends nothing
