@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bolo.search.case import HintKind, SearchCase
+from bolo.search.case import CaseError, HintKind, SearchCase
 from bolo.search.explain import hint_label
-from bolo.search.geo import bearing_deg
+from bolo.search.geo import bearing_deg, dijkstra, spread_nodes
 from bolo.search.kernels import MAX_EVENTS, nearest_node_index, seed_states
 from bolo.search.network_model import NetworkModel, heading_factor
 
@@ -33,6 +33,7 @@ DEPARTURE_MEAN_S = 1200.0  # time from the last-known moment to leaving, mean 20
 STAY_SHARE = 0.05  # share of hypotheses in which the suspects stay put
 EXIT_SHARE = 0.5  # prior mass on leaving the region vs going to a place inside it
 HIDE_RATE_PER_S = 1.0 / (6 * 3600.0)  # a hiding period every ~6 h of travel
+LOCAL_PLACES = 4  # destinations spread over an island no other destination lies on
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -111,6 +112,14 @@ def build_prior(model: NetworkModel, case: SearchCase, origin: int) -> Prior:
     nodes = model.dest_nodes
     dist = model.dist
     kinds = list(model.dest_kind)
+    if not any(np.concatenate(_reachable(kinds, dist[:, origin], nodes, origin))):
+        # An island (or enclave) no exit, place or spread destination lies on: its own
+        # spread nodes are the places the suspects can go.
+        local = _local_places(model, origin)
+        nodes = np.concatenate([nodes, np.asarray(local, dtype=np.int64)])
+        dist = np.vstack([dist, *(model.time_to(n)[None, :] for n in local)])
+        kinds += ["place"] * len(local)
+    hint_row = len(kinds)
     dest_hints = [h for h in case.hints if h.kind == HintKind.DESTINATION]
     extra = []
     for h in dest_hints:
@@ -125,7 +134,6 @@ def build_prior(model: NetworkModel, case: SearchCase, origin: int) -> Prior:
     w = base.copy()
     lat, lon = model.network.node_lat, model.network.node_lon
     bearings = bearing_deg(lat[origin], lon[origin], lat[nodes], lon[nodes])
-    hint_row = len(model.dest_nodes)
     for h in case.hints:
         old = w / w.sum()
         if h.kind == HintKind.DESTINATION:
@@ -148,9 +156,7 @@ def build_prior(model: NetworkModel, case: SearchCase, origin: int) -> Prior:
 def _base_weights(
     kinds: list[str], to_dest: npt.NDArray[np.float32], nodes: IntArray, origin: int
 ) -> FloatArray:
-    reach = np.isfinite(to_dest) & (nodes != origin)
-    is_exit = np.asarray([k == "exit" for k in kinds]) & reach
-    is_place = np.asarray([k in ("town", "place") for k in kinds]) & reach
+    is_exit, is_place = _reachable(kinds, to_dest, nodes, origin)
     w = np.zeros(len(kinds))
     if is_exit.any() and is_place.any():
         w[is_exit] = EXIT_SHARE / is_exit.sum()
@@ -158,8 +164,28 @@ def _base_weights(
     elif is_exit.any() or is_place.any():
         w[is_exit | is_place] = 1.0
     else:
-        raise ValueError("no destination is reachable from the last-known place")
+        raise CaseError("nothing on the network can be reached from the last-known place")
     return w
+
+
+def _reachable(
+    kinds: list[str], to_dest: npt.NDArray[np.float32], nodes: IntArray, origin: int
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which destinations are exits, and which places, reachable from ``origin``."""
+    reach = np.isfinite(to_dest) & (nodes != origin)
+    is_exit = np.asarray([k == "exit" for k in kinds], dtype=np.bool_) & reach
+    is_place = np.asarray([k in ("town", "place") for k in kinds], dtype=np.bool_) & reach
+    return is_exit, is_place
+
+
+def _local_places(model: NetworkModel, origin: int) -> list[int]:
+    """Up to LOCAL_PLACES nodes spread over the part of the network reachable from ``origin``
+    (farthest-point sample), not ``origin`` itself."""
+    net = model.network
+    times = dijkstra(net.indptr, net.indices, net.arc_seconds, model.allowed, [origin])
+    reach = np.flatnonzero(np.isfinite(times))
+    reach = reach[reach != origin]
+    return spread_nodes(net.node_lat, net.node_lon, reach, LOCAL_PLACES, origin)[1:]
 
 
 def spawn(

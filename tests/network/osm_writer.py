@@ -57,6 +57,7 @@ class Extract:
 
     def write(self, path: Path) -> Path:
         """Write the extract (format by the file name: .osm.pbf, .osm, .osm.bz2, ...)."""
+        path.unlink(missing_ok=True)
         writer = osmium.SimpleWriter(str(path))
         try:
             for n in sorted(self.nodes, key=lambda n: n.id):

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bolo.network import load
 from bolo.network.cli import app
-from bolo.network.graph import ModeCode
+from bolo.network.graph import Mode, ModeCode
 from bolo.network.osm import import_osm
 from bolo.network.osm.tags import parse_maxspeed
 from bolo.network.travel import earliest_arrival, nearest_node
@@ -205,3 +205,23 @@ def test_isochrones_across_the_antimeridian_and_far_north_are_valid_cap(
     assert geometry["type"] == ("MultiPolygon" if parts == 2 else "Polygon")
     cli = runner.invoke(app, ["isochrone", "g", "--from", f"{lat},{lon}", "--minutes", "10"])
     assert cli.exit_code == 0 and len(cli.stdout.splitlines()) == parts
+
+
+def test_one_way_dead_ends_are_no_traps_but_major_roads_keep_their_direction(
+    tmp_path: Path,
+) -> None:
+    ex = Extract()
+    ids = ex.grid(50.0, 10.0)
+    # A one-way residential branch of two ways ending in a dead end, and a one-way primary
+    # dead end (a carriageway cut by the extract's edge).
+    mid, end = ex.node(49.995, 10.0), ex.node(49.99, 10.0)
+    ex.way([ids[0, 0], mid], {"highway": "residential", "oneway": "yes"})
+    ex.way([mid, end], {"highway": "residential", "oneway": "yes"})
+    cut = ex.node(49.99, 10.022)
+    ex.way([ids[0, 11], cut], {"highway": "primary", "oneway": "yes"})
+    net = import_osm(ex.write(tmp_path / "d.osm.pbf"), name="d", root=tmp_path / "n")
+    grid_node = nearest_node(net, 50.01, 10.01)[0]
+    end_node, metres = nearest_node(net, 49.99, 10.0, mode=Mode.ROAD)
+    assert metres < 1 and np.isfinite(earliest_arrival(net, [end_node])[grid_node])
+    cut_node, metres = nearest_node(net, 49.99, 10.022, mode=Mode.ROAD)
+    assert metres < 1 and np.isfinite(earliest_arrival(net, [cut_node])).sum() == 1

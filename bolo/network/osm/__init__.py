@@ -20,13 +20,14 @@ from bolo.network.osm.assemble import (
     prune_road,
     station_transfers,
 )
+from bolo.network.osm.deadends import turn_at_dead_ends
 from bolo.network.osm.gazetteer import extract_places, has_places
 from bolo.network.osm.places import cut_exits, dedupe_posts, patrol_posts, tagged_places
 from bolo.network.osm.read import RawOsm, coord_key, read_osm, to_fixed
 from bolo.network.osm.topology import split_ways
 from bolo.network.store import load_network, network_dir, read_meta, save_network
 
-IMPORT_VERSION = 2
+IMPORT_VERSION = 3
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
 Progress = Callable[[str], None]
 
@@ -109,7 +110,7 @@ def build_network(
     )
     rail = split_ways(raw.rail, _pins(raw, {PostKind.STATION.value}))
     step("pruning islands")
-    road = prune_road(road, opts.min_component_nodes)
+    road = turn_at_dead_ends(prune_road(road, opts.min_component_nodes))
     stations = np.array(
         [(t.lat, t.lon) for t in raw.tagged if t.kind == PostKind.STATION.value]
     ).reshape(-1, 2)

@@ -1,0 +1,59 @@
+"""Networks in several pieces (islands, enclaves): the last-known place on a small piece."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bolo.network.graph import Network
+from bolo.network.isochrone import isochrone_rings
+from bolo.network.osm import import_osm
+from bolo.network.ranking import rank_posts_by_arrival
+from tests.network.osm_writer import Extract
+
+ISLAND = (49.605, 10.105)
+
+
+@pytest.fixture(scope="module")
+def islands(tmp_path_factory: pytest.TempPathFactory) -> Network:
+    """A mainland of primary roads (~26 km a side, patrol posts, a police station) and a small
+    island of residential streets 40 km south with no post, exit or named place."""
+    ex = Extract()
+    ex.grid(50.0, 10.0, side=14, step=0.02, tags={"highway": "primary"})
+    ex.node(50.0001, 10.0001, {"amenity": "police", "name": "Main police"})
+    ex.grid(49.6, 10.1, side=11, step=0.001, tags={"highway": "residential"})
+    folder = tmp_path_factory.mktemp("islands")
+    return import_osm(ex.write(folder / "i.osm.pbf"), name="i", root=folder / "n")
+
+
+def test_ranking_from_the_island_names_no_post_out_of_reach(islands: Network) -> None:
+    ranked = rank_posts_by_arrival(
+        islands, lat=ISLAND[0], lon=ISLAND[1], start_earliest=0.0, now=60.0, budget=5
+    )
+    assert ranked == []
+    rings = isochrone_rings(islands, lat=ISLAND[0], lon=ISLAND[1], seconds=3600)
+    assert len(rings) == 1 and all(abs(la - ISLAND[0]) < 0.05 for la, _ in rings[0])
+
+
+def test_the_particle_picture_stays_on_the_island(islands: Network) -> None:
+    from bolo.search import SearchPicture
+
+    case = {
+        "last_known": {
+            "lat": ISLAND[0],
+            "lon": ISLAND[1],
+            "time_earliest": "2026-03-31T08:00:00+00:00",
+            "time_latest": "2026-03-31T08:30:00+00:00",
+        },
+        "modes": ["road"],
+        "hints": [],
+        "evidence": [],
+    }
+    picture = SearchPicture(islands, case, strategy="particle", seed=0, particles=300)
+    picture.advance("2026-03-31T10:00:00+00:00")
+    ranked = picture.rank(3)
+    assert len(ranked) == 3 and all(r["probability"] == 0.0 for r in ranked)
+    on_island = islands.node_lat < 49.7
+    assert picture.node_probability()[on_island].sum() > 0.99
+    # The suspects move around the island: not all the mass stays at the last-known place.
+    assert np.count_nonzero(picture.node_probability()[on_island] > 1e-3) > 3
