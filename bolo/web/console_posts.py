@@ -10,6 +10,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from bolo import i18n
 from bolo.auth.deps import DB
 from bolo.auth.model import Role, User
 from bolo.clock import now
@@ -22,7 +23,8 @@ from bolo.posts.query import MAX_PAGE, PostFilter, find_posts, kinds, regions
 from bolo.posts.service import get_post
 from bolo.web.auth import PageUser
 from bolo.web.console import base_context
-from bolo.web.templating import page
+from bolo.web.templating import page, page_language
+from bolo.web.words import word
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PAGE_SIZE = 50
@@ -146,6 +148,7 @@ def post_page(post_id: str, request: Request, db: DB, user: PageUser) -> Respons
 
 @router.get("/picker/posts.json")
 def picker(
+    request: Request,
     db: DB,
     user: PageUser,
     q: Text = "",
@@ -156,7 +159,8 @@ def picker(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> JSONResponse:
     """Posts for the drafting page's picker, filtered in the database: ``{"total", "posts":
-    [{"id", "name", "kind", "region", "lat", "lon"}]}``. Public posts only for Actual alerts."""
+    [{"id", "name", "kind", "kind_word", "region", "lat", "lon"}]}`` (``kind_word``: the kind in
+    the page's language). Public posts only for Actual alerts."""
     wanted = PostFilter(
         text=q,
         region=region,
@@ -165,6 +169,8 @@ def picker(
         exclude_kinds=[] if status == "Actual" else [PostKind.PUBLIC.value],
     )
     found = find_posts(db, wanted, limit=limit)
+    with i18n.use(page_language(request, user)):
+        kind_words = {p.kind: word(p.kind) for p in found.posts}
     return JSONResponse(
         {
             "total": found.total,
@@ -173,6 +179,7 @@ def picker(
                     "id": p.id,
                     "name": p.name,
                     "kind": p.kind,
+                    "kind_word": kind_words[p.kind],
                     "region": p.region or "",
                     "lat": p.lat,
                     "lon": p.lon,

@@ -88,6 +88,7 @@ OTHER_WORDS = {
     "border_crossing": N_("border crossing"),
     "guard_post": N_("guard post"),
     "police": N_("police"),
+    "public": N_("public"),
     "road": N_("road"),
     "rail": N_("rail"),
     "foot": N_("foot"),

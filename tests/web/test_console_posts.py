@@ -94,6 +94,13 @@ def test_the_picker_asks_the_database_not_the_page(
         params={"q": "many post 01", "status": "Exercise", "limit": 500},
     ).json()
     assert exercise["total"] == 90 and all(p["kind"] != "public" for p in exercise["posts"])
+    korean = coordinator.get(
+        "/console/picker/posts.json",
+        params={"q": "many post 01"},
+        headers={"Accept-Language": "ko"},
+    ).json()
+    words = {p["kind"]: p["kind_word"] for p in korean["posts"]}
+    assert words and all(w and not w.isascii() for w in words.values()), words
     boxed = coordinator.get(
         "/console/picker/posts.json",
         params={"bbox": "38.0,125.0,38.5,125.1", "region": "region-2", "limit": 500},

@@ -14,6 +14,7 @@ from bolo.web.rank_words import evidence_name, rank_reason
 from tests.search.factories import grid_network
 from tests.security.factories import World
 from tests.web.conftest import ClientFor
+from tests.web.test_languages import english_left
 
 
 def _reasons(html: str) -> list[str]:
@@ -34,6 +35,7 @@ def test_the_drafting_form_says_what_each_post_adds_in_english_and_korean(
     assert en[0].startswith("Rank 1: adds ") and "that no post above catches" in en[0]
     assert ko[0].startswith("1위: 향후 ") and "추가" in ko[0]
     assert not any("adds" in text or "chance of a pass" in text for text in ko)
+    assert english_left(korean) == []  # the posts' kinds too
     gains = re.findall(r'<td class="gain">\+([0-9.]+) %</td>', korean)
     chances = re.findall(r'<td class="alert-probability">([0-9.]+) %</td>', korean)
     assert len(gains) == len(chances) == len(ko)

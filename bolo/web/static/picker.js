@@ -33,7 +33,7 @@
       box.type = "checkbox"; box.name = "post"; box.value = p.id;
       label.appendChild(box);
       label.appendChild(document.createTextNode(" " + p.name + " "));
-      label.appendChild(text("small", p.kind));
+      label.appendChild(text("small", p.kind_word || p.kind));
       li.appendChild(label);
       chosenList.appendChild(li);
     }
@@ -63,7 +63,7 @@
       box.addEventListener("change", function () { setChosen(p, box.checked); });
       label.appendChild(box);
       label.appendChild(document.createTextNode(" " + p.name + " "));
-      label.appendChild(text("small", p.id + ", " + p.kind + (p.region ? ", " + p.region : "")));
+      label.appendChild(text("small", p.id + ", " + (p.kind_word || p.kind) + (p.region ? ", " + p.region : "")));
       li.appendChild(label);
       results.appendChild(li);
     });
@@ -94,7 +94,7 @@
     data.posts.forEach(function (p) {
       var m = L.circleMarker([p.lat, p.lon], { radius: 5, color: "#222", weight: 1,
                                                 fillColor: "#ffffff", fillOpacity: 1 });
-      m.bindTooltip(text("span", p.name + " (" + p.kind + ")"));
+      m.bindTooltip(text("span", p.name + " (" + (p.kind_word || p.kind) + ")"));
       m.on("click", function () { setChosen(p, !isChosen(p.id)); list(); });
       m.addTo(markerLayer);
       markers[p.id] = m;
