@@ -13,14 +13,16 @@ there and the end of the search). A confirmed found vehicle re-anchors it there 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 from numba import njit
 
 from bolo.network.graph import ModeCode
 from bolo.search.baselines import CONFIRMED, FloatArray, ReachabilityBaseline
-from bolo.search.case import Evidence, SearchCase, SearchReport, VehicleFound
-from bolo.search.geo import dijkstra
+from bolo.search.case import Evidence, SearchCase, SearchReport, Sighting, VehicleFound
+from bolo.search.geo import dijkstra, haversine_m
 from bolo.search.motion import WALK_MPS
 from bolo.search.network_model import NetworkModel
 
@@ -100,6 +102,9 @@ class Frontier(ReachabilityBaseline):
     def __init__(self, model: NetworkModel, case: SearchCase) -> None:
         self.searches: list[tuple[int, float, float, float]] = []  # post slot, from, to, pd
         self.on_foot = False
+        self.sightings_log = 0.0
+        self._last: tuple[tuple[float, int, float, int, bool], FloatArray, FloatArray] | None
+        self._last = None
         super().__init__(model, case)
 
     def _moved(self) -> None:
@@ -115,7 +120,9 @@ class Frontier(ReachabilityBaseline):
 
     def observe(self, ev: Evidence, t_seconds: float) -> None:
         """Confirmed sightings move the anchor; searches that found nothing are remembered
-        (``t_seconds`` is the search's start; its end is ``t_seconds`` + its length)."""
+        (``t_seconds`` is the search's start; its end is ``t_seconds`` + its length). A
+        sighting's probability under this model (its map at the sighting's time) is kept for
+        ``log_evidence``."""
         if isinstance(ev, VehicleFound) and ev.credibility >= CONFIRMED:
             self.on_foot = True
         if isinstance(ev, SearchReport):
@@ -125,24 +132,55 @@ class Frontier(ReachabilityBaseline):
                 slot = net.posts.index(net.post(ev.post_id))
                 self.searches.append((slot, t_seconds, t_seconds + span, ev.detection_probability))
             return
+        self.sightings_log += self._log_sighting(ev, t_seconds)
         super().observe(ev, t_seconds)
 
-    def node_probability(self) -> FloatArray:
-        """Over the nodes reachable by now: uniform, weighed down behind fruitless searches."""
-        w = (self.arrival <= self.t).astype(np.float64)
-        if not w.any():
-            w[self.anchor.node] = 1.0
-            return w
-        uniform = w.copy()
+    def _log_sighting(self, ev: Sighting, t_seconds: float) -> float:
+        """log of ``(1 - c) + c * E[exp(-d^2 / (2 radius^2))]`` over this model's map at
+        ``t_seconds``: the sighting's probability, with the particles' kernel."""
+        net = self.model.network
+        w, _ = self._weights(max(t_seconds, self.anchor.t))
+        nodes = np.flatnonzero(w)
+        d = haversine_m(ev.lat, ev.lon, net.node_lat[nodes], net.node_lon[nodes])
+        near = float(np.dot(w[nodes], np.exp(-0.5 * (d / ev.radius_m) ** 2))) / float(w.sum())
+        c = ev.credibility
+        return math.log(max((1.0 - c) + c * near, 1e-300))
+
+    def _weights(self, t: float) -> tuple[FloatArray, FloatArray]:
+        """(weights, uniform): the nodes reachable by ``t`` weighed down behind fruitless
+        searches that ended by then, and the same nodes unweighed (the anchor alone when
+        nothing is reached). The last answer is kept: the map and ``log_evidence`` share it."""
+        key = (t, len(self.searches), self.anchor.t, self.anchor.node, self.on_foot)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1], self._last[2]
+        uniform = (self.arrival <= t).astype(np.float64)
+        if not uniform.any():
+            uniform[self.anchor.node] = 1.0
+        w = uniform.copy()
         for slot, a, b, pd in self.searches:
             shadow = self._shadow(slot, b)
-            if b > self.t or b <= self.anchor.t or shadow is None:
+            if b > t or b <= self.anchor.t or shadow is None:
                 continue
             arr = float(self.model.posts_catchment.first_arrival(self.arrival)[slot])
             passed = (b - max(a, arr)) / max(b - arr, 1.0)
             w[shadow] *= 1.0 - pd * min(1.0, max(0.0, passed))
-        total = float(w.sum())
-        return w / total if total > 0 else uniform / float(uniform.sum())
+        if float(w.sum()) <= 0.0:
+            w = uniform.copy()
+        self._last = (key, w, uniform)
+        return w, uniform
+
+    def node_probability(self) -> FloatArray:
+        """Over the nodes reachable by now: uniform, weighed down behind fruitless searches."""
+        w, _ = self._weights(self.t)
+        return w / float(w.sum())
+
+    def log_evidence(self) -> float:
+        """Log of the probability this model gives the sightings (each when told) and the
+        fruitless searches (jointly, over the nodes reachable by now): its marginal
+        likelihood, to weigh it against the particles' (``ParticleFilter.log_evidence``)."""
+        w, uniform = self._weights(self.t)
+        searches = math.log(max(float(w.sum()) / float(uniform.sum()), 1e-300))
+        return self.sightings_log + searches
 
     def _shadow(self, slot: int, until: float) -> npt.NDArray[np.bool_] | None:
         """The nodes whose fastest route passes the catchment of post ``slot`` (reached by

@@ -96,6 +96,9 @@ class ParticleFilter:
         self._graph = _motion_graph(self.model)
         self._noise = noise_table(ARC_NOISE)
         self._params = MotionParams(HIDE_RATE_PER_S, HIDE_MEAN_S, DETOUR_SCALE, DWELL_MEAN_S)
+        # Evidence index -> log of the probability the particles gave it before it was applied
+        # (sightings and fruitless searches; a replay after late evidence writes it anew).
+        self.log_predictive: dict[int, float] = {}
 
     # ---- time -------------------------------------------------------------------------
     def add_evidence(self, ev: Evidence, key_seconds: float) -> None:
@@ -126,6 +129,7 @@ class ParticleFilter:
             return False  # the replay would re-seed particles at the sighting
         if not never_resampled(w_ts, like, factors, self.n / 2):
             return False
+        self.log_predictive[i] = _log_expected(w_ts, like)
         self.checkpoints = [k for k in self.checkpoints if k.t <= ts]
         self._weigh(i, like, evidence_label(ev), at=ts)
         return True
@@ -225,6 +229,7 @@ class ParticleFilter:
     # ---- evidence ---------------------------------------------------------------------
     def _apply_sighting(self, i: int, ev: Sighting) -> None:
         like, explained = self._sighting_likelihood(ev)
+        self.log_predictive[i] = _log_expected(self.state.weights, like)
         if explained < UNEXPLAINED and ev.credibility > 0:
             self._reseed_at(ev, i)
             like, _ = self._sighting_likelihood(ev)
@@ -290,6 +295,8 @@ class ParticleFilter:
         flags = self.state.open_flags.pop(i).astype(bool)
         pd = ev.detection_probability
         like = np.where(flags, pd, 1.0 - pd) if ev.found else np.where(flags, 1.0 - pd, 1.0)
+        if not ev.found:
+            self.log_predictive[i] = _log_expected(self.state.weights, like)
         # All searches of one post share one attribution entry, keeping the state small.
         self._weigh(i, like, evidence_label(ev), merge=True)
 
@@ -341,11 +348,23 @@ class ParticleFilter:
         st.open_flags = {k: v[order] for k, v in st.open_flags.items()}
 
     # ---- reading ----------------------------------------------------------------------
+    def log_evidence(self) -> float:
+        """Log of the probability the particles gave the sightings and fruitless searches
+        applied so far, each before it was applied (the motion model's marginal likelihood)."""
+        return float(sum(self.log_predictive.values()))
+
     def node_probability(self) -> FloatArray:
         """Probability per node (sums to 1) of the particles inside the region
         (bolo.search.particle_map)."""
         st = self.state
         return particle_map(self.model, st.parts, st.weights, st.t)
+
+
+def _log_expected(weights: FloatArray, like: FloatArray) -> float:
+    """log E_weights[like]: the probability the particles gave one piece of evidence."""
+    total = float(weights.sum())
+    expected = float(np.dot(weights, like)) / total if total > 0 else 0.0
+    return math.log(max(expected, 1e-300))
 
 
 def _copy_state(s: _State) -> _State:

@@ -54,9 +54,10 @@ from bolo.search.regions import CellMass, cell_mass, region_mask
 DEFAULT_PARTICLES = 4000
 DEFAULT_HORIZON_H = 2.0
 LOOKAHEAD_S = 2 * 3600.0
-# The particle picture's doubt in its own motion model: this share of the probability, and of
-# the ranking's objective, follows the hedge model (bolo.search.hedge) instead. Even prior
-# odds between the two models: a prior, not fitted to any region.
+# The particle picture's doubt in its own motion model: this share of the ranking's objective
+# follows the hedge model (bolo.search.hedge) instead, and it is the prior share of the map,
+# which the evidence then moves (SearchPicture.hedge_share). Even prior odds between the two
+# models: a prior, not fitted to any region.
 HEDGE = 0.5
 
 
@@ -328,11 +329,21 @@ class SearchPicture:
     def _node_map(self) -> npt.NDArray[np.float64]:
         if self._pf is not None:
             assert self._frontier is not None
-            return (
-                1.0 - HEDGE
-            ) * self._pf.node_probability() + HEDGE * self._frontier.node_probability()
+            h = self.hedge_share()
+            return (1.0 - h) * self._pf.node_probability() + h * self._frontier.node_probability()
         assert self._base is not None
         return np.array(self._base.node_probability(), dtype=np.float64)
+
+    def hedge_share(self) -> float:
+        """The hedge model's share of the map (particle strategy; 0 for the baselines): its
+        posterior probability against the particles' motion model, from even prior odds
+        (``HEDGE``) and the probability each gave the sightings and fruitless searches."""
+        self._sync()
+        if self._pf is None or self._frontier is None:
+            return 0.0
+        log_odds = math.log(HEDGE / (1.0 - HEDGE))
+        log_odds += self._frontier.log_evidence() - self._pf.log_evidence()
+        return 1.0 / (1.0 + math.exp(-min(700.0, max(-700.0, log_odds))))
 
     def cell_probability(self) -> dict[str, float]:
         """Probability per h3 cell (resolution 7, hex string ids) with non-zero mass."""

@@ -156,3 +156,53 @@ def test_the_map_is_computed_once_per_time_and_evidence(
     pic.advance(T0 + timedelta(hours=2))
     pic.cell_probability(), pic.probability_region(0.5)
     assert len(calls) == 3
+
+
+def _fork_picture(**extra: Any) -> SearchPicture:
+    case = _case(40.0, 10.0)
+    case["hints"] = [{"kind": "heading", "bearing_deg": 45.0, "weight": 0.9}]  # the east arm
+    case.update(extra)
+    pic = SearchPicture(fork_network(), case, "particle", seed=5, particles=600)
+    pic.advance(T0 + timedelta(hours=2))
+    return pic
+
+
+def test_the_hedge_share_follows_which_model_foresaw_the_evidence() -> None:
+    """Even odds without evidence; a fruitless search where the particles (told east) expected
+    the suspects moves the map towards the hedge, a sighting where they are moves it away."""
+    quiet = _fork_picture()
+    assert quiet.hedge_share() == pytest.approx(0.5)
+    east_end = fork_network().node_lat[59], fork_network().node_lon[59]
+    searched = _fork_picture(
+        evidence=[
+            {
+                "kind": "search",
+                "post_id": "p_east",
+                "from": T0.isoformat(),
+                "to": (T0 + timedelta(hours=2)).isoformat(),
+                "detection_probability": 0.9,
+                "found": False,
+            }
+        ]
+    )
+    seen = _fork_picture(
+        evidence=[
+            {
+                "kind": "sighting",
+                "time": (T0 + timedelta(minutes=110)).isoformat(),
+                "lat": float(east_end[0]),
+                "lon": float(east_end[1]),
+                "radius_m": 1500.0,
+                "credibility": 0.8,
+            }
+        ]
+    )
+    assert searched.hedge_share() > 0.55
+    assert seen.hedge_share() < 0.45
+    for pic in (quiet, searched, seen):
+        assert pic._pf is not None and pic._frontier is not None
+        h = pic.hedge_share()
+        mixed = (1 - h) * pic._pf.node_probability() + h * pic._frontier.node_probability()
+        assert np.allclose(pic.node_probability(), mixed)
+    base = SearchPicture(fork_network(), _case(40.0, 10.0), "reachability")
+    assert base.hedge_share() == 0.0
