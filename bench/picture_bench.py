@@ -56,8 +56,8 @@ def _world(extract: Path) -> tuple[Any, dict[str, str], str, int, int]:
     network = import_osm(extract, name="bench")
     with session_scope() as db:
         import_network_posts(db, network=network, actor_id=None)
-        user = create_user(db, username="coord", role=Role.COORDINATOR)
-        token = issue_token(db, user_id=user.id)
+        user = create_user(db, username="coord", role=Role.COORDINATOR, actor=None)
+        token = issue_token(db, user_id=user.id, actor=None)
         middle = network.n_nodes // 2
         seen = now() - timedelta(minutes=30)
         case = open_case(

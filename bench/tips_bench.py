@@ -89,7 +89,7 @@ def _prepare(folder: Path, reports: int = 0) -> tuple[dict[str, str], str]:
     upgrade_database()
     seen = datetime.now(UTC) - timedelta(hours=3)
     with session_scope() as session:
-        coordinator = create_user(session, username="bench", role=Role.COORDINATOR)
+        coordinator = create_user(session, username="bench", role=Role.COORDINATOR, actor=None)
         case = open_case(
             session,
             actor=coordinator,
@@ -120,7 +120,7 @@ def _seed_reports(case_id: str, reports: int) -> None:
     from bolo.store.db import default_engine, session_scope
 
     with session_scope() as session:
-        create_user(session, username=READER, role=Role.COORDINATOR, password=PASSWORD)
+        create_user(session, username=READER, role=Role.COORDINATOR, password=PASSWORD, actor=None)
     _store(default_engine(), make_tips(case_id, reports))
     cluster_all()
 

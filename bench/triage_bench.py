@@ -127,7 +127,9 @@ def _case_and_user(engine: Any) -> tuple[str, str]:
 
     seen = datetime.now(UTC) - timedelta(hours=3)
     with session_scope(engine) as s:
-        user = create_user(s, username="coord", role=Role.COORDINATOR, password=PASSWORD)
+        user = create_user(
+            s, username="coord", role=Role.COORDINATOR, password=PASSWORD, actor=None
+        )
         case = open_case(
             s,
             actor=user,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bolo.auth.model import Role, User
+from bolo.auth.service import require_actor_role
 from bolo.errors import Forbidden
 
 STAFF_READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
@@ -12,6 +13,14 @@ STAFF_READERS = (Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR, Role.VIEWER)
 PERSONAL_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.APPROVER, Role.SUPERVISOR})
 REDACTED = "[restricted]"
 PERSONAL_PEOPLE_FIELDS = ("children", "suspects")
+
+
+def require_reader(reader: User | None) -> None:
+    """Forbidden unless ``reader`` may read the staff's data (cases and their reports):
+    STAFF_READERS or an admin; None is the local operator at the server's command line. The
+    API's ``allow(*STAFF_READERS)`` and the console's ``PageUser`` refuse earlier; the read
+    services check it again, so every caller (route, page, CLI, script) keeps the same rule."""
+    require_actor_role(reader, *STAFF_READERS)
 
 
 def can_see_personal(user: User) -> bool:

@@ -57,7 +57,7 @@ def list_(as_json: JSON_OUT = False) -> None:
                 "network": c.network,
                 "last known place": c.last_known_place,
             }
-            for c in service.list_cases(db)
+            for c in service.list_cases(db, reader=None)
         ]
     emit_rows(as_json, rows, ("reference", "id", "state", "reported", "last known place"))
 
@@ -68,7 +68,9 @@ def show(case_id: CASE, _json: ALWAYS_JSON = False) -> None:
     """Show one case as JSON."""
     with session_scope() as db:
         print_json(
-            CaseOut.model_validate(service.get_case(db, case_id=case_id)).model_dump(mode="json")
+            CaseOut.model_validate(service.get_case(db, case_id=case_id, reader=None)).model_dump(
+                mode="json"
+            )
         )
 
 

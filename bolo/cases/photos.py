@@ -50,7 +50,7 @@ def attach_child_photo(
     case's child number ``child_index`` (0-based), replacing any earlier one, and point the
     child's ``photo_url`` at it (``actor``: a coordinator). Only an open case takes photos."""
     require_role(actor, *EDITORS)
-    case = get_case(session, case_id=case_id)
+    case = get_case(session, case_id=case_id, reader=actor)
     if case.state != CaseState.OPEN:
         raise Conflict(f"case {case.reference} is {case.state}: photos can be added while open")
     if not 0 <= child_index < len(case.children):

@@ -147,14 +147,14 @@ def list_cases(
     state: CaseState | None = None,
 ) -> list[CaseOut]:
     """Cases, newest report first, a page at a time (``Link: <...>; rel="next"``)."""
-    rows = service.list_cases(db, state=state, page=page)
+    rows = service.list_cases(db, state=state, page=page, reader=user)
     return [_out(c, user) for c in service.CASE_ORDER.page(rows, page, request, response)]
 
 
 @router.get("/{case_id}", response_model=CaseOut, dependencies=[allow(*STAFF)])
 def get_case(case_id: str, db: DB, user: CurrentUser) -> CaseOut:
     """One case by id or reference."""
-    return _out(service.get_case(db, case_id=case_id), user)
+    return _out(service.get_case(db, case_id=case_id, reader=user), user)
 
 
 @router.get("/{case_id}/picture", response_model=PictureOut, dependencies=[allow(*STAFF)])
@@ -170,7 +170,7 @@ def picture(
     alert first, with probability, expected time and reason, and the area the suspects can be
     in; the same picture the console shows."""
     return PictureOut.model_validate(
-        picture_answer(db, service.get_case(db, case_id=case_id), budget=budget)
+        picture_answer(db, service.get_case(db, case_id=case_id, reader=user), budget=budget)
     )
 
 

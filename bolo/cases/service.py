@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bolo.alerts.model import Alert, AlertState, AlertVersion
 from bolo.audit.service import record
 from bolo.auth.model import Role, User
+from bolo.auth.policy import require_reader
 from bolo.auth.service import require_role
 from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
@@ -74,8 +75,14 @@ def open_case(session: Session, *, data: CaseCreate, actor: User) -> Case:
     return case
 
 
-def get_case(session: Session, *, case_id: str) -> Case:
-    """The case with this id or reference, or NotFound."""
+def get_case(session: Session, *, case_id: str, reader: User | None) -> Case:
+    """The case with this id or reference, or NotFound; Forbidden unless ``reader`` may read
+    cases (``bolo.auth.policy.require_reader``; None: the local operator)."""
+    require_reader(reader)
+    return _case(session, case_id)
+
+
+def _case(session: Session, case_id: str) -> Case:
     case = session.get(Case, case_id)
     if case is None:
         case = session.execute(select(Case).where(Case.reference == case_id)).scalar_one_or_none()
@@ -89,10 +96,16 @@ CASE_ORDER = Keyset((Case.reported_at, Case.id))
 
 
 def list_cases(
-    session: Session, *, state: CaseState | None = None, page: PageRequest | None = None
+    session: Session,
+    *,
+    reader: User | None,
+    state: CaseState | None = None,
+    page: PageRequest | None = None,
 ) -> list[Case]:
     """Cases, newest report first, optionally in one state; with ``page``, one page of them
-    (plus one row telling whether more follow, see bolo.paging)."""
+    (plus one row telling whether more follow, see bolo.paging). Forbidden unless ``reader``
+    may read cases (``require_reader``; None: the local operator)."""
+    require_reader(reader)
     stmt = select(Case)
     if state is not None:
         stmt = stmt.where(Case.state == state)
@@ -102,7 +115,7 @@ def list_cases(
 def add_hint(session: Session, *, case_id: str, hint: Hint, actor: User) -> Case:
     """Add a heading or destination hint to an open case (``actor``: a coordinator)."""
     require_role(actor, *EDITORS)
-    case = get_case(session, case_id=case_id)
+    case = _case(session, case_id)
     _require(case, CaseState.OPEN, "add a hint to")
     case.hints = [*case.hints, hint.model_dump(mode="json")]
     record(
@@ -120,7 +133,7 @@ def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor: Us
     """Record the outcome (``actor``: a coordinator or supervisor); refused while one of the
     case's alerts is still live."""
     require_role(actor, *CLOSERS)
-    case = get_case(session, case_id=case_id)
+    case = _case(session, case_id)
     _require(case, CaseState.OPEN, "resolve")
     live = (
         session.execute(
@@ -152,7 +165,7 @@ def close_case(session: Session, *, case_id: str, actor: User) -> Case:
     """Close a resolved case (``actor``: a coordinator or supervisor); its retention period
     starts now."""
     require_role(actor, *CLOSERS)
-    case = get_case(session, case_id=case_id)
+    case = _case(session, case_id)
     _require(case, CaseState.RESOLVED, "close")
     case.state = CaseState.CLOSED
     case.closed_at = now()
@@ -162,7 +175,7 @@ def close_case(session: Session, *, case_id: str, actor: User) -> Case:
 
 def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
     """Erase the personal data of a closed case; counts, times and the audit chain remain."""
-    case = get_case(session, case_id=case_id)
+    case = _case(session, case_id)
     _require(case, CaseState.CLOSED, "purge")
     counts = {"children": len(case.children), "suspects": len(case.suspects)}
     case.children = [{"name": PURGED} for _ in case.children]

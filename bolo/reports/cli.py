@@ -132,7 +132,9 @@ def list_(
     """List reports, newest first."""
     with session_scope() as db:
         case_id = case_id_of(db, case) if case else None
-        found = service.list_reports(db, case_id=case_id, state=state, kind=kind, limit=limit)
+        found = service.list_reports(
+            db, case_id=case_id, state=state, kind=kind, limit=limit, reader=None
+        )
         rows = [
             {
                 **_brief(r),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bolo.audit.service import record
 from bolo.auth.model import Role, User
+from bolo.auth.policy import require_reader
 from bolo.auth.service import require_role
 from bolo.clock import now
 from bolo.errors import Conflict, InvalidInput, NotFound
@@ -57,8 +58,14 @@ def facts_of(report: Any) -> ReportFacts:
     )
 
 
-def get_report(session: Session, *, report_id: str) -> Report:
-    """The report with this id (or receipt number), or NotFound."""
+def get_report(session: Session, *, report_id: str, reader: User | None) -> Report:
+    """The report with this id (or receipt number), or NotFound; Forbidden unless ``reader``
+    may read reports (``bolo.auth.policy.require_reader``; None: the local operator)."""
+    require_reader(reader)
+    return _report(session, report_id)
+
+
+def _report(session: Session, report_id: str) -> Report:
     report = session.get(Report, report_id)
     if report is None:
         report = session.execute(
@@ -76,6 +83,7 @@ REPORT_ORDER = Keyset((Report.created_at, Report.id))
 def list_reports(
     session: Session,
     *,
+    reader: User | None,
     case_id: str | None = None,
     state: ReportState | None = None,
     kind: ReportKind | None = None,
@@ -83,7 +91,10 @@ def list_reports(
     page: PageRequest | None = None,
 ) -> list[Report]:
     """Reports, newest first, filtered by case, state and kind: the first ``limit``, or with
-    ``page`` one page of them (plus one row telling whether more follow, see bolo.paging)."""
+    ``page`` one page of them (plus one row telling whether more follow, see bolo.paging).
+    Forbidden unless ``reader`` may read reports (``require_reader``; None: the local
+    operator)."""
+    require_reader(reader)
     stmt = REPORT_ORDER.apply(select(Report), page)
     if page is None:
         stmt = stmt.limit(limit)
@@ -107,7 +118,7 @@ def triage_report(
     require_role(actor, *DECIDERS)
     if not reason.strip():
         raise InvalidInput("reason: say why")
-    report = get_report(session, report_id=report_id)
+    report = _report(session, report_id)
     current = ReportState(report.state)
     if state not in ALLOWED[current]:
         raise Conflict(

@@ -54,7 +54,7 @@ def list_reports(
     kind: ReportKind | None = None,
 ) -> list[ReportOut]:
     """Reports, newest first, a page at a time (``Link: <...>; rel="next"``)."""
-    rows = service.list_reports(db, case_id=case_id, state=state, kind=kind, page=page)
+    rows = service.list_reports(db, case_id=case_id, state=state, kind=kind, page=page, reader=user)
     return [ReportOut.model_validate(r) for r in REPORT_ORDER.page(rows, page, request, response)]
 
 
@@ -97,7 +97,7 @@ def evidence(db: DB, user: CurrentUser, case_id: str) -> list[dict[str, Any]]:
 @router.get("/reports/{report_id}", response_model=ReportOut, dependencies=STAFF)
 def get_report(report_id: str, db: DB, user: CurrentUser) -> ReportOut:
     """One report, by id or receipt number."""
-    return ReportOut.model_validate(service.get_report(db, report_id=report_id))
+    return ReportOut.model_validate(service.get_report(db, report_id=report_id, reader=user))
 
 
 @router.post(

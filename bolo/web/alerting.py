@@ -79,7 +79,7 @@ def _default_texts(case: Case, user: User) -> dict[str, str]:
 def draft_form(case_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """The drafting form: texts in English and Korean, status, the activation criteria, and
     the posts, with the search picture's recommended posts ticked."""
-    case = get_case(db, case_id=case_id)
+    case = get_case(db, case_id=case_id, reader=user)
     ranked = recommendations(db, case)
     return page(
         request,
@@ -189,7 +189,7 @@ def create_draft(
     case_id: str, request: Request, db: DB, user: PageUser, form: FormLists
 ) -> Response:
     """Save the draft and submit it for approval by a second person."""
-    case = get_case(db, case_id=case_id)
+    case = get_case(db, case_id=case_id, reader=user)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
     chosen = form.get("post", [])
     try:
@@ -278,7 +278,7 @@ def render_alert_page(
 ) -> Response:
     """The alert page, with ``error`` (answered with ``status``) when an action was refused."""
     alert = service.get_alert(db, alert_id=alert_id)
-    case = get_case(db, case_id=alert.case_id)
+    case = get_case(db, case_id=alert.case_id, reader=user)
     pending = pending_version(db, alert)
     shown = pending or service.latest_issued(db, alert_id=alert.id)
     if shown is None:

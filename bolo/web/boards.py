@@ -50,7 +50,7 @@ def triage(
     if case is None:
         if position is not None:
             raise InvalidInput("cursor: give the case (?case=) the position belongs to")
-        targets: list[Case | None] = [*list_cases(db, state=CaseState.OPEN), None]
+        targets: list[Case | None] = [*list_cases(db, state=CaseState.OPEN, reader=user), None]
     elif case == NO_CASE:
         targets = [None]
     else:

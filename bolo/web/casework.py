@@ -54,7 +54,7 @@ def _act(
 ) -> Response:
     """Run one form's service call on the case: committed and back to the case page, or
     rolled back and the case page again with what to fix and the form's values."""
-    case = get_case(db, case_id=case_id)
+    case = get_case(db, case_id=case_id, reader=user)
     try:
         action(case)
     except (ValidationError, ValueError, BoloError) as exc:

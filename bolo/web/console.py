@@ -63,7 +63,7 @@ def home(request: Request, db: DB, user: PageUser) -> Response:
             .order_by(Alert.created_at.desc())
         )
     )
-    cases = {c.id: c for c in list_cases(db)}
+    cases = {c.id: c for c in list_cases(db, reader=user)}
     returned = list(
         db.scalars(
             select(AlertVersion).where(
@@ -139,7 +139,7 @@ def render_case_page(
 ) -> Response:
     """The case page; with ``errors`` (answered with ``status``) when one of its forms was
     refused, the form's ``values`` kept."""
-    case = get_case(db, case_id=case_id)
+    case = get_case(db, case_id=case_id, reader=user)
     alerts = list(
         db.scalars(select(Alert).where(Alert.case_id == case.id).order_by(Alert.created_at))
     )
@@ -207,7 +207,7 @@ async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -
 def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResponse:
     """Every map layer of a case as GeoJSON (outline, network, posts, heat, the 90% and 50%
     regions, isochrones labelled in the reader's language, reports)."""
-    case = get_case(db, case_id=case_id)
+    case = get_case(db, case_id=case_id, reader=user)
     lang = page_language(request, user)
     network, version = picture_network(db, case)
     evidence = evidence_of(db, case)
@@ -235,7 +235,7 @@ def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResp
             layer_key(case, f"iso-{lang}", evidence, version),
             lambda: mapdata.isochrones(case, network, at=at, lang=lang),
         ),
-        "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500)),
+        "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500, reader=user)),
         "last_known": {
             "lat": case.last_known_lat,
             "lon": case.last_known_lon,

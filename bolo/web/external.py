@@ -26,7 +26,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 def external_alerts(request: Request, db: DB, user: PageUser) -> Response:
     """Imported alerts in force, newest first, with the open cases to link them to."""
     rows = active_external_alerts()
-    cases = {c.id: c for c in list_cases(db)}
+    cases = {c.id: c for c in list_cases(db, reader=user)}
     open_cases = [c for c in cases.values() if c.state == CaseState.OPEN]
     return page(
         request,

@@ -61,7 +61,7 @@ def _edit_context(
         request,
         db,
         user,
-        get_case(db, case_id=alert.case_id),
+        get_case(db, case_id=alert.case_id, reader=user),
         values=values,
         chosen=chosen,
         errors=errors,
@@ -102,7 +102,7 @@ def save_edit(alert_id: str, request: Request, db: DB, user: PageUser, form: For
     version = _preparing(db, alert)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
     chosen = form.get("post", [])
-    case = get_case(db, case_id=alert.case_id)
+    case = get_case(db, case_id=alert.case_id, reader=user)
     try:
         draft = draft_from_form(
             case, {**values, "cap_status": alert.cap_status}, posts_by_id(db, chosen), chosen

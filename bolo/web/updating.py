@@ -56,7 +56,7 @@ def _context(
     chosen: set[str],
     errors: list[str],
 ) -> dict[str, Any]:
-    case = get_case(db, case_id=alert.case_id)
+    case = get_case(db, case_id=alert.case_id, reader=user)
     last = service.latest_issued(db, alert_id=alert.id)
     alerted = set(service.targets_of(db, version_id=last.id)) if last else set()
     return draft_context(
@@ -81,7 +81,7 @@ def update_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Resp
     last = service.latest_issued(db, alert_id=alert.id)
     if last is None:
         raise Conflict("this alert was never issued: edit or cancel its draft instead")
-    case = get_case(db, case_id=alert.case_id)
+    case = get_case(db, case_id=alert.case_id, reader=user)
     chosen = {r["post_id"] for r in recommendations(db, case)}
     # The texts name the child: a viewer's form gets them redacted, as on the case page.
     shown = {**last.content, "texts": texts_for(user, last.content.get("texts", []))}
@@ -98,7 +98,7 @@ def create_update(
 ) -> Response:
     """Save the Update and submit it for approval by a second person."""
     alert = service.get_alert(db, alert_id=alert_id)
-    case = get_case(db, case_id=alert.case_id)
+    case = get_case(db, case_id=alert.case_id, reader=user)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
     chosen = form.get("post", [])
     try:

@@ -99,7 +99,7 @@ def test_triage_transitions_and_audit(db_engine: Engine) -> None:
         assert actions == ["report.received", "report.triaged", "report.triaged"]
         assert verify(s).ok
         with pytest.raises(NotFound):
-            service.get_report(s, report_id="T-NONE-NONE")
+            service.get_report(s, report_id="T-NONE-NONE", reader=None)
 
 
 def test_reports_change_the_search_evidence(db_engine: Engine) -> None:
