@@ -77,19 +77,22 @@ def test_oneway_minus_one_and_reversible(tmp_path: Path) -> None:
     assert not np.isfinite(earliest_arrival(back, [south_west])[north_east])
 
 
-def test_rail_sidings_are_dropped_and_ferries_are_not_roads(tmp_path: Path) -> None:
+def test_rail_sidings_are_dropped_and_ferries_cross(tmp_path: Path) -> None:
     ex = Extract()
     ids = ex.grid(50.0, 10.0)
     ex.node(50.0001, 10.002, {"railway": "station", "name": "Halt"})
     ex.way([ids[0, 0], ids[0, 11]], {"railway": "rail"})
     ex.way([ids[1, 0], ids[1, 11]], {"railway": "rail", "service": "siding"})
     far = ex.grid(50.2, 10.0)
-    ex.way([ids[11, 0], far[0, 0]], {"route": "ferry"})
+    ex.way([ids[11, 0], far[0, 0]], {"route": "ferry", "duration": "00:30"})
     net = import_osm(ex.write(tmp_path / "f.osm.pbf"), name="f", root=tmp_path / "n")
     rail_arcs = net.arc_mode == ModeCode.RAIL
     assert rail_arcs.sum() == 2 and np.all(net.arc_metres[rail_arcs] > 1500)
-    # Two grids of 12 x 11 x 2 two-way edges, less the four corners merged into chains.
-    assert (net.arc_mode == ModeCode.ROAD).sum() == 2 * 2 * (2 * 12 * 11 - 4)
+    # Two grids of 12 x 11 x 2 two-way edges, less the corners merged into chains (not the
+    # two quays), and the two-way crossing of 19.8 km in its 30 minutes.
+    assert (net.arc_mode == ModeCode.ROAD).sum() == 2 * (2 * (2 * 12 * 11 - 4) + 2) + 2
+    quay, other_quay = nearest_node(net, 50.022, 10.0)[0], nearest_node(net, 50.2, 10.0)[0]
+    assert earliest_arrival(net, [quay])[other_quay] == pytest.approx(1800.0)
 
 
 def test_clipped_ways_keep_their_located_runs_and_leave_exits(tmp_path: Path) -> None:

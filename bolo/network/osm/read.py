@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import osmium
 
+from bolo.network.build import haversine_m
 from bolo.network.errors import NetworkImportError
 from bolo.network.graph import FloatArray, IntArray, PostKind
 from bolo.network.osm import tags as T
@@ -128,6 +129,9 @@ class _Reader:
         if highway in T.ROAD_KMH:
             self._road(o, highway)
             return
+        if t.get("route") == "ferry":
+            self._ferry(o)
+            return
         railway = t.get("railway")
         if railway in T.RAIL_KMH and t.get("service") not in T.RAIL_SKIP_SERVICE:
             speed = T.parse_maxspeed(t.get("maxspeed")) or T.RAIL_KMH[railway]
@@ -152,6 +156,17 @@ class _Reader:
             self.raw.major_refs.extend(r for r, _, _ in nodes)
             self.raw.major_lat7.extend(y for _, y, _ in nodes)
             self.raw.major_lon7.extend(x for _, _, x in nodes)
+
+    def _ferry(self, o: osmium.osm.Way) -> None:
+        # A crossing is a road arc (the suspects' car or they themselves aboard); one cut by
+        # the extract's edge leaves the region like a cut road.
+        located = np.array([(n.lat, n.lon) for n in o.nodes if n.location.valid()]).reshape(-1, 2)
+        metres = float(
+            np.sum(haversine_m(located[:-1, 0], located[:-1, 1], located[1:, 0], located[1:, 1]))
+        )
+        speed = T.ferry_speed_kmh(metres, o.tags.get("duration"))
+        oneway = T.road_oneway("ferry", o.tags.get("oneway"), None)
+        self._add(o, self.raw.road, speed, int(oneway), False, True)
 
     def _add(
         self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int, major: bool, cut: bool
@@ -204,7 +219,7 @@ def read_osm(path: Path) -> RawOsm:
         fp.with_filter(osmium.filter.EmptyTagFilter())
         fp.with_filter(
             osmium.filter.KeyFilter(
-                "highway", "railway", "barrier", "amenity", "aeroway", "military"
+                "highway", "railway", "route", "barrier", "amenity", "aeroway", "military"
             )
         )
         for obj in fp:

@@ -64,6 +64,39 @@ _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|knots|km/h|kmh|kph)?\s*$")
 _ZONE_NUMBER = re.compile(r"^zone:?(\d+)$")  # "DE:zone30", "AT:zone:30"
 
 
+# Ferries (route=ferry): crossing speed when the way has no usable duration; bounds on the
+# speed a duration gives (a duration covering the waiting at the quay would give less).
+FERRY_KMH = 30.0
+FERRY_KMH_RANGE = (5.0, 80.0)
+_DURATION = re.compile(r"^\s*(?:(\d+):)?(\d+)(?::(\d+))?\s*$")
+
+
+def duration_seconds(value: str | None) -> float | None:
+    """Seconds of an OSM duration ("mm", "hh:mm", "hh:mm:ss"); None if unusable or zero."""
+    match = _DURATION.match(value or "")
+    if not match:
+        return None
+    first, second, third = match.groups()
+    if first is None:  # "mm" alone
+        seconds = 60.0 * int(second)
+    elif third is None:  # "hh:mm"
+        seconds = 3600.0 * int(first) + 60.0 * int(second)
+    else:  # "hh:mm:ss"
+        seconds = 3600.0 * int(first) + 60.0 * int(second) + int(third)
+    return seconds or None
+
+
+def ferry_speed_kmh(metres: float, duration: str | None) -> float:
+    """Crossing speed (km/h) of a ferry route ``metres`` long: from its duration tag when that
+    gives a plausible speed, else FERRY_KMH."""
+    seconds = duration_seconds(duration)
+    if seconds is None or metres <= 0:
+        return FERRY_KMH
+    kmh = metres / seconds * 3.6
+    low, high = FERRY_KMH_RANGE
+    return kmh if low <= kmh <= high else FERRY_KMH
+
+
 class Oneway(IntEnum):
     """Which arcs a way yields: both directions, along the way's node order, or against it."""
 
