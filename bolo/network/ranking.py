@@ -35,11 +35,14 @@ def source_node(
     network: Network, lat: float, lon: float, *, max_metres: float = DEFAULT_MAX_SNAP_METRES
 ) -> tuple[int, float]:
     """The node a traveller at (lat, lon) joins the network at (a road node when the network
-    has roads) and the access time in seconds. PointTooFar beyond ``max_metres``."""
+    has roads; never a node no arc leaves, such as the end of a carriageway cut by the
+    extract's edge) and the access time in seconds. PointTooFar beyond ``max_metres``."""
     has_road = bool(network.node_has_mode(Mode.ROAD).any())
     node, metres = nearest_node(
         network, lat, lon, mode=Mode.ROAD if has_road else None, max_metres=max_metres
     )
+    if network.indptr[node + 1] == network.indptr[node]:
+        node, metres = nearest_node(network, lat, lon, max_metres=max_metres)
     return node, metres / ACCESS_METRES_PER_SECOND
 
 

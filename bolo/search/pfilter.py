@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bolo.network.travel import nearest_node
 from bolo.search.case import Evidence, SearchCase, SearchReport, Sighting, VehicleFound
 from bolo.search.explain import evidence_label
 from bolo.search.kernels import (
@@ -77,9 +78,8 @@ class ParticleFilter:
 
     def __post_init__(self) -> None:
         net = self.model.network
-        self.origin = int(
-            nearest_node_index(net.node_lat, net.node_lon, self.case.lat, self.case.lon)
-        )
+        # The suspects join the network where an arc leaves (not at a cut carriageway's end).
+        self.origin = nearest_node(net, self.case.lat, self.case.lon)[0]
         self.prior: Prior = build_prior(self.model, self.case, self.origin)
         window = (self.case.time_latest - self.case.time_earliest).total_seconds()
         parts = spawn(self.prior, self.n, self.origin, 0.0, window, self.seed, 0)

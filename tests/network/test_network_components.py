@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -57,3 +59,31 @@ def test_the_particle_picture_stays_on_the_island(islands: Network) -> None:
     assert picture.node_probability()[on_island].sum() > 0.99
     # The suspects move around the island: not all the mass stays at the last-known place.
     assert np.count_nonzero(picture.node_probability()[on_island] > 1e-3) > 3
+
+
+def test_a_last_known_place_at_a_cut_carriageway_end_joins_where_the_road_goes_on(
+    tmp_path: Path,
+) -> None:
+    from bolo.search import SearchPicture
+
+    ex = Extract()
+    ids = ex.grid(50.0, 10.0, tags={"highway": "primary"})
+    end = ex.node(49.99, 10.022)  # a one-way carriageway leaving the extract ends here
+    ex.way([ids[0, 11], end], {"highway": "primary", "oneway": "yes"})
+    net = import_osm(ex.write(tmp_path / "c.osm.pbf"), name="c", root=tmp_path / "n")
+    rank = rank_posts_by_arrival(net, lat=49.99, lon=10.022, start_earliest=0, now=0, budget=3)
+    assert len(rank) == 3
+    ring = isochrone_rings(net, lat=49.99, lon=10.022, seconds=600)[0]
+    assert max(la for la, _ in ring) > 50.02  # the whole grid, not the dead end alone
+    case = {
+        "last_known": {
+            "lat": 49.99,
+            "lon": 10.022,
+            "time_earliest": "2026-03-31T08:00:00+00:00",
+            "time_latest": "2026-03-31T08:10:00+00:00",
+        },
+        "modes": ["road"],
+    }
+    picture = SearchPicture(net, case, strategy="particle", seed=0, particles=200)
+    picture.advance("2026-03-31T09:00:00+00:00")
+    assert len(picture.rank(3)) == 3
