@@ -78,7 +78,7 @@ def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
         select(Alert).where(Alert.id.in_(alert_ids)).order_by(Alert.created_at.desc())
     ):
         ended = alert.cancelled_at or alert.expires_at
-        if alert.state != AlertState.ACTIVE and (ended is None or now() - ended > RECENT_END):
+        if alert.shown_state != AlertState.ACTIVE and (ended is None or now() - ended > RECENT_END):
             continue
         version = latest_issued(db, alert_id=alert.id)
         case = db.get(Case, alert.case_id)
@@ -97,7 +97,7 @@ def alerts_for_post(db: DB, post_id: str) -> list[PostAlert]:
             if r.uri and r.mime_type.startswith("image/")
         ]
         found.append(PostAlert(alert, case, version, message.infos, photos, ack))
-    found.sort(key=lambda a: a.alert.state != AlertState.ACTIVE)
+    found.sort(key=lambda a: a.alert.shown_state != AlertState.ACTIVE)
     return found
 
 

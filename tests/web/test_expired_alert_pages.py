@@ -1,0 +1,46 @@
+"""An active alert whose expiry has passed shows as expired on the staff's pages (the console's
+case, alert and home pages, the post page) before the expiry job stores it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bolo.alerts.model import Alert, AlertState
+from bolo.clock import now
+from bolo.store.db import session_scope
+from tests.security.factories import World
+from tests.web.conftest import ClientFor
+
+
+def _past_expiry(engine: Engine, alert_id: str) -> None:
+    with session_scope(engine) as db:
+        alert = db.get(Alert, alert_id)
+        assert alert is not None and alert.state == AlertState.ACTIVE
+        alert.expires_at = now() - timedelta(minutes=1)  # the expiry job has not run yet
+
+
+def test_the_console_shows_an_alert_past_its_expiry_as_expired(
+    sqlite_engine: Engine, world: World, client_for: ClientFor
+) -> None:
+    coordinator = client_for("coordinator")
+    assert 'class="state state-active"' in coordinator.get(f"/console/alerts/{world.alert_id}").text
+    _past_expiry(sqlite_engine, world.alert_id)
+    for path in (f"/console/alerts/{world.alert_id}", f"/console/cases/{world.case_id}"):
+        page = coordinator.get(path).text
+        assert 'class="state state-expired"' in page and "state-active" not in page, path
+    assert (
+        f"/console/alerts/{world.alert_id}/update"
+        not in coordinator.get(f"/console/alerts/{world.alert_id}").text
+    )  # no update of an ended alert is offered
+
+
+def test_the_post_page_shows_an_alert_past_its_expiry_as_ended(
+    sqlite_engine: Engine, world: World, client_for: ClientFor
+) -> None:
+    officer = client_for("post_officer")
+    assert 'class="banner ended"' not in officer.get("/post").text
+    _past_expiry(sqlite_engine, world.alert_id)
+    page = officer.get("/post").text
+    assert world.alert_id in page and "EXPIRED: no further action" in page
