@@ -27,7 +27,7 @@ from bolo.clock import now
 from bolo.errors import InvalidInput
 from bolo.network import Mode, NetworkNotFound, PointTooFar, load_shared
 from bolo.network.graph import Network
-from bolo.posts.placing import check_in_picture, network_with_posts, posts_version, stored_posts
+from bolo.posts.placing import check_in_picture, network_with_posts, posts_version
 from bolo.search import CaseError, SearchPicture
 
 log = logging.getLogger(__name__)
@@ -78,18 +78,19 @@ def _load(case: Case) -> tuple[Network, tuple[int, ...]]:
 def picture_network(session: Session, case: Case) -> tuple[Network, str]:
     """The network the case's search runs on, with the posts of its search picture (the
     network's own and the organisation's stored posts placed on it, bolo.posts.placing), and
-    its version: a digest of the network's stored copy and of those posts. The same object
-    (search model and all) while the version stays, for every case and request of this
-    process. InvalidInput (422) when the case names a network that is not imported."""
+    its version: a digest of the network's stored copy and the stored posts' version. The same
+    object (search model and all) while the version stays, for every case and request of this
+    process; the posts are read only when it changed. InvalidInput (422) when the case names a
+    network that is not imported."""
     base, identity = _load(case)
-    stored = stored_posts(session)
+    # The version before the posts: a post changed in between makes the next request rebuild.
     version = hashlib.sha256(repr(identity).encode()).hexdigest()[:12]
-    version += "-" + posts_version(stored, base.name)
+    version += "-" + posts_version(session)
     with _lock:
         found = _networks.get(base.name)
     if found is not None and found[0] == version:
         return found[1], version
-    network = network_with_posts(session, base, stored=stored)
+    network = network_with_posts(session, base)
     with _lock:
         _networks[base.name] = (version, network)
     return network, version

@@ -34,3 +34,14 @@ class Post(Base):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=now)
+
+
+class PostsVersion(Base):
+    """One row (``id`` 1): ``version`` goes up with every post added or deleted and every
+    change of a column the search picture reads (database triggers, migration
+    0018_posts_version), whichever process or statement makes it."""
+
+    __tablename__ = "posts_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
