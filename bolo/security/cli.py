@@ -28,8 +28,8 @@ def purge_due_command(
         emit(True, dataclasses.asdict(report), "")
         return
     console.print(
-        f"purged {len(report.cases)} case(s), {report.reports} report(s), "
-        f"{report.photos_deleted} photo file(s), "
+        f"purged {len(report.cases)} case(s) (their children's photos with them), "
+        f"{report.reports} report(s), {report.photos_deleted} report photo file(s), "
         f"{report.external_alerts} imported alert(s); removed "
         f"{report.sessions_deleted} dead session(s), "
         f"{report.login_attempts_deleted} old failed login(s)"

@@ -117,5 +117,8 @@ def test_purge_cli(db_engine: Engine, data_dir: Path) -> None:
         result = CliRunner().invoke(security_app, ["purge-due", "--days", "7"])
     assert result.exit_code == 0, result.output
     assert "purged 1 case(s)" in result.output and w.case_id in result.output
+    # The children's photos live with the case; the file count is of tips' photos alone.
+    assert "(their children's photos with them)" in result.output
+    assert "0 report photo file(s)" in result.output
     bad = CliRunner().invoke(security_app, ["purge-due", "--days", "-1"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
