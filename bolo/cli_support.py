@@ -13,20 +13,22 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from bolo.auth.model import User
 from bolo.auth.service import user_by_name
 from bolo.errors import BoloError
 from bolo.network.errors import NetworkError
+from bolo.settings import get_settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
 M = TypeVar("M", bound=BaseModel)
 # Messages reach pipes and logs whole: not broken at 80 columns when stdout is no terminal.
 console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -58,10 +60,28 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise fail(_validation_message(exc)) from None
         except IntegrityError as exc:
             raise fail(f"conflicts with existing data: {exc.orig}") from None
-        except OperationalError as exc:
-            raise fail(f"database error: {exc.orig}") from None
+        except (OperationalError, ProgrammingError) as exc:
+            raise fail(database_message(exc)) from None
 
     return wrapper
+
+
+# What SQLite and PostgreSQL (psycopg's UndefinedTable) say about a table that is not there.
+_NO_TABLE = ("no such table", "undefinedtable")
+
+
+def database_message(exc: OperationalError | ProgrammingError) -> str:
+    """What a database error means to the person at the terminal: a database bolo never
+    migrated (a fresh BOLO_DATA_DIR, or a terminal without the settings) says where it looked
+    and what to run; any other error is said as the database said it."""
+    said = str(exc.orig)
+    if any(sign in f"{type(exc.orig).__name__} {said}".lower() for sign in _NO_TABLE):
+        url = make_url(get_settings().effective_database_url).render_as_string(hide_password=True)
+        return (
+            f"the database {url} has no bolo tables: run 'bolo db upgrade' once, or set "
+            "BOLO_DATA_DIR (or BOLO_DATABASE_URL) to the installation you meant"
+        )
+    return f"database error: {said}"
 
 
 def read_model(path: Path, model: type[M]) -> M:
