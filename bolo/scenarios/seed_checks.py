@@ -68,6 +68,13 @@ def print_timeline(console: Console, db: Session, tl: Timeline, files: list[Path
     console.print(dissemination_summary(db, tl), highlight=False)
     for path in files:
         console.print(f"wrote {path}")
+    # print_timeline runs after write_and_check: what it checked held.
+    console.print(
+        f"checked: the {len(files)} messages are valid CAP 1.2 (OASIS schema), the Cancel "
+        "references every earlier one and reached every post any version reached, the audit "
+        "chain verifies",
+        highlight=False,
+    )
     console.print("[bold]Assumptions[/bold] (not in the source report):")
     for item in ASSUMPTIONS:
         console.print(f"  - {item}", highlight=False)

@@ -32,6 +32,8 @@ def test_demo_without_serving_writes_valid_cap_and_a_verifying_audit(
     printed = " ".join(result.output.split())  # rich wraps lines at the terminal width
     assert "Alert delivered 20/20, acknowledged 19/20, escalated 2" in printed
     assert "Cancel delivered to" in printed and "loopback HTTP receiver" in printed
+    assert f"checked: the {len(files)} messages are valid CAP 1.2" in printed
+    assert "the audit chain verifies" in printed
 
 
 def test_cli_errors_are_messages_not_tracebacks(data_dir: Path, tmp_path: Path) -> None:
