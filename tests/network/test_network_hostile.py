@@ -126,6 +126,17 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
         ex.way([a, b], {"highway": "primary"})
     elif kind == "all-nodes-missing":
         ex.way([5, 6, 7], {"highway": "primary"})
+    elif kind in ("negative-ids", "nan-coordinate"):
+        path = tmp_path / f"{kind}.osm"
+        lat = "nan" if kind == "nan-coordinate" else "50.01"
+        path.write_text(
+            "<?xml version='1.0' encoding='UTF-8'?><osm version='0.6' generator='JOSM'>"
+            f"<node id='-1' lat='50.0' lon='10.0'/><node id='-2' lat='{lat}' lon='10.0'/>"
+            "<way id='-3'><nd ref='-1'/><nd ref='-2'/><tag k='highway' v='primary'/></way>"
+            "</osm>",
+            encoding="utf-8",
+        )
+        return path
     elif kind == "not-osm":
         path.write_bytes(b"PK\x03\x04 a zip file, not OSM" * 50)
         return path
@@ -155,6 +166,8 @@ def _hostile(tmp_path: Path, kind: str) -> Path:
         "abandoned",
         "one-point",
         "all-nodes-missing",
+        "negative-ids",
+        "nan-coordinate",
         "not-osm",
         "html",
         "bad-bz2",
@@ -170,6 +183,8 @@ def test_hostile_files_fail_clearly_and_keep_the_previous_network(
     bad = runner.invoke(app, ["import", str(_hostile(tmp_path, kind)), "--name", "x"])
     assert bad.exit_code == 1, bad.output
     assert bad.stderr.startswith("error: ") and "Traceback" not in bad.output
+    if kind == "negative-ids":
+        assert "negative ids" in bad.stderr
     assert load("x").n_arcs == before
     leftovers = [p.name for p in (data_dir / "networks").iterdir() if p.name.startswith(".")]
     assert leftovers == []
@@ -228,3 +243,15 @@ def test_one_way_dead_ends_are_no_traps_but_major_roads_keep_their_direction(
     assert metres < 1 and np.isfinite(earliest_arrival(net, [end_node])[grid_node])
     cut_node, metres = nearest_node(net, 49.99, 10.022, mode=Mode.ROAD)
     assert metres < 1 and np.isfinite(earliest_arrival(net, [cut_node])).sum() == 1
+
+
+def test_duplicate_ids_and_a_huge_way_import(tmp_path: Path) -> None:
+    ex = Extract()
+    refs = [ex.node(50.0, 10.0 + k * 1e-5) for k in range(20_000)]  # 14.3 km, 20 000 nodes
+    way = ex.way(refs, {"highway": "primary"})
+    ex.way(refs[:2], {"highway": "primary"})
+    ex.ways.append(ex.ways[0])  # the same way twice, as merged extracts have it
+    ex.nodes.append(ex.nodes[0])
+    net = import_osm(ex.write(tmp_path / "h.osm"), name="h", root=tmp_path / "n")
+    assert way == ex.ways[-1].id and net.n_nodes == 3
+    assert net.arc_metres.max() == pytest.approx(19_998 * 0.716, rel=0.01)

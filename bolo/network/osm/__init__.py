@@ -27,7 +27,7 @@ from bolo.network.osm.read import RawOsm, coord_key, read_osm, to_fixed
 from bolo.network.osm.topology import split_ways
 from bolo.network.store import load_network, network_dir, read_meta, save_network
 
-IMPORT_VERSION = 3
+IMPORT_VERSION = 4
 ATTRIBUTION = "© OpenStreetMap contributors (ODbL 1.0)"
 Progress = Callable[[str], None]
 

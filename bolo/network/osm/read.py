@@ -113,6 +113,8 @@ def _node_kind(t: osmium.osm.TagList) -> str | None:
 class _Reader:
     def __init__(self) -> None:
         self.raw = RawOsm()
+        self.ways_seen = 0  # road, rail and ferry ways, located or not
+        self.last_way = 0
         self.wkb = osmium.geom.WKBFactory()
         self.all_nodes = osmium.geom.use_nodes.ALL
 
@@ -124,6 +126,11 @@ class _Reader:
             )
 
     def way(self, o: osmium.osm.Way) -> None:
+        # Files made by concatenating overlapping extracts hold some ways twice, next to each
+        # other (ways are sorted by id): a second copy would split the way at every point.
+        if o.id == self.last_way:
+            return
+        self.last_way = o.id
         t = o.tags
         highway = t.get("highway")
         if highway in T.ROAD_KMH:
@@ -171,6 +178,7 @@ class _Reader:
     def _add(
         self, o: osmium.osm.Way, ways: WaySet, speed: float, oneway: int, major: bool, cut: bool
     ) -> None:
+        self.ways_seen += 1
         try:
             ways.add(
                 self.wkb.create_linestring(o, use_nodes=self.all_nodes), speed, oneway, major, cut
@@ -227,8 +235,14 @@ def read_osm(path: Path) -> RawOsm:
                 reader.way(obj)
             elif isinstance(obj, osmium.osm.Node):
                 reader.node(obj)
-    except RuntimeError as exc:
+    except (RuntimeError, osmium.InvalidLocationError) as exc:
         raise NetworkImportError(f"{path}: not a readable OSM file ({exc})") from exc
     if not reader.raw.road.counts and not reader.raw.rail.counts:
+        if reader.ways_seen:
+            raise NetworkImportError(
+                f"{path}: {reader.ways_seen} road or rail ways, but not two located nodes on "
+                "any of them (their nodes are missing, or have negative ids as an editor saves "
+                "new objects: renumber them, e.g. 'osmium renumber')"
+            )
         raise NetworkImportError(f"{path}: no roads or railways in this file")
     return reader.raw
