@@ -206,7 +206,8 @@ async def upload_photo(case_id: str, request: Request, db: DB, user: PageUser) -
 @router.get("/cases/{case_id}/map.json")
 def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResponse:
     """Every map layer of a case as GeoJSON (outline, network, posts, heat, the 90% and 50%
-    regions, isochrones labelled in the reader's language, reports)."""
+    regions, isochrones, reports; labels and the posts' and reports' words in the reader's
+    language)."""
     case = get_case(db, case_id=case_id, reader=user)
     lang = page_language(request, user)
     network, version = picture_network(db, case)
@@ -225,7 +226,9 @@ def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResp
         "network": cached(
             ("net", network.name, network.source_sha256), lambda: mapdata.network_lines(network)
         ),
-        "posts": mapdata.post_points(list_posts(db), targeted=targeted, acknowledged=acked),
+        "posts": mapdata.post_points(
+            list_posts(db), targeted=targeted, acknowledged=acked, lang=lang
+        ),
         "heat": cached(
             layer_key(case, "heat", evidence, version),
             lambda: mapdata.heat_cells(cells.probability),
@@ -235,7 +238,9 @@ def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResp
             layer_key(case, f"iso-{lang}", evidence, version),
             lambda: mapdata.isochrones(case, network, at=at, lang=lang),
         ),
-        "reports": mapdata.report_points(list_reports(db, case_id=case.id, limit=500, reader=user)),
+        "reports": mapdata.report_points(
+            list_reports(db, case_id=case.id, limit=500, reader=user), lang=lang
+        ),
         "last_known": {
             "lat": case.last_known_lat,
             "lon": case.last_known_lon,

@@ -25,6 +25,7 @@ from bolo.network import Mode, Network, PostKind
 from bolo.network.travel import earliest_arrival, nearest_node
 from bolo.posts.model import Post
 from bolo.reports.model import Report
+from bolo.web.words import word
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 OUTLINES = {"dprk": DATA / "dprk" / "ne50m_prk_country.geojson"}
@@ -87,11 +88,17 @@ def network_lines(network: Network) -> dict[str, Any]:
 
 
 def post_points(
-    posts: Sequence[Post], *, targeted: set[str] | None = None, acknowledged: set[str] | None = None
+    posts: Sequence[Post],
+    *,
+    targeted: set[str] | None = None,
+    acknowledged: set[str] | None = None,
+    lang: str = i18n.DEFAULT,
 ) -> dict[str, Any]:
-    """The posts as points: id, name, kind, whether the alert addresses it and it acknowledged."""
+    """The posts as points: id, name, kind (and ``kind_word``, in language ``lang``), whether
+    the alert addresses it and it acknowledged."""
     targeted = targeted or set()
     acknowledged = acknowledged or set()
+    shown = _words({p.kind for p in posts}, lang)
     return collection(
         [
             {
@@ -101,6 +108,7 @@ def post_points(
                     "id": p.id,
                     "name": p.name,
                     "kind": p.kind,
+                    "kind_word": shown[p.kind],
                     "targeted": p.id in targeted,
                     "acknowledged": p.id in acknowledged,
                 },
@@ -176,8 +184,16 @@ def reachable_label(hours: float, lang: str) -> str:
         return i18n.gettext("reachable within %(hours)s h") % {"hours": f"{hours:g}"}
 
 
-def report_points(reports: Sequence[Report]) -> dict[str, Any]:
-    """Located reports as points: kind, state, time, receipt (no free text, no contact)."""
+def _words(values: set[str], lang: str) -> dict[str, str]:
+    """Each model value as a word in language ``lang`` (bolo.web.words)."""
+    with i18n.use(lang):
+        return {v: word(v) for v in values}
+
+
+def report_points(reports: Sequence[Report], *, lang: str = i18n.DEFAULT) -> dict[str, Any]:
+    """Located reports as points: kind, state (and ``kind_word``, ``state_word`` in language
+    ``lang``), time, receipt (no free text, no contact)."""
+    shown = _words({r.kind for r in reports} | {r.state for r in reports}, lang)
     return collection(
         [
             {
@@ -187,6 +203,8 @@ def report_points(reports: Sequence[Report]) -> dict[str, Any]:
                     "id": r.id,
                     "kind": r.kind,
                     "state": r.state,
+                    "kind_word": shown[r.kind],
+                    "state_word": shown[r.state],
                     "receipt": r.receipt,
                     "seen_at": r.seen_at.isoformat(),
                     "radius_m": r.radius_m,

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from sqlalchemy import Engine, update
 
 from bolo.alerts.model import Alert
+from bolo.reports.model import Report
 from bolo.store.db import session_scope
+from bolo.web.mapdata import report_points
 from tests.security.factories import World
 from tests.web.conftest import ClientFor
 from tests.web.test_languages import english_left
@@ -97,3 +100,30 @@ def test_the_delivery_board_is_in_korean(client_for: ClientFor, world: World) ->
     assert rows, "the world's live alert's post is on the board"
     assert not any(re.search("[A-Za-z]", state) for state in rows), rows
     assert english_left(board) == []
+
+
+def test_the_case_maps_words_are_in_the_readers_language(
+    client_for: ClientFor, world: World
+) -> None:
+    coordinator = client_for("coordinator")
+    url = f"/console/cases/{world.case_id}/map.json"
+    korean = coordinator.get(url, headers=KO).json()
+    english = coordinator.get(url, headers=EN).json()
+    kinds = {
+        f["properties"]["kind"]: f["properties"]["kind_word"] for f in korean["posts"]["features"]
+    }
+    assert kinds.get("checkpoint") == "검문소", kinds
+    assert {f["properties"]["kind_word"] for f in english["posts"]["features"]} >= {"checkpoint"}
+    seen = datetime(2026, 3, 31, 9, 10, tzinfo=UTC)
+    report = Report(
+        id="r-1",
+        kind="sighting",
+        state="credible",
+        lat=39.3,
+        lon=126.3,
+        seen_at=seen,
+        receipt="R-1",
+        radius_m=500.0,
+    )
+    shown = report_points([report], lang="ko")["features"][0]["properties"]
+    assert shown["kind_word"] == "목격" and not shown["state_word"].isascii(), shown

@@ -32,7 +32,7 @@
   }
   function postPopup(f, layer) {
     var p = f.properties;
-    layer.bindTooltip(tip(p.name + " (" + p.kind + ")" + (p.acknowledged
+    layer.bindTooltip(tip(p.name + " (" + (p.kind_word || p.kind) + ")" + (p.acknowledged
       ? " - " + label("acked", "acknowledged")
       : p.targeted ? " - " + label("notAcked", "alerted, not acknowledged") : "")));
   }
@@ -41,7 +41,8 @@
   }
   function reportPopup(f, layer) {
     var p = f.properties;
-    layer.bindTooltip(tip(p.kind + " " + p.receipt + " (" + p.state + ") " + p.seen_at));
+    layer.bindTooltip(tip((p.kind_word || p.kind) + " " + p.receipt + " (" +
+                          (p.state_word || p.state) + ") " + p.seen_at));
   }
 
   function put(name, layer, show) {
