@@ -264,5 +264,10 @@ def rank_cmd(
         if as_json:
             typer.echo(json.dumps(rows, ensure_ascii=False))
             return
+        if not rows:
+            typer.echo(
+                "no post ahead of the suspects: they may have passed every post they can "
+                f"reach within {elapsed_minutes:g} minutes, or can reach none"
+            )
         for r in rows:
             typer.echo(f"{r['earliest_minutes']:>8.1f} min  {r['id']:<40} {r['kind']}")

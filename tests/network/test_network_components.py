@@ -87,3 +87,18 @@ def test_a_last_known_place_at_a_cut_carriageway_end_joins_where_the_road_goes_o
     picture = SearchPicture(net, case, strategy="particle", seed=0, particles=200)
     picture.advance("2026-03-31T09:00:00+00:00")
     assert len(picture.rank(3)) == 3
+
+
+def test_rank_cli_says_when_no_post_is_ahead(data_dir: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bolo.network.cli import app
+
+    ex = Extract()
+    ex.grid(50.0, 10.0, tags={"highway": "primary"})
+    import_osm(ex.write(tmp_path / "g.osm.pbf"), name="g")
+    args = ["rank", "g", "--from", "50.01,10.01", "--elapsed-minutes"]
+    ahead = CliRunner().invoke(app, [*args, "0.1"])
+    assert ahead.exit_code == 0 and "patrol-" in ahead.stdout
+    passed = CliRunner().invoke(app, [*args, "60"])
+    assert passed.exit_code == 0 and passed.stdout.startswith("no post ahead of the suspects")
