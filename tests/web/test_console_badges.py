@@ -62,6 +62,8 @@ def test_an_alert_page_says_whether_the_alert_is_live(
     live = coordinator.get(url, headers=EN).text
     assert _text(live, "mode-badge") == "LIVE" and "badge mode live" in live
     assert "reaches posts and the public" in _attr(live, "mode-badge", "title")
+    update_form = coordinator.get(f"{url}/update", headers=KO).text
+    assert _text(update_form, "mode-badge") == "실제 경보"  # its update form says it too
     with session_scope(sqlite_engine) as db:
         db.execute(update(Alert).where(Alert.id == world.alert_id).values(cap_status="Exercise"))
     english = coordinator.get(url, headers=EN).text
