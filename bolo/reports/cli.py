@@ -180,6 +180,7 @@ def queue(
         found = service.triage_page(
             db,
             case_id=case_id_of(db, case) if case else None,
+            reader=None,
             limit=limit,
             after=service.Cursor.decode(after) if after else None,
         )

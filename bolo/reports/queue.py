@@ -22,6 +22,8 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy import CTE, ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from bolo.auth.model import User
+from bolo.auth.policy import require_reader
 from bolo.errors import InvalidInput
 from bolo.paging import Keyset, Value, encode_cursor
 from bolo.reports.intake import ReportState
@@ -114,11 +116,18 @@ def _waiting() -> CTE:
 
 
 def triage_page(
-    session: Session, *, case_id: str | None, after: Cursor | None = None, limit: int = 50
+    session: Session,
+    *,
+    case_id: str | None,
+    reader: User | None,
+    after: Cursor | None = None,
+    limit: int = 50,
 ) -> QueuePage:
     """The ``new`` reports of a case (None: those naming no case), one entry per cluster (its
     most credible report, with the number of new reports in the cluster), most credible first;
-    ``limit`` lines after ``after``."""
+    ``limit`` lines after ``after``. Forbidden unless ``reader`` may read reports
+    (``bolo.auth.policy.require_reader``; None: the local operator)."""
+    require_reader(reader)
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit: between 1 and {MAX_PAGE}")
     position: list[Value] | None = None
@@ -196,6 +205,8 @@ def _count(session: Session, *rules: ColumnElement[bool]) -> int:
     return int(session.execute(select(func.count()).select_from(Report).where(*rules)).scalar_one())
 
 
-def triage_queue(session: Session, *, case_id: str | None, limit: int = 100) -> list[QueueEntry]:
+def triage_queue(
+    session: Session, *, case_id: str | None, reader: User | None, limit: int = 100
+) -> list[QueueEntry]:
     """The first ``limit`` lines of ``triage_page``."""
-    return triage_page(session, case_id=case_id, limit=limit).entries
+    return triage_page(session, case_id=case_id, reader=reader, limit=limit).entries

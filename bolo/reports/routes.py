@@ -76,7 +76,11 @@ def queue(
     ``?after=``)."""
     token = page.cursor or after
     found = service.triage_page(
-        db, case_id=case_id, limit=page.limit, after=service.Cursor.decode(token) if token else None
+        db,
+        case_id=case_id,
+        reader=user,
+        limit=page.limit,
+        after=service.Cursor.decode(token) if token else None,
     )
     if found.next_after is not None:
         cursor = found.next_after.encode()

@@ -59,7 +59,12 @@ def triage(
             raise NotFound(f"no case {case!r}")
         targets = [found]
     queues = [
-        (c, triage_page(db, case_id=c.id if c else None, after=position, limit=TRIAGE_PAGE))
+        (
+            c,
+            triage_page(
+                db, case_id=c.id if c else None, reader=user, after=position, limit=TRIAGE_PAGE
+            ),
+        )
         for c in targets
     ]
     return page(

@@ -164,7 +164,7 @@ def test_queue_pages_cover_every_new_report_once(sqlite_engine: Engine) -> None:
             service.submit_tip(s, tip=tip)
     with session_scope(sqlite_engine) as s:
         # Before clustering every report has a line of its own, and is counted as waiting.
-        page = service.triage_page(s, case_id=case_id, limit=1000)
+        page = service.triage_page(s, case_id=case_id, reader=None, limit=1000)
         assert (len(page.entries), page.unclustered, page.total_new) == (90, 90, 90)
     cluster_all(sqlite_engine)
     seen: list[str] = []
@@ -172,7 +172,7 @@ def test_queue_pages_cover_every_new_report_once(sqlite_engine: Engine) -> None:
     after = None
     with session_scope(sqlite_engine) as s:
         while True:
-            page = service.triage_page(s, case_id=case_id, after=after, limit=7)
+            page = service.triage_page(s, case_id=case_id, reader=None, after=after, limit=7)
             seen += [e.report.id for e in page.entries]
             sizes += sum(e.cluster_size for e in page.entries)
             scores = [e.report.credibility for e in page.entries]
@@ -231,7 +231,7 @@ def test_worker_thread_clusters_what_arrives(sqlite_engine: Engine) -> None:
         worker.stop()
     assert worker.clustered == 10
     with session_scope(sqlite_engine) as s:
-        assert service.triage_page(s, case_id=case_id).unclustered == 0
+        assert service.triage_page(s, case_id=case_id, reader=None).unclustered == 0
         assert all(r.state == ReportState.NEW.value for r in s.execute(select(Report)).scalars())
 
 
@@ -274,7 +274,7 @@ def _page_steps(engine: Engine, case_id: str) -> tuple[int, int]:
     with Session(engine) as s:
         raw = s.connection().connection.driver_connection
         raw.set_progress_handler(tick, 1000)
-        service.triage_page(s, case_id=case_id, limit=50)
+        service.triage_page(s, case_id=case_id, reader=None, limit=50)
         page, steps[0] = steps[0], 0
         s.execute(
             select(func.count())
@@ -337,6 +337,6 @@ def test_stored_lines_follow_decisions_and_rescoring(db_engine: Engine) -> None:
                     actor=author,
                 )
     with session_scope(db_engine) as s:
-        page = service.triage_page(s, case_id=case_id, limit=1000)
+        page = service.triage_page(s, case_id=case_id, reader=None, limit=1000)
         lines = [(e.report.id, e.cluster_size) for e in page.entries]
     assert lines == _reference_lines(db_engine, case_id)

@@ -17,7 +17,7 @@ from bolo.auth.service import create_user
 from bolo.cases.service import get_case, list_cases
 from bolo.errors import Forbidden, NotFound
 from bolo.posts.model import Post
-from bolo.reports.service import get_report, list_reports
+from bolo.reports.service import get_report, list_reports, triage_page
 from bolo.store.db import session_scope
 
 Read = Callable[[Session, User | None], object]
@@ -26,6 +26,7 @@ READS: dict[str, Read] = {
     "list_cases": lambda db, u: list_cases(db, reader=u),
     "get_report": lambda db, u: get_report(db, report_id="T-NONE-NONE", reader=u),
     "list_reports": lambda db, u: list_reports(db, reader=u),
+    "triage_page": lambda db, u: triage_page(db, case_id=None, reader=u),
 }
 
 
