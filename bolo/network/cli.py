@@ -46,6 +46,7 @@ def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
         "assembling",
         "posts and exits",
         "contracting chains",
+        "place names",
         "saving",
     ]
     with Progress(

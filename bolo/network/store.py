@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,16 @@ def _post_json(p: NetworkPost) -> dict[str, Any]:
     }
 
 
-def save_network(network: Network, root: Path, *, extra: dict[str, Any] | None = None) -> Path:
-    """Write ``network`` under ``root/<name>`` atomically and return that folder."""
+def save_network(
+    network: Network,
+    root: Path,
+    *,
+    extra: dict[str, Any] | None = None,
+    fill: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write ``network`` under ``root/<name>`` atomically and return that folder. ``fill`` is
+    called with the new folder before it replaces the old one, to write more files beside the
+    arrays: when it raises, nothing is replaced."""
     target = network_dir(root, network.name)
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{network.name}.", dir=root))
@@ -67,6 +76,8 @@ def save_network(network: Network, root: Path, *, extra: dict[str, Any] | None =
             "extra": extra or {},
         }
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        if fill is not None:
+            fill(tmp)
         old = None
         if target.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{network.name}.old.", dir=root))

@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bolo.network import load
+from bolo.network import NetworkImportError, load
 from bolo.network.cli import app
 from bolo.network.graph import Mode, ModeCode
 from bolo.network.osm import import_osm
 from bolo.network.osm.tags import parse_maxspeed
+from bolo.network.store import load_network
 from bolo.network.travel import earliest_arrival, nearest_node
 from tests.network.osm_writer import Extract
 
@@ -255,3 +256,24 @@ def test_duplicate_ids_and_a_huge_way_import(tmp_path: Path) -> None:
     net = import_osm(ex.write(tmp_path / "h.osm"), name="h", root=tmp_path / "n")
     assert way == ex.ways[-1].id and net.n_nodes == 3
     assert net.arc_metres.max() == pytest.approx(19_998 * 0.716, rel=0.01)
+
+
+def test_a_failing_gazetteer_leaves_the_previous_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bolo.network.osm as osm
+
+    root = tmp_path / "n"
+    first = import_osm(_grid_file(tmp_path), name="x", root=root)
+
+    def broken(source: Path, folder: Path) -> int:
+        raise NetworkImportError(f"{source}: place names unreadable")
+
+    monkeypatch.setattr(osm, "extract_places", broken)
+    other = Extract()
+    other.grid(51.0, 11.0, side=14)
+    with pytest.raises(NetworkImportError):
+        import_osm(other.write(tmp_path / "other.osm.pbf"), name="x", root=root)
+    again = load_network(root, "x")
+    assert again.n_arcs == first.n_arcs and again.node_lat[0] == first.node_lat[0]
+    assert sorted(p.name for p in root.iterdir()) == ["x"]

@@ -71,7 +71,8 @@ def import_osm(
     if not path.is_file():
         raise NetworkImportError(f"{path}: no such file")
     step("hashing")
-    key = _cache_key(file_sha256(path), opts)
+    sha = file_sha256(path)
+    key = _cache_key(sha, opts)
     meta = read_meta(root, name)
     if meta is not None and meta.get("extra", {}).get("cache_key") == key:
         step("loading from cache")
@@ -80,11 +81,14 @@ def import_osm(
             extract_places(path, network_dir(root, name))
         return load_network(root, name)
     network = build_network(path, name=name, options=opts, progress=step)
-    network.source_sha256 = file_sha256(path)
-    step("saving")
-    folder = save_network(network, root, extra={"cache_key": key, "source": path.name})
-    step("place names")
-    extract_places(path, folder)  # the geocoder's gazetteer of the imported country
+    network.source_sha256 = sha
+
+    def gazetteer(folder: Path) -> None:
+        step("place names")
+        extract_places(path, folder)  # the geocoder's gazetteer of the imported country
+        step("saving")
+
+    save_network(network, root, extra={"cache_key": key, "source": path.name}, fill=gazetteer)
     return network
 
 
