@@ -125,9 +125,12 @@ def _ended_at(issue: public_reads.PublicIssue) -> datetime | None:
 
 
 def _feed_alerts(db: DB) -> Found:
-    """Every issued public Actual alert, newest first, with its newest issued version and when
-    it ended (None while in force); one query whatever their number."""
-    return [(i, _ended_at(i)) for i in public_reads.public_issues(db, include_ended=True)]
+    """The issued public Actual alerts in force and those ended less than FEED_KEEP ago,
+    newest first, each with its newest issued version and when it ended (None while in force);
+    two queries reading those alerts only, whatever the number ever issued."""
+    since = now() - FEED_KEEP
+    found = public_reads.public_issues(db, include_ended=True, ended_since=since)
+    return [(i, _ended_at(i)) for i in found]
 
 
 def _headline(version: AlertVersion, lang: str) -> str:
@@ -172,11 +175,12 @@ def _entries(found: Found, lang: str) -> list[FeedEntry]:
     ]
 
 
-def _last_change(found: Found) -> datetime | None:
+def _last_change(found: Found, departed: datetime | None) -> datetime | None:
     """When the feed last changed: the newest issue (Cancel included), the newest expiry that
-    has passed, or the newest departure of an ended alert (FEED_KEEP after it ended)."""
+    has passed, or the newest departure of an ended alert (FEED_KEEP after it ended; those
+    gone already: ``departed``)."""
     current = now()
-    moments: list[datetime] = []
+    moments: list[datetime] = [departed] if departed is not None else []
     for issue, ended in found:
         moments.append(issue.version.issued_at or issue.version.sent)
         if ended is not None:
@@ -188,7 +192,8 @@ def _feed(db: DB, lang: str) -> tuple[list[FeedEntry], datetime, datetime | None
     """The entries in the reader's language ``lang``, the feed's `updated` (its newest entry's
     time; the last change when it is empty) and its Last-Modified."""
     found = _feed_alerts(db)
-    entries, changed = _entries(found, lang), _last_change(found)
+    departed = public_reads.last_departure(db, keep=FEED_KEEP)
+    entries, changed = _entries(found, lang), _last_change(found, departed)
     newest = max((e.updated for e in entries), default=None)
     return entries, newest or changed or EPOCH, changed
 

@@ -71,9 +71,11 @@ ENDED_SHOWN = 20
 
 def listed_alerts(db: DB) -> list[PublicAlert]:
     """The public alerts the list shows: those in force, then the ENDED_SHOWN newest ended
-    ones (each newest first); two queries whatever the number of alerts ever issued, and only
-    the shown CAP texts decoded."""
-    issues = [i for i in public_reads.public_issues(db, include_ended=True) if i.stored]
+    ones (each newest first); three queries reading those alerts only, whatever the number
+    of alerts ever issued, and only the shown CAP texts decoded."""
+    issues = public_reads.public_issues(
+        db, include_ended=True, ended_limit=ENDED_SHOWN, stored_only=True
+    )
     shown = [i for i in issues if not i.ended] + [i for i in issues if i.ended][:ENDED_SHOWN]
     texts = public_reads.messages(db, [i.version.id for i in shown])
     return [PublicAlert(i.alert, decode(texts[i.version.id].encode("utf-8"))) for i in shown]
