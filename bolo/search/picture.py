@@ -31,6 +31,7 @@ from bolo.search.case import (
     parse_time,
 )
 from bolo.search.explain import (
+    EvidenceRef,
     Placement,
     Why,
     WhyCode,
@@ -262,12 +263,13 @@ class SearchPicture:
         why: dict[int, Why] = {}
         placed: dict[int, Placement] = {}
         if explain:
+            refs = evidence_refs(self._pf.evidence, self.case.hints)
             for k, s in enumerate(order[:budget]):
                 pick = picks[k] if k < len(picks) else None
                 placed[s] = Placement(
                     k + 1, pick, 1.0 - HEDGE, float(alerted.probability[s]), alert, later[s]
                 )
-                why[s] = self._particle_why(placed[s], soon, s, rep, horizon)
+                why[s] = self._particle_why(placed[s], soon, s, rep, horizon, refs)
         return order, soon.probability, soon.eta, why, placed
 
     def _rep(self) -> npt.NDArray[np.int64]:
@@ -294,12 +296,14 @@ class SearchPicture:
         s: int,
         rep: npt.NDArray[np.int64],
         horizon: float,
+        refs: dict[str, EvidenceRef],
     ) -> Why:
+        """Post ``s``'s Why: its probability within ``horizon`` seconds, expected time, and
+        the evidence that moved it most (described by ``refs``, ``evidence_refs``)."""
         assert self._pf is not None
         p = float(fc.probability[s])
         eta = self._iso(float(fc.eta[s])) if p > 0 else None
         effects = [e for e in evidence_effects(self._pf, fc, int(rep[s])) if abs(e[1]) >= 0.005]
-        refs = evidence_refs(self._pf.evidence, self.case.hints)
         return placed.why(horizon, p, eta, effects[:3], refs)
 
     def _baseline_reasons(self, slots: Any) -> dict[int, Why]:
