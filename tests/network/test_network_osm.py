@@ -7,10 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bolo.cap.findings import Findings
+from bolo.cap.geometry import polygon_findings
 from bolo.network import NetworkImportError, load
 from bolo.network.graph import Mode, ModeCode, PostKind
+from bolo.network.isochrone import isochrone_rings
 from bolo.network.osm import import_osm
 from bolo.network.osm.tags import Oneway, parse_maxspeed, road_oneway
+from bolo.network.ranking import rank_posts_by_arrival
 from bolo.network.travel import earliest_arrival, nearest_node
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -93,6 +97,15 @@ def test_tag_rules() -> None:
 def test_every_shared_extract_imports(shared_dir: Path, tmp_path: Path, name: str) -> None:
     net = import_osm(shared_dir / "data" / "osm" / f"{name}.osm.pbf", name="x", root=tmp_path)
     assert net.n_nodes > 0 and net.posts
+    # From anywhere on its roads: a valid CAP area and a ranking that does not fail.
+    road = np.flatnonzero(net.node_has_mode(Mode.ROAD))
+    for node in np.random.default_rng(0).choice(road, 3, replace=False):
+        lat, lon = float(net.node_lat[node]), float(net.node_lon[node])
+        for ring in isochrone_rings(net, lat=lat, lon=lon, seconds=1800):
+            found = Findings()
+            polygon_findings(ring, "/polygon", found)
+            assert found.items == [] and len(ring) <= 100
+        rank_posts_by_arrival(net, lat=lat, lon=lon, start_earliest=0.0, now=600.0, budget=5)
     if name in ("otp_milan_italy_small", "osrm_kbh"):
         assert (net.arc_mode == ModeCode.RAIL).any() and (net.arc_mode == ModeCode.TRANSFER).any()
         assert any(p.kind == PostKind.STATION and p.mode == Mode.RAIL for p in net.posts)
