@@ -105,6 +105,12 @@ def add(
         print_json(out)
         return
     console.print(f"user {username} ({role.value}) created, id {user.id}", highlight=False)
+    if password is None:
+        console.print(
+            f"no password: {username} cannot sign in to the pages until one is set "
+            f"('bolo user passwd {username} --password-stdin'); API tokens work without one",
+            highlight=False,
+        )
     if secret:
         console.print(f"token: {secret}", highlight=False)
 

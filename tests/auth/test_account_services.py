@@ -167,3 +167,14 @@ def test_the_cli_bootstraps_the_first_admin_and_refuses_a_non_admin_actor(
     assert code == 0, out
     code, out = _cli("user", "passwd", "root", "--password-stdin", "--as", "ana", stdin=PASSWORD)
     assert code == 1 and "may not" in out
+
+
+def test_the_cli_says_when_an_account_has_no_password(sqlite_engine: Engine) -> None:
+    """`bolo user add NAME ROLE` without --password-stdin makes an account that cannot sign in:
+    the command says so and how to set one (a stranger forgot the pipe and could not sign in)."""
+    code, out = _cli("user", "add", "ana", "coordinator")
+    assert code == 0, out
+    assert "no password: ana cannot sign in" in " ".join(out.split())
+    assert "bolo user passwd ana --password-stdin" in " ".join(out.split())
+    code, out = _cli("user", "add", "pak", "approver", "--password-stdin", stdin=PASSWORD)
+    assert code == 0 and "no password" not in out
