@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bolo.auth.model import User
 from bolo.auth.service import user_by_name
-from bolo.errors import BoloError
+from bolo.errors import BoloError, NotFound
 from bolo.network.errors import NetworkError
 from bolo.settings import get_settings
 
@@ -98,8 +98,15 @@ def read_model(path: Path, model: type[M]) -> M:
 
 
 def acting_user(session: Session, username: str) -> User:
-    """The user the command acts as (the CLI is a trusted local tool; audit names the user)."""
-    return user_by_name(session, username=username)
+    """The user the command acts as (the CLI is a trusted local tool; audit names the user).
+    An unknown name is refused with where to look (`--as` names an existing account)."""
+    try:
+        return user_by_name(session, username=username)
+    except NotFound:
+        raise NotFound(
+            f"no user named {username!r} to act as (--as): 'bolo user list' shows the users "
+            "of this database"
+        ) from None
 
 
 def print_json(data: Any) -> None:

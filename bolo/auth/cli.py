@@ -22,7 +22,7 @@ from bolo.auth import accounts
 from bolo.auth.model import Role, User
 from bolo.auth.service import create_user, enroll_totp, issue_token, set_password, user_by_name
 from bolo.auth.totp import provisioning_uri
-from bolo.cli_support import console, fail, handle_errors, print_json
+from bolo.cli_support import acting_user, console, fail, handle_errors, print_json
 from bolo.clock import now
 from bolo.errors import Forbidden
 from bolo.store.db import session_scope, upgrade_database
@@ -52,7 +52,7 @@ def _actor(db: Session, as_: str | None) -> User | None:
     role. A disabled account acts for nobody."""
     if as_ is None:
         return None
-    actor = user_by_name(db, username=as_)
+    actor = acting_user(db, as_)
     if not actor.active:
         raise Forbidden(f"user {as_!r} is disabled")
     return actor

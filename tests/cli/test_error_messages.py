@@ -26,3 +26,16 @@ def test_an_error_stays_on_one_line_in_a_narrow_terminal(data_dir: Path) -> None
     assert result.exit_code == 1
     line = next(x for x in result.output.splitlines() if "no network named" in x)
     assert "bolo network import FILE.osm.pbf --name nothere" in line
+
+
+def test_an_unknown_acting_user_says_where_to_look(data_dir: Path) -> None:
+    """The guide's `--as admin` with an admin named otherwise: the error names --as and the
+    command that lists the users."""
+    assert CliRunner().invoke(app, ["user", "add", "root", "admin"]).exit_code == 0
+    for argv in (
+        ["user", "add", "ana", "viewer", "--as", "admin"],
+        ["case", "close", "C-20260101-AAAAAA", "--as", "admin"],
+    ):
+        result = CliRunner().invoke(app, argv)
+        assert result.exit_code == 1, result.output
+        assert "no user named 'admin' to act as (--as): 'bolo user list'" in result.output
