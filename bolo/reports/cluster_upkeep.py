@@ -4,10 +4,8 @@ batch or a triage decision."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Connection, Table, bindparam, case, delete, func, insert, select, update
 
@@ -18,6 +16,8 @@ from bolo.reports.triage_rules import CaseFacts, credibility
 
 _REPORTS = cast(Table, Report.__table__)
 _IN_CHUNK = 500  # values per IN list (well under every driver's bound-parameter limit)
+# The queue's order of a cluster's new reports: most credible, then earliest seen, then id.
+_QUEUE_ORDER = (Report.credibility.desc(), Report.seen_at, Report.id)
 
 
 def in_chunks(values: Iterable[str]) -> Iterable[list[str]]:
@@ -87,39 +87,39 @@ def refresh_lines(conn: Connection, labels: Iterable[str]) -> None:
     """Rewrite the queue lines (``report_clusters``) of the clusters ``labels`` from their
     reports, in the caller's transaction: the most credible new report (then the earliest, then
     the lowest id) and the number of new reports; no line for a cluster without new reports
-    (or merged into another)."""
+    (or merged into another). One DELETE and one INSERT ... SELECT per chunk of labels, reading
+    the clusters' own rows by their index: the database ranks each cluster's reports (window
+    functions), so no report row comes back to Python."""
+    new = Report.state == ReportState.NEW.value
     for chunk in in_chunks(labels):
         conn.execute(delete(ReportCluster).where(ReportCluster.id.in_(chunk)))
-        heads: dict[str, Any] = {}
-        counts: dict[str, int] = defaultdict(int)
-        for row in conn.execute(
+        cluster = Report.cluster_id
+        ranked = (
             select(
-                Report.cluster_id, Report.case_id, Report.id, Report.credibility, Report.seen_at
-            ).where(Report.cluster_id.in_(chunk), Report.state == ReportState.NEW.value)
-        ):
-            counts[row.cluster_id] += 1
-            best = heads.get(row.cluster_id)
-            if best is None or _rank(row) < _rank(best):
-                heads[row.cluster_id] = row
-        if heads:
-            conn.execute(
-                insert(ReportCluster),
-                [
-                    {
-                        "id": label,
-                        "case_id": head.case_id,
-                        "head_id": head.id,
-                        "credibility": head.credibility,
-                        "seen_at": head.seen_at,
-                        "new_count": counts[label],
-                    }
-                    for label, head in heads.items()
-                ],
+                cluster.label("id"),
+                Report.case_id,
+                Report.id.label("head_id"),
+                Report.credibility,
+                Report.seen_at,
+                new.label("is_new"),
+                func.sum(case((new, 1), else_=0)).over(partition_by=cluster).label("new_count"),
+                func.row_number()
+                .over(
+                    partition_by=cluster,
+                    order_by=(case((new, 0), else_=1), *_QUEUE_ORDER),
+                )
+                .label("place"),
             )
-
-
-def _rank(row: Any) -> tuple[float, datetime, str]:
-    return (-row.credibility, row.seen_at, row.id)
+            # Only the cluster in the WHERE: a test of the state there let SQLite walk the
+            # index of every new report of the database instead of the clusters' own rows.
+            .where(cluster.in_(chunk))
+            .subquery()
+        )
+        columns = ["id", "case_id", "head_id", "credibility", "seen_at", "new_count"]
+        heads = select(*(ranked.c[name] for name in columns)).where(
+            ranked.c.place == 1, ranked.c.is_new
+        )
+        conn.execute(insert(ReportCluster).from_select(columns, heads))
 
 
 def rescore_cluster(conn: Connection, *, cluster_id: str, case_id: str | None) -> int:
