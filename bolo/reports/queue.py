@@ -115,28 +115,12 @@ def _waiting() -> CTE:
     )
 
 
-def triage_page(
-    session: Session,
-    *,
-    case_id: str | None,
-    reader: User | None,
-    after: Cursor | None = None,
-    limit: int = 50,
-) -> QueuePage:
-    """The ``new`` reports of a case (None: those naming no case), one entry per cluster (its
-    most credible report, with the number of new reports in the cluster), most credible first;
-    ``limit`` lines after ``after``. Forbidden unless ``reader`` may read reports
-    (``bolo.auth.policy.require_reader``; None: the local operator)."""
-    require_reader(reader)
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit: between 1 and {MAX_PAGE}")
-    position: list[Value] | None = None
-    if after is not None:
-        position = [after.credibility, after.seen_at, after.report_id]
-    # The stored line of each cluster, and a line of its own for each new report not clustered
-    # yet: one statement, so both are read from the same state of the database.
-    waiting = _waiting()
-    lines = [
+def _lines(
+    case_id: str | None, waiting: CTE, position: list[Value] | None, limit: int
+) -> list[Select[*tuple[Any, ...]]]:
+    """The first ``limit`` queue lines after ``position``: the stored line of each cluster,
+    and a line of its own for each new report not clustered yet (``waiting``)."""
+    return [
         _first(
             LINE_ORDER,
             select(
@@ -157,7 +141,29 @@ def triage_page(
             limit,
         ),
     ]
-    merged = union_all(*lines).subquery()
+
+
+def triage_page(
+    session: Session,
+    *,
+    case_id: str | None,
+    reader: User | None,
+    after: Cursor | None = None,
+    limit: int = 50,
+) -> QueuePage:
+    """The ``new`` reports of a case (None: those naming no case), one entry per cluster (its
+    most credible report, with the number of new reports in the cluster), most credible first;
+    ``limit`` lines after ``after``. Forbidden unless ``reader`` may read reports
+    (``bolo.auth.policy.require_reader``; None: the local operator)."""
+    require_reader(reader)
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"limit: between 1 and {MAX_PAGE}")
+    position: list[Value] | None = None
+    if after is not None:
+        position = [after.credibility, after.seen_at, after.report_id]
+    # Both kinds of line in one statement, so both are read from the same state of the database.
+    waiting = _waiting()
+    merged = union_all(*_lines(case_id, waiting, position, limit)).subquery()
     rows = session.execute(
         QUEUE_ORDER.on(merged).apply(select(merged), None).limit(limit + 1)
     ).all()

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from bolo.alerts.model import Alert, AlertState
+from bolo.alerts.model import Alert, in_force_at
 from bolo.alerts.service import latest_issued, targets_of
 from bolo.auth.deps import DB
 from bolo.cases.model import Case, CaseState
 from bolo.cases.service import list_cases
+from bolo.clock import now
 from bolo.dispatch.model import Delivery, DeliveryStatus, Phase
 from bolo.errors import InvalidInput, NotFound
 from bolo.posts.channel_kinds import ChannelKind
@@ -176,6 +177,6 @@ def _lines(db: DB, alert: Alert) -> list[BoardLine]:
 @router.get("/deliveries", response_class=HTMLResponse)
 def deliveries(request: Request, db: DB, user: PageUser) -> Response:
     """Every live alert's posts: delivered or not, acknowledged or not (unacknowledged first)."""
-    alerts = list(db.scalars(select(Alert).where(Alert.state == AlertState.ACTIVE)))
+    alerts = list(db.scalars(select(Alert).where(in_force_at(now()))))
     boards = [(a, _lines(db, a)) for a in alerts]
     return page(request, "console/deliveries.html", base_context(request, user, boards=boards))

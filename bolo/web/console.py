@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from bolo.alerts.model import Alert, AlertState, AlertVersion, VersionState
+from bolo.alerts.model import Alert, AlertState, AlertVersion, VersionState, in_force_at
 from bolo.auth.deps import DB
 from bolo.auth.model import Role, User
 from bolo.auth.policy import REDACTED, can_see_personal, case_view
@@ -214,10 +214,7 @@ def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResp
     evidence = evidence_of(db, case)
     at = picture_time(case)
     live = [
-        a.id
-        for a in db.scalars(
-            select(Alert).where(Alert.case_id == case.id, Alert.state == AlertState.ACTIVE)
-        )
+        a.id for a in db.scalars(select(Alert).where(Alert.case_id == case.id, in_force_at(now())))
     ]
     targeted, acked = _targets_and_acks(db, live)
     cells = cells_of(db, case)

@@ -13,11 +13,13 @@ from sqlalchemy.orm import Session
 from bolo.alerts import service as alerts
 from bolo.alerts.activation import Attestation
 from bolo.alerts.schemas import AlertDraft
+from bolo.alerts.takedown import cancel_alert
 from bolo.auth.model import Role, Scope, User
 from bolo.auth.service import create_user, issue_token
-from bolo.cases.schemas import CaseCreate, Hint, LastKnown, Person, Vehicle
-from bolo.cases.service import open_case
-from bolo.clock import now
+from bolo.cases.model import Outcome
+from bolo.cases.schemas import CaseCreate, CaseResolve, Hint, LastKnown, Person, Vehicle
+from bolo.cases.service import close_case, open_case, resolve_case
+from bolo.clock import FakeClock, now
 from bolo.network.graph import Mode, PostKind
 from bolo.posts.schemas import PostIn
 from bolo.posts.service import upsert_post
@@ -196,3 +198,16 @@ def _reports(db: Session, w: World) -> None:
         actor_id=w.users["post_officer"].id,
     )
     w.report_ids.append(sighting.id)
+
+
+def end_case(db: Session, w: World, clock: FakeClock | None = None) -> None:
+    """The coordinator cancels the world's alert, resolves its case (found safe) and closes it
+    (an hour after resolving, with ``clock``): the case is then due for the retention purge."""
+    coordinator = w.users["coordinator"]
+    cancel_alert(db, alert_id=w.alert_id, reason="found safe", actor=coordinator)
+    resolve_case(
+        db, case_id=w.case_id, data=CaseResolve(outcome=Outcome.FOUND_SAFE), actor=coordinator
+    )
+    if clock is not None:
+        clock.advance(hours=1)
+    close_case(db, case_id=w.case_id, actor=coordinator)

@@ -9,17 +9,14 @@ from pathlib import Path
 from sqlalchemy import Engine, inspect, select, text
 from typer.testing import CliRunner
 
-from bolo.alerts.takedown import cancel_alert
 from bolo.audit.model import AuditEntry
-from bolo.cases.model import Case, CaseState, Outcome
-from bolo.cases.schemas import CaseResolve
-from bolo.cases.service import close_case, resolve_case
+from bolo.cases.model import Case, CaseState
 from bolo.cli import app as bolo_app
 from bolo.clock import FakeClock, use_clock
 from bolo.ops.retention import purge_due
 from bolo.security.cli import app as security_app
 from bolo.store.db import session_scope
-from tests.security.factories import PERSONAL, World, build_world
+from tests.security.factories import PERSONAL, World, build_world, end_case
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -53,16 +50,7 @@ def _leaks(engine: Engine, data_dir: Path) -> list[str]:
 
 def _close(engine: Engine, w: World, clock: FakeClock) -> None:
     with session_scope(engine) as db:
-        coordinator = w.users["coordinator"]
-        cancel_alert(db, alert_id=w.alert_id, reason="found safe", actor=coordinator)
-        resolve_case(
-            db,
-            case_id=w.case_id,
-            data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-            actor=coordinator,
-        )
-        clock.advance(hours=1)
-        close_case(db, case_id=w.case_id, actor=coordinator)
+        end_case(db, w, clock)
 
 
 def test_purge_after_retention(db_engine: Engine, data_dir: Path) -> None:

@@ -8,15 +8,11 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from bolo.alerts.takedown import cancel_alert
 from bolo.api import create_app
-from bolo.cases.model import Outcome
-from bolo.cases.schemas import CaseResolve
-from bolo.cases.service import close_case, resolve_case
 from bolo.clock import FakeClock, use_clock
 from bolo.ops.retention import purge_due
 from bolo.store.db import session_scope
-from tests.security.factories import build_world
+from tests.security.factories import build_world, end_case
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -26,15 +22,7 @@ def test_public_pages_answer_after_a_purge(db_engine: Engine) -> None:
     with use_clock(clock):
         with session_scope(db_engine) as db:
             w = build_world(db, with_reports=False)
-            coordinator = w.users["coordinator"]
-            cancel_alert(db, alert_id=w.alert_id, reason="found safe", actor=coordinator)
-            resolve_case(
-                db,
-                case_id=w.case_id,
-                data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-                actor=coordinator,
-            )
-            close_case(db, case_id=w.case_id, actor=coordinator)
+            end_case(db, w)
         client = TestClient(create_app(timers=False))
         assert client.get(f"/alerts/{w.alert_id}").status_code == 200  # ended, still shown
         clock.advance(days=2)

@@ -5,28 +5,16 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from bolo.alerts.takedown import cancel_alert
-from bolo.cases.model import Outcome
-from bolo.cases.schemas import CaseResolve
-from bolo.cases.service import close_case, resolve_case
 from bolo.ops.retention import purge_due
 from bolo.store.db import session_scope
-from tests.security.factories import CHILD, World
+from tests.security.factories import CHILD, World, end_case
 from tests.web.conftest import ClientFor
 
 
 def _purge(engine: Engine, w: World) -> None:
     """Cancel, resolve and close the world's case, then purge it at once (as `--days 0`)."""
     with session_scope(engine) as db:
-        coordinator = w.users["coordinator"]
-        cancel_alert(db, alert_id=w.alert_id, reason="found safe", actor=coordinator)
-        resolve_case(
-            db,
-            case_id=w.case_id,
-            data=CaseResolve(outcome=Outcome.FOUND_SAFE),
-            actor=coordinator,
-        )
-        close_case(db, case_id=w.case_id, actor=coordinator)
+        end_case(db, w)
     assert purge_due(engine, days=0).cases == [w.case_id]
 
 

@@ -44,3 +44,21 @@ def test_the_post_page_shows_an_alert_past_its_expiry_as_ended(
     _past_expiry(sqlite_engine, world.alert_id)
     page = officer.get("/post").text
     assert world.alert_id in page and "EXPIRED: no further action" in page
+
+
+def test_an_alert_past_its_expiry_leaves_the_delivery_board_and_the_case_map(
+    sqlite_engine: Engine, world: World, client_for: ClientFor
+) -> None:
+    coordinator = client_for("coordinator")
+
+    def targeted() -> list[str]:
+        answer = coordinator.get(f"/console/cases/{world.case_id}/map.json")
+        assert answer.status_code == 200, answer.text[:300]
+        posts = answer.json()["posts"]["features"]
+        return [p["properties"]["id"] for p in posts if p["properties"]["targeted"]]
+
+    assert f"/console/alerts/{world.alert_id}" in coordinator.get("/console/deliveries").text
+    assert targeted() == [world.posts[0]]
+    _past_expiry(sqlite_engine, world.alert_id)
+    assert "No live alert." in coordinator.get("/console/deliveries").text
+    assert targeted() == []
