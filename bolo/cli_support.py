@@ -21,6 +21,7 @@ from bolo.auth.model import User
 from bolo.auth.service import user_by_name
 from bolo.errors import BoloError, NotFound
 from bolo.network.errors import NetworkError
+from bolo.security.jsonparse import load_json
 from bolo.settings import get_settings
 
 P = ParamSpec("P")
@@ -87,13 +88,17 @@ def database_message(exc: OperationalError | ProgrammingError) -> str:
 def read_model(path: Path, model: type[M]) -> M:
     """Read a JSON file (``-`` for stdin) into a pydantic model, with a clear error."""
     try:
-        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
     except OSError as exc:
         raise fail(f"cannot read {path}: {exc.strerror}") from None
     try:
-        data: Any = json.loads(text)
+        data: Any = load_json(raw)
     except json.JSONDecodeError as exc:
         raise fail(f"{path} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except UnicodeDecodeError as exc:
+        raise fail(f"{path} is not UTF-8 text (byte {exc.start}): save it as UTF-8") from None
+    except ValueError as exc:  # nested too deeply for the parser
+        raise fail(f"{path} is not readable JSON: {exc}") from None
     return model.model_validate(data)
 
 

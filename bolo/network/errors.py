@@ -17,3 +17,7 @@ class NetworkImportError(NetworkError):
 
 class PointTooFar(NetworkError):
     """A point is too far from the network to be snapped to it."""
+
+
+class InvalidNetworkName(NetworkError, ValueError):
+    """A network name that cannot be a folder name (empty, a path, hidden, a NUL)."""

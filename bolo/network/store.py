@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from bolo.network.errors import NetworkNotFound
+from bolo.network.errors import InvalidNetworkName, NetworkNotFound
 from bolo.network.graph import Exit, Mode, Network, NetworkPost, PostKind
 
 FORMAT_VERSION = 1
@@ -25,8 +25,8 @@ _GEOM = ("geom_ptr", "geom_lat", "geom_lon")
 
 def network_dir(root: Path, name: str) -> Path:
     """Folder of the network ``name`` under the networks root."""
-    if not name or "/" in name or name.startswith("."):
-        raise ValueError(f"invalid network name {name!r}")
+    if not name or "/" in name or "\x00" in name or name.startswith("."):
+        raise InvalidNetworkName(f"invalid network name {name!r}")
     return root / name
 
 

@@ -6,6 +6,7 @@ degrees; radii metres. Parsing errors raise CaseError with a message naming the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,9 +127,30 @@ def _num(d: Mapping[str, Any], key: str, where: str, default: float | None = Non
             raise CaseError(f"{where}: missing {key!r}")
         return default
     v = d[key]
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise CaseError(f"{where}.{key}: expected a number, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        raise CaseError(f"{where}.{key}: expected a finite number, got {v!r}")
     return float(v)
+
+
+def _coordinate(d: Mapping[str, Any], key: str, where: str) -> float:
+    """A latitude ('lat', within +-90) or longitude ('lon', within +-180), WGS84 degrees."""
+    value = _num(d, key, where)
+    limit = 90.0 if key == "lat" else 180.0
+    if not -limit <= value <= limit:
+        raise CaseError(f"{where}.{key}: must be within [-{limit:g}, {limit:g}], got {value}")
+    return value
+
+
+def _objects(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The list of JSON objects ``data[key]`` (empty when absent); CaseError otherwise."""
+    items = data.get(key, [])
+    if not _sequence(items) or not all(isinstance(i, Mapping) for i in items):
+        raise CaseError(f"case.{key}: expected a list of objects")
+    return list(items)
+
+
+def _sequence(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
 def _unit(x: float, name: str) -> float:
@@ -144,8 +166,8 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
     if kind == EvidenceKind.SIGHTING:
         return Sighting(
             time=parse_time(item.get("time"), f"{where}.time"),
-            lat=_num(item, "lat", where),
-            lon=_num(item, "lon", where),
+            lat=_coordinate(item, "lat", where),
+            lon=_coordinate(item, "lon", where),
             radius_m=max(1.0, _num(item, "radius_m", where, 500.0)),
             credibility=_unit(_num(item, "credibility", where, 0.5), f"{where}.credibility"),
             label=label,
@@ -153,8 +175,8 @@ def parse_evidence(item: Mapping[str, Any], where: str = "evidence") -> Evidence
     if kind == EvidenceKind.VEHICLE_FOUND:
         return VehicleFound(
             time=parse_time(item.get("time"), f"{where}.time"),
-            lat=_num(item, "lat", where),
-            lon=_num(item, "lon", where),
+            lat=_coordinate(item, "lat", where),
+            lon=_coordinate(item, "lon", where),
             radius_m=max(1.0, _num(item, "radius_m", where, VEHICLE_RADIUS_M)),
             credibility=_unit(_num(item, "credibility", where, 1.0), f"{where}.credibility"),
             label=label,
@@ -186,7 +208,10 @@ def _parse_hint(item: Mapping[str, Any], where: str) -> Hint:
         return Hint(HintKind.HEADING, weight, bearing_deg=_num(item, "bearing_deg", where) % 360.0)
     if kind == HintKind.DESTINATION:
         return Hint(
-            HintKind.DESTINATION, weight, lat=_num(item, "lat", where), lon=_num(item, "lon", where)
+            HintKind.DESTINATION,
+            weight,
+            lat=_coordinate(item, "lat", where),
+            lon=_coordinate(item, "lon", where),
         )
     raise CaseError(f"{where}: unknown hint kind {kind!r} (heading or destination)")
 
@@ -195,6 +220,8 @@ def parse_case(data: Mapping[str, Any] | SearchCase) -> SearchCase:
     """Parse a case dict as documented in docs/search-api.md."""
     if isinstance(data, SearchCase):
         return data
+    if not isinstance(data, Mapping):
+        raise CaseError("case: expected a JSON object")
     lk = data.get("last_known")
     if not isinstance(lk, Mapping):
         raise CaseError("case: missing 'last_known' object")
@@ -203,15 +230,15 @@ def parse_case(data: Mapping[str, Any] | SearchCase) -> SearchCase:
     if t1 < t0:
         raise CaseError("last_known: time_latest is before time_earliest")
     modes = data.get("modes", ["road"])
-    if not isinstance(modes, Sequence) or isinstance(modes, str) or not modes:
+    if not _sequence(modes) or not modes or not all(isinstance(m, str) for m in modes):
         raise CaseError("case.modes: expected a non-empty list such as ['road', 'rail']")
-    hints = tuple(_parse_hint(h, f"hints[{i}]") for i, h in enumerate(data.get("hints", [])))
+    hints = tuple(_parse_hint(h, f"hints[{i}]") for i, h in enumerate(_objects(data, "hints")))
     evidence = tuple(
-        parse_evidence(e, f"evidence[{i}]") for i, e in enumerate(data.get("evidence", []))
+        parse_evidence(e, f"evidence[{i}]") for i, e in enumerate(_objects(data, "evidence"))
     )
     return SearchCase(
-        lat=_num(lk, "lat", "last_known"),
-        lon=_num(lk, "lon", "last_known"),
+        lat=_coordinate(lk, "lat", "last_known"),
+        lon=_coordinate(lk, "lon", "last_known"),
         time_earliest=t0,
         time_latest=t1,
         modes=tuple(str(m) for m in modes),

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bolo.search.case import CaseError
+from bolo.search.case import CaseError, parse_case
 from bolo.search.picture import DEFAULT_PARTICLES, SearchPicture, Strategy
 
 app = typer.Typer(
@@ -48,7 +48,11 @@ def rank_command(
 ) -> None:
     """Rank the posts to alert for a case at a time."""
     try:
-        data = json.loads(case.read_text(encoding="utf-8"))
+        data = parse_case(json.loads(case.read_bytes()))  # before the network's slow load
+    except RecursionError:  # a sender's nesting, deeper than the parser goes
+        _fail(f"cannot read case file {case}: JSON nested too deeply")
+    except CaseError as exc:
+        _fail(f"case file {case}: {exc}")
     except (OSError, ValueError) as exc:
         _fail(f"cannot read case file {case}: {exc}")
     net = _load_network(network)
