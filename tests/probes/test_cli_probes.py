@@ -46,8 +46,8 @@ def _fails_cleanly(args: list[str], what: str) -> str:
 @pytest.fixture()
 def coordinator(sqlite_engine: Engine) -> str:
     with session_scope(sqlite_engine) as db:
-        create_user(db, username="coord", role=Role.COORDINATOR)
-        create_user(db, username="boss", role=Role.ADMIN)
+        create_user(db, username="coord", role=Role.COORDINATOR, actor=None)
+        create_user(db, username="boss", role=Role.ADMIN, actor=None)
     return "coord"
 
 
