@@ -14,6 +14,7 @@ from bolo.cap.codec import decode
 from bolo.cap.errors import CapRefused
 from bolo.cap.imports import Decision, ImportPlan, Key
 from bolo.cap.model import Alert as CapAlert
+from bolo.cap.xmlsafe import xml_text
 from bolo.cases.model import Case
 from bolo.clock import now
 from bolo.errors import NotFound
@@ -156,7 +157,7 @@ def _row(alert: CapAlert, xml: bytes, state: ExternalState) -> ExternalAlert:
         event=first("event")[:255],
         sender_name=first("sender_name")[:255],
         expires=expires,
-        xml=xml.decode("utf-8", errors="replace"),
+        xml=xml_text(xml),
         state=state,
     )
 

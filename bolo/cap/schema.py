@@ -69,13 +69,28 @@ def element_schema_errors(
     tree = root.getroottree()
     found = []
     for error in schema.error_log:  # type: ignore[attr-defined]
-        hits = tree.xpath(error.path) if error.path else []
-        hit = hits[0] if isinstance(hits, list) and hits else None
-        path = readable_path(hit) if isinstance(hit, etree._Element) else "/alert"
+        hit = _element_at(tree, error.path)
+        path = readable_path(hit) if hit is not None else "/alert"
         found.append(
             Finding(Level.ERROR, path, rule, f"{rule}: line {error.line}: {_short(error.message)}")
         )
     return found
+
+
+def _element_at(tree: etree._ElementTree, path: str | None) -> etree._Element | None:
+    """The element at the schema error's `path`, which uses the document's own prefixes, some
+    of them declared below the root (an extension element `<ext:foo xmlns:ext=...>`); None
+    when the path cannot be evaluated."""
+    if not path:
+        return None
+    prefixes = {p: ns for e in tree.iter() if isinstance(e.tag, str) for p, ns in e.nsmap.items()}
+    try:
+        hits = tree.xpath(path, namespaces={p: ns for p, ns in prefixes.items() if p})
+    except etree.XPathError:
+        return None
+    return (
+        hits[0] if isinstance(hits, list) and hits and isinstance(hits[0], etree._Element) else None
+    )
 
 
 def readable_path(element: etree._Element) -> str:

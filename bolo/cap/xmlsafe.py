@@ -6,6 +6,7 @@ Everything refused raises `CapRefused` with a reason naming the cause (`DTD forb
 
 from __future__ import annotations
 
+import codecs
 import functools
 import re
 import threading
@@ -23,6 +24,8 @@ DEFAULT_MAX_DEPTH = 32
 # parser flags, the refusing resolver and the check of the parsed tree stay as further layers.
 # XML 1.0 §2.8: prolog ::= XMLDecl? Misc* (doctypedecl Misc*)?; Misc ::= Comment | PI | S.
 _MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
+# `<!DOCTYPE html>` (with or without public and system ids) but no internal subset: a web page.
+_HTML_DOCTYPE = re.compile(rb"<!DOCTYPE\s+html\b[^\[<>]*>", re.IGNORECASE)
 _ENCODING_DECL = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*(['\"])[^'\"]*\2", re.DOTALL)
 
 _local = threading.local()
@@ -74,6 +77,25 @@ def _to_utf8(data: bytes) -> bytes:
     return data
 
 
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*(['\"])([A-Za-z0-9._:-]+)\1")
+
+
+def xml_text(data: bytes) -> str:
+    """A parsed document's characters as text, for keeping it in a text column: read in the
+    encoding it uses (byte-order mark, else its declaration, else UTF-8) with the byte-order mark
+    and the encoding declaration dropped, so ``xml_text(data).encode("utf-8")`` parses to the
+    same tree as ``data``. Bytes that are not of that encoding become U+FFFD."""
+    data = _to_utf8(bytes(data)).removeprefix(b"\xef\xbb\xbf")  # UTF-16/32 now UTF-8
+    declared = _DECLARED.match(data)
+    try:
+        codec = codecs.lookup(declared.group(2).decode("ascii") if declared else "utf-8").name
+    except LookupError:
+        codec = "utf-8"
+    if codec == "utf-8" or codec.startswith(("utf-16", "utf-32")):  # UTF-16/32 without a BOM
+        return data.decode("utf-8", errors="replace")  # is refused by parse_xml
+    return _ENCODING_DECL.sub(r"\1", data.decode(codec, errors="replace"), count=1)
+
+
 @functools.lru_cache(maxsize=8)
 def _deeper_than(max_depth: int) -> etree.XPath:
     # An element exists at depth max_depth + 1 (evaluated in C, ~40 us on a 10 kB message).
@@ -84,12 +106,12 @@ def _depth_exceeds(root: etree._Element, max_depth: int) -> bool:
     return bool(_deeper_than(max_depth)(root))
 
 
-def _has_doctype(data: bytes) -> bool:
-    """True when the prolog (XML declaration, comments, PIs, space) is followed by a DOCTYPE,
-    the only place XML allows one."""
+def _doctype(data: bytes) -> bytes | None:
+    """The DOCTYPE following the prolog (XML declaration, comments, PIs, space), the only place
+    XML allows one: its first bytes, or None when there is none."""
     start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     end = _MISC.match(data, start).end()  # type: ignore[union-attr]
-    return data[end : end + 9].upper() == b"<!DOCTYPE"
+    return data[end : end + 200] if data[end : end + 9].upper() == b"<!DOCTYPE" else None
 
 
 def parse_xml(
@@ -108,7 +130,10 @@ def parse_xml(
     if not data.strip():
         raise CapRefused("empty document", _BAD)
     data = _to_utf8(bytes(data))
-    if _has_doctype(data):
+    doctype = _doctype(data)
+    if doctype is not None and _HTML_DOCTYPE.match(doctype):
+        raise CapRefused("not a CAP alert: an HTML page (e.g. a server's error page)", "not-cap")
+    if doctype is not None:
         raise CapRefused("DTD forbidden", "dtd")
     try:
         root = etree.fromstring(data, parser=_parser())

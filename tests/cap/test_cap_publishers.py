@@ -1,0 +1,86 @@
+"""Habits of real publishers' CAP: extension elements, legacy encodings, HTML error pages."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bolo.alerts.external import DatabaseImportStore, ExternalAlert
+from bolo.cap.codec import decode, encode
+from bolo.cap.errors import CapRefused
+from bolo.cap.imports import Decision, import_message
+from bolo.cap.validate import validate
+from bolo.cap.xmlsafe import parse_xml, xml_text
+from bolo.store.db import session_scope
+from tests.cap.factories import make_alert
+
+HEADLINE = "[행정안전부] 실종아동 찾습니다 気象警報 Ñ"
+
+
+def _declared(encoding: str, codec: str, bom: bytes = b"", headline: str = HEADLINE) -> bytes:
+    """The factory alert with `headline`, written in `codec` and declaring `encoding`."""
+    alert = make_alert()
+    alert.infos[0].headline = headline
+    text = encode(alert).decode("utf-8").replace("encoding='UTF-8'", f"encoding='{encoding}'")
+    return bom + text.encode(codec)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "codec", "bom", "headline"),
+    [
+        ("UTF-16", "utf-16-le", b"\xff\xfe", HEADLINE),
+        ("UTF-16", "utf-16-be", b"\xfe\xff", HEADLINE),
+        ("UTF-8", "utf-8", b"\xef\xbb\xbf", HEADLINE),
+        ("ISO-8859-1", "latin-1", b"", "Bagyong Kristine Ñ"),
+        ("EUC-KR", "euc-kr", b"", "실종아동 찾습니다"),
+        ("Shift_JIS", "shift_jis", b"", "気象警報・注意報"),
+    ],
+)
+def test_xml_text_reads_the_document_in_its_own_encoding(
+    encoding: str, codec: str, bom: bytes, headline: str
+) -> None:
+    data = _declared(encoding, codec, bom, headline)
+    assert decode(data).infos[0].headline == headline
+    assert decode(xml_text(data).encode("utf-8")).infos[0].headline == headline
+
+
+def test_a_utf16_message_is_stored_readable(sqlite_engine: Engine) -> None:
+    data = _declared("UTF-16", "utf-16-le", b"\xff\xfe")
+    alert = decode(data)
+    assert import_message(alert, data, store=DatabaseImportStore()).decision == Decision.NEW
+    with session_scope() as db:
+        row = db.execute(select(ExternalAlert)).scalar_one()
+        stored = decode(row.xml.encode("utf-8"))
+    assert stored.infos[0].headline == HEADLINE
+    assert stored.infos[0].areas == alert.infos[0].areas
+
+
+def test_an_extension_element_with_its_own_prefix_is_a_schema_finding() -> None:
+    xml = encode(make_alert()).replace(
+        b"</description>", b'</description><ext:foo xmlns:ext="urn:example:ext">x</ext:foo>'
+    )
+    result = validate(xml)
+    assert not result.ok
+    assert [f.rule for f in result.findings] == ["schema"]
+    assert result.findings[0].path == "/alert/info[1]/foo"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"<!DOCTYPE html><html><body><h1>503 Service Unavailable</h1></body></html>",
+        b'<!doctype HTML PUBLIC "-//W3C//DTD HTML 4.01//EN"><html></html>',
+    ],
+)
+def test_an_html_error_page_is_named_as_such(page: bytes) -> None:
+    with pytest.raises(CapRefused) as refused:
+        parse_xml(page)
+    assert refused.value.rule == "not-cap"
+    assert "HTML page" in refused.value.reason
+
+
+def test_an_html_doctype_with_entities_is_still_a_dtd() -> None:
+    page = b'<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]><html>&x;</html>'
+    with pytest.raises(CapRefused) as refused:
+        parse_xml(page)
+    assert refused.value.rule == "dtd"
