@@ -176,6 +176,28 @@ def _pg_backup(engine: Engine, file: Path) -> None:
     os.replace(partial, file)
 
 
+# The schema's own functions (the triggers' bodies), not those an extension brought.
+_FUNCTIONS = text(
+    "SELECT p.proname, pg_get_function_identity_arguments(p.oid) FROM pg_proc p "
+    "JOIN pg_namespace n ON n.oid = p.pronamespace "
+    "WHERE n.nspname = :schema AND NOT EXISTS (SELECT 1 FROM pg_depend d "
+    "WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')"
+)
+
+
+def _pg_drops(engine: Engine, schema: str) -> str:
+    """SQL dropping what the backup brings back: the schema's tables and functions (the
+    functions too, else the backup's CREATE FUNCTION finds them there and the restore fails)."""
+    with engine.connect() as connection:
+        tables = inspect(connection).get_table_names(schema=schema)
+        functions = connection.execute(_FUNCTIONS, {"schema": schema}).all()
+    drops = "".join(f'DROP TABLE IF EXISTS "{schema}"."{t}" CASCADE;\n' for t in tables)
+    return drops + "".join(
+        f'DROP FUNCTION IF EXISTS "{schema}"."{name}"({args}) CASCADE;\n'
+        for name, args in functions
+    )
+
+
 def _pg_restore(engine: Engine, file: Path) -> None:
     uri, schema, env = _pg_target(engine)
     restore = _pg_tool("pg_restore")
@@ -203,9 +225,7 @@ def _pg_restore(engine: Engine, file: Path) -> None:
         keep.unlink(missing_ok=True)
     if script.returncode != 0:
         raise BackupError(f"pg_restore failed: {script.stderr.strip()[:2000]}")
-    with engine.connect() as connection:
-        tables = inspect(connection).get_table_names(schema=schema)
-    drops = "".join(f'DROP TABLE IF EXISTS "{schema}"."{t}" CASCADE;\n' for t in tables)
+    drops = _pg_drops(engine, schema)
     # One psql transaction drops the current tables and loads the backup: a restore that
     # fails half-way leaves the database as it was.
     done = subprocess.run(
