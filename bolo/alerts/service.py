@@ -340,8 +340,9 @@ def update_alert(
     """Draft an Update of an active alert; it needs approval like the first version."""
     require_role(author, *DRAFTERS)
     alert = get_alert(session, alert_id=alert_id)
-    if alert.state != AlertState.ACTIVE:
-        raise Conflict(f"alert is {alert.state}: only an active alert can be updated")
+    state = alert.state_at(now())  # past its expiry it is expired, stored so or not yet
+    if state != AlertState.ACTIVE:
+        raise Conflict(f"alert is {state}: only an active alert can be updated")
     versions = versions_of(session, alert_id=alert.id)
     if any(v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL) for v in versions):
         raise Conflict("this alert already has an update in preparation: edit that one")

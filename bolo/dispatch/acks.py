@@ -101,10 +101,11 @@ def _stop_escalations(session: Session, *, version: AlertVersion, post_id: str) 
 
 
 def _check_current(session: Session, version: AlertVersion) -> None:
-    """AckNotTaken unless ``version`` is the latest issued version of an active alert."""
+    """AckNotTaken unless ``version`` is the latest issued version of an active alert (not
+    past its expiry, whether or not the expiry job has stored that: ``Alert.state_at``)."""
     alert = session.get(Alert, version.alert_id)
-    if alert is None or alert.state != AlertState.ACTIVE:
-        state = alert.state if alert is not None else "gone"
+    state = alert.state_at(clock.now()) if alert is not None else "gone"
+    if state != AlertState.ACTIVE:
         raise AckNotTaken(f"the alert is {state}: it takes no acknowledgement any more")
     later = session.scalars(
         select(AlertVersion.seq)

@@ -12,14 +12,15 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import Engine
 
-from bolo.alerts import public_reads, takedown
+from bolo.alerts import public_reads, service, takedown
 from bolo.alerts.model import Alert, AlertState
 from bolo.api import create_app
 from bolo.auth.model import Role
 from bolo.auth.service import create_user, issue_token, user_by_name
 from bolo.clock import FakeClock, now, use_clock
+from bolo.errors import Conflict
 from bolo.store.db import session_scope
-from tests.alerts.factories import issue_public_alert
+from tests.alerts.factories import content, issue_public_alert
 from tests.cases.test_case_photos import World, _issue, _media_path, _upload, jpeg_with_gps
 
 # The photo tests' fixture: a case, its coordinator and a viewer, with their tokens.
@@ -112,3 +113,14 @@ def test_the_feed_says_cancelled_and_expired_in_the_readers_language(
     assert [t.split(": ")[0] for t in titles] == ["취소됨", "만료됨"], titles
     rss = client.get("/feed/cap.rss", headers={"Accept-Language": "ko-KR,ko;q=0.9"}).text
     assert "<title>만료됨: " in rss
+
+
+def test_an_alert_past_its_expiry_takes_no_update_before_the_job(
+    sqlite_engine: Engine, clock: FakeClock
+) -> None:
+    alert_id, _ = issue_public_alert(sqlite_engine)
+    clock.advance(seconds=PAST_EXPIRY.total_seconds())
+    with session_scope(sqlite_engine) as db:
+        coord = user_by_name(db, username="coord")
+        with pytest.raises(Conflict, match="alert is expired"):
+            service.update_alert(db, alert_id=alert_id, content=content([]), author=coord)

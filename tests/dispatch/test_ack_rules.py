@@ -5,6 +5,7 @@ secret rotation's end; malformed bodies answer 4xx, never 500."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -99,6 +100,22 @@ def test_an_ended_alert_takes_no_ack(db_engine: Any, state: str) -> None:
             alert.state = state
         delivery_id, token = _link(db_engine, v1)
         with session_scope(db_engine) as s, pytest.raises(AckNotTaken, match=state):
+            acknowledge_by_link(s, delivery_id=delivery_id, token=token, by="Lt. Ri")
+        with session_scope(db_engine) as s:
+            assert s.scalars(select(Acknowledgement)).all() == []
+
+
+def test_an_alert_past_its_expiry_takes_no_ack_before_the_expiry_job(db_engine: Any) -> None:
+    clock = FakeClock(T0)
+    with use_clock(clock):
+        alert_id, (v1,) = _issue(db_engine)
+        with session_scope(db_engine) as s:
+            alert = s.get(Alert, alert_id)
+            assert alert is not None
+            alert.expires_at = T0 + timedelta(hours=1)
+        delivery_id, token = _link(db_engine, v1)
+        clock.advance(hours=2)  # the stored state is still "active"
+        with session_scope(db_engine) as s, pytest.raises(AckNotTaken, match="expired"):
             acknowledge_by_link(s, delivery_id=delivery_id, token=token, by="Lt. Ri")
         with session_scope(db_engine) as s:
             assert s.scalars(select(Acknowledgement)).all() == []
