@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from shapely.geometry import MultiPoint, Polygon
 
 from bolo.alerts import service, takedown
 from bolo.alerts.activation import Attestation, evaluate
@@ -28,23 +27,14 @@ from bolo.posts.model import Post
 from bolo.posts.query import kinds, regions
 from bolo.posts.service import list_posts
 from bolo.settings import get_settings
+from bolo.web.alertarea import alert_area, case_network
 from bolo.web.auth import Approvers, Coordinators, Csrf, PageUser
 from bolo.web.console import base_context
 from bolo.web.forms import FormFields, FormLists
-from bolo.web.pictures import recommendations
+from bolo.web.pictures import picture_time, recommendations
 from bolo.web.templating import page
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-
-def alert_area(case: Case, posts: list[Post]) -> list[list[tuple[float, float]]]:
-    """The alert polygon: the hull of the last-known place and the chosen posts, widened by
-    about 15 km, as one closed (lat, lon) ring in WGS84 degrees."""
-    points = [(case.last_known_lon, case.last_known_lat)] + [(p.lon, p.lat) for p in posts]
-    hull = MultiPoint(points).convex_hull.buffer(0.15).simplify(0.02)
-    if not isinstance(hull, Polygon):
-        raise ValueError("could not build an alert area")
-    return [[(round(lat, 4), round(lon, 4)) for lon, lat in hull.exterior.coords]]
 
 
 TEXT_FIELDS = ("headline", "description", "instruction")
@@ -150,7 +140,8 @@ def draft_context(
 def draft_from_form(
     case: Case, form: dict[str, Any], posts: dict[str, Post], chosen: list[str]
 ) -> AlertDraft:
-    """The AlertDraft of the drafting form (raises ValidationError or ValueError)."""
+    """The AlertDraft of the drafting form (raises ValidationError or ValueError); its area is
+    bolo.web.alertarea's for the chosen posts, drawn for the picture's time."""
     texts = [
         {
             "language": "en-US",
@@ -175,7 +166,7 @@ def draft_from_form(
             "texts": texts,
             "area": {
                 "description": form.get("area_description", ""),
-                "polygons": alert_area(case, picked),
+                **alert_area(case, picked, case_network(case), at=picture_time(case)),
             },
             "target_post_ids": [p.id for p in picked],
             "expires_in_hours": form.get("expires_in_hours", "24") or "24",

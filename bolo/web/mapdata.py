@@ -3,7 +3,7 @@
 Every coordinate is WGS84 degrees in GeoJSON order (lon, lat). Layers: the country outline,
 the network (schematic arcs), the posts, the search picture as h3 cells with their probability
 (the heat layer; its 90% and 50% regions are bolo.cases.picture.region_features), isochrones
-(where the suspects can be by now, by elapsed time), and reports.
+(where the suspects can be by now, by elapsed time, following the network), and reports.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from typing import Any
 
 import h3
 import numpy as np
-from shapely.geometry import MultiPoint, mapping
 
 from bolo import i18n
 from bolo.cases.model import Case
-from bolo.network import Mode, Network, PostKind
-from bolo.network.travel import earliest_arrival, nearest_node
+from bolo.cases.picture import DEFAULT_MODES
+from bolo.network import Mode, Network, PointTooFar, PostKind
+from bolo.network.isochrone import isochrone_geojson
 from bolo.posts.model import Post
 from bolo.reports.model import Report
 from bolo.web.words import word
@@ -154,27 +154,29 @@ def isochrones(
     hours: Sequence[float] = ISOCHRONE_HOURS,
     lang: str = i18n.DEFAULT,
 ) -> dict[str, Any]:
-    """Hulls of the nodes reachable from the last-known place within each of ``hours`` (and
-    within the time elapsed since the earliest last sighting), largest first, each with its
-    ``hours`` and a ``label`` (the map's tooltip) in language ``lang``."""
-    source, _ = nearest_node(network, case.last_known_lat, case.last_known_lon)
+    """Where the suspects can be within each of ``hours`` (hours) from the last-known place, and
+    within the time elapsed since the earliest last sighting: the network-following outline of
+    bolo.network.isochrone (the picture's modes, holes where nothing is reached; a
+    MultiPolygon where it is cut at the antimeridian), largest first, each a Feature with its
+    ``hours`` and a ``label`` (the map's tooltip) in language ``lang``. Empty when the
+    last-known place is off the network (the picture says why)."""
     elapsed_h = max((at - case.last_seen_earliest).total_seconds() / 3600.0, 0.0)
     limits = sorted({*(h for h in hours if h < elapsed_h), round(elapsed_h, 1)}, reverse=True)
-    arrival = earliest_arrival(network, [source], limit_seconds=max(limits, default=0) * 3600)
+    modes = [Mode(m) for m in DEFAULT_MODES]
     features = []
     for limit in limits:
-        reach = np.flatnonzero(arrival <= limit * 3600.0)
-        points = [(float(network.node_lon[i]), float(network.node_lat[i])) for i in reach]
-        if not points:
-            continue
-        hull = MultiPoint(points).convex_hull.buffer(0.05)
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": mapping(hull),
-                "properties": {"hours": limit, "label": reachable_label(limit, lang)},
-            }
-        )
+        try:
+            area = isochrone_geojson(
+                network,
+                lat=case.last_known_lat,
+                lon=case.last_known_lon,
+                seconds=limit * 3600.0,
+                modes=modes,
+            )
+        except PointTooFar:
+            return collection([])
+        area["properties"] = {"hours": limit, "label": reachable_label(limit, lang)}
+        features.append(area)
     return collection(features)
 
 
