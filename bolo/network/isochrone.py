@@ -6,7 +6,7 @@ in the time left (OFFROAD_MPS, at most OFFROAD_CAP_M, at least one cell; nothing
 lines, whose trains stop only at stations). The cells become one polygon with holes where
 no reached road comes near enough, simplified so its exterior has at most 100 vertices
 (first = last), valid and counter-clockwise. The exterior alone is the CAP ring (a CAP
-polygon has no holes). ``follow_network=False`` gives the earlier filled outline: reached
+polygon has no holes). ``follow_network=False`` gives a filled outline instead: reached
 points rasterised, closed, hole-filled (close to the convex hull of the reached roads).
 """
 
@@ -16,30 +16,30 @@ from collections.abc import Collection
 from typing import Any
 
 import numpy as np
-import shapely
-from scipy import ndimage
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.polygon import orient
 
 from bolo.network._kernels import raster_reached_kernel
 from bolo.network._outline import (
-    no_saddles,
     raster_reach_kernel,
     spread_reach_kernel,
-    trace_rings,
 )
 from bolo.network.antimeridian import drawing_lon, drawing_network, to_wgs84
 from bolo.network.graph import FloatArray, Mode, Network
+from bolo.network.grid_polygon import (
+    MAX_VERTICES,
+    outline_from_grid,
+    polygon_from_grid,
+    simplify_polygon,
+)
 from bolo.network.ranking import DEFAULT_MAX_SNAP_METRES, source_node
 from bolo.network.travel import WALK_METRES_PER_SECOND, arc_weights, earliest_arrival
 
 GRID = 160
-MAX_VERTICES = 100
 _MIN_CELL_DEG = 0.0005  # about 50 m: finer than that, road gaps fragment the area
 OUTLINE_GRID = 256  # the network-following outline needs finer cells to show valleys
 OFFROAD_MPS = WALK_METRES_PER_SECOND  # walking pace off the network
 OFFROAD_CAP_M = 500.0  # a car left farther than this from any road is not a fast escape
-MIN_HOLE_CELLS = 6.0  # smaller holes are raster noise, not places nothing reaches
 _M_PER_DEG = 111_320.0
 
 
@@ -155,121 +155,6 @@ def reach_grid(
     return reach >= 0.0, frame
 
 
-def outline_from_grid(grid: np.ndarray, frame: tuple[float, float, float, float]) -> Polygon:
-    """One polygon (lon, lat) of the marked cells, holes kept (those of at least
-    MIN_HOLE_CELLS cells), exterior simplified to <= MAX_VERTICES points, counter-clockwise.
-    Parts that touch no other (a station reached by a train) are joined by closing; cells
-    touching only at a corner are joined by one more cell (so the rings never touch)."""
-    x0, y0, cell, scale = frame
-    grid = grid.copy()
-    _, count = ndimage.label(grid)
-    if count > 1:
-        grid = _joined(grid)
-    no_saddles(grid)
-    pts, offsets = trace_rings(grid)
-    rings = [
-        pts[offsets[k] : offsets[k + 1]] * cell + np.array([x0, y0])
-        for k in range(offsets.shape[0] - 1)
-    ]
-    outer = [r for r in rings if shapely.LinearRing(r).is_ccw]
-    if len(outer) != 1:
-        return polygon_from_grid(grid, frame)  # not one part after all: fill it in
-    holes = [
-        r
-        for r in rings
-        if not shapely.LinearRing(r).is_ccw and Polygon(r).area >= MIN_HOLE_CELLS * cell * cell
-    ]
-    out = _simplify(Polygon(outer[0], holes), cell)
-    rescale = np.array([1.0 / scale, 1.0])
-    return orient(
-        Polygon(
-            np.asarray(out.exterior.coords) * rescale,
-            [np.asarray(h.coords) * rescale for h in out.interiors],
-        ),
-        1.0,
-    )
-
-
-def _joined(grid: np.ndarray) -> np.ndarray:
-    """The grid with its parts joined by the smallest closing that makes it one part."""
-    structure = np.ones((3, 3), dtype=np.bool_)
-    for iterations in (1, 3, 8, 20):
-        closed = ndimage.binary_closing(grid, structure, iterations=iterations, border_value=0)
-        closed |= grid
-        _, count = ndimage.label(closed)
-        if count <= 1:
-            return np.asarray(closed, dtype=np.bool_)
-    return _one_blob(grid)
-
-
-def polygon_from_grid(grid: np.ndarray, frame: tuple[float, float, float, float]) -> Polygon:
-    """One simple polygon (lon, lat) covering the marked cells (see module doc)."""
-    x0, y0, cell, scale = frame
-    grid = _one_blob(grid)
-    rows, starts, ends = _runs(grid)
-    boxes = shapely.box(
-        x0 + starts * cell, y0 + rows * cell, x0 + ends * cell, y0 + (rows + 1) * cell
-    )
-    shape = shapely.union_all(boxes)
-    if not isinstance(shape, Polygon):
-        shape = shape.convex_hull
-    shape = _simplify(Polygon(shape.exterior), cell)
-    coords = np.asarray(shape.exterior.coords)
-    return orient(Polygon(np.column_stack((coords[:, 0] / scale, coords[:, 1]))), 1.0)
-
-
-def _one_blob(grid: np.ndarray) -> np.ndarray:
-    structure = np.ones((3, 3), dtype=np.bool_)
-    # Components by edge (4-)connectivity: cells touching only at a corner would union into
-    # a MultiPolygon.
-    _, count = ndimage.label(grid)
-    if count <= 1:
-        return np.asarray(ndimage.binary_fill_holes(grid), dtype=np.bool_)
-    for iterations in (1, 3, 8, 20):
-        closed = ndimage.binary_closing(grid, structure, iterations=iterations, border_value=0)
-        closed |= grid
-        filled = ndimage.binary_fill_holes(closed)
-        _, count = ndimage.label(filled)
-        if count <= 1:
-            return np.asarray(filled, dtype=np.bool_)
-    hull = shapely.convex_hull(shapely.multipoints(np.argwhere(grid)[:, ::-1] + 0.5))
-    yy, xx = np.mgrid[0 : grid.shape[0], 0 : grid.shape[1]]
-    inside = shapely.contains_xy(shapely.buffer(hull, 1.0), xx + 0.5, yy + 0.5)
-    return np.asarray(inside | grid, dtype=np.bool_)
-
-
-def _runs(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    padded = np.zeros((grid.shape[0], grid.shape[1] + 2), dtype=np.int8)
-    padded[:, 1:-1] = grid
-    diff = np.diff(padded, axis=1)
-    r1, c1 = np.nonzero(diff == 1)
-    _, c2 = np.nonzero(diff == -1)
-    return r1, c1, c2
-
-
-def _simplify(shape: Polygon, cell: float) -> Polygon:
-    """At most MAX_VERTICES exterior points; holes simplified alike (and kept)."""
-    exact = shapely.simplify(shape, 0.0)  # drops collinear staircase points only
-    if isinstance(exact, Polygon) and len(exact.exterior.coords) <= MAX_VERTICES:
-        return exact
-    tolerance = cell * 0.75
-    # The plain Douglas-Peucker of the exterior alone is ~20x cheaper than the topology-
-    # preserving one: it finds the tolerance, the topology-preserving pass then checks it.
-    line = shapely.LineString(shape.exterior.coords)
-    while len(shapely.simplify(line, tolerance, preserve_topology=False).coords) > (
-        MAX_VERTICES - 4
-    ):
-        tolerance *= 1.2
-    out = shape
-    for _ in range(40):
-        out = shapely.simplify(shape, tolerance, preserve_topology=True)
-        if isinstance(out, Polygon) and out.is_valid and len(out.exterior.coords) <= MAX_VERTICES:
-            return out
-        tolerance *= 1.5
-    hull = shape.convex_hull
-    return Polygon(shapely.simplify(hull, tolerance).exterior)
-
-
 def isochrone_shape(
     network: Network,
     *,
@@ -332,7 +217,7 @@ def isochrone_rings(
     rings = []
     for part in parts:
         if len(part.exterior.coords) > MAX_VERTICES:
-            part = _simplify(Polygon(part.exterior), _MIN_CELL_DEG)
+            part = simplify_polygon(Polygon(part.exterior), _MIN_CELL_DEG)
         rings.append([(float(y), float(x)) for x, y in part.exterior.coords])
     return rings
 

@@ -135,14 +135,14 @@ def _request_handlers() -> list[Path]:
 
 
 def test_no_route_or_page_acts_as_the_local_operator() -> None:
-    # None as the actor is the local operator at the server's command line, who passes every
-    # role check: a request handler always passes the signed-in user.
+    # None as the actor (or the reader) is the local operator at the server's command line, who
+    # passes every role check: a request handler always passes the signed-in user.
     found = [
         f"{path.relative_to(ROOT)}:{node.lineno}"
         for path in _request_handlers()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
         if isinstance(node, ast.keyword)
-        and node.arg == "actor"
+        and node.arg in ("actor", "reader")
         and isinstance(node.value, ast.Constant)
         and node.value.value is None
     ]
