@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from bolo.cap.codec import encode
+from bolo.cap.edxl import unwrap
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.fetch import Fetched, FetchError, fetch, fetch_cap
 from bolo.cap.findings import Finding, Level
@@ -216,8 +217,11 @@ def import_command(
             data = fetch_cap(source, allow_private=allow_private)
         else:
             data = _read(source, DEFAULT_MAX_BYTES)
+        data = unwrap(data)  # what is stored is the CAP alert itself
     except (OSError, FetchError) as exc:
         raise _fail(f"{source}: cannot fetch: {exc}") from None
+    except CapRefused as exc:
+        raise _fail(f"{source}: INVALID: {exc.reason}") from None
     result = validate(data)
     if result.alert is None or not result.ok:
         raise _fail(f"{source}: INVALID: " + "; ".join(result.errors))

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 from cryptography import x509
 from lxml import etree
 
+from bolo.cap.edxl import unwrap
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.feeds import CAP_MIME
 from bolo.cap.fetch import Fetched, FetchError
@@ -275,6 +276,7 @@ class Subscription:
                 continue
             self.seen.add(mark)
             try:
+                xml = unwrap(xml)  # store the CAP alert itself
                 ready.append((source, accept(xml, signer=self.signer), xml))
             except CapRefused as exc:
                 outcomes.append(Outcome(source, "refused", reason=exc.reason))

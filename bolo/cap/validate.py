@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from bolo.cap.edxl import unwrap
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.findings import Finding, Findings, Level
 from bolo.cap.model import DSIG_NS, Alert
@@ -93,14 +94,15 @@ def validate(
 ) -> ValidationResult:
     """Validate one CAP message and say why it is invalid.
 
-    Steps: hardened parse (refusals are errors), the schema of the message's own version (1.2;
+    Steps: hardened parse (refusals are errors; the CAP alert of an EDXL-DE distribution is
+    validated in its place, see `edxl.unwrap`), the schema of the message's own version (1.2;
     1.1 and 1.0 for import), decoding, the rules beyond the schema, an embedded signature's
     integrity, then the profile (`ipaws` or `google`) when given. An unknown profile raises
     ValueError. Never raises for bad input.
     """
     chosen = Profile(profile) if profile is not None else None
     try:
-        root = parse_xml(xml, max_bytes=max_bytes)
+        root = parse_xml(unwrap(xml, max_bytes=max_bytes), max_bytes=max_bytes)
         version = cap_version(root)
     except CapRefused as exc:
         return _refused(exc)
