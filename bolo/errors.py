@@ -25,6 +25,12 @@ class Conflict(BoloError):
     status = 409
 
 
+class Gone(BoloError):
+    """The thing existed but its content was erased for good (a purged case's messages)."""
+
+    status = 410
+
+
 class Forbidden(BoloError):
     """The caller may not do this."""
 

@@ -105,12 +105,13 @@ def _not_modified(request: Request, etag: str, last_modified: datetime | None) -
 @router.get("/alerts/{alert_id}.cap", response_class=Response)
 def alert_cap(alert_id: str, db: DB, request: Request) -> Response:
     """The newest issued CAP message of a public alert (a Cancel once it is cancelled), with
-    ETag and Last-Modified (its sending time); 304 when the client has it already."""
+    ETag and Last-Modified (its sending time); 304 when the client has it already; 410 Gone
+    once its case was purged."""
     alert = _public_alert(db, alert_id)
+    service.require_unpurged(db, alert)
     version = service.latest_issued(db, alert_id=alert.id)
     if version is None or not version.cap_xml:
-        # Not issued, or its case was purged at the end of the retention period.
-        raise NotFound(f"alert {alert_id} has not been issued or has been purged")
+        raise NotFound(f"alert {alert_id} has not been issued")
     return conditional(request, version.cap_xml, CAP_XML, version.issued_at or version.sent)
 
 

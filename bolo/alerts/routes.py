@@ -112,9 +112,11 @@ def get_alert(alert_id: str, db: DB, user: CurrentUser) -> AlertOut:
 
 @router.get("/alert-versions/{version_id}/cap", response_class=Response, dependencies=READ)
 def version_cap(version_id: str, db: DB, user: CurrentUser) -> Response:
-    """The exact CAP XML of a version (what an approver reviews and approves)."""
+    """The exact CAP XML of a version (what an approver reviews and approves); 410 Gone once
+    its case was purged."""
     version = service.get_version(db, version_id=version_id)
     alert = service.get_alert(db, alert_id=version.alert_id)
+    service.require_unpurged(db, alert)
     public = alert.cap_status == CapStatus.ACTUAL and version.state == VersionState.ISSUED
     if not public and not can_see_personal(user):
         # The message names and describes the child; only what the public got is not personal.

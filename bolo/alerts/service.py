@@ -33,7 +33,8 @@ from bolo.auth.model import Role, User
 from bolo.auth.service import require_role
 from bolo.cases.model import Case, CaseState
 from bolo.clock import now
-from bolo.errors import Conflict, Forbidden, InvalidInput, NotFound
+from bolo.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
+from bolo.i18n import N_
 from bolo.network.graph import PostKind
 from bolo.posts.model import Post
 from bolo.settings import get_settings
@@ -41,6 +42,9 @@ from bolo.settings import get_settings
 DRAFTERS = (Role.COORDINATOR,)
 APPROVERS = (Role.APPROVER, Role.COORDINATOR, Role.SUPERVISOR)
 SENDER_NAME = "bolo child abduction alerts"
+PURGED_MESSAGES = N_(
+    "this alert's messages were purged with its case at the end of the retention period"
+)
 
 
 def now_seconds() -> datetime:
@@ -62,6 +66,19 @@ def get_version(session: Session, *, version_id: str) -> AlertVersion:
     if version is None:
         raise NotFound(f"no alert version {version_id}")
     return version
+
+
+def is_purged(session: Session, alert: Alert) -> bool:
+    """Whether the alert's case was purged (its messages named the child and were erased with
+    the case's personal data)."""
+    case = session.get(Case, alert.case_id)
+    return case is not None and case.state == CaseState.PURGED
+
+
+def require_unpurged(session: Session, alert: Alert) -> None:
+    """Gone (410) when the alert's case was purged (``is_purged``)."""
+    if is_purged(session, alert):
+        raise Gone(PURGED_MESSAGES)
 
 
 def versions_of(session: Session, *, alert_id: str) -> list[AlertVersion]:
@@ -334,15 +351,26 @@ def issue_version(session: Session, alert: Alert, version: AlertVersion, *, acto
     enqueue_version(session, version_id=version.id)
 
 
+NOT_UPDATABLE = N_(
+    "only an alert in force can be updated: this one was cancelled or has expired (draft a new"
+    " alert if the case needs one)"
+)
+
+
+def require_updatable(alert: Alert) -> None:
+    """Conflict (409) unless the alert is in force now: a cancelled or expired alert takes no
+    Update (its recipients took it down)."""
+    if alert.shown_state != AlertState.ACTIVE:
+        raise Conflict(NOT_UPDATABLE)
+
+
 def update_alert(
     session: Session, *, alert_id: str, content: AlertContent, author: User
 ) -> AlertVersion:
     """Draft an Update of an active alert; it needs approval like the first version."""
     require_role(author, *DRAFTERS)
     alert = get_alert(session, alert_id=alert_id)
-    state = alert.state_at(now())  # past its expiry it is expired, stored so or not yet
-    if state != AlertState.ACTIVE:
-        raise Conflict(f"alert is {state}: only an active alert can be updated")
+    require_updatable(alert)
     versions = versions_of(session, alert_id=alert.id)
     if any(v.state in (VersionState.DRAFT, VersionState.PENDING_APPROVAL) for v in versions):
         raise Conflict("this alert already has an update in preparation: edit that one")

@@ -168,10 +168,10 @@ def picture(
 ) -> PictureOut:
     """The search picture now (at the resolution for a resolved case): the ``budget`` posts to
     alert first, with probability, expected time and reason, and the area the suspects can be
-    in; the same picture the console shows."""
-    return PictureOut.model_validate(
-        picture_answer(db, service.get_case(db, case_id=case_id, reader=user), budget=budget)
-    )
+    in; the same picture the console shows. 410 Gone once the case was purged."""
+    case = service.get_case(db, case_id=case_id, reader=user)
+    service.require_picture(case)
+    return PictureOut.model_validate(picture_answer(db, case, budget=budget))
 
 
 @router.post("/{case_id}/hints", response_model=CaseOut, dependencies=[allow(*service.EDITORS)])

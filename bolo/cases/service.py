@@ -16,11 +16,19 @@ from bolo.auth.service import require_role
 from bolo.cases.model import Case, CasePhoto, CaseState
 from bolo.cases.schemas import CaseCreate, CaseResolve, Hint
 from bolo.clock import now
-from bolo.errors import Conflict, InvalidInput, NotFound
+from bolo.errors import Conflict, Gone, InvalidInput, NotFound
+from bolo.i18n import N_
 from bolo.network import default_network, is_known
 from bolo.paging import Keyset, PageRequest
 
 PURGED = "[purged]"
+# Decimal places of the last-known place a purged case keeps: 0.1 degree (about 11 km) counts
+# cases by district without pointing at the child's home.
+PURGED_PLACE_DECIMALS = 1
+PICTURE_PURGED = N_(
+    "the search picture was deleted with the case's personal data at the end of the"
+    " retention period"
+)
 # Who opens cases and works on an open one (hints, photos); who records the outcome and closes.
 EDITORS = (Role.COORDINATOR,)
 CLOSERS = (Role.COORDINATOR, Role.SUPERVISOR)
@@ -183,6 +191,8 @@ def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
     case.vehicles = [{"description": PURGED} for _ in case.vehicles]
     case.narrative = ""
     case.last_known_place = PURGED
+    case.last_known_lat = round(case.last_known_lat, PURGED_PLACE_DECIMALS)
+    case.last_known_lon = round(case.last_known_lon, PURGED_PLACE_DECIMALS)
     case.hints = [{**h, "text": ""} for h in case.hints]
     counts["alert_versions"] = _purge_alert_texts(session, case.id)
     counts["photos"] = session.execute(
@@ -199,6 +209,13 @@ def purge_case(session: Session, *, case_id: str, actor_id: str | None) -> Case:
         data=counts,
     )
     return case
+
+
+def require_picture(case: Case) -> None:
+    """Gone (410) for a purged case: its search picture would show where the child was last
+    known (the home area), which the purge erased."""
+    if case.state == CaseState.PURGED:
+        raise Gone(PICTURE_PURGED)
 
 
 def _purge_alert_texts(session: Session, case_id: str) -> int:

@@ -18,7 +18,7 @@ from bolo.auth.policy import REDACTED, can_see_personal, case_view
 from bolo.cases.model import Case, CaseState, Outcome
 from bolo.cases.photos import attach_child_photo
 from bolo.cases.schemas import CaseCreate
-from bolo.cases.service import CLOSERS, EDITORS, get_case, list_cases, open_case
+from bolo.cases.service import CLOSERS, EDITORS, get_case, list_cases, open_case, require_picture
 from bolo.clock import now
 from bolo.errors import InvalidInput
 from bolo.i18n import zones
@@ -164,6 +164,7 @@ def render_case_page(
             values=values or {},
             seen_default=zones.form_value(now()),
             picture_at=picture_time(case),
+            purged=case.state == CaseState.PURGED,
         ),
         status if errors else 200,
     )
@@ -209,6 +210,7 @@ def case_map(case_id: str, request: Request, db: DB, user: PageUser) -> JSONResp
     regions, isochrones, reports; labels and the posts' and reports' words in the reader's
     language)."""
     case = get_case(db, case_id=case_id, reader=user)
+    require_picture(case)
     lang = page_language(request, user)
     network, version = picture_network(db, case)
     evidence = evidence_of(db, case)

@@ -25,6 +25,7 @@ _TITLES = {
     404: N_("There is nothing here"),
     405: N_("This page cannot be used that way"),
     409: N_("This cannot be done now"),
+    410: N_("This is gone"),
     413: N_("This is too large"),
     422: N_("Please check what you entered"),
     429: N_("Too many requests: please wait a moment"),

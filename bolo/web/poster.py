@@ -18,6 +18,7 @@ import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from bolo.alerts import service
 from bolo.alerts.model import Alert, CapStatus
 from bolo.auth.deps import DB
 from bolo.cap import model as cap
@@ -43,6 +44,8 @@ class PrintUnavailable(BoloError):
 
 def _live(db: DB, alert_id: str) -> PublicAlert:
     alert = db.get(Alert, alert_id)
+    if alert is not None and alert.cap_status == CapStatus.ACTUAL:
+        service.require_unpurged(db, alert)
     shown = public_alert(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
     if shown is None or shown.ended:
         raise NotFound(N_("there is no poster for this alert: it is not a live public alert"))

@@ -108,11 +108,13 @@ def alert_detail(alert_id: str, request: Request, db: DB, lang: str | None = Non
     shown = public_alert(db, alert) if alert and alert.cap_status == CapStatus.ACTUAL else None
     chosen = page_language(request)
     if shown is None:
+        # 410 once the message was purged with its case: it will not come back.
+        gone = bool(alert and alert.cap_status == CapStatus.ACTUAL and service.is_purged(db, alert))
         return page(
             request,
             "public/missing.html",
-            {"interface_languages": interface_languages()},
-            404,
+            {"interface_languages": interface_languages(), "gone": gone},
+            410 if gone else 404,
             lang=chosen,
         )
     info = shown.info(chosen)

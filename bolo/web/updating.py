@@ -78,6 +78,7 @@ def _context(
 def update_form(alert_id: str, request: Request, db: DB, user: PageUser) -> Response:
     """The Update form: the live texts, and the current picture's recommended posts ticked."""
     alert = service.get_alert(db, alert_id=alert_id)
+    service.require_updatable(alert)
     last = service.latest_issued(db, alert_id=alert.id)
     if last is None:
         raise Conflict("this alert was never issued: edit or cancel its draft instead")
@@ -98,6 +99,7 @@ def create_update(
 ) -> Response:
     """Save the Update and submit it for approval by a second person."""
     alert = service.get_alert(db, alert_id=alert_id)
+    service.require_updatable(alert)
     case = get_case(db, case_id=alert.case_id, reader=user)
     values = {k: v[-1] for k, v in form.items() if k != "post"}
     chosen = form.get("post", [])

@@ -122,5 +122,5 @@ def test_an_alert_past_its_expiry_takes_no_update_before_the_job(
     clock.advance(seconds=PAST_EXPIRY.total_seconds())
     with session_scope(sqlite_engine) as db:
         coord = user_by_name(db, username="coord")
-        with pytest.raises(Conflict, match="alert is expired"):
+        with pytest.raises(Conflict, match="only an alert in force"):
             service.update_alert(db, alert_id=alert_id, content=content([]), author=coord)

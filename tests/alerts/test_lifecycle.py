@@ -103,7 +103,7 @@ def test_one_coordinator_cancels_in_one_step_and_not_twice(db_engine: Engine) ->
         takedown.cancel_alert(db, alert_id=alert_id, reason="False report.", actor=coord)
         with pytest.raises(Conflict, match="already cancelled"):
             takedown.cancel_alert(db, alert_id=alert_id, reason="again", actor=coord)
-        with pytest.raises(Conflict, match="only an active alert"):
+        with pytest.raises(Conflict, match="only an alert in force"):
             service.update_alert(db, alert_id=alert_id, content=content([]), author=coord)
 
 

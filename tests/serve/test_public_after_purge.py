@@ -1,5 +1,5 @@
 """The public pages and feeds keep answering after a retention purge; the purged alert itself
-is gone (404), never a 500."""
+is gone (410), never a 500."""
 
 from __future__ import annotations
 
@@ -31,5 +31,5 @@ def test_public_pages_answer_after_a_purge(db_engine: Engine) -> None:
             answer = client.get(url)
             assert answer.status_code == 200, (url, answer.status_code)
         for url in (f"/alerts/{w.alert_id}", f"/alerts/{w.alert_id}.cap"):
-            assert client.get(url).status_code == 404, url
+            assert client.get(url).status_code == 410, url  # gone for good, not "never was"
         assert w.alert_id not in client.get("/alerts").text
