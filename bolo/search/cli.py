@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from bolo.search.case import CaseError, parse_case
+from bolo.search.case import CaseError, SearchCase, parse_case
 from bolo.search.picture import DEFAULT_PARTICLES, SearchPicture, Strategy
 
 app = typer.Typer(
@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
 
@@ -30,6 +30,18 @@ def _load_network(name: str) -> Any:
         return load(name)
     except NetworkError as exc:
         _fail(str(exc))
+
+
+def _read_case(path: Path) -> SearchCase:
+    """The case in JSON file ``path``, or exit 1 saying what is wrong with the file."""
+    try:
+        return parse_case(json.loads(path.read_bytes()))
+    except RecursionError:  # a sender's nesting, deeper than the parser goes
+        _fail(f"cannot read case file {path}: JSON nested too deeply")
+    except CaseError as exc:
+        _fail(f"case file {path}: {exc}")
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read case file {path}: {exc}")
 
 
 @app.command("rank")
@@ -47,14 +59,7 @@ def rank_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Rank the posts to alert for a case at a time."""
-    try:
-        data = parse_case(json.loads(case.read_bytes()))  # before the network's slow load
-    except RecursionError:  # a sender's nesting, deeper than the parser goes
-        _fail(f"cannot read case file {case}: JSON nested too deeply")
-    except CaseError as exc:
-        _fail(f"case file {case}: {exc}")
-    except (OSError, ValueError) as exc:
-        _fail(f"cannot read case file {case}: {exc}")
+    data = _read_case(case)  # before the network's slow load
     net = _load_network(network)
     try:
         pic = SearchPicture(
