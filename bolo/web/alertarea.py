@@ -4,7 +4,8 @@ network, plus a circle around each chosen post outside it.
 The polygons are the exteriors of the network-following isochrone (bolo.network.isochrone:
 the picture's modes, from the earliest last sighting to the picture's time, at least
 MIN_SECONDS so the area is never a dot; CAP polygons have no holes). Each chosen post outside
-those polygons gets a CAP circle of POST_RADIUS_KM (its catchment). Within the AreaSpec
+those polygons gets a CAP circle of POST_RADIUS_KM (its catchment); public posts (outlets, not
+places) add nothing. Within the AreaSpec
 limits: at most MAX_POLYGONS polygons (the largest kept) and MAX_CIRCLES circles (more posts
 are grouped by k-means into MAX_CIRCLES groups, each one circle around its posts). When the case
 has no usable network (not imported, or the last-known place is off it) the area is the
@@ -25,7 +26,7 @@ from shapely.geometry import MultiPoint, Point, Polygon
 
 from bolo.cases.model import Case
 from bolo.cases.picture import DEFAULT_MODES
-from bolo.network import Mode, Network, NetworkError, load_shared
+from bolo.network import Mode, Network, NetworkError, PostKind, load_shared
 from bolo.network.build import haversine_m
 from bolo.network.isochrone import isochrone_rings
 from bolo.posts.model import Post
@@ -55,6 +56,7 @@ def alert_area(
     """The CAP area of an alert on ``case`` addressed to ``posts``, drawn for time ``at``:
     ``{"polygons": closed (lat, lon) rings, "circles": [{"lat", "lon", "radius_km"}]}`` in
     WGS84 degrees and kilometres (see module doc; the fallback without ``network``)."""
+    posts = [p for p in posts if p.kind != PostKind.PUBLIC]  # an outlet, not a place
     rings = reachable_rings(case, network, at=at)
     if rings is None:
         return {"polygons": [hull_ring(case, posts)], "circles": []}

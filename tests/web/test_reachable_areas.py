@@ -96,6 +96,15 @@ def test_drafted_area_follows_the_network_and_circles_posts_outside_it() -> None
     ]
 
 
+def test_a_public_post_is_an_outlet_not_a_place_of_the_area() -> None:
+    outlet = Post(id="tv", kind=PostKind.PUBLIC, name="tv", lat=40.6, lon=10.5, mode=Mode.ROAD)
+    for network in (FORK, None):
+        area = alertarea.alert_area(_case(2.0), [outlet], network, at=AT)
+        assert area["circles"] == []
+        ring = [(lo, la) for la, lo in area["polygons"][0]]
+        assert not shape({"type": "Polygon", "coordinates": [ring]}).covers(Point(10.5, 40.6))
+
+
 def test_a_fresh_case_gets_an_area_not_a_dot() -> None:
     area = alertarea.alert_area(_case(0.0), [], FORK, at=AT)
     ring = np.array(area["polygons"][0])
