@@ -55,6 +55,26 @@ class Check:
     criterion: Criterion
     met: bool
     missing: str
+    field: str | None = None  # the Attestation field stating it (None: read from the case)
+
+
+class ActivationRefused(InvalidInput):
+    """The gate's refusal: ``fields`` are the Attestation fields (the API body's names) that
+    would state the unmet judgements; ``override_min`` the override reason's least length."""
+
+    def __init__(self, message: str, *, fields: list[str], override_min: int) -> None:
+        super().__init__(message)
+        self.fields = fields
+        self.override_min = override_min
+
+    def for_api(self) -> str:
+        """The message with the request body's field names to send."""
+        stated = ", ".join(f'"{f}": true' for f in self.fields)
+        fix = f"{{{stated}}} or " if stated else ""
+        return (
+            f"{self.message}. In the request body: {fix}"
+            f'{{"override_reason": "..."}} (at least {self.override_min} characters)'
+        )
 
 
 def _child_age(case: Case, limit: int) -> Check:
@@ -98,18 +118,20 @@ def evaluate(case: Case, attestation: Attestation) -> list[Check]:
             Criterion.ABDUCTION,
             attestation.abduction_believed,
             "" if attestation.abduction_believed else "confirm that an abduction is believed",
+            "abduction_believed",
         ),
         Criterion.RISK_OF_HARM: lambda: Check(
             Criterion.RISK_OF_HARM,
             attestation.risk_of_harm,
             "" if attestation.risk_of_harm else "confirm that the child is at risk of harm",
+            "risk_of_harm",
         ),
     }
     return [checks[Criterion(c)]() for c in settings.activation_criteria_list()]
 
 
 def gate(case: Case, attestation: Attestation) -> dict[str, Any]:
-    """Pass the gate or refuse (InvalidInput, naming every unmet criterion and the way out);
+    """Pass the gate or refuse (ActivationRefused, naming every unmet criterion and the way out);
     returns the record kept with the version: the criteria, the statements, the override."""
     checks = evaluate(case, attestation)
     unmet = [c for c in checks if not c.met]
@@ -118,9 +140,11 @@ def gate(case: Case, attestation: Attestation) -> dict[str, Any]:
     if unmet and len(reason) < minimum:
         told = "; ".join(c.missing for c in unmet)
         short = f" (the reason given has {len(reason)} characters)" if reason else ""
-        raise InvalidInput(
+        raise ActivationRefused(
             f"this live alert does not meet the activation criteria: {told}. Fix the case, or "
-            f"give an override reason of at least {minimum} characters{short}"
+            f"give an override reason of at least {minimum} characters{short}",
+            fields=[c.field for c in unmet if c.field],
+            override_min=minimum,
         )
     return {
         "criteria": {c.criterion.value: c.met for c in checks},

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolo.alerts import service, takedown
-from bolo.alerts.activation import Attestation
+from bolo.alerts.activation import ActivationRefused, Attestation
 from bolo.alerts.model import Alert, AlertVersion, CapStatus, VersionState
 from bolo.alerts.schemas import (
     AlertContent,
@@ -25,7 +25,7 @@ from bolo.auth.login import require_second_factor
 from bolo.auth.model import User
 from bolo.auth.policy import REDACTED, STAFF_READERS, can_see_personal
 from bolo.cases.schemas import CaseFilter
-from bolo.errors import Forbidden
+from bolo.errors import Forbidden, InvalidInput
 from bolo.paging import Keyset, Paging
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
@@ -139,8 +139,14 @@ def submit(
     version_id: str, db: DB, user: CurrentUser, body: Attestation | None = None
 ) -> VersionOut:
     """Ask for approval. The first version of an Actual alert must meet the activation
-    criteria (the body states the coordinator's judgements) or give an override reason."""
-    version = service.submit_for_approval(db, version_id=version_id, author=user, attestation=body)
+    criteria (the body states the coordinator's judgements) or give an override reason; a
+    refusal names the body fields to send."""
+    try:
+        version = service.submit_for_approval(
+            db, version_id=version_id, author=user, attestation=body
+        )
+    except ActivationRefused as exc:
+        raise InvalidInput(exc.for_api()) from exc
     db.commit()
     return VersionOut.model_validate(version)
 

@@ -206,6 +206,18 @@ def test_api_and_cli_obey_the_same_gate(sqlite_engine: Engine) -> None:
     client = TestClient(create_app(timers=False))
     refused = client.post(f"/api/v1/alert-versions/{ids[0]}/submit", headers=tokens["coord"])
     assert refused.status_code == 422 and "activation criteria" in refused.json()["detail"]
+    # The API's refusal names the body fields that state the judgements, as the API spells them.
+    detail = refused.json()["detail"]
+    for field in ('"abduction_believed": true', '"risk_of_harm": true', '"override_reason"'):
+        assert field in detail, detail
+    partly = client.post(
+        f"/api/v1/alert-versions/{ids[0]}/submit",
+        headers=tokens["coord"],
+        json={"abduction_believed": True},
+    )
+    assert partly.status_code == 422
+    assert "abduction_believed" not in partly.json()["detail"]
+    assert '"risk_of_harm": true' in partly.json()["detail"]
     ok = client.post(
         f"/api/v1/alert-versions/{ids[0]}/submit",
         headers=tokens["coord"],
