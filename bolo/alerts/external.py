@@ -21,6 +21,8 @@ from bolo.errors import NotFound
 from bolo.store.db import Base, session_scope
 from bolo.store.types import UtcDateTime, new_id
 
+KEY_CHARS = 255  # the longest sender or identifier stored (the columns' length)
+
 
 class ExternalState(StrEnum):
     """Where an imported alert stands."""
@@ -37,8 +39,8 @@ class ExternalAlert(Base):
     __table_args__ = (UniqueConstraint("sender", "identifier", "sent"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    sender: Mapped[str] = mapped_column(String(255))
-    identifier: Mapped[str] = mapped_column(String(255))
+    sender: Mapped[str] = mapped_column(String(KEY_CHARS))
+    identifier: Mapped[str] = mapped_column(String(KEY_CHARS))
     sent: Mapped[datetime] = mapped_column(UtcDateTime())
     msg_type: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
@@ -91,9 +93,13 @@ class DatabaseImportStore:
         return found
 
     def apply(self, plan: ImportPlan, alert: CapAlert, xml: bytes) -> None:
-        """Store the message and supersede or cancel the stored ones it names."""
+        """Store the message and supersede or cancel the stored ones it names; `CapRefused`,
+        writing nothing, when its sender or identifier is longer than KEY_CHARS characters."""
         if plan.decision in (Decision.DUPLICATE, Decision.IGNORE):
             return
+        for name in ("sender", "identifier"):
+            if len(getattr(alert, name)) > KEY_CHARS:
+                raise CapRefused(f"{name} longer than {KEY_CHARS} characters: not stored", "decode")
         cancel = plan.decision == Decision.CANCEL
         with session_scope() as db:
             state = ExternalState.CANCELLED if cancel else _late_state(db, alert)

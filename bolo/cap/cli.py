@@ -228,7 +228,10 @@ def import_command(
     if _import_store is None:
         plan, note = decide(result.alert, known=set()), "dry run against an empty store; "
     else:
-        plan, note = import_message(result.alert, data, store=_import_store()), ""
+        try:
+            plan, note = import_message(result.alert, data, store=_import_store()), ""
+        except CapRefused as exc:
+            raise _fail(f"{source}: REFUSED: {exc.reason}") from None
     targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
     suffix = f" -> {targets}" if targets else ""
     if as_json:

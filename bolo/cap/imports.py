@@ -76,7 +76,8 @@ class ImportStore(Protocol):
 
     def apply(self, plan: ImportPlan, alert: Alert, xml: bytes) -> None:
         """Carry out `plan`: store `alert` (with its original `xml`) as a read-only external
-        alert unless the decision is DUPLICATE or IGNORE; supersede or cancel `plan.targets`."""
+        alert unless the decision is DUPLICATE or IGNORE; supersede or cancel `plan.targets`.
+        Raises `CapRefused`, writing nothing, for a message it cannot keep."""
         ...
 
 

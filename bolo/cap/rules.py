@@ -62,6 +62,8 @@ def reference_findings(
     empty = raw_references is not None and not raw_references.strip()
     if alert.msg_type in MUST_REFERENCE and not alert.references:
         what = "references is empty" if empty else "no references"
+        if raw_references and raw_references.strip():  # CAP 1.0: identifiers alone
+            what = f"references {raw_references.strip()!r} name no sent time (CAP 1.0 form)"
         out.add(
             "references-missing",
             path,

@@ -251,8 +251,14 @@ class Subscription:
         self.seen &= {f"{i.key}|{i.url or ''}" for i in items}  # forget what left the feed
         ready.sort(key=lambda entry: entry[1].sent)
         for source, alert, xml in ready:
-            plan = import_message(alert, xml, store=store)
-            outcomes.append(Outcome(source, str(plan.decision), alert.sender, alert.identifier))
+            try:
+                decision = str(import_message(alert, xml, store=store).decision)
+            except CapRefused as exc:  # the store cannot keep it; the others still go in
+                outcomes.append(
+                    Outcome(source, "refused", alert.sender, alert.identifier, exc.reason)
+                )
+                continue
+            outcomes.append(Outcome(source, decision, alert.sender, alert.identifier))
         return outcomes
 
     def _gather(

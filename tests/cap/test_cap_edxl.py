@@ -108,3 +108,34 @@ def test_a_feed_entry_linking_a_distribution_stores_the_alert() -> None:
     outcomes = Subscription(url="https://x/feed.rss").poll(fetcher, store)
     assert [o.decision for o in outcomes or []] == ["new"]
     assert [decode(xml) for xml in store.stored] == [alert]
+
+
+class _PickyStore(_Store):
+    def apply(self, plan: ImportPlan, alert: Alert, xml: bytes) -> None:
+        if alert.identifier == "A-0":
+            raise CapRefused("identifier not kept")
+        super().apply(plan, alert, xml)
+
+
+def test_a_message_the_store_refuses_leaves_the_others_imported() -> None:
+    first, second = make_alert(identifier="A-0"), make_alert(identifier="A-1")
+    entries = "".join(
+        f"<item><guid>{a.identifier}</guid><link>https://x/{a.identifier}</link></item>"
+        for a in (first, second)
+    )
+    bodies = {
+        "https://x/feed.rss": f'<rss version="2.0"><channel><title>t</title><link>https://x/</link><description>d</description>{entries}</channel></rss>'.encode(),
+        "https://x/A-0": encode(first),
+        "https://x/A-1": encode(second),
+    }
+
+    def fetcher(url: str, etag: str | None, modified: str | None) -> Fetched:
+        return Fetched(status=200, body=bodies[url], etag=None, last_modified=None, url=url)
+
+    store = _PickyStore()
+    outcomes = Subscription(url="https://x/feed.rss").poll(fetcher, store)
+    assert sorted((o.identifier, o.decision, o.reason) for o in outcomes or []) == [
+        ("A-0", "refused", "identifier not kept"),
+        ("A-1", "new", ""),
+    ]
+    assert [decode(xml) for xml in store.stored] == [second]

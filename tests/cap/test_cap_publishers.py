@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, select
+from typer.testing import CliRunner
 
 from bolo.alerts.external import DatabaseImportStore, ExternalAlert
 from bolo.cap.codec import decode, encode
 from bolo.cap.errors import CapRefused
 from bolo.cap.imports import Decision, import_message
+from bolo.cap.model import CAP10_NS
 from bolo.cap.validate import validate
 from bolo.cap.xmlsafe import parse_xml, xml_text
+from bolo.cli import app
 from bolo.store.db import session_scope
 from tests.cap.factories import make_alert
 
@@ -84,3 +89,26 @@ def test_an_html_doctype_with_entities_is_still_a_dtd() -> None:
     with pytest.raises(CapRefused) as refused:
         parse_xml(page)
     assert refused.value.rule == "dtd"
+
+
+def test_a_cap10_update_referencing_identifiers_alone_says_so() -> None:
+    xml = (
+        f'<alert xmlns="{CAP10_NS}"><identifier>NEW-2</identifier><sender>a@b.example</sender>'
+        "<sent>2026-04-01T08:00:00+09:00</sent><status>Actual</status><msgType>Update</msgType>"
+        "<scope>Public</scope><references>OLD-1</references></alert>"
+    ).encode()
+    result = validate(xml)
+    assert result.version == "1.0"
+    assert any("'OLD-1' name no sent time (CAP 1.0 form)" in e for e in result.errors)
+
+
+def test_an_identifier_too_long_to_store_is_refused_without_a_write(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "long.xml"
+    path.write_bytes(encode(make_alert(identifier="urn:oid:2.49.0.1.410." + "9" * 300)))
+    result = CliRunner().invoke(app, ["cap", "import", str(path)])
+    assert result.exit_code == 1
+    assert "identifier longer than 255 characters" in result.output
+    with session_scope() as db:
+        assert db.execute(select(ExternalAlert)).first() is None
