@@ -36,8 +36,9 @@ from bolo.errors import Conflict, Forbidden
 class AckVia(StrEnum):
     """How the acknowledgement arrived."""
 
-    LINK = "link"
-    API = "api"
+    LINK = "link"  # the delivery's signed link
+    API = "api"  # POST /api/v1/versions/{id}/posts/{id}/ack
+    POST_PAGE = "post_page"  # the post's own page (/post)
 
 
 class AckRefused(Forbidden):

@@ -121,7 +121,7 @@ class Escalation(Base):
 
 
 class Acknowledgement(Base):
-    """A named person at a post confirmed they have the alert (``via`` link or api)."""
+    """A named person at a post confirmed they have the alert (``via``: ``AckVia``)."""
 
     __tablename__ = "dispatch_acks"
 

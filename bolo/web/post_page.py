@@ -20,7 +20,7 @@ from bolo.cap import model as cap
 from bolo.cap.codec import decode
 from bolo.cases.model import Case
 from bolo.clock import now
-from bolo.dispatch.acks import AckRefused, acknowledge
+from bolo.dispatch.acks import AckRefused, AckVia, acknowledge
 from bolo.dispatch.heartbeat import record_heartbeat
 from bolo.dispatch.model import Acknowledgement
 from bolo.errors import BoloError, Forbidden
@@ -174,7 +174,11 @@ def post_ack(request: Request, db: DB, user: PostUser, form: FormFields) -> Resp
         db,
         user,
         lambda post: acknowledge(
-            db, version_id=form.get("version_id", ""), post_id=post.id, by=form.get("name", "")
+            db,
+            version_id=form.get("version_id", ""),
+            post_id=post.id,
+            by=form.get("name", ""),
+            via=AckVia.POST_PAGE,
         ),
         done="ack",
         refused=(AckRefused,),

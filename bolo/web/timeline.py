@@ -17,7 +17,7 @@ from bolo.cases.model import Case
 from bolo.dispatch.model import Acknowledgement, Delivery, DeliveryStatus, Phase
 from bolo.i18n import N_, gettext
 from bolo.reports.model import Report
-from bolo.web.words import word
+from bolo.web.words import ack_channel, word
 
 
 class Kind(StrEnum):
@@ -32,6 +32,13 @@ class Kind(StrEnum):
 
 # Fields whose values are model words (states, kinds), shown translated; others are names.
 _WORD_FIELDS = frozenset({"state", "kind", "type", "status", "via", "outcome"})
+
+
+def _field(name: str, value: str) -> str:
+    """A field's value as a line shows it: model words and channels translated, names as is."""
+    if name == "channel":
+        return ack_channel(value)
+    return word(value) if name in _WORD_FIELDS else value
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,7 @@ class Row:
         """The line in the language in use (the values of its fields as they are)."""
         if not self.message:
             return self.text
-        fields = {
-            name: word(value) if name in _WORD_FIELDS else value for name, value in self.params
-        }
+        fields = {name: _field(name, value) for name, value in self.params}
         return gettext(self.message) % fields
 
 
@@ -146,10 +151,10 @@ def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
             _row(
                 ack.at,
                 Kind.ACK,
-                N_("%(post)s acknowledged (%(who)s, %(via)s)"),
+                N_("%(post)s acknowledged by %(who)s through %(channel)s"),
                 post=ack.post_id,
                 who=ack.by_name,
-                via=ack.via,
+                channel=ack.via,
             )
         )
     return rows

@@ -97,6 +97,22 @@ OTHER_WORDS = {
     "api": N_("api"),
     "link": N_("link"),
 }
+# The channels an acknowledgement comes through (``bolo.dispatch.acks.AckVia``), as the
+# timeline names them.
+ACK_CHANNELS = {
+    "post_page": N_("the post page"),
+    "link": N_("the signed link"),
+    "api": N_("the API"),
+}
+
+
+def ack_channel(value: str) -> str:
+    """The channel an acknowledgement came through, in the language in use (as it is when
+    bolo has no word for it)."""
+    label = ACK_CHANNELS.get(value)
+    return i18n.gettext(label) if label else value
+
+
 # Each language's name for itself (shown untranslated, in its own language).
 LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 WORDS = {**MSG_TYPES, **STATE_NAMES, **CAP_STATUSES, **OTHER_WORDS}
