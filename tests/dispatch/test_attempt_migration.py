@@ -8,33 +8,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bolo.dispatch.model import Delivery, DeliveryAttempt, DeliveryStatus, Phase
 from bolo.dispatch.outbox import enqueue_version
-from bolo.store.db import MIGRATIONS, session_scope
+from bolo.store.db import session_scope
 from tests.dispatch.factories import T0, make_alert, make_post, make_version
+from tests.store.migrate import alembic
 
 REVISION = "0007_dispatch_attempt_number"
-
-
-def _alembic(engine: Engine, verb: str, target: str) -> None:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            # Batch migrations rebuild tables that rows of other tables refer to.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()
-        with connection.begin():
-            config.attributes["connection"] = connection
-            getattr(command, verb)(config, target)
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-            connection.commit()
 
 
 def _attempt(delivery_id: str, number: int, minutes: int) -> dict[str, Any]:
@@ -56,7 +39,7 @@ def test_duplicate_attempts_are_merged_then_refused(db_engine: Any) -> None:
         make_post(s, "b")
         enqueue_version(s, version_id=make_version(s, make_alert(s), 1, "Alert", ["a", "b"]).id)
         a, b = (s.scalars(select(Delivery.id).where(Delivery.post_id == p)).one() for p in "ab")
-    _alembic(db_engine, "downgrade", f"{REVISION}-1")
+    alembic(db_engine, "downgrade", f"{REVISION}-1")
     with session_scope(db_engine) as s:
         s.execute(
             insert(DeliveryAttempt),
@@ -69,7 +52,7 @@ def test_duplicate_attempts_are_merged_then_refused(db_engine: Any) -> None:
                 _attempt(b, 2, 2),
             ],
         )
-    _alembic(db_engine, "upgrade", "heads")
+    alembic(db_engine, "upgrade", "heads")
     with session_scope(db_engine) as s:
         kept = s.execute(
             select(
@@ -96,14 +79,14 @@ def test_standbys_of_cancels_that_reached_their_post_are_retired(db_engine: Any)
         cancel = make_version(s, alert, 2, "Cancel", ["got", "not_yet"])
         enqueue_version(s, version_id=cancel.id)
         cancel_id = cancel.id
-    _alembic(db_engine, "downgrade", f"{REVISION}-1")  # made with today's models, then back
+    alembic(db_engine, "downgrade", f"{REVISION}-1")  # made with today's models, then back
     with session_scope(db_engine) as s:
         s.execute(
             update(Delivery)
             .where(Delivery.post_id == "got", Delivery.channel_index == 0)
             .values(status=DeliveryStatus.DELIVERED, attempts=1)
         )
-    _alembic(db_engine, "upgrade", "heads")
+    alembic(db_engine, "upgrade", "heads")
     with session_scope(db_engine) as s:
         standbys = s.execute(
             select(

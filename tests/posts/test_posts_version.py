@@ -12,7 +12,7 @@ from bolo.clock import now
 from bolo.posts.model import Post, PostsVersion
 from bolo.posts.placing import posts_version
 from bolo.store.db import session_scope
-from tests.dispatch.test_attempt_migration import _alembic
+from tests.store.migrate import alembic
 
 
 def _version(engine: Engine) -> str:
@@ -79,11 +79,11 @@ def test_the_triggers_watch_the_columns_the_picture_reads() -> None:
 def test_the_migration_downgrades_and_upgrades_again(db_engine: Engine) -> None:
     # Down to 0017 the counter and its triggers are gone (posts are still written: no trigger
     # is left naming a missing table); upgraded again, the counter moves as before.
-    _alembic(db_engine, "downgrade", "0017_report_clusters")
+    alembic(db_engine, "downgrade", "0017_report_clusters")
     assert "posts_version" not in inspect(db_engine).get_table_names()
     with db_engine.begin() as conn:
         conn.execute(insert(Post).values(**_post("a"), mode="road", active=True))
-    _alembic(db_engine, "upgrade", "heads")
+    alembic(db_engine, "upgrade", "heads")
     first = _version(db_engine)
     with session_scope(db_engine) as s:
         s.execute(update(Post).where(Post.id == "a").values(name="renamed"))
