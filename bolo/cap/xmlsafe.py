@@ -28,6 +28,8 @@ _MISC = re.compile(rb"(?:\s+|<\?.*?\?>|<!--.*?-->)*", re.DOTALL)
 _HTML_DOCTYPE = re.compile(rb"<!DOCTYPE\s+html\b[^\[<>]*>", re.IGNORECASE)
 _ENCODING_DECL = re.compile(r"^(\s*<\?xml[^>]*?)\s+encoding\s*=\s*(['\"])[^'\"]*\2", re.DOTALL)
 
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*(['\"])([A-Za-z0-9._:-]+)\1")
+
 _local = threading.local()
 _BAD = "not-well-formed"  # the rule id of bolo.cap.findings.RULES
 
@@ -74,10 +76,18 @@ def _to_utf8(data: bytes) -> bytes:
             return _ENCODING_DECL.sub(r"\1", text, count=1).encode("utf-8")
     if data.startswith(b"\x00") or data[1:2] == b"\x00":
         raise CapRefused("unsupported encoding: UTF-16 or UTF-32 without a byte-order mark", _BAD)
+    declared = _DECLARED.match(data.removeprefix(b"\xef\xbb\xbf"))
+    if declared and declared.group(2).lower().replace(b"-", b"").startswith((b"utf16", b"utf32")):
+        # Single-byte text declaring UTF-16 (a .NET string writer's declaration sent as UTF-8):
+        # read it as the UTF-8 it is.
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise CapRefused(
+                "not well-formed: declares UTF-16 but is single-byte text", _BAD
+            ) from exc
+        return _ENCODING_DECL.sub(r"\1", text, count=1).encode("utf-8")
     return data
-
-
-_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\sencoding\s*=\s*(['\"])([A-Za-z0-9._:-]+)\1")
 
 
 def xml_text(data: bytes) -> str:

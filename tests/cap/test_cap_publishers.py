@@ -112,3 +112,17 @@ def test_an_identifier_too_long_to_store_is_refused_without_a_write(
     assert "identifier longer than 255 characters" in result.output
     with session_scope() as db:
         assert db.execute(select(ExternalAlert)).first() is None
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_utf8_text_declaring_utf16_is_read_as_utf8(bom: bytes) -> None:
+    data = bom + _declared("utf-16", "utf-8")
+    assert validate(data).ok
+    assert decode(data).infos[0].headline == HEADLINE
+    assert decode(xml_text(data).encode("utf-8")).infos[0].headline == HEADLINE
+
+
+def test_latin1_text_declaring_utf16_is_refused_plainly() -> None:
+    data = _declared("UTF-16", "latin-1", headline="Bagyong Kristine Ñ")
+    with pytest.raises(CapRefused, match="declares UTF-16 but is single-byte text"):
+        decode(data)
