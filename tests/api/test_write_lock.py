@@ -52,9 +52,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture()
-def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, str]]:
-    """A server over a case of 400 clustered tips: (base URL, API token, case id)."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, Path]]:
+    """A server over a case of 400 clustered tips: (base URL, API token, case id, database
+    file). One for the module: its start (a process importing bolo) is most of its cost, and
+    each test only adds tips."""
+    from bolo.settings import reset_settings
+    from bolo.store.db import set_default_engine, upgrade_database
+
+    data_dir = tmp_path_factory.mktemp("write-lock") / "bolo-data"
+    database = data_dir / "test.db"
+    data_dir.mkdir()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BOLO_DATA_DIR", str(data_dir))
+        env.delenv("BOLO_DATABASE_URL", raising=False)
+        reset_settings()
+        sqlite_engine = engine_for(f"sqlite:///{database}")
+        upgrade_database(sqlite_engine)
+        set_default_engine(sqlite_engine)
+        try:
+            yield from _serve(sqlite_engine, data_dir, database)
+        finally:
+            set_default_engine(None)
+            sqlite_engine.dispose()
+            reset_settings()
+
+
+def _serve(
+    sqlite_engine: Engine, data_dir: Path, database: Path
+) -> Iterator[tuple[str, str, str, Path]]:
+    """Fill the database, start the server on it and yield what ``server`` gives."""
     with session_scope(sqlite_engine) as s:
         user = create_user(
             s, username="coord", role=Role.COORDINATOR, password=PASSWORD, actor=None
@@ -78,7 +105,7 @@ def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, st
     env = {
         **os.environ,
         "BOLO_DATA_DIR": str(data_dir),
-        "BOLO_DATABASE_URL": f"sqlite:///{data_dir / 'test.db'}",
+        "BOLO_DATABASE_URL": f"sqlite:///{database}",
     }
     proc = subprocess.Popen([sys.executable, "-c", SERVER, str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -89,7 +116,7 @@ def server(sqlite_engine: Engine, data_dir: Path) -> Iterator[tuple[str, str, st
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        yield base, token, case_id
+        yield base, token, case_id, database
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -202,12 +229,10 @@ def test_the_measure_sees_a_held_write_lock(sqlite_engine: Engine, data_dir: Pat
 
 
 @pytest.mark.parametrize("who", ["console", "api", "events"])
-def test_page_views_never_block_a_tip_write(
-    server: tuple[str, str, str], data_dir: Path, who: str
-) -> None:
+def test_page_views_never_block_a_tip_write(server: tuple[str, str, str, Path], who: str) -> None:
     """While another process views pages (the server computes them in a third), no tip write
     waits 100 ms or more for the database's write lock."""
-    base, token, case_id = server
+    base, token, case_id, database = server
     if who == "console":
         paths = [
             "/console/triage",
@@ -230,7 +255,7 @@ def test_page_views_never_block_a_tip_write(
     # with the writer, and its JSON parsing would count as the writer's wait.
     reader = spawn.Process(target=_views, args=(base, paths, headers, stop, viewed, who != "api"))
     reader.start()
-    engine = engine_for(f"sqlite:///{data_dir / 'test.db'}")
+    engine = engine_for(f"sqlite:///{database}")
     try:
         started = time.monotonic()
         while viewed.value == 0 and reader.is_alive() and time.monotonic() - started < 120:
