@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import sys
 from collections.abc import Coroutine
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -199,12 +201,40 @@ def _print_message(msg_id: str, body: bytes) -> None:
     sys.stdout.flush()
 
 
+SECRET_ENV = "BOLO_RECEIVER_SECRET"
+
+
+def receiver_secrets(given: list[str], secret_file: Path | None) -> list[str]:
+    """The post-receiver's keys: ``--secret`` values, the lines of ``secret_file`` and the
+    whitespace-separated keys in $BOLO_RECEIVER_SECRET, in that order (exit 2 when the file
+    cannot be read)."""
+    keys = list(given)
+    if secret_file is not None:
+        try:
+            text = secret_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read --secret-file {secret_file}: {exc}")
+        keys += [
+            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+        ]
+    return keys + os.environ.get(SECRET_ENV, "").split()
+
+
 @app.command("post-receiver")
 def post_receiver(
     secret: Annotated[
         list[str] | None,
         typer.Option(
             help="The post's key: whsec_... (HMAC) or whpk_... (ed25519); twice while rotating."
+            " Visible to other users of the machine (ps): prefer --secret-file or"
+            f" {SECRET_ENV}."
+        ),
+    ] = None,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the post's key, one per line (two while rotating; blank lines"
+            " and # comments ignored)."
         ),
     ] = None,
     derive_from: Annotated[
@@ -220,10 +250,11 @@ def post_receiver(
 ) -> None:
     """Receive bolo webhooks: verify signatures, refuse timestamps outside +-5 minutes,
     de-duplicate by webhook-id, print each new alert as one JSON line."""
-    if not secret and not derive_from:
-        _fail("give --secret (the post's key) or --derive-from")
+    given = receiver_secrets(secret or [], secret_file)
+    if not given and not derive_from:
+        _fail(f"give the post's key: --secret-file, {SECRET_ENV} or --secret (or --derive-from)")
     try:
-        keys: list[Key] = [key_from_string(s) for s in secret or []]
+        keys: list[Key] = [key_from_string(s) for s in given]
     except ValueError as exc:
         _fail(f"unreadable key: {exc}")
     cache: dict[str, list[Key]] = {}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from bolo.clock import FakeClock, use_clock
-from bolo.dispatch.cli import app
+from bolo.dispatch.cli import SECRET_ENV, app, receiver_secrets
 from bolo.dispatch.heartbeat import (
     HeartbeatState,
     heartbeat_board,
@@ -107,3 +108,24 @@ def test_the_channel_secret_is_used_and_a_change_is_rotated_in(sqlite_engine: An
         enqueue_version(s, version_id=make_version(s, alert, 2, "Update", ["a"]).id)
         s.refresh(key)
         assert (key.secret, key.previous_secret) == ("second", "first")
+
+
+def test_the_receiver_takes_its_key_from_a_file_or_the_environment(
+    monkeypatch: Any, tmp_path: Path
+) -> None:
+    """A key off the command line (where ps shows it): --secret-file, BOLO_RECEIVER_SECRET."""
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    keyfile = tmp_path / "receiver.key"
+    keyfile.write_text("# the post's key\nwhsec_one\n\nwhsec_two\n", encoding="utf-8")
+    assert receiver_secrets([], keyfile) == ["whsec_one", "whsec_two"]
+    monkeypatch.setenv(SECRET_ENV, "whsec_three whsec_four")
+    assert receiver_secrets(["whsec_cli"], None) == ["whsec_cli", "whsec_three", "whsec_four"]
+    monkeypatch.setenv(SECRET_ENV, "whsk_!!notbase64")
+    refused = runner.invoke(app, ["post-receiver"])
+    assert refused.exit_code == 2 and "unreadable key" in refused.output
+    monkeypatch.delenv(SECRET_ENV)
+    missing = runner.invoke(app, ["post-receiver", "--secret-file", str(tmp_path / "none")])
+    assert missing.exit_code == 2 and "cannot read --secret-file" in missing.output
+    assert "Traceback" not in missing.output
+    shown = runner.invoke(app, ["post-receiver", "--help"], env={"COLUMNS": "200"})
+    assert "ps" in shown.output and "--secret-file" in shown.output
