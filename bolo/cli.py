@@ -169,6 +169,11 @@ def serve(
             "not sending alerts: run `bolo dispatcher` (and with a broker `bolo relay`) "
             "beside this server"
         )
+    # Compile the search picture's kernels and load the network while the operator opens the
+    # console, not on the first case's map.
+    from bolo.web.pictures import warm_up_in_background
+
+    warm_up_in_background()
     # bolo's own access log (bolo.ops.requests) replaces uvicorn's, which printed query
     # strings (ack tokens); log_config=None keeps the logging set up above.
     uvicorn.run(

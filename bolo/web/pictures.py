@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,7 +24,7 @@ from bolo.cases.picture import (
     region_features,
 )
 from bolo.clock import now
-from bolo.network import Network, load_shared
+from bolo.network import Network, default_network, load_shared
 from bolo.reports.service import evidence_for_case
 
 BUDGET = 20
@@ -36,6 +39,7 @@ __all__ = [
     "recommendations",
     "region_features",
     "warm_up",
+    "warm_up_in_background",
 ]
 
 
@@ -61,9 +65,32 @@ def layer_key(
     return picture_key(case, what, evidence, version)
 
 
+def warm_up_in_background(network_name: str | None = None) -> threading.Thread:
+    """Start ``warm_up`` of ``network_name`` (default: ``bolo.network.default_network()``) in a
+    daemon thread and return it; a failure is logged, never raised (the server runs without).
+    The first picture then finds the search kernels compiled (numba: tens of seconds on a busy
+    machine without its on-disk cache) and the network loaded."""
+
+    def run() -> None:
+        log = logging.getLogger("bolo.pictures")
+        started = time.perf_counter()
+        try:
+            name = network_name or default_network()
+            warm_up(name)
+        except Exception:  # a broken or missing network shows on its first picture instead
+            log.warning("warming up the search picture failed", exc_info=True)
+            return
+        log.info("search picture ready on %s in %.1f s", name, time.perf_counter() - started)
+
+    thread = threading.Thread(target=run, name="picture-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 def warm_up(network_name: str = "dprk") -> None:
     """Load a network and run one small search picture, so that the first page to draw a map
-    does not pay for loading and compiling (seconds). Call it once at start-up, in a thread."""
+    does not pay for loading and compiling (seconds). ``warm_up_in_background`` runs it at
+    start-up."""
     from datetime import timedelta
 
     from bolo.web.mapdata import heat_cells, isochrones
