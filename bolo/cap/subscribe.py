@@ -74,12 +74,26 @@ def _join(base: str, href: str) -> str:
         return href.strip()
 
 
-def _items(key: str, embedded: list[etree._Element], urls: list[str]) -> list[FeedItem]:
+def _inline(parent: etree._Element | None) -> list[bytes]:
+    """The CAP messages inside `parent`: its CAP alert elements, else its text when that is one
+    CAP message written as escaped text (Atom content of type text or html, an RSS description
+    in CDATA), to be parsed (hardened) and validated as any other."""
+    if parent is None:
+        return []
+    alerts = _cap_children(parent)
+    if alerts:
+        return [etree.tostring(alert, encoding="UTF-8") for alert in alerts]
+    text = (parent.text or "").strip()
+    if text.startswith("<") and "alert" in text and any(ns in text for ns in VERSIONS):
+        return [text.encode("utf-8")]
+    return []
+
+
+def _items(key: str, embedded: list[bytes], urls: list[str]) -> list[FeedItem]:
     """One entry's items; without an id the key is the message itself or its URL, so two
     entries without ids never hide each other."""
     found = []
-    for alert in embedded:
-        xml = etree.tostring(alert, encoding="UTF-8")
+    for xml in embedded:
         own = key if not key.startswith("@") else hashlib.sha256(xml).hexdigest() + key
         found.append(FeedItem(key=own, embedded=xml))
     for url in dict.fromkeys(u for u in urls if u):
@@ -108,8 +122,7 @@ def _atom_items(root: etree._Element, base: str) -> list[FeedItem]:
     items = []
     for entry in root.iter(_A + "entry"):
         key = f"{(entry.findtext(_A + 'id') or '').strip()}@{entry.findtext(_A + 'updated') or ''}"
-        content = entry.find(_A + "content")
-        embedded = [] if content is None else _cap_children(content)
+        embedded = _inline(entry.find(_A + "content"))
         items += _items(key, embedded, [] if embedded else _atom_links(entry, base))
     return items
 
@@ -121,7 +134,7 @@ def _rss_items(root: etree._Element, base: str) -> list[FeedItem]:
             f"{(item.findtext('guid') or item.findtext('link') or '').strip()}@"
             f"{item.findtext('pubDate') or ''}"
         )
-        embedded = _cap_children(item)
+        embedded = _inline(item) or _inline(item.find("description"))
         enclosures = [
             e.get("url", "")
             for e in item.iter("enclosure")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bolo.cap.codec import encode
+from bolo.cap.codec import decode, encode
 from bolo.cap.errors import CapRefused
 from bolo.cap.fetch import Fetched, FetchError
 from bolo.cap.imports import ImportPlan, Key
@@ -61,3 +61,25 @@ def test_backoff_doubles_after_each_failure_and_resets_after_a_success() -> None
     assert subscription.poll(unchanged, _Store()) is None
     assert subscription.next_delay() == 60
     assert calls == [('"v1"', "Mon, 07 Dec 2026 06:00:00 GMT")]
+
+
+def test_cap_written_as_escaped_text_in_atom_content_or_rss_description_is_offered() -> None:
+    alert = make_alert()
+    text = encode(alert).decode("utf-8")
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    atom = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><id>f</id><title>t</title>'
+        "<updated>2026-12-07T10:00:00Z</updated><entry><id>e1</id><title>x</title>"
+        f'<updated>2026-12-07T10:00:00Z</updated><content type="text">{escaped}</content>'
+        "</entry></feed>"
+    ).encode()
+    rss = (
+        '<rss version="2.0"><channel><title>t</title><link>https://x/</link><description>d'
+        f"</description><item><guid>g1</guid><description><![CDATA[{text}]]></description>"
+        "</item></channel></rss>"
+    ).encode()
+    for feed in (atom, rss):
+        items = feed_items(feed, base_url="https://x/")
+        assert [decode(i.embedded or b"") for i in items] == [alert]
+    plain = atom.replace(escaped.encode(), b"a plain summary &lt;b&gt;")
+    assert feed_items(plain, base_url="https://x/") == []
