@@ -24,6 +24,10 @@ def parse_time(text: str, *, what: str = "time") -> datetime:
         raise CapRefused(f"bad {what}: {value!r}") from exc
     if parsed.tzinfo is None:
         raise CapRefused(f"{what} without offset: {value!r}")
+    try:
+        parsed.astimezone(UTC)  # stored and compared in UTC: 9999-12-31T23:00-14:00 is not
+    except OverflowError:
+        raise CapRefused(f"bad {what}: {value!r} is outside the years 1-9999 in UTC") from None
     return parsed
 
 

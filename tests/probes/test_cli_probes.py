@@ -178,3 +178,25 @@ def test_unknown_ids_and_bad_options_exit_non_zero(
     before = content_digest(sqlite_engine)
     _fails_cleanly(args, " ".join(args)[:60])
     assert content_digest(sqlite_engine) == before
+
+
+GOLDEN = Path(__file__).resolve().parent.parent / "alerts" / "golden" / "alert-plain.xml"
+
+
+@pytest.mark.parametrize("expires", ["9999-12-31T23:59:59-14:00", "9999-12-31T23:30:00-00:31"])
+def test_a_cap_time_beyond_year_9999_in_utc_is_refused(
+    sqlite_engine: Engine, tmp_path: Path, expires: str
+) -> None:
+    # Valid xs:dateTime, but year 10000 in UTC: the import's database write raised
+    # OverflowError (a traceback from `bolo cap import`, the same from a subscribed feed).
+    text = GOLDEN.read_text(encoding="utf-8")
+    text = text.replace("<msgType>Update</msgType>", "<msgType>Alert</msgType>")
+    text = text.replace(
+        "<references>bolo@example.org,bolo-first,2026-03-01T11:30:00+00:00</references>", ""
+    )
+    file = tmp_path / "far.xml"
+    file.write_text(text.replace("2026-03-02T12:30:00+00:00", expires), encoding="utf-8")
+    before = content_digest(sqlite_engine)
+    output = _fails_cleanly(["cap", "import", str(file)], expires)
+    assert "outside the years 1-9999" in output
+    assert content_digest(sqlite_engine) == before
