@@ -36,6 +36,7 @@ from bolo.reports import service
 from bolo.reports.intake import TipIn
 from bolo.reports.worker import cluster_all
 from bolo.store.db import engine_for, session_scope
+from tests.store.migrate import sqlite_data_dir
 
 MAX_WAIT_S = 0.1
 PASSWORD = "a long enough test password 1"
@@ -57,25 +58,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     """A server over a case of 400 clustered tips: (base URL, API token, case id, database
     file). One for the module: its start (a process importing bolo) is most of its cost, and
     each test only adds tips."""
-    from bolo.settings import reset_settings
-    from bolo.store.db import set_default_engine, upgrade_database
-
     data_dir = tmp_path_factory.mktemp("write-lock") / "bolo-data"
-    database = data_dir / "test.db"
     data_dir.mkdir()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("BOLO_DATA_DIR", str(data_dir))
-        env.delenv("BOLO_DATABASE_URL", raising=False)
-        reset_settings()
-        sqlite_engine = engine_for(f"sqlite:///{database}")
-        upgrade_database(sqlite_engine)
-        set_default_engine(sqlite_engine)
-        try:
-            yield from _serve(sqlite_engine, data_dir, database)
-        finally:
-            set_default_engine(None)
-            sqlite_engine.dispose()
-            reset_settings()
+    with sqlite_data_dir(data_dir) as sqlite_engine:
+        yield from _serve(sqlite_engine, data_dir, data_dir / "test.db")
 
 
 def _serve(

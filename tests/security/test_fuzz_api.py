@@ -17,6 +17,7 @@ from schemathesis.checks import CHECKS, load_all_checks
 from bolo.api import create_app
 from bolo.store.db import session_scope
 from tests.security.factories import build_world
+from tests.store.migrate import sqlite_data_dir
 
 EXAMPLES = int(os.environ.get("BOLO_FUZZ_EXAMPLES", "8"))
 load_all_checks()
@@ -27,23 +28,11 @@ ALL_CHECKS = list(CHECKS.get_all())
 def fuzz_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """One migrated SQLite database with a whole incident, shared by every operation (the
     fuzzing's own writes accumulate, which only widens the states the API is tried in)."""
-    from bolo.settings import reset_settings
-    from bolo.store.db import engine_for, set_default_engine, upgrade_database
-
     folder = tmp_path_factory.mktemp("fuzz")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BOLO_DATA_DIR", str(folder))
-        patch.delenv("BOLO_DATABASE_URL", raising=False)
-        reset_settings()
-        engine = engine_for(f"sqlite:///{folder / 'fuzz.db'}")
-        upgrade_database(engine)
-        set_default_engine(engine)
+    with sqlite_data_dir(folder, "fuzz.db") as engine:
         with session_scope(engine) as db:
             w = build_world(db)
         yield {"Authorization": f"Bearer {w.tokens['admin']}"}
-        set_default_engine(None)
-        engine.dispose()
-    reset_settings()
 
 
 # JSON Schema cannot say "a polygon ring is closed", "a time lies in the past" or "a heading

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
@@ -24,3 +29,26 @@ def alembic(engine: Engine, verb: str, target: str) -> None:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql("PRAGMA foreign_keys=ON")
             connection.commit()
+
+
+@contextmanager
+def sqlite_data_dir(folder: Path, name: str = "test.db") -> Iterator[Engine]:
+    """A migrated SQLite database ``folder / name`` with BOLO_DATA_DIR set to ``folder`` and
+    the default engine on it, until the block ends: for a fixture wider than one test (the
+    function-scoped ``data_dir`` and ``sqlite_engine`` give each test its own)."""
+    from bolo.settings import reset_settings
+    from bolo.store.db import engine_for, set_default_engine, upgrade_database
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("BOLO_DATA_DIR", str(folder))
+        env.delenv("BOLO_DATABASE_URL", raising=False)
+        reset_settings()
+        engine = engine_for(f"sqlite:///{folder / name}")
+        upgrade_database(engine)
+        set_default_engine(engine)
+        try:
+            yield engine
+        finally:
+            set_default_engine(None)
+            engine.dispose()
+    reset_settings()
