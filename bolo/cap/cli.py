@@ -206,6 +206,7 @@ def import_command(
     source: Annotated[str, typer.Argument(help="a CAP file, or an http(s) URL")],
     allow_private: Annotated[bool, typer.Option(help="allow private/loopback hosts")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the decision as JSON")] = False,
+    max_bytes: Annotated[int, typer.Option(min=1, help="size limit in bytes")] = DEFAULT_MAX_BYTES,
 ) -> None:
     """Import another agency's CAP 1.0-1.2 message as a read-only external alert.
 
@@ -214,15 +215,17 @@ def import_command(
     """
     try:
         if source.startswith(("http://", "https://")):
-            data = fetch_cap(source, allow_private=allow_private)
+            data = fetch_cap(source, allow_private=allow_private, max_bytes=max_bytes)
         else:
-            data = _read(source, DEFAULT_MAX_BYTES)
-        data = unwrap(data)  # what is stored is the CAP alert itself
-    except (OSError, FetchError) as exc:
+            data = _read(source, max_bytes)
+        data = unwrap(data, max_bytes=max_bytes)  # what is stored is the CAP alert itself
+    except FetchError as exc:
         raise _fail(f"{source}: cannot fetch: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"{source}: cannot read: {exc.strerror or exc}") from None
     except CapRefused as exc:
         raise _fail(f"{source}: INVALID: {exc.reason}") from None
-    result = validate(data)
+    result = validate(data, max_bytes=max_bytes)
     if result.alert is None or not result.ok:
         raise _fail(f"{source}: INVALID: " + "; ".join(result.errors))
     if _import_store is None:

@@ -69,7 +69,10 @@ def test_plain_cap_is_left_as_it_is() -> None:
     assert unwrap(data) is data
 
 
-def test_import_takes_the_alert_out_of_its_distribution(tmp_path: Path) -> None:
+def test_import_takes_the_alert_out_of_its_distribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bolo.cap.cli._import_store", None)  # a dry run
     path = tmp_path / "edxl.xml"
     path.write_bytes(_distribution(encode(make_alert())))
     result = CliRunner().invoke(app, ["import", str(path), "--json"])

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from bolo.alerts.external import DatabaseImportStore, ExternalAlert
+from bolo.cap.cli import app as cap_app
 from bolo.cap.codec import decode, encode
 from bolo.cap.errors import CapRefused
 from bolo.cap.imports import Decision, import_message
@@ -126,3 +127,21 @@ def test_latin1_text_declaring_utf16_is_refused_plainly() -> None:
     data = _declared("UTF-16", "latin-1", headline="Bagyong Kristine Ñ")
     with pytest.raises(CapRefused, match="declares UTF-16 but is single-byte text"):
         decode(data)
+
+
+def test_import_takes_a_size_limit_and_names_an_unreadable_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bolo.cap.cli._import_store", None)  # a dry run
+    alert = make_alert()
+    alert.infos[0].description = "x" * 1_200_000  # e.g. a message with base-64 audio inline
+    path = tmp_path / "big.xml"
+    path.write_bytes(encode(alert))
+    runner = CliRunner()
+    assert "too large" in runner.invoke(cap_app, ["import", str(path)]).output
+    result = runner.invoke(cap_app, ["import", str(path), "--max-bytes", "2000000"])
+    assert result.exit_code == 0, result.output
+    assert "new" in result.output
+    result = runner.invoke(cap_app, ["import", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "cannot read" in result.output
