@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from bolo.alerts.model import Alert, AlertState, AlertVersion
+from bolo.alerts.model import Alert, AlertState, AlertVersion, in_force_at
 from bolo.audit.service import record
 from bolo.auth.model import Role, User
 from bolo.auth.policy import require_reader
@@ -139,7 +139,8 @@ def add_hint(session: Session, *, case_id: str, hint: Hint, actor: User) -> Case
 
 def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor: User) -> Case:
     """Record the outcome (``actor``: a coordinator or supervisor); refused while one of the
-    case's alerts is still live."""
+    case's alerts is still live (in force, or waiting for approval; one past its expiry is
+    not, whether or not the expiry job has stored that)."""
     require_role(actor, *CLOSERS)
     case = _case(session, case_id)
     _require(case, CaseState.OPEN, "resolve")
@@ -147,7 +148,7 @@ def resolve_case(session: Session, *, case_id: str, data: CaseResolve, actor: Us
         session.execute(
             select(Alert.id).where(
                 Alert.case_id == case.id,
-                Alert.state.in_([AlertState.ACTIVE, AlertState.PENDING_APPROVAL]),
+                or_(in_force_at(now()), Alert.state == AlertState.PENDING_APPROVAL),
             )
         )
         .scalars()

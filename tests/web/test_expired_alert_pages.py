@@ -5,10 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from bolo.alerts.model import Alert, AlertState
+from bolo.cases.model import CaseState, Outcome
+from bolo.cases.schemas import CaseResolve
+from bolo.cases.service import resolve_case
 from bolo.clock import now
+from bolo.errors import Conflict
 from bolo.store.db import session_scope
 from tests.security.factories import World
 from tests.web.conftest import ClientFor
@@ -62,3 +67,16 @@ def test_an_alert_past_its_expiry_leaves_the_delivery_board_and_the_case_map(
     _past_expiry(sqlite_engine, world.alert_id)
     assert "No live alert." in coordinator.get("/console/deliveries").text
     assert targeted() == []
+
+
+def test_a_case_whose_alert_is_past_its_expiry_can_be_resolved(
+    sqlite_engine: Engine, world: World
+) -> None:
+    coordinator = world.users["coordinator"]
+    resolution = CaseResolve(outcome=Outcome.FOUND_SAFE)
+    with session_scope(sqlite_engine) as db, pytest.raises(Conflict, match="still live"):
+        resolve_case(db, case_id=world.case_id, data=resolution, actor=coordinator)
+    _past_expiry(sqlite_engine, world.alert_id)
+    with session_scope(sqlite_engine) as db:
+        case = resolve_case(db, case_id=world.case_id, data=resolution, actor=coordinator)
+        assert case.state == CaseState.RESOLVED
