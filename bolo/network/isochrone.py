@@ -3,11 +3,13 @@
 The default outline follows the network: every reached arc is drawn on a grid of at most
 GRID cells a side, each point widened by how far the suspects could still go off the network
 in the time left (OFFROAD_MPS, at most OFFROAD_CAP_M, at least one cell; nothing beside rail
-lines, whose trains stop only at stations). The cells become one polygon with holes where
-no reached road comes near enough, simplified so its exterior has at most 100 vertices
-(first = last), valid and counter-clockwise. The exterior alone is the CAP ring (a CAP
-polygon has no holes). ``follow_network=False`` gives a filled outline instead: reached
-points rasterised, closed, hole-filled (close to the convex hull of the reached roads).
+lines, whose trains stop only at stations; on a network without drawings, the ellipse each
+reached arc's length allows between its ends: see _undrawn_ellipses). The cells become one
+polygon with holes where no reached road comes near enough, simplified so its exterior has
+at most 100 vertices (first = last), valid and counter-clockwise. The exterior alone is the
+CAP ring (a CAP polygon has no holes). ``follow_network=False`` gives a filled outline
+instead: reached points rasterised, closed, hole-filled (close to the convex hull of the
+reached roads).
 """
 
 from __future__ import annotations
@@ -102,6 +104,58 @@ def reached_grid(
     return grid, frame
 
 
+def _undrawn_ellipses(
+    network: Network, times: FloatArray, limit: float, seconds: FloatArray, scale: float
+) -> FloatArray:
+    """Where the reached arcs of a network without drawings (a schematic one: each arc known
+    by its two ends and its length) may run. A road of length L from A to B keeps every point P
+    within |AP| + |PB| <= L, an ellipse: drawing the straight line AB instead would put the
+    area where the road is not. Rows (ax, ay, bx, by, travelled, L) in the grid's degrees
+    (x = lon * scale, y = lat), travelled being how far along the arc the suspects get by
+    ``limit`` (seconds); only arcs longer than their chord. Empty for a network with drawings."""
+    if network.geom_ptr is not None or network.n_arcs == 0:
+        return np.empty((0, 6))
+    src = np.repeat(np.arange(network.n_nodes), np.diff(network.indptr))
+    dst = network.indices
+    start = times[src]
+    usable = (start <= limit) & (seconds >= 0.0) & np.isfinite(seconds)
+    ax, ay = network.node_lon[src] * scale, network.node_lat[src]
+    bx, by = network.node_lon[dst] * scale, network.node_lat[dst]
+    chord = np.hypot(bx - ax, by - ay)
+    length = network.arc_metres / _M_PER_DEG
+    keep = usable & (length > chord * 1.01)
+    whole = (times[dst] <= limit) | (seconds == 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(whole, 1.0, np.clip((limit - start) / seconds, 0.0, 1.0))
+    rows = np.column_stack((ax, ay, bx, by, share * length, length))
+    return np.asarray(rows[keep], dtype=np.float64)
+
+
+def _fill_ellipses(
+    reach: np.ndarray,
+    ellipses: FloatArray,
+    frame: tuple[float, float, float, float],
+    floor_m: float,
+) -> None:
+    """Mark in ``reach`` (at least ``floor_m`` metres) every cell whose centre P lies where an
+    arc of ``_undrawn_ellipses`` may run: |AP| + |PB| <= L and |AP| <= travelled."""
+    x0, y0, cell, _ = frame
+    for ax, ay, bx, by, travelled, length in ellipses:
+        cx, cy, half = (ax + bx) / 2.0, (ay + by) / 2.0, length / 2.0
+        lo_x, hi_x = max(cx - half, ax - travelled), min(cx + half, ax + travelled)
+        lo_y, hi_y = max(cy - half, ay - travelled), min(cy + half, ay + travelled)
+        i0, i1 = max(int((lo_y - y0) / cell), 0), min(int((hi_y - y0) / cell) + 1, reach.shape[0])
+        j0, j1 = max(int((lo_x - x0) / cell), 0), min(int((hi_x - x0) / cell) + 1, reach.shape[1])
+        if i0 >= i1 or j0 >= j1:
+            continue
+        py = (y0 + (np.arange(i0, i1) + 0.5) * cell)[:, None]
+        px = (x0 + (np.arange(j0, j1) + 0.5) * cell)[None, :]
+        from_a = np.hypot(px - ax, py - ay)
+        inside = (from_a + np.hypot(px - bx, py - by) <= length) & (from_a <= travelled)
+        block = reach[i0:i1, j0:j1]
+        block[inside] = np.maximum(block[inside], floor_m)
+
+
 def reach_grid(
     network: Network,
     times: FloatArray,
@@ -115,7 +169,14 @@ def reach_grid(
     can still get to in the time left (see module doc). Returns (grid, frame) as
     ``reached_grid``; ``also`` is one more (lat, lon) point inside (the last-known place);
     ``arc_seconds`` the traveller's seconds per arc (inf: not usable; default: nominal)."""
+    seconds = network.arc_seconds if arc_seconds is None else arc_seconds
     x, y, scale = _reached_points(network, times, limit, also)
+    ellipses = _undrawn_ellipses(network, times, limit, seconds, scale)
+    if ellipses.size:
+        # The frame takes in the ellipses' boxes too (see _undrawn_ellipses).
+        side = np.array([-1.0, 1.0]) * ellipses[:, 5:6] / 2.0
+        x = np.concatenate([x, ((ellipses[:, 0:1] + ellipses[:, 2:3]) / 2.0 + side).ravel()])
+        y = np.concatenate([y, ((ellipses[:, 1:2] + ellipses[:, 3:4]) / 2.0 + side).ravel()])
     span = max(float(x.max() - x.min()), float(y.max() - y.min()))
     cell = max(span / (OUTLINE_GRID - 8), _MIN_CELL_DEG)
     cell_m = cell * _M_PER_DEG
@@ -131,7 +192,7 @@ def reach_grid(
     raster_reach_kernel(
         network.indptr,
         network.indices,
-        network.arc_seconds if arc_seconds is None else arc_seconds,
+        seconds,
         network.arc_metres,
         network.arc_mode,
         network.node_lat,
@@ -147,6 +208,7 @@ def reach_grid(
         cell_m,
         reach,
     )
+    _fill_ellipses(reach, ellipses, frame, cell_m)
     if also is not None:
         iy, ix = int((also[0] - y0) / cell), int((also[1] * scale - x0) / cell)
         if 0 <= iy < shape[0] and 0 <= ix < shape[1]:

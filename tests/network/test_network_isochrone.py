@@ -131,3 +131,41 @@ def test_traced_rings_are_the_union_of_the_cells() -> None:
         assert poly.symmetric_difference(cells).area < 1e-9
         checked += 1
     assert checked > 100
+
+
+def _one_road(*, drawn: bool) -> Network:
+    """Two places 20 km apart (west-east at 40N) joined both ways by a 26 km road, with or
+    without drawings (an empty drawing is a straight road)."""
+    lat, lon = np.array([40.0, 40.0]), np.array([10.0, 10.0 + 20_000 / (111_320 * np.cos(0.698))])
+    return Network(
+        name="one-road",
+        node_lat=lat,
+        node_lon=lon,
+        indptr=np.array([0, 1, 2], dtype=np.int64),
+        indices=np.array([1, 0], dtype=np.int64),
+        arc_seconds=np.full(2, 1300.0),
+        arc_metres=np.full(2, 26_000.0),
+        arc_mode=np.zeros(2, dtype=np.uint8),
+        geom_ptr=np.zeros(3, dtype=np.int64) if drawn else None,
+        geom_lat=np.empty(0) if drawn else None,
+        geom_lon=np.empty(0) if drawn else None,
+    )
+
+
+def _north_of_midpoint(net: Network, metres: float) -> shapely.Point:
+    return shapely.Point(float(net.node_lon.mean()), 40.0 + metres / 111_320)
+
+
+def test_an_undrawn_road_may_run_anywhere_its_length_allows() -> None:
+    # A 26 km road between places 20 km apart can stray up to sqrt(13^2 - 10^2) = 8.3 km
+    # from the straight line; a schematic network does not say where, a drawn one does.
+    schematic, drawn = _one_road(drawn=False), _one_road(drawn=True)
+    whole = isochrone_shape(schematic, lat=40.0, lon=10.0, seconds=2000)
+    assert whole.contains(_north_of_midpoint(schematic, 6_000))
+    assert not whole.contains(_north_of_midpoint(schematic, 11_000))
+    straight = isochrone_shape(drawn, lat=40.0, lon=10.0, seconds=2000)
+    assert not straight.contains(_north_of_midpoint(drawn, 6_000))
+    # Half-way through the arc's time, the suspects are at most 13 km along the road.
+    half = isochrone_shape(schematic, lat=40.0, lon=10.0, seconds=650)
+    far_end = shapely.Point(float(schematic.node_lon[1]) - 0.05, 40.0)
+    assert not half.contains(far_end) and half.contains(_north_of_midpoint(schematic, 3_000))
