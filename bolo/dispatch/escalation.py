@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bolo import clock
-from bolo.alerts.model import AlertVersion
+from bolo.alerts.model import Alert, AlertVersion, in_force_at
 from bolo.audit.service import record
 from bolo.dispatch.attempts import activate_next_standby
 from bolo.dispatch.config import dispatch_settings
@@ -72,9 +72,26 @@ def escalate_one(session: Session, esc: Escalation) -> str:
     return action
 
 
+def stop_out_of_force(session: Session) -> int:
+    """Stop every pending escalation of an alert no longer in force (cancelled, expired, or
+    past its expiry before the expiry job has stored it): nobody is chased about an alert that
+    has ended. Returns how many were stopped."""
+    when = clock.now()
+    result = session.execute(
+        update(Escalation)
+        .where(Escalation.state == EscalationState.PENDING)
+        .where(Escalation.alert_id.in_(select(Alert.id).where(~in_force_at(when))))
+        .values(state=EscalationState.STOPPED, due_at=None, updated_at=when)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def run_escalations(session: Session, *, limit: int = 500) -> int:
-    """Escalate every pending escalation that is due by bolo's clock; return how many. (The
-    standby channels of a Cancel are retired where its delivery is recorded, not here.)"""
+    """Escalate every pending escalation that is due by bolo's clock, of alerts still in force
+    (the others are stopped first); return how many were escalated. (The standby channels of a
+    Cancel are retired where its delivery is recorded, not here.)"""
+    stop_out_of_force(session)
     due = list(
         session.scalars(
             select(Escalation)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bolo.alerts.model import Alert
 from bolo.clock import FakeClock, use_clock
 from bolo.dispatch.acks import AckRefused, acknowledge, acknowledge_by_link
 from bolo.dispatch.channels import ChannelSet, InMemoryChannel
@@ -83,6 +85,28 @@ async def test_escalates_next_channel_then_supervisor_across_restarts(db_engine:
             assert chief.origin_post_id == "a" and chief.status == DeliveryStatus.DELIVERED
             own = s.scalars(select(Escalation).where(Escalation.post_id == "a")).one()
             assert own.state == EscalationState.EXHAUSTED and own.step == 2
+
+
+@pytest.mark.parametrize("ending", ["cancelled", "expired", "past expiry"])
+async def test_an_alert_no_longer_in_force_escalates_nobody(db_engine: Any, ending: str) -> None:
+    clock = FakeClock(T0)
+    hooks, mail = InMemoryChannel(), InMemoryChannel(ChannelKind.APPRISE)
+    with use_clock(clock):
+        _setup(db_engine)
+        await _new_dispatcher(db_engine, hooks, mail).run_once()
+        with session_scope(db_engine) as s:
+            alert = s.scalars(select(Alert)).one()
+            if ending == "past expiry":  # the expiry job has not stored it yet
+                alert.expires_at = T0 + timedelta(seconds=60)
+            else:
+                alert.state = ending
+        clock.advance(seconds=3 * T_S)
+        for _ in range(3):
+            await _new_dispatcher(db_engine, hooks, mail).run_once()
+        assert _sent_to(hooks) == ["http://h/a"] and mail.sent == []
+        with session_scope(db_engine) as s:
+            esc = s.scalars(select(Escalation)).one()
+            assert esc.state == EscalationState.STOPPED and esc.due_at is None
 
 
 async def test_acknowledgement_stops_escalation(db_engine: Any) -> None:
