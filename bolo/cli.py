@@ -147,7 +147,6 @@ def serve(
     ] = True,
 ) -> None:
     """Migrate the database and serve the API and pages; send alerts unless --no-dispatcher."""
-    import structlog
     import uvicorn
 
     from bolo.api import create_app
@@ -156,6 +155,24 @@ def serve(
 
     setup_logging()
     upgrade_database()
+    _log_how_alerts_are_sent(dispatcher)
+    # Compile the search picture's kernels and load the network while the operator opens the
+    # console, not on the first case's map.
+    from bolo.web.pictures import warm_up_in_background
+
+    warm_up_in_background()
+    # bolo's own access log (bolo.ops.requests) replaces uvicorn's, which printed query
+    # strings (ack tokens); log_config=None keeps the logging set up above.
+    uvicorn.run(
+        create_app(dispatcher=dispatcher), host=host, port=port, log_config=None, access_log=False
+    )
+
+
+def _log_how_alerts_are_sent(dispatcher: bool) -> None:
+    """Log whether this server sends alerts, and with what (in-process dispatcher, or the NATS
+    relay and a worker when a broker is configured), so the operator sees it at start-up."""
+    import structlog
+
     log = structlog.get_logger("bolo.serve")
     if dispatcher:
         how = (
@@ -169,16 +186,6 @@ def serve(
             "not sending alerts: run `bolo dispatcher` (and with a broker `bolo relay`) "
             "beside this server"
         )
-    # Compile the search picture's kernels and load the network while the operator opens the
-    # console, not on the first case's map.
-    from bolo.web.pictures import warm_up_in_background
-
-    warm_up_in_background()
-    # bolo's own access log (bolo.ops.requests) replaces uvicorn's, which printed query
-    # strings (ack tokens); log_config=None keeps the logging set up above.
-    uvicorn.run(
-        create_app(dispatcher=dispatcher), host=host, port=port, log_config=None, access_log=False
-    )
 
 
 @replay_app.command("seed-incident")

@@ -21,7 +21,7 @@ from bolo.cap.edxl import unwrap
 from bolo.cap.errors import CapRefused, SignatureError
 from bolo.cap.fetch import Fetched, FetchError, fetch, fetch_cap
 from bolo.cap.findings import Finding, Level
-from bolo.cap.imports import ImportStore, decide, import_message
+from bolo.cap.imports import ImportPlan, ImportStore, decide, import_message
 from bolo.cap.jsonconv import alert_to_json
 from bolo.cap.profiles import Profile
 from bolo.cap.signing import embedded_certificate, load_certificate, sign, verify
@@ -213,18 +213,7 @@ def import_command(
     De-duplicated by (sender, identifier, sent); an Update or Cancel is applied to the stored
     alerts it references. Without a registered store this is a dry run.
     """
-    try:
-        if source.startswith(("http://", "https://")):
-            data = fetch_cap(source, allow_private=allow_private, max_bytes=max_bytes)
-        else:
-            data = _read(source, max_bytes)
-        data = unwrap(data, max_bytes=max_bytes)  # what is stored is the CAP alert itself
-    except FetchError as exc:
-        raise _fail(f"{source}: cannot fetch: {exc}") from None
-    except OSError as exc:
-        raise _fail(f"{source}: cannot read: {exc.strerror or exc}") from None
-    except CapRefused as exc:
-        raise _fail(f"{source}: INVALID: {exc.reason}") from None
+    data = _load_cap(source, allow_private=allow_private, max_bytes=max_bytes)
     result = validate(data, max_bytes=max_bytes)
     if result.alert is None or not result.ok:
         raise _fail(f"{source}: INVALID: " + "; ".join(result.errors))
@@ -235,15 +224,38 @@ def import_command(
             plan, note = import_message(result.alert, data, store=_import_store()), ""
         except CapRefused as exc:
             raise _fail(f"{source}: REFUSED: {exc.reason}") from None
-    targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
-    suffix = f" -> {targets}" if targets else ""
+    _print_decision(source, plan, note, result.version, as_json=as_json)
+
+
+def _load_cap(source: str, *, allow_private: bool, max_bytes: int) -> bytes:
+    """The CAP alert at `source` (a file, `-` or an http(s) URL), unwrapped from any EDXL-DE
+    envelope; exits 1 with one line on stderr when it cannot be fetched, read or unwrapped."""
+    try:
+        if source.startswith(("http://", "https://")):
+            data = fetch_cap(source, allow_private=allow_private, max_bytes=max_bytes)
+        else:
+            data = _read(source, max_bytes)
+        return unwrap(data, max_bytes=max_bytes)  # what is stored is the CAP alert itself
+    except FetchError as exc:
+        raise _fail(f"{source}: cannot fetch: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"{source}: cannot read: {exc.strerror or exc}") from None
+    except CapRefused as exc:
+        raise _fail(f"{source}: INVALID: {exc.reason}") from None
+
+
+def _print_decision(
+    source: str, plan: ImportPlan, note: str, version: str | None, *, as_json: bool
+) -> None:
+    """Print what `bolo cap import` decided: one line, or (`as_json`) a JSON object with the
+    decision, the CAP version, whether it was a dry run and the referenced alerts."""
     if as_json:
         typer.echo(
             json.dumps(
                 {
                     "source": source,
                     "decision": str(plan.decision),
-                    "cap_version": result.version,
+                    "cap_version": version,
                     "dry_run": _import_store is None,
                     "targets": [
                         {"sender": s, "identifier": i, "sent": t.isoformat()}
@@ -254,7 +266,9 @@ def import_command(
             )
         )
         return
-    typer.echo(f"{source}: {plan.decision}{suffix} ({note}CAP {result.version})")
+    targets = ", ".join(f"{s},{i},{t.isoformat()}" for s, i, t in plan.targets)
+    suffix = f" -> {targets}" if targets else ""
+    typer.echo(f"{source}: {plan.decision}{suffix} ({note}CAP {version})")
 
 
 def _print_outcomes(outcomes: list[Outcome] | None) -> int:

@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -220,6 +220,29 @@ def receiver_secrets(given: list[str], secret_file: Path | None) -> list[str]:
     return keys + os.environ.get(SECRET_ENV, "").split()
 
 
+def _keys_for_posts(given: list[str], derive_from: str) -> Callable[[str], list[Key]]:
+    """The verification keys of each post id: the `given` keys for every post, or (benchmarks)
+    each post's own key derived from the master `derive_from`, computed once per post. Exits 2
+    with one line on stderr when no key is given or a key is unreadable."""
+    if not given and not derive_from:
+        _fail(f"give the post's key: --secret-file, {SECRET_ENV} or --secret (or --derive-from)")
+    try:
+        keys: list[Key] = [key_from_string(s) for s in given]
+    except ValueError as exc:
+        _fail(f"unreadable key: {exc}")
+    cache: dict[str, list[Key]] = {}
+
+    def keys_for(post_id: str) -> list[Key]:
+        if not derive_from:
+            return keys
+        found = cache.get(post_id)
+        if found is None:
+            found = cache[post_id] = [key_from_string(derived_secret(derive_from, post_id))]
+        return found
+
+    return keys_for
+
+
 @app.command("post-receiver")
 def post_receiver(
     secret: Annotated[
@@ -250,25 +273,8 @@ def post_receiver(
 ) -> None:
     """Receive bolo webhooks: verify signatures, refuse timestamps outside +-5 minutes,
     de-duplicate by webhook-id, print each new alert as one JSON line."""
-    given = receiver_secrets(secret or [], secret_file)
-    if not given and not derive_from:
-        _fail(f"give the post's key: --secret-file, {SECRET_ENV} or --secret (or --derive-from)")
-    try:
-        keys: list[Key] = [key_from_string(s) for s in given]
-    except ValueError as exc:
-        _fail(f"unreadable key: {exc}")
-    cache: dict[str, list[Key]] = {}
-
-    def keys_for(post_id: str) -> list[Key]:
-        if not derive_from:
-            return keys
-        found = cache.get(post_id)
-        if found is None:
-            found = cache[post_id] = [key_from_string(derived_secret(derive_from, post_id))]
-        return found
-
     receiver = ReceiverApp(
-        keys_for=keys_for,
+        keys_for=_keys_for_posts(receiver_secrets(secret or [], secret_file), derive_from),
         deduper=Deduper(),
         record_arrivals=record_arrivals,
         on_message=None if quiet else _print_message,
