@@ -4,12 +4,13 @@ network, plus a circle around each chosen post outside it.
 The polygons are the exteriors of the network-following isochrone (bolo.network.isochrone:
 the picture's modes, from the earliest last sighting to the picture's time, at least
 MIN_SECONDS so the area is never a dot; CAP polygons have no holes). Each chosen post outside
-those polygons gets a CAP circle of POST_RADIUS_KM (its catchment); public posts (outlets, not
-places) add nothing. Within the AreaSpec
-limits: at most MAX_POLYGONS polygons (the largest kept) and MAX_CIRCLES circles (more posts
-are grouped by k-means into MAX_CIRCLES groups, each one circle around its posts). When the case
-has no usable network (not imported, or the last-known place is off it) the area is the
-fallback: the hull of the last-known place and the chosen posts, widened by FALLBACK_DEG.
+those polygons gets a CAP circle of POST_RADIUS_KM (the area around the post its alert is meant
+for, wider than the nodes the post watches); public posts (outlets, not places) add nothing.
+Within the AreaSpec limits: at most MAX_POLYGONS polygons (the largest kept) and MAX_CIRCLES
+circles (more posts are grouped by k-means into MAX_CIRCLES groups, each one circle around its
+posts). When the case has no usable network (not imported, or the last-known place is off it)
+the area is the fallback: the hull of the last-known place and the chosen posts, widened by
+FALLBACK_DEG.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from bolo.posts.model import Post
 
 log = logging.getLogger(__name__)
 MIN_SECONDS = 900.0  # 15 min: an alert is approved minutes after the draft at the earliest
-POST_RADIUS_KM = 3.0  # a post's catchment: the roads it can watch
+POST_RADIUS_KM = 3.0  # the area around a chosen post that its alert is meant for
 MAX_POLYGONS = 20  # AreaSpec limits
 MAX_CIRCLES = 20
 MAX_RADIUS_KM = 3000.0
