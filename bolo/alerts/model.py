@@ -84,6 +84,19 @@ class Alert(Base):
         return self.state_at(now())
 
 
+def is_cancelled(state: str, last_msg_type: str) -> bool:
+    """True once an issued alert was cancelled: its stored ``state`` is cancelled, or its newest
+    issued message (``last_msg_type``) is a CAP Cancel."""
+    return state == AlertState.CANCELLED or last_msg_type == MsgType.CANCEL
+
+
+def has_ended(state: str, last_msg_type: str) -> bool:
+    """True when an issued alert no longer asks anything of the public: cancelled
+    (``is_cancelled``) or expired. ``state`` is ``Alert.state_at`` the moment asked, so an alert
+    past its expiry has ended whether or not the expiry job has stored that yet."""
+    return is_cancelled(state, last_msg_type) or state == AlertState.EXPIRED
+
+
 def in_force_at(moment: datetime) -> ColumnElement[bool]:
     """SQL condition: the alert is active at ``moment`` (``Alert.state_at`` says "active")."""
     return (Alert.state == AlertState.ACTIVE) & (

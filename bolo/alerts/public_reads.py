@@ -11,7 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, defer
 
-from bolo.alerts.model import Alert, AlertState, AlertVersion, CapStatus, MsgType, VersionState
+from bolo.alerts.model import (
+    Alert,
+    AlertState,
+    AlertVersion,
+    CapStatus,
+    MsgType,
+    VersionState,
+    has_ended,
+)
 from bolo.clock import now
 from bolo.store.types import UtcDateTime
 
@@ -30,9 +38,9 @@ class PublicIssue:
 
     @property
     def ended(self) -> bool:
-        """True when the alert no longer asks anything of the public: cancelled (its newest
-        message is a Cancel) or expired."""
-        return self.version.msg_type == MsgType.CANCEL or self.state != AlertState.ACTIVE
+        """True when the alert no longer asks anything of the public at the time of reading
+        (``has_ended``)."""
+        return has_ended(self.state, self.version.msg_type)
 
 
 def _ended_at() -> ColumnElement[datetime]:

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bolo.alerts import public_reads, service
 from bolo.alerts.external import public_external_alerts
-from bolo.alerts.model import Alert, AlertState, CapStatus
+from bolo.alerts.model import Alert, CapStatus, has_ended, is_cancelled
 from bolo.auth.deps import DB
 from bolo.cap import model as cap
 from bolo.cap.codec import decode
@@ -35,16 +35,13 @@ class PublicAlert:
 
     @property
     def cancelled(self) -> bool:
-        """True once the alert was cancelled (its newest message is a CAP Cancel)."""
-        return (
-            self.message.msg_type == cap.MsgType.CANCEL or self.alert.state == AlertState.CANCELLED
-        )
+        """True once the alert was cancelled (``is_cancelled``)."""
+        return is_cancelled(self.alert.state, self.message.msg_type)
 
     @property
     def ended(self) -> bool:
-        """True when the alert no longer asks anything of the public: cancelled, or expired
-        (its expiry passed, whether or not the expiry job has stored that yet)."""
-        return self.cancelled or self.alert.shown_state == AlertState.EXPIRED
+        """True when the alert no longer asks anything of the public now (``has_ended``)."""
+        return has_ended(self.alert.shown_state, self.message.msg_type)
 
     def info(self, lang: str | None) -> cap.Info:
         """The info block in language ``lang`` ("ko" finds "ko-KR"), else the first."""
