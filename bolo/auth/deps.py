@@ -101,9 +101,10 @@ def wants_html(request: Request) -> bool:
 
 def web_user(request: Request, db: DB, session_id: WebSessionId) -> User:
     """The user of the session cookie. Without a live session: a browser asking for HTML is sent
-    to ``/login?next=<path>`` (303); any other caller gets 401."""
+    to ``/login?next=<path>`` (303); any other caller gets 401. The user's language is kept on
+    ``request.state.user_language`` for an error page answering the request."""
     try:
-        return session_user(db, session_id=session_id)
+        user = session_user(db, session_id=session_id)
     except Unauthorized:
         if wants_html(request):
             target = quote(request.url.path, safe="/")
@@ -113,6 +114,9 @@ def web_user(request: Request, db: DB, session_id: WebSessionId) -> User:
                 headers={"Location": f"/login?next={target}"},
             ) from None
         raise
+    # An error page answering this request is in the user's language (bolo.web.errors).
+    request.state.user_language = user.language
+    return user
 
 
 WebUser = Annotated[User, Depends(web_user)]

@@ -1,7 +1,10 @@
 """Errors on the web pages answer an HTML page a person can read, not the API's JSON.
 
-The API, the feeds, CAP files and static files keep their machine-readable answers; only a
-browser asking for one of the pages (``Accept: text/html``) gets the page.
+The API, the feeds, CAP files and static files keep their machine-readable answers. A browser
+asking for a page (``Accept: text/html``) gets the page; so does any refusal under the console,
+the post page and the account pages unless the client asks for JSON by name (a form post sent
+with ``Accept: */*`` or no Accept at all is still a person at a browser). The page is in the
+signed-in user's language when the refusal came after the session was read.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from fastapi.responses import HTMLResponse
 
 from bolo.auth.deps import wants_html
 from bolo.i18n import N_
-from bolo.web.templating import page
+from bolo.web.templating import page, page_language
 
 _MACHINE_PREFIXES = ("/api/", "/static/", "/feed/", "/docs", "/redoc", "/openapi", "/healthz")
 _MACHINE_SUFFIXES = (".cap", ".json", ".atom", ".rss", ".xml", ".geojson", ".png")
+# The pages people use: a refusal here is an HTML page unless the client asks for JSON.
+_PAGE_PREFIXES = ("/console", "/post", "/account", "/login", "/logout")
 _TITLES = {
     400: N_("This request cannot be read"),
     401: N_("Please sign in"),
@@ -37,7 +42,10 @@ def wants_page(request: Request) -> bool:
     path = request.url.path
     if path.startswith(_MACHINE_PREFIXES) or path.endswith(_MACHINE_SUFFIXES):
         return False
-    return wants_html(request)
+    if wants_html(request):
+        return True
+    on_pages = any(path == p or path.startswith(p + "/") for p in _PAGE_PREFIXES)
+    return on_pages and "json" not in request.headers.get("accept", "").lower()
 
 
 def _home_of(path: str) -> tuple[str, str]:
@@ -65,6 +73,7 @@ def error_page(
             "home_label": home_label,
         },
         status,
+        lang=page_language(request, None, getattr(request.state, "user_language", None)),
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
