@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -18,6 +19,19 @@ app = typer.Typer(help="Transport networks: import, inspect, isochrones.", no_ar
 def _fail(message: str) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=1)
+
+
+# Two weeks: longer than any alert runs (an alert expires within 14 days); a time beyond it is a
+# typing mistake, and an infinite or NaN one would silently mean "no limit".
+MAX_MINUTES = 14 * 24 * 60.0
+
+
+def _minutes(value: float, option: str) -> float:
+    """``value`` minutes as seconds; exits 1 with one line when it is not a finite number from
+    0 to MAX_MINUTES."""
+    if not (math.isfinite(value) and 0 <= value <= MAX_MINUTES):
+        _fail(f"{option} must be a number of minutes from 0 to {MAX_MINUTES:g}, got {value:g}")
+    return value * 60
 
 
 @contextmanager
@@ -214,7 +228,7 @@ def isochrone_cmd(
         lat, lon = parse_lat_lon(origin)
         modes = [Mode(m) for m in mode] if mode else None
         network = load(name)
-        seconds, snap = minutes * 60, max_snap_km * 1000
+        seconds, snap = _minutes(minutes, "--minutes"), max_snap_km * 1000
         if geojson:
             feature = isochrone_geojson(
                 network, lat=lat, lon=lon, seconds=seconds, modes=modes, max_snap_metres=snap
@@ -245,12 +259,13 @@ def rank_cmd(
         from bolo.network.ranking import rank_posts_by_arrival
 
         lat, lon = parse_lat_lon(origin)
+        elapsed = _minutes(elapsed_minutes, "--elapsed-minutes")
         ranked = rank_posts_by_arrival(
             load(name),
             lat=lat,
             lon=lon,
             start_earliest=0.0,
-            now=elapsed_minutes * 60,
+            now=elapsed,
             budget=budget,
             max_snap_metres=max_snap_km * 1000,
         )

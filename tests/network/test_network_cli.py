@@ -77,6 +77,19 @@ def test_errors_are_messages_not_tracebacks(data_dir: Path, args: list[str]) -> 
     assert "error:" in result.stderr and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("minutes", ["1e309", "inf", "1e9"])
+@pytest.mark.parametrize("command", ["isochrone", "rank"])
+def test_non_finite_or_absurd_minutes_are_refused(
+    data_dir: Path, command: str, minutes: str
+) -> None:
+    """An infinite or absurdly long time is a mistake, not "no limit": one line, exit 1."""
+    option = "--minutes" if command == "isochrone" else "--elapsed-minutes"
+    result = runner.invoke(app, [command, "dprk", "--from", "40.96,129.33", option, minutes])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1 and f"error: {option} must be" in result.stderr
+    assert result.stdout == ""
+
+
 DPRK = load_corridors(BUNDLED_CORRIDORS["dprk"])
 
 
