@@ -76,6 +76,16 @@ class ActivationRefused(InvalidInput):
             f'{{"override_reason": "..."}} (at least {self.override_min} characters)'
         )
 
+    def for_cli(self) -> str:
+        """The message with the ``bolo alert submit`` options to pass (each Attestation field
+        is the option of the same name: ``risk_of_harm`` is ``--risk-of-harm``)."""
+        stated = " ".join("--" + f.replace("_", "-") for f in self.fields)
+        fix = f"{stated} or " if stated else ""
+        return (
+            f"{self.message}. On the command line: {fix}"
+            f'--override-reason "..." (at least {self.override_min} characters)'
+        )
+
 
 def _child_age(case: Case, limit: int) -> Check:
     ages = [c.get("age") for c in case.children]

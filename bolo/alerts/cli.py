@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from bolo.alerts import service, takedown
-from bolo.alerts.activation import Attestation
+from bolo.alerts.activation import ActivationRefused, Attestation
 from bolo.alerts.model import AlertVersion
 from bolo.alerts.schemas import AlertContent, AlertDraft
 from bolo.auth.login import require_second_factor
@@ -23,6 +23,7 @@ from bolo.cli_support import (
     print_json,
     read_model,
 )
+from bolo.errors import InvalidInput
 from bolo.store.db import session_scope
 
 app = typer.Typer(
@@ -85,9 +86,12 @@ def submit(
         override_reason=override_reason,
     )
     with session_scope() as db:
-        v = service.submit_for_approval(
-            db, version_id=version_id, author=acting_user(db, as_), attestation=attestation
-        )
+        try:
+            v = service.submit_for_approval(
+                db, version_id=version_id, author=acting_user(db, as_), attestation=attestation
+            )
+        except ActivationRefused as exc:
+            raise InvalidInput(exc.for_cli()) from exc
         overridden = bool(v.activation and v.activation.get("override_reason"))
         note = (
             "; activation criteria not met, overridden: "

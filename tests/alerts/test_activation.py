@@ -234,6 +234,16 @@ def test_api_and_cli_obey_the_same_gate(sqlite_engine: Engine) -> None:
     runner = CliRunner()
     cli_refused = runner.invoke(app, ["alert", "submit", ids[1], "--as", "coord"])
     assert cli_refused.exit_code != 0 and "activation criteria" in cli_refused.output
+    # The CLI's refusal names its own options, as the API's names the body fields.
+    said = " ".join(cli_refused.output.split())
+    for option in ("--abduction-believed", "--risk-of-harm", "--override-reason"):
+        assert option in said, said
+    partly = runner.invoke(
+        app, ["alert", "submit", ids[1], "--as", "coord", "--abduction-believed"]
+    )
+    said = " ".join(partly.output.split())
+    assert partly.exit_code != 0 and "--risk-of-harm" in said
+    assert "--abduction-believed" not in said
     cli_ok = runner.invoke(
         app, ["alert", "submit", ids[1], "--as", "coord", "--override-reason", REASON]
     )
