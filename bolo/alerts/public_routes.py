@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from bolo import i18n
 from bolo.alerts import public_reads, service
@@ -28,6 +29,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # `updated` of a feed that has never h
 # How long an ended alert's last message stays in the feeds. A day covers a subscriber that was
 # down overnight or polls hourly; longer would only make the feed an archive.
 FEED_KEEP = timedelta(hours=24)
+# ``?lang=`` of the feeds: the reader's language (``feed_language``), declared so it is accepted.
+Lang = Annotated[str | None, Query(max_length=35, description="The reader's language (ko, en).")]
 # The feed's alerts, each with when it ended (None while in force).
 Found = list[tuple[public_reads.PublicIssue, datetime | None]]
 
@@ -200,11 +203,12 @@ def _feed(db: DB, lang: str) -> tuple[list[FeedEntry], datetime, datetime | None
 
 
 @router.get("/feed/cap.atom", response_class=Response)
-def feed_atom(db: DB, request: Request) -> Response:
+def feed_atom(db: DB, request: Request, lang: Lang = None) -> Response:
     """Atom feed of the public alerts in force and of those ended less than FEED_KEEP ago, each
     entry linking its newest CAP message (conditional GET: ETag, Last-Modified, 304)."""
     base = get_settings().public_base_url.rstrip("/")
-    entries, updated, changed = _feed(db, feed_language(request))
+    language = feed_language(request)
+    entries, updated, changed = _feed(db, language)
     title, _description = feed_words(request)
     body = atom_feed(
         entries,
@@ -212,15 +216,17 @@ def feed_atom(db: DB, request: Request) -> Response:
         title=title,
         self_url=f"{base}/feed/cap.atom",
         updated=updated,
+        language=language,
     )
     return _translated(conditional(request, body.decode("utf-8"), "application/atom+xml", changed))
 
 
 @router.get("/feed/cap.rss", response_class=Response)
-def feed_rss(db: DB, request: Request) -> Response:
+def feed_rss(db: DB, request: Request, lang: Lang = None) -> Response:
     """RSS 2.0 feed of the same alerts as the Atom feed (conditional GET as the Atom feed)."""
     base = get_settings().public_base_url.rstrip("/")
-    entries, updated, changed = _feed(db, feed_language(request))
+    language = feed_language(request)
+    entries, updated, changed = _feed(db, language)
     title, description = feed_words(request)
     body = rss_feed(
         entries,
@@ -229,5 +235,6 @@ def feed_rss(db: DB, request: Request) -> Response:
         description=description,
         self_url=f"{base}/feed/cap.rss",
         updated=updated,
+        language=language,
     )
     return _translated(conditional(request, body.decode("utf-8"), "application/rss+xml", changed))

@@ -20,6 +20,7 @@ from bolo.cap.model import CAP10_NS, CAP11_NS, CAP12_NS
 from bolo.cap.xmlsafe import parse_xml
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 CAP_MIME = "application/cap+xml"
 _A = "{" + ATOM_NS + "}"
 _CAP_ALERT_TAGS = frozenset("{" + ns + "}alert" for ns in (CAP12_NS, CAP11_NS, CAP10_NS))
@@ -58,12 +59,15 @@ def atom_feed(
     self_url: str,
     updated: datetime | None = None,
     author: str = "bolo",
+    language: str | None = None,
 ) -> bytes:
     """An Atom 1.0 feed of `entries` (UTF-8 XML). `updated` defaults to the newest entry's
     time, or now when there is none. Each entry links its CAP message (application/cap+xml)
-    and its HTML page."""
+    and its HTML page. `language` (a language tag, "ko") is declared as the feed's `xml:lang`."""
     newest = max((e.updated for e in entries), default=None)
     feed = etree.Element(_A + "feed", nsmap={None: ATOM_NS})  # type: ignore[dict-item]
+    if language:
+        feed.set(XML_LANG, language)
     _sub(feed, _A + "id", feed_id)
     _sub(feed, _A + "title", title)
     _sub(feed, _A + "updated", _rfc3339(updated or newest or datetime.now(UTC)))
@@ -88,15 +92,19 @@ def rss_feed(
     description: str,
     self_url: str,
     updated: datetime | None = None,
+    language: str | None = None,
 ) -> bytes:
     """An RSS 2.0 feed of `entries`: each item's link is its CAP message, its guid the entry id,
-    and an atom:link points at its HTML page."""
+    and an atom:link points at its HTML page. `language` (a language tag, "ko") is declared as
+    the channel's `<language>`."""
     newest = max((e.updated for e in entries), default=None)
     rss = etree.Element("rss", {"version": "2.0"}, nsmap={"atom": ATOM_NS})
     channel = _sub(rss, "channel")
     _sub(channel, "title", title)
     _sub(channel, "link", link)
     _sub(channel, "description", description)
+    if language:
+        _sub(channel, "language", language)
     _sub(channel, "lastBuildDate", format_datetime(updated or newest or datetime.now(UTC)))
     _sub(channel, _A + "link", rel="self", href=self_url, type="application/rss+xml")
     for entry in entries:
