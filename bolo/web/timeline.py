@@ -16,6 +16,7 @@ from bolo.auth.model import User
 from bolo.cases.model import Case
 from bolo.dispatch.model import Acknowledgement, Delivery, DeliveryStatus, Phase
 from bolo.i18n import N_, gettext
+from bolo.posts.model import Post
 from bolo.reports.model import Report
 from bolo.web.words import ack_channel, word
 
@@ -72,6 +73,13 @@ def _names(db: Session, ids: set[str]) -> dict[str, str]:
         return {}
     rows = db.execute(select(User.id, User.username).where(User.id.in_(ids))).all()
     return dict(rows)
+
+
+def _post_names(db: Session, ids: set[str]) -> dict[str, str]:
+    """The names of the posts ``ids`` that still exist (a post gone is absent)."""
+    if not ids:
+        return {}
+    return dict(db.execute(select(Post.id, Post.name).where(Post.id.in_(ids))).all())
 
 
 def _version_rows(db: Session, alerts: list[Alert]) -> list[Row]:
@@ -146,13 +154,15 @@ def _delivery_rows(db: Session, alert_ids: list[str]) -> list[Row]:
                 summary=summary,
             )
         )
-    for ack in db.scalars(select(Acknowledgement).where(Acknowledgement.alert_id.in_(alert_ids))):
+    acks = list(db.scalars(select(Acknowledgement).where(Acknowledgement.alert_id.in_(alert_ids))))
+    posts = _post_names(db, {a.post_id for a in acks})
+    for ack in acks:
         rows.append(
             _row(
                 ack.at,
                 Kind.ACK,
                 N_("%(post)s acknowledged by %(who)s through %(channel)s"),
-                post=ack.post_id,
+                post=posts.get(ack.post_id, ack.post_id),
                 who=ack.by_name,
                 channel=ack.via,
             )

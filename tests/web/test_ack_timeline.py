@@ -1,4 +1,4 @@
-"""The case timeline says who acknowledged and through which channel it came."""
+"""The case timeline says which post acknowledged (by name), who, and through which channel."""
 
 from __future__ import annotations
 
@@ -29,10 +29,11 @@ def test_every_channel_is_named_in_english_and_korean(
             db, version_id=world.version_id, post_id=world.posts[0], by="Kim", via=AckVia.API
         )
     coordinator = client_for("coordinator")
-    assert (
-        "acknowledged by Kim through the API"
-        in coordinator.get(f"/console/cases/{world.case_id}").text
-    )
+    english = coordinator.get(f"/console/cases/{world.case_id}").text
+    assert "acknowledged by Kim through the API" in english
+    # The line names the post as people know it, not by its id.
+    assert "Checkpoint 0 acknowledged by Kim" in english
+    assert f"{world.posts[0]} acknowledged by" not in english
     korean = coordinator.get(f"/console/cases/{world.case_id}?lang=ko").text
     assert "Kim" in korean and "through the API" not in korean
     assert "(Kim, API 경유)" in korean
