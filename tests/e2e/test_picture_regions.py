@@ -80,9 +80,8 @@ def _purge(running: Running, case_id: str) -> None:
         engine.dispose()
 
 
-def test_purged_case_without_sightings_still_draws_its_regions(
-    browser: Browser, running: Running
-) -> None:
+def test_purged_case_page_says_its_picture_went_with_it(browser: Browser, running: Running) -> None:
+    # The picture and map would show where the child was last known: the purge takes them.
     with _new_case(browser, running) as (page, case_url):
         page.get_by_label("Outcome").select_option("found_safe")
         page.get_by_role("button", name="Resolve").click()
@@ -92,8 +91,9 @@ def test_purged_case_without_sightings_still_draws_its_regions(
         answer = page.goto(case_url)
         assert answer is not None and answer.status == 200
         expect(page.locator("h1 .state")).to_have_text("purged")
-        _drawn(page)
-        expect(page.locator("#map")).to_have_attribute("data-regions", "0.9 0.5")
+        expect(page.locator("#picture-purged")).to_contain_text("deleted with the case")
+        expect(page.locator("#map")).to_have_count(0)
+        assert page.request.get(f"{case_url}/map.json").status == 410
 
 
 def test_a_region_without_cells_is_drawn_as_nothing_and_said(
