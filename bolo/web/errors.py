@@ -19,10 +19,10 @@ from bolo.auth.deps import wants_html
 from bolo.i18n import N_
 from bolo.web.templating import page, page_language
 
-_MACHINE_PREFIXES = ("/api/", "/static/", "/feed/", "/docs", "/redoc", "/openapi", "/healthz")
-_MACHINE_SUFFIXES = (".cap", ".json", ".atom", ".rss", ".xml", ".geojson", ".png")
+MACHINE_PREFIXES = ("/api/", "/static/", "/feed/", "/docs", "/redoc", "/openapi", "/healthz")
+MACHINE_SUFFIXES = (".cap", ".json", ".atom", ".rss", ".xml", ".geojson", ".png")
 # The pages people use: a refusal here is an HTML page unless the client asks for JSON.
-_PAGE_PREFIXES = ("/console", "/post", "/account", "/login", "/logout")
+PAGE_PREFIXES = ("/console", "/post", "/account", "/login", "/logout")
 _TITLES = {
     400: N_("This request cannot be read"),
     401: N_("Please sign in"),
@@ -40,11 +40,11 @@ _TITLES = {
 def wants_page(request: Request) -> bool:
     """True when a browser asked for one of the HTML pages (not the API or a feed)."""
     path = request.url.path
-    if path.startswith(_MACHINE_PREFIXES) or path.endswith(_MACHINE_SUFFIXES):
+    if path.startswith(MACHINE_PREFIXES) or path.endswith(MACHINE_SUFFIXES):
         return False
     if wants_html(request):
         return True
-    on_pages = any(path == p or path.startswith(p + "/") for p in _PAGE_PREFIXES)
+    on_pages = any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)
     return on_pages and "json" not in request.headers.get("accept", "").lower()
 
 

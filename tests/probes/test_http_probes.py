@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from bolo.api import create_app
 from bolo.security.strictjson import _query_params
+from bolo.web.errors import MACHINE_PREFIXES, MACHINE_SUFFIXES, PAGE_PREFIXES
 from tests.probes.checks import assert_no_crash, assert_refused, content_digest
 from tests.probes.conftest import Probed
 from tests.security.access_spec import WEB, request_for
@@ -297,5 +298,15 @@ def test_methods_a_route_does_not_take(probed: Probed) -> None:
             continue
         url = path.format(**{k: v for k, v in probed.ids.items() if "{" + k + "}" in path})
         for method in sorted({"GET", "POST", "PUT", "DELETE", "PATCH"} - methods - {"GET"}):
-            # 405, or 4xx from a route whose path matches too (PUT /posts/import: post 'import')
-            assert_refused(probed.api.request(method, url, json={}), f"{method} {path}")
+            # 405, or 4xx from a route whose path matches too (PUT /posts/import: post 'import');
+            # a browser page answers with an HTML page, a machine route with a problem.
+            assert_refused(
+                probed.api.request(method, url, json={}), f"{method} {path}", page=_is_page(url)
+            )
+
+
+def _is_page(path: str) -> bool:
+    """Whether ``path`` is one of the HTML pages (their refusals are pages, not problems)."""
+    if path.startswith(MACHINE_PREFIXES) or path.endswith(MACHINE_SUFFIXES):
+        return False
+    return any(path == p or path.startswith(p + "/") for p in PAGE_PREFIXES)
