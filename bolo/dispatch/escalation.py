@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bolo import clock
@@ -72,35 +72,33 @@ def escalate_one(session: Session, esc: Escalation) -> str:
     return action
 
 
-def stop_out_of_force(session: Session) -> int:
-    """Stop every pending escalation of an alert no longer in force (cancelled, expired, or
-    past its expiry before the expiry job has stored it): nobody is chased about an alert that
-    has ended. Returns how many were stopped."""
-    when = clock.now()
-    result = session.execute(
-        update(Escalation)
-        .where(Escalation.state == EscalationState.PENDING)
-        .where(Escalation.alert_id.in_(select(Alert.id).where(~in_force_at(when))))
-        .values(state=EscalationState.STOPPED, due_at=None, updated_at=when)
-        .execution_options(synchronize_session="fetch")
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 def run_escalations(session: Session, *, limit: int = 500) -> int:
-    """Escalate every pending escalation that is due by bolo's clock, of alerts still in force
-    (the others are stopped first); return how many were escalated. (The standby channels of a
-    Cancel are retired where its delivery is recorded, not here.)"""
-    stop_out_of_force(session)
+    """Escalate every pending escalation that is due by bolo's clock; return how many. A due
+    escalation of an alert no longer in force (cancelled, expired, or past its expiry before
+    the expiry job stored it) is stopped instead: nobody is chased about an alert that has
+    ended. (The standby channels of a Cancel are retired where its delivery is recorded.)"""
+    when = clock.now()
     due = list(
         session.scalars(
             select(Escalation)
-            .where(Escalation.state == EscalationState.PENDING, Escalation.due_at <= clock.now())
+            .where(Escalation.state == EscalationState.PENDING, Escalation.due_at <= when)
             .order_by(Escalation.due_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     )
+    if not due:
+        return 0
+    in_force = set(
+        session.scalars(
+            select(Alert.id).where(Alert.id.in_({e.alert_id for e in due}), in_force_at(when))
+        )
+    )
+    taken = 0
     for esc in due:
-        escalate_one(session, esc)
-    return len(due)
+        if esc.alert_id in in_force:
+            escalate_one(session, esc)
+            taken += 1
+        else:
+            esc.state, esc.due_at, esc.updated_at = EscalationState.STOPPED, None, when
+    return taken
